@@ -1,0 +1,378 @@
+//! Typed settings, read once from the environment (and an optional `.env`) at start-up.
+//!
+//! Every problem is reported as one line that names the variable, and start-up stops there.
+//! Secrets never reach the logs: [`Secret`] prints as `[redacted]`.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// A bad or missing setting, naming the variable to fix.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {var}: {message}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            var,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Environment {
+    Development,
+    Production,
+    Test,
+}
+
+/// A value that must never be printed.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[redacted]")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct DatabaseSettings {
+    /// `None`: run a private PostgreSQL cluster under `data_dir/postgres`.
+    pub url: Option<Secret>,
+    pub pool_size: u32,
+    /// How long a request waits for a pooled connection before answering 503.
+    pub pool_timeout: Duration,
+    /// Server-side limit for one statement, so a runaway query cannot hold a connection.
+    pub statement_timeout: Duration,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub environment: Environment,
+    pub bind: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database: DatabaseSettings,
+    pub jwt_secret: Secret,
+    /// Exact origins allowed by CORS; `["*"]` allows any origin, empty allows none.
+    pub cors_allowed_origins: Vec<String>,
+    pub json_limit_bytes: usize,
+    pub workers: usize,
+    pub shutdown_timeout: Duration,
+    pub public_url: String,
+}
+
+/// Reads variables through a lookup function, so tests can supply their own environment.
+struct Env<'a>(&'a dyn Fn(&str) -> Option<String>);
+
+impl Env<'_> {
+    fn get(&self, var: &str) -> Option<String> {
+        (self.0)(var)
+            .map(|v| v.trim().to_owned())
+            .filter(|v| !v.is_empty())
+    }
+
+    fn parse<T>(&self, var: &'static str, default: T, expected: &str) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr,
+    {
+        match self.get(var) {
+            None => Ok(default),
+            Some(raw) => raw
+                .parse()
+                .map_err(|_| ConfigError::new(var, format!("'{raw}' is not {expected}"))),
+        }
+    }
+
+    fn positive<T>(&self, var: &'static str, default: T) -> Result<T, ConfigError>
+    where
+        T: std::str::FromStr + PartialOrd + Default,
+    {
+        let value = self.parse(var, default, "a positive whole number")?;
+        if value <= T::default() {
+            return Err(ConfigError::new(var, "must be greater than zero"));
+        }
+        Ok(value)
+    }
+}
+
+impl Settings {
+    /// Loads settings from the process environment. In development a JWT secret is generated
+    /// once and kept in the data directory, so tokens survive restarts.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_lookup(&|var| std::env::var(var).ok())
+    }
+
+    fn from_lookup(lookup: &dyn Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let env = Env(lookup);
+        let environment = match env.get("FINAI_ENV").as_deref() {
+            None | Some("development") => Environment::Development,
+            Some("production") => Environment::Production,
+            Some("test") => Environment::Test,
+            Some(other) => {
+                return Err(ConfigError::new(
+                    "FINAI_ENV",
+                    format!("'{other}' is not one of development, production, test"),
+                ))
+            }
+        };
+        let bind = env.parse(
+            "FINAI_BIND",
+            SocketAddr::from(([127, 0, 0, 1], 8080)),
+            "an address and port such as 127.0.0.1:8080",
+        )?;
+        let data_dir = PathBuf::from(env.get("FINAI_DATA_DIR").unwrap_or_else(|| "data".into()));
+        let data_dir = absolute(&data_dir).map_err(|e| ConfigError::new("FINAI_DATA_DIR", e))?;
+
+        let database_url = env.get("DATABASE_URL").map(Secret::new);
+        if let Some(url) = &database_url {
+            let url = url.expose();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(ConfigError::new(
+                    "DATABASE_URL",
+                    "must start with postgres:// or postgresql://",
+                ));
+            }
+        }
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let workers = env.positive("FINAI_WORKERS", cores)?;
+        let database = DatabaseSettings {
+            url: database_url,
+            pool_size: env.positive("DATABASE_POOL_SIZE", (workers * 4).clamp(4, 32) as u32)?,
+            pool_timeout: Duration::from_millis(env.positive("DATABASE_POOL_TIMEOUT_MS", 3000)?),
+            statement_timeout: Duration::from_millis(
+                env.positive("DATABASE_STATEMENT_TIMEOUT_MS", 30_000)?,
+            ),
+        };
+
+        let jwt_secret = match (env.get("JWT_SECRET"), environment) {
+            (Some(secret), _) if secret.len() < 32 => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "must be at least 32 characters long",
+                ))
+            }
+            (Some(secret), _) => Secret::new(secret),
+            (None, Environment::Production) => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "is required when FINAI_ENV=production (at least 32 random characters)",
+                ))
+            }
+            (None, _) => {
+                development_secret(&data_dir).map_err(|e| ConfigError::new("JWT_SECRET", e))?
+            }
+        };
+
+        let cors_allowed_origins = parse_origins(env.get("CORS_ALLOWED_ORIGINS"))?;
+        let public_url = env
+            .get("FINAI_PUBLIC_URL")
+            .unwrap_or_else(|| "http://127.0.0.1:8080".into());
+        if !(public_url.starts_with("http://") || public_url.starts_with("https://")) {
+            return Err(ConfigError::new(
+                "FINAI_PUBLIC_URL",
+                "must be an http:// or https:// URL",
+            ));
+        }
+
+        Ok(Settings {
+            environment,
+            bind,
+            data_dir,
+            database,
+            jwt_secret,
+            cors_allowed_origins,
+            json_limit_bytes: env.positive("FINAI_JSON_LIMIT_BYTES", 1024 * 1024)?,
+            workers,
+            shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
+            public_url: public_url.trim_end_matches('/').to_owned(),
+        })
+    }
+
+    /// Settings for tests and tools: loopback on a free port, no CORS, a fixed secret.
+    pub fn for_tests(database_url: &str, data_dir: PathBuf) -> Self {
+        Settings {
+            environment: Environment::Test,
+            bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            database: DatabaseSettings {
+                url: Some(Secret::new(database_url)),
+                pool_size: 4,
+                pool_timeout: Duration::from_millis(1500),
+                statement_timeout: Duration::from_secs(30),
+            },
+            jwt_secret: Secret::new("test-secret-test-secret-test-secret-0123456789"),
+            cors_allowed_origins: Vec::new(),
+            json_limit_bytes: 1024 * 1024,
+            workers: 1,
+            shutdown_timeout: Duration::from_secs(1),
+            public_url: "http://127.0.0.1:8080".into(),
+        }
+    }
+}
+
+fn absolute(path: &Path) -> Result<PathBuf, String> {
+    std::path::absolute(path).map_err(|e| format!("cannot resolve '{}': {e}", path.display()))
+}
+
+fn parse_origins(raw: Option<String>) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = raw else {
+        return Ok(Vec::new());
+    };
+    raw.split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .map(|origin| {
+            let valid = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && !origin.ends_with('/'));
+            if valid {
+                Ok(origin.to_owned())
+            } else {
+                Err(ConfigError::new(
+                    "CORS_ALLOWED_ORIGINS",
+                    format!(
+                        "'{origin}' is not an origin (expected e.g. https://app.example.com, or *)"
+                    ),
+                ))
+            }
+        })
+        .collect()
+}
+
+/// Reads the development JWT secret from the data directory, creating it on first use.
+fn development_secret(data_dir: &Path) -> Result<Secret, String> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+
+    let path = data_dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&path) {
+        let existing = existing.trim();
+        if existing.len() >= 32 {
+            return Ok(Secret::new(existing));
+        }
+    }
+    std::fs::create_dir_all(data_dir)
+        .map_err(|e| format!("cannot create data directory {}: {e}", data_dir.display()))?;
+    let secret: String = {
+        use rand::Rng;
+        let bytes: [u8; 48] = rand::rng().random();
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(&path)
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    file.write_all(secret.as_bytes())
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    log::info!("generated a development JWT secret in {}", path.display());
+    Ok(Secret::new(secret))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn load(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let dir = std::env::temp_dir().join(format!("finai-config-{}", uuid::Uuid::new_v4()));
+        let mut map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        map.entry("FINAI_DATA_DIR".into())
+            .or_insert_with(|| dir.display().to_string());
+        let result = Settings::from_lookup(&|k| map.get(k).cloned());
+        let _ = std::fs::remove_dir_all(&dir);
+        result
+    }
+
+    #[test]
+    fn defaults_are_sensible() {
+        let settings = load(&[]).unwrap();
+        assert_eq!(settings.bind.to_string(), "127.0.0.1:8080");
+        assert_eq!(settings.environment, Environment::Development);
+        assert!(settings.database.url.is_none());
+        assert_eq!(settings.json_limit_bytes, 1024 * 1024);
+        assert!(settings.jwt_secret.expose().len() >= 32);
+    }
+
+    #[test]
+    fn development_secret_is_kept_between_loads() {
+        let dir = std::env::temp_dir().join(format!("finai-secret-{}", uuid::Uuid::new_v4()));
+        let first = development_secret(&dir).unwrap();
+        let second = development_secret(&dir).unwrap();
+        assert_eq!(first, second);
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn bad_values_name_the_variable() {
+        for (var, value) in [
+            ("FINAI_BIND", "localhost"),
+            ("FINAI_ENV", "staging"),
+            ("DATABASE_URL", "mysql://x"),
+            ("DATABASE_POOL_SIZE", "0"),
+            ("DATABASE_POOL_TIMEOUT_MS", "soon"),
+            ("CORS_ALLOWED_ORIGINS", "example.com"),
+            ("JWT_SECRET", "short"),
+        ] {
+            let err = load(&[(var, value)]).unwrap_err();
+            assert_eq!(err.var, var);
+            assert!(err
+                .to_string()
+                .starts_with(&format!("configuration error: {var}:")));
+        }
+    }
+
+    #[test]
+    fn production_requires_a_jwt_secret() {
+        let err = load(&[("FINAI_ENV", "production")]).unwrap_err();
+        assert_eq!(err.var, "JWT_SECRET");
+        let ok = load(&[
+            ("FINAI_ENV", "production"),
+            ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
+        ]);
+        assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let settings = load(&[("DATABASE_URL", "postgres://u:hunter2@db/finai")]).unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("hunter2"));
+        assert!(!printed.contains(settings.jwt_secret.expose()));
+    }
+
+    #[test]
+    fn cors_origins_are_split() {
+        let settings = load(&[(
+            "CORS_ALLOWED_ORIGINS",
+            "https://a.example.com, http://localhost:3000",
+        )])
+        .unwrap();
+        assert_eq!(
+            settings.cors_allowed_origins,
+            vec!["https://a.example.com", "http://localhost:3000"]
+        );
+    }
+}

@@ -1,0 +1,64 @@
+//! Data access: the connection pool, migrations, the embedded PostgreSQL launcher, and one
+//! module of plain query functions per table. Nothing here knows about HTTP.
+
+pub mod embedded;
+pub mod health;
+pub mod migrations;
+pub mod schema;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
+use diesel::PgConnection;
+
+use crate::config::DatabaseSettings;
+use crate::error::ApiError;
+
+pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+
+/// Runs blocking diesel work on the blocking thread pool, so the async workers keep serving.
+/// A pool timeout becomes 503 `database_unavailable`; the closure's own errors map through
+/// `ApiError::from`.
+pub async fn run<F, T, E>(pool: &PgPool, work: F) -> Result<T, ApiError>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E> + Send + 'static,
+    T: Send + 'static,
+    E: Into<ApiError> + Send + 'static,
+{
+    let pool = pool.clone();
+    actix_web::web::block(move || {
+        let mut conn = pool.get()?;
+        work(&mut conn).map_err(Into::into)
+    })
+    .await?
+}
+
+/// Session settings applied to every new pooled connection.
+#[derive(Debug)]
+struct SessionSetup {
+    statement_timeout: Duration,
+}
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "SET statement_timeout = {}; SET TIME ZONE 'UTC'",
+            self.statement_timeout.as_millis()
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+/// Builds the pool without connecting: the server starts (and `/ready` answers 503) even while
+/// the database is down, and a request never waits longer than `pool_timeout` for a connection.
+pub fn build_pool(url: &str, settings: &DatabaseSettings) -> PgPool {
+    Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(settings.pool_size.min(2)))
+        .connection_timeout(settings.pool_timeout)
+        .connection_customizer(Box::new(SessionSetup {
+            statement_timeout: settings.statement_timeout,
+        }))
+        .build_unchecked(ConnectionManager::new(url))
+}

@@ -1,0 +1,285 @@
+//! Request extractors whose every failure is an [`ApiError`] in the envelope.
+
+use std::ops::Deref;
+
+use actix_web::dev::Payload;
+use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
+use actix_web::http::header;
+use actix_web::web::{self, BytesMut};
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use validator::Validate;
+
+use crate::error::{ApiError, FieldErrors};
+
+/// Largest JSON body accepted, shared by every extractor (`FINAI_JSON_LIMIT_BYTES`).
+#[derive(Clone, Copy, Debug)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        BodyLimit(1024 * 1024)
+    }
+}
+
+/// A JSON body that parsed and passed its `validator` rules.
+///
+/// Failures: wrong content type 415, too large 413, broken JSON 400 `malformed_json`, wrong
+/// types / missing or unknown fields / rule violations 422 `validation_failed` with the field.
+#[derive(Debug)]
+pub struct ValidatedJson<T>(pub T);
+
+impl<T> ValidatedJson<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T> Deref for ValidatedJson<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
+        let checks = check_json_content_type(req).and_then(|()| check_declared_length(req, limit));
+        let payload = payload.take();
+        Box::pin(async move {
+            checks?;
+            let body = read_body(payload, limit).await?;
+            let value: T = parse_json(&body)?;
+            value.validate()?;
+            Ok(ValidatedJson(value))
+        })
+    }
+}
+
+pub fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {
+    let is_json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|mime| {
+            let mime = mime.trim().to_ascii_lowercase();
+            mime == "application/json"
+                || (mime.starts_with("application/") && mime.ends_with("+json"))
+        })
+        .unwrap_or(false);
+    if is_json {
+        Ok(())
+    } else {
+        Err(ApiError::UnsupportedMediaType("application/json".into()))
+    }
+}
+
+fn check_declared_length(req: &HttpRequest, limit: usize) -> Result<(), ApiError> {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    match declared {
+        Some(length) if length > limit => Err(ApiError::PayloadTooLarge { limit }),
+        _ => Ok(()),
+    }
+}
+
+/// Reads the whole body, stopping as soon as it passes `limit`.
+pub async fn read_body(mut payload: Payload, limit: usize) -> Result<web::Bytes, ApiError> {
+    let mut body = BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::BadRequest {
+            code: "invalid_body",
+            message: format!("The request body could not be read: {e}."),
+        })?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).
+pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let value = serde_path_to_error::deserialize(&mut deserializer)
+        .map_err(|e| json_error(e.path().to_string(), e.into_inner()))?;
+    deserializer.end().map_err(|e| json_error(".".into(), e))?;
+    Ok(value)
+}
+
+fn json_error(path: String, error: serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    match error.classify() {
+        Category::Syntax | Category::Eof | Category::Io => {
+            ApiError::MalformedJson(error.to_string())
+        }
+        Category::Data => {
+            let message = strip_position(&error.to_string());
+            let field = field_of(&path, &message);
+            let mut errors = FieldErrors::new();
+            errors.insert(field, vec![message]);
+            ApiError::Validation(errors)
+        }
+    }
+}
+
+/// serde_json appends " at line 1 column 17": the field name says more to a client.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(index) => message[..index].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// The field a shape error is about. For a missing or unknown field serde reports the parent's
+/// path and names the field in the message.
+fn field_of(path: &str, message: &str) -> String {
+    let named = ["missing field `", "unknown field `"]
+        .iter()
+        .find_map(|prefix| message.strip_prefix(prefix))
+        .and_then(|rest| rest.split('`').next());
+    let parent = if path == "." { "" } else { path };
+    match (named, parent) {
+        // serde_path_to_error already tracks an unknown key as the path's last segment.
+        (Some(field), parent) if parent == field || parent.ends_with(&format!(".{field}")) => {
+            parent.to_owned()
+        }
+        (Some(field), "") => field.to_owned(),
+        (Some(field), parent) => format!("{parent}.{field}"),
+        (None, "") => "body".to_owned(),
+        (None, parent) => parent.to_owned(),
+    }
+}
+
+/// Error handlers for actix's own extractors, so they answer in the envelope too.
+pub fn json_config(limit: usize) -> web::JsonConfig {
+    web::JsonConfig::default()
+        .limit(limit)
+        .error_handler(|error, _req| {
+            match error {
+                JsonPayloadError::ContentType => {
+                    ApiError::UnsupportedMediaType("application/json".into())
+                }
+                JsonPayloadError::Overflow { limit }
+                | JsonPayloadError::OverflowKnownLength { limit, .. } => {
+                    ApiError::PayloadTooLarge { limit }
+                }
+                JsonPayloadError::Deserialize(e) => json_error(".".into(), e),
+                other => ApiError::BadRequest {
+                    code: "invalid_body",
+                    message: format!("The request body could not be read: {other}."),
+                },
+            }
+            .into()
+        })
+}
+
+pub fn query_config() -> web::QueryConfig {
+    web::QueryConfig::default().error_handler(|error: QueryPayloadError, _req| {
+        ApiError::BadRequest {
+            code: "invalid_query",
+            message: format!("Invalid query string: {}.", error_detail(&error)),
+        }
+        .into()
+    })
+}
+
+pub fn path_config() -> web::PathConfig {
+    web::PathConfig::default().error_handler(|error: PathError, _req| {
+        let PathError::Deserialize(detail) = &error else {
+            return ApiError::BadRequest {
+                code: "invalid_path_parameter",
+                message: "Invalid path parameter.".into(),
+            }
+            .into();
+        };
+        ApiError::BadRequest {
+            code: "invalid_path_parameter",
+            message: format!("Invalid path parameter: {detail}."),
+        }
+        .into()
+    })
+}
+
+fn error_detail(error: &QueryPayloadError) -> String {
+    match error {
+        QueryPayloadError::Deserialize(e) => e.to_string(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Line {
+        amount: u32,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Input {
+        name: String,
+        lines: Vec<Line>,
+    }
+
+    fn fields(error: ApiError) -> FieldErrors {
+        match error {
+            ApiError::Validation(fields) => fields,
+            other => panic!("expected a validation error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn syntax_errors_are_malformed_json() {
+        for body in [
+            &b"{"[..],
+            b"",
+            b"{\"name\": }",
+            br#"{"name":"a","lines":[]} x"#,
+            b"\xff\xfe",
+        ] {
+            let error = parse_json::<Input>(body).unwrap_err();
+            assert_eq!(error.code(), "malformed_json", "{body:?}");
+        }
+    }
+
+    #[test]
+    fn shape_errors_name_the_field() {
+        let missing = fields(parse_json::<Input>(br#"{"lines": []}"#).unwrap_err());
+
+        assert!(missing["name"][0].contains("missing field"));
+
+        let wrong_type = fields(parse_json::<Input>(br#"{"name": 5, "lines": []}"#).unwrap_err());
+
+        assert!(wrong_type["name"][0].contains("invalid type"));
+
+        let nested = fields(
+            parse_json::<Input>(br#"{"name": "a", "lines": [{"amount": -1}]}"#).unwrap_err(),
+        );
+        assert!(nested.contains_key("lines[0].amount"), "{nested:?}");
+
+        let unknown =
+            fields(parse_json::<Input>(br#"{"name": "a", "lines": [], "x": 1}"#).unwrap_err());
+        assert!(unknown["x"][0].contains("unknown field"));
+
+        let not_object = fields(parse_json::<Input>(br#""just a string""#).unwrap_err());
+        assert!(not_object.contains_key("body"));
+    }
+}

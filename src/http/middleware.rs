@@ -1,0 +1,248 @@
+//! The middleware every request passes through, outermost first:
+//! access log -> request id (and 5xx cause logging) -> envelope for non-JSON errors -> CORS ->
+//! panic catcher -> handler.
+
+use std::panic::AssertUnwindSafe;
+
+use actix_cors::Cors;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::error::InternalError;
+use actix_web::http::header::{self, HeaderName, HeaderValue};
+use actix_web::http::{Method, StatusCode};
+use actix_web::middleware::{ErrorHandlerResponse, Next};
+use actix_web::{Error, HttpMessage, HttpResponse, ResponseError};
+use futures_util::FutureExt;
+use uuid::Uuid;
+
+use crate::error::ApiError;
+
+pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// The id of the current request, in the request's extensions.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Accepts a client's id when it is short and printable (so it is safe in logs), else makes one.
+fn request_id_from(req: &ServiceRequest) -> String {
+    req.headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| Uuid::new_v4().to_string())
+}
+
+/// Tags every request and response with `X-Request-Id`, and logs the cause of every 5xx
+/// against it (the body only says "quote the request id").
+///
+/// No clone of the request may be held across `next.call`: routing needs it unshared. So an
+/// error that reaches this layer as `Err` (from inner middleware, or a caught panic) is turned
+/// into its response here, with the header added.
+pub async fn request_id(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let id = request_id_from(&req);
+    req.extensions_mut().insert(RequestId(id.clone()));
+    let header = HeaderValue::from_str(&id).ok();
+    match next.call(req).await {
+        Ok(res) => {
+            let mut res = res.map_into_boxed_body();
+            if res.status().is_server_error() {
+                match res.response().error() {
+                    Some(error) => log::error!("request {id} failed: {error}"),
+                    None => log::error!("request {id} failed with {}", res.status()),
+                }
+            }
+            if let Some(value) = header {
+                res.headers_mut().insert(REQUEST_ID, value);
+            }
+            Ok(res)
+        }
+        Err(error) => {
+            let mut response = error.error_response();
+            if response.status().is_server_error() {
+                log::error!("request {id} failed: {error}");
+            }
+            if let Some(value) = header {
+                response.headers_mut().insert(REQUEST_ID, value);
+            }
+            Err(InternalError::from_response(error.to_string(), response).into())
+        }
+    }
+}
+
+/// A panicking handler answers 500 in the envelope instead of dropping the connection.
+pub async fn catch_panic(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    match AssertUnwindSafe(next.call(req)).catch_unwind().await {
+        Ok(result) => result.map(ServiceResponse::map_into_boxed_body),
+        Err(panic) => {
+            let detail = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "unknown panic".into());
+            Err(ApiError::Internal(format!("handler panicked: {detail}")).into())
+        }
+    }
+}
+
+/// Rewrites error responses that are not already JSON (actix's own 404/405, CORS refusals,
+/// payload errors) into the envelope, keeping their status and headers.
+pub fn envelope_for_non_json_errors<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
+    let is_json = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+    }
+    let status = res.status();
+    let (req, old) = res.into_parts();
+    let error = error_for_status(status);
+    let mut new = error.error_response();
+    *new.status_mut() = status;
+    for (name, value) in old.headers() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            new.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    Ok(ErrorHandlerResponse::Response(
+        ServiceResponse::new(req, new).map_into_right_body(),
+    ))
+}
+
+fn error_for_status(status: StatusCode) -> ApiError {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    match status.as_u16() {
+        404 => ApiError::NotFound("No such route.".into()),
+        405 => ApiError::BadRequest {
+            code: "method_not_allowed",
+            message: "This method is not allowed on this route.".into(),
+        },
+        413 => ApiError::PayloadTooLarge { limit: 0 },
+        415 => ApiError::UnsupportedMediaType("application/json".into()),
+        400..=499 => ApiError::BadRequest {
+            code: "bad_request",
+            message: format!("{reason}."),
+        },
+        503 => ApiError::DatabaseUnavailable(reason.into()),
+        _ => ApiError::Internal(format!("{status} without an error body")),
+    }
+}
+
+/// CORS from `CORS_ALLOWED_ORIGINS`: exact origins, `*` for any, none by default.
+pub fn cors(allowed_origins: &[String]) -> Cors {
+    let mut cors = Cors::default()
+        .allowed_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+            Method::OPTIONS,
+        ])
+        .allowed_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            HeaderName::from_static("idempotency-key"),
+            REQUEST_ID,
+        ])
+        .expose_headers([
+            REQUEST_ID,
+            header::LOCATION,
+            header::RETRY_AFTER,
+            header::WWW_AUTHENTICATE,
+        ])
+        .max_age(3600);
+    for origin in allowed_origins {
+        cors = if origin == "*" {
+            cors.allow_any_origin()
+        } else {
+            cors.allowed_origin(origin)
+        };
+    }
+    cors
+}
+
+/// The default service: unknown routes answer 404 `not_found` in the envelope.
+pub async fn not_found() -> HttpResponse {
+    ApiError::NotFound("No such route. The API lives under /api/v1; see /swagger-ui/.".into())
+        .error_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::middleware::from_fn;
+    use actix_web::{test, web, App};
+
+    #[actix_web::test]
+    async fn a_panicking_handler_answers_500_in_the_envelope() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(catch_panic))
+                .wrap(from_fn(request_id))
+                .route(
+                    "/boom",
+                    web::get().to(|| async {
+                        if true {
+                            panic!("kaboom");
+                        }
+                        HttpResponse::Ok().finish()
+                    }),
+                ),
+        )
+        .await;
+        let result =
+            test::try_call_service(&app, test::TestRequest::get().uri("/boom").to_request()).await;
+        let Err(error) = result else {
+            panic!("the panic becomes an error response");
+        };
+        let res = error.error_response();
+        assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert!(res.headers().contains_key(REQUEST_ID));
+        let bytes = actix_web::body::to_bytes(res.into_body()).await.unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(body["code"], "internal_error");
+        assert!(!body.to_string().contains("kaboom"));
+    }
+
+    #[actix_web::test]
+    async fn a_client_request_id_is_echoed_and_a_bad_one_replaced() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(request_id))
+                .route("/", web::get().to(HttpResponse::Ok)),
+        )
+        .await;
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/")
+                .insert_header(("x-request-id", "abc-123"))
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.headers().get(REQUEST_ID).unwrap(), "abc-123");
+
+        let res = test::call_service(
+            &app,
+            test::TestRequest::get()
+                .uri("/")
+                .insert_header(("x-request-id", "has space"))
+                .to_request(),
+        )
+        .await;
+        let generated = res.headers().get(REQUEST_ID).unwrap().to_str().unwrap();
+        assert!(Uuid::parse_str(generated).is_ok());
+    }
+}

@@ -1,0 +1,14 @@
+//! FinAI: a headless JSON REST API for personal and small-business finance.
+//!
+//! Layers, top to bottom: `routes` (HTTP handlers and DTOs) call `db` (diesel queries) for data;
+//! `http` holds the envelope, extractors and middleware every route shares; `startup` assembles
+//! the actix application; `commands` implements the CLI subcommands.
+
+pub mod commands;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod routes;
+pub mod startup;

@@ -1,0 +1,180 @@
+//! The OpenAPI document, generated from the same route configuration the server mounts.
+//!
+//! The error responses every operation can give (401 when secured, 404 on a path with an id,
+//! 413/415/422 with a body, 429, 500, 503) are added here once, from the shape of each
+//! operation, instead of being repeated on every handler.
+
+use actix_web::{web, App, HttpResponse};
+use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, HeaderBuilder, OpenApi as Spec, Ref, RefOr, ResponseBuilder, Server,
+};
+use utoipa::{Modify, OpenApi};
+use utoipa_actix_web::AppExt;
+
+use crate::error::ErrorBody;
+use crate::http::PageMeta;
+
+pub const BEARER: &str = "bearer_auth";
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "FinAI API",
+        description = "A headless JSON REST API for personal and small-business finance: \
+            wallets, categories, transactions, budgets, bills, reports and predictions.\n\n\
+            Every answer uses one envelope: `{\"status\":\"success\",\"data\":...,\"meta\":...}` \
+            or `{\"status\":\"error\",\"code\":\"...\",\"message\":\"...\",\"errors\":{...}}`. \
+            Amounts are exact decimals (JSON numbers with at most 4 decimal places); dates are \
+            `YYYY-MM-DD`; timestamps RFC 3339 UTC. Every response carries `X-Request-Id`.",
+        license(name = "MIT", identifier = "MIT")
+    ),
+    servers((url = "/", description = "This server")),
+    modifiers(&SecurityAddon),
+    components(schemas(ErrorBody, PageMeta)),
+    tags((name = "health", description = "Liveness and readiness probes"))
+)]
+pub struct ApiDoc;
+
+struct SecurityAddon;
+
+impl Modify for SecurityAddon {
+    fn modify(&self, openapi: &mut Spec) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .description(Some(
+                        "Access token from `POST /api/v1/auth/login` or `/auth/register`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Builds the spec from `routes::configure`.
+pub fn spec() -> Spec {
+    let (_, mut spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    spec.servers = Some(vec![Server::new("/")]);
+    add_error_responses(&mut spec);
+    spec
+}
+
+/// The spec as checked in at `openapi/openapi.json`: pretty JSON with a final newline.
+pub fn spec_json() -> String {
+    let mut json = serde_json::to_string_pretty(&spec()).expect("the spec serialises");
+    json.push('\n');
+    json
+}
+
+/// The prebuilt spec, served at `/api/v1/openapi.json`.
+#[derive(Clone)]
+pub struct SpecJson(pub std::sync::Arc<String>);
+
+pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(spec.0.as_str().to_owned())
+}
+
+/// (component name, status, description, extra header)
+const ERROR_RESPONSES: [(&str, &str, &str, Option<&str>); 10] = [
+    ("BadRequest", "400", "Malformed JSON, or an invalid path or query parameter", None),
+    ("Unauthorized", "401", "Missing, invalid or expired access token (`missing_token`, `invalid_token`, `token_expired`)", None),
+    ("Forbidden", "403", "The caller's role does not allow this", None),
+    ("NotFound", "404", "No such resource (or it belongs to another user)", None),
+    ("PayloadTooLarge", "413", "The request body is larger than the limit", None),
+    ("UnsupportedMediaType", "415", "The request body is not `application/json`", None),
+    ("ValidationFailed", "422", "Invalid fields; `errors` names each one", None),
+    ("TooManyRequests", "429", "Rate limited; retry after `Retry-After` seconds", Some("Retry-After")),
+    ("InternalError", "500", "Unexpected error; quote `X-Request-Id` when reporting it", None),
+    ("ServiceUnavailable", "503", "The database is unavailable; retry after `Retry-After` seconds", Some("Retry-After")),
+];
+
+fn add_error_responses(spec: &mut Spec) {
+    let components = spec.components.get_or_insert_with(Default::default);
+    for (name, _, description, header) in ERROR_RESPONSES {
+        let mut response = ResponseBuilder::new().description(description).content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        );
+        if let Some(header) = header {
+            response = response.header(
+                header,
+                HeaderBuilder::new()
+                    .schema(Some(
+                        utoipa::openapi::ObjectBuilder::new()
+                            .schema_type(utoipa::openapi::schema::Type::Integer)
+                            .build(),
+                    ))
+                    .description(Some("Seconds to wait before retrying"))
+                    .build(),
+            );
+        }
+        components
+            .responses
+            .insert(name.to_owned(), RefOr::T(response.build()));
+    }
+
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let has_path_params = path.contains('{');
+        for operation in operations(item) {
+            let secured = operation
+                .security
+                .as_ref()
+                .is_some_and(|reqs| !reqs.is_empty() && !reqs.iter().all(is_empty_requirement));
+            let has_query = operation.parameters.as_ref().is_some_and(|params| {
+                params.iter().any(|p| {
+                    matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
+                })
+            });
+            let has_body = operation.request_body.is_some();
+            for (name, status, _, _) in ERROR_RESPONSES {
+                let applies = match status {
+                    "400" => has_path_params || has_query || has_body,
+                    "401" => secured,
+                    "404" => has_path_params,
+                    "413" | "415" | "422" => has_body,
+                    "403" => false,
+                    _ => true,
+                };
+                if applies {
+                    operation
+                        .responses
+                        .responses
+                        .entry(status.to_owned())
+                        .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+                }
+            }
+        }
+    }
+}
+
+fn is_empty_requirement(requirement: &utoipa::openapi::security::SecurityRequirement) -> bool {
+    serde_json::to_value(requirement).is_ok_and(|v| v.as_object().is_some_and(|o| o.is_empty()))
+}
+
+fn operations(item: &mut PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        item.get.as_mut(),
+        item.put.as_mut(),
+        item.post.as_mut(),
+        item.delete.as_mut(),
+        item.patch.as_mut(),
+        item.options.as_mut(),
+        item.head.as_mut(),
+    ]
+    .into_iter()
+    .flatten()
+}

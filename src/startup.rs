@@ -1,0 +1,96 @@
+//! Builds the actix application and server. `Application::build` binds first (port 0 in
+//! tests), so callers learn the port before the server runs.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::{from_fn, ErrorHandlers, Logger};
+use actix_web::{web, App, HttpServer};
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
+
+use crate::config::Settings;
+use crate::db::PgPool;
+use crate::http::extract::{json_config, path_config, query_config, BodyLimit};
+use crate::http::middleware;
+use crate::openapi::{self, SpecJson};
+
+/// What every handler can reach.
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: PgPool,
+}
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    pub fn build(settings: Settings, pool: PgPool) -> std::io::Result<Application> {
+        let listener = TcpListener::bind(settings.bind)?;
+        let port = listener.local_addr()?.port();
+        let workers = settings.workers;
+        let shutdown_timeout = settings.shutdown_timeout.as_secs();
+        let state = web::Data::new(AppState { settings, pool });
+        let spec = web::Data::new(SpecJson(Arc::new(openapi::spec_json())));
+        let server = HttpServer::new(move || app(state.clone(), spec.clone()))
+            .listen(listener)?
+            .workers(workers)
+            .shutdown_timeout(shutdown_timeout)
+            .run();
+        Ok(Application { port, server })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+}
+
+/// The application: routes, extractor configuration and middleware.
+pub fn app(
+    state: web::Data<AppState>,
+    spec: web::Data<SpecJson>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let limit = state.settings.json_limit_bytes;
+    let cors = middleware::cors(&state.settings.cors_allowed_origins);
+    let (app, _) = App::new()
+        .into_utoipa_app()
+        .configure(crate::routes::configure)
+        .split_for_parts();
+    app.app_data(state)
+        .app_data(spec)
+        .app_data(BodyLimit(limit))
+        .app_data(json_config(limit))
+        .app_data(query_config())
+        .app_data(path_config())
+        .service(web::redirect("/swagger-ui", "/swagger-ui/"))
+        .service(
+            SwaggerUi::new("/swagger-ui/{_:.*}")
+                .config(SwaggerConfig::from("/api/v1/openapi.json").persist_authorization(true)),
+        )
+        .default_service(web::to(middleware::not_found))
+        .wrap(from_fn(middleware::catch_panic))
+        .wrap(cors)
+        .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))
+        .wrap(from_fn(middleware::request_id))
+        .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
+}

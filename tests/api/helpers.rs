@@ -1,0 +1,379 @@
+//! Test harness: a database per test, copied from a migrated template, and the app on port 0.
+//!
+//! The server is `TEST_DATABASE_URL` or `DATABASE_URL` when set; otherwise a throwaway cluster
+//! started once per test process with the same launcher `finai serve` uses, stopped and removed
+//! when the process exits.
+
+// Shared by every test module; not every helper is used by each resource's tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use finai::config::Settings;
+use finai::db::embedded::{quote_ident, ClusterOptions, EmbeddedPostgres};
+use finai::db::{build_pool, migrations, PgPool};
+use finai::startup::Application;
+use reqwest::{Method, RequestBuilder, Response};
+use serde_json::Value;
+
+/// Arbitrary but fixed, distinct from the migration lock: "FINAITPL".
+const TEMPLATE_LOCK_KEY: i64 = 0x46494e4149545046;
+
+struct TestServer {
+    admin_url: String,
+    template: String,
+}
+
+static SERVER: OnceLock<TestServer> = OnceLock::new();
+static EMBEDDED: Mutex<Option<(EmbeddedPostgres, PathBuf)>> = Mutex::new(None);
+
+extern "C" fn stop_embedded_cluster() {
+    if let Ok(mut guard) = EMBEDDED.lock() {
+        if let Some((mut cluster, dir)) = guard.take() {
+            cluster.stop();
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn server() -> &'static TestServer {
+    SERVER.get_or_init(|| {
+        let admin_url = std::env::var("TEST_DATABASE_URL")
+            .or_else(|_| std::env::var("DATABASE_URL"))
+            .ok()
+            .filter(|url| !url.is_empty())
+            .unwrap_or_else(start_throwaway_cluster);
+        let template = ensure_template(&admin_url);
+        TestServer {
+            admin_url,
+            template,
+        }
+    })
+}
+
+/// A private temp directory (removed by the caller).
+pub fn temp_dir(prefix: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "{prefix}-{}-{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
+
+/// Cluster options for a throwaway cluster in `dir`.
+pub fn ephemeral_options(dir: &Path) -> ClusterOptions {
+    ClusterOptions {
+        cluster_dir: dir.join("pg"),
+        socket_dir: dir.join("run"),
+        log_file: dir.join("postgres.log"),
+        ephemeral: true,
+        max_connections: 300,
+    }
+}
+
+fn start_throwaway_cluster() -> String {
+    let dir = temp_dir("finai-test");
+    let cluster = EmbeddedPostgres::start(ephemeral_options(&dir))
+        .unwrap_or_else(|e| panic!("cannot start a test PostgreSQL: {e}"));
+    let url = cluster.url("postgres");
+    *EMBEDDED.lock().unwrap() = Some((cluster, dir));
+    // SAFETY: registering a plain `extern "C" fn` with no captured state.
+    unsafe {
+        nix::libc::atexit(stop_embedded_cluster);
+    }
+    url
+}
+
+/// `url` with its database name replaced.
+pub fn with_database(url: &str, database: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (url, None),
+    };
+    let authority_start = base.find("://").map_or(0, |i| i + 3);
+    let base = match base[authority_start..].find('/') {
+        Some(slash) => &base[..authority_start + slash],
+        None => base,
+    };
+    match query {
+        Some(query) => format!("{base}/{database}?{query}"),
+        None => format!("{base}/{database}"),
+    }
+}
+
+fn admin_connection(url: &str) -> PgConnection {
+    PgConnection::establish(url)
+        .unwrap_or_else(|e| panic!("cannot connect to the test server: {e}"))
+}
+
+fn exec(conn: &mut PgConnection, sql: &str) {
+    diesel::sql_query(sql)
+        .execute(conn)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+fn migrations_fingerprint() -> u64 {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&root)
+        .expect("migrations dir")
+        .flatten()
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|entry| entry.path())
+        .collect();
+    files.sort();
+    let mut hash = 0xcbf29ce484222325u64;
+    for file in files {
+        let bytes = [
+            file.to_string_lossy().as_bytes(),
+            &std::fs::read(&file).unwrap_or_default(),
+        ]
+        .concat();
+        for byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x100000001b3);
+        }
+    }
+    hash
+}
+
+/// A migrated template named after the migrations' content, built once per server under an
+/// advisory lock, so parallel test processes share it and a changed migration gets a new one.
+fn ensure_template(admin_url: &str) -> String {
+    let name = format!("finai_tmpl_{:016x}", migrations_fingerprint());
+    let mut admin = admin_connection(admin_url);
+    exec(
+        &mut admin,
+        &format!("SELECT pg_advisory_lock({TEMPLATE_LOCK_KEY})"),
+    );
+    if !database_exists(&mut admin, &name) {
+        // Built under another name and renamed, so a half-built template is never used.
+        let scratch = format!("{name}_build");
+        exec(
+            &mut admin,
+            &format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&scratch)
+            ),
+        );
+        exec(
+            &mut admin,
+            &format!("CREATE DATABASE {}", quote_ident(&scratch)),
+        );
+        {
+            let mut conn = admin_connection(&with_database(admin_url, &scratch));
+            migrations::run_pending(&mut conn).expect("migrations apply to the template");
+        }
+        exec(
+            &mut admin,
+            &format!(
+                "ALTER DATABASE {} RENAME TO {}",
+                quote_ident(&scratch),
+                quote_ident(&name)
+            ),
+        );
+    }
+    exec(
+        &mut admin,
+        &format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"),
+    );
+    name
+}
+
+fn database_exists(conn: &mut PgConnection, name: &str) -> bool {
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    diesel::sql_query("SELECT count(*) AS n FROM pg_database WHERE datname = $1")
+        .bind::<diesel::sql_types::Text, _>(name)
+        .get_result::<Count>(conn)
+        .expect("query pg_database")
+        .n
+        > 0
+}
+
+/// A database of its own for one test, dropped (with its connections) when it goes out of scope.
+pub struct TestDatabase {
+    pub name: String,
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// A copy of the migrated template.
+    pub fn migrated() -> Self {
+        let server = server();
+        Self::create(&format!("TEMPLATE {}", quote_ident(&server.template)))
+    }
+
+    /// An empty database, no migrations applied.
+    pub fn empty() -> Self {
+        Self::create("TEMPLATE template0")
+    }
+
+    fn create(template_clause: &str) -> Self {
+        let server = server();
+        let name = format!("finai_test_{}", uuid::Uuid::new_v4().simple());
+        let mut admin = admin_connection(&server.admin_url);
+        let sql = format!("CREATE DATABASE {} {template_clause}", quote_ident(&name));
+        // A template cannot be copied while another session is connected to it; that only
+        // lasts a moment (another process finishing the template), so retry briefly.
+        let mut attempts = 0;
+        loop {
+            match diesel::sql_query(&sql).execute(&mut admin) {
+                Ok(_) => break,
+                Err(e) if attempts < 50 && e.to_string().contains("being accessed") => {
+                    attempts += 1;
+                    std::thread::sleep(Duration::from_millis(100));
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+        TestDatabase {
+            url: with_database(&server.admin_url, &name),
+            name,
+        }
+    }
+
+    pub fn connect(&self) -> PgConnection {
+        admin_connection(&self.url)
+    }
+
+    /// Drops the database now (e.g. to simulate losing it).
+    pub fn drop_now(&self) {
+        let mut admin = admin_connection(&server().admin_url);
+        exec(
+            &mut admin,
+            &format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&self.name)
+            ),
+        );
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = PgConnection::establish(&server().admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                quote_ident(&self.name)
+            ))
+            .execute(&mut admin);
+        }
+    }
+}
+
+/// The application under test, on its own port and database.
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub pool: PgPool,
+    pub data_dir: PathBuf,
+    pub db: TestDatabase,
+    handle: actix_web::dev::ServerHandle,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Spawns the app after letting the test adjust its settings.
+pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDatabase::migrated();
+    let data_dir = temp_dir("finai-app");
+    let mut settings = Settings::for_tests(&db.url, data_dir.clone());
+    customise(&mut settings);
+    let pool = build_pool(&db.url, &settings.database);
+    let application = Application::build(settings, pool.clone()).expect("the app builds");
+    let address = format!("http://127.0.0.1:{}", application.port());
+    let handle = application.handle();
+    tokio::spawn(application.run_until_stopped());
+    TestApp {
+        address,
+        client: reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("http client"),
+        pool,
+        data_dir,
+        db,
+        handle,
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        // Sends the stop command now; the server task finishes with the test's runtime.
+        drop(self.handle.stop(false));
+        let _ = std::fs::remove_dir_all(&self.data_dir);
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+        self.client.request(method, self.url(path))
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path)
+            .json(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+
+    /// POSTs raw bytes with the given content type.
+    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
+        self.request(Method::POST, path)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("request sent")
+    }
+}
+
+/// Status and parsed JSON body of a response.
+pub async fn json(response: Response) -> (u16, Value) {
+    let status = response.status().as_u16();
+    let body = response.json::<Value>().await.unwrap_or(Value::Null);
+    (status, body)
+}
+
+/// Asserts the error envelope with `status` and `code`, returning the body.
+pub async fn assert_error(response: Response, status: u16, code: &str) -> Value {
+    assert!(
+        response.headers().contains_key("x-request-id"),
+        "every response carries X-Request-Id"
+    );
+    let (actual, body) = json(response).await;
+    assert_eq!(actual, status, "unexpected status; body: {body}");
+    assert_eq!(body["status"], "error", "body: {body}");
+    assert_eq!(body["code"], code, "body: {body}");
+    assert!(
+        body["message"].as_str().is_some_and(|m| !m.is_empty()),
+        "body: {body}"
+    );
+    body
+}

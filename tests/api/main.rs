@@ -1,0 +1,9 @@
+//! One integration-test binary: each module covers one resource or concern.
+
+mod helpers;
+
+mod envelope;
+mod health;
+mod launcher;
+mod migrations;
+mod openapi;

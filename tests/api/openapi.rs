@@ -1,0 +1,64 @@
+//! The spec is part of the API: every change to it shows up as a reviewed diff of
+//! `openapi/openapi.json`. `UPDATE_OPENAPI=1 cargo test` rewrites the file.
+
+use std::path::Path;
+
+use crate::helpers::spawn_app;
+
+#[test]
+fn the_checked_in_spec_matches_the_code() {
+    let generated = finai::openapi::spec_json();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("write openapi/openapi.json");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        generated == checked_in,
+        "openapi/openapi.json is out of date; run `UPDATE_OPENAPI=1 cargo test` and review the diff"
+    );
+}
+
+#[tokio::test]
+async fn the_server_serves_the_generated_spec() {
+    let app = spawn_app().await;
+    let response = app.get("/api/v1/openapi.json").await;
+    assert_eq!(response.status(), 200);
+    let served: serde_json::Value = response.json().await.unwrap();
+    let generated: serde_json::Value = serde_json::from_str(&finai::openapi::spec_json()).unwrap();
+    assert_eq!(served, generated);
+}
+
+#[test]
+fn every_operation_is_documented_with_errors_and_security() {
+    let spec: serde_json::Value = serde_json::from_str(&finai::openapi::spec_json()).unwrap();
+    assert_eq!(
+        spec["components"]["securitySchemes"]["bearer_auth"]["scheme"],
+        "bearer"
+    );
+    let paths = spec["paths"].as_object().unwrap();
+    assert!(!paths.is_empty());
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            let name = format!("{method} {path}");
+            assert!(operation["operationId"].is_string(), "{name}: operationId");
+            assert!(operation["summary"].is_string(), "{name}: summary");
+            assert!(
+                operation["tags"].as_array().is_some_and(|t| !t.is_empty()),
+                "{name}: tag"
+            );
+            assert!(operation["security"].is_array(), "{name}: security");
+            let responses = operation["responses"].as_object().unwrap();
+            for status in ["429", "500"] {
+                assert!(responses.contains_key(status), "{name}: {status}");
+            }
+            if path.contains('{') {
+                assert!(responses.contains_key("404"), "{name}: 404");
+            }
+            if operation.get("requestBody").is_some() {
+                assert!(responses.contains_key("422"), "{name}: 422");
+            }
+        }
+    }
+}
