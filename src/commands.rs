@@ -89,3 +89,72 @@ pub fn migrate_only(settings: &Settings) -> Result<(), String> {
     let database = open_database(settings)?;
     migrate(&database.url)
 }
+
+/// `finai create-admin`: creates an admin account, or promotes an existing account to admin.
+/// `password` is asked for only when the account is created, and must meet the policy.
+/// Returns a line describing what was done.
+pub fn create_admin(
+    settings: &Settings,
+    email: &str,
+    name: Option<&str>,
+    password: impl FnOnce() -> Result<String, String>,
+) -> Result<String, String> {
+    use crate::db::users::{self, NewUser, UserChangeset};
+    use crate::domain::email::Email;
+    use crate::domain::user::Role;
+
+    let email = Email::parse(email).map_err(|e| format!("--email {e}"))?;
+    let database = open_database(settings)?;
+    migrate(&database.url)?;
+    let mut conn = PgConnection::establish(&database.url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let existing = users::find_by_email(&mut conn, &email.key()).map_err(|e| e.to_string())?;
+    if let Some(user) = existing {
+        users::update(
+            &mut conn,
+            user.id,
+            &UserChangeset {
+                role: Some(Role::Admin.as_str().into()),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        return Ok(format!(
+            "{} is now an admin (password unchanged).",
+            user.email
+        ));
+    }
+    let password = password()?;
+    let problems = crate::domain::password::policy_violations(&password);
+    if !problems.is_empty() {
+        return Err(format!("the password {}", problems.join("; ")));
+    }
+    let hash = crate::auth::password::hash(&password, settings.auth.bcrypt_cost)
+        .map_err(|e| e.to_string())?;
+    let user = users::insert(
+        &mut conn,
+        &NewUser {
+            email: email.as_str(),
+            name: name.unwrap_or("Administrator"),
+            password_hash: &hash,
+            role: Role::Admin.as_str(),
+            email_verified_at: Some(chrono::Utc::now()),
+        },
+    )
+    .map_err(|e| e.to_string())?;
+    Ok(format!("Created admin {} ({}).", user.email, user.id))
+}
+
+/// The admin password for `create-admin`: `FINAI_ADMIN_PASSWORD`, else one line of stdin.
+pub fn admin_password_from_env_or_stdin() -> Result<String, String> {
+    if let Ok(password) = std::env::var("FINAI_ADMIN_PASSWORD") {
+        if !password.is_empty() {
+            return Ok(password);
+        }
+    }
+    let mut line = String::new();
+    std::io::stdin()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+}

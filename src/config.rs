@@ -63,6 +63,59 @@ pub struct DatabaseSettings {
     pub statement_timeout: Duration,
 }
 
+/// Accounts and tokens. Names of the variables in brackets.
+#[derive(Clone, Debug)]
+pub struct AuthSettings {
+    /// bcrypt work factor (`BCRYPT_COST`, default 12; tests use 4).
+    pub bcrypt_cost: u32,
+    /// Access token lifetime (`ACCESS_TOKEN_TTL_SECS`, 900).
+    pub access_token_ttl: Duration,
+    /// Refresh token lifetime (`REFRESH_TOKEN_TTL_DAYS`, 30).
+    pub refresh_token_ttl: Duration,
+    /// With `remember_me` (`REFRESH_TOKEN_REMEMBER_DAYS`, 90).
+    pub refresh_token_remember_ttl: Duration,
+    /// Consecutive failures before a lockout (`LOGIN_LOCKOUT_THRESHOLD`, 5).
+    pub lockout_threshold: u32,
+    /// How long a lockout lasts (`LOGIN_LOCKOUT_MINUTES`, 15).
+    pub lockout_duration: Duration,
+    /// Requests per minute per IP on `/auth` (`AUTH_RATE_LIMIT_PER_MIN`, 20; 0 turns it off).
+    pub rate_limit_per_min: u32,
+    /// Refuse logins until the email is verified (`REQUIRE_EMAIL_VERIFICATION`, false).
+    pub require_email_verification: bool,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            bcrypt_cost: 12,
+            access_token_ttl: Duration::from_secs(900),
+            refresh_token_ttl: Duration::from_secs(30 * 86_400),
+            refresh_token_remember_ttl: Duration::from_secs(90 * 86_400),
+            lockout_threshold: 5,
+            lockout_duration: Duration::from_secs(15 * 60),
+            rate_limit_per_min: 20,
+            require_email_verification: false,
+        }
+    }
+}
+
+/// Outgoing mail: SMTP when `SMTP_URL` is set, else files in `$FINAI_DATA_DIR/outbox`.
+#[derive(Clone, Debug)]
+pub struct MailSettings {
+    pub smtp_url: Option<Secret>,
+    /// `FINAI_MAIL_FROM`.
+    pub from: String,
+}
+
+impl Default for MailSettings {
+    fn default() -> Self {
+        MailSettings {
+            smtp_url: None,
+            from: "FinAI <no-reply@finai.local>".into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub environment: Environment,
@@ -76,6 +129,8 @@ pub struct Settings {
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub public_url: String,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
 }
 
 /// Reads variables through a lookup function, so tests can supply their own environment.
@@ -191,6 +246,37 @@ impl Settings {
             ));
         }
 
+        let defaults = AuthSettings::default();
+        let bcrypt_cost = env.parse("BCRYPT_COST", defaults.bcrypt_cost, "a number")?;
+        if !(4..=31).contains(&bcrypt_cost) {
+            return Err(ConfigError::new("BCRYPT_COST", "must be between 4 and 31"));
+        }
+        let days = |var: &'static str, default: u64| -> Result<Duration, ConfigError> {
+            Ok(Duration::from_secs(env.positive(var, default)? * 86_400))
+        };
+        let auth = AuthSettings {
+            bcrypt_cost,
+            access_token_ttl: Duration::from_secs(env.positive("ACCESS_TOKEN_TTL_SECS", 900)?),
+            refresh_token_ttl: days("REFRESH_TOKEN_TTL_DAYS", 30)?,
+            refresh_token_remember_ttl: days("REFRESH_TOKEN_REMEMBER_DAYS", 90)?,
+            lockout_threshold: env.positive("LOGIN_LOCKOUT_THRESHOLD", 5)?,
+            lockout_duration: Duration::from_secs(
+                env.positive("LOGIN_LOCKOUT_MINUTES", 15u64)? * 60,
+            ),
+            rate_limit_per_min: env.parse("AUTH_RATE_LIMIT_PER_MIN", 20, "a whole number")?,
+            require_email_verification: env.parse(
+                "REQUIRE_EMAIL_VERIFICATION",
+                false,
+                "true or false",
+            )?,
+        };
+        let mail = MailSettings {
+            smtp_url: env.get("SMTP_URL").map(Secret::new),
+            from: env
+                .get("FINAI_MAIL_FROM")
+                .unwrap_or_else(|| MailSettings::default().from),
+        };
+
         Ok(Settings {
             environment,
             bind,
@@ -202,6 +288,8 @@ impl Settings {
             workers,
             shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            auth,
+            mail,
         })
     }
 
@@ -223,6 +311,12 @@ impl Settings {
             workers: 1,
             shutdown_timeout: Duration::from_secs(1),
             public_url: "http://127.0.0.1:8080".into(),
+            auth: AuthSettings {
+                bcrypt_cost: 4,
+                rate_limit_per_min: 0,
+                ..AuthSettings::default()
+            },
+            mail: MailSettings::default(),
         }
     }
 }
@@ -335,6 +429,11 @@ mod tests {
             ("DATABASE_POOL_TIMEOUT_MS", "soon"),
             ("CORS_ALLOWED_ORIGINS", "example.com"),
             ("JWT_SECRET", "short"),
+            ("BCRYPT_COST", "3"),
+            ("ACCESS_TOKEN_TTL_SECS", "-5"),
+            ("LOGIN_LOCKOUT_THRESHOLD", "0"),
+            ("AUTH_RATE_LIMIT_PER_MIN", "many"),
+            ("REQUIRE_EMAIL_VERIFICATION", "yes please"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();
             assert_eq!(err.var, var);

@@ -4,9 +4,11 @@
 //! `http` holds the envelope, extractors and middleware every route shares; `startup` assembles
 //! the actix application; `commands` implements the CLI subcommands.
 
+pub mod auth;
 pub mod commands;
 pub mod config;
 pub mod db;
+pub mod domain;
 pub mod error;
 pub mod http;
 pub mod openapi;

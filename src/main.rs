@@ -19,6 +19,14 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Create an admin account, or promote an existing one. The password is read from
+    /// FINAI_ADMIN_PASSWORD, or else from one line of standard input.
+    CreateAdmin {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -41,6 +49,13 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => finai::commands::serve(settings),
         Command::Migrate => finai::commands::migrate_only(&settings),
+        Command::CreateAdmin { email, name } => finai::commands::create_admin(
+            &settings,
+            &email,
+            name.as_deref(),
+            finai::commands::admin_password_from_env_or_stdin,
+        )
+        .map(|done| println!("{done}")),
         Command::Openapi => unreachable!("handled above"),
     };
     match result {

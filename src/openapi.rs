@@ -33,7 +33,12 @@ pub const BEARER: &str = "bearer_auth";
     servers((url = "/", description = "This server")),
     modifiers(&SecurityAddon),
     components(schemas(ErrorBody, PageMeta)),
-    tags((name = "health", description = "Liveness and readiness probes"))
+    tags(
+        (name = "auth", description = "Registration, login, tokens, password reset, email verification"),
+        (name = "users", description = "The caller's own account"),
+        (name = "admin", description = "Accounts, statistics and the audit log (admins only)"),
+        (name = "health", description = "Liveness and readiness probes")
+    )
 )]
 pub struct ApiDoc;
 
@@ -62,7 +67,7 @@ pub fn spec() -> Spec {
     let (_, mut spec) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::routes::configure)
+        .configure(crate::routes::configure(None))
         .split_for_parts();
     spec.servers = Some(vec![Server::new("/")]);
     add_error_responses(&mut spec);
@@ -90,7 +95,7 @@ pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
 const ERROR_RESPONSES: [(&str, &str, &str, Option<&str>); 10] = [
     ("BadRequest", "400", "Malformed JSON, or an invalid path or query parameter", None),
     ("Unauthorized", "401", "Missing, invalid or expired access token (`missing_token`, `invalid_token`, `token_expired`)", None),
-    ("Forbidden", "403", "The caller's role does not allow this", None),
+    ("Forbidden", "403", "The caller's role does not allow this, or the account is disabled", None),
     ("NotFound", "404", "No such resource (or it belongs to another user)", None),
     ("PayloadTooLarge", "413", "The request body is larger than the limit", None),
     ("UnsupportedMediaType", "415", "The request body is not `application/json`", None),
@@ -146,7 +151,7 @@ fn add_error_responses(spec: &mut Spec) {
                     "401" => secured,
                     "404" => has_path_params,
                     "413" | "415" | "422" => has_body,
-                    "403" => false,
+                    "403" => secured,
                     _ => true,
                 };
                 if applies {

@@ -11,6 +11,8 @@ use actix_web::{web, App, HttpServer};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
+use crate::auth::mailer::{self, Mailer};
+use crate::auth::rate_limit::{auth_limiter, AuthLimiterConfig};
 use crate::config::Settings;
 use crate::db::PgPool;
 use crate::http::extract::{json_config, path_config, query_config, BodyLimit};
@@ -21,6 +23,7 @@ use crate::openapi::{self, SpecJson};
 pub struct AppState {
     pub settings: Settings,
     pub pool: PgPool,
+    pub mailer: Arc<dyn Mailer>,
 }
 
 pub struct Application {
@@ -34,9 +37,17 @@ impl Application {
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
         let shutdown_timeout = settings.shutdown_timeout.as_secs();
-        let state = web::Data::new(AppState { settings, pool });
+        let mailer = mailer::from_settings(&settings)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
+        // Built once so that every worker shares one count per client address.
+        let auth_limit = auth_limiter(settings.auth.rate_limit_per_min);
+        let state = web::Data::new(AppState {
+            settings,
+            pool,
+            mailer,
+        });
         let spec = web::Data::new(SpecJson(Arc::new(openapi::spec_json())));
-        let server = HttpServer::new(move || app(state.clone(), spec.clone()))
+        let server = HttpServer::new(move || app(state.clone(), spec.clone(), auth_limit.clone()))
             .listen(listener)?
             .workers(workers)
             .shutdown_timeout(shutdown_timeout)
@@ -61,6 +72,7 @@ impl Application {
 pub fn app(
     state: web::Data<AppState>,
     spec: web::Data<SpecJson>,
+    auth_limit: Option<AuthLimiterConfig>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -74,7 +86,7 @@ pub fn app(
     let cors = middleware::cors(&state.settings.cors_allowed_origins);
     let (app, _) = App::new()
         .into_utoipa_app()
-        .configure(crate::routes::configure)
+        .configure(crate::routes::configure(auth_limit))
         .split_for_parts();
     app.app_data(state)
         .app_data(spec)

@@ -1,10 +1,16 @@
 //! Data access: the connection pool, migrations, the embedded PostgreSQL launcher, and one
 //! module of plain query functions per table. Nothing here knows about HTTP.
 
+pub mod audit;
 pub mod embedded;
 pub mod health;
+pub mod login_throttle;
 pub mod migrations;
+pub mod refresh_tokens;
 pub mod schema;
+pub mod stats;
+pub mod user_tokens;
+pub mod users;
 
 use std::time::Duration;
 

@@ -62,6 +62,51 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
     }
 }
 
+/// Like [`ValidatedJson`], but also accepts `application/x-www-form-urlencoded` (HTML login forms).
+#[derive(Debug)]
+pub struct JsonOrForm<T>(pub T);
+
+impl<T> JsonOrForm<T> {
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: DeserializeOwned + Validate + 'static> FromRequest for JsonOrForm<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| {
+                v.trim_start()
+                    .starts_with("application/x-www-form-urlencoded")
+            });
+        if !is_form {
+            let json = ValidatedJson::<T>::from_request(req, payload);
+            return Box::pin(async move { json.await.map(|json| JsonOrForm(json.0)) });
+        }
+        let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
+        let declared = check_declared_length(req, limit);
+        let payload = payload.take();
+        Box::pin(async move {
+            declared?;
+            let body = read_body(payload, limit).await?;
+            let value: T = serde_urlencoded::from_bytes(&body).map_err(|e| {
+                let mut errors = FieldErrors::new();
+                let message = e.to_string();
+                errors.insert(field_of(".", &message), vec![message]);
+                ApiError::Validation(errors)
+            })?;
+            value.validate()?;
+            Ok(JsonOrForm(value))
+        })
+    }
+}
+
 pub fn check_json_content_type(req: &HttpRequest) -> Result<(), ApiError> {
     let is_json = req
         .headers()

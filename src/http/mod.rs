@@ -1,9 +1,12 @@
 //! HTTP plumbing shared by every resource: the success envelope, the validating JSON
 //! extractor, extractor error handlers and the middleware stack.
 
+pub mod context;
 pub mod envelope;
 pub mod extract;
 pub mod middleware;
+pub mod pagination;
 
 pub use envelope::{Envelope, PageMeta};
-pub use extract::ValidatedJson;
+pub use extract::{JsonOrForm, ValidatedJson};
+pub use pagination::Page;

@@ -1,20 +1,60 @@
 //! HTTP resources: one folder per resource with `handlers.rs` (thin: extract, call `db`/`domain`,
 //! answer) and `dto.rs` (request/response types with validator and utoipa derives).
 
+pub mod admin;
+pub mod auth;
 pub mod health;
+pub mod users;
 
+use actix_governor::Governor;
+use actix_web::middleware::Condition;
 use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-/// Every route of the API. The server mounts it, and the OpenAPI spec is generated from it, so
-/// the two cannot disagree.
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(health::handlers::health)
-        .service(health::handlers::ready)
-        .service(scope::scope("/api/v1").configure(api_v1));
+use crate::auth::rate_limit::{auth_limiter, AuthLimiterConfig};
+
+/// Every route of the API, given the per-IP limiter for `/auth` (none: unlimited). The server
+/// mounts it, and the OpenAPI spec is generated from it, so the two cannot disagree.
+pub fn configure(auth_limit: Option<AuthLimiterConfig>) -> impl FnOnce(&mut ServiceConfig) {
+    move |cfg| {
+        cfg.service(health::handlers::health)
+            .service(health::handlers::ready)
+            .service(scope::scope("/api/v1").configure(|cfg| api_v1(cfg, auth_limit)));
+    }
 }
 
-fn api_v1(cfg: &mut ServiceConfig) {
-    cfg.route("/openapi.json", web::get().to(crate::openapi::serve_spec));
+fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
+    let limited = auth_limit.is_some();
+    // Condition needs a middleware either way; a disabled one is never called.
+    let limiter = auth_limit
+        .or_else(|| auth_limiter(1))
+        .map(|config| Governor::new(&config));
+    cfg.route("/openapi.json", web::get().to(crate::openapi::serve_spec))
+        .service(
+            scope::scope("/auth")
+                .wrap(Condition::new(
+                    limited,
+                    limiter.expect("a limiter for one request a minute"),
+                ))
+                .service(auth::handlers::register)
+                .service(auth::handlers::login)
+                .service(auth::handlers::refresh)
+                .service(auth::handlers::logout)
+                .service(auth::handlers::forgot_password)
+                .service(auth::handlers::reset_password)
+                .service(auth::handlers::verify_email)
+                .service(auth::handlers::resend_verification)
+                .service(auth::handlers::change_password),
+        )
+        // `/users/me` before `/users/{id}`, which would otherwise claim "me".
+        .service(users::handlers::get_me)
+        .service(users::handlers::update_me)
+        .service(users::handlers::delete_me)
+        .service(users::handlers::list_users)
+        .service(users::handlers::get_user)
+        .service(users::handlers::update_user)
+        .service(users::handlers::delete_user)
+        .service(admin::handlers::system_stats)
+        .service(admin::handlers::audit_log);
 }

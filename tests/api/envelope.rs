@@ -76,3 +76,77 @@ async fn swagger_ui_is_served_and_the_bare_path_redirects() {
     assert!(redirect.status().is_redirection());
     assert_eq!(redirect.headers()["location"], "/swagger-ui/");
 }
+
+#[tokio::test]
+async fn body_errors_answer_in_the_envelope_and_store_nothing() {
+    let app = spawn_app().await;
+    let path = "/api/v1/auth/register";
+    let malformed = app
+        .post_raw(
+            path,
+            "application/json",
+            br#"{"email": "a@b.co", "#.to_vec(),
+        )
+        .await;
+    assert_error(malformed, 400, "malformed_json").await;
+
+    let wrong_type = app.post_raw(path, "text/plain", b"hello".to_vec()).await;
+    assert_error(wrong_type, 415, "unsupported_media_type").await;
+
+    let too_large = app
+        .post_raw(path, "application/json", vec![b' '; 2 * 1024 * 1024])
+        .await;
+    assert_error(too_large, 413, "payload_too_large").await;
+
+    let invalid_utf8 = app
+        .post_raw(
+            path,
+            "application/json",
+            b"{\"email\": \"\xff\xfe\"}".to_vec(),
+        )
+        .await;
+    assert_error(invalid_utf8, 400, "malformed_json").await;
+
+    let wrong_field_type = app
+        .post_json(
+            path,
+            &serde_json::json!({"email": 5, "password": "x", "name": "y"}),
+        )
+        .await;
+    let body = assert_error(wrong_field_type, 422, "validation_failed").await;
+    assert!(body["errors"]["email"][0]
+        .as_str()
+        .unwrap()
+        .contains("invalid type"));
+
+    let missing = app
+        .post_json(path, &serde_json::json!({"email": "a@b.co"}))
+        .await;
+    let body = assert_error(missing, 422, "validation_failed").await;
+    assert!(body["errors"]["password"].is_array());
+
+    let unknown = app
+        .post_json(
+            path,
+            &serde_json::json!({"email": "a@b.co", "password": "Str0ng!pass", "name": "A", "role": "admin"}),
+        )
+        .await;
+    let body = assert_error(unknown, 422, "validation_failed").await;
+    assert!(body["errors"]["role"].is_array());
+
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM users"), 0);
+}
+
+#[tokio::test]
+async fn bad_path_and_query_parameters_are_400() {
+    let app = spawn_app().await;
+    let admin = app.register_with_role("root@example.com", "admin").await;
+    let bad_path = app
+        .get_as("/api/v1/users/not-a-uuid", &admin.access_token)
+        .await;
+    assert_error(bad_path, 400, "invalid_path_parameter").await;
+    let bad_query = app
+        .get_as("/api/v1/users?page=abc", &admin.access_token)
+        .await;
+    assert_error(bad_query, 400, "invalid_query").await;
+}

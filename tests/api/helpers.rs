@@ -7,6 +7,7 @@
 // Shared by every test module; not every helper is used by each resource's tests.
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
@@ -328,30 +329,34 @@ impl TestApp {
         self.client.request(method, self.url(path))
     }
 
-    pub async fn get(&self, path: &str) -> Response {
-        self.request(Method::GET, path)
-            .send()
-            .await
-            .expect("request sent")
+    // The request helpers build the request before returning, so their futures borrow
+    // nothing and closures can return them.
+
+    pub fn get(&self, path: &str) -> impl Future<Output = Response> + use<> {
+        send(self.request(Method::GET, path))
     }
 
-    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
-        self.request(Method::POST, path)
-            .json(body)
-            .send()
-            .await
-            .expect("request sent")
+    pub fn post_json(&self, path: &str, body: &Value) -> impl Future<Output = Response> + use<> {
+        send(self.request(Method::POST, path).json(body))
     }
 
     /// POSTs raw bytes with the given content type.
-    pub async fn post_raw(&self, path: &str, content_type: &str, body: Vec<u8>) -> Response {
-        self.request(Method::POST, path)
-            .header("content-type", content_type)
-            .body(body)
-            .send()
-            .await
-            .expect("request sent")
+    pub fn post_raw(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> impl Future<Output = Response> + use<> {
+        send(
+            self.request(Method::POST, path)
+                .header("content-type", content_type)
+                .body(body),
+        )
     }
+}
+
+async fn send(request: RequestBuilder) -> Response {
+    request.send().await.expect("request sent")
 }
 
 /// Status and parsed JSON body of a response.
@@ -376,4 +381,141 @@ pub async fn assert_error(response: Response, status: u16, code: &str) -> Value 
         "body: {body}"
     );
     body
+}
+
+/// A registered user and the session registration gave it.
+#[derive(Debug, Clone)]
+pub struct TestUser {
+    pub id: String,
+    pub email: String,
+    pub password: String,
+    pub access_token: String,
+    pub refresh_token: String,
+}
+
+pub const PASSWORD: &str = "Str0ng!pass";
+
+impl TestApp {
+    /// Registers `email` with [`PASSWORD`].
+    pub async fn register(&self, email: &str) -> TestUser {
+        let response = self
+            .post_json(
+                "/api/v1/auth/register",
+                &serde_json::json!({"email": email, "password": PASSWORD, "name": "Test User"}),
+            )
+            .await;
+        let (status, body) = json(response).await;
+        assert_eq!(status, 201, "registration failed: {body}");
+        TestUser {
+            id: body["data"]["user"]["id"].as_str().unwrap().to_owned(),
+            email: body["data"]["user"]["email"].as_str().unwrap().to_owned(),
+            password: PASSWORD.to_owned(),
+            access_token: body["data"]["access_token"].as_str().unwrap().to_owned(),
+            refresh_token: body["data"]["refresh_token"].as_str().unwrap().to_owned(),
+        }
+    }
+
+    /// Registers a user and gives it `role` straight in the database.
+    pub async fn register_with_role(&self, email: &str, role: &str) -> TestUser {
+        let user = self.register(email).await;
+        self.execute(&format!(
+            "UPDATE users SET role = '{role}' WHERE id = '{}'",
+            user.id
+        ));
+        user
+    }
+
+    /// Runs SQL against this test's database.
+    pub fn execute(&self, sql: &str) -> usize {
+        let mut conn = self.db.connect();
+        diesel::sql_query(sql)
+            .execute(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
+
+    /// A single number from SQL, e.g. a count.
+    pub fn scalar(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct Scalar {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            value: i64,
+        }
+        let mut conn = self.db.connect();
+        diesel::sql_query(sql)
+            .get_result::<Scalar>(&mut conn)
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .value
+    }
+
+    /// Sends a request with a bearer token and an optional JSON body.
+    pub fn send_as(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+    ) -> impl Future<Output = Response> + use<> {
+        let mut request = self.request(method, path).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        send(request)
+    }
+
+    pub fn get_as(&self, path: &str, token: &str) -> impl Future<Output = Response> + use<> {
+        self.send_as(Method::GET, path, token, None)
+    }
+
+    /// The token in the newest mail to `to` whose link goes to `page` (`reset-password` or
+    /// `verify-email`). Mail is sent in the background, so this waits for it (5 s at most).
+    pub async fn mailed_token(&self, to: &str, page: &str) -> String {
+        let outbox = self.data_dir.join("outbox");
+        let marker = format!("/{page}?token=");
+        let deadline = std::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            let mut mails: Vec<PathBuf> = std::fs::read_dir(&outbox)
+                .into_iter()
+                .flatten()
+                .flatten()
+                .map(|e| e.path())
+                .collect();
+            mails.sort();
+            for path in mails.iter().rev() {
+                let text = std::fs::read_to_string(path).unwrap_or_default();
+                let to_header = format!("To: {to}");
+                if !text.lines().any(|l| l.eq_ignore_ascii_case(&to_header)) {
+                    continue;
+                }
+                if let Some(start) = text.find(&marker) {
+                    let token: String = text[start + marker.len()..]
+                        .chars()
+                        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+                        .collect();
+                    return token;
+                }
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no {page} mail to {to} in {}",
+                outbox.display()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+
+    /// How many mails to `to` are in the outbox.
+    pub fn mail_count(&self, to: &str) -> usize {
+        let to_header = format!("To: {to}");
+        std::fs::read_dir(self.data_dir.join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .filter(|e| {
+                std::fs::read_to_string(e.path())
+                    .unwrap_or_default()
+                    .lines()
+                    .any(|l| l.eq_ignore_ascii_case(&to_header))
+            })
+            .count()
+    }
 }

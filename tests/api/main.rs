@@ -2,8 +2,11 @@
 
 mod helpers;
 
+mod admin;
+mod auth;
 mod envelope;
 mod health;
 mod launcher;
 mod migrations;
 mod openapi;
+mod users;

@@ -1,0 +1,92 @@
+//! `AuthUser`: the caller, from `Authorization: Bearer <access token>`. The token must verify,
+//! and the account must still exist and be active, so a disabled or deleted user's token stops
+//! working at once. `AdminUser` additionally requires the `admin` role.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
+use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
+
+use super::jwt;
+use crate::db;
+use crate::domain::user::{Role, UserStatus};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+#[derive(Clone, Copy, Debug)]
+pub struct AuthUser {
+    pub id: Uuid,
+    pub role: Role,
+}
+
+fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
+    let value = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .ok_or(ApiError::MissingToken)?
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken)?;
+    let (scheme, token) = value.split_once(' ').ok_or(ApiError::InvalidToken)?;
+    if !scheme.eq_ignore_ascii_case("bearer") || token.trim().is_empty() {
+        return Err(ApiError::InvalidToken);
+    }
+    Ok(token.trim().to_owned())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        if let Some(user) = req.extensions().get::<AuthUser>() {
+            let user = *user;
+            return Box::pin(async move { Ok(user) });
+        }
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req);
+        let req = req.clone();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let claims = jwt::verify(state.settings.jwt_secret.expose(), &token?)?;
+            let user_id = claims.sub;
+            let account =
+                db::run(&state.pool, move |conn| db::users::access(conn, user_id)).await?;
+            let user = match account {
+                None => return Err(ApiError::InvalidToken),
+                Some((_, UserStatus::Disabled)) => {
+                    return Err(ApiError::Forbidden {
+                        code: "account_disabled",
+                        message: "This account is disabled.".into(),
+                    })
+                }
+                Some((role, UserStatus::Active)) => AuthUser { id: user_id, role },
+            };
+            req.extensions_mut().insert(user);
+            Ok(user)
+        })
+    }
+}
+
+/// An authenticated caller with the `admin` role; anyone else gets 403 `forbidden`.
+#[derive(Clone, Copy, Debug)]
+pub struct AdminUser(pub AuthUser);
+
+impl FromRequest for AdminUser {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = AuthUser::from_request(req, payload);
+        Box::pin(async move {
+            let user = user.await?;
+            if user.role != Role::Admin {
+                return Err(ApiError::Forbidden {
+                    code: "forbidden",
+                    message: "Only administrators may do this.".into(),
+                });
+            }
+            Ok(AdminUser(user))
+        })
+    }
+}

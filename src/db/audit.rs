@@ -1,0 +1,131 @@
+//! The security audit log. Never given a password or a token.
+
+use chrono::{DateTime, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::schema::audit_log;
+
+/// What happened. Stable names: clients filter on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    UserRegistered,
+    LoginSucceeded,
+    LoginFailed,
+    AccountLocked,
+    Logout,
+    RefreshTokenReused,
+    PasswordResetRequested,
+    PasswordReset,
+    PasswordChanged,
+    EmailVerified,
+    RoleChanged,
+    StatusChanged,
+    AccountDeleted,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::UserRegistered => "user_registered",
+            Action::LoginSucceeded => "login_succeeded",
+            Action::LoginFailed => "login_failed",
+            Action::AccountLocked => "account_locked",
+            Action::Logout => "logout",
+            Action::RefreshTokenReused => "refresh_token_reused",
+            Action::PasswordResetRequested => "password_reset_requested",
+            Action::PasswordReset => "password_reset",
+            Action::PasswordChanged => "password_changed",
+            Action::EmailVerified => "email_verified",
+            Action::RoleChanged => "role_changed",
+            Action::StatusChanged => "status_changed",
+            Action::AccountDeleted => "account_deleted",
+        }
+    }
+}
+
+/// Where a request came from, for the log.
+#[derive(Debug, Clone, Default)]
+pub struct Origin {
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub action: Action,
+    pub user_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub origin: &'a Origin,
+    pub details: Value,
+}
+
+pub fn record(conn: &mut PgConnection, event: Event) -> QueryResult<()> {
+    diesel::insert_into(audit_log::table)
+        .values((
+            audit_log::action.eq(event.action.as_str()),
+            audit_log::user_id.eq(event.user_id),
+            audit_log::actor_id.eq(event.actor_id),
+            audit_log::ip.eq(event.origin.ip.as_deref()),
+            audit_log::request_id.eq(event.origin.request_id.as_deref()),
+            audit_log::details.eq(event.details),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = audit_log)]
+pub struct Entry {
+    pub id: Uuid,
+    pub user_id: Option<Uuid>,
+    pub actor_id: Option<Uuid>,
+    pub action: String,
+    pub ip: Option<String>,
+    pub request_id: Option<String>,
+    pub details: Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Default)]
+pub struct EntryFilter {
+    pub user_id: Option<Uuid>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// Newest first, with the total matching the filter.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &EntryFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Entry>, i64)> {
+    let query = || {
+        let mut query = audit_log::table.into_boxed();
+        if let Some(user_id) = filter.user_id {
+            query = query.filter(audit_log::user_id.eq(user_id));
+        }
+        if let Some(action) = &filter.action {
+            query = query.filter(audit_log::action.eq(action.clone()));
+        }
+        if let Some(from) = filter.from {
+            query = query.filter(audit_log::created_at.ge(from));
+        }
+        if let Some(to) = filter.to {
+            query = query.filter(audit_log::created_at.lt(to));
+        }
+        query
+    };
+    let total = query().select(count_star()).first(conn)?;
+    let rows = query()
+        .select(Entry::as_select())
+        .order((audit_log::created_at.desc(), audit_log::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok((rows, total))
+}

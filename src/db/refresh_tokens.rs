@@ -1,0 +1,88 @@
+//! Queries on `refresh_tokens`: one family per login, one live token per family.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::refresh_tokens;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct RefreshToken {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub remember_me: bool,
+    pub expires_at: DateTime<Utc>,
+    pub used_at: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = refresh_tokens)]
+pub struct NewRefreshToken<'a> {
+    pub user_id: Uuid,
+    pub family_id: Uuid,
+    pub token_hash: &'a str,
+    pub remember_me: bool,
+    pub expires_at: DateTime<Utc>,
+}
+
+pub fn insert(conn: &mut PgConnection, token: &NewRefreshToken) -> QueryResult<()> {
+    diesel::insert_into(refresh_tokens::table)
+        .values(token)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Locks the row so that two refreshes with one token cannot both succeed.
+pub fn find_for_update(
+    conn: &mut PgConnection,
+    token_hash: &str,
+) -> QueryResult<Option<RefreshToken>> {
+    refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(RefreshToken::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn mark_used(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    diesel::update(refresh_tokens::table.find(id))
+        .set(refresh_tokens::used_at.eq(Utc::now()))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Revokes a family; returns how many sessions (families) this ended: 0 or 1.
+pub fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> QueryResult<usize> {
+    let families: Vec<Uuid> = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .returning(refresh_tokens::family_id)
+    .get_results(conn)?;
+    Ok(distinct(families))
+}
+
+/// Revokes every session of the user; returns how many sessions this ended.
+pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    let families: Vec<Uuid> = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .returning(refresh_tokens::family_id)
+    .get_results(conn)?;
+    Ok(distinct(families))
+}
+
+fn distinct(mut families: Vec<Uuid>) -> usize {
+    families.sort_unstable();
+    families.dedup();
+    families.len()
+}

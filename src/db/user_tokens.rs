@@ -1,0 +1,61 @@
+//! Queries on `user_tokens`: single-use mailed tokens.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::user_tokens;
+
+pub const PASSWORD_RESET: &str = "password_reset";
+pub const EMAIL_VERIFICATION: &str = "email_verification";
+
+pub fn insert(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: &str,
+    token_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::insert_into(user_tokens::table)
+        .values((
+            user_tokens::user_id.eq(user_id),
+            user_tokens::purpose.eq(purpose),
+            user_tokens::token_hash.eq(token_hash),
+            user_tokens::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Spends a live token in one statement (so it works once, even under concurrent use) and
+/// returns its user.
+pub fn consume(
+    conn: &mut PgConnection,
+    token_hash: &str,
+    purpose: &str,
+) -> QueryResult<Option<Uuid>> {
+    let now = Utc::now();
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::token_hash.eq(token_hash))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null())
+            .filter(user_tokens::expires_at.gt(now)),
+    )
+    .set(user_tokens::used_at.eq(now))
+    .returning(user_tokens::user_id)
+    .get_result(conn)
+    .optional()
+}
+
+/// Spends every outstanding token of `purpose` for the user.
+pub fn spend_all(conn: &mut PgConnection, user_id: Uuid, purpose: &str) -> QueryResult<usize> {
+    diesel::update(
+        user_tokens::table
+            .filter(user_tokens::user_id.eq(user_id))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null()),
+    )
+    .set(user_tokens::used_at.eq(Utc::now()))
+    .execute(conn)
+}

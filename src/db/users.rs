@@ -1,0 +1,214 @@
+//! Queries on `users`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Date, Text};
+use uuid::Uuid;
+
+use super::schema::users;
+use crate::domain::user::{Role, UserStatus};
+
+diesel::define_sql_function! {
+    fn lower(x: Text) -> Text;
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: Uuid,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub role: String,
+    pub status: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub currency: String,
+    pub language: String,
+    pub theme: String,
+    pub timezone: String,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+
+    pub fn status(&self) -> UserStatus {
+        UserStatus::parse(&self.status).unwrap_or(UserStatus::Disabled)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub name: &'a str,
+    pub password_hash: &'a str,
+    pub role: &'a str,
+    pub email_verified_at: Option<DateTime<Utc>>,
+}
+
+/// Only the `Some` fields change.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct UserChangeset {
+    pub name: Option<String>,
+    pub password_hash: Option<String>,
+    pub role: Option<String>,
+    pub status: Option<String>,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub currency: Option<String>,
+    pub language: Option<String>,
+    pub theme: Option<String>,
+    pub timezone: Option<String>,
+}
+
+pub fn insert(conn: &mut PgConnection, user: &NewUser) -> QueryResult<User> {
+    diesel::insert_into(users::table)
+        .values(user)
+        .returning(User::as_returning())
+        .get_result(conn)
+}
+
+pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
+    users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// `key` is `Email::key()`: the address lower-cased.
+pub fn find_by_email(conn: &mut PgConnection, key: &str) -> QueryResult<Option<User>> {
+    users::table
+        .filter(lower(users::email).eq(key))
+        .select(User::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Role and status, for the per-request token check.
+pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Role, UserStatus)>> {
+    let row: Option<(String, String)> = users::table
+        .find(id)
+        .select((users::role, users::status))
+        .first(conn)
+        .optional()?;
+    Ok(row.map(|(role, status)| {
+        (
+            Role::parse(&role).unwrap_or(Role::User),
+            UserStatus::parse(&status).unwrap_or(UserStatus::Disabled),
+        )
+    }))
+}
+
+pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> QueryResult<User> {
+    diesel::update(users::table.find(id))
+        .set(changes)
+        .returning(User::as_returning())
+        .get_result(conn)
+}
+
+/// Deletes the account; everything it owns goes with it (`ON DELETE CASCADE`).
+pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    diesel::delete(users::table.find(id)).execute(conn)
+}
+
+#[derive(Debug, Default)]
+pub struct UserFilter {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub status: Option<UserStatus>,
+}
+
+/// A page of users, newest first, and the total matching the filter.
+pub fn list(
+    conn: &mut PgConnection,
+    filter: &UserFilter,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<User>, i64)> {
+    let query = || {
+        let mut query = users::table.into_boxed();
+        if let Some(q) = &filter.q {
+            let pattern = format!("%{}%", escape_like(&q.to_lowercase()));
+            query = query.filter(
+                lower(users::email)
+                    .like(pattern.clone())
+                    .or(lower(users::name).like(pattern)),
+            );
+        }
+        if let Some(role) = filter.role {
+            query = query.filter(users::role.eq(role.as_str()));
+        }
+        if let Some(status) = filter.status {
+            query = query.filter(users::status.eq(status.as_str()));
+        }
+        query
+    };
+    let total = query().select(count_star()).first(conn)?;
+    let rows = query()
+        .select(User::as_select())
+        .order((users::created_at.desc(), users::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Escapes `%`, `_` and `\` so user text matches literally in LIKE.
+pub fn escape_like(text: &str) -> String {
+    text.replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_")
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct GroupCount {
+    #[diesel(sql_type = Text)]
+    pub key: String,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct DayCount {
+    #[diesel(sql_type = Date)]
+    pub day: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+pub fn count_by_role(conn: &mut PgConnection) -> QueryResult<Vec<GroupCount>> {
+    diesel::sql_query(
+        "SELECT role AS key, count(*) AS count FROM users GROUP BY role ORDER BY role",
+    )
+    .load(conn)
+}
+
+pub fn count_by_status(conn: &mut PgConnection) -> QueryResult<Vec<GroupCount>> {
+    diesel::sql_query(
+        "SELECT status AS key, count(*) AS count FROM users GROUP BY status ORDER BY status",
+    )
+    .load(conn)
+}
+
+/// Sign-ups per UTC day for the `days` days ending `today`, zeros included.
+pub fn signups_per_day(
+    conn: &mut PgConnection,
+    today: NaiveDate,
+    days: i32,
+) -> QueryResult<Vec<DayCount>> {
+    diesel::sql_query(
+        "SELECT d::date AS day, count(u.id) AS count \
+         FROM generate_series($1::date - ($2 - 1), $1::date, interval '1 day') AS d \
+         LEFT JOIN users u ON (u.created_at AT TIME ZONE 'UTC')::date = d::date \
+         GROUP BY d ORDER BY d",
+    )
+    .bind::<Date, _>(today)
+    .bind::<diesel::sql_types::Integer, _>(days)
+    .load(conn)
+}

@@ -1,0 +1,6 @@
+//! Pure rules and validated types: no actix, no diesel, no clock reads.
+
+pub mod currency;
+pub mod email;
+pub mod password;
+pub mod user;

@@ -1,0 +1,674 @@
+//! `/api/v1/auth`: registration, login, token refresh, logout, password reset and change,
+//! email verification.
+
+use actix_web::{post, web, HttpRequest, HttpResponse};
+use chrono::{Duration as ChronoDuration, Utc};
+use diesel::Connection;
+use serde_json::json;
+
+use super::dto::*;
+use crate::auth::mailer::{send_in_background, Mail};
+use crate::auth::session::{self, IssuedSession};
+use crate::auth::{password, tokens, AuthUser};
+use crate::db::audit::{self, Action, Event, Origin};
+use crate::db::users::{self, NewUser, User, UserChangeset};
+use crate::db::{self, login_throttle, refresh_tokens, user_tokens};
+use crate::domain::email::Email;
+use crate::domain::user::{Role, UserStatus};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::context::origin;
+use crate::http::{Envelope, JsonOrForm, ValidatedJson};
+use crate::routes::users::dto::UserProfile;
+use crate::startup::AppState;
+
+const RESET_TOKEN_TTL_HOURS: i64 = 1;
+const VERIFICATION_TOKEN_TTL_HOURS: i64 = 48;
+
+fn session_response(user: User, issued: IssuedSession) -> Envelope<SessionResponse> {
+    Envelope::new(SessionResponse {
+        user: UserProfile::from(user),
+        access_token: issued.access_token,
+        refresh_token: issued.refresh_token,
+        token_type: "Bearer",
+        expires_in: issued.expires_in,
+    })
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_credentials",
+        message: "Wrong email or password.".into(),
+    }
+}
+
+fn invalid_refresh_token() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_refresh_token",
+        message: "The refresh token is invalid or expired. Log in again.".into(),
+    }
+}
+
+fn account_disabled() -> ApiError {
+    ApiError::Forbidden {
+        code: "account_disabled",
+        message: "This account is disabled. Contact an administrator.".into(),
+    }
+}
+
+fn locked(until: chrono::DateTime<Utc>) -> ApiError {
+    let seconds = (until - Utc::now()).num_seconds().max(1) as u64;
+    ApiError::TooManyRequests {
+        code: "account_locked",
+        message: format!(
+            "Too many failed logins for this account. Try again in {} minutes.",
+            seconds.div_ceil(60)
+        ),
+        retry_after_secs: seconds,
+    }
+}
+
+fn record(
+    conn: &mut diesel::PgConnection,
+    action: Action,
+    user: Option<uuid::Uuid>,
+    origin: &Origin,
+) -> diesel::QueryResult<()> {
+    audit::record(
+        conn,
+        Event {
+            action,
+            user_id: user,
+            actor_id: user,
+            origin,
+            details: json!({}),
+        },
+    )
+}
+
+/// Creates a single-use token for `user` and mails the link to it.
+fn mail_link(
+    state: &AppState,
+    conn: &mut diesel::PgConnection,
+    user: &User,
+    purpose: &str,
+) -> Result<(), ApiError> {
+    let token = tokens::generate();
+    let (hours, path, subject, intro) = if purpose == user_tokens::PASSWORD_RESET {
+        (
+            RESET_TOKEN_TTL_HOURS,
+            "reset-password",
+            "Reset your FinAI password",
+            "Someone (hopefully you) asked to reset the password of your FinAI account.",
+        )
+    } else {
+        (
+            VERIFICATION_TOKEN_TTL_HOURS,
+            "verify-email",
+            "Confirm your FinAI email address",
+            "Welcome to FinAI! Please confirm that this is your email address.",
+        )
+    };
+    user_tokens::insert(
+        conn,
+        user.id,
+        purpose,
+        &tokens::digest(&token),
+        Utc::now() + ChronoDuration::hours(hours),
+    )?;
+    let link = format!("{}/{path}?token={token}", state.settings.public_url);
+    send_in_background(
+        state.mailer.clone(),
+        Mail {
+            to: user.email.clone(),
+            subject: subject.into(),
+            body: format!(
+                "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once and expires in {hours} hour{}. \
+                 If you did not ask for this, ignore this mail.\n",
+                user.name,
+                if hours == 1 { "" } else { "s" }
+            ),
+        },
+    );
+    Ok(())
+}
+
+async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
+    let cost = state.settings.auth.bcrypt_cost;
+    web::block(move || password::hash(&password, cost))
+        .await?
+        .map_err(ApiError::internal)
+}
+
+/// Register a new account.
+///
+/// Creates the user (role `user`, default settings), mails an email-verification link, and
+/// starts a session.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "register",
+    summary = "Register an account",
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Account created; the session's tokens", body = Envelope<SessionResponse>),
+        (status = 409, description = "`email_taken`: an account uses this email", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<RegisterRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
+    let hash = hash_password(&state, body.password).await?;
+    let origin = origin(&req);
+    let state2 = state.clone();
+    let (user, issued) = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            if users::find_by_email(conn, &email.key())?.is_some() {
+                return Err(email_taken());
+            }
+            let user = users::insert(
+                conn,
+                &NewUser {
+                    email: email.as_str(),
+                    name: body.name.trim(),
+                    password_hash: &hash,
+                    role: Role::User.as_str(),
+                    email_verified_at: None,
+                },
+            )
+            .map_err(|e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => email_taken(),
+                other => other,
+            })?;
+            record(conn, Action::UserRegistered, Some(user.id), &origin)?;
+            mail_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)?;
+            let issued = session::issue(conn, &state2.settings, &user, false, None)?;
+            Ok((user, issued))
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/users/{}", user.id);
+    Ok(session_response(user, issued)
+        .with_message("Account created. Check your mail to confirm your address.")
+        .created(&location))
+}
+
+fn email_taken() -> ApiError {
+    ApiError::Conflict {
+        code: "email_taken",
+        message: "An account with this email already exists.".into(),
+    }
+}
+
+/// Log in with email and password.
+///
+/// Accepts JSON or `application/x-www-form-urlencoded`. Wrong email and wrong password get the
+/// same answer. After 5 consecutive failures the address is locked for 15 minutes.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "login",
+    summary = "Log in",
+    request_body(
+        content(
+            (LoginRequest = "application/json"),
+            (LoginRequest = "application/x-www-form-urlencoded")
+        )
+    ),
+    responses(
+        (status = 200, description = "The session's tokens", body = Envelope<SessionResponse>),
+        (status = 401, description = "`invalid_credentials`", body = ErrorBody),
+        (status = 403, description = "`account_disabled` or `email_not_verified`", body = ErrorBody),
+        (status = 429, description = "`account_locked` or `rate_limited`; see `Retry-After`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonOrForm<LoginRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let key = Email::parse(&body.email)
+        .map(|e| e.key())
+        .unwrap_or_else(|_| body.email.trim().to_lowercase());
+    let origin = origin(&req);
+
+    let lookup_key = key.clone();
+    let (locked_until, user) = db::run(&state.pool, move |conn| {
+        Ok::<_, ApiError>((
+            login_throttle::locked_until(conn, &lookup_key)?,
+            users::find_by_email(conn, &lookup_key)?,
+        ))
+    })
+    .await?;
+    if let Some(until) = locked_until {
+        return Err(locked(until));
+    }
+
+    let cost = state.settings.auth.bcrypt_cost;
+    let password = body.password;
+    let (user, password_ok) = web::block(move || {
+        let ok = match &user {
+            Some(user) => password::verify(&password, &user.password_hash),
+            None => {
+                password::verify_dummy(&password, cost);
+                false
+            }
+        };
+        (user, ok)
+    })
+    .await?;
+
+    let auth = state.settings.auth.clone();
+    let Some(user) = user.filter(|_| password_ok) else {
+        let user_id = db::run(&state.pool, {
+            let key = key.clone();
+            move |conn| users::find_by_email(conn, &key).map(|u| u.map(|u| u.id))
+        })
+        .await?;
+        let locked_now = db::run(&state.pool, move |conn| {
+            conn.transaction::<_, ApiError, _>(|conn| {
+                let locked = login_throttle::record_failure(
+                    conn,
+                    &key,
+                    auth.lockout_threshold,
+                    auth.lockout_duration,
+                )?;
+                record(conn, Action::LoginFailed, user_id, &origin)?;
+                if locked.is_some() {
+                    record(conn, Action::AccountLocked, user_id, &origin)?;
+                }
+                Ok(locked)
+            })
+        })
+        .await?;
+        if let Some(until) = locked_now {
+            return Err(locked(until));
+        }
+        return Err(invalid_credentials());
+    };
+
+    if user.status() == UserStatus::Disabled {
+        return Err(account_disabled());
+    }
+    if auth.require_email_verification && user.email_verified_at.is_none() {
+        return Err(ApiError::Forbidden {
+            code: "email_not_verified",
+            message: "Confirm your email address first; we can resend the link (POST /api/v1/auth/email/resend).".into(),
+        });
+    }
+    let remember_me = body.remember_me.unwrap_or(false);
+    let state2 = state.clone();
+    let (user, issued) = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            login_throttle::clear(conn, &key)?;
+            record(conn, Action::LoginSucceeded, Some(user.id), &origin)?;
+            let issued = session::issue(conn, &state2.settings, &user, remember_me, None)?;
+            Ok((user, issued))
+        })
+    })
+    .await?;
+    Ok(session_response(user, issued).ok())
+}
+
+enum RefreshOutcome {
+    Issued(Box<User>, IssuedSession),
+    Reused,
+}
+
+/// Trade a refresh token for a new pair.
+///
+/// The presented token is spent. Presenting a spent token again means it was stolen: the whole
+/// session family is revoked and both holders must log in again.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "refresh",
+    summary = "Refresh the access token (rotates the refresh token)",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = Envelope<SessionResponse>),
+        (status = 401, description = "`invalid_refresh_token` or `refresh_token_reused`", body = ErrorBody),
+        (status = 403, description = "`account_disabled`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/refresh")]
+pub async fn refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<RefreshRequest>,
+) -> ApiResult<HttpResponse> {
+    let hash = tokens::digest(&body.refresh_token);
+    let origin = origin(&req);
+    let state2 = state.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let token =
+                refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
+            if token.revoked_at.is_some() {
+                return Err(invalid_refresh_token());
+            }
+            if token.used_at.is_some() {
+                refresh_tokens::revoke_family(conn, token.family_id)?;
+                audit::record(
+                    conn,
+                    Event {
+                        action: Action::RefreshTokenReused,
+                        user_id: Some(token.user_id),
+                        actor_id: None,
+                        origin: &origin,
+                        details: json!({"family_id": token.family_id}),
+                    },
+                )?;
+                // Committed: the revocation must stand although the answer is an error.
+                return Ok(RefreshOutcome::Reused);
+            }
+            if token.expires_at <= Utc::now() {
+                return Err(invalid_refresh_token());
+            }
+            let user = users::find(conn, token.user_id)?.ok_or_else(invalid_refresh_token)?;
+            if user.status() == UserStatus::Disabled {
+                return Err(account_disabled());
+            }
+            refresh_tokens::mark_used(conn, token.id)?;
+            let issued = session::issue(
+                conn,
+                &state2.settings,
+                &user,
+                token.remember_me,
+                Some(token.family_id),
+            )?;
+            Ok(RefreshOutcome::Issued(Box::new(user), issued))
+        })
+    })
+    .await?;
+    match outcome {
+        RefreshOutcome::Issued(user, issued) => Ok(session_response(*user, issued).ok()),
+        RefreshOutcome::Reused => Err(ApiError::Unauthorized {
+            code: "refresh_token_reused",
+            message: "This refresh token was already used, so it may have been stolen. Every \
+                      session it belonged to has been ended; log in again."
+                .into(),
+        }),
+    }
+}
+
+/// End this session, or every session of the account.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "logout",
+    summary = "Log out",
+    request_body = LogoutRequest,
+    responses(
+        (status = 200, description = "Sessions ended", body = Envelope<LogoutResponse>),
+        (status = 401, description = "`invalid_refresh_token`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/logout")]
+pub async fn logout(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<LogoutRequest>,
+) -> ApiResult<HttpResponse> {
+    let hash = tokens::digest(&body.refresh_token);
+    let all_devices = body.all_devices.unwrap_or(false);
+    let origin = origin(&req);
+    let revoked = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let token =
+                refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
+            let revoked = if all_devices {
+                refresh_tokens::revoke_all_for_user(conn, token.user_id)?
+            } else {
+                refresh_tokens::revoke_family(conn, token.family_id)?
+            };
+            record(conn, Action::Logout, Some(token.user_id), &origin)?;
+            Ok(revoked)
+        })
+    })
+    .await?;
+    Ok(Envelope::new(LogoutResponse {
+        sessions_revoked: revoked,
+    })
+    .with_message("Logged out.")
+    .ok())
+}
+
+/// Ask for a password-reset link.
+///
+/// Always answers the same, whether or not the address has an account; when it has, a
+/// single-use link valid for one hour is mailed.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "forgot_password",
+    summary = "Request a password-reset mail",
+    request_body = EmailRequest,
+    responses((status = 200, description = "Accepted (whether or not the account exists)", body = Envelope<Accepted>)),
+    security(())
+)]
+#[post("/password/forgot")]
+pub async fn forgot_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
+    let origin = origin(&req);
+    let state2 = state.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let Some(user) = users::find_by_email(conn, &email.key())? else {
+                return Ok(());
+            };
+            if user.status() == UserStatus::Disabled {
+                return Ok(());
+            }
+            mail_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
+            record(conn, Action::PasswordResetRequested, Some(user.id), &origin)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Accepted { accepted: true })
+        .with_message(
+            "If an account exists for this address, we sent it a link to reset the password.",
+        )
+        .ok())
+}
+
+fn invalid_token(code: &'static str) -> ApiError {
+    ApiError::BadRequest {
+        code,
+        message: "The link is invalid, expired or already used. Ask for a new one.".into(),
+    }
+}
+
+/// Set a new password with the token from the reset mail.
+///
+/// The token is spent, and every session of the account is ended.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "reset_password",
+    summary = "Reset the password",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 200, description = "Password changed", body = Envelope<Accepted>),
+        (status = 400, description = "`invalid_reset_token`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/password/reset")]
+pub async fn reset_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<ResetPasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let hash = hash_password(&state, body.new_password).await?;
+    let token_hash = tokens::digest(&body.token);
+    let origin = origin(&req);
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let user_id = user_tokens::consume(conn, &token_hash, user_tokens::PASSWORD_RESET)?
+                .ok_or_else(|| invalid_token("invalid_reset_token"))?;
+            let user = users::update(
+                conn,
+                user_id,
+                &UserChangeset {
+                    password_hash: Some(hash),
+                    ..Default::default()
+                },
+            )?;
+            user_tokens::spend_all(conn, user_id, user_tokens::PASSWORD_RESET)?;
+            refresh_tokens::revoke_all_for_user(conn, user_id)?;
+            login_throttle::clear(conn, &user.email.to_lowercase())?;
+            record(conn, Action::PasswordReset, Some(user_id), &origin)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Accepted { accepted: true })
+        .with_message("Password changed. Log in with the new password.")
+        .ok())
+}
+
+/// Confirm the email address with the token from the verification mail.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "verify_email",
+    summary = "Verify the email address",
+    request_body = TokenRequest,
+    responses(
+        (status = 200, description = "Email verified", body = Envelope<Accepted>),
+        (status = 400, description = "`invalid_verification_token`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/email/verify")]
+pub async fn verify_email(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<TokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let token_hash = tokens::digest(&body.token);
+    let origin = origin(&req);
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let user_id = user_tokens::consume(conn, &token_hash, user_tokens::EMAIL_VERIFICATION)?
+                .ok_or_else(|| invalid_token("invalid_verification_token"))?;
+            users::update(
+                conn,
+                user_id,
+                &UserChangeset {
+                    email_verified_at: Some(Utc::now()),
+                    ..Default::default()
+                },
+            )?;
+            user_tokens::spend_all(conn, user_id, user_tokens::EMAIL_VERIFICATION)?;
+            record(conn, Action::EmailVerified, Some(user_id), &origin)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Accepted { accepted: true })
+        .with_message("Email address confirmed.")
+        .ok())
+}
+
+/// Send the verification mail again.
+///
+/// Always answers the same; a mail goes out only for an existing, unverified account.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "resend_verification",
+    summary = "Resend the verification mail",
+    request_body = EmailRequest,
+    responses((status = 200, description = "Accepted (whether or not the account exists)", body = Envelope<Accepted>)),
+    security(())
+)]
+#[post("/email/resend")]
+pub async fn resend_verification(
+    state: web::Data<AppState>,
+    body: ValidatedJson<EmailRequest>,
+) -> ApiResult<HttpResponse> {
+    let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
+    let state2 = state.clone();
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| match users::find_by_email(conn, &email.key())? {
+            Some(user)
+                if user.email_verified_at.is_none() && user.status() == UserStatus::Active =>
+            {
+                mail_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)
+            }
+            _ => Ok(()),
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Accepted { accepted: true })
+        .with_message("If this address has an unverified account, we sent it a new link.")
+        .ok())
+}
+
+/// Change the password (knowing the current one).
+///
+/// Every other session is ended; the answer carries a fresh session for this client.
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "change_password",
+    summary = "Change the password",
+    request_body = ChangePasswordRequest,
+    responses(
+        (status = 200, description = "Password changed; new tokens for this client", body = Envelope<SessionResponse>),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/password/change")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: AuthUser,
+    body: ValidatedJson<ChangePasswordRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let user = db::run(&state.pool, move |conn| users::find(conn, caller.id))
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+    let current = body.current_password;
+    let stored = user.password_hash.clone();
+    if !web::block(move || password::verify(&current, &stored)).await? {
+        return Err(ApiError::invalid_field(
+            "current_password",
+            "is not the current password",
+        ));
+    }
+    let hash = hash_password(&state, body.new_password).await?;
+    let origin = origin(&req);
+    let state2 = state.clone();
+    let (user, issued) = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let user = users::update(
+                conn,
+                user.id,
+                &UserChangeset {
+                    password_hash: Some(hash),
+                    ..Default::default()
+                },
+            )?;
+            refresh_tokens::revoke_all_for_user(conn, user.id)?;
+            user_tokens::spend_all(conn, user.id, user_tokens::PASSWORD_RESET)?;
+            record(conn, Action::PasswordChanged, Some(user.id), &origin)?;
+            let issued = session::issue(conn, &state2.settings, &user, false, None)?;
+            Ok((user, issued))
+        })
+    })
+    .await?;
+    Ok(session_response(user, issued)
+        .with_message("Password changed; other sessions were signed out.")
+        .ok())
+}

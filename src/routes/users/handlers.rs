@@ -1,0 +1,321 @@
+//! `/api/v1/users`: the caller's own profile (`/users/me`) and, for admins, every account.
+
+use actix_web::{delete, get, patch, web, HttpRequest, HttpResponse};
+use diesel::Connection;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::{password, AdminUser, AuthUser};
+use crate::db::audit::{self, Action, Event, Origin};
+use crate::db::users::{self, User, UserChangeset, UserFilter};
+use crate::db::{self, login_throttle, refresh_tokens};
+use crate::domain::user::UserStatus;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::context::origin;
+use crate::http::{Envelope, Page, ValidatedJson};
+use crate::startup::AppState;
+
+async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
+    db::run(&state.pool, move |conn| users::find(conn, id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// Deletes the account and everything it owns, in one transaction, and logs it.
+fn delete_account(
+    conn: &mut diesel::PgConnection,
+    user: &User,
+    actor: Uuid,
+    origin: &Origin,
+) -> Result<(), ApiError> {
+    conn.transaction::<_, ApiError, _>(|conn| {
+        users::delete(conn, user.id)?;
+        login_throttle::clear(conn, &user.email.to_lowercase())?;
+        audit::record(
+            conn,
+            Event {
+                action: Action::AccountDeleted,
+                user_id: None,
+                actor_id: (actor != user.id).then_some(actor),
+                origin,
+                details: json!({"by_admin": actor != user.id}),
+            },
+        )?;
+        Ok(())
+    })
+}
+
+/// The caller's profile and settings.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "get_me",
+    summary = "Get my profile",
+    responses((status = 200, description = "The caller's account", body = Envelope<UserProfile>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/users/me")]
+pub async fn get_me(state: web::Data<AppState>, caller: AuthUser) -> ApiResult<HttpResponse> {
+    let user = load(&state, caller.id).await?;
+    Ok(Envelope::new(UserProfile::from(user)).ok())
+}
+
+/// Change the caller's name and settings.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "update_me",
+    summary = "Update my profile and settings",
+    request_body = UpdateMeRequest,
+    responses((status = 200, description = "The updated account", body = Envelope<UserProfile>)),
+    security(("bearer_auth" = []))
+)]
+#[patch("/users/me")]
+pub async fn update_me(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: ValidatedJson<UpdateMeRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let settings = body.settings;
+    let changes = UserChangeset {
+        name: body.name.map(|n| n.trim().to_owned()),
+        currency: settings.as_ref().and_then(|s| s.currency.clone()),
+        language: settings.as_ref().and_then(|s| s.language.clone()),
+        theme: settings
+            .as_ref()
+            .and_then(|s| s.theme.map(|t| t.as_str().to_owned())),
+        timezone: settings.as_ref().and_then(|s| s.timezone.clone()),
+        ..Default::default()
+    };
+    let user = db::run(&state.pool, move |conn| {
+        if changes_nothing(&changes) {
+            return users::find(conn, caller.id)?.ok_or_else(|| ApiError::not_found("User"));
+        }
+        users::update(conn, caller.id, &changes).map_err(ApiError::from)
+    })
+    .await?;
+    Ok(Envelope::new(UserProfile::from(user)).ok())
+}
+
+fn changes_nothing(changes: &UserChangeset) -> bool {
+    changes.name.is_none()
+        && changes.currency.is_none()
+        && changes.language.is_none()
+        && changes.theme.is_none()
+        && changes.timezone.is_none()
+}
+
+/// Delete the caller's account and everything it owns. Needs the password.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "delete_me",
+    summary = "Delete my account",
+    request_body = DeleteMeRequest,
+    responses((status = 200, description = "Account deleted", body = Envelope<Deleted>)),
+    security(("bearer_auth" = []))
+)]
+#[delete("/users/me")]
+pub async fn delete_me(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: AuthUser,
+    body: ValidatedJson<DeleteMeRequest>,
+) -> ApiResult<HttpResponse> {
+    let user = load(&state, caller.id).await?;
+    let password = body.into_inner().password;
+    let stored = user.password_hash.clone();
+    if !web::block(move || password::verify(&password, &stored)).await? {
+        return Err(ApiError::invalid_field(
+            "password",
+            "is not the current password",
+        ));
+    }
+    let origin = origin(&req);
+    let id = user.id;
+    db::run(&state.pool, move |conn| {
+        delete_account(conn, &user, caller.id, &origin)
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true })
+        .with_message("Your account and all its data were deleted.")
+        .ok())
+}
+
+/// Every account (admins only), newest first.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "list_users",
+    summary = "List users (admin)",
+    params(UserListQuery),
+    responses(
+        (status = 200, description = "A page of accounts", body = Envelope<Vec<UserProfile>>),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/users")]
+pub async fn list_users(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    query: web::Query<UserListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::new(query.page, query.per_page)?;
+    let filter = UserFilter {
+        q: query
+            .q
+            .filter(|q| !q.trim().is_empty())
+            .map(|q| q.trim().to_owned()),
+        role: query.role,
+        status: query.status,
+    };
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        users::list(conn, &filter, page.limit(), page.offset())
+    })
+    .await?;
+    let data: Vec<UserProfile> = rows.into_iter().map(UserProfile::from).collect();
+    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// One account (admins only).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "get_user",
+    summary = "Get a user (admin)",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "The account", body = Envelope<UserProfile>),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/users/{id}")]
+pub async fn get_user(
+    state: web::Data<AppState>,
+    _admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let user = load(&state, id.into_inner()).await?;
+    Ok(Envelope::new(UserProfile::from(user)).ok())
+}
+
+fn cannot_change_self() -> ApiError {
+    ApiError::Conflict {
+        code: "cannot_change_own_account",
+        message: "Admins cannot demote, disable or delete themselves; ask another admin.".into(),
+    }
+}
+
+/// Change a user's role or status (admins only). Disabling ends every session of the account,
+/// and its access tokens stop working at once.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "update_user",
+    summary = "Change a user's role or status (admin)",
+    params(("id" = Uuid, Path, description = "User id")),
+    request_body = AdminUpdateUserRequest,
+    responses(
+        (status = 200, description = "The updated account", body = Envelope<UserProfile>),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 409, description = "`cannot_change_own_account`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[patch("/users/{id}")]
+pub async fn update_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<AdminUpdateUserRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let origin = origin(&req);
+    let actor = admin.0.id;
+    let user = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let before = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
+            let role_changes = body.role.filter(|role| *role != before.role());
+            let status_changes = body.status.filter(|status| *status != before.status());
+            if id == actor && (role_changes.is_some() || status_changes.is_some()) {
+                return Err(cannot_change_self());
+            }
+            if role_changes.is_none() && status_changes.is_none() {
+                return Ok(before);
+            }
+            let after = users::update(
+                conn,
+                id,
+                &UserChangeset {
+                    role: role_changes.map(|r| r.as_str().to_owned()),
+                    status: status_changes.map(|s| s.as_str().to_owned()),
+                    ..Default::default()
+                },
+            )?;
+            if let Some(role) = role_changes {
+                audit::record(
+                    conn,
+                    Event {
+                        action: Action::RoleChanged,
+                        user_id: Some(id),
+                        actor_id: Some(actor),
+                        origin: &origin,
+                        details: json!({"from": before.role(), "to": role}),
+                    },
+                )?;
+            }
+            if let Some(status) = status_changes {
+                if status == UserStatus::Disabled {
+                    refresh_tokens::revoke_all_for_user(conn, id)?;
+                }
+                audit::record(
+                    conn,
+                    Event {
+                        action: Action::StatusChanged,
+                        user_id: Some(id),
+                        actor_id: Some(actor),
+                        origin: &origin,
+                        details: json!({"from": before.status(), "to": status}),
+                    },
+                )?;
+            }
+            Ok(after)
+        })
+    })
+    .await?;
+    Ok(Envelope::new(UserProfile::from(user)).ok())
+}
+
+/// Delete an account and everything it owns (admins only).
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "delete_user",
+    summary = "Delete a user (admin)",
+    params(("id" = Uuid, Path, description = "User id")),
+    responses(
+        (status = 200, description = "Account deleted", body = Envelope<Deleted>),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+        (status = 409, description = "`cannot_change_own_account`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[delete("/users/{id}")]
+pub async fn delete_user(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if id == admin.0.id {
+        return Err(cannot_change_self());
+    }
+    let user = load(&state, id).await?;
+    let origin = origin(&req);
+    db::run(&state.pool, move |conn| {
+        delete_account(conn, &user, admin.0.id, &origin)
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}

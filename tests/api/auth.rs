@@ -1,0 +1,682 @@
+//! Registration, login, lockout, rate limit, refresh rotation, logout, password reset and
+//! change, email verification, and the access-token checks.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp, PASSWORD};
+
+async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+    app.post_json(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": password}),
+    )
+    .await
+}
+
+async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
+    app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+        .await
+}
+
+#[tokio::test]
+async fn registering_returns_201_with_a_session_and_a_normalised_email() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "  Ana.Lima@Example.COM ", "password": PASSWORD, "name": "Ana"}),
+        )
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let data = &body["data"];
+    assert_eq!(data["user"]["email"], "Ana.Lima@example.com");
+    assert_eq!(data["user"]["role"], "user");
+    assert_eq!(data["user"]["status"], "active");
+    assert_eq!(data["user"]["email_verified"], false);
+    assert_eq!(data["user"]["settings"]["currency"], "USD");
+    assert_eq!(data["user"]["settings"]["theme"], "system");
+    assert_eq!(data["token_type"], "Bearer");
+    assert_eq!(data["expires_in"], 900);
+    assert!(location.ends_with(data["user"]["id"].as_str().unwrap()));
+
+    let me = app
+        .get_as("/api/v1/users/me", data["access_token"].as_str().unwrap())
+        .await;
+    assert_eq!(me.status(), 200);
+    let stored_hash: i64 = app.scalar(
+        "SELECT count(*) AS value FROM users WHERE password_hash LIKE '$2%' AND password_hash <> 'Str0ng!pass'",
+    );
+    assert_eq!(stored_hash, 1, "only a bcrypt hash is stored");
+}
+
+#[tokio::test]
+async fn registering_an_email_twice_in_any_case_is_409_email_taken() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ANA@example.com", "password": PASSWORD, "name": "Ana again"}),
+        )
+        .await;
+    assert_error(response, 409, "email_taken").await;
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM users"), 1);
+}
+
+#[tokio::test]
+async fn weak_passwords_are_422_naming_the_rule() {
+    let app = spawn_app().await;
+    for (password, rule) in [
+        ("Sh0rt!", "at least 8 characters"),
+        ("nouppercase1!", "upper-case"),
+        ("NOLOWERCASE1!", "lower-case"),
+        ("NoDigitsHere!", "digit"),
+        ("NoSymbols123", "symbol"),
+    ] {
+        let response = app
+            .post_json(
+                "/api/v1/auth/register",
+                &json!({"email": "ana@example.com", "password": password, "name": "Ana"}),
+            )
+            .await;
+        let body = assert_error(response, 422, "validation_failed").await;
+        let message = body["errors"]["password"][0].as_str().unwrap();
+        assert!(message.contains(rule), "{password}: {message}");
+    }
+    let too_long = format!("Aa1!{}", "x".repeat(125));
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "ana@example.com", "password": too_long, "name": "Ana"}),
+        )
+        .await;
+    let body = assert_error(response, 422, "validation_failed").await;
+    assert!(body["errors"]["password"][0]
+        .as_str()
+        .unwrap()
+        .contains("at most 128"));
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM users"), 0);
+}
+
+#[tokio::test]
+async fn an_invalid_email_is_422() {
+    let app = spawn_app().await;
+    let response = app
+        .post_json(
+            "/api/v1/auth/register",
+            &json!({"email": "not-an-email", "password": PASSWORD, "name": "Ana"}),
+        )
+        .await;
+    let body = assert_error(response, 422, "validation_failed").await;
+    assert!(body["errors"]["email"].is_array());
+}
+
+#[tokio::test]
+async fn login_accepts_json_and_form_bodies() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    let (status, body) = json(login(&app, "ANA@example.com", PASSWORD).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["data"]["access_token"].is_string());
+    assert!(body["data"]["refresh_token"].is_string());
+
+    let form = app
+        .request(Method::POST, "/api/v1/auth/login")
+        .form(&[
+            ("email", "ana@example.com"),
+            ("password", PASSWORD),
+            ("remember_me", "true"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(form.status(), 200);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM refresh_tokens WHERE remember_me AND expires_at > now() + interval '89 days'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unknown_email_and_wrong_password_get_the_same_401() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    let wrong_password = assert_error(
+        login(&app, "ana@example.com", "Wr0ng!password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    let unknown_email = assert_error(
+        login(&app, "nobody@example.com", "Wr0ng!password").await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(wrong_password, unknown_email);
+}
+
+#[tokio::test]
+async fn five_failures_lock_the_account_even_for_the_right_password_until_it_expires() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    for _ in 0..4 {
+        assert_error(
+            login(&app, "ana@example.com", "Wr0ng!pw").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let fifth = login(&app, "ana@example.com", "Wr0ng!pw").await;
+    assert_error(fifth, 429, "account_locked").await;
+
+    let locked = login(&app, "ana@example.com", PASSWORD).await;
+    let retry_after: u64 = locked.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((800..=900).contains(&retry_after), "{retry_after}");
+    assert_error(locked, 429, "account_locked").await;
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM audit_log WHERE action = 'account_locked'"),
+        1
+    );
+
+    // Fifteen minutes later (moved in the database rather than waited for):
+    app.execute("UPDATE login_throttle SET locked_until = now() - interval '1 second'");
+    let (status, _) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    assert_eq!(status, 200);
+    // A success resets the count: four more failures do not lock.
+    for _ in 0..4 {
+        assert_error(
+            login(&app, "ana@example.com", "Wr0ng!pw").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
+async fn unknown_emails_lock_like_real_ones_so_lockout_reveals_nothing() {
+    let app = spawn_app().await;
+    for _ in 0..4 {
+        assert_error(
+            login(&app, "ghost@example.com", "Wr0ng!pw").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    assert_error(
+        login(&app, "ghost@example.com", "Wr0ng!pw").await,
+        429,
+        "account_locked",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_auth_endpoints_are_rate_limited_per_ip() {
+    let app = spawn_app_with(|settings| settings.auth.rate_limit_per_min = 3).await;
+    for _ in 0..3 {
+        assert_error(
+            login(&app, "x@example.com", "Wr0ng!pw").await,
+            401,
+            "invalid_credentials",
+        )
+        .await;
+    }
+    let limited = login(&app, "x@example.com", "Wr0ng!pw").await;
+    let retry_after: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=60).contains(&retry_after));
+    assert_error(limited, 429, "rate_limited").await;
+    // Other routes are not limited.
+    assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn refresh_rotates_and_the_old_token_is_spent() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (status, body) = json(refresh(&app, &user.refresh_token).await).await;
+    assert_eq!(status, 200, "{body}");
+    let new_refresh = body["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let new_access = body["data"]["access_token"].as_str().unwrap().to_owned();
+    assert_ne!(new_refresh, user.refresh_token);
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &new_access).await.status(),
+        200
+    );
+
+    // The next rotation works with the new token.
+    let (status, _) = json(refresh(&app, &new_refresh).await).await;
+    assert_eq!(status, 200);
+}
+
+#[tokio::test]
+async fn reusing_a_spent_refresh_token_revokes_the_whole_family() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let other_session = {
+        let (_, body) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+        body["data"]["refresh_token"].as_str().unwrap().to_owned()
+    };
+    let (_, rotated) = json(refresh(&app, &user.refresh_token).await).await;
+    let victims_token = rotated["data"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // The thief replays the spent token.
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "refresh_token_reused",
+    )
+    .await;
+    // The legitimate holder's current token is dead too: both must log in again.
+    assert_error(
+        refresh(&app, &victims_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    // Another login (another family) is untouched.
+    assert_eq!(refresh(&app, &other_session).await.status(), 200);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM audit_log WHERE action = 'refresh_token_reused'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn unknown_and_expired_refresh_tokens_are_invalid() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    assert_error(
+        refresh(&app, "made-up-token").await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    app.execute("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'");
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn logout_ends_this_session_or_all_of_them() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (_, second) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    let second = second["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let (_, third) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    let third = third["data"]["refresh_token"].as_str().unwrap().to_owned();
+
+    let (status, body) = json(
+        app.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["sessions_revoked"], 1);
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    assert_eq!(
+        refresh(&app, &second).await.status(),
+        200,
+        "other sessions live on"
+    );
+
+    let (status, body) = json(
+        app.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": third, "all_devices": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["sessions_revoked"], 2);
+    assert_error(refresh(&app, &third).await, 401, "invalid_refresh_token").await;
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM refresh_tokens WHERE revoked_at IS NULL"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn forgot_password_answers_the_same_for_known_and_unknown_addresses() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    let known = json(
+        app.post_json(
+            "/api/v1/auth/password/forgot",
+            &json!({"email": "ana@example.com"}),
+        )
+        .await,
+    )
+    .await;
+    let unknown = json(
+        app.post_json(
+            "/api/v1/auth/password/forgot",
+            &json!({"email": "ghost@example.com"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(known.0, 200);
+    assert_eq!(known, unknown);
+    let token = app.mailed_token("ana@example.com", "reset-password").await;
+    assert!(!token.is_empty());
+    assert_eq!(app.mail_count("ghost@example.com"), 0);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM user_tokens WHERE purpose = 'password_reset' AND expires_at BETWEEN now() + interval '59 minutes' AND now() + interval '61 minutes'"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn a_reset_token_works_once_and_ends_every_session() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    app.post_json(
+        "/api/v1/auth/password/forgot",
+        &json!({"email": "ana@example.com"}),
+    )
+    .await;
+    let token = app.mailed_token("ana@example.com", "reset-password").await;
+
+    let reset = |token: String| {
+        app.post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": token, "new_password": "N3w!passWord"}),
+        )
+    };
+    let (status, _) = json(reset(token.clone()).await).await;
+    assert_eq!(status, 200);
+    assert_error(reset(token).await, 400, "invalid_reset_token").await;
+
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    assert_error(
+        login(&app, "ana@example.com", PASSWORD).await,
+        401,
+        "invalid_credentials",
+    )
+    .await;
+    assert_eq!(
+        login(&app, "ana@example.com", "N3w!passWord")
+            .await
+            .status(),
+        200
+    );
+}
+
+#[tokio::test]
+async fn an_expired_reset_token_is_refused_and_a_weak_new_password_is_422() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    app.post_json(
+        "/api/v1/auth/password/forgot",
+        &json!({"email": "ana@example.com"}),
+    )
+    .await;
+    let token = app.mailed_token("ana@example.com", "reset-password").await;
+
+    let weak = app
+        .post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": token, "new_password": "weak"}),
+        )
+        .await;
+    assert_error(weak, 422, "validation_failed").await;
+
+    app.execute("UPDATE user_tokens SET expires_at = now() - interval '1 second'");
+    let expired = app
+        .post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": token, "new_password": "N3w!passWord"}),
+        )
+        .await;
+    assert_error(expired, 400, "invalid_reset_token").await;
+    assert_eq!(login(&app, "ana@example.com", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn registration_mails_a_verification_link_that_works_once() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let token = app.mailed_token("ana@example.com", "verify-email").await;
+    let verify = || app.post_json("/api/v1/auth/email/verify", &json!({"token": token}));
+    assert_eq!(verify().await.status(), 200);
+    assert_error(verify().await, 400, "invalid_verification_token").await;
+    let (_, me) = json(app.get_as("/api/v1/users/me", &user.access_token).await).await;
+    assert_eq!(me["data"]["email_verified"], true);
+
+    // Nothing more to resend once verified.
+    let before = app.mail_count("ana@example.com");
+    let resend = app
+        .post_json(
+            "/api/v1/auth/email/resend",
+            &json!({"email": "ana@example.com"}),
+        )
+        .await;
+    assert_eq!(resend.status(), 200);
+    assert_eq!(app.mail_count("ana@example.com"), before);
+}
+
+#[tokio::test]
+async fn required_verification_blocks_login_until_the_link_is_followed() {
+    let app = spawn_app_with(|settings| settings.auth.require_email_verification = true).await;
+    app.register("ana@example.com").await;
+    assert_error(
+        login(&app, "ana@example.com", PASSWORD).await,
+        403,
+        "email_not_verified",
+    )
+    .await;
+
+    let resend = app
+        .post_json(
+            "/api/v1/auth/email/resend",
+            &json!({"email": "ana@example.com"}),
+        )
+        .await;
+    assert_eq!(resend.status(), 200);
+    let token = app.mailed_token("ana@example.com", "verify-email").await;
+    app.post_json("/api/v1/auth/email/verify", &json!({"token": token}))
+        .await;
+    assert_eq!(login(&app, "ana@example.com", PASSWORD).await.status(), 200);
+}
+
+#[tokio::test]
+async fn changing_the_password_needs_the_current_one_and_ends_other_sessions() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let change = |current: &str| {
+        app.send_as(
+            Method::POST,
+            "/api/v1/auth/password/change",
+            &user.access_token,
+            Some(&json!({"current_password": current, "new_password": "N3w!passWord"})),
+        )
+    };
+    let wrong = assert_error(change("Wr0ng!pass").await, 422, "validation_failed").await;
+    assert!(wrong["errors"]["current_password"].is_array());
+
+    let (status, body) = json(change(PASSWORD).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    let fresh = body["data"]["refresh_token"].as_str().unwrap();
+    assert_eq!(
+        refresh(&app, fresh).await.status(),
+        200,
+        "this client stays signed in"
+    );
+    assert_eq!(
+        login(&app, "ana@example.com", "N3w!passWord")
+            .await
+            .status(),
+        200
+    );
+
+    let anonymous = app
+        .post_json(
+            "/api/v1/auth/password/change",
+            &json!({"current_password": PASSWORD, "new_password": "N3w!passWord"}),
+        )
+        .await;
+    assert_error(anonymous, 401, "missing_token").await;
+}
+
+#[tokio::test]
+async fn access_tokens_are_checked_strictly() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    assert_error(app.get("/api/v1/users/me").await, 401, "missing_token").await;
+    assert_error(
+        app.get_as("/api/v1/users/me", "garbage").await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let basic = app
+        .request(Method::GET, "/api/v1/users/me")
+        .header("authorization", format!("Basic {}", user.access_token))
+        .send()
+        .await
+        .unwrap();
+    assert_error(basic, 401, "invalid_token").await;
+
+    // Signed with another secret.
+    let foreign = finai::auth::jwt::issue(
+        "some-other-secret-of-at-least-32-chars",
+        uuid::Uuid::parse_str(&user.id).unwrap(),
+        finai::domain::user::Role::Admin,
+        std::time::Duration::from_secs(60),
+    )
+    .unwrap();
+    assert_error(
+        app.get_as("/api/v1/users/me", &foreign).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // alg: none with our claims.
+    let payload = user.access_token.split('.').nth(1).unwrap();
+    let none = format!("eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.{payload}.");
+    assert_error(
+        app.get_as("/api/v1/users/me", &none).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // Expired.
+    let now = chrono::Utc::now().timestamp();
+    let expired = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": user.id, "role": "user", "iat": now - 120, "exp": now - 60,
+                "iss": "finai", "aud": "finai-api", "jti": uuid::Uuid::new_v4()}),
+        &jsonwebtoken::EncodingKey::from_secret(
+            finai::config::Settings::for_tests("", Default::default())
+                .jwt_secret
+                .expose()
+                .as_bytes(),
+        ),
+    )
+    .unwrap();
+    assert_error(
+        app.get_as("/api/v1/users/me", &expired).await,
+        401,
+        "token_expired",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_disabled_users_tokens_stop_working_at_once() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    app.execute(&format!(
+        "UPDATE users SET status = 'disabled' WHERE id = '{}'",
+        user.id
+    ));
+    assert_error(
+        app.get_as("/api/v1/users/me", &user.access_token).await,
+        403,
+        "account_disabled",
+    )
+    .await;
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        403,
+        "account_disabled",
+    )
+    .await;
+    assert_error(
+        login(&app, "ana@example.com", PASSWORD).await,
+        403,
+        "account_disabled",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_audit_log_records_security_events_without_secrets() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    login(&app, "ana@example.com", "Wr0ng!pw").await;
+    login(&app, "ana@example.com", PASSWORD).await;
+    refresh(&app, &user.refresh_token).await;
+    for action in ["user_registered", "login_failed", "login_succeeded"] {
+        assert_eq!(
+            app.scalar(&format!(
+                "SELECT count(*) AS value FROM audit_log WHERE action = '{action}' \
+                 AND user_id = '{}' AND ip = '127.0.0.1' AND request_id IS NOT NULL",
+                user.id
+            )),
+            1,
+            "{action}"
+        );
+    }
+    let leaked = app.scalar(&format!(
+        "SELECT count(*) AS value FROM audit_log WHERE details::text LIKE '%{}%' \
+         OR details::text LIKE '%{PASSWORD}%' OR details::text LIKE '%{}%'",
+        &user.refresh_token[..20],
+        &user.access_token[..20]
+    ));
+    assert_eq!(leaked, 0);
+}
