@@ -1,7 +1,7 @@
 # Build: the same `cargo build --release` the README describes.
 FROM rust:1-slim-bookworm AS build
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq-dev pkg-config \
+ && apt-get install -y --no-install-recommends libpq-dev libssl-dev pkg-config \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs diesel.toml ./
@@ -12,7 +12,7 @@ RUN cargo build --release --locked
 # Run: a slim Debian with libpq and an unprivileged user. Expects DATABASE_URL and JWT_SECRET.
 FROM debian:bookworm-slim
 RUN apt-get update \
- && apt-get install -y --no-install-recommends libpq5 ca-certificates \
+ && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/finai finai
 COPY --from=build /src/target/release/finai /usr/local/bin/finai

@@ -115,7 +115,19 @@ pub fn create_admin(
             user.id,
             &UserChangeset {
                 role: Some(Role::Admin.as_str().into()),
+                status: Some(crate::domain::user::UserStatus::Active.as_str().into()),
                 ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        crate::db::audit::record(
+            &mut conn,
+            crate::db::audit::Event {
+                action: crate::db::audit::Action::RoleChanged,
+                user_id: Some(user.id),
+                actor_id: None,
+                origin: &crate::db::audit::Origin::default(),
+                details: serde_json::json!({"from": user.role(), "to": Role::Admin, "via": "create-admin"}),
             },
         )
         .map_err(|e| e.to_string())?;

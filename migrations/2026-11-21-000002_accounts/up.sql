@@ -7,6 +7,9 @@ CREATE TABLE users (
     role text NOT NULL DEFAULT 'user' CHECK (role IN ('user', 'business', 'admin')),
     status text NOT NULL DEFAULT 'active' CHECK (status IN ('active', 'disabled')),
     email_verified_at timestamptz,
+    -- Access tokens issued before this second are refused (password change/reset, stolen
+    -- refresh token, account disabled).
+    tokens_valid_after timestamptz NOT NULL DEFAULT date_trunc('second', now()),
     currency text NOT NULL DEFAULT 'USD' CHECK (currency ~ '^[A-Z]{3}$'),
     language text NOT NULL DEFAULT 'en',
     theme text NOT NULL DEFAULT 'system' CHECK (theme IN ('light', 'dark', 'system')),
@@ -34,6 +37,7 @@ CREATE TABLE refresh_tokens (
     family_id uuid NOT NULL,
     token_hash text NOT NULL UNIQUE,
     remember_me boolean NOT NULL DEFAULT false,
+    -- The family's end, fixed at login: rotation never extends a session past it.
     expires_at timestamptz NOT NULL,
     used_at timestamptz,
     revoked_at timestamptz,

@@ -50,21 +50,42 @@ impl FromRequest for AuthUser {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let claims = jwt::verify(state.settings.jwt_secret.expose(), &token?)?;
             let user_id = claims.sub;
-            let account =
-                db::run(&state.pool, move |conn| db::users::access(conn, user_id)).await?;
-            let user = match account {
-                None => return Err(ApiError::InvalidToken),
-                Some((_, UserStatus::Disabled)) => {
-                    return Err(ApiError::Forbidden {
-                        code: "account_disabled",
-                        message: "This account is disabled.".into(),
-                    })
-                }
-                Some((role, UserStatus::Active)) => AuthUser { id: user_id, role },
+            let account = db::run(&state.pool, move |conn| db::users::access(conn, user_id))
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+            // Tokens from before a password change, reset or detected theft are dead.
+            if claims.iat < account.tokens_valid_after {
+                return Err(ApiError::InvalidToken);
+            }
+            if account.status == UserStatus::Disabled {
+                return Err(account_disabled());
+            }
+            if state.settings.auth.require_email_verification && !account.email_verified {
+                return Err(email_not_verified());
+            }
+            let user = AuthUser {
+                id: user_id,
+                role: account.role,
             };
             req.extensions_mut().insert(user);
             Ok(user)
         })
+    }
+}
+
+pub fn account_disabled() -> ApiError {
+    ApiError::Forbidden {
+        code: "account_disabled",
+        message: "This account is disabled. Contact an administrator.".into(),
+    }
+}
+
+pub fn email_not_verified() -> ApiError {
+    ApiError::Forbidden {
+        code: "email_not_verified",
+        message: "Confirm your email address first; we can resend the link \
+                  (POST /api/v1/auth/email/resend)."
+            .into(),
     }
 }
 

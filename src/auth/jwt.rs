@@ -25,8 +25,16 @@ pub struct Claims {
     pub jti: Uuid,
 }
 
-pub fn issue(secret: &str, user_id: Uuid, role: Role, ttl: Duration) -> Result<String, ApiError> {
-    let now = Utc::now().timestamp();
+/// `not_before` (Unix seconds): the account's token cut-off; the token is dated no earlier, so
+/// a token issued right after a revocation is not mistaken for one from before it.
+pub fn issue(
+    secret: &str,
+    user_id: Uuid,
+    role: Role,
+    ttl: Duration,
+    not_before: i64,
+) -> Result<String, ApiError> {
+    let now = Utc::now().timestamp().max(not_before);
     let claims = Claims {
         sub: user_id,
         role,
@@ -75,7 +83,7 @@ mod tests {
     #[test]
     fn a_token_round_trips() {
         let id = Uuid::new_v4();
-        let token = issue(SECRET, id, Role::Business, Duration::from_secs(60)).unwrap();
+        let token = issue(SECRET, id, Role::Business, Duration::from_secs(60), 0).unwrap();
         let claims = verify(SECRET, &token).unwrap();
         assert_eq!(claims.sub, id);
         assert_eq!(claims.role, Role::Business);
@@ -84,7 +92,14 @@ mod tests {
 
     #[test]
     fn wrong_secret_and_garbage_are_invalid() {
-        let token = issue(SECRET, Uuid::new_v4(), Role::User, Duration::from_secs(60)).unwrap();
+        let token = issue(
+            SECRET,
+            Uuid::new_v4(),
+            Role::User,
+            Duration::from_secs(60),
+            0,
+        )
+        .unwrap();
         assert!(matches!(
             verify("another secret of enough length!!", &token),
             Err(ApiError::InvalidToken)
@@ -97,7 +112,14 @@ mod tests {
 
     #[test]
     fn alg_none_is_refused() {
-        let token = issue(SECRET, Uuid::new_v4(), Role::Admin, Duration::from_secs(60)).unwrap();
+        let token = issue(
+            SECRET,
+            Uuid::new_v4(),
+            Role::Admin,
+            Duration::from_secs(60),
+            0,
+        )
+        .unwrap();
         let payload = token.split('.').nth(1).unwrap();
         let header = URL_SAFE_NO_PAD.encode(br#"{"alg":"none","typ":"JWT"}"#);
         let forged = format!("{header}.{payload}.");

@@ -1,6 +1,6 @@
 //! Starting and continuing sessions: an access token plus a refresh token in a family.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::PgConnection;
 use uuid::Uuid;
 
@@ -16,28 +16,40 @@ pub struct IssuedSession {
     pub expires_in: u64,
 }
 
-/// Issues tokens for `user`: in a new family, or continuing `family_id` after a rotation.
+/// A family to continue after a rotation: its id and its fixed end.
+pub struct Family {
+    pub id: Uuid,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Issues tokens for `user`: in a new family (a login), or continuing `family` after a
+/// rotation, which never extends the session past the end fixed at login.
 pub fn issue(
     conn: &mut PgConnection,
     settings: &Settings,
     user: &User,
     remember_me: bool,
-    family_id: Option<Uuid>,
+    family: Option<Family>,
 ) -> Result<IssuedSession, ApiError> {
     let refresh_token = tokens::generate();
-    let ttl = if remember_me {
-        settings.auth.refresh_token_remember_ttl
-    } else {
-        settings.auth.refresh_token_ttl
+    let (family_id, expires_at) = match family {
+        Some(family) => (family.id, family.expires_at),
+        None => {
+            let ttl = if remember_me {
+                settings.auth.refresh_token_remember_ttl
+            } else {
+                settings.auth.refresh_token_ttl
+            };
+            let ttl = chrono::Duration::from_std(ttl)
+                .map_err(|e| ApiError::internal(format!("bad TTL: {e}")))?;
+            (Uuid::new_v4(), Utc::now() + ttl)
+        }
     };
-    let expires_at = Utc::now()
-        + chrono::Duration::from_std(ttl)
-            .map_err(|e| ApiError::internal(format!("bad TTL: {e}")))?;
     refresh_tokens::insert(
         conn,
         &NewRefreshToken {
             user_id: user.id,
-            family_id: family_id.unwrap_or_else(Uuid::new_v4),
+            family_id,
             token_hash: &tokens::digest(&refresh_token),
             remember_me,
             expires_at,
@@ -48,6 +60,7 @@ pub fn issue(
         user.id,
         user.role(),
         settings.auth.access_token_ttl,
+        user.tokens_valid_after.timestamp(),
     )?;
     Ok(IssuedSession {
         access_token,

@@ -8,49 +8,79 @@ use diesel::sql_types::{Integer, Text};
 
 use super::schema::login_throttle;
 
-/// When the address is locked, until when.
-pub fn locked_until(conn: &mut PgConnection, key: &str) -> QueryResult<Option<DateTime<Utc>>> {
-    let until: Option<Option<DateTime<Utc>>> = login_throttle::table
-        .find(key)
-        .select(login_throttle::locked_until)
-        .first(conn)
-        .optional()?;
-    Ok(until.flatten().filter(|until| *until > Utc::now()))
-}
-
 #[derive(QueryableByName)]
-struct Outcome {
+struct Attempt {
+    #[diesel(sql_type = diesel::sql_types::Integer)]
+    failed_count: i32,
     #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     locked_until: Option<DateTime<Utc>>,
 }
 
-/// Counts a failure; at `threshold` consecutive failures the address is locked for `lockout`
-/// and the count starts again. Returns the new lock's end when this failure caused one.
-pub fn record_failure(
+/// The outcome of [`begin_attempt`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// Refused without checking the password.
+    Locked(DateTime<Utc>),
+    /// Go on and check the password; this is the n-th unsettled attempt.
+    Proceed(u32),
+}
+
+/// Counts an attempt *before* the password is checked, in one statement, so that a burst of
+/// parallel guesses cannot slip past the threshold: at most `threshold` attempts per lock
+/// window ever reach the password check. A success then calls [`clear`]; a failure
+/// [`record_failure`].
+pub fn begin_attempt(
     conn: &mut PgConnection,
     key: &str,
     threshold: u32,
     lockout: Duration,
-) -> QueryResult<Option<DateTime<Utc>>> {
-    let outcome: Outcome = diesel::sql_query(
+) -> QueryResult<AttemptOutcome> {
+    let attempt: Attempt = diesel::sql_query(
         "INSERT INTO login_throttle AS t (email, failed_count, updated_at) VALUES ($1, 1, now()) \
-         ON CONFLICT (email) DO UPDATE SET failed_count = t.failed_count + 1, updated_at = now() \
-         RETURNING CASE WHEN t.failed_count >= $2 THEN now() + make_interval(secs => $3) END \
-                   AS locked_until",
+         ON CONFLICT (email) DO UPDATE SET \
+            failed_count = CASE WHEN t.locked_until > now() THEN t.failed_count \
+                                ELSE t.failed_count + 1 END, \
+            locked_until = CASE WHEN t.locked_until > now() THEN t.locked_until END, \
+            updated_at = now() \
+         RETURNING failed_count, locked_until",
     )
     .bind::<Text, _>(key)
-    .bind::<Integer, _>(threshold as i32)
-    .bind::<Integer, _>(lockout.as_secs() as i32)
     .get_result(conn)?;
-    if let Some(until) = outcome.locked_until {
-        diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::locked_until.eq(until),
-                login_throttle::failed_count.eq(0),
-            ))
-            .execute(conn)?;
+    if let Some(until) = attempt.locked_until {
+        return Ok(AttemptOutcome::Locked(until));
     }
-    Ok(outcome.locked_until)
+    let count = attempt.failed_count.max(0) as u32;
+    if count > threshold {
+        return lock(conn, key, lockout).map(AttemptOutcome::Locked);
+    }
+    Ok(AttemptOutcome::Proceed(count))
+}
+
+/// A failed password check. At `threshold` consecutive failures the address is locked for
+/// `lockout`; returns the lock's end when this failure caused one.
+pub fn record_failure(
+    conn: &mut PgConnection,
+    key: &str,
+    attempt: u32,
+    threshold: u32,
+    lockout: Duration,
+) -> QueryResult<Option<DateTime<Utc>>> {
+    if attempt >= threshold {
+        return lock(conn, key, lockout).map(Some);
+    }
+    Ok(None)
+}
+
+fn lock(conn: &mut PgConnection, key: &str, lockout: Duration) -> QueryResult<DateTime<Utc>> {
+    diesel::sql_query(
+        "UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2), \
+                failed_count = 0, updated_at = now() \
+         WHERE email = $1 RETURNING failed_count, locked_until",
+    )
+    .bind::<Text, _>(key)
+    .bind::<Integer, _>(lockout.as_secs() as i32)
+    .get_result::<Attempt>(conn)
+    .map(|row| row.locked_until.unwrap_or_else(Utc::now))
 }
 
 /// A successful login (or a deleted account) forgets the failures.

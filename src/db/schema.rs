@@ -14,6 +14,44 @@ diesel::table! {
 }
 
 diesel::table! {
+    categories (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        parent_id -> Nullable<Uuid>,
+        name -> Text,
+        kind -> Text,
+        icon -> Nullable<Text>,
+        color -> Nullable<Text>,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    category_descriptions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        category_id -> Uuid,
+        text -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, key) {
+        principal -> Text,
+        key -> Text,
+        request_hash -> Text,
+        status_code -> Nullable<Int4>,
+        response_headers -> Nullable<Jsonb>,
+        response_body -> Nullable<Bytea>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_throttle (email) {
         email -> Text,
         failed_count -> Int4,
@@ -47,6 +85,52 @@ diesel::table! {
 }
 
 diesel::table! {
+    tombstones (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        entity -> Text,
+        entity_id -> Uuid,
+        change_seq -> Int8,
+        deleted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    transaction_splits (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        transaction_id -> Uuid,
+        category_id -> Uuid,
+        amount -> Numeric,
+        note -> Nullable<Text>,
+        position -> Int4,
+    }
+}
+
+diesel::table! {
+    transactions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        amount -> Numeric,
+        currency -> Text,
+        date -> Date,
+        description -> Text,
+        merchant -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        category_id -> Nullable<Uuid>,
+        wallet_id -> Uuid,
+        to_wallet_id -> Nullable<Uuid>,
+        tags -> Array<Nullable<Text>>,
+        import_hash -> Nullable<Text>,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     user_tokens (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -67,6 +151,7 @@ diesel::table! {
         role -> Text,
         status -> Text,
         email_verified_at -> Nullable<Timestamptz>,
+        tokens_valid_after -> Timestamptz,
         currency -> Text,
         language -> Text,
         theme -> Text,
@@ -76,14 +161,42 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    wallets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        currency -> Text,
+        opening_balance -> Numeric,
+        archived -> Bool,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(categories -> users (user_id));
+diesel::joinable!(category_descriptions -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
+diesel::joinable!(tombstones -> users (user_id));
+diesel::joinable!(transactions -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(wallets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    categories,
+    category_descriptions,
+    idempotency_keys,
     login_throttle,
     refresh_tokens,
     schema_info,
+    tombstones,
+    transaction_splits,
+    transactions,
     user_tokens,
     users,
+    wallets,
 );

@@ -23,6 +23,7 @@ pub struct User {
     pub role: String,
     pub status: String,
     pub email_verified_at: Option<DateTime<Utc>>,
+    pub tokens_valid_after: DateTime<Utc>,
     pub currency: String,
     pub language: String,
     pub theme: String,
@@ -60,6 +61,7 @@ pub struct UserChangeset {
     pub role: Option<String>,
     pub status: Option<String>,
     pub email_verified_at: Option<DateTime<Utc>>,
+    pub tokens_valid_after: Option<DateTime<Utc>>,
     pub currency: Option<String>,
     pub language: Option<String>,
     pub theme: Option<String>,
@@ -90,19 +92,50 @@ pub fn find_by_email(conn: &mut PgConnection, key: &str) -> QueryResult<Option<U
         .optional()
 }
 
-/// Role and status, for the per-request token check.
-pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<(Role, UserStatus)>> {
-    let row: Option<(String, String)> = users::table
+/// What the per-request token check needs to know about an account.
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    pub role: Role,
+    pub status: UserStatus,
+    pub email_verified: bool,
+    /// Tokens issued before this (Unix seconds) are refused.
+    pub tokens_valid_after: i64,
+}
+
+type AccessRow = (String, String, Option<DateTime<Utc>>, DateTime<Utc>);
+
+pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Access>> {
+    let row: Option<AccessRow> = users::table
         .find(id)
-        .select((users::role, users::status))
+        .select((
+            users::role,
+            users::status,
+            users::email_verified_at,
+            users::tokens_valid_after,
+        ))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(role, status)| {
-        (
-            Role::parse(&role).unwrap_or(Role::User),
-            UserStatus::parse(&status).unwrap_or(UserStatus::Disabled),
-        )
+    Ok(row.map(|(role, status, verified_at, valid_after)| Access {
+        role: Role::parse(&role).unwrap_or(Role::User),
+        status: UserStatus::parse(&status).unwrap_or(UserStatus::Disabled),
+        email_verified: verified_at.is_some(),
+        tokens_valid_after: valid_after.timestamp(),
     }))
+}
+
+/// Refuses every access token issued so far. Tokens carry whole seconds, so the cut-off moves
+/// to the next whole second (and always forward, even for two revocations within one second),
+/// and tokens issued from now on are dated no earlier than it (see `auth::session::issue`).
+/// Returns the cut-off.
+pub fn revoke_access_tokens(conn: &mut PgConnection, id: Uuid) -> QueryResult<DateTime<Utc>> {
+    diesel::update(users::table.find(id))
+        .set(
+            users::tokens_valid_after.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(
+                "greatest(date_trunc('second', now()), tokens_valid_after) + interval '1 second'",
+            )),
+        )
+        .returning(users::tokens_valid_after)
+        .get_result(conn)
 }
 
 pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> QueryResult<User> {

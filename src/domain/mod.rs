@@ -2,5 +2,7 @@
 
 pub mod currency;
 pub mod email;
+pub mod ledger;
+pub mod money;
 pub mod password;
 pub mod user;

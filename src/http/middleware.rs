@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use uuid::Uuid;
 
 use crate::error::ApiError;
+use crate::http::extract::BodyLimit;
 
 pub const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -62,6 +63,17 @@ pub async fn request_id(
         }
         Err(error) => {
             let mut response = error.error_response();
+            if !is_json(response.headers()) {
+                let status = response.status();
+                let mut envelope = error_for_status(status, None).error_response();
+                *envelope.status_mut() = status;
+                for (name, value) in response.headers() {
+                    if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                        envelope.headers_mut().insert(name.clone(), value.clone());
+                    }
+                }
+                response = envelope;
+            }
             if response.status().is_server_error() {
                 log::error!("request {id} failed: {error}");
             }
@@ -96,17 +108,13 @@ pub async fn catch_panic(
 pub fn envelope_for_non_json_errors<B: MessageBody + 'static>(
     res: ServiceResponse<B>,
 ) -> actix_web::Result<ErrorHandlerResponse<B>> {
-    let is_json = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
+    if is_json(res.headers()) {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
     let status = res.status();
+    let limit = res.request().app_data::<BodyLimit>().map(|limit| limit.0);
     let (req, old) = res.into_parts();
-    let error = error_for_status(status);
+    let error = error_for_status(status, limit);
     let mut new = error.error_response();
     *new.status_mut() = status;
     for (name, value) in old.headers() {
@@ -119,7 +127,14 @@ pub fn envelope_for_non_json_errors<B: MessageBody + 'static>(
     ))
 }
 
-fn error_for_status(status: StatusCode) -> ApiError {
+fn is_json(headers: &actix_web::http::header::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"))
+}
+
+fn error_for_status(status: StatusCode, body_limit: Option<usize>) -> ApiError {
     let reason = status.canonical_reason().unwrap_or("Error");
     match status.as_u16() {
         404 => ApiError::NotFound("No such route.".into()),
@@ -127,7 +142,9 @@ fn error_for_status(status: StatusCode) -> ApiError {
             code: "method_not_allowed",
             message: "This method is not allowed on this route.".into(),
         },
-        413 => ApiError::PayloadTooLarge { limit: 0 },
+        413 => ApiError::PayloadTooLarge {
+            limit: body_limit.unwrap_or_default(),
+        },
         415 => ApiError::UnsupportedMediaType("application/json".into()),
         400..=499 => ApiError::BadRequest {
             code: "bad_request",

@@ -289,4 +289,11 @@ async fn create_admin_creates_an_admin_or_promotes_an_existing_account() {
     .unwrap();
     let (_, me) = json(app.get_as("/api/v1/users/me", &user.access_token).await).await;
     assert_eq!(me["data"]["role"], "admin");
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM audit_log WHERE action = 'role_changed' AND user_id = '{}'",
+            user.id
+        )),
+        1
+    );
 }

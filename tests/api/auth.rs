@@ -6,12 +6,15 @@ use serde_json::json;
 
 use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp, PASSWORD};
 
-async fn login(app: &TestApp, email: &str, password: &str) -> reqwest::Response {
+fn login(
+    app: &TestApp,
+    email: &str,
+    password: &str,
+) -> impl std::future::Future<Output = reqwest::Response> + use<> {
     app.post_json(
         "/api/v1/auth/login",
         &json!({"email": email, "password": password}),
     )
-    .await
 }
 
 async fn refresh(app: &TestApp, token: &str) -> reqwest::Response {
@@ -40,7 +43,7 @@ async fn registering_returns_201_with_a_session_and_a_normalised_email() {
     assert_eq!(data["user"]["settings"]["theme"], "system");
     assert_eq!(data["token_type"], "Bearer");
     assert_eq!(data["expires_in"], 900);
-    assert!(location.ends_with(data["user"]["id"].as_str().unwrap()));
+    assert_eq!(location, "/api/v1/users/me");
 
     let me = app
         .get_as("/api/v1/users/me", data["access_token"].as_str().unwrap())
@@ -138,6 +141,204 @@ async fn login_accepts_json_and_form_bodies() {
         app.scalar("SELECT count(*) AS value FROM refresh_tokens WHERE remember_me AND expires_at > now() + interval '89 days'"),
         1
     );
+}
+
+/// An access token minted as if issued ten seconds ago, with the test secret.
+fn old_access_token(user_id: &str) -> String {
+    let now = chrono::Utc::now().timestamp();
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &json!({"sub": user_id, "role": "user", "iat": now - 10, "exp": now + 600,
+                "iss": "finai", "aud": "finai-api", "jti": uuid::Uuid::new_v4()}),
+        &jsonwebtoken::EncodingKey::from_secret(
+            finai::config::Settings::for_tests("", Default::default())
+                .jwt_secret
+                .expose()
+                .as_bytes(),
+        ),
+    )
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_burst_of_parallel_guesses_checks_at_most_five_passwords() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    let guesses: Vec<_> = (0..12)
+        .map(|i| login(&app, "ana@example.com", &format!("Wr0ng!guess{i}")))
+        .collect();
+    let statuses: Vec<u16> = futures_util::future::join_all(guesses)
+        .await
+        .iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 401 || *s == 429),
+        "{statuses:?}"
+    );
+    assert!(
+        app.scalar("SELECT count(*) AS value FROM audit_log WHERE action = 'login_failed'") <= 5,
+        "more than five passwords were checked: {statuses:?}"
+    );
+    assert_error(
+        login(&app, "ana@example.com", PASSWORD).await,
+        429,
+        "account_locked",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_password_change_or_reset_kills_older_access_tokens() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    // As if the account were an hour old and this token issued ten seconds ago.
+    app.execute("UPDATE users SET tokens_valid_after = now() - interval '1 hour'");
+    let old = old_access_token(&user.id);
+    assert_eq!(app.get_as("/api/v1/users/me", &old).await.status(), 200);
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/auth/password/change",
+            &user.access_token,
+            Some(&json!({"current_password": PASSWORD, "new_password": "N3w!passWord"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_error(
+        app.get_as("/api/v1/users/me", &old).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let fresh = body["data"]["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/users/me", fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_token_issued_in_the_same_second_as_a_password_change_dies_with_it() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (_, login_body) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    let same_second = login_body["data"]["access_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/auth/password/change",
+            &user.access_token,
+            Some(&json!({"current_password": PASSWORD, "new_password": "N3w!passWord"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_error(
+        app.get_as("/api/v1/users/me", &same_second).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_error(
+        app.get_as("/api/v1/users/me", &user.access_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let fresh = body["data"]["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/users/me", fresh).await.status(), 200);
+    // Logging in again right away works too.
+    let (_, again) = json(login(&app, "ana@example.com", "N3w!passWord").await).await;
+    let again = again["data"]["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/users/me", again).await.status(), 200);
+}
+
+#[tokio::test]
+async fn revocations_in_quick_succession_each_kill_the_tokens_before_them() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    refresh(&app, &user.refresh_token).await;
+    // Theft detected: every access token so far is dead.
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "refresh_token_reused",
+    )
+    .await;
+    let (_, body) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    let after_theft = body["data"]["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &after_theft).await.status(),
+        200
+    );
+    // A password change in the same second must still kill that newer token.
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/auth/password/change",
+            &after_theft,
+            Some(&json!({"current_password": PASSWORD, "new_password": "N3w!passWord"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_error(
+        app.get_as("/api/v1/users/me", &after_theft).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    let fresh = body["data"]["access_token"].as_str().unwrap();
+    assert_eq!(app.get_as("/api/v1/users/me", fresh).await.status(), 200);
+}
+
+#[tokio::test]
+async fn rotation_never_extends_a_session_past_its_login_lifetime() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let mut token = user.refresh_token.clone();
+    for _ in 0..3 {
+        let (_, body) = json(refresh(&app, &token).await).await;
+        token = body["data"]["refresh_token"].as_str().unwrap().to_owned();
+    }
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM refresh_tokens"),
+        4
+    );
+    assert_eq!(
+        app.scalar("SELECT count(DISTINCT expires_at) AS value FROM refresh_tokens"),
+        1
+    );
+}
+
+#[tokio::test]
+async fn logging_out_with_a_spent_token_is_treated_as_theft() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (_, rotated) = json(refresh(&app, &user.refresh_token).await).await;
+    let current = rotated["data"]["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let logout = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token, "all_devices": true}),
+        )
+        .await;
+    assert_error(logout, 401, "refresh_token_reused").await;
+    assert_error(refresh(&app, &current).await, 401, "invalid_refresh_token").await;
+
+    app.execute("UPDATE refresh_tokens SET expires_at = now() - interval '1 second'");
+    let expired = app
+        .post_json("/api/v1/auth/logout", &json!({"refresh_token": current}))
+        .await;
+    assert_error(expired, 401, "invalid_refresh_token").await;
 }
 
 #[tokio::test]
@@ -494,9 +695,22 @@ async fn registration_mails_a_verification_link_that_works_once() {
 #[tokio::test]
 async fn required_verification_blocks_login_until_the_link_is_followed() {
     let app = spawn_app_with(|settings| settings.auth.require_email_verification = true).await;
-    app.register("ana@example.com").await;
+    let user = app.register("ana@example.com").await;
     assert_error(
         login(&app, "ana@example.com", PASSWORD).await,
+        403,
+        "email_not_verified",
+    )
+    .await;
+    // The tokens registration gave are no way around it.
+    assert_error(
+        app.get_as("/api/v1/users/me", &user.access_token).await,
+        403,
+        "email_not_verified",
+    )
+    .await;
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
         403,
         "email_not_verified",
     )
@@ -513,6 +727,12 @@ async fn required_verification_blocks_login_until_the_link_is_followed() {
     app.post_json("/api/v1/auth/email/verify", &json!({"token": token}))
         .await;
     assert_eq!(login(&app, "ana@example.com", PASSWORD).await.status(), 200);
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &user.access_token)
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -585,6 +805,7 @@ async fn access_tokens_are_checked_strictly() {
         uuid::Uuid::parse_str(&user.id).unwrap(),
         finai::domain::user::Role::Admin,
         std::time::Duration::from_secs(60),
+        0,
     )
     .unwrap();
     assert_error(

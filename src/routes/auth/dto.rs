@@ -12,6 +12,38 @@ pub fn validate_email(email: &str) -> Result<(), ValidationError> {
         .map_err(|message| ValidationError::new("email").with_message(message.into()))
 }
 
+/// A display name: 1 to 100 characters once surrounding spaces are removed.
+pub fn validate_name(name: &str) -> Result<(), ValidationError> {
+    let length = name.trim().chars().count();
+    if (1..=100).contains(&length) {
+        Ok(())
+    } else {
+        Err(ValidationError::new("length")
+            .with_message("must be between 1 and 100 characters long".into()))
+    }
+}
+
+/// `remember_me` from JSON (`true`) or an HTML form checkbox (`on`, `true`, `1`).
+fn flexible_bool<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<bool>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Flag {
+        Bool(bool),
+        Text(String),
+    }
+    match Option::<Flag>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(Flag::Bool(value)) => Ok(Some(value)),
+        Some(Flag::Text(text)) => match text.to_ascii_lowercase().as_str() {
+            "on" | "true" | "1" | "yes" => Ok(Some(true)),
+            "off" | "false" | "0" | "no" | "" => Ok(Some(false)),
+            _ => Err(serde::de::Error::custom("must be true or false")),
+        },
+    }
+}
+
 pub fn validate_new_password(password: &str) -> Result<(), ValidationError> {
     let problems = policy_violations(password);
     if problems.is_empty() {
@@ -30,7 +62,7 @@ pub struct RegisterRequest {
     /// 8 to 128 characters with upper case, lower case, a digit and a symbol.
     #[validate(custom(function = "validate_new_password"))]
     pub password: String,
-    #[validate(length(min = 1, max = 100))]
+    #[validate(custom(function = "validate_name"))]
     pub name: String,
 }
 
@@ -43,7 +75,8 @@ pub struct LoginRequest {
     #[validate(length(min = 1, max = 1024))]
     pub password: String,
     /// Keep the session for 90 days instead of 30.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "flexible_bool")]
+    #[schema(value_type = Option<bool>)]
     pub remember_me: Option<bool>,
 }
 

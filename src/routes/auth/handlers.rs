@@ -7,10 +7,12 @@ use diesel::Connection;
 use serde_json::json;
 
 use super::dto::*;
+use crate::auth::extractor::{account_disabled, email_not_verified};
 use crate::auth::mailer::{send_in_background, Mail};
-use crate::auth::session::{self, IssuedSession};
+use crate::auth::session::{self, Family, IssuedSession};
 use crate::auth::{password, tokens, AuthUser};
 use crate::db::audit::{self, Action, Event, Origin};
+use crate::db::login_throttle::AttemptOutcome;
 use crate::db::users::{self, NewUser, User, UserChangeset};
 use crate::db::{self, login_throttle, refresh_tokens, user_tokens};
 use crate::domain::email::Email;
@@ -48,13 +50,6 @@ fn invalid_refresh_token() -> ApiError {
     }
 }
 
-fn account_disabled() -> ApiError {
-    ApiError::Forbidden {
-        code: "account_disabled",
-        message: "This account is disabled. Contact an administrator.".into(),
-    }
-}
-
 fn locked(until: chrono::DateTime<Utc>) -> ApiError {
     let seconds = (until - Utc::now()).num_seconds().max(1) as u64;
     ApiError::TooManyRequests {
@@ -85,13 +80,14 @@ fn record(
     )
 }
 
-/// Creates a single-use token for `user` and mails the link to it.
-fn mail_link(
+/// Creates a single-use token for `user` and writes the mail holding its link. The caller
+/// sends it once the transaction has committed, so no mail carries a rolled-back token.
+fn prepare_link(
     state: &AppState,
     conn: &mut diesel::PgConnection,
     user: &User,
     purpose: &str,
-) -> Result<(), ApiError> {
+) -> Result<Mail, ApiError> {
     let token = tokens::generate();
     let (hours, path, subject, intro) = if purpose == user_tokens::PASSWORD_RESET {
         (
@@ -116,20 +112,89 @@ fn mail_link(
         Utc::now() + ChronoDuration::hours(hours),
     )?;
     let link = format!("{}/{path}?token={token}", state.settings.public_url);
-    send_in_background(
-        state.mailer.clone(),
-        Mail {
-            to: user.email.clone(),
-            subject: subject.into(),
-            body: format!(
-                "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once and expires in {hours} hour{}. \
-                 If you did not ask for this, ignore this mail.\n",
-                user.name,
-                if hours == 1 { "" } else { "s" }
-            ),
-        },
-    );
-    Ok(())
+    Ok(Mail {
+        to: user.email.clone(),
+        subject: subject.into(),
+        body: format!(
+            "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once and expires in {hours} hour{}. \
+             If you did not ask for this, ignore this mail.\n",
+            user.name,
+            if hours == 1 { "" } else { "s" }
+        ),
+    })
+}
+
+fn send(state: &AppState, mail: Option<Mail>) {
+    if let Some(mail) = mail {
+        send_in_background(state.mailer.clone(), mail);
+    }
+}
+
+/// Counts a password attempt for `key` before the password is checked (see
+/// `login_throttle::begin_attempt`); refuses at once while the address is locked.
+async fn begin_attempt(state: &AppState, key: String) -> ApiResult<u32> {
+    let auth = state.settings.auth.clone();
+    let outcome = db::run(&state.pool, move |conn| {
+        login_throttle::begin_attempt(conn, &key, auth.lockout_threshold, auth.lockout_duration)
+    })
+    .await?;
+    match outcome {
+        AttemptOutcome::Locked(until) => Err(locked(until)),
+        AttemptOutcome::Proceed(attempt) => Ok(attempt),
+    }
+}
+
+/// Checks `password` against `user`'s hash off the executor, counting the attempt against the
+/// address: a wrong password may lock it. Used wherever a password is asked for.
+pub(crate) async fn check_password(
+    state: &AppState,
+    user: &User,
+    password: String,
+    origin: &Origin,
+) -> ApiResult<bool> {
+    let key = user.email.to_lowercase();
+    let attempt = begin_attempt(state, key.clone()).await?;
+    let stored = user.password_hash.clone();
+    let ok = web::block(move || password::verify(&password, &stored)).await?;
+    settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
+    Ok(ok)
+}
+
+/// Records the result of a counted attempt: success clears the count, failure may lock.
+async fn settle_attempt(
+    state: &AppState,
+    key: String,
+    attempt: u32,
+    ok: bool,
+    user_id: Option<uuid::Uuid>,
+    origin: Origin,
+) -> ApiResult<()> {
+    let auth = state.settings.auth.clone();
+    let locked_now = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            if ok {
+                login_throttle::clear(conn, &key)?;
+                return Ok(None);
+            }
+            let locked = login_throttle::record_failure(
+                conn,
+                &key,
+                attempt,
+                auth.lockout_threshold,
+                auth.lockout_duration,
+            )?;
+            record(conn, Action::LoginFailed, user_id, &origin)?;
+            if locked.is_some() {
+                record(conn, Action::AccountLocked, user_id, &origin)?;
+            }
+            Ok(locked)
+        })
+    })
+    .await?;
+    match locked_now {
+        Some(until) => Err(locked(until)),
+        None => Ok(()),
+    }
 }
 
 async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
@@ -165,7 +230,7 @@ pub async fn register(
     let hash = hash_password(&state, body.password).await?;
     let origin = origin(&req);
     let state2 = state.clone();
-    let (user, issued) = db::run(&state.pool, move |conn| {
+    let (user, issued, mail) = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             if users::find_by_email(conn, &email.key())?.is_some() {
                 return Err(email_taken());
@@ -185,16 +250,21 @@ pub async fn register(
                 other => other,
             })?;
             record(conn, Action::UserRegistered, Some(user.id), &origin)?;
-            mail_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)?;
+            let mail = prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)?;
             let issued = session::issue(conn, &state2.settings, &user, false, None)?;
-            Ok((user, issued))
+            Ok((user, issued, mail))
         })
     })
     .await?;
-    let location = format!("/api/v1/users/{}", user.id);
+    send(&state, Some(mail));
+    let message = if state.settings.auth.require_email_verification {
+        "Account created. Confirm your address with the link we mailed; these tokens work once it is confirmed."
+    } else {
+        "Account created. Check your mail to confirm your address."
+    };
     Ok(session_response(user, issued)
-        .with_message("Account created. Check your mail to confirm your address.")
-        .created(&location))
+        .with_message(message)
+        .created("/api/v1/users/me"))
 }
 
 fn email_taken() -> ApiError {
@@ -238,18 +308,12 @@ pub async fn login(
         .unwrap_or_else(|_| body.email.trim().to_lowercase());
     let origin = origin(&req);
 
+    let attempt = begin_attempt(&state, key.clone()).await?;
     let lookup_key = key.clone();
-    let (locked_until, user) = db::run(&state.pool, move |conn| {
-        Ok::<_, ApiError>((
-            login_throttle::locked_until(conn, &lookup_key)?,
-            users::find_by_email(conn, &lookup_key)?,
-        ))
+    let user = db::run(&state.pool, move |conn| {
+        users::find_by_email(conn, &lookup_key)
     })
     .await?;
-    if let Some(until) = locked_until {
-        return Err(locked(until));
-    }
-
     let cost = state.settings.auth.bcrypt_cost;
     let password = body.password;
     let (user, password_ok) = web::block(move || {
@@ -263,50 +327,22 @@ pub async fn login(
         (user, ok)
     })
     .await?;
-
-    let auth = state.settings.auth.clone();
+    let user_id = user.as_ref().map(|u| u.id);
+    settle_attempt(&state, key, attempt, password_ok, user_id, origin.clone()).await?;
     let Some(user) = user.filter(|_| password_ok) else {
-        let user_id = db::run(&state.pool, {
-            let key = key.clone();
-            move |conn| users::find_by_email(conn, &key).map(|u| u.map(|u| u.id))
-        })
-        .await?;
-        let locked_now = db::run(&state.pool, move |conn| {
-            conn.transaction::<_, ApiError, _>(|conn| {
-                let locked = login_throttle::record_failure(
-                    conn,
-                    &key,
-                    auth.lockout_threshold,
-                    auth.lockout_duration,
-                )?;
-                record(conn, Action::LoginFailed, user_id, &origin)?;
-                if locked.is_some() {
-                    record(conn, Action::AccountLocked, user_id, &origin)?;
-                }
-                Ok(locked)
-            })
-        })
-        .await?;
-        if let Some(until) = locked_now {
-            return Err(locked(until));
-        }
         return Err(invalid_credentials());
     };
 
     if user.status() == UserStatus::Disabled {
         return Err(account_disabled());
     }
-    if auth.require_email_verification && user.email_verified_at.is_none() {
-        return Err(ApiError::Forbidden {
-            code: "email_not_verified",
-            message: "Confirm your email address first; we can resend the link (POST /api/v1/auth/email/resend).".into(),
-        });
+    if state.settings.auth.require_email_verification && user.email_verified_at.is_none() {
+        return Err(email_not_verified());
     }
     let remember_me = body.remember_me.unwrap_or(false);
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
-            login_throttle::clear(conn, &key)?;
             record(conn, Action::LoginSucceeded, Some(user.id), &origin)?;
             let issued = session::issue(conn, &state2.settings, &user, remember_me, None)?;
             Ok((user, issued))
@@ -354,17 +390,7 @@ pub async fn refresh(
                 return Err(invalid_refresh_token());
             }
             if token.used_at.is_some() {
-                refresh_tokens::revoke_family(conn, token.family_id)?;
-                audit::record(
-                    conn,
-                    Event {
-                        action: Action::RefreshTokenReused,
-                        user_id: Some(token.user_id),
-                        actor_id: None,
-                        origin: &origin,
-                        details: json!({"family_id": token.family_id}),
-                    },
-                )?;
+                handle_reuse(conn, &token, &origin)?;
                 // Committed: the revocation must stand although the answer is an error.
                 return Ok(RefreshOutcome::Reused);
             }
@@ -375,13 +401,20 @@ pub async fn refresh(
             if user.status() == UserStatus::Disabled {
                 return Err(account_disabled());
             }
+            if state2.settings.auth.require_email_verification && user.email_verified_at.is_none() {
+                return Err(email_not_verified());
+            }
             refresh_tokens::mark_used(conn, token.id)?;
+            let family = Family {
+                id: token.family_id,
+                expires_at: token.expires_at,
+            };
             let issued = session::issue(
                 conn,
                 &state2.settings,
                 &user,
                 token.remember_me,
-                Some(token.family_id),
+                Some(family),
             )?;
             Ok(RefreshOutcome::Issued(Box::new(user), issued))
         })
@@ -389,13 +422,38 @@ pub async fn refresh(
     .await?;
     match outcome {
         RefreshOutcome::Issued(user, issued) => Ok(session_response(*user, issued).ok()),
-        RefreshOutcome::Reused => Err(ApiError::Unauthorized {
-            code: "refresh_token_reused",
-            message: "This refresh token was already used, so it may have been stolen. Every \
-                      session it belonged to has been ended; log in again."
-                .into(),
-        }),
+        RefreshOutcome::Reused => Err(refresh_token_reused()),
     }
+}
+
+fn refresh_token_reused() -> ApiError {
+    ApiError::Unauthorized {
+        code: "refresh_token_reused",
+        message: "This refresh token was already used, so it may have been stolen. Every \
+                  session it belonged to has been ended; log in again."
+            .into(),
+    }
+}
+
+/// Ends the family of a spent token that was presented again, and logs it.
+fn handle_reuse(
+    conn: &mut diesel::PgConnection,
+    token: &refresh_tokens::RefreshToken,
+    origin: &Origin,
+) -> Result<(), ApiError> {
+    refresh_tokens::revoke_family(conn, token.family_id)?;
+    users::revoke_access_tokens(conn, token.user_id)?;
+    audit::record(
+        conn,
+        Event {
+            action: Action::RefreshTokenReused,
+            user_id: Some(token.user_id),
+            actor_id: None,
+            origin,
+            details: json!({"family_id": token.family_id}),
+        },
+    )?;
+    Ok(())
 }
 
 /// End this session, or every session of the account.
@@ -406,7 +464,7 @@ pub async fn refresh(
     request_body = LogoutRequest,
     responses(
         (status = 200, description = "Sessions ended", body = Envelope<LogoutResponse>),
-        (status = 401, description = "`invalid_refresh_token`", body = ErrorBody),
+        (status = 401, description = "`invalid_refresh_token` or `refresh_token_reused`", body = ErrorBody),
     ),
     security(())
 )]
@@ -419,20 +477,29 @@ pub async fn logout(
     let hash = tokens::digest(&body.refresh_token);
     let all_devices = body.all_devices.unwrap_or(false);
     let origin = origin(&req);
-    let revoked = db::run(&state.pool, move |conn| {
+    let outcome = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             let token =
                 refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
+            if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
+                return Err(invalid_refresh_token());
+            }
+            // A spent token signs nobody out: it is a stolen copy, handled as on refresh.
+            if token.used_at.is_some() {
+                handle_reuse(conn, &token, &origin)?;
+                return Ok(None);
+            }
             let revoked = if all_devices {
                 refresh_tokens::revoke_all_for_user(conn, token.user_id)?
             } else {
                 refresh_tokens::revoke_family(conn, token.family_id)?
             };
             record(conn, Action::Logout, Some(token.user_id), &origin)?;
-            Ok(revoked)
+            Ok(Some(revoked))
         })
     })
     .await?;
+    let revoked = outcome.ok_or_else(refresh_token_reused)?;
     Ok(Envelope::new(LogoutResponse {
         sessions_revoked: revoked,
     })
@@ -461,20 +528,21 @@ pub async fn forgot_password(
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
     let origin = origin(&req);
     let state2 = state.clone();
-    db::run(&state.pool, move |conn| {
+    let mail = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
             let Some(user) = users::find_by_email(conn, &email.key())? else {
-                return Ok(());
+                return Ok(None);
             };
             if user.status() == UserStatus::Disabled {
-                return Ok(());
+                return Ok(None);
             }
-            mail_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
+            let mail = prepare_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
             record(conn, Action::PasswordResetRequested, Some(user.id), &origin)?;
-            Ok(())
+            Ok(Some(mail))
         })
     })
     .await?;
+    send(&state, mail);
     Ok(Envelope::new(Accepted { accepted: true })
         .with_message(
             "If an account exists for this address, we sent it a link to reset the password.",
@@ -527,6 +595,7 @@ pub async fn reset_password(
             )?;
             user_tokens::spend_all(conn, user_id, user_tokens::PASSWORD_RESET)?;
             refresh_tokens::revoke_all_for_user(conn, user_id)?;
+            users::revoke_access_tokens(conn, user_id)?;
             login_throttle::clear(conn, &user.email.to_lowercase())?;
             record(conn, Action::PasswordReset, Some(user_id), &origin)?;
             Ok(())
@@ -599,17 +668,18 @@ pub async fn resend_verification(
 ) -> ApiResult<HttpResponse> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
     let state2 = state.clone();
-    db::run(&state.pool, move |conn| {
+    let mail = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| match users::find_by_email(conn, &email.key())? {
             Some(user)
                 if user.email_verified_at.is_none() && user.status() == UserStatus::Active =>
             {
-                mail_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)
+                prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION).map(Some)
             }
-            _ => Ok(()),
+            _ => Ok(None),
         })
     })
     .await?;
+    send(&state, mail);
     Ok(Envelope::new(Accepted { accepted: true })
         .with_message("If this address has an unverified account, we sent it a new link.")
         .ok())
@@ -639,16 +709,14 @@ pub async fn change_password(
     let user = db::run(&state.pool, move |conn| users::find(conn, caller.id))
         .await?
         .ok_or(ApiError::InvalidToken)?;
-    let current = body.current_password;
-    let stored = user.password_hash.clone();
-    if !web::block(move || password::verify(&current, &stored)).await? {
+    let origin = origin(&req);
+    if !check_password(&state, &user, body.current_password, &origin).await? {
         return Err(ApiError::invalid_field(
             "current_password",
             "is not the current password",
         ));
     }
     let hash = hash_password(&state, body.new_password).await?;
-    let origin = origin(&req);
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
@@ -661,6 +729,8 @@ pub async fn change_password(
                 },
             )?;
             refresh_tokens::revoke_all_for_user(conn, user.id)?;
+            let mut user = user;
+            user.tokens_valid_after = users::revoke_access_tokens(conn, user.id)?;
             user_tokens::spend_all(conn, user.id, user_tokens::PASSWORD_RESET)?;
             record(conn, Action::PasswordChanged, Some(user.id), &origin)?;
             let issued = session::issue(conn, &state2.settings, &user, false, None)?;

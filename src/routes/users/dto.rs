@@ -100,7 +100,7 @@ pub struct SettingsPatch {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Ana Lima", "settings": {"currency": "VND", "theme": "dark"}}))]
 pub struct UpdateMeRequest {
-    #[validate(length(min = 1, max = 100))]
+    #[validate(custom(function = "crate::routes::auth::dto::validate_name"))]
     pub name: Option<String>,
     #[validate(nested)]
     pub settings: Option<SettingsPatch>,

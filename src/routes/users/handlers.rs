@@ -6,7 +6,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{password, AdminUser, AuthUser};
+use crate::auth::{AdminUser, AuthUser};
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::users::{self, User, UserChangeset, UserFilter};
 use crate::db::{self, login_throttle, refresh_tokens};
@@ -14,6 +14,7 @@ use crate::domain::user::UserStatus;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
+use crate::routes::auth::handlers::check_password;
 use crate::startup::AppState;
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
@@ -39,7 +40,8 @@ fn delete_account(
                 user_id: None,
                 actor_id: (actor != user.id).then_some(actor),
                 origin,
-                details: json!({"by_admin": actor != user.id}),
+                // Not a foreign key: the record of who was deleted outlives the account.
+                details: json!({"deleted_user_id": user.id, "by_admin": actor != user.id}),
             },
         )?;
         Ok(())
@@ -122,15 +124,14 @@ pub async fn delete_me(
     body: ValidatedJson<DeleteMeRequest>,
 ) -> ApiResult<HttpResponse> {
     let user = load(&state, caller.id).await?;
+    let origin = origin(&req);
     let password = body.into_inner().password;
-    let stored = user.password_hash.clone();
-    if !web::block(move || password::verify(&password, &stored)).await? {
+    if !check_password(&state, &user, password, &origin).await? {
         return Err(ApiError::invalid_field(
             "password",
             "is not the current password",
         ));
     }
-    let origin = origin(&req);
     let id = user.id;
     db::run(&state.pool, move |conn| {
         delete_account(conn, &user, caller.id, &origin)

@@ -1,0 +1,9 @@
+DROP TABLE idempotency_keys;
+DROP TABLE tombstones;
+DROP TABLE transaction_splits;
+DROP TABLE transactions;
+DROP TABLE category_descriptions;
+DROP TABLE categories;
+DROP TABLE wallets;
+DROP FUNCTION finai_bump_change_seq();
+DROP SEQUENCE finai_change_seq;
