@@ -37,6 +37,10 @@ pub const BEARER: &str = "bearer_auth";
         (name = "auth", description = "Registration, login, tokens, password reset, email verification"),
         (name = "users", description = "The caller's own account"),
         (name = "admin", description = "Accounts, statistics and the audit log (admins only)"),
+        (name = "wallets", description = "Cash, bank, card, savings, e-wallet and investment accounts"),
+        (name = "categories", description = "Hierarchical expense and income categories, with quick-pick descriptions"),
+        (name = "transactions", description = "Expenses, income and transfers, with splits, filters and search"),
+        (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

@@ -2,6 +2,7 @@
 //! module of plain query functions per table. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod categories;
 pub mod embedded;
 pub mod health;
 pub mod login_throttle;
@@ -9,8 +10,11 @@ pub mod migrations;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod stats;
+pub mod tombstones;
+pub mod transactions;
 pub mod user_tokens;
 pub mod users;
+pub mod wallets;
 
 use std::time::Duration;
 

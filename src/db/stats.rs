@@ -5,7 +5,14 @@ use diesel::prelude::*;
 use super::users::GroupCount;
 
 /// The tables `GET /admin/stats` counts. Each resource adds its main table here.
-const COUNTED_TABLES: &[&str] = &["users", "refresh_tokens", "audit_log"];
+const COUNTED_TABLES: &[&str] = &[
+    "users",
+    "refresh_tokens",
+    "audit_log",
+    "wallets",
+    "categories",
+    "transactions",
+];
 
 /// Exact row counts of the main tables, in one round trip.
 pub fn table_counts(conn: &mut PgConnection) -> QueryResult<Vec<GroupCount>> {

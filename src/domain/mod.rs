@@ -5,4 +5,5 @@ pub mod email;
 pub mod ledger;
 pub mod money;
 pub mod password;
+pub mod transaction;
 pub mod user;

@@ -6,6 +6,7 @@ pub mod envelope;
 pub mod extract;
 pub mod middleware;
 pub mod pagination;
+pub mod validate;
 
 pub use envelope::{Envelope, PageMeta};
 pub use extract::{JsonOrForm, ValidatedJson};

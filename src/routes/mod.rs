@@ -3,8 +3,11 @@
 
 pub mod admin;
 pub mod auth;
+pub mod categories;
 pub mod health;
+pub mod transactions;
 pub mod users;
+pub mod wallets;
 
 use actix_governor::Governor;
 use actix_web::middleware::Condition;
@@ -56,5 +59,28 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(users::handlers::update_user)
         .service(users::handlers::delete_user)
         .service(admin::handlers::system_stats)
-        .service(admin::handlers::audit_log);
+        .service(admin::handlers::audit_log)
+        .service(wallets::handlers::list_wallets)
+        .service(wallets::handlers::create_wallet)
+        .service(wallets::handlers::get_wallet)
+        .service(wallets::handlers::update_wallet)
+        .service(wallets::handlers::delete_wallet)
+        .service(categories::handlers::list_categories)
+        .service(categories::handlers::create_category)
+        .service(categories::handlers::get_category)
+        .service(categories::handlers::update_category)
+        .service(categories::handlers::delete_category)
+        .service(categories::handlers::list_descriptions)
+        .service(categories::handlers::create_description)
+        .service(categories::handlers::delete_description)
+        .service(transactions::handlers::list_transactions)
+        .service(transactions::handlers::create_transaction)
+        .service(transactions::handlers::get_transaction)
+        .service(transactions::handlers::update_transaction)
+        .service(transactions::handlers::delete_transaction)
+        .service(transactions::handlers::list_expenses)
+        .service(transactions::handlers::create_expense)
+        .service(transactions::handlers::get_expense)
+        .service(transactions::handlers::update_expense)
+        .service(transactions::handlers::delete_expense);
 }

@@ -519,3 +519,67 @@ impl TestApp {
             .count()
     }
 }
+
+impl TestApp {
+    /// Creates a wallet for `user` and returns its id.
+    pub async fn create_wallet(&self, user: &TestUser, name: &str, currency: &str) -> String {
+        let (status, body) = json(
+            self.send_as(
+                Method::POST,
+                "/api/v1/wallets",
+                &user.access_token,
+                Some(&serde_json::json!({"name": name, "type": "cash", "currency": currency})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        body["data"]["id"].as_str().unwrap().to_owned()
+    }
+
+    /// The id of `user`'s category called `name` (from the default tree, or made by the test).
+    pub async fn category_id(&self, user: &TestUser, name: &str) -> String {
+        let (status, body) = json(
+            self.get_as("/api/v1/categories?per_page=200", &user.access_token)
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        body["data"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .unwrap_or_else(|| panic!("no category {name}"))["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Creates a transaction from `body` and returns the response body's `data`.
+    pub async fn create_transaction(&self, user: &TestUser, body: Value) -> Value {
+        let (status, response) = json(
+            self.send_as(
+                Method::POST,
+                "/api/v1/transactions",
+                &user.access_token,
+                Some(&body),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{response}");
+        response["data"].clone()
+    }
+
+    /// The `data` of a GET, asserting 200.
+    pub fn data(&self, user: &TestUser, path: &str) -> impl Future<Output = Value> + use<> {
+        let response = self.get_as(path, &user.access_token);
+        let path = path.to_owned();
+        async move {
+            let (status, body) = json(response.await).await;
+            assert_eq!(status, 200, "{path}: {body}");
+            body["data"].clone()
+        }
+    }
+}

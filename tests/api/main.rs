@@ -4,9 +4,12 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod categories;
 mod envelope;
 mod health;
 mod launcher;
 mod migrations;
 mod openapi;
+mod transactions;
 mod users;
+mod wallets;

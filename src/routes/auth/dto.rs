@@ -12,17 +12,6 @@ pub fn validate_email(email: &str) -> Result<(), ValidationError> {
         .map_err(|message| ValidationError::new("email").with_message(message.into()))
 }
 
-/// A display name: 1 to 100 characters once surrounding spaces are removed.
-pub fn validate_name(name: &str) -> Result<(), ValidationError> {
-    let length = name.trim().chars().count();
-    if (1..=100).contains(&length) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("length")
-            .with_message("must be between 1 and 100 characters long".into()))
-    }
-}
-
 /// `remember_me` from JSON (`true`) or an HTML form checkbox (`on`, `true`, `1`).
 fn flexible_bool<'de, D: serde::Deserializer<'de>>(
     deserializer: D,
@@ -62,7 +51,7 @@ pub struct RegisterRequest {
     /// 8 to 128 characters with upper case, lower case, a digit and a symbol.
     #[validate(custom(function = "validate_new_password"))]
     pub password: String,
-    #[validate(custom(function = "validate_name"))]
+    #[validate(custom(function = "crate::http::validate::name"))]
     pub name: String,
 }
 

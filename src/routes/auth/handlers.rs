@@ -14,7 +14,7 @@ use crate::auth::{password, tokens, AuthUser};
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::login_throttle::AttemptOutcome;
 use crate::db::users::{self, NewUser, User, UserChangeset};
-use crate::db::{self, login_throttle, refresh_tokens, user_tokens};
+use crate::db::{self, categories, login_throttle, refresh_tokens, user_tokens};
 use crate::domain::email::Email;
 use crate::domain::user::{Role, UserStatus};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -249,6 +249,7 @@ pub async fn register(
                 ApiError::Conflict { .. } => email_taken(),
                 other => other,
             })?;
+            categories::insert_defaults(conn, user.id)?;
             record(conn, Action::UserRegistered, Some(user.id), &origin)?;
             let mail = prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)?;
             let issued = session::issue(conn, &state2.settings, &user, false, None)?;

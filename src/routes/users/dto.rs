@@ -5,7 +5,6 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::db::users::User;
-use crate::domain::currency::is_iso4217;
 use crate::domain::user::{is_language_tag, is_time_zone, Role, Theme, UserStatus};
 
 /// Preferences that shape how amounts and dates are shown.
@@ -62,12 +61,6 @@ fn invalid(message: &'static str) -> ValidationError {
     ValidationError::new("invalid").with_message(message.into())
 }
 
-pub fn validate_currency(code: &str) -> Result<(), ValidationError> {
-    is_iso4217(code)
-        .then_some(())
-        .ok_or_else(|| invalid("must be an ISO 4217 currency code such as USD or VND"))
-}
-
 fn validate_language(tag: &str) -> Result<(), ValidationError> {
     is_language_tag(tag)
         .then_some(())
@@ -84,7 +77,7 @@ fn validate_timezone(name: &str) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
-    #[validate(custom(function = "validate_currency"))]
+    #[validate(custom(function = "crate::http::validate::currency"))]
     #[schema(example = "VND")]
     pub currency: Option<String>,
     #[validate(custom(function = "validate_language"))]
@@ -100,7 +93,7 @@ pub struct SettingsPatch {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Ana Lima", "settings": {"currency": "VND", "theme": "dark"}}))]
 pub struct UpdateMeRequest {
-    #[validate(custom(function = "crate::routes::auth::dto::validate_name"))]
+    #[validate(custom(function = "crate::http::validate::name"))]
     pub name: Option<String>,
     #[validate(nested)]
     pub settings: Option<SettingsPatch>,

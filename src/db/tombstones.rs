@@ -1,0 +1,22 @@
+//! Tombstones: what was deleted, so a syncing client learns of it.
+
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::schema::tombstones;
+
+pub fn record(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    entity: &str,
+    entity_id: Uuid,
+) -> QueryResult<()> {
+    diesel::insert_into(tombstones::table)
+        .values((
+            tombstones::user_id.eq(user_id),
+            tombstones::entity.eq(entity),
+            tombstones::entity_id.eq(entity_id),
+        ))
+        .execute(conn)
+        .map(|_| ())
+}

@@ -1,0 +1,451 @@
+//! Queries on `transactions` and `transaction_splits`.
+//!
+//! Reads return a `TransactionView`: the row with its wallet and category names and its splits,
+//! in one round trip (splits aggregated as JSON in the same query).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::pg::Pg;
+use diesel::prelude::*;
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{
+    Array, BigInt, Date, Jsonb, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::schema::{transaction_splits, transactions};
+use super::tombstones;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = transactions)]
+pub struct Transaction {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    #[diesel(column_name = type_)]
+    pub transaction_type: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub date: NaiveDate,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub wallet_id: Uuid,
+    pub to_wallet_id: Option<Uuid>,
+    pub tags: Vec<Option<String>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = transaction_splits)]
+pub struct Split {
+    pub category_id: Uuid,
+    pub amount: Decimal,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = transactions)]
+pub struct NewTransaction {
+    pub user_id: Uuid,
+    #[diesel(column_name = type_)]
+    pub transaction_type: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub date: NaiveDate,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub wallet_id: Uuid,
+    pub to_wallet_id: Option<Uuid>,
+    pub tags: Vec<Option<String>>,
+    pub import_hash: Option<String>,
+}
+
+/// Every column a PATCH may set (all of them: the handler merges and re-validates).
+#[derive(Debug, AsChangeset)]
+#[diesel(table_name = transactions, treat_none_as_null = true)]
+pub struct TransactionChangeset {
+    #[diesel(column_name = type_)]
+    pub transaction_type: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub date: NaiveDate,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    pub category_id: Option<Uuid>,
+    pub wallet_id: Uuid,
+    pub to_wallet_id: Option<Uuid>,
+    pub tags: Vec<Option<String>>,
+}
+
+/// A transaction as clients see it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct TransactionView {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub transaction_type: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Date)]
+    pub date: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub merchant: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub notes: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub category_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category_name: Option<String>,
+    #[diesel(sql_type = SqlUuid)]
+    pub wallet_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub wallet_name: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub to_wallet_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub to_wallet_name: Option<String>,
+    #[diesel(sql_type = Array<Nullable<Text>>)]
+    pub tags: Vec<Option<String>>,
+    /// `[{category_id, category_name, amount, note}]`, in order.
+    #[diesel(sql_type = Jsonb)]
+    pub splits: serde_json::Value,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    pub total_count: i64,
+}
+
+const SELECT_VIEW: &str = "\
+    SELECT t.id, t.type AS transaction_type, t.amount, t.currency, t.date, t.description, \
+           t.merchant, t.notes, t.category_id, c.name AS category_name, \
+           t.wallet_id, w.name AS wallet_name, t.to_wallet_id, tw.name AS to_wallet_name, \
+           t.tags, \
+           COALESCE((SELECT jsonb_agg(jsonb_build_object( \
+                        'category_id', s.category_id, 'category_name', sc.name, \
+                        'amount', s.amount, 'note', s.note) ORDER BY s.position) \
+                     FROM transaction_splits s JOIN categories sc ON sc.id = s.category_id \
+                     WHERE s.transaction_id = t.id), '[]'::jsonb) AS splits, \
+           t.created_at, t.updated_at, count(*) OVER () AS total_count \
+    FROM transactions t \
+    JOIN wallets w ON w.id = t.wallet_id \
+    LEFT JOIN wallets tw ON tw.id = t.to_wallet_id \
+    LEFT JOIN categories c ON c.id = t.category_id \
+    WHERE t.user_id = $1";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    DateDesc,
+    DateAsc,
+    AmountDesc,
+    AmountAsc,
+    CreatedDesc,
+    CreatedAsc,
+}
+
+impl Sort {
+    pub fn parse(value: &str) -> Option<Sort> {
+        match value {
+            "-date" => Some(Sort::DateDesc),
+            "date" => Some(Sort::DateAsc),
+            "-amount" => Some(Sort::AmountDesc),
+            "amount" => Some(Sort::AmountAsc),
+            "-created_at" => Some(Sort::CreatedDesc),
+            "created_at" => Some(Sort::CreatedAsc),
+            _ => None,
+        }
+    }
+
+    /// Always ends on the id, so pages are stable.
+    fn order_by(self) -> &'static str {
+        match self {
+            Sort::DateDesc => "t.date DESC, t.id DESC",
+            Sort::DateAsc => "t.date ASC, t.id ASC",
+            Sort::AmountDesc => "t.amount DESC, t.id DESC",
+            Sort::AmountAsc => "t.amount ASC, t.id ASC",
+            Sort::CreatedDesc => "t.created_at DESC, t.id DESC",
+            Sort::CreatedAsc => "t.created_at ASC, t.id ASC",
+        }
+    }
+}
+
+/// Listing filters; all optional, all combined with AND.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub transaction_type: Option<String>,
+    /// Matches the category and its descendants, on the transaction or any of its splits.
+    pub category_id: Option<Uuid>,
+    /// Either side of the transaction.
+    pub wallet_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub min_amount: Option<Decimal>,
+    pub max_amount: Option<Decimal>,
+    /// Case-insensitive, in description, merchant and notes.
+    pub q: Option<String>,
+    pub tag: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+}
+
+enum Bind {
+    Uuid(Uuid),
+    Text(String),
+    Date(NaiveDate),
+    Numeric(Decimal),
+    Timestamp(DateTime<Utc>),
+    BigInt(i64),
+}
+
+/// Appends the filter's conditions to `sql`, numbering placeholders after `$1` (the user).
+/// Returns the placeholder number of the category filter, which the subtree CTE uses.
+fn conditions(filter: &Filter, sql: &mut String, binds: &mut Vec<Bind>) -> Option<usize> {
+    let mut category_placeholder = None;
+    let mut push = |sql: &mut String, template: &str, bind: Bind| -> usize {
+        binds.push(bind);
+        let number = binds.len() + 1;
+        sql.push_str(" AND ");
+        sql.push_str(&template.replace("$?", &format!("${number}")));
+        number
+    };
+    if let Some(kind) = &filter.transaction_type {
+        push(sql, "t.type = $?", Bind::Text(kind.clone()));
+    }
+    if let Some(category) = filter.category_id {
+        category_placeholder = Some(push(
+            sql,
+            "(t.category_id IN (SELECT id FROM subtree) OR EXISTS (SELECT 1 FROM transaction_splits s \
+              WHERE s.transaction_id = t.id AND s.category_id IN (SELECT id FROM subtree)))",
+            Bind::Uuid(category),
+        ));
+    }
+    if let Some(wallet) = filter.wallet_id {
+        push(
+            sql,
+            "(t.wallet_id = $? OR t.to_wallet_id = $?)",
+            Bind::Uuid(wallet),
+        );
+    }
+    if let Some(from) = filter.from {
+        push(sql, "t.date >= $?", Bind::Date(from));
+    }
+    if let Some(to) = filter.to {
+        push(sql, "t.date <= $?", Bind::Date(to));
+    }
+    if let Some(min) = filter.min_amount {
+        push(sql, "t.amount >= $?", Bind::Numeric(min));
+    }
+    if let Some(max) = filter.max_amount {
+        push(sql, "t.amount <= $?", Bind::Numeric(max));
+    }
+    if let Some(q) = &filter.q {
+        let pattern = format!("%{}%", super::users::escape_like(q));
+        push(
+            sql,
+            "(t.description ILIKE $? OR t.merchant ILIKE $? OR t.notes ILIKE $?)",
+            Bind::Text(pattern),
+        );
+    }
+    if let Some(tag) = &filter.tag {
+        push(sql, "$? = ANY(t.tags)", Bind::Text(tag.clone()));
+    }
+    if let Some(since) = filter.updated_since {
+        push(sql, "t.updated_at > $?", Bind::Timestamp(since));
+    }
+    category_placeholder
+}
+
+fn bind_all<'a>(
+    mut query: BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery>,
+    binds: Vec<Bind>,
+) -> BoxedSqlQuery<'a, Pg, diesel::query_builder::SqlQuery> {
+    for bind in binds {
+        query = match bind {
+            Bind::Uuid(v) => query.bind::<SqlUuid, _>(v),
+            Bind::Text(v) => query.bind::<Text, _>(v),
+            Bind::Date(v) => query.bind::<Date, _>(v),
+            Bind::Numeric(v) => query.bind::<Numeric, _>(v),
+            Bind::Timestamp(v) => query.bind::<Timestamptz, _>(v),
+            Bind::BigInt(v) => query.bind::<BigInt, _>(v),
+        };
+    }
+    query
+}
+
+/// Prefixes the category filter's subtree (the category and its descendants) as a CTE.
+fn with_subtree(select: String, category_placeholder: Option<usize>) -> String {
+    let Some(position) = category_placeholder else {
+        return select;
+    };
+    format!(
+        "WITH RECURSIVE subtree AS ( \
+            SELECT id FROM categories WHERE user_id = $1 AND id = ${position} \
+            UNION ALL SELECT c.id FROM categories c JOIN subtree ON c.parent_id = subtree.id \
+            WHERE c.user_id = $1) {select}"
+    )
+}
+
+/// A page of the user's transactions (with `total_count` on each row).
+pub fn list(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &Filter,
+    sort: Sort,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<TransactionView>> {
+    let mut sql = SELECT_VIEW.to_owned();
+    let mut binds = Vec::new();
+    let category = conditions(filter, &mut sql, &mut binds);
+    let sql = with_subtree(sql, category);
+    let limit_at = binds.len() + 2;
+    let sql = format!(
+        "{sql} ORDER BY {} LIMIT ${limit_at} OFFSET ${}",
+        sort.order_by(),
+        limit_at + 1
+    );
+    binds.push(Bind::BigInt(limit));
+    binds.push(Bind::BigInt(offset));
+    let query = diesel::sql_query(sql)
+        .into_boxed::<Pg>()
+        .bind::<SqlUuid, _>(user_id);
+    bind_all(query, binds).load(conn)
+}
+
+/// How many transactions match (used when a page is past the end).
+pub fn count(conn: &mut PgConnection, user_id: Uuid, filter: &Filter) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let mut sql = "SELECT count(*) AS n FROM transactions t WHERE t.user_id = $1".to_owned();
+    let mut binds = Vec::new();
+    let category = conditions(filter, &mut sql, &mut binds);
+    let sql = with_subtree(sql, category);
+    let query = diesel::sql_query(sql)
+        .into_boxed::<Pg>()
+        .bind::<SqlUuid, _>(user_id);
+    bind_all(query, binds)
+        .get_result::<Count>(conn)
+        .map(|c| c.n)
+}
+
+pub fn find_view(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<TransactionView>> {
+    diesel::sql_query(format!("{SELECT_VIEW} AND t.id = $2"))
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .optional()
+}
+
+pub fn find(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<(Transaction, Vec<Split>)>> {
+    let Some(row) = transactions::table
+        .filter(transactions::user_id.eq(user_id))
+        .filter(transactions::id.eq(id))
+        .select(Transaction::as_select())
+        .for_update()
+        .first(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let splits = transaction_splits::table
+        .filter(transaction_splits::transaction_id.eq(id))
+        .select(Split::as_select())
+        .order(transaction_splits::position.asc())
+        .load(conn)?;
+    Ok(Some((row, splits)))
+}
+
+pub fn insert(
+    conn: &mut PgConnection,
+    row: &NewTransaction,
+    splits: &[Split],
+) -> QueryResult<Uuid> {
+    let id: Uuid = diesel::insert_into(transactions::table)
+        .values(row)
+        .returning(transactions::id)
+        .get_result(conn)?;
+    insert_splits(conn, row.user_id, id, splits)?;
+    Ok(id)
+}
+
+fn insert_splits(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    splits: &[Split],
+) -> QueryResult<()> {
+    if splits.is_empty() {
+        return Ok(());
+    }
+    let rows: Vec<_> = splits
+        .iter()
+        .enumerate()
+        .map(|(position, split)| {
+            (
+                transaction_splits::user_id.eq(user_id),
+                transaction_splits::transaction_id.eq(id),
+                transaction_splits::category_id.eq(split.category_id),
+                transaction_splits::amount.eq(split.amount),
+                transaction_splits::note.eq(split.note.clone()),
+                transaction_splits::position.eq(position as i32),
+            )
+        })
+        .collect();
+    diesel::insert_into(transaction_splits::table)
+        .values(&rows)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Overwrites the row and its splits.
+pub fn update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    changes: &TransactionChangeset,
+    splits: &[Split],
+) -> QueryResult<()> {
+    diesel::update(
+        transactions::table
+            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::id.eq(id)),
+    )
+    .set(changes)
+    .execute(conn)?;
+    diesel::delete(transaction_splits::table.filter(transaction_splits::transaction_id.eq(id)))
+        .execute(conn)?;
+    insert_splits(conn, user_id, id, splits)
+}
+
+pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+    let deleted = diesel::delete(
+        transactions::table
+            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::id.eq(id)),
+    )
+    .execute(conn)?;
+    if deleted > 0 {
+        tombstones::record(conn, user_id, "transaction", id)?;
+    }
+    Ok(deleted)
+}

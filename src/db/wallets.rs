@@ -1,0 +1,187 @@
+//! Queries on `wallets`. Balances are derived in SQL: opening balance + income − expense −
+//! transfers out + transfers in.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::schema::{transactions, wallets};
+use super::tombstones;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = wallets)]
+pub struct Wallet {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    #[diesel(column_name = type_)]
+    pub wallet_type: String,
+    pub currency: String,
+    pub opening_balance: Decimal,
+    pub archived: bool,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A wallet with its derived balance (and, in lists, the total count of the filter).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct WalletBalance {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub wallet_type: String,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Numeric)]
+    pub opening_balance: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub balance: Decimal,
+    #[diesel(sql_type = Bool)]
+    pub archived: bool,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    pub total_count: i64,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = wallets)]
+pub struct NewWallet<'a> {
+    pub user_id: Uuid,
+    pub name: &'a str,
+    #[diesel(column_name = type_)]
+    pub wallet_type: &'a str,
+    pub currency: &'a str,
+    pub opening_balance: Decimal,
+    pub archived: bool,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = wallets)]
+pub struct WalletChangeset {
+    pub name: Option<String>,
+    #[diesel(column_name = type_)]
+    pub wallet_type: Option<String>,
+    pub currency: Option<String>,
+    pub opening_balance: Option<Decimal>,
+    pub archived: Option<bool>,
+}
+
+// Each sum uses its own index (transactions_wallet_idx, transactions_to_wallet_idx).
+const SELECT_WITH_BALANCE: &str = "\
+    SELECT w.id, w.name, w.type AS wallet_type, w.currency, w.opening_balance, w.archived, \
+           w.created_at, w.updated_at, \
+           w.opening_balance \
+             + COALESCE((SELECT sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END) \
+                         FROM transactions t WHERE t.wallet_id = w.id), 0) \
+             + COALESCE((SELECT sum(t.amount) FROM transactions t WHERE t.to_wallet_id = w.id), 0) \
+             AS balance, \
+           count(*) OVER () AS total_count \
+    FROM wallets w \
+    WHERE w.user_id = $1";
+
+/// The caller's wallets with balances, oldest first; `archived` filters when given.
+pub fn list(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    archived: Option<bool>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<WalletBalance>> {
+    diesel::sql_query(format!(
+        "{SELECT_WITH_BALANCE} AND ($2::boolean IS NULL OR w.archived = $2) \
+         ORDER BY w.created_at, w.id LIMIT $3 OFFSET $4"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Nullable<Bool>, _>(archived)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+}
+
+pub fn count(conn: &mut PgConnection, user_id: Uuid, archived: Option<bool>) -> QueryResult<i64> {
+    let mut query = wallets::table
+        .filter(wallets::user_id.eq(user_id))
+        .into_boxed();
+    if let Some(archived) = archived {
+        query = query.filter(wallets::archived.eq(archived));
+    }
+    query.count().get_result(conn)
+}
+
+pub fn find_with_balance(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<WalletBalance>> {
+    diesel::sql_query(format!("{SELECT_WITH_BALANCE} AND w.id = $2"))
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(id)
+        .get_result(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Wallet>> {
+    wallets::table
+        .filter(wallets::user_id.eq(user_id))
+        .filter(wallets::id.eq(id))
+        .select(Wallet::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn insert(conn: &mut PgConnection, wallet: &NewWallet) -> QueryResult<Wallet> {
+    diesel::insert_into(wallets::table)
+        .values(wallet)
+        .returning(Wallet::as_returning())
+        .get_result(conn)
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    changes: &WalletChangeset,
+) -> QueryResult<Wallet> {
+    diesel::update(
+        wallets::table
+            .filter(wallets::user_id.eq(user_id))
+            .filter(wallets::id.eq(id)),
+    )
+    .set(changes)
+    .returning(Wallet::as_returning())
+    .get_result(conn)
+}
+
+/// Whether any transaction moves money in or out of the wallet.
+pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        transactions::table
+            .filter(transactions::user_id.eq(user_id))
+            .filter(
+                transactions::wallet_id
+                    .eq(id)
+                    .or(transactions::to_wallet_id.eq(id)),
+            ),
+    ))
+    .get_result(conn)
+}
+
+pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+    let deleted = diesel::delete(
+        wallets::table
+            .filter(wallets::user_id.eq(user_id))
+            .filter(wallets::id.eq(id)),
+    )
+    .execute(conn)?;
+    if deleted > 0 {
+        tombstones::record(conn, user_id, "wallet", id)?;
+    }
+    Ok(deleted)
+}

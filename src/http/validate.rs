@@ -1,0 +1,71 @@
+//! Field validators shared by the DTOs (`#[validate(custom(function = ...))]`).
+
+use validator::ValidationError;
+
+use crate::domain::currency::is_iso4217;
+use crate::domain::money::Money;
+
+fn invalid(code: &'static str, message: &'static str) -> ValidationError {
+    ValidationError::new(code).with_message(message.into())
+}
+
+/// A display name: 1 to 100 characters once surrounding spaces are removed.
+pub fn name(value: &str) -> Result<(), ValidationError> {
+    let length = value.trim().chars().count();
+    if (1..=100).contains(&length) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "length",
+            "must be between 1 and 100 characters long",
+        ))
+    }
+}
+
+pub fn currency(code: &str) -> Result<(), ValidationError> {
+    is_iso4217(code).then_some(()).ok_or_else(|| {
+        invalid(
+            "currency",
+            "must be an ISO 4217 currency code such as USD or VND",
+        )
+    })
+}
+
+/// `#RRGGBB`.
+pub fn color(value: &str) -> Result<(), ValidationError> {
+    let ok = value.len() == 7
+        && value.starts_with('#')
+        && value[1..].chars().all(|c| c.is_ascii_hexdigit());
+    ok.then_some(())
+        .ok_or_else(|| invalid("color", "must be a colour like #1A2B3C"))
+}
+
+/// Strictly positive.
+pub fn positive(amount: &Money) -> Result<(), ValidationError> {
+    amount
+        .is_positive()
+        .then_some(())
+        .ok_or_else(|| invalid("range", "must be greater than 0"))
+}
+
+/// For PATCH bodies: tells "absent" (`None`) from "set to null" (`Some(None)`).
+pub fn double_option<'de, T, D>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}
+
+/// A short label (icon name): 1 to 50 characters.
+pub fn label(value: &str) -> Result<(), ValidationError> {
+    let length = value.trim().chars().count();
+    if (1..=50).contains(&length) {
+        Ok(())
+    } else {
+        Err(invalid(
+            "length",
+            "must be between 1 and 50 characters long",
+        ))
+    }
+}

@@ -1,0 +1,407 @@
+//! `/api/v1/categories` and their quick-pick descriptions.
+
+use std::collections::HashMap;
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use diesel::Connection;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::categories::{self, Category, CategoryChangeset, NewCategory};
+use crate::domain::ledger::CategoryKind;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Envelope, Page, PageMeta, ValidatedJson};
+use crate::routes::users::dto::Deleted;
+use crate::startup::AppState;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Category")
+}
+
+/// Unique-name violations become 409 `category_name_taken`.
+fn name_taken(error: diesel::result::Error) -> ApiError {
+    match ApiError::from(error) {
+        ApiError::Conflict { .. } => ApiError::Conflict {
+            code: "category_name_taken",
+            message: "A category with this name already exists at this place in the tree.".into(),
+        },
+        other => other,
+    }
+}
+
+fn kind_of(category: &Category) -> CategoryKind {
+    CategoryKind::parse(&category.kind).unwrap_or(CategoryKind::Expense)
+}
+
+/// Nests `rows` under their parents, each level by name.
+fn build_tree(rows: Vec<Category>) -> Vec<CategoryResponse> {
+    let mut children: HashMap<Option<Uuid>, Vec<Category>> = HashMap::new();
+    for row in rows {
+        children.entry(row.parent_id).or_default().push(row);
+    }
+    fn attach(
+        parent: Option<Uuid>,
+        children: &mut HashMap<Option<Uuid>, Vec<Category>>,
+    ) -> Vec<CategoryResponse> {
+        children
+            .remove(&parent)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|row| {
+                let id = row.id;
+                let mut node = CategoryResponse::from(row);
+                node.children = Some(attach(Some(id), children));
+                node
+            })
+            .collect()
+    }
+    attach(None, &mut children)
+}
+
+/// The caller's categories: a flat page, or with `?tree=true` the whole tree.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "list_categories",
+    summary = "List categories (flat or as a tree)",
+    params(CategoryListQuery),
+    responses((status = 200, description = "Categories", body = Envelope<Vec<CategoryResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/categories")]
+pub async fn list_categories(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<CategoryListQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let page = Page::new(query.page, query.per_page)?;
+    let mut rows = db::run(&state.pool, move |conn| categories::all(conn, caller.id)).await?;
+    if let Some(kind) = query.kind {
+        rows.retain(|row| kind_of(row) == kind);
+    }
+    if query.tree.unwrap_or(false) {
+        // The whole tree on one page: a tree cannot be cut into pages.
+        let total = rows.len() as i64;
+        let meta = PageMeta {
+            page: 1,
+            per_page: total.max(1),
+            total_items: total,
+            total_pages: i64::from(total > 0),
+        };
+        return Ok(Envelope::new(build_tree(rows)).with_meta(meta).ok());
+    }
+    let total = rows.len() as i64;
+    let data: Vec<CategoryResponse> = rows
+        .into_iter()
+        .skip(page.offset() as usize)
+        .take(page.limit() as usize)
+        .map(CategoryResponse::from)
+        .collect();
+    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// Create a category, top-level or under a parent of the same kind.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "create_category",
+    summary = "Create a category",
+    request_body = CreateCategoryRequest,
+    responses(
+        (status = 201, description = "The new category", body = Envelope<CategoryResponse>),
+        (status = 404, description = "`not_found`: no such parent", body = ErrorBody),
+        (status = 409, description = "`category_name_taken`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/categories")]
+pub async fn create_category(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: ValidatedJson<CreateCategoryRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let category = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let kind = match body.parent_id {
+                Some(parent_id) => {
+                    let parent = categories::find(conn, caller.id, parent_id)?
+                        .ok_or_else(|| ApiError::not_found("Parent category"))?;
+                    let parent_kind = kind_of(&parent);
+                    if body.kind.is_some_and(|kind| kind != parent_kind) {
+                        return Err(ApiError::invalid_field(
+                            "kind",
+                            "must match the parent category's kind",
+                        ));
+                    }
+                    parent_kind
+                }
+                None => body.kind.ok_or_else(|| {
+                    ApiError::invalid_field("kind", "is required for a top-level category")
+                })?,
+            };
+            categories::insert(
+                conn,
+                &NewCategory {
+                    user_id: caller.id,
+                    parent_id: body.parent_id,
+                    name: body.name.trim(),
+                    kind: kind.as_str(),
+                    icon: body.icon.as_deref().map(str::trim),
+                    color: body.color.as_deref(),
+                },
+            )
+            .map_err(name_taken)
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/categories/{}", category.id);
+    Ok(Envelope::new(CategoryResponse::from(category)).created(&location))
+}
+
+/// One category.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "get_category",
+    summary = "Get a category",
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses((status = 200, description = "The category", body = Envelope<CategoryResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/categories/{id}")]
+pub async fn get_category(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let category = db::run(&state.pool, move |conn| {
+        categories::find(conn, caller.id, id)
+    })
+    .await?
+    .ok_or_else(not_found)?;
+    Ok(Envelope::new(CategoryResponse::from(category)).ok())
+}
+
+/// Rename, move (never under itself or its own descendants, never across kinds), or change
+/// the icon and colour.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "update_category",
+    summary = "Update a category",
+    params(("id" = Uuid, Path, description = "Category id")),
+    request_body = UpdateCategoryRequest,
+    responses(
+        (status = 200, description = "The updated category", body = Envelope<CategoryResponse>),
+        (status = 409, description = "`category_name_taken`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[patch("/categories/{id}")]
+pub async fn update_category(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<UpdateCategoryRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let category = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let current = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+            if let Some(Some(parent_id)) = body.parent_id {
+                let parent = categories::find(conn, caller.id, parent_id)?
+                    .ok_or_else(|| ApiError::not_found("Parent category"))?;
+                if kind_of(&parent) != kind_of(&current) {
+                    return Err(ApiError::invalid_field(
+                        "parent_id",
+                        "must be a category of the same kind",
+                    ));
+                }
+                if categories::subtree_ids(conn, caller.id, id)?.contains(&parent_id) {
+                    return Err(ApiError::invalid_field(
+                        "parent_id",
+                        "cannot be the category itself or one of its sub-categories",
+                    ));
+                }
+            }
+            let changes = CategoryChangeset {
+                name: body.name.map(|n| n.trim().to_owned()),
+                parent_id: body.parent_id,
+                icon: body.icon.map(|icon| icon.map(|i| i.trim().to_owned())),
+                color: body.color,
+            };
+            if changes.name.is_none()
+                && changes.parent_id.is_none()
+                && changes.icon.is_none()
+                && changes.color.is_none()
+            {
+                return Ok(current);
+            }
+            categories::update(conn, caller.id, id, &changes).map_err(name_taken)
+        })
+    })
+    .await?;
+    Ok(Envelope::new(CategoryResponse::from(category)).ok())
+}
+
+/// Delete a category. One that transactions use needs `?reassign_to=` (a category of the same
+/// kind), which moves them first, in the same database transaction.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "delete_category",
+    summary = "Delete a category",
+    params(("id" = Uuid, Path, description = "Category id"), DeleteCategoryQuery),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 409, description = "`category_in_use` (pass `reassign_to`) or `category_has_children`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[delete("/categories/{id}")]
+pub async fn delete_category(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    query: web::Query<DeleteCategoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let reassign_to = query.reassign_to;
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let category = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+            if categories::has_children(conn, caller.id, id)? {
+                return Err(ApiError::Conflict {
+                    code: "category_has_children",
+                    message: "Move or delete its sub-categories first.".into(),
+                });
+            }
+            if let Some(target_id) = reassign_to {
+                let target = categories::find(conn, caller.id, target_id)?
+                    .ok_or_else(|| ApiError::not_found("Category to reassign to"))?;
+                if target_id == id {
+                    return Err(ApiError::invalid_field(
+                        "reassign_to",
+                        "must be another category",
+                    ));
+                }
+                if kind_of(&target) != kind_of(&category) {
+                    return Err(ApiError::invalid_field(
+                        "reassign_to",
+                        "must be a category of the same kind",
+                    ));
+                }
+                categories::reassign(conn, caller.id, id, target_id)?;
+            } else if categories::in_use(conn, caller.id, id)? {
+                return Err(ApiError::Conflict {
+                    code: "category_in_use",
+                    message:
+                        "Transactions use this category; pass ?reassign_to={id} to move them first."
+                            .into(),
+                });
+            }
+            categories::delete(conn, caller.id, id)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}
+
+/// The category's quick-pick descriptions.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "list_category_descriptions",
+    summary = "List a category's standard descriptions",
+    params(("id" = Uuid, Path, description = "Category id")),
+    responses((status = 200, description = "Descriptions", body = Envelope<Vec<DescriptionResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/categories/{id}/descriptions")]
+pub async fn list_descriptions(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |conn| {
+        categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        categories::descriptions(conn, caller.id, id).map_err(ApiError::from)
+    })
+    .await?;
+    let data: Vec<DescriptionResponse> = rows.into_iter().map(DescriptionResponse::from).collect();
+    Ok(Envelope::new(data).ok())
+}
+
+/// Add a quick-pick description.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "create_category_description",
+    summary = "Add a standard description",
+    params(("id" = Uuid, Path, description = "Category id")),
+    request_body = CreateDescriptionRequest,
+    responses(
+        (status = 201, description = "The new description", body = Envelope<DescriptionResponse>),
+        (status = 409, description = "`description_exists`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/categories/{id}/descriptions")]
+pub async fn create_description(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<CreateDescriptionRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let text = body.into_inner().text.trim().to_owned();
+    let row = db::run(&state.pool, move |conn| {
+        categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        categories::insert_description(conn, caller.id, id, &text).map_err(
+            |e| match ApiError::from(e) {
+                ApiError::Conflict { .. } => ApiError::Conflict {
+                    code: "description_exists",
+                    message: "This category already has that description.".into(),
+                },
+                other => other,
+            },
+        )
+    })
+    .await?;
+    let location = format!("/api/v1/categories/{id}/descriptions");
+    Ok(Envelope::new(DescriptionResponse::from(row)).created(&location))
+}
+
+/// Remove a quick-pick description.
+#[utoipa::path(
+    tag = "categories",
+    operation_id = "delete_category_description",
+    summary = "Remove a standard description",
+    params(
+        ("id" = Uuid, Path, description = "Category id"),
+        ("desc_id" = Uuid, Path, description = "Description id")
+    ),
+    responses((status = 200, description = "Deleted", body = Envelope<Deleted>)),
+    security(("bearer_auth" = []))
+)]
+#[delete("/categories/{id}/descriptions/{desc_id}")]
+pub async fn delete_description(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    path: web::Path<(Uuid, Uuid)>,
+) -> ApiResult<HttpResponse> {
+    let (id, desc_id) = path.into_inner();
+    let deleted = db::run(&state.pool, move |conn| {
+        categories::delete_description(conn, caller.id, id, desc_id)
+    })
+    .await?;
+    if deleted == 0 {
+        return Err(ApiError::not_found("Description"));
+    }
+    Ok(Envelope::new(Deleted {
+        id: desc_id,
+        deleted: true,
+    })
+    .ok())
+}

@@ -1,0 +1,229 @@
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::{Validate, ValidationError};
+
+use crate::db::transactions::TransactionView;
+use crate::domain::ledger::TransactionType;
+use crate::domain::money::Money;
+
+/// One part of a split transaction.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct SplitView {
+    pub category_id: Uuid,
+    pub category_name: String,
+    pub amount: Money,
+    pub note: Option<String>,
+}
+
+/// A transaction, with the names a list screen shows.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TransactionResponse {
+    pub id: Uuid,
+    #[serde(rename = "type")]
+    pub transaction_type: TransactionType,
+    pub amount: Money,
+    #[schema(example = "VND")]
+    pub currency: String,
+    pub date: NaiveDate,
+    #[schema(example = "Lunch at restaurant")]
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    /// Empty for transfers and for split transactions (see `splits`).
+    pub category_id: Option<Uuid>,
+    pub category_name: Option<String>,
+    pub wallet_id: Uuid,
+    pub wallet_name: String,
+    pub to_wallet_id: Option<Uuid>,
+    pub to_wallet_name: Option<String>,
+    pub tags: Vec<String>,
+    pub splits: Vec<SplitView>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<TransactionView> for TransactionResponse {
+    fn from(row: TransactionView) -> Self {
+        TransactionResponse {
+            id: row.id,
+            transaction_type: TransactionType::parse(&row.transaction_type)
+                .unwrap_or(TransactionType::Expense),
+            amount: Money(row.amount),
+            currency: row.currency,
+            date: row.date,
+            description: row.description,
+            merchant: row.merchant,
+            notes: row.notes,
+            category_id: row.category_id,
+            category_name: row.category_name,
+            wallet_id: row.wallet_id,
+            wallet_name: row.wallet_name,
+            to_wallet_id: row.to_wallet_id,
+            to_wallet_name: row.to_wallet_name,
+            tags: row.tags.into_iter().flatten().collect(),
+            splits: serde_json::from_value(row.splits).unwrap_or_default(),
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        }
+    }
+}
+
+fn text_up_to(value: &str, max: usize) -> Result<(), ValidationError> {
+    if value.chars().count() <= max {
+        Ok(())
+    } else {
+        Err(ValidationError::new("length")
+            .with_message(format!("must be at most {max} characters long").into()))
+    }
+}
+
+pub fn valid_description(value: &str) -> Result<(), ValidationError> {
+    text_up_to(value, 500)
+}
+
+pub fn valid_merchant(value: &str) -> Result<(), ValidationError> {
+    text_up_to(value, 200)
+}
+
+pub fn valid_notes(value: &str) -> Result<(), ValidationError> {
+    text_up_to(value, 2000)
+}
+
+pub fn valid_tags(values: &[String]) -> Result<(), ValidationError> {
+    if values.len() > 20 {
+        return Err(ValidationError::new("length").with_message("at most 20 tags".into()));
+    }
+    if values
+        .iter()
+        .any(|tag| tag.trim().is_empty() || tag.chars().count() > 50)
+    {
+        return Err(ValidationError::new("length")
+            .with_message("each tag must be 1 to 50 characters long".into()));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SplitRequest {
+    pub category_id: Uuid,
+    #[validate(custom(function = "crate::http::validate::positive"))]
+    pub amount: Money,
+    #[validate(custom(function = "valid_merchant"))]
+    pub note: Option<String>,
+}
+
+/// A new transaction. For `/expenses`, `type` may be left out (it is `expense`).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "type": "expense", "amount": 50000, "date": "2026-03-07", "description": "Lunch at restaurant",
+    "merchant": "Pho 24", "category_id": "7f0e6a3e-5b4c-4f6a-9a51-2b8f3c1d2e4f",
+    "wallet_id": "1c9d7e2a-4b3f-4e8a-8d2c-6a5b4c3d2e1f", "tags": ["work"]
+}))]
+pub struct CreateTransactionRequest {
+    #[serde(rename = "type")]
+    pub transaction_type: Option<TransactionType>,
+    #[validate(custom(function = "crate::http::validate::positive"))]
+    pub amount: Money,
+    /// Must be the wallet's currency (the default).
+    #[validate(custom(function = "crate::http::validate::currency"))]
+    pub currency: Option<String>,
+    /// Defaults to today in the user's time zone.
+    pub date: Option<NaiveDate>,
+    #[validate(custom(function = "valid_description"))]
+    pub description: Option<String>,
+    #[validate(custom(function = "valid_merchant"))]
+    pub merchant: Option<String>,
+    #[validate(custom(function = "valid_notes"))]
+    pub notes: Option<String>,
+    /// Required for expense and income unless `splits` are given; empty for transfers.
+    pub category_id: Option<Uuid>,
+    pub wallet_id: Uuid,
+    /// The receiving wallet of a transfer.
+    pub to_wallet_id: Option<Uuid>,
+    #[validate(custom(function = "valid_tags"))]
+    pub tags: Option<Vec<String>>,
+    /// Divide the amount over categories; the parts must add up to `amount` exactly.
+    #[validate(nested)]
+    pub splits: Option<Vec<SplitRequest>>,
+}
+
+/// Changes to a transaction; absent fields stay. `null` clears `merchant`, `notes`,
+/// `category_id` and `to_wallet_id`. `splits` replaces all parts (`[]` removes the split).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"amount": 65000, "description": "Lunch with the team"}))]
+pub struct UpdateTransactionRequest {
+    #[serde(rename = "type")]
+    pub transaction_type: Option<TransactionType>,
+    #[validate(custom(function = "crate::http::validate::positive"))]
+    pub amount: Option<Money>,
+    #[validate(custom(function = "crate::http::validate::currency"))]
+    pub currency: Option<String>,
+    pub date: Option<NaiveDate>,
+    #[validate(custom(function = "valid_description"))]
+    pub description: Option<String>,
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
+    #[validate(custom(function = "valid_merchant"))]
+    #[schema(value_type = Option<String>)]
+    pub merchant: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
+    #[validate(custom(function = "valid_notes"))]
+    #[schema(value_type = Option<String>)]
+    pub notes: Option<Option<String>>,
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub category_id: Option<Option<Uuid>>,
+    pub wallet_id: Option<Uuid>,
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
+    #[schema(value_type = Option<Uuid>)]
+    pub to_wallet_id: Option<Option<Uuid>>,
+    #[validate(custom(function = "valid_tags"))]
+    pub tags: Option<Vec<String>>,
+    #[validate(nested)]
+    pub splits: Option<Vec<SplitRequest>>,
+}
+
+/// Listing filters. Amounts and dates are checked (400 `invalid_query` when malformed).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct TransactionListQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub per_page: Option<i64>,
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub transaction_type: Option<TransactionType>,
+    /// This category and its sub-categories (also inside splits).
+    pub category_id: Option<Uuid>,
+    /// Either side of the transaction.
+    pub wallet_id: Option<Uuid>,
+    /// From this date (inclusive).
+    pub from: Option<NaiveDate>,
+    /// Up to this date (inclusive).
+    pub to: Option<NaiveDate>,
+    /// The last N days including today (instead of from/to), e.g. 15 or 30.
+    #[param(minimum = 1, maximum = 36600)]
+    pub days: Option<u32>,
+    /// Smallest amount, e.g. `10.5`.
+    #[param(value_type = Option<String>, example = "10.5")]
+    pub min_amount: Option<String>,
+    /// Largest amount.
+    #[param(value_type = Option<String>, example = "1000000")]
+    pub max_amount: Option<String>,
+    /// Case-insensitive text in description, merchant or notes.
+    pub q: Option<String>,
+    /// Transactions carrying this tag.
+    pub tag: Option<String>,
+    /// Changed after this instant (RFC 3339).
+    pub updated_since: Option<DateTime<Utc>>,
+    /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
+    #[param(example = "-date")]
+    pub sort: Option<String>,
+}

@@ -1,0 +1,208 @@
+//! `/api/v1/wallets`.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use diesel::Connection;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db::wallets::{self, NewWallet, WalletChangeset};
+use crate::db::{self, users};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Envelope, Page, ValidatedJson};
+use crate::routes::users::dto::Deleted;
+use crate::startup::AppState;
+
+fn wallet_in_use(message: &str) -> ApiError {
+    ApiError::Conflict {
+        code: "wallet_in_use",
+        message: message.into(),
+    }
+}
+
+/// The caller's wallets with their balances, oldest first.
+#[utoipa::path(
+    tag = "wallets",
+    operation_id = "list_wallets",
+    summary = "List wallets",
+    params(WalletListQuery),
+    responses((status = 200, description = "A page of wallets", body = Envelope<Vec<WalletResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/wallets")]
+pub async fn list_wallets(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<WalletListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::new(query.page, query.per_page)?;
+    let archived = query.archived;
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        let rows = wallets::list(conn, caller.id, archived, page.limit(), page.offset())?;
+        let total = match rows.first() {
+            Some(row) => row.total_count,
+            None => wallets::count(conn, caller.id, archived)?,
+        };
+        Ok::<_, ApiError>((rows, total))
+    })
+    .await?;
+    let data: Vec<WalletResponse> = rows.into_iter().map(WalletResponse::from).collect();
+    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// Create a wallet.
+#[utoipa::path(
+    tag = "wallets",
+    operation_id = "create_wallet",
+    summary = "Create a wallet",
+    request_body = CreateWalletRequest,
+    responses((status = 201, description = "The new wallet", body = Envelope<WalletResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[post("/wallets")]
+pub async fn create_wallet(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: ValidatedJson<CreateWalletRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let wallet = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let currency = match body.currency {
+                Some(currency) => currency,
+                None => users::find(conn, caller.id)?
+                    .map(|u| u.currency)
+                    .ok_or(ApiError::InvalidToken)?,
+            };
+            let created = wallets::insert(
+                conn,
+                &NewWallet {
+                    user_id: caller.id,
+                    name: body.name.trim(),
+                    wallet_type: body.wallet_type.as_str(),
+                    currency: &currency,
+                    opening_balance: body.opening_balance.unwrap_or_default().0,
+                    archived: body.archived.unwrap_or(false),
+                },
+            )?;
+            wallets::find_with_balance(conn, caller.id, created.id)?
+                .ok_or_else(|| ApiError::internal("a new wallet vanished"))
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/wallets/{}", wallet.id);
+    Ok(Envelope::new(WalletResponse::from(wallet)).created(&location))
+}
+
+/// One wallet with its balance.
+#[utoipa::path(
+    tag = "wallets",
+    operation_id = "get_wallet",
+    summary = "Get a wallet",
+    params(("id" = Uuid, Path, description = "Wallet id")),
+    responses((status = 200, description = "The wallet", body = Envelope<WalletResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/wallets/{id}")]
+pub async fn get_wallet(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let wallet = db::run(&state.pool, move |conn| {
+        wallets::find_with_balance(conn, caller.id, id)
+    })
+    .await?
+    .ok_or_else(|| ApiError::not_found("Wallet"))?;
+    Ok(Envelope::new(WalletResponse::from(wallet)).ok())
+}
+
+/// Rename, retype, archive, or change the opening balance. The currency changes only while the
+/// wallet has no transactions.
+#[utoipa::path(
+    tag = "wallets",
+    operation_id = "update_wallet",
+    summary = "Update a wallet",
+    params(("id" = Uuid, Path, description = "Wallet id")),
+    request_body = UpdateWalletRequest,
+    responses(
+        (status = 200, description = "The updated wallet", body = Envelope<WalletResponse>),
+        (status = 409, description = "`wallet_in_use`: currency change on a wallet with transactions", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[patch("/wallets/{id}")]
+pub async fn update_wallet(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<UpdateWalletRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let wallet = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let current = wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+            let currency = body.currency.filter(|c| *c != current.currency);
+            if currency.is_some() && wallets::in_use(conn, caller.id, id)? {
+                return Err(wallet_in_use(
+                    "The currency of a wallet with transactions cannot change; create a new wallet instead.",
+                ));
+            }
+            let changes = WalletChangeset {
+                name: body.name.map(|n| n.trim().to_owned()),
+                wallet_type: body.wallet_type.map(|t| t.as_str().to_owned()),
+                currency,
+                opening_balance: body.opening_balance.map(|m| m.0),
+                archived: body.archived,
+            };
+            if changes.name.is_some()
+                || changes.wallet_type.is_some()
+                || changes.currency.is_some()
+                || changes.opening_balance.is_some()
+                || changes.archived.is_some()
+            {
+                wallets::update(conn, caller.id, id, &changes)?;
+            }
+            wallets::find_with_balance(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))
+        })
+    })
+    .await?;
+    Ok(Envelope::new(WalletResponse::from(wallet)).ok())
+}
+
+/// Delete a wallet that has no transactions (archive it otherwise).
+#[utoipa::path(
+    tag = "wallets",
+    operation_id = "delete_wallet",
+    summary = "Delete a wallet",
+    params(("id" = Uuid, Path, description = "Wallet id")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 409, description = "`wallet_in_use`: it has transactions; archive it instead", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[delete("/wallets/{id}")]
+pub async fn delete_wallet(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+            if wallets::in_use(conn, caller.id, id)? {
+                return Err(wallet_in_use(
+                    "This wallet has transactions and cannot be deleted; archive it instead (PATCH archived: true).",
+                ));
+            }
+            wallets::delete(conn, caller.id, id)?;
+            Ok(())
+        })
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}

@@ -1,0 +1,224 @@
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, json, spawn_app};
+
+#[tokio::test]
+async fn a_new_wallet_takes_the_users_currency_and_starts_at_its_opening_balance() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/wallets",
+            &user.access_token,
+            Some(&json!({"name": " Card ", "type": "credit_card", "opening_balance": -1500.25})),
+        )
+        .await;
+    assert!(response.headers()["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/api/v1/wallets/"));
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let wallet = &body["data"];
+    assert_eq!(wallet["name"], "Card");
+    assert_eq!(wallet["type"], "credit_card");
+    assert_eq!(wallet["currency"], "USD");
+    assert_eq!(wallet["opening_balance"], json!(-1500.25));
+    assert_eq!(wallet["balance"], json!(-1500.25));
+    assert_eq!(wallet["archived"], false);
+}
+
+#[tokio::test]
+async fn balances_are_exact_and_transfers_move_money_between_two_wallets() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let bank = app.create_wallet(&user, "Bank", "USD").await;
+    let salary = app.category_id(&user, "Salary").await;
+    let food = app.category_id(&user, "Groceries").await;
+    for amount in [json!(0.10), json!(0.20)] {
+        app.create_transaction(
+            &user,
+            json!({"type": "income", "amount": amount, "category_id": salary,
+            "wallet_id": cash, "date": "2026-03-01"}),
+        )
+        .await;
+    }
+    let wallet = app.data(&user, &format!("/api/v1/wallets/{cash}")).await;
+    assert_eq!(
+        wallet["balance"].to_string(),
+        "0.3",
+        "0.10 + 0.20 is exactly 0.30"
+    );
+
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 0.05, "category_id": food,
+        "wallet_id": cash, "date": "2026-03-02"}),
+    )
+    .await;
+    app.create_transaction(
+        &user,
+        json!({"type": "transfer", "amount": 0.15, "wallet_id": cash,
+        "to_wallet_id": bank, "date": "2026-03-03"}),
+    )
+    .await;
+    let list = app.data(&user, "/api/v1/wallets").await;
+    let balance = |id: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .unwrap()["balance"]
+            .to_string()
+    };
+    assert_eq!(balance(&cash), "0.1");
+    assert_eq!(balance(&bank), "0.15");
+}
+
+#[tokio::test]
+async fn a_wallet_with_transactions_cannot_be_deleted_but_can_be_archived() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let empty = app.create_wallet(&user, "Old", "USD").await;
+    let food = app.category_id(&user, "Groceries").await;
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 12, "category_id": food, "wallet_id": cash}),
+    )
+    .await;
+
+    let refused = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/wallets/{cash}"),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_error(refused, 409, "wallet_in_use").await;
+    let currency_change = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/wallets/{cash}"),
+            &user.access_token,
+            Some(&json!({"currency": "EUR"})),
+        )
+        .await;
+    assert_error(currency_change, 409, "wallet_in_use").await;
+
+    let (status, body) = json(
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/wallets/{cash}"),
+            &user.access_token,
+            Some(&json!({"archived": true, "name": "Cash (old)"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(body["data"]["archived"], true);
+    assert_eq!(body["data"]["balance"], json!(-12));
+    let active = app.data(&user, "/api/v1/wallets?archived=false").await;
+    assert_eq!(active.as_array().unwrap().len(), 1);
+
+    let (status, _) = json(
+        app.send_as(
+            Method::DELETE,
+            &format!("/api/v1/wallets/{empty}"),
+            &user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_error(
+        app.get_as(&format!("/api/v1/wallets/{empty}"), &user.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM tombstones WHERE entity_id = '{empty}'"
+        )),
+        1
+    );
+}
+
+#[tokio::test]
+async fn invalid_wallets_are_422() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    for (body, field) in [
+        (json!({"name": "X", "type": "mattress"}), "type"),
+        (
+            json!({"name": "X", "type": "cash", "currency": "XYZ"}),
+            "currency",
+        ),
+        (
+            json!({"name": "X", "type": "cash", "opening_balance": 1.23456}),
+            "opening_balance",
+        ),
+        (
+            json!({"name": "X", "type": "cash", "opening_balance": 1e30}),
+            "opening_balance",
+        ),
+        (
+            json!({"name": "X", "type": "cash", "opening_balance": "12"}),
+            "opening_balance",
+        ),
+        (json!({"name": " ", "type": "cash"}), "name"),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/wallets",
+                &user.access_token,
+                Some(&body),
+            )
+            .await;
+        let error = assert_error(response, 422, "validation_failed").await;
+        assert!(error["errors"][field].is_array(), "{body}: {error}");
+    }
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM wallets"), 0);
+}
+
+#[tokio::test]
+async fn another_users_wallet_is_404_everywhere() {
+    let app = spawn_app().await;
+    let owner = app.register("ana@example.com").await;
+    let other = app.register("bob@example.com").await;
+    let wallet = app.create_wallet(&owner, "Cash", "USD").await;
+    let path = format!("/api/v1/wallets/{wallet}");
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"name": "Mine now"}))),
+        (Method::DELETE, None),
+    ] {
+        let response = app
+            .send_as(method, &path, &other.access_token, body.as_ref())
+            .await;
+        assert_error(response, 404, "not_found").await;
+    }
+    assert_eq!(app.data(&other, "/api/v1/wallets").await, json!([]));
+    let food = app.category_id(&other, "Groceries").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &other.access_token,
+            Some(
+                &json!({"type": "expense", "amount": 5, "category_id": food, "wallet_id": wallet}),
+            ),
+        )
+        .await;
+    assert_error(response, 404, "not_found").await;
+    assert_eq!(app.data(&owner, &path).await["name"], "Cash");
+}
