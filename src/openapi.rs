@@ -41,6 +41,7 @@ pub const BEARER: &str = "bearer_auth";
         (name = "categories", description = "Hierarchical expense and income categories, with quick-pick descriptions"),
         (name = "transactions", description = "Expenses, income and transfers, with splits, filters and search"),
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
+        (name = "sync", description = "Delta sync for offline clients"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

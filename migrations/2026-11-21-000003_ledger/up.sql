@@ -2,11 +2,14 @@
 -- tombstones for delta sync, and idempotency keys.
 
 -- Every change to a synced row gets a number from one sequence, so a client can ask for
--- "everything after N" (see `GET /sync`).
+-- "everything after N" (see `GET /sync`). A number is taken under a per-user lock held until
+-- commit, so one user's changes commit in number order: a client that has seen N can never
+-- later miss a smaller number that was still in flight.
 CREATE SEQUENCE finai_change_seq;
 
 CREATE FUNCTION finai_bump_change_seq() RETURNS trigger AS $$
 BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended('finai-sync:' || NEW.user_id::text, 0));
     NEW.change_seq := nextval('finai_change_seq');
     RETURN NEW;
 END;
@@ -127,10 +130,12 @@ CREATE TABLE tombstones (
     user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     entity text NOT NULL,
     entity_id uuid NOT NULL,
-    change_seq bigint NOT NULL DEFAULT nextval('finai_change_seq'),
+    change_seq bigint NOT NULL DEFAULT 0,
     deleted_at timestamptz NOT NULL DEFAULT now()
 );
 CREATE INDEX tombstones_sync_idx ON tombstones (user_id, change_seq);
+CREATE TRIGGER bump_change_seq BEFORE INSERT ON tombstones
+    FOR EACH ROW EXECUTE PROCEDURE finai_bump_change_seq();
 
 -- Replays of POST requests sent with an `Idempotency-Key` header.
 CREATE TABLE idempotency_keys (

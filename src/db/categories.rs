@@ -253,3 +253,12 @@ pub fn delete_description(
     )
     .execute(conn)
 }
+
+pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Category>> {
+    categories::table
+        .filter(categories::user_id.eq(user_id))
+        .filter(categories::id.eq_any(ids))
+        .select(Category::as_select())
+        .order((categories::name.asc(), categories::id.asc()))
+        .load(conn)
+}

@@ -449,3 +449,31 @@ pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<u
     }
     Ok(deleted)
 }
+
+/// Transactions by id, oldest first.
+pub fn views_by_ids(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<TransactionView>> {
+    diesel::sql_query(format!(
+        "{SELECT_VIEW} AND t.id = ANY($2) ORDER BY t.date, t.id"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+}
+
+/// Inserts imported rows, skipping any whose `import_hash` the user already has. Returns how
+/// many were inserted.
+pub fn insert_imported(conn: &mut PgConnection, rows: &[NewTransaction]) -> QueryResult<usize> {
+    let mut inserted = 0;
+    // Stay well under PostgreSQL's 65,535 bind parameters per statement.
+    for chunk in rows.chunks(1000) {
+        inserted += diesel::insert_into(transactions::table)
+            .values(chunk)
+            .on_conflict_do_nothing()
+            .execute(conn)?;
+    }
+    Ok(inserted)
+}

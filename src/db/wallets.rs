@@ -185,3 +185,17 @@ pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<u
     }
     Ok(deleted)
 }
+
+/// Wallets by id, with balances.
+pub fn with_balance_by_ids(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<WalletBalance>> {
+    diesel::sql_query(format!(
+        "{SELECT_WITH_BALANCE} AND w.id = ANY($2) ORDER BY w.created_at, w.id"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+    .load(conn)
+}

@@ -1,5 +1,6 @@
 //! Pure rules and validated types: no actix, no diesel, no clock reads.
 
+pub mod csv_import;
 pub mod currency;
 pub mod email;
 pub mod ledger;

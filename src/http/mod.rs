@@ -4,6 +4,7 @@
 pub mod context;
 pub mod envelope;
 pub mod extract;
+pub mod idempotency;
 pub mod middleware;
 pub mod pagination;
 pub mod validate;

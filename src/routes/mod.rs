@@ -5,12 +5,13 @@ pub mod admin;
 pub mod auth;
 pub mod categories;
 pub mod health;
+pub mod sync;
 pub mod transactions;
 pub mod users;
 pub mod wallets;
 
 use actix_governor::Governor;
-use actix_web::middleware::Condition;
+use actix_web::middleware::{from_fn, Condition};
 use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -23,7 +24,11 @@ pub fn configure(auth_limit: Option<AuthLimiterConfig>) -> impl FnOnce(&mut Serv
     move |cfg| {
         cfg.service(health::handlers::health)
             .service(health::handlers::ready)
-            .service(scope::scope("/api/v1").configure(|cfg| api_v1(cfg, auth_limit)));
+            .service(
+                scope::scope("/api/v1")
+                    .wrap(from_fn(crate::http::idempotency::idempotency))
+                    .configure(|cfg| api_v1(cfg, auth_limit)),
+            );
     }
 }
 
@@ -73,6 +78,9 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(categories::handlers::list_descriptions)
         .service(categories::handlers::create_description)
         .service(categories::handlers::delete_description)
+        // Fixed paths before `/transactions/{id}`, which would otherwise claim them.
+        .service(transactions::handlers::export_transactions)
+        .service(transactions::handlers::import_transactions)
         .service(transactions::handlers::list_transactions)
         .service(transactions::handlers::create_transaction)
         .service(transactions::handlers::get_transaction)
@@ -82,5 +90,6 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(transactions::handlers::create_expense)
         .service(transactions::handlers::get_expense)
         .service(transactions::handlers::update_expense)
-        .service(transactions::handlers::delete_expense);
+        .service(transactions::handlers::delete_expense)
+        .service(sync::handlers::sync_changes);
 }

@@ -227,3 +227,26 @@ pub struct TransactionListQuery {
     #[param(example = "-date")]
     pub sort: Option<String>,
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportQuery {
+    /// The wallet the rows go into (its currency applies).
+    pub wallet_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportFailure {
+    /// Line number in the file (the header is line 1).
+    pub line: u64,
+    pub message: String,
+}
+
+/// What an import did. Good lines are stored together; bad lines are listed and change nothing.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportReport {
+    pub created: usize,
+    /// Lines already imported before (same wallet, date, amount, description and occurrence).
+    pub duplicates: usize,
+    pub failed: Vec<ImportFailure>,
+}

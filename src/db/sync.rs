@@ -1,0 +1,41 @@
+//! What changed for a user after a cursor (a change number; see the ledger migration).
+
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text, Uuid as SqlUuid};
+use uuid::Uuid;
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Change {
+    /// `wallet`, `category`, `transaction`, or `deleted:<entity>`.
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub change_seq: i64,
+}
+
+/// Up to `limit` changes after `since`, in change order.
+pub fn changes_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    since: i64,
+    limit: i64,
+) -> QueryResult<Vec<Change>> {
+    diesel::sql_query(
+        "SELECT kind, id, change_seq FROM ( \
+             SELECT 'wallet' AS kind, id, change_seq FROM wallets WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'category', id, change_seq FROM categories WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'transaction', id, change_seq FROM transactions WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'deleted:' || entity, entity_id, change_seq FROM tombstones \
+             WHERE user_id = $1 AND change_seq > $2 \
+         ) changes ORDER BY change_seq LIMIT $3",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<BigInt, _>(since)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}

@@ -1,0 +1,209 @@
+//! `Idempotency-Key` on POST: the same key and request within 24 hours gets the first answer
+//! again (status, headers, body) and changes nothing; the same key with another request is 409
+//! `idempotency_key_reused`; a retry while the first is still running is 409
+//! `idempotency_request_in_progress`. Keys are per user (per bearer token's subject); without a
+//! token, the request itself (body included) must match, so a stranger cannot replay an answer.
+
+use actix_web::body::{to_bytes, BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::{header, Method, StatusCode};
+use actix_web::middleware::Next;
+use actix_web::{web, Error, HttpMessage, HttpResponse};
+use sha2::{Digest, Sha256};
+
+use super::extract::{read_body, BodyLimit};
+use crate::auth::jwt;
+use crate::db::{self, idempotency, idempotency::Claim};
+use crate::error::ApiError;
+use crate::startup::AppState;
+
+pub const HEADER: &str = "idempotency-key";
+
+/// The largest body any POST accepts (CSV imports).
+pub const MAX_BODY: usize = 10 * 1024 * 1024;
+
+pub async fn idempotency(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let key = req
+        .headers()
+        .get(HEADER)
+        .map(|v| v.to_str().map(str::to_owned));
+    let (Some(key), true) = (key, req.method() == Method::POST) else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let key = match key {
+        Ok(key)
+            if !key.is_empty() && key.len() <= 255 && key.bytes().all(|b| b.is_ascii_graphic()) =>
+        {
+            key
+        }
+        _ => {
+            return Ok(req.error_response(ApiError::BadRequest {
+                code: "invalid_idempotency_key",
+                message: "Idempotency-Key must be 1 to 255 printable characters (a UUID is ideal)."
+                    .into(),
+            }))
+        }
+    };
+    let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {
+        return next
+            .call(req)
+            .await
+            .map(ServiceResponse::map_into_boxed_body);
+    };
+    let principal = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .and_then(|(_, token)| jwt::verify(state.settings.jwt_secret.expose(), token.trim()).ok())
+        .map_or_else(
+            || "anonymous".to_owned(),
+            |claims| format!("user:{}", claims.sub),
+        );
+
+    let limit = req
+        .app_data::<BodyLimit>()
+        .map_or(MAX_BODY, |limit| limit.0.max(MAX_BODY));
+    let body = match read_body(req.take_payload(), limit).await {
+        Ok(body) => body,
+        Err(error) => return Ok(req.error_response(error)),
+    };
+    let mut hasher = Sha256::new();
+    hasher.update(req.path().as_bytes());
+    hasher.update(b"?");
+    hasher.update(req.query_string().as_bytes());
+    hasher.update(b"\n");
+    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
+        hasher.update(content_type.as_bytes());
+    }
+    hasher.update(b"\n");
+    hasher.update(&body);
+    let request_hash: String = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+
+    let claim = {
+        let (principal, key) = (principal.clone(), key.clone());
+        db::run(&state.pool, move |conn| {
+            idempotency::claim(conn, &principal, &key, &request_hash)
+        })
+        .await
+    };
+    match claim {
+        Err(error) => Ok(req.error_response(error)),
+        Ok(Claim::Mismatch) => Ok(req.error_response(ApiError::Conflict {
+            code: "idempotency_key_reused",
+            message: "This Idempotency-Key was used for a different request; use a new key.".into(),
+        })),
+        Ok(Claim::InProgress) => Ok(req.error_response(ApiError::Conflict {
+            code: "idempotency_request_in_progress",
+            message: "The first request with this Idempotency-Key is still running; retry shortly."
+                .into(),
+        })),
+        Ok(Claim::Replay {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut response =
+                HttpResponse::build(StatusCode::from_u16(status).unwrap_or(StatusCode::OK));
+            if let Some(stored) = headers.as_object() {
+                for (name, value) in stored {
+                    if let Some(value) = value.as_str() {
+                        response.insert_header((name.as_str(), value));
+                    }
+                }
+            }
+            response.insert_header(("idempotent-replayed", "true"));
+            Ok(req.into_response(response.body(body)))
+        }
+        Ok(Claim::Fresh) => {
+            req.set_payload(body.into());
+            let result = next.call(req).await;
+            finish(&state, principal, key, result).await
+        }
+    }
+}
+
+/// Stores the answer (or releases the key when the request failed on our side) and passes the
+/// answer on.
+async fn finish<B: MessageBody + 'static>(
+    state: &web::Data<AppState>,
+    principal: String,
+    key: String,
+    result: Result<ServiceResponse<B>, Error>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let response = match result {
+        Ok(response) => response,
+        Err(error) => {
+            release(state, principal, key).await;
+            return Err(error);
+        }
+    };
+    let (request, response) = response.into_parts();
+    let status = response.status();
+    let kept: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::LOCATION]
+        .iter()
+        .filter_map(|name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(|v| (name.as_str().to_owned(), serde_json::Value::from(v)))
+        })
+        .collect();
+    let (head, body) = response.into_parts();
+    let bytes = match to_bytes(body).await {
+        Ok(bytes) => bytes,
+        Err(_) => {
+            release(state, principal, key).await;
+            return Ok(ServiceResponse::new(
+                request,
+                actix_web::ResponseError::error_response(&ApiError::internal(
+                    "cannot read the response body",
+                )),
+            ));
+        }
+    };
+    if status.is_server_error() {
+        release(state, principal, key).await;
+    } else {
+        let stored = bytes.to_vec();
+        let saved = db::run(&state.pool, move |conn| {
+            idempotency::complete(
+                conn,
+                &principal,
+                &key,
+                status.as_u16(),
+                serde_json::Value::Object(kept),
+                &stored,
+            )
+        })
+        .await;
+        if let Err(error) = saved {
+            log::error!("cannot store the answer for an idempotency key: {error}");
+        }
+    }
+    Ok(ServiceResponse::new(
+        request,
+        head.set_body(bytes).map_into_boxed_body(),
+    ))
+}
+
+async fn release(state: &web::Data<AppState>, principal: String, key: String) {
+    if let Err(error) = db::run(&state.pool, move |conn| {
+        idempotency::release(conn, &principal, &key)
+    })
+    .await
+    {
+        log::error!("cannot release an idempotency key: {error}");
+    }
+}

@@ -1,0 +1,44 @@
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::routes::categories::dto::CategoryResponse;
+use crate::routes::transactions::dto::TransactionResponse;
+use crate::routes::wallets::dto::WalletResponse;
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct SyncQuery {
+    /// The `cursor` of the previous answer; absent for everything.
+    #[param(example = "1042")]
+    pub since: Option<String>,
+    /// Most changes in one answer, 1 to 1000 (default 500); follow `has_more`.
+    #[param(minimum = 1, maximum = 1000, example = 500)]
+    pub limit: Option<i64>,
+}
+
+/// A deleted row.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Tombstone {
+    /// `wallet`, `category` or `transaction`.
+    #[serde(rename = "type")]
+    #[schema(example = "transaction")]
+    pub entity: String,
+    pub id: Uuid,
+}
+
+/// Rows created or changed after the cursor (their current state) and rows deleted after it.
+/// Apply upserts by id, then deletions; then ask again with `cursor` (at once while
+/// `has_more`). Wallet balances are derived: re-read wallets when their transactions change.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SyncResponse {
+    pub wallets: Vec<WalletResponse>,
+    pub categories: Vec<CategoryResponse>,
+    pub transactions: Vec<TransactionResponse>,
+    pub deleted: Vec<Tombstone>,
+    /// Pass as `since` next time.
+    #[schema(example = "1042")]
+    pub cursor: String,
+    /// More changes wait after this cursor.
+    pub has_more: bool,
+}

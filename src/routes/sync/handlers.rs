@@ -1,0 +1,88 @@
+//! `/api/v1/sync`: delta sync for offline clients.
+
+use actix_web::{get, web, HttpResponse};
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db::{self, categories, sync, transactions, wallets};
+use crate::error::{ApiError, ApiResult};
+use crate::http::Envelope;
+use crate::routes::categories::dto::CategoryResponse;
+use crate::routes::transactions::dto::TransactionResponse;
+use crate::routes::wallets::dto::WalletResponse;
+use crate::startup::AppState;
+
+/// Everything of the caller's that was created, changed or deleted after `since`.
+#[utoipa::path(
+    tag = "sync",
+    operation_id = "sync",
+    summary = "Changes since a cursor (delta sync)",
+    params(SyncQuery),
+    responses((status = 200, description = "Changes and the next cursor", body = Envelope<SyncResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/sync")]
+pub async fn sync_changes(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<SyncQuery>,
+) -> ApiResult<HttpResponse> {
+    let invalid = |message: &str| ApiError::BadRequest {
+        code: "invalid_query",
+        message: message.into(),
+    };
+    let since = match query.since.as_deref() {
+        None | Some("") => 0,
+        Some(raw) => raw
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| invalid("`since` must be a cursor from an earlier /sync answer."))?,
+    };
+    let limit = query.limit.unwrap_or(500);
+    if !(1..=1000).contains(&limit) {
+        return Err(invalid("`limit` must be between 1 and 1000."));
+    }
+    let response = db::run(&state.pool, move |conn| {
+        let mut changes = sync::changes_since(conn, caller.id, since, limit + 1)?;
+        let has_more = changes.len() as i64 > limit;
+        changes.truncate(limit as usize);
+        let cursor = changes.last().map_or(since, |c| c.change_seq);
+        let ids = |kind: &str| -> Vec<Uuid> {
+            changes
+                .iter()
+                .filter(|c| c.kind == kind)
+                .map(|c| c.id)
+                .collect()
+        };
+        let deleted = changes
+            .iter()
+            .filter_map(|c| {
+                c.kind.strip_prefix("deleted:").map(|entity| Tombstone {
+                    entity: entity.to_owned(),
+                    id: c.id,
+                })
+            })
+            .collect();
+        Ok::<_, ApiError>(SyncResponse {
+            wallets: wallets::with_balance_by_ids(conn, caller.id, &ids("wallet"))?
+                .into_iter()
+                .map(WalletResponse::from)
+                .collect(),
+            categories: categories::by_ids(conn, caller.id, &ids("category"))?
+                .into_iter()
+                .map(CategoryResponse::from)
+                .collect(),
+            transactions: transactions::views_by_ids(conn, caller.id, &ids("transaction"))?
+                .into_iter()
+                .map(TransactionResponse::from)
+                .collect(),
+            deleted,
+            cursor: cursor.to_string(),
+            has_more,
+        })
+    })
+    .await?;
+    Ok(Envelope::new(response).ok())
+}

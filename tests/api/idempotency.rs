@@ -1,0 +1,118 @@
+//! `Idempotency-Key` on POST.
+
+use reqwest::Method;
+use serde_json::json;
+
+use crate::helpers::{assert_error, json, spawn_app};
+
+#[tokio::test]
+async fn a_retried_post_returns_the_first_answer_and_creates_nothing() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let body = json!({"type": "expense", "amount": 4.5, "category_id": cafe, "wallet_id": cash});
+    let post = |key: &str, body: &serde_json::Value| {
+        app.request(Method::POST, "/api/v1/transactions")
+            .bearer_auth(&user.access_token)
+            .header("idempotency-key", key)
+            .json(body)
+            .send()
+    };
+    let first = post("key-1", &body).await.unwrap();
+    let location = first.headers()["location"].clone();
+    let (status, first_body) = json(first).await;
+    assert_eq!(status, 201);
+    let retry = post("key-1", &body).await.unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(retry.headers()["location"], location);
+    let (status, retry_body) = json(retry).await;
+    assert_eq!(status, 201);
+    assert_eq!(retry_body, first_body);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+
+    let other_body =
+        json!({"type": "expense", "amount": 5, "category_id": cafe, "wallet_id": cash});
+    assert_error(
+        post("key-1", &other_body).await.unwrap(),
+        409,
+        "idempotency_key_reused",
+    )
+    .await;
+    let (status, _) = json(post("key-2", &other_body).await.unwrap()).await;
+    assert_eq!(status, 201);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 2);
+
+    // Keys are per user: another user's identical key is a new request.
+    let bob = app.register("bob@example.com").await;
+    let bob_cash = app.create_wallet(&bob, "Cash", "USD").await;
+    let bob_cafe = app.category_id(&bob, "Cafe").await;
+    let response = app.request(Method::POST, "/api/v1/transactions")
+        .bearer_auth(&bob.access_token)
+        .header("idempotency-key", "key-1")
+        .json(&json!({"type": "expense", "amount": 4.5, "category_id": bob_cafe, "wallet_id": bob_cash}))
+        .send().await.unwrap();
+    assert_eq!(response.status(), 201);
+
+    let bad_key = app
+        .request(Method::POST, "/api/v1/transactions")
+        .bearer_auth(&user.access_token)
+        .header("idempotency-key", "has space")
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_error(bad_key, 400, "invalid_idempotency_key").await;
+}
+
+#[tokio::test]
+async fn concurrent_retries_with_one_key_create_exactly_one_row() {
+    let app = spawn_app_with_more_workers().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let body = json!({"type": "expense", "amount": 9, "category_id": cafe, "wallet_id": cash});
+    let requests: Vec<_> = (0..8)
+        .map(|_| {
+            app.request(Method::POST, "/api/v1/transactions")
+                .bearer_auth(&user.access_token)
+                .header("idempotency-key", "same-key")
+                .json(&body)
+                .send()
+        })
+        .collect();
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.unwrap().status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 201 || *s == 409),
+        "{statuses:?}"
+    );
+    assert!(statuses.contains(&201));
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM transactions"),
+        1,
+        "{statuses:?}"
+    );
+    let (status, _) = json(
+        app.request(Method::POST, "/api/v1/transactions")
+            .bearer_auth(&user.access_token)
+            .header("idempotency-key", "same-key")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 201, "once settled, a retry gets the stored answer");
+}
+
+async fn spawn_app_with_more_workers() -> crate::helpers::TestApp {
+    crate::helpers::spawn_app_with(|settings| {
+        settings.workers = 4;
+        settings.database.pool_size = 8;
+    })
+    .await
+}
