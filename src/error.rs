@@ -211,6 +211,18 @@ impl From<DieselError> for ApiError {
                 DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand => {
                     ApiError::DatabaseUnavailable(info.message().to_owned())
                 }
+                DatabaseErrorKind::ForeignKeyViolation => ApiError::Conflict {
+                    code: "conflict",
+                    message: "A referenced record changed at the same time; retry the request.".into(),
+                },
+                _ if info.message().contains("deadlock detected") => ApiError::Conflict {
+                    code: "conflict",
+                    message: "The request conflicted with a concurrent change; retry it.".into(),
+                },
+                _ if is_bad_value(info.message()) => ApiError::invalid_field(
+                    "body",
+                    "contains a value the database cannot store (a NUL character, or a date or number out of range)",
+                ),
                 _ if is_connection_loss(info.message()) => {
                     ApiError::DatabaseUnavailable(info.message().to_owned())
                 }
@@ -219,6 +231,18 @@ impl From<DieselError> for ApiError {
             other => ApiError::Internal(other.to_string()),
         }
     }
+}
+
+/// Messages PostgreSQL uses for values it cannot store (SQLSTATE 22xxx): the client's fault.
+fn is_bad_value(message: &str) -> bool {
+    const MARKERS: [&str; 5] = [
+        "invalid byte sequence",
+        "null character not permitted",
+        "out of range",
+        "unsupported Unicode escape sequence",
+        "numeric field overflow",
+    ];
+    MARKERS.iter().any(|m| message.contains(m))
 }
 
 /// Messages PostgreSQL and libpq use when a connection was cut (server shut down or restarted).

@@ -42,6 +42,8 @@ pub const BEARER: &str = "bearer_auth";
         (name = "transactions", description = "Expenses, income and transfers, with splits, filters and search"),
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "sync", description = "Delta sync for offline clients"),
+        (name = "budgets", description = "Budgets with live progress, rollover and history"),
+        (name = "notifications", description = "Budget alerts, bill reminders and unusual spending"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

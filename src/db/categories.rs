@@ -112,7 +112,7 @@ pub fn subtree_ids(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRes
     let rows: Vec<Id> = diesel::sql_query(
         "WITH RECURSIVE tree AS ( \
              SELECT id FROM categories WHERE user_id = $1 AND id = $2 \
-             UNION ALL \
+             UNION \
              SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id WHERE c.user_id = $1) \
          SELECT id FROM tree",
     )
@@ -120,6 +120,62 @@ pub fn subtree_ids(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRes
     .bind::<SqlUuid, _>(id)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
+}
+
+/// How deep the tree may grow: a root and four levels below it.
+pub const MAX_DEPTH: i32 = 5;
+
+/// The category's level (a root is 1).
+pub fn depth(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Depth {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        depth: i32,
+    }
+    diesel::sql_query(
+        "WITH RECURSIVE up(id, parent_id, depth) AS ( \
+             SELECT id, parent_id, 1 FROM categories WHERE user_id = $1 AND id = $2 \
+             UNION ALL \
+             SELECT c.id, c.parent_id, up.depth + 1 FROM categories c JOIN up ON c.id = up.parent_id \
+             WHERE c.user_id = $1 AND up.depth < 100) \
+         SELECT COALESCE(max(depth), 0) AS depth FROM up",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
+    .get_result::<Depth>(conn)
+    .map(|d| d.depth)
+}
+
+/// Levels in the category's subtree (1 for a leaf).
+pub fn height(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i32> {
+    #[derive(QueryableByName)]
+    struct Height {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        height: i32,
+    }
+    diesel::sql_query(
+        "WITH RECURSIVE down(id, level) AS ( \
+             SELECT id, 1 FROM categories WHERE user_id = $1 AND id = $2 \
+             UNION ALL \
+             SELECT c.id, down.level + 1 FROM categories c JOIN down ON c.parent_id = down.id \
+             WHERE c.user_id = $1 AND down.level < 100) \
+         SELECT COALESCE(max(level), 0) AS height FROM down",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
+    .get_result::<Height>(conn)
+    .map(|h| h.height)
+}
+
+/// Serialises tree changes of one user (the same lock the change-number trigger takes), so two
+/// concurrent moves cannot build a cycle.
+pub fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0))",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .execute(conn)
+    .map(|_| ())
 }
 
 pub fn has_children(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
@@ -131,8 +187,26 @@ pub fn has_children(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRe
     .get_result(conn)
 }
 
-/// Whether transactions (or their splits) use the category.
+/// Whether transactions (or their splits), budgets, bills or recurring transactions use the
+/// category.
 pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        used: bool,
+    }
+    let elsewhere: Used = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM budget_categories WHERE user_id = $1 AND category_id = $2) \
+             OR EXISTS (SELECT 1 FROM bills WHERE user_id = $1 AND category_id = $2) \
+             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE user_id = $1 AND category_id = $2) \
+             AS used",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)?;
+    if elsewhere.used {
+        return Ok(true);
+    }
     let by_transactions: bool = diesel::select(diesel::dsl::exists(
         transactions::table
             .filter(transactions::user_id.eq(user_id))
@@ -150,8 +224,31 @@ pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<b
     .get_result(conn)
 }
 
-/// Moves every use of `from` to `to` (transactions and splits).
+/// Moves every use of `from` to `to` (transactions, splits, budgets, bills, recurring).
 pub fn reassign(conn: &mut PgConnection, user_id: Uuid, from: Uuid, to: Uuid) -> QueryResult<()> {
+    // A transaction whose split moves has changed too (syncing clients re-read it).
+    diesel::sql_query(
+        "UPDATE transactions SET updated_at = now() WHERE user_id = $1 AND id IN \
+         (SELECT transaction_id FROM transaction_splits WHERE user_id = $1 AND category_id = $2)",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(from)
+    .execute(conn)?;
+    for sql in [
+        // A budget that already tracks `to` just loses `from`.
+        "INSERT INTO budget_categories (user_id, budget_id, category_id) \
+         SELECT user_id, budget_id, $3 FROM budget_categories WHERE user_id = $1 AND category_id = $2 \
+         ON CONFLICT DO NOTHING",
+        "DELETE FROM budget_categories WHERE user_id = $1 AND category_id = $2",
+        "UPDATE bills SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
+        "UPDATE recurring_transactions SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
+    ] {
+        diesel::sql_query(sql)
+            .bind::<SqlUuid, _>(user_id)
+            .bind::<SqlUuid, _>(from)
+            .bind::<SqlUuid, _>(to)
+            .execute(conn)?;
+    }
     diesel::update(
         transactions::table
             .filter(transactions::user_id.eq(user_id))

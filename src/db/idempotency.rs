@@ -64,6 +64,19 @@ pub fn claim(
     if stored_hash != request_hash {
         return Ok(Claim::Mismatch);
     }
+    // A claim whose request never finished (connection dropped, server stopped) lapses.
+    if status.is_none() {
+        let retaken = diesel::sql_query(
+            "UPDATE idempotency_keys SET created_at = now() WHERE principal = $1 AND key = $2 \
+             AND status_code IS NULL AND created_at < now() - interval '60 seconds'",
+        )
+        .bind::<Text, _>(principal)
+        .bind::<Text, _>(key)
+        .execute(conn)?;
+        if retaken == 1 {
+            return Ok(Claim::Fresh);
+        }
+    }
     Ok(match status {
         None => Claim::InProgress,
         Some(status) => Claim::Replay {

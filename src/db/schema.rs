@@ -14,6 +14,68 @@ diesel::table! {
 }
 
 diesel::table! {
+    bill_payments (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        bill_id -> Uuid,
+        due_date -> Date,
+        paid_on -> Date,
+        amount -> Numeric,
+        transaction_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    bills (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        amount -> Numeric,
+        currency -> Text,
+        category_id -> Uuid,
+        wallet_id -> Uuid,
+        frequency -> Text,
+        next_due_date -> Date,
+        due_day -> Int2,
+        reminder_days_before -> Int4,
+        notes -> Nullable<Text>,
+        autopay -> Bool,
+        paid_at -> Nullable<Timestamptz>,
+        cancelled_at -> Nullable<Timestamptz>,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    budget_categories (budget_id, category_id) {
+        user_id -> Uuid,
+        budget_id -> Uuid,
+        category_id -> Uuid,
+    }
+}
+
+diesel::table! {
+    budgets (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        name -> Text,
+        amount -> Numeric,
+        currency -> Text,
+        period -> Text,
+        start_date -> Date,
+        end_date -> Nullable<Date>,
+        alert_threshold -> Numeric,
+        rollover -> Bool,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     categories (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -56,6 +118,56 @@ diesel::table! {
         email -> Text,
         failed_count -> Int4,
         locked_until -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    notifications (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        title -> Text,
+        body -> Text,
+        data -> Jsonb,
+        dedupe_key -> Text,
+        created_at -> Timestamptz,
+        read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    recurring_occurrences (recurring_id, occurrence_date) {
+        recurring_id -> Uuid,
+        occurrence_date -> Date,
+        transaction_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recurring_transactions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        amount -> Numeric,
+        currency -> Text,
+        description -> Text,
+        merchant -> Nullable<Text>,
+        notes -> Nullable<Text>,
+        category_id -> Nullable<Uuid>,
+        wallet_id -> Uuid,
+        to_wallet_id -> Nullable<Uuid>,
+        tags -> Array<Nullable<Text>>,
+        frequency -> Text,
+        next_date -> Date,
+        end_date -> Nullable<Date>,
+        anchor_day -> Int2,
+        active -> Bool,
+        change_seq -> Int8,
+        created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
 }
@@ -177,8 +289,13 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(bills -> users (user_id));
+diesel::joinable!(budgets -> users (user_id));
 diesel::joinable!(categories -> users (user_id));
 diesel::joinable!(category_descriptions -> users (user_id));
+diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id));
+diesel::joinable!(recurring_transactions -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(tombstones -> users (user_id));
 diesel::joinable!(transactions -> users (user_id));
@@ -187,10 +304,17 @@ diesel::joinable!(wallets -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    bill_payments,
+    bills,
+    budget_categories,
+    budgets,
     categories,
     category_descriptions,
     idempotency_keys,
     login_throttle,
+    notifications,
+    recurring_occurrences,
+    recurring_transactions,
     refresh_tokens,
     schema_info,
     tombstones,

@@ -289,7 +289,7 @@ fn with_subtree(select: String, category_placeholder: Option<usize>) -> String {
     format!(
         "WITH RECURSIVE subtree AS ( \
             SELECT id FROM categories WHERE user_id = $1 AND id = ${position} \
-            UNION ALL SELECT c.id FROM categories c JOIN subtree ON c.parent_id = subtree.id \
+            UNION SELECT c.id FROM categories c JOIN subtree ON c.parent_id = subtree.id \
             WHERE c.user_id = $1) {select}"
     )
 }

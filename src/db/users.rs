@@ -145,8 +145,14 @@ pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> Que
         .get_result(conn)
 }
 
-/// Deletes the account; everything it owns goes with it (`ON DELETE CASCADE`).
+/// Deletes the account and everything it owns. Rows that point at the user's categories and
+/// wallets go first, so the cascade from `users` never meets a row still pointing at one.
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
+    for table in ["recurring_transactions", "bills", "budgets", "transactions"] {
+        diesel::sql_query(format!("DELETE FROM {table} WHERE user_id = $1"))
+            .bind::<diesel::sql_types::Uuid, _>(id)
+            .execute(conn)?;
+    }
     diesel::delete(users::table.find(id)).execute(conn)
 }
 

@@ -159,8 +159,25 @@ pub fn update(
     .get_result(conn)
 }
 
-/// Whether any transaction moves money in or out of the wallet.
+/// Whether any transaction moves money in or out of the wallet (or a bill or recurring
+/// transaction will).
 pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Used {
+        #[diesel(sql_type = Bool)]
+        used: bool,
+    }
+    let planned: Used = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE user_id = $1 AND wallet_id = $2) \
+             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE user_id = $1 \
+                        AND (wallet_id = $2 OR to_wallet_id = $2)) AS used",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)?;
+    if planned.used {
+        return Ok(true);
+    }
     diesel::select(diesel::dsl::exists(
         transactions::table
             .filter(transactions::user_id.eq(user_id))

@@ -106,16 +106,28 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
 }
 
 fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<ImportRow, String> {
+    for name in [
+        "date",
+        "amount",
+        "description",
+        "type",
+        "category",
+        "merchant",
+        "notes",
+        "tags",
+    ] {
+        if field(name).is_some_and(|value| value.contains('\0')) {
+            return Err(format!("the {name} contains a NUL character"));
+        }
+    }
     let raw_date = field("date").ok_or("the date is empty")?;
     let date = NaiveDate::parse_from_str(&raw_date, "%Y-%m-%d")
         .or_else(|_| NaiveDate::parse_from_str(&raw_date, "%m/%d/%Y"))
-        .map_err(|_| format!("`{raw_date}` is not a date (YYYY-MM-DD or MM/DD/YYYY)"))?;
+        .ok()
+        .filter(|d| (1..=9999).contains(&chrono::Datelike::year(d)))
+        .ok_or_else(|| format!("`{raw_date}` is not a date (YYYY-MM-DD or MM/DD/YYYY)"))?;
     let raw_amount = field("amount").ok_or("the amount is empty")?;
-    let signed = raw_amount
-        .replace([',', ' '], "")
-        .parse::<Money>()
-        .map_err(|e| format!("amount `{raw_amount}` {e}"))?
-        .0;
+    let signed = parse_amount(&raw_amount).map_err(|e| format!("amount `{raw_amount}` {e}"))?;
     if signed.is_zero() {
         return Err("the amount is 0".into());
     }
@@ -152,6 +164,26 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
             })
             .unwrap_or_default(),
     })
+}
+
+/// A CSV amount: a point for decimals; commas only as thousands separators (`1,234.50`).
+fn parse_amount(raw: &str) -> Result<Decimal, String> {
+    let compact: String = raw.chars().filter(|c| !c.is_whitespace()).collect();
+    let digits = compact.trim_start_matches(['-', '+']);
+    let integer_part = digits.split('.').next().unwrap_or("");
+    let cleaned = if compact.contains(',') {
+        let groups: Vec<&str> = integer_part.split(',').collect();
+        let thousands = groups.len() > 1
+            && (1..=3).contains(&groups[0].len())
+            && groups[1..].iter().all(|g| g.len() == 3);
+        if !thousands {
+            return Err("must use a point for decimals (commas only between thousands)".into());
+        }
+        compact.replace(',', "")
+    } else {
+        compact
+    };
+    cleaned.parse::<Money>().map(|m| m.0)
 }
 
 /// The duplicate key of each row: wallet, date, amount, normalised description, and which
@@ -209,6 +241,17 @@ mod tests {
         assert_eq!(rows[0].transaction_type, TransactionType::Expense);
         let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
         assert_eq!(lines, vec![2, 3, 4, 5, 6]);
+    }
+
+    #[test]
+    fn commas_are_thousands_separators_only() {
+        assert_eq!(parse_amount("1,234.50").unwrap(), Decimal::new(123450, 2));
+        assert_eq!(
+            parse_amount("-12,345,678").unwrap(),
+            Decimal::new(-12345678, 0)
+        );
+        assert!(parse_amount("12,50").is_err());
+        assert!(parse_amount("1,2345.0").is_err());
     }
 
     #[test]

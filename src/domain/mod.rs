@@ -6,5 +6,6 @@ pub mod email;
 pub mod ledger;
 pub mod money;
 pub mod password;
+pub mod period;
 pub mod transaction;
 pub mod user;

@@ -155,7 +155,14 @@ pub async fn read_body(mut payload: Payload, limit: usize) -> Result<web::Bytes,
 }
 
 /// Parses JSON, telling syntax errors (400) from shape errors (422, with the field's path).
+/// Text with NUL characters is refused (PostgreSQL cannot store it).
 pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    if body.windows(6).any(|w| w.eq_ignore_ascii_case(b"\\u0000")) {
+        return Err(ApiError::invalid_field(
+            "body",
+            "text must not contain NUL characters (\\u0000)",
+        ));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| json_error(e.path().to_string(), e.into_inner()))?;

@@ -1,8 +1,9 @@
 //! `Idempotency-Key` on POST: the same key and request within 24 hours gets the first answer
 //! again (status, headers, body) and changes nothing; the same key with another request is 409
 //! `idempotency_key_reused`; a retry while the first is still running is 409
-//! `idempotency_request_in_progress`. Keys are per user (per bearer token's subject); without a
-//! token, the request itself (body included) must match, so a stranger cannot replay an answer.
+//! `idempotency_request_in_progress` (a claim left by a request that never finished lapses after
+//! a minute). Keys are per user (per bearer token's subject); without a token, per exact request.
+//! `/auth` is left out: its answers carry live tokens, which are never stored.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -30,7 +31,9 @@ pub async fn idempotency(
         .headers()
         .get(HEADER)
         .map(|v| v.to_str().map(str::to_owned));
-    let (Some(key), true) = (key, req.method() == Method::POST) else {
+    // Auth answers hold live tokens: they are never stored, so `/auth` is left out.
+    let applies = req.method() == Method::POST && !req.path().starts_with("/api/v1/auth/");
+    let (Some(key), true) = (key, applies) else {
         return next
             .call(req)
             .await
@@ -62,10 +65,7 @@ pub async fn idempotency(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.split_once(' '))
         .and_then(|(_, token)| jwt::verify(state.settings.jwt_secret.expose(), token.trim()).ok())
-        .map_or_else(
-            || "anonymous".to_owned(),
-            |claims| format!("user:{}", claims.sub),
-        );
+        .map(|claims| format!("user:{}", claims.sub));
 
     let limit = req
         .app_data::<BodyLimit>()
@@ -89,6 +89,8 @@ pub async fn idempotency(
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect();
+    // Without a token the key is scoped to the exact request, so callers cannot collide.
+    let principal = principal.unwrap_or_else(|| format!("anonymous:{request_hash}"));
 
     let claim = {
         let (principal, key) = (principal.clone(), key.clone());
@@ -173,7 +175,11 @@ async fn finish<B: MessageBody + 'static>(
             ));
         }
     };
-    if status.is_server_error() {
+    // Only settled answers are kept: a retry after a 5xx, an auth failure or a rate limit
+    // must run again.
+    let settled = status.is_success()
+        || (status.is_client_error() && !matches!(status.as_u16(), 401 | 403 | 408 | 429));
+    if !settled {
         release(state, principal, key).await;
     } else {
         let stored = bytes.to_vec();

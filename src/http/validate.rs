@@ -69,3 +69,12 @@ pub fn label(value: &str) -> Result<(), ValidationError> {
         ))
     }
 }
+
+/// A calendar date between the years 1 and 9999 (what the database stores and people mean).
+pub fn date(value: &chrono::NaiveDate) -> Result<(), ValidationError> {
+    use chrono::Datelike;
+    (1..=9999)
+        .contains(&value.year())
+        .then_some(())
+        .ok_or_else(|| invalid("range", "must be a date between the years 1 and 9999"))
+}

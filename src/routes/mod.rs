@@ -3,8 +3,10 @@
 
 pub mod admin;
 pub mod auth;
+pub mod budgets;
 pub mod categories;
 pub mod health;
+pub mod notifications;
 pub mod sync;
 pub mod transactions;
 pub mod users;
@@ -91,5 +93,17 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(transactions::handlers::get_expense)
         .service(transactions::handlers::update_expense)
         .service(transactions::handlers::delete_expense)
-        .service(sync::handlers::sync_changes);
+        .service(sync::handlers::sync_changes)
+        // `/budgets/status` before `/budgets/{id}`.
+        .service(budgets::handlers::list_budgets)
+        .service(budgets::handlers::create_budget)
+        .service(budgets::handlers::budget_status_list)
+        .service(budgets::handlers::get_budget)
+        .service(budgets::handlers::update_budget)
+        .service(budgets::handlers::delete_budget)
+        .service(budgets::handlers::budget_history)
+        // `/notifications/read-all` before `/notifications/{id}/read`.
+        .service(notifications::handlers::list_notifications)
+        .service(notifications::handlers::mark_all_read)
+        .service(notifications::handlers::mark_read);
 }

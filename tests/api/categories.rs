@@ -311,3 +311,45 @@ async fn another_users_category_is_404_everywhere() {
         .await;
     assert_error(as_new_parent, 404, "not_found").await;
 }
+
+#[tokio::test]
+async fn the_tree_is_at_most_five_levels_deep() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let mut parent = app.category_id(&user, "Cafe").await; // level 2
+    for level in 3..=5 {
+        let (status, body) = json(
+            app.send_as(
+                Method::POST,
+                "/api/v1/categories",
+                &user.access_token,
+                Some(&json!({"name": format!("level {level}"), "parent_id": parent})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        parent = body["data"]["id"].as_str().unwrap().to_owned();
+    }
+    let too_deep = app
+        .send_as(
+            Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&json!({"name": "level 6", "parent_id": parent})),
+        )
+        .await;
+    assert_error(too_deep, 422, "validation_failed").await;
+    // Moving a two-level subtree under level 4 would make it six deep.
+    let food = app.category_id(&user, "Transportation").await;
+    let level4 = app.category_id(&user, "level 4").await;
+    let move_deep = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/categories/{food}"),
+            &user.access_token,
+            Some(&json!({"parent_id": level4})),
+        )
+        .await;
+    assert_error(move_deep, 422, "validation_failed").await;
+}

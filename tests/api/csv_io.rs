@@ -168,3 +168,25 @@ async fn an_export_imports_back_to_the_same_rows() {
     );
     assert_eq!(original, imported);
 }
+
+#[tokio::test]
+async fn lines_with_unstorable_values_fail_alone() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let csv = "date,amount,description,category\n-5000-01-01,-1,Old,Cafe\n2026-03-01,-1,Nul\u{0}here,Cafe\n2026-03-01,\"-12,50\",Comma,Cafe\n2026-03-01,\"-1,250.50\",Thousands,Cafe\n";
+    let (status, body) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 1);
+    let failed: Vec<u64> = body["data"]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(failed, vec![2, 3, 4]);
+    assert_eq!(
+        app.data(&user, "/api/v1/transactions").await[0]["amount"],
+        json!(1250.5)
+    );
+}

@@ -150,3 +150,42 @@ async fn bad_path_and_query_parameters_are_400() {
         .await;
     assert_error(bad_query, 400, "invalid_query").await;
 }
+
+#[tokio::test]
+async fn values_the_database_cannot_store_are_422_not_500() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    for body in [
+        serde_json::json!({"type": "expense", "amount": 1, "category_id": cafe, "wallet_id": cash, "description": "a\u{0}b"}),
+        serde_json::json!({"type": "expense", "amount": 1, "category_id": cafe, "wallet_id": cash, "date": "-5000-01-01"}),
+        serde_json::json!({"type": "expense", "amount": 1, "category_id": cafe, "wallet_id": cash, "date": "+20000-01-01"}),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/transactions",
+                &user.access_token,
+                Some(&body),
+            )
+            .await;
+        let status = response.status().as_u16();
+        assert!(status == 422 || status == 400, "{body}: {status}");
+        assert_error(
+            response,
+            status,
+            if status == 422 {
+                "validation_failed"
+            } else {
+                "malformed_json"
+            },
+        )
+        .await;
+    }
+    let far = app
+        .get_as("/api/v1/transactions?from=-5000-01-01", &user.access_token)
+        .await;
+    assert!(far.status().is_client_error(), "{}", far.status());
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
+}

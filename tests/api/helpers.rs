@@ -15,7 +15,7 @@ use std::time::Duration;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use finai::config::Settings;
 use finai::db::embedded::{quote_ident, ClusterOptions, EmbeddedPostgres};
-use finai::db::{build_pool, migrations, PgPool};
+use finai::db::{build_pool_counting, migrations, PgPool};
 use finai::startup::Application;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::Value;
@@ -279,6 +279,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: PgPool,
+    /// SQL statements the app has run so far.
+    pub statements: std::sync::Arc<std::sync::atomic::AtomicU64>,
     pub data_dir: PathBuf,
     pub db: TestDatabase,
     handle: actix_web::dev::ServerHandle,
@@ -294,7 +296,8 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     let data_dir = temp_dir("finai-app");
     let mut settings = Settings::for_tests(&db.url, data_dir.clone());
     customise(&mut settings);
-    let pool = build_pool(&db.url, &settings.database);
+    let statements = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let pool = build_pool_counting(&db.url, &settings.database, Some(statements.clone()));
     let application = Application::build(settings, pool.clone()).expect("the app builds");
     let address = format!("http://127.0.0.1:{}", application.port());
     let handle = application.handle();
@@ -306,6 +309,7 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
             .build()
             .expect("http client"),
         pool,
+        statements,
         data_dir,
         db,
         handle,

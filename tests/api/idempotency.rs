@@ -116,3 +116,36 @@ async fn spawn_app_with_more_workers() -> crate::helpers::TestApp {
     })
     .await
 }
+
+#[tokio::test]
+async fn auth_answers_are_never_stored_or_replayed() {
+    let app = spawn_app().await;
+    let register = || {
+        app.request(Method::POST, "/api/v1/auth/register")
+            .header("idempotency-key", "reg-1")
+            .json(&json!({"email": "ana@example.com", "password": "Str0ng!pass", "name": "Ana"}))
+            .send()
+    };
+    assert_eq!(register().await.unwrap().status(), 201);
+    assert_error(register().await.unwrap(), 409, "email_taken").await;
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM idempotency_keys"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn failures_that_a_retry_could_fix_are_not_replayed() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let post = |token: &str| {
+        app.request(Method::POST, "/api/v1/wallets")
+            .bearer_auth(token)
+            .header("idempotency-key", "w-1")
+            .json(&json!({"name": "Cash", "type": "cash"}))
+            .send()
+    };
+    assert_error(post("not-a-token").await.unwrap(), 401, "invalid_token").await;
+    let (status, _) = json(post(&user.access_token).await.unwrap()).await;
+    assert_eq!(status, 201, "the 401 was not kept");
+}

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod budgets;
 mod categories;
 mod csv_io;
 mod envelope;

@@ -626,3 +626,25 @@ async fn another_users_transaction_is_404_on_every_route() {
         json!(10)
     );
 }
+
+#[tokio::test]
+async fn a_patch_that_changes_the_kind_of_a_transaction_drops_what_no_longer_fits() {
+    let app = spawn_app().await;
+    let l = ledger(&app, "ana@example.com").await;
+    let t = app
+        .create_transaction(&l.user, json!({"type": "expense", "amount": 10, "wallet_id": l.cash,
+            "splits": [{"category_id": l.cafe, "amount": 4}, {"category_id": l.restaurants, "amount": 6}]}))
+        .await;
+    let path = format!("/api/v1/transactions/{}", t["id"].as_str().unwrap());
+    let patch = |body: Value| app.send_as(Method::PATCH, &path, &l.user.access_token, Some(&body));
+    let (status, body) = json(patch(json!({"category_id": l.groceries})).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["splits"], json!([]));
+    let (status, body) =
+        json(patch(json!({"type": "transfer", "to_wallet_id": l.bank})).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["category_id"], Value::Null);
+    let (status, body) = json(patch(json!({"type": "expense", "category_id": l.cafe})).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["to_wallet_id"], Value::Null);
+}

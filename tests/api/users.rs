@@ -144,3 +144,63 @@ async fn deleting_my_account_needs_the_password_and_leaves_no_row_of_it() {
         200
     );
 }
+
+#[tokio::test]
+async fn an_account_with_a_full_ledger_can_be_deleted() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let bank = app.create_wallet(&user, "Bank", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let restaurants = app.category_id(&user, "Restaurants").await;
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 10, "wallet_id": cash,
+        "splits": [{"category_id": cafe, "amount": 4}, {"category_id": restaurants, "amount": 6}]}),
+    )
+    .await;
+    app.create_transaction(
+        &user,
+        json!({"type": "transfer", "amount": 1, "wallet_id": cash, "to_wallet_id": bank}),
+    )
+    .await;
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(
+                &json!({"name": "Cafe", "amount": 5, "category_ids": [cafe], "period": "monthly"}),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = json(
+        app.send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &user.access_token,
+            Some(&json!({"password": PASSWORD})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for table in [
+        "users",
+        "wallets",
+        "categories",
+        "transactions",
+        "transaction_splits",
+        "budgets",
+        "notifications",
+    ] {
+        assert_eq!(
+            app.scalar(&format!("SELECT count(*) AS value FROM {table}")),
+            0,
+            "{table}"
+        );
+    }
+}

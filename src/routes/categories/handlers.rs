@@ -31,6 +31,10 @@ fn name_taken(error: diesel::result::Error) -> ApiError {
     }
 }
 
+fn too_deep() -> ApiError {
+    ApiError::invalid_field("parent_id", "would nest categories more than 5 levels deep")
+}
+
 fn kind_of(category: &Category) -> CategoryKind {
     CategoryKind::parse(&category.kind).unwrap_or(CategoryKind::Expense)
 }
@@ -124,10 +128,14 @@ pub async fn create_category(
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
+            categories::lock_user(conn, caller.id)?;
             let kind = match body.parent_id {
                 Some(parent_id) => {
                     let parent = categories::find(conn, caller.id, parent_id)?
                         .ok_or_else(|| ApiError::not_found("Parent category"))?;
+                    if categories::depth(conn, caller.id, parent_id)? >= categories::MAX_DEPTH {
+                        return Err(too_deep());
+                    }
                     let parent_kind = kind_of(&parent);
                     if body.kind.is_some_and(|kind| kind != parent_kind) {
                         return Err(ApiError::invalid_field(
@@ -209,6 +217,7 @@ pub async fn update_category(
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
+            categories::lock_user(conn, caller.id)?;
             let current = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             if let Some(Some(parent_id)) = body.parent_id {
                 let parent = categories::find(conn, caller.id, parent_id)?
@@ -224,6 +233,12 @@ pub async fn update_category(
                         "parent_id",
                         "cannot be the category itself or one of its sub-categories",
                     ));
+                }
+                if categories::depth(conn, caller.id, parent_id)?
+                    + categories::height(conn, caller.id, id)?
+                    > categories::MAX_DEPTH
+                {
+                    return Err(too_deep());
                 }
             }
             let changes = CategoryChangeset {

@@ -132,6 +132,7 @@ pub struct CreateTransactionRequest {
     #[validate(custom(function = "crate::http::validate::currency"))]
     pub currency: Option<String>,
     /// Defaults to today in the user's time zone.
+    #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
     #[validate(custom(function = "valid_description"))]
     pub description: Option<String>,
@@ -163,6 +164,7 @@ pub struct UpdateTransactionRequest {
     pub amount: Option<Money>,
     #[validate(custom(function = "crate::http::validate::currency"))]
     pub currency: Option<String>,
+    #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
     #[validate(custom(function = "valid_description"))]
     pub description: Option<String>,

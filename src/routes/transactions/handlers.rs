@@ -231,6 +231,13 @@ fn check_references(
     Ok(wallet.currency)
 }
 
+/// What follows any change to spending, in the same database transaction: budget alerts.
+fn after_write(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
+    let today = today_for(conn, user_id)?;
+    crate::db::notifications::check_budgets(conn, user_id, today)?;
+    Ok(())
+}
+
 fn split_drafts(splits: Option<Vec<SplitRequest>>) -> Vec<SplitDraft> {
     splits
         .unwrap_or_default()
@@ -333,6 +340,7 @@ async fn create(
                 },
                 &split_rows(&draft.splits),
             )?;
+            after_write(conn, caller.id)?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::internal("a new transaction vanished"))
         })
@@ -378,9 +386,14 @@ async fn update(
                     "must stay expense here (use /transactions)",
                 ));
             }
-            let splits = match body.splits {
-                Some(splits) => split_drafts(Some(splits)),
-                None => current_splits
+            // A field the new state cannot have goes unless the request sets it: a category
+            // replaces splits (and splits a category), a transfer drops the category and
+            // splits, a non-transfer drops the receiving wallet.
+            let splits = match (body.splits, &body.category_id) {
+                (Some(splits), _) => split_drafts(Some(splits)),
+                (None, Some(Some(_))) => Vec::new(),
+                (None, _) if transaction_type == TransactionType::Transfer => Vec::new(),
+                (None, _) => current_splits
                     .into_iter()
                     .map(|s| SplitDraft {
                         category_id: s.category_id,
@@ -389,18 +402,23 @@ async fn update(
                     })
                     .collect(),
             };
-            // Adding splits takes the category over unless the request says otherwise.
             let category_id = match body.category_id {
                 Some(category) => category,
                 None if !splits.is_empty() => None,
+                None if transaction_type == TransactionType::Transfer => None,
                 None => current.category_id,
+            };
+            let to_wallet_id = match body.to_wallet_id {
+                Some(to) => to,
+                None if transaction_type != TransactionType::Transfer => None,
+                None => current.to_wallet_id,
             };
             let draft = Draft {
                 transaction_type,
                 amount: body.amount.map_or(current.amount, |m| m.0),
                 category_id,
                 wallet_id: body.wallet_id.unwrap_or(current.wallet_id),
-                to_wallet_id: body.to_wallet_id.unwrap_or(current.to_wallet_id),
+                to_wallet_id,
                 splits,
             };
             ensure_shape(&draft)?;
@@ -426,6 +444,7 @@ async fn update(
                 },
                 &split_rows(&draft.splits),
             )?;
+            after_write(conn, caller.id)?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::not_found(scope.noun()))
         })
@@ -446,6 +465,7 @@ async fn remove(
                 .filter(|(row, _)| scope.admits(&row.transaction_type))
                 .ok_or_else(|| ApiError::not_found(scope.noun()))?;
             transactions::delete(conn, caller.id, id)?;
+            after_write(conn, caller.id)?;
             Ok(())
         })
     })
@@ -835,6 +855,9 @@ pub async fn import_transactions(
                 });
             }
             let created = transactions::insert_imported(conn, &good)?;
+            if created > 0 {
+                after_write(conn, caller.id)?;
+            }
             failures.sort_by_key(|f| f.line);
             Ok(ImportReport {
                 created,

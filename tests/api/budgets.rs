@@ -1,0 +1,492 @@
+//! Budgets: live progress, the seed examples, splits and descendants, rollover, history, the
+//! one-query listing, and budget notifications.
+
+use std::sync::atomic::Ordering;
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
+
+struct Setup {
+    user: TestUser,
+    cash: String,
+    cafe: String,
+    restaurants: String,
+    food: String,
+    groceries: String,
+    entertainment: String,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let user = app.register("ana@example.com").await;
+    app.send_as(
+        Method::PATCH,
+        "/api/v1/users/me",
+        &user.access_token,
+        Some(&json!({"settings": {"currency": "VND"}})),
+    )
+    .await;
+    Setup {
+        cash: app.create_wallet(&user, "Cash", "VND").await,
+        cafe: app.category_id(&user, "Cafe").await,
+        restaurants: app.category_id(&user, "Restaurants").await,
+        food: app.category_id(&user, "Food & Dining").await,
+        groceries: app.category_id(&user, "Groceries").await,
+        entertainment: app.category_id(&user, "Entertainment").await,
+        user,
+    }
+}
+
+async fn budget(app: &TestApp, user: &TestUser, body: Value) -> Value {
+    let (status, response) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(&body),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+    response["data"].clone()
+}
+
+async fn spend(app: &TestApp, s: &Setup, amount: i64, category: &str, date: &str) {
+    app.create_transaction(
+        &s.user,
+        json!({"type": "expense", "amount": amount, "category_id": category,
+        "wallet_id": s.cash, "date": date}),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_seed_examples_hold() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let eating_out = budget(
+        &app,
+        &s.user,
+        json!({"name": "Eating Out Budget", "amount": 3000000,
+        "category_ids": [s.cafe, s.restaurants], "period": "custom",
+        "start_date": "2026-03-01", "end_date": "2026-03-31"}),
+    )
+    .await;
+    let fun = budget(&app, &s.user, json!({"name": "Entertainment", "amount": 1500000,
+        "category_ids": [s.entertainment], "period": "custom", "start_date": "2026-03-01", "end_date": "2026-03-31"})).await;
+    assert_eq!(eating_out["currency"], "VND");
+    spend(&app, &s, 2000000, &s.restaurants, "2026-03-03").await;
+    spend(&app, &s, 750000, &s.cafe, "2026-03-05").await;
+    spend(&app, &s, 1650000, &s.entertainment, "2026-03-06").await;
+    spend(&app, &s, 999999, &s.groceries, "2026-03-06").await;
+    spend(&app, &s, 500000, &s.cafe, "2026-04-01").await;
+
+    let list = app.data(&s.user, "/api/v1/budgets?at=2026-03-07").await;
+    let find = |id: &Value| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["id"] == *id)
+            .unwrap()
+            .clone()
+    };
+    let first = find(&eating_out["id"]);
+    assert_eq!(first["spent"], json!(2750000));
+    assert_eq!(first["progress"], json!(91.67));
+    assert_eq!(first["state"], "warning");
+    assert_eq!(first["is_exceeded"], false);
+    assert_eq!(first["remaining"], json!(250000));
+    assert_eq!(first["days_left"], 24);
+    assert_eq!(first["period_start"], "2026-03-01");
+    let names: Vec<&str> = first["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Cafe", "Restaurants"]);
+    let second = find(&fun["id"]);
+    assert_eq!(second["progress"], json!(100));
+    assert_eq!(second["is_exceeded"], true);
+    assert_eq!(second["state"], "exceeded");
+    assert_eq!(second["remaining"], json!(-150000));
+
+    let after = app.data(&s.user, "/api/v1/budgets?at=2026-04-02").await;
+    assert_eq!(after[0]["active"], false);
+    assert_eq!(after[0]["days_left"], 0);
+}
+
+#[tokio::test]
+async fn splits_and_sub_categories_count_toward_the_right_budget() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let food = budget(
+        &app,
+        &s.user,
+        json!({"name": "Food", "amount": 1000, "category_ids": [s.food],
+        "period": "monthly", "start_date": "2026-03-01"}),
+    )
+    .await;
+    let cafe_only = budget(
+        &app,
+        &s.user,
+        json!({"name": "Cafe", "amount": 100, "category_ids": [s.cafe],
+        "period": "monthly", "start_date": "2026-03-01"}),
+    )
+    .await;
+    app.create_transaction(&s.user, json!({"type": "expense", "amount": 90, "wallet_id": s.cash, "date": "2026-03-02",
+        "splits": [{"category_id": s.cafe, "amount": 30}, {"category_id": s.groceries, "amount": 40},
+                   {"category_id": s.entertainment, "amount": 20}]}))
+        .await;
+    spend(&app, &s, 5, &s.groceries, "2026-03-03").await;
+    let get = |id: &Value| {
+        app.data(
+            &s.user,
+            &format!("/api/v1/budgets/{}?at=2026-03-10", id.as_str().unwrap()),
+        )
+    };
+    assert_eq!(
+        get(&food["id"]).await["spent"],
+        json!(75),
+        "descendants and split shares, nothing else"
+    );
+    assert_eq!(get(&cafe_only["id"]).await["spent"], json!(30));
+}
+
+#[tokio::test]
+async fn monthly_budgets_follow_their_payday_and_roll_over() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = budget(
+        &app,
+        &s.user,
+        json!({"name": "Payday", "amount": 1000, "category_ids": [s.cafe],
+        "period": "monthly", "start_date": "2026-01-05", "rollover": true}),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    spend(&app, &s, 700, &s.cafe, "2026-02-04").await; // previous period (Jan 5 – Feb 4)
+    spend(&app, &s, 200, &s.cafe, "2026-02-05").await; // this period
+    let now = app
+        .data(&s.user, &format!("/api/v1/budgets/{id}?at=2026-02-20"))
+        .await;
+    assert_eq!(now["period_start"], "2026-02-05");
+    assert_eq!(now["period_end"], "2026-03-04");
+    assert_eq!(now["spent"], json!(200));
+    assert_eq!(now["rolled_over"], json!(300));
+    assert_eq!(now["remaining"], json!(1100));
+    assert_eq!(now["progress"], json!(15.38));
+
+    let history = app
+        .data(
+            &s.user,
+            &format!("/api/v1/budgets/{id}/history?periods=3&at=2026-03-10"),
+        )
+        .await;
+    let lines: Vec<(String, Value)> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["period_start"].as_str().unwrap().to_owned(),
+                h["spent"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            ("2026-02-05".to_owned(), json!(200)),
+            ("2026-01-05".to_owned(), json!(700)),
+        ],
+        "past periods only, newest first, none before the start"
+    );
+    assert_error(
+        app.get_as(
+            &format!("/api/v1/budgets/{id}/history?periods=0"),
+            &s.user.access_token,
+        )
+        .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_budgets_are_422_and_other_users_categories_404() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let other = app.register("bob@example.com").await;
+    let others_cafe = app.category_id(&other, "Cafe").await;
+    let salary = app.category_id(&s.user, "Salary").await;
+    for (body, field) in [
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [], "period": "monthly"}),
+            "category_ids",
+        ),
+        (
+            json!({"name": "x", "amount": 0, "category_ids": [s.cafe], "period": "monthly"}),
+            "amount",
+        ),
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [s.cafe], "period": "custom", "start_date": "2026-03-01"}),
+            "end_date",
+        ),
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [s.cafe], "period": "custom", "start_date": "2026-03-01", "end_date": "2026-02-01"}),
+            "end_date",
+        ),
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [s.cafe], "period": "monthly", "alert_threshold": 120}),
+            "alert_threshold",
+        ),
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [salary], "period": "monthly"}),
+            "category_ids[0]",
+        ),
+        (
+            json!({"name": "x", "amount": 10, "category_ids": [s.cafe], "period": "fortnightly"}),
+            "period",
+        ),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/budgets",
+                &s.user.access_token,
+                Some(&body),
+            )
+            .await;
+        let error = assert_error(response, 422, "validation_failed").await;
+        assert!(error["errors"][field].is_array(), "{field}: {error}");
+    }
+    let foreign = app
+        .send_as(Method::POST, "/api/v1/budgets", &s.user.access_token,
+            Some(&json!({"name": "x", "amount": 10, "category_ids": [others_cafe], "period": "monthly"})))
+        .await;
+    assert_error(foreign, 404, "not_found").await;
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM budgets"), 0);
+
+    let mine = budget(
+        &app,
+        &s.user,
+        json!({"name": "Cafe", "amount": 10, "category_ids": [s.cafe], "period": "monthly"}),
+    )
+    .await;
+    let path = format!("/api/v1/budgets/{}", mine["id"].as_str().unwrap());
+    for (method, body) in [
+        (Method::GET, None),
+        (Method::PATCH, Some(json!({"amount": 1}))),
+        (Method::DELETE, None),
+    ] {
+        assert_error(
+            app.send_as(method, &path, &other.access_token, body.as_ref())
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_error(
+        app.get_as(&format!("{path}/history"), &other.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn updating_and_deleting_a_budget_keeps_categories_and_transactions() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    spend(&app, &s, 50, &s.cafe, "2026-03-02").await;
+    let b = budget(
+        &app,
+        &s.user,
+        json!({"name": "Cafe", "amount": 100, "category_ids": [s.cafe],
+        "period": "monthly", "start_date": "2026-03-01"}),
+    )
+    .await;
+    let path = format!("/api/v1/budgets/{}", b["id"].as_str().unwrap());
+    let (status, body) = json(
+        app.send_as(
+            Method::PATCH,
+            &path,
+            &s.user.access_token,
+            Some(&json!({"amount": 200, "category_ids": [s.cafe, s.restaurants], "name": "Out"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["amount"], json!(200));
+    assert_eq!(body["data"]["categories"].as_array().unwrap().len(), 2);
+    let in_use = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/categories/{}", s.restaurants),
+            &s.user.access_token,
+            None,
+        )
+        .await;
+    assert_error(in_use, 409, "category_in_use").await;
+    let (status, _) = json(
+        app.send_as(Method::DELETE, &path, &s.user.access_token, None)
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM budget_categories"),
+        0
+    );
+    assert_error(
+        app.get_as(&path, &s.user.access_token).await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn listing_budgets_runs_the_same_number_of_statements_for_1_or_25_budgets() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    spend(&app, &s, 10, &s.cafe, "2026-03-02").await;
+    let statements_for_list = || async {
+        let before = app.statements.load(Ordering::SeqCst);
+        let list = app
+            .data(&s.user, "/api/v1/budgets?at=2026-03-10&per_page=100")
+            .await;
+        (
+            app.statements.load(Ordering::SeqCst) - before,
+            list.as_array().unwrap().len(),
+        )
+    };
+    budget(
+        &app,
+        &s.user,
+        json!({"name": "b0", "amount": 100, "category_ids": [s.cafe], "period": "monthly",
+        "start_date": "2026-01-01", "rollover": true}),
+    )
+    .await;
+    let (one, count) = statements_for_list().await;
+    assert_eq!(count, 1);
+    for i in 1..25 {
+        budget(&app, &s.user, json!({"name": format!("b{i}"), "amount": 100 + i, "category_ids": [s.cafe, s.food],
+            "period": if i % 2 == 0 { "weekly" } else { "monthly" }, "start_date": "2026-01-01", "rollover": i % 3 == 0})).await;
+    }
+    let (many, count) = statements_for_list().await;
+    assert_eq!(count, 25);
+    assert_eq!(
+        one, many,
+        "statements per GET /budgets must not grow with the number of budgets"
+    );
+    assert!(many <= 6, "{many} statements");
+}
+
+#[tokio::test]
+async fn crossing_the_threshold_and_the_limit_notifies_once_per_period_and_level() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let start = today - chrono::Days::new(1);
+    budget(
+        &app,
+        &s.user,
+        json!({"name": "Cafe", "amount": 100, "category_ids": [s.cafe], "period": "custom",
+        "start_date": start, "end_date": today + chrono::Days::new(30)}),
+    )
+    .await;
+    spend(&app, &s, 50, &s.cafe, &today.to_string()).await;
+    assert_eq!(app.data(&s.user, "/api/v1/notifications").await, json!([]));
+    spend(&app, &s, 35, &s.cafe, &today.to_string()).await; // 85 %
+    spend(&app, &s, 5, &s.cafe, &today.to_string()).await; // 90 %: still the same warning
+    let list = app.data(&s.user, "/api/v1/notifications").await;
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(list[0]["type"], "budget_threshold");
+    assert!(list[0]["data"]["budget_id"].is_string());
+    spend(&app, &s, 20, &s.cafe, &today.to_string()).await; // 110 %
+    spend(&app, &s, 20, &s.cafe, &today.to_string()).await;
+    let list = app.data(&s.user, "/api/v1/notifications?unread=true").await;
+    let types: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["type"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        vec!["budget_exceeded", "budget_threshold"],
+        "newest first, no duplicates"
+    );
+
+    let id = list[1]["id"].as_str().unwrap();
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            &s.user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert!(body["data"]["read_at"].is_string());
+    assert_eq!(
+        app.data(&s.user, "/api/v1/notifications?unread=true")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let (_, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/notifications/read-all",
+            &s.user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(body["data"]["marked"], 1);
+    assert_eq!(
+        app.data(&s.user, "/api/v1/notifications?unread=true").await,
+        json!([])
+    );
+    let other = app.register("bob@example.com").await;
+    let steal = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/notifications/{id}/read"),
+            &other.access_token,
+            None,
+        )
+        .await;
+    assert_error(steal, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn budget_status_lists_active_budgets_compactly() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    budget(&app, &s.user, json!({"name": "Now", "amount": 100, "category_ids": [s.cafe], "period": "monthly", "start_date": "2026-03-01"})).await;
+    budget(&app, &s.user, json!({"name": "Later", "amount": 100, "category_ids": [s.cafe], "period": "monthly", "start_date": "2026-06-01"})).await;
+    spend(&app, &s, 40, &s.cafe, "2026-03-04").await;
+    let status = app
+        .data(&s.user, "/api/v1/budgets/status?at=2026-03-10")
+        .await;
+    assert_eq!(status.as_array().unwrap().len(), 1);
+    assert_eq!(status[0]["name"], "Now");
+    assert_eq!(status[0]["spent"], json!(40));
+    assert_eq!(status[0]["state"], "on_track");
+}
