@@ -66,7 +66,11 @@ pub fn serve(settings: Settings) -> Result<(), String> {
     migrate(&database.url)?;
     let pool = db::build_pool(&database.url, &settings.database);
     let bind = settings.bind;
+    let jobs_interval = settings.jobs_interval;
     let result = actix_web::rt::System::new().block_on(async move {
+        if let Some(interval) = jobs_interval {
+            actix_web::rt::spawn(run_jobs_every(pool.clone(), interval));
+        }
         let application = Application::build(settings, pool)
             .map_err(|e| format!("cannot listen on {bind} (FINAI_BIND): {e}"))?;
         let address = format!("http://{}:{}", bind.ip(), application.port());
@@ -82,6 +86,25 @@ pub fn serve(settings: Settings) -> Result<(), String> {
         log::info!("PostgreSQL stopped");
     }
     result
+}
+
+/// Runs the background jobs (recurring transactions, autopay, bill reminders) on a timer.
+async fn run_jobs_every(pool: db::PgPool, interval: std::time::Duration) {
+    let mut ticker = actix_web::rt::time::interval(interval);
+    loop {
+        ticker.tick().await;
+        match db::run(&pool, |conn| {
+            crate::jobs::run_once(conn, chrono::Utc::now())
+        })
+        .await
+        {
+            Ok(report) if report != crate::jobs::JobReport::default() => {
+                log::info!("background jobs: {report:?}")
+            }
+            Ok(_) => {}
+            Err(error) => log::warn!("background jobs failed: {error}"),
+        }
+    }
 }
 
 /// `finai migrate`: apply migrations and exit.

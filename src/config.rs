@@ -129,6 +129,8 @@ pub struct Settings {
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub public_url: String,
+    /// How often background jobs run (`FINAI_JOBS_INTERVAL_SECS`, 60; 0 turns them off).
+    pub jobs_interval: Option<Duration>,
     pub auth: AuthSettings,
     pub mail: MailSettings,
 }
@@ -288,6 +290,14 @@ impl Settings {
             workers,
             shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
             public_url: public_url.trim_end_matches('/').to_owned(),
+            jobs_interval: match env.parse(
+                "FINAI_JOBS_INTERVAL_SECS",
+                60u64,
+                "a whole number of seconds",
+            )? {
+                0 => None,
+                secs => Some(Duration::from_secs(secs)),
+            },
             auth,
             mail,
         })
@@ -311,6 +321,7 @@ impl Settings {
             workers: 1,
             shutdown_timeout: Duration::from_secs(1),
             public_url: "http://127.0.0.1:8080".into(),
+            jobs_interval: None,
             auth: AuthSettings {
                 bcrypt_cost: 4,
                 rate_limit_per_min: 0,

@@ -43,6 +43,8 @@ pub const BEARER: &str = "bearer_auth";
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "sync", description = "Delta sync for offline clients"),
         (name = "budgets", description = "Budgets with live progress, rollover and history"),
+        (name = "bills", description = "Bills with reminders, payment and history"),
+        (name = "recurring", description = "Recurring transactions, materialised on their due dates"),
         (name = "notifications", description = "Budget alerts, bill reminders and unusual spending"),
         (name = "health", description = "Liveness and readiness probes")
     )

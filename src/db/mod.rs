@@ -2,6 +2,7 @@
 //! module of plain query functions per table. Nothing here knows about HTTP.
 
 pub mod audit;
+pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod embedded;
@@ -10,6 +11,7 @@ pub mod idempotency;
 pub mod login_throttle;
 pub mod migrations;
 pub mod notifications;
+pub mod recurring;
 pub mod refresh_tokens;
 pub mod schema;
 pub mod stats;

@@ -3,10 +3,12 @@
 
 pub mod admin;
 pub mod auth;
+pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod health;
 pub mod notifications;
+pub mod recurring;
 pub mod sync;
 pub mod transactions;
 pub mod users;
@@ -102,6 +104,21 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(budgets::handlers::update_budget)
         .service(budgets::handlers::delete_budget)
         .service(budgets::handlers::budget_history)
+        // `/bills/upcoming` before `/bills/{id}`.
+        .service(bills::handlers::list_bills)
+        .service(bills::handlers::create_bill)
+        .service(bills::handlers::upcoming_bills)
+        .service(bills::handlers::get_bill)
+        .service(bills::handlers::update_bill)
+        .service(bills::handlers::delete_bill)
+        .service(bills::handlers::cancel_bill)
+        .service(bills::handlers::pay_bill)
+        .service(bills::handlers::bill_payments)
+        .service(recurring::handlers::list_recurring)
+        .service(recurring::handlers::create_recurring)
+        .service(recurring::handlers::get_recurring)
+        .service(recurring::handlers::update_recurring)
+        .service(recurring::handlers::delete_recurring)
         // `/notifications/read-all` before `/notifications/{id}/read`.
         .service(notifications::handlers::list_notifications)
         .service(notifications::handlers::mark_all_read)

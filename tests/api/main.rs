@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod bills;
 mod budgets;
 mod categories;
 mod csv_io;

@@ -183,7 +183,7 @@ async fn list(
 /// Checks the rows a draft points at: wallets and categories must be the caller's (404
 /// otherwise, as for any other user's row), of the right kind, in one currency. Returns the
 /// currency.
-fn check_references(
+pub(crate) fn check_references(
     conn: &mut PgConnection,
     user_id: Uuid,
     draft: &Draft,
@@ -264,7 +264,7 @@ fn split_rows(splits: &[SplitDraft]) -> Vec<Split> {
         .collect()
 }
 
-fn clean_tags(tags: Vec<String>) -> Vec<Option<String>> {
+pub(crate) fn clean_tags(tags: Vec<String>) -> Vec<Option<String>> {
     let mut out: Vec<String> = Vec::new();
     for tag in tags {
         let tag = tag.trim().to_owned();
@@ -275,11 +275,11 @@ fn clean_tags(tags: Vec<String>) -> Vec<Option<String>> {
     out.into_iter().map(Some).collect()
 }
 
-fn non_empty(text: Option<String>) -> Option<String> {
+pub(crate) fn non_empty(text: Option<String>) -> Option<String> {
     text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
 }
 
-fn ensure_shape(draft: &Draft) -> Result<(), ApiError> {
+pub(crate) fn ensure_shape(draft: &Draft) -> Result<(), ApiError> {
     let errors = shape_errors(draft);
     if errors.is_empty() {
         Ok(())

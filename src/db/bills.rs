@@ -1,0 +1,359 @@
+//! Queries on `bills` and `bill_payments`, and paying a bill.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::schema::{bill_payments, bills};
+use super::tombstones;
+use super::transactions::{self, NewTransaction};
+use crate::domain::period::{next_occurrence, Frequency};
+use crate::error::ApiError;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bills)]
+pub struct Bill {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub category_id: Uuid,
+    pub wallet_id: Uuid,
+    pub frequency: String,
+    pub next_due_date: NaiveDate,
+    pub due_day: i16,
+    pub reminder_days_before: i32,
+    pub notes: Option<String>,
+    pub autopay: bool,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Bill {
+    pub fn frequency(&self) -> Frequency {
+        Frequency::parse(&self.frequency).unwrap_or(Frequency::Once)
+    }
+
+    /// `cancelled`, `paid` (a one-off bill that was paid), `overdue` or `pending`.
+    pub fn status(&self, today: NaiveDate) -> &'static str {
+        if self.cancelled_at.is_some() {
+            "cancelled"
+        } else if self.paid_at.is_some() {
+            "paid"
+        } else if self.next_due_date < today {
+            "overdue"
+        } else {
+            "pending"
+        }
+    }
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = bills, treat_none_as_null = true)]
+pub struct BillFields {
+    pub name: String,
+    pub amount: Decimal,
+    pub currency: String,
+    pub category_id: Uuid,
+    pub wallet_id: Uuid,
+    pub frequency: String,
+    pub next_due_date: NaiveDate,
+    pub due_day: i16,
+    pub reminder_days_before: i32,
+    pub notes: Option<String>,
+    pub autopay: bool,
+}
+
+pub fn insert(conn: &mut PgConnection, user_id: Uuid, fields: &BillFields) -> QueryResult<Bill> {
+    diesel::insert_into(bills::table)
+        .values((bills::user_id.eq(user_id), fields))
+        .returning(Bill::as_returning())
+        .get_result(conn)
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+    fields: &BillFields,
+) -> QueryResult<Bill> {
+    diesel::update(
+        bills::table
+            .filter(bills::user_id.eq(user_id))
+            .filter(bills::id.eq(id)),
+    )
+    .set(fields)
+    .returning(Bill::as_returning())
+    .get_result(conn)
+}
+
+/// The bill, locked for the rest of the transaction.
+pub fn find_for_update(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Bill>> {
+    bills::table
+        .filter(bills::user_id.eq(user_id))
+        .filter(bills::id.eq(id))
+        .select(Bill::as_select())
+        .for_update()
+        .first(conn)
+        .optional()
+}
+
+pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Bill>> {
+    bills::table
+        .filter(bills::user_id.eq(user_id))
+        .filter(bills::id.eq(id))
+        .select(Bill::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of bills, soonest due first.
+pub fn list(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Bill>, i64)> {
+    let total = bills::table
+        .filter(bills::user_id.eq(user_id))
+        .count()
+        .get_result(conn)?;
+    let rows = bills::table
+        .filter(bills::user_id.eq(user_id))
+        .select(Bill::as_select())
+        .order((bills::next_due_date.asc(), bills::id.asc()))
+        .limit(limit)
+        .offset(offset)
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+/// Open bills due on or before `until`, soonest (so overdue) first.
+pub fn upcoming(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    until: NaiveDate,
+) -> QueryResult<Vec<Bill>> {
+    bills::table
+        .filter(bills::user_id.eq(user_id))
+        .filter(bills::cancelled_at.is_null())
+        .filter(bills::paid_at.is_null())
+        .filter(bills::next_due_date.le(until))
+        .select(Bill::as_select())
+        .order((bills::next_due_date.asc(), bills::id.asc()))
+        .load(conn)
+}
+
+pub fn cancel(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Bill> {
+    diesel::update(
+        bills::table
+            .filter(bills::user_id.eq(user_id))
+            .filter(bills::id.eq(id)),
+    )
+    .set(bills::cancelled_at.eq(diesel::dsl::sql::<
+        diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
+    >("COALESCE(cancelled_at, now())")))
+    .returning(Bill::as_returning())
+    .get_result(conn)
+}
+
+pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+    let deleted = diesel::delete(
+        bills::table
+            .filter(bills::user_id.eq(user_id))
+            .filter(bills::id.eq(id)),
+    )
+    .execute(conn)?;
+    if deleted > 0 {
+        tombstones::record(conn, user_id, "bill", id)?;
+    }
+    Ok(deleted)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = bill_payments)]
+pub struct Payment {
+    pub id: Uuid,
+    pub due_date: NaiveDate,
+    pub paid_on: NaiveDate,
+    pub amount: Decimal,
+    pub transaction_id: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+}
+
+pub fn payments(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    bill_id: Uuid,
+) -> QueryResult<Vec<Payment>> {
+    bill_payments::table
+        .filter(bill_payments::user_id.eq(user_id))
+        .filter(bill_payments::bill_id.eq(bill_id))
+        .select(Payment::as_select())
+        .order((bill_payments::due_date.desc(), bill_payments::id.desc()))
+        .load(conn)
+}
+
+/// How a payment was made.
+pub struct PayOptions {
+    /// The due date being paid; the bill's next due date when `None`.
+    pub due_date: Option<NaiveDate>,
+    pub paid_on: NaiveDate,
+    pub amount: Option<Decimal>,
+    pub wallet_id: Option<Uuid>,
+}
+
+/// Pays the bill's current due date: records the payment, creates the expense, and moves a
+/// recurring bill to its next due date (a one-off bill becomes paid). The caller runs it in a
+/// database transaction with the bill locked. Paying the same due date twice is 409.
+pub fn pay(
+    conn: &mut PgConnection,
+    bill: &Bill,
+    options: &PayOptions,
+) -> Result<(Bill, Uuid), ApiError> {
+    if bill.cancelled_at.is_some() {
+        return Err(ApiError::Conflict {
+            code: "bill_cancelled",
+            message: "This bill is cancelled.".into(),
+        });
+    }
+    let already = || ApiError::Conflict {
+        code: "bill_already_paid",
+        message: "This due date of the bill is already paid.".into(),
+    };
+    if bill.paid_at.is_some() {
+        return Err(already());
+    }
+    if let Some(due) = options.due_date.filter(|due| *due != bill.next_due_date) {
+        let paid: bool = diesel::select(diesel::dsl::exists(
+            bill_payments::table
+                .filter(bill_payments::bill_id.eq(bill.id))
+                .filter(bill_payments::due_date.eq(due)),
+        ))
+        .get_result(conn)?;
+        return Err(if paid {
+            already()
+        } else {
+            ApiError::invalid_field(
+                "due_date",
+                format!(
+                    "only the next due date ({}) can be paid",
+                    bill.next_due_date
+                ),
+            )
+        });
+    }
+    let amount = options.amount.unwrap_or(bill.amount);
+    let payment_id: Option<Uuid> = diesel::insert_into(bill_payments::table)
+        .values((
+            bill_payments::user_id.eq(bill.user_id),
+            bill_payments::bill_id.eq(bill.id),
+            bill_payments::due_date.eq(bill.next_due_date),
+            bill_payments::paid_on.eq(options.paid_on),
+            bill_payments::amount.eq(amount),
+        ))
+        .on_conflict_do_nothing()
+        .returning(bill_payments::id)
+        .get_result(conn)
+        .optional()?;
+    let payment_id = payment_id.ok_or_else(already)?;
+    let transaction_id = transactions::insert(
+        conn,
+        &NewTransaction {
+            user_id: bill.user_id,
+            transaction_type: "expense".into(),
+            amount,
+            currency: bill.currency.clone(),
+            date: options.paid_on,
+            description: bill.name.clone(),
+            merchant: None,
+            notes: Some(format!("Bill due {}", bill.next_due_date)),
+            category_id: Some(bill.category_id),
+            wallet_id: options.wallet_id.unwrap_or(bill.wallet_id),
+            to_wallet_id: None,
+            tags: vec![Some("bill".into())],
+            import_hash: None,
+        },
+        &[],
+    )?;
+    diesel::update(bill_payments::table.find(payment_id))
+        .set(bill_payments::transaction_id.eq(transaction_id))
+        .execute(conn)?;
+    let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
+    let updated = match next {
+        Some(next) => diesel::update(bills::table.find(bill.id))
+            .set(bills::next_due_date.eq(next))
+            .returning(Bill::as_returning())
+            .get_result(conn)?,
+        None => diesel::update(bills::table.find(bill.id))
+            .set(bills::paid_at.eq(Utc::now()))
+            .returning(Bill::as_returning())
+            .get_result(conn)?,
+    };
+    Ok((updated, transaction_id))
+}
+
+/// Open autopay bills due by their owner's today, locked (rows held elsewhere are skipped).
+pub fn due_autopay_for_update(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Bill>> {
+    bills::table
+        .filter(bills::autopay.eq(true))
+        .filter(bills::cancelled_at.is_null())
+        .filter(bills::paid_at.is_null())
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("next_due_date <= (SELECT (")
+                .bind::<diesel::sql_types::Timestamptz, _>(now)
+                .sql(" AT TIME ZONE u.timezone)::date FROM users u WHERE u.id = bills.user_id)"),
+        )
+        .select(Bill::as_select())
+        .order((bills::next_due_date.asc(), bills::id.asc()))
+        .limit(limit)
+        .for_update()
+        .skip_locked()
+        .load(conn)
+}
+
+/// Open bills in their reminder window (or overdue) by their owner's today, with that today.
+pub fn to_remind(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+) -> QueryResult<Vec<(Bill, NaiveDate)>> {
+    #[derive(QueryableByName)]
+    struct Due {
+        #[diesel(sql_type = diesel::sql_types::Uuid)]
+        id: Uuid,
+        #[diesel(sql_type = diesel::sql_types::Date)]
+        today: NaiveDate,
+    }
+    let due: Vec<Due> = diesel::sql_query(
+        "SELECT b.id, ($1 AT TIME ZONE u.timezone)::date AS today \
+         FROM bills b JOIN users u ON u.id = b.user_id \
+         WHERE b.cancelled_at IS NULL AND b.paid_at IS NULL \
+           AND b.next_due_date - b.reminder_days_before <= ($1 AT TIME ZONE u.timezone)::date",
+    )
+    .bind::<diesel::sql_types::Timestamptz, _>(now)
+    .load(conn)?;
+    let ids: Vec<Uuid> = due.iter().map(|d| d.id).collect();
+    let rows: Vec<Bill> = bills::table
+        .filter(bills::id.eq_any(&ids))
+        .select(Bill::as_select())
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|bill| {
+            let today = due.iter().find(|d| d.id == bill.id)?.today;
+            Some((bill, today))
+        })
+        .collect())
+}

@@ -1,0 +1,390 @@
+//! `/api/v1/bills`: bills, paying them, upcoming ones and payment history.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::{Datelike, Days};
+use diesel::{Connection, PgConnection};
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db::bills::{self, Bill, BillFields, PayOptions};
+use crate::db::{self, categories, transactions, wallets};
+use crate::domain::ledger::CategoryKind;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Envelope, Page, ValidatedJson};
+use crate::routes::transactions::dto::TransactionResponse;
+use crate::routes::transactions::handlers::today_for;
+use crate::routes::users::dto::Deleted;
+use crate::startup::AppState;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Bill")
+}
+
+/// The bill's category must be one of the caller's expense categories and its wallet one of
+/// the caller's wallets; returns the wallet's currency.
+fn check(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    category_id: Uuid,
+    wallet_id: Uuid,
+    currency: Option<&str>,
+) -> Result<String, ApiError> {
+    let category = categories::find(conn, user_id, category_id)?
+        .ok_or_else(|| ApiError::not_found("Category"))?;
+    if CategoryKind::parse(&category.kind) != Some(CategoryKind::Expense) {
+        return Err(ApiError::invalid_field(
+            "category_id",
+            "must be an expense category",
+        ));
+    }
+    let wallet =
+        wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+    if currency.is_some_and(|c| c != wallet.currency) {
+        return Err(ApiError::invalid_field(
+            "currency",
+            format!("must be the wallet's currency ({})", wallet.currency),
+        ));
+    }
+    Ok(wallet.currency)
+}
+
+fn respond(conn: &mut PgConnection, user_id: Uuid, bill: Bill) -> Result<BillResponse, ApiError> {
+    let today = today_for(conn, user_id)?;
+    Ok(BillResponse::new(bill, today))
+}
+
+/// The caller's bills, soonest due first.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "list_bills",
+    summary = "List bills",
+    params(BillListQuery),
+    responses((status = 200, description = "A page of bills", body = Envelope<Vec<BillResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/bills")]
+pub async fn list_bills(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<BillListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::new(query.page, query.per_page)?;
+    let (data, total) = db::run(&state.pool, move |conn| {
+        let (rows, total) = bills::list(conn, caller.id, page.limit(), page.offset())?;
+        let today = today_for(conn, caller.id)?;
+        Ok::<_, ApiError>((
+            rows.into_iter()
+                .map(|b| BillResponse::new(b, today))
+                .collect::<Vec<_>>(),
+            total,
+        ))
+    })
+    .await?;
+    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// Create a bill.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "create_bill",
+    summary = "Create a bill",
+    request_body = CreateBillRequest,
+    responses(
+        (status = 201, description = "The new bill", body = Envelope<BillResponse>),
+        (status = 404, description = "The category or wallet is not the caller's", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/bills")]
+pub async fn create_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: ValidatedJson<CreateBillRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let bill = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let currency = check(
+                conn,
+                caller.id,
+                body.category_id,
+                body.wallet_id,
+                body.currency.as_deref(),
+            )?;
+            let bill = bills::insert(
+                conn,
+                caller.id,
+                &BillFields {
+                    name: body.name.trim().to_owned(),
+                    amount: body.amount.0,
+                    currency,
+                    category_id: body.category_id,
+                    wallet_id: body.wallet_id,
+                    frequency: body.frequency.as_str().to_owned(),
+                    next_due_date: body.next_due_date,
+                    due_day: body.next_due_date.day() as i16,
+                    reminder_days_before: body.reminder_days_before.unwrap_or(3),
+                    notes: body
+                        .notes
+                        .map(|n| n.trim().to_owned())
+                        .filter(|n| !n.is_empty()),
+                    autopay: body.autopay.unwrap_or(false),
+                },
+            )?;
+            respond(conn, caller.id, bill)
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/bills/{}", bill.id);
+    Ok(Envelope::new(bill).created(&location))
+}
+
+/// Open bills due within `days` (30 by default), overdue ones first.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "upcoming_bills",
+    summary = "Upcoming (and overdue) bills",
+    params(UpcomingQuery),
+    responses((status = 200, description = "Bills, soonest due first", body = Envelope<Vec<BillResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/bills/upcoming")]
+pub async fn upcoming_bills(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<UpcomingQuery>,
+) -> ApiResult<HttpResponse> {
+    let days = query.days.unwrap_or(30);
+    if !(1..=366).contains(&days) {
+        return Err(ApiError::BadRequest {
+            code: "invalid_query",
+            message: "`days` must be between 1 and 366.".into(),
+        });
+    }
+    let data = db::run(&state.pool, move |conn| {
+        let today = today_for(conn, caller.id)?;
+        let until = today
+            .checked_add_days(Days::new(u64::from(days)))
+            .unwrap_or(today);
+        let rows = bills::upcoming(conn, caller.id, until)?;
+        Ok::<_, ApiError>(
+            rows.into_iter()
+                .map(|b| BillResponse::new(b, today))
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// One bill.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "get_bill",
+    summary = "Get a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    responses((status = 200, description = "The bill", body = Envelope<BillResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/bills/{id}")]
+pub async fn get_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let bill = db::run(&state.pool, move |conn| {
+        let bill = bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        respond(conn, caller.id, bill)
+    })
+    .await?;
+    Ok(Envelope::new(bill).ok())
+}
+
+/// Change a bill. A new `next_due_date` also sets the day of month it recurs on.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "update_bill",
+    summary = "Update a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    request_body = UpdateBillRequest,
+    responses((status = 200, description = "The updated bill", body = Envelope<BillResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[patch("/bills/{id}")]
+pub async fn update_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<UpdateBillRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let bill = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let current = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
+            let category_id = body.category_id.unwrap_or(current.category_id);
+            let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
+            let currency = check(conn, caller.id, category_id, wallet_id, None)?;
+            let next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
+            let bill = bills::update(
+                conn,
+                caller.id,
+                id,
+                &BillFields {
+                    name: body.name.map_or(current.name, |n| n.trim().to_owned()),
+                    amount: body.amount.map_or(current.amount, |a| a.0),
+                    currency,
+                    category_id,
+                    wallet_id,
+                    frequency: body
+                        .frequency
+                        .map_or(current.frequency, |f| f.as_str().to_owned()),
+                    next_due_date,
+                    due_day: body
+                        .next_due_date
+                        .map_or(current.due_day, |d| d.day() as i16),
+                    reminder_days_before: body
+                        .reminder_days_before
+                        .unwrap_or(current.reminder_days_before),
+                    notes: body.notes.unwrap_or(current.notes),
+                    autopay: body.autopay.unwrap_or(current.autopay),
+                },
+            )?;
+            respond(conn, caller.id, bill)
+        })
+    })
+    .await?;
+    Ok(Envelope::new(bill).ok())
+}
+
+/// Delete a bill and its payment history (the expenses it created stay).
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "delete_bill",
+    summary = "Delete a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    responses((status = 200, description = "Deleted", body = Envelope<Deleted>)),
+    security(("bearer_auth" = []))
+)]
+#[delete("/bills/{id}")]
+pub async fn delete_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if db::run(&state.pool, move |conn| bills::delete(conn, caller.id, id)).await? == 0 {
+        return Err(not_found());
+    }
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}
+
+/// Stop a bill: it is no longer due or reminded.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "cancel_bill",
+    summary = "Cancel a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    responses((status = 200, description = "The cancelled bill", body = Envelope<BillResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[post("/bills/{id}/cancel")]
+pub async fn cancel_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let bill = db::run(&state.pool, move |conn| {
+        bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        let bill = bills::cancel(conn, caller.id, id)?;
+        respond(conn, caller.id, bill)
+    })
+    .await?;
+    Ok(Envelope::new(bill).ok())
+}
+
+/// Pay the bill's current due date, in one database transaction: the payment is recorded, an
+/// expense is created in the bill's category and wallet, and a recurring bill moves to its
+/// next due date. Paying the same due date twice is 409.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "pay_bill",
+    summary = "Pay a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    request_body = PayBillRequest,
+    responses(
+        (status = 200, description = "The bill and the expense recorded for it", body = Envelope<PayBillResponse>),
+        (status = 409, description = "`bill_already_paid` or `bill_cancelled`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/bills/{id}/pay")]
+pub async fn pay_bill(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<PayBillRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let response = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let bill = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
+            if let Some(wallet_id) = body.wallet_id {
+                let wallet = wallets::find(conn, caller.id, wallet_id)?
+                    .ok_or_else(|| ApiError::not_found("Wallet"))?;
+                if wallet.currency != bill.currency {
+                    return Err(ApiError::invalid_field(
+                        "wallet_id",
+                        "must hold the bill's currency",
+                    ));
+                }
+            }
+            let today = today_for(conn, caller.id)?;
+            let options = PayOptions {
+                due_date: body.due_date,
+                paid_on: body.paid_on.unwrap_or(today),
+                amount: body.amount.map(|a| a.0),
+                wallet_id: body.wallet_id,
+            };
+            let (bill, transaction_id) = bills::pay(conn, &bill, &options)?;
+            crate::db::notifications::check_budgets(conn, caller.id, today)?;
+            let transaction = transactions::find_view(conn, caller.id, transaction_id)?
+                .ok_or_else(|| ApiError::internal("the bill's expense vanished"))?;
+            Ok(PayBillResponse {
+                bill: BillResponse::new(bill, today),
+                transaction: TransactionResponse::from(transaction),
+            })
+        })
+    })
+    .await?;
+    Ok(Envelope::new(response).ok())
+}
+
+/// Payments of a bill, newest due date first.
+#[utoipa::path(
+    tag = "bills",
+    operation_id = "bill_payments",
+    summary = "Payment history of a bill",
+    params(("id" = Uuid, Path, description = "Bill id")),
+    responses((status = 200, description = "Payments", body = Envelope<Vec<PaymentResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/bills/{id}/payments")]
+pub async fn bill_payments(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let rows = db::run(&state.pool, move |conn| {
+        bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        bills::payments(conn, caller.id, id).map_err(ApiError::from)
+    })
+    .await?;
+    let data: Vec<PaymentResponse> = rows.into_iter().map(PaymentResponse::from).collect();
+    Ok(Envelope::new(data).ok())
+}

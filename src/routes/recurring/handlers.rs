@@ -1,0 +1,230 @@
+//! `/api/v1/recurring`: transaction templates materialised by the background job.
+
+use actix_web::{delete, get, patch, post, web, HttpResponse};
+use chrono::Datelike;
+use diesel::Connection;
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db;
+use crate::db::recurring::{self, Recurring, RecurringFields};
+use crate::domain::ledger::TransactionType;
+use crate::domain::transaction::Draft;
+use crate::error::{ApiError, ApiResult};
+use crate::http::{Envelope, Page, ValidatedJson};
+use crate::routes::transactions::handlers::{
+    check_references, clean_tags, ensure_shape, non_empty, today_for,
+};
+use crate::routes::users::dto::Deleted;
+use crate::startup::AppState;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("Recurring transaction")
+}
+
+fn draft_of(fields: &RecurringFields) -> Draft {
+    Draft {
+        transaction_type: TransactionType::parse(&fields.transaction_type)
+            .unwrap_or(TransactionType::Expense),
+        amount: fields.amount,
+        category_id: fields.category_id,
+        wallet_id: fields.wallet_id,
+        to_wallet_id: fields.to_wallet_id,
+        splits: Vec::new(),
+    }
+}
+
+fn check_dates(fields: &RecurringFields) -> Result<(), ApiError> {
+    if fields.end_date.is_some_and(|end| end < fields.next_date) {
+        return Err(ApiError::invalid_field(
+            "end_date",
+            "must not be before next_date",
+        ));
+    }
+    Ok(())
+}
+
+/// The caller's recurring transactions.
+#[utoipa::path(
+    tag = "recurring",
+    operation_id = "list_recurring",
+    summary = "List recurring transactions",
+    params(RecurringListQuery),
+    responses((status = 200, description = "A page of templates", body = Envelope<Vec<RecurringResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/recurring")]
+pub async fn list_recurring(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<RecurringListQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::new(query.page, query.per_page)?;
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        recurring::list(conn, caller.id, page.limit(), page.offset())
+    })
+    .await?;
+    let data: Vec<RecurringResponse> = rows.into_iter().map(RecurringResponse::from).collect();
+    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// Set up a recurring expense, income or transfer. The server creates the transaction on each
+/// due date (in the background), exactly once.
+#[utoipa::path(
+    tag = "recurring",
+    operation_id = "create_recurring",
+    summary = "Create a recurring transaction",
+    request_body = CreateRecurringRequest,
+    responses((status = 201, description = "The new template", body = Envelope<RecurringResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[post("/recurring")]
+pub async fn create_recurring(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    body: ValidatedJson<CreateRecurringRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let template = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let next_date = match body.next_date {
+                Some(date) => date,
+                None => today_for(conn, caller.id)?,
+            };
+            let mut fields = RecurringFields {
+                transaction_type: body.transaction_type.as_str().to_owned(),
+                amount: body.amount.0,
+                currency: String::new(),
+                description: body.description.unwrap_or_default().trim().to_owned(),
+                merchant: non_empty(body.merchant),
+                notes: non_empty(body.notes),
+                category_id: body.category_id,
+                wallet_id: body.wallet_id,
+                to_wallet_id: body.to_wallet_id,
+                tags: clean_tags(body.tags.unwrap_or_default()),
+                frequency: body.frequency.as_str().to_owned(),
+                next_date,
+                end_date: body.end_date,
+                anchor_day: next_date.day() as i16,
+                active: body.active.unwrap_or(true),
+            };
+            let draft = draft_of(&fields);
+            ensure_shape(&draft)?;
+            check_dates(&fields)?;
+            fields.currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
+            recurring::insert(conn, caller.id, &fields).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    let location = format!("/api/v1/recurring/{}", template.id);
+    Ok(Envelope::new(RecurringResponse::from(template)).created(&location))
+}
+
+/// One recurring transaction.
+#[utoipa::path(
+    tag = "recurring",
+    operation_id = "get_recurring",
+    summary = "Get a recurring transaction",
+    params(("id" = Uuid, Path, description = "Template id")),
+    responses((status = 200, description = "The template", body = Envelope<RecurringResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/recurring/{id}")]
+pub async fn get_recurring(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let row = db::run(&state.pool, move |conn| {
+        recurring::find(conn, caller.id, id)
+    })
+    .await?
+    .ok_or_else(not_found)?;
+    Ok(Envelope::new(RecurringResponse::from(row)).ok())
+}
+
+/// Change a recurring transaction (future occurrences only).
+#[utoipa::path(
+    tag = "recurring",
+    operation_id = "update_recurring",
+    summary = "Update a recurring transaction",
+    params(("id" = Uuid, Path, description = "Template id")),
+    request_body = UpdateRecurringRequest,
+    responses((status = 200, description = "The updated template", body = Envelope<RecurringResponse>)),
+    security(("bearer_auth" = []))
+)]
+#[patch("/recurring/{id}")]
+pub async fn update_recurring(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+    body: ValidatedJson<UpdateRecurringRequest>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let body = body.into_inner();
+    let row = db::run(&state.pool, move |conn| {
+        conn.transaction::<_, ApiError, _>(|conn| {
+            let current: Recurring = recurring::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+            let next_date = body.next_date.unwrap_or(current.next_date);
+            let mut fields = RecurringFields {
+                transaction_type: current.transaction_type,
+                amount: body.amount.map_or(current.amount, |a| a.0),
+                currency: current.currency,
+                description: body
+                    .description
+                    .map_or(current.description, |d| d.trim().to_owned()),
+                merchant: current.merchant,
+                notes: current.notes,
+                category_id: body.category_id.or(current.category_id),
+                wallet_id: body.wallet_id.unwrap_or(current.wallet_id),
+                to_wallet_id: current.to_wallet_id,
+                tags: current.tags,
+                frequency: body
+                    .frequency
+                    .map_or(current.frequency, |f| f.as_str().to_owned()),
+                next_date,
+                end_date: body.end_date.unwrap_or(current.end_date),
+                anchor_day: body
+                    .next_date
+                    .map_or(current.anchor_day, |d| d.day() as i16),
+                active: body.active.unwrap_or(current.active),
+            };
+            let draft = draft_of(&fields);
+            ensure_shape(&draft)?;
+            check_dates(&fields)?;
+            fields.currency = check_references(conn, caller.id, &draft, None)?;
+            recurring::update(conn, caller.id, id, &fields).map_err(ApiError::from)
+        })
+    })
+    .await?;
+    Ok(Envelope::new(RecurringResponse::from(row)).ok())
+}
+
+/// Stop and delete a recurring transaction (the transactions it created stay).
+#[utoipa::path(
+    tag = "recurring",
+    operation_id = "delete_recurring",
+    summary = "Delete a recurring transaction",
+    params(("id" = Uuid, Path, description = "Template id")),
+    responses((status = 200, description = "Deleted", body = Envelope<Deleted>)),
+    security(("bearer_auth" = []))
+)]
+#[delete("/recurring/{id}")]
+pub async fn delete_recurring(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    if db::run(&state.pool, move |conn| {
+        recurring::delete(conn, caller.id, id)
+    })
+    .await?
+        == 0
+    {
+        return Err(not_found());
+    }
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}

@@ -1,0 +1,469 @@
+//! Bills (paying, month ends, upcoming, history), recurring transactions and the background
+//! job that materialises them, pays autopay bills and sends reminders.
+
+use chrono::{Days, NaiveDate, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
+
+struct Setup {
+    user: TestUser,
+    cash: String,
+    utilities: String,
+    salary: String,
+}
+
+async fn setup(app: &TestApp) -> Setup {
+    let user = app.register("ana@example.com").await;
+    Setup {
+        cash: app.create_wallet(&user, "Cash", "USD").await,
+        utilities: app.category_id(&user, "Electricity").await,
+        salary: app.category_id(&user, "Salary").await,
+        user,
+    }
+}
+
+async fn bill(app: &TestApp, s: &Setup, body: Value) -> Value {
+    let mut full = json!({"name": "Rent", "amount": 500, "category_id": s.utilities, "wallet_id": s.cash,
+        "frequency": "monthly", "next_due_date": "2026-01-31"});
+    for (k, v) in body.as_object().unwrap() {
+        full[k] = v.clone();
+    }
+    let (status, response) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/bills",
+            &s.user.access_token,
+            Some(&full),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{response}");
+    response["data"].clone()
+}
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+#[tokio::test]
+async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = bill(&app, &s, json!({})).await;
+    let id = b["id"].as_str().unwrap();
+    let pay = |body: Value| {
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{id}/pay"),
+            &s.user.access_token,
+            Some(&body),
+        )
+    };
+
+    let (status, paid) =
+        json(pay(json!({"due_date": "2026-01-31", "paid_on": "2026-01-30"})).await).await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-02-28");
+    assert_eq!(paid["data"]["transaction"]["type"], "expense");
+    assert_eq!(paid["data"]["transaction"]["amount"], json!(500));
+    assert_eq!(paid["data"]["transaction"]["category_name"], "Electricity");
+    assert_eq!(paid["data"]["transaction"]["date"], "2026-01-30");
+
+    assert_error(
+        pay(json!({"due_date": "2026-01-31"})).await,
+        409,
+        "bill_already_paid",
+    )
+    .await;
+    assert_error(
+        pay(json!({"due_date": "2026-05-31"})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+
+    let (_, paid) = json(pay(json!({"amount": 510.25})).await).await;
+    assert_eq!(
+        paid["data"]["bill"]["next_due_date"], "2026-03-31",
+        "back to the 31st after February"
+    );
+    let payments = app
+        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+        .await;
+    let dues: Vec<&str> = payments
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["due_date"].as_str().unwrap())
+        .collect();
+    assert_eq!(dues, vec!["2026-02-28", "2026-01-31"]);
+    assert_eq!(payments[0]["amount"], json!(510.25));
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 2);
+    let wallet = app
+        .data(&s.user, &format!("/api/v1/wallets/{}", s.cash))
+        .await;
+    assert_eq!(wallet["balance"], json!(-1010.25));
+}
+
+#[tokio::test]
+async fn a_payment_is_all_or_nothing_and_a_one_off_bill_is_paid_once() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let other = app.register("bob@example.com").await;
+    let others_wallet = app.create_wallet(&other, "Theirs", "USD").await;
+    let b = bill(
+        &app,
+        &s,
+        json!({"frequency": "once", "next_due_date": "2026-03-10"}),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    let path = format!("/api/v1/bills/{id}/pay");
+    let foreign = app
+        .send_as(
+            Method::POST,
+            &path,
+            &s.user.access_token,
+            Some(&json!({"wallet_id": others_wallet})),
+        )
+        .await;
+    assert_error(foreign, 404, "not_found").await;
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM bill_payments"), 0);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
+
+    let (status, paid) = json(
+        app.send_as(Method::POST, &path, &s.user.access_token, Some(&json!({})))
+            .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["data"]["bill"]["status"], "paid");
+    assert_error(
+        app.send_as(Method::POST, &path, &s.user.access_token, Some(&json!({})))
+            .await,
+        409,
+        "bill_already_paid",
+    )
+    .await;
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+}
+
+#[tokio::test]
+async fn upcoming_lists_overdue_bills_first_and_skips_cancelled_ones() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let t = today();
+    let soon = bill(
+        &app,
+        &s,
+        json!({"name": "Internet", "next_due_date": t + Days::new(5)}),
+    )
+    .await;
+    let late = bill(
+        &app,
+        &s,
+        json!({"name": "Water", "next_due_date": t - Days::new(3)}),
+    )
+    .await;
+    let far = bill(
+        &app,
+        &s,
+        json!({"name": "Insurance", "next_due_date": t + Days::new(90)}),
+    )
+    .await;
+    let gone = bill(
+        &app,
+        &s,
+        json!({"name": "Gym", "next_due_date": t + Days::new(1)}),
+    )
+    .await;
+    let (status, cancelled) = json(
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{}/cancel", gone["id"].as_str().unwrap()),
+            &s.user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(cancelled["data"]["status"], "cancelled");
+    let pay_cancelled = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{}/pay", gone["id"].as_str().unwrap()),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+        .await;
+    assert_error(pay_cancelled, 409, "bill_cancelled").await;
+
+    let upcoming = app.data(&s.user, "/api/v1/bills/upcoming").await;
+    let names: Vec<&str> = upcoming
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, vec!["Water", "Internet"]);
+    assert_eq!(upcoming[0]["status"], "overdue");
+    assert_eq!(upcoming[1]["status"], "pending");
+    let wide = app.data(&s.user, "/api/v1/bills/upcoming?days=120").await;
+    assert_eq!(wide.as_array().unwrap().len(), 3);
+    assert_eq!(late["status"], "overdue");
+    assert_eq!(soon["status"], "pending");
+    assert_eq!(far["reminder_days_before"], 3);
+    assert_error(
+        app.get_as("/api/v1/bills/upcoming?days=0", &s.user.access_token)
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn invalid_bills_are_422_and_other_users_bills_404() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    for (body, field) in [
+        (
+            json!({"name": "x", "amount": 5, "category_id": s.salary, "wallet_id": s.cash, "frequency": "monthly", "next_due_date": "2026-01-01"}),
+            "category_id",
+        ),
+        (
+            json!({"name": "x", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "daily", "next_due_date": "2026-01-01"}),
+            "frequency",
+        ),
+        (
+            json!({"name": "x", "amount": 0, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "once", "next_due_date": "2026-01-01"}),
+            "amount",
+        ),
+        (
+            json!({"name": "x", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "once", "next_due_date": "2026-02-30"}),
+            "next_due_date",
+        ),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/bills",
+                &s.user.access_token,
+                Some(&body),
+            )
+            .await;
+        let error = assert_error(response, 422, "validation_failed").await;
+        assert!(error["errors"][field].is_array(), "{field}: {error}");
+    }
+    let b = bill(&app, &s, json!({})).await;
+    let other = app.register("bob@example.com").await;
+    let id = b["id"].as_str().unwrap();
+    for (method, path, body) in [
+        (Method::GET, format!("/api/v1/bills/{id}"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/bills/{id}"),
+            Some(json!({"amount": 1})),
+        ),
+        (Method::DELETE, format!("/api/v1/bills/{id}"), None),
+        (
+            Method::POST,
+            format!("/api/v1/bills/{id}/pay"),
+            Some(json!({})),
+        ),
+        (Method::POST, format!("/api/v1/bills/{id}/cancel"), None),
+        (Method::GET, format!("/api/v1/bills/{id}/payments"), None),
+    ] {
+        assert_error(
+            app.send_as(method, &path, &other.access_token, body.as_ref())
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    let in_use = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/wallets/{}", s.cash),
+            &s.user.access_token,
+            None,
+        )
+        .await;
+    assert_error(in_use, 409, "wallet_in_use").await;
+}
+
+#[tokio::test]
+async fn recurring_transactions_materialise_exactly_once_even_with_two_workers() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let t = today();
+    let (status, template) = json(app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
+        "type": "income", "amount": 100, "description": "Pocket money", "category_id": s.salary,
+        "wallet_id": s.cash, "frequency": "daily", "next_date": t - Days::new(4), "end_date": t - Days::new(1)}))).await).await;
+    assert_eq!(status, 201, "{template}");
+    let monthly = app
+        .send_as(
+            Method::POST,
+            "/api/v1/recurring",
+            &s.user.access_token,
+            Some(&json!({
+        "type": "expense", "amount": 30, "description": "Gym", "category_id": s.utilities,
+        "wallet_id": s.cash, "frequency": "monthly", "next_date": t + Days::new(3)})),
+        )
+        .await;
+    assert_eq!(monthly.status(), 201);
+
+    let url = app.db.url.clone();
+    let reports: Vec<finai::jobs::JobReport> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..2)
+            .map(|_| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    use diesel::Connection;
+                    let mut conn = diesel::PgConnection::establish(&url).unwrap();
+                    finai::jobs::run_once(&mut conn, Utc::now()).unwrap()
+                })
+            })
+            .collect();
+        workers.into_iter().map(|w| w.join().unwrap()).collect()
+    });
+    assert_eq!(
+        reports.iter().map(|r| r.materialized).sum::<usize>(),
+        4,
+        "{reports:?}"
+    );
+    let again = finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    assert_eq!(again.materialized, 0);
+    let income = app
+        .data(&s.user, "/api/v1/transactions?type=income&sort=date")
+        .await;
+    let dates: Vec<&str> = income
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["date"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=4)
+        .rev()
+        .map(|d| (t - Days::new(d)).to_string())
+        .collect();
+    assert_eq!(dates, expected);
+    let id = template["data"]["id"].as_str().unwrap();
+    let after = app.data(&s.user, &format!("/api/v1/recurring/{id}")).await;
+    assert_eq!(after["active"], false, "past its end date");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM transactions WHERE type = 'expense'"),
+        0,
+        "not due yet"
+    );
+}
+
+#[tokio::test]
+async fn the_job_pays_autopay_bills_and_reminds_once_per_due_date() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let t = today();
+    bill(
+        &app,
+        &s,
+        json!({"name": "Phone", "autopay": true, "next_due_date": t - Days::new(1)}),
+    )
+    .await;
+    bill(
+        &app,
+        &s,
+        json!({"name": "Internet", "next_due_date": t + Days::new(2), "reminder_days_before": 3}),
+    )
+    .await;
+    bill(
+        &app,
+        &s,
+        json!({"name": "Water", "next_due_date": t - Days::new(2)}),
+    )
+    .await;
+    bill(
+        &app,
+        &s,
+        json!({"name": "Insurance", "next_due_date": t + Days::new(20)}),
+    )
+    .await;
+    for _ in 0..2 {
+        finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    }
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM bill_payments"), 1);
+    let notifications = app.data(&s.user, "/api/v1/notifications").await;
+    let mut seen: Vec<(String, String)> = notifications
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| {
+            (
+                n["type"].as_str().unwrap().to_owned(),
+                n["title"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen.len(), 2, "{seen:?}");
+    assert_eq!(seen[0].0, "bill_due");
+    assert!(seen[0].1.starts_with("Internet"));
+    assert_eq!(seen[1].0, "bill_overdue");
+    assert!(seen[1].1.starts_with("Water"));
+}
+
+#[tokio::test]
+async fn recurring_templates_follow_the_transaction_rules() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let bad = app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
+        "type": "expense", "amount": 5, "category_id": s.salary, "wallet_id": s.cash, "frequency": "monthly"}))).await;
+    assert_error(bad, 422, "validation_failed").await;
+    let once = app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
+        "type": "expense", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "once"}))).await;
+    assert_error(once, 422, "validation_failed").await;
+    let other = app.register("bob@example.com").await;
+    let foreign = app.send_as(Method::POST, "/api/v1/recurring", &other.access_token, Some(&json!({
+        "type": "expense", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "monthly"}))).await;
+    assert_error(foreign, 404, "not_found").await;
+    let (status, created) = json(app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
+        "type": "expense", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "monthly",
+        "next_date": "2026-01-31"}))).await).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["data"]["id"].as_str().unwrap();
+    let (status, patched) = json(
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/recurring/{id}"),
+            &s.user.access_token,
+            Some(&json!({"amount": 7, "active": false})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["data"]["amount"], json!(7));
+    assert_error(
+        app.get_as(&format!("/api/v1/recurring/{id}"), &other.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let (status, _) = json(
+        app.send_as(
+            Method::DELETE,
+            &format!("/api/v1/recurring/{id}"),
+            &s.user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.data(&s.user, "/api/v1/recurring").await, json!([]));
+}
