@@ -1,17 +1,23 @@
 //! Background work, run every `FINAI_JOBS_INTERVAL_SECS` by the server (and directly by tests):
 //! materialising recurring transactions, paying autopay bills, and bill reminders.
 //!
-//! Safe with several server instances: work is taken with `FOR UPDATE SKIP LOCKED`, and each
-//! recurring occurrence is claimed in `recurring_occurrences` (one row per template and date)
-//! before its transaction is created, so it happens exactly once.
+//! Safe with several server instances: work is taken with `FOR UPDATE SKIP LOCKED` in user
+//! order, and each recurring occurrence is claimed in `recurring_occurrences` (one row per
+//! template and date) before its transaction is created, so it happens exactly once. Each item
+//! runs in its own savepoint: one that fails is logged and skipped, never stopping the others.
+//! "Today" is each owner's, in their time zone (computed here, in one place).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use std::collections::HashMap;
+
+use chrono::{DateTime, Days, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
 use serde_json::json;
+use uuid::Uuid;
 
-use crate::db::bills::{self, PayOptions};
+use crate::db::bills::{self, Bill, PayOptions};
+use crate::db::recurring::{self, Recurring};
 use crate::db::transactions::{self, NewTransaction};
-use crate::db::{notifications, recurring, users};
+use crate::db::{notifications, users};
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
 use crate::error::ApiError;
@@ -22,126 +28,217 @@ pub struct JobReport {
     pub materialized: usize,
     pub autopaid: usize,
     pub reminders: usize,
+    pub failed: usize,
 }
 
 const BATCH: i64 = 100;
-/// Upper bound on batches per run, so one run always ends.
-const MAX_BATCHES: usize = 1000;
+/// Most occurrences one template catches up on in one run (the rest follow next run).
+const MAX_CATCH_UP: usize = 366;
 
+/// Runs every step; a step that fails is logged and the others still run.
 pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport, ApiError> {
-    Ok(JobReport {
-        materialized: materialize_recurring(conn, now)?,
-        autopaid: pay_autopay_bills(conn, now)?,
-        reminders: remind_bills(conn, now)?,
-    })
+    let mut report = JobReport::default();
+    let mut days = Today::new(now);
+    match materialize_recurring(conn, &mut days) {
+        Ok((made, failed)) => {
+            report.materialized = made;
+            report.failed += failed;
+        }
+        Err(error) => log::error!("recurring transactions: {error}"),
+    }
+    match pay_autopay_bills(conn, &mut days) {
+        Ok((paid, failed)) => {
+            report.autopaid = paid;
+            report.failed += failed;
+        }
+        Err(error) => log::error!("autopay bills: {error}"),
+    }
+    match remind_bills(conn, &mut days) {
+        Ok(sent) => report.reminders = sent,
+        Err(error) => log::error!("bill reminders: {error}"),
+    }
+    Ok(report)
 }
 
-fn today_of(
-    conn: &mut PgConnection,
-    user_id: uuid::Uuid,
+/// Each user's today, looked up once per run.
+struct Today {
     now: DateTime<Utc>,
-) -> Result<NaiveDate, ApiError> {
-    let zone = users::find(conn, user_id)?
-        .and_then(|u| u.timezone.parse::<chrono_tz::Tz>().ok())
-        .unwrap_or(chrono_tz::UTC);
-    Ok(now.with_timezone(&zone).date_naive())
+    cache: HashMap<Uuid, NaiveDate>,
 }
 
-/// Creates every due occurrence of every active template, once.
-pub fn materialize_recurring(
-    conn: &mut PgConnection,
-    now: DateTime<Utc>,
-) -> Result<usize, ApiError> {
-    let mut created = 0;
-    for _ in 0..MAX_BATCHES {
-        let (batch, made) = conn.transaction::<_, ApiError, _>(|conn| {
-            let due = recurring::due_for_update(conn, now, BATCH)?;
-            let mut made = 0;
-            for template in &due {
-                let today = today_of(conn, template.user_id, now)?;
-                let frequency = Frequency::parse(&template.frequency).unwrap_or(Frequency::Monthly);
-                let mut next = template.next_date;
-                let mut active = true;
-                while next <= today && template.end_date.is_none_or(|end| next <= end) {
-                    if recurring::claim_occurrence(conn, template.id, next)? {
-                        let id = transactions::insert(
-                            conn,
-                            &NewTransaction {
-                                user_id: template.user_id,
-                                transaction_type: template.transaction_type.clone(),
-                                amount: template.amount,
-                                currency: template.currency.clone(),
-                                date: next,
-                                description: template.description.clone(),
-                                merchant: template.merchant.clone(),
-                                notes: template.notes.clone(),
-                                category_id: template.category_id,
-                                wallet_id: template.wallet_id,
-                                to_wallet_id: template.to_wallet_id,
-                                tags: template.tags.clone(),
-                                import_hash: None,
-                            },
-                            &[],
-                        )?;
-                        recurring::link_occurrence(conn, template.id, next, id)?;
-                        made += 1;
-                    }
-                    match next_occurrence(frequency, next, template.anchor_day as u32) {
-                        Some(following) => next = following,
-                        None => {
-                            active = false;
-                            break;
-                        }
-                    }
-                }
-                if template.end_date.is_some_and(|end| next > end) {
-                    active = false;
-                }
-                recurring::advance(conn, template.id, next, active)?;
-                if made > 0 {
-                    notifications::check_budgets(conn, template.user_id, today)?;
-                }
-            }
-            Ok((due.len(), made))
-        })?;
-        created += made;
-        if batch < BATCH as usize {
-            break;
+impl Today {
+    fn new(now: DateTime<Utc>) -> Self {
+        Today {
+            now,
+            cache: HashMap::new(),
         }
     }
-    Ok(created)
+
+    /// A date no user's today is later than.
+    fn latest(&self) -> NaiveDate {
+        let utc = self.now.date_naive();
+        utc.checked_add_days(Days::new(1)).unwrap_or(utc)
+    }
+
+    fn of(&mut self, conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate, ApiError> {
+        if let Some(day) = self.cache.get(&user_id) {
+            return Ok(*day);
+        }
+        let zone = users::find(conn, user_id)?
+            .and_then(|u| u.timezone.parse::<chrono_tz::Tz>().ok())
+            .unwrap_or(chrono_tz::UTC);
+        let day = self.now.with_timezone(&zone).date_naive();
+        self.cache.insert(user_id, day);
+        Ok(day)
+    }
 }
 
-/// Pays open autopay bills that are due (each due date once).
-pub fn pay_autopay_bills(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usize, ApiError> {
-    let mut paid = 0;
-    for _ in 0..MAX_BATCHES {
+/// Creates each due occurrence of one template; returns how many.
+fn materialize_one(
+    conn: &mut PgConnection,
+    template: &Recurring,
+    today: NaiveDate,
+) -> Result<usize, ApiError> {
+    let frequency = Frequency::parse(&template.frequency).unwrap_or(Frequency::Monthly);
+    let mut next = template.next_date;
+    let mut active = true;
+    let mut made = 0;
+    for _ in 0..MAX_CATCH_UP {
+        if next > today || template.end_date.is_some_and(|end| next > end) {
+            break;
+        }
+        if recurring::claim_occurrence(conn, template.id, next)? {
+            let id = transactions::insert(
+                conn,
+                &NewTransaction {
+                    user_id: template.user_id,
+                    transaction_type: template.transaction_type.clone(),
+                    amount: template.amount,
+                    currency: template.currency.clone(),
+                    date: next,
+                    description: template.description.clone(),
+                    merchant: template.merchant.clone(),
+                    notes: template.notes.clone(),
+                    category_id: template.category_id,
+                    wallet_id: template.wallet_id,
+                    to_wallet_id: template.to_wallet_id,
+                    tags: template.tags.clone(),
+                    import_hash: None,
+                },
+                &[],
+            )?;
+            recurring::link_occurrence(conn, template.id, next, id)?;
+            made += 1;
+        }
+        match next_occurrence(frequency, next, template.anchor_day as u32) {
+            Some(following) => next = following,
+            None => {
+                active = false;
+                break;
+            }
+        }
+    }
+    if template.end_date.is_some_and(|end| next > end) {
+        active = false;
+    }
+    recurring::advance(conn, template.id, next, active)?;
+    if made > 0 {
+        notifications::check_budgets(conn, template.user_id, today)?;
+    }
+    Ok(made)
+}
+
+/// Creates every due occurrence of every active template, once. Returns (made, failed).
+fn materialize_recurring(
+    conn: &mut PgConnection,
+    days: &mut Today,
+) -> Result<(usize, usize), ApiError> {
+    let (mut made, mut failed) = (0, 0);
+    let mut seen: Vec<Uuid> = Vec::new();
+    loop {
         let batch = conn.transaction::<_, ApiError, _>(|conn| {
-            let due = bills::due_autopay_for_update(conn, now, BATCH)?;
-            for bill in &due {
+            let candidates = recurring::candidates_for_update(conn, days.latest(), &seen, BATCH)?;
+            for template in &candidates {
+                seen.push(template.id);
+                let today = days.of(conn, template.user_id)?;
+                if template.next_date > today {
+                    continue;
+                }
+                match conn
+                    .transaction::<_, ApiError, _>(|conn| materialize_one(conn, template, today))
+                {
+                    Ok(n) => made += n,
+                    Err(error) => {
+                        failed += 1;
+                        log::error!("recurring transaction {} failed: {error}", template.id);
+                    }
+                }
+            }
+            Ok(candidates.len())
+        })?;
+        if batch == 0 {
+            return Ok((made, failed));
+        }
+    }
+}
+
+/// Pays open autopay bills that are due, one due date per bill per run. Returns (paid, failed).
+fn pay_autopay_bills(
+    conn: &mut PgConnection,
+    days: &mut Today,
+) -> Result<(usize, usize), ApiError> {
+    let (mut paid, mut failed) = (0, 0);
+    let mut seen: Vec<Uuid> = Vec::new();
+    loop {
+        let batch = conn.transaction::<_, ApiError, _>(|conn| {
+            let candidates: Vec<Bill> =
+                bills::autopay_candidates_for_update(conn, days.latest(), &seen, BATCH)?;
+            for bill in &candidates {
+                seen.push(bill.id);
+                let today = days.of(conn, bill.user_id)?;
+                if bill.next_due_date > today {
+                    continue;
+                }
                 let options = PayOptions {
-                    due_date: None,
+                    due_date: Some(bill.next_due_date),
                     paid_on: bill.next_due_date,
                     amount: None,
                     wallet_id: None,
                 };
-                bills::pay(conn, bill, &options)?;
+                let result = conn.transaction::<_, ApiError, _>(|conn| {
+                    bills::pay(conn, bill, &options)?;
+                    notifications::check_budgets(conn, bill.user_id, today)?;
+                    Ok(())
+                });
+                match result {
+                    Ok(()) => paid += 1,
+                    Err(error) => {
+                        failed += 1;
+                        log::error!("autopay of bill {} failed: {error}", bill.id);
+                    }
+                }
             }
-            Ok(due.len())
+            Ok(candidates.len())
         })?;
-        paid += batch;
         if batch == 0 {
-            break;
+            return Ok((paid, failed));
         }
     }
-    Ok(paid)
 }
 
 /// A `bill_due` notification when a bill enters its reminder window, `bill_overdue` once it
 /// is past due: once per bill and due date.
-pub fn remind_bills(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<usize, ApiError> {
+fn remind_bills(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiError> {
     let mut created = 0;
-    for (bill, today) in bills::to_remind(conn, now)? {
+    for bill in bills::reminder_candidates(conn, days.latest())? {
+        let today = days.of(conn, bill.user_id)?;
+        let window_start = bill
+            .next_due_date
+            .checked_sub_days(Days::new(bill.reminder_days_before.max(0) as u64))
+            .unwrap_or(bill.next_due_date);
+        if window_start > today {
+            continue;
+        }
         let overdue = bill.next_due_date < today;
         let (kind, level, title) = if overdue {
             (

@@ -165,6 +165,18 @@ pub fn cancel(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<B
     .get_result(conn)
 }
 
+/// Opens a paid one-off bill again (it became recurring).
+pub fn reopen(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Bill> {
+    diesel::update(
+        bills::table
+            .filter(bills::user_id.eq(user_id))
+            .filter(bills::id.eq(id)),
+    )
+    .set(bills::paid_at.eq(None::<DateTime<Utc>>))
+    .returning(Bill::as_returning())
+    .get_result(conn)
+}
+
 pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         bills::table
@@ -301,59 +313,39 @@ pub fn pay(
     Ok((updated, transaction_id))
 }
 
-/// Open autopay bills due by their owner's today, locked (rows held elsewhere are skipped).
-pub fn due_autopay_for_update(
+/// Open autopay bills that may be due (no later than `latest`), except `skip`; locked, in user
+/// order, rows held elsewhere skipped.
+pub fn autopay_candidates_for_update(
     conn: &mut PgConnection,
-    now: DateTime<Utc>,
+    latest: NaiveDate,
+    skip: &[Uuid],
     limit: i64,
 ) -> QueryResult<Vec<Bill>> {
     bills::table
         .filter(bills::autopay.eq(true))
         .filter(bills::cancelled_at.is_null())
         .filter(bills::paid_at.is_null())
-        .filter(
-            diesel::dsl::sql::<diesel::sql_types::Bool>("next_due_date <= (SELECT (")
-                .bind::<diesel::sql_types::Timestamptz, _>(now)
-                .sql(" AT TIME ZONE u.timezone)::date FROM users u WHERE u.id = bills.user_id)"),
-        )
+        .filter(bills::next_due_date.le(latest))
+        .filter(diesel::dsl::not(bills::id.eq_any(skip)))
         .select(Bill::as_select())
-        .order((bills::next_due_date.asc(), bills::id.asc()))
+        .order((bills::user_id.asc(), bills::id.asc()))
         .limit(limit)
         .for_update()
         .skip_locked()
         .load(conn)
 }
 
-/// Open bills in their reminder window (or overdue) by their owner's today, with that today.
-pub fn to_remind(
-    conn: &mut PgConnection,
-    now: DateTime<Utc>,
-) -> QueryResult<Vec<(Bill, NaiveDate)>> {
-    #[derive(QueryableByName)]
-    struct Due {
-        #[diesel(sql_type = diesel::sql_types::Uuid)]
-        id: Uuid,
-        #[diesel(sql_type = diesel::sql_types::Date)]
-        today: NaiveDate,
-    }
-    let due: Vec<Due> = diesel::sql_query(
-        "SELECT b.id, ($1 AT TIME ZONE u.timezone)::date AS today \
-         FROM bills b JOIN users u ON u.id = b.user_id \
-         WHERE b.cancelled_at IS NULL AND b.paid_at IS NULL \
-           AND b.next_due_date - b.reminder_days_before <= ($1 AT TIME ZONE u.timezone)::date",
-    )
-    .bind::<diesel::sql_types::Timestamptz, _>(now)
-    .load(conn)?;
-    let ids: Vec<Uuid> = due.iter().map(|d| d.id).collect();
-    let rows: Vec<Bill> = bills::table
-        .filter(bills::id.eq_any(&ids))
+/// Open bills whose reminder window may have begun (due no later than `latest` plus their
+/// reminder days).
+pub fn reminder_candidates(conn: &mut PgConnection, latest: NaiveDate) -> QueryResult<Vec<Bill>> {
+    bills::table
+        .filter(bills::cancelled_at.is_null())
+        .filter(bills::paid_at.is_null())
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("next_due_date - reminder_days_before <= ")
+                .bind::<diesel::sql_types::Date, _>(latest),
+        )
         .select(Bill::as_select())
-        .load(conn)?;
-    Ok(rows
-        .into_iter()
-        .filter_map(|bill| {
-            let today = due.iter().find(|d| d.id == bill.id)?.today;
-            Some((bill, today))
-        })
-        .collect())
+        .order((bills::user_id.asc(), bills::id.asc()))
+        .load(conn)
 }

@@ -127,26 +127,38 @@ pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<u
     Ok(deleted)
 }
 
-/// Templates with an occurrence due on or before "today" in their owner's time zone (as of
-/// `now`), locked; rows another worker holds are skipped, not waited for.
-pub fn due_for_update(
+/// Active templates that may be due (next date no later than `latest`, a day past UTC today
+/// covers every time zone), except `skip`; locked, in user order (so two workers take users'
+/// locks in the same order), rows another worker holds skipped rather than waited for.
+pub fn candidates_for_update(
     conn: &mut PgConnection,
-    now: DateTime<Utc>,
+    latest: NaiveDate,
+    skip: &[Uuid],
     limit: i64,
 ) -> QueryResult<Vec<Recurring>> {
     recurring_transactions::table
         .filter(recurring_transactions::active.eq(true))
-        .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(
-            "next_date <= (SELECT (",
-        ).bind::<diesel::sql_types::Timestamptz, _>(now).sql(
-            " AT TIME ZONE u.timezone)::date FROM users u WHERE u.id = recurring_transactions.user_id)",
-        ))
+        .filter(recurring_transactions::next_date.le(latest))
+        .filter(diesel::dsl::not(recurring_transactions::id.eq_any(skip)))
         .select(Recurring::as_select())
-        .order((recurring_transactions::next_date.asc(), recurring_transactions::id.asc()))
+        .order((
+            recurring_transactions::user_id.asc(),
+            recurring_transactions::id.asc(),
+        ))
         .limit(limit)
         .for_update()
         .skip_locked()
         .load(conn)
+}
+
+/// One template, without locking it.
+pub fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
+    recurring_transactions::table
+        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::id.eq(id))
+        .select(Recurring::as_select())
+        .first(conn)
+        .optional()
 }
 
 /// Claims an occurrence; false when it was materialised already.

@@ -186,9 +186,10 @@ pub fn budget_status(spent: Decimal, limit: Decimal, threshold: Decimal) -> Budg
         progress(spent, limit)
     };
     let is_exceeded = spent > limit;
+    // The state compares exact amounts, not the rounded percentage.
     let state = if is_exceeded {
         BudgetState::Exceeded
-    } else if raw >= threshold {
+    } else if spent * Decimal::ONE_HUNDRED >= threshold * limit {
         BudgetState::Warning
     } else {
         BudgetState::OnTrack
@@ -401,6 +402,21 @@ mod tests {
             Decimal::new(80, 0),
         );
         assert_eq!(on_track.state, BudgetState::OnTrack);
+        let just_below = budget_status(
+            Decimal::new(79995, 3),
+            Decimal::new(100, 0),
+            Decimal::new(80, 0),
+        );
+        assert_eq!(
+            just_below.progress,
+            Decimal::new(8000, 2),
+            "rounded for display"
+        );
+        assert_eq!(
+            just_below.state,
+            BudgetState::OnTrack,
+            "but not yet at the threshold"
+        );
         let exactly = budget_status(
             Decimal::new(100, 0),
             Decimal::new(100, 0),

@@ -467,3 +467,55 @@ async fn recurring_templates_follow_the_transaction_rules() {
     assert_eq!(status, 200);
     assert_eq!(app.data(&s.user, "/api/v1/recurring").await, json!([]));
 }
+
+#[tokio::test]
+async fn one_failing_bill_never_stops_the_job_for_others() {
+    let app = spawn_app().await;
+    let ana = setup(&app).await;
+    let t = today();
+    let broken = bill(
+        &app,
+        &ana,
+        json!({"name": "Broken", "autopay": true, "next_due_date": t - Days::new(1)}),
+    )
+    .await;
+    finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    // As if the due date had been moved back onto the one just paid.
+    app.execute(&format!(
+        "UPDATE bills SET next_due_date = '{}' WHERE id = '{}'",
+        t - Days::new(1),
+        broken["id"].as_str().unwrap()
+    ));
+    let bob_user = app.register("bob@example.com").await;
+    let bob = Setup {
+        cash: app.create_wallet(&bob_user, "Cash", "USD").await,
+        utilities: app.category_id(&bob_user, "Electricity").await,
+        salary: app.category_id(&bob_user, "Salary").await,
+        user: bob_user,
+    };
+    bill(
+        &app,
+        &bob,
+        json!({"name": "Fine", "autopay": true, "next_due_date": t - Days::new(1)}),
+    )
+    .await;
+    let report = finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    assert_eq!(report.autopaid, 1, "{report:?}");
+    assert_eq!(report.failed, 1, "{report:?}");
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM bill_payments"), 2);
+}
+
+#[tokio::test]
+async fn dates_far_in_the_past_are_refused_for_schedules() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let old = today() - Days::new(400);
+    let response = app.send_as(Method::POST, "/api/v1/bills", &s.user.access_token, Some(&json!({
+        "name": "Ancient", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "weekly",
+        "next_due_date": old}))).await;
+    assert_error(response, 422, "validation_failed").await;
+    let response = app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
+        "type": "expense", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "daily",
+        "next_date": old}))).await;
+    assert_error(response, 422, "validation_failed").await;
+}

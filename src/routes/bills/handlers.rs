@@ -10,6 +10,7 @@ use crate::auth::AuthUser;
 use crate::db::bills::{self, Bill, BillFields, PayOptions};
 use crate::db::{self, categories, transactions, wallets};
 use crate::domain::ledger::CategoryKind;
+use crate::domain::period::Frequency;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
 use crate::routes::transactions::dto::TransactionResponse;
@@ -112,6 +113,7 @@ pub async fn create_bill(
                 body.wallet_id,
                 body.currency.as_deref(),
             )?;
+            not_long_ago(conn, caller.id, body.next_due_date, "next_due_date")?;
             let bill = bills::insert(
                 conn,
                 caller.id,
@@ -228,6 +230,24 @@ pub async fn update_bill(
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
             let currency = check(conn, caller.id, category_id, wallet_id, None)?;
             let next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
+            if let Some(due) = body
+                .next_due_date
+                .filter(|due| *due != current.next_due_date)
+            {
+                not_long_ago(conn, caller.id, due, "next_due_date")?;
+                if bills::payments(conn, caller.id, id)?
+                    .iter()
+                    .any(|p| p.due_date == due)
+                {
+                    return Err(ApiError::invalid_field(
+                        "next_due_date",
+                        "this due date is already paid",
+                    ));
+                }
+            }
+            let frequency_changes = body
+                .frequency
+                .is_some_and(|f| f.as_str() != current.frequency);
             let bill = bills::update(
                 conn,
                 caller.id,
@@ -242,9 +262,12 @@ pub async fn update_bill(
                         .frequency
                         .map_or(current.frequency, |f| f.as_str().to_owned()),
                     next_due_date,
-                    due_day: body
-                        .next_due_date
-                        .map_or(current.due_day, |d| d.day() as i16),
+                    // A new due date or rhythm re-anchors the day of month it recurs on.
+                    due_day: if body.next_due_date.is_some() || frequency_changes {
+                        next_due_date.day() as i16
+                    } else {
+                        current.due_day
+                    },
                     reminder_days_before: body
                         .reminder_days_before
                         .unwrap_or(current.reminder_days_before),
@@ -252,11 +275,40 @@ pub async fn update_bill(
                     autopay: body.autopay.unwrap_or(current.autopay),
                 },
             )?;
+            // A paid one-off bill made recurring is open again.
+            let bill = if frequency_changes
+                && bill.paid_at.is_some()
+                && bill.frequency() != Frequency::Once
+            {
+                bills::reopen(conn, caller.id, id)?
+            } else {
+                bill
+            };
             respond(conn, caller.id, bill)
         })
     })
     .await?;
     Ok(Envelope::new(bill).ok())
+}
+
+/// Dates far in the past would make the background job catch up on years of occurrences.
+pub(crate) fn not_long_ago(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    date: chrono::NaiveDate,
+    field: &str,
+) -> Result<(), ApiError> {
+    let today = today_for(conn, user_id)?;
+    if today
+        .checked_sub_days(Days::new(366))
+        .is_some_and(|limit| date < limit)
+    {
+        return Err(ApiError::invalid_field(
+            field,
+            "must be within the last year or later",
+        ));
+    }
+    Ok(())
 }
 
 /// Delete a bill and its payment history (the expenses it created stay).

@@ -13,6 +13,7 @@ use crate::domain::ledger::TransactionType;
 use crate::domain::transaction::Draft;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Envelope, Page, ValidatedJson};
+use crate::routes::bills::handlers::not_long_ago;
 use crate::routes::transactions::handlers::{
     check_references, clean_tags, ensure_shape, non_empty, today_for,
 };
@@ -112,6 +113,7 @@ pub async fn create_recurring(
             let draft = draft_of(&fields);
             ensure_shape(&draft)?;
             check_dates(&fields)?;
+            not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
             fields.currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
             recurring::insert(conn, caller.id, &fields).map_err(ApiError::from)
         })
@@ -186,14 +188,19 @@ pub async fn update_recurring(
                     .map_or(current.frequency, |f| f.as_str().to_owned()),
                 next_date,
                 end_date: body.end_date.unwrap_or(current.end_date),
-                anchor_day: body
-                    .next_date
-                    .map_or(current.anchor_day, |d| d.day() as i16),
+                anchor_day: if body.next_date.is_some() || body.frequency.is_some() {
+                    next_date.day() as i16
+                } else {
+                    current.anchor_day
+                },
                 active: body.active.unwrap_or(current.active),
             };
             let draft = draft_of(&fields);
             ensure_shape(&draft)?;
             check_dates(&fields)?;
+            if body.next_date.is_some() {
+                not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
+            }
             fields.currency = check_references(conn, caller.id, &draft, None)?;
             recurring::update(conn, caller.id, id, &fields).map_err(ApiError::from)
         })
