@@ -115,6 +115,15 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Opt
         .optional()
 }
 
+pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Bill>> {
+    bills::table
+        .filter(bills::user_id.eq(user_id))
+        .filter(bills::id.eq_any(ids))
+        .select(Bill::as_select())
+        .order((bills::next_due_date.asc(), bills::id.asc()))
+        .load(conn)
+}
+
 /// A page of bills, soonest due first.
 pub fn list(
     conn: &mut PgConnection,

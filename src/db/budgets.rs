@@ -105,6 +105,15 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Opt
         .optional()
 }
 
+pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<BudgetRow>> {
+    diesel::sql_query(format!(
+        "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.id ORDER BY b.created_at, b.id"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+}
+
 #[derive(Debug, Insertable, AsChangeset)]
 #[diesel(table_name = budgets, treat_none_as_null = true)]
 pub struct BudgetFields {

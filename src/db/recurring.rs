@@ -151,6 +151,18 @@ pub fn candidates_for_update(
         .load(conn)
 }
 
+pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Recurring>> {
+    recurring_transactions::table
+        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::id.eq_any(ids))
+        .select(Recurring::as_select())
+        .order((
+            recurring_transactions::created_at.asc(),
+            recurring_transactions::id.asc(),
+        ))
+        .load(conn)
+}
+
 /// One template, without locking it.
 pub fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
     recurring_transactions::table

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Change {
-    /// `wallet`, `category`, `transaction`, or `deleted:<entity>`.
+    /// `wallet`, `category`, `transaction`, `budget`, `bill`, `recurring`, or `deleted:<entity>`.
     #[diesel(sql_type = Text)]
     pub kind: String,
     #[diesel(sql_type = SqlUuid)]
@@ -29,6 +29,12 @@ pub fn changes_since(
              SELECT 'category', id, change_seq FROM categories WHERE user_id = $1 AND change_seq > $2 \
              UNION ALL \
              SELECT 'transaction', id, change_seq FROM transactions WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'budget', id, change_seq FROM budgets WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'bill', id, change_seq FROM bills WHERE user_id = $1 AND change_seq > $2 \
+             UNION ALL \
+             SELECT 'recurring', id, change_seq FROM recurring_transactions WHERE user_id = $1 AND change_seq > $2 \
              UNION ALL \
              SELECT 'deleted:' || entity, entity_id, change_seq FROM tombstones \
              WHERE user_id = $1 AND change_seq > $2 \

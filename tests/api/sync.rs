@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, spawn_app, TestApp, TestUser};
+use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
 
 /// A client's local copy: entity -> id -> row.
 #[derive(Default)]
@@ -26,6 +26,9 @@ impl Replica {
                 ("wallet", "wallets"),
                 ("category", "categories"),
                 ("transaction", "transactions"),
+                ("budget", "budgets"),
+                ("bill", "bills"),
+                ("recurring", "recurring"),
             ] {
                 for row in data[key].as_array().unwrap() {
                     self.rows
@@ -38,6 +41,9 @@ impl Replica {
                 let entity = match gone["type"].as_str().unwrap() {
                     "wallet" => "wallet",
                     "category" => "category",
+                    "budget" => "budget",
+                    "bill" => "bill",
+                    "recurring" => "recurring",
                     _ => "transaction",
                 };
                 self.rows
@@ -134,7 +140,57 @@ async fn a_client_replaying_changes_ends_with_the_servers_state() {
     )
     .await;
     app.create_wallet(&other, "Not yours", "USD").await;
+    let (_, b) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(&json!({
+        "name": "Cafe", "amount": 50, "category_ids": [cafe], "period": "monthly"})),
+        )
+        .await,
+    )
+    .await;
+    let (_, kept_budget) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(&json!({
+        "name": "Kept", "amount": 70, "category_ids": [cafe], "period": "weekly"})),
+        )
+        .await,
+    )
+    .await;
+    app.send_as(
+        Method::DELETE,
+        &format!("/api/v1/budgets/{}", b["data"]["id"].as_str().unwrap()),
+        &user.access_token,
+        None,
+    )
+    .await;
+    let (status, bill) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/bills",
+            &user.access_token,
+            Some(&json!({
+        "name": "Rent", "amount": 5, "category_id": cafe, "wallet_id": cash, "frequency": "monthly",
+        "next_due_date": chrono::Utc::now().date_naive()})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{bill}");
     replica.pull(&app, &user, 2).await;
+    assert_eq!(
+        replica.ids("budget"),
+        vec![kept_budget["data"]["id"].as_str().unwrap().to_owned()]
+    );
+    assert_eq!(
+        replica.ids("bill"),
+        vec![bill["data"]["id"].as_str().unwrap().to_owned()]
+    );
 
     assert_eq!(
         replica.ids("transaction"),

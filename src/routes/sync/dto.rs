@@ -2,7 +2,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
+use crate::routes::bills::dto::BillResponse;
+use crate::routes::budgets::dto::BudgetResponse;
 use crate::routes::categories::dto::CategoryResponse;
+use crate::routes::recurring::dto::RecurringResponse;
 use crate::routes::transactions::dto::TransactionResponse;
 use crate::routes::wallets::dto::WalletResponse;
 
@@ -20,7 +23,7 @@ pub struct SyncQuery {
 /// A deleted row.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Tombstone {
-    /// `wallet`, `category` or `transaction`.
+    /// `wallet`, `category`, `transaction`, `budget`, `bill` or `recurring`.
     #[serde(rename = "type")]
     #[schema(example = "transaction")]
     pub entity: String,
@@ -35,6 +38,10 @@ pub struct SyncResponse {
     pub wallets: Vec<WalletResponse>,
     pub categories: Vec<CategoryResponse>,
     pub transactions: Vec<TransactionResponse>,
+    /// With their figures as of today.
+    pub budgets: Vec<BudgetResponse>,
+    pub bills: Vec<BillResponse>,
+    pub recurring: Vec<RecurringResponse>,
     pub deleted: Vec<Tombstone>,
     /// Pass as `since` next time.
     #[schema(example = "1042")]

@@ -5,11 +5,15 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::AuthUser;
-use crate::db::{self, categories, sync, transactions, wallets};
+use crate::db::{self, bills, budgets, categories, recurring, sync, transactions, wallets};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Envelope;
+use crate::routes::bills::dto::BillResponse;
+use crate::routes::budgets::dto::BudgetResponse;
 use crate::routes::categories::dto::CategoryResponse;
+use crate::routes::recurring::dto::RecurringResponse;
 use crate::routes::transactions::dto::TransactionResponse;
+use crate::routes::transactions::handlers::today_for;
 use crate::routes::wallets::dto::WalletResponse;
 use crate::startup::AppState;
 
@@ -49,6 +53,7 @@ pub async fn sync_changes(
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit as usize);
         let cursor = changes.last().map_or(since, |c| c.change_seq);
+        let today = today_for(conn, caller.id)?;
         let ids = |kind: &str| -> Vec<Uuid> {
             changes
                 .iter()
@@ -77,6 +82,21 @@ pub async fn sync_changes(
             transactions: transactions::views_by_ids(conn, caller.id, &ids("transaction"))?
                 .into_iter()
                 .map(TransactionResponse::from)
+                .collect(),
+            budgets: {
+                let rows = budgets::by_ids(conn, caller.id, &ids("budget"))?;
+                budgets::evaluate(conn, caller.id, rows, today)?
+                    .into_iter()
+                    .map(BudgetResponse::from)
+                    .collect()
+            },
+            bills: bills::by_ids(conn, caller.id, &ids("bill"))?
+                .into_iter()
+                .map(|b| BillResponse::new(b, today))
+                .collect(),
+            recurring: recurring::by_ids(conn, caller.id, &ids("recurring"))?
+                .into_iter()
+                .map(RecurringResponse::from)
                 .collect(),
             deleted,
             cursor: cursor.to_string(),
