@@ -46,6 +46,7 @@ pub const BEARER: &str = "bearer_auth";
         (name = "bills", description = "Bills with reminders, payment and history"),
         (name = "recurring", description = "Recurring transactions, materialised on their due dates"),
         (name = "notifications", description = "Budget alerts, bill reminders and unusual spending"),
+        (name = "reports", description = "Summary, spending by category, trend, budget progress and cash flow"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

@@ -13,6 +13,7 @@ pub mod migrations;
 pub mod notifications;
 pub mod recurring;
 pub mod refresh_tokens;
+pub mod reports;
 pub mod schema;
 pub mod stats;
 pub mod sync;

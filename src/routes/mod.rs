@@ -9,6 +9,7 @@ pub mod categories;
 pub mod health;
 pub mod notifications;
 pub mod recurring;
+pub mod reports;
 pub mod sync;
 pub mod transactions;
 pub mod users;
@@ -90,12 +91,20 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(transactions::handlers::get_transaction)
         .service(transactions::handlers::update_transaction)
         .service(transactions::handlers::delete_transaction)
+        // `/expenses/summary` and `/expenses/stats` before `/expenses/{id}`.
+        .service(reports::handlers::expense_summary)
+        .service(reports::handlers::expense_stats)
         .service(transactions::handlers::list_expenses)
         .service(transactions::handlers::create_expense)
         .service(transactions::handlers::get_expense)
         .service(transactions::handlers::update_expense)
         .service(transactions::handlers::delete_expense)
         .service(sync::handlers::sync_changes)
+        .service(reports::handlers::summary)
+        .service(reports::handlers::spending_by_category)
+        .service(reports::handlers::trend)
+        .service(reports::handlers::budget_progress)
+        .service(reports::handlers::cash_flow)
         // `/budgets/status` before `/budgets/{id}`.
         .service(budgets::handlers::list_budgets)
         .service(budgets::handlers::create_budget)

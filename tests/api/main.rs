@@ -14,6 +14,7 @@ mod idempotency;
 mod launcher;
 mod migrations;
 mod openapi;
+mod reports;
 mod sync;
 mod transactions;
 mod users;

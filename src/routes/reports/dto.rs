@@ -1,0 +1,169 @@
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::domain::money::Money;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Day,
+    Week,
+    Month,
+}
+
+impl Granularity {
+    /// The PostgreSQL `date_trunc` field (a fixed word, safe in SQL text).
+    pub fn sql(self) -> &'static str {
+        match self {
+            Granularity::Day => "day",
+            Granularity::Week => "week",
+            Granularity::Month => "month",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Level {
+    /// Sub-categories rolled into their top-level category.
+    Top,
+    /// Each category as used.
+    Leaf,
+}
+
+/// What a report covers: `from`/`to` (inclusive) or the last `days` (default 30), one wallet or
+/// all, one currency (default the user's; amounts in other currencies are left out, never
+/// added).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The last N days including today, 1 to 3660 (default 30 when no dates are given).
+    #[param(minimum = 1, maximum = 3660)]
+    pub days: Option<u32>,
+    pub wallet_id: Option<Uuid>,
+    #[param(example = "VND")]
+    pub currency: Option<String>,
+    /// For trend and cash flow: `day`, `week` (from Monday) or `month` (default).
+    pub granularity: Option<Granularity>,
+    /// For spending by category: `top` (default) or `leaf`.
+    pub level: Option<Level>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CategoryShare {
+    pub category_id: Uuid,
+    pub name: String,
+    pub amount: Money,
+    /// Percent of all spending in the report; the shares add up to exactly 100.
+    #[schema(value_type = f64, example = 42.5)]
+    pub share_pct: Money,
+    pub transaction_count: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LargestExpense {
+    pub id: Uuid,
+    pub amount: Money,
+    pub description: String,
+    pub date: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Comparison {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub income: Money,
+    pub expense: Money,
+    /// Null when the previous period had none.
+    #[schema(value_type = Option<f64>)]
+    pub income_change_pct: Option<Money>,
+    #[schema(value_type = Option<f64>)]
+    pub expense_change_pct: Option<Money>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub currency: String,
+    pub income: Money,
+    pub expense: Money,
+    pub net: Money,
+    /// Money moved between the user's own wallets (not income or expense).
+    pub transfer_volume: Money,
+    pub transaction_count: i64,
+    /// Expense divided by the days in the range.
+    pub average_daily_expense: Money,
+    pub largest_expense: Option<LargestExpense>,
+    /// The five largest categories (split shares counted apart).
+    pub top_categories: Vec<CategoryShare>,
+    /// The same number of days just before.
+    pub compared_to_previous_period: Comparison,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TrendPoint {
+    pub period_start: NaiveDate,
+    pub income: Money,
+    pub expense: Money,
+    pub net: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CashFlowPeriod {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub opening: Money,
+    /// Income and transfers in.
+    pub inflow: Money,
+    /// Expenses and transfers out.
+    pub outflow: Money,
+    pub closing: Money,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WalletCashFlow {
+    pub wallet_id: Uuid,
+    pub wallet_name: String,
+    pub periods: Vec<CashFlowPeriod>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DailyAmount {
+    pub date: NaiveDate,
+    pub amount: Money,
+}
+
+/// Seed 002's expense summary: totals, daily average, by category and by day.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpenseSummary {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub currency: String,
+    pub total: Money,
+    pub count: i64,
+    pub average_daily: Money,
+    pub by_category: Vec<CategoryShare>,
+    /// Every day of the range, zeros included.
+    pub by_day: Vec<DailyAmount>,
+}
+
+/// Statistics of the expense amounts (one per transaction).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExpenseStats {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub currency: String,
+    pub count: i64,
+    pub total: Money,
+    pub mean: Option<Money>,
+    pub median: Option<Money>,
+    pub max: Option<Money>,
+    pub min: Option<Money>,
+    /// Sample standard deviation (0 for fewer than two).
+    pub std_dev: Option<Money>,
+}

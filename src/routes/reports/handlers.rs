@@ -1,0 +1,440 @@
+//! `/api/v1/reports`, and seed 002's `/expenses/summary` and `/expenses/stats` from the same
+//! code. One screen, one call; every figure exact and aggregated in SQL.
+
+use actix_web::{get, web, HttpResponse};
+use chrono::Days;
+use diesel::PgConnection;
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use super::dto::*;
+use crate::auth::AuthUser;
+use crate::db::reports::{self, CategoryAmount, Scope};
+use crate::db::{self, budgets, users, wallets};
+use crate::domain::money::Money;
+use crate::error::{ApiError, ApiResult};
+use crate::http::Envelope;
+use crate::routes::budgets::dto::BudgetStatusLine;
+use crate::routes::transactions::handlers::today_for;
+use crate::startup::AppState;
+
+const MAX_DAYS: i64 = 3660;
+
+fn invalid(message: &str) -> ApiError {
+    ApiError::BadRequest {
+        code: "invalid_query",
+        message: message.into(),
+    }
+}
+
+/// Checks the query and turns it into a scope (dates, currency, wallet).
+fn scope_of(
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    query: &ReportQuery,
+) -> Result<Scope, ApiError> {
+    use chrono::Datelike;
+    let today = today_for(conn, user_id)?;
+    let (from, to) = match (query.days, query.from, query.to) {
+        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
+            return Err(invalid("Use either `days` or `from`/`to`, not both."))
+        }
+        (Some(days), None, None) => {
+            if !(1..=MAX_DAYS as u32).contains(&days) {
+                return Err(invalid("`days` must be between 1 and 3660."));
+            }
+            (
+                today
+                    .checked_sub_days(Days::new(u64::from(days) - 1))
+                    .unwrap_or(today),
+                today,
+            )
+        }
+        (None, None, None) => (
+            today.checked_sub_days(Days::new(29)).unwrap_or(today),
+            today,
+        ),
+        (None, from, to) => {
+            let to = to.unwrap_or(today);
+            let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
+            (from, to)
+        }
+    };
+    if from > to {
+        return Err(invalid("`from` must not be after `to`."));
+    }
+    if (to - from).num_days() >= MAX_DAYS
+        || !(1..=9999).contains(&from.year())
+        || !(1..=9999).contains(&to.year())
+    {
+        return Err(invalid(
+            "A report covers at most 3660 days between the years 1 and 9999.",
+        ));
+    }
+    let currency = match &query.currency {
+        Some(code) if crate::domain::currency::is_iso4217(code) => code.clone(),
+        Some(_) => return Err(invalid("`currency` must be an ISO 4217 code such as USD.")),
+        None => {
+            users::find(conn, user_id)?
+                .ok_or(ApiError::InvalidToken)?
+                .currency
+        }
+    };
+    if let Some(wallet_id) = query.wallet_id {
+        wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+    }
+    Ok(Scope {
+        user_id,
+        currency,
+        from,
+        to,
+        wallet_id: query.wallet_id,
+    })
+}
+
+fn round2(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero)
+}
+
+fn round4(value: Decimal) -> Decimal {
+    value.round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+}
+
+/// Shares in percent (two decimals) that add up to exactly 100: each rounded down, then the
+/// hundredths left over go to the largest remainders.
+fn shares(rows: Vec<CategoryAmount>) -> Vec<CategoryShare> {
+    let total: Decimal = rows.iter().map(|r| r.amount).sum();
+    if total <= Decimal::ZERO {
+        return Vec::new();
+    }
+    let exact: Vec<Decimal> = rows
+        .iter()
+        .map(|r| r.amount * Decimal::new(10_000, 0) / total)
+        .collect();
+    let mut floors: Vec<Decimal> = exact.iter().map(|e| e.floor()).collect();
+    let mut left = Decimal::new(10_000, 0) - floors.iter().copied().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..rows.len()).collect();
+    order.sort_by(|a, b| {
+        (exact[*b] - floors[*b])
+            .cmp(&(exact[*a] - floors[*a]))
+            .then(a.cmp(b))
+    });
+    for index in order {
+        if left <= Decimal::ZERO {
+            break;
+        }
+        floors[index] += Decimal::ONE;
+        left -= Decimal::ONE;
+    }
+    rows.into_iter()
+        .zip(floors)
+        .map(|(row, hundredths)| CategoryShare {
+            category_id: row.category_id,
+            name: row.name,
+            amount: Money(row.amount),
+            share_pct: Money((hundredths / Decimal::ONE_HUNDRED).normalize()),
+            transaction_count: row.transaction_count,
+        })
+        .collect()
+}
+
+fn change_pct(now: Decimal, before: Decimal) -> Option<Money> {
+    (before != Decimal::ZERO).then(|| Money(round2((now - before) * Decimal::ONE_HUNDRED / before)))
+}
+
+/// Income, expense, net, transfers, count, daily average, largest expense, top categories,
+/// and the change against the period just before.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_summary",
+    summary = "Summary report",
+    params(ReportQuery),
+    responses((status = 200, description = "The summary", body = Envelope<SummaryReport>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let report = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        let days = (scope.to - scope.from).num_days() + 1;
+        let previous = Scope {
+            from: scope
+                .from
+                .checked_sub_days(Days::new(days as u64))
+                .unwrap_or(scope.from),
+            to: scope.from.pred_opt().unwrap_or(scope.from),
+            ..scope.clone()
+        };
+        let now = reports::totals(conn, &scope)?;
+        let before = reports::totals(conn, &previous)?;
+        let mut top = shares(reports::spending_by_category(conn, &scope, false)?);
+        top.truncate(5);
+        Ok::<_, ApiError>(SummaryReport {
+            from: scope.from,
+            to: scope.to,
+            currency: scope.currency.clone(),
+            income: Money(now.income),
+            expense: Money(now.expense),
+            net: Money(now.income - now.expense),
+            transfer_volume: Money(now.transfer_volume),
+            transaction_count: now.transaction_count,
+            average_daily_expense: Money(round4(now.expense / Decimal::from(days))),
+            largest_expense: match (now.largest_id, now.largest_amount, now.largest_date) {
+                (Some(id), Some(amount), Some(date)) => Some(LargestExpense {
+                    id,
+                    amount: Money(amount),
+                    description: now.largest_description.clone().unwrap_or_default(),
+                    date,
+                }),
+                _ => None,
+            },
+            top_categories: top,
+            compared_to_previous_period: Comparison {
+                from: previous.from,
+                to: previous.to,
+                income: Money(before.income),
+                expense: Money(before.expense),
+                income_change_pct: change_pct(now.income, before.income),
+                expense_change_pct: change_pct(now.expense, before.expense),
+            },
+        })
+    })
+    .await?;
+    Ok(Envelope::new(report).ok())
+}
+
+/// Spending by category with shares that add up to 100 (split shares counted apart).
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_spending_by_category",
+    summary = "Spending by category",
+    params(ReportQuery),
+    responses((status = 200, description = "Categories, largest first", body = Envelope<Vec<CategoryShare>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/spending-by-category")]
+pub async fn spending_by_category(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let top = query.level.unwrap_or(Level::Top) == Level::Top;
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        Ok::<_, ApiError>(shares(reports::spending_by_category(conn, &scope, top)?))
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// Income, expense and net per day, week or month; every bucket present (zeros included).
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_trend",
+    summary = "Trend by day, week or month",
+    params(ReportQuery),
+    responses((status = 200, description = "One point per bucket", body = Envelope<Vec<TrendPoint>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/trend")]
+pub async fn trend(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let granularity = query.granularity.unwrap_or(Granularity::Month);
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        Ok::<_, ApiError>(
+            reports::trend(conn, &scope, granularity.sql())?
+                .into_iter()
+                .map(|b| TrendPoint {
+                    period_start: b.period_start,
+                    income: Money(b.income),
+                    expense: Money(b.expense),
+                    net: Money(b.income - b.expense),
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// The budgets running on `to` (default today), with their figures, for charts.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_budget_progress",
+    summary = "Budget progress",
+    params(ReportQuery),
+    responses((status = 200, description = "One line per active budget", body = Envelope<Vec<BudgetStatusLine>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/budget-progress")]
+pub async fn budget_progress(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        let rows = budgets::list(conn, caller.id, 10_000, 0)?;
+        Ok::<_, ApiError>(
+            budgets::evaluate(conn, caller.id, rows, scope.to)?
+                .into_iter()
+                .filter_map(|e| {
+                    let span = e.span?;
+                    Some(BudgetStatusLine {
+                        id: e.budget.id,
+                        name: e.budget.name,
+                        amount: Money(e.limit),
+                        currency: e.budget.currency,
+                        period_start: span.start,
+                        period_end: span.end,
+                        spent: Money(e.spent),
+                        remaining: Money(e.status.remaining),
+                        progress: Money(e.status.progress),
+                        is_exceeded: e.status.is_exceeded,
+                        state: e.status.state,
+                        days_left: e.days_left,
+                    })
+                })
+                .collect::<Vec<_>>(),
+        )
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// Per wallet (in the report's currency) and period: opening balance, money in, money out,
+/// closing balance.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_cash_flow",
+    summary = "Cash flow per wallet",
+    params(ReportQuery),
+    responses((status = 200, description = "Wallets with their periods", body = Envelope<Vec<WalletCashFlow>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/cash-flow")]
+pub async fn cash_flow(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let granularity = query.granularity.unwrap_or(Granularity::Month);
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        let mut wallets: Vec<WalletCashFlow> = Vec::new();
+        for row in reports::cash_flow(conn, &scope, granularity.sql())? {
+            let period = CashFlowPeriod {
+                period_start: row.period_start,
+                period_end: row.period_end,
+                opening: Money(row.opening),
+                inflow: Money(row.inflow),
+                outflow: Money(row.outflow),
+                closing: Money(row.opening + row.inflow - row.outflow),
+            };
+            match wallets.last_mut() {
+                Some(last) if last.wallet_id == row.wallet_id => last.periods.push(period),
+                _ => wallets.push(WalletCashFlow {
+                    wallet_id: row.wallet_id,
+                    wallet_name: row.wallet_name,
+                    periods: vec![period],
+                }),
+            }
+        }
+        Ok::<_, ApiError>(wallets)
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// Total, count, daily average, by category (leaf) and by day.
+#[utoipa::path(
+    tag = "expenses",
+    operation_id = "expense_summary",
+    summary = "Expense summary",
+    params(ReportQuery),
+    responses((status = 200, description = "The summary", body = Envelope<ExpenseSummary>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/expenses/summary")]
+pub async fn expense_summary(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        let days = (scope.to - scope.from).num_days() + 1;
+        let totals = reports::expense_stats(conn, &scope)?;
+        let daily = reports::daily_expense(conn, &scope)?;
+        let total: Decimal = daily.iter().map(|d| d.expense).sum();
+        Ok::<_, ApiError>(ExpenseSummary {
+            from: scope.from,
+            to: scope.to,
+            currency: scope.currency.clone(),
+            total: Money(total),
+            count: totals.count,
+            average_daily: Money(round4(total / Decimal::from(days))),
+            by_category: shares(reports::spending_by_category(conn, &scope, false)?),
+            by_day: daily
+                .into_iter()
+                .map(|d| DailyAmount {
+                    date: d.period_start,
+                    amount: Money(d.expense),
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// Count, total, mean, median, max, min and standard deviation of the expense amounts.
+#[utoipa::path(
+    tag = "expenses",
+    operation_id = "expense_stats",
+    summary = "Expense statistics",
+    params(ReportQuery),
+    responses((status = 200, description = "The statistics", body = Envelope<ExpenseStats>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/expenses/stats")]
+pub async fn expense_stats(
+    state: web::Data<AppState>,
+    caller: AuthUser,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.into_inner();
+    let data = db::run(&state.pool, move |conn| {
+        let scope = scope_of(conn, caller.id, &query)?;
+        let stats = reports::expense_stats(conn, &scope)?;
+        let total = reports::totals(conn, &scope)?.expense;
+        let money = |value: Option<Decimal>| value.map(|v| Money(round4(v).normalize()));
+        Ok::<_, ApiError>(ExpenseStats {
+            from: scope.from,
+            to: scope.to,
+            currency: scope.currency.clone(),
+            count: stats.count,
+            total: Money(total),
+            mean: money(stats.mean),
+            median: money(stats.median),
+            max: money(stats.max),
+            min: money(stats.min),
+            std_dev: money(stats.std_dev),
+        })
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
