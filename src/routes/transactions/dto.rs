@@ -252,3 +252,51 @@ pub struct ImportReport {
     pub duplicates: usize,
     pub failed: Vec<ImportFailure>,
 }
+
+/// The list's filters, for the CSV export (which always exports every matching row).
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ExportQuery {
+    #[serde(rename = "type")]
+    #[param(rename = "type")]
+    pub transaction_type: Option<TransactionType>,
+    /// This category and its sub-categories (also inside splits).
+    pub category_id: Option<Uuid>,
+    /// Either side of the transaction.
+    pub wallet_id: Option<Uuid>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    /// The last N days including today.
+    #[param(minimum = 1, maximum = 36600)]
+    pub days: Option<u32>,
+    #[param(value_type = Option<String>, example = "10.5")]
+    pub min_amount: Option<String>,
+    #[param(value_type = Option<String>, example = "1000000")]
+    pub max_amount: Option<String>,
+    pub q: Option<String>,
+    pub tag: Option<String>,
+    pub updated_since: Option<DateTime<Utc>>,
+    /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
+    pub sort: Option<String>,
+}
+
+impl From<ExportQuery> for TransactionListQuery {
+    fn from(q: ExportQuery) -> Self {
+        TransactionListQuery {
+            page: None,
+            per_page: None,
+            transaction_type: q.transaction_type,
+            category_id: q.category_id,
+            wallet_id: q.wallet_id,
+            from: q.from,
+            to: q.to,
+            days: q.days,
+            min_amount: q.min_amount,
+            max_amount: q.max_amount,
+            q: q.q,
+            tag: q.tag,
+            updated_since: q.updated_since,
+            sort: q.sort,
+        }
+    }
+}

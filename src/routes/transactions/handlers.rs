@@ -683,7 +683,7 @@ pub async fn delete_expense(
     tag = "transactions",
     operation_id = "export_transactions",
     summary = "Export transactions as CSV",
-    params(TransactionListQuery),
+    params(ExportQuery),
     responses((status = 200, description = "CSV file", content_type = "text/csv", body = String)),
     security(("bearer_auth" = []))
 )]
@@ -691,9 +691,9 @@ pub async fn delete_expense(
 pub async fn export_transactions(
     state: web::Data<AppState>,
     caller: AuthUser,
-    query: web::Query<TransactionListQuery>,
+    query: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let query = query.into_inner();
+    let query = TransactionListQuery::from(query.into_inner());
     let sort = sort_from(query.sort.as_deref())?;
     let (mut filter, days) = filter_from(query, Scope::All)?;
     let csv = db::run(&state.pool, move |conn| {
