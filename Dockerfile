@@ -16,7 +16,7 @@ RUN apt-get update \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/finai finai
 COPY --from=build /src/target/release/finai /usr/local/bin/finai
-USER finai
+USER 10001
 WORKDIR /var/lib/finai
 ENV FINAI_BIND=0.0.0.0:8080 \
     FINAI_ENV=production \

@@ -32,7 +32,13 @@ pub const BEARER: &str = "bearer_auth";
     ),
     servers((url = "/", description = "This server")),
     modifiers(&SecurityAddon),
-    components(schemas(ErrorBody, PageMeta)),
+    // Schemas only query parameters refer to (bodies and responses register their own).
+    components(schemas(
+        ErrorBody,
+        PageMeta,
+        crate::routes::reports::dto::Granularity,
+        crate::routes::reports::dto::Level
+    )),
     tags(
         (name = "auth", description = "Registration, login, tokens, password reset, email verification"),
         (name = "users", description = "The caller's own account"),

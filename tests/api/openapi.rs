@@ -62,3 +62,28 @@ fn every_operation_is_documented_with_errors_and_security() {
         }
     }
 }
+
+#[test]
+fn every_reference_in_the_spec_resolves() {
+    let spec: serde_json::Value = serde_json::from_str(&finai::openapi::spec_json()).unwrap();
+    fn walk(value: &serde_json::Value, spec: &serde_json::Value, missing: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = target.trim_start_matches('#');
+                    if spec.pointer(pointer).is_none() {
+                        missing.push(target.to_owned());
+                    }
+                }
+                map.values().for_each(|v| walk(v, spec, missing));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, spec, missing)),
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    walk(&spec, &spec, &mut missing);
+    missing.sort();
+    missing.dedup();
+    assert!(missing.is_empty(), "dangling references: {missing:?}");
+}
