@@ -193,3 +193,28 @@ pub fn admin_password_from_env_or_stdin() -> Result<String, String> {
         .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_owned())
 }
+
+/// `finai seed-demo`: a demo account with a year of data. The password comes from
+/// `FINAI_DEMO_PASSWORD`, else `Demo!pass1`.
+pub fn seed_demo(settings: &Settings, email: &str) -> Result<String, String> {
+    let password = std::env::var("FINAI_DEMO_PASSWORD")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "Demo!pass1".to_owned());
+    let problems = crate::domain::password::policy_violations(&password);
+    if !problems.is_empty() {
+        return Err(format!("FINAI_DEMO_PASSWORD {}", problems.join("; ")));
+    }
+    let hash = crate::auth::password::hash(&password, settings.auth.bcrypt_cost)
+        .map_err(|e| e.to_string())?;
+    let database = open_database(settings)?;
+    migrate(&database.url)?;
+    let mut conn = PgConnection::establish(&database.url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let summary = crate::demo::seed(&mut conn, email, &hash, chrono::Utc::now().date_naive())
+        .map_err(|e| e.public_message())?;
+    Ok(format!(
+        "Created demo user {email} (password {password}) with {} transactions, 4 wallets, 2 budgets, 2 bills and a recurring subscription.",
+        summary.transactions
+    ))
+}

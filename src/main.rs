@@ -27,6 +27,12 @@ enum Command {
         #[arg(long)]
         name: Option<String>,
     },
+    /// Create a demo account with a year of realistic data (password from FINAI_DEMO_PASSWORD,
+    /// else Demo!pass1).
+    SeedDemo {
+        #[arg(long, default_value = "demo@finai.local")]
+        email: String,
+    },
 }
 
 fn main() -> ExitCode {
@@ -56,6 +62,9 @@ fn main() -> ExitCode {
             finai::commands::admin_password_from_env_or_stdin,
         )
         .map(|done| println!("{done}")),
+        Command::SeedDemo { email } => {
+            finai::commands::seed_demo(&settings, &email).map(|done| println!("{done}"))
+        }
         Command::Openapi => unreachable!("handled above"),
     };
     match result {

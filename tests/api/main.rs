@@ -8,6 +8,7 @@ mod bills;
 mod budgets;
 mod categories;
 mod csv_io;
+mod demo;
 mod envelope;
 mod health;
 mod idempotency;
