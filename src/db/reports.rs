@@ -134,7 +134,8 @@ pub struct Bucket {
     pub expense: Decimal,
 }
 
-/// Income and expense per day, week (ISO, from Monday) or month, every bucket present.
+/// Income and expense per day, week (ISO, from Monday) or month, every bucket present; the
+/// first bucket starts at `from` (as in cash flow), not before it.
 pub fn trend(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -143,13 +144,14 @@ pub fn trend(
     scoped_query!(
         format!(
             "WITH {SCOPED}, \
-             buckets AS (SELECT generate_series(date_trunc('{granularity}', $3::date), $4::date, \
-                                                interval '1 {granularity}')::date AS period_start) \
+             buckets AS (SELECT s::date AS bucket, greatest(s::date, $3::date) AS period_start \
+                         FROM generate_series(date_trunc('{granularity}', $3::date), $4::date, \
+                                              interval '1 {granularity}') s) \
              SELECT b.period_start, \
                     COALESCE(sum(t.amount) FILTER (WHERE t.type = 'income'), 0) AS income, \
                     COALESCE(sum(t.amount) FILTER (WHERE t.type = 'expense'), 0) AS expense \
-             FROM buckets b LEFT JOIN tx t ON date_trunc('{granularity}', t.date)::date = b.period_start \
-             GROUP BY b.period_start ORDER BY b.period_start"
+             FROM buckets b LEFT JOIN tx t ON date_trunc('{granularity}', t.date)::date = b.bucket \
+             GROUP BY b.bucket, b.period_start ORDER BY b.bucket"
         ),
         scope
     )
@@ -245,7 +247,8 @@ pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Expe
                     (SELECT round(avg(amount), 4) FROM (SELECT amount FROM e ORDER BY amount \
                         LIMIT 2 - (SELECT n FROM n) % 2 OFFSET greatest(((SELECT n FROM n) - 1) / 2, 0)) mid) AS median, \
                     max(amount) AS max, min(amount) AS min, \
-                    round(COALESCE(stddev_samp(amount), 0), 4) AS std_dev \
+                    CASE WHEN count(*) = 0 THEN NULL \
+                         ELSE round(COALESCE(stddev_samp(amount), 0), 4) END AS std_dev \
              FROM e"
         ),
         scope

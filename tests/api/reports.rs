@@ -191,6 +191,22 @@ async fn trends_have_every_bucket_including_empty_ones() {
         )
         .await;
     assert_eq!(weeks.as_array().unwrap().len(), 2, "ISO weeks from Monday");
+    let mid_week = app
+        .data(
+            &d.user,
+            "/api/v1/reports/trend?from=2026-03-04&to=2026-03-15&granularity=week",
+        )
+        .await;
+    assert_eq!(
+        mid_week[0]["period_start"], "2026-03-04",
+        "the first bucket starts at from"
+    );
+    assert_eq!(mid_week[1]["period_start"], "2026-03-09");
+    assert_eq!(
+        mid_week[0]["expense"],
+        json!(60),
+        "only what falls inside the range"
+    );
 }
 
 #[tokio::test]
@@ -270,6 +286,7 @@ async fn expense_summary_and_stats_answer_from_the_same_figures() {
         .await;
     assert_eq!(none["count"], 0);
     assert_eq!(none["median"], Value::Null);
+    assert_eq!(none["std_dev"], Value::Null);
 }
 
 #[tokio::test]
