@@ -101,6 +101,27 @@ pub struct BudgetStatusLine {
     pub days_left: i64,
 }
 
+impl BudgetStatusLine {
+    /// The line of a budget running on the evaluation date (`None` when it is not).
+    pub fn from_evaluation(e: Evaluation) -> Option<Self> {
+        let span = e.span?;
+        Some(BudgetStatusLine {
+            id: e.budget.id,
+            name: e.budget.name,
+            amount: Money(e.limit),
+            currency: e.budget.currency,
+            period_start: span.start,
+            period_end: span.end,
+            spent: Money(e.spent),
+            remaining: Money(e.status.remaining),
+            progress: Money(e.status.progress),
+            is_exceeded: e.status.is_exceeded,
+            state: e.status.state,
+            days_left: e.days_left,
+        })
+    }
+}
+
 /// One past period of a budget.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BudgetHistoryLine {

@@ -186,23 +186,7 @@ pub async fn budget_status_list(
         };
         let lines: Vec<BudgetStatusLine> = budgets::evaluate(conn, caller.id, rows, at)?
             .into_iter()
-            .filter_map(|e| {
-                let span = e.span?;
-                Some(BudgetStatusLine {
-                    id: e.budget.id,
-                    name: e.budget.name,
-                    amount: Money(e.limit),
-                    currency: e.budget.currency,
-                    period_start: span.start,
-                    period_end: span.end,
-                    spent: Money(e.spent),
-                    remaining: Money(e.status.remaining),
-                    progress: Money(e.status.progress),
-                    is_exceeded: e.status.is_exceeded,
-                    state: e.status.state,
-                    days_left: e.days_left,
-                })
-            })
+            .filter_map(BudgetStatusLine::from_evaluation)
             .collect();
         Ok::<_, ApiError>(lines)
     })
