@@ -227,8 +227,6 @@ pub fn spending(
     let starts: Vec<NaiveDate> = requests.iter().map(|r| r.span.start).collect();
     let ends: Vec<NaiveDate> = requests.iter().map(|r| r.span.end).collect();
     let currencies: Vec<String> = requests.iter().map(|r| r.currency.clone()).collect();
-    // Key plan line (50 budgets over 1 M transactions): per span, an index scan on
-    // transactions_category_idx (user_id, category_id, date).
     let rows: Vec<Spent> = diesel::sql_query(
         "WITH RECURSIVE tree(budget_id, category_id) AS ( \
              SELECT bc.budget_id, bc.category_id FROM budget_categories bc \

@@ -65,8 +65,6 @@ pub struct Totals {
 }
 
 /// Income, expense, transfer volume, count and the largest expense, in one query.
-// Key plan line (1 M rows, one user): Index Scan using transactions_user_date_idx
-// (user_id = $1 AND date >= $3 AND date <= $4).
 pub fn totals(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Totals> {
     scoped_query!(
         format!(
