@@ -220,6 +220,8 @@ pub fn cash_flow(
 pub struct ExpenseStats {
     #[diesel(sql_type = BigInt)]
     pub count: i64,
+    #[diesel(sql_type = Numeric)]
+    pub total: Decimal,
     #[diesel(sql_type = Nullable<Numeric>)]
     pub mean: Option<Decimal>,
     #[diesel(sql_type = Nullable<Numeric>)]
@@ -240,7 +242,7 @@ pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Expe
             "WITH {SCOPED}, \
              e AS (SELECT amount FROM tx WHERE type = 'expense'), \
              n AS (SELECT count(*) AS n FROM e) \
-             SELECT (SELECT n FROM n) AS count, \
+             SELECT (SELECT n FROM n) AS count, COALESCE(sum(amount), 0) AS total, \
                     round(avg(amount), 4) AS mean, \
                     (SELECT round(avg(amount), 4) FROM (SELECT amount FROM e ORDER BY amount \
                         LIMIT 2 - (SELECT n FROM n) % 2 OFFSET greatest(((SELECT n FROM n) - 1) / 2, 0)) mid) AS median, \

@@ -363,7 +363,7 @@ pub async fn expense_summary(
         let days = (scope.to - scope.from).num_days() + 1;
         let totals = reports::expense_stats(conn, &scope)?;
         let daily = reports::daily_expense(conn, &scope)?;
-        let total: Decimal = daily.iter().map(|d| d.expense).sum();
+        let total = totals.total;
         Ok::<_, ApiError>(ExpenseSummary {
             from: scope.from,
             to: scope.to,
@@ -404,7 +404,7 @@ pub async fn expense_stats(
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, caller.id, &query)?;
         let stats = reports::expense_stats(conn, &scope)?;
-        let total = reports::totals(conn, &scope)?.expense;
+        let total = stats.total;
         let money = |value: Option<Decimal>| value.map(|v| Money(round4(v).normalize()));
         Ok::<_, ApiError>(ExpenseStats {
             from: scope.from,
