@@ -218,3 +218,58 @@ pub fn seed_demo(settings: &Settings, email: &str) -> Result<String, String> {
         summary.transactions
     ))
 }
+
+/// `finai eval-ml`: the report as a table (or JSON).
+pub fn eval_ml(
+    path: &std::path::Path,
+    columns: &crate::ml::eval::Columns,
+    json: bool,
+) -> Result<String, String> {
+    let rows = crate::ml::eval::read_csv(path, columns)?;
+    let report = crate::ml::eval::evaluate(rows, columns)?;
+    if json {
+        return serde_json::to_string_pretty(&report).map_err(|e| e.to_string());
+    }
+    let c = &report.categorization;
+    let f = &report.forecast;
+    let pct = |v: f64| format!("{:.1} %", v * 100.0);
+    let mut out = format!(
+        "{} rows from {}\n\nCategory suggestions (train {} rows, test {} rows, {} classes, trained in {} ms)\n\
+         | measure | FinAI | payee's last category | most frequent |\n|---|---|---|---|\n\
+         | top-1 accuracy | {} | {} | {} |\n| top-3 accuracy | {} | | |\n| macro-F1 | {:.3} | | |\n",
+        report.rows,
+        path.display(),
+        c.train_rows,
+        c.test_rows,
+        c.classes,
+        c.training_ms,
+        pct(c.top1_accuracy),
+        pct(c.last_seen_top1),
+        pct(c.majority_top1),
+        pct(c.top3_accuracy),
+        c.macro_f1,
+    );
+    if let Some(unseen) = c.unseen_payee_top1 {
+        out.push_str(&format!(
+            "| top-1 on {} rows with a payee not seen in training | {} | | |\n",
+            c.unseen_payee_rows,
+            pct(unseen)
+        ));
+    }
+    out.push_str(&format!(
+        "\nMonthly spending forecast ({} months; one-step forecasts at {} months from {}, each from earlier months only)\n\
+         | method | MAE |\n|---|---|\n",
+        f.months,
+        f.origins,
+        f.first_origin.as_deref().unwrap_or("-"),
+    ));
+    for (method, mae) in &f.mae {
+        out.push_str(&format!("| {method} | {mae} |\n"));
+    }
+    out.push_str(&format!(
+        "\nFinAI chose: {:?}; 10–90 % interval held {} of the actual months.",
+        f.chosen,
+        pct(f.interval_coverage)
+    ));
+    Ok(out)
+}

@@ -125,6 +125,8 @@ pub fn seed(
                     to_wallet_id: to,
                     tags: Vec::new(),
                     import_hash: None,
+                    category_source: "user".into(),
+                    category_confidence: None,
                 },
                 splits,
             ));

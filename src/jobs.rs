@@ -28,6 +28,8 @@ pub struct JobReport {
     pub materialized: usize,
     pub autopaid: usize,
     pub reminders: usize,
+    /// Users whose stale forecast models were retrained.
+    pub retrained: usize,
     pub failed: usize,
 }
 
@@ -57,7 +59,41 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport
         Ok(sent) => report.reminders = sent,
         Err(error) => log::error!("bill reminders: {error}"),
     }
+    match retrain_stale_forecasts(conn, &mut days) {
+        Ok((retrained, failed)) => {
+            report.retrained = retrained;
+            report.failed += failed;
+        }
+        Err(error) => log::error!("forecast retraining: {error}"),
+    }
     Ok(report)
+}
+
+/// Users retrained per run, and how long a model stays before new data may retrain it: the
+/// background work stays bounded however often users write.
+const RETRAIN_BATCH: i64 = 5;
+const RETRAIN_MIN_AGE_MINUTES: i64 = 60;
+
+/// Retrains the forecast models of users whose data changed since their model was trained
+/// (and the model is at least an hour old), a few users per run.
+fn retrain_stale_forecasts(
+    conn: &mut PgConnection,
+    days: &mut Today,
+) -> Result<(usize, usize), ApiError> {
+    let before = days.now - chrono::Duration::minutes(RETRAIN_MIN_AGE_MINUTES);
+    let users = crate::db::ml::users_needing_forecasts(conn, before, RETRAIN_BATCH)?;
+    let (mut done, mut failed) = (0, 0);
+    for user_id in users {
+        let today = days.of(conn, user_id)?;
+        match crate::ml::service::train_forecasts(conn, user_id, today) {
+            Ok(_) => done += 1,
+            Err(error) => {
+                failed += 1;
+                log::error!("retraining forecasts of user {user_id}: {error}");
+            }
+        }
+    }
+    Ok((done, failed))
 }
 
 /// Each user's today, looked up once per run.
@@ -124,6 +160,8 @@ fn materialize_one(
                     to_wallet_id: template.to_wallet_id,
                     tags: template.tags.clone(),
                     import_hash: None,
+                    category_source: "user".into(),
+                    category_confidence: None,
                 },
                 &[],
             )?;

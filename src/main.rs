@@ -33,14 +33,69 @@ enum Command {
         #[arg(long, default_value = "demo@finai.local")]
         email: String,
     },
+    /// Evaluate category suggestions and spending forecasts on a CSV of transactions
+    /// (chronological split: train on the first 75 %, score on the rest). No database needed.
+    EvalMl {
+        #[arg(long)]
+        csv: std::path::PathBuf,
+        #[arg(long, default_value = "Date")]
+        date_col: String,
+        #[arg(long, default_value = "Description")]
+        text_col: String,
+        #[arg(long, default_value = "Category")]
+        category_col: String,
+        #[arg(long, default_value = "Amount")]
+        amount_col: String,
+        /// A column whose value `credit` marks incoming money (left out of spending).
+        #[arg(long)]
+        type_col: Option<String>,
+        /// A category to leave out of the spending series (repeatable).
+        #[arg(long)]
+        exclude_category: Vec<String>,
+        /// Print JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    if let Some(Command::Openapi) = cli.command {
-        print!("{}", finai::openapi::spec_json());
-        return ExitCode::SUCCESS;
+    match cli.command {
+        Some(Command::Openapi) => {
+            print!("{}", finai::openapi::spec_json());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::EvalMl {
+            csv,
+            date_col,
+            text_col,
+            category_col,
+            amount_col,
+            type_col,
+            exclude_category,
+            json,
+        }) => {
+            let columns = finai::ml::eval::Columns {
+                date: date_col,
+                text: text_col,
+                category: category_col,
+                amount: amount_col,
+                kind: type_col,
+                exclude: exclude_category,
+            };
+            return match finai::commands::eval_ml(&csv, &columns, json) {
+                Ok(out) => {
+                    println!("{out}");
+                    ExitCode::SUCCESS
+                }
+                Err(error) => {
+                    eprintln!("finai: {error}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => {}
     }
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
         .format_timestamp_millis()
@@ -65,7 +120,7 @@ fn main() -> ExitCode {
         Command::SeedDemo { email } => {
             finai::commands::seed_demo(&settings, &email).map(|done| println!("{done}"))
         }
-        Command::Openapi => unreachable!("handled above"),
+        Command::Openapi | Command::EvalMl { .. } => unreachable!("handled above"),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,8 @@ pub const BEARER: &str = "bearer_auth";
         (name = "recurring", description = "Recurring transactions, materialised on their due dates"),
         (name = "notifications", description = "Budget alerts, bill reminders and unusual spending"),
         (name = "reports", description = "Summary, spending by category, trend, budget progress and cash flow"),
+        (name = "predictions", description = "Spending forecasts checked against baselines, and category suggestions that learn"),
+        (name = "insights", description = "Spending changes, recurring payments, seasonality and budget recommendations"),
         (name = "health", description = "Liveness and readiness probes")
     )
 )]

@@ -302,6 +302,8 @@ pub fn pay(
             to_wallet_id: None,
             tags: vec![Some("bill".into())],
             import_hash: None,
+            category_source: "user".into(),
+            category_confidence: None,
         },
         &[],
     )?;

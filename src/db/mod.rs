@@ -10,6 +10,7 @@ pub mod health;
 pub mod idempotency;
 pub mod login_throttle;
 pub mod migrations;
+pub mod ml;
 pub mod notifications;
 pub mod recurring;
 pub mod refresh_tokens;

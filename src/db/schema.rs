@@ -102,6 +102,23 @@ diesel::table! {
 }
 
 diesel::table! {
+    category_suggestions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        transaction_id -> Nullable<Uuid>,
+        description -> Text,
+        merchant -> Nullable<Text>,
+        amount -> Nullable<Numeric>,
+        suggestions -> Jsonb,
+        model -> Text,
+        applied_category_id -> Nullable<Uuid>,
+        final_category_id -> Nullable<Uuid>,
+        resolved_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal, key) {
         principal -> Text,
         key -> Text,
@@ -123,6 +140,25 @@ diesel::table! {
 }
 
 diesel::table! {
+    ml_models (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        kind -> Text,
+        algorithm -> Text,
+        model -> Jsonb,
+        metrics -> Jsonb,
+        data_from -> Nullable<Date>,
+        data_to -> Nullable<Date>,
+        training_rows -> Int4,
+        training_ms -> Int4,
+        data_version -> Int8,
+        trained_at -> Timestamptz,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     notifications (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -134,6 +170,25 @@ diesel::table! {
         dedupe_key -> Text,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    predictions (id) {
+        id -> Uuid,
+        user_id -> Uuid,
+        category_id -> Nullable<Uuid>,
+        period -> Text,
+        period_start -> Date,
+        period_end -> Date,
+        currency -> Text,
+        amount -> Numeric,
+        lower -> Numeric,
+        upper -> Numeric,
+        method -> Text,
+        confidence -> Text,
+        as_of -> Date,
+        created_at -> Timestamptz,
     }
 }
 
@@ -239,6 +294,10 @@ diesel::table! {
         change_seq -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        category_source -> Text,
+        category_confidence -> Nullable<Numeric>,
+        is_unusual -> Bool,
+        unusual_reason -> Nullable<Text>,
     }
 }
 
@@ -293,7 +352,10 @@ diesel::joinable!(bills -> users (user_id));
 diesel::joinable!(budgets -> users (user_id));
 diesel::joinable!(categories -> users (user_id));
 diesel::joinable!(category_descriptions -> users (user_id));
+diesel::joinable!(category_suggestions -> users (user_id));
+diesel::joinable!(ml_models -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
+diesel::joinable!(predictions -> users (user_id));
 diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id));
 diesel::joinable!(recurring_transactions -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -310,9 +372,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     budgets,
     categories,
     category_descriptions,
+    category_suggestions,
     idempotency_keys,
     login_throttle,
+    ml_models,
     notifications,
+    predictions,
     recurring_occurrences,
     recurring_transactions,
     refresh_tokens,

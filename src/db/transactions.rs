@@ -35,6 +35,8 @@ pub struct Transaction {
     pub tags: Vec<Option<String>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub category_source: String,
+    pub category_confidence: Option<Decimal>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -62,6 +64,9 @@ pub struct NewTransaction {
     pub to_wallet_id: Option<Uuid>,
     pub tags: Vec<Option<String>>,
     pub import_hash: Option<String>,
+    /// `user`, or `ml` when the category was applied from a suggestion.
+    pub category_source: String,
+    pub category_confidence: Option<Decimal>,
 }
 
 /// Every column a PATCH may set (all of them: the handler merges and re-validates).
@@ -80,6 +85,8 @@ pub struct TransactionChangeset {
     pub wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
     pub tags: Vec<Option<String>>,
+    pub category_source: String,
+    pub category_confidence: Option<Decimal>,
 }
 
 /// A transaction as clients see it.
@@ -122,6 +129,14 @@ pub struct TransactionView {
     pub created_at: DateTime<Utc>,
     #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
+    pub category_source: String,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub category_confidence: Option<Decimal>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub is_unusual: bool,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub unusual_reason: Option<String>,
     #[diesel(sql_type = BigInt)]
     pub total_count: i64,
 }
@@ -136,7 +151,8 @@ const SELECT_VIEW: &str = "\
                         'amount', s.amount, 'note', s.note) ORDER BY s.position) \
                      FROM transaction_splits s JOIN categories sc ON sc.id = s.category_id \
                      WHERE s.transaction_id = t.id), '[]'::jsonb) AS splits, \
-           t.created_at, t.updated_at, count(*) OVER () AS total_count \
+           t.created_at, t.updated_at, t.category_source, t.category_confidence, \
+           t.is_unusual, t.unusual_reason, count(*) OVER () AS total_count \
     FROM transactions t \
     JOIN wallets w ON w.id = t.wallet_id \
     LEFT JOIN wallets tw ON tw.id = t.to_wallet_id \

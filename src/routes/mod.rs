@@ -7,7 +7,9 @@ pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod health;
+pub mod insights;
 pub mod notifications;
+pub mod predictions;
 pub mod recurring;
 pub mod reports;
 pub mod sync;
@@ -128,6 +130,12 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(recurring::handlers::get_recurring)
         .service(recurring::handlers::update_recurring)
         .service(recurring::handlers::delete_recurring)
+        .service(predictions::handlers::train_models)
+        .service(predictions::handlers::predict_spending)
+        .service(predictions::handlers::prediction_history)
+        .service(predictions::handlers::categorize)
+        .service(insights::handlers::spending_insights)
+        .service(insights::handlers::recommendations)
         // `/notifications/read-all` before `/notifications/{id}/read`.
         .service(notifications::handlers::list_notifications)
         .service(notifications::handlers::mark_all_read)

@@ -15,6 +15,7 @@ mod idempotency;
 mod launcher;
 mod migrations;
 mod openapi;
+mod predictions;
 mod reports;
 mod sync;
 mod transactions;

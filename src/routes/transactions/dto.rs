@@ -40,6 +40,15 @@ pub struct TransactionResponse {
     pub to_wallet_name: Option<String>,
     pub tags: Vec<String>,
     pub splits: Vec<SplitView>,
+    /// `user`, or `ml` when the category was applied from a suggestion (`auto_categorize`).
+    #[schema(example = "user")]
+    pub category_source: String,
+    /// The suggestion's probability when `category_source` is `ml`.
+    #[schema(example = json!(null))]
+    pub category_confidence: Option<f64>,
+    /// Flagged as unusual against the user's history when it was recorded.
+    pub is_unusual: bool,
+    pub unusual_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -64,6 +73,12 @@ impl From<TransactionView> for TransactionResponse {
             to_wallet_name: row.to_wallet_name,
             tags: row.tags.into_iter().flatten().collect(),
             splits: serde_json::from_value(row.splits).unwrap_or_default(),
+            category_source: row.category_source,
+            category_confidence: row
+                .category_confidence
+                .and_then(|c| rust_decimal::prelude::ToPrimitive::to_f64(&c)),
+            is_unusual: row.is_unusual,
+            unusual_reason: row.unusual_reason,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -150,6 +165,12 @@ pub struct CreateTransactionRequest {
     /// Divide the amount over categories; the parts must add up to `amount` exactly.
     #[validate(nested)]
     pub splits: Option<Vec<SplitRequest>>,
+    /// Without `category_id` (and `splits`): apply the best category suggestion when its
+    /// probability clears the threshold (`category_source` becomes `ml`); 422 when none does.
+    pub auto_categorize: Option<bool>,
+    /// The `suggestion_id` of a `POST /predictions/categorize` answer this transaction used:
+    /// the suggestion log records the category finally chosen.
+    pub suggestion_id: Option<Uuid>,
 }
 
 /// Changes to a transaction; absent fields stay. `null` clears `merchant`, `notes`,
@@ -238,6 +259,14 @@ pub struct ImportQuery {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+pub struct ImportSuggestion {
+    pub line: u64,
+    pub category_id: Uuid,
+    pub name: String,
+    pub probability: f64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
 pub struct ImportFailure {
     /// Line number in the file (the header is line 1).
     pub line: u64,
@@ -250,6 +279,8 @@ pub struct ImportReport {
     pub created: usize,
     /// Lines already imported before (same wallet, date, amount, description and occurrence).
     pub duplicates: usize,
+    /// Lines without a category that got a suggested one (`category_source: ml`).
+    pub categorized: Vec<ImportSuggestion>,
     pub failed: Vec<ImportFailure>,
 }
 

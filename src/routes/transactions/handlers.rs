@@ -4,6 +4,8 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Days, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -16,6 +18,8 @@ use crate::domain::money::Money;
 use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
+use crate::ml::categorizer as ml_categorizer;
+use crate::ml::service as ml_service;
 use crate::routes::users::dto::Deleted;
 use crate::startup::AppState;
 
@@ -305,7 +309,7 @@ async fn create(
         (Scope::All, Some(t)) => t,
         (Scope::All, None) => return Err(ApiError::invalid_field("type", "is required")),
     };
-    let draft = Draft {
+    let mut draft = Draft {
         transaction_type,
         amount: body.amount.0,
         category_id: body.category_id,
@@ -313,9 +317,43 @@ async fn create(
         to_wallet_id: body.to_wallet_id,
         splits: split_drafts(body.splits),
     };
-    ensure_shape(&draft)?;
+    let description = body.description.unwrap_or_default().trim().to_owned();
+    let merchant = non_empty(body.merchant);
+    let auto = body.auto_categorize.unwrap_or(false)
+        && draft.category_id.is_none()
+        && draft.splits.is_empty();
+    let wanted_kind = transaction_type.category_kind().filter(|_| auto);
+    if wanted_kind.is_none() {
+        ensure_shape(&draft)?;
+    }
     let view = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
+            let mut applied = None;
+            if let Some(kind) = wanted_kind {
+                match ml_service::auto_categorize(
+                    conn,
+                    caller.id,
+                    &description,
+                    merchant.as_deref(),
+                    draft.amount,
+                    kind.as_str(),
+                )? {
+                    Ok(chosen) => {
+                        draft.category_id = Some(chosen.category_id);
+                        applied = Some(chosen);
+                    }
+                    Err(suggestions) => {
+                        let best = suggestions.first().map_or(String::new(), |s| {
+                            format!(" (best: {} at {:.0} %)", s.name, s.probability * 100.0)
+                        });
+                        return Err(ApiError::invalid_field(
+                            "category_id",
+                            format!("is required: no suggestion is confident enough{best}"),
+                        ));
+                    }
+                }
+                ensure_shape(&draft)?;
+            }
             let currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
             let date = match body.date {
                 Some(date) => date,
@@ -327,19 +365,54 @@ async fn create(
                     user_id: caller.id,
                     transaction_type: draft.transaction_type.as_str().to_owned(),
                     amount: draft.amount,
-                    currency,
+                    currency: currency.clone(),
                     date,
-                    description: body.description.unwrap_or_default().trim().to_owned(),
-                    merchant: non_empty(body.merchant),
+                    description: description.clone(),
+                    merchant: merchant.clone(),
                     notes: non_empty(body.notes),
                     category_id: draft.category_id,
                     wallet_id: draft.wallet_id,
                     to_wallet_id: draft.to_wallet_id,
                     tags: clean_tags(body.tags.unwrap_or_default()),
                     import_hash: None,
+                    category_source: if applied.is_some() { "ml" } else { "user" }.to_owned(),
+                    category_confidence: applied
+                        .as_ref()
+                        .and_then(|a| Decimal::from_f64(a.probability)),
                 },
                 &split_rows(&draft.splits),
             )?;
+            // The suggestion log learns what became of its suggestion.
+            let suggestion = applied
+                .as_ref()
+                .map(|a| a.suggestion_id)
+                .or(body.suggestion_id);
+            if let Some(suggestion) = suggestion {
+                db::ml::resolve_suggestion(
+                    conn,
+                    caller.id,
+                    Some(suggestion),
+                    id,
+                    draft.category_id,
+                )?;
+            }
+            if draft.transaction_type == TransactionType::Expense {
+                let category = match draft.category_id {
+                    Some(category_id) => categories::find(conn, caller.id, category_id)?
+                        .map(|c| (category_id, c.name)),
+                    None => None,
+                };
+                ml_service::check_unusual(
+                    conn,
+                    caller.id,
+                    id,
+                    &currency,
+                    date,
+                    draft.amount,
+                    category.as_ref().map(|(id, name)| (*id, name.as_str())),
+                    merchant.as_deref(),
+                )?;
+            }
             after_write(conn, caller.id)?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::internal("a new transaction vanished"))
@@ -389,6 +462,8 @@ async fn update(
             // A field the new state cannot have goes unless the request sets it: a category
             // replaces splits (and splits a category), a transfer drops the category and
             // splits, a non-transfer drops the receiving wallet.
+            // Setting the category (or splits) makes it the user's, never to be overwritten.
+            let user_categorized = body.category_id.is_some() || body.splits.is_some();
             let splits = match (body.splits, &body.category_id) {
                 (Some(splits), _) => split_drafts(Some(splits)),
                 (None, Some(Some(_))) => Vec::new(),
@@ -441,9 +516,23 @@ async fn update(
                     wallet_id: draft.wallet_id,
                     to_wallet_id: draft.to_wallet_id,
                     tags: body.tags.map_or(current.tags, clean_tags),
+                    category_source: if user_categorized {
+                        "user".to_owned()
+                    } else {
+                        current.category_source
+                    },
+                    category_confidence: if user_categorized {
+                        None
+                    } else {
+                        current.category_confidence
+                    },
                 },
                 &split_rows(&draft.splits),
             )?;
+            if user_categorized {
+                // The user's final choice for a suggested category is what the log keeps.
+                db::ml::resolve_suggestion(conn, caller.id, None, id, draft.category_id)?;
+            }
             after_write(conn, caller.id)?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::not_found(scope.noun()))
@@ -817,16 +906,67 @@ pub async fn import_transactions(
                     .map(|c| c.id)
             };
             let hashes = domain_csv::import_hashes(&wallet.id.to_string(), &rows);
+            // Rows without a category get the best suggestion when it is confident enough.
+            let needs_suggestions = rows.iter().any(|r| r.category.is_none());
+            let suggester = if needs_suggestions {
+                Some(ml_service::categorizer_for(conn, caller.id)?)
+            } else {
+                None
+            };
+            let mut categorized = Vec::new();
             let mut good = Vec::new();
             for (row, hash) in rows.into_iter().zip(hashes) {
                 let kind = row
                     .transaction_type
                     .category_kind()
                     .unwrap_or(CategoryKind::Expense);
-                let category_id = match row.category.as_deref() {
-                    None => Err("the category is empty".to_owned()),
-                    Some(name) => find_category(name, kind)
+                let mut source = ("user", None);
+                let category_id = match (row.category.as_deref(), &suggester) {
+                    (Some(name), _) => find_category(name, kind)
                         .ok_or_else(|| format!("unknown {} category `{name}`", kind.as_str())),
+                    (None, None) => Err("the category is empty".to_owned()),
+                    (None, Some(model)) => {
+                        let best = model
+                            .model
+                            .suggest(
+                                &row.description,
+                                row.merchant.as_deref(),
+                                row.amount.to_f64(),
+                                &|label| {
+                                    model.labels.get(label as usize).is_some_and(|id| {
+                                        known.iter().any(|c| {
+                                            c.id == *id
+                                                && CategoryKind::parse(&c.kind) == Some(kind)
+                                        })
+                                    })
+                                },
+                            )
+                            .into_iter()
+                            .next();
+                        match best.filter(|(_, p)| *p >= ml_categorizer::AUTO_APPLY_THRESHOLD) {
+                            Some((label, p)) => {
+                                let id = model.labels[label as usize];
+                                let name = known
+                                    .iter()
+                                    .find(|c| c.id == id)
+                                    .map(|c| c.name.clone())
+                                    .unwrap_or_default();
+                                let probability = (p * 10_000.0).floor() / 10_000.0;
+                                categorized.push(ImportSuggestion {
+                                    line: row.line,
+                                    category_id: id,
+                                    name,
+                                    probability,
+                                });
+                                source = ("ml", Decimal::from_f64(probability));
+                                Ok(id)
+                            }
+                            None => Err(
+                                "the category is empty and no suggestion is confident enough"
+                                    .to_owned(),
+                            ),
+                        }
+                    }
                 };
                 let category_id = match category_id {
                     Ok(id) => id,
@@ -852,6 +992,8 @@ pub async fn import_transactions(
                     to_wallet_id: None,
                     tags: clean_tags(row.tags),
                     import_hash: Some(hash),
+                    category_source: source.0.to_owned(),
+                    category_confidence: source.1,
                 });
             }
             let created = transactions::insert_imported(conn, &good)?;
@@ -862,6 +1004,7 @@ pub async fn import_transactions(
             Ok(ImportReport {
                 created,
                 duplicates: good.len() - created,
+                categorized,
                 failed: failures
                     .into_iter()
                     .map(|f| ImportFailure {

@@ -1,0 +1,556 @@
+//! Queries of the predictions module: training data, stored models, forecasts with their
+//! actuals, the suggestion log, and the aggregates unusual-spending checks and insights need.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{
+    BigInt, Date, Double, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::schema::{category_suggestions, ml_models, predictions};
+
+pub const KIND_FORECAST: &str = "forecast";
+pub const KIND_CATEGORIZER: &str = "categorizer";
+
+/// Expense lines: expenses by category and the parts of split expenses by share.
+const EXPENSE_LINES: &str = "\
+    lines AS ( \
+        SELECT t.id, t.date, t.category_id, t.amount FROM transactions t \
+        WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' \
+          AND t.category_id IS NOT NULL AND t.date < $3 \
+        UNION ALL \
+        SELECT t.id, t.date, s.category_id, s.amount \
+        FROM transactions t JOIN transaction_splits s ON s.transaction_id = t.id \
+        WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' AND t.date < $3)";
+
+#[derive(Debug, QueryableByName)]
+struct Version {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+}
+
+/// The user's latest change to anything a model learns from (transactions, their deletion,
+/// categories). A model trained at a lower version is stale.
+pub fn data_version(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
+    diesel::sql_query(
+        "SELECT COALESCE(GREATEST( \
+            (SELECT max(change_seq) FROM transactions WHERE user_id = $1), \
+            (SELECT max(change_seq) FROM tombstones WHERE user_id = $1), \
+            (SELECT max(change_seq) FROM categories WHERE user_id = $1)), 0) AS version",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .get_result::<Version>(conn)
+    .map(|v| v.version)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = ml_models)]
+pub struct StoredModel {
+    pub algorithm: String,
+    pub model: serde_json::Value,
+    pub metrics: serde_json::Value,
+    pub data_from: Option<NaiveDate>,
+    pub data_to: Option<NaiveDate>,
+    pub training_rows: i32,
+    pub training_ms: i32,
+    pub data_version: i64,
+    pub trained_at: DateTime<Utc>,
+}
+
+pub fn load_model(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: &str,
+) -> QueryResult<Option<StoredModel>> {
+    ml_models::table
+        .filter(ml_models::user_id.eq(user_id))
+        .filter(ml_models::kind.eq(kind))
+        .select(StoredModel::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn save_model(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    kind: &str,
+    stored: &StoredModel,
+) -> QueryResult<()> {
+    let values = (
+        ml_models::user_id.eq(user_id),
+        ml_models::kind.eq(kind),
+        ml_models::algorithm.eq(&stored.algorithm),
+        ml_models::model.eq(&stored.model),
+        ml_models::metrics.eq(&stored.metrics),
+        ml_models::data_from.eq(stored.data_from),
+        ml_models::data_to.eq(stored.data_to),
+        ml_models::training_rows.eq(stored.training_rows),
+        ml_models::training_ms.eq(stored.training_ms),
+        ml_models::data_version.eq(stored.data_version),
+        ml_models::trained_at.eq(stored.trained_at),
+    );
+    diesel::insert_into(ml_models::table)
+        .values(values)
+        .on_conflict((ml_models::user_id, ml_models::kind))
+        .do_update()
+        .set(values)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Users whose forecast model is missing or stale and was not trained within `min_age`, for the
+/// background job; at most `limit`, users with data only.
+pub fn users_needing_forecasts(
+    conn: &mut PgConnection,
+    trained_before: DateTime<Utc>,
+    limit: i64,
+) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    diesel::sql_query(
+        "SELECT u.id FROM users u \
+         LEFT JOIN ml_models m ON m.user_id = u.id AND m.kind = 'forecast' \
+         WHERE u.status = 'active' \
+           AND EXISTS (SELECT 1 FROM transactions t WHERE t.user_id = u.id) \
+           AND (m.id IS NULL OR (m.trained_at < $1 AND \
+                m.data_version < (SELECT COALESCE(max(change_seq), 0) FROM transactions t \
+                                  WHERE t.user_id = u.id))) \
+         ORDER BY m.trained_at NULLS FIRST LIMIT $2",
+    )
+    .bind::<Timestamptz, _>(trained_before)
+    .bind::<BigInt, _>(limit)
+    .load::<Row>(conn)
+    .map(|rows| rows.into_iter().map(|r| r.id).collect())
+}
+
+/// A categorised transaction to learn from.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct LabelledRow {
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub merchant: Option<String>,
+    #[diesel(sql_type = Nullable<Double>)]
+    pub amount: Option<f64>,
+    #[diesel(sql_type = SqlUuid)]
+    pub category_id: Uuid,
+}
+
+/// The user's most recent categorised expenses and incomes (at most `limit`), oldest first.
+pub fn labelled_rows(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    limit: i64,
+) -> QueryResult<Vec<LabelledRow>> {
+    diesel::sql_query(
+        "SELECT description, merchant, amount::float8 AS amount, category_id FROM ( \
+            SELECT description, merchant, amount, category_id, date, created_at FROM transactions \
+            WHERE user_id = $1 AND category_id IS NOT NULL \
+              AND (description <> '' OR merchant IS NOT NULL) \
+            ORDER BY date DESC, created_at DESC LIMIT $2) recent \
+         ORDER BY date, created_at",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CategoryRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub parent_id: Option<Uuid>,
+}
+
+pub fn categories(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<CategoryRow>> {
+    diesel::sql_query(
+        "SELECT id, name, kind, parent_id FROM categories WHERE user_id = $1 ORDER BY created_at, id",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .load(conn)
+}
+
+/// Spending per period and category.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PeriodAmount {
+    #[diesel(sql_type = Date)]
+    pub period_start: NaiveDate,
+    #[diesel(sql_type = SqlUuid)]
+    pub category_id: Uuid,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+}
+
+/// Expenses (splits by share) in `currency` before `before`, summed per `month` or `week`
+/// (ISO weeks from Monday) and category.
+pub fn spending_by_period(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    currency: &str,
+    period: &str,
+    before: NaiveDate,
+) -> QueryResult<Vec<PeriodAmount>> {
+    let unit = if period == "week" { "week" } else { "month" };
+    diesel::sql_query(format!(
+        "WITH {EXPENSE_LINES} \
+         SELECT date_trunc('{unit}', date)::date AS period_start, category_id, \
+                sum(amount) AS amount \
+         FROM lines GROUP BY 1, 2 ORDER BY 1, 2"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(before)
+    .load(conn)
+}
+
+pub struct NewPrediction {
+    pub user_id: Uuid,
+    pub category_id: Option<Uuid>,
+    pub period: String,
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub currency: String,
+    pub amount: Decimal,
+    pub lower: Decimal,
+    pub upper: Decimal,
+    pub method: String,
+    pub confidence: String,
+    pub as_of: NaiveDate,
+}
+
+pub fn insert_predictions(conn: &mut PgConnection, rows: &[NewPrediction]) -> QueryResult<()> {
+    let values: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            (
+                predictions::user_id.eq(r.user_id),
+                predictions::category_id.eq(r.category_id),
+                predictions::period.eq(&r.period),
+                predictions::period_start.eq(r.period_start),
+                predictions::period_end.eq(r.period_end),
+                predictions::currency.eq(&r.currency),
+                predictions::amount.eq(r.amount),
+                predictions::lower.eq(r.lower),
+                predictions::upper.eq(r.upper),
+                predictions::method.eq(&r.method),
+                predictions::confidence.eq(&r.confidence),
+                predictions::as_of.eq(r.as_of),
+            )
+        })
+        .collect();
+    diesel::insert_into(predictions::table)
+        .values(values)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// A stored prediction, with the actual spending once its period is over.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PredictionRow {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub category_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub category_name: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub period: String,
+    #[diesel(sql_type = Date)]
+    pub period_start: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub period_end: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub lower: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub upper: Decimal,
+    #[diesel(sql_type = Text)]
+    pub method: String,
+    #[diesel(sql_type = Text)]
+    pub confidence: String,
+    #[diesel(sql_type = Date)]
+    pub as_of: NaiveDate,
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub actual: Option<Decimal>,
+    #[diesel(sql_type = BigInt)]
+    pub total_count: i64,
+}
+
+/// The user's stored predictions, newest first; `actual` is the spending in the period (and
+/// category, with its descendants' and split shares) once the period ended before `today`.
+pub fn list_predictions(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Vec<PredictionRow>> {
+    diesel::sql_query(
+        "SELECT p.id, p.category_id, c.name AS category_name, p.period, p.period_start, p.period_end, p.currency, \
+                p.amount, p.lower, p.upper, p.method, p.confidence, p.as_of, p.created_at, \
+                CASE WHEN p.period_end < $2 THEN COALESCE(( \
+                    SELECT sum(l.amount) FROM ( \
+                        SELECT t.category_id, t.amount FROM transactions t \
+                        WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = p.currency \
+                          AND t.category_id IS NOT NULL \
+                          AND t.date BETWEEN p.period_start AND p.period_end \
+                        UNION ALL \
+                        SELECT s.category_id, s.amount FROM transactions t \
+                        JOIN transaction_splits s ON s.transaction_id = t.id \
+                        WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = p.currency \
+                          AND t.date BETWEEN p.period_start AND p.period_end) l \
+                    WHERE p.category_id IS NULL OR l.category_id = p.category_id), 0) \
+                END AS actual, \
+                count(*) OVER () AS total_count \
+         FROM predictions p LEFT JOIN categories c ON c.id = p.category_id \
+         WHERE p.user_id = $1 \
+         ORDER BY p.created_at DESC, p.id DESC LIMIT $3 OFFSET $4",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Date, _>(today)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)
+}
+
+pub fn count_predictions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
+    predictions::table
+        .filter(predictions::user_id.eq(user_id))
+        .count()
+        .get_result(conn)
+}
+
+pub struct NewSuggestion<'a> {
+    pub user_id: Uuid,
+    pub transaction_id: Option<Uuid>,
+    pub description: &'a str,
+    pub merchant: Option<&'a str>,
+    pub amount: Option<Decimal>,
+    pub suggestions: serde_json::Value,
+    pub model: &'a str,
+    pub applied_category_id: Option<Uuid>,
+}
+
+/// Logs a suggestion; returns its id.
+pub fn log_suggestion(conn: &mut PgConnection, row: &NewSuggestion) -> QueryResult<Uuid> {
+    diesel::insert_into(category_suggestions::table)
+        .values((
+            category_suggestions::user_id.eq(row.user_id),
+            category_suggestions::transaction_id.eq(row.transaction_id),
+            category_suggestions::description.eq(row.description),
+            category_suggestions::merchant.eq(row.merchant),
+            category_suggestions::amount.eq(row.amount),
+            category_suggestions::suggestions.eq(&row.suggestions),
+            category_suggestions::model.eq(row.model),
+            category_suggestions::applied_category_id.eq(row.applied_category_id),
+            category_suggestions::final_category_id.eq(row.applied_category_id),
+        ))
+        .returning(category_suggestions::id)
+        .get_result(conn)
+}
+
+/// Records the user's final choice for a logged suggestion: by suggestion id (a client that
+/// asked first, then created the transaction) or by the transaction it was applied to.
+pub fn resolve_suggestion(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    suggestion_id: Option<Uuid>,
+    transaction_id: Uuid,
+    final_category_id: Option<Uuid>,
+) -> QueryResult<usize> {
+    let now = Utc::now();
+    let base = category_suggestions::table.filter(category_suggestions::user_id.eq(user_id));
+    match suggestion_id {
+        Some(id) => diesel::update(base.filter(category_suggestions::id.eq(id)))
+            .set((
+                category_suggestions::transaction_id.eq(transaction_id),
+                category_suggestions::final_category_id.eq(final_category_id),
+                category_suggestions::resolved_at.eq(now),
+            ))
+            .execute(conn),
+        None => {
+            diesel::update(base.filter(category_suggestions::transaction_id.eq(transaction_id)))
+                .set((
+                    category_suggestions::final_category_id.eq(final_category_id),
+                    category_suggestions::resolved_at.eq(now),
+                ))
+                .execute(conn)
+        }
+    }
+}
+
+/// How the suggestions fared: logged, resolved, and how often the top one was the final choice.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct SuggestionStats {
+    #[diesel(sql_type = BigInt)]
+    pub logged: i64,
+    #[diesel(sql_type = BigInt)]
+    pub resolved: i64,
+    #[diesel(sql_type = BigInt)]
+    pub top_accepted: i64,
+}
+
+pub fn suggestion_stats(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<SuggestionStats> {
+    diesel::sql_query(
+        "SELECT count(*) AS logged, count(final_category_id) AS resolved, \
+                count(*) FILTER (WHERE final_category_id IS NOT NULL AND \
+                    (suggestions -> 0 ->> 'category_id')::uuid = final_category_id) AS top_accepted \
+         FROM category_suggestions WHERE user_id = $1",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .get_result(conn)
+}
+
+/// The robust statistics of earlier expenses like one transaction: same category or same
+/// merchant, same currency, the year before its date, itself left out.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct AmountStats {
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+    #[diesel(sql_type = Double)]
+    pub median: f64,
+    #[diesel(sql_type = Double)]
+    pub mad: f64,
+    #[diesel(sql_type = Double)]
+    pub mean_abs_dev: f64,
+}
+
+pub enum Peer<'a> {
+    Category(Uuid),
+    Merchant(&'a str),
+}
+
+pub fn amount_stats(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    transaction_id: Uuid,
+    currency: &str,
+    date: NaiveDate,
+    peer: Peer,
+) -> QueryResult<AmountStats> {
+    let (condition, category, merchant) = match peer {
+        Peer::Category(id) => ("t.category_id = $5", Some(id), None),
+        Peer::Merchant(m) => ("lower(t.merchant) = lower($6)", None, Some(m)),
+    };
+    diesel::sql_query(format!(
+        "WITH hist AS ( \
+            SELECT t.amount::float8 AS amount FROM transactions t \
+            WHERE t.user_id = $1 AND t.id <> $2 AND t.currency = $3 AND t.type = 'expense' \
+              AND t.date BETWEEN $4 - 365 AND $4 AND {condition}), \
+         med AS (SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY amount), 0) AS m, \
+                        count(*) AS n FROM hist) \
+         SELECT med.n AS count, med.m AS median, \
+                COALESCE((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(amount - med.m)) \
+                          FROM hist), 0) AS mad, \
+                COALESCE((SELECT avg(abs(amount - med.m)) FROM hist), 0)::float8 AS mean_abs_dev \
+         FROM med"
+    ))
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(transaction_id)
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(date)
+    .bind::<Nullable<SqlUuid>, _>(category)
+    .bind::<Nullable<Text>, _>(merchant)
+    .get_result(conn)
+}
+
+/// Payments to `merchant` on `date`, and the most on any one earlier day of the year before.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct MerchantDays {
+    #[diesel(sql_type = BigInt)]
+    pub today: i64,
+    #[diesel(sql_type = BigInt)]
+    pub busiest_earlier_day: i64,
+}
+
+pub fn merchant_days(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    merchant: &str,
+    date: NaiveDate,
+) -> QueryResult<MerchantDays> {
+    diesel::sql_query(
+        "WITH days AS ( \
+            SELECT t.date, count(*) AS n FROM transactions t \
+            WHERE t.user_id = $1 AND t.type = 'expense' AND lower(t.merchant) = lower($2) \
+              AND t.date BETWEEN $3 - 365 AND $3 GROUP BY t.date) \
+         SELECT COALESCE((SELECT n FROM days WHERE date = $3), 0) AS today, \
+                COALESCE((SELECT max(n) FROM days WHERE date < $3), 0) AS busiest_earlier_day",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Text, _>(merchant)
+    .bind::<Date, _>(date)
+    .get_result(conn)
+}
+
+pub fn flag_unusual(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    transaction_id: Uuid,
+    reason: &str,
+) -> QueryResult<usize> {
+    use super::schema::transactions;
+    diesel::update(
+        transactions::table
+            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::id.eq(transaction_id)),
+    )
+    .set((
+        transactions::is_unusual.eq(true),
+        transactions::unusual_reason.eq(reason),
+    ))
+    .execute(conn)
+}
+
+/// One payee's expenses, for recurring-payment detection.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PayeeHistory {
+    #[diesel(sql_type = Text)]
+    pub payee: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub category_id: Option<Uuid>,
+    #[diesel(sql_type = diesel::sql_types::Array<Date>)]
+    pub dates: Vec<NaiveDate>,
+    #[diesel(sql_type = diesel::sql_types::Array<Numeric>)]
+    pub amounts: Vec<Decimal>,
+}
+
+/// Expenses since `from` grouped by payee (merchant, else description), for payees seen at
+/// least twice; the 200 most frequent.
+pub fn payee_histories(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    currency: &str,
+    from: NaiveDate,
+) -> QueryResult<Vec<PayeeHistory>> {
+    diesel::sql_query(
+        "SELECT min(COALESCE(t.merchant, t.description)) AS payee, \
+                (array_agg(t.category_id ORDER BY t.date DESC))[1] AS category_id, \
+                array_agg(t.date ORDER BY t.date) AS dates, \
+                array_agg(t.amount ORDER BY t.date) AS amounts \
+         FROM transactions t \
+         WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' AND t.date >= $3 \
+           AND COALESCE(t.merchant, t.description) <> '' \
+         GROUP BY lower(COALESCE(t.merchant, t.description)) \
+         HAVING count(*) >= 2 ORDER BY count(*) DESC LIMIT 200",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(from)
+    .load(conn)
+}

@@ -1,0 +1,107 @@
+//! Unusual spending: a robust score of a new expense against the user's own history in its
+//! category and at its merchant (median and MAD, so one earlier outlier does not hide the next),
+//! and a frequency check (many payments to one merchant in a day that never saw more than one).
+
+use serde::Serialize;
+
+/// Scores above this are unusual (a common cut-off for the modified z-score).
+pub const THRESHOLD: f64 = 3.5;
+/// Fewer earlier expenses than this: no judgement.
+pub const MIN_HISTORY: i64 = 6;
+
+/// The history one expense is judged against.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub count: i64,
+    pub median: f64,
+    /// Median absolute deviation from the median.
+    pub mad: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Finding {
+    pub score: f64,
+    pub reason: String,
+}
+
+/// The modified z-score `0.6745 (x − median) / MAD`, for amounts above the median only (spending
+/// less than usual is not a warning). When more than half the history is the same amount the
+/// MAD is zero; the mean absolute deviation (or 10 % of the median) stands in.
+pub fn score(amount: f64, stats: &Stats, mean_abs_dev: f64) -> Option<f64> {
+    if stats.count < MIN_HISTORY || amount <= stats.median {
+        return None;
+    }
+    let spread = if stats.mad > 0.0 {
+        stats.mad / 0.6745
+    } else if mean_abs_dev > 0.0 {
+        mean_abs_dev * 1.253314
+    } else {
+        stats.median.abs() * 0.1
+    };
+    if spread <= 0.0 {
+        return None;
+    }
+    Some((amount - stats.median) / spread)
+}
+
+/// Whether an amount is unusual against a history, with a sentence saying why. The amount must
+/// also be at least twice the usual one, so tight histories do not flag small differences.
+pub fn judge(amount: f64, stats: &Stats, mean_abs_dev: f64, what: &str) -> Option<Finding> {
+    let score = score(amount, stats, mean_abs_dev)?;
+    (score > THRESHOLD && amount >= 2.0 * stats.median).then(|| Finding {
+        score,
+        reason: format!(
+            "{:.1}× the usual {what} amount (median {:.2} over {} earlier expenses)",
+            amount / stats.median.max(f64::MIN_POSITIVE),
+            stats.median,
+            stats.count
+        ),
+    })
+}
+
+/// Many payments to one merchant on one day, where earlier days had at most one.
+pub fn judge_frequency(today: i64, busiest_earlier_day: i64, merchant: &str) -> Option<Finding> {
+    (today >= 3 && busiest_earlier_day <= 1).then(|| Finding {
+        score: today as f64,
+        reason: format!("{today} payments to {merchant} today; never more than one a day before"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stats(count: i64, median: f64, mad: f64) -> Stats {
+        Stats { count, median, mad }
+    }
+
+    #[test]
+    fn flags_amounts_far_above_the_usual() {
+        let history = stats(20, 50.0, 10.0);
+        assert!(judge(500.0, &history, 12.0, "Groceries").is_some());
+        assert!(judge(70.0, &history, 12.0, "Groceries").is_none());
+        // Below the median is never unusual.
+        assert!(judge(1.0, &history, 12.0, "Groceries").is_none());
+    }
+
+    #[test]
+    fn needs_enough_history() {
+        assert!(judge(5_000.0, &stats(5, 50.0, 10.0), 10.0, "x").is_none());
+        assert!(judge(5_000.0, &stats(6, 50.0, 10.0), 10.0, "x").is_some());
+    }
+
+    #[test]
+    fn a_constant_history_still_has_a_spread() {
+        // Rent is the same every month: a double payment is unusual, a small rise is not.
+        let rent = stats(12, 1_000.0, 0.0);
+        assert!(judge(2_500.0, &rent, 0.0, "rent").is_some());
+        assert!(judge(1_050.0, &rent, 0.0, "rent").is_none());
+    }
+
+    #[test]
+    fn frequency_needs_a_new_pattern() {
+        assert!(judge_frequency(3, 1, "Shop").is_some());
+        assert!(judge_frequency(3, 2, "Shop").is_none());
+        assert!(judge_frequency(2, 0, "Shop").is_none());
+    }
+}

@@ -1,0 +1,473 @@
+//! Category suggestions: a multinomial naive Bayes classifier (smartcore) over the text features
+//! of [`super::text`], trained per user on their own categorised transactions, together with a
+//! memory of the payees the user categorised before (their latest choices weigh most). Category
+//! names and a small lexicon of common merchant words back the model for new users.
+
+use std::collections::HashMap;
+
+use serde::{Deserialize, Serialize};
+use smartcore::linalg::basic::matrix::DenseMatrix;
+use smartcore::naive_bayes::multinomial::{MultinomialNB, MultinomialNBParameters};
+
+use super::text::{self, Vocabulary};
+
+/// A suggestion at least this probable is applied by `auto_categorize`.
+pub const AUTO_APPLY_THRESHOLD: f64 = 0.6;
+/// Most recent distinct examples a model learns from.
+const MAX_EXAMPLES: usize = 2000;
+const MAX_FEATURES: usize = 1500;
+/// How much an earlier choice for the same payee counts against each later one.
+const MEMORY_DECAY: f64 = 0.5;
+
+type Model = MultinomialNB<u32, u32, DenseMatrix<u32>, Vec<u32>>;
+
+/// One labelled transaction (labels are indexes into the caller's list of categories).
+#[derive(Debug, Clone)]
+pub struct Example {
+    pub description: String,
+    pub merchant: Option<String>,
+    pub amount: Option<f64>,
+    pub label: u32,
+}
+
+/// A fitted categoriser.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Categorizer {
+    vocabulary: Vocabulary,
+    model: Option<Model>,
+    /// The only label, when the training data had one.
+    only_label: Option<u32>,
+    /// Payee key → (label, weight), from the user's own transactions.
+    memory: HashMap<String, Vec<(u32, f64)>>,
+    pub examples: usize,
+}
+
+impl Categorizer {
+    /// Fits a categoriser. `examples` run oldest first (later ones weigh more in the memory);
+    /// `background` are phrases that describe a label (category names, common merchants) and
+    /// teach the classifier without entering the memory.
+    pub fn train(examples: &[Example], background: &[(String, u32)]) -> Result<Self, String> {
+        let mut memory: HashMap<String, Vec<(u32, f64)>> = HashMap::new();
+        for example in examples {
+            let key = text::key(&example.description, example.merchant.as_deref());
+            if key.is_empty() {
+                continue;
+            }
+            let weights = memory.entry(key).or_default();
+            for (_, weight) in weights.iter_mut() {
+                *weight *= MEMORY_DECAY;
+            }
+            match weights
+                .iter_mut()
+                .find(|(label, _)| *label == example.label)
+            {
+                Some((_, weight)) => *weight += 1.0,
+                None => weights.push((example.label, 1.0)),
+            }
+        }
+
+        // Distinct (features, label) documents, newest first, then the background phrases.
+        let mut seen = std::collections::HashSet::new();
+        let mut documents: Vec<(Vec<String>, u32)> = Vec::new();
+        for example in examples.iter().rev() {
+            let features = text::features(
+                &example.description,
+                example.merchant.as_deref(),
+                example.amount,
+            );
+            if features.is_empty() || !seen.insert((features.clone(), example.label)) {
+                continue;
+            }
+            documents.push((features, example.label));
+            if documents.len() == MAX_EXAMPLES {
+                break;
+            }
+        }
+        for (phrase, label) in background {
+            let features = text::features(phrase, None, None);
+            if !features.is_empty() {
+                documents.push((features, *label));
+            }
+        }
+
+        let vocabulary = Vocabulary::build(documents.iter().map(|(f, _)| f), MAX_FEATURES);
+        let mut labels: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
+        labels.sort_unstable();
+        labels.dedup();
+        let (model, only_label) = match labels.len() {
+            0 => (None, None),
+            1 => (None, Some(labels[0])),
+            _ => {
+                let rows: Vec<Vec<u32>> = documents
+                    .iter()
+                    .map(|(features, _)| dense_row(&vocabulary, features))
+                    .collect();
+                let x = DenseMatrix::from_2d_vec(&rows).map_err(|e| e.to_string())?;
+                let y: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
+                let model =
+                    MultinomialNB::fit(&x, &y, MultinomialNBParameters::default().with_alpha(0.1))
+                        .map_err(|e| e.to_string())?;
+                (Some(model), None)
+            }
+        };
+        Ok(Categorizer {
+            vocabulary,
+            model,
+            only_label,
+            memory,
+            examples: examples.len(),
+        })
+    }
+
+    /// Labels with probabilities, best first, over the labels `allowed` admits (probabilities
+    /// sum to 1 over those).
+    pub fn suggest(
+        &self,
+        description: &str,
+        merchant: Option<&str>,
+        amount: Option<f64>,
+        allowed: &dyn Fn(u32) -> bool,
+    ) -> Vec<(u32, f64)> {
+        let mut scores: HashMap<u32, f64> = HashMap::new();
+        if let Some(model) = &self.model {
+            let features = text::features(description, merchant, amount);
+            let counts = self.vocabulary.counts(&features);
+            let total: u32 = counts.iter().map(|(_, c)| c).sum();
+            // Naive Bayes treats overlapping n-grams as independent evidence and is far too
+            // sure of itself; tempering by the evidence's size keeps the probabilities usable
+            // for a threshold.
+            let temperature = f64::from(total.max(1)).sqrt();
+            let class_count = model.class_count();
+            let n: usize = class_count.iter().sum();
+            let mut logits: Vec<(u32, f64)> = Vec::new();
+            for (index, label) in model.classes().iter().enumerate() {
+                if !allowed(*label) {
+                    continue;
+                }
+                let prior = (class_count[index] as f64 / n.max(1) as f64).ln();
+                let log_prob = &model.feature_log_prob()[index];
+                let likelihood: f64 = counts
+                    .iter()
+                    .map(|(column, count)| f64::from(*count) * log_prob[*column])
+                    .sum();
+                logits.push((*label, prior + likelihood / temperature));
+            }
+            for (label, p) in softmax(&logits) {
+                scores.insert(label, p);
+            }
+        } else if let Some(label) = self.only_label.filter(|l| allowed(*l)) {
+            scores.insert(label, 1.0);
+        }
+
+        let key = text::key(description, merchant);
+        if let Some(weights) = self.memory.get(&key) {
+            let weights: Vec<(u32, f64)> = weights
+                .iter()
+                .copied()
+                .filter(|(l, _)| allowed(*l))
+                .collect();
+            let total: f64 = weights.iter().map(|(_, w)| w).sum();
+            if total > 0.0 {
+                let trust = total / (total + 0.5);
+                for p in scores.values_mut() {
+                    *p *= 1.0 - trust;
+                }
+                for (label, weight) in weights {
+                    *scores.entry(label).or_default() += trust * weight / total;
+                }
+            }
+        }
+        let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked
+    }
+}
+
+/// The suggestion `auto_categorize` applies, if the best one is sure enough.
+pub fn confident(suggestions: &[(u32, f64)]) -> Option<(u32, f64)> {
+    suggestions
+        .first()
+        .copied()
+        .filter(|(_, p)| *p >= AUTO_APPLY_THRESHOLD)
+}
+
+fn dense_row(vocabulary: &Vocabulary, features: &[String]) -> Vec<u32> {
+    let mut row = vec![0u32; vocabulary.len().max(1)];
+    for (column, count) in vocabulary.counts(features) {
+        row[column] = count;
+    }
+    row
+}
+
+fn softmax(logits: &[(u32, f64)]) -> Vec<(u32, f64)> {
+    let max = logits
+        .iter()
+        .map(|(_, l)| *l)
+        .fold(f64::NEG_INFINITY, f64::max);
+    let exps: Vec<(u32, f64)> = logits.iter().map(|(k, l)| (*k, (l - max).exp())).collect();
+    let sum: f64 = exps.iter().map(|(_, e)| e).sum();
+    exps.into_iter()
+        .map(|(k, e)| (k, if sum > 0.0 { e / sum } else { 0.0 }))
+        .collect()
+}
+
+/// Words that name common merchants and spending for the default categories (by name), so a
+/// new user gets sensible suggestions before they have categorised anything.
+pub const LEXICON: &[(&str, &[&str])] = &[
+    (
+        "Groceries",
+        &[
+            "grocery",
+            "supermarket",
+            "market",
+            "walmart",
+            "costco",
+            "aldi",
+            "kroger",
+            "whole foods",
+            "trader joe",
+            "lidl",
+            "tesco",
+            "coopmart",
+            "bach hoa xanh",
+            "winmart",
+            "big c",
+        ],
+    ),
+    (
+        "Restaurants",
+        &[
+            "restaurant",
+            "grill",
+            "diner",
+            "bistro",
+            "pizza",
+            "sushi",
+            "bbq",
+            "steakhouse",
+            "tavern",
+            "pho",
+            "noodle",
+            "kitchen",
+            "burger",
+            "mcdonald",
+            "kfc",
+            "lunch",
+            "dinner",
+        ],
+    ),
+    (
+        "Cafe",
+        &[
+            "coffee",
+            "cafe",
+            "starbucks",
+            "highlands",
+            "espresso",
+            "tea",
+            "bakery",
+            "phuc long",
+            "the coffee house",
+        ],
+    ),
+    (
+        "Fuel",
+        &[
+            "gas station",
+            "fuel",
+            "petrol",
+            "shell",
+            "bp",
+            "exxon",
+            "chevron",
+            "petrolimex",
+            "valero",
+            "texaco",
+        ],
+    ),
+    (
+        "Public Transit",
+        &["metro", "bus", "train", "subway", "transit", "railway"],
+    ),
+    (
+        "Taxi & Ride-hailing",
+        &["uber", "lyft", "grab", "taxi", "cab", "be ride", "gojek"],
+    ),
+    ("Parking", &["parking", "garage", "toll"]),
+    (
+        "Rent & Mortgage",
+        &["rent", "mortgage", "landlord", "lease"],
+    ),
+    (
+        "Maintenance",
+        &[
+            "hardware store",
+            "home depot",
+            "lowes",
+            "repair",
+            "plumber",
+            "ikea",
+        ],
+    ),
+    (
+        "Electricity",
+        &["electric", "power company", "electricity", "evn"],
+    ),
+    ("Water", &["water", "sewer"]),
+    (
+        "Internet & Phone",
+        &[
+            "internet",
+            "phone",
+            "mobile",
+            "broadband",
+            "viettel",
+            "vnpt",
+            "verizon",
+            "at&t",
+            "t-mobile",
+            "comcast",
+        ],
+    ),
+    (
+        "Movies & Events",
+        &[
+            "cinema", "movie", "theater", "concert", "ticket", "cgv", "event",
+        ],
+    ),
+    (
+        "Subscriptions",
+        &[
+            "netflix",
+            "spotify",
+            "youtube",
+            "apple",
+            "disney",
+            "subscription",
+            "hulu",
+            "icloud",
+        ],
+    ),
+    (
+        "Health",
+        &[
+            "pharmacy",
+            "doctor",
+            "hospital",
+            "clinic",
+            "dental",
+            "cvs",
+            "walgreens",
+            "medicine",
+            "gym",
+            "fitness",
+        ],
+    ),
+    (
+        "Shopping",
+        &[
+            "amazon", "target", "mall", "shopee", "lazada", "tiki", "best buy", "clothing",
+            "store", "shop", "ebay",
+        ],
+    ),
+    (
+        "Education",
+        &[
+            "school",
+            "tuition",
+            "course",
+            "books",
+            "udemy",
+            "coursera",
+            "university",
+        ],
+    ),
+    ("Salary", &["salary", "payroll", "paycheck", "wage"]),
+    ("Bonus", &["bonus", "commission"]),
+    ("Investment income", &["dividend", "interest", "investment"]),
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn example(description: &str, label: u32) -> Example {
+        Example {
+            description: description.to_owned(),
+            merchant: None,
+            amount: Some(10.0),
+            label,
+        }
+    }
+
+    fn any(_: u32) -> bool {
+        true
+    }
+
+    #[test]
+    fn learns_words_and_generalises_to_new_payees() {
+        let examples = vec![
+            example("Thai Restaurant", 0),
+            example("Greek Restaurant", 0),
+            example("Shell", 1),
+            example("BP gas", 1),
+            example("Grocery Store", 2),
+        ];
+        let model = Categorizer::train(&examples, &[]).unwrap();
+        let best = model.suggest("Vietnamese Restaurant", None, None, &any);
+        assert_eq!(best[0].0, 0);
+        let total: f64 = best.iter().map(|(_, p)| p).sum();
+        assert!((total - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn the_latest_choice_for_a_payee_wins_after_a_correction() {
+        let mut examples = vec![
+            example("Netflix", 0),
+            example("Cinema", 0),
+            example("Rent", 1),
+        ];
+        let model = Categorizer::train(&examples, &[]).unwrap();
+        assert_eq!(model.suggest("Netflix", None, None, &any)[0].0, 0);
+        examples.push(example("Netflix", 1));
+        let model = Categorizer::train(&examples, &[]).unwrap();
+        assert_eq!(model.suggest("Netflix", None, None, &any)[0].0, 1);
+    }
+
+    #[test]
+    fn background_phrases_back_a_new_user_and_filters_apply() {
+        let background = vec![
+            ("coffee".to_owned(), 0),
+            ("starbucks".to_owned(), 0),
+            ("uber".to_owned(), 1),
+            ("salary".to_owned(), 2),
+        ];
+        let model = Categorizer::train(&[], &background).unwrap();
+        assert_eq!(model.suggest("STARBUCKS 123", None, None, &any)[0].0, 0);
+        let no_coffee = model.suggest("STARBUCKS 123", None, None, &|l| l != 0);
+        assert!(no_coffee.iter().all(|(l, _)| *l != 0));
+    }
+
+    #[test]
+    fn the_threshold_decides_auto_categorisation() {
+        assert_eq!(confident(&[(3, 0.61), (1, 0.2)]), Some((3, 0.61)));
+        assert_eq!(
+            confident(&[(3, AUTO_APPLY_THRESHOLD)]),
+            Some((3, AUTO_APPLY_THRESHOLD))
+        );
+        assert_eq!(confident(&[(3, 0.59), (1, 0.4)]), None);
+        assert_eq!(confident(&[]), None);
+    }
+
+    #[test]
+    fn a_model_survives_serialisation() {
+        let examples = vec![example("Thai Restaurant", 0), example("Shell", 1)];
+        let model = Categorizer::train(&examples, &[]).unwrap();
+        let json = serde_json::to_value(&model).unwrap();
+        let back: Categorizer = serde_json::from_value(json).unwrap();
+        assert_eq!(
+            back.suggest("Shell", None, None, &any),
+            model.suggest("Shell", None, None, &any)
+        );
+    }
+}

@@ -1,0 +1,352 @@
+//! `finai eval-ml`: the suggestion and forecast code of the API run on a CSV of transactions,
+//! judged on data it has not seen. Rows are put in date order; suggestions train on the first
+//! 75 % and are scored on the rest; forecasts are made at every month after the first six, each
+//! from the months before it only, against each baseline at the same months.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+use std::time::Instant;
+
+use chrono::{Datelike, NaiveDate};
+use serde::Serialize;
+
+use super::categorizer::{Categorizer, Example};
+use super::forecast::{self, Method, Series, SeriesModel};
+use super::text;
+
+/// Forecasts are scored at every month after the first six (each from the months before it).
+const FORECAST_FIRST_ORIGIN: usize = 6;
+
+/// Which columns hold what.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    pub date: String,
+    pub text: String,
+    pub category: String,
+    pub amount: String,
+    /// A column whose value `credit` marks money coming in (left out of spending).
+    pub kind: Option<String>,
+    /// Categories left out of the spending series (e.g. card payments between own accounts).
+    pub exclude: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub date: NaiveDate,
+    pub text: String,
+    pub category: String,
+    pub amount: f64,
+    pub is_credit: bool,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CategorizationReport {
+    pub train_rows: usize,
+    pub test_rows: usize,
+    pub classes: usize,
+    pub top1_accuracy: f64,
+    pub top3_accuracy: f64,
+    pub macro_f1: f64,
+    /// Test rows whose payee never appeared in training, and the top-1 accuracy on them.
+    pub unseen_payee_rows: usize,
+    pub unseen_payee_top1: Option<f64>,
+    /// Baselines: the most frequent category; the payee's latest category in training.
+    pub majority_top1: f64,
+    pub last_seen_top1: f64,
+    pub training_ms: u128,
+}
+
+#[derive(Debug, Serialize)]
+pub struct ForecastReport {
+    pub months: usize,
+    pub origins: usize,
+    pub first_origin: Option<String>,
+    /// MAE of FinAI's per-origin choice and of each fixed method, at the same months.
+    pub mae: BTreeMap<String, f64>,
+    /// How often each method was chosen.
+    pub chosen: BTreeMap<String, usize>,
+    /// Share of actual months inside FinAI's 10–90 % interval.
+    pub interval_coverage: f64,
+}
+
+#[derive(Debug, Serialize)]
+pub struct Report {
+    pub rows: usize,
+    pub categorization: CategorizationReport,
+    pub forecast: ForecastReport,
+}
+
+pub fn read_csv(path: &Path, columns: &Columns) -> Result<Vec<Row>, String> {
+    let mut reader =
+        csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let headers = reader.headers().map_err(|e| e.to_string())?.clone();
+    let index = |name: &str| {
+        headers
+            .iter()
+            .position(|h| h.trim().eq_ignore_ascii_case(name))
+            .ok_or_else(|| format!("no column `{name}` in {}", path.display()))
+    };
+    let (date, text_col, category, amount) = (
+        index(&columns.date)?,
+        index(&columns.text)?,
+        index(&columns.category)?,
+        index(&columns.amount)?,
+    );
+    let kind = columns.kind.as_deref().map(index).transpose()?;
+    let mut rows = Vec::new();
+    for (line, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| format!("line {}: {e}", line + 2))?;
+        let field = |i: usize| record.get(i).unwrap_or_default().trim();
+        let parsed_date = parse_date(field(date))
+            .ok_or_else(|| format!("line {}: bad date `{}`", line + 2, field(date)))?;
+        let raw_amount: String = field(amount)
+            .chars()
+            .filter(|c| c.is_ascii_digit() || *c == '.' || *c == '-')
+            .collect();
+        let parsed_amount: f64 = raw_amount
+            .parse()
+            .map_err(|_| format!("line {}: bad amount `{}`", line + 2, field(amount)))?;
+        rows.push(Row {
+            date: parsed_date,
+            text: field(text_col).to_owned(),
+            category: field(category).to_owned(),
+            amount: parsed_amount.abs(),
+            is_credit: kind.is_some_and(|k| field(k).eq_ignore_ascii_case("credit")),
+        });
+    }
+    Ok(rows)
+}
+
+fn parse_date(raw: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%m/%d/%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%Y"]
+        .iter()
+        .find_map(|format| NaiveDate::parse_from_str(raw, format).ok())
+}
+
+pub fn evaluate(mut rows: Vec<Row>, columns: &Columns) -> Result<Report, String> {
+    if rows.len() < 8 {
+        return Err("need at least 8 rows".into());
+    }
+    rows.sort_by_key(|r| r.date);
+    Ok(Report {
+        rows: rows.len(),
+        categorization: categorization(&rows),
+        forecast: forecasts(&rows, columns),
+    })
+}
+
+fn categorization(rows: &[Row]) -> CategorizationReport {
+    let split = rows.len() * 3 / 4;
+    let (train, test) = rows.split_at(split);
+    let mut names: Vec<String> = rows.iter().map(|r| r.category.clone()).collect();
+    names.sort();
+    names.dedup();
+    let label = |name: &str| names.iter().position(|n| n == name).unwrap_or(0) as u32;
+    let examples: Vec<Example> = train
+        .iter()
+        .map(|r| Example {
+            description: r.text.clone(),
+            merchant: None,
+            amount: Some(r.amount),
+            label: label(&r.category),
+        })
+        .collect();
+    // As in the API: the names of the categories the user has teach the model too.
+    let background: Vec<(String, u32)> = names
+        .iter()
+        .filter(|n| train.iter().any(|r| &r.category == *n))
+        .map(|n| (n.clone(), label(n)))
+        .collect();
+    let started = Instant::now();
+    let model = Categorizer::train(&examples, &background).ok();
+    let training_ms = started.elapsed().as_millis();
+
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    let mut last_seen: HashMap<String, &str> = HashMap::new();
+    for r in train {
+        *counts.entry(&r.category).or_default() += 1;
+        last_seen.insert(text::key(&r.text, None), &r.category);
+    }
+    let majority = counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0)))
+        .map(|(c, _)| *c)
+        .unwrap_or_default();
+
+    let (mut top1, mut top3, mut majority_hits, mut last_hits) = (0, 0, 0, 0);
+    let (mut unseen, mut unseen_hits) = (0, 0);
+    let mut pairs: Vec<(u32, Option<u32>)> = Vec::new();
+    for r in test {
+        let truth = label(&r.category);
+        let ranked = model
+            .as_ref()
+            .map(|m| m.suggest(&r.text, None, Some(r.amount), &|_| true))
+            .unwrap_or_default();
+        let first = ranked.first().map(|(l, _)| *l);
+        pairs.push((truth, first));
+        let hit = first == Some(truth);
+        top1 += usize::from(hit);
+        top3 += usize::from(ranked.iter().take(3).any(|(l, _)| *l == truth));
+        majority_hits += usize::from(majority == r.category);
+        let key = text::key(&r.text, None);
+        match last_seen.get(&key) {
+            Some(category) => last_hits += usize::from(*category == r.category),
+            None => {
+                last_hits += usize::from(majority == r.category);
+                unseen += 1;
+                unseen_hits += usize::from(hit);
+            }
+        }
+    }
+    let share = |hits: usize| round4(hits as f64 / test.len().max(1) as f64);
+    CategorizationReport {
+        train_rows: train.len(),
+        test_rows: test.len(),
+        classes: names.len(),
+        top1_accuracy: share(top1),
+        top3_accuracy: share(top3),
+        macro_f1: round4(macro_f1(&pairs)),
+        unseen_payee_rows: unseen,
+        unseen_payee_top1: (unseen > 0).then(|| round4(unseen_hits as f64 / unseen as f64)),
+        majority_top1: share(majority_hits),
+        last_seen_top1: share(last_hits),
+        training_ms,
+    }
+}
+
+/// F1 averaged over the classes that occur in the test set or are predicted there.
+pub fn macro_f1(pairs: &[(u32, Option<u32>)]) -> f64 {
+    let classes: HashSet<u32> = pairs
+        .iter()
+        .flat_map(|(t, p)| std::iter::once(*t).chain(*p))
+        .collect();
+    if classes.is_empty() {
+        return 0.0;
+    }
+    let mut total = 0.0;
+    for class in &classes {
+        let tp = pairs
+            .iter()
+            .filter(|(t, p)| t == class && *p == Some(*class))
+            .count() as f64;
+        let fp = pairs
+            .iter()
+            .filter(|(t, p)| t != class && *p == Some(*class))
+            .count() as f64;
+        let fn_ = pairs
+            .iter()
+            .filter(|(t, p)| t == class && *p != Some(*class))
+            .count() as f64;
+        if tp > 0.0 {
+            total += 2.0 * tp / (2.0 * tp + fp + fn_);
+        }
+    }
+    total / classes.len() as f64
+}
+
+fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
+    let spending: Vec<&Row> = rows
+        .iter()
+        .filter(|r| !r.is_credit && !columns.exclude.iter().any(|c| c == &r.category))
+        .collect();
+    let (Some(first), Some(last)) = (spending.first(), spending.last()) else {
+        return ForecastReport {
+            months: 0,
+            origins: 0,
+            first_origin: None,
+            mae: BTreeMap::new(),
+            chosen: BTreeMap::new(),
+            interval_coverage: 0.0,
+        };
+    };
+    let month_index = |d: NaiveDate| (d.year() * 12 + d.month0() as i32) as usize;
+    let start = month_index(first.date);
+    let months = month_index(last.date) - start + 1;
+    let mut values = vec![0.0; months];
+    for r in &spending {
+        values[month_index(r.date) - start] += r.amount;
+    }
+    let series = Series {
+        values,
+        season: 12,
+        offset: first.date.month0() as usize,
+    };
+    let first_origin = FORECAST_FIRST_ORIGIN.min(months);
+    let mut errors: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
+    let mut covered = 0;
+    for origin in first_origin..months {
+        let actual = series.values[origin];
+        let history = Series {
+            values: series.values[..origin].to_vec(),
+            ..series.clone()
+        };
+        let model = SeriesModel::train(history.clone());
+        let f = model.forecast(1)[0];
+        errors
+            .entry("finai".into())
+            .or_default()
+            .push((actual - f.amount).abs());
+        covered += usize::from(f.lower <= actual && actual <= f.upper);
+        *chosen.entry(model.method.as_str().into()).or_default() += 1;
+        for method in [
+            Method::LastPeriod,
+            Method::TrailingMean,
+            Method::SeasonalNaive,
+            Method::Ridge,
+            Method::RandomForest,
+        ] {
+            if let Some(point) = forecast::predict(&history, method, origin, 1) {
+                errors
+                    .entry(method.as_str().into())
+                    .or_default()
+                    .push((actual - point[0].max(0.0)).abs());
+            }
+        }
+    }
+    let origins = months - first_origin;
+    let year = start / 12;
+    let month = start % 12;
+    ForecastReport {
+        months,
+        origins,
+        first_origin: (origins > 0).then(|| {
+            let i = month + first_origin;
+            format!("{:04}-{:02}", year + i / 12, i % 12 + 1)
+        }),
+        mae: errors
+            .into_iter()
+            // A method that could not forecast every origin is not comparable.
+            .filter(|(_, e)| e.len() == origins)
+            .map(|(k, e)| (k, (e.iter().sum::<f64>() / e.len() as f64).round()))
+            .collect(),
+        chosen,
+        interval_coverage: round4(covered as f64 / origins.max(1) as f64),
+    }
+}
+
+fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macro_f1_averages_over_classes() {
+        // Class 0: 1 tp, 1 fn; class 1: 1 tp, 1 fp → F1 2/3 each.
+        let pairs = [(0, Some(0)), (0, Some(1)), (1, Some(1))];
+        assert!((macro_f1(&pairs) - 2.0 / 3.0).abs() < 1e-9);
+        assert_eq!(macro_f1(&[(0, Some(0))]), 1.0);
+    }
+
+    #[test]
+    fn dates_in_common_formats() {
+        let d = NaiveDate::from_ymd_opt(2018, 1, 31).unwrap();
+        assert_eq!(parse_date("01/31/2018"), Some(d));
+        assert_eq!(parse_date("2018-01-31"), Some(d));
+        assert_eq!(parse_date("31.01.2018"), Some(d));
+        assert_eq!(parse_date("yesterday"), None);
+    }
+}

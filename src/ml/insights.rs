@@ -1,0 +1,275 @@
+//! Spending insights from a user's history: recurring payments, month-over-month movers,
+//! seasonality, and budget suggestions. Pure functions over figures the database aggregated.
+
+use chrono::{Days, NaiveDate};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::forecast::percentile;
+
+/// One earlier payment of a payee.
+#[derive(Debug, Clone)]
+pub struct Payment {
+    pub date: NaiveDate,
+    pub amount: Decimal,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Cadence {
+    Weekly,
+    Biweekly,
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
+impl Cadence {
+    fn from_interval(days: f64) -> Option<Cadence> {
+        match days {
+            d if (5.0..=9.0).contains(&d) => Some(Cadence::Weekly),
+            d if (12.0..=16.0).contains(&d) => Some(Cadence::Biweekly),
+            d if (26.0..=35.0).contains(&d) => Some(Cadence::Monthly),
+            d if (84.0..=98.0).contains(&d) => Some(Cadence::Quarterly),
+            d if (350.0..=380.0).contains(&d) => Some(Cadence::Yearly),
+            _ => None,
+        }
+    }
+
+    fn min_occurrences(self) -> usize {
+        if self == Cadence::Yearly {
+            2
+        } else {
+            3
+        }
+    }
+}
+
+/// A payment that comes back at a regular interval with a similar amount.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recurrence {
+    pub cadence: Cadence,
+    pub typical_amount: Decimal,
+    pub occurrences: usize,
+    pub last_date: NaiveDate,
+    pub next_expected: NaiveDate,
+}
+
+/// Whether payments (oldest first) recur: at least 3 (2 for yearly), intervals close to their
+/// median interval, and amounts within 20 % of their median.
+pub fn recurrence(payments: &[Payment]) -> Option<Recurrence> {
+    if payments.len() < 2 {
+        return None;
+    }
+    let intervals: Vec<f64> = payments
+        .windows(2)
+        .map(|w| (w[1].date - w[0].date).num_days() as f64)
+        .collect();
+    let typical_interval = percentile(&intervals, 0.5);
+    let cadence = Cadence::from_interval(typical_interval)?;
+    if payments.len() < cadence.min_occurrences() {
+        return None;
+    }
+    let regular = intervals
+        .iter()
+        .all(|d| (d - typical_interval).abs() <= (typical_interval * 0.25).max(3.0));
+    let amounts: Vec<f64> = payments.iter().filter_map(|p| p.amount.to_f64()).collect();
+    let typical_amount = percentile(&amounts, 0.5);
+    let similar = amounts
+        .iter()
+        .all(|a| (a - typical_amount).abs() <= typical_amount * 0.2);
+    if !regular || !similar {
+        return None;
+    }
+    let last = payments.last()?;
+    Some(Recurrence {
+        cadence,
+        typical_amount: money(typical_amount),
+        occurrences: payments.len(),
+        last_date: last.date,
+        next_expected: last
+            .date
+            .checked_add_days(Days::new(typical_interval.round() as u64))?,
+    })
+}
+
+/// How much each month of the year differs from an average month (1.0 = average), from at
+/// least 12 months of totals (`(month 1–12, total)`); `None` with less history.
+pub fn seasonality(monthly: &[(u32, f64)]) -> Option<Vec<(u32, f64)>> {
+    if monthly.len() < 12 {
+        return None;
+    }
+    let overall = monthly.iter().map(|(_, v)| v).sum::<f64>() / monthly.len() as f64;
+    if overall <= 0.0 {
+        return None;
+    }
+    let mut out = Vec::new();
+    for month in 1..=12 {
+        let values: Vec<f64> = monthly
+            .iter()
+            .filter(|(m, _)| *m == month)
+            .map(|(_, v)| *v)
+            .collect();
+        if !values.is_empty() {
+            let mean = values.iter().sum::<f64>() / values.len() as f64;
+            out.push((month, (mean / overall * 100.0).round() / 100.0));
+        }
+    }
+    Some(out)
+}
+
+/// A budget for a category from its recent monthly spending: the 75th percentile (covers a
+/// normal month, not the worst one), rounded up to two significant digits.
+pub fn suggested_budget(monthly: &[f64]) -> Option<Decimal> {
+    let spending: Vec<f64> = monthly.to_vec();
+    if spending.iter().all(|v| *v <= 0.0) {
+        return None;
+    }
+    Some(round_up_nice(percentile(&spending, 0.75)))
+}
+
+/// Rounds up to two significant digits: 2,743,000 → 2,800,000; 123.4 → 130; 8.2 → 8.2.
+pub fn round_up_nice(value: f64) -> Decimal {
+    if value <= 0.0 || !value.is_finite() {
+        return Decimal::ZERO;
+    }
+    let magnitude = value.log10().floor() as i32 - 1;
+    let step = 10f64.powi(magnitude);
+    let rounded = (value / step - 1e-9).ceil() * step;
+    let digits = (-magnitude).clamp(0, 4) as u32;
+    Decimal::from_f64(rounded)
+        .map(|d| d.round_dp(digits).normalize())
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// An estimate as money: two decimals.
+pub fn money(value: f64) -> Decimal {
+    Decimal::from_f64(value)
+        .map(|d| d.round_dp(2).normalize())
+        .unwrap_or(Decimal::ZERO)
+}
+
+/// Percentage change from `before` to `now` (`None` when `before` is zero).
+pub fn change_pct(before: Decimal, now: Decimal) -> Option<Decimal> {
+    if before.is_zero() {
+        None
+    } else {
+        Some(((now - before) * Decimal::ONE_HUNDRED / before).round_dp(2))
+    }
+}
+
+/// The day the spending pace crosses a limit: `spent` over `elapsed` days so far, of a period
+/// of `total_days` starting `start`. `None` if it stays under.
+pub fn exceed_date(
+    start: NaiveDate,
+    elapsed_days: u32,
+    total_days: u32,
+    spent: Decimal,
+    limit: Decimal,
+) -> Option<NaiveDate> {
+    if elapsed_days == 0 || spent <= Decimal::ZERO {
+        return None;
+    }
+    if spent > limit {
+        return Some(start);
+    }
+    let daily = spent / Decimal::from(elapsed_days);
+    let projected = daily * Decimal::from(total_days);
+    if projected <= limit {
+        return None;
+    }
+    let days_to_limit = (limit / daily).ceil().to_u64()?;
+    start.checked_add_days(Days::new(days_to_limit.saturating_sub(1)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dec(value: &str) -> Decimal {
+        value.parse().unwrap()
+    }
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn pay(date: NaiveDate, amount: Decimal) -> Payment {
+        Payment { date, amount }
+    }
+
+    #[test]
+    fn monthly_payments_recur() {
+        let payments = vec![
+            pay(d(2026, 1, 5), dec("15.99")),
+            pay(d(2026, 2, 5), dec("15.99")),
+            pay(d(2026, 3, 6), dec("15.99")),
+        ];
+        let found = recurrence(&payments).unwrap();
+        assert_eq!(found.cadence, Cadence::Monthly);
+        assert_eq!(found.typical_amount, dec("15.99"));
+        assert_eq!(found.next_expected, d(2026, 4, 5));
+        // Two are not enough for a monthly habit; two a year apart are a yearly one.
+        assert!(recurrence(&payments[..2]).is_none());
+        let yearly = vec![pay(d(2025, 3, 1), dec("99")), pay(d(2026, 3, 1), dec("99"))];
+        assert_eq!(recurrence(&yearly).unwrap().cadence, Cadence::Yearly);
+    }
+
+    #[test]
+    fn irregular_or_varying_payments_do_not_recur() {
+        let irregular = vec![
+            pay(d(2026, 1, 1), dec("10")),
+            pay(d(2026, 1, 31), dec("10")),
+            pay(d(2026, 4, 20), dec("10")),
+            pay(d(2026, 5, 20), dec("10")),
+        ];
+        assert!(recurrence(&irregular).is_none());
+        let varying = vec![
+            pay(d(2026, 1, 1), dec("10")),
+            pay(d(2026, 2, 1), dec("80")),
+            pay(d(2026, 3, 1), dec("10")),
+        ];
+        assert!(recurrence(&varying).is_none());
+    }
+
+    #[test]
+    fn budgets_round_up_to_two_significant_digits() {
+        assert_eq!(round_up_nice(2_743_000.0), dec("2800000"));
+        assert_eq!(round_up_nice(123.4), dec("130"));
+        assert_eq!(round_up_nice(8.2), dec("8.2"));
+        assert_eq!(round_up_nice(300.0), dec("300"));
+        assert_eq!(
+            suggested_budget(&[100.0, 200.0, 300.0, 400.0, 500.0]),
+            Some(dec("400"))
+        );
+        assert_eq!(suggested_budget(&[0.0, 0.0]), None);
+    }
+
+    #[test]
+    fn the_pace_tells_when_a_limit_is_crossed() {
+        // 10 days into a 30-day month, 500 of 1,000 spent: 50 a day crosses 1,000 on day 20.
+        let start = d(2026, 3, 1);
+        assert_eq!(
+            exceed_date(start, 10, 30, dec("500"), dec("1000")),
+            Some(d(2026, 3, 20))
+        );
+        assert_eq!(exceed_date(start, 10, 30, dec("300"), dec("1000")), None);
+        assert_eq!(
+            exceed_date(start, 10, 30, dec("1200"), dec("1000")),
+            Some(start)
+        );
+    }
+
+    #[test]
+    fn seasonality_needs_a_year() {
+        let months: Vec<(u32, f64)> = (1..=12)
+            .map(|m| (m, if m == 12 { 200.0 } else { 100.0 }))
+            .collect();
+        let season = seasonality(&months).unwrap();
+        assert_eq!(season.len(), 12);
+        assert!(season[11].1 > 1.5);
+        assert!(seasonality(&months[..11]).is_none());
+    }
+}

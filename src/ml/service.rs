@@ -1,0 +1,664 @@
+//! The predictions module at work for one user: loading their data, training, storing and
+//! reloading their models, and the checks that run when a transaction is written. Blocking
+//! (diesel and CPU): callers run it through `db::run`, off the async executor.
+
+use std::collections::HashMap;
+use std::time::Instant;
+
+use chrono::{Datelike, Days, Months, NaiveDate, Utc};
+use diesel::PgConnection;
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::anomaly::{self, Stats};
+use super::categorizer::{self, Categorizer, Example, LEXICON};
+use super::forecast::{Confidence, Forecast, Method, Series, SeriesModel};
+use super::insights::money;
+use crate::db::ml::{self as store, CategoryRow, StoredModel};
+use crate::db::notifications;
+use crate::error::ApiError;
+
+/// Most recent categorised transactions a categoriser learns from.
+const CATEGORIZER_ROWS: i64 = 5_000;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Period {
+    Month,
+    Week,
+}
+
+impl Period {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::Month => "month",
+            Period::Week => "week",
+        }
+    }
+
+    fn season(self) -> usize {
+        match self {
+            Period::Month => 12,
+            Period::Week => 52,
+        }
+    }
+
+    /// The start of the period containing `date` (weeks start on Monday).
+    pub fn start_of(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Month => date.with_day(1).unwrap_or(date),
+            Period::Week => date
+                .checked_sub_days(Days::new(u64::from(date.weekday().num_days_from_monday())))
+                .unwrap_or(date),
+        }
+    }
+
+    pub fn next(self, start: NaiveDate) -> NaiveDate {
+        match self {
+            Period::Month => start.checked_add_months(Months::new(1)),
+            Period::Week => start.checked_add_days(Days::new(7)),
+        }
+        .unwrap_or(NaiveDate::MAX)
+    }
+
+    /// Position in the season: month 0–11, or ISO week 0–51.
+    fn season_position(self, start: NaiveDate) -> usize {
+        match self {
+            Period::Month => start.month0() as usize,
+            Period::Week => (start.iso_week().week0() as usize) % 52,
+        }
+    }
+}
+
+/// A suggestion as clients see it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Suggestion {
+    pub category_id: Uuid,
+    pub name: String,
+    pub probability: f64,
+}
+
+/// A categoriser with the categories its labels stand for.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct UserCategorizer {
+    /// Label `i` is category `labels[i]`.
+    pub labels: Vec<Uuid>,
+    pub model: Categorizer,
+    /// `personal` when trained on the user's own transactions, `default` before they have any.
+    pub source: String,
+}
+
+/// Figures of a categoriser's training, for `POST /predictions/train`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct CategorizerMetrics {
+    pub examples: usize,
+    pub categories: usize,
+    pub source: String,
+    /// Top-1 accuracy on the latest quarter of the examples, trained on the rest (with 20+).
+    pub holdout_top1: Option<f64>,
+    pub holdout_rows: usize,
+    pub training_ms: u64,
+}
+
+fn labelled_examples(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    labels: &[Uuid],
+) -> Result<Vec<Example>, ApiError> {
+    let index: HashMap<Uuid, u32> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (*id, i as u32))
+        .collect();
+    Ok(store::labelled_rows(conn, user_id, CATEGORIZER_ROWS)?
+        .into_iter()
+        .filter_map(|row| {
+            Some(Example {
+                label: *index.get(&row.category_id)?,
+                description: row.description,
+                merchant: row.merchant,
+                amount: row.amount,
+            })
+        })
+        .collect())
+}
+
+/// The phrases that describe each category: its name, its parent's name, and the lexicon's
+/// merchant words for default category names.
+fn background(categories: &[CategoryRow]) -> Vec<(String, u32)> {
+    let names: HashMap<Uuid, &str> = categories.iter().map(|c| (c.id, c.name.as_str())).collect();
+    let mut out = Vec::new();
+    for (label, category) in categories.iter().enumerate() {
+        let label = label as u32;
+        out.push((category.name.clone(), label));
+        if let Some(parent) = category.parent_id.and_then(|p| names.get(&p)) {
+            out.push(((*parent).to_owned(), label));
+        }
+        for (name, words) in LEXICON {
+            if name.eq_ignore_ascii_case(&category.name) {
+                out.extend(words.iter().map(|w| ((*w).to_owned(), label)));
+            }
+        }
+    }
+    out
+}
+
+/// Trains the user's categoriser on their categorised transactions and stores it.
+pub fn train_categorizer(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<(UserCategorizer, CategorizerMetrics), ApiError> {
+    let started = Instant::now();
+    let version = store::data_version(conn, user_id)?;
+    let categories = store::categories(conn, user_id)?;
+    let labels: Vec<Uuid> = categories.iter().map(|c| c.id).collect();
+    let examples = labelled_examples(conn, user_id, &labels)?;
+    let background = background(&categories);
+    let (holdout_top1, holdout_rows) = if examples.len() >= 20 {
+        let split = examples.len() * 3 / 4;
+        let (train, test) = examples.split_at(split);
+        let model = Categorizer::train(train, &background).map_err(ApiError::internal)?;
+        let hits = test
+            .iter()
+            .filter(|e| {
+                model
+                    .suggest(&e.description, e.merchant.as_deref(), e.amount, &|_| true)
+                    .first()
+                    .is_some_and(|(l, _)| *l == e.label)
+            })
+            .count();
+        (
+            Some((hits as f64 / test.len() as f64 * 10_000.0).round() / 10_000.0),
+            test.len(),
+        )
+    } else {
+        (None, 0)
+    };
+    let model = Categorizer::train(&examples, &background).map_err(ApiError::internal)?;
+    let source = if examples.is_empty() {
+        "default"
+    } else {
+        "personal"
+    };
+    let trained = UserCategorizer {
+        labels,
+        model,
+        source: source.to_owned(),
+    };
+    let training_ms = started.elapsed().as_millis() as u64;
+    let metrics = CategorizerMetrics {
+        examples: examples.len(),
+        categories: categories.len(),
+        source: source.to_owned(),
+        holdout_top1,
+        holdout_rows,
+        training_ms,
+    };
+    store::save_model(
+        conn,
+        user_id,
+        store::KIND_CATEGORIZER,
+        &StoredModel {
+            algorithm: "multinomial_nb+payee_memory".into(),
+            model: serde_json::to_value(&trained).map_err(ApiError::internal)?,
+            metrics: serde_json::to_value(&metrics).map_err(ApiError::internal)?,
+            data_from: None,
+            data_to: None,
+            training_rows: examples.len() as i32,
+            training_ms: training_ms.min(i32::MAX as u64) as i32,
+            data_version: version,
+            trained_at: Utc::now(),
+        },
+    )?;
+    Ok((trained, metrics))
+}
+
+/// The user's categoriser: the stored one while it is current, else a fresh one.
+pub fn categorizer_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+) -> Result<UserCategorizer, ApiError> {
+    let version = store::data_version(conn, user_id)?;
+    if let Some(stored) = store::load_model(conn, user_id, store::KIND_CATEGORIZER)? {
+        if stored.data_version >= version {
+            if let Ok(model) = serde_json::from_value::<UserCategorizer>(stored.model) {
+                return Ok(model);
+            }
+        }
+    }
+    train_categorizer(conn, user_id).map(|(model, _)| model)
+}
+
+/// The top three categories for a transaction text, among categories of `kind` if given.
+pub fn suggest(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    description: &str,
+    merchant: Option<&str>,
+    amount: Option<Decimal>,
+    kind: Option<&str>,
+) -> Result<(Vec<Suggestion>, String), ApiError> {
+    let model = categorizer_for(conn, user_id)?;
+    let categories: HashMap<Uuid, CategoryRow> = store::categories(conn, user_id)?
+        .into_iter()
+        .map(|c| (c.id, c))
+        .collect();
+    let usable = |label: u32| {
+        model
+            .labels
+            .get(label as usize)
+            .and_then(|id| categories.get(id))
+            .is_some_and(|c| kind.is_none_or(|k| c.kind == k))
+    };
+    let ranked = model.model.suggest(
+        description,
+        merchant,
+        amount.and_then(|a| a.to_f64()),
+        &usable,
+    );
+    let suggestions = ranked
+        .into_iter()
+        .take(3)
+        .filter_map(|(label, p)| {
+            let category = categories.get(model.labels.get(label as usize)?)?;
+            Some(Suggestion {
+                category_id: category.id,
+                name: category.name.clone(),
+                probability: (p * 10_000.0).floor() / 10_000.0,
+            })
+        })
+        .collect();
+    Ok((suggestions, model.source))
+}
+
+/// What `auto_categorize` did for one transaction.
+pub struct AutoCategory {
+    pub category_id: Uuid,
+    pub probability: f64,
+    pub suggestion_id: Uuid,
+}
+
+/// Suggests and logs a category for a new transaction; returns the top suggestion if it clears
+/// the threshold, or the suggestions (for the error message) if none does.
+pub fn auto_categorize(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    description: &str,
+    merchant: Option<&str>,
+    amount: Decimal,
+    kind: &str,
+) -> Result<Result<AutoCategory, Vec<Suggestion>>, ApiError> {
+    let (suggestions, source) = suggest(
+        conn,
+        user_id,
+        description,
+        merchant,
+        Some(amount),
+        Some(kind),
+    )?;
+    let ranked: Vec<(u32, f64)> = suggestions
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (i as u32, s.probability))
+        .collect();
+    let chosen =
+        categorizer::confident(&ranked).map(|(i, p)| (suggestions[i as usize].category_id, p));
+    let suggestion_id = store::log_suggestion(
+        conn,
+        &store::NewSuggestion {
+            user_id,
+            transaction_id: None,
+            description,
+            merchant,
+            amount: Some(amount),
+            suggestions: serde_json::to_value(&suggestions).map_err(ApiError::internal)?,
+            model: &source,
+            applied_category_id: chosen.map(|(id, _)| id),
+        },
+    )?;
+    Ok(match chosen {
+        Some((category_id, probability)) => Ok(AutoCategory {
+            category_id,
+            probability,
+            suggestion_id,
+        }),
+        None => Err(suggestions),
+    })
+}
+
+/// One series' fitted model, as stored.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct StoredSeries {
+    pub period: Period,
+    pub category_id: Option<Uuid>,
+    /// Start of the series' first period.
+    pub first_period: NaiveDate,
+    pub model: SeriesModel,
+    pub training_ms: u64,
+}
+
+/// All of a user's forecast models, trained on the data before `until` (a period start).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct ForecastBundle {
+    pub currency: String,
+    pub until: NaiveDate,
+    pub series: Vec<StoredSeries>,
+}
+
+/// The user's currency: reports and forecasts cover the wallets in it.
+pub fn user_currency(conn: &mut PgConnection, user_id: Uuid) -> Result<String, ApiError> {
+    crate::db::users::find(conn, user_id)?
+        .map(|u| u.currency)
+        .ok_or_else(|| ApiError::not_found("User"))
+}
+
+/// Every category with its descendants (itself included).
+fn subtrees(categories: &[CategoryRow]) -> HashMap<Uuid, Vec<Uuid>> {
+    let mut out: HashMap<Uuid, Vec<Uuid>> = HashMap::new();
+    for category in categories {
+        let mut current = Some(category.id);
+        let mut guard = 0;
+        while let Some(id) = current {
+            out.entry(id).or_default().push(category.id);
+            current = categories
+                .iter()
+                .find(|c| c.id == id)
+                .and_then(|c| c.parent_id);
+            guard += 1;
+            if guard > 64 {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Builds the series for one period and category set (None = all spending) from the period
+/// sums, from the first period with spending up to (not including) `until`.
+fn build_series(
+    sums: &[store::PeriodAmount],
+    period: Period,
+    members: Option<&[Uuid]>,
+    until: NaiveDate,
+) -> Option<(NaiveDate, Series)> {
+    let mut by_start: HashMap<NaiveDate, f64> = HashMap::new();
+    for row in sums {
+        if members.is_none_or(|m| m.contains(&row.category_id)) {
+            *by_start.entry(row.period_start).or_default() += row.amount.to_f64().unwrap_or(0.0);
+        }
+    }
+    let first = by_start.keys().min().copied()?;
+    let mut values = Vec::new();
+    let mut start = first;
+    while start < until {
+        values.push(by_start.get(&start).copied().unwrap_or(0.0));
+        start = period.next(start);
+    }
+    Some((
+        first,
+        Series {
+            values,
+            season: period.season(),
+            offset: period.season_position(first),
+        },
+    ))
+}
+
+/// Trains forecast models for the given series keys ((period, category)) on data before `until`.
+pub fn train_series(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    currency: &str,
+    until_day: NaiveDate,
+    wanted: &[(Period, Option<Uuid>)],
+) -> Result<Vec<StoredSeries>, ApiError> {
+    let categories = store::categories(conn, user_id)?;
+    let trees = subtrees(&categories);
+    let mut out = Vec::new();
+    for period in [Period::Month, Period::Week] {
+        if !wanted.iter().any(|(p, _)| *p == period) {
+            continue;
+        }
+        let until = period.start_of(until_day);
+        let sums = store::spending_by_period(conn, user_id, currency, period.as_str(), until)?;
+        for (_, category) in wanted.iter().filter(|(p, _)| *p == period) {
+            let members = category.map(|c| trees.get(&c).cloned().unwrap_or_else(|| vec![c]));
+            let started = Instant::now();
+            let (first_period, series) = build_series(&sums, period, members.as_deref(), until)
+                .unwrap_or((
+                    until,
+                    Series {
+                        values: Vec::new(),
+                        season: period.season(),
+                        offset: period.season_position(until),
+                    },
+                ));
+            let model = SeriesModel::train(series);
+            out.push(StoredSeries {
+                period,
+                category_id: *category,
+                first_period,
+                model,
+                training_ms: started.elapsed().as_millis() as u64,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// The series a user's stored bundle covers: total and each expense category with spending in
+/// the last year, monthly and weekly.
+fn bundle_keys(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    currency: &str,
+    until: NaiveDate,
+) -> Result<Vec<(Period, Option<Uuid>)>, ApiError> {
+    let since = until.checked_sub_months(Months::new(12)).unwrap_or(until);
+    let sums = store::spending_by_period(conn, user_id, currency, "month", until)?;
+    let mut used: Vec<Uuid> = sums
+        .iter()
+        .filter(|r| r.period_start >= since)
+        .map(|r| r.category_id)
+        .collect();
+    used.sort();
+    used.dedup();
+    let mut keys = Vec::new();
+    for period in [Period::Month, Period::Week] {
+        keys.push((period, None));
+        keys.extend(used.iter().map(|c| (period, Some(*c))));
+    }
+    Ok(keys)
+}
+
+/// Trains and stores all of a user's forecast models on the data before `today`'s periods.
+pub fn train_forecasts(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> Result<(ForecastBundle, u64), ApiError> {
+    let started = Instant::now();
+    let version = store::data_version(conn, user_id)?;
+    let currency = user_currency(conn, user_id)?;
+    let keys = bundle_keys(conn, user_id, &currency, Period::Month.start_of(today))?;
+    let series = train_series(conn, user_id, &currency, today, &keys)?;
+    let bundle = ForecastBundle {
+        currency,
+        until: today,
+        series,
+    };
+    let training_ms = started.elapsed().as_millis() as u64;
+    let metrics: Vec<_> = bundle
+        .series
+        .iter()
+        .map(|s| {
+            json!({
+                "period": s.period, "category_id": s.category_id, "method": s.model.method,
+                "mae": s.model.mae, "mape": s.model.mape,
+            })
+        })
+        .collect();
+    let data_from = bundle
+        .series
+        .iter()
+        .filter(|s| !s.model.series.values.is_empty())
+        .map(|s| s.first_period)
+        .min();
+    store::save_model(
+        conn,
+        user_id,
+        store::KIND_FORECAST,
+        &StoredModel {
+            algorithm:
+                "backtest_selection(seasonal_naive,last_period,trailing_mean,ridge,random_forest)"
+                    .into(),
+            model: serde_json::to_value(&bundle).map_err(ApiError::internal)?,
+            metrics: json!(metrics),
+            data_from,
+            data_to: Period::Month.start_of(today).pred_opt(),
+            training_rows: bundle.series.len() as i32,
+            training_ms: training_ms.min(i32::MAX as u64) as i32,
+            data_version: version,
+            trained_at: Utc::now(),
+        },
+    )?;
+    Ok((bundle, training_ms))
+}
+
+/// The stored bundle when it is current for `today` (same data, same periods), else a fresh one.
+pub fn forecasts_for(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+) -> Result<ForecastBundle, ApiError> {
+    let version = store::data_version(conn, user_id)?;
+    if let Some(stored) = store::load_model(conn, user_id, store::KIND_FORECAST)? {
+        if stored.data_version >= version {
+            if let Ok(bundle) = serde_json::from_value::<ForecastBundle>(stored.model) {
+                let same_periods = [Period::Month, Period::Week]
+                    .iter()
+                    .all(|p| p.start_of(bundle.until) == p.start_of(today));
+                if same_periods {
+                    return Ok(bundle);
+                }
+            }
+        }
+    }
+    train_forecasts(conn, user_id, today).map(|(bundle, _)| bundle)
+}
+
+/// A forecast period as answered and stored.
+#[derive(Debug, Clone)]
+pub struct ForecastRow {
+    pub period_start: NaiveDate,
+    pub period_end: NaiveDate,
+    pub amount: Decimal,
+    pub lower: Decimal,
+    pub upper: Decimal,
+    pub method: Method,
+    pub confidence: Confidence,
+}
+
+/// Forecast rows for `horizon` periods from the period containing `as_of`.
+pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) -> Vec<ForecastRow> {
+    let period = series.period;
+    let mut start = period.start_of(as_of);
+    series
+        .model
+        .forecast(horizon)
+        .into_iter()
+        .map(
+            |Forecast {
+                 amount,
+                 lower,
+                 upper,
+             }| {
+                let next = period.next(start);
+                let row = ForecastRow {
+                    period_start: start,
+                    period_end: next.pred_opt().unwrap_or(next),
+                    amount: money(amount),
+                    lower: money(lower),
+                    upper: money(upper),
+                    method: series.model.method,
+                    confidence: series.model.confidence,
+                };
+                start = next;
+                row
+            },
+        )
+        .collect()
+}
+
+/// Flags a new expense that is unusual against the user's history (by category, by merchant,
+/// or by how often the merchant was paid today) and notifies the user once. Returns the reason.
+#[allow(clippy::too_many_arguments)]
+pub fn check_unusual(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    transaction_id: Uuid,
+    currency: &str,
+    date: NaiveDate,
+    amount: Decimal,
+    category: Option<(Uuid, &str)>,
+    merchant: Option<&str>,
+) -> Result<Option<String>, ApiError> {
+    let value = amount.to_f64().unwrap_or(0.0);
+    let mut finding = None;
+    if let Some((category_id, name)) = category {
+        let s = store::amount_stats(
+            conn,
+            user_id,
+            transaction_id,
+            currency,
+            date,
+            store::Peer::Category(category_id),
+        )?;
+        let stats = Stats {
+            count: s.count,
+            median: s.median,
+            mad: s.mad,
+        };
+        finding = anomaly::judge(value, &stats, s.mean_abs_dev, name);
+    }
+    if let (None, Some(merchant)) = (&finding, merchant) {
+        let s = store::amount_stats(
+            conn,
+            user_id,
+            transaction_id,
+            currency,
+            date,
+            store::Peer::Merchant(merchant),
+        )?;
+        let stats = Stats {
+            count: s.count,
+            median: s.median,
+            mad: s.mad,
+        };
+        finding = anomaly::judge(value, &stats, s.mean_abs_dev, merchant);
+        if finding.is_none() {
+            let days = store::merchant_days(conn, user_id, merchant, date)?;
+            finding = anomaly::judge_frequency(days.today, days.busiest_earlier_day, merchant);
+        }
+    }
+    let Some(finding) = finding else {
+        return Ok(None);
+    };
+    store::flag_unusual(conn, user_id, transaction_id, &finding.reason)?;
+    notifications::insert_once(
+        conn,
+        user_id,
+        "unusual_spending",
+        "Unusual spending",
+        &format!("{amount} {currency} on {date}: {}", finding.reason),
+        json!({
+            "transaction_id": transaction_id, "amount": amount.to_string(), "currency": currency,
+            "score": (finding.score * 100.0).round() / 100.0, "reason": finding.reason,
+        }),
+        &format!("unusual_spending:{transaction_id}"),
+    )?;
+    Ok(Some(finding.reason))
+}
