@@ -360,7 +360,9 @@ pub async fn recommendations(
                     budget_id: evaluation.budget.id,
                     message: format!(
                         "At this pace you exceed {} ({} {}) on {date}.",
-                        evaluation.budget.name, evaluation.limit, evaluation.budget.currency
+                        evaluation.budget.name,
+                        evaluation.limit.normalize(),
+                        evaluation.budget.currency
                     ),
                     name: evaluation.budget.name,
                     limit: Money(evaluation.limit),
