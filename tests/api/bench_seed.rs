@@ -82,9 +82,9 @@ async fn seed_bench_creates_users_that_log_in_to_consistent_data() {
     let cents = |v: &serde_json::Value| (v.as_f64().unwrap() * 100.0).round() as i64;
     let balances: i64 = wallets.iter().map(|w| cents(&w["balance"])).sum();
     let expected = app.scalar(&format!(
-        "SELECT ((SELECT sum(opening_balance) FROM wallets WHERE user_id = '{0}') \
+        "SELECT (((SELECT sum(opening_balance) FROM wallets WHERE user_id = '{0}') \
                + sum(CASE type WHEN 'income' THEN amount WHEN 'expense' THEN -amount ELSE 0 END)) \
-               * 100 AS value \
+               * 100)::bigint AS value \
          FROM transactions WHERE user_id = '{0}'",
         user.id
     ));
