@@ -273,3 +273,44 @@ pub fn eval_ml(
     ));
     Ok(out)
 }
+
+/// `finai seed-bench`: benchmark accounts `{prefix}1@example.com` ... with generated data (see
+/// `bench_seed`). The password is `password`, or `FINAI_BENCH_PASSWORD`, else `Bench!pass1`.
+pub fn seed_bench(
+    settings: &Settings,
+    options: &crate::bench_seed::BenchOptions,
+    password: Option<&str>,
+) -> Result<String, String> {
+    let password = password
+        .map(str::to_owned)
+        .or_else(|| std::env::var("FINAI_BENCH_PASSWORD").ok())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "Bench!pass1".to_owned());
+    let problems = crate::domain::password::policy_violations(&password);
+    if !problems.is_empty() {
+        return Err(format!("--password {}", problems.join("; ")));
+    }
+    // One hash for every account: bcrypt is the slow part of registering, not of the data.
+    let hash = crate::auth::password::hash(&password, settings.auth.bcrypt_cost)
+        .map_err(|e| e.to_string())?;
+    let database = open_database(settings)?;
+    migrate(&database.url)?;
+    let mut conn = PgConnection::establish(&database.url)
+        .map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let summary =
+        crate::bench_seed::seed(&mut conn, options, &hash, chrono::Utc::now().date_naive())
+            .map_err(|e| e.public_message())?;
+    let accounts = match summary.emails.as_slice() {
+        [] => "no accounts".to_owned(),
+        [one] => one.clone(),
+        [first, .., last] if summary.emails.len() > 10 => format!("{first} ... {last}"),
+        all => all.join(", "),
+    };
+    Ok(format!(
+        "Created {} benchmark users ({accounts}, password {password}) with {} transactions and {} budgets in {:.1} s.",
+        summary.emails.len(),
+        summary.transactions,
+        summary.budgets,
+        summary.seconds
+    ))
+}

@@ -5,6 +5,7 @@
 //! the actix application; `commands` implements the CLI subcommands.
 
 pub mod auth;
+pub mod bench_seed;
 pub mod commands;
 pub mod config;
 pub mod db;

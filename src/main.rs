@@ -56,6 +56,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Create benchmark accounts {prefix}1@example.com ... with generated transactions and
+    /// budgets, for bench/run.sh (password from --password, FINAI_BENCH_PASSWORD, else
+    /// Bench!pass1).
+    SeedBench {
+        #[arg(long, default_value_t = 1)]
+        users: u32,
+        #[arg(long, default_value_t = 10_000)]
+        transactions_per_user: u32,
+        #[arg(long, default_value_t = 50)]
+        budgets_per_user: u32,
+        #[arg(long, default_value = "bench")]
+        prefix: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -120,6 +135,23 @@ fn main() -> ExitCode {
         Command::SeedDemo { email } => {
             finai::commands::seed_demo(&settings, &email).map(|done| println!("{done}"))
         }
+        Command::SeedBench {
+            users,
+            transactions_per_user,
+            budgets_per_user,
+            prefix,
+            password,
+        } => finai::commands::seed_bench(
+            &settings,
+            &finai::bench_seed::BenchOptions {
+                users,
+                transactions_per_user,
+                budgets_per_user,
+                prefix,
+            },
+            password.as_deref(),
+        )
+        .map(|done| println!("{done}")),
         Command::Openapi | Command::EvalMl { .. } => unreachable!("handled above"),
     };
     match result {

@@ -75,6 +75,8 @@ const SELECT_BUDGETS: &str = "\
     WHERE b.user_id = $1";
 
 /// A page of the user's budgets, oldest first.
+// EXPLAIN (ANALYZE, BUFFERS), 50 budgets: Limit (actual time=0.821..0.828 rows=50 loops=1)
+//   -> Seq Scan on budgets b (actual time=0.019..0.039 rows=50 loops=1); Execution Time: 0.986 ms
 pub fn list(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -204,6 +206,13 @@ pub struct SpanRequest {
     pub currency: String,
 }
 
+// EXPLAIN (ANALYZE, BUFFERS), 50 budgets (60 periods with rollover) of a user with 1 M rows,
+// Execution Time: 501 ms:
+//   Index Scan using transactions_category_idx on transactions t (actual time=0.016..0.660 rows=757 loops=164)
+//   Index Scan using transaction_splits_category_idx on transaction_splits sp (actual time=0.006..0.158 rows=318 loops=164)
+//     -> Index Scan using transactions_pkey on transactions t_1 (actual time=0.005..0.005 rows=0 loops=52077)
+// The split branch reads every split of the category and drops those outside the period:
+// three quarters of the time.
 /// Spending of each requested period, in one query: expenses in the budget's categories (and
 /// their descendants) in the budget's currency, with split transactions counted by each
 /// share. Returns one amount per request, in order.

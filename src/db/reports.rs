@@ -65,6 +65,9 @@ pub struct Totals {
 }
 
 /// Income, expense, transfer volume, count and the largest expense, in one query.
+// EXPLAIN (ANALYZE, BUFFERS), a year of a user with 1 M rows (half of them), Execution Time: 831 ms:
+//   Seq Scan on transactions t (actual time=0.025..284.678 rows=500000 loops=1)
+//   CTE Scan on tx tx_1 (actual time=0.027..124.536 rows=449956 loops=1) -> Sort for `largest`
 pub fn totals(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Totals> {
     scoped_query!(
         format!(
@@ -98,6 +101,8 @@ pub struct CategoryAmount {
 }
 
 /// Expense by category, largest first; `top` rolls sub-categories into their root.
+// EXPLAIN (ANALYZE, BUFFERS), `leaf`, a year of a user with 1 M rows, Execution Time: 1724 ms:
+//   Seq Scan on transactions t_2 (actual time=0.027..304.142 rows=500000 loops=1)
 pub fn spending_by_category(
     conn: &mut PgConnection,
     scope: &Scope,

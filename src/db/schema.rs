@@ -275,6 +275,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    transaction_counts (user_id, type_) {
+        user_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     transactions (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -360,6 +369,7 @@ diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id)
 diesel::joinable!(recurring_transactions -> users (user_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(tombstones -> users (user_id));
+diesel::joinable!(transaction_counts -> users (user_id));
 diesel::joinable!(transactions -> users (user_id));
 diesel::joinable!(user_tokens -> users (user_id));
 diesel::joinable!(wallets -> users (user_id));
@@ -383,6 +393,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     refresh_tokens,
     schema_info,
     tombstones,
+    transaction_counts,
     transaction_splits,
     transactions,
     user_tokens,

@@ -73,14 +73,16 @@ pub struct WalletChangeset {
     pub archived: Option<bool>,
 }
 
-// Each sum uses its own index (transactions_wallet_idx, transactions_to_wallet_idx).
+// Each sum uses its own index (transactions_user_wallet_idx, transactions_user_to_wallet_idx),
+// both led by the user.
 const SELECT_WITH_BALANCE: &str = "\
     SELECT w.id, w.name, w.type AS wallet_type, w.currency, w.opening_balance, w.archived, \
            w.created_at, w.updated_at, \
            w.opening_balance \
              + COALESCE((SELECT sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END) \
-                         FROM transactions t WHERE t.wallet_id = w.id), 0) \
-             + COALESCE((SELECT sum(t.amount) FROM transactions t WHERE t.to_wallet_id = w.id), 0) \
+                         FROM transactions t WHERE t.user_id = w.user_id AND t.wallet_id = w.id), 0) \
+             + COALESCE((SELECT sum(t.amount) FROM transactions t \
+                         WHERE t.user_id = w.user_id AND t.to_wallet_id = w.id), 0) \
              AS balance, \
            count(*) OVER () AS total_count \
     FROM wallets w \

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod bench_seed;
 mod bills;
 mod budgets;
 mod categories;

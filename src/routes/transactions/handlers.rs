@@ -172,11 +172,14 @@ async fn list(
     let (rows, total) = db::run(&state.pool, move |conn| {
         prepare_filter(conn, caller.id, &mut filter, days)?;
         let rows = transactions::list(conn, caller.id, &filter, sort, page.limit(), page.offset())?;
-        let total = match rows.first() {
-            Some(row) => row.total_count,
-            None if page.offset() == 0 => 0,
-            None => transactions::count(conn, caller.id, &filter)?,
-        };
+        let total = transactions::total(
+            conn,
+            caller.id,
+            &filter,
+            rows.len(),
+            page.limit(),
+            page.offset(),
+        )?;
         Ok::<_, ApiError>((rows, total))
     })
     .await?;

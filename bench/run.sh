@@ -1,0 +1,204 @@
+#!/usr/bin/env bash
+# Load benchmark: builds the release binary, seeds a private PostgreSQL with one user of a
+# million transactions and one of a thousand (50 budgets each), serves it, drives the server
+# with wrk and the same SQL with pgbench, and prints one markdown table.
+#
+#   bash bench/run.sh                       # about 5 minutes on 2 cores
+#   BENCH_DURATION=5 BENCH_BIG=100000 bash bench/run.sh   # a quick look
+#
+# Settings (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (16),
+# BENCH_BIG / BENCH_SMALL transactions of the two users (1000000 / 1000), BENCH_BUDGETS (50),
+# BENCH_HEAVY_CONNECTIONS for the year's report (2), BENCH_PORT (18080), BENCH_BCRYPT_COST (12, the server's default), BENCH_KEEP=1 keeps the
+# temporary data directory. CARGO_TARGET_DIR is honoured.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BENCH="$ROOT/bench"
+DURATION="${BENCH_DURATION:-10}"
+CONNS="${BENCH_CONNECTIONS:-16}"
+# A year's summary over a million rows takes about a second of CPU: 16 at once on 2 cores
+# only measures queueing (and the pool's 3 s wait turns into 503s).
+HEAVY_CONNS="${BENCH_HEAVY_CONNECTIONS:-2}"
+BIG="${BENCH_BIG:-1000000}"
+SMALL="${BENCH_SMALL:-1000}"
+BUDGETS="${BENCH_BUDGETS:-50}"
+PORT="${BENCH_PORT:-18080}"
+THREADS=2
+BASE="http://127.0.0.1:$PORT/api/v1"
+PASSWORD='Bench!pass1'
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+say "building the release binary"
+(cd "$ROOT" && cargo build --release --quiet)
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
+
+for tool in wrk pgbench psql curl python3; do
+  if ! command -v "$tool" >/dev/null; then
+    if [ "$tool" = wrk ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+      say "installing wrk (Debian package)"
+      apt-get install -y wrk >/dev/null 2>&1 || { apt-get update >/dev/null && apt-get install -y wrk >/dev/null; }
+    else
+      echo "bench/run.sh needs $tool (Debian: apt-get install wrk postgresql-client curl python3)" >&2
+      exit 1
+    fi
+  fi
+done
+
+WORK="$(mktemp -d /tmp/finai-bench.XXXXXX)"
+# Running as root, the private cluster runs as `postgres`, which must reach its data directory.
+chmod 755 "$WORK"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "data kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+unset DATABASE_URL
+export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
+export BCRYPT_COST="${BENCH_BCRYPT_COST:-12}"
+
+say "seeding: one user with $BIG transactions, one with $SMALL ($BUDGETS budgets each)"
+"$BIN" seed-bench --users 1 --transactions-per-user "$BIG" --budgets-per-user "$BUDGETS" --prefix big --password "$PASSWORD"
+"$BIN" seed-bench --users 1 --transactions-per-user "$SMALL" --budgets-per-user "$BUDGETS" --prefix small --password "$PASSWORD"
+
+say "starting the server on port $PORT"
+FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
+  ACCESS_TOKEN_TTL_SECS=7200 "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+SOCKET="$FINAI_DATA_DIR/run"
+sql() { psql -h "$SOCKET" -U finai -d finai -Atq -c "$1"; }
+login_body() { printf '{"email":"%s","password":"%s"}' "$1" "$PASSWORD"; }
+token_of() {
+  curl -fsS -H 'Content-Type: application/json' -d "$(login_body "$1")" "$BASE/auth/login" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])'
+}
+BIG_TOKEN="$(token_of big1@example.com)"
+SMALL_TOKEN="$(token_of small1@example.com)"
+BIG_ID="$(sql "SELECT id FROM users WHERE email = 'big1@example.com'")"
+SMALL_ID="$(sql "SELECT id FROM users WHERE email = 'small1@example.com'")"
+WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$SMALL_ID' AND name = 'Cash'")"
+CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$SMALL_ID' AND name = 'Cafe'")"
+TO="$(date -u +%F)"
+FROM="$(date -u -d "$TO - 1 year + 1 day" +%F)"
+PTO="$(date -u -d "$FROM - 1 day" +%F)"
+PFROM="$(date -u -d "$FROM - 365 days" +%F)"
+
+# Results, one line per row: name|req/s|p50|p99|pgbench|rss
+RESULTS="$WORK/results"
+: >"$RESULTS"
+
+reset_peak() { echo 5 >"/proc/$SERVER_PID/clear_refs" 2>/dev/null || true; }
+peak_rss() { awk '/VmHWM/ { printf "%.1f MiB", $2 / 1024 }' "/proc/$SERVER_PID/status"; }
+
+# wrk_run OUT CONNECTIONS [wrk args...] -> writes wrk's output to OUT
+wrk_run() {
+  local out="$1" conns="$2"
+  shift 2
+  wrk -t "$THREADS" -c "$conns" -d "${DURATION}s" --timeout 30s --latency "$@" >"$out" 2>&1
+}
+# Failed answers (non-2xx) and socket errors, so a fast error never passes for a fast answer.
+errors_of() {
+  awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$1"
+}
+rate_of() { awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$1"; }
+pct_of() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
+
+# pgbench_rate CONNECTIONS SCRIPT [-D var=value...] -> transactions per second
+pgbench_rate() {
+  local conns="$1" script="$2"
+  shift 2
+  pgbench -h "$SOCKET" -U finai -n -M prepared -c "$conns" -j "$THREADS" -T "$DURATION" \
+    -f "$BENCH/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.0f", $3 }'
+}
+
+# measure NAME CONNECTIONS PGBENCH_SCRIPT|- PGBENCH_VARS -- WRK_ARGS...
+measure() {
+  local name="$1" conns="$2" script="$3" vars="$4"
+  shift 5
+  say "$name"
+  local out="$WORK/wrk.$(echo "$name" | tr -c 'a-z0-9' '_')"
+  reset_peak
+  wrk_run "$out" "$conns" "$@"
+  local rss
+  rss="$(peak_rss)"
+  local pg="-"
+  if [ "$script" != - ]; then
+    # shellcheck disable=SC2086
+    pg="$(pgbench_rate "$conns" "$script" $vars)"
+  fi
+  echo "$name|$(rate_of "$out")|$(pct_of "$out" 50%)|$(pct_of "$out" 99%)|$pg|$rss|$conns|$(errors_of "$out")" >>"$RESULTS"
+}
+
+AUTH_BIG=(-H "Authorization: Bearer $BIG_TOKEN")
+AUTH_SMALL=(-H "Authorization: Bearer $SMALL_TOKEN")
+
+measure "list 50, user with $BIG tx" "$CONNS" list.sql "-D uid=$BIG_ID" -- \
+  "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
+measure "list 50, user with $SMALL tx" "$CONNS" list.sql "-D uid=$SMALL_ID" -- \
+  "${AUTH_SMALL[@]}" "$BASE/transactions?per_page=50"
+measure "list 50, user with $BIG tx, 64 connections" 64 - "" -- \
+  "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
+measure "GET /budgets ($BUDGETS budgets, $BIG tx)" "$CONNS" budgets.sql "-D uid=$BIG_ID" -- \
+  "${AUTH_BIG[@]}" "$BASE/budgets?per_page=50"
+measure "GET /reports/summary (1 year, $BIG tx)" "$HEAVY_CONNS" summary.sql \
+  "-D uid=$BIG_ID -D from=$FROM -D to=$TO -D pfrom=$PFROM -D pto=$PTO" -- \
+  "${AUTH_BIG[@]}" "$BASE/reports/summary?from=$FROM&to=$TO"
+export BENCH_TOKEN="$SMALL_TOKEN"
+export BENCH_BODY="{\"type\":\"expense\",\"amount\":12.34,\"date\":\"$TO\",\"description\":\"Coffee\",\"merchant\":\"Bean There\",\"category_id\":\"$CATEGORY\",\"wallet_id\":\"$WALLET\"}"
+measure "create an expense" "$CONNS" create.sql "-D uid=$SMALL_ID -D wallet=$WALLET -D category=$CATEGORY" -- \
+  -s "$BENCH/post.lua" "$BASE/transactions"
+export BENCH_TOKEN=""
+export BENCH_BODY="$(login_body small1@example.com)"
+measure "login (bcrypt cost $BCRYPT_COST)" 4 - "" -- -s "$BENCH/post.lua" "$BASE/auth/login"
+
+say "login storm: list 50 (user with $BIG tx) while 4 connections log in"
+reset_peak
+wrk -t 1 -c 4 -d "$((DURATION + 2))s" -s "$BENCH/post.lua" "$BASE/auth/login" >"$WORK/wrk.storm_login" 2>&1 &
+STORM=$!
+sleep 1
+wrk_run "$WORK/wrk.storm_list" "$CONNS" "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
+wait "$STORM"
+echo "list 50, user with $BIG tx, during a login storm|$(rate_of "$WORK/wrk.storm_list")|$(pct_of "$WORK/wrk.storm_list" 50%)|$(pct_of "$WORK/wrk.storm_list" 99%)|-|$(peak_rss)|$CONNS|$(errors_of "$WORK/wrk.storm_list")" >>"$RESULTS"
+
+say "results"
+python3 - "$RESULTS" "$CONNS" "$DURATION" <<'EOF'
+import re, sys
+
+rows = [line.rstrip("\n").split("|") for line in open(sys.argv[1]) if line.strip()]
+conns, duration = sys.argv[2], sys.argv[3]
+
+def ms(text):
+    m = re.match(r"([\d.]+)(us|ms|s)$", text or "")
+    if not m:
+        return None
+    value, unit = float(m.group(1)), m.group(2)
+    return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+print(f"\nwrk and pgbench at the same concurrency, {duration} s each, 2 threads; "
+      "ratio = API req/s / pgbench transactions/s of the same SQL.\n")
+print("| endpoint | conns | req/s | p50 | p99 | errors | pgbench req/s | ratio | peak RSS |")
+print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for name, rate, p50, p99, pg, rss, c, errors in rows:
+    ratio = f"{int(rate) / int(pg):.2f}" if pg not in ("-", "", "0") and rate else "-"
+    print(f"| {name} | {c} | {rate} | {p50} | {p99} | {errors} | {pg} | {ratio} | {rss} |")
+
+big, small, storm = rows[0], rows[1], rows[-1]
+p50_big, p50_small = ms(big[2]), ms(small[2])
+if p50_big and p50_small:
+    print(f"\nfirst page, big user vs small user: p50 {p50_big / p50_small:.2f}x, "
+          f"throughput {int(small[1]) / int(big[1]):.2f}x")
+p99_base, p99_storm = ms(big[3]), ms(storm[3])
+if p99_base and p99_storm:
+    print(f"login storm: list p99 {big[3]} -> {storm[3]} ({p99_storm / p99_base:.2f}x)")
+EOF
