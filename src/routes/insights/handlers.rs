@@ -18,23 +18,9 @@ use crate::domain::period::{previous_period, BudgetPeriod};
 use crate::error::{ApiError, ApiResult};
 use crate::http::Envelope;
 use crate::ml::insights::{self, Payment};
+use crate::routes::reports::handlers::report_currency;
 use crate::routes::transactions::handlers::today_for;
 use crate::startup::AppState;
-
-fn resolve_currency(
-    conn: &mut diesel::PgConnection,
-    user_id: Uuid,
-    query: Option<String>,
-) -> Result<String, ApiError> {
-    match query {
-        Some(code) if crate::domain::currency::is_iso4217(&code) => Ok(code),
-        Some(_) => Err(ApiError::BadRequest {
-            code: "invalid_query",
-            message: "`currency` must be an ISO 4217 code such as USD.".into(),
-        }),
-        None => crate::ml::service::user_currency(conn, user_id),
-    }
-}
 
 fn month_start(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
@@ -63,7 +49,7 @@ pub async fn spending_insights(
 ) -> ApiResult<HttpResponse> {
     let requested = query.into_inner().currency;
     let insights = db::run(&state.pool, move |conn| {
-        let currency = resolve_currency(conn, caller.id, requested)?;
+        let currency = report_currency(conn, caller.id, requested.as_deref())?;
         let today = today_for(conn, caller.id)?;
         let this_month = month_start(today);
         let month = months_back(this_month, 1);
@@ -217,7 +203,7 @@ pub async fn recommendations(
 ) -> ApiResult<HttpResponse> {
     let requested = query.into_inner().currency;
     let answer = db::run(&state.pool, move |conn| {
-        let currency = resolve_currency(conn, caller.id, requested)?;
+        let currency = report_currency(conn, caller.id, requested.as_deref())?;
         let today = today_for(conn, caller.id)?;
         let this_month = month_start(today);
         let first = months_back(this_month, 6);

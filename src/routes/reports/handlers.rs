@@ -70,15 +70,7 @@ fn scope_of(
             "A report covers at most 3660 days between the years 1 and 9999.",
         ));
     }
-    let currency = match &query.currency {
-        Some(code) if crate::domain::currency::is_iso4217(code) => code.clone(),
-        Some(_) => return Err(invalid("`currency` must be an ISO 4217 code such as USD.")),
-        None => {
-            users::find(conn, user_id)?
-                .ok_or(ApiError::InvalidToken)?
-                .currency
-        }
-    };
+    let currency = report_currency(conn, user_id, query.currency.as_deref())?;
     if let Some(wallet_id) = query.wallet_id {
         wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
     }
@@ -89,6 +81,21 @@ fn scope_of(
         to,
         wallet_id: query.wallet_id,
     })
+}
+
+/// The currency a report (or insight) covers: the one asked for, else the user's.
+pub(crate) fn report_currency(
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    requested: Option<&str>,
+) -> Result<String, ApiError> {
+    match requested {
+        Some(code) if crate::domain::currency::is_iso4217(code) => Ok(code.to_owned()),
+        Some(_) => Err(invalid("`currency` must be an ISO 4217 code such as USD.")),
+        None => Ok(users::find(conn, user_id)?
+            .ok_or(ApiError::InvalidToken)?
+            .currency),
+    }
 }
 
 fn round2(value: Decimal) -> Decimal {
