@@ -88,6 +88,7 @@ pub fn spec() -> Spec {
         .configure(crate::routes::configure(None))
         .split_for_parts();
     spec.servers = Some(vec![Server::new("/")]);
+    refer_to_envelope_data(&mut spec);
     add_error_responses(&mut spec);
     spec
 }
@@ -107,6 +108,48 @@ pub async fn serve_spec(spec: web::Data<SpecJson>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(spec.0.as_str().to_owned())
+}
+
+/// utoipa inlines a generic's type argument: `Envelope_TransactionResponse.data` is a copy of
+/// `TransactionResponse`, and a generated client gets one class per copy. Every such copy that
+/// equals a component schema becomes a `$ref` to it (`data`, or `data.items` for lists).
+fn refer_to_envelope_data(spec: &mut Spec) {
+    use utoipa::openapi::schema::{ArrayItems, Schema};
+    let Some(components) = spec.components.as_mut() else {
+        return;
+    };
+    let named: std::collections::HashMap<String, String> = components
+        .schemas
+        .iter()
+        .filter(|(name, _)| !name.starts_with("Envelope"))
+        .filter_map(|(name, schema)| Some((serde_json::to_string(schema).ok()?, name.clone())))
+        .collect();
+    let reference = |schema: &RefOr<Schema>| {
+        let json = serde_json::to_string(schema).ok()?;
+        named
+            .get(&json)
+            .map(|name| RefOr::Ref(Ref::from_schema_name(name.as_str())))
+    };
+    for (name, schema) in components.schemas.iter_mut() {
+        if !name.starts_with("Envelope") {
+            continue;
+        }
+        let RefOr::T(Schema::Object(envelope)) = schema else {
+            continue;
+        };
+        let Some(data) = envelope.properties.get_mut("data") else {
+            continue;
+        };
+        if let RefOr::T(Schema::Array(array)) = data {
+            if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                if let Some(found) = reference(items) {
+                    **items = found;
+                }
+            }
+        } else if let Some(found) = reference(data) {
+            *data = found;
+        }
+    }
 }
 
 /// (component name, status, description, extra header)
@@ -150,6 +193,7 @@ fn add_error_responses(spec: &mut Spec) {
             .insert(name.to_owned(), RefOr::T(response.build()));
     }
 
+    let id_bodies = schemas_with_id_fields(spec);
     for (path, item) in spec.paths.paths.iter_mut() {
         let has_path_params = path.contains('{');
         for operation in operations(item) {
@@ -157,17 +201,23 @@ fn add_error_responses(spec: &mut Spec) {
                 .security
                 .as_ref()
                 .is_some_and(|reqs| !reqs.is_empty() && !reqs.iter().all(is_empty_requirement));
-            let has_query = operation.parameters.as_ref().is_some_and(|params| {
-                params.iter().any(|p| {
-                    matches!(p, RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query))
-                })
-            });
+            if !secured {
+                // Public: `security: []` says "no authentication" (utoipa writes `[{}]`,
+                // "authentication optional", which makes generators ask for a token).
+                operation.security = Some(Vec::new());
+            }
+            let has_query = query_names(operation).next().is_some();
             let has_body = operation.request_body.is_some();
+            // Any id the client names (path, `*_id` filter or `*_id(s)` body field) may be
+            // unknown or another user's: 404.
+            let names_ids = has_path_params
+                || query_names(operation).any(|name| name.ends_with("_id"))
+                || body_schema_name(operation).is_some_and(|name| id_bodies.contains(name));
             for (name, status, _, _) in ERROR_RESPONSES {
                 let applies = match status {
                     "400" => has_path_params || has_query || has_body,
                     "401" => secured,
-                    "404" => has_path_params,
+                    "404" => names_ids,
                     "413" | "415" | "422" => has_body,
                     "403" => secured,
                     _ => true,
@@ -181,6 +231,53 @@ fn add_error_responses(spec: &mut Spec) {
                 }
             }
         }
+    }
+}
+
+/// Names of the component schemas with a property that refers to another resource by id.
+fn schemas_with_id_fields(spec: &Spec) -> std::collections::BTreeSet<String> {
+    use utoipa::openapi::schema::Schema;
+    let Some(components) = spec.components.as_ref() else {
+        return Default::default();
+    };
+    components
+        .schemas
+        .iter()
+        .filter(|(_, schema)| match schema {
+            RefOr::T(Schema::Object(object)) => object
+                .properties
+                .keys()
+                .any(|key| key.ends_with("_id") || key.ends_with("_ids")),
+            _ => false,
+        })
+        .map(|(name, _)| name.clone())
+        .collect()
+}
+
+fn query_names(operation: &Operation) -> impl Iterator<Item = &str> {
+    operation
+        .parameters
+        .iter()
+        .flatten()
+        .filter_map(|p| match p {
+            RefOr::T(p) if matches!(p.parameter_in, utoipa::openapi::path::ParameterIn::Query) => {
+                Some(p.name.as_str())
+            }
+            _ => None,
+        })
+}
+
+/// The component name of the operation's JSON request body, when it is a reference.
+fn body_schema_name(operation: &Operation) -> Option<&str> {
+    let RefOr::T(body) = operation.request_body.as_ref()? else {
+        return None;
+    };
+    let RefOr::T(content) = body.content.get("application/json")? else {
+        return None;
+    };
+    match content.schema.as_ref()? {
+        RefOr::Ref(reference) => reference.ref_location.rsplit('/').next(),
+        RefOr::T(_) => None,
     }
 }
 

@@ -587,3 +587,240 @@ impl TestApp {
         }
     }
 }
+
+/// One of each resource a user can own, created through the API: what the spec-driven tests
+/// (isolation, bad input) put into paths and bodies.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// Path segment under `/api/v1` (`wallets`, `bills`, ...) -> the id of one such row.
+    pub by_segment: std::collections::BTreeMap<&'static str, String>,
+    pub wallet: String,
+    pub second_wallet: String,
+    pub expense_category: String,
+    pub description: String,
+    /// A category suggestion made for this user (`POST /predictions/categorize`).
+    pub suggestion: String,
+}
+
+impl Ledger {
+    /// The id for a path's `{id}`: the resource named by its first segment. `None` for paths
+    /// whose resource the ledger does not hold.
+    pub fn path_id(&self, path: &str) -> Option<&str> {
+        let segment = path.strip_prefix("/api/v1/")?.split('/').next()?;
+        self.by_segment.get(segment).map(String::as_str)
+    }
+
+    /// `path` with its `{id}` and `{desc_id}` filled from this ledger.
+    pub fn fill(&self, path: &str) -> Option<String> {
+        let id = self.path_id(path)?;
+        Some(
+            path.replace("{desc_id}", &self.description)
+                .replace("{id}", id),
+        )
+    }
+
+    /// Points every `*_id`/`*_ids` field of a request body at this ledger's rows, so that a
+    /// body refers only to what its sender owns; splits are dropped (they must add up).
+    pub fn own_body(&self, body: &mut Value) {
+        let Some(fields) = body.as_object_mut() else {
+            return;
+        };
+        fields.remove("splits");
+        fields.remove("suggestion_id");
+        for (name, value) in fields.iter_mut() {
+            let id = match name.as_str() {
+                "wallet_id" => &self.wallet,
+                "to_wallet_id" => &self.second_wallet,
+                "category_id" | "parent_id" => &self.expense_category,
+                "category_ids" => {
+                    *value = serde_json::json!([self.expense_category]);
+                    continue;
+                }
+                _ => continue,
+            };
+            *value = Value::String(id.clone());
+        }
+    }
+}
+
+impl TestApp {
+    /// Creates one of each resource for `user`: two wallets, a category with a quick-pick
+    /// description, an expense, a budget that the expense overruns (so a notification exists),
+    /// a bill with a payment, and a recurring transaction.
+    pub async fn seed_ledger(&self, user: &TestUser) -> Ledger {
+        let token = &user.access_token;
+        let created = |path: &'static str, body: Value| {
+            let response = self.send_as(Method::POST, path, token, Some(&body));
+            async move {
+                let (status, body) = json(response.await).await;
+                assert_eq!(status, 201, "{path}: {body}");
+                body["data"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let wallet = self.create_wallet(user, "Everyday", "VND").await;
+        let second_wallet = self.create_wallet(user, "Savings", "VND").await;
+        let groceries = self.category_id(user, "Groceries").await;
+        let category = created(
+            "/api/v1/categories",
+            serde_json::json!({"name": "Market stalls", "parent_id": groceries}),
+        )
+        .await;
+        let (status, body) = json(
+            self.send_as(
+                Method::POST,
+                &format!("/api/v1/categories/{category}/descriptions"),
+                token,
+                Some(&serde_json::json!({"text": "Vegetables"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 201, "{body}");
+        let description = body["data"]["id"].as_str().unwrap().to_owned();
+        let today = chrono::Utc::now().date_naive().to_string();
+        let budget = created(
+            "/api/v1/budgets",
+            serde_json::json!({"name": "Food", "amount": 100000, "currency": "VND", "period": "monthly",
+                "start_date": today, "category_ids": [groceries]}),
+        )
+        .await;
+        let transaction = created(
+            "/api/v1/transactions",
+            serde_json::json!({"type": "expense", "amount": 250000, "date": today,
+                "category_id": category, "wallet_id": wallet, "description": "Market"}),
+        )
+        .await;
+        let bill = created(
+            "/api/v1/bills",
+            serde_json::json!({"name": "Rent", "amount": 5000000, "frequency": "monthly",
+                "next_due_date": today, "category_id": groceries, "wallet_id": wallet}),
+        )
+        .await;
+        let (status, body) = json(
+            self.send_as(
+                Method::POST,
+                &format!("/api/v1/bills/{bill}/pay"),
+                token,
+                Some(&serde_json::json!({})),
+            )
+            .await,
+        )
+        .await;
+        assert!(status < 300, "pay the bill: {body}");
+        let recurring = created(
+            "/api/v1/recurring",
+            serde_json::json!({"type": "expense", "amount": 90000, "frequency": "monthly",
+                "next_date": today, "category_id": groceries, "wallet_id": second_wallet}),
+        )
+        .await;
+        let (status, body) = json(
+            self.send_as(
+                Method::POST,
+                "/api/v1/predictions/categorize",
+                token,
+                Some(&serde_json::json!({"description": "Market vegetables"})),
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 200, "categorize: {body}");
+        let suggestion = body["data"]["suggestion_id"].as_str().unwrap().to_owned();
+        let notifications = self.data(user, "/api/v1/notifications").await;
+        let notification = notifications[0]["id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("the overrun budget notified: {notifications}"))
+            .to_owned();
+        let by_segment = [
+            ("wallets", wallet.clone()),
+            ("categories", category.clone()),
+            ("transactions", transaction.clone()),
+            ("expenses", transaction),
+            ("budgets", budget),
+            ("bills", bill),
+            ("recurring", recurring),
+            ("notifications", notification),
+            ("users", user.id.clone()),
+        ]
+        .into_iter()
+        .collect();
+        Ledger {
+            by_segment,
+            wallet,
+            second_wallet,
+            expense_category: category,
+            description,
+            suggestion,
+        }
+    }
+
+    /// A digest of every row of every table: equal digests, nothing was written.
+    pub fn fingerprint(&self) -> std::collections::BTreeMap<String, String> {
+        #[derive(diesel::QueryableByName)]
+        struct Table {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            name: String,
+        }
+        #[derive(diesel::QueryableByName)]
+        struct Digest {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            digest: String,
+        }
+        let mut conn = self.db.connect();
+        let tables = diesel::sql_query(
+            "SELECT table_name::text AS name FROM information_schema.tables \
+             WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY 1",
+        )
+        .load::<Table>(&mut conn)
+        .expect("list tables");
+        tables
+            .into_iter()
+            .map(|table| {
+                let sql = format!(
+                    "SELECT count(*) || ':' || md5(coalesce(string_agg(t::text, '|' ORDER BY t::text), '')) \
+                     AS digest FROM \"{}\" t",
+                    table.name
+                );
+                let digest = diesel::sql_query(&sql)
+                    .get_result::<Digest>(&mut conn)
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .digest;
+                (table.name, digest)
+            })
+            .collect()
+    }
+}
+
+/// Every operation of the generated spec: (method, path, operation).
+pub fn spec_operations() -> Vec<(Method, String, Value)> {
+    let spec: Value = serde_json::from_str(&finai::openapi::spec_json()).expect("the spec parses");
+    let mut operations = Vec::new();
+    for (path, item) in spec["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let method = Method::from_bytes(method.to_uppercase().as_bytes()).expect("a method");
+            let mut operation = operation.clone();
+            // The example body, resolved from the component schema when it is a reference.
+            // The body's schema and example, resolved when the schema is a reference.
+            if let Some(content) = operation.pointer("/requestBody/content/application~1json") {
+                let schema = match content.pointer("/schema/$ref").and_then(Value::as_str) {
+                    Some(reference) => spec
+                        .pointer(reference.trim_start_matches('#'))
+                        .cloned()
+                        .unwrap_or(Value::Null),
+                    None => content["schema"].clone(),
+                };
+                let example = content
+                    .get("example")
+                    .or_else(|| schema.get("example"))
+                    .cloned()
+                    .unwrap_or_else(|| serde_json::json!({}));
+                operation["x-json-schema"] = schema;
+                operation["x-json-example"] = example;
+            }
+            if let Some(csv) = operation.pointer("/requestBody/content/text~1csv/example") {
+                operation["x-csv-example"] = csv.clone();
+            }
+            operations.push((method, path.clone(), operation));
+        }
+    }
+    operations
+}

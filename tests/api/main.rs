@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod auth;
+mod bad_input;
 mod bench_seed;
 mod bills;
 mod budgets;
@@ -13,6 +14,7 @@ mod demo;
 mod envelope;
 mod health;
 mod idempotency;
+mod isolation;
 mod launcher;
 mod migrations;
 mod openapi;

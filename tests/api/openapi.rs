@@ -56,8 +56,24 @@ fn every_operation_is_documented_with_errors_and_security() {
             if path.contains('{') {
                 assert!(responses.contains_key("404"), "{name}: 404");
             }
-            if operation.get("requestBody").is_some() {
+            if let Some(body) = operation.get("requestBody") {
                 assert!(responses.contains_key("422"), "{name}: 422");
+                for (media_type, content) in body["content"].as_object().unwrap() {
+                    let schema_example = content["schema"]["$ref"]
+                        .as_str()
+                        .and_then(|r| spec.pointer(r.trim_start_matches('#')))
+                        .and_then(|schema| schema.get("example"));
+                    assert!(
+                        content.get("example").or(schema_example).is_some(),
+                        "{name}: {media_type} request example"
+                    );
+                }
+            }
+            let secured = operation["security"]
+                .as_array()
+                .is_some_and(|s| !s.is_empty());
+            if secured {
+                assert!(responses.contains_key("401"), "{name}: 401");
             }
         }
     }

@@ -271,6 +271,7 @@ pub async fn update_category(
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         (status = 409, description = "`category_in_use` (pass `reassign_to`) or `category_has_children`", body = ErrorBody),
+        (status = 422, description = "`reassign_to` is the category itself or of the other kind", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
