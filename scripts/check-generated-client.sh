@@ -12,8 +12,9 @@ SERVER_ENV=(RUST_LOG=warn)
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
-generator="$(venv_tool openapi-python-client)"
-python="$root/.ci/.venv/bin/python"
+ensure_venv
+generator="$venv_bin/openapi-python-client"
+python="$venv_bin/python"
 
 out="$data_dir/client"
 mkdir -p "$out"

@@ -26,20 +26,21 @@ pool_timeout_ms=3000
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
 # --- our own PostgreSQL -------------------------------------------------------------------
-# The newest server under /usr/lib/postgresql (which has psql beside pg_ctl), else PATH's.
-pg_bin="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
-[[ -n "$pg_bin" ]] || pg_bin="$(dirname "$(readlink -f "$(command -v pg_ctl)")")"
+pg_bin="$(postgres_bin_dir)"
 for tool in initdb pg_ctl psql; do
-    [[ -x "$pg_bin/$tool" ]] || die "PostgreSQL's $tool not found in $pg_bin"
+    [[ -x "$pg_bin/$tool" ]] || die "PostgreSQL's $tool not found (looked in '${pg_bin}'; set POSTGRES_BIN_DIR)"
 done
 pg_dir="$data_dir/fault-pg"
 pg_port=55432
 while port_in_use "$pg_port"; do pg_port=$((pg_port + 1)); done
-as_pg() { # PostgreSQL refuses to run as root: run its commands as `postgres` then.
-    if [[ "$(id -u)" == 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+# PostgreSQL refuses to run as root: then its commands run as an unprivileged account.
+pg_user=""
+[[ "$(id -u)" == 0 ]] && pg_user="$(postgres_run_as)"
+as_pg() {
+    if [[ -n "$pg_user" ]]; then runuser -u "$pg_user" -- "$@"; else "$@"; fi
 }
 mkdir -p "$pg_dir"
-[[ "$(id -u)" == 0 ]] && chown postgres: "$pg_dir"
+if [[ -n "$pg_user" ]]; then chown "$pg_user:" "$pg_dir"; fi
 as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U finai --auth=trust -E UTF8 >"$data_dir/initdb.log" 2>&1 ||
     { cat "$data_dir/initdb.log" >&2; die "initdb failed"; }
 pg_ctl() { as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" "$@"; }
@@ -82,6 +83,8 @@ sleep 1
 ready_down="$(curl -s -o /dev/null -w '%{http_code} %{time_total}' --max-time 10 "$base_url/ready" || true)"
 sleep "$((down_secs - 1))"
 log "starting PostgreSQL again"
+# The outage ends when the restart begins; recovery is timed from when it accepts connections.
+t_restart="$(date +%s.%N)"
 pg_start
 t_up="$(date +%s.%N)"
 sleep 8
@@ -95,10 +98,10 @@ ids = [r["id"] for r in map(json.loads, open(sys.argv[1])) if r["status"] == 201
 print(",".join(ids))' "$results")"
 stored="$(psql_finai "SELECT count(*) FROM transactions WHERE id = ANY('{$created_ids}'::uuid[])")"
 
-python3 - "$results" "$t_down" "$t_up" "$pool_timeout_ms" "$stored" "$ready_down" "$ready_up" <<'PY'
+python3 - "$results" "$t_down" "$t_restart" "$t_up" "$pool_timeout_ms" "$stored" "$ready_down" "$ready_up" <<'PY'
 import json, sys
-results, t_down, t_up, pool_ms, stored, ready_down, ready_up = sys.argv[1:8]
-t_down, t_up, pool_s = float(t_down), float(t_up), int(pool_ms) / 1000
+results, t_down, t_restart, t_up, pool_ms, stored, ready_down, ready_up = sys.argv[1:9]
+t_down, t_restart, t_up, pool_s = float(t_down), float(t_restart), float(t_up), int(pool_ms) / 1000
 rows = sorted(map(json.loads, open(results)), key=lambda r: r["start"])
 problems = []
 def check(ok, what):
@@ -109,7 +112,7 @@ def check(ok, what):
 created = [r for r in rows if r["status"] == 201]
 other = sorted({(r["status"], r["code"]) for r in rows if r["status"] not in (201, 503)})
 check(not other, f"only 201 and 503 answers ({len(rows)} requests, others: {other})")
-down = [r for r in rows if r["start"] > t_down + 0.2 and r["end"] < t_up]
+down = [r for r in rows if r["start"] > t_down + 0.2 and r["end"] < t_restart]
 unavailable = [r for r in down if r["status"] == 503 and r["code"] == "database_unavailable"]
 check(len(down) > 0 and len(unavailable) == len(down),
       f"while down: {len(unavailable)} of {len(down)} answers were 503 database_unavailable")

@@ -7,10 +7,13 @@ parsed into the generated models (raise_on_unexpected_status: an undocumented st
 """
 
 import datetime
+import importlib
 import os
+import pkgutil
 import sys
 import uuid
 
+import finai_client
 from finai_client import AuthenticatedClient, Client
 from finai_client.api.auth import login, register
 from finai_client.api.categories import list_categories
@@ -36,7 +39,17 @@ def check(condition, what):
     print(f"generated client: ok: {what}")
 
 
+def import_everything():
+    """Every generated module imports (one broken operation would otherwise hide)."""
+    names = [m.name for m in pkgutil.walk_packages(finai_client.__path__, "finai_client.")]
+    for name in names:
+        importlib.import_module(name)
+    operations = [n for n in names if n.startswith("finai_client.api.") and n.count(".") == 3]
+    check(len(operations) >= 80, f"all {len(names)} generated modules import ({len(operations)} operations)")
+
+
 def main():
+    import_everything()
     email = f"client-{uuid.uuid4().hex[:8]}@finai.test"
     password = "Client!pass1"
     anonymous = Client(base_url=BASE_URL, raise_on_unexpected_status=True)

@@ -17,7 +17,6 @@ gate=postman
 default_port=18181
 admin_email="${POSTMAN_ADMIN_EMAIL:-admin@finai.local}"
 admin_password="${POSTMAN_ADMIN_PASSWORD:-Adm1n!pass}"
-SERVER_ENV=(FINAI_ADMIN_PASSWORD="$admin_password")
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
@@ -39,11 +38,7 @@ else
     newman=("$local_newman")
 fi
 
-log "creating admin $admin_email"
-if ! (run_finai create-admin --email "$admin_email") >>"$server_log" 2>&1; then
-    show_log
-    die "create-admin failed"
-fi
+create_admin "$admin_email" "$admin_password"
 server_start
 
 set +e

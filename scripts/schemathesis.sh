@@ -19,23 +19,22 @@ default_port=18281
 admin_email=admin@finai.local
 admin_password='Adm1n!pass'
 # Tokens must outlive the run.
-SERVER_ENV=(FINAI_ADMIN_PASSWORD="$admin_password" ACCESS_TOKEN_TTL_SECS=7200 RUST_LOG=warn)
+SERVER_ENV=(ACCESS_TOKEN_TTL_SECS=7200 RUST_LOG=warn)
 # shellcheck source=lib/server.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
-st="$(venv_tool schemathesis)"
+ensure_venv
+st="$venv_bin/schemathesis"
 max_examples="${ST_MAX_EXAMPLES:-25}"
 workers="${ST_WORKERS:-2}"
 seed_args=()
 [[ -n "${ST_SEED:-}" ]] && seed_args=(--seed "$ST_SEED")
 
-(run_finai create-admin --email "$admin_email") >>"$server_log" 2>&1 || { show_log; die "create-admin failed"; }
+create_admin "$admin_email" "$admin_password"
 server_start
 
 user_token="$(register gate-user@finai.test 'Gate!user1')"
-admin_token="$(curl -sf -X POST "$base_url/api/v1/auth/login" -H 'content-type: application/json' \
-    -d "{\"email\":\"$admin_email\",\"password\":\"$admin_password\"}" |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["access_token"])')"
+admin_token="$(login "$admin_email" "$admin_password")"
 
 run_st() { # token, filter arguments...
     local token="$1"
@@ -44,7 +43,7 @@ run_st() { # token, filter arguments...
         SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH="$root/scripts" \
         "$st" run "$base_url/api/v1/openapi.json" \
         --header "Authorization: Bearer $token" \
-        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,ignored_auth,use_after_free \
         --phases examples,coverage,fuzzing,stateful \
         --max-examples "$max_examples" \
         --workers "$workers" \

@@ -123,8 +123,10 @@ def is_uuid(value):
 
 def real(pool, value):
     """A real id from `pool` in place of a well-formed `value`, most of the time."""
+    if not is_uuid(value):
+        return value
     ids = pools.get(pool)
-    if ids and (pool == "descriptions" or is_uuid(value)) and rng.random() < REAL_ID_RATE:
+    if ids and rng.random() < REAL_ID_RATE:
         return rng.choice(ids)
     return value
 
@@ -139,9 +141,10 @@ def before_call(ctx, case, kwargs):
     path_pool = resource_of_path(case.operation.path)
     params = case.path_parameters
     if params and "desc_id" in params:
-        pair = real("descriptions", params["desc_id"])
-        if pair != params["desc_id"]:
-            params["id"], params["desc_id"] = pair.split("/")
+        if is_uuid(params["desc_id"]):
+            pair = real("descriptions", params["desc_id"])
+            if pair != params["desc_id"]:
+                params["id"], params["desc_id"] = pair.split("/")
     elif params and path_pool and "id" in params:
         params["id"] = real(path_pool, params["id"])
     if isinstance(case.query, dict):
@@ -166,10 +169,19 @@ def before_call(ctx, case, kwargs):
 
 @schemathesis.hook
 def after_call(ctx, case, response):
-    """Every id a create answers with joins its pool."""
+    """Every id a create answers with joins its pool; a deleted one leaves it."""
+    path = case.operation.path
+    if case.method.upper() == "DELETE" and response.status_code == 200:
+        params = case.path_parameters or {}
+        if "desc_id" in params:
+            gone, pool = f"{params['id']}/{params['desc_id']}", "descriptions"
+        else:
+            gone, pool = params.get("id"), resource_of_path(path)
+        if pool and gone in pools.get(pool, []):
+            pools[pool].remove(gone)
+        return
     if response.status_code != 201:
         return
-    path = case.operation.path
     match = re.match(r"^/api/v1/([a-z-]+)$", path)
     pool = RESOURCE_OF_SEGMENT.get(match.group(1)) if match else None
     try:

@@ -36,11 +36,16 @@ chrome() {
 operations="$(python3 -c 'import json, sys
 spec = json.load(open(sys.argv[1]))
 print(sum(len(item) for item in spec["paths"].values()))' "$root/openapi/openapi.json")"
-rendered="$(chrome --dump-dom "$base_url/swagger-ui/" | grep -o 'opblock-summary-method' | wc -l)"
+show_chromium_log() { tail -n 20 "$data_dir/chromium.log" >&2 2>/dev/null || true; }
+dom="$(chrome --dump-dom "$base_url/swagger-ui/" || true)"
+rendered="$(grep -o 'opblock-summary-method' <<<"$dom" | wc -l || true)"
 log "Swagger UI rendered $rendered of the spec's $operations operations"
-((rendered == operations)) || die "Swagger UI did not list every operation"
+if ((rendered != operations)); then
+    show_chromium_log
+    die "Swagger UI did not list every operation"
+fi
 
 mkdir -p "$(dirname "$output")"
-chrome --window-size=1280,1800 --screenshot="$output" "$base_url/swagger-ui/" >/dev/null
-[[ -s "$output" ]] || die "no screenshot written"
+chrome --window-size=1280,1800 --screenshot="$output" "$base_url/swagger-ui/" >/dev/null || true
+[[ -s "$output" ]] || { show_chromium_log; die "no screenshot written"; }
 log "screenshot: $output ($(wc -c <"$output") bytes)"

@@ -9,11 +9,14 @@
 # Environment:
 #   FINAI_BIN             server binary (default: target/release/finai if present, else
 #                         target/debug/finai; the debug one also when it is the newer build)
-#   FINAI_GATE_PORT       port to listen on (default: $default_port, or the next free one above it)
+#   FINAI_GATE_PORT       port to listen on (default: $default_port, or the next free one above it;
+#                         FINAI_POSTMAN_PORT, its former name, is still read)
 #   FINAI_READY_TIMEOUT   seconds to wait for /ready (default: 60)
 #   SERVER_ENV            extra VAR=value words for the server's environment (an array)
 
-root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+# shellcheck source=tools.sh
+source "$(dirname "${BASH_SOURCE[0]}")/tools.sh"
+root="$tools_root"
 gate="${gate:-gate}"
 default_port="${default_port:-18181}"
 ready_timeout="${FINAI_READY_TIMEOUT:-60}"
@@ -44,7 +47,8 @@ command -v curl >/dev/null || die "curl is needed"
 
 # --- a free port ------------------------------------------------------------------------
 port_in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-if [[ -n "${FINAI_GATE_PORT:-}" ]]; then
+FINAI_GATE_PORT="${FINAI_GATE_PORT:-${FINAI_POSTMAN_PORT:-}}"
+if [[ -n "$FINAI_GATE_PORT" ]]; then
     port="$FINAI_GATE_PORT"
     ! port_in_use "$port" || die "port $port is in use (FINAI_GATE_PORT)"
 else
@@ -163,22 +167,27 @@ server_start() {
     log "server ready"
 }
 
-# The Python tools of the gates (schemathesis, openapi-python-client, ...) live in one venv,
-# .ci/.venv, installed from .ci/requirements.txt on first use. `venv_tool NAME` prints the
-# tool's path.
-venv_tool() {
-    local venv="$root/.ci/.venv"
-    if [[ ! -x "$venv/bin/$1" ]]; then
-        [[ -x "$venv/bin/pip" ]] || python3 -m venv "$venv" >&2
-        log "installing .ci/requirements.txt into .ci/.venv"
-        "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$root/.ci/requirements.txt" >&2
-    fi
-    printf '%s\n' "$venv/bin/$1"
-}
+# The access token in a session answer on stdin.
+access_token() { python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["access_token"])'; }
 
 # `register EMAIL PASSWORD` creates an account and prints its access token.
 register() {
     curl -sf -X POST "$base_url/api/v1/auth/register" -H 'content-type: application/json' \
-        -d "{\"email\":\"$1\",\"password\":\"$2\",\"name\":\"Gate user\"}" |
-        python3 -c 'import json, sys; print(json.load(sys.stdin)["data"]["access_token"])'
+        -d "{\"email\":\"$1\",\"password\":\"$2\",\"name\":\"Gate user\"}" | access_token
+}
+
+# `login EMAIL PASSWORD` prints a new access token.
+login() {
+    curl -sf -X POST "$base_url/api/v1/auth/login" -H 'content-type: application/json' \
+        -d "{\"email\":\"$1\",\"password\":\"$2\"}" | access_token
+}
+
+# `create_admin EMAIL PASSWORD`, before `server_start`: `finai create-admin` on the gate's
+# database.
+create_admin() {
+    log "creating admin $1"
+    if ! (SERVER_ENV+=(FINAI_ADMIN_PASSWORD="$2") && run_finai create-admin --email "$1") >>"$server_log" 2>&1; then
+        show_log
+        die "create-admin failed"
+    fi
 }

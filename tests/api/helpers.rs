@@ -619,19 +619,19 @@ impl Ledger {
         )
     }
 
-    /// Points every `*_id`/`*_ids` field of a request body at this ledger's rows, so that a
-    /// body refers only to what its sender owns; splits are dropped (they must add up).
+    /// Points every id field of a request body at this ledger's rows, so that a body refers only
+    /// to what its sender owns; splits are dropped (they must add up).
     pub fn own_body(&self, body: &mut Value) {
         let Some(fields) = body.as_object_mut() else {
             return;
         };
         fields.remove("splits");
-        fields.remove("suggestion_id");
         for (name, value) in fields.iter_mut() {
             let id = match name.as_str() {
                 "wallet_id" => &self.wallet,
                 "to_wallet_id" => &self.second_wallet,
                 "category_id" | "parent_id" => &self.expense_category,
+                "suggestion_id" => &self.suggestion,
                 "category_ids" => {
                     *value = serde_json::json!([self.expense_category]);
                     continue;
@@ -790,6 +790,56 @@ impl TestApp {
     }
 }
 
+/// A body schema's properties as `{name: {"kind": "string|number|integer|boolean|array|object",
+/// "format": "uuid|date|...", "items_format": ...}}`, through `$ref`s and nullable `oneOf`s.
+fn json_fields(spec: &Value, schema: &Value) -> Value {
+    fn resolve<'a>(spec: &'a Value, mut schema: &'a Value) -> &'a Value {
+        loop {
+            if let Some(reference) = schema.get("$ref").and_then(Value::as_str) {
+                schema = spec
+                    .pointer(reference.trim_start_matches('#'))
+                    .unwrap_or(&Value::Null);
+            } else if let Some(one_of) = schema.get("oneOf").and_then(Value::as_array) {
+                schema = one_of
+                    .iter()
+                    .find(|s| s["type"] != "null")
+                    .unwrap_or(&Value::Null);
+            } else {
+                return schema;
+            }
+        }
+    }
+    fn kind(schema: &Value) -> Value {
+        match &schema["type"] {
+            Value::Array(types) => types
+                .iter()
+                .find(|t| *t != "null")
+                .cloned()
+                .unwrap_or(Value::Null),
+            other => other.clone(),
+        }
+    }
+    let mut fields = serde_json::Map::new();
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        let property = resolve(spec, property);
+        let items = resolve(spec, &property["items"]);
+        fields.insert(
+            name.clone(),
+            serde_json::json!({
+                "kind": kind(property),
+                "format": property["format"],
+                "items_format": items["format"],
+            }),
+        );
+    }
+    Value::Object(fields)
+}
+
+/// Whether a field or parameter (as [`json_fields`] describes it) holds ids.
+pub fn holds_ids(field: &Value) -> bool {
+    field["format"] == "uuid" || field["items_format"] == "uuid"
+}
+
 /// Every operation of the generated spec: (method, path, operation).
 pub fn spec_operations() -> Vec<(Method, String, Value)> {
     let spec: Value = serde_json::from_str(&finai::openapi::spec_json()).expect("the spec parses");
@@ -813,6 +863,7 @@ pub fn spec_operations() -> Vec<(Method, String, Value)> {
                     .or_else(|| schema.get("example"))
                     .cloned()
                     .unwrap_or_else(|| serde_json::json!({}));
+                operation["x-json-fields"] = json_fields(&spec, &schema);
                 operation["x-json-schema"] = schema;
                 operation["x-json-example"] = example;
             }

@@ -2,8 +2,8 @@
 //! spec, so a new route is covered the day it lands (or the test fails until the ledger holds
 //! its resource):
 //! - every operation with a path id, called by user B with user A's ids;
-//! - every `*_id` query parameter and every `*_id(s)` body field, set to one of A's ids in an
-//!   otherwise valid request of B's.
+//! - every query parameter and body field that holds ids (format `uuid`, split categories
+//!   included), set to one of A's ids in an otherwise valid request of B's.
 //!
 //! Each answer must be 404 `not_found`, and the database must hold exactly what it held before.
 //!
@@ -13,7 +13,7 @@
 use reqwest::Method;
 use serde_json::Value;
 
-use crate::helpers::{json, spawn_app, spec_operations, Ledger, TestApp, TestUser};
+use crate::helpers::{holds_ids, json, spawn_app, spec_operations, Ledger, TestApp, TestUser};
 
 fn admin_only(path: &str) -> bool {
     path == "/api/v1/users"
@@ -81,7 +81,8 @@ async fn no_operation_reaches_another_users_rows() {
 
     let mut outcomes = Vec::new();
     let mut uncovered = Vec::new();
-    let mut calls = 0;
+    // The names of the query parameters and body fields that got one of A's ids.
+    let mut tried = std::collections::BTreeSet::new();
     for (method, path, operation) in spec_operations() {
         if admin_only(&path) {
             continue;
@@ -96,7 +97,6 @@ async fn no_operation_reaches_another_users_rows() {
                 }
                 None => uncovered.push(format!("{method} {path}")),
             }
-            calls += 1;
         }
         // The rest of the request B's own, one of A's ids in a query parameter or body field.
         let own_path = if path.contains('{') {
@@ -111,33 +111,51 @@ async fn no_operation_reaches_another_users_rows() {
             .unwrap_or_default();
         for parameter in parameters {
             let name = parameter["name"].as_str().unwrap_or_default();
-            if parameter["in"] != "query" || !name.ends_with("_id") {
+            if parameter["in"] != "query" || !holds_ids(&parameter["schema"]) {
                 continue;
             }
             let foreign = foreign_id(name, &alices);
             let url = format!("{own_path}?{name}={foreign}");
             outcomes.push(call(&app, &bob, method.clone(), &url, body.as_ref()).await);
-            calls += 1;
+            tried.insert(name.to_owned());
         }
-        if let Some(body) = &body {
-            for field in body
-                .as_object()
-                .map(|o| o.keys().cloned().collect::<Vec<_>>())
-                .unwrap_or_default()
-            {
-                if !(field.ends_with("_id") || field.ends_with("_ids")) {
+        let (Some(body), Some(fields)) = (&body, operation["x-json-fields"].as_object()) else {
+            continue;
+        };
+        for (field, description) in fields {
+            let mut foreign = body.clone();
+            if field == "splits" {
+                // Two parts adding up to the amount (so only where the example has one), one in
+                // a category of A's, and no category of the whole.
+                let Some(amount) = body.get("amount").and_then(Value::as_f64) else {
+                    continue;
+                };
+                let half = (amount / 2.0).floor();
+                foreign.as_object_mut().map(|o| o.remove("category_id"));
+                foreign[field] = serde_json::json!([
+                    {"category_id": alices.expense_category, "amount": half},
+                    {"category_id": bobs.expense_category, "amount": amount - half},
+                ]);
+            } else if field == "to_wallet_id" {
+                // Only a transfer has a receiving wallet; an expense never does.
+                if own_path.starts_with("/api/v1/expenses") {
                     continue;
                 }
-                let mut foreign = body.clone();
-                let id = Value::String(foreign_id(&field, &alices));
-                foreign[&field] = if field.ends_with("_ids") {
+                foreign.as_object_mut().map(|o| o.remove("category_id"));
+                foreign["type"] = Value::from("transfer");
+                foreign[field] = Value::String(alices.wallet.clone());
+            } else if holds_ids(description) {
+                let id = Value::String(foreign_id(field, &alices));
+                foreign[field] = if description["kind"] == "array" {
                     Value::Array(vec![id])
                 } else {
                     id
                 };
-                outcomes.push(call(&app, &bob, method.clone(), &own_path, Some(&foreign)).await);
-                calls += 1;
+            } else {
+                continue;
             }
+            outcomes.push(call(&app, &bob, method.clone(), &own_path, Some(&foreign)).await);
+            tried.insert(field.clone());
         }
     }
 
@@ -145,7 +163,26 @@ async fn no_operation_reaches_another_users_rows() {
         uncovered.is_empty(),
         "the ledger holds no row for: {uncovered:?}"
     );
-    assert!(calls >= 50, "the matrix made only {calls} calls");
+    for name in [
+        "wallet_id",
+        "to_wallet_id",
+        "category_id",
+        "category_ids",
+        "parent_id",
+        "reassign_to",
+        "suggestion_id",
+        "splits",
+    ] {
+        assert!(
+            tried.contains(name),
+            "no call put one of A's ids in `{name}`; tried: {tried:?}"
+        );
+    }
+    assert!(
+        outcomes.len() >= 70,
+        "the matrix made only {} calls",
+        outcomes.len()
+    );
     let wrong: Vec<String> = outcomes
         .iter()
         .filter(|o| o.status != 404 || o.body["code"] != "not_found")

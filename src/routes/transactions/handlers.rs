@@ -385,16 +385,25 @@ async fn create(
                 },
                 &split_rows(&draft.splits),
             )?;
-            // The suggestion log learns what became of its suggestion.
-            let suggestion = applied
-                .as_ref()
-                .map(|a| a.suggestion_id)
-                .or(body.suggestion_id);
-            if let Some(suggestion) = suggestion {
+            // The suggestion log learns what became of its suggestion. A suggestion the client
+            // names must be one made for the caller (the whole write rolls back otherwise).
+            if let Some(named) = body.suggestion_id {
+                let found = db::ml::resolve_suggestion(
+                    conn,
+                    caller.id,
+                    Some(named),
+                    id,
+                    draft.category_id,
+                )?;
+                if found == 0 {
+                    return Err(ApiError::not_found("Suggestion"));
+                }
+            }
+            if let Some(applied) = &applied {
                 db::ml::resolve_suggestion(
                     conn,
                     caller.id,
-                    Some(suggestion),
+                    Some(applied.suggestion_id),
                     id,
                     draft.category_id,
                 )?;
