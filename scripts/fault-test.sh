@@ -48,8 +48,12 @@ pg_start() {
     pg_ctl start -w -l "$pg_dir/postgres.log" \
         -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off" >/dev/null
 }
-stop_pg() { pg_ctl stop -m fast >/dev/null 2>&1 || true; }
-on_exit=stop_pg
+load_pid=""
+stop_all() { # on any exit: the load, then our PostgreSQL
+    [[ -n "$load_pid" ]] && kill "$load_pid" 2>/dev/null
+    pg_ctl stop -m fast >/dev/null 2>&1 || true
+}
+on_exit=stop_all
 pg_start
 "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U finai -d postgres -qc 'CREATE DATABASE finai' >/dev/null
 psql_finai() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U finai -d finai -Atqc "$1"; }

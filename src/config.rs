@@ -68,6 +68,8 @@ pub struct DatabaseSettings {
 pub struct AuthSettings {
     /// bcrypt work factor (`BCRYPT_COST`, default 12; tests use 4).
     pub bcrypt_cost: u32,
+    /// Threads that run bcrypt, at low priority (`BCRYPT_THREADS`, default half the cores).
+    pub bcrypt_threads: usize,
     /// Access token lifetime (`ACCESS_TOKEN_TTL_SECS`, 900).
     pub access_token_ttl: Duration,
     /// Refresh token lifetime (`REFRESH_TOKEN_TTL_DAYS`, 30).
@@ -88,6 +90,7 @@ impl Default for AuthSettings {
     fn default() -> Self {
         AuthSettings {
             bcrypt_cost: 12,
+            bcrypt_threads: 1,
             access_token_ttl: Duration::from_secs(900),
             refresh_token_ttl: Duration::from_secs(30 * 86_400),
             refresh_token_remember_ttl: Duration::from_secs(90 * 86_400),
@@ -258,6 +261,7 @@ impl Settings {
         };
         let auth = AuthSettings {
             bcrypt_cost,
+            bcrypt_threads: env.positive("BCRYPT_THREADS", (cores / 2).max(1))?,
             access_token_ttl: Duration::from_secs(env.positive("ACCESS_TOKEN_TTL_SECS", 900)?),
             refresh_token_ttl: days("REFRESH_TOKEN_TTL_DAYS", 30)?,
             refresh_token_remember_ttl: days("REFRESH_TOKEN_REMEMBER_DAYS", 90)?,

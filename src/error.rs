@@ -245,6 +245,19 @@ fn is_bad_value(message: &str) -> bool {
     MARKERS.iter().any(|m| message.contains(m))
 }
 
+/// Whether a query failed because its connection is gone (the server shut down or restarted).
+pub fn is_connection_error(error: &DieselError) -> bool {
+    match error {
+        DieselError::DatabaseError(kind, info) => {
+            matches!(
+                kind,
+                DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand
+            ) || is_connection_loss(info.message())
+        }
+        _ => false,
+    }
+}
+
 /// Messages PostgreSQL and libpq use when a connection was cut (server shut down or restarted).
 fn is_connection_loss(message: &str) -> bool {
     const MARKERS: [&str; 5] = [

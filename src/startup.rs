@@ -1,6 +1,7 @@
 //! Builds the actix application and server. `Application::build` binds first (port 0 in
 //! tests), so callers learn the port before the server runs.
 
+use crate::auth::hasher::Hasher;
 use std::net::TcpListener;
 use std::sync::Arc;
 
@@ -24,6 +25,8 @@ pub struct AppState {
     pub settings: Settings,
     pub pool: PgPool,
     pub mailer: Arc<dyn Mailer>,
+    /// bcrypt's own low-priority threads (see `auth::hasher`).
+    pub hasher: Hasher,
 }
 
 pub struct Application {
@@ -36,20 +39,28 @@ impl Application {
         let listener = TcpListener::bind(settings.bind)?;
         let port = listener.local_addr()?.port();
         let workers = settings.workers;
+        // Blocking work is database work (and bcrypt, on its own threads): more blocking
+        // threads than pooled connections would only wait for one, each with its own stack.
+        let blocking_threads = (settings.database.pool_size as usize)
+            .div_ceil(workers)
+            .max(2);
         let shutdown_timeout = settings.shutdown_timeout.as_secs();
         let mailer = mailer::from_settings(&settings)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
         // Built once so that every worker shares one count per client address.
         let auth_limit = auth_limiter(settings.auth.rate_limit_per_min);
+        let hasher = Hasher::new(settings.auth.bcrypt_threads)?;
         let state = web::Data::new(AppState {
             settings,
             pool,
             mailer,
+            hasher,
         });
         let spec = web::Data::new(SpecJson(Arc::new(openapi::spec_json())));
         let server = HttpServer::new(move || app(state.clone(), spec.clone(), auth_limit.clone()))
             .listen(listener)?
             .workers(workers)
+            .worker_max_blocking_threads(blocking_threads)
             .shutdown_timeout(shutdown_timeout)
             .run();
         Ok(Application { port, server })

@@ -2,6 +2,7 @@
 //! `AuthUser` extractor, outgoing mail, and the per-IP rate limit on `/auth`.
 
 pub mod extractor;
+pub mod hasher;
 pub mod jwt;
 pub mod mailer;
 pub mod password;

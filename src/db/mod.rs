@@ -12,6 +12,7 @@ pub mod login_throttle;
 pub mod migrations;
 pub mod ml;
 pub mod notifications;
+pub mod prepared;
 pub mod recurring;
 pub mod refresh_tokens;
 pub mod reports;
@@ -36,7 +37,7 @@ use diesel::PgConnection;
 use crate::config::DatabaseSettings;
 use crate::error::ApiError;
 
-pub type PgPool = Pool<ConnectionManager<PgConnection>>;
+pub type PgPool = Pool<PoolManager>;
 
 /// Runs blocking diesel work on the blocking thread pool, so the async workers keep serving.
 /// A pool timeout becomes 503 `database_unavailable`; the closure's own errors map through
@@ -69,22 +70,80 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
             self.statement_timeout.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;
-        if let Some(counter) = &self.statements {
-            conn.set_instrumentation(StatementCounter(counter.clone()));
-        }
+        conn.set_instrumentation(ConnectionWatch {
+            statements: self.statements.clone(),
+        });
         Ok(())
     }
 }
 
-/// Counts the SQL statements run on a pool's connections (tests prove "one query" claims with
-/// it).
-struct StatementCounter(Arc<AtomicU64>);
+/// Watches every pooled connection's queries: notes a lost connection (see [`PoolManager`]),
+/// and counts statements when asked (tests prove "one query" claims with it).
+struct ConnectionWatch {
+    statements: Option<Arc<AtomicU64>>,
+}
 
-impl Instrumentation for StatementCounter {
+impl Instrumentation for ConnectionWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                if let Some(counter) = &self.statements {
+                    counter.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+            InstrumentationEvent::FinishQuery {
+                error: Some(error), ..
+            } if crate::error::is_connection_error(error) => {
+                LAST_CONNECTION_LOSS.store(now_millis(), Ordering::Relaxed);
+            }
+            _ => {}
         }
+    }
+}
+
+/// When a query last failed because its connection was gone (ms since the epoch; 0: never).
+static LAST_CONNECTION_LOSS: AtomicU64 = AtomicU64::new(0);
+/// How long after a lost connection every checkout is checked.
+const CHECK_AFTER_LOSS: Duration = Duration::from_secs(30);
+
+fn now_millis() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
+}
+
+/// diesel's connection manager, checking connections on checkout only when it matters.
+///
+/// r2d2 checks every connection it hands out with a `SELECT 1`: two extra round trips per
+/// request (the access check and the handler each take a connection), a third of the list
+/// endpoint's statements. Connections only go bad together, when PostgreSQL restarts or the
+/// network drops; the first query to hit a dead connection fails (503) and is noticed by
+/// [`ConnectionWatch`], and from then on, for [`CHECK_AFTER_LOSS`], every checkout is checked
+/// again, so the dead connections are replaced before they are handed out.
+#[derive(Debug)]
+pub struct PoolManager(ConnectionManager<PgConnection>);
+
+impl diesel::r2d2::ManageConnection for PoolManager {
+    type Connection = PgConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<PgConnection, Self::Error> {
+        self.0.connect()
+    }
+
+    fn is_valid(&self, conn: &mut PgConnection) -> Result<(), Self::Error> {
+        let lost_at = LAST_CONNECTION_LOSS.load(Ordering::Relaxed);
+        if lost_at != 0
+            && now_millis().saturating_sub(lost_at) < CHECK_AFTER_LOSS.as_millis() as u64
+        {
+            self.0.is_valid(conn)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn has_broken(&self, conn: &mut PgConnection) -> bool {
+        self.0.has_broken(conn)
     }
 }
 
@@ -108,5 +167,5 @@ pub fn build_pool_counting(
             statement_timeout: settings.statement_timeout,
             statements,
         }))
-        .build_unchecked(ConnectionManager::new(url))
+        .build_unchecked(PoolManager(ConnectionManager::new(url)))
 }

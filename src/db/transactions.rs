@@ -13,6 +13,7 @@ use diesel::sql_types::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::prepared::Prepared;
 use super::schema::{transaction_splits, transactions};
 use super::tombstones;
 
@@ -337,7 +338,7 @@ pub fn list(
     let query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
         .bind::<SqlUuid, _>(user_id);
-    bind_all(query, binds).load(conn)
+    Prepared(bind_all(query, binds)).load(conn)
 }
 
 /// How many transactions match `filter`, given the page that was read: from the per-user
@@ -375,12 +376,14 @@ fn counted(conn: &mut PgConnection, user_id: Uuid, kind: Option<&str>) -> QueryR
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    diesel::sql_query(
-        "SELECT COALESCE(sum(n), 0)::bigint AS n FROM transaction_counts \
-         WHERE user_id = $1 AND ($2::text IS NULL OR type = $2)",
+    Prepared(
+        diesel::sql_query(
+            "SELECT COALESCE(sum(n), 0)::bigint AS n FROM transaction_counts \
+             WHERE user_id = $1 AND ($2::text IS NULL OR type = $2)",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Nullable<Text>, _>(kind),
     )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<Nullable<Text>, _>(kind)
     .get_result::<Count>(conn)
     .map(|c| c.n)
 }
@@ -399,7 +402,7 @@ pub fn count(conn: &mut PgConnection, user_id: Uuid, filter: &Filter) -> QueryRe
     let query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
         .bind::<SqlUuid, _>(user_id);
-    bind_all(query, binds)
+    Prepared(bind_all(query, binds))
         .get_result::<Count>(conn)
         .map(|c| c.n)
 }
@@ -409,11 +412,13 @@ pub fn find_view(
     user_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<TransactionView>> {
-    diesel::sql_query(format!("{SELECT_VIEW} AND t.id = $2"))
-        .bind::<SqlUuid, _>(user_id)
-        .bind::<SqlUuid, _>(id)
-        .get_result(conn)
-        .optional()
+    Prepared(
+        diesel::sql_query(format!("{SELECT_VIEW} AND t.id = $2"))
+            .bind::<SqlUuid, _>(user_id)
+            .bind::<SqlUuid, _>(id),
+    )
+    .get_result(conn)
+    .optional()
 }
 
 pub fn find(

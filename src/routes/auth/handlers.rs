@@ -155,7 +155,10 @@ pub(crate) async fn check_password(
     let key = user.email.to_lowercase();
     let attempt = begin_attempt(state, key.clone()).await?;
     let stored = user.password_hash.clone();
-    let ok = web::block(move || password::verify(&password, &stored)).await?;
+    let ok = state
+        .hasher
+        .run(move || password::verify(&password, &stored))
+        .await?;
     settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
     Ok(ok)
 }
@@ -199,7 +202,9 @@ async fn settle_attempt(
 
 async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
     let cost = state.settings.auth.bcrypt_cost;
-    web::block(move || password::hash(&password, cost))
+    state
+        .hasher
+        .run(move || password::hash(&password, cost))
         .await?
         .map_err(ApiError::internal)
 }
@@ -315,17 +320,19 @@ pub async fn login(
     .await?;
     let cost = state.settings.auth.bcrypt_cost;
     let password = body.password;
-    let (user, password_ok) = web::block(move || {
-        let ok = match &user {
-            Some(user) => password::verify(&password, &user.password_hash),
-            None => {
-                password::verify_dummy(&password, cost);
-                false
-            }
-        };
-        (user, ok)
-    })
-    .await?;
+    let (user, password_ok) = state
+        .hasher
+        .run(move || {
+            let ok = match &user {
+                Some(user) => password::verify(&password, &user.password_hash),
+                None => {
+                    password::verify_dummy(&password, cost);
+                    false
+                }
+            };
+            (user, ok)
+        })
+        .await?;
     let user_id = user.as_ref().map(|u| u.id);
     settle_attempt(&state, key, attempt, password_ok, user_id, origin.clone()).await?;
     let Some(user) = user.filter(|_| password_ok) else {
