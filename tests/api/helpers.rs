@@ -649,10 +649,15 @@ impl TestApp {
     /// a bill with a payment, and a recurring transaction.
     pub async fn seed_ledger(&self, user: &TestUser) -> Ledger {
         let token = &user.access_token;
-        let created = |path: &'static str, body: Value| {
+        let post = |path: &str, body: Value| {
             let response = self.send_as(Method::POST, path, token, Some(&body));
+            async move { json(response.await).await }
+        };
+        let created = |path: &str, body: Value| {
+            let response = post(path, body);
+            let path = path.to_owned();
             async move {
-                let (status, body) = json(response.await).await;
+                let (status, body) = response.await;
                 assert_eq!(status, 201, "{path}: {body}");
                 body["data"]["id"].as_str().unwrap().to_owned()
             }
@@ -665,14 +670,9 @@ impl TestApp {
             serde_json::json!({"name": "Market stalls", "parent_id": groceries}),
         )
         .await;
-        let (status, body) = json(
-            self.send_as(
-                Method::POST,
-                &format!("/api/v1/categories/{category}/descriptions"),
-                token,
-                Some(&serde_json::json!({"text": "Vegetables"})),
-            )
-            .await,
+        let (status, body) = post(
+            &format!("/api/v1/categories/{category}/descriptions"),
+            serde_json::json!({"text": "Vegetables"}),
         )
         .await;
         assert_eq!(status, 201, "{body}");
@@ -696,16 +696,8 @@ impl TestApp {
                 "next_due_date": today, "category_id": groceries, "wallet_id": wallet}),
         )
         .await;
-        let (status, body) = json(
-            self.send_as(
-                Method::POST,
-                &format!("/api/v1/bills/{bill}/pay"),
-                token,
-                Some(&serde_json::json!({})),
-            )
-            .await,
-        )
-        .await;
+        let (status, body) =
+            post(&format!("/api/v1/bills/{bill}/pay"), serde_json::json!({})).await;
         assert!(status < 300, "pay the bill: {body}");
         let recurring = created(
             "/api/v1/recurring",
@@ -713,14 +705,9 @@ impl TestApp {
                 "next_date": today, "category_id": groceries, "wallet_id": second_wallet}),
         )
         .await;
-        let (status, body) = json(
-            self.send_as(
-                Method::POST,
-                "/api/v1/predictions/categorize",
-                token,
-                Some(&serde_json::json!({"description": "Market vegetables"})),
-            )
-            .await,
+        let (status, body) = post(
+            "/api/v1/predictions/categorize",
+            serde_json::json!({"description": "Market vegetables"}),
         )
         .await;
         assert_eq!(status, 200, "categorize: {body}");
