@@ -111,7 +111,7 @@ wrk_run() {
 errors_of() {
   awk '/Non-2xx/ { n += $NF } /Socket errors/ { gsub(",", ""); n += $4 + $6 + $8 + $10 } END { print n + 0 }' "$1"
 }
-rate_of() { awk '/^Requests\/sec/ { printf "%.0f", $2 }' "$1"; }
+rate_of() { awk '/^Requests\/sec/ { printf "%.2f", $2 }' "$1"; }
 pct_of() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 
 # pgbench_rate CONNECTIONS SCRIPT [-D var=value...] -> transactions per second
@@ -119,7 +119,7 @@ pgbench_rate() {
   local conns="$1" script="$2"
   shift 2
   pgbench -h "$SOCKET" -U finai -n -M prepared -c "$conns" -j "$THREADS" -T "$DURATION" \
-    -f "$BENCH/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.0f", $3 }'
+    -f "$BENCH/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.2f", $3 }'
 }
 
 # measure NAME CONNECTIONS PGBENCH_SCRIPT|- PGBENCH_VARS -- WRK_ARGS...
@@ -189,15 +189,24 @@ print(f"\nwrk and pgbench at the same concurrency, {duration} s each, 2 threads;
       "ratio = API req/s / pgbench transactions/s of the same SQL.\n")
 print("| endpoint | conns | req/s | p50 | p99 | errors | pgbench req/s | ratio | peak RSS |")
 print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+def rate_text(value):
+    """Whole requests per second, but two decimals below 10/s (a year's report runs at ~1/s)."""
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return f"{number:.2f}" if number < 10 else f"{number:.0f}"
+
 for name, rate, p50, p99, pg, rss, c, errors in rows:
-    ratio = f"{int(rate) / int(pg):.2f}" if pg not in ("-", "", "0") and rate else "-"
-    print(f"| {name} | {c} | {rate} | {p50} | {p99} | {errors} | {pg} | {ratio} | {rss} |")
+    usable = pg not in ("-", "") and rate and float(pg) > 0
+    ratio = f"{float(rate) / float(pg):.2f}" if usable else "-"
+    print(f"| {name} | {c} | {rate_text(rate)} | {p50} | {p99} | {errors} | {rate_text(pg)} | {ratio} | {rss} |")
 
 big, small, storm = rows[0], rows[1], rows[-1]
 p50_big, p50_small = ms(big[2]), ms(small[2])
 if p50_big and p50_small:
     print(f"\nfirst page, big user vs small user: p50 {p50_big / p50_small:.2f}x, "
-          f"throughput {int(small[1]) / int(big[1]):.2f}x")
+          f"throughput {float(small[1]) / float(big[1]):.2f}x")
 p99_base, p99_storm = ms(big[3]), ms(storm[3])
 if p99_base and p99_storm:
     print(f"login storm: list p99 {big[3]} -> {storm[3]} ({p99_storm / p99_base:.2f}x)")
