@@ -57,6 +57,7 @@ impl Application {
             hasher,
         });
         let spec = web::Data::new(SpecJson(Arc::new(openapi::spec_json())));
+        release_freed_memory();
         let server = HttpServer::new(move || app(state.clone(), spec.clone(), auth_limit.clone()))
             .listen(listener)?
             .workers(workers)
@@ -79,6 +80,19 @@ impl Application {
     }
 }
 
+/// Hands memory freed at start-up back to the system. glibc keeps freed heap for reuse, so the
+/// spec's transient 8 MB per worker stayed resident (an idle server held 18 MB of anonymous
+/// memory, 1 MB of it live).
+pub fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        // SAFETY: malloc_trim only returns free pages to the kernel; it takes no pointers.
+        unsafe {
+            libc::malloc_trim(0);
+        }
+    }
+}
+
 /// The application: routes, extractor configuration and middleware.
 pub fn app(
     state: web::Data<AppState>,
@@ -95,10 +109,14 @@ pub fn app(
 > {
     let limit = state.settings.json_limit_bytes;
     let cors = middleware::cors(&state.settings.cors_allowed_origins);
-    let (app, _) = App::new()
+    let (app, spec_of_this_worker) = App::new()
         .into_utoipa_app()
         .configure(crate::routes::configure(auth_limit))
         .split_for_parts();
+    // Registering the routes through utoipa builds the whole spec again (8 MB of short-lived
+    // allocations, measured with massif); the server serves the one built at start.
+    drop(spec_of_this_worker);
+    release_freed_memory();
     app.app_data(state)
         .app_data(spec)
         .app_data(BodyLimit(limit))
