@@ -138,9 +138,10 @@ pub fn create_admin(
     name: Option<&str>,
     password: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
+    use crate::db::audit::{self, Action, Event, Origin};
     use crate::db::users::{self, NewUser, UserChangeset};
     use crate::domain::email::Email;
-    use crate::domain::user::Role;
+    use crate::domain::user::{Role, UserStatus};
 
     let email = Email::parse(email).map_err(|e| format!("--email {e}"))?;
     let database = open_database(settings)?;
@@ -148,30 +149,52 @@ pub fn create_admin(
     let mut conn = PgConnection::establish(&database.url)
         .map_err(|e| format!("cannot connect to the database: {e}"))?;
     let existing = users::find_by_email(&mut conn, &email.key()).map_err(|e| e.to_string())?;
+    let origin = Origin::default();
     if let Some(user) = existing {
-        users::update(
-            &mut conn,
-            user.id,
-            &UserChangeset {
-                role: Some(Role::Admin.as_str().into()),
-                status: Some(crate::domain::user::UserStatus::Active.as_str().into()),
-                ..Default::default()
-            },
-        )
+        let was_disabled = user.status == UserStatus::Disabled.as_str();
+        conn.transaction::<_, diesel::result::Error, _>(|conn| {
+            users::update(
+                conn,
+                user.id,
+                &UserChangeset {
+                    role: Some(Role::Admin.as_str().into()),
+                    status: Some(UserStatus::Active.as_str().into()),
+                    ..Default::default()
+                },
+            )?;
+            let via = serde_json::json!("create-admin");
+            audit::record(
+                conn,
+                Event {
+                    action: Action::RoleChanged,
+                    user_id: Some(user.id),
+                    actor_id: None,
+                    origin: &origin,
+                    details: serde_json::json!({"from": user.role(), "to": Role::Admin, "via": via}),
+                },
+            )?;
+            if was_disabled {
+                audit::record(
+                    conn,
+                    Event {
+                        action: Action::StatusChanged,
+                        user_id: Some(user.id),
+                        actor_id: None,
+                        origin: &origin,
+                        details: serde_json::json!({"from": "disabled", "to": "active", "via": via}),
+                    },
+                )?;
+            }
+            Ok(())
+        })
         .map_err(|e| e.to_string())?;
-        crate::db::audit::record(
-            &mut conn,
-            crate::db::audit::Event {
-                action: crate::db::audit::Action::RoleChanged,
-                user_id: Some(user.id),
-                actor_id: None,
-                origin: &crate::db::audit::Origin::default(),
-                details: serde_json::json!({"from": user.role(), "to": Role::Admin, "via": "create-admin"}),
-            },
-        )
-        .map_err(|e| e.to_string())?;
+        let enabled = if was_disabled {
+            "; the account was disabled and is active again"
+        } else {
+            ""
+        };
         return Ok(format!(
-            "{} is now an admin (password unchanged).",
+            "{} is now an admin (password unchanged{enabled}).",
             user.email
         ));
     }
@@ -182,17 +205,34 @@ pub fn create_admin(
     }
     let hash = crate::auth::password::hash(&password, settings.auth.bcrypt_cost)
         .map_err(|e| e.to_string())?;
-    let user = users::insert(
-        &mut conn,
-        &NewUser {
-            email: email.as_str(),
-            name: name.unwrap_or("Administrator"),
-            password_hash: &hash,
-            role: Role::Admin.as_str(),
-            email_verified_at: Some(chrono::Utc::now()),
-        },
-    )
-    .map_err(|e| e.to_string())?;
+    // Created as registration creates an account (default categories, an audit record), in
+    // one transaction.
+    let user = conn
+        .transaction::<_, diesel::result::Error, _>(|conn| {
+            let user = users::insert(
+                conn,
+                &NewUser {
+                    email: email.as_str(),
+                    name: name.unwrap_or("Administrator"),
+                    password_hash: &hash,
+                    role: Role::Admin.as_str(),
+                    email_verified_at: Some(chrono::Utc::now()),
+                },
+            )?;
+            crate::db::categories::insert_defaults(conn, user.id)?;
+            audit::record(
+                conn,
+                Event {
+                    action: Action::UserRegistered,
+                    user_id: Some(user.id),
+                    actor_id: None,
+                    origin: &origin,
+                    details: serde_json::json!({"role": Role::Admin, "via": "create-admin"}),
+                },
+            )?;
+            Ok(user)
+        })
+        .map_err(|e| e.to_string())?;
     Ok(format!("Created admin {} ({}).", user.email, user.id))
 }
 

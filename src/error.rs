@@ -226,6 +226,11 @@ impl From<DieselError> for ApiError {
                 _ if is_connection_loss(info.message()) => {
                     ApiError::DatabaseUnavailable(info.message().to_owned())
                 }
+                // `statement_timeout` (DATABASE_STATEMENT_TIMEOUT_MS): the database is too busy
+                // to answer in time, which a retry may fix; not a fault of the server's code.
+                _ if info.message().contains("canceling statement due to statement timeout") => {
+                    ApiError::DatabaseUnavailable(info.message().to_owned())
+                }
                 _ => ApiError::Internal(format!("database error ({kind:?}): {}", info.message())),
             },
             other => ApiError::Internal(other.to_string()),
@@ -519,6 +524,14 @@ mod tests {
         );
         assert_eq!(
             ApiError::from(shutdown).status_code(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+        let timeout = DieselError::DatabaseError(
+            DatabaseErrorKind::Unknown,
+            Box::new("canceling statement due to statement timeout".to_string()),
+        );
+        assert_eq!(
+            ApiError::from(timeout).status_code(),
             StatusCode::SERVICE_UNAVAILABLE
         );
         assert_eq!(

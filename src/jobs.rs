@@ -1,5 +1,6 @@
 //! Background work, run every `FINAI_JOBS_INTERVAL_SECS` by the server (and directly by tests):
-//! materialising recurring transactions, paying autopay bills, and bill reminders.
+//! materialising recurring transactions, paying autopay bills, bill reminders, retraining stale
+//! forecasts, and deleting rows past their keeping time.
 //!
 //! Safe with several server instances: work is taken with `FOR UPDATE SKIP LOCKED` in user
 //! order, and each recurring occurrence is claimed in `recurring_occurrences` (one row per
@@ -30,6 +31,9 @@ pub struct JobReport {
     pub reminders: usize,
     /// Users whose stale forecast models were retrained.
     pub retrained: usize,
+    /// Rows past their keeping time that were deleted (idempotent answers, ended sessions,
+    /// dead mailed tokens, idle login failures).
+    pub purged: usize,
     pub failed: usize,
 }
 
@@ -66,7 +70,20 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport
         }
         Err(error) => log::error!("forecast retraining: {error}"),
     }
+    match purge_expired(conn) {
+        Ok(purged) => report.purged = purged,
+        Err(error) => log::error!("purging expired rows: {error}"),
+    }
     Ok(report)
+}
+
+/// Deletes what is kept only for a while, so these tables stay the size of their live rows.
+fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
+    use crate::db::{idempotency, login_throttle, refresh_tokens, user_tokens};
+    Ok(idempotency::purge_expired(conn)?
+        + refresh_tokens::purge_ended(conn)?
+        + user_tokens::purge_dead(conn)?
+        + login_throttle::purge_idle(conn)?)
 }
 
 /// Users retrained per run, and how long a model stays before new data may retrain it: the

@@ -50,6 +50,10 @@ impl Application {
         // Built once so that every worker shares one count per client address.
         let auth_limit = auth_limiter(settings.auth.rate_limit_per_min);
         let hasher = Hasher::new(settings.auth.bcrypt_threads)?;
+        // The stand-in hash for logins with an unknown email is made now, so the first such
+        // login takes as long as any other.
+        let cost = settings.auth.bcrypt_cost;
+        hasher.submit(move || crate::auth::password::verify_dummy("", cost));
         let state = web::Data::new(AppState {
             settings,
             pool,

@@ -34,6 +34,13 @@ impl Hasher {
         Ok(Hasher { jobs })
     }
 
+    /// Queues `job` on a bcrypt thread without waiting for it.
+    pub fn submit(&self, job: impl FnOnce() + Send + 'static) {
+        if self.jobs.send(Box::new(job)).is_err() {
+            log::warn!("the bcrypt threads have stopped");
+        }
+    }
+
     /// Runs `job` on a bcrypt thread and waits for its result without blocking the executor.
     pub async fn run<T, F>(&self, job: F) -> Result<T, ApiError>
     where

@@ -24,21 +24,17 @@ pub fn verify(password: &str, hash: &str) -> bool {
 }
 
 /// Spends the same time as a real check, for logins with an unknown email, so response time does
-/// not tell whether an account exists.
+/// not tell whether an account exists. The stand-in hash is made once per process (start-up
+/// asks for it, see `startup`), at the configured cost.
 pub fn verify_dummy(password: &str, cost: u32) {
     static DUMMY: OnceLock<(u32, String)> = OnceLock::new();
-    let (dummy_cost, dummy) = DUMMY.get_or_init(|| {
-        (
-            cost,
-            hash("dummy password, never matches", cost).unwrap_or_default(),
-        )
-    });
-    let hash = if *dummy_cost == cost {
-        dummy.clone()
+    let make = || hash("dummy password, never matches", cost).unwrap_or_default();
+    let (dummy_cost, dummy) = DUMMY.get_or_init(|| (cost, make()));
+    if *dummy_cost == cost {
+        let _ = verify(password, dummy);
     } else {
-        hash("dummy password, never matches", cost).unwrap_or_default()
-    };
-    let _ = verify(password, &hash);
+        let _ = verify(password, &make());
+    }
 }
 
 #[cfg(test)]

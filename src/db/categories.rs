@@ -234,6 +234,14 @@ pub fn reassign(conn: &mut PgConnection, user_id: Uuid, from: Uuid, to: Uuid) ->
     .bind::<SqlUuid, _>(user_id)
     .bind::<SqlUuid, _>(from)
     .execute(conn)?;
+    // So does a budget whose categories change (its links are not a row of its own).
+    diesel::sql_query(
+        "UPDATE budgets SET updated_at = now() WHERE user_id = $1 AND id IN \
+         (SELECT budget_id FROM budget_categories WHERE user_id = $1 AND category_id = $2)",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(from)
+    .execute(conn)?;
     for sql in [
         // A budget that already tracks `to` just loses `from`.
         "INSERT INTO budget_categories (user_id, budget_id, category_id) \

@@ -22,6 +22,23 @@ pub enum Claim {
     Mismatch,
 }
 
+/// The principal of requests made with a user's access token.
+pub fn user_principal(user_id: uuid::Uuid) -> String {
+    format!("user:{user_id}")
+}
+
+/// Forgets every stored answer of a principal (its account is being deleted).
+pub fn forget_principal(conn: &mut PgConnection, principal: &str) -> QueryResult<usize> {
+    diesel::delete(idempotency_keys::table.filter(idempotency_keys::principal.eq(principal)))
+        .execute(conn)
+}
+
+/// Forgets answers older than the 24 hours they are kept for (the background job's sweep).
+pub fn purge_expired(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'")
+        .execute(conn)
+}
+
 /// Keys are remembered for 24 hours.
 pub fn claim(
     conn: &mut PgConnection,

@@ -89,3 +89,13 @@ pub fn clear(conn: &mut PgConnection, key: &str) -> QueryResult<()> {
         .execute(conn)
         .map(|_| ())
 }
+
+/// Forgets failures after a day without attempts (and ended locks): failures count as
+/// consecutive only within a day.
+pub fn purge_idle(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM login_throttle WHERE updated_at < now() - interval '1 day' \
+         AND (locked_until IS NULL OR locked_until < now())",
+    )
+    .execute(conn)
+}

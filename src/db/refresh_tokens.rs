@@ -86,3 +86,13 @@ fn distinct(mut families: Vec<Uuid>) -> usize {
     families.dedup();
     families.len()
 }
+
+/// Forgets sessions that ended (expired or revoked) more than a day ago: a token of theirs is
+/// refused as unknown just as it was refused as dead.
+pub fn purge_ended(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM refresh_tokens \
+         WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'",
+    )
+    .execute(conn)
+}

@@ -535,14 +535,37 @@ pub fn views_by_ids(
 
 /// Inserts imported rows, skipping any whose `import_hash` the user already has. Returns how
 /// many were inserted.
-pub fn insert_imported(conn: &mut PgConnection, rows: &[NewTransaction]) -> QueryResult<usize> {
+/// Inserts imported rows, skipping those whose `import_hash` the user already has; a row's
+/// splits are stored with it. Returns how many were created.
+pub fn insert_imported(
+    conn: &mut PgConnection,
+    rows: &[(NewTransaction, Vec<Split>)],
+) -> QueryResult<usize> {
     let mut inserted = 0;
     // Stay well under PostgreSQL's 65,535 bind parameters per statement.
     for chunk in rows.chunks(1000) {
-        inserted += diesel::insert_into(transactions::table)
-            .values(chunk)
+        let values: Vec<&NewTransaction> = chunk.iter().map(|(row, _)| row).collect();
+        let created: Vec<(Uuid, Option<String>)> = diesel::insert_into(transactions::table)
+            .values(values)
             .on_conflict_do_nothing()
-            .execute(conn)?;
+            .returning((transactions::id, transactions::import_hash))
+            .get_results(conn)?;
+        inserted += created.len();
+        let splits_of: std::collections::HashMap<&str, &[Split]> = chunk
+            .iter()
+            .filter(|(_, splits)| !splits.is_empty())
+            .filter_map(|(row, splits)| Some((row.import_hash.as_deref()?, splits.as_slice())))
+            .collect();
+        if splits_of.is_empty() {
+            continue;
+        }
+        for (id, hash) in &created {
+            if let Some(splits) = hash.as_deref().and_then(|h| splits_of.get(h)) {
+                if let Some((row, _)) = chunk.first() {
+                    insert_splits(conn, row.user_id, *id, splits)?;
+                }
+            }
+        }
     }
     Ok(inserted)
 }

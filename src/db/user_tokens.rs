@@ -29,6 +29,18 @@ pub fn insert(
 
 /// Spends a live token in one statement (so it works once, even under concurrent use) and
 /// returns its user.
+/// Whether the token would be accepted now (without spending it).
+pub fn is_live(conn: &mut PgConnection, token_hash: &str, purpose: &str) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        user_tokens::table
+            .filter(user_tokens::token_hash.eq(token_hash))
+            .filter(user_tokens::purpose.eq(purpose))
+            .filter(user_tokens::used_at.is_null())
+            .filter(user_tokens::expires_at.gt(Utc::now())),
+    ))
+    .get_result(conn)
+}
+
 pub fn consume(
     conn: &mut PgConnection,
     token_hash: &str,
@@ -57,5 +69,14 @@ pub fn spend_all(conn: &mut PgConnection, user_id: Uuid, purpose: &str) -> Query
             .filter(user_tokens::used_at.is_null()),
     )
     .set(user_tokens::used_at.eq(Utc::now()))
+    .execute(conn)
+}
+
+/// Forgets mailed tokens spent or expired more than a day ago.
+pub fn purge_dead(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query(
+        "DELETE FROM user_tokens \
+         WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'",
+    )
     .execute(conn)
 }

@@ -147,12 +147,15 @@ pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> Que
 
 /// Deletes the account and everything it owns. Rows that point at the user's categories and
 /// wallets go first, so the cascade from `users` never meets a row still pointing at one.
+/// Stored idempotent answers hold the user's data too but are keyed by principal, not by a
+/// foreign key, so they go explicitly.
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
     for table in ["recurring_transactions", "bills", "budgets", "transactions"] {
         diesel::sql_query(format!("DELETE FROM {table} WHERE user_id = $1"))
             .bind::<diesel::sql_types::Uuid, _>(id)
             .execute(conn)?;
     }
+    super::idempotency::forget_principal(conn, &super::idempotency::user_principal(id))?;
     diesel::delete(users::table.find(id)).execute(conn)
 }
 

@@ -129,6 +129,15 @@ pub fn find_with_balance(
         .optional()
 }
 
+/// Every wallet of the user (archived ones too), oldest first, without balances.
+pub fn all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Wallet>> {
+    wallets::table
+        .filter(wallets::user_id.eq(user_id))
+        .select(Wallet::as_select())
+        .order((wallets::created_at, wallets::id))
+        .load(conn)
+}
+
 pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Wallet>> {
     wallets::table
         .filter(wallets::user_id.eq(user_id))

@@ -1,5 +1,6 @@
-//! Reading a transactions CSV: columns by (case-insensitive) name, one result per line, and the
-//! duplicate key of each row.
+//! Reading a transactions CSV: columns by (case-insensitive) name, one result per line, the
+//! duplicate key of each row, and the names a file uses for wallets and categories. The export
+//! writes the same columns, so what it writes imports back to the same rows.
 
 use std::collections::HashMap;
 
@@ -23,6 +24,21 @@ pub struct ImportRow {
     pub merchant: Option<String>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
+    /// The wallet by name (else the import's `wallet_id`).
+    pub wallet: Option<String>,
+    /// A transfer's receiving wallet, by name.
+    pub to_wallet: Option<String>,
+    /// Must be the wallet's currency when given.
+    pub currency: Option<String>,
+    /// `category=amount` parts of a split transaction; they add up to `amount`.
+    pub splits: Vec<SplitLine>,
+}
+
+/// One share of a split line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SplitLine {
+    pub category: String,
+    pub amount: Decimal,
 }
 
 /// A line that did not.
@@ -41,6 +57,26 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("merchant", &["merchant"]),
     ("notes", &["notes", "note"]),
     ("tags", &["tags"]),
+    ("wallet", &["wallet"]),
+    ("to_wallet", &["to_wallet", "to wallet"]),
+    ("currency", &["currency"]),
+    ("splits", &["splits"]),
+];
+
+/// The columns the export writes, in order (the import reads each of them).
+pub const EXPORT_HEADER: [&str; 12] = [
+    "date",
+    "type",
+    "amount",
+    "currency",
+    "description",
+    "category",
+    "splits",
+    "merchant",
+    "notes",
+    "wallet",
+    "to_wallet",
+    "tags",
 ];
 
 /// Parses the whole file. `Err` when the header lacks a required column (nothing can be read);
@@ -106,16 +142,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
 }
 
 fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<ImportRow, String> {
-    for name in [
-        "date",
-        "amount",
-        "description",
-        "type",
-        "category",
-        "merchant",
-        "notes",
-        "tags",
-    ] {
+    for (name, _) in COLUMNS {
         if field(name).is_some_and(|value| value.contains('\0')) {
             return Err(format!("the {name} contains a NUL character"));
         }
@@ -131,27 +158,45 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
     if signed.is_zero() {
         return Err("the amount is 0".into());
     }
+    let amount = signed.abs();
     let transaction_type = match field("type").map(|t| t.to_lowercase()) {
         None if signed < Decimal::ZERO => TransactionType::Expense,
         None => TransactionType::Income,
         Some(t) if t == "expense" || t == "debit" => TransactionType::Expense,
         Some(t) if t == "income" || t == "credit" => TransactionType::Income,
-        Some(t) if t == "transfer" => {
-            return Err("transfers cannot be imported; add them with POST /transactions".into())
-        }
-        Some(t) => return Err(format!("type `{t}` is not expense or income")),
+        Some(t) if t == "transfer" => TransactionType::Transfer,
+        Some(t) => return Err(format!("type `{t}` is not expense, income or transfer")),
     };
     let description = field("description").unwrap_or_default();
     if description.chars().count() > 500 {
         return Err("the description is longer than 500 characters".into());
     }
+    let category = field("category");
+    let splits = match field("splits") {
+        Some(raw) => parse_splits(&raw, amount)?,
+        None => Vec::new(),
+    };
+    let to_wallet = field("to_wallet");
+    if transaction_type == TransactionType::Transfer {
+        if to_wallet.is_none() {
+            return Err("a transfer needs the receiving wallet in `to_wallet`".into());
+        }
+        if category.is_some() || !splits.is_empty() {
+            return Err("a transfer has no category or splits".into());
+        }
+    } else if to_wallet.is_some() {
+        return Err("only a transfer has a `to_wallet`".into());
+    }
+    if category.is_some() && !splits.is_empty() {
+        return Err("a line has a category or splits, not both".into());
+    }
     Ok(ImportRow {
         line,
         date,
         transaction_type,
-        amount: signed.abs(),
+        amount,
         description,
-        category: field("category"),
+        category,
         merchant: field("merchant"),
         notes: field("notes"),
         tags: field("tags")
@@ -163,7 +208,110 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
                     .collect()
             })
             .unwrap_or_default(),
+        wallet: field("wallet"),
+        to_wallet,
+        currency: field("currency").map(|c| c.to_uppercase()),
+        splits,
     })
+}
+
+/// `Groceries=30.00; Household=20.00`: shares that must add up to the line's amount exactly.
+fn parse_splits(raw: &str, amount: Decimal) -> Result<Vec<SplitLine>, String> {
+    let mut splits = Vec::new();
+    for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
+        let (category, share) = part
+            .rsplit_once('=')
+            .map(|(c, a)| (c.trim(), a.trim()))
+            .filter(|(c, _)| !c.is_empty())
+            .ok_or_else(|| format!("split `{part}` is not category=amount"))?;
+        let share = share
+            .parse::<Money>()
+            .map(|m| m.0)
+            .ok()
+            .filter(|a| *a > Decimal::ZERO)
+            .ok_or_else(|| format!("split `{part}` needs a positive amount"))?;
+        splits.push(SplitLine {
+            category: category.to_owned(),
+            amount: share,
+        });
+    }
+    if splits.len() == 1 {
+        return Err("splits need at least two parts (use the category column for one)".into());
+    }
+    let total: Decimal = splits.iter().map(|s| s.amount).sum();
+    if !splits.is_empty() && total != amount {
+        return Err(format!(
+            "the splits add up to {} but the amount is {}",
+            Money(total),
+            Money(amount)
+        ));
+    }
+    Ok(splits)
+}
+
+/// The export's `splits` cell for shares (the inverse of [`parse_splits`]).
+pub fn format_splits<'a>(shares: impl IntoIterator<Item = (&'a str, Decimal)>) -> String {
+    shares
+        .into_iter()
+        .map(|(category, amount)| format!("{category}={}", Money(amount)))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The key a name is matched on: case-insensitive, runs of spaces as one, and path parts
+/// (`Food & Dining > Groceries`) around ` > `.
+pub fn name_key(name: &str) -> String {
+    name.split('>')
+        .map(|part| {
+            part.split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                .to_lowercase()
+        })
+        .collect::<Vec<_>>()
+        .join(" > ")
+}
+
+/// Rows found by the names a file gives them.
+#[derive(Debug)]
+pub struct NameIndex<T> {
+    by_key: HashMap<String, Vec<T>>,
+}
+
+impl<T> Default for NameIndex<T> {
+    fn default() -> Self {
+        NameIndex {
+            by_key: HashMap::new(),
+        }
+    }
+}
+
+impl<T: Copy + PartialEq> NameIndex<T> {
+    pub fn insert(&mut self, name: &str, value: T) {
+        let values = self.by_key.entry(name_key(name)).or_default();
+        if !values.contains(&value) {
+            values.push(value);
+        }
+    }
+
+    /// The one row with this name; a message naming the problem otherwise.
+    pub fn find(&self, name: &str, what: &str) -> Result<T, String> {
+        match self.by_key.get(&name_key(name)).map(Vec::as_slice) {
+            Some([one]) => Ok(*one),
+            Some(many) if many.len() > 1 => Err(format!(
+                "more than one {what} is named `{name}`; write the full path (Parent > {name}) \
+                 or rename one"
+            )),
+            _ => Err(format!("unknown {what} `{name}`")),
+        }
+    }
+
+    /// Whether the name stands for exactly one row (export labels need no path then).
+    pub fn is_unique(&self, name: &str) -> bool {
+        self.by_key
+            .get(&name_key(name))
+            .is_some_and(|v| v.len() == 1)
+    }
 }
 
 /// A CSV amount: a point for decimals; commas only as thousands separators (`1,234.50`).
@@ -186,13 +334,15 @@ fn parse_amount(raw: &str) -> Result<Decimal, String> {
     cleaned.parse::<Money>().map(|m| m.0)
 }
 
-/// The duplicate key of each row: wallet, date, amount, normalised description, and which
-/// occurrence of that combination it is within the file. Importing a file twice gives the same
-/// keys; two identical purchases on one day in one file get different ones.
-pub fn import_hashes(wallet: &str, rows: &[ImportRow]) -> Vec<String> {
-    let mut seen: HashMap<(NaiveDate, Decimal, String), u32> = HashMap::new();
+/// The duplicate key of each row: its wallet (and a transfer's receiving wallet), date, type,
+/// amount, normalised description, and which occurrence of that combination it is within the
+/// file. Importing a file twice gives the same keys; two identical purchases on one day in one
+/// file get different ones. `wallets[i]` is row `i`'s (wallet, receiving wallet).
+pub fn import_hashes(rows: &[ImportRow], wallets: &[(String, Option<String>)]) -> Vec<String> {
+    let mut seen: HashMap<(String, NaiveDate, Decimal, String), u32> = HashMap::new();
     rows.iter()
-        .map(|row| {
+        .zip(wallets)
+        .map(|(row, (wallet, to_wallet))| {
             let description = row
                 .description
                 .split_whitespace()
@@ -200,13 +350,21 @@ pub fn import_hashes(wallet: &str, rows: &[ImportRow]) -> Vec<String> {
                 .join(" ")
                 .to_lowercase();
             let occurrence = seen
-                .entry((row.date, row.amount.normalize(), description.clone()))
+                .entry((
+                    wallet.clone(),
+                    row.date,
+                    row.amount.normalize(),
+                    description.clone(),
+                ))
                 .and_modify(|n| *n += 1)
                 .or_insert(0);
+            let kind = match to_wallet {
+                Some(to) => format!("{}>{to}", row.transaction_type.as_str()),
+                None => row.transaction_type.as_str().to_owned(),
+            };
             let key = format!(
-                "{wallet}|{}|{}|{}|{description}|{occurrence}",
+                "{wallet}|{}|{kind}|{}|{description}|{occurrence}",
                 row.date,
-                row.transaction_type.as_str(),
                 row.amount.normalize()
             );
             Sha256::digest(key.as_bytes())
@@ -236,6 +394,7 @@ mod tests {
     #[test]
     fn bad_lines_are_reported_with_their_number() {
         let csv = "date,amount,description,type\n2026-02-30,1,x,\n2026-03-01,abc,y,\n2026-03-01,0,z,\n2026-03-01,5,w,transfer\n2026-03-01,1.23456,v,\n2026-03-01,5,ok,debit\n";
+        // Line 5 is a transfer without its receiving wallet.
         let (rows, errors) = parse(csv.as_bytes()).unwrap();
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].transaction_type, TransactionType::Expense);
@@ -265,10 +424,80 @@ mod tests {
     fn identical_purchases_in_one_file_get_different_keys_but_the_same_keys_next_time() {
         let csv = "date,amount,description\n2026-03-01,-3,Coffee\n2026-03-01,-3,coffee \n2026-03-01,-4,Coffee\n";
         let (rows, _) = parse(csv.as_bytes()).unwrap();
-        let first = import_hashes("w", &rows);
+        let in_wallet = |w: &str| vec![(w.to_owned(), None); rows.len()];
+        let first = import_hashes(&rows, &in_wallet("w"));
         assert_eq!(first.len(), 3);
         assert_ne!(first[0], first[1]);
-        assert_eq!(first, import_hashes("w", &rows));
-        assert_ne!(first, import_hashes("other wallet", &rows));
+        assert_eq!(first, import_hashes(&rows, &in_wallet("w")));
+        assert_ne!(first, import_hashes(&rows, &in_wallet("other wallet")));
+    }
+
+    #[test]
+    fn splits_transfers_and_wallets_are_read_back() {
+        let csv = "date,type,amount,currency,description,category,splits,wallet,to_wallet\n\
+            2026-03-01,expense,50.00,usd,Market,,Groceries=30.00; Home > Supplies=20,Cash,\n\
+            2026-03-02,transfer,100,USD,Top up,,,Bank,Cash\n\
+            2026-03-03,expense,50,USD,Bad split,,Groceries=30; Home=10,Cash,\n\
+            2026-03-03,expense,5,USD,One split,,Groceries=5,Cash,\n\
+            2026-03-03,income,5,USD,Not a transfer,Salary,,Cash,Bank\n";
+        let (rows, errors) = parse(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2, "{errors:?}");
+        assert_eq!(rows[0].currency.as_deref(), Some("USD"));
+        assert_eq!(
+            rows[0].splits,
+            vec![
+                SplitLine {
+                    category: "Groceries".into(),
+                    amount: Decimal::new(30, 0)
+                },
+                SplitLine {
+                    category: "Home > Supplies".into(),
+                    amount: Decimal::new(20, 0)
+                },
+            ]
+        );
+        assert_eq!(
+            format_splits(
+                rows[0]
+                    .splits
+                    .iter()
+                    .map(|s| (s.category.as_str(), s.amount))
+            ),
+            "Groceries=30; Home > Supplies=20"
+        );
+        assert_eq!(rows[1].transaction_type, TransactionType::Transfer);
+        assert_eq!(rows[1].to_wallet.as_deref(), Some("Cash"));
+        let messages: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+        assert!(messages[0].contains("add up to 40"), "{messages:?}");
+        assert!(messages[1].contains("at least two"), "{messages:?}");
+        assert!(messages[2].contains("only a transfer"), "{messages:?}");
+        // A transfer's hash names both wallets.
+        let hashes = import_hashes(&rows[1..], &[("bank".to_owned(), Some("cash".to_owned()))]);
+        let reversed = import_hashes(
+            &rows[1..],
+            &[("bank".to_owned(), Some("savings".to_owned()))],
+        );
+        assert_ne!(hashes, reversed);
+    }
+
+    #[test]
+    fn names_match_loosely_but_never_ambiguously() {
+        let mut index = NameIndex::default();
+        index.insert("Groceries", 1);
+        index.insert("Other", 2);
+        index.insert("Other", 3);
+        index.insert("Food & Dining > Groceries", 1);
+        assert_eq!(index.find("  groceries ", "category"), Ok(1));
+        assert_eq!(index.find("food & dining>GROCERIES", "category"), Ok(1));
+        assert!(index
+            .find("Other", "category")
+            .unwrap_err()
+            .contains("more than one category is named `Other`"));
+        assert!(index
+            .find("Nope", "category")
+            .unwrap_err()
+            .contains("unknown"));
+        assert!(index.is_unique("Groceries"));
+        assert!(!index.is_unique("other"));
     }
 }

@@ -6,14 +6,14 @@
 //! `/auth` is left out: its answers carry live tokens, which are never stored.
 
 use actix_web::body::{to_bytes, BoxBody, MessageBody};
-use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{web, Error, HttpMessage, HttpResponse};
+use actix_web::{web, Error, FromRequest, HttpMessage, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::extract::{read_body, BodyLimit};
-use crate::auth::jwt;
+use crate::auth::AuthUser;
 use crate::db::{self, idempotency, idempotency::Claim};
 use crate::error::ApiError;
 use crate::startup::AppState;
@@ -59,13 +59,16 @@ pub async fn idempotency(
             .await
             .map(ServiceResponse::map_into_boxed_body);
     };
-    let principal = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split_once(' '))
-        .and_then(|(_, token)| jwt::verify(state.settings.jwt_secret.expose(), token.trim()).ok())
-        .map(|claims| format!("user:{}", claims.sub));
+    // The caller is authenticated as the handler would (and the result is kept for it): a
+    // revoked, disabled or deleted account's token gets its 401/403 here, never a replay.
+    let principal = if req.headers().contains_key(header::AUTHORIZATION) {
+        match AuthUser::from_request(req.request(), &mut Payload::None).await {
+            Ok(user) => Some(idempotency::user_principal(user.id)),
+            Err(error) => return Ok(req.error_response(error)),
+        }
+    } else {
+        None
+    };
 
     let limit = req
         .app_data::<BodyLimit>()

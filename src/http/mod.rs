@@ -11,4 +11,4 @@ pub mod validate;
 
 pub use envelope::{Envelope, PageMeta};
 pub use extract::{JsonOrForm, ValidatedJson};
-pub use pagination::Page;
+pub use pagination::{Page, PageQuery};

@@ -1,6 +1,9 @@
 //! One pagination rule for every list: `page` from 1, `per_page` 1..=200 (default 50), and
 //! `meta` that always tells the true total.
 
+use serde::Deserialize;
+use utoipa::IntoParams;
+
 use crate::error::ApiError;
 use crate::http::PageMeta;
 
@@ -41,6 +44,18 @@ impl Page {
         (self.page - 1) * self.per_page
     }
 
+    /// This page of a list held whole in memory (short lists: a category's descriptions, a
+    /// bill's payments), with its meta.
+    pub fn cut<T>(&self, rows: Vec<T>) -> (Vec<T>, PageMeta) {
+        let meta = self.meta(rows.len() as i64);
+        let rows = rows
+            .into_iter()
+            .skip(self.offset() as usize)
+            .take(self.limit() as usize)
+            .collect();
+        (rows, meta)
+    }
+
     pub fn meta(&self, total_items: i64) -> PageMeta {
         PageMeta {
             page: self.page,
@@ -48,6 +63,24 @@ impl Page {
             total_items,
             total_pages: (total_items + self.per_page - 1) / self.per_page,
         }
+    }
+}
+
+/// `page` and `per_page`, for lists with no filters of their own.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    /// Page number, from 1.
+    #[param(minimum = 1, example = 1)]
+    pub page: Option<i64>,
+    /// Items per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200, example = 50)]
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn page(&self) -> Result<Page, ApiError> {
+        Page::new(self.page, self.per_page)
     }
 }
 

@@ -75,18 +75,19 @@ pub fn recurrence(payments: &[Payment]) -> Option<Recurrence> {
     let regular = intervals
         .iter()
         .all(|d| (d - typical_interval).abs() <= (typical_interval * 0.25).max(3.0));
-    let amounts: Vec<f64> = payments.iter().filter_map(|p| p.amount.to_f64()).collect();
-    let typical_amount = percentile(&amounts, 0.5);
+    let amounts: Vec<Decimal> = payments.iter().map(|p| p.amount).collect();
+    let typical_amount = exact_percentile(&amounts, Decimal::new(5, 1));
+    let tolerance = typical_amount * Decimal::new(2, 1);
     let similar = amounts
         .iter()
-        .all(|a| (a - typical_amount).abs() <= typical_amount * 0.2);
+        .all(|a| (*a - typical_amount).abs() <= tolerance);
     if !regular || !similar {
         return None;
     }
     let last = payments.last()?;
     Some(Recurrence {
         cadence,
-        typical_amount: money(typical_amount),
+        typical_amount: typical_amount.round_dp(2).normalize(),
         occurrences: payments.len(),
         last_date: last.date,
         next_expected: last
@@ -122,26 +123,56 @@ pub fn seasonality(monthly: &[(u32, f64)]) -> Option<Vec<(u32, f64)>> {
 
 /// A budget for a category from its recent monthly spending: the 75th percentile (covers a
 /// normal month, not the worst one), rounded up to two significant digits.
-pub fn suggested_budget(monthly: &[f64]) -> Option<Decimal> {
-    let spending: Vec<f64> = monthly.to_vec();
-    if spending.iter().all(|v| *v <= 0.0) {
+pub fn suggested_budget(monthly: &[Decimal]) -> Option<Decimal> {
+    if monthly.iter().all(|v| *v <= Decimal::ZERO) {
         return None;
     }
-    Some(round_up_nice(percentile(&spending, 0.75)))
+    Some(round_up_nice(exact_percentile(
+        monthly,
+        Decimal::new(75, 2),
+    )))
+}
+
+/// The `q`-quantile of exact amounts, interpolated between neighbours as [`percentile`] does,
+/// without leaving decimal arithmetic. Zero for no values.
+pub fn exact_percentile(values: &[Decimal], q: Decimal) -> Decimal {
+    if values.is_empty() {
+        return Decimal::ZERO;
+    }
+    let mut sorted = values.to_vec();
+    sorted.sort();
+    let rank = q * Decimal::from(sorted.len() - 1);
+    let low = rank.floor();
+    let (Some(low_index), Some(high_index)) = (low.to_usize(), rank.ceil().to_usize()) else {
+        return Decimal::ZERO;
+    };
+    sorted[low_index] + (sorted[high_index] - sorted[low_index]) * (rank - low)
 }
 
 /// Rounds up to two significant digits: 2,743,000 → 2,800,000; 123.4 → 130; 8.2 → 8.2.
-pub fn round_up_nice(value: f64) -> Decimal {
-    if value <= 0.0 || !value.is_finite() {
+pub fn round_up_nice(value: Decimal) -> Decimal {
+    if value <= Decimal::ZERO {
         return Decimal::ZERO;
     }
-    let magnitude = value.log10().floor() as i32 - 1;
-    let step = 10f64.powi(magnitude);
-    let rounded = (value / step - 1e-9).ceil() * step;
-    let digits = (-magnitude).clamp(0, 4) as u32;
-    Decimal::from_f64(rounded)
-        .map(|d| d.round_dp(digits).normalize())
-        .unwrap_or(Decimal::ZERO)
+    // The power of ten of the leading digit.
+    let (mut exponent, mut scaled) = (0i32, value);
+    while scaled >= Decimal::TEN {
+        scaled /= Decimal::TEN;
+        exponent += 1;
+    }
+    while scaled < Decimal::ONE {
+        scaled *= Decimal::TEN;
+        exponent -= 1;
+    }
+    let step_exponent = exponent - 1;
+    let step = if step_exponent >= 0 {
+        Decimal::from(10u64.pow(step_exponent.unsigned_abs().min(18)))
+    } else {
+        Decimal::new(1, step_exponent.unsigned_abs().min(28))
+    };
+    ((value / step).ceil() * step)
+        .round_dp((-step_exponent).clamp(0, 4) as u32)
+        .normalize()
 }
 
 /// An estimate as money: two decimals.
@@ -236,15 +267,19 @@ mod tests {
 
     #[test]
     fn budgets_round_up_to_two_significant_digits() {
-        assert_eq!(round_up_nice(2_743_000.0), dec("2800000"));
-        assert_eq!(round_up_nice(123.4), dec("130"));
-        assert_eq!(round_up_nice(8.2), dec("8.2"));
-        assert_eq!(round_up_nice(300.0), dec("300"));
+        assert_eq!(round_up_nice(dec("2743000")), dec("2800000"));
+        assert_eq!(round_up_nice(dec("123.4")), dec("130"));
+        assert_eq!(round_up_nice(dec("8.2")), dec("8.2"));
+        assert_eq!(round_up_nice(dec("300")), dec("300"));
+        assert_eq!(round_up_nice(dec("0.0123")), dec("0.013"));
+        let months = ["100", "200", "300", "400", "500"].map(dec);
+        assert_eq!(suggested_budget(&months), Some(dec("400")));
+        assert_eq!(suggested_budget(&[Decimal::ZERO, Decimal::ZERO]), None);
+        // Exact: 0.1 + 0.2 style amounts never pick up binary noise.
         assert_eq!(
-            suggested_budget(&[100.0, 200.0, 300.0, 400.0, 500.0]),
-            Some(dec("400"))
+            exact_percentile(&["0.10", "0.20", "0.30"].map(dec), dec("0.75")),
+            dec("0.25")
         );
-        assert_eq!(suggested_budget(&[0.0, 0.0]), None);
     }
 
     #[test]

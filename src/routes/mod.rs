@@ -86,8 +86,8 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(categories::handlers::create_description)
         .service(categories::handlers::delete_description)
         // Fixed paths before `/transactions/{id}`, which would otherwise claim them.
-        .service(transactions::handlers::export_transactions)
-        .service(transactions::handlers::import_transactions)
+        .service(transactions::csv::export_transactions)
+        .service(transactions::csv::import_transactions)
         .service(transactions::handlers::list_transactions)
         .service(transactions::handlers::create_transaction)
         .service(transactions::handlers::get_transaction)

@@ -281,6 +281,19 @@ async fn create_admin_creates_an_admin_or_promotes_an_existing_account() {
     .await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["user"]["role"], "admin");
+    // Made like any account: the default categories and a record in the audit log.
+    let root = body["data"]["user"]["id"].as_str().unwrap().to_owned();
+    assert!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM categories WHERE user_id = '{root}'"
+        )) >= 20
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM audit_log WHERE action = 'user_registered' AND user_id = '{root}'"
+        )),
+        1
+    );
 
     let user = app.register("ana@example.com").await;
     finai::commands::create_admin(&settings, "ANA@example.com", None, || {

@@ -549,6 +549,13 @@ async fn logout_ends_this_session_or_all_of_them() {
         200,
         "other sessions live on"
     );
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &user.access_token)
+            .await
+            .status(),
+        200,
+        "one session's logout leaves access tokens to expire on their own"
+    );
 
     let (status, body) = json(
         app.post_json(
@@ -561,6 +568,13 @@ async fn logout_ends_this_session_or_all_of_them() {
     assert_eq!(status, 200);
     assert_eq!(body["data"]["sessions_revoked"], 2);
     assert_error(refresh(&app, &third).await, 401, "invalid_refresh_token").await;
+    // Signing out everywhere ends the access tokens already handed out, too.
+    assert_error(
+        app.get_as("/api/v1/users/me", &user.access_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
     assert_eq!(
         app.scalar("SELECT count(*) AS value FROM refresh_tokens WHERE revoked_at IS NULL"),
         0
@@ -900,4 +914,43 @@ async fn the_audit_log_records_security_events_without_secrets() {
         &user.access_token[..20]
     ));
     assert_eq!(leaked, 0);
+}
+
+#[tokio::test]
+async fn the_background_job_sweeps_ended_sessions_dead_tokens_and_idle_failures() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (_, second) = json(login(&app, "ana@example.com", PASSWORD).await).await;
+    assert_eq!(second["status"], "success");
+    login(&app, "nobody@example.com", "Wr0ng!pass").await;
+    // One session ended two days ago, the verification mail's token expired, the failed
+    // login was two days ago; the second session and nothing else is live.
+    app.execute(&format!(
+        "UPDATE refresh_tokens SET revoked_at = now() - interval '2 days' \
+         WHERE user_id = '{}' AND family_id = (SELECT family_id FROM refresh_tokens \
+         WHERE user_id = '{}' ORDER BY created_at LIMIT 1)",
+        user.id, user.id
+    ));
+    app.execute("UPDATE user_tokens SET expires_at = now() - interval '2 days'");
+    app.execute("UPDATE login_throttle SET updated_at = now() - interval '2 days'");
+    let report = app.run_jobs();
+    assert_eq!(report.purged, 3, "{report:?}");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM refresh_tokens"),
+        1
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM user_tokens"), 0);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM login_throttle"),
+        0
+    );
+    // The swept session's token is refused as before; the live one still works.
+    assert_error(
+        refresh(&app, &user.refresh_token).await,
+        401,
+        "invalid_refresh_token",
+    )
+    .await;
+    let live = second["data"]["refresh_token"].as_str().unwrap();
+    assert_eq!(refresh(&app, live).await.status(), 200);
 }

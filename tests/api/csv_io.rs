@@ -11,11 +11,18 @@ fn import(
     wallet: &str,
     csv: &str,
 ) -> impl std::future::Future<Output = reqwest::Response> + use<> {
+    import_file(app, user, Some(wallet), csv)
+}
+
+fn import_file(
+    app: &TestApp,
+    user: &TestUser,
+    wallet: Option<&str>,
+    csv: &str,
+) -> impl std::future::Future<Output = reqwest::Response> + use<> {
+    let query = wallet.map_or(String::new(), |w| format!("?wallet_id={w}"));
     let request = app
-        .request(
-            Method::POST,
-            &format!("/api/v1/transactions/import?wallet_id={wallet}"),
-        )
+        .request(Method::POST, &format!("/api/v1/transactions/import{query}"))
         .bearer_auth(&user.access_token)
         .header("content-type", "text/csv")
         .body(csv.to_owned());
@@ -101,41 +108,90 @@ async fn a_file_without_required_columns_or_of_another_type_is_refused() {
 }
 
 #[tokio::test]
-async fn an_export_imports_back_to_the_same_rows() {
+async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;
     let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let bank = app.create_wallet(&user, "Bank", "USD").await;
     let cafe = app.category_id(&user, "Cafe").await;
     let salary = app.category_id(&user, "Salary").await;
-    for (t, amount, category, description, notes) in [
-        (
-            "expense",
-            json!(3.25),
-            &cafe,
-            "Latte, oat milk",
-            json!("with \"extra\" foam"),
-        ),
-        (
-            "expense",
-            json!(3.25),
-            &cafe,
-            "Latte, oat milk",
-            json!(null),
-        ),
-        ("income", json!(1200), &salary, "March pay", json!(null)),
-    ] {
-        app.create_transaction(
-            &user,
-            json!({"type": t, "amount": amount, "category_id": category, "wallet_id": cash,
-            "description": description, "notes": notes, "date": "2026-03-10", "tags": ["a", "b"]}),
+    let groceries = app.category_id(&user, "Groceries").await;
+    // Two categories named "Snacks" under different parents: the file needs their paths.
+    let mut snacks = Vec::new();
+    for parent in ["Food & Dining", "Shopping"] {
+        let parent_id = app.category_id(&user, parent).await;
+        let (status, body) = json(
+            app.send_as(
+                Method::POST,
+                "/api/v1/categories",
+                &user.access_token,
+                Some(&json!({"name": "Snacks", "kind": "expense", "parent_id": parent_id})),
+            )
+            .await,
         )
         .await;
+        assert_eq!(status, 201, "{body}");
+        snacks.push(body["data"]["id"].as_str().unwrap().to_owned());
     }
-    let response = app
-        .get_as(
-            &format!("/api/v1/transactions/export?wallet_id={cash}"),
-            &user.access_token,
+    for body in [
+        json!({"type": "expense", "amount": 3.25, "category_id": cafe, "wallet_id": cash,
+               "description": "Latte, oat milk", "notes": "with \"extra\" foam", "tags": ["a", "b"]}),
+        json!({"type": "expense", "amount": 3.25, "category_id": cafe, "wallet_id": cash,
+               "description": "Latte, oat milk"}),
+        json!({"type": "income", "amount": 1200, "category_id": salary, "wallet_id": bank,
+               "description": "March pay"}),
+        json!({"type": "transfer", "amount": 200, "wallet_id": bank, "to_wallet_id": cash,
+               "description": "Cash for the week"}),
+        json!({"type": "expense", "amount": 50, "wallet_id": cash, "description": "Market",
+               "merchant": "Corner shop", "splits": [
+                   {"category_id": groceries, "amount": 30.5},
+                   {"category_id": snacks[1], "amount": 19.5}]}),
+        json!({"type": "expense", "amount": 4, "category_id": snacks[0], "wallet_id": cash,
+               "description": "Crisps"}),
+    ] {
+        let mut body = body;
+        body["date"] = json!("2026-03-10");
+        app.create_transaction(&user, body).await;
+    }
+    let strip = |rows: serde_json::Value| -> Vec<serde_json::Value> {
+        let mut rows: Vec<serde_json::Value> = rows
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                let splits: Vec<serde_json::Value> = r["splits"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|s| json!([s["category_id"], s["amount"]]))
+                    .collect();
+                json!({"type": r["type"], "amount": r["amount"], "date": r["date"],
+                       "description": r["description"], "category_id": r["category_id"],
+                       "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
+                       "merchant": r["merchant"], "wallet_id": r["wallet_id"],
+                       "to_wallet_id": r["to_wallet_id"], "splits": splits})
+            })
+            .collect();
+        rows.sort_by_key(|r| r.to_string());
+        rows
+    };
+    let original = strip(app.data(&user, "/api/v1/transactions").await);
+    let balances = |app: &TestApp| {
+        (
+            app.scalar(&format!(
+                "SELECT (balance * 100)::bigint AS value FROM ({}) b",
+                balance_sql(&cash)
+            )),
+            app.scalar(&format!(
+                "SELECT (balance * 100)::bigint AS value FROM ({}) b",
+                balance_sql(&bank)
+            )),
         )
+    };
+    let before = balances(&app);
+
+    let response = app
+        .get_as("/api/v1/transactions/export", &user.access_token)
         .await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"]
@@ -144,29 +200,111 @@ async fn an_export_imports_back_to_the_same_rows() {
         .starts_with("text/csv"));
     let csv = response.text().await.unwrap();
     assert!(csv.starts_with(
-        "date,type,amount,currency,description,category,merchant,notes,wallet,to_wallet,tags\n"
+        "date,type,amount,currency,description,category,splits,merchant,notes,wallet,to_wallet,tags\n"
     ));
+    assert!(
+        csv.contains("Groceries=30.5; Shopping > Snacks=19.5"),
+        "{csv}"
+    );
+    assert!(csv.contains(",Food & Dining > Snacks,"), "{csv}");
+    assert!(
+        csv.contains(",transfer,200,USD,Cash for the week,,,,,Bank,Cash,"),
+        "{csv}"
+    );
 
-    let copy = app.create_wallet(&user, "Copy", "USD").await;
-    let (status, body) = json(import(&app, &user, &copy, &csv).await).await;
-    assert_eq!(status, 200);
-    assert_eq!(body["data"]["created"], 3, "{body}");
-    let strip = |rows: serde_json::Value| -> Vec<serde_json::Value> {
-        let mut rows: Vec<serde_json::Value> = rows.as_array().unwrap().iter().map(|r| json!({
-            "type": r["type"], "amount": r["amount"], "date": r["date"], "description": r["description"],
-            "category_id": r["category_id"], "notes": r["notes"], "tags": r["tags"], "currency": r["currency"]})).collect();
-        rows.sort_by_key(|r| r.to_string());
-        rows
-    };
-    let original = strip(
-        app.data(&user, &format!("/api/v1/transactions?wallet_id={cash}"))
-            .await,
+    // Everything gone, then the file (no wallet_id: each line names its wallets) brings it back.
+    for row in app
+        .data(&user, "/api/v1/transactions")
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let response = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/transactions/{}", row["id"].as_str().unwrap()),
+                &user.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    let (status, body) = json(import_file(&app, &user, None, &csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 6, "{body}");
+    assert_eq!(body["data"]["failed"], json!([]), "{body}");
+    assert_eq!(
+        strip(app.data(&user, "/api/v1/transactions").await),
+        original
     );
-    let imported = strip(
-        app.data(&user, &format!("/api/v1/transactions?wallet_id={copy}"))
-            .await,
+    assert_eq!(balances(&app), before);
+
+    // The same file again creates nothing.
+    let (_, again) = json(import_file(&app, &user, None, &csv).await).await;
+    assert_eq!(again["data"]["created"], 0);
+    assert_eq!(again["data"]["duplicates"], 6);
+}
+
+fn balance_sql(wallet: &str) -> String {
+    format!(
+        "SELECT w.opening_balance \
+           + COALESCE((SELECT sum(CASE WHEN t.type = 'income' THEN t.amount ELSE -t.amount END) \
+                       FROM transactions t WHERE t.wallet_id = w.id), 0) \
+           + COALESCE((SELECT sum(t.amount) FROM transactions t WHERE t.to_wallet_id = w.id), 0) \
+           AS balance FROM wallets w WHERE w.id = '{wallet}'"
+    )
+}
+
+#[tokio::test]
+async fn lines_naming_unknown_or_shared_wallets_or_another_currency_fail_alone() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    app.create_wallet(&user, "Twin", "USD").await;
+    app.create_wallet(&user, "Twin", "USD").await;
+    app.create_wallet(&user, "Euros", "EUR").await;
+    let csv = "date,amount,description,category,wallet,to_wallet,type,currency\n\
+        2026-03-01,3,Fine,Cafe,,,expense,\n\
+        2026-03-01,3,Nowhere,Cafe,Atlantis,,expense,\n\
+        2026-03-01,3,Which twin,Cafe,Twin,,expense,\n\
+        2026-03-01,3,Wrong money,Cafe,,,expense,EUR\n\
+        2026-03-01,3,Across currencies,,Cash,Euros,transfer,\n\
+        2026-03-01,3,To itself,,Cash,cash,transfer,\n";
+    let (status, body) = json(import_file(&app, &user, Some(&cash), csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 1, "{body}");
+    let messages: Vec<&str> = body["data"]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["message"].as_str().unwrap())
+        .collect();
+    assert!(
+        messages[0].contains("unknown wallet `Atlantis`"),
+        "{messages:?}"
     );
-    assert_eq!(original, imported);
+    assert!(messages[1].contains("more than one wallet"), "{messages:?}");
+    assert!(messages[2].contains("currency EUR"), "{messages:?}");
+    assert!(messages[3].contains("one currency"), "{messages:?}");
+    assert!(
+        messages[4].contains("two different wallets"),
+        "{messages:?}"
+    );
+    // Without wallet_id a line must name its wallet.
+    let (_, body) = json(
+        import_file(
+            &app,
+            &user,
+            None,
+            "date,amount,description,category\n2026-03-01,-3,x,Cafe\n",
+        )
+        .await,
+    )
+    .await;
+    assert!(body["data"]["failed"][0]["message"]
+        .as_str()
+        .unwrap()
+        .contains("no wallet"));
 }
 
 #[tokio::test]

@@ -437,6 +437,11 @@ impl TestApp {
             .unwrap_or_else(|e| panic!("{sql}: {e}"))
     }
 
+    /// One run of the background job, as the server's interval task runs it.
+    pub fn run_jobs(&self) -> finai::jobs::JobReport {
+        finai::jobs::run_once(&mut self.db.connect(), chrono::Utc::now()).unwrap()
+    }
+
     /// A single number from SQL, e.g. a count.
     pub fn scalar(&self, sql: &str) -> i64 {
         #[derive(diesel::QueryableByName)]

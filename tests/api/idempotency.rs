@@ -149,3 +149,56 @@ async fn failures_that_a_retry_could_fix_are_not_replayed() {
     let (status, _) = json(post(&user.access_token).await.unwrap()).await;
     assert_eq!(status, 201, "the 401 was not kept");
 }
+
+#[tokio::test]
+async fn a_revoked_token_gets_no_replay() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let post = |token: &str| {
+        app.request(Method::POST, "/api/v1/wallets")
+            .bearer_auth(token)
+            .header("idempotency-key", "w-1")
+            .json(&json!({"name": "Cash", "type": "cash"}))
+            .send()
+    };
+    assert_eq!(post(&user.access_token).await.unwrap().status(), 201);
+    // Signing out everywhere ends the access token: its stored answer is not handed out.
+    let logout = app
+        .post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": user.refresh_token, "all_devices": true}),
+        )
+        .await;
+    assert_eq!(logout.status(), 200);
+    let replay = post(&user.access_token).await.unwrap();
+    assert!(replay.headers().get("idempotent-replayed").is_none());
+    assert_error(replay, 401, "invalid_token").await;
+}
+
+#[tokio::test]
+async fn answers_are_forgotten_after_a_day() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let post = || {
+        app.request(Method::POST, "/api/v1/wallets")
+            .bearer_auth(&user.access_token)
+            .header("idempotency-key", "w-1")
+            .json(&json!({"name": "Cash", "type": "cash"}))
+            .send()
+    };
+    assert_eq!(post().await.unwrap().status(), 201);
+    app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
+    // The key is free again: the same request is handled anew.
+    let again = post().await.unwrap();
+    assert!(again.headers().get("idempotent-replayed").is_none());
+    assert_eq!(again.status(), 201);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM wallets"), 2);
+    // And the background job sweeps what nobody asks for again.
+    app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
+    let report = app.run_jobs();
+    assert!(report.purged >= 1, "{report:?}");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM idempotency_keys"),
+        0
+    );
+}

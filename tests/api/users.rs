@@ -98,6 +98,20 @@ async fn deleting_my_account_needs_the_password_and_leaves_no_row_of_it() {
     };
     assert_error(delete("Wr0ng!pass").await, 422, "validation_failed").await;
     assert_eq!(app.scalar("SELECT count(*) AS value FROM users"), 2);
+    // An idempotent POST leaves a stored answer (with the user's data) keyed by principal.
+    let response = app
+        .request(Method::POST, "/api/v1/wallets")
+        .bearer_auth(&user.access_token)
+        .header("idempotency-key", "wallet-1")
+        .json(&json!({"name": "Cash", "type": "cash"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 201);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM idempotency_keys"),
+        1
+    );
 
     let (status, _) = json(delete(PASSWORD).await).await;
     assert_eq!(status, 200);
@@ -124,6 +138,40 @@ async fn deleting_my_account_needs_the_password_and_leaves_no_row_of_it() {
         let count = app.scalar(&format!(
             "SELECT count(*) AS value FROM {} WHERE {} = '{}'",
             column.table_name, column.column_name, user.id
+        ));
+        assert_eq!(count, 0, "{}.{}", column.table_name, column.column_name);
+    }
+    // Nor does any text column name it (stored answers are keyed by `user:<id>`); the audit
+    // log's record of the deletion is the one deliberate exception.
+    #[derive(diesel::QueryableByName)]
+    struct TextColumn {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        table_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        column_name: String,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        data_type: String,
+    }
+    let text_columns: Vec<TextColumn> = diesel::sql_query(
+        "SELECT c.table_name::text, c.column_name::text, c.data_type::text \
+         FROM information_schema.columns c \
+         JOIN information_schema.tables t ON t.table_name = c.table_name AND t.table_schema = c.table_schema \
+         WHERE c.table_schema = 'public' AND t.table_type = 'BASE TABLE' \
+         AND c.data_type IN ('text', 'jsonb', 'bytea') AND c.table_name <> 'audit_log'",
+    )
+    .load(&mut conn)
+    .unwrap();
+    assert!(text_columns
+        .iter()
+        .any(|c| c.table_name == "idempotency_keys"));
+    for column in text_columns {
+        let as_text = match column.data_type.as_str() {
+            "bytea" => format!("encode({}, 'escape')", column.column_name),
+            _ => format!("{}::text", column.column_name),
+        };
+        let count = app.scalar(&format!(
+            "SELECT count(*) AS value FROM {} WHERE {as_text} LIKE '%{}%'",
+            column.table_name, user.id
         ));
         assert_eq!(count, 0, "{}.{}", column.table_name, column.column_name);
     }

@@ -496,6 +496,8 @@ pub async fn logout(
                 return Ok(None);
             }
             let revoked = if all_devices {
+                // Signing out everywhere ends the access tokens already handed out too.
+                users::revoke_access_tokens(conn, token.user_id)?;
                 refresh_tokens::revoke_all_for_user(conn, token.user_id)?
             } else {
                 refresh_tokens::revoke_family(conn, token.family_id)?
@@ -584,8 +586,19 @@ pub async fn reset_password(
     body: ValidatedJson<ResetPasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let hash = hash_password(&state, body.new_password).await?;
     let token_hash = tokens::digest(&body.token);
+    // A dead token is refused before bcrypt runs: guessing tokens must not cost a hash each.
+    let live = {
+        let token_hash = token_hash.clone();
+        db::run(&state.pool, move |conn| {
+            user_tokens::is_live(conn, &token_hash, user_tokens::PASSWORD_RESET)
+        })
+        .await?
+    };
+    if !live {
+        return Err(invalid_token("invalid_reset_token"));
+    }
+    let hash = hash_password(&state, body.new_password).await?;
     let origin = origin(&req);
     db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {

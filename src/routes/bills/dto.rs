@@ -164,17 +164,6 @@ impl From<Payment> for PaymentResponse {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
-pub struct BillListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
-    pub page: Option<i64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<i64>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
 pub struct UpcomingQuery {
     /// The window in days, 1 to 366 (default 30). Overdue bills are always included.
     #[param(minimum = 1, maximum = 366, example = 30)]

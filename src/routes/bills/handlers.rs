@@ -12,7 +12,7 @@ use crate::db::{self, categories, transactions, wallets};
 use crate::domain::ledger::CategoryKind;
 use crate::domain::period::Frequency;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Envelope, Page, ValidatedJson};
+use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::routes::transactions::dto::TransactionResponse;
 use crate::routes::transactions::handlers::today_for;
 use crate::routes::users::dto::Deleted;
@@ -60,7 +60,7 @@ fn respond(conn: &mut PgConnection, user_id: Uuid, bill: Bill) -> Result<BillRes
     tag = "bills",
     operation_id = "list_bills",
     summary = "List bills",
-    params(BillListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of bills", body = Envelope<Vec<BillResponse>>)),
     security(("bearer_auth" = []))
 )]
@@ -68,7 +68,7 @@ fn respond(conn: &mut PgConnection, user_id: Uuid, bill: Bill) -> Result<BillRes
 pub async fn list_bills(
     state: web::Data<AppState>,
     caller: AuthUser,
-    query: web::Query<BillListQuery>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (data, total) = db::run(&state.pool, move |conn| {
@@ -421,8 +421,8 @@ pub async fn pay_bill(
     tag = "bills",
     operation_id = "bill_payments",
     summary = "Payment history of a bill",
-    params(("id" = Uuid, Path, description = "Bill id")),
-    responses((status = 200, description = "Payments", body = Envelope<Vec<PaymentResponse>>)),
+    params(("id" = Uuid, Path, description = "Bill id"), PageQuery),
+    responses((status = 200, description = "A page of payments", body = Envelope<Vec<PaymentResponse>>)),
     security(("bearer_auth" = []))
 )]
 #[get("/bills/{id}/payments")]
@@ -430,13 +430,16 @@ pub async fn bill_payments(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
         bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
         bills::payments(conn, caller.id, id).map_err(ApiError::from)
     })
     .await?;
+    let (rows, meta) = page.cut(rows);
     let data: Vec<PaymentResponse> = rows.into_iter().map(PaymentResponse::from).collect();
-    Ok(Envelope::new(data).ok())
+    Ok(Envelope::new(data).with_meta(meta).ok())
 }

@@ -12,7 +12,7 @@ use crate::db;
 use crate::db::categories::{self, Category, CategoryChangeset, NewCategory};
 use crate::domain::ledger::CategoryKind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Envelope, Page, PageMeta, ValidatedJson};
+use crate::http::{Envelope, Page, PageMeta, PageQuery, ValidatedJson};
 use crate::routes::users::dto::Deleted;
 use crate::startup::AppState;
 
@@ -96,14 +96,9 @@ pub async fn list_categories(
         };
         return Ok(Envelope::new(build_tree(rows)).with_meta(meta).ok());
     }
-    let total = rows.len() as i64;
-    let data: Vec<CategoryResponse> = rows
-        .into_iter()
-        .skip(page.offset() as usize)
-        .take(page.limit() as usize)
-        .map(CategoryResponse::from)
-        .collect();
-    Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+    let (rows, meta) = page.cut(rows);
+    let data: Vec<CategoryResponse> = rows.into_iter().map(CategoryResponse::from).collect();
+    Ok(Envelope::new(data).with_meta(meta).ok())
 }
 
 /// Create a category, top-level or under a parent of the same kind.
@@ -286,6 +281,9 @@ pub async fn delete_category(
     let reassign_to = query.reassign_to;
     db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
+            // Taken first, so no new child or transaction slips in between the checks below
+            // and the delete (it would surface as a bare foreign-key conflict).
+            categories::lock_user(conn, caller.id)?;
             let category = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             if categories::has_children(conn, caller.id, id)? {
                 return Err(ApiError::Conflict {
@@ -330,8 +328,8 @@ pub async fn delete_category(
     tag = "categories",
     operation_id = "list_category_descriptions",
     summary = "List a category's standard descriptions",
-    params(("id" = Uuid, Path, description = "Category id")),
-    responses((status = 200, description = "Descriptions", body = Envelope<Vec<DescriptionResponse>>)),
+    params(("id" = Uuid, Path, description = "Category id"), PageQuery),
+    responses((status = 200, description = "A page of descriptions", body = Envelope<Vec<DescriptionResponse>>)),
     security(("bearer_auth" = []))
 )]
 #[get("/categories/{id}/descriptions")]
@@ -339,15 +337,18 @@ pub async fn list_descriptions(
     state: web::Data<AppState>,
     caller: AuthUser,
     id: web::Path<Uuid>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
+    let page = query.page()?;
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
         categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
         categories::descriptions(conn, caller.id, id).map_err(ApiError::from)
     })
     .await?;
+    let (rows, meta) = page.cut(rows);
     let data: Vec<DescriptionResponse> = rows.into_iter().map(DescriptionResponse::from).collect();
-    Ok(Envelope::new(data).ok())
+    Ok(Envelope::new(data).with_meta(meta).ok())
 }
 
 /// Add a quick-pick description.

@@ -216,14 +216,13 @@ pub async fn recommendations(
         let rows = budgets::list(conn, caller.id, 10_000, 0)?;
         let budgeted: HashSet<Uuid> = rows.iter().flat_map(|b| b.category_ids()).collect();
 
-        let mut by_category: HashMap<Uuid, [f64; 6]> = HashMap::new();
+        let mut by_category: HashMap<Uuid, [Decimal; 6]> = HashMap::new();
         for row in sums.iter().filter(|r| r.period_start >= first) {
             let slot = (row.period_start.year() * 12 + row.period_start.month0() as i32)
                 - (first.year() * 12 + first.month0() as i32);
             if let Ok(slot) = usize::try_from(slot) {
                 if slot < 6 {
-                    by_category.entry(row.category_id).or_default()[slot] +=
-                        row.amount.to_f64().unwrap_or(0.0);
+                    by_category.entry(row.category_id).or_default()[slot] += row.amount;
                 }
             }
         }
@@ -235,7 +234,11 @@ pub async fn recommendations(
                     category_id: id,
                     name: names.get(&id).cloned().unwrap_or_default(),
                     suggested_amount: Money(suggested),
-                    average_monthly: Money(insights::money(months.iter().sum::<f64>() / 6.0)),
+                    average_monthly: Money(
+                        (months.iter().sum::<Decimal>() / Decimal::from(6))
+                            .round_dp(2)
+                            .normalize(),
+                    ),
                     months: 6,
                     has_budget: budgeted.contains(&id),
                 })
@@ -294,8 +297,7 @@ pub async fn recommendations(
             } else {
                 continue;
             };
-            let values: Vec<f64> = recent.iter().filter_map(|s| s.to_f64()).collect();
-            let suggested = insights::suggested_budget(&values).unwrap_or(budget.amount);
+            let suggested = insights::suggested_budget(recent).unwrap_or(budget.amount);
             let message = match finding {
                 ReviewFinding::AlwaysExceeded => format!(
                     "{} was exceeded in each of its last 3 periods; a limit of {suggested} {} fits your spending.",

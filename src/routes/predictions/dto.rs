@@ -1,6 +1,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::Validate;
 
@@ -119,15 +119,6 @@ pub struct PredictionRecord {
     /// `actual − amount`.
     pub error: Option<Money>,
     pub within_interval: Option<bool>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct HistoryQuery {
-    #[param(minimum = 1, example = 1)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, ToSchema)]

@@ -13,7 +13,7 @@ use crate::auth::AuthUser;
 use crate::db::{self, categories};
 use crate::domain::money::Money;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Envelope, Page, ValidatedJson};
+use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::ml::categorizer::AUTO_APPLY_THRESHOLD;
 use crate::ml::insights::money;
 use crate::ml::service::{self as ml, Period, StoredSeries};
@@ -192,7 +192,7 @@ pub async fn predict_spending(
     tag = "predictions",
     operation_id = "prediction_history",
     summary = "List stored forecasts with their actuals",
-    params(HistoryQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of stored forecasts", body = Envelope<Vec<PredictionRecord>>)),
     security(("bearer_auth" = []))
 )]
@@ -200,7 +200,7 @@ pub async fn predict_spending(
 pub async fn prediction_history(
     state: web::Data<AppState>,
     caller: AuthUser,
-    query: web::Query<HistoryQuery>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) = db::run(&state.pool, move |conn| {

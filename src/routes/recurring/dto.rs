@@ -1,6 +1,6 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
@@ -116,15 +116,4 @@ pub struct UpdateRecurringRequest {
     #[schema(value_type = Option<NaiveDate>)]
     pub end_date: Option<Option<NaiveDate>>,
     pub active: Option<bool>,
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct RecurringListQuery {
-    /// Page number, from 1.
-    #[param(minimum = 1, example = 1)]
-    pub page: Option<i64>,
-    /// Items per page, 1 to 200 (default 50).
-    #[param(minimum = 1, maximum = 200, example = 50)]
-    pub per_page: Option<i64>,
 }

@@ -12,7 +12,7 @@ use crate::db::recurring::{self, Recurring, RecurringFields};
 use crate::domain::ledger::TransactionType;
 use crate::domain::transaction::Draft;
 use crate::error::{ApiError, ApiResult};
-use crate::http::{Envelope, Page, ValidatedJson};
+use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::routes::bills::handlers::not_long_ago;
 use crate::routes::transactions::handlers::{
     check_references, clean_tags, ensure_shape, non_empty, today_for,
@@ -51,7 +51,7 @@ fn check_dates(fields: &RecurringFields) -> Result<(), ApiError> {
     tag = "recurring",
     operation_id = "list_recurring",
     summary = "List recurring transactions",
-    params(RecurringListQuery),
+    params(PageQuery),
     responses((status = 200, description = "A page of templates", body = Envelope<Vec<RecurringResponse>>)),
     security(("bearer_auth" = []))
 )]
@@ -59,7 +59,7 @@ fn check_dates(fields: &RecurringFields) -> Result<(), ApiError> {
 pub async fn list_recurring(
     state: web::Data<AppState>,
     caller: AuthUser,
-    query: web::Query<RecurringListQuery>,
+    query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) = db::run(&state.pool, move |conn| {

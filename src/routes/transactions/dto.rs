@@ -254,8 +254,8 @@ pub struct TransactionListQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ImportQuery {
-    /// The wallet the rows go into (its currency applies).
-    pub wallet_id: Uuid,
+    /// The wallet of lines without a `wallet` column (its currency applies).
+    pub wallet_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -277,7 +277,8 @@ pub struct ImportFailure {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportReport {
     pub created: usize,
-    /// Lines already imported before (same wallet, date, amount, description and occurrence).
+    /// Lines already imported before (same wallets, date, type, amount, description and
+    /// occurrence in the file).
     pub duplicates: usize,
     /// Lines without a category that got a suggested one (`category_source: ml`).
     pub categorized: Vec<ImportSuggestion>,

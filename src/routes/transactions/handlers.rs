@@ -4,7 +4,7 @@
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Days, NaiveDate, Utc};
 use diesel::{Connection, PgConnection};
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -12,13 +12,11 @@ use super::dto::*;
 use crate::auth::AuthUser;
 use crate::db::transactions::{self, Filter, NewTransaction, Sort, Split, TransactionChangeset};
 use crate::db::{self, categories, users, wallets};
-use crate::domain::csv_import as domain_csv;
 use crate::domain::ledger::{CategoryKind, TransactionType};
 use crate::domain::money::Money;
 use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::ml::categorizer as ml_categorizer;
 use crate::ml::service as ml_service;
 use crate::routes::users::dto::Deleted;
 use crate::startup::AppState;
@@ -80,7 +78,7 @@ fn parse_amount(
 
 /// The listing filters of a query (shared by the list and the CSV export), and `days` still to
 /// be turned into dates in the user's time zone.
-fn filter_from(
+pub(super) fn filter_from(
     query: TransactionListQuery,
     scope: Scope,
 ) -> Result<(Filter, Option<u32>), ApiError> {
@@ -128,7 +126,7 @@ fn filter_from(
 }
 
 /// Resolves `days` and checks that filtered wallets and categories are the caller's.
-fn prepare_filter(
+pub(super) fn prepare_filter(
     conn: &mut PgConnection,
     user_id: Uuid,
     filter: &mut Filter,
@@ -149,7 +147,7 @@ fn prepare_filter(
     Ok(())
 }
 
-fn sort_from(raw: Option<&str>) -> Result<Sort, ApiError> {
+pub(super) fn sort_from(raw: Option<&str>) -> Result<Sort, ApiError> {
     match raw {
         None => Ok(Sort::DateDesc),
         Some(raw) => Sort::parse(raw).ok_or_else(|| {
@@ -239,7 +237,7 @@ pub(crate) fn check_references(
 }
 
 /// What follows any change to spending, in the same database transaction: budget alerts.
-fn after_write(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
+pub(super) fn after_write(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
     let today = today_for(conn, user_id)?;
     crate::db::notifications::check_budgets(conn, user_id, today)?;
     Ok(())
@@ -776,257 +774,4 @@ pub async fn delete_expense(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     remove(state, caller, id.into_inner(), Scope::Expenses).await
-}
-
-/// The same filters as the list, as a CSV file (header row included) that
-/// `POST /transactions/import` reads back. Split transactions have an empty category.
-#[utoipa::path(
-    tag = "transactions",
-    operation_id = "export_transactions",
-    summary = "Export transactions as CSV",
-    params(ExportQuery),
-    responses((status = 200, description = "CSV file", content_type = "text/csv", body = String)),
-    security(("bearer_auth" = []))
-)]
-#[get("/transactions/export")]
-pub async fn export_transactions(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    query: web::Query<ExportQuery>,
-) -> ApiResult<HttpResponse> {
-    let query = TransactionListQuery::from(query.into_inner());
-    let sort = sort_from(query.sort.as_deref())?;
-    let (mut filter, days) = filter_from(query, Scope::All)?;
-    let csv = db::run(&state.pool, move |conn| {
-        prepare_filter(conn, caller.id, &mut filter, days)?;
-        let mut writer = csv::Writer::from_writer(Vec::new());
-        let header = [
-            "date",
-            "type",
-            "amount",
-            "currency",
-            "description",
-            "category",
-            "merchant",
-            "notes",
-            "wallet",
-            "to_wallet",
-            "tags",
-        ];
-        let csv_error = |e: csv::Error| ApiError::internal(format!("cannot write CSV: {e}"));
-        writer.write_record(header).map_err(csv_error)?;
-        const CHUNK: i64 = 1000;
-        let mut offset = 0;
-        loop {
-            let rows = transactions::list(conn, caller.id, &filter, sort, CHUNK, offset)?;
-            for row in &rows {
-                let tags: Vec<&str> = row.tags.iter().flatten().map(String::as_str).collect();
-                writer
-                    .write_record([
-                        row.date.to_string().as_str(),
-                        row.transaction_type.as_str(),
-                        Money(row.amount).to_string().as_str(),
-                        row.currency.as_str(),
-                        row.description.as_str(),
-                        row.category_name.as_deref().unwrap_or(""),
-                        row.merchant.as_deref().unwrap_or(""),
-                        row.notes.as_deref().unwrap_or(""),
-                        row.wallet_name.as_str(),
-                        row.to_wallet_name.as_deref().unwrap_or(""),
-                        tags.join(";").as_str(),
-                    ])
-                    .map_err(csv_error)?;
-            }
-            if (rows.len() as i64) < CHUNK {
-                break;
-            }
-            offset += CHUNK;
-        }
-        writer
-            .into_inner()
-            .map_err(|e| ApiError::internal(format!("cannot finish CSV: {e}")))
-    })
-    .await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
-        .insert_header((
-            "content-disposition",
-            "attachment; filename=\"transactions.csv\"",
-        ))
-        .body(csv))
-}
-
-/// Import a CSV file (`text/csv`, up to 10 MiB) into one wallet.
-///
-/// Columns by name, any order and case: `date` (YYYY-MM-DD or MM/DD/YYYY), `amount` (signed:
-/// negative is an expense unless a `type` column says expense/income or debit/credit),
-/// `description`, and optionally `type`, `category` (matched to your categories by name),
-/// `merchant`, `notes`, `tags` (separated by `;`). Importing the same file twice creates
-/// nothing the second time; identical purchases within one file are all kept. Bad lines are
-/// reported and never stop the good ones, which are stored together.
-#[utoipa::path(
-    tag = "transactions",
-    operation_id = "import_transactions",
-    summary = "Import transactions from CSV",
-    params(ImportQuery),
-    request_body(content = String, content_type = "text/csv",
-        example = "date,amount,description,category\n2026-03-01,-12.50,Coffee beans,Cafe\n"),
-    responses(
-        (status = 200, description = "What was created, skipped as duplicate, or refused per line", body = Envelope<ImportReport>),
-        (status = 404, description = "`not_found`: no such wallet", body = ErrorBody),
-    ),
-    security(("bearer_auth" = []))
-)]
-#[post("/transactions/import")]
-pub async fn import_transactions(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-    req: actix_web::HttpRequest,
-    query: web::Query<ImportQuery>,
-    payload: web::Payload,
-) -> ApiResult<HttpResponse> {
-    let content_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_ascii_lowercase();
-    if !["text/csv", "application/csv", "text/plain"]
-        .iter()
-        .any(|t| content_type.starts_with(t))
-    {
-        return Err(ApiError::UnsupportedMediaType("text/csv".into()));
-    }
-    let body =
-        crate::http::extract::read_body(payload.into_inner(), crate::http::idempotency::MAX_BODY)
-            .await?;
-    let (rows, mut failures) =
-        domain_csv::parse(&body).map_err(|m| ApiError::invalid_field("file", m))?;
-    let wallet_id = query.wallet_id;
-    let report = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            let wallet = wallets::find(conn, caller.id, wallet_id)?
-                .ok_or_else(|| ApiError::not_found("Wallet"))?;
-            let known = categories::all(conn, caller.id)?;
-            let find_category = |name: &str, kind: CategoryKind| {
-                known
-                    .iter()
-                    .find(|c| {
-                        c.name.eq_ignore_ascii_case(name)
-                            && CategoryKind::parse(&c.kind) == Some(kind)
-                    })
-                    .map(|c| c.id)
-            };
-            let hashes = domain_csv::import_hashes(&wallet.id.to_string(), &rows);
-            // Rows without a category get the best suggestion when it is confident enough.
-            let needs_suggestions = rows.iter().any(|r| r.category.is_none());
-            let suggester = if needs_suggestions {
-                Some(ml_service::categorizer_for(conn, caller.id)?)
-            } else {
-                None
-            };
-            let mut categorized = Vec::new();
-            let mut good = Vec::new();
-            for (row, hash) in rows.into_iter().zip(hashes) {
-                let kind = row
-                    .transaction_type
-                    .category_kind()
-                    .unwrap_or(CategoryKind::Expense);
-                let mut source = ("user", None);
-                let category_id = match (row.category.as_deref(), &suggester) {
-                    (Some(name), _) => find_category(name, kind)
-                        .ok_or_else(|| format!("unknown {} category `{name}`", kind.as_str())),
-                    (None, None) => Err("the category is empty".to_owned()),
-                    (None, Some(model)) => {
-                        let best = model
-                            .model
-                            .suggest(
-                                &row.description,
-                                row.merchant.as_deref(),
-                                row.amount.to_f64(),
-                                &|label| {
-                                    model.labels.get(label as usize).is_some_and(|id| {
-                                        known.iter().any(|c| {
-                                            c.id == *id
-                                                && CategoryKind::parse(&c.kind) == Some(kind)
-                                        })
-                                    })
-                                },
-                            )
-                            .into_iter()
-                            .next();
-                        match best.filter(|(_, p)| *p >= ml_categorizer::AUTO_APPLY_THRESHOLD) {
-                            Some((label, p)) => {
-                                let id = model.labels[label as usize];
-                                let name = known
-                                    .iter()
-                                    .find(|c| c.id == id)
-                                    .map(|c| c.name.clone())
-                                    .unwrap_or_default();
-                                let probability = (p * 10_000.0).floor() / 10_000.0;
-                                categorized.push(ImportSuggestion {
-                                    line: row.line,
-                                    category_id: id,
-                                    name,
-                                    probability,
-                                });
-                                source = ("ml", Decimal::from_f64(probability));
-                                Ok(id)
-                            }
-                            None => Err(
-                                "the category is empty and no suggestion is confident enough"
-                                    .to_owned(),
-                            ),
-                        }
-                    }
-                };
-                let category_id = match category_id {
-                    Ok(id) => id,
-                    Err(message) => {
-                        failures.push(domain_csv::LineError {
-                            line: row.line,
-                            message,
-                        });
-                        continue;
-                    }
-                };
-                good.push(NewTransaction {
-                    user_id: caller.id,
-                    transaction_type: row.transaction_type.as_str().to_owned(),
-                    amount: row.amount,
-                    currency: wallet.currency.clone(),
-                    date: row.date,
-                    description: row.description,
-                    merchant: row.merchant,
-                    notes: row.notes,
-                    category_id: Some(category_id),
-                    wallet_id: wallet.id,
-                    to_wallet_id: None,
-                    tags: clean_tags(row.tags),
-                    import_hash: Some(hash),
-                    category_source: source.0.to_owned(),
-                    category_confidence: source.1,
-                });
-            }
-            let created = transactions::insert_imported(conn, &good)?;
-            if created > 0 {
-                after_write(conn, caller.id)?;
-            }
-            failures.sort_by_key(|f| f.line);
-            Ok(ImportReport {
-                created,
-                duplicates: good.len() - created,
-                categorized,
-                failed: failures
-                    .into_iter()
-                    .map(|f| ImportFailure {
-                        line: f.line,
-                        message: f.message,
-                    })
-                    .collect(),
-            })
-        })
-    })
-    .await?;
-    Ok(Envelope::new(report).ok())
 }

@@ -1,2 +1,3 @@
+pub mod csv;
 pub mod dto;
 pub mod handlers;
