@@ -43,17 +43,10 @@ tree(budget_id, category_id) AS (
     WHERE c.user_id = :uid),
 spans(key, budget_id, start_date, end_date, currency) AS (
     SELECT row_number() OVER (), id, start_date, end_date, currency FROM all_spans)
-SELECT s.key, COALESCE(sum(x.amount), 0) AS spent
+SELECT s.key, COALESCE(sum(f.amount), 0) AS spent
 FROM spans s
-LEFT JOIN LATERAL (
-    SELECT t.amount FROM transactions t
-    WHERE t.user_id = :uid AND t.type = 'expense' AND t.currency = s.currency
-      AND t.date BETWEEN s.start_date AND s.end_date
-      AND t.category_id IN (SELECT category_id FROM tree WHERE tree.budget_id = s.budget_id)
-    UNION ALL
-    SELECT sp.amount FROM transaction_splits sp JOIN transactions t ON t.id = sp.transaction_id
-    WHERE sp.user_id = :uid AND t.type = 'expense' AND t.currency = s.currency
-      AND t.date BETWEEN s.start_date AND s.end_date
-      AND sp.category_id IN (SELECT category_id FROM tree WHERE tree.budget_id = s.budget_id)
-) x ON true
+JOIN tree ON tree.budget_id = s.budget_id
+JOIN daily_category_flows f ON f.user_id = :uid AND f.category_id = tree.category_id
+     AND f.type = 'expense' AND f.currency = s.currency
+     AND f.day BETWEEN s.start_date AND s.end_date
 GROUP BY s.key;

@@ -16,9 +16,10 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::bills::{self, Bill, PayOptions};
+use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
 use crate::db::recurring::{self, Recurring};
 use crate::db::transactions::{self, NewTransaction};
-use crate::db::{notifications, users};
+use crate::db::users;
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
 use crate::error::ApiError;
@@ -32,7 +33,7 @@ pub struct JobReport {
     /// Users whose stale forecast models were retrained.
     pub retrained: usize,
     /// Rows past their keeping time that were deleted (idempotent answers, ended sessions,
-    /// dead mailed tokens, idle login failures).
+    /// dead mailed tokens, idle login failures, emptied rollup rows).
     pub purged: usize,
     pub failed: usize,
 }
@@ -79,11 +80,12 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport
 
 /// Deletes what is kept only for a while, so these tables stay the size of their live rows.
 fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
-    use crate::db::{idempotency, login_throttle, refresh_tokens, user_tokens};
+    use crate::db::{idempotency, login_throttle, refresh_tokens, rollups, user_tokens};
     Ok(idempotency::purge_expired(conn)?
         + refresh_tokens::purge_ended(conn)?
         + user_tokens::purge_dead(conn)?
-        + login_throttle::purge_idle(conn)?)
+        + login_throttle::purge_idle(conn)?
+        + rollups::purge_empty(conn)?)
 }
 
 /// Users retrained per run, and how long a model stays before new data may retrain it: the
@@ -91,8 +93,8 @@ fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
 const RETRAIN_BATCH: i64 = 5;
 const RETRAIN_MIN_AGE_MINUTES: i64 = 60;
 
-/// Retrains the forecast models of users whose data changed since their model was trained
-/// (and the model is at least an hour old), a few users per run.
+/// Retrains the forecast models (and the category suggester) of users whose data changed since
+/// their forecasts were trained (and those are at least an hour old), a few users per run.
 fn retrain_stale_forecasts(
     conn: &mut PgConnection,
     days: &mut Today,
@@ -102,7 +104,9 @@ fn retrain_stale_forecasts(
     let (mut done, mut failed) = (0, 0);
     for user_id in users {
         let today = days.of(conn, user_id)?;
-        match crate::ml::service::train_forecasts(conn, user_id, today) {
+        let trained = crate::ml::service::train_forecasts(conn, user_id, today)
+            .and_then(|_| crate::ml::service::refresh_categorizer(conn, user_id));
+        match trained {
             Ok(_) => done += 1,
             Err(error) => {
                 failed += 1;
@@ -156,6 +160,7 @@ fn materialize_one(
     let mut next = template.next_date;
     let mut active = true;
     let mut made = 0;
+    let mut spending = NewSpending::default();
     for _ in 0..MAX_CATCH_UP {
         if next > today || template.end_date.is_some_and(|end| next > end) {
             break;
@@ -183,6 +188,9 @@ fn materialize_one(
                 &[],
             )?;
             recurring::link_occurrence(conn, template.id, next, id)?;
+            if template.transaction_type == "expense" {
+                spending.add(next, template.category_id);
+            }
             made += 1;
         }
         match next_occurrence(frequency, next, template.anchor_day as u32) {
@@ -197,9 +205,12 @@ fn materialize_one(
         active = false;
     }
     recurring::advance(conn, template.id, next, active)?;
-    if made > 0 {
-        notifications::check_budgets(conn, template.user_id, today)?;
-    }
+    notifications::check_budgets(
+        conn,
+        template.user_id,
+        today,
+        BudgetsToCheck::MovedBy(&spending),
+    )?;
     Ok(made)
 }
 
@@ -262,7 +273,10 @@ fn pay_autopay_bills(
                 };
                 let result = conn.transaction::<_, ApiError, _>(|conn| {
                     bills::pay(conn, bill, &options)?;
-                    notifications::check_budgets(conn, bill.user_id, today)?;
+                    let mut spending = NewSpending::default();
+                    spending.add(options.paid_on, [bill.category_id]);
+                    let which = BudgetsToCheck::MovedBy(&spending);
+                    notifications::check_budgets(conn, bill.user_id, today, which)?;
                     Ok(())
                 });
                 match result {

@@ -15,16 +15,6 @@ pub const KIND_FORECAST: &str = "forecast";
 pub const KIND_CATEGORIZER: &str = "categorizer";
 
 /// Expense lines: expenses by category and the parts of split expenses by share.
-const EXPENSE_LINES: &str = "\
-    lines AS ( \
-        SELECT t.id, t.date, t.category_id, t.amount FROM transactions t \
-        WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' \
-          AND t.category_id IS NOT NULL AND t.date < $3 \
-        UNION ALL \
-        SELECT t.id, t.date, s.category_id, s.amount \
-        FROM transactions t JOIN transaction_splits s ON s.transaction_id = t.id \
-        WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' AND t.date < $3)";
-
 #[derive(Debug, QueryableByName)]
 struct Version {
     #[diesel(sql_type = BigInt)]
@@ -160,6 +150,26 @@ pub fn labelled_rows(
     .load(conn)
 }
 
+/// Categorised transactions written after change number `since`, in change order: the choices
+/// a stored categoriser has not seen.
+pub fn labelled_rows_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    since: i64,
+    limit: i64,
+) -> QueryResult<Vec<LabelledRow>> {
+    diesel::sql_query(
+        "SELECT description, merchant, amount::float8 AS amount, category_id FROM transactions \
+         WHERE user_id = $1 AND change_seq > $2 AND category_id IS NOT NULL \
+           AND (description <> '' OR merchant IS NOT NULL) \
+         ORDER BY change_seq LIMIT $3",
+    )
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<BigInt, _>(since)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
 #[derive(Debug, Clone, QueryableByName)]
 pub struct CategoryRow {
     #[diesel(sql_type = SqlUuid)]
@@ -201,11 +211,13 @@ pub fn spending_by_period(
     before: NaiveDate,
 ) -> QueryResult<Vec<PeriodAmount>> {
     let unit = if period == "week" { "week" } else { "month" };
+    // From the daily rollup of category lines (split shares included).
     diesel::sql_query(format!(
-        "WITH {EXPENSE_LINES} \
-         SELECT date_trunc('{unit}', date)::date AS period_start, category_id, \
-                sum(amount) AS amount \
-         FROM lines GROUP BY 1, 2 ORDER BY 1, 2"
+        "SELECT date_trunc('{unit}', l.day)::date AS period_start, l.category_id, \
+                sum(l.amount) AS amount \
+         FROM daily_category_flows l \
+         WHERE l.user_id = $1 AND l.currency = $2 AND l.type = 'expense' AND l.day < $3 \
+         GROUP BY 1, 2 HAVING sum(l.transactions) > 0 ORDER BY 1, 2"
     ))
     .bind::<SqlUuid, _>(user_id)
     .bind::<Text, _>(currency)
@@ -292,7 +304,8 @@ pub struct PredictionRow {
 }
 
 /// The user's stored predictions, newest first; `actual` is the spending in the period (and
-/// category, with its descendants' and split shares) once the period ended before `today`.
+/// category, with its descendants' and split shares, from the daily rollup) once the period
+/// ended before `today`.
 pub fn list_predictions(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -301,20 +314,19 @@ pub fn list_predictions(
     offset: i64,
 ) -> QueryResult<Vec<PredictionRow>> {
     diesel::sql_query(
-        "SELECT p.id, p.category_id, c.name AS category_name, p.period, p.period_start, p.period_end, p.currency, \
+        "WITH RECURSIVE tree(root, id) AS ( \
+             SELECT id, id FROM categories WHERE user_id = $1 \
+             UNION ALL \
+             SELECT tree.root, c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
+             WHERE c.user_id = $1) \
+         SELECT p.id, p.category_id, c.name AS category_name, p.period, p.period_start, p.period_end, p.currency, \
                 p.amount, p.lower, p.upper, p.method, p.confidence, p.as_of, p.created_at, \
                 CASE WHEN p.period_end < $2 THEN COALESCE(( \
-                    SELECT sum(l.amount) FROM ( \
-                        SELECT t.category_id, t.amount FROM transactions t \
-                        WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = p.currency \
-                          AND t.category_id IS NOT NULL \
-                          AND t.date BETWEEN p.period_start AND p.period_end \
-                        UNION ALL \
-                        SELECT s.category_id, s.amount FROM transactions t \
-                        JOIN transaction_splits s ON s.transaction_id = t.id \
-                        WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = p.currency \
-                          AND t.date BETWEEN p.period_start AND p.period_end) l \
-                    WHERE p.category_id IS NULL OR l.category_id = p.category_id), 0) \
+                    SELECT sum(l.amount) FROM daily_category_flows l \
+                    WHERE l.user_id = $1 AND l.type = 'expense' AND l.currency = p.currency \
+                      AND l.day BETWEEN p.period_start AND p.period_end \
+                      AND (p.category_id IS NULL \
+                           OR l.category_id IN (SELECT id FROM tree WHERE root = p.category_id))), 0) \
                 END AS actual, \
                 count(*) OVER () AS total_count \
          FROM predictions p LEFT JOIN categories c ON c.id = p.category_id \
@@ -416,86 +428,48 @@ pub fn suggestion_stats(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<S
     .get_result(conn)
 }
 
-/// The robust statistics of earlier expenses like one transaction: same category or same
-/// merchant, same currency, the year before its date, itself left out.
+/// An earlier expense like one being judged: same category (`by_category`) or same merchant.
 #[derive(Debug, Clone, Copy, QueryableByName)]
-pub struct AmountStats {
-    #[diesel(sql_type = BigInt)]
-    pub count: i64,
+pub struct Peer {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub by_category: bool,
     #[diesel(sql_type = Double)]
-    pub median: f64,
-    #[diesel(sql_type = Double)]
-    pub mad: f64,
-    #[diesel(sql_type = Double)]
-    pub mean_abs_dev: f64,
+    pub amount: f64,
+    #[diesel(sql_type = Date)]
+    pub date: NaiveDate,
 }
 
-pub enum Peer<'a> {
-    Category(Uuid),
-    Merchant(&'a str),
-}
-
-pub fn amount_stats(
+/// The latest `limit` expenses in the same currency in the year up to `date` (inclusive) in
+/// `category`, and the latest `limit` at `merchant`: a bounded read however long the history,
+/// each from an index led by the user (the category index, the merchant index).
+pub fn peers(
     conn: &mut PgConnection,
     user_id: Uuid,
-    transaction_id: Uuid,
     currency: &str,
     date: NaiveDate,
-    peer: Peer,
-) -> QueryResult<AmountStats> {
-    let (condition, category, merchant) = match peer {
-        Peer::Category(id) => ("t.category_id = $5", Some(id), None),
-        Peer::Merchant(m) => ("lower(t.merchant) = lower($6)", None, Some(m)),
-    };
-    diesel::sql_query(format!(
-        "WITH hist AS ( \
-            SELECT t.amount::float8 AS amount FROM transactions t \
-            WHERE t.user_id = $1 AND t.id <> $2 AND t.currency = $3 AND t.type = 'expense' \
-              AND t.date BETWEEN $4 - 365 AND $4 AND {condition}), \
-         med AS (SELECT COALESCE(percentile_cont(0.5) WITHIN GROUP (ORDER BY amount), 0) AS m, \
-                        count(*) AS n FROM hist) \
-         SELECT med.n AS count, med.m AS median, \
-                COALESCE((SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs(amount - med.m)) \
-                          FROM hist), 0) AS mad, \
-                COALESCE((SELECT avg(abs(amount - med.m)) FROM hist), 0)::float8 AS mean_abs_dev \
-         FROM med"
-    ))
+    category: Option<Uuid>,
+    merchant: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<Peer>> {
+    diesel::sql_query(
+        "(SELECT true AS by_category, t.amount::float8 AS amount, t.date FROM transactions t \
+          WHERE $4::uuid IS NOT NULL AND t.user_id = $1 AND t.category_id = $4 \
+            AND t.type = 'expense' AND t.currency = $2 AND t.date BETWEEN $3::date - 365 AND $3 \
+          ORDER BY t.date DESC LIMIT $6) \
+         UNION ALL \
+         (SELECT false, t.amount::float8, t.date FROM transactions t \
+          WHERE $5::text IS NOT NULL AND t.user_id = $1 AND lower(t.merchant) = lower($5) \
+            AND t.merchant IS NOT NULL AND t.type = 'expense' AND t.currency = $2 \
+            AND t.date BETWEEN $3::date - 365 AND $3 \
+          ORDER BY t.date DESC LIMIT $6)",
+    )
     .bind::<SqlUuid, _>(user_id)
-    .bind::<SqlUuid, _>(transaction_id)
     .bind::<Text, _>(currency)
     .bind::<Date, _>(date)
     .bind::<Nullable<SqlUuid>, _>(category)
     .bind::<Nullable<Text>, _>(merchant)
-    .get_result(conn)
-}
-
-/// Payments to `merchant` on `date`, and the most on any one earlier day of the year before.
-#[derive(Debug, Clone, Copy, QueryableByName)]
-pub struct MerchantDays {
-    #[diesel(sql_type = BigInt)]
-    pub today: i64,
-    #[diesel(sql_type = BigInt)]
-    pub busiest_earlier_day: i64,
-}
-
-pub fn merchant_days(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    merchant: &str,
-    date: NaiveDate,
-) -> QueryResult<MerchantDays> {
-    diesel::sql_query(
-        "WITH days AS ( \
-            SELECT t.date, count(*) AS n FROM transactions t \
-            WHERE t.user_id = $1 AND t.type = 'expense' AND lower(t.merchant) = lower($2) \
-              AND t.date BETWEEN $3 - 365 AND $3 GROUP BY t.date) \
-         SELECT COALESCE((SELECT n FROM days WHERE date = $3), 0) AS today, \
-                COALESCE((SELECT max(n) FROM days WHERE date < $3), 0) AS busiest_earlier_day",
-    )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<Text, _>(merchant)
-    .bind::<Date, _>(date)
-    .get_result(conn)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
 }
 
 pub fn flag_unusual(

@@ -87,12 +87,10 @@ fn distinct(mut families: Vec<Uuid>) -> usize {
     families.len()
 }
 
-/// Forgets sessions that ended (expired or revoked) more than a day ago: a token of theirs is
-/// refused as unknown just as it was refused as dead.
+/// Forgets sessions that expired more than a day ago (revoked ones are kept until then, so a
+/// stolen token's reuse is still recognised): a token of theirs is refused as unknown just as
+/// it was refused as expired.
 pub fn purge_ended(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::sql_query(
-        "DELETE FROM refresh_tokens \
-         WHERE expires_at < now() - interval '1 day' OR revoked_at < now() - interval '1 day'",
-    )
-    .execute(conn)
+    diesel::sql_query("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'")
+        .execute(conn)
 }

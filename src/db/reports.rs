@@ -19,19 +19,18 @@ pub struct Scope {
     pub wallet_id: Option<Uuid>,
 }
 
-/// `$1` user, `$2` currency, `$3` from, `$4` to, `$5` wallet (or NULL). `tx` is the scope's
-/// transactions; `lines` its expense amounts by category (split shares apart).
+/// `$1` user, `$2` currency, `$3` from, `$4` to, `$5` wallet (or NULL). `flows` is the scope's
+/// daily totals per wallet and type (a wallet's report includes transfers into it); `lines` its
+/// daily expense per category, split shares apart (see the daily_rollups migration).
 const SCOPED: &str = "\
-    tx AS ( \
-        SELECT t.* FROM transactions t \
-        WHERE t.user_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
-          AND ($5::uuid IS NULL OR t.wallet_id = $5 OR t.to_wallet_id = $5)), \
+    flows AS ( \
+        SELECT f.day, f.type, f.amount, f.transactions FROM daily_flows f \
+        WHERE f.user_id = $1 AND f.currency = $2 AND f.day BETWEEN $3 AND $4 \
+          AND ($5::uuid IS NULL OR f.wallet_id = $5 OR f.to_wallet_id = $5)), \
     lines AS ( \
-        SELECT t.id AS transaction_id, t.category_id, t.amount, t.date FROM tx t \
-        WHERE t.type = 'expense' AND t.category_id IS NOT NULL \
-        UNION ALL \
-        SELECT s.transaction_id, s.category_id, s.amount, t.date \
-        FROM transaction_splits s JOIN tx t ON t.id = s.transaction_id WHERE t.type = 'expense')";
+        SELECT l.day, l.category_id, l.amount, l.transactions FROM daily_category_flows l \
+        WHERE l.user_id = $1 AND l.currency = $2 AND l.type = 'expense' \
+          AND l.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR l.wallet_id = $5))";
 
 macro_rules! scoped_query {
     ($sql:expr, $scope:expr) => {
@@ -44,6 +43,7 @@ macro_rules! scoped_query {
     };
 }
 
+/// Income, expense, transfer volume and count of a period.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Totals {
     #[diesel(sql_type = Numeric)]
@@ -54,38 +54,99 @@ pub struct Totals {
     pub transfer_volume: Decimal,
     #[diesel(sql_type = BigInt)]
     pub transaction_count: i64,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
-    pub largest_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<Numeric>)]
-    pub largest_amount: Option<Decimal>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub largest_description: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
-    pub largest_date: Option<NaiveDate>,
+    #[diesel(sql_type = BigInt)]
+    pub expense_count: i64,
 }
 
-/// Income, expense, transfer volume, count and the largest expense, in one query.
-// EXPLAIN (ANALYZE, BUFFERS), a year of a user with 1 M rows (half of them), Execution Time: 831 ms:
-//   Seq Scan on transactions t (actual time=0.025..284.678 rows=500000 loops=1)
-//   CTE Scan on tx tx_1 (actual time=0.027..124.536 rows=449956 loops=1) -> Sort for `largest`
-pub fn totals(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Totals> {
+/// The scope's totals and those of the `previous_from` ..= `from - 1` period before it, in one
+/// query over the daily rollup.
+// EXPLAIN (ANALYZE, BUFFERS), a year and the year before of a user with 1 M transactions,
+// Execution Time: 2.1 ms (831 ms per year over the transactions themselves):
+//   Index Scan using daily_flows_pkey on daily_flows f (actual time=0.009..1.421 rows=4380 loops=1)
+pub fn totals(
+    conn: &mut PgConnection,
+    scope: &Scope,
+    previous_from: NaiveDate,
+) -> QueryResult<(Totals, Totals)> {
+    #[derive(QueryableByName)]
+    struct Both {
+        #[diesel(embed)]
+        now: Totals,
+        #[diesel(sql_type = Numeric)]
+        before_income: Decimal,
+        #[diesel(sql_type = Numeric)]
+        before_expense: Decimal,
+        #[diesel(sql_type = Numeric)]
+        before_transfer_volume: Decimal,
+        #[diesel(sql_type = BigInt)]
+        before_transaction_count: i64,
+        #[diesel(sql_type = BigInt)]
+        before_expense_count: i64,
+    }
+    let both: Both = diesel::sql_query(
+        "WITH f AS ( \
+             SELECT f.day >= $3 AS now, f.type, f.amount, f.transactions FROM daily_flows f \
+             WHERE f.user_id = $1 AND f.currency = $2 AND f.day BETWEEN $6 AND $4 \
+               AND ($5::uuid IS NULL OR f.wallet_id = $5 OR f.to_wallet_id = $5)) \
+         SELECT COALESCE(sum(amount) FILTER (WHERE now AND type = 'income'), 0) AS income, \
+                COALESCE(sum(amount) FILTER (WHERE now AND type = 'expense'), 0) AS expense, \
+                COALESCE(sum(amount) FILTER (WHERE now AND type = 'transfer'), 0) AS transfer_volume, \
+                COALESCE(sum(transactions) FILTER (WHERE now), 0)::bigint AS transaction_count, \
+                COALESCE(sum(transactions) FILTER (WHERE now AND type = 'expense'), 0)::bigint \
+                    AS expense_count, \
+                COALESCE(sum(amount) FILTER (WHERE NOT now AND type = 'income'), 0) AS before_income, \
+                COALESCE(sum(amount) FILTER (WHERE NOT now AND type = 'expense'), 0) AS before_expense, \
+                COALESCE(sum(amount) FILTER (WHERE NOT now AND type = 'transfer'), 0) AS before_transfer_volume, \
+                COALESCE(sum(transactions) FILTER (WHERE NOT now), 0)::bigint AS before_transaction_count, \
+                COALESCE(sum(transactions) FILTER (WHERE NOT now AND type = 'expense'), 0)::bigint \
+                    AS before_expense_count \
+         FROM f",
+    )
+    .bind::<SqlUuid, _>(scope.user_id)
+    .bind::<Text, _>(scope.currency.clone())
+    .bind::<Date, _>(scope.from)
+    .bind::<Date, _>(scope.to)
+    .bind::<Nullable<SqlUuid>, _>(scope.wallet_id)
+    .bind::<Date, _>(previous_from)
+    .get_result(conn)?;
+    Ok((
+        both.now,
+        Totals {
+            income: both.before_income,
+            expense: both.before_expense,
+            transfer_volume: both.before_transfer_volume,
+            transaction_count: both.before_transaction_count,
+            expense_count: both.before_expense_count,
+        },
+    ))
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Expense {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+    #[diesel(sql_type = Text)]
+    pub description: String,
+    #[diesel(sql_type = Date)]
+    pub date: NaiveDate,
+}
+
+/// The scope's largest expense (the latest of equals).
+// EXPLAIN (ANALYZE, BUFFERS), a year of a user with 1 M transactions, Execution Time: 0.3 ms:
+//   Index Scan using transactions_user_expense_amount_idx on transactions t
+//     (actual time=0.046..0.215 rows=26 loops=1)
+pub fn largest_expense(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Option<Expense>> {
     scoped_query!(
-        format!(
-            "WITH {SCOPED}, \
-             largest AS (SELECT id, amount, description, date FROM tx WHERE type = 'expense' \
-                         ORDER BY amount DESC, date DESC, id LIMIT 1) \
-             SELECT COALESCE(sum(amount) FILTER (WHERE type = 'income'), 0) AS income, \
-                    COALESCE(sum(amount) FILTER (WHERE type = 'expense'), 0) AS expense, \
-                    COALESCE(sum(amount) FILTER (WHERE type = 'transfer'), 0) AS transfer_volume, \
-                    count(*) AS transaction_count, \
-                    (SELECT id FROM largest) AS largest_id, (SELECT amount FROM largest) AS largest_amount, \
-                    (SELECT description FROM largest) AS largest_description, \
-                    (SELECT date FROM largest) AS largest_date \
-             FROM tx"
-        ),
+        "SELECT t.id, t.amount, t.description, t.date FROM transactions t \
+         WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = $2 \
+           AND t.date BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR t.wallet_id = $5) \
+         ORDER BY t.amount DESC, t.date DESC, t.id LIMIT 1",
         scope
     )
     .get_result(conn)
+    .optional()
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -100,15 +161,30 @@ pub struct CategoryAmount {
     pub transaction_count: i64,
 }
 
-/// Expense by category, largest first; `top` rolls sub-categories into their root.
-// EXPLAIN (ANALYZE, BUFFERS), `leaf`, a year of a user with 1 M rows, Execution Time: 1724 ms:
-//   Seq Scan on transactions t_2 (actual time=0.027..304.142 rows=500000 loops=1)
+/// Expense by category, largest first; `top` rolls sub-categories into their root. A split
+/// transaction counts once in each category it is split into, and once in a root however many
+/// of its sub-categories it is split into (the period's splits correct the rolled-up counts).
+// EXPLAIN (ANALYZE, BUFFERS), `top`, a year of a user with 1 M transactions, Execution Time:
+// 42 ms (1,724 ms for `leaf` over the transactions themselves):
+//   Seq Scan on daily_category_flows l (actual time=4.558..13.067 rows=33945 loops=1)
+//   Seq Scan on transaction_splits s (actual time=0.221..2.816 rows=4962 loops=1)
 pub fn spending_by_category(
     conn: &mut PgConnection,
     scope: &Scope,
     top: bool,
 ) -> QueryResult<Vec<CategoryAmount>> {
     let group = if top { "r.root_id" } else { "l.category_id" };
+    // A transaction split over k sub-categories of one root is k lines there: k - 1 too many.
+    let overcount = if top {
+        "SELECT root_id, sum(extra) AS extra FROM ( \
+             SELECT r.root_id, count(DISTINCT s.category_id) - 1 AS extra \
+             FROM transaction_splits s JOIN roots r ON r.id = s.category_id \
+             WHERE s.user_id = $1 AND s.type = 'expense' AND s.currency = $2 \
+               AND s.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR s.wallet_id = $5) \
+             GROUP BY s.transaction_id, r.root_id) o GROUP BY root_id"
+    } else {
+        "SELECT NULL::uuid AS root_id, 0 AS extra"
+    };
     scoped_query!(
         format!(
             "WITH RECURSIVE roots(id, root_id) AS ( \
@@ -116,11 +192,17 @@ pub fn spending_by_category(
                  UNION ALL \
                  SELECT c.id, roots.root_id FROM categories c JOIN roots ON c.parent_id = roots.id \
                  WHERE c.user_id = $1), \
-             {SCOPED} \
-             SELECT {group} AS category_id, c.name, sum(l.amount) AS amount, \
-                    count(DISTINCT l.transaction_id) AS transaction_count \
-             FROM lines l JOIN roots r ON r.id = l.category_id JOIN categories c ON c.id = {group} \
-             GROUP BY {group}, c.name ORDER BY amount DESC, c.name, {group}"
+             {SCOPED}, \
+             sums AS (SELECT {group} AS category_id, sum(l.amount) AS amount, \
+                             sum(l.transactions) AS transactions \
+                      FROM lines l JOIN roots r ON r.id = l.category_id \
+                      GROUP BY {group} HAVING sum(l.transactions) > 0), \
+             overcount AS ({overcount}) \
+             SELECT s.category_id, c.name, s.amount, \
+                    (s.transactions - COALESCE(o.extra, 0))::bigint AS transaction_count \
+             FROM sums s JOIN categories c ON c.id = s.category_id \
+             LEFT JOIN overcount o ON o.root_id = s.category_id \
+             ORDER BY s.amount DESC, c.name, s.category_id"
         ),
         scope
     )
@@ -139,6 +221,9 @@ pub struct Bucket {
 
 /// Income and expense per day, week (ISO, from Monday) or month, every bucket present; the
 /// first bucket starts at `from` (as in cash flow), not before it.
+// EXPLAIN (ANALYZE, BUFFERS), a year by month of a user with 1 M transactions, Execution Time:
+// 2.1 ms:
+//   Seq Scan on daily_flows f (actual time=0.010..1.433 rows=2190 loops=1)
 pub fn trend(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -149,12 +234,14 @@ pub fn trend(
             "WITH {SCOPED}, \
              buckets AS (SELECT s::date AS bucket, greatest(s::date, $3::date) AS period_start \
                          FROM generate_series(date_trunc('{granularity}', $3::date), $4::date, \
-                                              interval '1 {granularity}') s) \
-             SELECT b.period_start, \
-                    COALESCE(sum(t.amount) FILTER (WHERE t.type = 'income'), 0) AS income, \
-                    COALESCE(sum(t.amount) FILTER (WHERE t.type = 'expense'), 0) AS expense \
-             FROM buckets b LEFT JOIN tx t ON date_trunc('{granularity}', t.date)::date = b.bucket \
-             GROUP BY b.bucket, b.period_start ORDER BY b.bucket"
+                                              interval '1 {granularity}') s), \
+             sums AS (SELECT date_trunc('{granularity}', f.day)::date AS bucket, \
+                             sum(f.amount) FILTER (WHERE f.type = 'income') AS income, \
+                             sum(f.amount) FILTER (WHERE f.type = 'expense') AS expense \
+                      FROM flows f GROUP BY 1) \
+             SELECT b.period_start, COALESCE(s.income, 0) AS income, \
+                    COALESCE(s.expense, 0) AS expense \
+             FROM buckets b LEFT JOIN sums s ON s.bucket = b.bucket ORDER BY b.bucket"
         ),
         scope
     )
@@ -186,6 +273,9 @@ pub struct WalletFlow {
 
 /// Per wallet and bucket: balance at the start, money in (income, transfers in), money out
 /// (expenses, transfers out).
+// EXPLAIN (ANALYZE, BUFFERS), a year by month, 4 wallets, a user with 1 M transactions over two
+// years, Execution Time: 11.5 ms:
+//   Seq Scan on daily_flows f (actual time=0.005..1.566 rows=4380 loops=1)
 pub fn cash_flow(
     conn: &mut PgConnection,
     scope: &Scope,
@@ -195,26 +285,32 @@ pub fn cash_flow(
         format!(
             "WITH w AS (SELECT id, name, opening_balance FROM wallets \
                         WHERE user_id = $1 AND currency = $2 AND ($5::uuid IS NULL OR id = $5)), \
-             flows AS ( \
-                 SELECT t.wallet_id, t.date, \
-                        CASE WHEN t.type = 'income' THEN t.amount ELSE 0 END AS inflow, \
-                        CASE WHEN t.type <> 'income' THEN t.amount ELSE 0 END AS outflow \
-                 FROM transactions t WHERE t.user_id = $1 AND t.date <= $4 \
+             moves AS ( \
+                 SELECT f.wallet_id, f.day, \
+                        CASE WHEN f.type = 'income' THEN f.amount ELSE 0 END AS inflow, \
+                        CASE WHEN f.type <> 'income' THEN f.amount ELSE 0 END AS outflow \
+                 FROM daily_flows f WHERE f.user_id = $1 AND f.day <= $4 \
                  UNION ALL \
-                 SELECT t.to_wallet_id, t.date, t.amount, 0 \
-                 FROM transactions t WHERE t.user_id = $1 AND t.to_wallet_id IS NOT NULL AND t.date <= $4), \
+                 SELECT f.to_wallet_id, f.day, f.amount, 0 FROM daily_flows f \
+                 WHERE f.user_id = $1 AND f.to_wallet_id IS NOT NULL AND f.day <= $4), \
              buckets AS ( \
-                 SELECT greatest(s::date, $3::date) AS period_start, \
+                 SELECT s::date AS bucket, greatest(s::date, $3::date) AS period_start, \
                         least((s + interval '1 {granularity}' - interval '1 day')::date, $4::date) AS period_end \
-                 FROM generate_series(date_trunc('{granularity}', $3::date), $4::date, interval '1 {granularity}') s) \
+                 FROM generate_series(date_trunc('{granularity}', $3::date), $4::date, interval '1 {granularity}') s), \
+             earlier AS (SELECT m.wallet_id, sum(m.inflow - m.outflow) AS net FROM moves m \
+                         WHERE m.day < $3 GROUP BY m.wallet_id), \
+             inside AS (SELECT m.wallet_id, date_trunc('{granularity}', m.day)::date AS bucket, \
+                               sum(m.inflow) AS inflow, sum(m.outflow) AS outflow \
+                        FROM moves m WHERE m.day >= $3 GROUP BY 1, 2) \
              SELECT w.id AS wallet_id, w.name AS wallet_name, b.period_start, b.period_end, \
-                    w.opening_balance + COALESCE((SELECT sum(f.inflow - f.outflow) FROM flows f \
-                        WHERE f.wallet_id = w.id AND f.date < b.period_start), 0) AS opening, \
-                    COALESCE((SELECT sum(f.inflow) FROM flows f WHERE f.wallet_id = w.id \
-                        AND f.date BETWEEN b.period_start AND b.period_end), 0) AS inflow, \
-                    COALESCE((SELECT sum(f.outflow) FROM flows f WHERE f.wallet_id = w.id \
-                        AND f.date BETWEEN b.period_start AND b.period_end), 0) AS outflow \
-             FROM w CROSS JOIN buckets b ORDER BY w.name, w.id, b.period_start"
+                    w.opening_balance + COALESCE(e.net, 0) \
+                      + COALESCE(sum(i.inflow - i.outflow) OVER (PARTITION BY w.id ORDER BY b.bucket \
+                            ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS opening, \
+                    COALESCE(i.inflow, 0) AS inflow, COALESCE(i.outflow, 0) AS outflow \
+             FROM w CROSS JOIN buckets b \
+             LEFT JOIN earlier e ON e.wallet_id = w.id \
+             LEFT JOIN inside i ON i.wallet_id = w.id AND i.bucket = b.bucket \
+             ORDER BY w.name, w.id, b.period_start"
         ),
         scope
     )
@@ -240,22 +336,35 @@ pub struct ExpenseStats {
 }
 
 /// Statistics of the expense amounts (one per transaction), exact: the median is the middle
-/// value or the mean of the two middle values.
+/// value or the mean of the two middle values. Count, total, mean and standard deviation come
+/// from the daily rollup (which keeps the sum of squares); the median, maximum and minimum walk
+/// the expenses' amount index.
+// EXPLAIN (ANALYZE, BUFFERS), a year of a user with 1 M transactions, Execution Time: 73–116 ms
+// (980 ms sorting the year's expenses): the median's walk is most of it:
+//   Index Only Scan using transactions_user_expense_amount_idx on transactions t
+//     (actual time=0.178..96.662 rows=224979 loops=1)
 pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<ExpenseStats> {
     scoped_query!(
-        format!(
-            "WITH {SCOPED}, \
-             e AS (SELECT amount FROM tx WHERE type = 'expense'), \
-             n AS (SELECT count(*) AS n FROM e) \
-             SELECT (SELECT n FROM n) AS count, COALESCE(sum(amount), 0) AS total, \
-                    round(avg(amount), 4) AS mean, \
-                    (SELECT round(avg(amount), 4) FROM (SELECT amount FROM e ORDER BY amount \
-                        LIMIT 2 - (SELECT n FROM n) % 2 OFFSET greatest(((SELECT n FROM n) - 1) / 2, 0)) mid) AS median, \
-                    max(amount) AS max, min(amount) AS min, \
-                    CASE WHEN count(*) = 0 THEN NULL \
-                         ELSE round(COALESCE(stddev_samp(amount), 0), 4) END AS std_dev \
-             FROM e"
-        ),
+        "WITH f AS ( \
+             SELECT COALESCE(sum(f.transactions), 0)::bigint AS n, sum(f.amount) AS total, \
+                    sum(f.squares) AS squares \
+             FROM daily_flows f \
+             WHERE f.user_id = $1 AND f.currency = $2 AND f.type = 'expense' \
+               AND f.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR f.wallet_id = $5)), \
+         e AS NOT MATERIALIZED ( \
+             SELECT t.amount FROM transactions t \
+             WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = $2 \
+               AND t.date BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR t.wallet_id = $5)) \
+         SELECT f.n AS count, COALESCE(f.total, 0) AS total, \
+                CASE WHEN f.n > 0 THEN round(f.total / f.n, 4) END AS mean, \
+                (SELECT round(avg(amount), 4) FROM (SELECT amount FROM e ORDER BY amount DESC \
+                    LIMIT 2 - (SELECT n FROM f) % 2 OFFSET greatest(((SELECT n FROM f) - 1) / 2, 0)) mid) \
+                    AS median, \
+                (SELECT max(amount) FROM e) AS max, (SELECT min(amount) FROM e) AS min, \
+                CASE WHEN f.n = 0 THEN NULL WHEN f.n = 1 THEN 0 \
+                     ELSE round(sqrt(greatest((f.squares - f.total * f.total / f.n) / (f.n - 1), 0)), 4) \
+                END AS std_dev \
+         FROM f",
         scope
     )
     .get_result(conn)

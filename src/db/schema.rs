@@ -119,6 +119,36 @@ diesel::table! {
 }
 
 diesel::table! {
+    daily_category_flows (user_id, day, category_id, wallet_id, currency, type_) {
+        user_id -> Uuid,
+        day -> Date,
+        category_id -> Uuid,
+        wallet_id -> Uuid,
+        currency -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        amount -> Numeric,
+        transactions -> Int8,
+    }
+}
+
+diesel::table! {
+    daily_flows (user_id, day, wallet_id, to_wallet_key, currency, type_) {
+        user_id -> Uuid,
+        day -> Date,
+        wallet_id -> Uuid,
+        to_wallet_id -> Nullable<Uuid>,
+        currency -> Text,
+        #[sql_name = "type"]
+        type_ -> Text,
+        amount -> Numeric,
+        transactions -> Int8,
+        squares -> Numeric,
+        to_wallet_key -> Uuid,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal, key) {
         principal -> Text,
         key -> Text,
@@ -263,6 +293,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    transaction_counts (user_id, type_) {
+        user_id -> Uuid,
+        #[sql_name = "type"]
+        type_ -> Text,
+        n -> Int8,
+    }
+}
+
+diesel::table! {
     transaction_splits (id) {
         id -> Uuid,
         user_id -> Uuid,
@@ -271,15 +310,11 @@ diesel::table! {
         amount -> Numeric,
         note -> Nullable<Text>,
         position -> Int4,
-    }
-}
-
-diesel::table! {
-    transaction_counts (user_id, type_) {
-        user_id -> Uuid,
+        day -> Date,
+        wallet_id -> Uuid,
+        currency -> Text,
         #[sql_name = "type"]
         type_ -> Text,
-        n -> Int8,
     }
 }
 
@@ -362,6 +397,8 @@ diesel::joinable!(budgets -> users (user_id));
 diesel::joinable!(categories -> users (user_id));
 diesel::joinable!(category_descriptions -> users (user_id));
 diesel::joinable!(category_suggestions -> users (user_id));
+diesel::joinable!(daily_category_flows -> users (user_id));
+diesel::joinable!(daily_flows -> users (user_id));
 diesel::joinable!(ml_models -> users (user_id));
 diesel::joinable!(notifications -> users (user_id));
 diesel::joinable!(predictions -> users (user_id));
@@ -383,6 +420,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     categories,
     category_descriptions,
     category_suggestions,
+    daily_category_flows,
+    daily_flows,
     idempotency_keys,
     login_throttle,
     ml_models,

@@ -72,11 +72,8 @@ pub fn spend_all(conn: &mut PgConnection, user_id: Uuid, purpose: &str) -> Query
     .execute(conn)
 }
 
-/// Forgets mailed tokens spent or expired more than a day ago.
+/// Forgets mailed tokens expired more than a day ago (spent or not: they live two days at most).
 pub fn purge_dead(conn: &mut PgConnection) -> QueryResult<usize> {
-    diesel::sql_query(
-        "DELETE FROM user_tokens \
-         WHERE expires_at < now() - interval '1 day' OR used_at < now() - interval '1 day'",
-    )
-    .execute(conn)
+    diesel::sql_query("DELETE FROM user_tokens WHERE expires_at < now() - interval '1 day'")
+        .execute(conn)
 }

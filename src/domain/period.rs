@@ -51,6 +51,28 @@ impl Span {
     pub fn days(&self) -> i64 {
         (self.end - self.start).num_days() + 1
     }
+
+    pub fn contains(&self, date: NaiveDate) -> bool {
+        (self.start..=self.end).contains(&date)
+    }
+}
+
+/// Whether spending on `date` changes a budget's figures in the period containing `at`: the
+/// date falls in that period or, with rollover, in the period before it (whose rest rolls
+/// over).
+pub fn moves_period_at(
+    period: BudgetPeriod,
+    start: NaiveDate,
+    end: Option<NaiveDate>,
+    rollover: bool,
+    at: NaiveDate,
+    date: NaiveDate,
+) -> bool {
+    let Some(span) = period_containing(period, start, end, at) else {
+        return false;
+    };
+    span.contains(date)
+        || (rollover && previous_period(period, start, end, span).is_some_and(|p| p.contains(date)))
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -264,6 +286,37 @@ pub fn next_occurrence(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn spending_moves_the_current_period_and_with_rollover_the_one_before() {
+        let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
+        let monthly = |rollover, date| {
+            moves_period_at(
+                BudgetPeriod::Monthly,
+                d(1, 5),
+                None,
+                rollover,
+                d(3, 10),
+                date,
+            )
+        };
+        // The period at 10 March runs 5 March to 4 April.
+        assert!(monthly(false, d(3, 5)));
+        assert!(monthly(false, d(4, 4)));
+        assert!(!monthly(false, d(3, 4)));
+        assert!(monthly(true, d(3, 4)), "February's rest rolls over");
+        assert!(monthly(true, d(2, 5)));
+        assert!(!monthly(true, d(2, 4)), "two periods back rolls nothing");
+        // Not running on the date: nothing moves.
+        assert!(!moves_period_at(
+            BudgetPeriod::Monthly,
+            d(6, 1),
+            None,
+            true,
+            d(3, 10),
+            d(3, 10)
+        ));
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -2,7 +2,10 @@
 //! category and at its merchant (median and MAD, so one earlier outlier does not hide the next),
 //! and a frequency check (many payments to one merchant in a day that never saw more than one).
 
+use chrono::NaiveDate;
 use serde::Serialize;
+
+use super::forecast::percentile;
 
 /// Scores above this are unusual (a common cut-off for the modified z-score).
 pub const THRESHOLD: f64 = 3.5;
@@ -59,6 +62,42 @@ pub fn judge(amount: f64, stats: &Stats, mean_abs_dev: f64, what: &str) -> Optio
     })
 }
 
+/// The history's statistics from its amounts: count, median and MAD (interpolated as SQL's
+/// `percentile_cont`), and the mean absolute deviation from the median.
+pub fn stats_of(amounts: &[f64]) -> (Stats, f64) {
+    if amounts.is_empty() {
+        return (Stats::default(), 0.0);
+    }
+    let median = percentile(amounts, 0.5);
+    let deviations: Vec<f64> = amounts.iter().map(|a| (a - median).abs()).collect();
+    let mean_abs_dev = deviations.iter().sum::<f64>() / deviations.len() as f64;
+    (
+        Stats {
+            count: amounts.len() as i64,
+            median,
+            mad: percentile(&deviations, 0.5),
+        },
+        mean_abs_dev,
+    )
+}
+
+/// Payments on `day`, and the most on any one earlier day, from the dates of a merchant's
+/// payments.
+pub fn day_counts(dates: &[NaiveDate], day: NaiveDate) -> (i64, i64) {
+    let mut per_day: std::collections::HashMap<NaiveDate, i64> = std::collections::HashMap::new();
+    for date in dates {
+        *per_day.entry(*date).or_default() += 1;
+    }
+    let on_day = per_day.get(&day).copied().unwrap_or(0);
+    let busiest_earlier = per_day
+        .iter()
+        .filter(|(d, _)| **d < day)
+        .map(|(_, n)| *n)
+        .max()
+        .unwrap_or(0);
+    (on_day, busiest_earlier)
+}
+
 /// Many payments to one merchant on one day, where earlier days had at most one.
 pub fn judge_frequency(today: i64, busiest_earlier_day: i64, merchant: &str) -> Option<Finding> {
     (today >= 3 && busiest_earlier_day <= 1).then(|| Finding {
@@ -96,6 +135,26 @@ mod tests {
         let rent = stats(12, 1_000.0, 0.0);
         assert!(judge(2_500.0, &rent, 0.0, "rent").is_some());
         assert!(judge(1_050.0, &rent, 0.0, "rent").is_none());
+    }
+
+    #[test]
+    fn statistics_match_sql_percentiles() {
+        let (stats, mean_abs_dev) = stats_of(&[10.0, 20.0, 30.0, 40.0]);
+        assert_eq!(stats.count, 4);
+        assert_eq!(stats.median, 25.0);
+        assert_eq!(stats.mad, 10.0);
+        assert_eq!(mean_abs_dev, 10.0);
+        assert_eq!(stats_of(&[]).0.count, 0);
+    }
+
+    #[test]
+    fn days_are_counted_before_and_on_the_day() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        assert_eq!(
+            day_counts(&[d(1), d(2), d(2), d(5), d(5), d(5)], d(5)),
+            (3, 2)
+        );
+        assert_eq!(day_counts(&[d(9)], d(5)), (0, 0), "later days do not count");
     }
 
     #[test]

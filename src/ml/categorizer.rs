@@ -49,21 +49,7 @@ impl Categorizer {
     pub fn train(examples: &[Example], background: &[(String, u32)]) -> Result<Self, String> {
         let mut memory: HashMap<String, Vec<(u32, f64)>> = HashMap::new();
         for example in examples {
-            let key = text::key(&example.description, example.merchant.as_deref());
-            if key.is_empty() {
-                continue;
-            }
-            let weights = memory.entry(key).or_default();
-            for (_, weight) in weights.iter_mut() {
-                *weight *= MEMORY_DECAY;
-            }
-            match weights
-                .iter_mut()
-                .find(|(label, _)| *label == example.label)
-            {
-                Some((_, weight)) => *weight += 1.0,
-                None => weights.push((example.label, 1.0)),
-            }
+            remember(&mut memory, example);
         }
 
         // Distinct (features, label) documents, newest first, then the background phrases.
@@ -117,6 +103,14 @@ impl Categorizer {
             memory,
             examples: examples.len(),
         })
+    }
+
+    /// Learns choices made after training (oldest first) into the payee memory: the classifier
+    /// waits for its next training, but the next suggestion for the same payee follows them.
+    pub fn remember_choices(&mut self, examples: &[Example]) {
+        for example in examples {
+            remember(&mut self.memory, example);
+        }
     }
 
     /// Labels with probabilities, best first, over the labels `allowed` admits (probabilities
@@ -180,6 +174,25 @@ impl Categorizer {
         let mut ranked: Vec<(u32, f64)> = scores.into_iter().collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked
+    }
+}
+
+/// One more choice for a payee: earlier choices fade, this one counts in full.
+fn remember(memory: &mut HashMap<String, Vec<(u32, f64)>>, example: &Example) {
+    let key = text::key(&example.description, example.merchant.as_deref());
+    if key.is_empty() {
+        return;
+    }
+    let weights = memory.entry(key).or_default();
+    for (_, weight) in weights.iter_mut() {
+        *weight *= MEMORY_DECAY;
+    }
+    match weights
+        .iter_mut()
+        .find(|(label, _)| *label == example.label)
+    {
+        Some((_, weight)) => *weight += 1.0,
+        None => weights.push((example.label, 1.0)),
     }
 }
 

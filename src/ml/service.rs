@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::anomaly::{self, Stats};
+use super::anomaly;
 use super::categorizer::{self, Categorizer, Example, LEXICON};
 use super::forecast::{Confidence, Forecast, Method, Series, SeriesModel};
 use super::insights::money;
@@ -108,13 +108,20 @@ fn labelled_examples(
     user_id: Uuid,
     labels: &[Uuid],
 ) -> Result<Vec<Example>, ApiError> {
+    Ok(examples_of(
+        store::labelled_rows(conn, user_id, CATEGORIZER_ROWS)?,
+        labels,
+    ))
+}
+
+/// Rows as examples; rows of a category the labels do not know are left out.
+fn examples_of(rows: Vec<store::LabelledRow>, labels: &[Uuid]) -> Vec<Example> {
     let index: HashMap<Uuid, u32> = labels
         .iter()
         .enumerate()
         .map(|(i, id)| (*id, i as u32))
         .collect();
-    Ok(store::labelled_rows(conn, user_id, CATEGORIZER_ROWS)?
-        .into_iter()
+    rows.into_iter()
         .filter_map(|row| {
             Some(Example {
                 label: *index.get(&row.category_id)?,
@@ -123,7 +130,7 @@ fn labelled_examples(
                 amount: row.amount,
             })
         })
-        .collect())
+        .collect()
 }
 
 /// The phrases that describe each category: its name, its parent's name, and the lexicon's
@@ -216,20 +223,59 @@ pub fn train_categorizer(
     Ok((trained, metrics))
 }
 
-/// The user's categoriser: the stored one while it is current, else a fresh one.
+/// How long a stored categoriser serves before a request that finds new data retrains it;
+/// until then it learns the newer choices into its payee memory (and the background job
+/// retrains it). A burst of writes and suggestions costs one training, not one each.
+const CATEGORIZER_RETRAIN_AFTER_MINUTES: i64 = 10;
+/// More newer choices than this: retrain rather than catch up.
+const CATEGORIZER_CATCH_UP: i64 = 500;
+
+/// The user's categoriser: the stored one while it is current (or young, with the choices made
+/// since it was trained), else a fresh one.
 pub fn categorizer_for(
     conn: &mut PgConnection,
     user_id: Uuid,
 ) -> Result<UserCategorizer, ApiError> {
     let version = store::data_version(conn, user_id)?;
     if let Some(stored) = store::load_model(conn, user_id, store::KIND_CATEGORIZER)? {
-        if stored.data_version >= version {
-            if let Ok(model) = serde_json::from_value::<UserCategorizer>(stored.model) {
-                return Ok(model);
+        let young = stored.trained_at
+            > Utc::now() - chrono::Duration::minutes(CATEGORIZER_RETRAIN_AFTER_MINUTES);
+        if stored.data_version >= version || young {
+            if let Ok(mut model) = serde_json::from_value::<UserCategorizer>(stored.model) {
+                if stored.data_version >= version {
+                    return Ok(model);
+                }
+                let rows = store::labelled_rows_since(
+                    conn,
+                    user_id,
+                    stored.data_version,
+                    CATEGORIZER_CATCH_UP + 1,
+                )?;
+                if rows.len() as i64 <= CATEGORIZER_CATCH_UP {
+                    let newer = examples_of(rows, &model.labels);
+                    if !newer.is_empty() {
+                        model.model.remember_choices(&newer);
+                        // The user's own choices now shape the suggestions.
+                        model.source = "personal".to_owned();
+                    }
+                    return Ok(model);
+                }
             }
         }
     }
     train_categorizer(conn, user_id).map(|(model, _)| model)
+}
+
+/// Retrains the user's categoriser if data changed since it was trained (the background job).
+pub fn refresh_categorizer(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, ApiError> {
+    let version = store::data_version(conn, user_id)?;
+    let current = store::load_model(conn, user_id, store::KIND_CATEGORIZER)?
+        .is_some_and(|stored| stored.data_version >= version);
+    if current {
+        return Ok(false);
+    }
+    train_categorizer(conn, user_id)?;
+    Ok(true)
 }
 
 /// The top three categories for a transaction text, among categories of `kind` if given.
@@ -593,60 +639,79 @@ pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) ->
         .collect()
 }
 
-/// Flags a new expense that is unusual against the user's history (by category, by merchant,
-/// or by how often the merchant was paid today) and notifies the user once. Returns the reason.
-#[allow(clippy::too_many_arguments)]
-pub fn check_unusual(
+/// Earlier expenses an expense is judged against: the latest this many in its category and at
+/// its merchant, within the year before it.
+const PEER_HISTORY: i64 = 200;
+
+/// Whether a new expense is unusual against the user's history: by category, by merchant, or
+/// by how often the merchant was paid that day. Reads before the expense is written (outside
+/// the user's write lock), and a bounded number of rows however long the history is.
+pub fn assess_unusual(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    currency: &str,
+    date: NaiveDate,
+    amount: Decimal,
+    category: Option<(Uuid, &str)>,
+    merchant: Option<&str>,
+) -> Result<Option<anomaly::Finding>, ApiError> {
+    if category.is_none() && merchant.is_none() {
+        return Ok(None);
+    }
+    let peers = store::peers(
+        conn,
+        user_id,
+        currency,
+        date,
+        category.map(|(id, _)| id),
+        merchant,
+        PEER_HISTORY,
+    )?;
+    let value = amount.to_f64().unwrap_or(0.0);
+    let amounts = |by_category: bool| -> Vec<f64> {
+        peers
+            .iter()
+            .filter(|p| p.by_category == by_category)
+            .map(|p| p.amount)
+            .collect()
+    };
+    if let Some((_, name)) = category {
+        let (stats, mean_abs_dev) = anomaly::stats_of(&amounts(true));
+        if let Some(finding) = anomaly::judge(value, &stats, mean_abs_dev, name) {
+            return Ok(Some(finding));
+        }
+    }
+    let Some(merchant) = merchant else {
+        return Ok(None);
+    };
+    let (stats, mean_abs_dev) = anomaly::stats_of(&amounts(false));
+    if let Some(finding) = anomaly::judge(value, &stats, mean_abs_dev, merchant) {
+        return Ok(Some(finding));
+    }
+    let dates: Vec<NaiveDate> = peers
+        .iter()
+        .filter(|p| !p.by_category)
+        .map(|p| p.date)
+        .collect();
+    // The new payment is not stored yet: it is one more on its day.
+    let (on_day, busiest_earlier) = anomaly::day_counts(&dates, date);
+    Ok(anomaly::judge_frequency(
+        on_day + 1,
+        busiest_earlier,
+        merchant,
+    ))
+}
+
+/// Marks a stored expense unusual and notifies the user (once per transaction).
+pub fn record_unusual(
     conn: &mut PgConnection,
     user_id: Uuid,
     transaction_id: Uuid,
     currency: &str,
     date: NaiveDate,
     amount: Decimal,
-    category: Option<(Uuid, &str)>,
-    merchant: Option<&str>,
-) -> Result<Option<String>, ApiError> {
-    let value = amount.to_f64().unwrap_or(0.0);
-    let mut finding = None;
-    if let Some((category_id, name)) = category {
-        let s = store::amount_stats(
-            conn,
-            user_id,
-            transaction_id,
-            currency,
-            date,
-            store::Peer::Category(category_id),
-        )?;
-        let stats = Stats {
-            count: s.count,
-            median: s.median,
-            mad: s.mad,
-        };
-        finding = anomaly::judge(value, &stats, s.mean_abs_dev, name);
-    }
-    if let (None, Some(merchant)) = (&finding, merchant) {
-        let s = store::amount_stats(
-            conn,
-            user_id,
-            transaction_id,
-            currency,
-            date,
-            store::Peer::Merchant(merchant),
-        )?;
-        let stats = Stats {
-            count: s.count,
-            median: s.median,
-            mad: s.mad,
-        };
-        finding = anomaly::judge(value, &stats, s.mean_abs_dev, merchant);
-        if finding.is_none() {
-            let days = store::merchant_days(conn, user_id, merchant, date)?;
-            finding = anomaly::judge_frequency(days.today, days.busiest_earlier_day, merchant);
-        }
-    }
-    let Some(finding) = finding else {
-        return Ok(None);
-    };
+    finding: &anomaly::Finding,
+) -> Result<(), ApiError> {
     store::flag_unusual(conn, user_id, transaction_id, &finding.reason)?;
     notifications::insert_once(
         conn,
@@ -660,5 +725,5 @@ pub fn check_unusual(
         }),
         &format!("unusual_spending:{transaction_id}"),
     )?;
-    Ok(Some(finding.reason))
+    Ok(())
 }

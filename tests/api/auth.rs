@@ -923,10 +923,10 @@ async fn the_background_job_sweeps_ended_sessions_dead_tokens_and_idle_failures(
     let (_, second) = json(login(&app, "ana@example.com", PASSWORD).await).await;
     assert_eq!(second["status"], "success");
     login(&app, "nobody@example.com", "Wr0ng!pass").await;
-    // One session ended two days ago, the verification mail's token expired, the failed
+    // One session expired two days ago, so did the verification mail's token, the failed
     // login was two days ago; the second session and nothing else is live.
     app.execute(&format!(
-        "UPDATE refresh_tokens SET revoked_at = now() - interval '2 days' \
+        "UPDATE refresh_tokens SET expires_at = now() - interval '2 days' \
          WHERE user_id = '{}' AND family_id = (SELECT family_id FROM refresh_tokens \
          WHERE user_id = '{}' ORDER BY created_at LIMIT 1)",
         user.id, user.id

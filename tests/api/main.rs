@@ -20,6 +20,7 @@ mod migrations;
 mod openapi;
 mod predictions;
 mod reports;
+mod rollups;
 mod sync;
 mod transactions;
 mod users;

@@ -8,6 +8,7 @@ use uuid::Uuid;
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::db::bills::{self, Bill, BillFields, PayOptions};
+use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
 use crate::db::{self, categories, transactions, wallets};
 use crate::domain::ledger::CategoryKind;
 use crate::domain::period::Frequency;
@@ -403,7 +404,14 @@ pub async fn pay_bill(
                 wallet_id: body.wallet_id,
             };
             let (bill, transaction_id) = bills::pay(conn, &bill, &options)?;
-            crate::db::notifications::check_budgets(conn, caller.id, today)?;
+            let mut spending = NewSpending::default();
+            spending.add(options.paid_on, [bill.category_id]);
+            notifications::check_budgets(
+                conn,
+                caller.id,
+                today,
+                BudgetsToCheck::MovedBy(&spending),
+            )?;
             let transaction = transactions::find_view(conn, caller.id, transaction_id)?
                 .ok_or_else(|| ApiError::internal("the bill's expense vanished"))?;
             Ok(PayBillResponse {

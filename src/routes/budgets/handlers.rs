@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::dto::*;
 use crate::auth::AuthUser;
 use crate::db::budgets::{self, BudgetFields, SpanRequest};
-use crate::db::{self, categories, notifications, users};
+use crate::db::notifications::{self, BudgetsToCheck};
+use crate::db::{self, categories, users};
 use crate::domain::ledger::CategoryKind;
 use crate::domain::money::Money;
 use crate::domain::period::{budget_status, period_containing, previous_period, BudgetPeriod};
@@ -153,7 +154,7 @@ pub async fn create_budget(
             let category_ids = dedup(body.category_ids);
             check(conn, caller.id, &fields, &category_ids)?;
             let id = budgets::insert(conn, caller.id, &fields, &category_ids)?;
-            notifications::check_budgets(conn, caller.id, today)?;
+            notifications::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
             evaluate_one(conn, caller.id, id, None)
         })
     })
@@ -260,7 +261,7 @@ pub async fn update_budget(
             check(conn, caller.id, &fields, &category_ids)?;
             budgets::update(conn, caller.id, id, &fields, &category_ids)?;
             let today = today_for(conn, caller.id)?;
-            notifications::check_budgets(conn, caller.id, today)?;
+            notifications::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
             evaluate_one(conn, caller.id, id, None)
         })
     })

@@ -176,8 +176,8 @@ pub async fn summary(
             to: scope.from.pred_opt().unwrap_or(scope.from),
             ..scope.clone()
         };
-        let now = reports::totals(conn, &scope)?;
-        let before = reports::totals(conn, &previous)?;
+        let (now, before) = reports::totals(conn, &scope, previous.from)?;
+        let largest = reports::largest_expense(conn, &scope)?;
         let mut top = shares(reports::spending_by_category(conn, &scope, false)?);
         top.truncate(5);
         Ok::<_, ApiError>(SummaryReport {
@@ -190,15 +190,12 @@ pub async fn summary(
             transfer_volume: Money(now.transfer_volume),
             transaction_count: now.transaction_count,
             average_daily_expense: Money(round4(now.expense / Decimal::from(days))),
-            largest_expense: match (now.largest_id, now.largest_amount, now.largest_date) {
-                (Some(id), Some(amount), Some(date)) => Some(LargestExpense {
-                    id,
-                    amount: Money(amount),
-                    description: now.largest_description.clone().unwrap_or_default(),
-                    date,
-                }),
-                _ => None,
-            },
+            largest_expense: largest.map(|e| LargestExpense {
+                id: e.id,
+                amount: Money(e.amount),
+                description: e.description,
+                date: e.date,
+            }),
             top_categories: top,
             compared_to_previous_period: Comparison {
                 from: previous.from,
@@ -368,15 +365,15 @@ pub async fn expense_summary(
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, caller.id, &query)?;
         let days = (scope.to - scope.from).num_days() + 1;
-        let totals = reports::expense_stats(conn, &scope)?;
+        let (totals, _) = reports::totals(conn, &scope, scope.from)?;
         let daily = reports::daily_expense(conn, &scope)?;
-        let total = totals.total;
+        let total = totals.expense;
         Ok::<_, ApiError>(ExpenseSummary {
             from: scope.from,
             to: scope.to,
             currency: scope.currency.clone(),
             total: Money(total),
-            count: totals.count,
+            count: totals.expense_count,
             average_daily: Money(round4(total / Decimal::from(days))),
             by_category: shares(reports::spending_by_category(conn, &scope, false)?),
             by_day: daily

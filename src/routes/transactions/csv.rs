@@ -15,6 +15,7 @@ use super::dto::*;
 use super::handlers::{after_write, clean_tags, filter_from, prepare_filter, sort_from, Scope};
 use crate::auth::AuthUser;
 use crate::db::categories::Category;
+use crate::db::notifications::NewSpending;
 use crate::db::transactions::{self, NewTransaction, Split, TransactionView};
 use crate::db::wallets::Wallet;
 use crate::db::{self, categories, wallets};
@@ -468,7 +469,7 @@ fn import_rows(
         .collect();
     let hashes = domain_csv::import_hashes(&good_rows, &keys);
     let mut categorized = Vec::new();
-    let mut touched = Vec::new();
+    let mut spending = NewSpending::default();
     let mut inserts = Vec::new();
     for ((row, found), hash) in good_rows.into_iter().zip(found).zip(hashes) {
         let confidence = found
@@ -481,7 +482,13 @@ fn import_rows(
             "user"
         };
         if row.transaction_type == TransactionType::Expense {
-            touched.push((row.date, found.category_id, found.splits.len()));
+            spending.add(
+                row.date,
+                found
+                    .category_id
+                    .into_iter()
+                    .chain(found.splits.iter().map(|s| s.category_id)),
+            );
         }
         categorized.extend(found.suggestion);
         inserts.push((
@@ -506,8 +513,8 @@ fn import_rows(
         ));
     }
     let created = transactions::insert_imported(conn, &inserts)?;
-    if created > 0 && !touched.is_empty() {
-        after_write(conn, user_id)?;
+    if created > 0 {
+        after_write(conn, user_id, &spending)?;
     }
     failures.sort_by_key(|f| f.line);
     Ok(ImportReport {

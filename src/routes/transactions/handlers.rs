@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::AuthUser;
+use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
 use crate::db::transactions::{self, Filter, NewTransaction, Sort, Split, TransactionChangeset};
 use crate::db::{self, categories, users, wallets};
 use crate::domain::ledger::{CategoryKind, TransactionType};
@@ -236,11 +237,33 @@ pub(crate) fn check_references(
     Ok(wallet.currency)
 }
 
-/// What follows any change to spending, in the same database transaction: budget alerts.
-pub(super) fn after_write(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
+/// What follows new spending, in the same database transaction: alerts of the budgets it moves.
+pub(super) fn after_write(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    spending: &NewSpending,
+) -> Result<(), ApiError> {
+    if spending.categories.is_empty() {
+        return Ok(());
+    }
     let today = today_for(conn, user_id)?;
-    crate::db::notifications::check_budgets(conn, user_id, today)?;
+    notifications::check_budgets(conn, user_id, today, BudgetsToCheck::MovedBy(spending))?;
     Ok(())
+}
+
+/// The expense lines a transaction as stored adds (none for income and transfers).
+fn spending_of(draft: &Draft, date: NaiveDate) -> NewSpending {
+    let mut spending = NewSpending::default();
+    if draft.transaction_type == TransactionType::Expense {
+        spending.add(
+            date,
+            draft
+                .category_id
+                .into_iter()
+                .chain(draft.splits.iter().map(|s| s.category_id)),
+        );
+    }
+    spending
 }
 
 fn split_drafts(splits: Option<Vec<SplitRequest>>) -> Vec<SplitDraft> {
@@ -360,6 +383,25 @@ async fn create(
                 Some(date) => date,
                 None => today_for(conn, caller.id)?,
             };
+            // Judged before the insert, which takes the user's write lock until commit.
+            let unusual = if draft.transaction_type == TransactionType::Expense {
+                let category = match draft.category_id {
+                    Some(category_id) => categories::find(conn, caller.id, category_id)?
+                        .map(|c| (category_id, c.name)),
+                    None => None,
+                };
+                ml_service::assess_unusual(
+                    conn,
+                    caller.id,
+                    &currency,
+                    date,
+                    draft.amount,
+                    category.as_ref().map(|(id, name)| (*id, name.as_str())),
+                    merchant.as_deref(),
+                )?
+            } else {
+                None
+            };
             let id = transactions::insert(
                 conn,
                 &NewTransaction {
@@ -406,24 +448,18 @@ async fn create(
                     draft.category_id,
                 )?;
             }
-            if draft.transaction_type == TransactionType::Expense {
-                let category = match draft.category_id {
-                    Some(category_id) => categories::find(conn, caller.id, category_id)?
-                        .map(|c| (category_id, c.name)),
-                    None => None,
-                };
-                ml_service::check_unusual(
+            if let Some(finding) = &unusual {
+                ml_service::record_unusual(
                     conn,
                     caller.id,
                     id,
                     &currency,
                     date,
                     draft.amount,
-                    category.as_ref().map(|(id, name)| (*id, name.as_str())),
-                    merchant.as_deref(),
+                    finding,
                 )?;
             }
-            after_write(conn, caller.id)?;
+            after_write(conn, caller.id, &spending_of(&draft, date))?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::internal("a new transaction vanished"))
         })
@@ -508,6 +544,7 @@ async fn update(
             };
             ensure_shape(&draft)?;
             let currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
+            let date = body.date.unwrap_or(current.date);
             transactions::update(
                 conn,
                 caller.id,
@@ -516,7 +553,7 @@ async fn update(
                     transaction_type: draft.transaction_type.as_str().to_owned(),
                     amount: draft.amount,
                     currency,
-                    date: body.date.unwrap_or(current.date),
+                    date,
                     description: body
                         .description
                         .map_or(current.description, |d| d.trim().to_owned()),
@@ -543,7 +580,7 @@ async fn update(
                 // The user's final choice for a suggested category is what the log keeps.
                 db::ml::resolve_suggestion(conn, caller.id, None, id, draft.category_id)?;
             }
-            after_write(conn, caller.id)?;
+            after_write(conn, caller.id, &spending_of(&draft, date))?;
             transactions::find_view(conn, caller.id, id)?
                 .ok_or_else(|| ApiError::not_found(scope.noun()))
         })
@@ -563,8 +600,8 @@ async fn remove(
             transactions::find(conn, caller.id, id)?
                 .filter(|(row, _)| scope.admits(&row.transaction_type))
                 .ok_or_else(|| ApiError::not_found(scope.noun()))?;
+            // Less spending crosses no budget threshold: no check.
             transactions::delete(conn, caller.id, id)?;
-            after_write(conn, caller.id)?;
             Ok(())
         })
     })

@@ -1,0 +1,7 @@
+DROP INDEX login_throttle_updated_idx;
+DROP INDEX user_tokens_expires_idx;
+DROP INDEX refresh_tokens_expires_idx;
+DROP INDEX transactions_user_merchant_idx;
+DROP INDEX transactions_user_created_idx;
+DROP INDEX transactions_user_expense_amount_idx;
+DROP INDEX transactions_user_amount_idx;
