@@ -43,10 +43,12 @@ tree(budget_id, category_id) AS (
     WHERE c.user_id = :uid),
 spans(key, budget_id, start_date, end_date, currency) AS (
     SELECT row_number() OVER (), id, start_date, end_date, currency FROM all_spans)
-SELECT s.key, COALESCE(sum(f.amount), 0) AS spent
+SELECT s.key, COALESCE(sum(x.amount), 0) AS spent
 FROM spans s
 JOIN tree ON tree.budget_id = s.budget_id
-JOIN daily_category_flows f ON f.user_id = :uid AND f.category_id = tree.category_id
-     AND f.type = 'expense' AND f.currency = s.currency
-     AND f.day BETWEEN s.start_date AND s.end_date
+CROSS JOIN LATERAL (
+    SELECT sum(f.amount) AS amount FROM daily_category_flows f
+    WHERE f.user_id = :uid AND f.category_id = tree.category_id
+      AND f.day BETWEEN s.start_date AND s.end_date
+      AND f.type = 'expense' AND f.currency = s.currency) x
 GROUP BY s.key;

@@ -251,9 +251,13 @@ pub fn spending(
     let ends: Vec<NaiveDate> = requests.iter().map(|r| r.span.end).collect();
     let currencies: Vec<String> = requests.iter().map(|r| r.currency.clone()).collect();
     // From the daily rollup of category lines (split shares included); see the daily_rollups
-    // migration. EXPLAIN (ANALYZE, BUFFERS), 50 budgets (60 periods with rollover) of a user with
-    // 1 M transactions, Execution Time: 70 ms (501 ms over the transactions and splits):
-    //   Seq Scan on daily_category_flows f (actual time=0.012..15.849 rows=67890 loops=1)
+    // migration. One index range per period and category (a plain join read every row of the
+    // category and filtered the dates). EXPLAIN (ANALYZE, BUFFERS), the 4 budgets over Cafe of a
+    // user with 1 M transactions, Execution Time: 4.9 ms (14-22 ms as a join):
+    //   Index Scan using daily_category_flows_category_idx on daily_category_flows f
+    //     (actual time=0.015..0.407 rows=786 loops=10)
+    //     Index Cond: ((user_id = ...) AND (category_id = tree.category_id)
+    //                  AND (day >= unnest.unnest_2) AND (day <= unnest.unnest_3))
     let rows: Vec<Spent> = diesel::sql_query(
         "WITH RECURSIVE tree(budget_id, category_id) AS ( \
              SELECT bc.budget_id, bc.category_id FROM budget_categories bc \
@@ -263,12 +267,14 @@ pub fn spending(
              WHERE c.user_id = $1), \
          spans(key, budget_id, start_date, end_date, currency) AS ( \
              SELECT * FROM unnest($2::bigint[], $3::uuid[], $4::date[], $5::date[], $6::text[])) \
-         SELECT s.key, COALESCE(sum(f.amount), 0) AS spent \
+         SELECT s.key, COALESCE(sum(x.amount), 0) AS spent \
          FROM spans s \
          JOIN tree ON tree.budget_id = s.budget_id \
-         JOIN daily_category_flows f ON f.user_id = $1 AND f.category_id = tree.category_id \
-              AND f.type = 'expense' AND f.currency = s.currency \
-              AND f.day BETWEEN s.start_date AND s.end_date \
+         CROSS JOIN LATERAL ( \
+             SELECT sum(f.amount) AS amount FROM daily_category_flows f \
+             WHERE f.user_id = $1 AND f.category_id = tree.category_id \
+               AND f.day BETWEEN s.start_date AND s.end_date \
+               AND f.type = 'expense' AND f.currency = s.currency) x \
          GROUP BY s.key",
     )
     .bind::<SqlUuid, _>(user_id)
