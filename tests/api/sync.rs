@@ -208,6 +208,15 @@ async fn a_client_replaying_changes_ends_with_the_servers_state() {
         replica.rows["transaction"][&kept[0]]["description"],
         "renamed"
     );
+    // Derived figures follow too: a wallet comes again whenever money moves in or out of it,
+    // so the replica's balances are the server's.
+    for wallet in app.data(&user, "/api/v1/wallets").await.as_array().unwrap() {
+        let id = wallet["id"].as_str().unwrap();
+        assert_eq!(
+            replica.rows["wallet"][id], *wallet,
+            "the replica's copy of wallet {id}"
+        );
+    }
 
     // Nothing new: an empty answer with the same cursor.
     let cursor = replica.cursor.clone().unwrap();

@@ -32,7 +32,9 @@ pub struct Tombstone {
 
 /// Rows created or changed after the cursor (their current state) and rows deleted after it.
 /// Apply upserts by id, then deletions; then ask again with `cursor` (at once while
-/// `has_more`). Wallet balances are derived: re-read wallets when their transactions change.
+/// `has_more`). A wallet comes again whenever money moves in or out of it, with its new
+/// balance. A transaction's `category_name` and `wallet_name` are as of its own last change:
+/// after a rename, take names from the categories and wallets.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct SyncResponse {
     pub wallets: Vec<WalletResponse>,
