@@ -839,8 +839,27 @@ async fn access_tokens_are_checked_strictly() {
     )
     .await;
 
-    // Expired.
     let now = chrono::Utc::now().timestamp();
+    let secret = finai::config::Settings::for_tests("", Default::default())
+        .jwt_secret
+        .expose()
+        .to_owned();
+    // Our secret and claims, but another algorithm than the pinned HS256.
+    let other_alg = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS384),
+        &json!({"sub": user.id, "role": "user", "iat": now, "exp": now + 60,
+                "iss": "finai", "aud": "finai-api", "jti": uuid::Uuid::new_v4()}),
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap();
+    assert_error(
+        app.get_as("/api/v1/users/me", &other_alg).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+
+    // Expired.
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &json!({"sub": user.id, "role": "user", "iat": now - 120, "exp": now - 60,

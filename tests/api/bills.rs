@@ -152,6 +152,84 @@ async fn a_payment_is_all_or_nothing_and_a_one_off_bill_is_paid_once() {
 }
 
 #[tokio::test]
+async fn a_payment_that_fails_half_way_leaves_nothing_behind() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = bill(&app, &s, json!({})).await;
+    let id = b["id"].as_str().unwrap();
+    // The expense is written after the payment record: make that write fail.
+    app.execute(
+        "CREATE FUNCTION refuse() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$ \
+         LANGUAGE plpgsql",
+    );
+    app.execute(
+        "CREATE TRIGGER refuse BEFORE INSERT ON transactions FOR EACH ROW EXECUTE FUNCTION refuse()",
+    );
+    let response = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{id}/pay"),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+        .await;
+    assert_error(response, 500, "internal_error").await;
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM bill_payments"), 0);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
+    let still = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
+    assert_eq!(
+        still["next_due_date"], "2026-01-31",
+        "the due date did not move"
+    );
+    app.execute("DROP TRIGGER refuse ON transactions");
+    let (status, _) = json(
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{id}/pay"),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "the retry pays it");
+}
+
+#[tokio::test]
+async fn two_payments_of_one_due_date_at_once_make_one() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = bill(&app, &s, json!({})).await;
+    let path = format!("/api/v1/bills/{}/pay", b["id"].as_str().unwrap());
+    let pays: Vec<_> = (0..4)
+        .map(|_| {
+            app.send_as(
+                Method::POST,
+                &path,
+                &s.user.access_token,
+                Some(&json!({"due_date": "2026-01-31"})),
+            )
+        })
+        .collect();
+    let statuses: Vec<u16> = futures_util::future::join_all(pays)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 409),
+        "{statuses:?}"
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM bill_payments"), 1);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+}
+
+#[tokio::test]
 async fn upcoming_lists_overdue_bills_first_and_skips_cancelled_ones() {
     let app = spawn_app().await;
     let s = setup(&app).await;

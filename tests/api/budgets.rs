@@ -217,6 +217,93 @@ async fn monthly_budgets_follow_their_payday_and_roll_over() {
 }
 
 #[tokio::test]
+async fn periods_end_on_month_ends_in_leap_years_and_weeks_follow_their_start() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let period_at = |id: String, at: &'static str| {
+        let app = &app;
+        let user = &s.user;
+        async move {
+            let b = app
+                .data(user, &format!("/api/v1/budgets/{id}?at={at}"))
+                .await;
+            (
+                b["period_start"].as_str().unwrap().to_owned(),
+                b["period_end"].as_str().unwrap().to_owned(),
+                b["days_left"].clone(),
+            )
+        }
+    };
+    let id = |b: Value| b["id"].as_str().unwrap().to_owned();
+    // Anchored on the 31st: the last day of shorter months, 29 February in a leap year.
+    let month_end = id(budget(
+        &app,
+        &s.user,
+        json!({"name": "Rent", "amount": 100,
+        "category_ids": [s.cafe], "period": "monthly", "start_date": "2027-12-31"}),
+    )
+    .await);
+    let (start, end, left) = period_at(month_end.clone(), "2028-02-15").await;
+    assert_eq!((start.as_str(), end.as_str()), ("2028-01-31", "2028-02-28"));
+    assert_eq!(left, json!(13));
+    assert_eq!(
+        period_at(month_end.clone(), "2028-03-01").await.0,
+        "2028-02-29",
+        "the leap day"
+    );
+    assert_eq!(period_at(month_end, "2028-04-30").await.1, "2028-05-30");
+    // Yearly from 29 February: 28 February in common years.
+    let leap = id(budget(
+        &app,
+        &s.user,
+        json!({"name": "Leap", "amount": 100,
+        "category_ids": [s.cafe], "period": "yearly", "start_date": "2028-02-29"}),
+    )
+    .await);
+    let (start, end, _) = period_at(leap, "2029-06-01").await;
+    assert_eq!((start.as_str(), end.as_str()), ("2029-02-28", "2030-02-27"));
+    // Weekly from a Wednesday: Wednesday to Tuesday; the last day has no day left.
+    let weekly = id(budget(
+        &app,
+        &s.user,
+        json!({"name": "Week", "amount": 100,
+        "category_ids": [s.cafe], "period": "weekly", "start_date": "2026-03-04"}),
+    )
+    .await);
+    let (start, end, left) = period_at(weekly.clone(), "2026-03-17").await;
+    assert_eq!((start.as_str(), end.as_str()), ("2026-03-11", "2026-03-17"));
+    assert_eq!(left, json!(0));
+    // Before a budget starts it has no period.
+    let before = app
+        .data(&s.user, &format!("/api/v1/budgets/{weekly}?at=2026-03-01"))
+        .await;
+    assert_eq!(before["period_start"], Value::Null);
+}
+
+#[tokio::test]
+async fn an_overspent_period_rolls_over_as_a_smaller_limit() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = budget(
+        &app,
+        &s.user,
+        json!({"name": "Weekly cafe", "amount": 100, "category_ids": [s.cafe],
+        "period": "weekly", "start_date": "2026-03-02", "rollover": true}),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    spend(&app, &s, 130, &s.cafe, "2026-03-03").await; // 30 over in the first week
+    spend(&app, &s, 50, &s.cafe, "2026-03-10").await;
+    let now = app
+        .data(&s.user, &format!("/api/v1/budgets/{id}?at=2026-03-11"))
+        .await;
+    assert_eq!(now["rolled_over"], json!(-30));
+    assert_eq!(now["remaining"], json!(20));
+    assert_eq!(now["progress"], json!(71.43), "50 of a limit of 70");
+    assert_eq!(now["state"], "on_track");
+}
+
+#[tokio::test]
 async fn invalid_budgets_are_422_and_other_users_categories_404() {
     let app = spawn_app().await;
     let s = setup(&app).await;

@@ -522,8 +522,10 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
     let wallet = app.create_wallet(&user, "Cash", "USD").await;
     let subscriptions = app.category_id(&user, "Subscriptions").await;
     let groceries = app.category_id(&user, "Groceries").await;
-    let today = Utc::now().date_naive();
-    let this_month = today.with_day(1).unwrap();
+    // As of the 10th of this month, so the pace warning below has a month left to cross.
+    let this_month = Utc::now().date_naive().with_day(1).unwrap();
+    let today = this_month + chrono::Days::new(9);
+    let at = format!("at={today}");
     for back in 1..=6u32 {
         let month = this_month - chrono::Months::new(back);
         app.create_transaction(&user, json!({"type": "expense", "amount": 15.99, "wallet_id": wallet,
@@ -533,7 +535,9 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         app.create_transaction(&user, json!({"type": "expense", "amount": amount, "wallet_id": wallet,
             "category_id": groceries, "description": format!("Market {back}"), "date": (month + chrono::Days::new(9)).to_string()})).await;
     }
-    let insights = app.data(&user, "/api/v1/insights/spending").await;
+    let insights = app
+        .data(&user, &format!("/api/v1/insights/spending?{at}"))
+        .await;
     let movers = insights["biggest_movers"].as_array().unwrap();
     assert_eq!(movers[0]["name"], "Groceries");
     assert_eq!(movers[0]["previous"], json!(200));
@@ -560,28 +564,39 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         )
         .await;
     assert_eq!(response.status(), 201);
-    let tight = today.day() < 28;
-    if tight {
-        // Spending 99 % of a budget well before the month ends crosses it at this pace.
-        let response = app
-            .send_as(
-                Method::POST,
-                "/api/v1/budgets",
-                &user.access_token,
-                Some(&json!({
-            "name": "Food", "amount": 1000, "period": "monthly", "category_ids": [groceries],
-            "start_date": this_month.to_string()})),
-            )
-            .await;
-        assert_eq!(response.status(), 201);
-        app.create_transaction(
-            &user,
-            json!({"type": "expense", "amount": 990, "wallet_id": wallet,
-            "category_id": groceries, "description": "Feast", "date": today.to_string()}),
+    // A budget below every recent month is always exceeded.
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(&json!({
+        "name": "Treats", "amount": 100, "period": "monthly", "category_ids": [groceries],
+        "start_date": (this_month - chrono::Months::new(12)).to_string()})),
         )
         .await;
-    }
-    let advice = app.data(&user, "/api/v1/insights/recommendations").await;
+    assert_eq!(response.status(), 201);
+    // Spending 99 % of a budget on the 10th crosses it at this pace.
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(&json!({
+        "name": "Food", "amount": 1000, "period": "monthly", "category_ids": [groceries],
+        "start_date": this_month.to_string()})),
+        )
+        .await;
+    assert_eq!(response.status(), 201);
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 990, "wallet_id": wallet,
+        "category_id": groceries, "description": "Feast", "date": today.to_string()}),
+    )
+    .await;
+    let advice = app
+        .data(&user, &format!("/api/v1/insights/recommendations?{at}"))
+        .await;
     let groceries_budget = advice["budget_suggestions"]
         .as_array()
         .unwrap()
@@ -590,19 +605,27 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         .unwrap()
         .clone();
     assert_eq!(groceries_budget["suggested_amount"], json!(200));
-    assert_eq!(groceries_budget["has_budget"], json!(tight));
-    let review = &advice["budget_reviews"][0];
-    assert_eq!(review["name"], "Streaming");
-    assert_eq!(review["finding"], "rarely_half_used");
-    assert_eq!(review["suggested_amount"], json!(16));
-    if tight {
-        let warning = &advice["pace_warnings"][0];
-        assert_eq!(warning["name"], "Food");
-        assert!(warning["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("At this pace you exceed Food"));
-    }
+    assert_eq!(groceries_budget["has_budget"], json!(true));
+    let reviews = advice["budget_reviews"].as_array().unwrap();
+    let review = |name: &str| {
+        reviews
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("no review of {name}: {reviews:?}"))
+            .clone()
+    };
+    assert_eq!(review("Streaming")["finding"], "rarely_half_used");
+    assert_eq!(review("Streaming")["suggested_amount"], json!(16));
+    // The last three months spent 200, 200, 300: the 75th percentile is 250.
+    assert_eq!(review("Treats")["finding"], "always_exceeded");
+    assert_eq!(review("Treats")["recent_spent"], json!([200, 200, 300]));
+    assert_eq!(review("Treats")["suggested_amount"], json!(250));
+    let warning = &advice["pace_warnings"][0];
+    assert_eq!(warning["name"], "Food");
+    assert!(warning["message"]
+        .as_str()
+        .unwrap()
+        .starts_with("At this pace you exceed Food"));
     let other = app.register("bob@example.com").await;
     let theirs = app.data(&other, "/api/v1/insights/spending").await;
     assert_eq!(theirs["recurring"], json!([]));
@@ -610,4 +633,58 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         .get_as("/api/v1/insights/spending?currency=usd", &user.access_token)
         .await;
     assert_error(response, 400, "invalid_query").await;
+}
+
+#[tokio::test]
+async fn the_background_job_retrains_stale_models_and_leaves_current_ones() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    for month in 1..=6 {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 40 + month, "wallet_id": wallet,
+            "category_id": cafe, "description": "Coffee", "date": format!("2026-0{month}-10")}),
+        )
+        .await;
+    }
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/predictions/train",
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let versions = || {
+        app.scalar(&format!(
+            "SELECT sum(data_version)::bigint AS value FROM ml_models WHERE user_id = '{}'",
+            user.id
+        ))
+    };
+    let trained = versions();
+    // Current models: nothing to do.
+    assert_eq!(app.run_jobs().retrained, 0);
+    // New data, but the models are fresh: they wait (at most an hour).
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 44, "wallet_id": wallet,
+        "category_id": cafe, "description": "Coffee", "date": "2026-07-10"}),
+    )
+    .await;
+    assert_eq!(app.run_jobs().retrained, 0);
+    assert_eq!(versions(), trained);
+    // An hour later the job retrains both the forecasts and the suggester on the new data.
+    app.execute("UPDATE ml_models SET trained_at = now() - interval '2 hours'");
+    assert_eq!(app.run_jobs().retrained, 1);
+    assert!(versions() > trained);
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM ml_models WHERE user_id = '{}' AND trained_at > now() - interval '1 minute'",
+            user.id
+        )),
+        2
+    );
 }

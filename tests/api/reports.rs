@@ -324,3 +324,66 @@ async fn report_queries_are_checked() {
         chrono::Utc::now().date_naive().to_string()
     );
 }
+
+#[tokio::test]
+async fn budget_progress_charts_the_budgets_running_on_the_last_day() {
+    let app = spawn_app().await;
+    let d = data_set(&app).await;
+    let food = app.category_id(&d.user, "Food & Dining").await;
+    let cafe = app.category_id(&d.user, "Cafe").await;
+    let create = |body: Value| {
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &d.user.access_token,
+            Some(&body),
+        )
+    };
+    // Food & Dining in March: groceries 30 + cafe 10.10 + the split's 20 + 40 = 100.10.
+    assert_eq!(
+        create(
+            json!({"name": "Food", "amount": 125, "category_ids": [food],
+            "period": "monthly", "start_date": "2026-01-01"})
+        )
+        .await
+        .status(),
+        201
+    );
+    // Cafe alone, over its limit: 10.10 + 20.
+    assert_eq!(
+        create(
+            json!({"name": "Coffee", "amount": 25, "category_ids": [cafe],
+            "period": "custom", "start_date": "2026-03-01", "end_date": "2026-03-31"})
+        )
+        .await
+        .status(),
+        201
+    );
+    // Over before the report's last day: not on the chart.
+    assert_eq!(
+        create(
+            json!({"name": "February", "amount": 10, "category_ids": [cafe],
+            "period": "custom", "start_date": "2026-02-01", "end_date": "2026-02-28"})
+        )
+        .await
+        .status(),
+        201
+    );
+    let lines = app
+        .data(&d.user, &format!("/api/v1/reports/budget-progress?{RANGE}"))
+        .await;
+    let by_name: std::collections::BTreeMap<String, Value> = lines
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| (l["name"].as_str().unwrap().to_owned(), l.clone()))
+        .collect();
+    assert_eq!(by_name.len(), 2, "{lines}");
+    assert_eq!(by_name["Food"]["spent"], json!(100.1));
+    assert_eq!(by_name["Food"]["progress"], json!(80.08));
+    assert_eq!(by_name["Food"]["state"], "warning");
+    assert_eq!(by_name["Coffee"]["spent"], json!(30.1));
+    assert_eq!(by_name["Coffee"]["progress"], json!(100));
+    assert_eq!(by_name["Coffee"]["is_exceeded"], json!(true));
+    assert_eq!(by_name["Coffee"]["state"], "exceeded");
+}

@@ -351,6 +351,54 @@ async fn the_list_filters_sorts_and_pages_stably() {
     ))
     .await;
     assert_eq!(since.as_array().unwrap().len(), 6);
+    // Only what changed after the moment: rows written before it are left out.
+    app.execute("UPDATE transactions SET updated_at = now() - interval '1 hour'");
+    let dinner = list("?q=birthday").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/transactions/{dinner}"),
+            &l.user.access_token,
+            Some(&json!({"notes": "birthday dinner for two"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let since = list(&format!(
+        "?updated_since={}",
+        now.to_rfc3339().replace('+', "%2B")
+    ))
+    .await;
+    assert_eq!(ids(&since), vec!["Dinner"]);
+    // Creation order, both ways.
+    let created = ids(&list("?sort=created_at").await);
+    assert_eq!(created.first().map(String::as_str), Some("Coffee beans"));
+    assert_eq!(created.last().map(String::as_str), Some("Top up"));
+    let mut reversed = ids(&list("?sort=-created_at").await);
+    reversed.reverse();
+    assert_eq!(reversed, created);
+    // The export takes the same filters.
+    let csv = app
+        .get_as(
+            &format!(
+                "/api/v1/transactions/export?type=expense&wallet_id={}&min_amount=10",
+                l.cash
+            ),
+            &l.user.access_token,
+        )
+        .await
+        .text()
+        .await
+        .unwrap();
+    let lines: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(lines.len(), 2, "{csv}");
+    assert!(lines.iter().all(|l| l.contains(",expense,")), "{csv}");
+    assert!(
+        csv.contains("Dinner") && csv.contains("Coffee beans"),
+        "{csv}"
+    );
 
     for bad in [
         "?sort=name",

@@ -6,12 +6,16 @@ use uuid::Uuid;
 use crate::domain::money::Money;
 use crate::ml::insights::Cadence;
 
-/// The insights' currency (default the user's; other currencies are left out, never added).
+/// The insights' currency (default the user's; other currencies are left out, never added),
+/// and the day they are computed as of (default today in the user's time zone).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct InsightsQuery {
     #[param(example = "VND")]
     pub currency: Option<String>,
+    /// Compute as of this date: its month is the current one.
+    #[param(example = "2026-03-10")]
+    pub at: Option<NaiveDate>,
 }
 
 /// One category's spending in the last complete month against the month before.

@@ -47,10 +47,16 @@ pub async fn spending_insights(
     caller: AuthUser,
     query: web::Query<InsightsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let requested = query.into_inner().currency;
+    let InsightsQuery {
+        currency: requested,
+        at,
+    } = query.into_inner();
     let insights = db::run(&state.pool, move |conn| {
         let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = today_for(conn, caller.id)?;
+        let today = match at {
+            Some(at) => at,
+            None => today_for(conn, caller.id)?,
+        };
         let this_month = month_start(today);
         let month = months_back(this_month, 1);
         let previous_month = months_back(this_month, 2);
@@ -201,10 +207,16 @@ pub async fn recommendations(
     caller: AuthUser,
     query: web::Query<InsightsQuery>,
 ) -> ApiResult<HttpResponse> {
-    let requested = query.into_inner().currency;
+    let InsightsQuery {
+        currency: requested,
+        at,
+    } = query.into_inner();
     let answer = db::run(&state.pool, move |conn| {
         let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = today_for(conn, caller.id)?;
+        let today = match at {
+            Some(at) => at,
+            None => today_for(conn, caller.id)?,
+        };
         let this_month = month_start(today);
         let first = months_back(this_month, 6);
         let sums = db::ml::spending_by_period(conn, caller.id, &currency, "month", this_month)?;
