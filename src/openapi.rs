@@ -90,7 +90,66 @@ pub fn spec() -> Spec {
     spec.servers = Some(vec![Server::new("/")]);
     refer_to_envelope_data(&mut spec);
     add_error_responses(&mut spec);
+    add_links(&mut spec);
     spec
+}
+
+/// Links from each create (a `201` at path P) to every operation on `P/{id}...`: the new row's
+/// `data.id` fills the one path parameter P does not have (P's own come from the request). A
+/// client, or schemathesis's stateful phase, can follow them from a create to read, change,
+/// delete and act on what it made.
+fn add_links(spec: &mut Spec) {
+    use utoipa::openapi::link::LinkBuilder;
+    let params_of = |path: &str| -> Vec<String> {
+        path.split('/')
+            .filter_map(|seg| seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+            .map(str::to_owned)
+            .collect()
+    };
+    // (target path, operation id) of every operation.
+    let mut targets: Vec<(String, String)> = Vec::new();
+    for (path, item) in &spec.paths.paths {
+        for operation in [&item.get, &item.patch, &item.put, &item.post, &item.delete] {
+            if let Some(id) = operation.as_ref().and_then(|o| o.operation_id.clone()) {
+                targets.push((path.clone(), id));
+            }
+        }
+    }
+    for (path, item) in spec.paths.paths.iter_mut() {
+        let Some(create) = item.post.as_mut() else {
+            continue;
+        };
+        let Some(RefOr::T(created)) = create.responses.responses.get_mut("201") else {
+            continue;
+        };
+        let own = params_of(path);
+        let prefix = format!("{path}/{{");
+        for (target, operation_id) in &targets {
+            let Some(rest) = target.strip_prefix(&prefix) else {
+                continue;
+            };
+            let new_params: Vec<String> = params_of(target)
+                .into_iter()
+                .filter(|p| !own.contains(p))
+                .collect();
+            // Only the first segment after P may name the new row.
+            let [new_param] = new_params.as_slice() else {
+                continue;
+            };
+            if !rest.starts_with(&format!("{new_param}}}")) {
+                continue;
+            }
+            let mut link = LinkBuilder::new()
+                .operation_id(operation_id.clone())
+                .parameter(new_param.clone(), "$response.body#/data/id");
+            for param in &own {
+                link = link.parameter(param.clone(), format!("$request.path.{param}"));
+            }
+            created
+                .links
+                .insert(operation_id.clone(), RefOr::T(link.build()));
+        }
+    }
 }
 
 /// The spec as checked in at `openapi/openapi.json`: pretty JSON with a final newline.

@@ -103,3 +103,56 @@ fn every_reference_in_the_spec_resolves() {
     missing.dedup();
     assert!(missing.is_empty(), "dangling references: {missing:?}");
 }
+
+#[test]
+fn every_create_links_to_what_can_be_done_with_the_new_row() {
+    let spec: serde_json::Value = serde_json::from_str(&finai::openapi::spec_json()).unwrap();
+    let mut operations = std::collections::BTreeMap::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            if let Some(id) = operation["operationId"].as_str() {
+                operations.insert(id.to_owned(), (path.clone(), method.clone()));
+            }
+        }
+    }
+    let mut linked = Vec::new();
+    for (path, item) in spec["paths"].as_object().unwrap() {
+        let Some(links) = item["post"]["responses"]["201"]["links"].as_object() else {
+            continue;
+        };
+        for (name, link) in links {
+            let target = link["operationId"].as_str().unwrap();
+            let (target_path, _) = operations
+                .get(target)
+                .unwrap_or_else(|| panic!("{path}: link {name} to an unknown operation"));
+            // Every path parameter of the target is filled, the new row's from the answer.
+            let wanted: Vec<&str> = target_path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            let given = link["parameters"].as_object().unwrap();
+            assert_eq!(given.len(), wanted.len(), "{path} -> {target}");
+            assert!(
+                wanted.iter().all(|p| given.contains_key(*p)),
+                "{path} -> {target}"
+            );
+            assert!(
+                given.values().any(|v| v == "$response.body#/data/id"),
+                "{path} -> {target}"
+            );
+            linked.push(target.to_owned());
+        }
+    }
+    for expected in [
+        "get_wallet",
+        "update_transaction",
+        "delete_budget",
+        "pay_bill",
+        "delete_category_description",
+    ] {
+        assert!(
+            linked.iter().any(|l| l == expected),
+            "no link to {expected}"
+        );
+    }
+}
