@@ -2,6 +2,12 @@
 //! of [`super::text`], trained per user on their own categorised transactions, together with a
 //! memory of the payees the user categorised before (their latest choices weigh most). Category
 //! names and a small lexicon of common merchant words back the model for new users.
+//!
+//! Multinomial naive Bayes needs nothing of the training documents but each class's summed
+//! feature counts, so smartcore fits it on one row per class, not one per document: the
+//! vocabulary can be large (bank descriptions are varied) while training stays a few MB. What
+//! is kept is each class's prior and the log-probabilities of the features it has seen (the
+//! rest share one smoothed value): compact to store and reload.
 
 use std::collections::HashMap;
 
@@ -14,8 +20,10 @@ use super::text::{self, Vocabulary};
 /// A suggestion at least this probable is applied by `auto_categorize`.
 pub const AUTO_APPLY_THRESHOLD: f64 = 0.6;
 /// Most recent distinct examples a model learns from.
-const MAX_EXAMPLES: usize = 2000;
-const MAX_FEATURES: usize = 1500;
+const MAX_EXAMPLES: usize = 5000;
+const MAX_FEATURES: usize = 50_000;
+/// Additive smoothing of the feature counts.
+const ALPHA: f64 = 0.1;
 /// How much an earlier choice for the same payee counts against each later one.
 const MEMORY_DECAY: f64 = 0.5;
 
@@ -30,16 +38,92 @@ pub struct Example {
     pub label: u32,
 }
 
+/// One class of a fitted classifier.
+#[derive(Debug, Serialize, Deserialize)]
+struct Class {
+    label: u32,
+    /// ln P(class): the share of training documents in it.
+    log_prior: f64,
+    /// ln P(feature | class) of the features the class has seen, by column, sorted.
+    seen: Vec<(u32, f32)>,
+    /// ln P(feature | class) of every other feature (smoothing alone).
+    unseen: f64,
+}
+
+impl Class {
+    fn log_prob(&self, column: u32) -> f64 {
+        match self.seen.binary_search_by_key(&column, |(c, _)| *c) {
+            Ok(i) => f64::from(self.seen[i].1),
+            Err(_) => self.unseen,
+        }
+    }
+}
+
 /// A fitted categoriser.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Categorizer {
     vocabulary: Vocabulary,
-    model: Option<Model>,
+    classes: Vec<Class>,
     /// The only label, when the training data had one.
     only_label: Option<u32>,
     /// Payee key → (label, weight), from the user's own transactions.
     memory: HashMap<String, Vec<(u32, f64)>>,
     pub examples: usize,
+}
+
+/// Fits smartcore's multinomial naive Bayes on each class's summed counts and keeps what
+/// prediction needs.
+fn fit(
+    vocabulary: &Vocabulary,
+    documents: &[(Vec<String>, u32)],
+    labels: &[u32],
+) -> Result<Vec<Class>, String> {
+    let width = vocabulary.len().max(1);
+    let mut sums = vec![vec![0u32; width]; labels.len()];
+    let mut documents_per_class = vec![0usize; labels.len()];
+    for (features, label) in documents {
+        let Ok(row) = labels.binary_search(label) else {
+            continue;
+        };
+        documents_per_class[row] += 1;
+        for (column, count) in vocabulary.counts(features) {
+            sums[row][column] = sums[row][column].saturating_add(count);
+        }
+    }
+    let x = DenseMatrix::from_2d_vec(&sums).map_err(|e| e.to_string())?;
+    let model: Model = MultinomialNB::fit(
+        &x,
+        &labels.to_vec(),
+        MultinomialNBParameters::default().with_alpha(ALPHA),
+    )
+    .map_err(|e| e.to_string())?;
+    let total = documents_per_class.iter().sum::<usize>().max(1) as f64;
+    let mut classes = Vec::new();
+    for (index, label) in model.classes().iter().enumerate() {
+        let Ok(row) = labels.binary_search(label) else {
+            continue;
+        };
+        let log_prob = &model.feature_log_prob()[index];
+        let counts = &sums[row];
+        let seen: Vec<(u32, f32)> = counts
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| **c > 0)
+            .map(|(column, _)| (column as u32, log_prob[column] as f32))
+            .collect();
+        // Every unseen feature of a class gets the same smoothed probability.
+        let unseen = counts
+            .iter()
+            .position(|c| *c == 0)
+            .map_or(f64::NEG_INFINITY, |column| log_prob[column]);
+        classes.push(Class {
+            label: *label,
+            log_prior: (documents_per_class[row].max(1) as f64 / total).ln(),
+            seen,
+            unseen,
+        });
+    }
+    Ok(classes)
 }
 
 impl Categorizer {
@@ -80,25 +164,14 @@ impl Categorizer {
         let mut labels: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
         labels.sort_unstable();
         labels.dedup();
-        let (model, only_label) = match labels.len() {
-            0 => (None, None),
-            1 => (None, Some(labels[0])),
-            _ => {
-                let rows: Vec<Vec<u32>> = documents
-                    .iter()
-                    .map(|(features, _)| dense_row(&vocabulary, features))
-                    .collect();
-                let x = DenseMatrix::from_2d_vec(&rows).map_err(|e| e.to_string())?;
-                let y: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
-                let model =
-                    MultinomialNB::fit(&x, &y, MultinomialNBParameters::default().with_alpha(0.1))
-                        .map_err(|e| e.to_string())?;
-                (Some(model), None)
-            }
+        let (classes, only_label) = match labels.len() {
+            0 => (Vec::new(), None),
+            1 => (Vec::new(), Some(labels[0])),
+            _ => (fit(&vocabulary, &documents, &labels)?, None),
         };
         Ok(Categorizer {
             vocabulary,
-            model,
+            classes,
             only_label,
             memory,
             examples: examples.len(),
@@ -123,7 +196,7 @@ impl Categorizer {
         allowed: &dyn Fn(u32) -> bool,
     ) -> Vec<(u32, f64)> {
         let mut scores: HashMap<u32, f64> = HashMap::new();
-        if let Some(model) = &self.model {
+        if !self.classes.is_empty() {
             let features = text::features(description, merchant, amount);
             let counts = self.vocabulary.counts(&features);
             let total: u32 = counts.iter().map(|(_, c)| c).sum();
@@ -131,21 +204,18 @@ impl Categorizer {
             // sure of itself; tempering by the evidence's size keeps the probabilities usable
             // for a threshold.
             let temperature = f64::from(total.max(1)).sqrt();
-            let class_count = model.class_count();
-            let n: usize = class_count.iter().sum();
-            let mut logits: Vec<(u32, f64)> = Vec::new();
-            for (index, label) in model.classes().iter().enumerate() {
-                if !allowed(*label) {
-                    continue;
-                }
-                let prior = (class_count[index] as f64 / n.max(1) as f64).ln();
-                let log_prob = &model.feature_log_prob()[index];
-                let likelihood: f64 = counts
-                    .iter()
-                    .map(|(column, count)| f64::from(*count) * log_prob[*column])
-                    .sum();
-                logits.push((*label, prior + likelihood / temperature));
-            }
+            let logits: Vec<(u32, f64)> = self
+                .classes
+                .iter()
+                .filter(|class| allowed(class.label))
+                .map(|class| {
+                    let likelihood: f64 = counts
+                        .iter()
+                        .map(|(column, count)| f64::from(*count) * class.log_prob(*column as u32))
+                        .sum();
+                    (class.label, class.log_prior + likelihood / temperature)
+                })
+                .collect();
             for (label, p) in softmax(&logits) {
                 scores.insert(label, p);
             }
@@ -202,14 +272,6 @@ pub fn confident(suggestions: &[(u32, f64)]) -> Option<(u32, f64)> {
         .first()
         .copied()
         .filter(|(_, p)| *p >= AUTO_APPLY_THRESHOLD)
-}
-
-fn dense_row(vocabulary: &Vocabulary, features: &[String]) -> Vec<u32> {
-    let mut row = vec![0u32; vocabulary.len().max(1)];
-    for (column, count) in vocabulary.counts(features) {
-        row[column] = count;
-    }
-    row
 }
 
 fn softmax(logits: &[(u32, f64)]) -> Vec<(u32, f64)> {
