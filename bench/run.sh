@@ -10,7 +10,7 @@
 # BENCH_BIG / BENCH_SMALL transactions of the two users (1000000 / 1000), BENCH_BUDGETS (50),
 # BENCH_HEAVY_CONNECTIONS for the year's report (16), BENCH_PORT (18080), BENCH_BCRYPT_COST (12, the
 # server's default), BENCH_KEEP=1 keeps the temporary data directory. CARGO_TARGET_DIR is
-# honoured. pgbench runs with the server's session settings (JIT off, generic plans), so both
+# honoured. pgbench runs with the server's session settings (JIT off), so both
 # sides run the same plans.
 set -euo pipefail
 
@@ -122,7 +122,7 @@ pct_of() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 pgbench_rate() {
   local conns="$1" script="$2"
   shift 2
-  PGOPTIONS="-c jit=off -c plan_cache_mode=force_generic_plan" \
+  PGOPTIONS="-c jit=off" \
   pgbench -h "$SOCKET" -U finai -n -M prepared -c "$conns" -j "$THREADS" -T "$DURATION" \
     -f "$BENCH/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.2f", $3 }'
 }

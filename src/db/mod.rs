@@ -67,15 +67,9 @@ struct SessionSetup {
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSetup {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         // JIT compilation costs up to 0.6 s whenever an estimate crosses `jit_above_cost`: a loss
-        // for short API queries (it tripled a year's report). Prepared statements (diesel's, and
-        // `prepared::Prepared`) keep their generic plan: PostgreSQL's default re-plans the
-        // transaction page on every call, because a generic plan's estimate for `LIMIT $n` looks
-        // far worse than it runs (35 % of the machine went to planning; 1,050 -> 1,580 pages/s).
-        // Every prepared statement here leads with the user's id on a user-led index, where the
-        // generic plan is the plan.
+        // for short API queries (it tripled a year's report).
         conn.batch_execute(&format!(
-            "SET statement_timeout = {}; SET TIME ZONE 'UTC'; SET jit = off; \
-             SET plan_cache_mode = force_generic_plan",
+            "SET statement_timeout = {}; SET TIME ZONE 'UTC'; SET jit = off",
             self.statement_timeout.as_millis()
         ))
         .map_err(diesel::r2d2::Error::QueryError)?;

@@ -5,11 +5,14 @@
 //! transaction page, its count) planning cost more than execution: `perf` put 26 % of the
 //! machine in `pg_plan_query` against 18 % in execution while listing (README, Performance).
 //! [`Prepared`] wraps such a query and tells diesel it may cache it: diesel then keys the named
-//! prepared statement by the SQL text and bind types, so each distinct SQL string (one per
-//! filter combination) is prepared once per pooled connection.
+//! prepared statement by the SQL text and bind types, so each distinct SQL string is prepared
+//! once per pooled connection, and PostgreSQL moves to its generic plan after five runs when
+//! that plan looks no worse than a fresh one (which a `LIMIT $n` prevents: see
+//! `transactions::list`).
 //!
-//! Only for SQL whose text comes from a bounded set (no values spliced into it, no lists of
-//! varying length): each distinct text stays prepared for the life of the connection.
+//! Only for SQL whose text comes from a small, bounded set (the hot shapes, not every filter
+//! combination a client can send): each distinct text stays prepared for the life of the
+//! connection, on both sides.
 
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
