@@ -230,6 +230,12 @@ fn materialize_recurring(
                 if template.next_date > today {
                     continue;
                 }
+                // Holding this batch's rows, the job never waits for a user's write lock (the
+                // user's request may be waiting for one of these rows): a busy user's template
+                // waits for the next run.
+                if !crate::db::try_lock_user(conn, template.user_id)? {
+                    continue;
+                }
                 match conn
                     .transaction::<_, ApiError, _>(|conn| materialize_one(conn, template, today))
                 {
@@ -263,6 +269,10 @@ fn pay_autopay_bills(
                 seen.push(bill.id);
                 let today = days.of(conn, bill.user_id)?;
                 if bill.next_due_date > today {
+                    continue;
+                }
+                // As for recurring transactions: never wait for a user while holding rows.
+                if !crate::db::try_lock_user(conn, bill.user_id)? {
                     continue;
                 }
                 let options = PayOptions {

@@ -167,17 +167,6 @@ pub fn height(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i
     .map(|h| h.height)
 }
 
-/// Serialises tree changes of one user (the same lock the change-number trigger takes), so two
-/// concurrent moves cannot build a cycle.
-pub fn lock_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
-    diesel::sql_query(
-        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0))",
-    )
-    .bind::<SqlUuid, _>(user_id)
-    .execute(conn)
-    .map(|_| ())
-}
-
 pub fn has_children(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         categories::table

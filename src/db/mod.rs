@@ -34,6 +34,7 @@ use diesel::connection::{Instrumentation, InstrumentationEvent, SimpleConnection
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool};
 use diesel::Connection;
 use diesel::PgConnection;
+use diesel::RunQueryDsl;
 
 use crate::config::DatabaseSettings;
 use crate::error::ApiError;
@@ -55,6 +56,52 @@ where
         work(&mut conn).map_err(Into::into)
     })
     .await?
+}
+
+/// Takes the user's write lock until the transaction ends: the lock every write to the user's
+/// synced rows takes anyway (`finai_bump_change_seq`, for change numbers), taken first. Writers
+/// that lock it before any row of the user wait in one order, so two writes of one user never
+/// deadlock on each other's rows (a wallet edit against an expense that touches the wallet).
+pub fn lock_user(conn: &mut PgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// [`lock_user`] without waiting: whether the lock was taken (the background job skips a user
+/// whose request holds it, rather than wait while holding rows that request may want).
+pub fn try_lock_user(conn: &mut PgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Taken {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        taken: bool,
+    }
+    diesel::sql_query(
+        "SELECT pg_try_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0)) AS taken",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .get_result::<Taken>(conn)
+    .map(|t| t.taken)
+}
+
+/// Runs `work` in one database transaction that takes the user's write lock first: every
+/// handler that writes a user's data runs through this.
+pub fn user_transaction<T, E, F>(
+    conn: &mut PgConnection,
+    user_id: uuid::Uuid,
+    work: F,
+) -> Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(|conn| {
+        lock_user(conn, user_id)?;
+        work(conn)
+    })
 }
 
 /// Session settings applied to every new pooled connection.

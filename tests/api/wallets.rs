@@ -222,3 +222,47 @@ async fn another_users_wallet_is_404_everywhere() {
     assert_error(response, 404, "not_found").await;
     assert_eq!(app.data(&owner, &path).await["name"], "Cash");
 }
+
+#[tokio::test]
+async fn editing_a_wallet_while_money_moves_through_it_never_deadlocks() {
+    let app = crate::helpers::spawn_app_with(|settings| {
+        settings.workers = 4;
+        settings.database.pool_size = 8;
+    })
+    .await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    // Each expense write takes the user's lock, then touches the wallet's row; each wallet
+    // edit must take them in the same order.
+    let requests: Vec<_> = (0..24)
+        .map(|i| {
+            if i % 2 == 0 {
+                app.send_as(
+                    Method::PATCH,
+                    &format!("/api/v1/wallets/{cash}"),
+                    &user.access_token,
+                    Some(&json!({"name": format!("Cash {i}")})),
+                )
+            } else {
+                app.send_as(
+                    Method::POST,
+                    "/api/v1/transactions",
+                    &user.access_token,
+                    Some(&json!({"type": "expense", "amount": 1, "category_id": cafe,
+                                 "wallet_id": cash})),
+                )
+            }
+        })
+        .collect();
+    let statuses: Vec<u16> = futures_util::future::join_all(requests)
+        .await
+        .into_iter()
+        .map(|r| r.status().as_u16())
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 201),
+        "{statuses:?}"
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 12);
+}

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Datelike, Days};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -106,7 +106,7 @@ pub async fn create_bill(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let currency = check(
                 conn,
                 caller.id,
@@ -225,7 +225,7 @@ pub async fn update_bill(
     let id = id.into_inner();
     let body = body.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
             let category_id = body.category_id.unwrap_or(current.category_id);
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
@@ -328,7 +328,12 @@ pub async fn delete_bill(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    if db::run(&state.pool, move |conn| bills::delete(conn, caller.id, id)).await? == 0 {
+    // The row and its tombstone together.
+    let deleted = db::run(&state.pool, move |conn| {
+        db::user_transaction(conn, caller.id, |conn| bills::delete(conn, caller.id, id))
+    })
+    .await?;
+    if deleted == 0 {
         return Err(not_found());
     }
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
@@ -384,7 +389,7 @@ pub async fn pay_bill(
     let id = id.into_inner();
     let body = body.into_inner();
     let response = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let bill = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
             if let Some(wallet_id) = body.wallet_id {
                 let wallet = wallets::find(conn, caller.id, wallet_id)?

@@ -2,7 +2,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::NaiveDate;
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -138,7 +138,7 @@ pub async fn create_budget(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let budget = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let user = users::find(conn, caller.id)?.ok_or(ApiError::InvalidToken)?;
             let today = today_for(conn, caller.id)?;
             let fields = BudgetFields {
@@ -239,7 +239,7 @@ pub async fn update_budget(
     let id = id.into_inner();
     let body = body.into_inner();
     let budget = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current = budgets::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             let fields = BudgetFields {
                 name: body
@@ -285,8 +285,9 @@ pub async fn delete_budget(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    // The row and its tombstone together.
     let deleted = db::run(&state.pool, move |conn| {
-        budgets::delete(conn, caller.id, id)
+        db::user_transaction(conn, caller.id, |conn| budgets::delete(conn, caller.id, id))
     })
     .await?;
     if deleted == 0 {

@@ -3,7 +3,6 @@
 use std::collections::HashMap;
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use diesel::Connection;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -122,8 +121,7 @@ pub async fn create_category(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            categories::lock_user(conn, caller.id)?;
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let kind = match body.parent_id {
                 Some(parent_id) => {
                     let parent = categories::find(conn, caller.id, parent_id)?
@@ -211,8 +209,7 @@ pub async fn update_category(
     let id = id.into_inner();
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            categories::lock_user(conn, caller.id)?;
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             if let Some(Some(parent_id)) = body.parent_id {
                 let parent = categories::find(conn, caller.id, parent_id)?
@@ -280,10 +277,7 @@ pub async fn delete_category(
     let id = id.into_inner();
     let reassign_to = query.reassign_to;
     db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            // Taken first, so no new child or transaction slips in between the checks below
-            // and the delete (it would surface as a bare foreign-key conflict).
-            categories::lock_user(conn, caller.id)?;
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let category = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             if categories::has_children(conn, caller.id, id)? {
                 return Err(ApiError::Conflict {

@@ -2,7 +2,6 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::Datelike;
-use diesel::Connection;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -88,7 +87,7 @@ pub async fn create_recurring(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let template = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let next_date = match body.next_date {
                 Some(date) => date,
                 None => today_for(conn, caller.id)?,
@@ -167,7 +166,7 @@ pub async fn update_recurring(
     let id = id.into_inner();
     let body = body.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current: Recurring = recurring::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             let next_date = body.next_date.unwrap_or(current.next_date);
             let mut fields = RecurringFields {
@@ -225,12 +224,14 @@ pub async fn delete_recurring(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    if db::run(&state.pool, move |conn| {
-        recurring::delete(conn, caller.id, id)
+    // The row and its tombstone together.
+    let deleted = db::run(&state.pool, move |conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
+            Ok(recurring::delete(conn, caller.id, id)?)
+        })
     })
-    .await?
-        == 0
-    {
+    .await?;
+    if deleted == 0 {
         return Err(not_found());
     }
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use actix_web::{get, post, web, HttpResponse};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -410,7 +410,7 @@ pub async fn import_transactions(
         domain_csv::parse(&body).map_err(|m| ApiError::invalid_field("file", m))?;
     let default_wallet = query.wallet_id;
     let report = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             import_rows(conn, caller.id, default_wallet, rows, failures)
         })
     })

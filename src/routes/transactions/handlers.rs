@@ -3,7 +3,7 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Days, NaiveDate, Utc};
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -351,7 +351,7 @@ async fn create(
         ensure_shape(&draft)?;
     }
     let view = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let mut applied = None;
             if let Some(kind) = wanted_kind {
                 match ml_service::auto_categorize(
@@ -492,7 +492,7 @@ async fn update(
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let (current, current_splits) = transactions::find(conn, caller.id, id)?
                 .filter(|(row, _)| scope.admits(&row.transaction_type))
                 .ok_or_else(|| ApiError::not_found(scope.noun()))?;
@@ -596,7 +596,7 @@ async fn remove(
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
     db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             transactions::find(conn, caller.id, id)?
                 .filter(|(row, _)| scope.admits(&row.transaction_type))
                 .ok_or_else(|| ApiError::not_found(scope.noun()))?;

@@ -1,7 +1,6 @@
 //! `/api/v1/wallets`.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use diesel::Connection;
 use uuid::Uuid;
 
 use super::dto::*;
@@ -67,7 +66,7 @@ pub async fn create_wallet(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let wallet = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let currency = match body.currency {
                 Some(currency) => currency,
                 None => users::find(conn, caller.id)?
@@ -142,7 +141,7 @@ pub async fn update_wallet(
     let id = id.into_inner();
     let body = body.into_inner();
     let wallet = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current = wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
             let currency = body.currency.filter(|c| *c != current.currency);
             if currency.is_some() && wallets::in_use(conn, caller.id, id)? {
@@ -192,7 +191,7 @@ pub async fn delete_wallet(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
             if wallets::in_use(conn, caller.id, id)? {
                 return Err(wallet_in_use(
