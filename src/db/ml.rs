@@ -151,7 +151,9 @@ pub fn labelled_rows(
 }
 
 /// Categorised transactions written after change number `since`, in change order: the choices
-/// a stored categoriser has not seen.
+/// a stored categoriser has not seen. A transaction edited since (its notes, say) comes again
+/// and counts as one more choice of its category; a deleted one is forgotten only by the next
+/// training (within minutes).
 pub fn labelled_rows_since(
     conn: &mut PgConnection,
     user_id: Uuid,

@@ -181,6 +181,28 @@ impl Sort {
         }
     }
 
+    /// The condition for rows after `(key, id)` in this order, `$k` the key and `$i` the id.
+    fn after(self) -> &'static str {
+        match self {
+            Sort::DateDesc => "(t.date, t.id) < ($k, $i)",
+            Sort::DateAsc => "(t.date, t.id) > ($k, $i)",
+            Sort::AmountDesc => "(t.amount, t.id) < ($k, $i)",
+            Sort::AmountAsc => "(t.amount, t.id) > ($k, $i)",
+            Sort::CreatedDesc => "(t.created_at, t.id) < ($k, $i)",
+            Sort::CreatedAsc => "(t.created_at, t.id) > ($k, $i)",
+        }
+    }
+
+    /// Where a row stands in this order: its key, and its id.
+    fn position(self, row: &TransactionView) -> (Bind, Bind) {
+        let key = match self {
+            Sort::DateDesc | Sort::DateAsc => Bind::Date(row.date),
+            Sort::AmountDesc | Sort::AmountAsc => Bind::Numeric(row.amount),
+            Sort::CreatedDesc | Sort::CreatedAsc => Bind::Timestamp(row.created_at),
+        };
+        (key, Bind::Uuid(row.id))
+    }
+
     /// Always ends on the id, so pages are stable.
     fn order_by(self) -> &'static str {
         match self {
@@ -359,6 +381,53 @@ pub fn list(
         .into_boxed::<Pg>()
         .bind::<SqlUuid, _>(user_id);
     bind_all(query, binds).load(conn)
+}
+
+/// Every matching row, in `chunk`-sized pages each starting after the last row of the one
+/// before (an index walk per page, where an OFFSET would read every earlier row again), handed
+/// to `each` in order. Run it inside one transaction for one snapshot.
+pub fn for_each_page(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &Filter,
+    sort: Sort,
+    chunk: i64,
+    mut each: impl FnMut(&[TransactionView]) -> Result<(), crate::error::ApiError>,
+) -> Result<(), crate::error::ApiError> {
+    let mut after: Option<(Bind, Bind)> = None;
+    loop {
+        let mut sql = SELECT_VIEW.to_owned();
+        let mut binds = Vec::new();
+        let category = conditions(filter, &mut sql, &mut binds);
+        if let Some((key, id)) = after.take() {
+            binds.push(key);
+            binds.push(id);
+            let (k, i) = (binds.len(), binds.len() + 1);
+            sql.push_str(" AND ");
+            sql.push_str(
+                &sort
+                    .after()
+                    .replace("$k", &format!("${k}"))
+                    .replace("$i", &format!("${i}")),
+            );
+        }
+        let sql = with_subtree(sql, category);
+        let sql = format!(
+            "{sql} ORDER BY {} LIMIT ${}",
+            sort.order_by(),
+            binds.len() + 2
+        );
+        binds.push(Bind::BigInt(chunk));
+        let query = diesel::sql_query(sql)
+            .into_boxed::<Pg>()
+            .bind::<SqlUuid, _>(user_id);
+        let rows: Vec<TransactionView> = bind_all(query, binds).load(conn)?;
+        each(&rows)?;
+        match rows.last() {
+            Some(last) if rows.len() as i64 == chunk => after = Some(sort.position(last)),
+            _ => return Ok(()),
+        }
+    }
 }
 
 /// Page sizes whose first page of a plain list is a prepared statement of its own (a bounded

@@ -98,11 +98,14 @@ pub fn day_counts(dates: &[NaiveDate], day: NaiveDate) -> (i64, i64) {
     (on_day, busiest_earlier)
 }
 
-/// Many payments to one merchant on one day, where earlier days had at most one.
+/// Many payments to one merchant on one day, where the earlier days of its history (the
+/// payments it is judged against) had at most one.
 pub fn judge_frequency(today: i64, busiest_earlier_day: i64, merchant: &str) -> Option<Finding> {
     (today >= 3 && busiest_earlier_day <= 1).then(|| Finding {
         score: today as f64,
-        reason: format!("{today} payments to {merchant} today; never more than one a day before"),
+        reason: format!(
+            "{today} payments to {merchant} on one day; its recent payments came one a day at most"
+        ),
     })
 }
 

@@ -5,7 +5,8 @@
 //!
 //! Multinomial naive Bayes needs nothing of the training documents but each class's summed
 //! feature counts, so smartcore fits it on one row per class, not one per document: the
-//! vocabulary can be large (bank descriptions are varied) while training stays a few MB. What
+//! vocabulary can be large (bank descriptions are varied) while the fit stays bounded (at most
+//! 1.5 million class × feature cells: fewer features for a user with many categories). What
 //! is kept is each class's prior and the log-probabilities of the features it has seen (the
 //! rest share one smoothed value): compact to store and reload.
 
@@ -22,6 +23,8 @@ pub const AUTO_APPLY_THRESHOLD: f64 = 0.6;
 /// Most recent distinct examples a model learns from.
 const MAX_EXAMPLES: usize = 5000;
 const MAX_FEATURES: usize = 50_000;
+/// Most cells (classes × features) of the matrix the classifier is fitted on.
+const MAX_FIT_CELLS: usize = 1_500_000;
 /// Additive smoothing of the feature counts.
 const ALPHA: f64 = 0.1;
 /// How much an earlier choice for the same payee counts against each later one.
@@ -160,10 +163,13 @@ impl Categorizer {
             }
         }
 
-        let vocabulary = Vocabulary::build(documents.iter().map(|(f, _)| f), MAX_FEATURES);
         let mut labels: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
         labels.sort_unstable();
         labels.dedup();
+        // The fit holds a classes × features matrix (a few copies of it): a user with many
+        // categories gets fewer features, so training stays within a few tens of MB.
+        let max_features = (MAX_FIT_CELLS / labels.len().max(1)).clamp(1_000, MAX_FEATURES);
+        let vocabulary = Vocabulary::build(documents.iter().map(|(f, _)| f), max_features);
         let (classes, only_label) = match labels.len() {
             0 => (Vec::new(), None),
             1 => (Vec::new(), Some(labels[0])),

@@ -116,7 +116,23 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
     let cafe = app.category_id(&user, "Cafe").await;
     let salary = app.category_id(&user, "Salary").await;
     let groceries = app.category_id(&user, "Groceries").await;
-    // Two categories named "Snacks" under different parents: the file needs their paths.
+    // Two categories named "Snacks" under different parents: the file needs their paths; and a
+    // sub-category named like a top-level one ("Entertainment" under Shopping): the top-level
+    // one's path is its name, which names it alone.
+    let entertainment = app.category_id(&user, "Entertainment").await;
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&json!({"name": "Entertainment", "kind": "expense",
+                         "parent_id": app.category_id(&user, "Shopping").await})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let shop_entertainment = body["data"]["id"].as_str().unwrap().to_owned();
     let mut snacks = Vec::new();
     for parent in ["Food & Dining", "Shopping"] {
         let parent_id = app.category_id(&user, parent).await;
@@ -148,6 +164,10 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
                    {"category_id": snacks[1], "amount": 19.5}]}),
         json!({"type": "expense", "amount": 4, "category_id": snacks[0], "wallet_id": cash,
                "description": "Crisps"}),
+        json!({"type": "expense", "amount": 9, "category_id": shop_entertainment,
+               "wallet_id": cash, "description": "Board game"}),
+        json!({"type": "expense", "amount": 12, "category_id": entertainment, "wallet_id": cash,
+               "description": "Cinema"}),
     ] {
         let mut body = body;
         body["date"] = json!("2026-03-10");
@@ -207,6 +227,11 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         "{csv}"
     );
     assert!(csv.contains(",Food & Dining > Snacks,"), "{csv}");
+    assert!(csv.contains(",Cinema,Entertainment,"), "{csv}");
+    assert!(
+        csv.contains(",Board game,Shopping > Entertainment,"),
+        "{csv}"
+    );
     assert!(
         csv.contains(",transfer,200,USD,Cash for the week,,,,,Bank,Cash,"),
         "{csv}"
@@ -231,7 +256,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
     }
     let (status, body) = json(import_file(&app, &user, None, &csv).await).await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["data"]["created"], 6, "{body}");
+    assert_eq!(body["data"]["created"], 8, "{body}");
     assert_eq!(body["data"]["failed"], json!([]), "{body}");
     assert_eq!(
         strip(app.data(&user, "/api/v1/transactions").await),
@@ -242,7 +267,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
     // The same file again creates nothing.
     let (_, again) = json(import_file(&app, &user, None, &csv).await).await;
     assert_eq!(again["data"]["created"], 0);
-    assert_eq!(again["data"]["duplicates"], 6);
+    assert_eq!(again["data"]["duplicates"], 8);
 }
 
 fn balance_sql(wallet: &str) -> String {
@@ -327,4 +352,39 @@ async fn lines_with_unstorable_values_fail_alone() {
         app.data(&user, "/api/v1/transactions").await[0]["amount"],
         json!(1250.5)
     );
+}
+
+#[tokio::test]
+async fn a_long_export_pages_through_every_row_exactly_once() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    // 2,345 rows on a handful of dates and amounts: many ties, more than two pages of 1,000.
+    app.execute(&format!(
+        "INSERT INTO transactions (user_id, type, amount, currency, date, description, category_id, wallet_id) \
+         SELECT '{}', 'expense', 1 + g % 7, 'USD', DATE '2026-03-01' + g % 5, 'Row ' || g, '{cafe}', '{cash}' \
+         FROM generate_series(1, 2345) g",
+        user.id
+    ));
+    for sort in ["-date", "amount", "-created_at"] {
+        let csv = app
+            .get_as(
+                &format!("/api/v1/transactions/export?sort={sort}"),
+                &user.access_token,
+            )
+            .await
+            .text()
+            .await
+            .unwrap();
+        let mut descriptions: Vec<&str> = csv
+            .lines()
+            .skip(1)
+            .map(|l| l.split(',').nth(4).unwrap())
+            .collect();
+        assert_eq!(descriptions.len(), 2345, "sort {sort}");
+        descriptions.sort_unstable();
+        descriptions.dedup();
+        assert_eq!(descriptions.len(), 2345, "no row twice, sort {sort}");
+    }
 }

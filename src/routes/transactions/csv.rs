@@ -35,7 +35,9 @@ struct Names {
     wallet_labels: HashMap<Uuid, String>,
     category_labels: HashMap<Uuid, String>,
     wallets: NameIndex<Uuid>,
-    /// Per kind: names and full paths.
+    /// Per kind: full paths (each names one category) and names (which two may share).
+    expense_paths: HashMap<String, Uuid>,
+    income_paths: HashMap<String, Uuid>,
     expense_categories: NameIndex<Uuid>,
     income_categories: NameIndex<Uuid>,
 }
@@ -73,17 +75,17 @@ impl Names {
             parts.join(" > ")
         };
         let mut any_kind = NameIndex::default();
+        let (mut expense_paths, mut income_paths) = (HashMap::new(), HashMap::new());
         let mut expense_categories = NameIndex::default();
         let mut income_categories = NameIndex::default();
         for category in category_rows {
-            let full = path(category);
             any_kind.insert(&category.name, category.id);
-            let index = match CategoryKind::parse(&category.kind) {
-                Some(CategoryKind::Income) => &mut income_categories,
-                _ => &mut expense_categories,
+            let (paths, names) = match CategoryKind::parse(&category.kind) {
+                Some(CategoryKind::Income) => (&mut income_paths, &mut income_categories),
+                _ => (&mut expense_paths, &mut expense_categories),
             };
-            index.insert(&category.name, category.id);
-            index.insert(&full, category.id);
+            paths.insert(domain_csv::name_key(&path(category)), category.id);
+            names.insert(&category.name, category.id);
         }
         let category_labels = category_rows
             .iter()
@@ -100,17 +102,32 @@ impl Names {
             wallet_labels,
             category_labels,
             wallets,
+            expense_paths,
+            income_paths,
             expense_categories,
             income_categories,
         }
     }
 
+    /// A category by its full path (a top-level category's path is its name), else by its name
+    /// when only one category has it.
     fn category(&self, name: &str, kind: CategoryKind) -> Result<Uuid, String> {
-        let (index, what) = match kind {
-            CategoryKind::Expense => (&self.expense_categories, "expense category"),
-            CategoryKind::Income => (&self.income_categories, "income category"),
+        let (paths, names, what) = match kind {
+            CategoryKind::Expense => (
+                &self.expense_paths,
+                &self.expense_categories,
+                "expense category",
+            ),
+            CategoryKind::Income => (
+                &self.income_paths,
+                &self.income_categories,
+                "income category",
+            ),
         };
-        index.find(name, what)
+        match paths.get(&domain_csv::name_key(name)) {
+            Some(id) => Ok(*id),
+            None => names.find(name, what),
+        }
     }
 
     fn category_label(&self, id: Option<Uuid>) -> &str {
@@ -202,20 +219,14 @@ pub async fn export_transactions(
                 let csv_error =
                     |e: csv::Error| ApiError::internal(format!("cannot write CSV: {e}"));
                 writer.write_record(EXPORT_HEADER).map_err(csv_error)?;
-                const CHUNK: i64 = 1000;
-                let mut offset = 0;
-                loop {
-                    let rows = transactions::list(conn, caller.id, &filter, sort, CHUNK, offset)?;
-                    for row in &rows {
+                transactions::for_each_page(conn, caller.id, &filter, sort, 1000, |rows| {
+                    for row in rows {
                         writer
                             .write_record(export_record(row, &names))
                             .map_err(csv_error)?;
                     }
-                    if (rows.len() as i64) < CHUNK {
-                        break;
-                    }
-                    offset += CHUNK;
-                }
+                    Ok(())
+                })?;
                 writer
                     .into_inner()
                     .map_err(|e| ApiError::internal(format!("cannot finish CSV: {e}")))
