@@ -200,6 +200,10 @@ async fn no_operation_reaches_another_users_rows() {
         before,
         "a refused call changed the database"
     );
+    eprintln!(
+        "isolation: {} calls with another user's ids, each 404",
+        outcomes.len()
+    );
 
     // And A still sees all of it.
     for (segment, id) in &alices.by_segment {
