@@ -14,7 +14,7 @@ use crate::domain::money::Money;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Envelope;
 use crate::routes::budgets::dto::BudgetStatusLine;
-use crate::routes::transactions::handlers::today_for;
+use crate::routes::transactions::handlers::today_in;
 use crate::startup::AppState;
 
 const MAX_DAYS: i64 = 3660;
@@ -33,7 +33,9 @@ fn scope_of(
     query: &ReportQuery,
 ) -> Result<Scope, ApiError> {
     use chrono::Datelike;
-    let today = today_for(conn, user_id)?;
+    // One read of the account for both its day and its currency.
+    let user = users::find(conn, user_id)?.ok_or(ApiError::InvalidToken)?;
+    let today = today_in(&user.timezone);
     let (from, to) = match (query.days, query.from, query.to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
             return Err(invalid("Use either `days` or `from`/`to`, not both."))
@@ -70,7 +72,10 @@ fn scope_of(
             "A report covers at most 3660 days between the years 1 and 9999.",
         ));
     }
-    let currency = report_currency(conn, user_id, query.currency.as_deref())?;
+    let currency = match query.currency.as_deref() {
+        None => user.currency,
+        requested => report_currency(conn, user_id, requested)?,
+    };
     if let Some(wallet_id) = query.wallet_id {
         wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
     }

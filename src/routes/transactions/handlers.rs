@@ -58,11 +58,17 @@ fn invalid_query(message: impl Into<String>) -> ApiError {
 
 /// "Today" where the user lives.
 pub(crate) fn today_for(conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate, ApiError> {
-    let zone = users::find(conn, user_id)?
-        .map(|u| u.timezone)
-        .and_then(|tz| tz.parse::<chrono_tz::Tz>().ok())
-        .unwrap_or(chrono_tz::UTC);
-    Ok(Utc::now().with_timezone(&zone).date_naive())
+    Ok(today_in(
+        users::find(conn, user_id)?
+            .as_ref()
+            .map_or("UTC", |u| u.timezone.as_str()),
+    ))
+}
+
+/// "Today" in an IANA time zone (UTC for one that does not parse).
+pub(crate) fn today_in(timezone: &str) -> NaiveDate {
+    let zone = timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::UTC);
+    Utc::now().with_timezone(&zone).date_naive()
 }
 
 fn parse_amount(
