@@ -138,13 +138,7 @@ async fn auth_answers_are_never_stored_or_replayed() {
 async fn failures_that_a_retry_could_fix_are_not_replayed() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;
-    let post = |token: &str| {
-        app.request(Method::POST, "/api/v1/wallets")
-            .bearer_auth(token)
-            .header("idempotency-key", "w-1")
-            .json(&json!({"name": "Cash", "type": "cash"}))
-            .send()
-    };
+    let post = |token: &str| create_wallet_with_key(&app, token);
     assert_error(post("not-a-token").await.unwrap(), 401, "invalid_token").await;
     let (status, _) = json(post(&user.access_token).await.unwrap()).await;
     assert_eq!(status, 201, "the 401 was not kept");
@@ -154,13 +148,7 @@ async fn failures_that_a_retry_could_fix_are_not_replayed() {
 async fn a_revoked_token_gets_no_replay() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;
-    let post = |token: &str| {
-        app.request(Method::POST, "/api/v1/wallets")
-            .bearer_auth(token)
-            .header("idempotency-key", "w-1")
-            .json(&json!({"name": "Cash", "type": "cash"}))
-            .send()
-    };
+    let post = |token: &str| create_wallet_with_key(&app, token);
     assert_eq!(post(&user.access_token).await.unwrap().status(), 201);
     // Signing out everywhere ends the access token: its stored answer is not handed out.
     let logout = app
@@ -179,13 +167,7 @@ async fn a_revoked_token_gets_no_replay() {
 async fn answers_are_forgotten_after_a_day() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;
-    let post = || {
-        app.request(Method::POST, "/api/v1/wallets")
-            .bearer_auth(&user.access_token)
-            .header("idempotency-key", "w-1")
-            .json(&json!({"name": "Cash", "type": "cash"}))
-            .send()
-    };
+    let post = || create_wallet_with_key(&app, &user.access_token);
     assert_eq!(post().await.unwrap().status(), 201);
     app.execute("UPDATE idempotency_keys SET created_at = now() - interval '25 hours'");
     // The key is free again: the same request is handled anew.
@@ -201,4 +183,16 @@ async fn answers_are_forgotten_after_a_day() {
         app.scalar("SELECT count(*) AS value FROM idempotency_keys"),
         0
     );
+}
+
+/// The same wallet creation, with the same key (`w-1`), as `token`.
+fn create_wallet_with_key(
+    app: &crate::helpers::TestApp,
+    token: &str,
+) -> impl std::future::Future<Output = reqwest::Result<reqwest::Response>> + use<> {
+    app.request(Method::POST, "/api/v1/wallets")
+        .bearer_auth(token)
+        .header("idempotency-key", "w-1")
+        .json(&json!({"name": "Cash", "type": "cash"}))
+        .send()
 }

@@ -552,41 +552,24 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
     // Last three months: 3 × 15.99 fixed of 3 × 15.99 + 700.
     assert_eq!(insights["fixed_share_pct"], json!(6.41));
 
-    // Budget suggestions from six months; a budget far above spending is flagged.
-    let response = app
-        .send_as(
+    let monthly_budget = |name: &str, amount: i64, category: &str, start: chrono::NaiveDate| {
+        app.send_as(
             Method::POST,
             "/api/v1/budgets",
             &user.access_token,
-            Some(&json!({
-        "name": "Streaming", "amount": 100, "period": "monthly", "category_ids": [subscriptions],
-        "start_date": (this_month - chrono::Months::new(12)).to_string()})),
+            Some(&json!({"name": name, "amount": amount, "period": "monthly",
+                         "category_ids": [category], "start_date": start.to_string()})),
         )
-        .await;
+    };
+    let year_ago = this_month - chrono::Months::new(12);
+    // Budget suggestions from six months; a budget far above spending is flagged.
+    let response = monthly_budget("Streaming", 100, &subscriptions, year_ago).await;
     assert_eq!(response.status(), 201);
     // A budget below every recent month is always exceeded.
-    let response = app
-        .send_as(
-            Method::POST,
-            "/api/v1/budgets",
-            &user.access_token,
-            Some(&json!({
-        "name": "Treats", "amount": 100, "period": "monthly", "category_ids": [groceries],
-        "start_date": (this_month - chrono::Months::new(12)).to_string()})),
-        )
-        .await;
+    let response = monthly_budget("Treats", 100, &groceries, year_ago).await;
     assert_eq!(response.status(), 201);
     // Spending 99 % of a budget on the 10th crosses it at this pace.
-    let response = app
-        .send_as(
-            Method::POST,
-            "/api/v1/budgets",
-            &user.access_token,
-            Some(&json!({
-        "name": "Food", "amount": 1000, "period": "monthly", "category_ids": [groceries],
-        "start_date": this_month.to_string()})),
-        )
-        .await;
+    let response = monthly_budget("Food", 1000, &groceries, this_month).await;
     assert_eq!(response.status(), 201);
     app.create_transaction(
         &user,
