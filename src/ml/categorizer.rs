@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::naive_bayes::multinomial::{MultinomialNB, MultinomialNBParameters};
 
-use super::text::{self, Vocabulary};
+use super::text::{self, Feature, Vocabulary};
 
 /// A suggestion at least this probable is applied by `auto_categorize`.
 pub const AUTO_APPLY_THRESHOLD: f64 = 0.6;
@@ -78,7 +78,7 @@ pub struct Categorizer {
 /// prediction needs.
 fn fit(
     vocabulary: &Vocabulary,
-    documents: &[(Vec<String>, u32)],
+    documents: &[(Vec<Feature>, u32)],
     labels: &[u32],
 ) -> Result<Vec<Class>, String> {
     let width = vocabulary.len().max(1);
@@ -141,7 +141,7 @@ impl Categorizer {
 
         // Distinct (features, label) documents, newest first, then the background phrases.
         let mut seen = std::collections::HashSet::new();
-        let mut documents: Vec<(Vec<String>, u32)> = Vec::new();
+        let mut documents: Vec<(Vec<Feature>, u32)> = Vec::new();
         for example in examples.iter().rev() {
             let features = text::features(
                 &example.description,

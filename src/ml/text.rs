@@ -1,9 +1,53 @@
 //! Text features for category suggestions: normalised words, word pairs and character n-grams
 //! of a transaction's description and merchant, and a coarse amount bucket.
+//!
+//! A feature is named by a short text ("w:coffee", "c:^co", "b:thai restaurant", "a:2") but
+//! kept as the 64-bit FNV-1a hash of that name: training holds thousands of documents of about
+//! a hundred features each, and eight bytes a feature instead of a string is most of the
+//! difference between a few MB and a few tens of MB. The hash is fixed (not the standard
+//! library's, which may change between releases) because vocabularies are stored with models.
 
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+
+/// The hash of one feature name.
+pub type Feature = u64;
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a over a feature's name, fed in pieces so no name is ever built as a string.
+#[derive(Clone, Copy)]
+struct Name(u64);
+
+impl Name {
+    /// A name that starts with `kind` and a colon.
+    fn new(kind: u8) -> Self {
+        Name(FNV_OFFSET).bytes(&[kind, b':'])
+    }
+
+    fn bytes(mut self, bytes: &[u8]) -> Self {
+        for byte in bytes {
+            self.0 ^= u64::from(*byte);
+            self.0 = self.0.wrapping_mul(FNV_PRIME);
+        }
+        self
+    }
+
+    fn str(self, text: &str) -> Self {
+        self.bytes(text.as_bytes())
+    }
+
+    fn char(self, c: char) -> Self {
+        self.str(c.encode_utf8(&mut [0; 4]))
+    }
+}
+
+/// The feature of a whole name, e.g. `feature("w:coffee")`: what [`features`] yields for it.
+pub fn feature(name: &str) -> Feature {
+    Name(FNV_OFFSET).str(name).0
+}
 
 /// Lower-case words of letters and digits; tokens that are only digits (store numbers, card
 /// digits, dates) and one-letter tokens carry no meaning and are dropped.
@@ -26,31 +70,34 @@ pub fn key(description: &str, merchant: Option<&str>) -> String {
     words(source).join(" ")
 }
 
-/// The feature strings of one transaction. Each feature appears once per occurrence.
-pub fn features(description: &str, merchant: Option<&str>, amount: Option<f64>) -> Vec<String> {
+/// The features of one transaction. Each feature appears once per occurrence.
+pub fn features(description: &str, merchant: Option<&str>, amount: Option<f64>) -> Vec<Feature> {
     let mut out = Vec::new();
     let mut all_words = words(description);
     if let Some(merchant) = merchant {
         let merchant_words = words(merchant);
         if !merchant_words.is_empty() {
-            out.push(format!("m:{}", merchant_words.join(" ")));
+            out.push(Name::new(b'm').str(&merchant_words.join(" ")).0);
         }
         all_words.extend(merchant_words);
     }
     for word in &all_words {
-        out.push(format!("w:{word}"));
-        let padded: Vec<char> = format!("^{word}$").chars().collect();
+        out.push(Name::new(b'w').str(word).0);
+        let padded: Vec<char> = std::iter::once('^')
+            .chain(word.chars())
+            .chain(std::iter::once('$'))
+            .collect();
         for n in 3..=5 {
             for gram in padded.windows(n) {
-                out.push(format!("c:{}", gram.iter().collect::<String>()));
+                out.push(gram.iter().fold(Name::new(b'c'), |name, c| name.char(*c)).0);
             }
         }
     }
     for pair in all_words.windows(2) {
-        out.push(format!("b:{} {}", pair[0], pair[1]));
+        out.push(Name::new(b'b').str(&pair[0]).str(" ").str(&pair[1]).0);
     }
     if let Some(amount) = amount.filter(|a| *a > 0.0) {
-        out.push(format!("a:{}", amount_bucket(amount)));
+        out.push(Name::new(b'a').str(&amount_bucket(amount).to_string()).0);
     }
     out
 }
@@ -60,30 +107,30 @@ pub fn amount_bucket(amount: f64) -> i32 {
     (amount.log10() * 2.0).floor() as i32
 }
 
-/// Maps feature strings to columns; built from training data and kept with the model.
+/// Maps features to columns; built from training data and kept with the model.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocabulary {
-    columns: HashMap<String, u32>,
+    columns: HashMap<Feature, u32>,
 }
 
 impl Vocabulary {
-    /// The `limit` most frequent features of the documents (ties by name, so the result does
-    /// not depend on hash order).
-    pub fn build<'a>(documents: impl Iterator<Item = &'a Vec<String>>, limit: usize) -> Self {
-        let mut counts: HashMap<&str, usize> = HashMap::new();
+    /// The `limit` most frequent features of the documents (ties by hash, so the result does
+    /// not depend on hash-map order).
+    pub fn build<'a>(documents: impl Iterator<Item = &'a Vec<Feature>>, limit: usize) -> Self {
+        let mut counts: HashMap<Feature, usize> = HashMap::new();
         for document in documents {
             for feature in document {
-                *counts.entry(feature.as_str()).or_default() += 1;
+                *counts.entry(*feature).or_default() += 1;
             }
         }
-        let mut ranked: Vec<(&str, usize)> = counts.into_iter().collect();
-        ranked.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+        let mut ranked: Vec<(Feature, usize)> = counts.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(limit);
         Vocabulary {
             columns: ranked
                 .into_iter()
                 .enumerate()
-                .map(|(i, (f, _))| (f.to_owned(), i as u32))
+                .map(|(i, (f, _))| (f, i as u32))
                 .collect(),
         }
     }
@@ -97,7 +144,7 @@ impl Vocabulary {
     }
 
     /// Column counts of one document, as (column, count) pairs.
-    pub fn counts(&self, document: &[String]) -> Vec<(usize, u32)> {
+    pub fn counts(&self, document: &[Feature]) -> Vec<(usize, u32)> {
         let mut counts: HashMap<usize, u32> = HashMap::new();
         for feature in document {
             if let Some(&column) = self.columns.get(feature) {
@@ -125,27 +172,41 @@ mod tests {
     }
 
     #[test]
-    fn features_cover_words_pairs_grams_and_amount() {
-        let f = features("Thai Restaurant", None, Some(24.22));
-        assert!(f.contains(&"w:thai".to_owned()));
-        assert!(f.contains(&"b:thai restaurant".to_owned()));
-        assert!(f.contains(&"c:^th".to_owned()));
-        assert!(f.contains(&"c:ant$".to_owned()));
-        assert!(f.contains(&"a:2".to_owned()));
+    fn features_cover_merchant_words_pairs_grams_and_amount() {
+        let f = features("Thai Restaurant", Some("Phở 24"), Some(24.22));
+        for name in [
+            "m:phở",
+            "w:thai",
+            "w:phở",
+            "b:thai restaurant",
+            "b:restaurant phở",
+            "c:^th",
+            "c:ant$",
+            "c:^phở$",
+            "a:2",
+        ] {
+            assert!(f.contains(&feature(name)), "{name}");
+        }
+        assert!(!f.contains(&feature("w:restaurants")));
+        // Three words, the merchant, two pairs, the n-grams of "^thai$" (4+3+2), "^restaurant$"
+        // (10+9+8) and "^phở$" (3+2+1), and the amount.
+        assert_eq!(f.len(), 3 + 1 + 2 + 9 + 27 + 6 + 1);
+    }
+
+    #[test]
+    fn feature_hashes_are_fixed() {
+        // Stored vocabularies depend on these values: FNV-1a 64 of the name.
+        assert_eq!(feature(""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(feature("a"), 0xaf63_dc4c_8601_ec8c);
     }
 
     #[test]
     fn vocabulary_keeps_the_most_frequent_features() {
-        let docs = [
-            vec!["a".to_owned(), "b".to_owned()],
-            vec!["a".to_owned(), "c".to_owned()],
-        ];
+        let (a, b, c) = (feature("w:a"), feature("w:b"), feature("w:c"));
+        let docs = [vec![a, b], vec![a, c], vec![b]];
         let vocabulary = Vocabulary::build(docs.iter(), 2);
         assert_eq!(vocabulary.len(), 2);
-        assert_eq!(
-            vocabulary.counts(&["a".to_owned(), "a".to_owned()]),
-            vec![(0, 2)]
-        );
-        assert!(vocabulary.counts(&["c".to_owned()]).is_empty());
+        assert_eq!(vocabulary.counts(&[a, b, a]), vec![(0, 2), (1, 1)]);
+        assert!(vocabulary.counts(&[c]).is_empty());
     }
 }
