@@ -39,7 +39,8 @@ pub struct JobReport {
 }
 
 const BATCH: i64 = 100;
-/// Most occurrences one template catches up on in one run (the rest follow next run).
+/// Most occurrences one template or autopay bill catches up on in one run (the rest follow
+/// next run).
 const MAX_CATCH_UP: usize = 366;
 
 /// Runs every step; a step that fails is logged and the others still run.
@@ -254,7 +255,8 @@ fn materialize_recurring(
     }
 }
 
-/// Pays open autopay bills that are due, one due date per bill per run. Returns (paid, failed).
+/// Pays open autopay bills that are due, every due date up to the user's today. Returns (paid
+/// due dates, failed bills).
 fn pay_autopay_bills(
     conn: &mut PgConnection,
     days: &mut Today,
@@ -275,22 +277,32 @@ fn pay_autopay_bills(
                 if !crate::db::try_lock_user(conn, bill.user_id)? {
                     continue;
                 }
-                let options = PayOptions {
-                    due_date: Some(bill.next_due_date),
-                    paid_on: bill.next_due_date,
-                    amount: None,
-                    wallet_id: None,
-                };
+                // Every due date up to today, so that a bill behind its schedule is current
+                // (and never reported overdue) after one run.
                 let result = conn.transaction::<_, ApiError, _>(|conn| {
-                    bills::pay(conn, bill, &options)?;
+                    let mut current = bill.clone();
                     let mut spending = NewSpending::default();
-                    spending.add(options.paid_on, [bill.category_id]);
+                    let mut times = 0;
+                    while current.paid_at.is_none()
+                        && current.next_due_date <= today
+                        && times < MAX_CATCH_UP
+                    {
+                        let options = PayOptions {
+                            due_date: Some(current.next_due_date),
+                            paid_on: current.next_due_date,
+                            amount: None,
+                            wallet_id: None,
+                        };
+                        spending.add(options.paid_on, [current.category_id]);
+                        current = bills::pay(conn, &current, &options)?.0;
+                        times += 1;
+                    }
                     let which = BudgetsToCheck::MovedBy(&spending);
                     notifications::check_budgets(conn, bill.user_id, today, which)?;
-                    Ok(())
+                    Ok(times)
                 });
                 match result {
-                    Ok(()) => paid += 1,
+                    Ok(times) => paid += times,
                     Err(error) => {
                         failed += 1;
                         log::error!("autopay of bill {} failed: {error}", bill.id);
@@ -306,7 +318,8 @@ fn pay_autopay_bills(
 }
 
 /// A `bill_due` notification when a bill enters its reminder window, `bill_overdue` once it
-/// is past due: once per bill and due date.
+/// is past due: once per bill and due date. An autopay bill is never reported overdue: the
+/// autopay step pays it (in the next run, if a busy account made it wait).
 fn remind_bills(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiError> {
     let mut created = 0;
     for bill in bills::reminder_candidates(conn, days.latest())? {
@@ -319,6 +332,9 @@ fn remind_bills(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiE
             continue;
         }
         let overdue = bill.next_due_date < today;
+        if overdue && bill.autopay {
+            continue;
+        }
         let (kind, level, title) = if overdue {
             (
                 "bill_overdue",

@@ -506,13 +506,14 @@ pub struct PayeeHistory {
     pub amounts: Vec<Decimal>,
 }
 
-/// Expenses since `from` grouped by payee (merchant, else description), for payees seen at
-/// least twice; the 200 most frequent.
+/// Expenses from `from` to `to` grouped by payee (merchant, else description), for payees seen
+/// at least twice; the 200 most frequent.
 pub fn payee_histories(
     conn: &mut PgConnection,
     user_id: Uuid,
     currency: &str,
     from: NaiveDate,
+    to: NaiveDate,
 ) -> QueryResult<Vec<PayeeHistory>> {
     diesel::sql_query(
         "SELECT min(COALESCE(t.merchant, t.description)) AS payee, \
@@ -520,13 +521,14 @@ pub fn payee_histories(
                 array_agg(t.date ORDER BY t.date) AS dates, \
                 array_agg(t.amount ORDER BY t.date) AS amounts \
          FROM transactions t \
-         WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' AND t.date >= $3 \
-           AND COALESCE(t.merchant, t.description) <> '' \
+         WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' \
+           AND t.date BETWEEN $3 AND $4 AND COALESCE(t.merchant, t.description) <> '' \
          GROUP BY lower(COALESCE(t.merchant, t.description)) \
          HAVING count(*) >= 2 ORDER BY count(*) DESC LIMIT 200",
     )
     .bind::<SqlUuid, _>(user_id)
     .bind::<Text, _>(currency)
     .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
     .load(conn)
 }

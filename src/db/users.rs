@@ -138,6 +138,25 @@ pub fn revoke_access_tokens(conn: &mut PgConnection, id: Uuid) -> QueryResult<Da
         .get_result(conn)
 }
 
+/// Queues every change of the set of admins until this transaction ends, so that two admins
+/// demoting each other at once are seen one after the other.
+pub fn lock_admins(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query("SELECT pg_advisory_xact_lock(hashtextextended('finai-admins', 0))")
+        .execute(conn)
+        .map(drop)
+}
+
+/// Whether an active admin other than `leaving` remains (ask under [`lock_admins`]).
+pub fn other_active_admins(conn: &mut PgConnection, leaving: Uuid) -> QueryResult<bool> {
+    let others: i64 = users::table
+        .filter(users::role.eq(Role::Admin.as_str()))
+        .filter(users::status.eq(UserStatus::Active.as_str()))
+        .filter(users::id.ne(leaving))
+        .select(count_star())
+        .get_result(conn)?;
+    Ok(others > 0)
+}
+
 pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> QueryResult<User> {
     diesel::update(users::table.find(id))
         .set(changes)

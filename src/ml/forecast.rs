@@ -10,8 +10,9 @@ use smartcore::ensemble::random_forest_regressor::{
 use smartcore::linalg::basic::matrix::DenseMatrix;
 use smartcore::linear::ridge_regression::{RidgeRegression, RidgeRegressionParameters};
 
-/// Fewer complete periods than this: no model, the trailing mean with `insufficient_history`.
-pub const MIN_HISTORY: usize = 3;
+/// Less history than this many months (3 months, or 13 weeks): no model, the trailing mean
+/// with `insufficient_history`.
+pub const MIN_HISTORY_MONTHS: usize = 3;
 /// Backtest origins per series (the most recent ones).
 const MAX_ORIGINS: usize = 12;
 /// Regressors need at least this many training rows.
@@ -82,6 +83,13 @@ pub struct Series {
     pub offset: usize,
 }
 
+impl Series {
+    /// Periods that make [`MIN_HISTORY_MONTHS`] months: 3 months, 13 weeks.
+    pub fn min_history(&self) -> usize {
+        (MIN_HISTORY_MONTHS * self.season).div_ceil(12)
+    }
+}
+
 /// A candidate's backtest.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Backtest {
@@ -123,7 +131,7 @@ impl SeriesModel {
     /// only when it beats every baseline.
     pub fn train(series: Series) -> SeriesModel {
         let n = series.values.len();
-        if n < MIN_HISTORY {
+        if n < series.min_history() {
             return SeriesModel {
                 series,
                 method: Method::InsufficientHistory,
@@ -211,7 +219,8 @@ impl SeriesModel {
                 let amount = point.max(0.0);
                 Forecast {
                     amount,
-                    lower: (amount + self.residual_low * widen).max(0.0),
+                    // Residuals all of one sign (a trend) would leave the point outside.
+                    lower: (amount + self.residual_low * widen).clamp(0.0, amount),
                     upper: (amount + self.residual_high * widen).max(amount),
                 }
             })
@@ -537,6 +546,29 @@ mod tests {
         assert_eq!(model.method, Method::InsufficientHistory);
         assert_eq!(model.forecast(1)[0].amount, 200.0);
         assert_eq!(model.confidence, Confidence::Low);
+        // Three months are enough for a model, but twelve weeks are not.
+        let monthly = SeriesModel::train(series(vec![100.0, 300.0, 200.0]));
+        assert_ne!(monthly.method, Method::InsufficientHistory);
+        let weekly = |weeks: usize| Series {
+            values: vec![50.0; weeks],
+            season: 52,
+            offset: 0,
+        };
+        let model = SeriesModel::train(weekly(12));
+        assert_eq!(model.method, Method::InsufficientHistory);
+        let model = SeriesModel::train(weekly(13));
+        assert_ne!(model.method, Method::InsufficientHistory);
+    }
+
+    #[test]
+    fn the_interval_holds_the_forecast_on_a_trend() {
+        // Every backtest residual of a rising series is positive: the band's lower end would
+        // sit above the point without the clamp.
+        let values: Vec<f64> = (1..=8).map(|i| 100.0 * f64::from(i)).collect();
+        let model = SeriesModel::train(series(values));
+        for f in model.forecast(3) {
+            assert!(f.lower <= f.amount && f.amount <= f.upper, "{f:?}");
+        }
     }
 
     /// Deterministic noise, roughly normal (sum of uniforms), from a small LCG.

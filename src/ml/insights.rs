@@ -1,13 +1,14 @@
 //! Spending insights from a user's history: recurring payments, month-over-month movers,
 //! seasonality, and budget suggestions. Pure functions over figures the database aggregated.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::forecast::percentile;
+use crate::domain::period::add_months_on_day;
 
 /// One earlier payment of a payee.
 #[derive(Debug, Clone)]
@@ -35,6 +36,16 @@ impl Cadence {
             d if (84.0..=98.0).contains(&d) => Some(Cadence::Quarterly),
             d if (350.0..=380.0).contains(&d) => Some(Cadence::Yearly),
             _ => None,
+        }
+    }
+
+    /// Calendar months between payments, for the cadences that follow the calendar.
+    fn months(self) -> Option<i32> {
+        match self {
+            Cadence::Monthly => Some(1),
+            Cadence::Quarterly => Some(3),
+            Cadence::Yearly => Some(12),
+            Cadence::Weekly | Cadence::Biweekly => None,
         }
     }
 
@@ -85,14 +96,23 @@ pub fn recurrence(payments: &[Payment]) -> Option<Recurrence> {
         return None;
     }
     let last = payments.last()?;
+    // Monthly, quarterly and yearly payments fall on a day of the month (the payees' usual one,
+    // the last day in shorter months), not a number of days after the last.
+    let next_expected = match cadence.months() {
+        Some(months) => {
+            let days: Vec<f64> = payments.iter().map(|p| f64::from(p.date.day())).collect();
+            add_months_on_day(last.date, months, percentile(&days, 0.5).round() as u32)?
+        }
+        None => last
+            .date
+            .checked_add_days(Days::new(typical_interval.round() as u64))?,
+    };
     Some(Recurrence {
         cadence,
         typical_amount: typical_amount.round_dp(2).normalize(),
         occurrences: payments.len(),
         last_date: last.date,
-        next_expected: last
-            .date
-            .checked_add_days(Days::new(typical_interval.round() as u64))?,
+        next_expected,
     })
 }
 
@@ -246,6 +266,22 @@ mod tests {
         assert!(recurrence(&payments[..2]).is_none());
         let yearly = vec![pay(d(2025, 3, 1), dec("99")), pay(d(2026, 3, 1), dec("99"))];
         assert_eq!(recurrence(&yearly).unwrap().cadence, Cadence::Yearly);
+        assert_eq!(recurrence(&yearly).unwrap().next_expected, d(2027, 3, 1));
+        // Rent on the 1st: a calendar month later, whatever the month's length.
+        let rent: Vec<Payment> = (9..=11).map(|m| pay(d(2026, m, 1), dec("1200"))).collect();
+        assert_eq!(recurrence(&rent).unwrap().next_expected, d(2026, 12, 1));
+        // On the 31st: the last day of a shorter month.
+        let late = vec![
+            pay(d(2025, 12, 31), dec("40")),
+            pay(d(2026, 1, 31), dec("40")),
+            pay(d(2026, 3, 3), dec("40")),
+        ];
+        assert_eq!(recurrence(&late).unwrap().next_expected, d(2026, 4, 30));
+        // Weekly payments keep their interval in days.
+        let weekly: Vec<Payment> = (0..4)
+            .map(|w| pay(d(2026, 1, 2) + Days::new(7 * w), dec("9")))
+            .collect();
+        assert_eq!(recurrence(&weekly).unwrap().next_expected, d(2026, 1, 30));
     }
 
     #[test]

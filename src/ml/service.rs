@@ -574,7 +574,8 @@ pub fn train_forecasts(
     Ok((bundle, training_ms))
 }
 
-/// The stored bundle when it is current for `today` (same data, same periods), else a fresh one.
+/// The stored bundle when it is current for `today` (same data, periods and currency), else a
+/// fresh one.
 pub fn forecasts_for(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -587,7 +588,8 @@ pub fn forecasts_for(
                 let same_periods = [Period::Month, Period::Week]
                     .iter()
                     .all(|p| p.start_of(bundle.until) == p.start_of(today));
-                if same_periods {
+                // A change of the user's currency changes the series without a data change.
+                if same_periods && bundle.currency == user_currency(conn, user_id)? {
                     return Ok(bundle);
                 }
             }

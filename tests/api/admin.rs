@@ -163,6 +163,52 @@ async fn admins_change_roles_and_status_but_never_their_own() {
 }
 
 #[tokio::test]
+async fn the_last_active_admin_always_stays() {
+    let app = spawn_app().await;
+    let ana = app.register_with_role("ana@example.com", "admin").await;
+    let delete_me = |user: &crate::helpers::TestUser| {
+        app.send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &user.access_token,
+            Some(&json!({"password": PASSWORD})),
+        )
+    };
+    assert_error(delete_me(&ana).await, 409, "last_admin").await;
+
+    // Two admins demoting each other at the same moment: one wins, one admin remains.
+    let bob = app.register_with_role("bob@example.com", "admin").await;
+    let demote = |actor: &crate::helpers::TestUser, target: &crate::helpers::TestUser| {
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", target.id),
+            &actor.access_token,
+            Some(&json!({"role": "user"})),
+        )
+    };
+    for _ in 0..3 {
+        app.execute("UPDATE users SET role = 'admin'");
+        let (a, b) = tokio::join!(demote(&ana, &bob), demote(&bob, &ana));
+        let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+        statuses.sort_unstable();
+        assert!(
+            statuses == [200, 403] || statuses == [200, 409],
+            "{statuses:?}"
+        );
+        assert_eq!(
+            app.scalar("SELECT count(*) AS value FROM users WHERE role = 'admin'"),
+            1
+        );
+    }
+
+    // With another admin left, an admin may delete their own account.
+    app.execute("UPDATE users SET role = 'admin'");
+    let (status, body) = json(delete_me(&ana).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_error(delete_me(&bob).await, 409, "last_admin").await;
+}
+
+#[tokio::test]
 async fn admins_delete_accounts_with_everything_they_own() {
     let app = spawn_app().await;
     let admin = app.register_with_role("root@example.com", "admin").await;

@@ -152,6 +152,103 @@ async fn a_payment_is_all_or_nothing_and_a_one_off_bill_is_paid_once() {
 }
 
 #[tokio::test]
+async fn edits_keep_the_schedule_a_client_did_not_change() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let patch = |id: String, body: Value| {
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/bills/{id}"),
+            &s.user.access_token,
+            Some(&body),
+        )
+    };
+    let pay = |id: String| {
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/bills/{id}/pay"),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+    };
+
+    // A paid one-off made monthly opens again at the month after the paid date.
+    let due = today() + Days::new(10);
+    let once = bill(&app, &s, json!({"frequency": "once", "next_due_date": due})).await;
+    let once_id = once["id"].as_str().unwrap().to_owned();
+    assert_eq!(json(pay(once_id.clone()).await).await.0, 200);
+    let (status, reopened) =
+        json(patch(once_id.clone(), json!({"frequency": "monthly"})).await).await;
+    assert_eq!(status, 200, "{reopened}");
+    assert_eq!(reopened["data"]["status"], "pending");
+    let next = due.checked_add_months(chrono::Months::new(1)).unwrap();
+    assert_eq!(reopened["data"]["next_due_date"], json!(next));
+    let (status, paid) = json(pay(once_id).await).await;
+    assert_eq!(status, 200, "{paid}");
+
+    // Sending back the shown (clamped) date of a bill due on the 31st keeps its day.
+    let monthly = bill(&app, &s, json!({})).await;
+    let id = monthly["id"].as_str().unwrap().to_owned();
+    let (_, paid) = json(pay(id.clone()).await).await;
+    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-02-28");
+    let (status, renamed) = json(
+        patch(
+            id.clone(),
+            json!({"name": "Rent 2", "next_due_date": "2026-02-28"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{renamed}");
+    let (_, paid) = json(pay(id).await).await;
+    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-03-31");
+}
+
+#[tokio::test]
+async fn autopay_catches_up_on_every_missed_due_date_without_overdue_noise() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let t = today();
+    let weekly = bill(
+        &app,
+        &s,
+        json!({"name": "Gym", "frequency": "weekly", "autopay": true,
+               "next_due_date": t - Days::new(35)}),
+    )
+    .await;
+    let report = finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    // t-35, t-28, ..., t: six due dates in one run.
+    assert_eq!(report.autopaid, 6, "{report:?}");
+    let after = app
+        .data(
+            &s.user,
+            &format!("/api/v1/bills/{}", weekly["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(after["next_due_date"], json!(t + Days::new(7)));
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM notifications WHERE type = 'bill_overdue'"),
+        0
+    );
+    // An autopay bill the job has not reached yet is not reported overdue either.
+    app.execute(&format!(
+        "UPDATE bills SET next_due_date = '{}' WHERE id = '{}'",
+        t - Days::new(3),
+        weekly["id"].as_str().unwrap()
+    ));
+    // A request of the user holds their lock while the job runs.
+    let mut request = app.db.connect();
+    diesel::Connection::begin_test_transaction(&mut request).unwrap();
+    finai::db::lock_user(&mut request, s.user.id.parse().unwrap()).unwrap();
+    let report = finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
+    assert_eq!(report.autopaid, 0, "{report:?}");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM notifications WHERE type = 'bill_overdue'"),
+        0
+    );
+}
+
+#[tokio::test]
 async fn a_payment_that_fails_half_way_leaves_nothing_behind() {
     let app = spawn_app().await;
     let s = setup(&app).await;

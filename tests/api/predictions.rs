@@ -172,6 +172,43 @@ async fn short_histories_and_bad_requests() {
 }
 
 #[tokio::test]
+async fn a_change_of_currency_is_not_served_from_the_old_models() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let start = Utc::now().date_naive().with_day(1).unwrap() - chrono::Months::new(6);
+    monthly_expenses(
+        &app,
+        &user,
+        &wallet,
+        &groceries,
+        &start.to_string(),
+        6,
+        "100",
+    );
+    let (status, body) = predict(&app, &user, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"][0]["amount"], json!(100));
+
+    let (status, body) = json(
+        app.send_as(
+            Method::PATCH,
+            "/api/v1/users/me",
+            &user.access_token,
+            Some(&json!({"settings": {"currency": "EUR"}})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // No EUR wallet has spent anything: the stored USD models must not answer for EUR.
+    let (status, body) = predict(&app, &user, json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"][0]["amount"], json!(0));
+}
+
+#[tokio::test]
 async fn training_reports_each_series_against_the_baselines() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;
@@ -522,8 +559,9 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
     let wallet = app.create_wallet(&user, "Cash", "USD").await;
     let subscriptions = app.category_id(&user, "Subscriptions").await;
     let groceries = app.category_id(&user, "Groceries").await;
-    // As of the 10th of this month, so the pace warning below has a month left to cross.
-    let this_month = Utc::now().date_naive().with_day(1).unwrap();
+    // As of the 10th of last month, so the pace warning below has a month left to cross, and
+    // what was recorded after that day (below) must stay out of every answer.
+    let this_month = Utc::now().date_naive().with_day(1).unwrap() - chrono::Months::new(1);
     let today = this_month + chrono::Days::new(9);
     let at = format!("at={today}");
     for back in 1..=6u32 {
@@ -535,6 +573,20 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         app.create_transaction(&user, json!({"type": "expense", "amount": amount, "wallet_id": wallet,
             "category_id": groceries, "description": format!("Market {back}"), "date": (month + chrono::Days::new(9)).to_string()})).await;
     }
+    // Later than `at`: another Netflix payment and more groceries.
+    let later = (this_month + chrono::Days::new(20)).to_string();
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 15.99, "wallet_id": wallet,
+        "category_id": subscriptions, "merchant": "Netflix", "date": later}),
+    )
+    .await;
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 5, "wallet_id": wallet,
+        "category_id": groceries, "description": "Later", "date": later}),
+    )
+    .await;
     let insights = app
         .data(&user, &format!("/api/v1/insights/spending?{at}"))
         .await;
@@ -548,6 +600,14 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
     assert_eq!(recurring[0]["payee"], "Netflix");
     assert_eq!(recurring[0]["cadence"], "monthly");
     assert_eq!(recurring[0]["typical_amount"], json!(15.99));
+    assert_eq!(recurring[0]["occurrences"], json!(6));
+    let last_netflix = this_month - chrono::Months::new(1) + chrono::Days::new(4);
+    assert_eq!(recurring[0]["last_date"], json!(last_netflix.to_string()));
+    let next_netflix = this_month + chrono::Days::new(4);
+    assert_eq!(
+        recurring[0]["next_expected"],
+        json!(next_netflix.to_string())
+    );
     assert!(insights["seasonality"].is_null());
     // Last three months: 3 × 15.99 fixed of 3 × 15.99 + 700.
     assert_eq!(insights["fixed_share_pct"], json!(6.41));
@@ -609,6 +669,18 @@ async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
         .as_str()
         .unwrap()
         .starts_with("At this pace you exceed Food"));
+    // Spent by `at`, not the later 5.
+    assert_eq!(warning["spent"], json!(990));
+    for path in ["spending", "recommendations"] {
+        let tomorrow = Utc::now().date_naive() + chrono::Days::new(1);
+        let response = app
+            .get_as(
+                &format!("/api/v1/insights/{path}?at={tomorrow}"),
+                &user.access_token,
+            )
+            .await;
+        assert_error(response, 422, "validation_failed").await;
+    }
     let other = app.register("bob@example.com").await;
     let theirs = app.data(&other, "/api/v1/insights/spending").await;
     assert_eq!(theirs["recurring"], json!([]));

@@ -10,6 +10,7 @@ struct Data {
     user: TestUser,
     cash: String,
     bank: String,
+    euros: String,
 }
 
 async fn data_set(app: &TestApp) -> Data {
@@ -47,7 +48,12 @@ async fn data_set(app: &TestApp) -> Data {
         "category_id": other_groceries, "wallet_id": other_cash}),
     )
     .await;
-    Data { user, cash, bank }
+    Data {
+        user,
+        cash,
+        bank,
+        euros,
+    }
 }
 
 const RANGE: &str = "from=2026-03-01&to=2026-03-10";
@@ -114,6 +120,25 @@ async fn the_summary_adds_up_exactly() {
         .await;
     assert_eq!(cash_only["expense"], json!(40.1));
     assert_eq!(cash_only["transfer_volume"], json!(50));
+    // One wallet's report is in its own currency; another currency for it is refused.
+    let euro_wallet = app
+        .data(
+            &d.user,
+            &format!("/api/v1/reports/summary?{RANGE}&wallet_id={}", d.euros),
+        )
+        .await;
+    assert_eq!(euro_wallet["currency"], "EUR");
+    assert_eq!(euro_wallet["expense"], json!(999));
+    let mixed = app
+        .get_as(
+            &format!(
+                "/api/v1/reports/summary?{RANGE}&wallet_id={}&currency=USD",
+                d.euros
+            ),
+            &d.user.access_token,
+        )
+        .await;
+    assert_error(mixed, 400, "invalid_query").await;
 }
 
 #[tokio::test]

@@ -126,6 +126,68 @@ async fn a_wallet_with_transactions_cannot_be_deleted_but_can_be_archived() {
     let active = app.data(&user, "/api/v1/wallets?archived=false").await;
     assert_eq!(active.as_array().unwrap().len(), 1);
 
+    // An archived wallet takes no new money, in either direction; its rows stay editable.
+    let refused = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &user.access_token,
+            Some(&json!({"type": "expense", "amount": 1, "category_id": food, "wallet_id": cash})),
+        )
+        .await;
+    assert_error(refused, 422, "validation_failed").await;
+    let refused = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &user.access_token,
+            Some(
+                &json!({"type": "transfer", "amount": 1, "wallet_id": empty, "to_wallet_id": cash}),
+            ),
+        )
+        .await;
+    let body = assert_error(refused, 422, "validation_failed").await;
+    assert!(body["errors"]["to_wallet_id"].is_array(), "{body}");
+    let moved = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 2, "category_id": food, "wallet_id": empty}),
+        )
+        .await;
+    let refused = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/transactions/{}", moved["id"].as_str().unwrap()),
+            &user.access_token,
+            Some(&json!({"wallet_id": cash})),
+        )
+        .await;
+    assert_error(refused, 422, "validation_failed").await;
+    let old_row = app
+        .data(&user, &format!("/api/v1/transactions?wallet_id={cash}"))
+        .await;
+    let (status, body) = json(
+        app.send_as(
+            Method::PATCH,
+            &format!(
+                "/api/v1/transactions/{}",
+                old_row[0]["id"].as_str().unwrap()
+            ),
+            &user.access_token,
+            Some(&json!({"notes": "from before"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    app.send_as(
+        Method::DELETE,
+        &format!("/api/v1/transactions/{}", moved["id"].as_str().unwrap()),
+        &user.access_token,
+        None,
+    )
+    .await;
+
     let (status, _) = json(
         app.send_as(
             Method::DELETE,

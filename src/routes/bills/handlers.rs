@@ -11,7 +11,7 @@ use crate::db::bills::{self, Bill, BillFields, PayOptions};
 use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
 use crate::db::{self, categories, transactions, wallets};
 use crate::domain::ledger::CategoryKind;
-use crate::domain::period::Frequency;
+use crate::domain::period::{next_occurrence, Frequency};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::routes::transactions::dto::TransactionResponse;
@@ -230,15 +230,15 @@ pub async fn update_bill(
             let category_id = body.category_id.unwrap_or(current.category_id);
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
             let currency = check(conn, caller.id, category_id, wallet_id, None)?;
-            let next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
-            if let Some(due) = body
-                .next_due_date
-                .filter(|due| *due != current.next_due_date)
-            {
-                not_long_ago(conn, caller.id, due, "next_due_date")?;
+            let frequency = body.frequency.unwrap_or(current.frequency());
+            let frequency_changes = frequency != current.frequency();
+            let mut next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
+            let due_changes = next_due_date != current.next_due_date;
+            if due_changes {
+                not_long_ago(conn, caller.id, next_due_date, "next_due_date")?;
                 if bills::payments(conn, caller.id, id)?
                     .iter()
-                    .any(|p| p.due_date == due)
+                    .any(|p| p.due_date == next_due_date)
                 {
                     return Err(ApiError::invalid_field(
                         "next_due_date",
@@ -246,9 +246,19 @@ pub async fn update_bill(
                     ));
                 }
             }
-            let frequency_changes = body
-                .frequency
-                .is_some_and(|f| f.as_str() != current.frequency);
+            // A paid one-off bill made recurring is open again, from the occurrence after the
+            // paid one (unless the client names another date).
+            let reopens = current.paid_at.is_some() && frequency != Frequency::Once;
+            if reopens && !due_changes {
+                next_due_date = next_occurrence(
+                    frequency,
+                    current.next_due_date,
+                    current.next_due_date.day(),
+                )
+                .ok_or_else(|| {
+                    ApiError::invalid_field("frequency", "no date follows the paid one")
+                })?;
+            }
             let bill = bills::update(
                 conn,
                 caller.id,
@@ -259,13 +269,14 @@ pub async fn update_bill(
                     currency,
                     category_id,
                     wallet_id,
-                    frequency: body
-                        .frequency
-                        .map_or(current.frequency, |f| f.as_str().to_owned()),
+                    frequency: frequency.as_str().to_owned(),
                     next_due_date,
-                    // A new due date or rhythm re-anchors the day of month it recurs on.
-                    due_day: if body.next_due_date.is_some() || frequency_changes {
+                    // A new due date re-anchors the day of month the bill recurs on; a new
+                    // rhythm keeps the day of the date it starts from.
+                    due_day: if due_changes {
                         next_due_date.day() as i16
+                    } else if frequency_changes {
+                        current.next_due_date.day() as i16
                     } else {
                         current.due_day
                     },
@@ -276,11 +287,7 @@ pub async fn update_bill(
                     autopay: body.autopay.unwrap_or(current.autopay),
                 },
             )?;
-            // A paid one-off bill made recurring is open again.
-            let bill = if frequency_changes
-                && bill.paid_at.is_some()
-                && bill.frequency() != Frequency::Once
-            {
+            let bill = if reopens {
                 bills::reopen(conn, caller.id, id)?
             } else {
                 bill

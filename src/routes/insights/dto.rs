@@ -13,7 +13,8 @@ use crate::ml::insights::Cadence;
 pub struct InsightsQuery {
     #[param(example = "VND")]
     pub currency: Option<String>,
-    /// Compute as of this date: its month is the current one.
+    /// Compute as of this date (not in the future): its month is the current one; what was
+    /// recorded after it is left out.
     #[param(example = "2026-03-10")]
     pub at: Option<NaiveDate>,
 }

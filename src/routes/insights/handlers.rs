@@ -14,8 +14,8 @@ use super::dto::*;
 use crate::auth::AuthUser;
 use crate::db::{self, budgets, categories};
 use crate::domain::money::Money;
-use crate::domain::period::{previous_period, BudgetPeriod};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::period::{previous_period, BudgetPeriod, Span};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
 use crate::ml::insights::{self, Payment};
 use crate::routes::reports::handlers::report_currency;
@@ -30,6 +30,21 @@ fn months_back(date: NaiveDate, months: u32) -> NaiveDate {
     date.checked_sub_months(Months::new(months)).unwrap_or(date)
 }
 
+/// The day insights are computed for: `at` (never in the future: what is recorded after it
+/// stays out of the answer), else the caller's today.
+fn as_of(
+    conn: &mut diesel::PgConnection,
+    user_id: Uuid,
+    at: Option<NaiveDate>,
+) -> Result<NaiveDate, ApiError> {
+    let today = today_for(conn, user_id)?;
+    match at {
+        Some(at) if at > today => Err(ApiError::invalid_field("at", "must not be in the future")),
+        Some(at) => Ok(at),
+        None => Ok(today),
+    }
+}
+
 /// Spending changes by category from the month before last to last month, recurring payments
 /// detected over the last 400 days, the fixed and variable shares of spending, and
 /// seasonality when a year of history exists.
@@ -38,7 +53,10 @@ fn months_back(date: NaiveDate, months: u32) -> NaiveDate {
     operation_id = "spending_insights",
     summary = "Spending insights",
     params(InsightsQuery),
-    responses((status = 200, description = "Insights over the caller's history", body = Envelope<SpendingInsights>)),
+    responses(
+        (status = 200, description = "Insights over the caller's history", body = Envelope<SpendingInsights>),
+        (status = 422, description = "`validation_failed`: `at` is in the future", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/insights/spending")]
@@ -53,10 +71,7 @@ pub async fn spending_insights(
     } = query.into_inner();
     let insights = db::run(&state.pool, move |conn| {
         let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = match at {
-            Some(at) => at,
-            None => today_for(conn, caller.id)?,
-        };
+        let today = as_of(conn, caller.id, at)?;
         let this_month = month_start(today);
         let month = months_back(this_month, 1);
         let previous_month = months_back(this_month, 2);
@@ -106,7 +121,7 @@ pub async fn spending_insights(
         let window_start = months_back(this_month, 3);
         let mut recurring = Vec::new();
         let mut fixed = Decimal::ZERO;
-        for payee in db::ml::payee_histories(conn, caller.id, &currency, since)? {
+        for payee in db::ml::payee_histories(conn, caller.id, &currency, since, today)? {
             let payments: Vec<Payment> = payee
                 .dates
                 .iter()
@@ -198,7 +213,10 @@ pub async fn spending_insights(
     operation_id = "recommendations",
     summary = "Budget recommendations",
     params(InsightsQuery),
-    responses((status = 200, description = "Suggestions, reviews and warnings", body = Envelope<Recommendations>)),
+    responses(
+        (status = 200, description = "Suggestions, reviews and warnings", body = Envelope<Recommendations>),
+        (status = 422, description = "`validation_failed`: `at` is in the future", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/insights/recommendations")]
@@ -213,10 +231,7 @@ pub async fn recommendations(
     } = query.into_inner();
     let answer = db::run(&state.pool, move |conn| {
         let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = match at {
-            Some(at) => at,
-            None => today_for(conn, caller.id)?,
-        };
+        let today = as_of(conn, caller.id, at)?;
         let this_month = month_start(today);
         let first = months_back(this_month, 6);
         let sums = db::ml::spending_by_period(conn, caller.id, &currency, "month", this_month)?;
@@ -337,23 +352,38 @@ pub async fn recommendations(
             .into_iter()
             .filter(|b| b.currency == currency)
             .collect();
-        for evaluation in budgets::evaluate(conn, caller.id, running, today)? {
+        let evaluations = budgets::evaluate(conn, caller.id, running, today)?;
+        // The pace is this period's spending up to `today`, not the whole period's.
+        let to_date: Vec<budgets::SpanRequest> = evaluations
+            .iter()
+            .filter_map(|e| {
+                let span = e.span?;
+                Some(budgets::SpanRequest {
+                    budget_id: e.budget.id,
+                    span: Span {
+                        start: span.start,
+                        end: today.min(span.end),
+                    },
+                    currency: e.budget.currency.clone(),
+                })
+            })
+            .collect();
+        let mut spent_to_date = budgets::spending(conn, caller.id, &to_date)?.into_iter();
+        for evaluation in evaluations {
             let Some(span) = evaluation.span else { continue };
+            let Some(spent) = spent_to_date.next() else {
+                continue;
+            };
             let elapsed = (today - span.start).num_days() + 1;
             let (Ok(elapsed), Ok(total)) = (u32::try_from(elapsed), u32::try_from(span.days()))
             else {
                 continue;
             };
-            if evaluation.spent > evaluation.limit {
+            if spent > evaluation.limit {
                 continue;
             }
-            if let Some(date) = insights::exceed_date(
-                span.start,
-                elapsed,
-                total,
-                evaluation.spent,
-                evaluation.limit,
-            )
+            if let Some(date) =
+                insights::exceed_date(span.start, elapsed, total, spent, evaluation.limit)
             .filter(|d| *d <= span.end)
             {
                 pace_warnings.push(PaceWarning {
@@ -366,7 +396,7 @@ pub async fn recommendations(
                     ),
                     name: evaluation.budget.name,
                     limit: Money(evaluation.limit),
-                    spent: Money(evaluation.spent),
+                    spent: Money(spent),
                     period_end: span.end,
                     exceed_on: date,
                 });

@@ -113,7 +113,8 @@ pub async fn create_recurring(
             ensure_shape(&draft)?;
             check_dates(&fields)?;
             not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
-            fields.currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
+            fields.currency =
+                check_references(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
             recurring::insert(conn, caller.id, &fields).map_err(ApiError::from)
         })
     })
@@ -169,6 +170,12 @@ pub async fn update_recurring(
         db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let current: Recurring = recurring::find(conn, caller.id, id)?.ok_or_else(not_found)?;
             let next_date = body.next_date.unwrap_or(current.next_date);
+            // Only a new date or rhythm re-anchors the day of month (a client sending the
+            // shown date back, clamped to a short month, must not move it).
+            let reanchors = next_date != current.next_date
+                || body
+                    .frequency
+                    .is_some_and(|f| f.as_str() != current.frequency);
             let mut fields = RecurringFields {
                 transaction_type: current.transaction_type,
                 amount: body.amount.map_or(current.amount, |a| a.0),
@@ -187,7 +194,7 @@ pub async fn update_recurring(
                     .map_or(current.frequency, |f| f.as_str().to_owned()),
                 next_date,
                 end_date: body.end_date.unwrap_or(current.end_date),
-                anchor_day: if body.next_date.is_some() || body.frequency.is_some() {
+                anchor_day: if reanchors {
                     next_date.day() as i16
                 } else {
                     current.anchor_day
@@ -200,7 +207,11 @@ pub async fn update_recurring(
             if body.next_date.is_some() {
                 not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
             }
-            fields.currency = check_references(conn, caller.id, &draft, None)?;
+            let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
+                .into_iter()
+                .flatten()
+                .collect();
+            fields.currency = check_references(conn, caller.id, &draft, None, &kept)?;
             recurring::update(conn, caller.id, id, &fields).map_err(ApiError::from)
         })
     })

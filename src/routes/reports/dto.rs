@@ -34,8 +34,8 @@ pub enum Level {
 }
 
 /// What a report covers: `from`/`to` (inclusive) or the last `days` (default 30), one wallet or
-/// all, one currency (default the user's; amounts in other currencies are left out, never
-/// added).
+/// all, one currency (default the wallet's or the user's; amounts in other currencies are left
+/// out, never added).
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
@@ -44,7 +44,9 @@ pub struct ReportQuery {
     /// The last N days including today, 1 to 3660 (default 30 when no dates are given).
     #[param(minimum = 1, maximum = 3660)]
     pub days: Option<u32>,
+    /// Only this wallet; the report is then in the wallet's currency.
     pub wallet_id: Option<Uuid>,
+    /// ISO 4217 code (default: the wallet's with `wallet_id`, else the user's).
     #[param(example = "VND")]
     pub currency: Option<String>,
     /// For trend and cash flow: `day`, `week` (from Monday) or `month` (default).

@@ -72,13 +72,27 @@ fn scope_of(
             "A report covers at most 3660 days between the years 1 and 9999.",
         ));
     }
-    let currency = match query.currency.as_deref() {
-        None => user.currency,
-        requested => report_currency(conn, user_id, requested)?,
+    // One wallet's report is in its currency; otherwise the one asked for, else the user's.
+    let wallet = match query.wallet_id {
+        Some(id) => {
+            Some(wallets::find(conn, user_id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?)
+        }
+        None => None,
     };
-    if let Some(wallet_id) = query.wallet_id {
-        wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-    }
+    let currency = match (query.currency.as_deref(), wallet) {
+        (None, Some(wallet)) => wallet.currency,
+        (None, None) => user.currency,
+        (requested, wallet) => {
+            let currency = report_currency(conn, user_id, requested)?;
+            if let Some(wallet) = wallet.filter(|w| w.currency != currency) {
+                return Err(invalid(&format!(
+                    "`wallet_id` names a {} wallet: leave `currency` out or ask for {}.",
+                    wallet.currency, wallet.currency
+                )));
+            }
+            currency
+        }
+    };
     Ok(Scope {
         user_id,
         currency,

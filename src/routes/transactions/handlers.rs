@@ -200,9 +200,22 @@ pub(crate) fn check_references(
     user_id: Uuid,
     draft: &Draft,
     currency: Option<&str>,
+    kept: &[Uuid],
 ) -> Result<String, ApiError> {
+    // An archived wallet keeps its history but takes no new money: only a row already in it
+    // (`kept`: the wallets the edited row uses) may stay there.
+    let open = |field: &str, wallet: &wallets::Wallet| -> Result<(), ApiError> {
+        if wallet.archived && !kept.contains(&wallet.id) {
+            return Err(ApiError::invalid_field(
+                field,
+                "is an archived wallet: unarchive it to record money in it",
+            ));
+        }
+        Ok(())
+    };
     let wallet = wallets::find(conn, user_id, draft.wallet_id)?
         .ok_or_else(|| ApiError::not_found("Wallet"))?;
+    open("wallet_id", &wallet)?;
     if let Some(currency) = currency {
         if currency != wallet.currency {
             return Err(ApiError::invalid_field(
@@ -214,6 +227,7 @@ pub(crate) fn check_references(
     if let Some(to_id) = draft.to_wallet_id {
         let to = wallets::find(conn, user_id, to_id)?
             .ok_or_else(|| ApiError::not_found("Destination wallet"))?;
+        open("to_wallet_id", &to)?;
         if to.currency != wallet.currency {
             return Err(ApiError::invalid_field(
                 "to_wallet_id",
@@ -384,7 +398,8 @@ async fn create(
                 }
                 ensure_shape(&draft)?;
             }
-            let currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
+            let currency =
+                check_references(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
             let date = match body.date {
                 Some(date) => date,
                 None => today_for(conn, caller.id)?,
@@ -549,7 +564,12 @@ async fn update(
                 splits,
             };
             ensure_shape(&draft)?;
-            let currency = check_references(conn, caller.id, &draft, body.currency.as_deref())?;
+            let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
+                .into_iter()
+                .flatten()
+                .collect();
+            let currency =
+                check_references(conn, caller.id, &draft, body.currency.as_deref(), &kept)?;
             let date = body.date.unwrap_or(current.date);
             transactions::update(
                 conn,

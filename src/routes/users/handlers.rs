@@ -10,7 +10,7 @@ use crate::auth::{AdminUser, AuthUser};
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::users::{self, User, UserChangeset, UserFilter};
 use crate::db::{self, login_throttle, refresh_tokens};
-use crate::domain::user::UserStatus;
+use crate::domain::user::{Role, UserStatus};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
@@ -31,6 +31,10 @@ fn delete_account(
     origin: &Origin,
 ) -> Result<(), ApiError> {
     conn.transaction::<_, ApiError, _>(|conn| {
+        users::lock_admins(conn)?;
+        if let Some(current) = users::find(conn, user.id)? {
+            keep_an_admin(conn, &current)?;
+        }
         users::delete(conn, user.id)?;
         login_throttle::clear(conn, &user.email.to_lowercase())?;
         audit::record(
@@ -113,7 +117,10 @@ fn changes_nothing(changes: &UserChangeset) -> bool {
     operation_id = "delete_me",
     summary = "Delete my account",
     request_body = DeleteMeRequest,
-    responses((status = 200, description = "Account deleted", body = Envelope<Deleted>)),
+    responses(
+        (status = 200, description = "Account deleted", body = Envelope<Deleted>),
+        (status = 409, description = "`last_admin`: the caller is the only active admin", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[delete("/users/me")]
@@ -200,6 +207,19 @@ pub async fn get_user(
     Ok(Envelope::new(UserProfile::from(user)).ok())
 }
 
+/// Refuses to let the last active admin go (demoted, disabled or deleted): nobody could manage
+/// the accounts any more. Call under [`users::lock_admins`].
+fn keep_an_admin(conn: &mut diesel::PgConnection, leaving: &User) -> Result<(), ApiError> {
+    let is_active_admin = leaving.role() == Role::Admin && leaving.status() == UserStatus::Active;
+    if is_active_admin && !users::other_active_admins(conn, leaving.id)? {
+        return Err(ApiError::Conflict {
+            code: "last_admin",
+            message: "This is the only active admin; make another account admin first.".into(),
+        });
+    }
+    Ok(())
+}
+
 fn cannot_change_self() -> ApiError {
     ApiError::Conflict {
         code: "cannot_change_own_account",
@@ -218,7 +238,7 @@ fn cannot_change_self() -> ApiError {
     responses(
         (status = 200, description = "The updated account", body = Envelope<UserProfile>),
         (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
-        (status = 409, description = "`cannot_change_own_account`", body = ErrorBody),
+        (status = 409, description = "`cannot_change_own_account`; `last_admin`: the account is the only active admin", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -236,6 +256,7 @@ pub async fn update_user(
     let actor = admin.0.id;
     let user = db::run(&state.pool, move |conn| {
         conn.transaction::<_, ApiError, _>(|conn| {
+            users::lock_admins(conn)?;
             let before = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
             let role_changes = body.role.filter(|role| *role != before.role());
             let status_changes = body.status.filter(|status| *status != before.status());
@@ -244,6 +265,11 @@ pub async fn update_user(
             }
             if role_changes.is_none() && status_changes.is_none() {
                 return Ok(before);
+            }
+            if role_changes.is_some_and(|r| r != Role::Admin)
+                || status_changes == Some(UserStatus::Disabled)
+            {
+                keep_an_admin(conn, &before)?;
             }
             let after = users::update(
                 conn,
@@ -297,7 +323,7 @@ pub async fn update_user(
     responses(
         (status = 200, description = "Account deleted", body = Envelope<Deleted>),
         (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
-        (status = 409, description = "`cannot_change_own_account`", body = ErrorBody),
+        (status = 409, description = "`cannot_change_own_account`; `last_admin`: the account is the only active admin", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
