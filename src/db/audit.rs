@@ -9,7 +9,8 @@ use uuid::Uuid;
 use super::schema::audit_log;
 
 /// What happened. Stable names: clients filter on them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum Action {
     UserRegistered,
     LoginSucceeded,
@@ -92,7 +93,7 @@ pub struct Entry {
 #[derive(Debug, Default)]
 pub struct EntryFilter {
     pub user_id: Option<Uuid>,
-    pub action: Option<String>,
+    pub action: Option<Action>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
 }
@@ -110,7 +111,7 @@ pub fn list(
             query = query.filter(audit_log::user_id.eq(user_id));
         }
         if let Some(action) = &filter.action {
-            query = query.filter(audit_log::action.eq(action.clone()));
+            query = query.filter(audit_log::action.eq(action.as_str()));
         }
         if let Some(from) = filter.from {
             query = query.filter(audit_log::created_at.ge(from));

@@ -93,6 +93,28 @@ pub fn all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Category>>
         .load(conn)
 }
 
+/// The names of the categories directly under `parent` (the top level with `None`), but
+/// `except`.
+pub fn sibling_names(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    parent: Option<Uuid>,
+    except: Option<Uuid>,
+) -> QueryResult<Vec<String>> {
+    let mut query = categories::table
+        .filter(categories::user_id.eq(user_id))
+        .select(categories::name)
+        .into_boxed();
+    query = match parent {
+        Some(parent) => query.filter(categories::parent_id.eq(parent)),
+        None => query.filter(categories::parent_id.is_null()),
+    };
+    if let Some(except) = except {
+        query = query.filter(categories::id.ne(except));
+    }
+    query.load(conn)
+}
+
 pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Category>> {
     categories::table
         .filter(categories::user_id.eq(user_id))

@@ -394,10 +394,6 @@ fn initdb(
 ) -> Result<(), LaunchError> {
     let target = &options.cluster_dir;
     let scratch = target.with_extension("initdb-tmp");
-    if scratch.exists() {
-        fs::remove_dir_all(&scratch)
-            .map_err(|e| failed(format!("cannot remove {}: {e}", scratch.display())))?;
-    }
     if target.exists() {
         let empty = fs::read_dir(target)
             .map(|mut d| d.next().is_none())
@@ -411,35 +407,54 @@ fn initdb(
         fs::remove_dir(target)
             .map_err(|e| failed(format!("cannot remove {}: {e}", target.display())))?;
     }
-    prepare_dir(&scratch, run_as)?;
     log::info!("initialising a PostgreSQL cluster in {}", target.display());
-    let mut command = Command::new(bin_dir.join("initdb"));
-    command
-        .arg("-D")
-        .arg(&scratch)
-        .args([
-            "-U",
-            SUPERUSER,
-            "--auth=trust",
-            "--encoding=UTF8",
-            "--no-locale",
-        ])
-        .arg("--no-instructions");
-    if options.ephemeral {
-        command.arg("--no-sync");
-    }
-    as_user(&mut command, run_as);
-    // initdb reads the current directory; root's may be closed to the postgres user.
-    command.current_dir(&scratch);
-    let output = command
-        .output()
-        .map_err(|e| failed(format!("cannot run initdb: {e}")))?;
-    if !output.status.success() {
+    // The C locale (byte-order sorting, English messages) but Unicode letters for case:
+    // `lower()` and `ILIKE` (search, unique names) then fold "Ă" like "ă". Where the C.UTF-8
+    // locale is missing, plain C.
+    let mut attempts = [
+        &["--locale=C", "--lc-ctype=C.UTF-8"][..],
+        &["--no-locale"][..],
+    ]
+    .into_iter()
+    .peekable();
+    while let Some(locale) = attempts.next() {
+        if scratch.exists() {
+            fs::remove_dir_all(&scratch)
+                .map_err(|e| failed(format!("cannot remove {}: {e}", scratch.display())))?;
+        }
+        prepare_dir(&scratch, run_as)?;
+        let mut command = Command::new(bin_dir.join("initdb"));
+        command
+            .arg("-D")
+            .arg(&scratch)
+            .args(["-U", SUPERUSER, "--auth=trust", "--encoding=UTF8"])
+            .args(locale)
+            .arg("--no-instructions");
+        if options.ephemeral {
+            command.arg("--no-sync");
+        }
+        as_user(&mut command, run_as);
+        // initdb reads the current directory; root's may be closed to the postgres user.
+        command.current_dir(&scratch);
+        let output = command
+            .output()
+            .map_err(|e| failed(format!("cannot run initdb: {e}")))?;
+        if output.status.success() {
+            break;
+        }
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if attempts.peek().is_some() && stderr.contains("locale") {
+            log::warn!(
+                "initdb refused {locale:?} ({}); trying the C locale",
+                stderr.trim()
+            );
+            continue;
+        }
         return Err(failed(format!(
             "initdb failed ({}):\n{}{}",
             output.status,
             String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
+            stderr
         )));
     }
     fs::rename(&scratch, target)

@@ -9,6 +9,15 @@ fn invalid(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(message.into())
 }
 
+/// Text that says something: not only spaces.
+pub fn not_blank(value: &str) -> Result<(), ValidationError> {
+    if value.trim().is_empty() {
+        Err(invalid("blank", "must not be blank"))
+    } else {
+        Ok(())
+    }
+}
+
 /// A display name: 1 to 100 characters once surrounding spaces are removed.
 pub fn name(value: &str) -> Result<(), ValidationError> {
     let length = value.trim().chars().count();

@@ -301,6 +301,13 @@ async fn stats_and_audit_log_filters() {
         )
         .await;
     assert_error(bad_date, 400, "invalid_query").await;
+    let unknown_action = app
+        .get_as(
+            "/api/v1/admin/audit-log?action=nonsense",
+            &admin.access_token,
+        )
+        .await;
+    assert_error(unknown_action, 400, "invalid_query").await;
 }
 
 #[tokio::test]

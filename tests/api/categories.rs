@@ -69,6 +69,27 @@ async fn sub_categories_take_their_parents_kind_and_names_are_unique_per_parent(
     .await;
     let (status, _) = json(create(json!({"name": "Bubble tea", "kind": "expense"})).await).await;
     assert_eq!(status, 201, "the same name elsewhere in the tree is fine");
+    // Case in any script and spacing do not make a name new (CSV import matches names so).
+    let (status, body) = json(create(json!({"name": "Ăn vặt", "parent_id": food})).await).await;
+    assert_eq!(status, 201, "{body}");
+    let snacks = body["data"]["id"].as_str().unwrap().to_owned();
+    for twin in ["ĂN VẶT", "ăn  vặt", "Bubble  Tea"] {
+        assert_error(
+            create(json!({"name": twin, "parent_id": food})).await,
+            409,
+            "category_name_taken",
+        )
+        .await;
+    }
+    let rename = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/categories/{snacks}"),
+            &user.access_token,
+            Some(&json!({"name": "bubble tea"})),
+        )
+        .await;
+    assert_error(rename, 409, "category_name_taken").await;
 
     let mismatch = create(json!({"name": "Tips", "parent_id": food, "kind": "income"})).await;
     let body = assert_error(mismatch, 422, "validation_failed").await;

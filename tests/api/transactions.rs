@@ -417,6 +417,27 @@ async fn the_list_filters_sorts_and_pages_stably() {
 }
 
 #[tokio::test]
+async fn search_ignores_case_in_any_script() {
+    let app = spawn_app().await;
+    let l = ledger(&app, "ana@example.com").await;
+    for (description, merchant) in [("Lương tháng 11", "Công ty"), ("Bún chả", "Phở 24")] {
+        app.create_transaction(
+            &l.user,
+            json!({"type": "expense", "amount": 1, "description": description,
+                   "merchant": merchant, "category_id": l.cafe, "wallet_id": l.cash}),
+        )
+        .await;
+    }
+    let search = |q: &str| {
+        let encoded: String = q.bytes().map(|b| format!("%{b:02X}")).collect();
+        app.data(&l.user, &format!("/api/v1/transactions?q={encoded}"))
+    };
+    assert_eq!(ids(&search("LƯƠNG").await), vec!["Lương tháng 11"]);
+    assert_eq!(ids(&search("THÁNG").await), vec!["Lương tháng 11"]);
+    assert_eq!(ids(&search("PHỞ").await), vec!["Bún chả"]);
+}
+
+#[tokio::test]
 async fn days_counts_back_from_today() {
     let app = spawn_app().await;
     let l = ledger(&app, "ana@example.com").await;

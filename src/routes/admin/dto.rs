@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::db::audit::Entry;
+use crate::db::audit::{Action, Entry};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DailyCount {
@@ -68,7 +68,7 @@ pub struct AuditQuery {
     /// Only events about this account.
     pub user_id: Option<Uuid>,
     /// Only this action, e.g. `login_failed`.
-    pub action: Option<String>,
+    pub action: Option<Action>,
     /// From this date (inclusive, UTC).
     pub from: Option<NaiveDate>,
     /// Up to this date (inclusive, UTC).

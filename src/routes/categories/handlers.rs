@@ -9,6 +9,7 @@ use super::dto::*;
 use crate::auth::AuthUser;
 use crate::db;
 use crate::db::categories::{self, Category, CategoryChangeset, NewCategory};
+use crate::domain::csv_import::name_key;
 use crate::domain::ledger::CategoryKind;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageMeta, PageQuery, ValidatedJson};
@@ -19,15 +20,39 @@ fn not_found() -> ApiError {
     ApiError::not_found("Category")
 }
 
+fn name_conflict() -> ApiError {
+    ApiError::Conflict {
+        code: "category_name_taken",
+        message: "A category with this name already exists at this place in the tree.".into(),
+    }
+}
+
 /// Unique-name violations become 409 `category_name_taken`.
 fn name_taken(error: diesel::result::Error) -> ApiError {
     match ApiError::from(error) {
-        ApiError::Conflict { .. } => ApiError::Conflict {
-            code: "category_name_taken",
-            message: "A category with this name already exists at this place in the tree.".into(),
-        },
+        ApiError::Conflict { .. } => name_conflict(),
         other => other,
     }
+}
+
+/// Sibling names must differ by more than case (in any script) and spacing: what the database's
+/// unique index compares depends on its locale, and names are matched this way elsewhere (CSV
+/// import finds categories by name), so two that match alike would be one.
+fn ensure_name_free(
+    conn: &mut diesel::PgConnection,
+    user_id: Uuid,
+    parent: Option<Uuid>,
+    name: &str,
+    except: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let key = name_key(name);
+    if categories::sibling_names(conn, user_id, parent, except)?
+        .iter()
+        .any(|sibling| name_key(sibling) == key)
+    {
+        return Err(name_conflict());
+    }
+    Ok(())
 }
 
 fn too_deep() -> ApiError {
@@ -142,6 +167,7 @@ pub async fn create_category(
                     ApiError::invalid_field("kind", "is required for a top-level category")
                 })?,
             };
+            ensure_name_free(conn, caller.id, body.parent_id, &body.name, None)?;
             categories::insert(
                 conn,
                 &NewCategory {
@@ -245,6 +271,11 @@ pub async fn update_category(
                 && changes.color.is_none()
             {
                 return Ok(current);
+            }
+            if changes.name.is_some() || changes.parent_id.is_some() {
+                let name = changes.name.as_deref().unwrap_or(&current.name);
+                let parent = changes.parent_id.unwrap_or(current.parent_id);
+                ensure_name_free(conn, caller.id, parent, name, Some(id))?;
             }
             categories::update(conn, caller.id, id, &changes).map_err(name_taken)
         })

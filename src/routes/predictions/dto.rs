@@ -133,7 +133,10 @@ pub enum SuggestFor {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"description": "STARBUCKS #1234", "merchant": "Starbucks", "amount": 5.4}))]
 pub struct CategorizeRequest {
-    #[validate(length(min = 1, max = 500))]
+    #[validate(
+        length(min = 1, max = 500),
+        custom(function = "crate::http::validate::not_blank")
+    )]
     pub description: String,
     #[validate(custom(function = "crate::routes::transactions::dto::valid_merchant"))]
     pub merchant: Option<String>,
