@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::schema::{budget_categories, budgets};
 use super::tombstones;
 use crate::domain::period::{
-    budget_status, days_left, period_containing, previous_period, BudgetPeriod, BudgetStatus, Span,
+    budget_status, days_left, earlier_periods, period_containing, BudgetPeriod, BudgetStatus, Span,
 };
 
 /// A budget with its categories (`[{id, name}]`).
@@ -304,8 +304,68 @@ pub struct Evaluation {
     pub days_left: i64,
 }
 
-/// Evaluates budgets on `at` with one spending query for all of them (and, for rollover, their
-/// previous periods).
+/// One past period of a budget: its spending and, with rollover, what the periods before it
+/// carried into it.
+#[derive(Debug, Clone)]
+pub struct PeriodFigures {
+    pub span: Span,
+    pub spent: Decimal,
+    pub rolled_over: Decimal,
+}
+
+/// The figures of some of a budget's periods (given newest first, consecutive), in one
+/// spending query: each period's own spending, and the carry of rollover into it, which runs
+/// forward from what all periods before the oldest one left.
+pub fn period_figures(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    budget: &BudgetRow,
+    spans: &[Span],
+) -> QueryResult<Vec<PeriodFigures>> {
+    let request = |span: Span| SpanRequest {
+        budget_id: budget.id,
+        span,
+        currency: budget.currency.clone(),
+    };
+    let mut requests: Vec<SpanRequest> = spans.iter().map(|s| request(*s)).collect();
+    let before = match spans.last() {
+        Some(oldest) if budget.rollover => {
+            match earlier_periods(budget.period(), budget.start_date, *oldest) {
+                (count, Some(covered)) => {
+                    requests.push(request(covered));
+                    Some(count)
+                }
+                _ => None,
+            }
+        }
+        _ => None,
+    };
+    let spent = spending(conn, user_id, &requests)?;
+    let mut carry = before.map_or(Decimal::ZERO, |count| {
+        budget.amount * Decimal::from(count) - spent[spans.len()]
+    });
+    let mut figures: Vec<PeriodFigures> = spans
+        .iter()
+        .zip(&spent)
+        .rev()
+        .map(|(span, spent)| {
+            let rolled_over = carry;
+            if budget.rollover {
+                carry += budget.amount - spent;
+            }
+            PeriodFigures {
+                span: *span,
+                spent: *spent,
+                rolled_over,
+            }
+        })
+        .collect();
+    figures.reverse();
+    Ok(figures)
+}
+
+/// Evaluates budgets on `at` with one spending query for all of them (and, for rollover, the
+/// periods before).
 pub fn evaluate(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -317,8 +377,8 @@ pub fn evaluate(
         .map(|b| period_containing(b.period(), b.start_date, b.end_date, at))
         .collect();
     let mut requests = Vec::new();
-    // (index of the current period's request, index of the previous period's request)
-    let mut slots: Vec<(Option<usize>, Option<usize>)> = Vec::new();
+    // (index of the current period's request, (earlier periods, index of their request))
+    let mut slots: Vec<(Option<usize>, Option<(u32, usize)>)> = Vec::new();
     for (budget, span) in rows.iter().zip(&spans) {
         let mut slot = (None, None);
         if let Some(span) = span {
@@ -329,13 +389,13 @@ pub fn evaluate(
                 currency: budget.currency.clone(),
             });
             if budget.rollover {
-                if let Some(previous) =
-                    previous_period(budget.period(), budget.start_date, budget.end_date, *span)
+                if let (count, Some(covered)) =
+                    earlier_periods(budget.period(), budget.start_date, *span)
                 {
-                    slot.1 = Some(requests.len());
+                    slot.1 = Some((count, requests.len()));
                     requests.push(SpanRequest {
                         budget_id: budget.id,
-                        span: previous,
+                        span: covered,
                         currency: budget.currency.clone(),
                     });
                 }
@@ -348,9 +408,11 @@ pub fn evaluate(
         .into_iter()
         .zip(spans)
         .zip(slots)
-        .map(|((budget, span), (current, previous))| {
+        .map(|((budget, span), (current, earlier))| {
             let spent_now = current.map_or(Decimal::ZERO, |i| spent[i]);
-            let rolled_over = previous.map_or(Decimal::ZERO, |i| budget.amount - spent[i]);
+            let rolled_over = earlier.map_or(Decimal::ZERO, |(count, i)| {
+                budget.amount * Decimal::from(count) - spent[i]
+            });
             let limit = budget.amount + rolled_over;
             Evaluation {
                 status: budget_status(spent_now, limit, budget.alert_threshold),

@@ -57,9 +57,29 @@ impl Span {
     }
 }
 
+/// The budget's periods before `span` (one of its periods): how many, and the days they cover
+/// together. With
+/// rollover, what they left unspent (or overspent) against the limit each time carries into
+/// `span`: `count × amount − spent over the days`, the sum of each period's remainder, so a
+/// period's carry is exactly the `remaining` the one before it showed.
+pub fn earlier_periods(period: BudgetPeriod, start: NaiveDate, span: Span) -> (u32, Option<Span>) {
+    if span.start <= start {
+        return (0, None);
+    }
+    // `span` is the k-th period: k periods came before it.
+    let mut k = periods_before(period, start, span.start);
+    while k > 0 && nth_start(period, start, k).is_some_and(|s| s > span.start) {
+        k -= 1;
+    }
+    while nth_start(period, start, k + 1).is_some_and(|s| s <= span.start) {
+        k += 1;
+    }
+    let covered = span.start.pred_opt().map(|end| Span { start, end });
+    (u32::try_from(k).unwrap_or(u32::MAX), covered)
+}
+
 /// Whether spending on `date` changes a budget's figures in the period containing `at`: the
-/// date falls in that period or, with rollover, in the period before it (whose rest rolls
-/// over).
+/// date falls in that period or, with rollover, in an earlier one (whose rest rolls over).
 pub fn moves_period_at(
     period: BudgetPeriod,
     start: NaiveDate,
@@ -72,7 +92,7 @@ pub fn moves_period_at(
         return false;
     };
     span.contains(date)
-        || (rollover && previous_period(period, start, end, span).is_some_and(|p| p.contains(date)))
+        || (rollover && date < span.start && period_containing(period, start, end, date).is_some())
 }
 
 fn days_in_month(year: i32, month: u32) -> u32 {
@@ -288,7 +308,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn spending_moves_the_current_period_and_with_rollover_the_one_before() {
+    fn spending_moves_the_current_period_and_with_rollover_every_one_before() {
         let d = |m, day| NaiveDate::from_ymd_opt(2026, m, day).unwrap();
         let monthly = |rollover, date| {
             moves_period_at(
@@ -306,7 +326,9 @@ mod tests {
         assert!(!monthly(false, d(3, 4)));
         assert!(monthly(true, d(3, 4)), "February's rest rolls over");
         assert!(monthly(true, d(2, 5)));
-        assert!(!monthly(true, d(2, 4)), "two periods back rolls nothing");
+        assert!(monthly(true, d(1, 5)), "and January's, through February's");
+        assert!(!monthly(true, d(1, 4)), "before the budget began");
+        assert!(!monthly(true, d(4, 5)), "after the period");
         // Not running on the date: nothing moves.
         assert!(!moves_period_at(
             BudgetPeriod::Monthly,
@@ -316,6 +338,51 @@ mod tests {
             d(3, 10),
             d(3, 10)
         ));
+    }
+
+    #[test]
+    fn the_periods_before_a_span_are_counted_from_the_start() {
+        let start = d(2026, 1, 5);
+        let span = period_containing(BudgetPeriod::Monthly, start, None, d(2026, 3, 10)).unwrap();
+        let (count, covered) = earlier_periods(BudgetPeriod::Monthly, start, span);
+        assert_eq!(count, 2);
+        assert_eq!(
+            covered,
+            Some(Span {
+                start,
+                end: d(2026, 3, 4)
+            })
+        );
+        // Against walking back one period at a time, for every kind and many dates.
+        for period in [
+            BudgetPeriod::Daily,
+            BudgetPeriod::Weekly,
+            BudgetPeriod::Monthly,
+            BudgetPeriod::Yearly,
+        ] {
+            for start in [d(2024, 1, 31), d(2024, 2, 29), d(2025, 12, 1)] {
+                for offset in (0..800).step_by(7) {
+                    let at = start + Days::new(offset);
+                    let span = period_containing(period, start, None, at).unwrap();
+                    let mut walked = 0;
+                    let mut cursor = previous_period(period, start, None, span);
+                    while let Some(previous) = cursor {
+                        walked += 1;
+                        cursor = previous_period(period, start, None, previous);
+                    }
+                    assert_eq!(
+                        earlier_periods(period, start, span).0,
+                        walked,
+                        "{period:?} from {start} at {at}"
+                    );
+                }
+            }
+        }
+        let first = period_containing(BudgetPeriod::Monthly, start, None, start).unwrap();
+        assert_eq!(
+            earlier_periods(BudgetPeriod::Monthly, start, first),
+            (0, None)
+        );
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

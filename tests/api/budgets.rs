@@ -301,6 +301,38 @@ async fn an_overspent_period_rolls_over_as_a_smaller_limit() {
     assert_eq!(now["remaining"], json!(20));
     assert_eq!(now["progress"], json!(71.43), "50 of a limit of 70");
     assert_eq!(now["state"], "on_track");
+
+    // The third week carries what the second showed as remaining (20), not 100 − 50.
+    spend(&app, &s, 10, &s.cafe, "2026-03-17").await;
+    let third = app
+        .data(&s.user, &format!("/api/v1/budgets/{id}?at=2026-03-18"))
+        .await;
+    assert_eq!(third["rolled_over"], json!(20));
+    assert_eq!(third["remaining"], json!(110));
+    let status = app
+        .data(&s.user, "/api/v1/budgets/status?at=2026-03-18")
+        .await;
+    assert_eq!(
+        status[0]["amount"],
+        json!(100),
+        "the same figures as the budget"
+    );
+    assert_eq!(status[0]["rolled_over"], json!(20));
+    // History measures each week against the limit it had then.
+    let history = app
+        .data(
+            &s.user,
+            &format!("/api/v1/budgets/{id}/history?periods=2&at=2026-03-18"),
+        )
+        .await;
+    assert_eq!(history[0]["period_start"], "2026-03-09");
+    assert_eq!(history[0]["rolled_over"], json!(-30));
+    assert_eq!(history[0]["limit"], json!(70));
+    assert_eq!(history[0]["is_exceeded"], false);
+    assert_eq!(history[1]["period_start"], "2026-03-02");
+    assert_eq!(history[1]["rolled_over"], json!(0));
+    assert_eq!(history[1]["limit"], json!(100));
+    assert_eq!(history[1]["is_exceeded"], true);
 }
 
 #[tokio::test]

@@ -88,7 +88,10 @@ impl From<Evaluation> for BudgetResponse {
 pub struct BudgetStatusLine {
     pub id: Uuid,
     pub name: String,
+    /// The limit per period.
     pub amount: Money,
+    /// With rollover: what the periods before carried into this one.
+    pub rolled_over: Money,
     pub currency: String,
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
@@ -108,7 +111,8 @@ impl BudgetStatusLine {
         Some(BudgetStatusLine {
             id: e.budget.id,
             name: e.budget.name,
-            amount: Money(e.limit),
+            amount: Money(e.budget.amount),
+            rolled_over: Money(e.rolled_over),
             currency: e.budget.currency,
             period_start: span.start,
             period_end: span.end,
@@ -127,7 +131,13 @@ impl BudgetStatusLine {
 pub struct BudgetHistoryLine {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
+    /// The limit per period.
     pub amount: Money,
+    /// With rollover: what the periods before carried into this one (as `GET /budgets/{id}`
+    /// reported it then).
+    pub rolled_over: Money,
+    /// `amount + rolled_over`: what `progress` and `is_exceeded` are measured against.
+    pub limit: Money,
     pub spent: Money,
     #[schema(value_type = f64, example = 91.67)]
     pub progress: Money,

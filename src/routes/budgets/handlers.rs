@@ -8,7 +8,7 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::AuthUser;
-use crate::db::budgets::{self, BudgetFields, SpanRequest};
+use crate::db::budgets::{self, BudgetFields};
 use crate::db::notifications::{self, BudgetsToCheck};
 use crate::db::{self, categories, users};
 use crate::domain::ledger::CategoryKind;
@@ -345,26 +345,19 @@ pub async fn budget_history(
             spans.push(span);
             cursor = previous_period(period, budget.start_date, budget.end_date, span);
         }
-        let requests: Vec<SpanRequest> = spans
-            .iter()
-            .map(|span| SpanRequest {
-                budget_id: budget.id,
-                span: *span,
-                currency: budget.currency.clone(),
-            })
-            .collect();
-        let spent = budgets::spending(conn, caller.id, &requests)?;
         Ok::<_, ApiError>(
-            spans
+            budgets::period_figures(conn, caller.id, &budget, &spans)?
                 .into_iter()
-                .zip(spent)
-                .map(|(span, spent)| {
-                    let status = budget_status(spent, budget.amount, budget.alert_threshold);
+                .map(|figures| {
+                    let limit = budget.amount + figures.rolled_over;
+                    let status = budget_status(figures.spent, limit, budget.alert_threshold);
                     BudgetHistoryLine {
-                        period_start: span.start,
-                        period_end: span.end,
+                        period_start: figures.span.start,
+                        period_end: figures.span.end,
                         amount: Money(budget.amount),
-                        spent: Money(spent),
+                        rolled_over: Money(figures.rolled_over),
+                        limit: Money(limit),
+                        spent: Money(figures.spent),
                         progress: Money(status.progress),
                         is_exceeded: status.is_exceeded,
                     }
