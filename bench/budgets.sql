@@ -1,7 +1,8 @@
 -- GET /budgets (50 budgets): the page of budgets and the one spending query for all of them
 -- (src/db/budgets.rs: list + spending). The handler computes each budget's current period in
 -- Rust and sends the periods as arrays; here the same periods are derived in SQL for the
--- bench data's monthly, weekly and yearly budgets (and the previous period for rollover).
+-- bench data's monthly, weekly and yearly budgets (and, for rollover, every day before the
+-- current period since the budget's start).
 SELECT b.id, b.name, b.amount, b.currency, b.period, b.start_date, b.end_date,
        b.alert_threshold, b.rollover, b.created_at, b.updated_at,
        COALESCE(jsonb_agg(jsonb_build_object('id', c.id, 'name', c.name) ORDER BY c.name, c.id)
@@ -13,7 +14,7 @@ LEFT JOIN categories c ON c.id = bc.category_id
 WHERE b.user_id = :uid
 GROUP BY b.id ORDER BY b.created_at, b.id LIMIT 50 OFFSET 0;
 WITH RECURSIVE current AS (
-    SELECT b.id, b.currency, b.rollover, b.period, p.s AS start_date,
+    SELECT b.id, b.currency, b.rollover, b.period, b.start_date AS budget_start, p.s AS start_date,
            CASE b.period WHEN 'weekly' THEN p.s + 6
                          WHEN 'monthly' THEN (p.s + interval '1 month' - interval '1 day')::date
                          ELSE (p.s + interval '1 year' - interval '1 day')::date END AS end_date
@@ -29,12 +30,8 @@ WITH RECURSIVE current AS (
 all_spans AS (
     SELECT id, currency, start_date, end_date FROM current
     UNION ALL
-    SELECT id, currency,
-           CASE period WHEN 'weekly' THEN start_date - 7
-                       WHEN 'monthly' THEN (start_date - interval '1 month')::date
-                       ELSE (start_date - interval '1 year')::date END,
-           start_date - 1
-    FROM current WHERE rollover),
+    SELECT id, currency, budget_start, start_date - 1
+    FROM current WHERE rollover AND start_date > budget_start),
 tree(budget_id, category_id) AS (
     SELECT bc.budget_id, bc.category_id FROM budget_categories bc
     WHERE bc.user_id = :uid AND bc.budget_id IN (SELECT id FROM current)

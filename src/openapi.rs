@@ -37,7 +37,8 @@ pub const BEARER: &str = "bearer_auth";
         ErrorBody,
         PageMeta,
         crate::routes::reports::dto::Granularity,
-        crate::routes::reports::dto::Level
+        crate::routes::reports::dto::Level,
+        crate::db::audit::Action
     )),
     tags(
         (name = "auth", description = "Registration, login, tokens, password reset, email verification"),
@@ -90,8 +91,74 @@ pub fn spec() -> Spec {
     spec.servers = Some(vec![Server::new("/")]);
     refer_to_envelope_data(&mut spec);
     add_error_responses(&mut spec);
+    add_idempotency(&mut spec);
     add_links(&mut spec);
     spec
+}
+
+/// Every POST outside `/auth` takes an optional `Idempotency-Key` (see `http::idempotency`):
+/// the parameter, its 400 and its 409 answers are declared here once.
+fn add_idempotency(spec: &mut Spec) {
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    use utoipa::openapi::Required;
+
+    let components = spec.components.get_or_insert_with(Default::default);
+    components.responses.insert(
+        "IdempotencyConflict".to_owned(),
+        RefOr::T(
+            ResponseBuilder::new()
+                .description(
+                    "`idempotency_key_reused`: the key was used for another request; \
+                     `idempotency_request_in_progress`: the first request with it is still \
+                     running (retry shortly)",
+                )
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("ErrorBody")))
+                        .build(),
+                )
+                .build(),
+        ),
+    );
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(Required::False)
+        .description(Some(
+            "Makes a retry safe: the same key and request within 24 hours get the first \
+             answer again (with `Idempotent-Replayed: true`) and change nothing. 1 to 255 \
+             printable ASCII characters; a UUID is ideal. Keys are per user.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[!-~]+$"))
+                .examples(["5f0c6f4e-8f0a-4a43-9a52-3f1d2c7e9b10"]),
+        ))
+        .build();
+    for (path, item) in spec.paths.paths.iter_mut() {
+        if path.starts_with("/api/v1/auth/") {
+            continue;
+        }
+        let Some(operation) = item.post.as_mut() else {
+            continue;
+        };
+        operation
+            .parameters
+            .get_or_insert_with(Vec::new)
+            .push(RefOr::T(parameter.clone()));
+        let responses = &mut operation.responses.responses;
+        responses
+            .entry("400".to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("BadRequest")));
+        responses
+            .entry("409".to_owned())
+            .or_insert_with(|| RefOr::Ref(Ref::from_response_name("IdempotencyConflict")));
+    }
 }
 
 /// Links from each create (a `201` at path P) to every operation on `P/{id}...`: the new row's
