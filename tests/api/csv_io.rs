@@ -62,6 +62,11 @@ async fn importing_keeps_good_lines_reports_bad_ones_and_skips_duplicates() {
         .as_str()
         .unwrap()
         .contains("Unicorns"));
+    // The value is named once, then what is wrong with it.
+    assert_eq!(
+        body["data"]["failed"][2]["message"],
+        "amount `abc` is not an amount (a number such as 12.34, at most 15 digits before the point)"
+    );
 
     let (status, again) = json(import(&app, &user, &cash, FILE).await).await;
     assert_eq!(status, 200);
