@@ -393,3 +393,29 @@ async fn a_long_export_pages_through_every_row_exactly_once() {
         assert_eq!(descriptions.len(), 2345, "no row twice, sort {sort}");
     }
 }
+
+#[tokio::test]
+async fn only_created_lines_are_listed_as_categorized() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    for _ in 0..3 {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 4, "wallet_id": cash,
+                   "category_id": cafe, "description": "Highlands Coffee"}),
+        )
+        .await;
+    }
+    let csv = "date,amount,description,category\n2026-03-01,-4.20,Highlands Coffee,\n";
+    let (_, first) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(first["data"]["created"], 1, "{first}");
+    assert_eq!(first["data"]["categorized"][0]["line"], 2, "{first}");
+
+    let (status, again) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["data"]["created"], 0, "{again}");
+    assert_eq!(again["data"]["duplicates"], 1, "{again}");
+    assert_eq!(again["data"]["categorized"], json!([]), "{again}");
+}

@@ -479,8 +479,7 @@ fn import_rows(
         .map(|f| (f.wallet.to_string(), f.to_wallet.map(|w| w.to_string())))
         .collect();
     let hashes = domain_csv::import_hashes(&good_rows, &keys);
-    let mut categorized = Vec::new();
-    let mut spending = NewSpending::default();
+    let mut suggestions = Vec::new();
     let mut inserts = Vec::new();
     for ((row, found), hash) in good_rows.into_iter().zip(found).zip(hashes) {
         let confidence = found
@@ -492,16 +491,7 @@ fn import_rows(
         } else {
             "user"
         };
-        if row.transaction_type == TransactionType::Expense {
-            spending.add(
-                row.date,
-                found
-                    .category_id
-                    .into_iter()
-                    .chain(found.splits.iter().map(|s| s.category_id)),
-            );
-        }
-        categorized.extend(found.suggestion);
+        suggestions.push(found.suggestion);
         inserts.push((
             NewTransaction {
                 user_id,
@@ -524,13 +514,34 @@ fn import_rows(
         ));
     }
     let created = transactions::insert_imported(conn, &inserts)?;
-    if created > 0 {
+    // What follows concerns the lines created, not those skipped as duplicates.
+    let mut categorized = Vec::new();
+    let mut spending = NewSpending::default();
+    for ((row, splits), suggestion) in inserts.iter().zip(suggestions) {
+        if !row
+            .import_hash
+            .as_ref()
+            .is_some_and(|hash| created.contains(hash))
+        {
+            continue;
+        }
+        if row.transaction_type == TransactionType::Expense.as_str() {
+            spending.add(
+                row.date,
+                row.category_id
+                    .into_iter()
+                    .chain(splits.iter().map(|s| s.category_id)),
+            );
+        }
+        categorized.extend(suggestion);
+    }
+    if !created.is_empty() {
         after_write(conn, user_id, &spending)?;
     }
     failures.sort_by_key(|f| f.line);
     Ok(ImportReport {
-        created,
-        duplicates: inserts.len() - created,
+        created: created.len(),
+        duplicates: inserts.len() - created.len(),
         categorized,
         failed: failures
             .into_iter()

@@ -280,7 +280,8 @@ pub struct ImportReport {
     /// Lines already imported before (same wallets, date, type, amount, description and
     /// occurrence in the file).
     pub duplicates: usize,
-    /// Lines without a category that got a suggested one (`category_source: ml`).
+    /// Lines created without a category that got a suggested one (`category_source: ml`);
+    /// duplicates are not listed.
     pub categorized: Vec<ImportSuggestion>,
     pub failed: Vec<ImportFailure>,
 }
