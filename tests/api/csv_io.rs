@@ -419,3 +419,51 @@ async fn only_created_lines_are_listed_as_categorized() {
     assert_eq!(again["data"]["duplicates"], 1, "{again}");
     assert_eq!(again["data"]["categorized"], json!([]), "{again}");
 }
+
+#[tokio::test]
+async fn an_archived_wallet_takes_no_imported_lines() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let old = app.create_wallet(&user, "Old", "USD").await;
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/wallets/{old}"),
+            &user.access_token,
+            Some(&json!({"archived": true})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let csv = "date,type,amount,description,category,wallet,to_wallet\n\
+        2026-03-01,expense,3,Fine,Cafe,,\n\
+        2026-03-01,expense,3,Into the old one,Cafe,Old,\n\
+        2026-03-01,transfer,3,Top up the old one,,Cash,Old\n\
+        2026-03-01,transfer,3,Empty the old one,,Old,Cash\n";
+    let (status, body) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 1, "{body}");
+    let message = "wallet `Old` is archived; unarchive it to import into it";
+    assert_eq!(
+        body["data"]["failed"],
+        json!([{"line": 3, "message": message}, {"line": 4, "message": message},
+               {"line": 5, "message": message}])
+    );
+    // The query's wallet too.
+    let (status, body) = json(
+        import(
+            &app,
+            &user,
+            &old,
+            "date,amount,description,category\n2026-03-02,-3,Default,Cafe\n",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["failed"],
+        json!([{"line": 2, "message": message}])
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+}

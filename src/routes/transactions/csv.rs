@@ -261,12 +261,21 @@ fn resolve(
     suggester: Option<&UserCategorizer>,
     category_names: &HashMap<Uuid, (String, CategoryKind)>,
 ) -> Result<Resolved, String> {
+    // New money never moves into or out of an archived wallet.
+    let open = |id: Uuid| match wallet_rows.get(&id) {
+        Some(wallet) if wallet.archived => Err(format!(
+            "wallet `{}` is archived; unarchive it to import into it",
+            wallet.name
+        )),
+        _ => Ok(id),
+    };
     let wallet = match row.wallet.as_deref() {
         Some(name) => names.wallets.find(name, "wallet")?,
         None => default_wallet.ok_or(
             "no wallet: add a `wallet` column or import with ?wallet_id=", // the query's
         )?,
     };
+    let wallet = open(wallet)?;
     let currency = wallet_rows
         .get(&wallet)
         .map(|w| w.currency.clone())
@@ -280,7 +289,7 @@ fn resolve(
     }
     let to_wallet = match row.to_wallet.as_deref() {
         Some(name) => {
-            let to = names.wallets.find(name, "wallet")?;
+            let to = open(names.wallets.find(name, "wallet")?)?;
             if to == wallet {
                 return Err("a transfer needs two different wallets".into());
             }
