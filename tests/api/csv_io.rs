@@ -29,6 +29,76 @@ fn import_file(
     async move { request.send().await.unwrap() }
 }
 
+/// The caller's transactions as the file carries them (ids and times left out), in a stable
+/// order.
+fn comparable(rows: serde_json::Value) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let splits: Vec<serde_json::Value> = r["splits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| json!([s["category_id"], s["amount"], s["note"]]))
+                .collect();
+            json!({"type": r["type"], "amount": r["amount"], "date": r["date"],
+                   "description": r["description"], "category_id": r["category_id"],
+                   "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
+                   "merchant": r["merchant"], "wallet_id": r["wallet_id"],
+                   "to_wallet_id": r["to_wallet_id"], "splits": splits})
+        })
+        .collect();
+    rows.sort_by_key(|r| r.to_string());
+    rows
+}
+
+async fn export(app: &TestApp, user: &TestUser) -> String {
+    let response = app
+        .get_as("/api/v1/transactions/export", &user.access_token)
+        .await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+async fn delete_every_transaction(app: &TestApp, user: &TestUser) {
+    for row in app
+        .data(user, "/api/v1/transactions?per_page=200")
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let response = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/transactions/{}", row["id"].as_str().unwrap()),
+                &user.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// Exports everything, deletes it, imports the file (each line names its wallets) and checks
+/// that the same rows came back. Returns the file.
+async fn assert_round_trip(app: &TestApp, user: &TestUser) -> String {
+    let original = comparable(app.data(user, "/api/v1/transactions?per_page=200").await);
+    let csv = export(app, user).await;
+    delete_every_transaction(app, user).await;
+    let (status, body) = json(import_file(app, user, None, &csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["failed"], json!([]), "{body}\n{csv}");
+    assert_eq!(body["data"]["created"], original.len(), "{body}");
+    assert_eq!(
+        comparable(app.data(user, "/api/v1/transactions?per_page=200").await),
+        original,
+        "{csv}"
+    );
+    csv
+}
+
 const FILE: &str = "Date,Amount,Description,Category,Type,Notes\n\
 2026-03-01,-3.50,Coffee,Cafe,,\n\
 2026-03-01,-3.50,Coffee,Cafe,,second cup\n\
@@ -178,29 +248,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         body["date"] = json!("2026-03-10");
         app.create_transaction(&user, body).await;
     }
-    let strip = |rows: serde_json::Value| -> Vec<serde_json::Value> {
-        let mut rows: Vec<serde_json::Value> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let splits: Vec<serde_json::Value> = r["splits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| json!([s["category_id"], s["amount"]]))
-                    .collect();
-                json!({"type": r["type"], "amount": r["amount"], "date": r["date"],
-                       "description": r["description"], "category_id": r["category_id"],
-                       "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
-                       "merchant": r["merchant"], "wallet_id": r["wallet_id"],
-                       "to_wallet_id": r["to_wallet_id"], "splits": splits})
-            })
-            .collect();
-        rows.sort_by_key(|r| r.to_string());
-        rows
-    };
-    let original = strip(app.data(&user, "/api/v1/transactions").await);
+    let original = comparable(app.data(&user, "/api/v1/transactions").await);
     let balances = |app: &TestApp| {
         (
             app.scalar(&format!(
@@ -243,28 +291,13 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
     );
 
     // Everything gone, then the file (no wallet_id: each line names its wallets) brings it back.
-    for row in app
-        .data(&user, "/api/v1/transactions")
-        .await
-        .as_array()
-        .unwrap()
-    {
-        let response = app
-            .send_as(
-                Method::DELETE,
-                &format!("/api/v1/transactions/{}", row["id"].as_str().unwrap()),
-                &user.access_token,
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-    }
+    delete_every_transaction(&app, &user).await;
     let (status, body) = json(import_file(&app, &user, None, &csv).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["created"], 8, "{body}");
     assert_eq!(body["data"]["failed"], json!([]), "{body}");
     assert_eq!(
-        strip(app.data(&user, "/api/v1/transactions").await),
+        comparable(app.data(&user, "/api/v1/transactions").await),
         original
     );
     assert_eq!(balances(&app), before);
@@ -466,4 +499,79 @@ async fn an_archived_wallet_takes_no_imported_lines() {
         json!([{"line": 2, "message": message}])
     );
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+}
+
+async fn create_category(app: &TestApp, user: &TestUser, name: &str) -> String {
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&json!({"name": name, "kind": "expense"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn separators_in_tags_split_categories_and_split_notes_survive_the_round_trip() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let odd = create_category(&app, &user, "x=y;z").await;
+    for body in [
+        json!({"type": "expense", "amount": 3, "category_id": cafe, "wallet_id": cash,
+               "description": "Tagged", "tags": ["a;b", "c=d", "back\\slash", "plain"]}),
+        json!({"type": "expense", "amount": 50, "wallet_id": cash, "description": "Market",
+               "splits": [
+                   {"category_id": odd, "amount": 30, "note": "half; or = so \\ roughly"},
+                   {"category_id": groceries, "amount": 15, "note": "milk"},
+                   {"category_id": cafe, "amount": 5}]}),
+    ] {
+        let mut body = body;
+        body["date"] = json!("2026-03-10");
+        app.create_transaction(&user, body).await;
+    }
+
+    let csv = assert_round_trip(&app, &user).await;
+    assert!(csv.contains(r",a\;b;c\=d;back\\slash;plain"), "{csv}");
+    assert!(
+        csv.contains(r",x\=y\;z=30=half\; or \= so \\ roughly; Groceries=15=milk; Cafe=5,"),
+        "{csv}"
+    );
+
+    // Files written before the escapes read as they did.
+    let old = "date,amount,description,category,splits,tags\n\
+        2026-03-11,-20,Old split,,Cafe=12.50; Groceries=7.50,a;b\n\
+        2026-03-11,-4,Old tags,Cafe,,home; C:\\path ;;weekly\n";
+    let (status, body) = json(import(&app, &user, &cash, old).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 2, "{body}");
+    let rows = app
+        .data(&user, "/api/v1/transactions?from=2026-03-11")
+        .await;
+    let split = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["description"] == "Old split");
+    let split = split.unwrap();
+    assert_eq!(split["tags"], json!(["a", "b"]));
+    assert_eq!(split["splits"][0]["category_id"], json!(cafe));
+    assert_eq!(split["splits"][0]["amount"], json!(12.5));
+    assert_eq!(split["splits"][1]["category_id"], json!(groceries));
+    let tagged = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["description"] == "Old tags");
+    assert_eq!(
+        tagged.unwrap()["tags"],
+        json!(["home", "C:\\path", "weekly"])
+    );
 }

@@ -143,7 +143,7 @@ impl Names {
 
 /// One exported line.
 fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
-    let shares: Vec<(Uuid, Decimal)> = row
+    let shares: Vec<(Uuid, Decimal, Option<&str>)> = row
         .splits
         .as_array()
         .map(|splits| {
@@ -152,7 +152,8 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
                 .filter_map(|split| {
                     let id = split.get("category_id")?.as_str()?.parse().ok()?;
                     let amount = split.get("amount")?.to_string().parse().ok()?;
-                    Some((id, amount))
+                    let note = split.get("note").and_then(|n| n.as_str());
+                    Some((id, amount, note))
                 })
                 .collect()
         })
@@ -160,9 +161,8 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
     let splits = domain_csv::format_splits(
         shares
             .iter()
-            .map(|(id, amount)| (names.category_label(Some(*id)), *amount)),
+            .map(|(id, amount, note)| (names.category_label(Some(*id)), *amount, *note)),
     );
-    let tags: Vec<&str> = row.tags.iter().flatten().map(String::as_str).collect();
     vec![
         row.date.to_string(),
         row.transaction_type.clone(),
@@ -175,7 +175,7 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
         row.notes.clone().unwrap_or_default(),
         names.wallet_label(Some(row.wallet_id)).to_owned(),
         names.wallet_label(row.to_wallet_id).to_owned(),
-        tags.join(";"),
+        domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
     ]
 }
 
@@ -318,7 +318,7 @@ fn resolve(
                 Ok(Split {
                     category_id: names.category(&split.category, kind)?,
                     amount: split.amount,
-                    note: None,
+                    note: split.note.clone(),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
