@@ -3,7 +3,9 @@
 //! writes the same columns, so what it writes imports back to the same rows.
 //!
 //! Two rules keep that true for any text. The list cells (`tags`, `splits`) escape their
-//! separators inside an item with a backslash (`\\`, `\;`, `\=`).
+//! separators inside an item with a backslash (`\\`, `\;`, `\=`). And a text cell that a
+//! spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return) is written with a `'` before it, which the import takes off again.
 
 use std::collections::HashMap;
 
@@ -67,6 +69,22 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("currency", &["currency"]),
     ("splits", &["splits"]),
 ];
+
+/// The columns holding free text: the export guards them against formulas and the import takes
+/// the guard off (never the date, type, amount or currency).
+const TEXT_COLUMNS: [&str; 8] = [
+    "description",
+    "category",
+    "splits",
+    "merchant",
+    "notes",
+    "wallet",
+    "to_wallet",
+    "tags",
+];
+
+/// What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
 
 /// The characters an item of a list cell escapes with a backslash: the escape itself and the
 /// two separators.
@@ -135,12 +153,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
         };
         let line = record.position().map_or(0, |p| p.line());
         let field = |name: &str| -> Option<String> {
-            index
+            let value = index
                 .get(name)
                 .and_then(|i| record.get(*i))
                 .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+                .filter(|v| !v.is_empty())?;
+            let value = if TEXT_COLUMNS.contains(&name) {
+                unguard(value)
+            } else {
+                value
+            };
+            Some(value.to_owned())
         };
         match parse_row(line, &field) {
             Ok(row) => rows.push(row),
@@ -288,6 +311,32 @@ pub fn format_splits<'a>(
 /// The export's `tags` cell.
 pub fn format_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> String {
     tags.into_iter().map(escape).collect::<Vec<_>>().join(";")
+}
+
+/// An export line from its cells in [`EXPORT_HEADER`] order: a text cell that a spreadsheet
+/// would run as a formula gets a `'` before it.
+pub fn export_line(cells: [String; EXPORT_HEADER.len()]) -> [String; EXPORT_HEADER.len()] {
+    let mut cells = cells;
+    for (column, cell) in EXPORT_HEADER.iter().zip(cells.iter_mut()) {
+        if TEXT_COLUMNS.contains(column) && looks_like_formula(cell) {
+            cell.insert(0, '\'');
+        }
+    }
+    cells
+}
+
+/// Whether a cell starts with what a spreadsheet runs, after any quotes: so `'=x` is guarded
+/// too (as `''=x`), and taking one quote off always gives back the value.
+fn looks_like_formula(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A text cell without the export's formula guard.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(value) if looks_like_formula(cell) => value,
+        _ => cell,
+    }
 }
 
 /// An item of a list cell with its separators (and backslashes) escaped.
@@ -592,6 +641,31 @@ mod tests {
         assert!(parse_splits("a=1=b=c; d=1", Decimal::new(2, 0))
             .unwrap_err()
             .contains("category=amount=note"));
+    }
+
+    #[test]
+    fn formula_cells_are_guarded_and_read_back_exactly() {
+        for (value, written) in [
+            ("=1+2", "'=1+2"),
+            ("+x", "'+x"),
+            ("-5 off", "'-5 off"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'plain", "'plain"),
+            ("x=1", "x=1"),
+        ] {
+            let mut cells: [String; EXPORT_HEADER.len()] = Default::default();
+            cells[2] = value.to_owned(); // amount: never guarded
+            cells[4] = value.to_owned(); // description
+            let line = export_line(cells);
+            assert_eq!(line[2], value);
+            assert_eq!(line[4], written);
+            assert_eq!(unguard(&line[4]), value);
+        }
+        // A hand-written file's unquoted formula-like text stays as it is.
+        assert_eq!(unguard("=x"), "=x");
     }
 
     #[test]

@@ -575,3 +575,62 @@ async fn separators_in_tags_split_categories_and_split_notes_survive_the_round_t
         json!(["home", "C:\\path", "weekly"])
     );
 }
+
+#[tokio::test]
+async fn text_cells_that_a_spreadsheet_would_run_are_quoted_and_read_back_exactly() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let home = app.create_wallet(&user, "@Home", "USD").await;
+    let fees = create_category(&app, &user, "-Fees").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for body in [
+        json!({"type": "expense", "amount": 3, "category_id": fees, "wallet_id": cash,
+               "description": "=1+2", "merchant": "=cmd|' /C calc'!A0",
+               "notes": "@SUM(A1:A9)", "tags": ["+x", "=y"]}),
+        json!({"type": "expense", "amount": 50, "wallet_id": home, "description": "-5 off",
+               "merchant": "'=already quoted", "notes": "'plain quote",
+               "splits": [{"category_id": fees, "amount": 30},
+                          {"category_id": groceries, "amount": 20}]}),
+        json!({"type": "transfer", "amount": 10, "wallet_id": cash, "to_wallet_id": home,
+               "description": "+ top up"}),
+    ] {
+        let mut body = body;
+        body["date"] = json!("2026-03-10");
+        app.create_transaction(&user, body).await;
+    }
+
+    let csv = assert_round_trip(&app, &user).await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let text_columns = [
+        "description",
+        "category",
+        "splits",
+        "merchant",
+        "notes",
+        "wallet",
+        "to_wallet",
+        "tags",
+    ];
+    for record in reader.records() {
+        let record = record.unwrap();
+        for (column, cell) in header.iter().zip(record.iter()) {
+            if text_columns.contains(&column) {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{column} `{cell}` in {csv}"
+                );
+            }
+        }
+    }
+    assert!(
+        csv.contains(",'=1+2,'-Fees,,'=cmd|' /C calc'!A0,'@SUM(A1:A9),Cash,,'+x;\\=y\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",'-5 off,,'-Fees=30; Groceries=20,''=already quoted,'plain quote,'@Home,,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",'+ top up,,,,,Cash,'@Home,"), "{csv}");
+}

@@ -142,7 +142,7 @@ impl Names {
 }
 
 /// One exported line.
-fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
+fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.len()] {
     let shares: Vec<(Uuid, Decimal, Option<&str>)> = row
         .splits
         .as_array()
@@ -163,7 +163,7 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
             .iter()
             .map(|(id, amount, note)| (names.category_label(Some(*id)), *amount, *note)),
     );
-    vec![
+    domain_csv::export_line([
         row.date.to_string(),
         row.transaction_type.clone(),
         Money(row.amount).to_string(),
@@ -176,7 +176,7 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
         names.wallet_label(Some(row.wallet_id)).to_owned(),
         names.wallet_label(row.to_wallet_id).to_owned(),
         domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
-    ]
+    ])
 }
 
 /// The same filters as the list, as a CSV file (header row included) that
