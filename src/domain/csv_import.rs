@@ -15,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::ledger::TransactionType;
 use super::money::Money;
+use super::transaction::{
+    MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_SPLITS, MAX_SPLIT_NOTE, MAX_TAG, MAX_TAGS,
+};
 
 /// A line that parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -199,12 +202,24 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
         Some(t) if t == "transfer" => TransactionType::Transfer,
         Some(t) => return Err(format!("type `{t}` is not expense, income or transfer")),
     };
+    for (name, max) in [
+        ("description", MAX_DESCRIPTION),
+        ("merchant", MAX_MERCHANT),
+        ("notes", MAX_NOTES),
+    ] {
+        if field(name).is_some_and(|value| value.chars().count() > max) {
+            return Err(format!("`{name}` is longer than {max} characters"));
+        }
+    }
     let description = field("description").unwrap_or_default();
     let tags: Vec<String> = field("tags")
         .map(|cell| list_items(&cell).into_iter().map(unescape).collect())
         .unwrap_or_default();
-    if description.chars().count() > 500 {
-        return Err("the description is longer than 500 characters".into());
+    if tags.len() > MAX_TAGS {
+        return Err(format!("more than {MAX_TAGS} tags"));
+    }
+    if tags.iter().any(|tag| tag.chars().count() > MAX_TAG) {
+        return Err(format!("a tag is longer than {MAX_TAG} characters"));
     }
     let category = field("category");
     let splits = match field("splits") {
@@ -270,6 +285,14 @@ fn parse_splits(raw: &str, amount: Decimal) -> Result<Vec<SplitLine>, String> {
             .filter(|a| *a > Decimal::ZERO)
             .ok_or_else(|| format!("split `{part}` needs a positive amount"))?;
         let note = note.map(|n| unescape(n.trim())).filter(|n| !n.is_empty());
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_SPLIT_NOTE)
+        {
+            return Err(format!(
+                "the note of split `{category}` is longer than {MAX_SPLIT_NOTE} characters"
+            ));
+        }
         splits.push(SplitLine {
             category,
             amount: share,
@@ -278,6 +301,9 @@ fn parse_splits(raw: &str, amount: Decimal) -> Result<Vec<SplitLine>, String> {
     }
     if splits.len() == 1 {
         return Err("splits need at least two parts (use the category column for one)".into());
+    }
+    if splits.len() > MAX_SPLITS {
+        return Err(format!("more than {MAX_SPLITS} splits"));
     }
     let total: Decimal = splits.iter().map(|s| s.amount).sum();
     if !splits.is_empty() && total != amount {

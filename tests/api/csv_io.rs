@@ -634,3 +634,59 @@ async fn text_cells_that_a_spreadsheet_would_run_are_quoted_and_read_back_exactl
     );
     assert!(csv.contains(",'+ top up,,,,,Cash,'@Home,"), "{csv}");
 }
+
+#[tokio::test]
+async fn lines_over_the_api_limits_fail_alone() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let tags = |count: usize, length: usize| {
+        (0..count)
+            .map(|i| format!("{i:0length$}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let csv = format!(
+        "date,amount,description,category,splits,merchant,notes,tags\n\
+         2026-03-01,-1,Merchant,Cafe,,{},,\n\
+         2026-03-01,-1,Notes,Cafe,,,{},\n\
+         2026-03-01,-1,Many tags,Cafe,,,,{}\n\
+         2026-03-01,-1,Long tag,Cafe,,,,{}\n\
+         2026-03-01,-2,Split note,,Cafe=1={}; Groceries=1,,,\n\
+         2026-03-01,-1,At the limits,Cafe,,{},{},{}\n\
+         2026-03-01,-2,Split note at the limit,,Cafe=1={}; Groceries=1,,,\n",
+        "m".repeat(5000),
+        "n".repeat(20_000),
+        tags(41, 2),
+        tags(1, 80),
+        "s".repeat(201),
+        "m".repeat(200),
+        "n".repeat(2000),
+        tags(20, 50),
+        "s".repeat(200),
+    );
+    let (status, body) = json(import(&app, &user, &cash, &csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 2, "{body}");
+    let failed: Vec<(u64, &str)> = body["data"]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            (2, "`merchant` is longer than 200 characters"),
+            (3, "`notes` is longer than 2000 characters"),
+            (4, "more than 20 tags"),
+            (5, "a tag is longer than 50 characters"),
+            (6, "the note of split `Cafe` is longer than 200 characters"),
+        ]
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 2);
+    assert_eq!(
+        app.scalar("SELECT max(length(merchant))::bigint AS value FROM transactions"),
+        200
+    );
+}
