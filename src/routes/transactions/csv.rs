@@ -184,9 +184,12 @@ fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER
 ///
 /// Columns: `date, type, amount, currency, description, category, splits, merchant, notes,
 /// wallet, to_wallet, tags`. A split transaction has an empty category and `splits` such as
-/// `Groceries=30.00; Household=20.00`. A category whose name is shared is written as its path
-/// (`Food & Dining > Groceries`), a wallet whose name is shared as its id. The file is one
-/// consistent snapshot, however many rows it has.
+/// `Groceries=30.00; Household=20.00=for the party` (`category=amount`, then `=note` when the
+/// share has one). Inside a tag or a share, `\\`, `\;` and `\=` stand for those characters. A
+/// text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (which a
+/// spreadsheet would run as a formula) gets a `'` before it. A category whose name is shared is
+/// written as its path (`Food & Dining > Groceries`), a wallet whose name is shared as its id.
+/// The file is one consistent snapshot, however many rows it has.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "export_transactions",
@@ -383,13 +386,17 @@ fn resolve(
 /// Columns by name, any order and case: `date` (YYYY-MM-DD or MM/DD/YYYY), `amount` (signed:
 /// negative is an expense unless a `type` column says expense/income/transfer or debit/credit),
 /// `description`, and optionally `type`, `category` (your category's name, or its path
-/// `Parent > Child` where the name is shared), `splits` (`Groceries=30; Household=20`, adding up
-/// to the amount), `merchant`, `notes`, `tags` (separated by `;`), `wallet` (a wallet's name or
-/// id; else `wallet_id`), `to_wallet` (a transfer's receiving wallet), `currency` (must be the
-/// wallet's). The export's format. Importing the same file twice creates nothing the second
-/// time; identical purchases within one file are all kept. Lines without a category get a
-/// confident suggestion. Bad lines are reported and never stop the good ones, which are stored
-/// together. Imported history is not scored for unusual spending.
+/// `Parent > Child` where the name is shared), `splits` (`Groceries=30; Household=20=party`:
+/// `category=amount` or `category=amount=note`, adding up to the amount), `merchant`, `notes`,
+/// `tags` (separated by `;`), `wallet` (a wallet's name or id; else `wallet_id`), `to_wallet`
+/// (a transfer's receiving wallet), `currency` (must be the wallet's). Inside a tag or a share,
+/// `\\`, `\;` and `\=` stand for those characters; one `'` before a text cell starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is taken off. The export's format. The JSON
+/// API's length limits apply (description, merchant, notes, tags, split notes), and an archived
+/// wallet takes no lines. Importing the same file twice creates nothing the second time;
+/// identical purchases within one file are all kept. Lines without a category get a confident
+/// suggestion (listed when the line is created). Bad lines are reported and never stop the good
+/// ones, which are stored together. Imported history is not scored for unusual spending.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "import_transactions",
