@@ -627,15 +627,13 @@ pub fn views_by_ids(
     .load(conn)
 }
 
-/// Inserts imported rows, skipping any whose `import_hash` the user already has. Returns how
-/// many were inserted.
 /// Inserts imported rows, skipping those whose `import_hash` the user already has; a row's
-/// splits are stored with it. Returns how many were created.
+/// splits are stored with it. Returns the import hashes of the rows created.
 pub fn insert_imported(
     conn: &mut PgConnection,
     rows: &[(NewTransaction, Vec<Split>)],
-) -> QueryResult<usize> {
-    let mut inserted = 0;
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut inserted = std::collections::HashSet::new();
     // Stay well under PostgreSQL's 65,535 bind parameters per statement.
     for chunk in rows.chunks(1000) {
         let values: Vec<&NewTransaction> = chunk.iter().map(|(row, _)| row).collect();
@@ -644,7 +642,7 @@ pub fn insert_imported(
             .on_conflict_do_nothing()
             .returning((transactions::id, transactions::import_hash))
             .get_results(conn)?;
-        inserted += created.len();
+        inserted.extend(created.iter().filter_map(|(_, hash)| hash.clone()));
         let splits_of: std::collections::HashMap<&str, &[Split]> = chunk
             .iter()
             .filter(|(_, splits)| !splits.is_empty())

@@ -1,6 +1,11 @@
 //! Reading a transactions CSV: columns by (case-insensitive) name, one result per line, the
 //! duplicate key of each row, and the names a file uses for wallets and categories. The export
 //! writes the same columns, so what it writes imports back to the same rows.
+//!
+//! Two rules keep that true for any text. The list cells (`tags`, `splits`) escape their
+//! separators inside an item with a backslash (`\\`, `\;`, `\=`). And a text cell that a
+//! spreadsheet would run as a formula (it starts with `=`, `+`, `-`, `@`, a tab or a carriage
+//! return) is written with a `'` before it, which the import takes off again.
 
 use std::collections::HashMap;
 
@@ -10,6 +15,9 @@ use sha2::{Digest, Sha256};
 
 use super::ledger::TransactionType;
 use super::money::Money;
+use super::transaction::{
+    MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_SPLITS, MAX_SPLIT_NOTE, MAX_TAG, MAX_TAGS,
+};
 
 /// A line that parsed.
 #[derive(Debug, Clone, PartialEq)]
@@ -30,7 +38,8 @@ pub struct ImportRow {
     pub to_wallet: Option<String>,
     /// Must be the wallet's currency when given.
     pub currency: Option<String>,
-    /// `category=amount` parts of a split transaction; they add up to `amount`.
+    /// `category=amount` (or `category=amount=note`) parts of a split transaction; they add up
+    /// to `amount`.
     pub splits: Vec<SplitLine>,
 }
 
@@ -39,6 +48,7 @@ pub struct ImportRow {
 pub struct SplitLine {
     pub category: String,
     pub amount: Decimal,
+    pub note: Option<String>,
 }
 
 /// A line that did not.
@@ -62,6 +72,26 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("currency", &["currency"]),
     ("splits", &["splits"]),
 ];
+
+/// The columns holding free text: the export guards them against formulas and the import takes
+/// the guard off (never the date, type, amount or currency).
+const TEXT_COLUMNS: [&str; 8] = [
+    "description",
+    "category",
+    "splits",
+    "merchant",
+    "notes",
+    "wallet",
+    "to_wallet",
+    "tags",
+];
+
+/// What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
+const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+
+/// The characters an item of a list cell escapes with a backslash: the escape itself and the
+/// two separators.
+const ESCAPED: [char; 3] = ['\\', ';', '='];
 
 /// The columns the export writes, in order (the import reads each of them).
 pub const EXPORT_HEADER: [&str; 12] = [
@@ -126,12 +156,17 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
         };
         let line = record.position().map_or(0, |p| p.line());
         let field = |name: &str| -> Option<String> {
-            index
+            let value = index
                 .get(name)
                 .and_then(|i| record.get(*i))
                 .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
+                .filter(|v| !v.is_empty())?;
+            let value = if TEXT_COLUMNS.contains(&name) {
+                unguard(value)
+            } else {
+                value
+            };
+            Some(value.to_owned())
         };
         match parse_row(line, &field) {
             Ok(row) => rows.push(row),
@@ -167,9 +202,24 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
         Some(t) if t == "transfer" => TransactionType::Transfer,
         Some(t) => return Err(format!("type `{t}` is not expense, income or transfer")),
     };
+    for (name, max) in [
+        ("description", MAX_DESCRIPTION),
+        ("merchant", MAX_MERCHANT),
+        ("notes", MAX_NOTES),
+    ] {
+        if field(name).is_some_and(|value| value.chars().count() > max) {
+            return Err(format!("`{name}` is longer than {max} characters"));
+        }
+    }
     let description = field("description").unwrap_or_default();
-    if description.chars().count() > 500 {
-        return Err("the description is longer than 500 characters".into());
+    let tags: Vec<String> = field("tags")
+        .map(|cell| list_items(&cell).into_iter().map(unescape).collect())
+        .unwrap_or_default();
+    if tags.len() > MAX_TAGS {
+        return Err(format!("more than {MAX_TAGS} tags"));
+    }
+    if tags.iter().any(|tag| tag.chars().count() > MAX_TAG) {
+        return Err(format!("a tag is longer than {MAX_TAG} characters"));
     }
     let category = field("category");
     let splits = match field("splits") {
@@ -199,15 +249,7 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
         category,
         merchant: field("merchant"),
         notes: field("notes"),
-        tags: field("tags")
-            .map(|t| {
-                t.split(';')
-                    .map(str::trim)
-                    .filter(|t| !t.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default(),
+        tags,
         wallet: field("wallet"),
         to_wallet,
         currency: field("currency").map(|c| c.to_uppercase()),
@@ -215,28 +257,53 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
     })
 }
 
-/// `Groceries=30.00; Household=20.00`: shares that must add up to the line's amount exactly.
+/// `Groceries=30.00; Household=20.00=for the party`: shares (`category=amount`, or
+/// `category=amount=note`) that must add up to the line's amount exactly.
 fn parse_splits(raw: &str, amount: Decimal) -> Result<Vec<SplitLine>, String> {
     let mut splits = Vec::new();
-    for part in raw.split(';').map(str::trim).filter(|p| !p.is_empty()) {
-        let (category, share) = part
-            .rsplit_once('=')
-            .map(|(c, a)| (c.trim(), a.trim()))
-            .filter(|(c, _)| !c.is_empty())
-            .ok_or_else(|| format!("split `{part}` is not category=amount"))?;
+    for part in list_items(raw) {
+        let not_a_share = || {
+            format!(
+                "split `{part}` is not category=amount or category=amount=note \
+                 (write `\\=` and `\\;` for those characters in a name or note)"
+            )
+        };
+        let (category, share, note) = match split_unescaped(part, '=')[..] {
+            [category, share] => (category, share, None),
+            [category, share, note] => (category, share, Some(note)),
+            _ => return Err(not_a_share()),
+        };
+        let category = unescape(category.trim());
+        if category.is_empty() {
+            return Err(not_a_share());
+        }
         let share = share
+            .trim()
             .parse::<Money>()
             .map(|m| m.0)
             .ok()
             .filter(|a| *a > Decimal::ZERO)
             .ok_or_else(|| format!("split `{part}` needs a positive amount"))?;
+        let note = note.map(|n| unescape(n.trim())).filter(|n| !n.is_empty());
+        if note
+            .as_ref()
+            .is_some_and(|n| n.chars().count() > MAX_SPLIT_NOTE)
+        {
+            return Err(format!(
+                "the note of split `{category}` is longer than {MAX_SPLIT_NOTE} characters"
+            ));
+        }
         splits.push(SplitLine {
-            category: category.to_owned(),
+            category,
             amount: share,
+            note,
         });
     }
     if splits.len() == 1 {
         return Err("splits need at least two parts (use the category column for one)".into());
+    }
+    if splits.len() > MAX_SPLITS {
+        return Err(format!("more than {MAX_SPLITS} splits"));
     }
     let total: Decimal = splits.iter().map(|s| s.amount).sum();
     if !splits.is_empty() && total != amount {
@@ -249,13 +316,109 @@ fn parse_splits(raw: &str, amount: Decimal) -> Result<Vec<SplitLine>, String> {
     Ok(splits)
 }
 
-/// The export's `splits` cell for shares (the inverse of [`parse_splits`]).
-pub fn format_splits<'a>(shares: impl IntoIterator<Item = (&'a str, Decimal)>) -> String {
+/// The export's `splits` cell for shares of (category, amount, note) (the inverse of
+/// [`parse_splits`]).
+pub fn format_splits<'a>(
+    shares: impl IntoIterator<Item = (&'a str, Decimal, Option<&'a str>)>,
+) -> String {
     shares
         .into_iter()
-        .map(|(category, amount)| format!("{category}={}", Money(amount)))
+        .map(|(category, amount, note)| {
+            let share = format!("{}={}", escape(category), Money(amount));
+            match note.filter(|n| !n.is_empty()) {
+                Some(note) => format!("{share}={}", escape(note)),
+                None => share,
+            }
+        })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The export's `tags` cell.
+pub fn format_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> String {
+    tags.into_iter().map(escape).collect::<Vec<_>>().join(";")
+}
+
+/// An export line from its cells in [`EXPORT_HEADER`] order: a text cell that a spreadsheet
+/// would run as a formula gets a `'` before it.
+pub fn export_line(cells: [String; EXPORT_HEADER.len()]) -> [String; EXPORT_HEADER.len()] {
+    let mut cells = cells;
+    for (column, cell) in EXPORT_HEADER.iter().zip(cells.iter_mut()) {
+        if TEXT_COLUMNS.contains(column) && looks_like_formula(cell) {
+            cell.insert(0, '\'');
+        }
+    }
+    cells
+}
+
+/// Whether a cell starts with what a spreadsheet runs, after any quotes: so `'=x` is guarded
+/// too (as `''=x`), and taking one quote off always gives back the value.
+fn looks_like_formula(cell: &str) -> bool {
+    cell.trim_start_matches('\'').starts_with(FORMULA_STARTS)
+}
+
+/// A text cell without the export's formula guard.
+fn unguard(cell: &str) -> &str {
+    match cell.strip_prefix('\'') {
+        Some(value) if looks_like_formula(cell) => value,
+        _ => cell,
+    }
+}
+
+/// An item of a list cell with its separators (and backslashes) escaped.
+fn escape(item: &str) -> String {
+    let mut escaped = String::with_capacity(item.len());
+    for c in item.chars() {
+        if ESCAPED.contains(&c) {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}
+
+/// The items of a list cell (split at each `;` that is not escaped), still escaped, trimmed,
+/// empty ones left out.
+fn list_items(cell: &str) -> Vec<&str> {
+    split_unescaped(cell, ';')
+        .into_iter()
+        .map(str::trim)
+        .filter(|item| !item.is_empty())
+        .collect()
+}
+
+/// `text` cut at each `separator` that is not escaped; the parts keep their escapes.
+fn split_unescaped(text: &str, separator: char) -> Vec<&str> {
+    let mut parts = Vec::new();
+    let mut start = 0;
+    let mut chars = text.char_indices().peekable();
+    while let Some((at, c)) = chars.next() {
+        if c == '\\' && chars.peek().is_some_and(|(_, next)| ESCAPED.contains(next)) {
+            chars.next();
+        } else if c == separator {
+            parts.push(&text[start..at]);
+            start = at + c.len_utf8();
+        }
+    }
+    parts.push(&text[start..]);
+    parts
+}
+
+/// An item without its escapes. A backslash before any other character is kept, so files
+/// written before the escapes read as they did.
+fn unescape(item: &str) -> String {
+    let mut plain = String::with_capacity(item.len());
+    let mut chars = item.chars().peekable();
+    while let Some(c) = chars.next() {
+        match chars.peek() {
+            Some(&next) if c == '\\' && ESCAPED.contains(&next) => {
+                plain.push(next);
+                chars.next();
+            }
+            _ => plain.push(c),
+        }
+    }
+    plain
 }
 
 /// The key a name is matched on: case-insensitive, runs of spaces as one, and path parts
@@ -448,21 +611,22 @@ mod tests {
             vec![
                 SplitLine {
                     category: "Groceries".into(),
-                    amount: Decimal::new(30, 0)
+                    amount: Decimal::new(30, 0),
+                    note: None,
                 },
                 SplitLine {
                     category: "Home > Supplies".into(),
-                    amount: Decimal::new(20, 0)
+                    amount: Decimal::new(20, 0),
+                    note: None,
                 },
             ]
         );
         assert_eq!(
-            format_splits(
-                rows[0]
-                    .splits
-                    .iter()
-                    .map(|s| (s.category.as_str(), s.amount))
-            ),
+            format_splits(rows[0].splits.iter().map(|s| (
+                s.category.as_str(),
+                s.amount,
+                s.note.as_deref()
+            ))),
             "Groceries=30; Home > Supplies=20"
         );
         assert_eq!(rows[1].transaction_type, TransactionType::Transfer);
@@ -478,6 +642,56 @@ mod tests {
             &[("bank".to_owned(), Some("savings".to_owned()))],
         );
         assert_ne!(hashes, reversed);
+    }
+
+    #[test]
+    fn list_cells_escape_their_separators_and_old_cells_read_as_before() {
+        let tags = ["a;b", "c=d", r"back\slash", r"end\"];
+        let cell = format_tags(tags);
+        assert_eq!(cell, r"a\;b;c\=d;back\\slash;end\\");
+        let read =
+            |cell: &str| -> Vec<String> { list_items(cell).into_iter().map(unescape).collect() };
+        assert_eq!(read(&cell), tags);
+        // Written before the escapes: a backslash before anything else stays.
+        assert_eq!(read(r" a; C:\path ;;b\"), vec!["a", r"C:\path", r"b\"]);
+
+        let shares = format_splits([
+            ("x=y;z", Decimal::new(30, 0), Some("half; or = so")),
+            ("Groceries", Decimal::new(20, 0), None),
+        ]);
+        assert_eq!(shares, r"x\=y\;z=30=half\; or \= so; Groceries=20");
+        let parsed = parse_splits(&shares, Decimal::new(50, 0)).unwrap();
+        assert_eq!(parsed[0].category, "x=y;z");
+        assert_eq!(parsed[0].note.as_deref(), Some("half; or = so"));
+        assert_eq!(parsed[1].note, None);
+        assert!(parse_splits("a=1=b=c; d=1", Decimal::new(2, 0))
+            .unwrap_err()
+            .contains("category=amount=note"));
+    }
+
+    #[test]
+    fn formula_cells_are_guarded_and_read_back_exactly() {
+        for (value, written) in [
+            ("=1+2", "'=1+2"),
+            ("+x", "'+x"),
+            ("-5 off", "'-5 off"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\tx", "'\tx"),
+            ("\rx", "'\rx"),
+            ("'=x", "''=x"),
+            ("'plain", "'plain"),
+            ("x=1", "x=1"),
+        ] {
+            let mut cells: [String; EXPORT_HEADER.len()] = Default::default();
+            cells[2] = value.to_owned(); // amount: never guarded
+            cells[4] = value.to_owned(); // description
+            let line = export_line(cells);
+            assert_eq!(line[2], value);
+            assert_eq!(line[4], written);
+            assert_eq!(unguard(&line[4]), value);
+        }
+        // A hand-written file's unquoted formula-like text stays as it is.
+        assert_eq!(unguard("=x"), "=x");
     }
 
     #[test]

@@ -40,7 +40,8 @@ impl fmt::Display for Money {
 }
 
 /// Parses a decimal literal (`12.34`, `-5`, `1e3`) exactly; rejects more than four decimal
-/// places and amounts that do not fit `NUMERIC(19, 4)`.
+/// places and amounts that do not fit `NUMERIC(19, 4)`. The error says what is wrong without repeating the text (`is not an amount ...`, `has more
+/// than 4 decimal places`): the caller names the value or field it is about.
 impl FromStr for Money {
     type Err = String;
 
@@ -52,7 +53,9 @@ impl FromStr for Money {
             Decimal::from_str_exact(text)
         }
         .map_err(|_| {
-            format!("`{text}` is not an amount that fits (at most 15 digits before the point)")
+            String::from(
+                "is not an amount (a number such as 12.34, at most 15 digits before the point)",
+            )
         })?;
         let value = value.normalize();
         if value.scale() > MAX_SCALE {

@@ -7,6 +7,13 @@ use super::ledger::TransactionType;
 use crate::error::FieldErrors;
 
 pub const MAX_SPLITS: usize = 50;
+/// Longest texts, in characters (the JSON API's validators and the CSV import share them).
+pub const MAX_DESCRIPTION: usize = 500;
+pub const MAX_MERCHANT: usize = 200;
+pub const MAX_NOTES: usize = 2000;
+pub const MAX_SPLIT_NOTE: usize = 200;
+pub const MAX_TAGS: usize = 20;
+pub const MAX_TAG: usize = 50;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct SplitDraft {

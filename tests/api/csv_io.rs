@@ -29,6 +29,76 @@ fn import_file(
     async move { request.send().await.unwrap() }
 }
 
+/// The caller's transactions as the file carries them (ids and times left out), in a stable
+/// order.
+fn comparable(rows: serde_json::Value) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let splits: Vec<serde_json::Value> = r["splits"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| json!([s["category_id"], s["amount"], s["note"]]))
+                .collect();
+            json!({"type": r["type"], "amount": r["amount"], "date": r["date"],
+                   "description": r["description"], "category_id": r["category_id"],
+                   "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
+                   "merchant": r["merchant"], "wallet_id": r["wallet_id"],
+                   "to_wallet_id": r["to_wallet_id"], "splits": splits})
+        })
+        .collect();
+    rows.sort_by_key(|r| r.to_string());
+    rows
+}
+
+async fn export(app: &TestApp, user: &TestUser) -> String {
+    let response = app
+        .get_as("/api/v1/transactions/export", &user.access_token)
+        .await;
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+async fn delete_every_transaction(app: &TestApp, user: &TestUser) {
+    for row in app
+        .data(user, "/api/v1/transactions?per_page=200")
+        .await
+        .as_array()
+        .unwrap()
+    {
+        let response = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/transactions/{}", row["id"].as_str().unwrap()),
+                &user.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+}
+
+/// Exports everything, deletes it, imports the file (each line names its wallets) and checks
+/// that the same rows came back. Returns the file.
+async fn assert_round_trip(app: &TestApp, user: &TestUser) -> String {
+    let original = comparable(app.data(user, "/api/v1/transactions?per_page=200").await);
+    let csv = export(app, user).await;
+    delete_every_transaction(app, user).await;
+    let (status, body) = json(import_file(app, user, None, &csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["failed"], json!([]), "{body}\n{csv}");
+    assert_eq!(body["data"]["created"], original.len(), "{body}");
+    assert_eq!(
+        comparable(app.data(user, "/api/v1/transactions?per_page=200").await),
+        original,
+        "{csv}"
+    );
+    csv
+}
+
 const FILE: &str = "Date,Amount,Description,Category,Type,Notes\n\
 2026-03-01,-3.50,Coffee,Cafe,,\n\
 2026-03-01,-3.50,Coffee,Cafe,,second cup\n\
@@ -62,6 +132,11 @@ async fn importing_keeps_good_lines_reports_bad_ones_and_skips_duplicates() {
         .as_str()
         .unwrap()
         .contains("Unicorns"));
+    // The value is named once, then what is wrong with it.
+    assert_eq!(
+        body["data"]["failed"][2]["message"],
+        "amount `abc` is not an amount (a number such as 12.34, at most 15 digits before the point)"
+    );
 
     let (status, again) = json(import(&app, &user, &cash, FILE).await).await;
     assert_eq!(status, 200);
@@ -173,29 +248,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         body["date"] = json!("2026-03-10");
         app.create_transaction(&user, body).await;
     }
-    let strip = |rows: serde_json::Value| -> Vec<serde_json::Value> {
-        let mut rows: Vec<serde_json::Value> = rows
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| {
-                let splits: Vec<serde_json::Value> = r["splits"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|s| json!([s["category_id"], s["amount"]]))
-                    .collect();
-                json!({"type": r["type"], "amount": r["amount"], "date": r["date"],
-                       "description": r["description"], "category_id": r["category_id"],
-                       "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
-                       "merchant": r["merchant"], "wallet_id": r["wallet_id"],
-                       "to_wallet_id": r["to_wallet_id"], "splits": splits})
-            })
-            .collect();
-        rows.sort_by_key(|r| r.to_string());
-        rows
-    };
-    let original = strip(app.data(&user, "/api/v1/transactions").await);
+    let original = comparable(app.data(&user, "/api/v1/transactions").await);
     let balances = |app: &TestApp| {
         (
             app.scalar(&format!(
@@ -238,28 +291,13 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
     );
 
     // Everything gone, then the file (no wallet_id: each line names its wallets) brings it back.
-    for row in app
-        .data(&user, "/api/v1/transactions")
-        .await
-        .as_array()
-        .unwrap()
-    {
-        let response = app
-            .send_as(
-                Method::DELETE,
-                &format!("/api/v1/transactions/{}", row["id"].as_str().unwrap()),
-                &user.access_token,
-                None,
-            )
-            .await;
-        assert_eq!(response.status(), 200);
-    }
+    delete_every_transaction(&app, &user).await;
     let (status, body) = json(import_file(&app, &user, None, &csv).await).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["created"], 8, "{body}");
     assert_eq!(body["data"]["failed"], json!([]), "{body}");
     assert_eq!(
-        strip(app.data(&user, "/api/v1/transactions").await),
+        comparable(app.data(&user, "/api/v1/transactions").await),
         original
     );
     assert_eq!(balances(&app), before);
@@ -387,4 +425,268 @@ async fn a_long_export_pages_through_every_row_exactly_once() {
         descriptions.dedup();
         assert_eq!(descriptions.len(), 2345, "no row twice, sort {sort}");
     }
+}
+
+#[tokio::test]
+async fn only_created_lines_are_listed_as_categorized() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    for _ in 0..3 {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 4, "wallet_id": cash,
+                   "category_id": cafe, "description": "Highlands Coffee"}),
+        )
+        .await;
+    }
+    let csv = "date,amount,description,category\n2026-03-01,-4.20,Highlands Coffee,\n";
+    let (_, first) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(first["data"]["created"], 1, "{first}");
+    assert_eq!(first["data"]["categorized"][0]["line"], 2, "{first}");
+
+    let (status, again) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(status, 200, "{again}");
+    assert_eq!(again["data"]["created"], 0, "{again}");
+    assert_eq!(again["data"]["duplicates"], 1, "{again}");
+    assert_eq!(again["data"]["categorized"], json!([]), "{again}");
+}
+
+#[tokio::test]
+async fn an_archived_wallet_takes_no_imported_lines() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let old = app.create_wallet(&user, "Old", "USD").await;
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/wallets/{old}"),
+            &user.access_token,
+            Some(&json!({"archived": true})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let csv = "date,type,amount,description,category,wallet,to_wallet\n\
+        2026-03-01,expense,3,Fine,Cafe,,\n\
+        2026-03-01,expense,3,Into the old one,Cafe,Old,\n\
+        2026-03-01,transfer,3,Top up the old one,,Cash,Old\n\
+        2026-03-01,transfer,3,Empty the old one,,Old,Cash\n";
+    let (status, body) = json(import(&app, &user, &cash, csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 1, "{body}");
+    let message = "wallet `Old` is archived; unarchive it to import into it";
+    assert_eq!(
+        body["data"]["failed"],
+        json!([{"line": 3, "message": message}, {"line": 4, "message": message},
+               {"line": 5, "message": message}])
+    );
+    // The query's wallet too.
+    let (status, body) = json(
+        import(
+            &app,
+            &user,
+            &old,
+            "date,amount,description,category\n2026-03-02,-3,Default,Cafe\n",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["data"]["failed"],
+        json!([{"line": 2, "message": message}])
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+}
+
+async fn create_category(app: &TestApp, user: &TestUser, name: &str) -> String {
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&json!({"name": name, "kind": "expense"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    body["data"]["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn separators_in_tags_split_categories_and_split_notes_survive_the_round_trip() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let odd = create_category(&app, &user, "x=y;z").await;
+    for body in [
+        json!({"type": "expense", "amount": 3, "category_id": cafe, "wallet_id": cash,
+               "description": "Tagged", "tags": ["a;b", "c=d", "back\\slash", "plain"]}),
+        json!({"type": "expense", "amount": 50, "wallet_id": cash, "description": "Market",
+               "splits": [
+                   {"category_id": odd, "amount": 30, "note": "half; or = so \\ roughly"},
+                   {"category_id": groceries, "amount": 15, "note": "milk"},
+                   {"category_id": cafe, "amount": 5}]}),
+    ] {
+        let mut body = body;
+        body["date"] = json!("2026-03-10");
+        app.create_transaction(&user, body).await;
+    }
+
+    let csv = assert_round_trip(&app, &user).await;
+    assert!(csv.contains(r",a\;b;c\=d;back\\slash;plain"), "{csv}");
+    assert!(
+        csv.contains(r",x\=y\;z=30=half\; or \= so \\ roughly; Groceries=15=milk; Cafe=5,"),
+        "{csv}"
+    );
+
+    // Files written before the escapes read as they did.
+    let old = "date,amount,description,category,splits,tags\n\
+        2026-03-11,-20,Old split,,Cafe=12.50; Groceries=7.50,a;b\n\
+        2026-03-11,-4,Old tags,Cafe,,home; C:\\path ;;weekly\n";
+    let (status, body) = json(import(&app, &user, &cash, old).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 2, "{body}");
+    let rows = app
+        .data(&user, "/api/v1/transactions?from=2026-03-11")
+        .await;
+    let split = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["description"] == "Old split");
+    let split = split.unwrap();
+    assert_eq!(split["tags"], json!(["a", "b"]));
+    assert_eq!(split["splits"][0]["category_id"], json!(cafe));
+    assert_eq!(split["splits"][0]["amount"], json!(12.5));
+    assert_eq!(split["splits"][1]["category_id"], json!(groceries));
+    let tagged = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["description"] == "Old tags");
+    assert_eq!(
+        tagged.unwrap()["tags"],
+        json!(["home", "C:\\path", "weekly"])
+    );
+}
+
+#[tokio::test]
+async fn text_cells_that_a_spreadsheet_would_run_are_quoted_and_read_back_exactly() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let home = app.create_wallet(&user, "@Home", "USD").await;
+    let fees = create_category(&app, &user, "-Fees").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for body in [
+        json!({"type": "expense", "amount": 3, "category_id": fees, "wallet_id": cash,
+               "description": "=1+2", "merchant": "=cmd|' /C calc'!A0",
+               "notes": "@SUM(A1:A9)", "tags": ["+x", "=y"]}),
+        json!({"type": "expense", "amount": 50, "wallet_id": home, "description": "-5 off",
+               "merchant": "'=already quoted", "notes": "'plain quote",
+               "splits": [{"category_id": fees, "amount": 30},
+                          {"category_id": groceries, "amount": 20}]}),
+        json!({"type": "transfer", "amount": 10, "wallet_id": cash, "to_wallet_id": home,
+               "description": "+ top up"}),
+    ] {
+        let mut body = body;
+        body["date"] = json!("2026-03-10");
+        app.create_transaction(&user, body).await;
+    }
+
+    let csv = assert_round_trip(&app, &user).await;
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let header = reader.headers().unwrap().clone();
+    let text_columns = [
+        "description",
+        "category",
+        "splits",
+        "merchant",
+        "notes",
+        "wallet",
+        "to_wallet",
+        "tags",
+    ];
+    for record in reader.records() {
+        let record = record.unwrap();
+        for (column, cell) in header.iter().zip(record.iter()) {
+            if text_columns.contains(&column) {
+                assert!(
+                    !cell.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "{column} `{cell}` in {csv}"
+                );
+            }
+        }
+    }
+    assert!(
+        csv.contains(",'=1+2,'-Fees,,'=cmd|' /C calc'!A0,'@SUM(A1:A9),Cash,,'+x;\\=y\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains(",'-5 off,,'-Fees=30; Groceries=20,''=already quoted,'plain quote,'@Home,,"),
+        "{csv}"
+    );
+    assert!(csv.contains(",'+ top up,,,,,Cash,'@Home,"), "{csv}");
+}
+
+#[tokio::test]
+async fn lines_over_the_api_limits_fail_alone() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let tags = |count: usize, length: usize| {
+        (0..count)
+            .map(|i| format!("{i:0length$}"))
+            .collect::<Vec<_>>()
+            .join(";")
+    };
+    let csv = format!(
+        "date,amount,description,category,splits,merchant,notes,tags\n\
+         2026-03-01,-1,Merchant,Cafe,,{},,\n\
+         2026-03-01,-1,Notes,Cafe,,,{},\n\
+         2026-03-01,-1,Many tags,Cafe,,,,{}\n\
+         2026-03-01,-1,Long tag,Cafe,,,,{}\n\
+         2026-03-01,-2,Split note,,Cafe=1={}; Groceries=1,,,\n\
+         2026-03-01,-1,At the limits,Cafe,,{},{},{}\n\
+         2026-03-01,-2,Split note at the limit,,Cafe=1={}; Groceries=1,,,\n",
+        "m".repeat(5000),
+        "n".repeat(20_000),
+        tags(41, 2),
+        tags(1, 80),
+        "s".repeat(201),
+        "m".repeat(200),
+        "n".repeat(2000),
+        tags(20, 50),
+        "s".repeat(200),
+    );
+    let (status, body) = json(import(&app, &user, &cash, &csv).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["data"]["created"], 2, "{body}");
+    let failed: Vec<(u64, &str)> = body["data"]["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["line"].as_u64().unwrap(), f["message"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        failed,
+        vec![
+            (2, "`merchant` is longer than 200 characters"),
+            (3, "`notes` is longer than 2000 characters"),
+            (4, "more than 20 tags"),
+            (5, "a tag is longer than 50 characters"),
+            (6, "the note of split `Cafe` is longer than 200 characters"),
+        ]
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 2);
+    assert_eq!(
+        app.scalar("SELECT max(length(merchant))::bigint AS value FROM transactions"),
+        200
+    );
 }

@@ -142,8 +142,8 @@ impl Names {
 }
 
 /// One exported line.
-fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
-    let shares: Vec<(Uuid, Decimal)> = row
+fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.len()] {
+    let shares: Vec<(Uuid, Decimal, Option<&str>)> = row
         .splits
         .as_array()
         .map(|splits| {
@@ -152,7 +152,8 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
                 .filter_map(|split| {
                     let id = split.get("category_id")?.as_str()?.parse().ok()?;
                     let amount = split.get("amount")?.to_string().parse().ok()?;
-                    Some((id, amount))
+                    let note = split.get("note").and_then(|n| n.as_str());
+                    Some((id, amount, note))
                 })
                 .collect()
         })
@@ -160,10 +161,9 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
     let splits = domain_csv::format_splits(
         shares
             .iter()
-            .map(|(id, amount)| (names.category_label(Some(*id)), *amount)),
+            .map(|(id, amount, note)| (names.category_label(Some(*id)), *amount, *note)),
     );
-    let tags: Vec<&str> = row.tags.iter().flatten().map(String::as_str).collect();
-    vec![
+    domain_csv::export_line([
         row.date.to_string(),
         row.transaction_type.clone(),
         Money(row.amount).to_string(),
@@ -175,8 +175,8 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
         row.notes.clone().unwrap_or_default(),
         names.wallet_label(Some(row.wallet_id)).to_owned(),
         names.wallet_label(row.to_wallet_id).to_owned(),
-        tags.join(";"),
-    ]
+        domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
+    ])
 }
 
 /// The same filters as the list, as a CSV file (header row included) that
@@ -184,9 +184,12 @@ fn export_record(row: &TransactionView, names: &Names) -> Vec<String> {
 ///
 /// Columns: `date, type, amount, currency, description, category, splits, merchant, notes,
 /// wallet, to_wallet, tags`. A split transaction has an empty category and `splits` such as
-/// `Groceries=30.00; Household=20.00`. A category whose name is shared is written as its path
-/// (`Food & Dining > Groceries`), a wallet whose name is shared as its id. The file is one
-/// consistent snapshot, however many rows it has.
+/// `Groceries=30.00; Household=20.00=for the party` (`category=amount`, then `=note` when the
+/// share has one). Inside a tag or a share, `\\`, `\;` and `\=` stand for those characters. A
+/// text cell that starts with `=`, `+`, `-`, `@`, a tab or a carriage return (which a
+/// spreadsheet would run as a formula) gets a `'` before it. A category whose name is shared is
+/// written as its path (`Food & Dining > Groceries`), a wallet whose name is shared as its id.
+/// The file is one consistent snapshot, however many rows it has.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "export_transactions",
@@ -261,12 +264,21 @@ fn resolve(
     suggester: Option<&UserCategorizer>,
     category_names: &HashMap<Uuid, (String, CategoryKind)>,
 ) -> Result<Resolved, String> {
+    // New money never moves into or out of an archived wallet.
+    let open = |id: Uuid| match wallet_rows.get(&id) {
+        Some(wallet) if wallet.archived => Err(format!(
+            "wallet `{}` is archived; unarchive it to import into it",
+            wallet.name
+        )),
+        _ => Ok(id),
+    };
     let wallet = match row.wallet.as_deref() {
         Some(name) => names.wallets.find(name, "wallet")?,
         None => default_wallet.ok_or(
             "no wallet: add a `wallet` column or import with ?wallet_id=", // the query's
         )?,
     };
+    let wallet = open(wallet)?;
     let currency = wallet_rows
         .get(&wallet)
         .map(|w| w.currency.clone())
@@ -280,7 +292,7 @@ fn resolve(
     }
     let to_wallet = match row.to_wallet.as_deref() {
         Some(name) => {
-            let to = names.wallets.find(name, "wallet")?;
+            let to = open(names.wallets.find(name, "wallet")?)?;
             if to == wallet {
                 return Err("a transfer needs two different wallets".into());
             }
@@ -309,7 +321,7 @@ fn resolve(
                 Ok(Split {
                     category_id: names.category(&split.category, kind)?,
                     amount: split.amount,
-                    note: None,
+                    note: split.note.clone(),
                 })
             })
             .collect::<Result<Vec<_>, String>>()?;
@@ -374,13 +386,17 @@ fn resolve(
 /// Columns by name, any order and case: `date` (YYYY-MM-DD or MM/DD/YYYY), `amount` (signed:
 /// negative is an expense unless a `type` column says expense/income/transfer or debit/credit),
 /// `description`, and optionally `type`, `category` (your category's name, or its path
-/// `Parent > Child` where the name is shared), `splits` (`Groceries=30; Household=20`, adding up
-/// to the amount), `merchant`, `notes`, `tags` (separated by `;`), `wallet` (a wallet's name or
-/// id; else `wallet_id`), `to_wallet` (a transfer's receiving wallet), `currency` (must be the
-/// wallet's). The export's format. Importing the same file twice creates nothing the second
-/// time; identical purchases within one file are all kept. Lines without a category get a
-/// confident suggestion. Bad lines are reported and never stop the good ones, which are stored
-/// together. Imported history is not scored for unusual spending.
+/// `Parent > Child` where the name is shared), `splits` (`Groceries=30; Household=20=party`:
+/// `category=amount` or `category=amount=note`, adding up to the amount), `merchant`, `notes`,
+/// `tags` (separated by `;`), `wallet` (a wallet's name or id; else `wallet_id`), `to_wallet`
+/// (a transfer's receiving wallet), `currency` (must be the wallet's). Inside a tag or a share,
+/// `\\`, `\;` and `\=` stand for those characters; one `'` before a text cell starting with
+/// `=`, `+`, `-`, `@`, a tab or a carriage return is taken off. The export's format. The JSON
+/// API's length limits apply (description, merchant, notes, tags, split notes), and an archived
+/// wallet takes no lines. Importing the same file twice creates nothing the second time;
+/// identical purchases within one file are all kept. Lines without a category get a confident
+/// suggestion (listed when the line is created). Bad lines are reported and never stop the good
+/// ones, which are stored together. Imported history is not scored for unusual spending.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "import_transactions",
@@ -479,8 +495,7 @@ fn import_rows(
         .map(|f| (f.wallet.to_string(), f.to_wallet.map(|w| w.to_string())))
         .collect();
     let hashes = domain_csv::import_hashes(&good_rows, &keys);
-    let mut categorized = Vec::new();
-    let mut spending = NewSpending::default();
+    let mut suggestions = Vec::new();
     let mut inserts = Vec::new();
     for ((row, found), hash) in good_rows.into_iter().zip(found).zip(hashes) {
         let confidence = found
@@ -492,16 +507,7 @@ fn import_rows(
         } else {
             "user"
         };
-        if row.transaction_type == TransactionType::Expense {
-            spending.add(
-                row.date,
-                found
-                    .category_id
-                    .into_iter()
-                    .chain(found.splits.iter().map(|s| s.category_id)),
-            );
-        }
-        categorized.extend(found.suggestion);
+        suggestions.push(found.suggestion);
         inserts.push((
             NewTransaction {
                 user_id,
@@ -524,13 +530,34 @@ fn import_rows(
         ));
     }
     let created = transactions::insert_imported(conn, &inserts)?;
-    if created > 0 {
+    // What follows concerns the lines created, not those skipped as duplicates.
+    let mut categorized = Vec::new();
+    let mut spending = NewSpending::default();
+    for ((row, splits), suggestion) in inserts.iter().zip(suggestions) {
+        if !row
+            .import_hash
+            .as_ref()
+            .is_some_and(|hash| created.contains(hash))
+        {
+            continue;
+        }
+        if row.transaction_type == TransactionType::Expense.as_str() {
+            spending.add(
+                row.date,
+                row.category_id
+                    .into_iter()
+                    .chain(splits.iter().map(|s| s.category_id)),
+            );
+        }
+        categorized.extend(suggestion);
+    }
+    if !created.is_empty() {
         after_write(conn, user_id, &spending)?;
     }
     failures.sort_by_key(|f| f.line);
     Ok(ImportReport {
-        created,
-        duplicates: inserts.len() - created,
+        created: created.len(),
+        duplicates: inserts.len() - created.len(),
         categorized,
         failed: failures
             .into_iter()

@@ -7,6 +7,9 @@ use validator::{Validate, ValidationError};
 use crate::db::transactions::TransactionView;
 use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
+use crate::domain::transaction::{
+    MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_SPLIT_NOTE, MAX_TAG, MAX_TAGS,
+};
 
 /// One part of a split transaction.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -95,27 +98,33 @@ fn text_up_to(value: &str, max: usize) -> Result<(), ValidationError> {
 }
 
 pub fn valid_description(value: &str) -> Result<(), ValidationError> {
-    text_up_to(value, 500)
+    text_up_to(value, MAX_DESCRIPTION)
 }
 
 pub fn valid_merchant(value: &str) -> Result<(), ValidationError> {
-    text_up_to(value, 200)
+    text_up_to(value, MAX_MERCHANT)
 }
 
 pub fn valid_notes(value: &str) -> Result<(), ValidationError> {
-    text_up_to(value, 2000)
+    text_up_to(value, MAX_NOTES)
+}
+
+pub fn valid_split_note(value: &str) -> Result<(), ValidationError> {
+    text_up_to(value, MAX_SPLIT_NOTE)
 }
 
 pub fn valid_tags(values: &[String]) -> Result<(), ValidationError> {
-    if values.len() > 20 {
-        return Err(ValidationError::new("length").with_message("at most 20 tags".into()));
+    if values.len() > MAX_TAGS {
+        return Err(
+            ValidationError::new("length").with_message(format!("at most {MAX_TAGS} tags").into())
+        );
     }
     if values
         .iter()
-        .any(|tag| tag.trim().is_empty() || tag.chars().count() > 50)
+        .any(|tag| tag.trim().is_empty() || tag.chars().count() > MAX_TAG)
     {
         return Err(ValidationError::new("length")
-            .with_message("each tag must be 1 to 50 characters long".into()));
+            .with_message(format!("each tag must be 1 to {MAX_TAG} characters long").into()));
     }
     Ok(())
 }
@@ -126,7 +135,7 @@ pub struct SplitRequest {
     pub category_id: Uuid,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
-    #[validate(custom(function = "valid_merchant"))]
+    #[validate(custom(function = "valid_split_note"))]
     pub note: Option<String>,
 }
 
@@ -280,7 +289,8 @@ pub struct ImportReport {
     /// Lines already imported before (same wallets, date, type, amount, description and
     /// occurrence in the file).
     pub duplicates: usize,
-    /// Lines without a category that got a suggested one (`category_source: ml`).
+    /// Lines created without a category that got a suggested one (`category_source: ml`);
+    /// duplicates are not listed.
     pub categorized: Vec<ImportSuggestion>,
     pub failed: Vec<ImportFailure>,
 }
