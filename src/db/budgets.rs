@@ -376,13 +376,20 @@ pub fn evaluate(
         .iter()
         .map(|b| period_containing(b.period(), b.start_date, b.end_date, at))
         .collect();
+    /// Where one budget's figures sit among the spending requests.
+    #[derive(Default)]
+    struct Slot {
+        /// The current period's request.
+        current: Option<usize>,
+        /// With rollover: how many periods came before, and the request covering them.
+        earlier: Option<(u32, usize)>,
+    }
     let mut requests = Vec::new();
-    // (index of the current period's request, (earlier periods, index of their request))
-    let mut slots: Vec<(Option<usize>, Option<(u32, usize)>)> = Vec::new();
+    let mut slots: Vec<Slot> = Vec::new();
     for (budget, span) in rows.iter().zip(&spans) {
-        let mut slot = (None, None);
+        let mut slot = Slot::default();
         if let Some(span) = span {
-            slot.0 = Some(requests.len());
+            slot.current = Some(requests.len());
             requests.push(SpanRequest {
                 budget_id: budget.id,
                 span: *span,
@@ -392,7 +399,7 @@ pub fn evaluate(
                 if let (count, Some(covered)) =
                     earlier_periods(budget.period(), budget.start_date, *span)
                 {
-                    slot.1 = Some((count, requests.len()));
+                    slot.earlier = Some((count, requests.len()));
                     requests.push(SpanRequest {
                         budget_id: budget.id,
                         span: covered,
@@ -408,7 +415,7 @@ pub fn evaluate(
         .into_iter()
         .zip(spans)
         .zip(slots)
-        .map(|((budget, span), (current, earlier))| {
+        .map(|((budget, span), Slot { current, earlier })| {
             let spent_now = current.map_or(Decimal::ZERO, |i| spent[i]);
             let rolled_over = earlier.map_or(Decimal::ZERO, |(count, i)| {
                 budget.amount * Decimal::from(count) - spent[i]

@@ -79,8 +79,14 @@ impl Serialize for Money {
 
 impl<'de> Deserialize<'de> for Money {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let number = serde_json::Number::deserialize(deserializer)
-            .map_err(|_| serde::de::Error::custom("must be a number such as 50000 or 12.34"))?;
+        // A missing field keeps serde's own error, so it is reported under the field's name.
+        let number = serde_json::Number::deserialize(deserializer).map_err(|error: D::Error| {
+            if error.to_string().starts_with("missing field") {
+                error
+            } else {
+                serde::de::Error::custom("must be a number such as 50000 or 12.34")
+            }
+        })?;
         number
             .to_string()
             .parse::<Money>()

@@ -99,6 +99,10 @@ async fn rule_breaking_transactions_are_422_and_store_nothing() {
             "amount",
         ),
         (
+            json!({"type": "expense", "category_id": l.cafe, "wallet_id": l.cash}),
+            "amount",
+        ),
+        (
             json!({"type": "expense", "amount": 5, "wallet_id": l.cash}),
             "category_id",
         ),
