@@ -1,7 +1,7 @@
 //! Bills (paying, month ends, upcoming, history), recurring transactions and the background
 //! job that materialises them, pays autopay bills and sends reminders.
 
-use chrono::{Days, NaiveDate, Utc};
+use chrono::{Datelike, Days, NaiveDate, Utc};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -26,7 +26,7 @@ async fn setup(app: &TestApp) -> Setup {
 
 async fn bill(app: &TestApp, s: &Setup, body: Value) -> Value {
     let mut full = json!({"name": "Rent", "amount": 500, "category_id": s.utilities, "wallet_id": s.cash,
-        "frequency": "monthly", "next_due_date": "2026-01-31"});
+        "frequency": "monthly", "next_due_date": y("01-31")});
     for (k, v) in body.as_object().unwrap() {
         full[k] = v.clone();
     }
@@ -48,6 +48,16 @@ fn today() -> NaiveDate {
     Utc::now().date_naive()
 }
 
+/// `MM-DD` in the first common year after this one: schedules must start within the last year,
+/// so fixed dates move with the calendar, and February keeps 28 days.
+fn y(month_day: &str) -> String {
+    let mut year = today().year() + 1;
+    while NaiveDate::from_ymd_opt(year, 2, 29).is_some() {
+        year += 1;
+    }
+    format!("{year}-{month_day}")
+}
+
 #[tokio::test]
 async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
     let app = spawn_app().await;
@@ -64,22 +74,22 @@ async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
     };
 
     let (status, paid) =
-        json(pay(json!({"due_date": "2026-01-31", "paid_on": "2026-01-30"})).await).await;
+        json(pay(json!({"due_date": y("01-31"), "paid_on": y("01-30")})).await).await;
     assert_eq!(status, 200, "{paid}");
-    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-02-28");
+    assert_eq!(paid["data"]["bill"]["next_due_date"], y("02-28"));
     assert_eq!(paid["data"]["transaction"]["type"], "expense");
     assert_eq!(paid["data"]["transaction"]["amount"], json!(500));
     assert_eq!(paid["data"]["transaction"]["category_name"], "Electricity");
-    assert_eq!(paid["data"]["transaction"]["date"], "2026-01-30");
+    assert_eq!(paid["data"]["transaction"]["date"], y("01-30"));
 
     assert_error(
-        pay(json!({"due_date": "2026-01-31"})).await,
+        pay(json!({"due_date": y("01-31")})).await,
         409,
         "bill_already_paid",
     )
     .await;
     assert_error(
-        pay(json!({"due_date": "2026-05-31"})).await,
+        pay(json!({"due_date": y("05-31")})).await,
         422,
         "validation_failed",
     )
@@ -87,7 +97,7 @@ async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
 
     let (_, paid) = json(pay(json!({"amount": 510.25})).await).await;
     assert_eq!(
-        paid["data"]["bill"]["next_due_date"], "2026-03-31",
+        paid["data"]["bill"]["next_due_date"], y("03-31"),
         "back to the 31st after February"
     );
     let payments = app
@@ -99,7 +109,7 @@ async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
         .iter()
         .map(|p| p["due_date"].as_str().unwrap())
         .collect();
-    assert_eq!(dues, vec!["2026-02-28", "2026-01-31"]);
+    assert_eq!(dues, vec![y("02-28"), y("01-31")]);
     assert_eq!(payments[0]["amount"], json!(510.25));
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 2);
     let wallet = app
@@ -117,7 +127,7 @@ async fn a_payment_is_all_or_nothing_and_a_one_off_bill_is_paid_once() {
     let b = bill(
         &app,
         &s,
-        json!({"frequency": "once", "next_due_date": "2026-03-10"}),
+        json!({"frequency": "once", "next_due_date": y("03-10")}),
     )
     .await;
     let id = b["id"].as_str().unwrap();
@@ -190,18 +200,18 @@ async fn edits_keep_the_schedule_a_client_did_not_change() {
     let monthly = bill(&app, &s, json!({})).await;
     let id = monthly["id"].as_str().unwrap().to_owned();
     let (_, paid) = json(pay(id.clone()).await).await;
-    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-02-28");
+    assert_eq!(paid["data"]["bill"]["next_due_date"], y("02-28"));
     let (status, renamed) = json(
         patch(
             id.clone(),
-            json!({"name": "Rent 2", "next_due_date": "2026-02-28"}),
+            json!({"name": "Rent 2", "next_due_date": y("02-28")}),
         )
         .await,
     )
     .await;
     assert_eq!(status, 200, "{renamed}");
     let (_, paid) = json(pay(id).await).await;
-    assert_eq!(paid["data"]["bill"]["next_due_date"], "2026-03-31");
+    assert_eq!(paid["data"]["bill"]["next_due_date"], y("03-31"));
 }
 
 #[tokio::test]
@@ -275,7 +285,7 @@ async fn a_payment_that_fails_half_way_leaves_nothing_behind() {
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
     let still = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
     assert_eq!(
-        still["next_due_date"], "2026-01-31",
+        still["next_due_date"], y("01-31"),
         "the due date did not move"
     );
     app.execute("DROP TRIGGER refuse ON transactions");
@@ -304,7 +314,7 @@ async fn two_payments_of_one_due_date_at_once_make_one() {
                 Method::POST,
                 &path,
                 &s.user.access_token,
-                Some(&json!({"due_date": "2026-01-31"})),
+                Some(&json!({"due_date": y("01-31")})),
             )
         })
         .collect();
@@ -407,15 +417,15 @@ async fn invalid_bills_are_422_and_other_users_bills_404() {
     let s = setup(&app).await;
     for (body, field) in [
         (
-            json!({"name": "x", "amount": 5, "category_id": s.salary, "wallet_id": s.cash, "frequency": "monthly", "next_due_date": "2026-01-01"}),
+            json!({"name": "x", "amount": 5, "category_id": s.salary, "wallet_id": s.cash, "frequency": "monthly", "next_due_date": y("01-01")}),
             "category_id",
         ),
         (
-            json!({"name": "x", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "daily", "next_due_date": "2026-01-01"}),
+            json!({"name": "x", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "daily", "next_due_date": y("01-01")}),
             "frequency",
         ),
         (
-            json!({"name": "x", "amount": 0, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "once", "next_due_date": "2026-01-01"}),
+            json!({"name": "x", "amount": 0, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "once", "next_due_date": y("01-01")}),
             "amount",
         ),
         (
@@ -607,7 +617,7 @@ async fn recurring_templates_follow_the_transaction_rules() {
     assert_error(foreign, 404, "not_found").await;
     let (status, created) = json(app.send_as(Method::POST, "/api/v1/recurring", &s.user.access_token, Some(&json!({
         "type": "expense", "amount": 5, "category_id": s.utilities, "wallet_id": s.cash, "frequency": "monthly",
-        "next_date": "2026-01-31"}))).await).await;
+        "next_date": y("01-31")}))).await).await;
     assert_eq!(status, 201, "{created}");
     let id = created["data"]["id"].as_str().unwrap();
     let (status, patched) = json(
