@@ -97,7 +97,8 @@ async fn paying_a_monthly_bill_due_on_the_31st_walks_the_month_ends() {
 
     let (_, paid) = json(pay(json!({"amount": 510.25})).await).await;
     assert_eq!(
-        paid["data"]["bill"]["next_due_date"], y("03-31"),
+        paid["data"]["bill"]["next_due_date"],
+        y("03-31"),
         "back to the 31st after February"
     );
     let payments = app
@@ -285,7 +286,8 @@ async fn a_payment_that_fails_half_way_leaves_nothing_behind() {
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
     let still = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
     assert_eq!(
-        still["next_due_date"], y("01-31"),
+        still["next_due_date"],
+        y("01-31"),
         "the due date did not move"
     );
     app.execute("DROP TRIGGER refuse ON transactions");
