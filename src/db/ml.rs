@@ -201,6 +201,9 @@ pub struct PeriodAmount {
     pub category_id: Uuid,
     #[diesel(sql_type = Numeric)]
     pub amount: Decimal,
+    /// The day of the user's first expense in the currency (the same on every row).
+    #[diesel(sql_type = Date)]
+    pub first_day: NaiveDate,
 }
 
 /// Expenses (splits by share) in `currency` before `before`, summed per `month` or `week`
@@ -216,7 +219,7 @@ pub fn spending_by_period(
     // From the daily rollup of category lines (split shares included).
     diesel::sql_query(format!(
         "SELECT date_trunc('{unit}', l.day)::date AS period_start, l.category_id, \
-                sum(l.amount) AS amount \
+                sum(l.amount) AS amount, min(min(l.day)) OVER () AS first_day \
          FROM daily_category_flows l \
          WHERE l.user_id = $1 AND l.currency = $2 AND l.type = 'expense' AND l.day < $3 \
          GROUP BY 1, 2 HAVING sum(l.transactions) > 0 ORDER BY 1, 2"

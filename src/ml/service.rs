@@ -424,14 +424,29 @@ fn subtrees(categories: &[CategoryRow]) -> HashMap<Uuid, Vec<Uuid>> {
 
 /// Builds the series for one period and category set (None = all spending) from the period
 /// sums, from the first period with spending up to (not including) `until`.
+/// The first period that holds a whole period of the user's history: the one of their first
+/// expense, or the next when that expense came in its second half (a month recorded from the
+/// 30th on would read as a month of almost no spending).
+pub fn first_whole_period(sums: &[store::PeriodAmount], period: Period) -> Option<NaiveDate> {
+    let first_day = sums.iter().map(|r| r.first_day).min()?;
+    let start = period.start_of(first_day);
+    let next = period.next(start);
+    if (first_day - start).num_days() * 2 >= (next - start).num_days() {
+        Some(next)
+    } else {
+        Some(start)
+    }
+}
+
 fn build_series(
     sums: &[store::PeriodAmount],
     period: Period,
     members: Option<&[Uuid]>,
     until: NaiveDate,
 ) -> Option<(NaiveDate, Series)> {
+    let whole_from = first_whole_period(sums, period)?;
     let mut by_start: HashMap<NaiveDate, f64> = HashMap::new();
-    for row in sums {
+    for row in sums.iter().filter(|r| r.period_start >= whole_from) {
         if members.is_none_or(|m| m.contains(&row.category_id)) {
             *by_start.entry(row.period_start).or_default() += row.amount.to_f64().unwrap_or(0.0);
         }
@@ -728,4 +743,56 @@ pub fn record_unusual(
         &format!("unusual_spending:{transaction_id}"),
     )?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(period_start: &str, first_day: &str, amount: i64) -> store::PeriodAmount {
+        store::PeriodAmount {
+            period_start: period_start.parse().unwrap(),
+            category_id: Uuid::nil(),
+            amount: Decimal::from(amount),
+            first_day: first_day.parse().unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_first_month_recorded_from_its_second_half_is_left_out() {
+        let d = |s: &str| s.parse::<NaiveDate>().unwrap();
+        // History from 30 November: November holds one day of spending.
+        let late = [
+            row("2025-11-01", "2025-11-30", 6),
+            row("2025-12-01", "2025-11-30", 900),
+            row("2026-01-01", "2025-11-30", 950),
+        ];
+        assert_eq!(
+            first_whole_period(&late, Period::Month),
+            Some(d("2025-12-01"))
+        );
+        let (first, series) = build_series(&late, Period::Month, None, d("2026-02-01")).unwrap();
+        assert_eq!(first, d("2025-12-01"));
+        assert_eq!(series.values, vec![900.0, 950.0]);
+        // From the 3rd: the month counts.
+        let early = [
+            row("2025-11-01", "2025-11-03", 800),
+            row("2025-12-01", "2025-11-03", 900),
+        ];
+        assert_eq!(
+            first_whole_period(&early, Period::Month),
+            Some(d("2025-11-01"))
+        );
+        // Weeks: from Friday on, the week is partial.
+        let weekly = [row("2026-03-02", "2026-03-06", 10)];
+        assert_eq!(
+            first_whole_period(&weekly, Period::Week),
+            Some(d("2026-03-09"))
+        );
+        let weekly = [row("2026-03-02", "2026-03-05", 10)];
+        assert_eq!(
+            first_whole_period(&weekly, Period::Week),
+            Some(d("2026-03-02"))
+        );
+    }
 }

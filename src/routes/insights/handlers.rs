@@ -18,6 +18,7 @@ use crate::domain::period::{previous_period, BudgetPeriod, Span};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
 use crate::ml::insights::{self, Payment};
+use crate::ml::service::{first_whole_period, Period};
 use crate::routes::reports::handlers::report_currency;
 use crate::routes::transactions::handlers::today_for;
 use crate::startup::AppState;
@@ -165,12 +166,12 @@ pub async fn spending_insights(
             )
         };
 
-        // Seasonality over complete months from the first month with spending.
+        // Seasonality over complete months from the first whole month of history.
         let mut totals: HashMap<NaiveDate, f64> = HashMap::new();
         for row in &sums {
             *totals.entry(row.period_start).or_default() += row.amount.to_f64().unwrap_or(0.0);
         }
-        let seasonality = totals.keys().min().copied().and_then(|first| {
+        let seasonality = first_whole_period(&sums, Period::Month).and_then(|first| {
             let mut monthly = Vec::new();
             let mut start = first;
             while start < this_month {
