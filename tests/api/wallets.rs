@@ -148,6 +148,19 @@ async fn a_wallet_with_transactions_cannot_be_deleted_but_can_be_archived() {
         .await;
     let body = assert_error(refused, 422, "validation_failed").await;
     assert!(body["errors"]["to_wallet_id"].is_array(), "{body}");
+    let bill = app
+        .send_as(
+            Method::POST,
+            "/api/v1/bills",
+            &user.access_token,
+            Some(
+                &json!({"name": "Rent", "amount": 5, "category_id": food, "wallet_id": cash,
+                         "frequency": "monthly", "next_due_date": chrono::Utc::now().date_naive()}),
+            ),
+        )
+        .await;
+    let body = assert_error(bill, 422, "validation_failed").await;
+    assert!(body["errors"]["wallet_id"].is_array(), "{body}");
     let moved = app
         .create_transaction(
             &user,

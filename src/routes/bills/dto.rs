@@ -67,7 +67,7 @@ fn reminder(value: i32) -> Result<(), ValidationError> {
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Rent", "amount": 5000000, "category_id": "7f0e6a3e-5b4c-4f6a-9a51-2b8f3c1d2e4f",
-    "wallet_id": "1c9d7e2a-4b3f-4e8a-8d2c-6a5b4c3d2e1f", "frequency": "monthly", "next_due_date": "2026-03-31",
+    "wallet_id": "1c9d7e2a-4b3f-4e8a-8d2c-6a5b4c3d2e1f", "frequency": "monthly", "next_due_date": "2027-03-31",
     "reminder_days_before": 3, "autopay": false}))]
 pub struct CreateBillRequest {
     #[validate(custom(function = "crate::http::validate::name"))]

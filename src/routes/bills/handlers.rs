@@ -15,7 +15,7 @@ use crate::domain::period::{next_occurrence, Frequency};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::routes::transactions::dto::TransactionResponse;
-use crate::routes::transactions::handlers::today_for;
+use crate::routes::transactions::handlers::{ensure_open, today_for};
 use crate::routes::users::dto::Deleted;
 use crate::startup::AppState;
 
@@ -31,6 +31,7 @@ fn check(
     category_id: Uuid,
     wallet_id: Uuid,
     currency: Option<&str>,
+    kept: &[Uuid],
 ) -> Result<String, ApiError> {
     let category = categories::find(conn, user_id, category_id)?
         .ok_or_else(|| ApiError::not_found("Category"))?;
@@ -42,6 +43,7 @@ fn check(
     }
     let wallet =
         wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+    ensure_open("wallet_id", &wallet, kept)?;
     if currency.is_some_and(|c| c != wallet.currency) {
         return Err(ApiError::invalid_field(
             "currency",
@@ -113,6 +115,7 @@ pub async fn create_bill(
                 body.category_id,
                 body.wallet_id,
                 body.currency.as_deref(),
+                &[],
             )?;
             not_long_ago(conn, caller.id, body.next_due_date, "next_due_date")?;
             let bill = bills::insert(
@@ -229,7 +232,14 @@ pub async fn update_bill(
             let current = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
             let category_id = body.category_id.unwrap_or(current.category_id);
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
-            let currency = check(conn, caller.id, category_id, wallet_id, None)?;
+            let currency = check(
+                conn,
+                caller.id,
+                category_id,
+                wallet_id,
+                None,
+                &[current.wallet_id],
+            )?;
             let frequency = body.frequency.unwrap_or(current.frequency());
             let frequency_changes = frequency != current.frequency();
             let mut next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
@@ -401,6 +411,7 @@ pub async fn pay_bill(
             if let Some(wallet_id) = body.wallet_id {
                 let wallet = wallets::find(conn, caller.id, wallet_id)?
                     .ok_or_else(|| ApiError::not_found("Wallet"))?;
+                ensure_open("wallet_id", &wallet, &[])?;
                 if wallet.currency != bill.currency {
                     return Err(ApiError::invalid_field(
                         "wallet_id",

@@ -69,7 +69,7 @@ fn repeating(value: &Frequency) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"type": "expense", "amount": 250000, "description": "Gym membership",
     "category_id": "7f0e6a3e-5b4c-4f6a-9a51-2b8f3c1d2e4f", "wallet_id": "1c9d7e2a-4b3f-4e8a-8d2c-6a5b4c3d2e1f",
-    "frequency": "monthly", "next_date": "2026-04-01"}))]
+    "frequency": "monthly", "next_date": "2027-04-01"}))]
 pub struct CreateRecurringRequest {
     #[serde(rename = "type")]
     pub transaction_type: TransactionType,

@@ -195,6 +195,22 @@ async fn list(
 /// Checks the rows a draft points at: wallets and categories must be the caller's (404
 /// otherwise, as for any other user's row), of the right kind, in one currency. Returns the
 /// currency.
+/// An archived wallet keeps its history but takes no new money: only a row already in it
+/// (`kept`: the wallets an edited row uses) may stay there.
+pub(crate) fn ensure_open(
+    field: &str,
+    wallet: &wallets::Wallet,
+    kept: &[Uuid],
+) -> Result<(), ApiError> {
+    if wallet.archived && !kept.contains(&wallet.id) {
+        return Err(ApiError::invalid_field(
+            field,
+            "is an archived wallet: unarchive it to record money in it",
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn check_references(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -202,17 +218,7 @@ pub(crate) fn check_references(
     currency: Option<&str>,
     kept: &[Uuid],
 ) -> Result<String, ApiError> {
-    // An archived wallet keeps its history but takes no new money: only a row already in it
-    // (`kept`: the wallets the edited row uses) may stay there.
-    let open = |field: &str, wallet: &wallets::Wallet| -> Result<(), ApiError> {
-        if wallet.archived && !kept.contains(&wallet.id) {
-            return Err(ApiError::invalid_field(
-                field,
-                "is an archived wallet: unarchive it to record money in it",
-            ));
-        }
-        Ok(())
-    };
+    let open = |field: &str, wallet: &wallets::Wallet| ensure_open(field, wallet, kept);
     let wallet = wallets::find(conn, user_id, draft.wallet_id)?
         .ok_or_else(|| ApiError::not_found("Wallet"))?;
     open("wallet_id", &wallet)?;
