@@ -73,18 +73,13 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("splits", &["splits"]),
 ];
 
-/// The columns holding free text: the export guards them against formulas and the import takes
-/// the guard off (never the date, type, amount or currency).
-const TEXT_COLUMNS: [&str; 8] = [
-    "description",
-    "category",
-    "splits",
-    "merchant",
-    "notes",
-    "wallet",
-    "to_wallet",
-    "tags",
-];
+/// The columns that do not hold free text. Every other column does: the export guards those
+/// against formulas and the import takes the guard off.
+const NON_TEXT_COLUMNS: [&str; 4] = ["date", "type", "amount", "currency"];
+
+fn is_text_column(name: &str) -> bool {
+    !NON_TEXT_COLUMNS.contains(&name)
+}
 
 /// What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -161,7 +156,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
                 .and_then(|i| record.get(*i))
                 .map(str::trim)
                 .filter(|v| !v.is_empty())?;
-            let value = if TEXT_COLUMNS.contains(&name) {
+            let value = if is_text_column(name) {
                 unguard(value)
             } else {
                 value
@@ -344,7 +339,7 @@ pub fn format_tags<'a>(tags: impl IntoIterator<Item = &'a str>) -> String {
 pub fn export_line(cells: [String; EXPORT_HEADER.len()]) -> [String; EXPORT_HEADER.len()] {
     let mut cells = cells;
     for (column, cell) in EXPORT_HEADER.iter().zip(cells.iter_mut()) {
-        if TEXT_COLUMNS.contains(column) && looks_like_formula(cell) {
+        if is_text_column(column) && looks_like_formula(cell) {
             cell.insert(0, '\'');
         }
     }
