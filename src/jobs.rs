@@ -15,14 +15,19 @@ use diesel::{Connection, PgConnection};
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::db::bills::{self, Bill, PayOptions};
-use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
+use crate::db::bills::{self, Bill};
+use crate::db::notifications;
 use crate::db::recurring::{self, Recurring};
-use crate::db::transactions::{self, NewTransaction};
 use crate::db::users;
+use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
+use crate::domain::transaction::Draft;
 use crate::error::ApiError;
+use crate::services::alerts::{self, BudgetsToCheck, NewSpending};
+use crate::services::bills::PayOptions;
+use crate::services::caller::{stored, timezone_of};
+use crate::services::ledger::{self, CategorySource, Entry};
 
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -79,6 +84,9 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport
     Ok(report)
 }
 
+/// How long the event log keeps an event: a reader further behind syncs afresh (`GET /sync`).
+pub const EVENT_LOG_DAYS: i64 = 30;
+
 /// Deletes what is kept only for a while, so these tables stay the size of their live rows.
 fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
     use crate::db::{idempotency, login_throttle, refresh_tokens, rollups, user_tokens};
@@ -86,7 +94,8 @@ fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
         + refresh_tokens::purge_ended(conn)?
         + user_tokens::purge_dead(conn)?
         + login_throttle::purge_idle(conn)?
-        + rollups::purge_empty(conn)?)
+        + rollups::purge_empty(conn)?
+        + crate::db::events::prune(conn, Utc::now() - chrono::Duration::days(EVENT_LOG_DAYS))?)
 }
 
 /// Users retrained per run, and how long a model stays before new data may retrain it: the
@@ -105,8 +114,8 @@ fn retrain_stale_forecasts(
     let (mut done, mut failed) = (0, 0);
     for user_id in users {
         let today = days.of(conn, user_id)?;
-        let trained = crate::ml::service::train_forecasts(conn, user_id, today)
-            .and_then(|_| crate::ml::service::refresh_categorizer(conn, user_id));
+        let trained = crate::services::predictions::train_forecasts(conn, user_id, today)
+            .and_then(|_| crate::services::predictions::refresh_categorizer(conn, user_id));
         match trained {
             Ok(_) => done += 1,
             Err(error) => {
@@ -142,9 +151,9 @@ impl Today {
         if let Some(day) = self.cache.get(&user_id) {
             return Ok(*day);
         }
-        let zone = users::find(conn, user_id)?
-            .and_then(|u| u.timezone.parse::<chrono_tz::Tz>().ok())
-            .unwrap_or(chrono_tz::UTC);
+        let user = users::find(conn, user_id)?
+            .ok_or_else(|| ApiError::internal(format!("no account {user_id} for its own rows")))?;
+        let zone = timezone_of(&user.timezone)?;
         let day = self.now.with_timezone(&zone).date_naive();
         self.cache.insert(user_id, day);
         Ok(day)
@@ -157,7 +166,16 @@ fn materialize_one(
     template: &Recurring,
     today: NaiveDate,
 ) -> Result<usize, ApiError> {
-    let frequency = Frequency::parse(&template.frequency).unwrap_or(Frequency::Monthly);
+    let frequency = stored("frequency", &template.frequency, Frequency::parse)?;
+    let transaction_type = stored(
+        "transaction type",
+        &template.transaction_type,
+        TransactionType::parse,
+    )?;
+    // A template already on an archived wallet keeps recording into it, as a bill does.
+    let kept: Vec<Uuid> = std::iter::once(template.wallet_id)
+        .chain(template.to_wallet_id)
+        .collect();
     let mut next = template.next_date;
     let mut active = true;
     let mut made = 0;
@@ -167,31 +185,29 @@ fn materialize_one(
             break;
         }
         if recurring::claim_occurrence(conn, template.id, next)? {
-            let id = transactions::insert(
-                conn,
-                &NewTransaction {
-                    user_id: template.user_id,
-                    transaction_type: template.transaction_type.clone(),
+            let entry = Entry {
+                draft: Draft {
+                    transaction_type,
                     amount: template.amount,
-                    currency: template.currency.clone(),
-                    date: next,
-                    description: template.description.clone(),
-                    merchant: template.merchant.clone(),
-                    notes: template.notes.clone(),
                     category_id: template.category_id,
                     wallet_id: template.wallet_id,
                     to_wallet_id: template.to_wallet_id,
-                    tags: template.tags.clone(),
-                    import_hash: None,
-                    category_source: "user".into(),
-                    category_confidence: None,
+                    splits: Vec::new(),
                 },
-                &[],
-            )?;
+                currency: Some(template.currency.clone()),
+                date: next,
+                description: template.description.clone(),
+                merchant: template.merchant.clone(),
+                notes: template.notes.clone(),
+                tags: template.tags.iter().flatten().cloned().collect(),
+                import_hash: None,
+                category_source: CategorySource::User,
+                category_confidence: None,
+            };
+            let checked = ledger::check_one(conn, template.user_id, entry, &kept)?;
+            let id = ledger::record(conn, template.user_id, &checked)?;
+            spending.merge(&checked.spending());
             recurring::link_occurrence(conn, template.id, next, id)?;
-            if template.transaction_type == "expense" {
-                spending.add(next, template.category_id);
-            }
             made += 1;
         }
         match next_occurrence(frequency, next, template.anchor_day as u32) {
@@ -206,7 +222,7 @@ fn materialize_one(
         active = false;
     }
     recurring::advance(conn, template.id, next, active)?;
-    notifications::check_budgets(
+    alerts::check_budgets(
         conn,
         template.user_id,
         today,
@@ -293,12 +309,14 @@ fn pay_autopay_bills(
                             amount: None,
                             wallet_id: None,
                         };
-                        spending.add(options.paid_on, [current.category_id]);
-                        current = bills::pay(conn, &current, &options)?.0;
+                        let (paid, _, moved) =
+                            crate::services::bills::pay(conn, &current, &options)?;
+                        spending.merge(&moved);
+                        current = paid;
                         times += 1;
                     }
                     let which = BudgetsToCheck::MovedBy(&spending);
-                    notifications::check_budgets(conn, bill.user_id, today, which)?;
+                    alerts::check_budgets(conn, bill.user_id, today, which)?;
                     Ok(times)
                 });
                 match result {

@@ -36,8 +36,8 @@ pub const BEARER: &str = "bearer_auth";
     components(schemas(
         ErrorBody,
         PageMeta,
-        crate::routes::reports::dto::Granularity,
-        crate::routes::reports::dto::Level,
+        crate::dto::reports::Granularity,
+        crate::dto::reports::Level,
         crate::db::audit::Action
     )),
     tags(

@@ -12,22 +12,14 @@ use actix_web::{web, App, HttpServer};
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
-use crate::auth::mailer::{self, Mailer};
+use crate::auth::mailer;
 use crate::auth::rate_limit::{auth_limiter, AuthLimiterConfig};
 use crate::config::Settings;
 use crate::db::PgPool;
 use crate::http::extract::{json_config, path_config, query_config, BodyLimit};
 use crate::http::middleware;
 use crate::openapi::{self, SpecJson};
-
-/// What every handler can reach.
-pub struct AppState {
-    pub settings: Settings,
-    pub pool: PgPool,
-    pub mailer: Arc<dyn Mailer>,
-    /// bcrypt's own low-priority threads (see `auth::hasher`).
-    pub hasher: Hasher,
-}
+pub use crate::state::AppState;
 
 pub struct Application {
     port: u16,

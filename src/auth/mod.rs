@@ -1,5 +1,5 @@
 //! Authentication: password hashing, access tokens (JWT), opaque refresh and mail tokens, the
-//! `AuthUser` extractor, outgoing mail, and the per-IP rate limit on `/auth`.
+//! `Caller` extractor, outgoing mail, and the per-IP rate limit on `/auth`.
 
 pub mod extractor;
 pub mod hasher;
@@ -10,4 +10,5 @@ pub mod rate_limit;
 pub mod session;
 pub mod tokens;
 
-pub use extractor::{AdminUser, AuthUser};
+pub use crate::services::caller::Caller;
+pub use extractor::AdminUser;

@@ -7,9 +7,7 @@ use uuid::Uuid;
 
 use super::schema::{bill_payments, bills};
 use super::tombstones;
-use super::transactions::{self, NewTransaction};
-use crate::domain::period::{next_occurrence, Frequency};
-use crate::error::ApiError;
+use crate::domain::period::Frequency;
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = bills)]
@@ -223,105 +221,65 @@ pub fn payments(
         .load(conn)
 }
 
-/// How a payment was made.
-pub struct PayOptions {
-    /// The due date being paid; the bill's next due date when `None`.
-    pub due_date: Option<NaiveDate>,
-    pub paid_on: NaiveDate,
-    pub amount: Option<Decimal>,
-    pub wallet_id: Option<Uuid>,
+/// Whether the bill's payment for `due` is recorded.
+pub fn is_paid(conn: &mut PgConnection, bill_id: Uuid, due: NaiveDate) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        bill_payments::table
+            .filter(bill_payments::bill_id.eq(bill_id))
+            .filter(bill_payments::due_date.eq(due)),
+    ))
+    .get_result(conn)
 }
 
-/// Pays the bill's current due date: records the payment, creates the expense, and moves a
-/// recurring bill to its next due date (a one-off bill becomes paid). The caller runs it in a
-/// database transaction with the bill locked. Paying the same due date twice is 409.
-pub fn pay(
+/// Records the payment of the bill's current due date; `None` when it is already recorded.
+pub fn insert_payment(
     conn: &mut PgConnection,
     bill: &Bill,
-    options: &PayOptions,
-) -> Result<(Bill, Uuid), ApiError> {
-    if bill.cancelled_at.is_some() {
-        return Err(ApiError::Conflict {
-            code: "bill_cancelled",
-            message: "This bill is cancelled.".into(),
-        });
-    }
-    let already = || ApiError::Conflict {
-        code: "bill_already_paid",
-        message: "This due date of the bill is already paid.".into(),
-    };
-    if bill.paid_at.is_some() {
-        return Err(already());
-    }
-    if let Some(due) = options.due_date.filter(|due| *due != bill.next_due_date) {
-        let paid: bool = diesel::select(diesel::dsl::exists(
-            bill_payments::table
-                .filter(bill_payments::bill_id.eq(bill.id))
-                .filter(bill_payments::due_date.eq(due)),
-        ))
-        .get_result(conn)?;
-        return Err(if paid {
-            already()
-        } else {
-            ApiError::invalid_field(
-                "due_date",
-                format!(
-                    "only the next due date ({}) can be paid",
-                    bill.next_due_date
-                ),
-            )
-        });
-    }
-    let amount = options.amount.unwrap_or(bill.amount);
-    let payment_id: Option<Uuid> = diesel::insert_into(bill_payments::table)
+    paid_on: NaiveDate,
+    amount: Decimal,
+) -> QueryResult<Option<Uuid>> {
+    diesel::insert_into(bill_payments::table)
         .values((
             bill_payments::user_id.eq(bill.user_id),
             bill_payments::bill_id.eq(bill.id),
             bill_payments::due_date.eq(bill.next_due_date),
-            bill_payments::paid_on.eq(options.paid_on),
+            bill_payments::paid_on.eq(paid_on),
             bill_payments::amount.eq(amount),
         ))
         .on_conflict_do_nothing()
         .returning(bill_payments::id)
         .get_result(conn)
-        .optional()?;
-    let payment_id = payment_id.ok_or_else(already)?;
-    let transaction_id = transactions::insert(
-        conn,
-        &NewTransaction {
-            user_id: bill.user_id,
-            transaction_type: "expense".into(),
-            amount,
-            currency: bill.currency.clone(),
-            date: options.paid_on,
-            description: bill.name.clone(),
-            merchant: None,
-            notes: Some(format!("Bill due {}", bill.next_due_date)),
-            category_id: Some(bill.category_id),
-            wallet_id: options.wallet_id.unwrap_or(bill.wallet_id),
-            to_wallet_id: None,
-            tags: vec![Some("bill".into())],
-            import_hash: None,
-            category_source: "user".into(),
-            category_confidence: None,
-        },
-        &[],
-    )?;
+        .optional()
+}
+
+/// Links a payment to the expense that recorded it.
+pub fn link_payment(
+    conn: &mut PgConnection,
+    payment_id: Uuid,
+    transaction_id: Uuid,
+) -> QueryResult<()> {
     diesel::update(bill_payments::table.find(payment_id))
         .set(bill_payments::transaction_id.eq(transaction_id))
-        .execute(conn)?;
-    let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
-    let updated = match next {
-        Some(next) => diesel::update(bills::table.find(bill.id))
+        .execute(conn)
+        .map(drop)
+}
+
+/// Moves a bill to its next due date, or (`None`: a one-off) marks it paid.
+pub fn advance(
+    conn: &mut PgConnection,
+    bill_id: Uuid,
+    next: Option<NaiveDate>,
+) -> QueryResult<Bill> {
+    match next {
+        Some(next) => diesel::update(bills::table.find(bill_id))
             .set(bills::next_due_date.eq(next))
             .returning(Bill::as_returning())
-            .get_result(conn)?,
-        None => diesel::update(bills::table.find(bill.id))
+            .get_result(conn),
+        None => diesel::update(bills::table.find(bill_id))
             .set(bills::paid_at.eq(Utc::now()))
             .returning(Bill::as_returning())
-            .get_result(conn)?,
-    };
-    Ok((updated, transaction_id))
+            .get_result(conn),
+    }
 }
 
 /// Open autopay bills that may be due (no later than `latest`), except `skip`; locked, in user

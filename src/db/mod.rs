@@ -6,8 +6,10 @@ pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod embedded;
+pub mod events;
 pub mod health;
 pub mod idempotency;
+pub mod ledger;
 pub mod login_throttle;
 pub mod migrations;
 pub mod ml;
@@ -102,6 +104,15 @@ where
         lock_user(conn, user_id)?;
         work(conn)
     })
+}
+
+/// Runs `work` in one database transaction (a savepoint when one is open already).
+pub fn transaction<T, E, F>(conn: &mut PgConnection, work: F) -> Result<T, E>
+where
+    F: FnOnce(&mut PgConnection) -> Result<T, E>,
+    E: From<diesel::result::Error>,
+{
+    conn.transaction(work)
 }
 
 /// Session settings applied to every new pooled connection.

@@ -386,14 +386,14 @@ pub fn list(
 /// Every matching row, in `chunk`-sized pages each starting after the last row of the one
 /// before (an index walk per page, where an OFFSET would read every earlier row again), handed
 /// to `each` in order. Run it inside one transaction for one snapshot.
-pub fn for_each_page(
+pub fn for_each_page<E: From<diesel::result::Error>>(
     conn: &mut PgConnection,
     user_id: Uuid,
     filter: &Filter,
     sort: Sort,
     chunk: i64,
-    mut each: impl FnMut(&[TransactionView]) -> Result<(), crate::error::ApiError>,
-) -> Result<(), crate::error::ApiError> {
+    mut each: impl FnMut(&[TransactionView]) -> Result<(), E>,
+) -> Result<(), E> {
     let mut after: Option<(Bind, Bind)> = None;
     loop {
         let mut sql = SELECT_VIEW.to_owned();
@@ -660,4 +660,18 @@ pub fn insert_imported(
         }
     }
     Ok(inserted)
+}
+
+/// A page of the user's transactions and how many match in all.
+pub fn page(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    filter: &Filter,
+    sort: Sort,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<TransactionView>, i64)> {
+    let rows = list(conn, user_id, filter, sort, limit, offset)?;
+    let total = total(conn, user_id, filter, rows.len(), limit, offset)?;
+    Ok((rows, total))
 }

@@ -92,35 +92,30 @@ pub fn find_by_email(conn: &mut PgConnection, key: &str) -> QueryResult<Option<U
         .optional()
 }
 
-/// What the per-request token check needs to know about an account.
-#[derive(Debug, Clone, Copy)]
-pub struct Access {
-    pub role: Role,
-    pub status: UserStatus,
-    pub email_verified: bool,
-    /// Tokens issued before this (Unix seconds) are refused.
-    pub tokens_valid_after: i64,
+/// What the per-request token check needs to know about an account, as stored.
+#[derive(Debug, Clone, Queryable)]
+pub struct AccessRow {
+    pub role: String,
+    pub status: String,
+    pub email_verified_at: Option<DateTime<Utc>>,
+    pub tokens_valid_after: DateTime<Utc>,
+    pub currency: String,
+    pub timezone: String,
 }
 
-type AccessRow = (String, String, Option<DateTime<Utc>>, DateTime<Utc>);
-
-pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<Access>> {
-    let row: Option<AccessRow> = users::table
+pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AccessRow>> {
+    users::table
         .find(id)
         .select((
             users::role,
             users::status,
             users::email_verified_at,
             users::tokens_valid_after,
+            users::currency,
+            users::timezone,
         ))
         .first(conn)
-        .optional()?;
-    Ok(row.map(|(role, status, verified_at, valid_after)| Access {
-        role: Role::parse(&role).unwrap_or(Role::User),
-        status: UserStatus::parse(&status).unwrap_or(UserStatus::Disabled),
-        email_verified: verified_at.is_some(),
-        tokens_valid_after: valid_after.timestamp(),
-    }))
+        .optional()
 }
 
 /// Refuses every access token issued so far. Tokens carry whole seconds, so the cut-off moves

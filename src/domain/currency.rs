@@ -20,6 +20,31 @@ pub fn is_iso4217(code: &str) -> bool {
     CODES.binary_search(&code).is_ok()
 }
 
+/// An ISO 4217 code, checked once: a plain value that is cheap to copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct CurrencyCode([u8; 3]);
+
+impl CurrencyCode {
+    pub fn parse(code: &str) -> Option<CurrencyCode> {
+        if !is_iso4217(code) {
+            return None;
+        }
+        let bytes = code.as_bytes();
+        Some(CurrencyCode([bytes[0], bytes[1], bytes[2]]))
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ever built from an ASCII code of the list.
+        std::str::from_utf8(&self.0).unwrap_or("XXX")
+    }
+}
+
+impl std::fmt::Display for CurrencyCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -27,6 +52,12 @@ mod tests {
     #[test]
     fn the_list_is_sorted_for_binary_search() {
         assert!(CODES.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_code_reads_back_as_itself() {
+        assert_eq!(CurrencyCode::parse("VND").unwrap().as_str(), "VND");
+        assert!(CurrencyCode::parse("vnd").is_none());
     }
 
     #[test]

@@ -50,7 +50,10 @@ pub fn shape_errors(draft: &Draft) -> FieldErrors {
             match draft.to_wallet_id {
                 None => add("to_wallet_id", "is required for a transfer"),
                 Some(to) if to == draft.wallet_id => {
-                    add("to_wallet_id", "must be a different wallet than wallet_id")
+                    add(
+                        "to_wallet_id",
+                        "must be a different wallet than wallet_id: a transfer needs two different wallets",
+                    )
                 }
                 Some(_) => {}
             }

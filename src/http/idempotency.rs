@@ -13,10 +13,10 @@ use actix_web::{web, Error, FromRequest, HttpMessage, HttpResponse};
 use sha2::{Digest, Sha256};
 
 use super::extract::{read_body, BodyLimit};
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::{self, idempotency, idempotency::Claim};
 use crate::error::ApiError;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 pub const HEADER: &str = "idempotency-key";
 
@@ -62,7 +62,7 @@ pub async fn idempotency(
     // The caller is authenticated as the handler would (and the result is kept for it): a
     // revoked, disabled or deleted account's token gets its 401/403 here, never a replay.
     let principal = if req.headers().contains_key(header::AUTHORIZATION) {
-        match AuthUser::from_request(req.request(), &mut Payload::None).await {
+        match Caller::from_request(req.request(), &mut Payload::None).await {
             Ok(user) => Some(idempotency::user_principal(user.id)),
             Err(error) => return Ok(req.error_response(error)),
         }

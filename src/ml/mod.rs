@@ -7,5 +7,5 @@ pub mod categorizer;
 pub mod eval;
 pub mod forecast;
 pub mod insights;
-pub mod service;
+
 pub mod text;

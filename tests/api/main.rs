@@ -3,6 +3,7 @@
 mod helpers;
 
 mod admin;
+mod architecture;
 mod auth;
 mod bad_input;
 mod bench_seed;
@@ -12,6 +13,7 @@ mod categories;
 mod csv_io;
 mod demo;
 mod envelope;
+mod events;
 mod health;
 mod idempotency;
 mod isolation;

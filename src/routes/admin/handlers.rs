@@ -9,7 +9,7 @@ use crate::db::audit::{self, EntryFilter};
 use crate::db::{self, stats, users};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Accounts by role and status, sign-ups per day for 30 days, and table sizes.
 #[utoipa::path(

@@ -2,29 +2,23 @@
 //! email verification.
 
 use actix_web::{post, web, HttpRequest, HttpResponse};
-use chrono::{Duration as ChronoDuration, Utc};
-use diesel::Connection;
-use serde_json::json;
+use chrono::Utc;
 
 use super::dto::*;
 use crate::auth::extractor::{account_disabled, email_not_verified};
-use crate::auth::mailer::{send_in_background, Mail};
 use crate::auth::session::{self, Family, IssuedSession};
-use crate::auth::{password, tokens, AuthUser};
-use crate::db::audit::{self, Action, Event, Origin};
-use crate::db::login_throttle::AttemptOutcome;
+use crate::auth::{password, tokens, Caller};
+use crate::db::audit::Action;
 use crate::db::users::{self, NewUser, User, UserChangeset};
 use crate::db::{self, categories, login_throttle, refresh_tokens, user_tokens};
 use crate::domain::email::Email;
 use crate::domain::user::{Role, UserStatus};
+use crate::dto::users::UserProfile;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, JsonOrForm, ValidatedJson};
-use crate::routes::users::dto::UserProfile;
-use crate::startup::AppState;
-
-const RESET_TOKEN_TTL_HOURS: i64 = 1;
-const VERIFICATION_TOKEN_TTL_HOURS: i64 = 48;
+use crate::services::accounts::*;
+use crate::state::AppState;
 
 fn session_response(user: User, issued: IssuedSession) -> Envelope<SessionResponse> {
     Envelope::new(SessionResponse {
@@ -34,179 +28,6 @@ fn session_response(user: User, issued: IssuedSession) -> Envelope<SessionRespon
         token_type: "Bearer",
         expires_in: issued.expires_in,
     })
-}
-
-fn invalid_credentials() -> ApiError {
-    ApiError::Unauthorized {
-        code: "invalid_credentials",
-        message: "Wrong email or password.".into(),
-    }
-}
-
-fn invalid_refresh_token() -> ApiError {
-    ApiError::Unauthorized {
-        code: "invalid_refresh_token",
-        message: "The refresh token is invalid or expired. Log in again.".into(),
-    }
-}
-
-fn locked(until: chrono::DateTime<Utc>) -> ApiError {
-    let seconds = (until - Utc::now()).num_seconds().max(1) as u64;
-    ApiError::TooManyRequests {
-        code: "account_locked",
-        message: format!(
-            "Too many failed logins for this account. Try again in {} minutes.",
-            seconds.div_ceil(60)
-        ),
-        retry_after_secs: seconds,
-    }
-}
-
-fn record(
-    conn: &mut diesel::PgConnection,
-    action: Action,
-    user: Option<uuid::Uuid>,
-    origin: &Origin,
-) -> diesel::QueryResult<()> {
-    audit::record(
-        conn,
-        Event {
-            action,
-            user_id: user,
-            actor_id: user,
-            origin,
-            details: json!({}),
-        },
-    )
-}
-
-/// Creates a single-use token for `user` and writes the mail holding its link. The caller
-/// sends it once the transaction has committed, so no mail carries a rolled-back token.
-fn prepare_link(
-    state: &AppState,
-    conn: &mut diesel::PgConnection,
-    user: &User,
-    purpose: &str,
-) -> Result<Mail, ApiError> {
-    let token = tokens::generate();
-    let (hours, path, subject, intro) = if purpose == user_tokens::PASSWORD_RESET {
-        (
-            RESET_TOKEN_TTL_HOURS,
-            "reset-password",
-            "Reset your FinAI password",
-            "Someone (hopefully you) asked to reset the password of your FinAI account.",
-        )
-    } else {
-        (
-            VERIFICATION_TOKEN_TTL_HOURS,
-            "verify-email",
-            "Confirm your FinAI email address",
-            "Welcome to FinAI! Please confirm that this is your email address.",
-        )
-    };
-    user_tokens::insert(
-        conn,
-        user.id,
-        purpose,
-        &tokens::digest(&token),
-        Utc::now() + ChronoDuration::hours(hours),
-    )?;
-    let link = format!("{}/{path}?token={token}", state.settings.public_url);
-    Ok(Mail {
-        to: user.email.clone(),
-        subject: subject.into(),
-        body: format!(
-            "Hello {},\n\n{intro}\n\n{link}\n\nThe link works once and expires in {hours} hour{}. \
-             If you did not ask for this, ignore this mail.\n",
-            user.name,
-            if hours == 1 { "" } else { "s" }
-        ),
-    })
-}
-
-fn send(state: &AppState, mail: Option<Mail>) {
-    if let Some(mail) = mail {
-        send_in_background(state.mailer.clone(), mail);
-    }
-}
-
-/// Counts a password attempt for `key` before the password is checked (see
-/// `login_throttle::begin_attempt`); refuses at once while the address is locked.
-async fn begin_attempt(state: &AppState, key: String) -> ApiResult<u32> {
-    let auth = state.settings.auth.clone();
-    let outcome = db::run(&state.pool, move |conn| {
-        login_throttle::begin_attempt(conn, &key, auth.lockout_threshold, auth.lockout_duration)
-    })
-    .await?;
-    match outcome {
-        AttemptOutcome::Locked(until) => Err(locked(until)),
-        AttemptOutcome::Proceed(attempt) => Ok(attempt),
-    }
-}
-
-/// Checks `password` against `user`'s hash off the executor, counting the attempt against the
-/// address: a wrong password may lock it. Used wherever a password is asked for.
-pub(crate) async fn check_password(
-    state: &AppState,
-    user: &User,
-    password: String,
-    origin: &Origin,
-) -> ApiResult<bool> {
-    let key = user.email.to_lowercase();
-    let attempt = begin_attempt(state, key.clone()).await?;
-    let stored = user.password_hash.clone();
-    let ok = state
-        .hasher
-        .run(move || password::verify(&password, &stored))
-        .await?;
-    settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
-    Ok(ok)
-}
-
-/// Records the result of a counted attempt: success clears the count, failure may lock.
-async fn settle_attempt(
-    state: &AppState,
-    key: String,
-    attempt: u32,
-    ok: bool,
-    user_id: Option<uuid::Uuid>,
-    origin: Origin,
-) -> ApiResult<()> {
-    let auth = state.settings.auth.clone();
-    let locked_now = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
-            if ok {
-                login_throttle::clear(conn, &key)?;
-                return Ok(None);
-            }
-            let locked = login_throttle::record_failure(
-                conn,
-                &key,
-                attempt,
-                auth.lockout_threshold,
-                auth.lockout_duration,
-            )?;
-            record(conn, Action::LoginFailed, user_id, &origin)?;
-            if locked.is_some() {
-                record(conn, Action::AccountLocked, user_id, &origin)?;
-            }
-            Ok(locked)
-        })
-    })
-    .await?;
-    match locked_now {
-        Some(until) => Err(locked(until)),
-        None => Ok(()),
-    }
-}
-
-async fn hash_password(state: &AppState, password: String) -> ApiResult<String> {
-    let cost = state.settings.auth.bcrypt_cost;
-    state
-        .hasher
-        .run(move || password::hash(&password, cost))
-        .await?
-        .map_err(ApiError::internal)
 }
 
 /// Register a new account.
@@ -236,7 +57,7 @@ pub async fn register(
     let origin = origin(&req);
     let state2 = state.clone();
     let (user, issued, mail) = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             if users::find_by_email(conn, &email.key())?.is_some() {
                 return Err(email_taken());
             }
@@ -348,7 +169,7 @@ pub async fn login(
     let remember_me = body.remember_me.unwrap_or(false);
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             record(conn, Action::LoginSucceeded, Some(user.id), &origin)?;
             let issued = session::issue(conn, &state2.settings, &user, remember_me, None)?;
             Ok((user, issued))
@@ -389,7 +210,7 @@ pub async fn refresh(
     let origin = origin(&req);
     let state2 = state.clone();
     let outcome = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let token =
                 refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
             if token.revoked_at.is_some() {
@@ -432,36 +253,6 @@ pub async fn refresh(
     }
 }
 
-fn refresh_token_reused() -> ApiError {
-    ApiError::Unauthorized {
-        code: "refresh_token_reused",
-        message: "This refresh token was already used, so it may have been stolen. Every \
-                  session it belonged to has been ended; log in again."
-            .into(),
-    }
-}
-
-/// Ends the family of a spent token that was presented again, and logs it.
-fn handle_reuse(
-    conn: &mut diesel::PgConnection,
-    token: &refresh_tokens::RefreshToken,
-    origin: &Origin,
-) -> Result<(), ApiError> {
-    refresh_tokens::revoke_family(conn, token.family_id)?;
-    users::revoke_access_tokens(conn, token.user_id)?;
-    audit::record(
-        conn,
-        Event {
-            action: Action::RefreshTokenReused,
-            user_id: Some(token.user_id),
-            actor_id: None,
-            origin,
-            details: json!({"family_id": token.family_id}),
-        },
-    )?;
-    Ok(())
-}
-
 /// End this session, or every session of the account.
 #[utoipa::path(
     tag = "auth",
@@ -484,7 +275,7 @@ pub async fn logout(
     let all_devices = body.all_devices.unwrap_or(false);
     let origin = origin(&req);
     let outcome = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let token =
                 refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
             if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
@@ -537,7 +328,7 @@ pub async fn forgot_password(
     let origin = origin(&req);
     let state2 = state.clone();
     let mail = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let Some(user) = users::find_by_email(conn, &email.key())? else {
                 return Ok(None);
             };
@@ -601,7 +392,7 @@ pub async fn reset_password(
     let hash = hash_password(&state, body.new_password).await?;
     let origin = origin(&req);
     db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let user_id = user_tokens::consume(conn, &token_hash, user_tokens::PASSWORD_RESET)?
                 .ok_or_else(|| invalid_token("invalid_reset_token"))?;
             let user = users::update(
@@ -647,7 +438,7 @@ pub async fn verify_email(
     let token_hash = tokens::digest(&body.token);
     let origin = origin(&req);
     db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let user_id = user_tokens::consume(conn, &token_hash, user_tokens::EMAIL_VERIFICATION)?
                 .ok_or_else(|| invalid_token("invalid_verification_token"))?;
             users::update(
@@ -688,13 +479,15 @@ pub async fn resend_verification(
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
     let state2 = state.clone();
     let mail = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| match users::find_by_email(conn, &email.key())? {
-            Some(user)
-                if user.email_verified_at.is_none() && user.status() == UserStatus::Active =>
-            {
-                prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION).map(Some)
+        db::transaction::<_, ApiError, _>(conn, |conn| {
+            match users::find_by_email(conn, &email.key())? {
+                Some(user)
+                    if user.email_verified_at.is_none() && user.status() == UserStatus::Active =>
+                {
+                    prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION).map(Some)
+                }
+                _ => Ok(None),
             }
-            _ => Ok(None),
         })
     })
     .await?;
@@ -721,7 +514,7 @@ pub async fn resend_verification(
 pub async fn change_password(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -738,7 +531,7 @@ pub async fn change_password(
     let hash = hash_password(&state, body.new_password).await?;
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             let user = users::update(
                 conn,
                 user.id,

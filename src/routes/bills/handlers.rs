@@ -2,60 +2,24 @@
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use chrono::{Datelike, Days};
-use diesel::PgConnection;
+
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
-use crate::db::bills::{self, Bill, BillFields, PayOptions};
-use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
-use crate::db::{self, categories, transactions, wallets};
-use crate::domain::ledger::CategoryKind;
+use crate::auth::Caller;
+use crate::db;
+use crate::db::bills::{self, BillFields};
 use crate::domain::period::{next_occurrence, Frequency};
+use crate::dto::transactions::TransactionResponse;
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
-use crate::routes::transactions::dto::TransactionResponse;
-use crate::routes::transactions::handlers::{ensure_open, today_for};
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::services::bills::{check, not_long_ago, PayOptions};
+use crate::services::{self, ledger};
+use crate::state::AppState;
 
 fn not_found() -> ApiError {
     ApiError::not_found("Bill")
-}
-
-/// The bill's category must be one of the caller's expense categories and its wallet one of
-/// the caller's wallets; returns the wallet's currency.
-fn check(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    category_id: Uuid,
-    wallet_id: Uuid,
-    currency: Option<&str>,
-    kept: &[Uuid],
-) -> Result<String, ApiError> {
-    let category = categories::find(conn, user_id, category_id)?
-        .ok_or_else(|| ApiError::not_found("Category"))?;
-    if CategoryKind::parse(&category.kind) != Some(CategoryKind::Expense) {
-        return Err(ApiError::invalid_field(
-            "category_id",
-            "must be an expense category",
-        ));
-    }
-    let wallet =
-        wallets::find(conn, user_id, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-    ensure_open("wallet_id", &wallet, kept)?;
-    if currency.is_some_and(|c| c != wallet.currency) {
-        return Err(ApiError::invalid_field(
-            "currency",
-            format!("must be the wallet's currency ({})", wallet.currency),
-        ));
-    }
-    Ok(wallet.currency)
-}
-
-fn respond(conn: &mut PgConnection, user_id: Uuid, bill: Bill) -> Result<BillResponse, ApiError> {
-    let today = today_for(conn, user_id)?;
-    Ok(BillResponse::new(bill, today))
 }
 
 /// The caller's bills, soonest due first.
@@ -70,13 +34,13 @@ fn respond(conn: &mut PgConnection, user_id: Uuid, bill: Bill) -> Result<BillRes
 #[get("/bills")]
 pub async fn list_bills(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (data, total) = db::run(&state.pool, move |conn| {
         let (rows, total) = bills::list(conn, caller.id, page.limit(), page.offset())?;
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         Ok::<_, ApiError>((
             rows.into_iter()
                 .map(|b| BillResponse::new(b, today))
@@ -103,7 +67,7 @@ pub async fn list_bills(
 #[post("/bills")]
 pub async fn create_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateBillRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -117,7 +81,7 @@ pub async fn create_bill(
                 body.currency.as_deref(),
                 &[],
             )?;
-            not_long_ago(conn, caller.id, body.next_due_date, "next_due_date")?;
+            not_long_ago(caller.today(), body.next_due_date, "next_due_date")?;
             let bill = bills::insert(
                 conn,
                 caller.id,
@@ -138,7 +102,7 @@ pub async fn create_bill(
                     autopay: body.autopay.unwrap_or(false),
                 },
             )?;
-            respond(conn, caller.id, bill)
+            Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
         })
     })
     .await?;
@@ -158,7 +122,7 @@ pub async fn create_bill(
 #[get("/bills/upcoming")]
 pub async fn upcoming_bills(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<UpcomingQuery>,
 ) -> ApiResult<HttpResponse> {
     let days = query.days.unwrap_or(30);
@@ -169,7 +133,7 @@ pub async fn upcoming_bills(
         });
     }
     let data = db::run(&state.pool, move |conn| {
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         let until = today
             .checked_add_days(Days::new(u64::from(days)))
             .unwrap_or(today);
@@ -196,13 +160,13 @@ pub async fn upcoming_bills(
 #[get("/bills/{id}")]
 pub async fn get_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let bill = db::run(&state.pool, move |conn| {
         let bill = bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-        respond(conn, caller.id, bill)
+        Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
     })
     .await?;
     Ok(Envelope::new(bill).ok())
@@ -221,7 +185,7 @@ pub async fn get_bill(
 #[patch("/bills/{id}")]
 pub async fn update_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateBillRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -245,7 +209,7 @@ pub async fn update_bill(
             let mut next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
             let due_changes = next_due_date != current.next_due_date;
             if due_changes {
-                not_long_ago(conn, caller.id, next_due_date, "next_due_date")?;
+                not_long_ago(caller.today(), next_due_date, "next_due_date")?;
                 if bills::payments(conn, caller.id, id)?
                     .iter()
                     .any(|p| p.due_date == next_due_date)
@@ -302,31 +266,11 @@ pub async fn update_bill(
             } else {
                 bill
             };
-            respond(conn, caller.id, bill)
+            Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
         })
     })
     .await?;
     Ok(Envelope::new(bill).ok())
-}
-
-/// Dates far in the past would make the background job catch up on years of occurrences.
-pub(crate) fn not_long_ago(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    date: chrono::NaiveDate,
-    field: &str,
-) -> Result<(), ApiError> {
-    let today = today_for(conn, user_id)?;
-    if today
-        .checked_sub_days(Days::new(366))
-        .is_some_and(|limit| date < limit)
-    {
-        return Err(ApiError::invalid_field(
-            field,
-            "must be within the last year or later",
-        ));
-    }
-    Ok(())
 }
 
 /// Delete a bill and its payment history (the expenses it created stay).
@@ -341,7 +285,7 @@ pub(crate) fn not_long_ago(
 #[delete("/bills/{id}")]
 pub async fn delete_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -368,14 +312,14 @@ pub async fn delete_bill(
 #[post("/bills/{id}/cancel")]
 pub async fn cancel_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let bill = db::run(&state.pool, move |conn| {
         bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
         let bill = bills::cancel(conn, caller.id, id)?;
-        respond(conn, caller.id, bill)
+        Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
     })
     .await?;
     Ok(Envelope::new(bill).ok())
@@ -399,51 +343,34 @@ pub async fn cancel_bill(
 #[post("/bills/{id}/pay")]
 pub async fn pay_bill(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<PayBillRequest>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let body = body.into_inner();
-    let response = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let bill = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
-            if let Some(wallet_id) = body.wallet_id {
-                let wallet = wallets::find(conn, caller.id, wallet_id)?
-                    .ok_or_else(|| ApiError::not_found("Wallet"))?;
-                ensure_open("wallet_id", &wallet, &[])?;
-                if wallet.currency != bill.currency {
-                    return Err(ApiError::invalid_field(
-                        "wallet_id",
-                        "must hold the bill's currency",
-                    ));
-                }
-            }
-            let today = today_for(conn, caller.id)?;
-            let options = PayOptions {
-                due_date: body.due_date,
-                paid_on: body.paid_on.unwrap_or(today),
-                amount: body.amount.map(|a| a.0),
-                wallet_id: body.wallet_id,
-            };
-            let (bill, transaction_id) = bills::pay(conn, &bill, &options)?;
-            let mut spending = NewSpending::default();
-            spending.add(options.paid_on, [bill.category_id]);
-            notifications::check_budgets(
-                conn,
-                caller.id,
-                today,
-                BudgetsToCheck::MovedBy(&spending),
-            )?;
-            let transaction = transactions::find_view(conn, caller.id, transaction_id)?
-                .ok_or_else(|| ApiError::internal("the bill's expense vanished"))?;
-            Ok(PayBillResponse {
-                bill: BillResponse::new(bill, today),
-                transaction: TransactionResponse::from(transaction),
-            })
-        })
+    let options = PayOptions {
+        due_date: body.due_date,
+        paid_on: body.paid_on.unwrap_or(caller.today()),
+        amount: body.amount.map(|a| a.0),
+        wallet_id: body.wallet_id,
+    };
+    let (bill, transaction) = db::run(&state.pool, move |conn| {
+        let (bill, transaction_id, spending) =
+            db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
+                let bill = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
+                services::bills::pay(conn, &bill, &options)
+            })?;
+        ledger::after_commit(conn, &caller, &spending)?;
+        let transaction = services::transactions::get(conn, &caller, transaction_id)?
+            .ok_or_else(|| ApiError::internal("the bill's expense vanished"))?;
+        Ok::<_, ApiError>((bill, transaction))
     })
     .await?;
+    let response = PayBillResponse {
+        bill: BillResponse::new(bill, caller.today()),
+        transaction: TransactionResponse::from(transaction),
+    };
     Ok(Envelope::new(response).ok())
 }
 
@@ -459,7 +386,7 @@ pub async fn pay_bill(
 #[get("/bills/{id}/payments")]
 pub async fn bill_payments(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {

@@ -1,83 +1,30 @@
 //! `/api/v1/budgets`: budgets with live progress, history and status.
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::NaiveDate;
-use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::budgets::{self, BudgetFields};
-use crate::db::notifications::{self, BudgetsToCheck};
-use crate::db::{self, categories, users};
-use crate::domain::ledger::CategoryKind;
+use crate::db::{self, users};
 use crate::domain::money::Money;
-use crate::domain::period::{budget_status, period_containing, previous_period, BudgetPeriod};
+use crate::domain::period::{budget_status, period_containing, previous_period};
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::routes::transactions::handlers::today_for;
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::services;
+use crate::services::alerts::{self, BudgetsToCheck};
+use crate::state::AppState;
 
 fn not_found() -> ApiError {
     ApiError::not_found("Budget")
-}
-
-/// Checks the fields together and the categories against the caller's.
-fn check(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    fields: &BudgetFields,
-    category_ids: &[Uuid],
-) -> Result<(), ApiError> {
-    let period = BudgetPeriod::parse(&fields.period).unwrap_or(BudgetPeriod::Monthly);
-    if period == BudgetPeriod::Custom && fields.end_date.is_none() {
-        return Err(ApiError::invalid_field(
-            "end_date",
-            "is required for a custom period",
-        ));
-    }
-    if fields.end_date.is_some_and(|end| end < fields.start_date) {
-        return Err(ApiError::invalid_field(
-            "end_date",
-            "must not be before start_date",
-        ));
-    }
-    for (index, id) in category_ids.iter().enumerate() {
-        let category =
-            categories::find(conn, user_id, *id)?.ok_or_else(|| ApiError::not_found("Category"))?;
-        if CategoryKind::parse(&category.kind) != Some(CategoryKind::Expense) {
-            return Err(ApiError::invalid_field(
-                &format!("category_ids[{index}]"),
-                "must be an expense category",
-            ));
-        }
-    }
-    Ok(())
 }
 
 fn dedup(mut ids: Vec<Uuid>) -> Vec<Uuid> {
     let mut seen = std::collections::HashSet::new();
     ids.retain(|id| seen.insert(*id));
     ids
-}
-
-fn evaluate_one(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    id: Uuid,
-    at: Option<NaiveDate>,
-) -> Result<BudgetResponse, ApiError> {
-    let row = budgets::find(conn, user_id, id)?.ok_or_else(not_found)?;
-    let at = match at {
-        Some(at) => at,
-        None => today_for(conn, user_id)?,
-    };
-    let evaluation = budgets::evaluate(conn, user_id, vec![row], at)?
-        .pop()
-        .ok_or_else(not_found)?;
-    Ok(BudgetResponse::from(evaluation))
 }
 
 /// The caller's budgets with their current figures, all computed in one query.
@@ -92,7 +39,7 @@ fn evaluate_one(
 #[get("/budgets")]
 pub async fn list_budgets(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<BudgetListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
@@ -106,7 +53,7 @@ pub async fn list_budgets(
         };
         let at = match at {
             Some(at) => at,
-            None => today_for(conn, caller.id)?,
+            None => caller.today(),
         };
         let data: Vec<BudgetResponse> = budgets::evaluate(conn, caller.id, rows, at)?
             .into_iter()
@@ -133,14 +80,14 @@ pub async fn list_budgets(
 #[post("/budgets")]
 pub async fn create_budget(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateBudgetRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let budget = db::run(&state.pool, move |conn| {
         db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let user = users::find(conn, caller.id)?.ok_or(ApiError::InvalidToken)?;
-            let today = today_for(conn, caller.id)?;
+            let today = caller.today();
             let fields = BudgetFields {
                 name: body.name.trim().to_owned(),
                 amount: body.amount.0,
@@ -152,10 +99,12 @@ pub async fn create_budget(
                 rollover: body.rollover.unwrap_or(false),
             };
             let category_ids = dedup(body.category_ids);
-            check(conn, caller.id, &fields, &category_ids)?;
+            services::budgets::check(conn, caller.id, &fields, &category_ids)?;
             let id = budgets::insert(conn, caller.id, &fields, &category_ids)?;
-            notifications::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
-            evaluate_one(conn, caller.id, id, None)
+            alerts::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
+            services::budgets::evaluate_one(conn, &caller, id, None)?
+                .map(BudgetResponse::from)
+                .ok_or_else(not_found)
         })
     })
     .await?;
@@ -175,7 +124,7 @@ pub async fn create_budget(
 #[get("/budgets/status")]
 pub async fn budget_status_list(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<AtQuery>,
 ) -> ApiResult<HttpResponse> {
     let at = query.at;
@@ -183,7 +132,7 @@ pub async fn budget_status_list(
         let rows = budgets::list(conn, caller.id, 10_000, 0)?;
         let at = match at {
             Some(at) => at,
-            None => today_for(conn, caller.id)?,
+            None => caller.today(),
         };
         let lines: Vec<BudgetStatusLine> = budgets::evaluate(conn, caller.id, rows, at)?
             .into_iter()
@@ -207,13 +156,15 @@ pub async fn budget_status_list(
 #[get("/budgets/{id}")]
 pub async fn get_budget(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<AtQuery>,
 ) -> ApiResult<HttpResponse> {
     let (id, at) = (id.into_inner(), query.at);
     let budget = db::run(&state.pool, move |conn| {
-        evaluate_one(conn, caller.id, id, at)
+        services::budgets::evaluate_one(conn, &caller, id, at)?
+            .map(BudgetResponse::from)
+            .ok_or_else(not_found)
     })
     .await?;
     Ok(Envelope::new(budget).ok())
@@ -232,7 +183,7 @@ pub async fn get_budget(
 #[patch("/budgets/{id}")]
 pub async fn update_budget(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateBudgetRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -258,11 +209,13 @@ pub async fn update_budget(
                 rollover: body.rollover.unwrap_or(current.rollover),
             };
             let category_ids = dedup(body.category_ids.unwrap_or_else(|| current.category_ids()));
-            check(conn, caller.id, &fields, &category_ids)?;
+            services::budgets::check(conn, caller.id, &fields, &category_ids)?;
             budgets::update(conn, caller.id, id, &fields, &category_ids)?;
-            let today = today_for(conn, caller.id)?;
-            notifications::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
-            evaluate_one(conn, caller.id, id, None)
+            let today = caller.today();
+            alerts::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
+            services::budgets::evaluate_one(conn, &caller, id, None)?
+                .map(BudgetResponse::from)
+                .ok_or_else(not_found)
         })
     })
     .await?;
@@ -281,7 +234,7 @@ pub async fn update_budget(
 #[delete("/budgets/{id}")]
 pub async fn delete_budget(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -308,7 +261,7 @@ pub async fn delete_budget(
 #[get("/budgets/{id}/history")]
 pub async fn budget_history(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -325,7 +278,7 @@ pub async fn budget_history(
         let budget = budgets::find(conn, caller.id, id)?.ok_or_else(not_found)?;
         let at = match at {
             Some(at) => at,
-            None => today_for(conn, caller.id)?,
+            None => caller.today(),
         };
         let period = budget.period();
         // The period containing `at` (or the last one, if the budget has ended), then back.

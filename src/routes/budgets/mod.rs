@@ -1,2 +1,3 @@
-pub mod dto;
+/// The request and response bodies, in `src/dto/budgets.rs` (shared with the spec and `/sync`).
+pub use crate::dto::budgets as dto;
 pub mod handlers;

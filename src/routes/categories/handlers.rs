@@ -6,53 +6,18 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db;
 use crate::db::categories::{self, Category, CategoryChangeset, NewCategory};
-use crate::domain::csv_import::name_key;
 use crate::domain::ledger::CategoryKind;
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageMeta, PageQuery, ValidatedJson};
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::services::categories::{ensure_name_free, name_taken};
+use crate::state::AppState;
 
 fn not_found() -> ApiError {
     ApiError::not_found("Category")
-}
-
-fn name_conflict() -> ApiError {
-    ApiError::Conflict {
-        code: "category_name_taken",
-        message: "A category with this name already exists at this place in the tree.".into(),
-    }
-}
-
-/// Unique-name violations become 409 `category_name_taken`.
-fn name_taken(error: diesel::result::Error) -> ApiError {
-    match ApiError::from(error) {
-        ApiError::Conflict { .. } => name_conflict(),
-        other => other,
-    }
-}
-
-/// Sibling names must differ by more than case (in any script) and spacing: what the database's
-/// unique index compares depends on its locale, and names are matched this way elsewhere (CSV
-/// import finds categories by name), so two that match alike would be one.
-fn ensure_name_free(
-    conn: &mut diesel::PgConnection,
-    user_id: Uuid,
-    parent: Option<Uuid>,
-    name: &str,
-    except: Option<Uuid>,
-) -> Result<(), ApiError> {
-    let key = name_key(name);
-    if categories::sibling_names(conn, user_id, parent, except)?
-        .iter()
-        .any(|sibling| name_key(sibling) == key)
-    {
-        return Err(name_conflict());
-    }
-    Ok(())
 }
 
 fn too_deep() -> ApiError {
@@ -100,7 +65,7 @@ fn build_tree(rows: Vec<Category>) -> Vec<CategoryResponse> {
 #[get("/categories")]
 pub async fn list_categories(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<CategoryListQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
@@ -141,7 +106,7 @@ pub async fn list_categories(
 #[post("/categories")]
 pub async fn create_category(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateCategoryRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -199,7 +164,7 @@ pub async fn create_category(
 #[get("/categories/{id}")]
 pub async fn get_category(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -228,7 +193,7 @@ pub async fn get_category(
 #[patch("/categories/{id}")]
 pub async fn update_category(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateCategoryRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -301,7 +266,7 @@ pub async fn update_category(
 #[delete("/categories/{id}")]
 pub async fn delete_category(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<DeleteCategoryQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -360,7 +325,7 @@ pub async fn delete_category(
 #[get("/categories/{id}/descriptions")]
 pub async fn list_descriptions(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
@@ -392,7 +357,7 @@ pub async fn list_descriptions(
 #[post("/categories/{id}/descriptions")]
 pub async fn create_description(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<CreateDescriptionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -430,7 +395,7 @@ pub async fn create_description(
 #[delete("/categories/{id}/descriptions/{desc_id}")]
 pub async fn delete_description(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     path: web::Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, desc_id) = path.into_inner();

@@ -4,7 +4,7 @@ use super::dto::{HealthStatus, ReadyStatus};
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Liveness: answers 200 while the process runs, without touching the database.
 #[utoipa::path(

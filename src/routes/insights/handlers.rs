@@ -11,17 +11,16 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::{self, budgets, categories};
 use crate::domain::money::Money;
 use crate::domain::period::{previous_period, BudgetPeriod, Span};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
 use crate::ml::insights::{self, Payment};
-use crate::ml::service::{first_whole_period, Period};
-use crate::routes::reports::handlers::report_currency;
-use crate::routes::transactions::handlers::today_for;
-use crate::startup::AppState;
+use crate::services::predictions::{first_whole_period, Period};
+use crate::services::reports::report_currency;
+use crate::state::AppState;
 
 fn month_start(date: NaiveDate) -> NaiveDate {
     date.with_day(1).unwrap_or(date)
@@ -33,12 +32,8 @@ fn months_back(date: NaiveDate, months: u32) -> NaiveDate {
 
 /// The day insights are computed for: `at` (never in the future: what is recorded after it
 /// stays out of the answer), else the caller's today.
-fn as_of(
-    conn: &mut diesel::PgConnection,
-    user_id: Uuid,
-    at: Option<NaiveDate>,
-) -> Result<NaiveDate, ApiError> {
-    let today = today_for(conn, user_id)?;
+fn as_of(caller: &Caller, at: Option<NaiveDate>) -> Result<NaiveDate, ApiError> {
+    let today = caller.today();
     match at {
         Some(at) if at > today => Err(ApiError::invalid_field("at", "must not be in the future")),
         Some(at) => Ok(at),
@@ -63,7 +58,7 @@ fn as_of(
 #[get("/insights/spending")]
 pub async fn spending_insights(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<InsightsQuery>,
 ) -> ApiResult<HttpResponse> {
     let InsightsQuery {
@@ -71,8 +66,8 @@ pub async fn spending_insights(
         at,
     } = query.into_inner();
     let insights = db::run(&state.pool, move |conn| {
-        let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = as_of(conn, caller.id, at)?;
+        let currency = report_currency(&caller, requested.as_deref())?;
+        let today = as_of(&caller, at)?;
         let this_month = month_start(today);
         let month = months_back(this_month, 1);
         let previous_month = months_back(this_month, 2);
@@ -223,7 +218,7 @@ pub async fn spending_insights(
 #[get("/insights/recommendations")]
 pub async fn recommendations(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<InsightsQuery>,
 ) -> ApiResult<HttpResponse> {
     let InsightsQuery {
@@ -231,8 +226,8 @@ pub async fn recommendations(
         at,
     } = query.into_inner();
     let answer = db::run(&state.pool, move |conn| {
-        let currency = report_currency(conn, caller.id, requested.as_deref())?;
-        let today = as_of(conn, caller.id, at)?;
+        let currency = report_currency(&caller, requested.as_deref())?;
+        let today = as_of(&caller, at)?;
         let this_month = month_start(today);
         let first = months_back(this_month, 6);
         let sums = db::ml::spending_by_period(conn, caller.id, &currency, "month", this_month)?;

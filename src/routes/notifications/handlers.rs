@@ -4,11 +4,11 @@ use actix_web::{get, post, web, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::{self, notifications};
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Envelope, Page};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The caller's notifications, newest first.
 #[utoipa::path(
@@ -22,7 +22,7 @@ use crate::startup::AppState;
 #[get("/notifications")]
 pub async fn list_notifications(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<NotificationListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
@@ -48,7 +48,7 @@ pub async fn list_notifications(
 #[post("/notifications/{id}/read")]
 pub async fn mark_read(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -69,10 +69,7 @@ pub async fn mark_read(
     security(("bearer_auth" = []))
 )]
 #[post("/notifications/read-all")]
-pub async fn mark_all_read(
-    state: web::Data<AppState>,
-    caller: AuthUser,
-) -> ApiResult<HttpResponse> {
+pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let marked = db::run(&state.pool, move |conn| {
         notifications::mark_all_read(conn, caller.id)
     })

@@ -9,16 +9,15 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::{self, categories};
 use crate::domain::money::Money;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
 use crate::ml::categorizer::AUTO_APPLY_THRESHOLD;
 use crate::ml::insights::money;
-use crate::ml::service::{self as ml, Period, StoredSeries};
-use crate::routes::transactions::handlers::today_for;
-use crate::startup::AppState;
+use crate::services::predictions::{self as ml, Period, StoredSeries};
+use crate::state::AppState;
 
 fn series_report(series: &StoredSeries, names: &HashMap<Uuid, String>) -> SeriesReport {
     let model = &series.model;
@@ -62,9 +61,9 @@ fn series_report(series: &StoredSeries, names: &HashMap<Uuid, String>) -> Series
     security(("bearer_auth" = []))
 )]
 #[post("/predictions/train")]
-pub async fn train_models(state: web::Data<AppState>, caller: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn train_models(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let response = db::run(&state.pool, move |conn| {
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         let (_, categorizer) = ml::train_categorizer(conn, caller.id)?;
         let (bundle, training_ms) = ml::train_forecasts(conn, caller.id, today)?;
         let names: HashMap<Uuid, String> = categories::all(conn, caller.id)?
@@ -112,14 +111,14 @@ pub async fn train_models(state: web::Data<AppState>, caller: AuthUser) -> ApiRe
 #[post("/predictions/predict")]
 pub async fn predict_spending(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<PredictRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let period = body.period.unwrap_or(Period::Month);
     let horizon = body.horizon.unwrap_or(1) as usize;
     let points = db::run(&state.pool, move |conn| {
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         let as_of = body.as_of.unwrap_or(today);
         if as_of > today {
             return Err(ApiError::invalid_field(
@@ -199,12 +198,12 @@ pub async fn predict_spending(
 #[get("/predictions/history")]
 pub async fn prediction_history(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) = db::run(&state.pool, move |conn| {
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         let rows = db::ml::list_predictions(conn, caller.id, today, page.limit(), page.offset())?;
         let total = match rows.first() {
             Some(row) => row.total_count,
@@ -253,7 +252,7 @@ pub async fn prediction_history(
 #[post("/predictions/categorize")]
 pub async fn categorize(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CategorizeRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();

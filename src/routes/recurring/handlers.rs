@@ -5,34 +5,36 @@ use chrono::Datelike;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db;
 use crate::db::recurring::{self, Recurring, RecurringFields};
 use crate::domain::ledger::TransactionType;
 use crate::domain::transaction::Draft;
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
-use crate::routes::bills::handlers::not_long_ago;
-use crate::routes::transactions::handlers::{
-    check_references, clean_tags, ensure_shape, non_empty, today_for,
-};
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::services::bills::not_long_ago;
+use crate::services::caller::stored;
+use crate::services::ledger::{check_draft, clean_tags, non_empty};
+use crate::state::AppState;
 
 fn not_found() -> ApiError {
     ApiError::not_found("Recurring transaction")
 }
 
-fn draft_of(fields: &RecurringFields) -> Draft {
-    Draft {
-        transaction_type: TransactionType::parse(&fields.transaction_type)
-            .unwrap_or(TransactionType::Expense),
+fn draft_of(fields: &RecurringFields) -> Result<Draft, ApiError> {
+    Ok(Draft {
+        transaction_type: stored(
+            "transaction type",
+            &fields.transaction_type,
+            TransactionType::parse,
+        )?,
         amount: fields.amount,
         category_id: fields.category_id,
         wallet_id: fields.wallet_id,
         to_wallet_id: fields.to_wallet_id,
         splits: Vec::new(),
-    }
+    })
 }
 
 fn check_dates(fields: &RecurringFields) -> Result<(), ApiError> {
@@ -57,7 +59,7 @@ fn check_dates(fields: &RecurringFields) -> Result<(), ApiError> {
 #[get("/recurring")]
 pub async fn list_recurring(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<PageQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
@@ -82,7 +84,7 @@ pub async fn list_recurring(
 #[post("/recurring")]
 pub async fn create_recurring(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateRecurringRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -90,7 +92,7 @@ pub async fn create_recurring(
         db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
             let next_date = match body.next_date {
                 Some(date) => date,
-                None => today_for(conn, caller.id)?,
+                None => caller.today(),
             };
             let mut fields = RecurringFields {
                 transaction_type: body.transaction_type.as_str().to_owned(),
@@ -109,12 +111,10 @@ pub async fn create_recurring(
                 anchor_day: next_date.day() as i16,
                 active: body.active.unwrap_or(true),
             };
-            let draft = draft_of(&fields);
-            ensure_shape(&draft)?;
+            let draft = draft_of(&fields)?;
             check_dates(&fields)?;
-            not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
-            fields.currency =
-                check_references(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
+            not_long_ago(caller.today(), fields.next_date, "next_date")?;
+            fields.currency = check_draft(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
             recurring::insert(conn, caller.id, &fields).map_err(ApiError::from)
         })
     })
@@ -135,7 +135,7 @@ pub async fn create_recurring(
 #[get("/recurring/{id}")]
 pub async fn get_recurring(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -160,7 +160,7 @@ pub async fn get_recurring(
 #[patch("/recurring/{id}")]
 pub async fn update_recurring(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateRecurringRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -201,17 +201,16 @@ pub async fn update_recurring(
                 },
                 active: body.active.unwrap_or(current.active),
             };
-            let draft = draft_of(&fields);
-            ensure_shape(&draft)?;
+            let draft = draft_of(&fields)?;
             check_dates(&fields)?;
             if body.next_date.is_some() {
-                not_long_ago(conn, caller.id, fields.next_date, "next_date")?;
+                not_long_ago(caller.today(), fields.next_date, "next_date")?;
             }
             let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
                 .into_iter()
                 .flatten()
                 .collect();
-            fields.currency = check_references(conn, caller.id, &draft, None, &kept)?;
+            fields.currency = check_draft(conn, caller.id, &draft, None, &kept)?;
             recurring::update(conn, caller.id, id, &fields).map_err(ApiError::from)
         })
     })
@@ -231,7 +230,7 @@ pub async fn update_recurring(
 #[delete("/recurring/{id}")]
 pub async fn delete_recurring(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();

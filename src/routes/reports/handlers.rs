@@ -3,117 +3,27 @@
 
 use actix_web::{get, web, HttpResponse};
 use chrono::Days;
-use diesel::PgConnection;
 use rust_decimal::{Decimal, RoundingStrategy};
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::reports::{self, CategoryAmount, Scope};
-use crate::db::{self, budgets, users, wallets};
+use crate::db::{self, budgets};
 use crate::domain::money::Money;
+use crate::dto::budgets::BudgetStatusLine;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Envelope;
-use crate::routes::budgets::dto::BudgetStatusLine;
-use crate::routes::transactions::handlers::today_in;
-use crate::startup::AppState;
+use crate::services::reports::{scope_of, Window};
+use crate::state::AppState;
 
-const MAX_DAYS: i64 = 3660;
-
-fn invalid(message: &str) -> ApiError {
-    ApiError::BadRequest {
-        code: "invalid_query",
-        message: message.into(),
-    }
-}
-
-/// Checks the query and turns it into a scope (dates, currency, wallet).
-fn scope_of(
-    conn: &mut PgConnection,
-    user_id: uuid::Uuid,
-    query: &ReportQuery,
-) -> Result<Scope, ApiError> {
-    use chrono::Datelike;
-    // One read of the account for both its day and its currency.
-    let user = users::find(conn, user_id)?.ok_or(ApiError::InvalidToken)?;
-    let today = today_in(&user.timezone);
-    let (from, to) = match (query.days, query.from, query.to) {
-        (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
-            return Err(invalid("Use either `days` or `from`/`to`, not both."))
-        }
-        (Some(days), None, None) => {
-            if !(1..=MAX_DAYS as u32).contains(&days) {
-                return Err(invalid("`days` must be between 1 and 3660."));
-            }
-            (
-                today
-                    .checked_sub_days(Days::new(u64::from(days) - 1))
-                    .unwrap_or(today),
-                today,
-            )
-        }
-        (None, None, None) => (
-            today.checked_sub_days(Days::new(29)).unwrap_or(today),
-            today,
-        ),
-        (None, from, to) => {
-            let to = to.unwrap_or(today);
-            let from = from.unwrap_or_else(|| to.checked_sub_days(Days::new(29)).unwrap_or(to));
-            (from, to)
-        }
-    };
-    if from > to {
-        return Err(invalid("`from` must not be after `to`."));
-    }
-    if (to - from).num_days() >= MAX_DAYS
-        || !(1..=9999).contains(&from.year())
-        || !(1..=9999).contains(&to.year())
-    {
-        return Err(invalid(
-            "A report covers at most 3660 days between the years 1 and 9999.",
-        ));
-    }
-    // One wallet's report is in its currency; otherwise the one asked for, else the user's.
-    let wallet = match query.wallet_id {
-        Some(id) => {
-            Some(wallets::find(conn, user_id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?)
-        }
-        None => None,
-    };
-    let currency = match (query.currency.as_deref(), wallet) {
-        (None, Some(wallet)) => wallet.currency,
-        (None, None) => user.currency,
-        (requested, wallet) => {
-            let currency = report_currency(conn, user_id, requested)?;
-            if let Some(wallet) = wallet.filter(|w| w.currency != currency) {
-                return Err(invalid(&format!(
-                    "`wallet_id` names a {} wallet: leave `currency` out or ask for {}.",
-                    wallet.currency, wallet.currency
-                )));
-            }
-            currency
-        }
-    };
-    Ok(Scope {
-        user_id,
-        currency,
-        from,
-        to,
+/// The period, wallet and currency a report query asks for.
+fn window_of(query: &ReportQuery) -> Window {
+    Window {
+        days: query.days,
+        from: query.from,
+        to: query.to,
         wallet_id: query.wallet_id,
-    })
-}
-
-/// The currency a report (or insight) covers: the one asked for, else the user's.
-pub(crate) fn report_currency(
-    conn: &mut PgConnection,
-    user_id: uuid::Uuid,
-    requested: Option<&str>,
-) -> Result<String, ApiError> {
-    match requested {
-        Some(code) if crate::domain::currency::is_iso4217(code) => Ok(code.to_owned()),
-        Some(_) => Err(invalid("`currency` must be an ISO 4217 code such as USD.")),
-        None => Ok(users::find(conn, user_id)?
-            .ok_or(ApiError::InvalidToken)?
-            .currency),
+        currency: query.currency.clone(),
     }
 }
 
@@ -180,12 +90,12 @@ fn change_pct(now: Decimal, before: Decimal) -> Option<Money> {
 #[get("/reports/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let report = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         let days = (scope.to - scope.from).num_days() + 1;
         let previous = Scope {
             from: scope
@@ -242,13 +152,13 @@ pub async fn summary(
 #[get("/reports/spending-by-category")]
 pub async fn spending_by_category(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let top = query.level.unwrap_or(Level::Top) == Level::Top;
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         Ok::<_, ApiError>(shares(reports::spending_by_category(conn, &scope, top)?))
     })
     .await?;
@@ -267,13 +177,13 @@ pub async fn spending_by_category(
 #[get("/reports/trend")]
 pub async fn trend(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let granularity = query.granularity.unwrap_or(Granularity::Month);
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         Ok::<_, ApiError>(
             reports::trend(conn, &scope, granularity.sql())?
                 .into_iter()
@@ -302,12 +212,12 @@ pub async fn trend(
 #[get("/reports/budget-progress")]
 pub async fn budget_progress(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         let rows = budgets::list(conn, caller.id, 10_000, 0)?;
         Ok::<_, ApiError>(
             budgets::evaluate(conn, caller.id, rows, scope.to)?
@@ -333,13 +243,13 @@ pub async fn budget_progress(
 #[get("/reports/cash-flow")]
 pub async fn cash_flow(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let granularity = query.granularity.unwrap_or(Granularity::Month);
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         let mut wallets: Vec<WalletCashFlow> = Vec::new();
         for row in reports::cash_flow(conn, &scope, granularity.sql())? {
             let period = CashFlowPeriod {
@@ -377,12 +287,12 @@ pub async fn cash_flow(
 #[get("/expenses/summary")]
 pub async fn expense_summary(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         let days = (scope.to - scope.from).num_days() + 1;
         let (totals, _) = reports::totals(conn, &scope, scope.from)?;
         let daily = reports::daily_expense(conn, &scope)?;
@@ -420,12 +330,12 @@ pub async fn expense_summary(
 #[get("/expenses/stats")]
 pub async fn expense_stats(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let data = db::run(&state.pool, move |conn| {
-        let scope = scope_of(conn, caller.id, &query)?;
+        let scope = scope_of(conn, &caller, &window_of(&query))?;
         let stats = reports::expense_stats(conn, &scope)?;
         let total = stats.total;
         let money = |value: Option<Decimal>| value.map(|v| Money(round4(v).normalize()));

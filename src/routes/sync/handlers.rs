@@ -4,18 +4,17 @@ use actix_web::{get, web, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::{self, bills, budgets, categories, recurring, sync, transactions, wallets};
+use crate::dto::bills::BillResponse;
+use crate::dto::budgets::BudgetResponse;
+use crate::dto::categories::CategoryResponse;
+use crate::dto::recurring::RecurringResponse;
+use crate::dto::transactions::TransactionResponse;
+use crate::dto::wallets::WalletResponse;
 use crate::error::{ApiError, ApiResult};
 use crate::http::Envelope;
-use crate::routes::bills::dto::BillResponse;
-use crate::routes::budgets::dto::BudgetResponse;
-use crate::routes::categories::dto::CategoryResponse;
-use crate::routes::recurring::dto::RecurringResponse;
-use crate::routes::transactions::dto::TransactionResponse;
-use crate::routes::transactions::handlers::today_for;
-use crate::routes::wallets::dto::WalletResponse;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Everything of the caller's that was created, changed or deleted after `since`.
 #[utoipa::path(
@@ -29,7 +28,7 @@ use crate::startup::AppState;
 #[get("/sync")]
 pub async fn sync_changes(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<SyncQuery>,
 ) -> ApiResult<HttpResponse> {
     let invalid = |message: &str| ApiError::BadRequest {
@@ -53,7 +52,7 @@ pub async fn sync_changes(
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit as usize);
         let cursor = changes.last().map_or(since, |c| c.change_seq);
-        let today = today_for(conn, caller.id)?;
+        let today = caller.today();
         let ids = |kind: &str| -> Vec<Uuid> {
             changes
                 .iter()

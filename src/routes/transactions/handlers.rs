@@ -2,25 +2,21 @@
 //! is the same resource narrowed to `type = expense` (the seeds' clients use that name).
 
 use actix_web::{delete, get, patch, post, web, HttpResponse};
-use chrono::{Days, NaiveDate, Utc};
-use diesel::PgConnection;
-use rust_decimal::prelude::FromPrimitive;
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
-use crate::db::notifications::{self, BudgetsToCheck, NewSpending};
-use crate::db::transactions::{self, Filter, NewTransaction, Sort, Split, TransactionChangeset};
-use crate::db::{self, categories, users, wallets};
-use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::auth::Caller;
+use crate::db;
+use crate::db::transactions::{Filter, Sort};
+use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
-use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
+use crate::domain::transaction::{Draft, SplitDraft};
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::ml::service as ml_service;
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::services::ledger::{self, Admits, NewRequest, Patch};
+use crate::services::transactions::{self as reading, ListFilter};
+use crate::state::AppState;
 
 /// Which transactions a route serves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,8 +40,11 @@ impl Scope {
         }
     }
 
-    fn admits(self, transaction_type: &str) -> bool {
-        self == Scope::All || transaction_type == TransactionType::Expense.as_str()
+    fn admits(self) -> Admits {
+        match self {
+            Scope::All => |_| true,
+            Scope::Expenses => |t| t == TransactionType::Expense,
+        }
     }
 }
 
@@ -54,21 +53,6 @@ fn invalid_query(message: impl Into<String>) -> ApiError {
         code: "invalid_query",
         message: message.into(),
     }
-}
-
-/// "Today" where the user lives.
-pub(crate) fn today_for(conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate, ApiError> {
-    Ok(today_in(
-        users::find(conn, user_id)?
-            .as_ref()
-            .map_or("UTC", |u| u.timezone.as_str()),
-    ))
-}
-
-/// "Today" in an IANA time zone (UTC for one that does not parse).
-pub(crate) fn today_in(timezone: &str) -> NaiveDate {
-    let zone = timezone.parse::<chrono_tz::Tz>().unwrap_or(chrono_tz::UTC);
-    Utc::now().with_timezone(&zone).date_naive()
 }
 
 fn parse_amount(
@@ -83,12 +67,11 @@ fn parse_amount(
     .transpose()
 }
 
-/// The listing filters of a query (shared by the list and the CSV export), and `days` still to
-/// be turned into dates in the user's time zone.
+/// The listing filters of a query (shared by the list and the CSV export).
 pub(super) fn filter_from(
     query: TransactionListQuery,
     scope: Scope,
-) -> Result<(Filter, Option<u32>), ApiError> {
+) -> Result<ListFilter, ApiError> {
     if scope == Scope::Expenses
         && query
             .transaction_type
@@ -129,29 +112,7 @@ pub(super) fn filter_from(
         tag: query.tag.filter(|t| !t.is_empty()),
         updated_since: query.updated_since,
     };
-    Ok((filter, days))
-}
-
-/// Resolves `days` and checks that filtered wallets and categories are the caller's.
-pub(super) fn prepare_filter(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    filter: &mut Filter,
-    days: Option<u32>,
-) -> Result<(), ApiError> {
-    if let Some(days) = days {
-        let today = today_for(conn, user_id)?;
-        filter.from = today.checked_sub_days(Days::new(u64::from(days) - 1));
-        filter.to = Some(today);
-    }
-    if let Some(category) = filter.category_id {
-        categories::find(conn, user_id, category)?
-            .ok_or_else(|| ApiError::not_found("Category"))?;
-    }
-    if let Some(wallet) = filter.wallet_id {
-        wallets::find(conn, user_id, wallet)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-    }
-    Ok(())
+    Ok(ListFilter { filter, days })
 }
 
 pub(super) fn sort_from(raw: Option<&str>) -> Result<Sort, ApiError> {
@@ -167,134 +128,23 @@ pub(super) fn sort_from(raw: Option<&str>) -> Result<Sort, ApiError> {
 
 async fn list(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: TransactionListQuery,
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let sort = sort_from(query.sort.as_deref())?;
-    let (mut filter, days) = filter_from(query, scope)?;
+    let filter = filter_from(query, scope)?;
     let (rows, total) = db::run(&state.pool, move |conn| {
-        prepare_filter(conn, caller.id, &mut filter, days)?;
-        let rows = transactions::list(conn, caller.id, &filter, sort, page.limit(), page.offset())?;
-        let total = transactions::total(
-            conn,
-            caller.id,
-            &filter,
-            rows.len(),
-            page.limit(),
-            page.offset(),
-        )?;
-        Ok::<_, ApiError>((rows, total))
+        reading::page(conn, &caller, filter, sort, page.limit(), page.offset())
     })
     .await?;
     let data: Vec<TransactionResponse> = rows.into_iter().map(TransactionResponse::from).collect();
     Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
 }
 
-/// Checks the rows a draft points at: wallets and categories must be the caller's (404
-/// otherwise, as for any other user's row), of the right kind, in one currency. Returns the
-/// currency.
-/// An archived wallet keeps its history but takes no new money: only a row already in it
-/// (`kept`: the wallets an edited row uses) may stay there.
-pub(crate) fn ensure_open(
-    field: &str,
-    wallet: &wallets::Wallet,
-    kept: &[Uuid],
-) -> Result<(), ApiError> {
-    if wallet.archived && !kept.contains(&wallet.id) {
-        return Err(ApiError::invalid_field(
-            field,
-            "is an archived wallet: unarchive it to record money in it",
-        ));
-    }
-    Ok(())
-}
-
-pub(crate) fn check_references(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    draft: &Draft,
-    currency: Option<&str>,
-    kept: &[Uuid],
-) -> Result<String, ApiError> {
-    let open = |field: &str, wallet: &wallets::Wallet| ensure_open(field, wallet, kept);
-    let wallet = wallets::find(conn, user_id, draft.wallet_id)?
-        .ok_or_else(|| ApiError::not_found("Wallet"))?;
-    open("wallet_id", &wallet)?;
-    if let Some(currency) = currency {
-        if currency != wallet.currency {
-            return Err(ApiError::invalid_field(
-                "currency",
-                format!("must be the wallet's currency ({})", wallet.currency),
-            ));
-        }
-    }
-    if let Some(to_id) = draft.to_wallet_id {
-        let to = wallets::find(conn, user_id, to_id)?
-            .ok_or_else(|| ApiError::not_found("Destination wallet"))?;
-        open("to_wallet_id", &to)?;
-        if to.currency != wallet.currency {
-            return Err(ApiError::invalid_field(
-                "to_wallet_id",
-                "must hold the same currency as wallet_id (conversion is not supported yet)",
-            ));
-        }
-    }
-    let wanted = draft.transaction_type.category_kind();
-    let check_kind = |field: &str, kind: &str| -> Result<(), ApiError> {
-        match wanted {
-            Some(wanted) if CategoryKind::parse(kind) != Some(wanted) => Err(
-                ApiError::invalid_field(field, format!("must be an {} category", wanted.as_str())),
-            ),
-            _ => Ok(()),
-        }
-    };
-    if let Some(category_id) = draft.category_id {
-        let category = categories::find(conn, user_id, category_id)?
-            .ok_or_else(|| ApiError::not_found("Category"))?;
-        check_kind("category_id", &category.kind)?;
-    }
-    for (index, split) in draft.splits.iter().enumerate() {
-        let category = categories::find(conn, user_id, split.category_id)?
-            .ok_or_else(|| ApiError::not_found("Split category"))?;
-        check_kind(&format!("splits[{index}].category_id"), &category.kind)?;
-    }
-    Ok(wallet.currency)
-}
-
-/// What follows new spending, in the same database transaction: alerts of the budgets it moves.
-pub(super) fn after_write(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    spending: &NewSpending,
-) -> Result<(), ApiError> {
-    if spending.categories.is_empty() {
-        return Ok(());
-    }
-    let today = today_for(conn, user_id)?;
-    notifications::check_budgets(conn, user_id, today, BudgetsToCheck::MovedBy(spending))?;
-    Ok(())
-}
-
-/// The expense lines a transaction as stored adds (none for income and transfers).
-fn spending_of(draft: &Draft, date: NaiveDate) -> NewSpending {
-    let mut spending = NewSpending::default();
-    if draft.transaction_type == TransactionType::Expense {
-        spending.add(
-            date,
-            draft
-                .category_id
-                .into_iter()
-                .chain(draft.splits.iter().map(|s| s.category_id)),
-        );
-    }
-    spending
-}
-
-fn split_drafts(splits: Option<Vec<SplitRequest>>) -> Vec<SplitDraft> {
+fn split_drafts(splits: Vec<SplitRequest>) -> Vec<SplitDraft> {
     splits
-        .unwrap_or_default()
         .into_iter()
         .map(|s| SplitDraft {
             category_id: s.category_id,
@@ -307,44 +157,9 @@ fn split_drafts(splits: Option<Vec<SplitRequest>>) -> Vec<SplitDraft> {
         .collect()
 }
 
-fn split_rows(splits: &[SplitDraft]) -> Vec<Split> {
-    splits
-        .iter()
-        .map(|s| Split {
-            category_id: s.category_id,
-            amount: s.amount,
-            note: s.note.clone(),
-        })
-        .collect()
-}
-
-pub(crate) fn clean_tags(tags: Vec<String>) -> Vec<Option<String>> {
-    let mut out: Vec<String> = Vec::new();
-    for tag in tags {
-        let tag = tag.trim().to_owned();
-        if !out.contains(&tag) {
-            out.push(tag);
-        }
-    }
-    out.into_iter().map(Some).collect()
-}
-
-pub(crate) fn non_empty(text: Option<String>) -> Option<String> {
-    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
-}
-
-pub(crate) fn ensure_shape(draft: &Draft) -> Result<(), ApiError> {
-    let errors = shape_errors(draft);
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::Validation(errors))
-    }
-}
-
 async fn create(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: CreateTransactionRequest,
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
@@ -359,137 +174,26 @@ async fn create(
         (Scope::All, Some(t)) => t,
         (Scope::All, None) => return Err(ApiError::invalid_field("type", "is required")),
     };
-    let mut draft = Draft {
-        transaction_type,
-        amount: body.amount.0,
-        category_id: body.category_id,
-        wallet_id: body.wallet_id,
-        to_wallet_id: body.to_wallet_id,
-        splits: split_drafts(body.splits),
+    let request = NewRequest {
+        draft: Draft {
+            transaction_type,
+            amount: body.amount.0,
+            category_id: body.category_id,
+            wallet_id: body.wallet_id,
+            to_wallet_id: body.to_wallet_id,
+            splits: split_drafts(body.splits.unwrap_or_default()),
+        },
+        currency: body.currency,
+        date: body.date,
+        description: body.description.unwrap_or_default(),
+        merchant: body.merchant,
+        notes: body.notes,
+        tags: body.tags.unwrap_or_default(),
+        auto_categorize: body.auto_categorize.unwrap_or(false),
+        suggestion_id: body.suggestion_id,
     };
-    let description = body.description.unwrap_or_default().trim().to_owned();
-    let merchant = non_empty(body.merchant);
-    let auto = body.auto_categorize.unwrap_or(false)
-        && draft.category_id.is_none()
-        && draft.splits.is_empty();
-    let wanted_kind = transaction_type.category_kind().filter(|_| auto);
-    if wanted_kind.is_none() {
-        ensure_shape(&draft)?;
-    }
     let view = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let mut applied = None;
-            if let Some(kind) = wanted_kind {
-                match ml_service::auto_categorize(
-                    conn,
-                    caller.id,
-                    &description,
-                    merchant.as_deref(),
-                    draft.amount,
-                    kind.as_str(),
-                )? {
-                    Ok(chosen) => {
-                        draft.category_id = Some(chosen.category_id);
-                        applied = Some(chosen);
-                    }
-                    Err(suggestions) => {
-                        let best = suggestions.first().map_or(String::new(), |s| {
-                            format!(" (best: {} at {:.0} %)", s.name, s.probability * 100.0)
-                        });
-                        return Err(ApiError::invalid_field(
-                            "category_id",
-                            format!("is required: no suggestion is confident enough{best}"),
-                        ));
-                    }
-                }
-                ensure_shape(&draft)?;
-            }
-            let currency =
-                check_references(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
-            let date = match body.date {
-                Some(date) => date,
-                None => today_for(conn, caller.id)?,
-            };
-            // Judged before the insert, which takes the user's write lock until commit.
-            let unusual = if draft.transaction_type == TransactionType::Expense {
-                let category = match draft.category_id {
-                    Some(category_id) => categories::find(conn, caller.id, category_id)?
-                        .map(|c| (category_id, c.name)),
-                    None => None,
-                };
-                ml_service::assess_unusual(
-                    conn,
-                    caller.id,
-                    &currency,
-                    date,
-                    draft.amount,
-                    category.as_ref().map(|(id, name)| (*id, name.as_str())),
-                    merchant.as_deref(),
-                )?
-            } else {
-                None
-            };
-            let id = transactions::insert(
-                conn,
-                &NewTransaction {
-                    user_id: caller.id,
-                    transaction_type: draft.transaction_type.as_str().to_owned(),
-                    amount: draft.amount,
-                    currency: currency.clone(),
-                    date,
-                    description: description.clone(),
-                    merchant: merchant.clone(),
-                    notes: non_empty(body.notes),
-                    category_id: draft.category_id,
-                    wallet_id: draft.wallet_id,
-                    to_wallet_id: draft.to_wallet_id,
-                    tags: clean_tags(body.tags.unwrap_or_default()),
-                    import_hash: None,
-                    category_source: if applied.is_some() { "ml" } else { "user" }.to_owned(),
-                    category_confidence: applied
-                        .as_ref()
-                        .and_then(|a| Decimal::from_f64(a.probability)),
-                },
-                &split_rows(&draft.splits),
-            )?;
-            // The suggestion log learns what became of its suggestion. A suggestion the client
-            // names must be one made for the caller (the whole write rolls back otherwise).
-            if let Some(named) = body.suggestion_id {
-                let found = db::ml::resolve_suggestion(
-                    conn,
-                    caller.id,
-                    Some(named),
-                    id,
-                    draft.category_id,
-                )?;
-                if found == 0 {
-                    return Err(ApiError::not_found("Suggestion"));
-                }
-            }
-            if let Some(applied) = &applied {
-                db::ml::resolve_suggestion(
-                    conn,
-                    caller.id,
-                    Some(applied.suggestion_id),
-                    id,
-                    draft.category_id,
-                )?;
-            }
-            if let Some(finding) = &unusual {
-                ml_service::record_unusual(
-                    conn,
-                    caller.id,
-                    id,
-                    &currency,
-                    date,
-                    draft.amount,
-                    finding,
-                )?;
-            }
-            after_write(conn, caller.id, &spending_of(&draft, date))?;
-            transactions::find_view(conn, caller.id, id)?
-                .ok_or_else(|| ApiError::internal("a new transaction vanished"))
-        })
+        ledger::create(conn, &caller, request)
     })
     .await?;
     let location = format!("{}/{}", scope.base(), view.id);
@@ -498,124 +202,40 @@ async fn create(
 
 async fn get(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: Uuid,
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
-    let view = db::run(&state.pool, move |conn| {
-        transactions::find_view(conn, caller.id, id)
-    })
-    .await?
-    .filter(|view| scope.admits(&view.transaction_type))
-    .ok_or_else(|| ApiError::not_found(scope.noun()))?;
+    let view = db::run(&state.pool, move |conn| reading::get(conn, &caller, id))
+        .await?
+        .filter(|view| TransactionType::parse(&view.transaction_type).is_some_and(scope.admits()))
+        .ok_or_else(|| ApiError::not_found(scope.noun()))?;
     Ok(Envelope::new(TransactionResponse::from(view)).ok())
 }
 
 async fn update(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: Uuid,
     body: UpdateTransactionRequest,
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
+    let patch = Patch {
+        transaction_type: body.transaction_type,
+        amount: body.amount.map(|m| m.0),
+        currency: body.currency,
+        date: body.date,
+        description: body.description,
+        merchant: body.merchant,
+        notes: body.notes,
+        category_id: body.category_id,
+        wallet_id: body.wallet_id,
+        to_wallet_id: body.to_wallet_id,
+        tags: body.tags,
+        splits: body.splits.map(split_drafts),
+    };
     let view = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let (current, current_splits) = transactions::find(conn, caller.id, id)?
-                .filter(|(row, _)| scope.admits(&row.transaction_type))
-                .ok_or_else(|| ApiError::not_found(scope.noun()))?;
-            let current_type = TransactionType::parse(&current.transaction_type)
-                .unwrap_or(TransactionType::Expense);
-            let transaction_type = body.transaction_type.unwrap_or(current_type);
-            if scope == Scope::Expenses && transaction_type != TransactionType::Expense {
-                return Err(ApiError::invalid_field(
-                    "type",
-                    "must stay expense here (use /transactions)",
-                ));
-            }
-            // A field the new state cannot have goes unless the request sets it: a category
-            // replaces splits (and splits a category), a transfer drops the category and
-            // splits, a non-transfer drops the receiving wallet.
-            // Setting the category (or splits) makes it the user's, never to be overwritten.
-            let user_categorized = body.category_id.is_some() || body.splits.is_some();
-            let splits = match (body.splits, &body.category_id) {
-                (Some(splits), _) => split_drafts(Some(splits)),
-                (None, Some(Some(_))) => Vec::new(),
-                (None, _) if transaction_type == TransactionType::Transfer => Vec::new(),
-                (None, _) => current_splits
-                    .into_iter()
-                    .map(|s| SplitDraft {
-                        category_id: s.category_id,
-                        amount: s.amount,
-                        note: s.note,
-                    })
-                    .collect(),
-            };
-            let category_id = match body.category_id {
-                Some(category) => category,
-                None if !splits.is_empty() => None,
-                None if transaction_type == TransactionType::Transfer => None,
-                None => current.category_id,
-            };
-            let to_wallet_id = match body.to_wallet_id {
-                Some(to) => to,
-                None if transaction_type != TransactionType::Transfer => None,
-                None => current.to_wallet_id,
-            };
-            let draft = Draft {
-                transaction_type,
-                amount: body.amount.map_or(current.amount, |m| m.0),
-                category_id,
-                wallet_id: body.wallet_id.unwrap_or(current.wallet_id),
-                to_wallet_id,
-                splits,
-            };
-            ensure_shape(&draft)?;
-            let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
-                .into_iter()
-                .flatten()
-                .collect();
-            let currency =
-                check_references(conn, caller.id, &draft, body.currency.as_deref(), &kept)?;
-            let date = body.date.unwrap_or(current.date);
-            transactions::update(
-                conn,
-                caller.id,
-                id,
-                &TransactionChangeset {
-                    transaction_type: draft.transaction_type.as_str().to_owned(),
-                    amount: draft.amount,
-                    currency,
-                    date,
-                    description: body
-                        .description
-                        .map_or(current.description, |d| d.trim().to_owned()),
-                    merchant: body.merchant.map_or(current.merchant, non_empty),
-                    notes: body.notes.map_or(current.notes, non_empty),
-                    category_id: draft.category_id,
-                    wallet_id: draft.wallet_id,
-                    to_wallet_id: draft.to_wallet_id,
-                    tags: body.tags.map_or(current.tags, clean_tags),
-                    category_source: if user_categorized {
-                        "user".to_owned()
-                    } else {
-                        current.category_source
-                    },
-                    category_confidence: if user_categorized {
-                        None
-                    } else {
-                        current.category_confidence
-                    },
-                },
-                &split_rows(&draft.splits),
-            )?;
-            if user_categorized {
-                // The user's final choice for a suggested category is what the log keeps.
-                db::ml::resolve_suggestion(conn, caller.id, None, id, draft.category_id)?;
-            }
-            after_write(conn, caller.id, &spending_of(&draft, date))?;
-            transactions::find_view(conn, caller.id, id)?
-                .ok_or_else(|| ApiError::not_found(scope.noun()))
-        })
+        ledger::update(conn, &caller, id, patch, scope.admits(), scope.noun())
     })
     .await?;
     Ok(Envelope::new(TransactionResponse::from(view)).ok())
@@ -623,19 +243,12 @@ async fn update(
 
 async fn remove(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: Uuid,
     scope: Scope,
 ) -> ApiResult<HttpResponse> {
     db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            transactions::find(conn, caller.id, id)?
-                .filter(|(row, _)| scope.admits(&row.transaction_type))
-                .ok_or_else(|| ApiError::not_found(scope.noun()))?;
-            // Less spending crosses no budget threshold: no check.
-            transactions::delete(conn, caller.id, id)?;
-            Ok(())
-        })
+        ledger::remove(conn, &caller, id, scope.admits(), scope.noun())
     })
     .await?;
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
@@ -653,7 +266,7 @@ async fn remove(
 #[get("/transactions")]
 pub async fn list_transactions(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<TransactionListQuery>,
 ) -> ApiResult<HttpResponse> {
     list(state, caller, query.into_inner(), Scope::All).await
@@ -674,7 +287,7 @@ pub async fn list_transactions(
 #[post("/transactions")]
 pub async fn create_transaction(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateTransactionRequest>,
 ) -> ApiResult<HttpResponse> {
     create(state, caller, body.into_inner(), Scope::All).await
@@ -692,7 +305,7 @@ pub async fn create_transaction(
 #[get("/transactions/{id}")]
 pub async fn get_transaction(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     get(state, caller, id.into_inner(), Scope::All).await
@@ -711,7 +324,7 @@ pub async fn get_transaction(
 #[patch("/transactions/{id}")]
 pub async fn update_transaction(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateTransactionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -737,7 +350,7 @@ pub async fn update_transaction(
 #[delete("/transactions/{id}")]
 pub async fn delete_transaction(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     remove(state, caller, id.into_inner(), Scope::All).await
@@ -755,7 +368,7 @@ pub async fn delete_transaction(
 #[get("/expenses")]
 pub async fn list_expenses(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<TransactionListQuery>,
 ) -> ApiResult<HttpResponse> {
     list(state, caller, query.into_inner(), Scope::Expenses).await
@@ -776,7 +389,7 @@ pub async fn list_expenses(
 #[post("/expenses")]
 pub async fn create_expense(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateTransactionRequest>,
 ) -> ApiResult<HttpResponse> {
     create(state, caller, body.into_inner(), Scope::Expenses).await
@@ -794,7 +407,7 @@ pub async fn create_expense(
 #[get("/expenses/{id}")]
 pub async fn get_expense(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     get(state, caller, id.into_inner(), Scope::Expenses).await
@@ -813,7 +426,7 @@ pub async fn get_expense(
 #[patch("/expenses/{id}")]
 pub async fn update_expense(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateTransactionRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -839,7 +452,7 @@ pub async fn update_expense(
 #[delete("/expenses/{id}")]
 pub async fn delete_expense(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     remove(state, caller, id.into_inner(), Scope::Expenses).await

@@ -1,3 +1,4 @@
 pub mod csv;
-pub mod dto;
+/// The request and response bodies, in `src/dto/transactions.rs` (shared with the spec and `/sync`).
+pub use crate::dto::transactions as dto;
 pub mod handlers;

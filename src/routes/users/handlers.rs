@@ -1,55 +1,26 @@
 //! `/api/v1/users`: the caller's own profile (`/users/me`) and, for admins, every account.
 
 use actix_web::{delete, get, patch, web, HttpRequest, HttpResponse};
-use diesel::Connection;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::{AdminUser, AuthUser};
-use crate::db::audit::{self, Action, Event, Origin};
+use crate::auth::{AdminUser, Caller};
+use crate::db::audit::{self, Action, Event};
 use crate::db::users::{self, User, UserChangeset, UserFilter};
-use crate::db::{self, login_throttle, refresh_tokens};
+use crate::db::{self, refresh_tokens};
 use crate::domain::user::{Role, UserStatus};
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::routes::auth::handlers::check_password;
-use crate::startup::AppState;
+use crate::services::accounts::{check_password, delete_account, keep_an_admin};
+use crate::state::AppState;
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
     db::run(&state.pool, move |conn| users::find(conn, id))
         .await?
         .ok_or_else(|| ApiError::not_found("User"))
-}
-
-/// Deletes the account and everything it owns, in one transaction, and logs it.
-fn delete_account(
-    conn: &mut diesel::PgConnection,
-    user: &User,
-    actor: Uuid,
-    origin: &Origin,
-) -> Result<(), ApiError> {
-    conn.transaction::<_, ApiError, _>(|conn| {
-        users::lock_admins(conn)?;
-        if let Some(current) = users::find(conn, user.id)? {
-            keep_an_admin(conn, &current)?;
-        }
-        users::delete(conn, user.id)?;
-        login_throttle::clear(conn, &user.email.to_lowercase())?;
-        audit::record(
-            conn,
-            Event {
-                action: Action::AccountDeleted,
-                user_id: None,
-                actor_id: (actor != user.id).then_some(actor),
-                origin,
-                // Not a foreign key: the record of who was deleted outlives the account.
-                details: json!({"deleted_user_id": user.id, "by_admin": actor != user.id}),
-            },
-        )?;
-        Ok(())
-    })
 }
 
 /// The caller's profile and settings.
@@ -61,7 +32,7 @@ fn delete_account(
     security(("bearer_auth" = []))
 )]
 #[get("/users/me")]
-pub async fn get_me(state: web::Data<AppState>, caller: AuthUser) -> ApiResult<HttpResponse> {
+pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let user = load(&state, caller.id).await?;
     Ok(Envelope::new(UserProfile::from(user)).ok())
 }
@@ -78,7 +49,7 @@ pub async fn get_me(state: web::Data<AppState>, caller: AuthUser) -> ApiResult<H
 #[patch("/users/me")]
 pub async fn update_me(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<UpdateMeRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -127,7 +98,7 @@ fn changes_nothing(changes: &UserChangeset) -> bool {
 pub async fn delete_me(
     state: web::Data<AppState>,
     req: HttpRequest,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<DeleteMeRequest>,
 ) -> ApiResult<HttpResponse> {
     let user = load(&state, caller.id).await?;
@@ -207,19 +178,6 @@ pub async fn get_user(
     Ok(Envelope::new(UserProfile::from(user)).ok())
 }
 
-/// Refuses to let the last active admin go (demoted, disabled or deleted): nobody could manage
-/// the accounts any more. Call under [`users::lock_admins`].
-fn keep_an_admin(conn: &mut diesel::PgConnection, leaving: &User) -> Result<(), ApiError> {
-    let is_active_admin = leaving.role() == Role::Admin && leaving.status() == UserStatus::Active;
-    if is_active_admin && !users::other_active_admins(conn, leaving.id)? {
-        return Err(ApiError::Conflict {
-            code: "last_admin",
-            message: "This is the only active admin; make another account admin first.".into(),
-        });
-    }
-    Ok(())
-}
-
 fn cannot_change_self() -> ApiError {
     ApiError::Conflict {
         code: "cannot_change_own_account",
@@ -255,7 +213,7 @@ pub async fn update_user(
     let origin = origin(&req);
     let actor = admin.0.id;
     let user = db::run(&state.pool, move |conn| {
-        conn.transaction::<_, ApiError, _>(|conn| {
+        db::transaction::<_, ApiError, _>(conn, |conn| {
             users::lock_admins(conn)?;
             let before = users::find(conn, id)?.ok_or_else(|| ApiError::not_found("User"))?;
             let role_changes = body.role.filter(|role| *role != before.role());

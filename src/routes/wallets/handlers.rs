@@ -4,13 +4,13 @@ use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::AuthUser;
+use crate::auth::Caller;
 use crate::db::wallets::{self, NewWallet, WalletChangeset};
 use crate::db::{self, users};
+use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::routes::users::dto::Deleted;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 fn wallet_in_use(message: &str) -> ApiError {
     ApiError::Conflict {
@@ -31,7 +31,7 @@ fn wallet_in_use(message: &str) -> ApiError {
 #[get("/wallets")]
 pub async fn list_wallets(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     query: web::Query<WalletListQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
@@ -61,7 +61,7 @@ pub async fn list_wallets(
 #[post("/wallets")]
 pub async fn create_wallet(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     body: ValidatedJson<CreateWalletRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
@@ -105,7 +105,7 @@ pub async fn create_wallet(
 #[get("/wallets/{id}")]
 pub async fn get_wallet(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
@@ -134,7 +134,7 @@ pub async fn get_wallet(
 #[patch("/wallets/{id}")]
 pub async fn update_wallet(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateWalletRequest>,
 ) -> ApiResult<HttpResponse> {
@@ -186,7 +186,7 @@ pub async fn update_wallet(
 #[delete("/wallets/{id}")]
 pub async fn delete_wallet(
     state: web::Data<AppState>,
-    caller: AuthUser,
+    caller: Caller,
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();

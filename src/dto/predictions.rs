@@ -6,7 +6,7 @@ use validator::Validate;
 
 use crate::domain::money::Money;
 use crate::ml::forecast::{Confidence, Method};
-use crate::ml::service::Period;
+use crate::services::predictions::Period;
 
 /// A candidate's backtest error.
 #[derive(Debug, Serialize, ToSchema)]
@@ -138,7 +138,7 @@ pub struct CategorizeRequest {
         custom(function = "crate::http::validate::not_blank")
     )]
     pub description: String,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_merchant"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_merchant"))]
     pub merchant: Option<String>,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,

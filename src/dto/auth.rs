@@ -4,7 +4,7 @@ use validator::{Validate, ValidationError};
 
 use crate::domain::email::Email;
 use crate::domain::password::policy_violations;
-use crate::routes::users::dto::UserProfile;
+use crate::dto::users::UserProfile;
 
 pub fn validate_email(email: &str) -> Result<(), ValidationError> {
     Email::parse(email)

@@ -7,7 +7,7 @@ use validator::{Validate, ValidationError};
 use crate::db::bills::{Bill, Payment};
 use crate::domain::money::Money;
 use crate::domain::period::Frequency;
-use crate::routes::transactions::dto::TransactionResponse;
+use crate::dto::transactions::TransactionResponse;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct BillResponse {
@@ -87,7 +87,7 @@ pub struct CreateBillRequest {
     pub next_due_date: NaiveDate,
     #[validate(custom(function = "reminder"))]
     pub reminder_days_before: Option<i32>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_notes"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
     pub notes: Option<String>,
     pub autopay: Option<bool>,
 }
@@ -109,7 +109,7 @@ pub struct UpdateBillRequest {
     #[validate(custom(function = "reminder"))]
     pub reminder_days_before: Option<i32>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_notes"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
     #[schema(value_type = Option<String>)]
     pub notes: Option<Option<String>>,
     pub autopay: Option<bool>,

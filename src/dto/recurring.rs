@@ -77,16 +77,16 @@ pub struct CreateRecurringRequest {
     pub amount: Money,
     #[validate(custom(function = "crate::http::validate::currency"))]
     pub currency: Option<String>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_description"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_description"))]
     pub description: Option<String>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_merchant"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_merchant"))]
     pub merchant: Option<String>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_notes"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
     pub notes: Option<String>,
     pub category_id: Option<Uuid>,
     pub wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_tags"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_tags"))]
     pub tags: Option<Vec<String>>,
     #[validate(custom(function = "repeating"))]
     pub frequency: Frequency,
@@ -104,7 +104,7 @@ pub struct CreateRecurringRequest {
 pub struct UpdateRecurringRequest {
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,
-    #[validate(custom(function = "crate::routes::transactions::dto::valid_description"))]
+    #[validate(custom(function = "crate::dto::transactions::valid_description"))]
     pub description: Option<String>,
     pub category_id: Option<Uuid>,
     pub wallet_id: Option<Uuid>,

@@ -13,13 +13,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::anomaly;
-use super::categorizer::{self, Categorizer, Example, LEXICON};
-use super::forecast::{Confidence, Forecast, Method, Series, SeriesModel};
-use super::insights::money;
 use crate::db::ml::{self as store, CategoryRow, StoredModel};
 use crate::db::notifications;
 use crate::error::ApiError;
+use crate::ml::anomaly;
+use crate::ml::categorizer::{self, Categorizer, Example, LEXICON};
+use crate::ml::forecast::{Confidence, Forecast, Method, Series, SeriesModel};
+use crate::ml::insights::money;
 
 /// Most recent categorised transactions a categoriser learns from.
 const CATEGORIZER_ROWS: i64 = 5_000;

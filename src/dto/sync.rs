@@ -2,12 +2,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::routes::bills::dto::BillResponse;
-use crate::routes::budgets::dto::BudgetResponse;
-use crate::routes::categories::dto::CategoryResponse;
-use crate::routes::recurring::dto::RecurringResponse;
-use crate::routes::transactions::dto::TransactionResponse;
-use crate::routes::wallets::dto::WalletResponse;
+use crate::dto::bills::BillResponse;
+use crate::dto::budgets::BudgetResponse;
+use crate::dto::categories::CategoryResponse;
+use crate::dto::recurring::RecurringResponse;
+use crate::dto::transactions::TransactionResponse;
+use crate::dto::wallets::WalletResponse;
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]

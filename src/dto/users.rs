@@ -131,9 +131,3 @@ pub struct UserListQuery {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
 }
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Deleted {
-    pub id: Uuid,
-    pub deleted: bool,
-}

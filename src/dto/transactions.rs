@@ -10,6 +10,7 @@ use crate::domain::money::Money;
 use crate::domain::transaction::{
     MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_SPLIT_NOTE, MAX_TAG, MAX_TAGS,
 };
+use crate::services;
 
 /// One part of a split transaction.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -280,6 +281,33 @@ pub struct ImportFailure {
     /// Line number in the file (the header is line 1).
     pub line: u64,
     pub message: String,
+}
+
+impl From<services::csv::ImportOutcome> for ImportReport {
+    fn from(outcome: services::csv::ImportOutcome) -> Self {
+        ImportReport {
+            created: outcome.created,
+            duplicates: outcome.duplicates,
+            categorized: outcome
+                .categorized
+                .into_iter()
+                .map(|s| ImportSuggestion {
+                    line: s.line,
+                    category_id: s.category_id,
+                    name: s.name,
+                    probability: s.probability,
+                })
+                .collect(),
+            failed: outcome
+                .failed
+                .into_iter()
+                .map(|f| ImportFailure {
+                    line: f.line,
+                    message: f.message,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// What an import did. Good lines are stored together; bad lines are listed and change nothing.

@@ -1,0 +1,12 @@
+DROP TRIGGER zz_events_inserted ON notifications;
+DROP FUNCTION finai_notification_events();
+DROP TRIGGER zz_events_inserted ON transactions;
+DROP TRIGGER zz_events_updated ON transactions;
+DROP TRIGGER zz_events_deleted ON transactions;
+DROP FUNCTION finai_transaction_events();
+DROP FUNCTION finai_transaction_payload(text, transactions);
+DROP FUNCTION finai_wallet_balance(uuid, uuid);
+DROP INDEX daily_flows_wallet_idx;
+DROP INDEX daily_flows_to_wallet_idx;
+DROP TABLE events;
+DROP FUNCTION finai_event_seq();

@@ -1,0 +1,27 @@
+//! Request and response bodies (DTOs) of every resource: what goes over the wire, with its
+//! validation rules and OpenAPI schema. Each `routes/<resource>` module reaches its own as
+//! `dto`; the ones several resources share (a transaction inside a bill payment, every resource
+//! inside `/sync`) are named from here, so no route module imports another.
+
+pub mod admin;
+pub mod auth;
+pub mod bills;
+pub mod budgets;
+pub mod categories;
+pub mod health;
+pub mod insights;
+pub mod notifications;
+pub mod predictions;
+pub mod recurring;
+pub mod reports;
+pub mod sync;
+pub mod transactions;
+pub mod users;
+pub mod wallets;
+
+/// The answer to a DELETE.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Deleted {
+    pub id: uuid::Uuid,
+    pub deleted: bool,
+}

@@ -1,0 +1,129 @@
+//! Budget alerts: after spending or a budget changed, a notification (and a `budget_alert`
+//! event) for every budget checked that reached its alert threshold or went over its limit in
+//! its current period, once per budget, period and level.
+
+use chrono::NaiveDate;
+use diesel::PgConnection;
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::db::{budgets, notifications};
+use crate::domain::money::Money;
+use crate::domain::period::{moves_period_at, BudgetState};
+use crate::error::ApiError;
+
+/// What a write added to a user's spending: the categories of its expense lines (own and split
+/// categories) and their dates. Only budgets it can move are checked after it.
+#[derive(Debug, Default, Clone)]
+pub struct NewSpending {
+    pub categories: Vec<Uuid>,
+    pub dates: Vec<NaiveDate>,
+}
+
+impl NewSpending {
+    pub fn add(&mut self, date: NaiveDate, categories: impl IntoIterator<Item = Uuid>) {
+        for category in categories {
+            if !self.categories.contains(&category) {
+                self.categories.push(category);
+            }
+        }
+        if !self.dates.contains(&date) {
+            self.dates.push(date);
+        }
+    }
+
+    /// Adds what another write added.
+    pub fn merge(&mut self, other: &NewSpending) {
+        for date in &other.dates {
+            self.add(*date, other.categories.iter().copied());
+        }
+    }
+}
+
+/// Which budgets a check looks at.
+#[derive(Debug, Clone, Copy)]
+pub enum BudgetsToCheck<'a> {
+    /// One budget (just created or changed).
+    One(Uuid),
+    /// Those new spending can move: budgets tracking one of its categories, in whose current
+    /// period (or, with rollover, the one before) one of its dates falls.
+    MovedBy(&'a NewSpending),
+}
+
+/// After spending or a budget changed: a notification for every budget checked that is, in its
+/// current period, at or past its alert threshold (`budget_threshold`) or over its limit
+/// (`budget_exceeded`) — once per budget, period and level. The budgets checked are evaluated
+/// together in one spending query.
+pub fn check_budgets(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    today: NaiveDate,
+    which: BudgetsToCheck,
+) -> Result<(), ApiError> {
+    let rows: Vec<budgets::BudgetRow> = match which {
+        BudgetsToCheck::One(id) => budgets::find(conn, user_id, id)?.into_iter().collect(),
+        BudgetsToCheck::MovedBy(spending) if spending.categories.is_empty() => return Ok(()),
+        BudgetsToCheck::MovedBy(spending) => {
+            budgets::tracking(conn, user_id, &spending.categories)?
+                .into_iter()
+                .filter(|b| {
+                    spending.dates.iter().any(|date| {
+                        moves_period_at(
+                            b.period(),
+                            b.start_date,
+                            b.end_date,
+                            b.rollover,
+                            today,
+                            *date,
+                        )
+                    })
+                })
+                .collect()
+        }
+    };
+    if rows.is_empty() {
+        return Ok(());
+    }
+    for evaluation in budgets::evaluate(conn, user_id, rows, today)? {
+        let Some(span) = evaluation.span else {
+            continue;
+        };
+        let budget = &evaluation.budget;
+        let (kind, level, title) = match evaluation.status.state {
+            BudgetState::OnTrack => continue,
+            BudgetState::Warning => (
+                "budget_threshold",
+                "warning",
+                format!(
+                    "{} is at {} %",
+                    budget.name,
+                    evaluation.status.progress.normalize()
+                ),
+            ),
+            BudgetState::Exceeded => (
+                "budget_exceeded",
+                "exceeded",
+                format!("{} is over its limit", budget.name),
+            ),
+        };
+        let body = format!(
+            "Spent {} of {} {} ({} to {}).",
+            Money(evaluation.spent),
+            Money(evaluation.limit),
+            budget.currency,
+            span.start,
+            span.end
+        );
+        notifications::insert_once(
+            conn,
+            user_id,
+            kind,
+            &title,
+            &body,
+            json!({"budget_id": budget.id, "period_start": span.start, "period_end": span.end,
+                   "spent": Money(evaluation.spent), "limit": Money(evaluation.limit)}),
+            &format!("budget:{}:{}:{level}", budget.id, span.start),
+        )?;
+    }
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! The caller of a request: who they are and what every use case needs to know about them,
+//! read once per request (by the auth extractor) and passed down.
+
+use chrono::{NaiveDate, Utc};
+use chrono_tz::Tz;
+use uuid::Uuid;
+
+use crate::db::users::AccessRow;
+use crate::domain::currency::CurrencyCode;
+use crate::domain::user::{Role, UserStatus};
+use crate::error::ApiError;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Caller {
+    pub id: Uuid,
+    pub role: Role,
+    /// The account's default currency.
+    pub currency: CurrencyCode,
+    pub timezone: Tz,
+    today: NaiveDate,
+}
+
+impl Caller {
+    /// "Today" where the caller lives, as of the start of the request.
+    pub fn today(&self) -> NaiveDate {
+        self.today
+    }
+}
+
+/// An account as the per-request token check sees it.
+#[derive(Clone, Copy, Debug)]
+pub struct Account {
+    pub caller: Caller,
+    pub status: UserStatus,
+    pub email_verified: bool,
+    /// Tokens issued before this (Unix seconds) are refused.
+    pub tokens_valid_after: i64,
+}
+
+/// Parses a stored value that the schema constrains: a value outside it is a bug or a bad
+/// migration, logged as such, never read as some default.
+pub fn stored<T>(
+    column: &str,
+    value: &str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<T, ApiError> {
+    parse(value).ok_or_else(|| ApiError::internal(format!("unknown stored {column}: {value:?}")))
+}
+
+/// "Today" in an IANA time zone.
+pub fn today_in(timezone: Tz) -> NaiveDate {
+    Utc::now().with_timezone(&timezone).date_naive()
+}
+
+/// The stored time zone of an account.
+pub fn timezone_of(value: &str) -> Result<Tz, ApiError> {
+    stored("timezone", value, |v| v.parse::<Tz>().ok())
+}
+
+impl Account {
+    pub fn from_row(id: Uuid, row: AccessRow) -> Result<Account, ApiError> {
+        let timezone = timezone_of(&row.timezone)?;
+        Ok(Account {
+            caller: Caller {
+                id,
+                role: stored("role", &row.role, Role::parse)?,
+                currency: stored("currency", &row.currency, CurrencyCode::parse)?,
+                timezone,
+                today: today_in(timezone),
+            },
+            status: stored("status", &row.status, UserStatus::parse)?,
+            email_verified: row.email_verified_at.is_some(),
+            tokens_valid_after: row.tokens_valid_after.timestamp(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unknown_stored_value_is_an_error_not_a_default() {
+        let error = stored("status", "frozen", UserStatus::parse).unwrap_err();
+        assert_eq!(error.code(), "internal_error");
+        assert!(timezone_of("Mars/Olympus").is_err());
+        assert_eq!(
+            timezone_of("Asia/Ho_Chi_Minh").unwrap(),
+            chrono_tz::Asia::Ho_Chi_Minh
+        );
+    }
+}

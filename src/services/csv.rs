@@ -1,0 +1,442 @@
+//! Transactions as CSV, one format both ways (see `domain::csv_import`): the export of a
+//! filtered list, and the import, whose lines go through the ledger's one set of rules and
+//! one write ([`super::ledger`]), each bad line reported with the rule it broke.
+
+use std::collections::HashMap;
+
+use diesel::{Connection, PgConnection};
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::caller::Caller;
+use super::ledger::{self, CategorySource, Checked, Entry, Refs};
+use super::predictions::{self, UserCategorizer};
+use super::transactions::{prepare_filter, ListFilter};
+use crate::db::categories::Category;
+use crate::db::transactions::{self, Sort, TransactionView};
+use crate::db::wallets::Wallet;
+use crate::db::{categories, wallets};
+use crate::domain::csv_import::{self as domain_csv, ImportRow, NameIndex, EXPORT_HEADER};
+use crate::domain::ledger::CategoryKind;
+use crate::domain::money::Money;
+use crate::domain::transaction::{Draft, SplitDraft};
+use crate::error::ApiError;
+use crate::ml::categorizer as ml_categorizer;
+
+/// A line created without a category, and the suggestion applied to it.
+#[derive(Debug, Clone)]
+pub struct ImportSuggestion {
+    pub line: u64,
+    pub category_id: Uuid,
+    pub name: String,
+    pub probability: f64,
+}
+
+/// What an import did: lines created, lines already imported before, suggestions applied,
+/// and the bad lines with what is wrong with each.
+#[derive(Debug)]
+pub struct ImportOutcome {
+    pub created: usize,
+    pub duplicates: usize,
+    pub categorized: Vec<ImportSuggestion>,
+    pub failed: Vec<domain_csv::LineError>,
+}
+
+/// The names a file uses for the caller's wallets and categories, both ways.
+struct Names {
+    /// Export labels: the name, or the path (categories) / id (wallets) where the name is
+    /// shared.
+    wallet_labels: HashMap<Uuid, String>,
+    category_labels: HashMap<Uuid, String>,
+    wallets: NameIndex<Uuid>,
+    /// Per kind: full paths (each names one category) and names (which two may share).
+    expense_paths: HashMap<String, Uuid>,
+    income_paths: HashMap<String, Uuid>,
+    expense_categories: NameIndex<Uuid>,
+    income_categories: NameIndex<Uuid>,
+}
+
+impl Names {
+    fn new(wallet_rows: &[Wallet], category_rows: &[Category]) -> Names {
+        let mut wallets = NameIndex::default();
+        for wallet in wallet_rows {
+            wallets.insert(&wallet.name, wallet.id);
+            wallets.insert(&wallet.id.to_string(), wallet.id);
+        }
+        let wallet_labels = wallet_rows
+            .iter()
+            .map(|w| {
+                let label = if wallets.is_unique(&w.name) {
+                    w.name.clone()
+                } else {
+                    w.id.to_string()
+                };
+                (w.id, label)
+            })
+            .collect();
+
+        let by_id: HashMap<Uuid, &Category> = category_rows.iter().map(|c| (c.id, c)).collect();
+        let path = |category: &Category| {
+            let mut parts = vec![category.name.as_str()];
+            let mut parent = category.parent_id;
+            // Bounded by the table's size, so a damaged tree cannot loop forever.
+            while let Some(id) = parent.filter(|_| parts.len() <= by_id.len()) {
+                let Some(up) = by_id.get(&id) else { break };
+                parts.push(up.name.as_str());
+                parent = up.parent_id;
+            }
+            parts.reverse();
+            parts.join(" > ")
+        };
+        let mut any_kind = NameIndex::default();
+        let (mut expense_paths, mut income_paths) = (HashMap::new(), HashMap::new());
+        let mut expense_categories = NameIndex::default();
+        let mut income_categories = NameIndex::default();
+        for category in category_rows {
+            any_kind.insert(&category.name, category.id);
+            let (paths, names) = match CategoryKind::parse(&category.kind) {
+                Some(CategoryKind::Income) => (&mut income_paths, &mut income_categories),
+                _ => (&mut expense_paths, &mut expense_categories),
+            };
+            paths.insert(domain_csv::name_key(&path(category)), category.id);
+            names.insert(&category.name, category.id);
+        }
+        let category_labels = category_rows
+            .iter()
+            .map(|c| {
+                let label = if any_kind.is_unique(&c.name) {
+                    c.name.clone()
+                } else {
+                    path(c)
+                };
+                (c.id, label)
+            })
+            .collect();
+        Names {
+            wallet_labels,
+            category_labels,
+            wallets,
+            expense_paths,
+            income_paths,
+            expense_categories,
+            income_categories,
+        }
+    }
+
+    /// A category by its full path (a top-level category's path is its name), else by its name
+    /// when only one category has it.
+    fn category(&self, name: &str, kind: CategoryKind) -> Result<Uuid, String> {
+        let (paths, names, what) = match kind {
+            CategoryKind::Expense => (
+                &self.expense_paths,
+                &self.expense_categories,
+                "expense category",
+            ),
+            CategoryKind::Income => (
+                &self.income_paths,
+                &self.income_categories,
+                "income category",
+            ),
+        };
+        match paths.get(&domain_csv::name_key(name)) {
+            Some(id) => Ok(*id),
+            None => names.find(name, what),
+        }
+    }
+
+    fn category_label(&self, id: Option<Uuid>) -> &str {
+        id.and_then(|id| self.category_labels.get(&id))
+            .map_or("", String::as_str)
+    }
+
+    fn wallet_label(&self, id: Option<Uuid>) -> &str {
+        id.and_then(|id| self.wallet_labels.get(&id))
+            .map_or("", String::as_str)
+    }
+}
+
+/// One exported line.
+fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.len()] {
+    let shares: Vec<(Uuid, Decimal, Option<&str>)> = row
+        .splits
+        .as_array()
+        .map(|splits| {
+            splits
+                .iter()
+                .filter_map(|split| {
+                    let id = split.get("category_id")?.as_str()?.parse().ok()?;
+                    let amount = split.get("amount")?.to_string().parse().ok()?;
+                    let note = split.get("note").and_then(|n| n.as_str());
+                    Some((id, amount, note))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let splits = domain_csv::format_splits(
+        shares
+            .iter()
+            .map(|(id, amount, note)| (names.category_label(Some(*id)), *amount, *note)),
+    );
+    domain_csv::export_line([
+        row.date.to_string(),
+        row.transaction_type.clone(),
+        Money(row.amount).to_string(),
+        row.currency.clone(),
+        row.description.clone(),
+        names.category_label(row.category_id).to_owned(),
+        splits,
+        row.merchant.clone().unwrap_or_default(),
+        row.notes.clone().unwrap_or_default(),
+        names.wallet_label(Some(row.wallet_id)).to_owned(),
+        names.wallet_label(row.to_wallet_id).to_owned(),
+        domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
+    ])
+}
+
+/// The caller's transactions matching `filter`, as a CSV file with its header row, from one
+/// snapshot however many rows there are.
+pub fn export(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    mut filter: ListFilter,
+    sort: Sort,
+) -> Result<Vec<u8>, ApiError> {
+    // One snapshot for every chunk: rows written meanwhile neither repeat nor go missing.
+    conn.build_transaction()
+        .repeatable_read()
+        .read_only()
+        .run::<_, ApiError, _>(|conn| {
+            let filter = prepare_filter(conn, caller, &mut filter)?;
+            let names = Names::new(
+                &wallets::all(conn, caller.id)?,
+                &categories::all(conn, caller.id)?,
+            );
+            let mut writer = csv::Writer::from_writer(Vec::new());
+            let csv_error = |e: csv::Error| ApiError::internal(format!("cannot write CSV: {e}"));
+            writer.write_record(EXPORT_HEADER).map_err(csv_error)?;
+            transactions::for_each_page(conn, caller.id, filter, sort, 1000, |rows| {
+                for row in rows {
+                    writer
+                        .write_record(export_record(row, &names))
+                        .map_err(csv_error)?;
+                }
+                Ok::<_, ApiError>(())
+            })?;
+            writer
+                .into_inner()
+                .map_err(|e| ApiError::internal(format!("cannot finish CSV: {e}")))
+        })
+}
+
+/// Finds a line's wallets and categories by name (a suggestion where the category is empty),
+/// giving the entry the ledger then checks like any other.
+fn resolve(
+    row: &ImportRow,
+    names: &Names,
+    default_wallet: Option<Uuid>,
+    suggester: Option<&UserCategorizer>,
+    refs: &Refs,
+) -> Result<(Entry, Option<ImportSuggestion>), String> {
+    let wallet = match row.wallet.as_deref() {
+        Some(name) => names.wallets.find(name, "wallet")?,
+        None => default_wallet.ok_or(
+            "no wallet: add a `wallet` column or import with ?wallet_id=", // the query's
+        )?,
+    };
+    let to_wallet = match row.to_wallet.as_deref() {
+        Some(name) => Some(names.wallets.find(name, "wallet")?),
+        None => None,
+    };
+    let mut category_id = None;
+    let mut splits = Vec::new();
+    let mut suggestion = None;
+    if let Some(kind) = row.transaction_type.category_kind() {
+        if !row.splits.is_empty() {
+            splits = row
+                .splits
+                .iter()
+                .map(|split| {
+                    Ok(SplitDraft {
+                        category_id: names.category(&split.category, kind)?,
+                        amount: split.amount,
+                        note: split.note.clone(),
+                    })
+                })
+                .collect::<Result<Vec<_>, String>>()?;
+        } else {
+            let (id, suggested) = match (row.category.as_deref(), suggester) {
+                (Some(name), _) => (names.category(name, kind)?, None),
+                (None, None) => return Err("the category is empty".into()),
+                (None, Some(model)) => suggest(row, kind, model, refs)
+                    .ok_or("the category is empty and no suggestion is confident enough")?,
+            };
+            category_id = Some(id);
+            suggestion = suggested;
+        }
+    }
+    let entry = Entry {
+        draft: Draft {
+            transaction_type: row.transaction_type,
+            amount: row.amount,
+            category_id,
+            wallet_id: wallet,
+            to_wallet_id: to_wallet,
+            splits,
+        },
+        currency: row.currency.clone(),
+        date: row.date,
+        description: row.description.clone(),
+        merchant: row.merchant.clone(),
+        notes: row.notes.clone(),
+        tags: row.tags.clone(),
+        import_hash: None,
+        category_source: if suggestion.is_some() {
+            CategorySource::Ml
+        } else {
+            CategorySource::User
+        },
+        category_confidence: suggestion
+            .as_ref()
+            .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability)),
+    };
+    Ok((entry, suggestion))
+}
+
+/// The confident suggestion for a line without a category, if there is one.
+fn suggest(
+    row: &ImportRow,
+    kind: CategoryKind,
+    model: &UserCategorizer,
+    refs: &Refs,
+) -> Option<(Uuid, Option<ImportSuggestion>)> {
+    let (id, p) = model
+        .model
+        .suggest(
+            &row.description,
+            row.merchant.as_deref(),
+            row.amount.to_f64(),
+            &|label| {
+                model
+                    .labels
+                    .get(label as usize)
+                    .and_then(|id| refs.categories.get(id))
+                    .is_some_and(|c| c.kind == kind)
+            },
+        )
+        .into_iter()
+        .next()
+        .filter(|(_, p)| *p >= ml_categorizer::AUTO_APPLY_THRESHOLD)
+        .and_then(|(label, p)| Some((*model.labels.get(label as usize)?, p)))?;
+    let suggestion = ImportSuggestion {
+        line: row.line,
+        category_id: id,
+        name: refs
+            .categories
+            .get(&id)
+            .map(|c| c.name.clone())
+            .unwrap_or_default(),
+        probability: (p * 10_000.0).floor() / 10_000.0,
+    };
+    Some((id, Some(suggestion)))
+}
+
+/// Imports parsed lines: every good line is stored (together, in one database transaction),
+/// every bad one reported; then the budgets the new spending moved are evaluated.
+pub fn import(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    default_wallet: Option<Uuid>,
+    rows: Vec<ImportRow>,
+    mut failures: Vec<domain_csv::LineError>,
+) -> Result<ImportOutcome, ApiError> {
+    let owner = caller.id;
+    let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
+        if let Some(id) = default_wallet {
+            wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        }
+        let wallet_rows = wallets::all(conn, owner)?;
+        let category_rows = categories::all(conn, owner)?;
+        let names = Names::new(&wallet_rows, &category_rows);
+        let refs = Refs::from_rows(&wallet_rows, &category_rows)?;
+        // Lines without a category get the best suggestion when it is confident enough.
+        let suggester = if rows.iter().any(|r| {
+            r.category.is_none()
+                && r.splits.is_empty()
+                && r.transaction_type.category_kind().is_some()
+        }) {
+            Some(predictions::categorizer_for(conn, owner)?)
+        } else {
+            None
+        };
+        let mut good = Vec::new();
+        for row in rows {
+            let checked = resolve(&row, &names, default_wallet, suggester.as_ref(), &refs)
+                .and_then(|(entry, suggestion)| {
+                    let currency =
+                        ledger::check(&entry.draft, entry.currency.as_deref(), &refs, &[])
+                            .map_err(|violation| violation.line_message())?;
+                    Ok((Checked { entry, currency }, suggestion))
+                });
+            match checked {
+                Ok(found) => good.push((row, found)),
+                Err(message) => failures.push(domain_csv::LineError {
+                    line: row.line,
+                    message,
+                }),
+            }
+        }
+        let keys: Vec<(String, Option<String>)> = good
+            .iter()
+            .map(|(_, (c, _))| {
+                let draft = &c.entry.draft;
+                (
+                    draft.wallet_id.to_string(),
+                    draft.to_wallet_id.map(|w| w.to_string()),
+                )
+            })
+            .collect();
+        let (lines, found): (Vec<ImportRow>, Vec<(Checked, Option<ImportSuggestion>)>) =
+            good.into_iter().unzip();
+        let hashes = domain_csv::import_hashes(&lines, &keys);
+        let (mut checked, suggestions): (Vec<Checked>, Vec<Option<ImportSuggestion>>) =
+            found.into_iter().unzip();
+        for (line, hash) in checked.iter_mut().zip(hashes) {
+            line.entry.import_hash = Some(hash);
+        }
+        let created = ledger::record_many(conn, owner, &checked)?;
+        // What follows concerns the lines created, not those skipped as duplicates.
+        let mut categorized = Vec::new();
+        let mut spending = super::alerts::NewSpending::default();
+        for (line, suggestion) in checked.iter().zip(suggestions) {
+            let stored = line
+                .entry
+                .import_hash
+                .as_ref()
+                .is_some_and(|hash| created.contains(hash));
+            if stored {
+                spending.merge(&line.spending());
+                categorized.extend(suggestion);
+            }
+        }
+        failures.sort_by_key(|f| f.line);
+        super::events::append(
+            conn,
+            owner,
+            super::events::Kind::ImportFinished,
+            None,
+            serde_json::json!({"format": "csv", "created": created.len(),
+                               "duplicates": checked.len() - created.len(),
+                               "failed": failures.len()}),
+        )?;
+        let outcome = ImportOutcome {
+            created: created.len(),
+            duplicates: checked.len() - created.len(),
+            categorized,
+            failed: failures,
+        };
+        Ok((outcome, spending))
+    })?;
+    ledger::after_commit(conn, caller, &spending)?;
+    Ok(outcome)
+}

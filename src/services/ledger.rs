@@ -1,0 +1,890 @@
+//! The one ledger write path. Every way a transaction is created, changed, deleted or imported
+//! (the JSON API, CSV import, bill payments, autopay, recurring templates) goes through these
+//! functions: one set of rules ([`check`]), one write ([`record`], [`rewrite`], [`remove`]),
+//! and one aftermath ([`after_commit`]: budget alerts). Rollups, change numbers and the
+//! `transaction_update` / `balance_update` events are appended by the database in the same
+//! statement (migration `000011`), so no path can write a transaction without them.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::{Connection, PgConnection};
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::alerts::{self, NewSpending};
+use super::caller::Caller;
+use super::predictions;
+use crate::db::categories::Category;
+use crate::db::transactions::{self, NewTransaction, Split, TransactionChangeset, TransactionView};
+use crate::db::wallets::Wallet;
+use crate::db::{self, ml as store};
+use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
+use crate::error::{ApiError, FieldErrors};
+
+/// Where a transaction's category came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CategorySource {
+    /// Set (or kept) by the user.
+    User,
+    /// Applied from a confident suggestion.
+    Ml,
+}
+
+impl CategorySource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CategorySource::User => "user",
+            CategorySource::Ml => "ml",
+        }
+    }
+}
+
+/// A transaction to record, as any source hands it over once it has parsed its own input.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub draft: Draft,
+    /// The currency the source named, if any: it must be the wallet's.
+    pub currency: Option<String>,
+    pub date: NaiveDate,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    /// Duplicate key of an imported line.
+    pub import_hash: Option<String>,
+    pub category_source: CategorySource,
+    pub category_confidence: Option<Decimal>,
+}
+
+/// Trims a text and drops it when nothing is left.
+pub fn non_empty(text: Option<String>) -> Option<String> {
+    text.map(|t| t.trim().to_owned()).filter(|t| !t.is_empty())
+}
+
+/// Tags trimmed, each once, in their first order.
+pub fn clean_tags(tags: Vec<String>) -> Vec<Option<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().to_owned();
+        if !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    out.into_iter().map(Some).collect()
+}
+
+/// A wallet as the rules see it.
+#[derive(Debug, Clone)]
+pub struct WalletRef {
+    pub name: String,
+    pub currency: String,
+    pub archived: bool,
+}
+
+/// A category as the rules see it.
+#[derive(Debug, Clone)]
+pub struct CategoryRef {
+    pub name: String,
+    pub kind: CategoryKind,
+}
+
+/// The owner's wallets and categories that entries may point at: those one entry names (one
+/// query), or all of them (an import).
+#[derive(Debug, Default)]
+pub struct Refs {
+    pub wallets: HashMap<Uuid, WalletRef>,
+    pub categories: HashMap<Uuid, CategoryRef>,
+}
+
+impl Refs {
+    pub fn from_rows(wallets: &[Wallet], categories: &[Category]) -> Result<Refs, ApiError> {
+        let mut refs = Refs::default();
+        for wallet in wallets {
+            refs.wallets.insert(
+                wallet.id,
+                WalletRef {
+                    name: wallet.name.clone(),
+                    currency: wallet.currency.clone(),
+                    archived: wallet.archived,
+                },
+            );
+        }
+        for category in categories {
+            refs.categories.insert(
+                category.id,
+                CategoryRef {
+                    name: category.name.clone(),
+                    kind: super::caller::stored(
+                        "category kind",
+                        &category.kind,
+                        CategoryKind::parse,
+                    )?,
+                },
+            );
+        }
+        Ok(refs)
+    }
+
+    /// The rows one draft names, in one query.
+    pub fn of_draft(conn: &mut PgConnection, owner: Uuid, draft: &Draft) -> Result<Refs, ApiError> {
+        let wallet_ids: Vec<Uuid> = std::iter::once(draft.wallet_id)
+            .chain(draft.to_wallet_id)
+            .collect();
+        let category_ids: Vec<Uuid> = draft
+            .category_id
+            .into_iter()
+            .chain(draft.splits.iter().map(|s| s.category_id))
+            .collect();
+        let mut refs = Refs::default();
+        for row in db::ledger::references(conn, owner, &wallet_ids, &category_ids)? {
+            if row.is_wallet {
+                refs.wallets.insert(
+                    row.id,
+                    WalletRef {
+                        name: row.name,
+                        currency: row.detail,
+                        archived: row.archived,
+                    },
+                );
+            } else {
+                let kind =
+                    super::caller::stored("category kind", &row.detail, CategoryKind::parse)?;
+                refs.categories.insert(
+                    row.id,
+                    CategoryRef {
+                        name: row.name,
+                        kind,
+                    },
+                );
+            }
+        }
+        Ok(refs)
+    }
+}
+
+/// What can be wrong with an entry, whatever brought it. The JSON API answers each as an
+/// `ApiError`; an import reports it against its line.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Violation {
+    /// The shape rules of `domain::transaction`, by field.
+    Shape(FieldErrors),
+    /// No such wallet of the owner (`wallet_id` or `to_wallet_id`).
+    UnknownWallet { field: &'static str },
+    /// No such category of the owner.
+    UnknownCategory { field: String },
+    /// An archived wallet takes no new money.
+    ArchivedWallet { field: &'static str, name: String },
+    /// The named currency is not the wallet's.
+    Currency { given: String, wallet: String },
+    /// A transfer's wallets hold different currencies.
+    TransferCurrency,
+    /// The category is of the other kind (an income category on an expense).
+    CategoryKind { field: String, wanted: CategoryKind },
+}
+
+impl From<Violation> for ApiError {
+    fn from(violation: Violation) -> ApiError {
+        match violation {
+            Violation::Shape(errors) => ApiError::Validation(errors),
+            Violation::UnknownWallet { field } => ApiError::not_found(if field == "wallet_id" {
+                "Wallet"
+            } else {
+                "Destination wallet"
+            }),
+            Violation::UnknownCategory { field } => {
+                ApiError::not_found(if field == "category_id" {
+                    "Category"
+                } else {
+                    "Split category"
+                })
+            }
+            Violation::ArchivedWallet { field, .. } => ApiError::invalid_field(
+                field,
+                "is an archived wallet: unarchive it to record money in it",
+            ),
+            Violation::Currency { wallet, .. } => ApiError::invalid_field(
+                "currency",
+                format!("must be the wallet's currency ({wallet})"),
+            ),
+            Violation::TransferCurrency => ApiError::invalid_field(
+                "to_wallet_id",
+                "must hold the same currency as wallet_id (conversion is not supported yet)",
+            ),
+            Violation::CategoryKind { field, wanted } => {
+                ApiError::invalid_field(&field, format!("must be an {} category", wanted.as_str()))
+            }
+        }
+    }
+}
+
+impl Violation {
+    /// The sentence an import report gives for a line.
+    pub fn line_message(&self) -> String {
+        match self {
+            Violation::Shape(errors) => errors
+                .iter()
+                .flat_map(|(field, messages)| messages.iter().map(move |m| format!("{field} {m}")))
+                .collect::<Vec<_>>()
+                .join("; "),
+            Violation::UnknownWallet { .. } => "unknown wallet".into(),
+            Violation::UnknownCategory { .. } => "unknown category".into(),
+            Violation::ArchivedWallet { name, .. } => {
+                format!("wallet `{name}` is archived; unarchive it to import into it")
+            }
+            Violation::Currency { given, wallet } => format!(
+                "the currency {given} is not the wallet's ({wallet}); conversion is not supported"
+            ),
+            Violation::TransferCurrency => "a transfer's wallets must hold one currency".into(),
+            Violation::CategoryKind { wanted, .. } => {
+                format!("the category must be an {} category", wanted.as_str())
+            }
+        }
+    }
+}
+
+/// Every rule an entry must keep, checked against the owner's rows: its shape, wallets that
+/// are the owner's and open (an archived wallet keeps only the rows already in it: `kept`),
+/// one currency, categories of the right kind. Returns the entry's currency.
+pub fn check(
+    draft: &Draft,
+    currency: Option<&str>,
+    refs: &Refs,
+    kept: &[Uuid],
+) -> Result<String, Violation> {
+    let shape = shape_errors(draft);
+    if !shape.is_empty() {
+        return Err(Violation::Shape(shape));
+    }
+    let open = |field: &'static str, id: Uuid| -> Result<&WalletRef, Violation> {
+        let wallet = refs
+            .wallets
+            .get(&id)
+            .ok_or(Violation::UnknownWallet { field })?;
+        if wallet.archived && !kept.contains(&id) {
+            return Err(Violation::ArchivedWallet {
+                field,
+                name: wallet.name.clone(),
+            });
+        }
+        Ok(wallet)
+    };
+    let wallet = open("wallet_id", draft.wallet_id)?;
+    if let Some(given) = currency {
+        if given != wallet.currency {
+            return Err(Violation::Currency {
+                given: given.to_owned(),
+                wallet: wallet.currency.clone(),
+            });
+        }
+    }
+    if let Some(to) = draft.to_wallet_id {
+        if open("to_wallet_id", to)?.currency != wallet.currency {
+            return Err(Violation::TransferCurrency);
+        }
+    }
+    let wanted = draft.transaction_type.category_kind();
+    let category = |field: String, id: Uuid| -> Result<(), Violation> {
+        let category = refs
+            .categories
+            .get(&id)
+            .ok_or_else(|| Violation::UnknownCategory {
+                field: field.clone(),
+            })?;
+        match wanted {
+            Some(wanted) if category.kind != wanted => {
+                Err(Violation::CategoryKind { field, wanted })
+            }
+            _ => Ok(()),
+        }
+    };
+    if let Some(id) = draft.category_id {
+        category("category_id".into(), id)?;
+    }
+    for (index, split) in draft.splits.iter().enumerate() {
+        category(format!("splits[{index}].category_id"), split.category_id)?;
+    }
+    Ok(wallet.currency.clone())
+}
+
+/// An entry that passed [`check`], ready to store.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub entry: Entry,
+    pub currency: String,
+}
+
+impl Checked {
+    fn row(&self, owner: Uuid) -> (NewTransaction, Vec<Split>) {
+        let entry = &self.entry;
+        (
+            NewTransaction {
+                user_id: owner,
+                transaction_type: entry.draft.transaction_type.as_str().to_owned(),
+                amount: entry.draft.amount,
+                currency: self.currency.clone(),
+                date: entry.date,
+                description: entry.description.clone(),
+                merchant: entry.merchant.clone(),
+                notes: entry.notes.clone(),
+                category_id: entry.draft.category_id,
+                wallet_id: entry.draft.wallet_id,
+                to_wallet_id: entry.draft.to_wallet_id,
+                tags: clean_tags(entry.tags.clone()),
+                import_hash: entry.import_hash.clone(),
+                category_source: entry.category_source.as_str().to_owned(),
+                category_confidence: entry.category_confidence,
+            },
+            split_rows(&entry.draft.splits),
+        )
+    }
+
+    /// The expense lines the entry adds, for the budgets it can move.
+    pub fn spending(&self) -> NewSpending {
+        spending_of(&self.entry.draft, self.entry.date)
+    }
+}
+
+fn split_rows(splits: &[SplitDraft]) -> Vec<Split> {
+    splits
+        .iter()
+        .map(|s| Split {
+            category_id: s.category_id,
+            amount: s.amount,
+            note: s.note.clone(),
+        })
+        .collect()
+}
+
+/// The expense lines a transaction adds (none for income and transfers).
+pub fn spending_of(draft: &Draft, date: NaiveDate) -> NewSpending {
+    let mut spending = NewSpending::default();
+    if draft.transaction_type == TransactionType::Expense {
+        spending.add(
+            date,
+            draft
+                .category_id
+                .into_iter()
+                .chain(draft.splits.iter().map(|s| s.category_id)),
+        );
+    }
+    spending
+}
+
+/// Checks a draft (a transaction, or a template of future ones) against the rows it names;
+/// returns its currency.
+pub fn check_draft(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    draft: &Draft,
+    currency: Option<&str>,
+    kept: &[Uuid],
+) -> Result<String, ApiError> {
+    let shape = shape_errors(draft);
+    if !shape.is_empty() {
+        return Err(ApiError::Validation(shape));
+    }
+    let refs = Refs::of_draft(conn, owner, draft)?;
+    Ok(check(draft, currency, &refs, kept)?)
+}
+
+/// Checks one entry against the rows it names.
+pub fn check_one(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    entry: Entry,
+    kept: &[Uuid],
+) -> Result<Checked, ApiError> {
+    let currency = check_draft(conn, owner, &entry.draft, entry.currency.as_deref(), kept)?;
+    Ok(Checked { entry, currency })
+}
+
+/// Stores one checked entry; the database adds its rollups, change number and events.
+pub fn record(conn: &mut PgConnection, owner: Uuid, checked: &Checked) -> Result<Uuid, ApiError> {
+    let (row, splits) = checked.row(owner);
+    Ok(transactions::insert(conn, &row, &splits)?)
+}
+
+/// Stores checked entries of an import together, skipping lines whose duplicate key the owner
+/// already has. Returns the keys of the lines created.
+pub fn record_many(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &[Checked],
+) -> Result<std::collections::HashSet<String>, ApiError> {
+    let rows: Vec<(NewTransaction, Vec<Split>)> = checked.iter().map(|c| c.row(owner)).collect();
+    Ok(transactions::insert_imported(conn, &rows)?)
+}
+
+/// What follows a committed write: alerts of the budgets its spending moved. Runs after the
+/// write's commit (outside the owner's write lock); a notification is created once per budget,
+/// period and level however many writes race to it, and the background job evaluates again
+/// whatever a crash in between left unevaluated.
+pub fn after_commit(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    spending: &NewSpending,
+) -> Result<(), ApiError> {
+    if spending.categories.is_empty() {
+        return Ok(());
+    }
+    alerts::check_budgets(
+        conn,
+        caller.id,
+        caller.today(),
+        alerts::BudgetsToCheck::MovedBy(spending),
+    )
+}
+
+/// A new transaction from a client: the fields as sent.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub draft: Draft,
+    pub currency: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub description: String,
+    pub merchant: Option<String>,
+    pub notes: Option<String>,
+    pub tags: Vec<String>,
+    /// Fill in a missing category from a confident suggestion.
+    pub auto_categorize: bool,
+    /// The suggestion the client followed, to be resolved with this transaction.
+    pub suggestion_id: Option<Uuid>,
+}
+
+/// Records a client's new transaction: suggestion, checks, unusual-spending judgement, the
+/// write, its suggestion log and unusual flag, in one database transaction; then its budget
+/// alerts. Returns the stored transaction.
+pub fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    request: NewRequest,
+) -> Result<TransactionView, ApiError> {
+    let NewRequest {
+        mut draft,
+        currency,
+        date,
+        description,
+        merchant,
+        notes,
+        tags,
+        auto_categorize,
+        suggestion_id,
+    } = request;
+    let description = description.trim().to_owned();
+    let merchant = non_empty(merchant);
+    let wanted_kind = draft
+        .transaction_type
+        .category_kind()
+        .filter(|_| auto_categorize && draft.category_id.is_none() && draft.splits.is_empty());
+    if wanted_kind.is_none() {
+        let shape = shape_errors(&draft);
+        if !shape.is_empty() {
+            return Err(ApiError::Validation(shape));
+        }
+    }
+    let owner = caller.id;
+    let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
+        let mut applied = None;
+        if let Some(kind) = wanted_kind {
+            match predictions::auto_categorize(
+                conn,
+                owner,
+                &description,
+                merchant.as_deref(),
+                draft.amount,
+                kind.as_str(),
+            )? {
+                Ok(chosen) => {
+                    draft.category_id = Some(chosen.category_id);
+                    applied = Some(chosen);
+                }
+                Err(suggestions) => {
+                    let best = suggestions.first().map_or(String::new(), |s| {
+                        format!(" (best: {} at {:.0} %)", s.name, s.probability * 100.0)
+                    });
+                    return Err(ApiError::invalid_field(
+                        "category_id",
+                        format!("is required: no suggestion is confident enough{best}"),
+                    ));
+                }
+            }
+        }
+        let entry = Entry {
+            draft,
+            currency,
+            date: date.unwrap_or(caller.today()),
+            description,
+            merchant,
+            notes: non_empty(notes),
+            tags,
+            import_hash: None,
+            category_source: if applied.is_some() {
+                CategorySource::Ml
+            } else {
+                CategorySource::User
+            },
+            category_confidence: applied
+                .as_ref()
+                .and_then(|a| Decimal::from_f64(a.probability)),
+        };
+        let shape = shape_errors(&entry.draft);
+        if !shape.is_empty() {
+            return Err(ApiError::Validation(shape));
+        }
+        let refs = Refs::of_draft(conn, owner, &entry.draft)?;
+        let currency = check(&entry.draft, entry.currency.as_deref(), &refs, &[])?;
+        let checked = Checked { entry, currency };
+        // Judged before the insert, which takes the owner's write lock until commit.
+        let unusual = unusual_of(conn, owner, &checked, &refs)?;
+        // The insert takes the owner's write lock (its change-number trigger) until commit.
+        let id = record(conn, owner, &checked)?;
+        let draft = &checked.entry.draft;
+        // The suggestion log learns what became of its suggestion. A suggestion the client
+        // names must be one made for the caller (the whole write rolls back otherwise).
+        if let Some(named) = suggestion_id {
+            if store::resolve_suggestion(conn, owner, Some(named), id, draft.category_id)? == 0 {
+                return Err(ApiError::not_found("Suggestion"));
+            }
+        }
+        if let Some(applied) = &applied {
+            store::resolve_suggestion(
+                conn,
+                owner,
+                Some(applied.suggestion_id),
+                id,
+                draft.category_id,
+            )?;
+        }
+        if let Some(finding) = &unusual {
+            let entry = &checked.entry;
+            predictions::record_unusual(
+                conn,
+                owner,
+                id,
+                &checked.currency,
+                entry.date,
+                draft.amount,
+                finding,
+            )?;
+        }
+        let view = transactions::find_view(conn, owner, id)?
+            .ok_or_else(|| ApiError::internal("a new transaction vanished"))?;
+        Ok((view, checked.spending()))
+    })?;
+    after_commit(conn, caller, &spending)?;
+    Ok(view)
+}
+
+/// Whether a new expense is unusual against the owner's history (see
+/// `predictions::assess_unusual`); nothing else is judged.
+fn unusual_of(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &Checked,
+    refs: &Refs,
+) -> Result<Option<crate::ml::anomaly::Finding>, ApiError> {
+    let entry = &checked.entry;
+    if entry.draft.transaction_type != TransactionType::Expense {
+        return Ok(None);
+    }
+    let category = entry
+        .draft
+        .category_id
+        .and_then(|id| refs.categories.get(&id).map(|c| (id, c.name.as_str())));
+    predictions::assess_unusual(
+        conn,
+        owner,
+        &checked.currency,
+        entry.date,
+        entry.draft.amount,
+        category,
+        entry.merchant.as_deref(),
+    )
+}
+
+/// A change to a transaction, as a client sends it: absent fields stay; `Some(None)` clears.
+#[derive(Debug, Clone, Default)]
+pub struct Patch {
+    pub transaction_type: Option<TransactionType>,
+    pub amount: Option<Decimal>,
+    pub currency: Option<String>,
+    pub date: Option<NaiveDate>,
+    pub description: Option<String>,
+    pub merchant: Option<Option<String>>,
+    pub notes: Option<Option<String>>,
+    pub category_id: Option<Option<Uuid>>,
+    pub wallet_id: Option<Uuid>,
+    pub to_wallet_id: Option<Option<Uuid>>,
+    pub tags: Option<Vec<String>>,
+    pub splits: Option<Vec<SplitDraft>>,
+}
+
+/// Which transactions a caller may reach through a route: all, or one type only.
+pub type Admits = fn(TransactionType) -> bool;
+
+/// Changes a transaction: the patch is merged onto the stored row and the result is checked
+/// by the same rules as a new one, then written, with its budget alerts after commit.
+pub fn update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    patch: Patch,
+    admits: Admits,
+    not_found: &'static str,
+) -> Result<TransactionView, ApiError> {
+    let owner = caller.id;
+    let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
+        db::lock_user(conn, owner)?;
+        let (current, current_splits) =
+            transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(not_found))?;
+        let current_type = super::caller::stored(
+            "transaction type",
+            &current.transaction_type,
+            TransactionType::parse,
+        )?;
+        if !admits(current_type) {
+            return Err(ApiError::not_found(not_found));
+        }
+        let transaction_type = patch.transaction_type.unwrap_or(current_type);
+        if !admits(transaction_type) {
+            return Err(ApiError::invalid_field(
+                "type",
+                "must stay expense here (use /transactions)",
+            ));
+        }
+        // A field the new state cannot have goes unless the request sets it: a category
+        // replaces splits (and splits a category), a transfer drops the category and splits,
+        // a non-transfer drops the receiving wallet. Setting the category (or splits) makes
+        // it the user's, never to be overwritten.
+        let user_categorized = patch.category_id.is_some() || patch.splits.is_some();
+        let splits = match (patch.splits, &patch.category_id) {
+            (Some(splits), _) => splits,
+            (None, Some(Some(_))) => Vec::new(),
+            (None, _) if transaction_type == TransactionType::Transfer => Vec::new(),
+            (None, _) => current_splits
+                .into_iter()
+                .map(|s| SplitDraft {
+                    category_id: s.category_id,
+                    amount: s.amount,
+                    note: s.note,
+                })
+                .collect(),
+        };
+        let category_id = match patch.category_id {
+            Some(category) => category,
+            None if !splits.is_empty() => None,
+            None if transaction_type == TransactionType::Transfer => None,
+            None => current.category_id,
+        };
+        let to_wallet_id = match patch.to_wallet_id {
+            Some(to) => to,
+            None if transaction_type != TransactionType::Transfer => None,
+            None => current.to_wallet_id,
+        };
+        let draft = Draft {
+            transaction_type,
+            amount: patch.amount.unwrap_or(current.amount),
+            category_id,
+            wallet_id: patch.wallet_id.unwrap_or(current.wallet_id),
+            to_wallet_id,
+            splits,
+        };
+        let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
+            .into_iter()
+            .flatten()
+            .collect();
+        let date = patch.date.unwrap_or(current.date);
+        let entry = Entry {
+            draft,
+            currency: patch.currency,
+            date,
+            description: patch
+                .description
+                .map_or(current.description, |d| d.trim().to_owned()),
+            merchant: patch.merchant.map_or(current.merchant, non_empty),
+            notes: patch.notes.map_or(current.notes, non_empty),
+            tags: patch
+                .tags
+                .unwrap_or_else(|| current.tags.into_iter().flatten().collect()),
+            import_hash: None,
+            category_source: if user_categorized {
+                CategorySource::User
+            } else {
+                stored_source(&current.category_source)?
+            },
+            category_confidence: if user_categorized {
+                None
+            } else {
+                current.category_confidence
+            },
+        };
+        let checked = check_one(conn, owner, entry, &kept)?;
+        rewrite(conn, owner, id, &checked)?;
+        if user_categorized {
+            // The user's final choice for a suggested category is what the log keeps.
+            store::resolve_suggestion(conn, owner, None, id, checked.entry.draft.category_id)?;
+        }
+        let view = transactions::find_view(conn, owner, id)?
+            .ok_or_else(|| ApiError::not_found(not_found))?;
+        Ok((view, checked.spending()))
+    })?;
+    after_commit(conn, caller, &spending)?;
+    Ok(view)
+}
+
+fn stored_source(value: &str) -> Result<CategorySource, ApiError> {
+    super::caller::stored("category source", value, |v| match v {
+        "user" => Some(CategorySource::User),
+        "ml" => Some(CategorySource::Ml),
+        _ => None,
+    })
+}
+
+/// Overwrites a stored transaction with a checked entry.
+pub fn rewrite(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    id: Uuid,
+    checked: &Checked,
+) -> Result<(), ApiError> {
+    let (row, splits) = checked.row(owner);
+    transactions::update(
+        conn,
+        owner,
+        id,
+        &TransactionChangeset {
+            transaction_type: row.transaction_type,
+            amount: row.amount,
+            currency: row.currency,
+            date: row.date,
+            description: row.description,
+            merchant: row.merchant,
+            notes: row.notes,
+            category_id: row.category_id,
+            wallet_id: row.wallet_id,
+            to_wallet_id: row.to_wallet_id,
+            tags: row.tags,
+            category_source: row.category_source,
+            category_confidence: row.category_confidence,
+        },
+        &splits,
+    )?;
+    Ok(())
+}
+
+/// Deletes a transaction (a tombstone and an event tell syncing and listening clients). Less
+/// spending crosses no budget threshold: nothing follows.
+pub fn remove(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    admits: Admits,
+    not_found: &'static str,
+) -> Result<(), ApiError> {
+    let owner = caller.id;
+    conn.transaction::<_, ApiError, _>(|conn| {
+        db::lock_user(conn, owner)?;
+        let (row, _) =
+            transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(not_found))?;
+        let kind = super::caller::stored(
+            "transaction type",
+            &row.transaction_type,
+            TransactionType::parse,
+        )?;
+        if !admits(kind) {
+            return Err(ApiError::not_found(not_found));
+        }
+        transactions::delete(conn, owner, id)?;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refs(archived: bool) -> (Refs, Uuid, Uuid, Uuid) {
+        let (cash, bank, food) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut refs = Refs::default();
+        for (id, name, currency) in [(cash, "Cash", "USD"), (bank, "Bank", "EUR")] {
+            refs.wallets.insert(
+                id,
+                WalletRef {
+                    name: name.into(),
+                    currency: currency.into(),
+                    archived: archived && id == cash,
+                },
+            );
+        }
+        refs.categories.insert(
+            food,
+            CategoryRef {
+                name: "Food".into(),
+                kind: CategoryKind::Expense,
+            },
+        );
+        (refs, cash, bank, food)
+    }
+
+    fn expense(wallet: Uuid, category: Uuid) -> Draft {
+        Draft {
+            transaction_type: TransactionType::Expense,
+            amount: Decimal::new(1250, 2),
+            category_id: Some(category),
+            wallet_id: wallet,
+            to_wallet_id: None,
+            splits: vec![],
+        }
+    }
+
+    #[test]
+    fn one_rule_set_speaks_to_both_the_api_and_an_import() {
+        let (refs, cash, bank, food) = refs(true);
+        let archived = check(&expense(cash, food), None, &refs, &[]).unwrap_err();
+        assert_eq!(
+            archived.line_message(),
+            "wallet `Cash` is archived; unarchive it to import into it"
+        );
+        assert_eq!(ApiError::from(archived).code(), "validation_failed");
+        // A row already in the archived wallet may stay there.
+        assert_eq!(
+            check(&expense(cash, food), None, &refs, &[cash]).unwrap(),
+            "USD"
+        );
+
+        let currency = check(&expense(bank, food), Some("USD"), &refs, &[]).unwrap_err();
+        assert!(currency.line_message().contains("currency USD"));
+
+        let transfer = Draft {
+            transaction_type: TransactionType::Transfer,
+            category_id: None,
+            to_wallet_id: Some(cash),
+            ..expense(bank, food)
+        };
+        assert_eq!(
+            check(&transfer, None, &refs, &[cash]).unwrap_err(),
+            Violation::TransferCurrency
+        );
+        let unknown = check(&expense(Uuid::new_v4(), food), None, &refs, &[]).unwrap_err();
+        assert_eq!(ApiError::from(unknown).code(), "not_found");
+    }
+
+    #[test]
+    fn a_category_of_the_other_kind_is_refused() {
+        let (refs, _, bank, food) = refs(false);
+        let income = Draft {
+            transaction_type: TransactionType::Income,
+            ..expense(bank, food)
+        };
+        assert_eq!(
+            check(&income, None, &refs, &[]).unwrap_err(),
+            Violation::CategoryKind {
+                field: "category_id".into(),
+                wanted: CategoryKind::Income
+            }
+        );
+    }
+}

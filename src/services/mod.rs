@@ -1,0 +1,17 @@
+//! The application's use cases, between the HTTP routes (and the background jobs) above and
+//! the database queries and pure rules below. Each is a plain function of a connection, the
+//! [`Caller`](caller::Caller) (or the owner a job acts for) and its inputs, returning a result
+//! or an `ApiError`. The one ledger write path lives here, and every rule that spans resources.
+
+pub mod accounts;
+pub mod alerts;
+pub mod bills;
+pub mod budgets;
+pub mod caller;
+pub mod categories;
+pub mod csv;
+pub mod events;
+pub mod ledger;
+pub mod predictions;
+pub mod reports;
+pub mod transactions;

@@ -1,0 +1,17 @@
+//! `AppState`: what every handler may reach. Its own module, so that routes and the server
+//! that mounts them both depend on it rather than on each other.
+
+use std::sync::Arc;
+
+use crate::auth::hasher::Hasher;
+use crate::auth::mailer::Mailer;
+use crate::config::Settings;
+use crate::db::PgPool;
+
+pub struct AppState {
+    pub settings: Settings,
+    pub pool: PgPool,
+    pub mailer: Arc<dyn Mailer>,
+    /// bcrypt's own low-priority threads (see `auth::hasher`).
+    pub hasher: Hasher,
+}
