@@ -52,16 +52,6 @@ fn kinds(events: &[(i64, String, String)]) -> Vec<String> {
         .collect()
 }
 
-async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Value {
-    let (status, body) = json(
-        app.send_as(method, path, &user.access_token, Some(&body))
-            .await,
-    )
-    .await;
-    assert!(status < 300, "{path}: {body}");
-    body["data"].clone()
-}
-
 /// Runs `write`, then returns the events it appended.
 macro_rules! events_of {
     ($app:expr, $user:expr, $write:expr) => {{
@@ -85,8 +75,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
 
     // A new expense: the transaction, then its wallet's balance.
     let created = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::POST,
             tx,
@@ -112,8 +101,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
 
     // A transfer moves two wallets.
     let transfer = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::POST,
             tx,
@@ -133,8 +121,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
 
     // A change that moves money, one that does not, and a delete.
     let moved = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::PATCH,
             &format!("{tx}/{expense_id}"),
@@ -147,8 +134,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
         ["transaction_update:updated", "balance_update"]
     );
     let renamed = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::PATCH,
             &format!("{tx}/{expense_id}"),
@@ -158,8 +144,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
     });
     assert_eq!(kinds(&renamed), ["transaction_update:updated"]);
     let deleted = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::DELETE,
             &format!("{tx}/{expense_id}"),
@@ -173,8 +158,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
     );
 
     // Spending that crosses a budget's threshold: the alert, as its kind and as a notification.
-    send(
-        &app,
+    app.data_of(
         &user,
         Method::POST,
         "/api/v1/budgets",
@@ -183,8 +167,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
     )
     .await;
     let alert = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::POST,
             tx,
@@ -227,18 +210,17 @@ async fn every_kind_of_write_appends_its_events_in_order() {
     );
 
     // Paying a bill: its expense, then the payment.
-    let bill = send(
-        &app,
-        &user,
-        Method::POST,
-        "/api/v1/bills",
-        json!({"name": "Rent", "amount": 500, "category_id": groceries, "wallet_id": bank,
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Rent", "amount": 500, "category_id": groceries, "wallet_id": bank,
                "frequency": "monthly", "next_due_date": today.to_string()}),
-    )
-    .await;
+        )
+        .await;
     let paid = events_of!(&app, &user, {
-        send(
-            &app,
+        app.data_of(
             &user,
             Method::POST,
             &format!("/api/v1/bills/{}/pay", bill["id"].as_str().unwrap()),
@@ -260,7 +242,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
     );
 
     // A recurring template due today: the background job records it through the same path.
-    send(&app, &user, Method::POST, "/api/v1/recurring",
+    app.data_of(&user, Method::POST, "/api/v1/recurring",
         json!({"type": "income", "amount": 1000, "category_id": app.category_id(&user, "Salary").await,
                "wallet_id": bank, "frequency": "monthly", "next_date": today.to_string()})).await;
     let job = events_of!(&app, &user, { app.run_jobs() });

@@ -581,6 +581,17 @@ impl TestApp {
         response["data"].clone()
     }
 
+    /// Sends `body` as `user` and returns the answer's `data`, asserting success.
+    pub async fn data_of(&self, user: &TestUser, method: Method, path: &str, body: Value) -> Value {
+        let (status, response) = json(
+            self.send_as(method, path, &user.access_token, Some(&body))
+                .await,
+        )
+        .await;
+        assert!(status < 300, "{path}: {response}");
+        response["data"].clone()
+    }
+
     /// The `data` of a GET, asserting 200.
     pub fn data(&self, user: &TestUser, path: &str) -> impl Future<Output = Value> + use<> {
         let response = self.get_as(path, &user.access_token);

@@ -40,16 +40,6 @@ fn drift(app: &TestApp) -> i64 {
     )
 }
 
-async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Value {
-    let (status, body) = json(
-        app.send_as(method, path, &user.access_token, Some(&body))
-            .await,
-    )
-    .await;
-    assert!(status < 300, "{path}: {body}");
-    body["data"].clone()
-}
-
 #[tokio::test]
 async fn rollups_follow_every_kind_of_write() {
     let app = spawn_app().await;
@@ -63,44 +53,44 @@ async fn rollups_follow_every_kind_of_write() {
     let salary = app.category_id(&user, "Salary").await;
     let tx = "/api/v1/transactions";
 
-    let plain = send(
-        &app,
-        &user,
-        Method::POST,
-        tx,
-        json!({"type": "expense", "amount": 12.5,
+    let plain = app
+        .data_of(
+            &user,
+            Method::POST,
+            tx,
+            json!({"type": "expense", "amount": 12.5,
         "category_id": cafe, "wallet_id": cash, "date": "2026-03-01"}),
-    )
-    .await;
-    let split = send(
-        &app,
-        &user,
-        Method::POST,
-        tx,
-        json!({"type": "expense", "amount": 90,
+        )
+        .await;
+    let split = app
+        .data_of(
+            &user,
+            Method::POST,
+            tx,
+            json!({"type": "expense", "amount": 90,
         "wallet_id": cash, "date": "2026-03-02", "splits": [
             {"category_id": groceries, "amount": 50}, {"category_id": groceries, "amount": 10},
             {"category_id": restaurants, "amount": 30}]}),
-    )
-    .await;
-    let income = send(
-        &app,
-        &user,
-        Method::POST,
-        tx,
-        json!({"type": "income", "amount": 2000,
+        )
+        .await;
+    let income = app
+        .data_of(
+            &user,
+            Method::POST,
+            tx,
+            json!({"type": "income", "amount": 2000,
         "category_id": salary, "wallet_id": bank, "date": "2026-03-01"}),
-    )
-    .await;
-    let transfer = send(
-        &app,
-        &user,
-        Method::POST,
-        tx,
-        json!({"type": "transfer", "amount": 100,
+        )
+        .await;
+    let transfer = app
+        .data_of(
+            &user,
+            Method::POST,
+            tx,
+            json!({"type": "transfer", "amount": 100,
         "wallet_id": bank, "to_wallet_id": cash, "date": "2026-03-03"}),
-    )
-    .await;
+        )
+        .await;
     assert_eq!(drift(&app), 0, "after creates");
 
     // The API rewrites a split transaction's splits with it; a plain UPDATE (a data repair,
@@ -121,7 +111,8 @@ async fn rollups_follow_every_kind_of_write() {
         json!({"splits": [{"category_id": cafe, "amount": 4.25}, {"category_id": restaurants, "amount": 10}]}),
         json!({"category_id": cafe}),
     ] {
-        send(&app, &user, Method::PATCH, &path(&plain), patch.clone()).await;
+        app.data_of(&user, Method::PATCH, &path(&plain), patch.clone())
+            .await;
         assert_eq!(drift(&app), 0, "after {patch}");
     }
     for patch in [
@@ -129,19 +120,18 @@ async fn rollups_follow_every_kind_of_write() {
         json!({"splits": [{"category_id": groceries, "amount": 45}, {"category_id": groceries, "amount": 45}]}),
         json!({"type": "income", "category_id": salary}),
     ] {
-        send(&app, &user, Method::PATCH, &path(&split), patch.clone()).await;
+        app.data_of(&user, Method::PATCH, &path(&split), patch.clone())
+            .await;
         assert_eq!(drift(&app), 0, "after {patch}");
     }
-    send(
-        &app,
+    app.data_of(
         &user,
         Method::PATCH,
         &path(&transfer),
         json!({"to_wallet_id": cash, "wallet_id": bank, "amount": 7}),
     )
     .await;
-    send(
-        &app,
+    app.data_of(
         &user,
         Method::PATCH,
         &path(&income),
@@ -151,16 +141,16 @@ async fn rollups_follow_every_kind_of_write() {
     assert_eq!(drift(&app), 0, "after type changes");
 
     // A category deleted with its uses moved to another (splits included).
-    let snacks = send(
-        &app,
-        &user,
-        Method::POST,
-        "/api/v1/categories",
-        json!({"name": "Snacks", "parent_id": groceries}),
-    )
-    .await;
+    let snacks = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/categories",
+            json!({"name": "Snacks", "parent_id": groceries}),
+        )
+        .await;
     let snacks_id = snacks["id"].as_str().unwrap().to_owned();
-    send(&app, &user, Method::POST, tx, json!({"type": "expense", "amount": 20, "wallet_id": cash,
+    app.data_of(&user, Method::POST, tx, json!({"type": "expense", "amount": 20, "wallet_id": cash,
         "date": "2026-03-04", "splits": [{"category_id": snacks_id, "amount": 5}, {"category_id": cafe, "amount": 15}]}))
     .await;
     let response = app
@@ -191,19 +181,17 @@ async fn rollups_follow_every_kind_of_write() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["created"], 3, "{body}");
     let today = chrono::Utc::now().date_naive().to_string();
-    let bill = send(&app, &user, Method::POST, "/api/v1/bills", json!({"name": "Internet", "amount": 45,
+    let bill = app.data_of(&user, Method::POST, "/api/v1/bills", json!({"name": "Internet", "amount": 45,
         "frequency": "monthly", "next_due_date": today, "category_id": groceries, "wallet_id": bank}))
     .await;
-    send(
-        &app,
+    app.data_of(
         &user,
         Method::POST,
         &format!("/api/v1/bills/{}/pay", bill["id"].as_str().unwrap()),
         json!({}),
     )
     .await;
-    send(
-        &app,
+    app.data_of(
         &user,
         Method::POST,
         "/api/v1/recurring",
@@ -223,8 +211,7 @@ async fn rollups_follow_every_kind_of_write() {
     }
     let bob_cash = app.create_wallet(&other, "Cash", "USD").await;
     let bob_cafe = app.category_id(&other, "Cafe").await;
-    send(
-        &app,
+    app.data_of(
         &other,
         Method::POST,
         tx,
