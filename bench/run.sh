@@ -8,6 +8,8 @@
 #
 # Settings (environment): BENCH_DURATION seconds per run (10), BENCH_CONNECTIONS (16),
 # BENCH_BIG / BENCH_SMALL transactions of the two users (1000000 / 1000), BENCH_BUDGETS (50),
+# BENCH_MID (10000: one user's list and burst of creates), BENCH_WRITERS (64 users creating in
+# turn) with BENCH_WRITER_BUDGETS (5) budgets each, BENCH_BIN (measure this binary, no build),
 # BENCH_HEAVY_CONNECTIONS for the year's report (16), BENCH_PORT (18080), BENCH_BCRYPT_COST (12, the
 # server's default), BENCH_KEEP=1 keeps the temporary data directory. CARGO_TARGET_DIR is
 # honoured. pgbench runs with the server's session settings (JIT off), so both
@@ -24,6 +26,11 @@ HEAVY_CONNS="${BENCH_HEAVY_CONNECTIONS:-$CONNS}"
 BIG="${BENCH_BIG:-1000000}"
 SMALL="${BENCH_SMALL:-1000}"
 BUDGETS="${BENCH_BUDGETS:-50}"
+# The side-by-side shape of issue 15: one user of 10,000 expenses, and many users writing, each
+# with a handful of budgets (as real users have).
+MID="${BENCH_MID:-10000}"
+WRITERS="${BENCH_WRITERS:-64}"
+WRITER_BUDGETS="${BENCH_WRITER_BUDGETS:-5}"
 PORT="${BENCH_PORT:-18080}"
 THREADS=2
 BASE="http://127.0.0.1:$PORT/api/v1"
@@ -31,9 +38,14 @@ PASSWORD='Bench!pass1'
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-say "building the release binary"
-(cd "$ROOT" && cargo build --release --quiet)
-BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
+if [ -n "${BENCH_BIN:-}" ]; then
+  # Another build to compare (e.g. an earlier commit's), measured by this script.
+  BIN="$BENCH_BIN"
+else
+  say "building the release binary"
+  (cd "$ROOT" && cargo build --release --quiet)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
+fi
 
 for tool in wrk pgbench psql curl python3; do
   if ! command -v "$tool" >/dev/null; then
@@ -67,6 +79,9 @@ export BCRYPT_COST="${BENCH_BCRYPT_COST:-12}"
 say "seeding: one user with $BIG transactions, one with $SMALL ($BUDGETS budgets each)"
 "$BIN" seed-bench --users 1 --transactions-per-user "$BIG" --budgets-per-user "$BUDGETS" --prefix big --password "$PASSWORD"
 "$BIN" seed-bench --users 1 --transactions-per-user "$SMALL" --budgets-per-user "$BUDGETS" --prefix small --password "$PASSWORD"
+say "seeding: one user with $MID transactions, $WRITERS with 100 ($WRITER_BUDGETS budgets each)"
+"$BIN" seed-bench --users 1 --transactions-per-user "$MID" --budgets-per-user "$WRITER_BUDGETS" --prefix mid --password "$PASSWORD"
+"$BIN" seed-bench --users "$WRITERS" --transactions-per-user 100 --budgets-per-user "$WRITER_BUDGETS" --prefix writer --password "$PASSWORD"
 
 say "starting the server on port $PORT"
 FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
@@ -87,7 +102,12 @@ token_of() {
 }
 BIG_TOKEN="$(token_of big1@example.com)"
 SMALL_TOKEN="$(token_of small1@example.com)"
+MID_TOKEN="$(token_of mid1@example.com)"
 BIG_ID="$(sql "SELECT id FROM users WHERE email = 'big1@example.com'")"
+MID_ID="$(sql "SELECT id FROM users WHERE email = 'mid1@example.com'")"
+MID_WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$MID_ID' AND name = 'Cash'")"
+MID_CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$MID_ID' AND name = 'Cafe'")"
+MID_TX="$(sql "SELECT id FROM transactions WHERE user_id = '$MID_ID' LIMIT 1")"
 SMALL_ID="$(sql "SELECT id FROM users WHERE email = 'small1@example.com'")"
 WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$SMALL_ID' AND name = 'Cash'")"
 CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$SMALL_ID' AND name = 'Cafe'")"
@@ -146,12 +166,17 @@ measure() {
 }
 
 AUTH_BIG=(-H "Authorization: Bearer $BIG_TOKEN")
+AUTH_MID=(-H "Authorization: Bearer $MID_TOKEN")
 AUTH_SMALL=(-H "Authorization: Bearer $SMALL_TOKEN")
 
 measure "list 50, user with $BIG tx" "$CONNS" list.sql "-D uid=$BIG_ID" -- \
   "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
 measure "list 50, user with $SMALL tx" "$CONNS" list.sql "-D uid=$SMALL_ID" -- \
   "${AUTH_SMALL[@]}" "$BASE/transactions?per_page=50"
+measure "list 50, user with $MID tx" "$CONNS" list.sql "-D uid=$MID_ID" -- \
+  "${AUTH_MID[@]}" "$BASE/transactions?per_page=50"
+measure "get one transaction by id, user with $MID tx" "$CONNS" - "" -- \
+  "${AUTH_MID[@]}" "$BASE/transactions/$MID_TX"
 measure "list 50, user with $BIG tx, 64 connections" 64 - "" -- \
   "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
 measure "GET /wallets (balances, $BIG tx)" "$CONNS" wallets.sql "-D uid=$BIG_ID" -- \
@@ -169,6 +194,22 @@ export BENCH_TOKEN="$BIG_TOKEN"
 export BENCH_BODY="{\"type\":\"expense\",\"amount\":12.34,\"date\":\"$TO\",\"description\":\"Coffee\",\"merchant\":\"Bean There\",\"category_id\":\"$BIG_CATEGORY\",\"wallet_id\":\"$BIG_WALLET\"}"
 measure "create an expense, user with $BIG tx" "$CONNS" create.sql "-D uid=$BIG_ID -D wallet=$BIG_WALLET -D category=$BIG_CATEGORY" -- \
   -s "$BENCH/post.lua" "$BASE/transactions"
+export BENCH_TOKEN="$MID_TOKEN"
+export BENCH_BODY="{\"type\":\"expense\",\"amount\":12.34,\"date\":\"$TO\",\"description\":\"Coffee\",\"merchant\":\"Bean There\",\"category_id\":\"$MID_CATEGORY\",\"wallet_id\":\"$MID_WALLET\"}"
+measure "create an expense, one user with $MID tx ($WRITER_BUDGETS budgets)" "$CONNS" create.sql "-D uid=$MID_ID -D wallet=$MID_WALLET -D category=$MID_CATEGORY" -- \
+  -s "$BENCH/post.lua" "$BASE/transactions"
+say "logging in $WRITERS writers"
+WRITERS_FILE="$WORK/writers"
+: >"$WRITERS_FILE"
+for i in $(seq 1 "$WRITERS"); do
+  uid="$(sql "SELECT id FROM users WHERE email = 'writer$i@example.com'")"
+  echo "$(token_of "writer$i@example.com") \
+$(sql "SELECT id FROM wallets WHERE user_id = '$uid' AND name = 'Cash'") \
+$(sql "SELECT id FROM categories WHERE user_id = '$uid' AND name = 'Cafe'")" >>"$WRITERS_FILE"
+done
+export BENCH_USERS="$WRITERS_FILE" BENCH_DATE="$TO"
+measure "create an expense, $WRITERS users in turn ($WRITER_BUDGETS budgets each)" 64 - "" -- \
+  -s "$BENCH/post_many.lua" "http://127.0.0.1:$PORT"
 export BENCH_TOKEN=""
 export BENCH_BODY="$(login_body small1@example.com)"
 measure "login (bcrypt cost $BCRYPT_COST)" 4 - "" -- -s "$BENCH/post.lua" "$BASE/auth/login"

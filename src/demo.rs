@@ -127,6 +127,8 @@ pub fn seed(
                     import_hash: None,
                     category_source: "user".into(),
                     category_confidence: None,
+                    is_unusual: false,
+                    unusual_reason: None,
                 },
                 splits,
             ));

@@ -205,7 +205,7 @@ fn materialize_one(
                 category_confidence: None,
             };
             let checked = ledger::check_one(conn, template.user_id, entry, &kept)?;
-            let id = ledger::record(conn, template.user_id, &checked)?;
+            let id = ledger::record(conn, template.user_id, &checked)?.id;
             spending.merge(&checked.spending());
             recurring::link_occurrence(conn, template.id, next, id)?;
             made += 1;

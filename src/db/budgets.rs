@@ -11,6 +11,7 @@ use diesel::sql_types::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::prepared::Prepared;
 use super::schema::{budget_categories, budgets};
 use super::tombstones;
 use crate::domain::period::{
@@ -113,7 +114,8 @@ pub fn tracking(
     user_id: Uuid,
     categories: &[Uuid],
 ) -> QueryResult<Vec<BudgetRow>> {
-    diesel::sql_query(format!(
+    // Prepared: every expense asks it, and its text is fixed.
+    Prepared(diesel::sql_query(format!(
         "WITH RECURSIVE up(id) AS ( \
              SELECT unnest($2::uuid[]) \
              UNION \
@@ -124,7 +126,7 @@ pub fn tracking(
          GROUP BY b.id ORDER BY b.created_at, b.id"
     ))
     .bind::<SqlUuid, _>(user_id)
-    .bind::<Array<SqlUuid>, _>(categories)
+    .bind::<Array<SqlUuid>, _>(categories))
     .load(conn)
 }
 
@@ -260,7 +262,8 @@ pub fn spending(
     //     Index Cond: ((user_id = ...) AND (category_id = tree.category_id)
     //                  AND (day >= s.start_date) AND (day <= s.end_date))
     //     Heap Fetches: 0
-    let rows: Vec<Spent> = diesel::sql_query(
+    // Prepared: a fixed text, planned once per connection rather than on every write.
+    let rows: Vec<Spent> = Prepared(diesel::sql_query(
         "WITH RECURSIVE tree(budget_id, category_id) AS ( \
              SELECT bc.budget_id, bc.category_id FROM budget_categories bc \
              WHERE bc.user_id = $1 AND bc.budget_id = ANY($3) \
@@ -284,7 +287,7 @@ pub fn spending(
     .bind::<Array<SqlUuid>, _>(budget_ids)
     .bind::<Array<Date>, _>(starts)
     .bind::<Array<Date>, _>(ends)
-    .bind::<Array<Text>, _>(currencies)
+    .bind::<Array<Text>, _>(currencies))
     .load(conn)?;
     let by_key: HashMap<i64, Decimal> = rows.into_iter().map(|r| (r.key, r.spent)).collect();
     Ok((0..requests.len() as i64)

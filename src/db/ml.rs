@@ -9,6 +9,7 @@ use diesel::sql_types::{
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::prepared::Prepared;
 use super::schema::{category_suggestions, ml_models, predictions};
 
 pub const KIND_FORECAST: &str = "forecast";
@@ -456,8 +457,10 @@ pub fn peers(
     merchant: Option<&str>,
     limit: i64,
 ) -> QueryResult<Vec<Peer>> {
-    diesel::sql_query(
-        "(SELECT true AS by_category, t.amount::float8 AS amount, t.date FROM transactions t \
+    // Prepared: every expense asks it, and its text is fixed.
+    Prepared(
+        diesel::sql_query(
+            "(SELECT true AS by_category, t.amount::float8 AS amount, t.date FROM transactions t \
           WHERE $4::uuid IS NOT NULL AND t.user_id = $1 AND t.category_id = $4 \
             AND t.type = 'expense' AND t.currency = $2 AND t.date BETWEEN $3::date - 365 AND $3 \
           ORDER BY t.date DESC LIMIT $6) \
@@ -467,33 +470,15 @@ pub fn peers(
             AND t.merchant IS NOT NULL AND t.type = 'expense' AND t.currency = $2 \
             AND t.date BETWEEN $3::date - 365 AND $3 \
           ORDER BY t.date DESC LIMIT $6)",
+        )
+        .bind::<SqlUuid, _>(user_id)
+        .bind::<Text, _>(currency)
+        .bind::<Date, _>(date)
+        .bind::<Nullable<SqlUuid>, _>(category)
+        .bind::<Nullable<Text>, _>(merchant)
+        .bind::<BigInt, _>(limit),
     )
-    .bind::<SqlUuid, _>(user_id)
-    .bind::<Text, _>(currency)
-    .bind::<Date, _>(date)
-    .bind::<Nullable<SqlUuid>, _>(category)
-    .bind::<Nullable<Text>, _>(merchant)
-    .bind::<BigInt, _>(limit)
     .load(conn)
-}
-
-pub fn flag_unusual(
-    conn: &mut PgConnection,
-    user_id: Uuid,
-    transaction_id: Uuid,
-    reason: &str,
-) -> QueryResult<usize> {
-    use super::schema::transactions;
-    diesel::update(
-        transactions::table
-            .filter(transactions::user_id.eq(user_id))
-            .filter(transactions::id.eq(transaction_id)),
-    )
-    .set((
-        transactions::is_unusual.eq(true),
-        transactions::unusual_reason.eq(reason),
-    ))
-    .execute(conn)
 }
 
 /// One payee's expenses, for recurring-payment detection.

@@ -68,6 +68,17 @@ pub struct NewTransaction {
     /// `user`, or `ml` when the category was applied from a suggestion.
     pub category_source: String,
     pub category_confidence: Option<Decimal>,
+    /// Judged unusual against the user's history when it was recorded.
+    pub is_unusual: bool,
+    pub unusual_reason: Option<String>,
+}
+
+/// What the database decides for a new row.
+#[derive(Debug, Clone, Copy, Queryable)]
+pub struct Inserted {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
 }
 
 /// Every column a PATCH may set (all of them: the handler merges and re-validates).
@@ -237,6 +248,7 @@ pub struct Filter {
 enum Bind {
     Uuid(Uuid),
     Text(String),
+    NullableText(Option<String>),
     Date(NaiveDate),
     Numeric(Decimal),
     Timestamp(DateTime<Utc>),
@@ -309,6 +321,7 @@ fn bind_all<'a>(
         query = match bind {
             Bind::Uuid(v) => query.bind::<SqlUuid, _>(v),
             Bind::Text(v) => query.bind::<Text, _>(v),
+            Bind::NullableText(v) => query.bind::<Nullable<Text>, _>(v),
             Bind::Date(v) => query.bind::<Date, _>(v),
             Bind::Numeric(v) => query.bind::<Numeric, _>(v),
             Bind::Timestamp(v) => query.bind::<Timestamptz, _>(v),
@@ -331,13 +344,14 @@ fn with_subtree(select: String, category_placeholder: Option<usize>) -> String {
     )
 }
 
-/// A page of the user's transactions. No `count(*) OVER ()` here: it would build every
-/// matching row (joins and splits included) before the LIMIT; see [`total`].
+/// A page of the user's transactions (planned for its own values; the hot page is [`page`]'s).
+/// No `count(*) OVER ()` here: it would build every matching row (joins and splits included)
+/// before the LIMIT; see [`total`].
 // EXPLAIN (ANALYZE, BUFFERS), first page, user with 1 M rows (bench/run.sh data):
 //   Limit (actual time=0.247..0.824 rows=50 loops=1)
 //     -> Index Scan using transactions_user_date_idx on transactions t (actual time=0.071..0.182 rows=50 loops=1)
 //   Execution Time: 1.083 ms
-pub fn list(
+fn list(
     conn: &mut PgConnection,
     user_id: Uuid,
     filter: &Filter,
@@ -349,26 +363,6 @@ pub fn list(
     let mut binds = Vec::new();
     let category = conditions(filter, &mut sql, &mut binds);
     let sql = with_subtree(sql, category);
-    // The first page of a plain list (no filter but the type) at a usual page size is the hot
-    // query: its text is fixed (no parameter but the user and the type), so it is prepared
-    // once per connection and PostgreSQL settles on its generic plan after five runs instead
-    // of planning it every time (planning cost more than running it: 0.6 ms against 0.4 ms).
-    // A `LIMIT $n` would keep it re-planned: the generic estimate of an unknown limit is a
-    // tenth of the user's rows. Every other list is sent unprepared, and planned for its own
-    // values: a wide date range sorted by amount needs another plan than a narrow one.
-    let hot = *filter
-        == (Filter {
-            transaction_type: filter.transaction_type.clone(),
-            ..Filter::default()
-        })
-        && offset == 0
-        && HOT_PAGE_SIZES.contains(&limit);
-    if hot {
-        let query = diesel::sql_query(format!("{sql} ORDER BY {} LIMIT {limit}", sort.order_by()))
-            .into_boxed::<Pg>()
-            .bind::<SqlUuid, _>(user_id);
-        return Prepared(bind_all(query, binds)).load(conn);
-    }
     let limit_at = binds.len() + 2;
     let sql = format!(
         "{sql} ORDER BY {} LIMIT ${limit_at} OFFSET ${}",
@@ -430,6 +424,20 @@ pub fn for_each_page<E: From<diesel::result::Error>>(
     }
 }
 
+/// The hot query: the first page of a plain list (no filter but the type) at a usual size.
+fn is_hot(filter: &Filter, limit: i64, offset: i64) -> bool {
+    is_unfiltered(filter) && offset == 0 && HOT_PAGE_SIZES.contains(&limit)
+}
+
+/// No filter but (at most) the type: the per-user counter knows the total.
+fn is_unfiltered(filter: &Filter) -> bool {
+    *filter
+        == (Filter {
+            transaction_type: filter.transaction_type.clone(),
+            ..Filter::default()
+        })
+}
+
 /// Page sizes whose first page of a plain list is a prepared statement of its own (a bounded
 /// set: at most 6 sizes × 6 sorts × 2 type filters per connection).
 const HOT_PAGE_SIZES: [i64; 6] = [10, 20, 25, 50, 100, 200];
@@ -445,11 +453,7 @@ pub fn total(
     limit: i64,
     offset: i64,
 ) -> QueryResult<i64> {
-    let unfiltered = Filter {
-        transaction_type: filter.transaction_type.clone(),
-        ..Filter::default()
-    };
-    if *filter == unfiltered {
+    if is_unfiltered(filter) {
         return counted(conn, user_id, filter.transaction_type.as_deref());
     }
     if offset == 0 && (page_rows as i64) < limit {
@@ -538,17 +542,23 @@ pub fn find(
     Ok(Some((row, splits)))
 }
 
+/// Inserts a transaction and its splits (run both in one database transaction when there are
+/// splits).
 pub fn insert(
     conn: &mut PgConnection,
     row: &NewTransaction,
     splits: &[Split],
-) -> QueryResult<Uuid> {
-    let id: Uuid = diesel::insert_into(transactions::table)
+) -> QueryResult<Inserted> {
+    let inserted: Inserted = diesel::insert_into(transactions::table)
         .values(row)
-        .returning(transactions::id)
+        .returning((
+            transactions::id,
+            transactions::created_at,
+            transactions::updated_at,
+        ))
         .get_result(conn)?;
-    insert_splits(conn, row.user_id, id, splits)?;
-    Ok(id)
+    insert_splits(conn, row.user_id, inserted.id, splits)?;
+    Ok(inserted)
 }
 
 fn insert_splits(
@@ -663,6 +673,9 @@ pub fn insert_imported(
 }
 
 /// A page of the user's transactions and how many match in all.
+///
+/// The hot page carries its total in the same statement (the per-user counter, read in the
+/// page's snapshot): one round trip for the whole answer.
 pub fn page(
     conn: &mut PgConnection,
     user_id: Uuid,
@@ -671,6 +684,40 @@ pub fn page(
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<TransactionView>, i64)> {
+    // The first page of a plain list (no filter but the type) at a usual page size is the hot
+    // query: its text is fixed (no parameter but the user and the type), so it is prepared
+    // once per connection and PostgreSQL settles on its generic plan after five runs instead
+    // of planning it every time (planning cost more than running it: 0.6 ms against 0.4 ms).
+    // A `LIMIT $n` would keep it re-planned: the generic estimate of an unknown limit is a
+    // tenth of the user's rows. Every other list is sent unprepared, and planned for its own
+    // values: a wide date range sorted by amount needs another plan than a narrow one.
+    if is_hot(filter, limit, offset) {
+        #[derive(QueryableByName)]
+        struct Counted {
+            #[diesel(embed)]
+            view: TransactionView,
+            #[diesel(sql_type = BigInt)]
+            total_count: i64,
+        }
+        let mut binds = Vec::new();
+        let mut sql = SELECT_VIEW.replacen(
+            " FROM transactions t",
+            ", (SELECT COALESCE(sum(n), 0)::bigint FROM transaction_counts \
+               WHERE user_id = $1 AND type = COALESCE($2, type)) AS total_count \
+             FROM transactions t",
+            1,
+        );
+        sql.push_str(" AND t.type = COALESCE($2, t.type)");
+        binds.push(Bind::NullableText(filter.transaction_type.clone()));
+        let query = diesel::sql_query(format!("{sql} ORDER BY {} LIMIT {limit}", sort.order_by()))
+            .into_boxed::<Pg>()
+            .bind::<SqlUuid, _>(user_id);
+        let rows: Vec<Counted> = Prepared(bind_all(query, binds)).load(conn)?;
+        if let Some(total) = rows.first().map(|r| r.total_count) {
+            return Ok((rows.into_iter().map(|r| r.view).collect(), total));
+        }
+        return Ok((Vec::new(), 0));
+    }
     let rows = list(conn, user_id, filter, sort, limit, offset)?;
     let total = total(conn, user_id, filter, rows.len(), limit, offset)?;
     Ok((rows, total))

@@ -155,7 +155,7 @@ pub fn pay(
         std::slice::from_ref(&bill.wallet_id)
     };
     let checked = ledger::check_one(conn, bill.user_id, entry, kept)?;
-    let transaction_id = ledger::record(conn, bill.user_id, &checked)?;
+    let transaction_id = ledger::record(conn, bill.user_id, &checked)?.id;
     bills::link_payment(conn, payment_id, transaction_id)?;
     let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
     let updated = bills::advance(conn, bill.id, next)?;

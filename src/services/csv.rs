@@ -376,7 +376,14 @@ pub fn import(
                     let currency =
                         ledger::check(&entry.draft, entry.currency.as_deref(), &refs, &[])
                             .map_err(|violation| violation.line_message())?;
-                    Ok((Checked { entry, currency }, suggestion))
+                    Ok((
+                        Checked {
+                            entry,
+                            currency,
+                            unusual: None,
+                        },
+                        suggestion,
+                    ))
                 });
             match checked {
                 Ok(found) => good.push((row, found)),

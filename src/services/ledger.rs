@@ -17,7 +17,9 @@ use super::alerts::{self, NewSpending};
 use super::caller::Caller;
 use super::predictions;
 use crate::db::categories::Category;
-use crate::db::transactions::{self, NewTransaction, Split, TransactionChangeset, TransactionView};
+use crate::db::transactions::{
+    self, Inserted, NewTransaction, Split, TransactionChangeset, TransactionView,
+};
 use crate::db::wallets::Wallet;
 use crate::db::{self, ml as store};
 use crate::domain::ledger::{CategoryKind, TransactionType};
@@ -314,6 +316,8 @@ pub fn check(
 pub struct Checked {
     pub entry: Entry,
     pub currency: String,
+    /// Why the entry is unusual against the owner's history, when it was judged so.
+    pub unusual: Option<String>,
 }
 
 impl Checked {
@@ -336,6 +340,8 @@ impl Checked {
                 import_hash: entry.import_hash.clone(),
                 category_source: entry.category_source.as_str().to_owned(),
                 category_confidence: entry.category_confidence,
+                is_unusual: self.unusual.is_some(),
+                unusual_reason: self.unusual.clone(),
             },
             split_rows(&entry.draft.splits),
         )
@@ -398,11 +404,20 @@ pub fn check_one(
     kept: &[Uuid],
 ) -> Result<Checked, ApiError> {
     let currency = check_draft(conn, owner, &entry.draft, entry.currency.as_deref(), kept)?;
-    Ok(Checked { entry, currency })
+    Ok(Checked {
+        entry,
+        currency,
+        unusual: None,
+    })
 }
 
-/// Stores one checked entry; the database adds its rollups, change number and events.
-pub fn record(conn: &mut PgConnection, owner: Uuid, checked: &Checked) -> Result<Uuid, ApiError> {
+/// Stores one checked entry; the database adds its rollups, change number and events. An
+/// entry with splits is two statements: run it inside a database transaction.
+pub fn record(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    checked: &Checked,
+) -> Result<Inserted, ApiError> {
     let (row, splits) = checked.row(owner);
     Ok(transactions::insert(conn, &row, &splits)?)
 }
@@ -455,13 +470,45 @@ pub struct NewRequest {
 }
 
 /// Records a client's new transaction: suggestion, checks, unusual-spending judgement, the
-/// write, its suggestion log and unusual flag, in one database transaction; then its budget
-/// alerts. Returns the stored transaction.
+/// write (with its suggestion log and unusual-spending notice), then its budget alerts.
+/// Returns the stored transaction.
+///
+/// The plain case is the hot path: the checks and the judgement read before the write, the
+/// write is one statement in its own transaction (the owner's lock is held only while it runs),
+/// and the answer is built from what was checked and what the insert returned, with no read
+/// back. A suggestion to apply or resolve, splits, or an unusual-spending notice make the write
+/// several statements in one database transaction.
 pub fn create(
     conn: &mut PgConnection,
     caller: &Caller,
     request: NewRequest,
 ) -> Result<TransactionView, ApiError> {
+    let auto = request.auto_categorize
+        && request.draft.category_id.is_none()
+        && request.draft.splits.is_empty()
+        && request.draft.transaction_type.category_kind().is_some();
+    if !auto {
+        let shape = shape_errors(&request.draft);
+        if !shape.is_empty() {
+            return Err(ApiError::Validation(shape));
+        }
+    }
+    let (view, spending) = if auto || request.suggestion_id.is_some() {
+        // The suggestion log is written with the transaction, or not at all.
+        conn.transaction::<_, ApiError, _>(|conn| write_new(conn, caller, request, auto))?
+    } else {
+        write_new(conn, caller, request, false)?
+    };
+    after_commit(conn, caller, &spending)?;
+    Ok(view)
+}
+
+fn write_new(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    request: NewRequest,
+    auto: bool,
+) -> Result<(TransactionView, NewSpending), ApiError> {
     let NewRequest {
         mut draft,
         currency,
@@ -470,78 +517,79 @@ pub fn create(
         merchant,
         notes,
         tags,
-        auto_categorize,
+        auto_categorize: _,
         suggestion_id,
     } = request;
+    let owner = caller.id;
     let description = description.trim().to_owned();
     let merchant = non_empty(merchant);
-    let wanted_kind = draft
-        .transaction_type
-        .category_kind()
-        .filter(|_| auto_categorize && draft.category_id.is_none() && draft.splits.is_empty());
-    if wanted_kind.is_none() {
+    let mut applied = None;
+    if let Some(kind) = draft.transaction_type.category_kind().filter(|_| auto) {
+        match predictions::auto_categorize(
+            conn,
+            owner,
+            &description,
+            merchant.as_deref(),
+            draft.amount,
+            kind.as_str(),
+        )? {
+            Ok(chosen) => {
+                draft.category_id = Some(chosen.category_id);
+                applied = Some(chosen);
+            }
+            Err(suggestions) => {
+                let best = suggestions.first().map_or(String::new(), |s| {
+                    format!(" (best: {} at {:.0} %)", s.name, s.probability * 100.0)
+                });
+                return Err(ApiError::invalid_field(
+                    "category_id",
+                    format!("is required: no suggestion is confident enough{best}"),
+                ));
+            }
+        }
         let shape = shape_errors(&draft);
         if !shape.is_empty() {
             return Err(ApiError::Validation(shape));
         }
     }
-    let owner = caller.id;
-    let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
-        let mut applied = None;
-        if let Some(kind) = wanted_kind {
-            match predictions::auto_categorize(
-                conn,
-                owner,
-                &description,
-                merchant.as_deref(),
-                draft.amount,
-                kind.as_str(),
-            )? {
-                Ok(chosen) => {
-                    draft.category_id = Some(chosen.category_id);
-                    applied = Some(chosen);
-                }
-                Err(suggestions) => {
-                    let best = suggestions.first().map_or(String::new(), |s| {
-                        format!(" (best: {} at {:.0} %)", s.name, s.probability * 100.0)
-                    });
-                    return Err(ApiError::invalid_field(
-                        "category_id",
-                        format!("is required: no suggestion is confident enough{best}"),
-                    ));
-                }
-            }
-        }
-        let entry = Entry {
-            draft,
-            currency,
-            date: date.unwrap_or(caller.today()),
-            description,
-            merchant,
-            notes: non_empty(notes),
-            tags,
-            import_hash: None,
-            category_source: if applied.is_some() {
-                CategorySource::Ml
-            } else {
-                CategorySource::User
-            },
-            category_confidence: applied
-                .as_ref()
-                .and_then(|a| Decimal::from_f64(a.probability)),
-        };
-        let shape = shape_errors(&entry.draft);
-        if !shape.is_empty() {
-            return Err(ApiError::Validation(shape));
-        }
-        let refs = Refs::of_draft(conn, owner, &entry.draft)?;
-        let currency = check(&entry.draft, entry.currency.as_deref(), &refs, &[])?;
-        let checked = Checked { entry, currency };
-        // Judged before the insert, which takes the owner's write lock until commit.
-        let unusual = unusual_of(conn, owner, &checked, &refs)?;
-        // The insert takes the owner's write lock (its change-number trigger) until commit.
-        let id = record(conn, owner, &checked)?;
-        let draft = &checked.entry.draft;
+    let entry = Entry {
+        draft,
+        currency,
+        date: date.unwrap_or(caller.today()),
+        description,
+        merchant,
+        notes: non_empty(notes),
+        tags,
+        import_hash: None,
+        category_source: if applied.is_some() {
+            CategorySource::Ml
+        } else {
+            CategorySource::User
+        },
+        // As the column keeps it (numeric(5, 4)), so the answer shows what is stored.
+        category_confidence: applied.as_ref().and_then(|a| {
+            Decimal::from_f64(a.probability).map(|p| {
+                p.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+            })
+        }),
+    };
+    let refs = Refs::of_draft(conn, owner, &entry.draft)?;
+    let currency = check(&entry.draft, entry.currency.as_deref(), &refs, &[])?;
+    let mut checked = Checked {
+        entry,
+        currency,
+        unusual: None,
+    };
+    // Judged before the insert, which takes the owner's write lock until commit.
+    let finding = unusual_of(conn, owner, &checked, &refs)?;
+    checked.unusual = finding.as_ref().map(|f| f.reason.clone());
+    let several = applied.is_some()
+        || suggestion_id.is_some()
+        || finding.is_some()
+        || !checked.entry.draft.splits.is_empty();
+    let write = |conn: &mut PgConnection| -> Result<Inserted, ApiError> {
+        let inserted = record(conn, owner, &checked)?;
+        let (id, draft) = (inserted.id, &checked.entry.draft);
         // The suggestion log learns what became of its suggestion. A suggestion the client
         // names must be one made for the caller (the whole write rolls back otherwise).
         if let Some(named) = suggestion_id {
@@ -558,24 +606,76 @@ pub fn create(
                 draft.category_id,
             )?;
         }
-        if let Some(finding) = &unusual {
-            let entry = &checked.entry;
-            predictions::record_unusual(
+        if let Some(finding) = &finding {
+            predictions::notify_unusual(
                 conn,
                 owner,
                 id,
                 &checked.currency,
-                entry.date,
+                checked.entry.date,
                 draft.amount,
                 finding,
             )?;
         }
-        let view = transactions::find_view(conn, owner, id)?
-            .ok_or_else(|| ApiError::internal("a new transaction vanished"))?;
-        Ok((view, checked.spending()))
-    })?;
-    after_commit(conn, caller, &spending)?;
-    Ok(view)
+        Ok(inserted)
+    };
+    let inserted = if several {
+        conn.transaction(write)?
+    } else {
+        write(conn)?
+    };
+    Ok((checked.view(&inserted, &refs), checked.spending()))
+}
+
+impl Checked {
+    /// The stored transaction as clients see it, from what was checked and what the insert
+    /// returned (the names are those the checks read).
+    fn view(&self, inserted: &Inserted, refs: &Refs) -> TransactionView {
+        let entry = &self.entry;
+        let draft = &entry.draft;
+        let wallet_name = |id: Uuid| {
+            refs.wallets
+                .get(&id)
+                .map_or(String::new(), |w| w.name.clone())
+        };
+        let category_name = |id: Uuid| refs.categories.get(&id).map(|c| c.name.clone());
+        let splits = draft
+            .splits
+            .iter()
+            .map(|s| {
+                serde_json::json!({
+                    "category_id": s.category_id,
+                    "category_name": category_name(s.category_id),
+                    "amount": crate::domain::money::Money(s.amount),
+                    "note": s.note,
+                })
+            })
+            .collect();
+        TransactionView {
+            id: inserted.id,
+            transaction_type: draft.transaction_type.as_str().to_owned(),
+            amount: draft.amount,
+            currency: self.currency.clone(),
+            date: entry.date,
+            description: entry.description.clone(),
+            merchant: entry.merchant.clone(),
+            notes: entry.notes.clone(),
+            category_id: draft.category_id,
+            category_name: draft.category_id.and_then(category_name),
+            wallet_id: draft.wallet_id,
+            wallet_name: wallet_name(draft.wallet_id),
+            to_wallet_id: draft.to_wallet_id,
+            to_wallet_name: draft.to_wallet_id.map(wallet_name),
+            tags: clean_tags(entry.tags.clone()),
+            splits: serde_json::Value::Array(splits),
+            created_at: inserted.created_at,
+            updated_at: inserted.updated_at,
+            category_source: entry.category_source.as_str().to_owned(),
+            category_confidence: entry.category_confidence,
+            is_unusual: self.unusual.is_some(),
+            unusual_reason: self.unusual.clone(),
+        }
+    }
 }
 
 /// Whether a new expense is unusual against the owner's history (see

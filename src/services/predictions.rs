@@ -719,8 +719,8 @@ pub fn assess_unusual(
     ))
 }
 
-/// Marks a stored expense unusual and notifies the user (once per transaction).
-pub fn record_unusual(
+/// Notifies the user of an expense stored as unusual (once per transaction).
+pub fn notify_unusual(
     conn: &mut PgConnection,
     user_id: Uuid,
     transaction_id: Uuid,
@@ -729,7 +729,6 @@ pub fn record_unusual(
     amount: Decimal,
     finding: &anomaly::Finding,
 ) -> Result<(), ApiError> {
-    store::flag_unusual(conn, user_id, transaction_id, &finding.reason)?;
     notifications::insert_once(
         conn,
         user_id,
