@@ -2,9 +2,9 @@
 //! in order per owner, never into another owner's log, and nothing for a write that failed.
 
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::helpers::{json, spawn_app, TestApp, TestUser};
+use crate::helpers::{spawn_app, TestApp, TestUser};
 
 /// The owner's events after `after` as `(seq, type, action or kind)`, oldest first.
 fn events_after(app: &TestApp, user: &TestUser, after: i64) -> Vec<(i64, String, String)> {

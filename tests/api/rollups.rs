@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{json, spawn_app, TestApp, TestUser};
+use crate::helpers::{json, spawn_app, TestApp};
 
 /// Rows where the rollups and a recomputation from the transactions differ (empty rollup rows,
 /// awaiting the job's sweep, add nothing and are left out).
