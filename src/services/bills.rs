@@ -12,8 +12,8 @@ use super::alerts::NewSpending;
 use super::events::{self, Kind};
 use super::ledger::{self, CategorySource, Entry};
 use crate::db::bills::{self, Bill};
-use crate::db::{categories, wallets};
-use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::db::wallets;
+use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
 use crate::domain::period::next_occurrence;
 use crate::domain::transaction::Draft;
@@ -29,8 +29,9 @@ pub struct PayOptions {
 }
 
 /// The bill's category must be one of the owner's expense categories and its wallet one of
-/// the owner's open wallets (an archived one only if the bill is already on it: `kept`);
-/// returns the wallet's currency.
+/// the owner's open wallets (an archived one only if the bill is already on it: `kept`), in
+/// `currency` when one is named: the ledger's rules for the expenses the bill will record.
+/// Returns the wallet's currency.
 pub fn check(
     conn: &mut PgConnection,
     owner: Uuid,
@@ -39,30 +40,16 @@ pub fn check(
     currency: Option<&str>,
     kept: &[Uuid],
 ) -> Result<String, ApiError> {
-    let category = categories::find(conn, owner, category_id)?
-        .ok_or_else(|| ApiError::not_found("Category"))?;
-    if CategoryKind::parse(&category.kind) != Some(CategoryKind::Expense) {
-        return Err(ApiError::invalid_field(
-            "category_id",
-            "must be an expense category",
-        ));
-    }
-    let wallet =
-        wallets::find(conn, owner, wallet_id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-    if wallet.archived && !kept.contains(&wallet.id) {
-        return Err(ledger::Violation::ArchivedWallet {
-            field: "wallet_id",
-            name: wallet.name,
-        }
-        .into());
-    }
-    if currency.is_some_and(|c| c != wallet.currency) {
-        return Err(ApiError::invalid_field(
-            "currency",
-            format!("must be the wallet's currency ({})", wallet.currency),
-        ));
-    }
-    Ok(wallet.currency)
+    let payment = Draft {
+        transaction_type: TransactionType::Expense,
+        // Any amount: the bill's own is validated with its fields.
+        amount: Decimal::ONE,
+        category_id: Some(category_id),
+        wallet_id,
+        to_wallet_id: None,
+        splits: Vec::new(),
+    };
+    ledger::check_draft(conn, owner, &payment, currency, kept)
 }
 
 /// Dates far in the past would make the background job catch up on years of occurrences.
