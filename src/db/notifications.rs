@@ -19,6 +19,45 @@ pub struct Notification {
     pub read_at: Option<DateTime<Utc>>,
 }
 
+/// A notification to create once (see [`insert_many_once`]).
+#[derive(Debug, Clone)]
+pub struct NewNotification {
+    pub notification_type: &'static str,
+    pub title: String,
+    pub body: String,
+    pub data: serde_json::Value,
+    pub dedupe_key: String,
+}
+
+/// Creates each notification unless one with its `dedupe_key` exists, in one statement.
+/// Returns how many it created.
+pub fn insert_many_once(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    rows: &[NewNotification],
+) -> QueryResult<usize> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let values: Vec<_> = rows
+        .iter()
+        .map(|n| {
+            (
+                notifications::user_id.eq(user_id),
+                notifications::type_.eq(n.notification_type),
+                notifications::title.eq(&n.title),
+                notifications::body.eq(&n.body),
+                notifications::data.eq(&n.data),
+                notifications::dedupe_key.eq(&n.dedupe_key),
+            )
+        })
+        .collect();
+    diesel::insert_into(notifications::table)
+        .values(values)
+        .on_conflict_do_nothing()
+        .execute(conn)
+}
+
 /// Creates the notification unless one with `dedupe_key` exists. Returns whether it did.
 pub fn insert_once(
     conn: &mut PgConnection,

@@ -7,7 +7,8 @@ use diesel::PgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::db::{budgets, notifications};
+use crate::db::notifications::{self, NewNotification};
+use crate::db::budgets;
 use crate::domain::money::Money;
 use crate::domain::period::{moves_period_at, BudgetState};
 use crate::error::ApiError;
@@ -84,6 +85,9 @@ pub fn check_budgets(
     if rows.is_empty() {
         return Ok(());
     }
+    // Every alert due, in one statement: a budget past its threshold asks again after each
+    // write, and only the first ask of a period and level creates anything.
+    let mut due = Vec::new();
     for evaluation in budgets::evaluate(conn, user_id, rows, today)? {
         let Some(span) = evaluation.span else {
             continue;
@@ -114,16 +118,16 @@ pub fn check_budgets(
             span.start,
             span.end
         );
-        notifications::insert_once(
-            conn,
-            user_id,
-            kind,
-            &title,
-            &body,
-            json!({"budget_id": budget.id, "period_start": span.start, "period_end": span.end,
-                   "spent": Money(evaluation.spent), "limit": Money(evaluation.limit)}),
-            &format!("budget:{}:{}:{level}", budget.id, span.start),
-        )?;
+        due.push(NewNotification {
+            notification_type: kind,
+            title,
+            body,
+            data: json!({"budget_id": budget.id, "period_start": span.start,
+                         "period_end": span.end, "spent": Money(evaluation.spent),
+                         "limit": Money(evaluation.limit)}),
+            dedupe_key: format!("budget:{}:{}:{level}", budget.id, span.start),
+        });
     }
+    notifications::insert_many_once(conn, user_id, &due)?;
     Ok(())
 }
