@@ -7,8 +7,8 @@ use diesel::PgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::db::notifications::{self, NewNotification};
 use crate::db::budgets;
+use crate::db::notifications::{self, NewNotification};
 use crate::domain::money::Money;
 use crate::domain::period::{moves_period_at, BudgetState};
 use crate::error::ApiError;
