@@ -128,6 +128,9 @@ pub struct Settings {
     pub jwt_secret: Secret,
     /// Exact origins allowed by CORS; `["*"]` allows any origin, empty allows none.
     pub cors_allowed_origins: Vec<String>,
+    /// `Strict-Transport-Security` max-age for deployments behind TLS (`FINAI_HSTS_SECONDS`;
+    /// unset or 0: no header, as plain HTTP must not send one).
+    pub hsts_max_age: Option<u64>,
     pub json_limit_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout: Duration,
@@ -290,6 +293,12 @@ impl Settings {
             database,
             jwt_secret,
             cors_allowed_origins,
+            hsts_max_age: Some(env.parse(
+                "FINAI_HSTS_SECONDS",
+                0u64,
+                "a whole number of seconds",
+            )?)
+            .filter(|seconds| *seconds > 0),
             json_limit_bytes: env.positive("FINAI_JSON_LIMIT_BYTES", 1024 * 1024)?,
             workers,
             shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
@@ -321,6 +330,7 @@ impl Settings {
             },
             jwt_secret: Secret::new("test-secret-test-secret-test-secret-0123456789"),
             cors_allowed_origins: Vec::new(),
+            hsts_max_age: None,
             json_limit_bytes: 1024 * 1024,
             workers: 1,
             shutdown_timeout: Duration::from_secs(1),

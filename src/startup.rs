@@ -129,5 +129,6 @@ pub fn app(
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))
         .wrap(from_fn(middleware::request_id))
+        .wrap(from_fn(middleware::security_headers))
         .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
 }

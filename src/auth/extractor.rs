@@ -49,12 +49,14 @@ impl FromRequest for Caller {
                 .await?
                 .ok_or(ApiError::InvalidToken)?;
             let account = Account::from_row(user_id, row)?;
-            // Tokens from before a password change, reset or detected theft are dead.
-            if claims.iat < account.tokens_valid_after {
-                return Err(ApiError::InvalidToken);
-            }
+            // A disabled account says so, whatever token is shown (disabling also ends the
+            // tokens handed out before it, so they stay dead once it is enabled again).
             if account.status == UserStatus::Disabled {
                 return Err(account_disabled());
+            }
+            // Tokens from before a password change, reset, detected theft or a disabling are dead.
+            if claims.iat < account.tokens_valid_after {
+                return Err(ApiError::InvalidToken);
             }
             if state.settings.auth.require_email_verification && !account.email_verified {
                 return Err(email_not_verified());

@@ -32,7 +32,10 @@ pub async fn idempotency(
         .get(HEADER)
         .map(|v| v.to_str().map(str::to_owned));
     // Auth answers hold live tokens: they are never stored, so `/auth` is left out.
-    let applies = req.method() == Method::POST && !req.path().starts_with("/api/v1/auth/");
+    // Decided on the path as the router reads it (percent-escapes decoded: `/api/v1/%61uth/login`
+    // is routed to login), never on the raw one.
+    let applies =
+        req.method() == Method::POST && !req.match_info().as_str().starts_with("/api/v1/auth/");
     let (Some(key), true) = (key, applies) else {
         return next
             .call(req)

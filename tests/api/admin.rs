@@ -118,6 +118,15 @@ async fn admins_change_roles_and_status_but_never_their_own() {
         )),
         0
     );
+    // Enabled again, the account takes new logins, but the tokens from before stay dead.
+    let (_, body) = json(patch(&user.id, json!({"status": "active"})).await).await;
+    assert_eq!(body["data"]["status"], "active");
+    assert_error(
+        app.get_as("/api/v1/users/me", &user.access_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
 
     assert_error(
         patch(&admin.id, json!({"role": "user"})).await,

@@ -189,3 +189,61 @@ async fn values_the_database_cannot_store_are_422_not_500() {
     assert!(far.status().is_client_error(), "{}", far.status());
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
 }
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let header = |response: &reqwest::Response, name: &str| {
+        response
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+    };
+    for response in [
+        app.get("/health").await,
+        app.get("/api/v1/no-such-route").await,
+        app.get_as("/api/v1/wallets", &user.access_token).await,
+    ] {
+        assert_eq!(
+            header(&response, "x-content-type-options").as_deref(),
+            Some("nosniff")
+        );
+        assert_eq!(
+            header(&response, "x-frame-options").as_deref(),
+            Some("DENY")
+        );
+        assert!(header(&response, "content-security-policy")
+            .unwrap()
+            .contains("frame-ancestors 'none'"));
+        assert_eq!(header(&response, "cache-control"), None);
+        assert_eq!(header(&response, "strict-transport-security"), None);
+    }
+    // Answers that carry tokens or the account are never cached, whatever their status.
+    let login = app
+        .post_json(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": "ana@example.com", "password": "Wrong!pass1"}),
+        )
+        .await;
+    assert_eq!(login.status(), 401);
+    assert_eq!(header(&login, "cache-control").as_deref(), Some("no-store"));
+    let me = app.get_as("/api/v1/users/me", &user.access_token).await;
+    assert_eq!(header(&me, "cache-control").as_deref(), Some("no-store"));
+    // Swagger UI runs only its own scripts.
+    let swagger = app.get("/swagger-ui/").await;
+    assert_eq!(swagger.status(), 200);
+    assert!(header(&swagger, "content-security-policy")
+        .unwrap()
+        .contains("script-src 'self'"));
+}
+
+#[tokio::test]
+async fn hsts_is_sent_only_when_configured() {
+    let app = spawn_app_with(|settings| settings.hsts_max_age = Some(31_536_000)).await;
+    let response = app.get("/health").await;
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=31536000; includeSubDomains"
+    );
+}

@@ -135,6 +135,34 @@ async fn auth_answers_are_never_stored_or_replayed() {
 }
 
 #[tokio::test]
+async fn an_auth_path_spelled_with_escapes_is_still_never_stored() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    // `%61uth` is routed to `/auth/login`: its answer holds live tokens all the same.
+    let login = || {
+        app.request(Method::POST, "/api/v1/%61uth/login")
+            .header("idempotency-key", "login-1")
+            .json(&json!({"email": "ana@example.com", "password": "Str0ng!pass"}))
+            .send()
+    };
+    let first = login().await.unwrap();
+    assert_eq!(first.status(), 200);
+    let second = login().await.unwrap();
+    assert_eq!(second.status(), 200);
+    assert!(second.headers().get("idempotent-replayed").is_none());
+    let (_, first) = json(first).await;
+    let (_, second) = json(second).await;
+    assert_ne!(
+        first["data"]["refresh_token"],
+        second["data"]["refresh_token"]
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM idempotency_keys"),
+        0
+    );
+}
+
+#[tokio::test]
 async fn failures_that_a_retry_could_fix_are_not_replayed() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;

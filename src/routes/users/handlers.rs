@@ -252,7 +252,10 @@ pub async fn update_user(
             }
             if let Some(status) = status_changes {
                 if status == UserStatus::Disabled {
+                    // Every session ends, and the access tokens handed out so far stay dead
+                    // when the account is enabled again.
                     refresh_tokens::revoke_all_for_user(conn, id)?;
+                    users::revoke_access_tokens(conn, id)?;
                 }
                 audit::record(
                     conn,
