@@ -35,11 +35,35 @@ pub fn insert(conn: &mut PgConnection, token: &NewRefreshToken) -> QueryResult<(
         .map(|_| ())
 }
 
+/// Serialises every change to one account's sessions (a refresh, a logout, a detected reuse,
+/// ending every session) until the transaction ends: a family revoked while one of its tokens
+/// is being rotated also loses the token the rotation issues.
+pub fn lock_sessions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sessions:' || $1::text, 0))",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .execute(conn)
+    .map(drop)
+}
+
+/// The token with this hash, locked, after its account's session lock (see [`lock_sessions`]).
+pub fn find_locked(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
+    let owner: Option<Uuid> = refresh_tokens::table
+        .filter(refresh_tokens::token_hash.eq(token_hash))
+        .select(refresh_tokens::user_id)
+        .first(conn)
+        .optional()?;
+    let Some(owner) = owner else {
+        return Ok(None);
+    };
+    lock_sessions(conn, owner)?;
+    // Read again under the lock: a revocation that committed meanwhile is seen.
+    find_for_update(conn, token_hash)
+}
+
 /// Locks the row so that two refreshes with one token cannot both succeed.
-pub fn find_for_update(
-    conn: &mut PgConnection,
-    token_hash: &str,
-) -> QueryResult<Option<RefreshToken>> {
+fn find_for_update(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<RefreshToken>> {
     refresh_tokens::table
         .filter(refresh_tokens::token_hash.eq(token_hash))
         .select(RefreshToken::as_select())
@@ -70,6 +94,7 @@ pub fn revoke_family(conn: &mut PgConnection, family_id: Uuid) -> QueryResult<us
 
 /// Revokes every session of the user; returns how many sessions this ended.
 pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+    lock_sessions(conn, user_id)?;
     let families: Vec<Uuid> = diesel::update(
         refresh_tokens::table
             .filter(refresh_tokens::user_id.eq(user_id))

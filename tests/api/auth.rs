@@ -973,3 +973,41 @@ async fn the_background_job_sweeps_ended_sessions_dead_tokens_and_idle_failures(
     let live = second["data"]["refresh_token"].as_str().unwrap();
     assert_eq!(refresh(&app, live).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_reuse_racing_a_rotation_revokes_the_token_the_rotation_issued() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    for trial in 0..20 {
+        // t1 is spent for t2; then t1 (a reuse) and t2 (a rotation) arrive together.
+        let (_, login) = json(
+            app.post_json(
+                "/api/v1/auth/login",
+                &json!({"email": user.email, "password": user.password}),
+            )
+            .await,
+        )
+        .await;
+        let t1 = login["data"]["refresh_token"].as_str().unwrap().to_owned();
+        let (status, rotated) = json(refresh(&app, &t1).await).await;
+        assert_eq!(status, 200, "{rotated}");
+        let t2 = rotated["data"]["refresh_token"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let (reuse, rotation) = tokio::join!(refresh(&app, &t1), refresh(&app, &t2));
+        assert_eq!(reuse.status(), 401, "trial {trial}");
+        let (status, body) = json(rotation).await;
+        if status == 200 {
+            // Whichever came first, the family is revoked: the new pair is dead too.
+            let t3 = body["data"]["refresh_token"].as_str().unwrap();
+            let access = body["data"]["access_token"].as_str().unwrap();
+            assert_eq!(refresh(&app, t3).await.status(), 401, "trial {trial}");
+            assert_eq!(
+                app.get_as("/api/v1/users/me", access).await.status(),
+                401,
+                "trial {trial}"
+            );
+        }
+    }
+}

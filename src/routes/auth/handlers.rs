@@ -212,7 +212,7 @@ pub async fn refresh(
     let outcome = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
             let token =
-                refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
+                refresh_tokens::find_locked(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
             if token.revoked_at.is_some() {
                 return Err(invalid_refresh_token());
             }
@@ -277,7 +277,7 @@ pub async fn logout(
     let outcome = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
             let token =
-                refresh_tokens::find_for_update(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
+                refresh_tokens::find_locked(conn, &hash)?.ok_or_else(invalid_refresh_token)?;
             if token.revoked_at.is_some() || token.expires_at <= Utc::now() {
                 return Err(invalid_refresh_token());
             }
