@@ -136,6 +136,7 @@ pub fn create_admin(
     settings: &Settings,
     email: &str,
     name: Option<&str>,
+    promote_unverified: bool,
     password: impl FnOnce() -> Result<String, String>,
 ) -> Result<String, String> {
     use crate::db::audit::{self, Action, Event, Origin};
@@ -151,6 +152,16 @@ pub fn create_admin(
     let existing = users::find_by_email(&mut conn, &email.key()).map_err(|e| e.to_string())?;
     let origin = Origin::default();
     if let Some(user) = existing {
+        // Anyone can register an address they do not own; promoting such an account would
+        // hand its registrant (and their password) the admin role.
+        if user.email_verified_at.is_none() && !promote_unverified {
+            return Err(format!(
+                "{} is registered but the address was never verified, so whoever registered it \
+                 may not own it; its password is theirs. Delete that account first, or pass \
+                 --promote-unverified to promote it as it is.",
+                user.email
+            ));
+        }
         let was_disabled = user.status == UserStatus::Disabled.as_str();
         conn.transaction::<_, diesel::result::Error, _>(|conn| {
             users::update(

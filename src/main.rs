@@ -26,6 +26,10 @@ enum Command {
         email: String,
         #[arg(long)]
         name: Option<String>,
+        /// Promote an existing account whose address was never verified (it keeps the
+        /// password its registrant chose).
+        #[arg(long)]
+        promote_unverified: bool,
     },
     /// Create a demo account with a year of realistic data (password from FINAI_DEMO_PASSWORD,
     /// else Demo!pass1).
@@ -125,10 +129,15 @@ fn main() -> ExitCode {
     let result = match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => finai::commands::serve(settings),
         Command::Migrate => finai::commands::migrate_only(&settings),
-        Command::CreateAdmin { email, name } => finai::commands::create_admin(
+        Command::CreateAdmin {
+            email,
+            name,
+            promote_unverified,
+        } => finai::commands::create_admin(
             &settings,
             &email,
             name.as_deref(),
+            promote_unverified,
             finai::commands::admin_password_from_env_or_stdin,
         )
         .map(|done| println!("{done}")),

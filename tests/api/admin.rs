@@ -324,14 +324,16 @@ async fn create_admin_creates_an_admin_or_promotes_an_existing_account() {
     let app = spawn_app().await;
     let settings = finai::config::Settings::for_tests(&app.db.url, app.data_dir.clone());
 
-    let weak =
-        finai::commands::create_admin(&settings, "root@example.com", None, || Ok("weak".into()));
+    let weak = finai::commands::create_admin(&settings, "root@example.com", None, false, || {
+        Ok("weak".into())
+    });
     assert!(weak.unwrap_err().contains("at least 8 characters"));
 
-    let done = finai::commands::create_admin(&settings, "root@example.com", Some("Root"), || {
-        Ok(PASSWORD.into())
-    })
-    .unwrap();
+    let done =
+        finai::commands::create_admin(&settings, "root@example.com", Some("Root"), false, || {
+            Ok(PASSWORD.into())
+        })
+        .unwrap();
     assert!(done.starts_with("Created admin"));
     let (status, body) = json(
         app.post_json(
@@ -358,7 +360,15 @@ async fn create_admin_creates_an_admin_or_promotes_an_existing_account() {
     );
 
     let user = app.register("ana@example.com").await;
-    finai::commands::create_admin(&settings, "ANA@example.com", None, || {
+    // Never verified: whoever registered the address may not own it. Refused unless asked.
+    let refused = finai::commands::create_admin(&settings, "ANA@example.com", None, false, || {
+        panic!("an existing account keeps its password")
+    })
+    .unwrap_err();
+    assert!(refused.contains("never verified"), "{refused}");
+    let (_, me) = json(app.get_as("/api/v1/users/me", &user.access_token).await).await;
+    assert_eq!(me["data"]["role"], "user");
+    finai::commands::create_admin(&settings, "ANA@example.com", None, true, || {
         panic!("an existing account keeps its password")
     })
     .unwrap();
