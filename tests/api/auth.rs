@@ -1011,3 +1011,44 @@ async fn a_reuse_racing_a_rotation_revokes_the_token_the_rotation_issued() {
         }
     }
 }
+
+#[tokio::test]
+async fn forgot_password_answers_before_any_work_that_would_tell_a_known_address() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    // While the reset tokens cannot be written, a known address still gets its answer at once,
+    // as an unknown one does: nothing that differs between them runs before the answer.
+    let mut blocker = app.db.connect();
+    let (locked, release) = (
+        std::sync::mpsc::channel::<()>(),
+        std::sync::mpsc::channel::<()>(),
+    );
+    let holder = std::thread::spawn(move || {
+        use diesel::{Connection, RunQueryDsl};
+        blocker
+            .transaction::<_, diesel::result::Error, _>(|conn| {
+                diesel::sql_query("LOCK TABLE user_tokens IN ACCESS EXCLUSIVE MODE")
+                    .execute(conn)?;
+                locked.0.send(()).unwrap();
+                release.1.recv().unwrap();
+                Ok(())
+            })
+            .unwrap();
+    });
+    locked.1.recv().unwrap();
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(5),
+        app.post_json(
+            "/api/v1/auth/password/forgot",
+            &json!({"email": "ana@example.com"}),
+        ),
+    )
+    .await
+    .expect("answered while the token table was locked");
+    assert_eq!(answer.status(), 200);
+    release.0.send(()).unwrap();
+    holder.join().unwrap();
+    // Once the lock is gone, the link is made and mailed.
+    let token = app.mailed_token("ana@example.com", "reset-password").await;
+    assert!(!token.is_empty());
+}

@@ -326,22 +326,30 @@ pub async fn forgot_password(
 ) -> ApiResult<HttpResponse> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
     let origin = origin(&req);
-    let state2 = state.clone();
-    let mail = db::run(&state.pool, move |conn| {
-        db::transaction::<_, ApiError, _>(conn, |conn| {
-            let Some(user) = users::find_by_email(conn, &email.key())? else {
-                return Ok(None);
-            };
-            if user.status() == UserStatus::Disabled {
-                return Ok(None);
-            }
-            let mail = prepare_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
-            record(conn, Action::PasswordResetRequested, Some(user.id), &origin)?;
-            Ok(Some(mail))
+    // The answer never waits for the lookup, the token or the mail: a known address and an
+    // unknown one take the same time to answer (the work, which differs, runs after).
+    let state = state.into_inner();
+    actix_web::rt::spawn(async move {
+        let state2 = state.clone();
+        let mail = db::run(&state.pool, move |conn| {
+            db::transaction::<_, ApiError, _>(conn, |conn| {
+                let Some(user) = users::find_by_email(conn, &email.key())? else {
+                    return Ok(None);
+                };
+                if user.status() == UserStatus::Disabled {
+                    return Ok(None);
+                }
+                let mail = prepare_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
+                record(conn, Action::PasswordResetRequested, Some(user.id), &origin)?;
+                Ok(Some(mail))
+            })
         })
-    })
-    .await?;
-    send(&state, mail);
+        .await;
+        match mail {
+            Ok(mail) => send(&state, mail),
+            Err(error) => log::error!("password reset request failed: {error}"),
+        }
+    });
     Ok(Envelope::new(Accepted { accepted: true })
         .with_message(
             "If an account exists for this address, we sent it a link to reset the password.",
