@@ -81,8 +81,17 @@ fn is_text_column(name: &str) -> bool {
     !NON_TEXT_COLUMNS.contains(&name)
 }
 
-/// What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list).
-const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+/// What a spreadsheet runs as a formula when a cell starts with it (OWASP's CSV injection list),
+/// and the fullwidth, small and super/subscript forms of `= + - @`, which a spreadsheet with an
+/// East Asian input method may read as those signs (Unicode folds them to the same, NFKC).
+const FORMULA_STARTS: [char; 21] = [
+    '=', '+', '-', '@', '\t', '\r', // the ASCII signs and control characters
+    '\u{FF1D}', '\u{FF0B}', '\u{FF0D}', '\u{FF20}', // fullwidth ＝ ＋ － ＠
+    '\u{FE66}', '\u{FE62}', '\u{FE63}', '\u{FE6B}', // small ﹦ ﹢ ﹣ ﹫
+    '\u{207C}', '\u{207A}', '\u{207B}', // superscript ⁼ ⁺ ⁻
+    '\u{208C}', '\u{208A}', '\u{208B}', // subscript ₌ ₊ ₋
+    '\u{2212}', // minus sign −
+];
 
 /// The characters an item of a list cell escapes with a backslash: the escape itself and the
 /// two separators.
@@ -676,6 +685,13 @@ mod tests {
             ("'=x", "''=x"),
             ("'plain", "'plain"),
             ("x=1", "x=1"),
+            // Look-alikes a spreadsheet may read as the signs.
+            ("\u{FF1D}1+2", "'\u{FF1D}1+2"),
+            ("\u{FF0B}x", "'\u{FF0B}x"),
+            ("\u{FF20}SUM(A1)", "'\u{FF20}SUM(A1)"),
+            ("\u{FE66}x", "'\u{FE66}x"),
+            ("\u{2212}5", "'\u{2212}5"),
+            ("'\u{FF1D}x", "''\u{FF1D}x"),
         ] {
             let mut cells: [String; EXPORT_HEADER.len()] = Default::default();
             cells[2] = value.to_owned(); // amount: never guarded
