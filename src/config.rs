@@ -119,6 +119,29 @@ impl Default for MailSettings {
     }
 }
 
+/// The least a signing secret must carry, estimated from its characters' spread.
+const MIN_SECRET_BITS: f64 = 128.0;
+
+/// A secret's length times the Shannon entropy of its characters: 32 identical characters carry
+/// none, 32 hex digits spread evenly carry 128 bits. A rough upper bound, enough to refuse
+/// secrets a person typed.
+fn estimated_bits(secret: &str) -> f64 {
+    let mut counts = std::collections::HashMap::new();
+    let mut total = 0usize;
+    for c in secret.chars() {
+        *counts.entry(c).or_insert(0usize) += 1;
+        total += 1;
+    }
+    let per_char: f64 = counts
+        .values()
+        .map(|&n| {
+            let p = n as f64 / total as f64;
+            -p * p.log2()
+        })
+        .sum();
+    per_char * total as f64
+}
+
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub environment: Environment,
@@ -229,6 +252,13 @@ impl Settings {
                 return Err(ConfigError::new(
                     "JWT_SECRET",
                     "must be at least 32 characters long",
+                ))
+            }
+            (Some(secret), _) if estimated_bits(&secret) < MIN_SECRET_BITS => {
+                return Err(ConfigError::new(
+                    "JWT_SECRET",
+                    "looks guessable (too few different characters for its length); \
+                     use 32 or more random characters, e.g. `openssl rand -base64 48`",
                 ))
             }
             (Some(secret), _) => Secret::new(secret),
@@ -466,6 +496,16 @@ mod tests {
                 .to_string()
                 .starts_with(&format!("configuration error: {var}:")));
         }
+    }
+
+    #[test]
+    fn a_guessable_jwt_secret_is_refused() {
+        for weak in ["a".repeat(32), "ab".repeat(16), "password".repeat(4)] {
+            let err = load(&[("FINAI_ENV", "production"), ("JWT_SECRET", &weak)]).unwrap_err();
+            assert_eq!(err.var, "JWT_SECRET", "{weak}");
+        }
+        let random = "q9X2vLr7Tz0pKe4WbN8sYc1HuM6jDf3G";
+        assert!(load(&[("FINAI_ENV", "production"), ("JWT_SECRET", random)]).is_ok());
     }
 
     #[test]
