@@ -141,7 +141,7 @@ fn seed_user(
         Ok(wallets::insert(
             conn,
             &NewWallet {
-                user_id: user.id,
+                ledger_id: user.id,
                 name,
                 wallet_type: kind,
                 currency: "USD",
@@ -192,9 +192,9 @@ fn seed_user(
     }
     // Exact whichever way the rows went in.
     diesel::sql_query(
-        "INSERT INTO transaction_counts (user_id, type, n) \
-         SELECT user_id, type, count(*) FROM transactions WHERE user_id = $1 GROUP BY user_id, type \
-         ON CONFLICT (user_id, type) DO UPDATE SET n = EXCLUDED.n",
+        "INSERT INTO transaction_counts (ledger_id, type, n) \
+         SELECT ledger_id, type, count(*) FROM transactions WHERE ledger_id = $1 GROUP BY ledger_id, type \
+         ON CONFLICT (ledger_id, type) DO UPDATE SET n = EXCLUDED.n",
     )
     .bind::<SqlUuid, _>(user.id)
     .execute(conn)?;
@@ -213,7 +213,7 @@ fn seed_user(
 #[allow(clippy::too_many_arguments)]
 fn insert_transactions(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     seed: u32,
     count: u32,
     today: NaiveDate,
@@ -234,7 +234,7 @@ fn insert_transactions(
                          ELSE 'expense' END AS kind, \
                     $4::date - ((g - 1) * $5::bigint / $3::bigint)::integer AS day \
              FROM g) \
-         INSERT INTO transactions (id, change_seq, user_id, type, amount, currency, date, \
+         INSERT INTO transactions (id, change_seq, ledger_id, type, amount, currency, date, \
                                    description, merchant, category_id, wallet_id, to_wallet_id, \
                                    created_at, updated_at) \
          SELECT (lpad(to_hex((extract(epoch FROM day) * 1000)::bigint + (h % 86400) * 1000), 12, '0') \
@@ -261,7 +261,7 @@ fn insert_transactions(
                 day + make_interval(secs => h % 86400), day + make_interval(secs => h % 86400) \
          FROM r",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(i64::from(seed))
     .bind::<BigInt, _>(i64::from(count))
     .bind::<Date, _>(today)
@@ -273,17 +273,17 @@ fn insert_transactions(
     .bind::<Array<Text>, _>(merchants)
     .execute(conn)?;
     diesel::sql_query(
-        "INSERT INTO transaction_splits (user_id, transaction_id, category_id, amount, note, position, \
+        "INSERT INTO transaction_splits (ledger_id, transaction_id, category_id, amount, note, position, \
                                          day, wallet_id, currency, type) \
-         SELECT t.user_id, t.id, \
+         SELECT t.ledger_id, t.id, \
                 ($2::uuid[])[1 + (abs(hashtext(t.id::text)) + s.position) % cardinality($2::uuid[])], \
                 CASE s.position WHEN 0 THEN t.amount - round(t.amount / 3, 2) \
                                 ELSE round(t.amount / 3, 2) END, \
                 NULL, s.position, t.date, t.wallet_id, t.currency, t.type \
          FROM transactions t CROSS JOIN (VALUES (0), (1)) AS s(position) \
-         WHERE t.user_id = $1 AND t.type = 'expense' AND t.category_id IS NULL",
+         WHERE t.ledger_id = $1 AND t.type = 'expense' AND t.category_id IS NULL",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(expense)
     .execute(conn)?;
     Ok(inserted as u64)
@@ -293,7 +293,7 @@ fn insert_transactions(
 /// anchored on the first of a month two years back.
 fn insert_budgets(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     count: u32,
     all: &[categories::Category],
     today: NaiveDate,
@@ -318,7 +318,7 @@ fn insert_budgets(
         };
         budgets::insert(
             conn,
-            user_id,
+            ledger_id,
             &BudgetFields {
                 name: format!("{} {}", k + 1, names.join(" + ")),
                 amount: Decimal::new(200 + (k as i64 * 137) % 1800, 0),

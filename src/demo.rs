@@ -42,7 +42,7 @@ impl Dice {
 }
 
 pub struct DemoSummary {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub transactions: usize,
 }
 
@@ -83,7 +83,7 @@ pub fn seed(
             Ok(wallets::insert(
                 conn,
                 &NewWallet {
-                    user_id: user.id,
+                    ledger_id: user.id,
                     name,
                     wallet_type: kind,
                     currency: "USD",
@@ -112,7 +112,7 @@ pub fn seed(
         let mut add = |date: NaiveDate, kind: &str, amount: Decimal, category: Option<Uuid>, wallet: Uuid, to: Option<Uuid>, description: &str, merchant: Option<&str>, splits: Vec<Split>| {
             rows.push((
                 NewTransaction {
-                    user_id: user.id,
+                    ledger_id: user.id,
                     transaction_type: kind.into(),
                     amount,
                     currency: "USD".into(),
@@ -129,6 +129,8 @@ pub fn seed(
                     category_confidence: None,
                     is_unusual: false,
                     unusual_reason: None,
+                    created_by: Some(user.id),
+                    updated_by: Some(user.id),
                 },
                 splits,
             ));
@@ -253,7 +255,7 @@ pub fn seed(
             },
         )?;
         Ok(DemoSummary {
-            user_id: user.id,
+            ledger_id: user.id,
             transactions: count,
         })
     })

@@ -16,9 +16,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::db::bills::{self, Bill};
+use crate::db::ledgers;
 use crate::db::notifications;
 use crate::db::recurring::{self, Recurring};
-use crate::db::users;
 use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
@@ -110,17 +110,17 @@ fn retrain_stale_forecasts(
     days: &mut Today,
 ) -> Result<(usize, usize), ApiError> {
     let before = days.now - chrono::Duration::minutes(RETRAIN_MIN_AGE_MINUTES);
-    let users = crate::db::ml::users_needing_forecasts(conn, before, RETRAIN_BATCH)?;
+    let users = crate::db::ml::ledgers_needing_forecasts(conn, before, RETRAIN_BATCH)?;
     let (mut done, mut failed) = (0, 0);
-    for user_id in users {
-        let today = days.of(conn, user_id)?;
-        let trained = crate::services::predictions::train_forecasts(conn, user_id, today)
-            .and_then(|_| crate::services::predictions::refresh_categorizer(conn, user_id));
+    for ledger_id in users {
+        let today = days.of(conn, ledger_id)?;
+        let trained = crate::services::predictions::train_forecasts(conn, ledger_id, today)
+            .and_then(|_| crate::services::predictions::refresh_categorizer(conn, ledger_id));
         match trained {
             Ok(_) => done += 1,
             Err(error) => {
                 failed += 1;
-                log::error!("retraining forecasts of user {user_id}: {error}");
+                log::error!("retraining forecasts of user {ledger_id}: {error}");
             }
         }
     }
@@ -147,15 +147,15 @@ impl Today {
         utc.checked_add_days(Days::new(1)).unwrap_or(utc)
     }
 
-    fn of(&mut self, conn: &mut PgConnection, user_id: Uuid) -> Result<NaiveDate, ApiError> {
-        if let Some(day) = self.cache.get(&user_id) {
+    fn of(&mut self, conn: &mut PgConnection, ledger_id: Uuid) -> Result<NaiveDate, ApiError> {
+        if let Some(day) = self.cache.get(&ledger_id) {
             return Ok(*day);
         }
-        let user = users::find(conn, user_id)?
-            .ok_or_else(|| ApiError::internal(format!("no account {user_id} for its own rows")))?;
-        let zone = timezone_of(&user.timezone)?;
+        let timezone = ledgers::timezone(conn, ledger_id)?
+            .ok_or_else(|| ApiError::internal(format!("no owner of ledger {ledger_id}")))?;
+        let zone = timezone_of(&timezone)?;
         let day = self.now.with_timezone(&zone).date_naive();
-        self.cache.insert(user_id, day);
+        self.cache.insert(ledger_id, day);
         Ok(day)
     }
 }
@@ -204,8 +204,8 @@ fn materialize_one(
                 category_source: CategorySource::User,
                 category_confidence: None,
             };
-            let checked = ledger::check_one(conn, template.user_id, entry, &kept)?;
-            let id = ledger::record(conn, template.user_id, &checked)?.id;
+            let checked = ledger::check_one(conn, template.ledger_id, entry, &kept)?;
+            let id = ledger::record(conn, ledger::Author::system(template.ledger_id), &checked)?.id;
             spending.merge(&checked.spending());
             recurring::link_occurrence(conn, template.id, next, id)?;
             made += 1;
@@ -224,7 +224,7 @@ fn materialize_one(
     recurring::advance(conn, template.id, next, active)?;
     alerts::check_budgets(
         conn,
-        template.user_id,
+        template.ledger_id,
         today,
         BudgetsToCheck::MovedBy(&spending),
     )?;
@@ -243,14 +243,14 @@ fn materialize_recurring(
             let candidates = recurring::candidates_for_update(conn, days.latest(), &seen, BATCH)?;
             for template in &candidates {
                 seen.push(template.id);
-                let today = days.of(conn, template.user_id)?;
+                let today = days.of(conn, template.ledger_id)?;
                 if template.next_date > today {
                     continue;
                 }
                 // Holding this batch's rows, the job never waits for a user's write lock (the
                 // user's request may be waiting for one of these rows): a busy user's template
                 // waits for the next run.
-                if !crate::db::try_lock_user(conn, template.user_id)? {
+                if !crate::db::try_lock_ledger(conn, template.ledger_id)? {
                     continue;
                 }
                 match conn
@@ -285,12 +285,12 @@ fn pay_autopay_bills(
                 bills::autopay_candidates_for_update(conn, days.latest(), &seen, BATCH)?;
             for bill in &candidates {
                 seen.push(bill.id);
-                let today = days.of(conn, bill.user_id)?;
+                let today = days.of(conn, bill.ledger_id)?;
                 if bill.next_due_date > today {
                     continue;
                 }
                 // As for recurring transactions: never wait for a user while holding rows.
-                if !crate::db::try_lock_user(conn, bill.user_id)? {
+                if !crate::db::try_lock_ledger(conn, bill.ledger_id)? {
                     continue;
                 }
                 // Every due date up to today, so that a bill behind its schedule is current
@@ -308,6 +308,7 @@ fn pay_autopay_bills(
                             paid_on: current.next_due_date,
                             amount: None,
                             wallet_id: None,
+                            paid_by: None,
                         };
                         let (paid, _, moved) =
                             crate::services::bills::pay(conn, &current, &options)?;
@@ -316,7 +317,7 @@ fn pay_autopay_bills(
                         times += 1;
                     }
                     let which = BudgetsToCheck::MovedBy(&spending);
-                    alerts::check_budgets(conn, bill.user_id, today, which)?;
+                    alerts::check_budgets(conn, bill.ledger_id, today, which)?;
                     Ok(times)
                 });
                 match result {
@@ -341,7 +342,7 @@ fn pay_autopay_bills(
 fn remind_bills(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiError> {
     let mut created = 0;
     for bill in bills::reminder_candidates(conn, days.latest())? {
-        let today = days.of(conn, bill.user_id)?;
+        let today = days.of(conn, bill.ledger_id)?;
         let window_start = bill
             .next_due_date
             .checked_sub_days(Days::new(bill.reminder_days_before.max(0) as u64))
@@ -374,7 +375,7 @@ fn remind_bills(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiE
         );
         if notifications::insert_once(
             conn,
-            bill.user_id,
+            bill.ledger_id,
             kind,
             &title,
             &body,

@@ -89,11 +89,63 @@ pub fn spec() -> Spec {
         .configure(crate::routes::configure(None))
         .split_for_parts();
     spec.servers = Some(vec![Server::new("/")]);
+    add_ledger_paths(&mut spec);
     refer_to_envelope_data(&mut spec);
     add_error_responses(&mut spec);
     add_idempotency(&mut spec);
     add_links(&mut spec);
     spec
+}
+
+/// Every operation on a resource that lives in a ledger is served at
+/// `/api/v1/ledgers/{ledger_id}/...` too (see `http::ledger_scope`): each gets its copy there,
+/// with the ledger parameter, an operation id prefixed `ledger_`, and its tag.
+fn add_ledger_paths(spec: &mut Spec) {
+    use crate::http::ledger_scope::{LEDGER_RESOURCES, SCOPED_PREFIX};
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    use utoipa::openapi::Required;
+
+    let parameter = ParameterBuilder::new()
+        .name("ledger_id")
+        .parameter_in(ParameterIn::Path)
+        .required(Required::True)
+        .description(Some(
+            "A ledger the caller is a member of (`GET /api/v1/ledgers`). The same path without \
+             `/ledgers/{ledger_id}` works on the caller's personal ledger. A viewer's writes \
+             get 403 `ledger_read_only`; a ledger the caller is not a member of is 404.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))),
+        ))
+        .build();
+    let copies: Vec<(String, PathItem)> = spec
+        .paths
+        .paths
+        .iter()
+        .filter_map(|(path, item)| {
+            let rest = path.strip_prefix("/api/v1/")?;
+            let resource = rest.split('/').next()?;
+            if !LEDGER_RESOURCES.contains(&resource) {
+                return None;
+            }
+            let mut item = item.clone();
+            for operation in operations(&mut item) {
+                operation.operation_id = operation
+                    .operation_id
+                    .as_ref()
+                    .map(|id| format!("ledger_{id}"));
+                operation
+                    .parameters
+                    .get_or_insert_with(Vec::new)
+                    .insert(0, RefOr::T(parameter.clone()));
+            }
+            Some((format!("{SCOPED_PREFIX}{{ledger_id}}/{rest}"), item))
+        })
+        .collect();
+    spec.paths.paths.extend(copies);
 }
 
 /// Every POST outside `/auth` takes an optional `Idempotency-Key` (see `http::idempotency`):

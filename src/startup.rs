@@ -125,6 +125,7 @@ pub fn app(
                 .config(SwaggerConfig::from("/api/v1/openapi.json").persist_authorization(true)),
         )
         .default_service(web::to(middleware::not_found))
+        .wrap(from_fn(crate::http::ledger_scope::route_ledger_paths))
         .wrap(from_fn(middleware::catch_panic))
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))

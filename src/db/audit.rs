@@ -25,6 +25,15 @@ pub enum Action {
     RoleChanged,
     StatusChanged,
     AccountDeleted,
+    LedgerCreated,
+    LedgerDeleted,
+    MemberInvited,
+    InvitationRevoked,
+    InvitationDeclined,
+    MemberJoined,
+    MemberRoleChanged,
+    MemberRemoved,
+    MemberLeft,
 }
 
 impl Action {
@@ -43,6 +52,15 @@ impl Action {
             Action::RoleChanged => "role_changed",
             Action::StatusChanged => "status_changed",
             Action::AccountDeleted => "account_deleted",
+            Action::LedgerCreated => "ledger_created",
+            Action::LedgerDeleted => "ledger_deleted",
+            Action::MemberInvited => "member_invited",
+            Action::InvitationRevoked => "invitation_revoked",
+            Action::InvitationDeclined => "invitation_declined",
+            Action::MemberJoined => "member_joined",
+            Action::MemberRoleChanged => "member_role_changed",
+            Action::MemberRemoved => "member_removed",
+            Action::MemberLeft => "member_left",
         }
     }
 }

@@ -13,7 +13,7 @@ use crate::domain::period::Frequency;
 #[diesel(table_name = bills)]
 pub struct Bill {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub name: String,
     pub amount: Decimal,
     pub currency: String,
@@ -66,22 +66,22 @@ pub struct BillFields {
     pub autopay: bool,
 }
 
-pub fn insert(conn: &mut PgConnection, user_id: Uuid, fields: &BillFields) -> QueryResult<Bill> {
+pub fn insert(conn: &mut PgConnection, ledger_id: Uuid, fields: &BillFields) -> QueryResult<Bill> {
     diesel::insert_into(bills::table)
-        .values((bills::user_id.eq(user_id), fields))
+        .values((bills::ledger_id.eq(ledger_id), fields))
         .returning(Bill::as_returning())
         .get_result(conn)
 }
 
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     fields: &BillFields,
 ) -> QueryResult<Bill> {
     diesel::update(
         bills::table
-            .filter(bills::user_id.eq(user_id))
+            .filter(bills::ledger_id.eq(ledger_id))
             .filter(bills::id.eq(id)),
     )
     .set(fields)
@@ -92,11 +92,11 @@ pub fn update(
 /// The bill, locked for the rest of the transaction.
 pub fn find_for_update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Bill>> {
     bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .filter(bills::id.eq(id))
         .select(Bill::as_select())
         .for_update()
@@ -104,18 +104,18 @@ pub fn find_for_update(
         .optional()
 }
 
-pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Bill>> {
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Bill>> {
     bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .filter(bills::id.eq(id))
         .select(Bill::as_select())
         .first(conn)
         .optional()
 }
 
-pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Bill>> {
+pub fn by_ids(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Bill>> {
     bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .filter(bills::id.eq_any(ids))
         .select(Bill::as_select())
         .order((bills::next_due_date.asc(), bills::id.asc()))
@@ -125,16 +125,16 @@ pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResu
 /// A page of bills, soonest due first.
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Bill>, i64)> {
     let total = bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .count()
         .get_result(conn)?;
     let rows = bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .select(Bill::as_select())
         .order((bills::next_due_date.asc(), bills::id.asc()))
         .limit(limit)
@@ -146,11 +146,11 @@ pub fn list(
 /// Open bills due on or before `until`, soonest (so overdue) first.
 pub fn upcoming(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     until: NaiveDate,
 ) -> QueryResult<Vec<Bill>> {
     bills::table
-        .filter(bills::user_id.eq(user_id))
+        .filter(bills::ledger_id.eq(ledger_id))
         .filter(bills::cancelled_at.is_null())
         .filter(bills::paid_at.is_null())
         .filter(bills::next_due_date.le(until))
@@ -159,10 +159,10 @@ pub fn upcoming(
         .load(conn)
 }
 
-pub fn cancel(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Bill> {
+pub fn cancel(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Bill> {
     diesel::update(
         bills::table
-            .filter(bills::user_id.eq(user_id))
+            .filter(bills::ledger_id.eq(ledger_id))
             .filter(bills::id.eq(id)),
     )
     .set(bills::cancelled_at.eq(diesel::dsl::sql::<
@@ -173,10 +173,10 @@ pub fn cancel(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<B
 }
 
 /// Opens a paid one-off bill again (it became recurring).
-pub fn reopen(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Bill> {
+pub fn reopen(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Bill> {
     diesel::update(
         bills::table
-            .filter(bills::user_id.eq(user_id))
+            .filter(bills::ledger_id.eq(ledger_id))
             .filter(bills::id.eq(id)),
     )
     .set(bills::paid_at.eq(None::<DateTime<Utc>>))
@@ -184,15 +184,15 @@ pub fn reopen(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<B
     .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         bills::table
-            .filter(bills::user_id.eq(user_id))
+            .filter(bills::ledger_id.eq(ledger_id))
             .filter(bills::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "bill", id)?;
+        tombstones::record(conn, ledger_id, "bill", id)?;
     }
     Ok(deleted)
 }
@@ -210,11 +210,11 @@ pub struct Payment {
 
 pub fn payments(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     bill_id: Uuid,
 ) -> QueryResult<Vec<Payment>> {
     bill_payments::table
-        .filter(bill_payments::user_id.eq(user_id))
+        .filter(bill_payments::ledger_id.eq(ledger_id))
         .filter(bill_payments::bill_id.eq(bill_id))
         .select(Payment::as_select())
         .order((bill_payments::due_date.desc(), bill_payments::id.desc()))
@@ -240,7 +240,7 @@ pub fn insert_payment(
 ) -> QueryResult<Option<Uuid>> {
     diesel::insert_into(bill_payments::table)
         .values((
-            bill_payments::user_id.eq(bill.user_id),
+            bill_payments::ledger_id.eq(bill.ledger_id),
             bill_payments::bill_id.eq(bill.id),
             bill_payments::due_date.eq(bill.next_due_date),
             bill_payments::paid_on.eq(paid_on),
@@ -297,7 +297,7 @@ pub fn autopay_candidates_for_update(
         .filter(bills::next_due_date.le(latest))
         .filter(diesel::dsl::not(bills::id.eq_any(skip)))
         .select(Bill::as_select())
-        .order((bills::user_id.asc(), bills::id.asc()))
+        .order((bills::ledger_id.asc(), bills::id.asc()))
         .limit(limit)
         .for_update()
         .skip_locked()
@@ -315,6 +315,6 @@ pub fn reminder_candidates(conn: &mut PgConnection, latest: NaiveDate) -> QueryR
                 .bind::<diesel::sql_types::Date, _>(latest),
         )
         .select(Bill::as_select())
-        .order((bills::user_id.asc(), bills::id.asc()))
+        .order((bills::ledger_id.asc(), bills::id.asc()))
         .load(conn)
 }

@@ -73,36 +73,36 @@ const SELECT_BUDGETS: &str = "\
     FROM budgets b \
     LEFT JOIN budget_categories bc ON bc.budget_id = b.id \
     LEFT JOIN categories c ON c.id = bc.category_id \
-    WHERE b.user_id = $1";
+    WHERE b.ledger_id = $1";
 
 /// A page of the user's budgets, oldest first.
 // EXPLAIN (ANALYZE, BUFFERS), 50 budgets: Limit (actual time=0.821..0.828 rows=50 loops=1)
 //   -> Seq Scan on budgets b (actual time=0.019..0.039 rows=50 loops=1); Execution Time: 0.986 ms
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<BudgetRow>> {
     diesel::sql_query(format!(
         "{SELECT_BUDGETS} GROUP BY b.id ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
     .load(conn)
 }
 
-pub fn count(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
+pub fn count(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     budgets::table
-        .filter(budgets::user_id.eq(user_id))
+        .filter(budgets::ledger_id.eq(ledger_id))
         .count()
         .get_result(conn)
 }
 
-pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<BudgetRow>> {
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<BudgetRow>> {
     diesel::sql_query(format!("{SELECT_BUDGETS} AND b.id = $2 GROUP BY b.id"))
-        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(ledger_id)
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()
@@ -111,7 +111,7 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Opt
 /// The budgets that track any of `categories` (directly or through an ancestor).
 pub fn tracking(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     categories: &[Uuid],
 ) -> QueryResult<Vec<BudgetRow>> {
     // Prepared: every expense asks it, and its text is fixed.
@@ -120,21 +120,25 @@ pub fn tracking(
              SELECT unnest($2::uuid[]) \
              UNION \
              SELECT c.parent_id FROM categories c JOIN up ON c.id = up.id \
-             WHERE c.user_id = $1 AND c.parent_id IS NOT NULL) \
+             WHERE c.ledger_id = $1 AND c.parent_id IS NOT NULL) \
          {SELECT_BUDGETS} AND b.id IN (SELECT t.budget_id FROM budget_categories t \
-                                       WHERE t.user_id = $1 AND t.category_id IN (SELECT id FROM up)) \
+                                       WHERE t.ledger_id = $1 AND t.category_id IN (SELECT id FROM up)) \
          GROUP BY b.id ORDER BY b.created_at, b.id"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(categories))
     .load(conn)
 }
 
-pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<BudgetRow>> {
+pub fn by_ids(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<BudgetRow>> {
     diesel::sql_query(format!(
         "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.id ORDER BY b.created_at, b.id"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)
 }
@@ -154,38 +158,38 @@ pub struct BudgetFields {
 
 pub fn insert(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     fields: &BudgetFields,
     category_ids: &[Uuid],
 ) -> QueryResult<Uuid> {
     let id: Uuid = diesel::insert_into(budgets::table)
-        .values((budgets::user_id.eq(user_id), fields))
+        .values((budgets::ledger_id.eq(ledger_id), fields))
         .returning(budgets::id)
         .get_result(conn)?;
-    set_categories(conn, user_id, id, category_ids)?;
+    set_categories(conn, ledger_id, id, category_ids)?;
     Ok(id)
 }
 
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     fields: &BudgetFields,
     category_ids: &[Uuid],
 ) -> QueryResult<()> {
     diesel::update(
         budgets::table
-            .filter(budgets::user_id.eq(user_id))
+            .filter(budgets::ledger_id.eq(ledger_id))
             .filter(budgets::id.eq(id)),
     )
     .set(fields)
     .execute(conn)?;
-    set_categories(conn, user_id, id, category_ids)
+    set_categories(conn, ledger_id, id, category_ids)
 }
 
 fn set_categories(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     category_ids: &[Uuid],
 ) -> QueryResult<()> {
@@ -195,7 +199,7 @@ fn set_categories(
         .iter()
         .map(|category| {
             (
-                budget_categories::user_id.eq(user_id),
+                budget_categories::ledger_id.eq(ledger_id),
                 budget_categories::budget_id.eq(id),
                 budget_categories::category_id.eq(*category),
             )
@@ -208,15 +212,15 @@ fn set_categories(
         .map(|_| ())
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         budgets::table
-            .filter(budgets::user_id.eq(user_id))
+            .filter(budgets::ledger_id.eq(ledger_id))
             .filter(budgets::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "budget", id)?;
+        tombstones::record(conn, ledger_id, "budget", id)?;
     }
     Ok(deleted)
 }
@@ -234,7 +238,7 @@ pub struct SpanRequest {
 /// share. Returns one amount per request, in order.
 pub fn spending(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     requests: &[SpanRequest],
 ) -> QueryResult<Vec<Decimal>> {
     if requests.is_empty() {
@@ -259,17 +263,17 @@ pub fn spending(
     // of days) of a user with 1 M transactions, Execution Time: 23.3 ms:
     //   Index Only Scan using daily_category_flows_category_idx on daily_category_flows f
     //     (actual time=0.005..0.069 rows=396 loops=164)
-    //     Index Cond: ((user_id = ...) AND (category_id = tree.category_id)
+    //     Index Cond: ((ledger_id = ...) AND (category_id = tree.category_id)
     //                  AND (day >= s.start_date) AND (day <= s.end_date))
     //     Heap Fetches: 0
     // Prepared: a fixed text, planned once per connection rather than on every write.
     let rows: Vec<Spent> = Prepared(diesel::sql_query(
         "WITH RECURSIVE tree(budget_id, category_id) AS ( \
              SELECT bc.budget_id, bc.category_id FROM budget_categories bc \
-             WHERE bc.user_id = $1 AND bc.budget_id = ANY($3) \
+             WHERE bc.ledger_id = $1 AND bc.budget_id = ANY($3) \
              UNION \
              SELECT tree.budget_id, c.id FROM categories c JOIN tree ON c.parent_id = tree.category_id \
-             WHERE c.user_id = $1), \
+             WHERE c.ledger_id = $1), \
          spans(key, budget_id, start_date, end_date, currency) AS ( \
              SELECT * FROM unnest($2::bigint[], $3::uuid[], $4::date[], $5::date[], $6::text[])) \
          SELECT s.key, COALESCE(sum(x.amount), 0) AS spent \
@@ -277,12 +281,12 @@ pub fn spending(
          JOIN tree ON tree.budget_id = s.budget_id \
          CROSS JOIN LATERAL ( \
              SELECT sum(f.amount) AS amount FROM daily_category_flows f \
-             WHERE f.user_id = $1 AND f.category_id = tree.category_id \
+             WHERE f.ledger_id = $1 AND f.category_id = tree.category_id \
                AND f.day BETWEEN s.start_date AND s.end_date \
                AND f.type = 'expense' AND f.currency = s.currency) x \
          GROUP BY s.key",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<BigInt>, _>(keys)
     .bind::<Array<SqlUuid>, _>(budget_ids)
     .bind::<Array<Date>, _>(starts)
@@ -323,7 +327,7 @@ pub struct PeriodFigures {
 /// forward from what all periods before the oldest one left.
 pub fn period_figures(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     budget: &BudgetRow,
     spans: &[Span],
 ) -> QueryResult<Vec<PeriodFigures>> {
@@ -345,7 +349,7 @@ pub fn period_figures(
         }
         _ => None,
     };
-    let spent = spending(conn, user_id, &requests)?;
+    let spent = spending(conn, ledger_id, &requests)?;
     let mut carry = before.map_or(Decimal::ZERO, |count| {
         budget.amount * Decimal::from(count) - spent[spans.len()]
     });
@@ -373,7 +377,7 @@ pub fn period_figures(
 /// periods before).
 pub fn evaluate(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     rows: Vec<BudgetRow>,
     at: NaiveDate,
 ) -> QueryResult<Vec<Evaluation>> {
@@ -415,7 +419,7 @@ pub fn evaluate(
         }
         slots.push(slot);
     }
-    let spent = spending(conn, user_id, &requests)?;
+    let spent = spending(conn, ledger_id, &requests)?;
     Ok(rows
         .into_iter()
         .zip(spans)

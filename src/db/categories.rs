@@ -13,7 +13,7 @@ use crate::domain::ledger::DEFAULT_CATEGORIES;
 #[diesel(table_name = categories)]
 pub struct Category {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub parent_id: Option<Uuid>,
     pub name: String,
     pub kind: String,
@@ -26,7 +26,7 @@ pub struct Category {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = categories)]
 pub struct NewCategory<'a> {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub parent_id: Option<Uuid>,
     pub name: &'a str,
     pub kind: &'a str,
@@ -44,12 +44,12 @@ pub struct CategoryChangeset {
 }
 
 /// Gives a new user the default tree.
-pub fn insert_defaults(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
+pub fn insert_defaults(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<()> {
     for (name, kind, icon, color, children) in DEFAULT_CATEGORIES {
         let root = insert(
             conn,
             &NewCategory {
-                user_id,
+                ledger_id,
                 parent_id: None,
                 name,
                 kind: kind.as_str(),
@@ -60,7 +60,7 @@ pub fn insert_defaults(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()
         let rows: Vec<NewCategory> = children
             .iter()
             .map(|child| NewCategory {
-                user_id,
+                ledger_id,
                 parent_id: Some(root.id),
                 name: child,
                 kind: kind.as_str(),
@@ -85,9 +85,9 @@ pub fn insert(conn: &mut PgConnection, category: &NewCategory) -> QueryResult<Ca
 }
 
 /// All of the user's categories, by name (roots and children alike).
-pub fn all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Category>> {
+pub fn all(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<Category>> {
     categories::table
-        .filter(categories::user_id.eq(user_id))
+        .filter(categories::ledger_id.eq(ledger_id))
         .select(Category::as_select())
         .order((categories::name.asc(), categories::id.asc()))
         .load(conn)
@@ -97,12 +97,12 @@ pub fn all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Category>>
 /// `except`.
 pub fn sibling_names(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     parent: Option<Uuid>,
     except: Option<Uuid>,
 ) -> QueryResult<Vec<String>> {
     let mut query = categories::table
-        .filter(categories::user_id.eq(user_id))
+        .filter(categories::ledger_id.eq(ledger_id))
         .select(categories::name)
         .into_boxed();
     query = match parent {
@@ -115,9 +115,9 @@ pub fn sibling_names(
     query.load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Category>> {
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Category>> {
     categories::table
-        .filter(categories::user_id.eq(user_id))
+        .filter(categories::ledger_id.eq(ledger_id))
         .filter(categories::id.eq(id))
         .select(Category::as_select())
         .first(conn)
@@ -125,7 +125,7 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Opt
 }
 
 /// The category and everything below it.
-pub fn subtree_ids(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Vec<Uuid>> {
+pub fn subtree_ids(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
     struct Id {
         #[diesel(sql_type = SqlUuid)]
@@ -133,12 +133,12 @@ pub fn subtree_ids(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRes
     }
     let rows: Vec<Id> = diesel::sql_query(
         "WITH RECURSIVE tree AS ( \
-             SELECT id FROM categories WHERE user_id = $1 AND id = $2 \
+             SELECT id FROM categories WHERE ledger_id = $1 AND id = $2 \
              UNION \
-             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id WHERE c.user_id = $1) \
+             SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id WHERE c.ledger_id = $1) \
          SELECT id FROM tree",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .load(conn)?;
     Ok(rows.into_iter().map(|r| r.id).collect())
@@ -148,7 +148,7 @@ pub fn subtree_ids(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRes
 pub const MAX_DEPTH: i32 = 5;
 
 /// The category's level (a root is 1).
-pub fn depth(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i32> {
+pub fn depth(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<i32> {
     #[derive(QueryableByName)]
     struct Depth {
         #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -156,20 +156,20 @@ pub fn depth(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i3
     }
     diesel::sql_query(
         "WITH RECURSIVE up(id, parent_id, depth) AS ( \
-             SELECT id, parent_id, 1 FROM categories WHERE user_id = $1 AND id = $2 \
+             SELECT id, parent_id, 1 FROM categories WHERE ledger_id = $1 AND id = $2 \
              UNION ALL \
              SELECT c.id, c.parent_id, up.depth + 1 FROM categories c JOIN up ON c.id = up.parent_id \
-             WHERE c.user_id = $1 AND up.depth < 100) \
+             WHERE c.ledger_id = $1 AND up.depth < 100) \
          SELECT COALESCE(max(depth), 0) AS depth FROM up",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .get_result::<Depth>(conn)
     .map(|d| d.depth)
 }
 
 /// Levels in the category's subtree (1 for a leaf).
-pub fn height(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i32> {
+pub fn height(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<i32> {
     #[derive(QueryableByName)]
     struct Height {
         #[diesel(sql_type = diesel::sql_types::Integer)]
@@ -177,22 +177,22 @@ pub fn height(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<i
     }
     diesel::sql_query(
         "WITH RECURSIVE down(id, level) AS ( \
-             SELECT id, 1 FROM categories WHERE user_id = $1 AND id = $2 \
+             SELECT id, 1 FROM categories WHERE ledger_id = $1 AND id = $2 \
              UNION ALL \
              SELECT c.id, down.level + 1 FROM categories c JOIN down ON c.parent_id = down.id \
-             WHERE c.user_id = $1 AND down.level < 100) \
+             WHERE c.ledger_id = $1 AND down.level < 100) \
          SELECT COALESCE(max(level), 0) AS height FROM down",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .get_result::<Height>(conn)
     .map(|h| h.height)
 }
 
-pub fn has_children(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+pub fn has_children(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         categories::table
-            .filter(categories::user_id.eq(user_id))
+            .filter(categories::ledger_id.eq(ledger_id))
             .filter(categories::parent_id.eq(id)),
     ))
     .get_result(conn)
@@ -200,19 +200,19 @@ pub fn has_children(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryRe
 
 /// Whether transactions (or their splits), budgets, bills or recurring transactions use the
 /// category.
-pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Used {
         #[diesel(sql_type = diesel::sql_types::Bool)]
         used: bool,
     }
     let elsewhere: Used = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM budget_categories WHERE user_id = $1 AND category_id = $2) \
-             OR EXISTS (SELECT 1 FROM bills WHERE user_id = $1 AND category_id = $2) \
-             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE user_id = $1 AND category_id = $2) \
+        "SELECT EXISTS (SELECT 1 FROM budget_categories WHERE ledger_id = $1 AND category_id = $2) \
+             OR EXISTS (SELECT 1 FROM bills WHERE ledger_id = $1 AND category_id = $2) \
+             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE ledger_id = $1 AND category_id = $2) \
              AS used",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .get_result(conn)?;
     if elsewhere.used {
@@ -220,7 +220,7 @@ pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<b
     }
     let by_transactions: bool = diesel::select(diesel::dsl::exists(
         transactions::table
-            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::ledger_id.eq(ledger_id))
             .filter(transactions::category_id.eq(id)),
     ))
     .get_result(conn)?;
@@ -229,55 +229,55 @@ pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<b
     }
     diesel::select(diesel::dsl::exists(
         transaction_splits::table
-            .filter(transaction_splits::user_id.eq(user_id))
+            .filter(transaction_splits::ledger_id.eq(ledger_id))
             .filter(transaction_splits::category_id.eq(id)),
     ))
     .get_result(conn)
 }
 
 /// Moves every use of `from` to `to` (transactions, splits, budgets, bills, recurring).
-pub fn reassign(conn: &mut PgConnection, user_id: Uuid, from: Uuid, to: Uuid) -> QueryResult<()> {
+pub fn reassign(conn: &mut PgConnection, ledger_id: Uuid, from: Uuid, to: Uuid) -> QueryResult<()> {
     // A transaction whose split moves has changed too (syncing clients re-read it).
     diesel::sql_query(
-        "UPDATE transactions SET updated_at = now() WHERE user_id = $1 AND id IN \
-         (SELECT transaction_id FROM transaction_splits WHERE user_id = $1 AND category_id = $2)",
+        "UPDATE transactions SET updated_at = now() WHERE ledger_id = $1 AND id IN \
+         (SELECT transaction_id FROM transaction_splits WHERE ledger_id = $1 AND category_id = $2)",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(from)
     .execute(conn)?;
     // So does a budget whose categories change (its links are not a row of its own).
     diesel::sql_query(
-        "UPDATE budgets SET updated_at = now() WHERE user_id = $1 AND id IN \
-         (SELECT budget_id FROM budget_categories WHERE user_id = $1 AND category_id = $2)",
+        "UPDATE budgets SET updated_at = now() WHERE ledger_id = $1 AND id IN \
+         (SELECT budget_id FROM budget_categories WHERE ledger_id = $1 AND category_id = $2)",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(from)
     .execute(conn)?;
     for sql in [
         // A budget that already tracks `to` just loses `from`.
-        "INSERT INTO budget_categories (user_id, budget_id, category_id) \
-         SELECT user_id, budget_id, $3 FROM budget_categories WHERE user_id = $1 AND category_id = $2 \
+        "INSERT INTO budget_categories (ledger_id, budget_id, category_id) \
+         SELECT ledger_id, budget_id, $3 FROM budget_categories WHERE ledger_id = $1 AND category_id = $2 \
          ON CONFLICT DO NOTHING",
-        "DELETE FROM budget_categories WHERE user_id = $1 AND category_id = $2",
-        "UPDATE bills SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
-        "UPDATE recurring_transactions SET category_id = $3 WHERE user_id = $1 AND category_id = $2",
+        "DELETE FROM budget_categories WHERE ledger_id = $1 AND category_id = $2",
+        "UPDATE bills SET category_id = $3 WHERE ledger_id = $1 AND category_id = $2",
+        "UPDATE recurring_transactions SET category_id = $3 WHERE ledger_id = $1 AND category_id = $2",
     ] {
         diesel::sql_query(sql)
-            .bind::<SqlUuid, _>(user_id)
+            .bind::<SqlUuid, _>(ledger_id)
             .bind::<SqlUuid, _>(from)
             .bind::<SqlUuid, _>(to)
             .execute(conn)?;
     }
     diesel::update(
         transactions::table
-            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::ledger_id.eq(ledger_id))
             .filter(transactions::category_id.eq(from)),
     )
     .set(transactions::category_id.eq(to))
     .execute(conn)?;
     diesel::update(
         transaction_splits::table
-            .filter(transaction_splits::user_id.eq(user_id))
+            .filter(transaction_splits::ledger_id.eq(ledger_id))
             .filter(transaction_splits::category_id.eq(from)),
     )
     .set(transaction_splits::category_id.eq(to))
@@ -287,13 +287,13 @@ pub fn reassign(conn: &mut PgConnection, user_id: Uuid, from: Uuid, to: Uuid) ->
 
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     changes: &CategoryChangeset,
 ) -> QueryResult<Category> {
     diesel::update(
         categories::table
-            .filter(categories::user_id.eq(user_id))
+            .filter(categories::ledger_id.eq(ledger_id))
             .filter(categories::id.eq(id)),
     )
     .set(changes)
@@ -301,15 +301,15 @@ pub fn update(
     .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         categories::table
-            .filter(categories::user_id.eq(user_id))
+            .filter(categories::ledger_id.eq(ledger_id))
             .filter(categories::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "category", id)?;
+        tombstones::record(conn, ledger_id, "category", id)?;
     }
     Ok(deleted)
 }
@@ -325,11 +325,11 @@ pub struct Description {
 
 pub fn descriptions(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     category_id: Uuid,
 ) -> QueryResult<Vec<Description>> {
     category_descriptions::table
-        .filter(category_descriptions::user_id.eq(user_id))
+        .filter(category_descriptions::ledger_id.eq(ledger_id))
         .filter(category_descriptions::category_id.eq(category_id))
         .select(Description::as_select())
         .order((
@@ -341,13 +341,13 @@ pub fn descriptions(
 
 pub fn insert_description(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     category_id: Uuid,
     text: &str,
 ) -> QueryResult<Description> {
     diesel::insert_into(category_descriptions::table)
         .values((
-            category_descriptions::user_id.eq(user_id),
+            category_descriptions::ledger_id.eq(ledger_id),
             category_descriptions::category_id.eq(category_id),
             category_descriptions::text.eq(text),
         ))
@@ -357,22 +357,26 @@ pub fn insert_description(
 
 pub fn delete_description(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     category_id: Uuid,
     id: Uuid,
 ) -> QueryResult<usize> {
     diesel::delete(
         category_descriptions::table
-            .filter(category_descriptions::user_id.eq(user_id))
+            .filter(category_descriptions::ledger_id.eq(ledger_id))
             .filter(category_descriptions::category_id.eq(category_id))
             .filter(category_descriptions::id.eq(id)),
     )
     .execute(conn)
 }
 
-pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Category>> {
+pub fn by_ids(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Category>> {
     categories::table
-        .filter(categories::user_id.eq(user_id))
+        .filter(categories::ledger_id.eq(ledger_id))
         .filter(categories::id.eq_any(ids))
         .select(Category::as_select())
         .order((categories::name.asc(), categories::id.asc()))

@@ -33,7 +33,7 @@ pub fn append(
 ) -> QueryResult<()> {
     Prepared(
         diesel::sql_query(
-            "INSERT INTO events (user_id, type, resource_id, payload) VALUES ($1, $2, $3, $4)",
+            "INSERT INTO events (ledger_id, type, resource_id, payload) VALUES ($1, $2, $3, $4)",
         )
         .bind::<SqlUuid, _>(owner)
         .bind::<Text, _>(event_type)
@@ -54,7 +54,7 @@ pub fn since(
     Prepared(
         diesel::sql_query(
             "SELECT id, seq, type AS event_type, resource_id, payload, occurred_at FROM events \
-             WHERE user_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+             WHERE ledger_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         )
         .bind::<SqlUuid, _>(owner)
         .bind::<BigInt, _>(after)

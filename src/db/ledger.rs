@@ -31,10 +31,10 @@ pub fn references(
     Prepared(
         diesel::sql_query(
             "SELECT true AS is_wallet, id, name, currency AS detail, archived FROM wallets \
-             WHERE user_id = $1 AND id = ANY($2) \
+             WHERE ledger_id = $1 AND id = ANY($2) \
              UNION ALL \
              SELECT false, id, name, kind, false FROM categories \
-             WHERE user_id = $1 AND id = ANY($3)",
+             WHERE ledger_id = $1 AND id = ANY($3)",
         )
         .bind::<SqlUuid, _>(owner)
         .bind::<Array<SqlUuid>, _>(wallets)

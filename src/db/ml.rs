@@ -24,14 +24,14 @@ struct Version {
 
 /// The user's latest change to anything a model learns from (transactions, their deletion,
 /// categories). A model trained at a lower version is stale.
-pub fn data_version(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
+pub fn data_version(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     diesel::sql_query(
         "SELECT COALESCE(GREATEST( \
-            (SELECT max(change_seq) FROM transactions WHERE user_id = $1), \
-            (SELECT max(change_seq) FROM tombstones WHERE user_id = $1), \
-            (SELECT max(change_seq) FROM categories WHERE user_id = $1)), 0) AS version",
+            (SELECT max(change_seq) FROM transactions WHERE ledger_id = $1), \
+            (SELECT max(change_seq) FROM tombstones WHERE ledger_id = $1), \
+            (SELECT max(change_seq) FROM categories WHERE ledger_id = $1)), 0) AS version",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .get_result::<Version>(conn)
     .map(|v| v.version)
 }
@@ -52,11 +52,11 @@ pub struct StoredModel {
 
 pub fn load_model(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     kind: &str,
 ) -> QueryResult<Option<StoredModel>> {
     ml_models::table
-        .filter(ml_models::user_id.eq(user_id))
+        .filter(ml_models::ledger_id.eq(ledger_id))
         .filter(ml_models::kind.eq(kind))
         .select(StoredModel::as_select())
         .first(conn)
@@ -65,12 +65,12 @@ pub fn load_model(
 
 pub fn save_model(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     kind: &str,
     stored: &StoredModel,
 ) -> QueryResult<()> {
     let values = (
-        ml_models::user_id.eq(user_id),
+        ml_models::ledger_id.eq(ledger_id),
         ml_models::kind.eq(kind),
         ml_models::algorithm.eq(&stored.algorithm),
         ml_models::model.eq(&stored.model),
@@ -84,16 +84,16 @@ pub fn save_model(
     );
     diesel::insert_into(ml_models::table)
         .values(values)
-        .on_conflict((ml_models::user_id, ml_models::kind))
+        .on_conflict((ml_models::ledger_id, ml_models::kind))
         .do_update()
         .set(values)
         .execute(conn)
         .map(|_| ())
 }
 
-/// Users whose forecast model is missing or stale and was not trained within `min_age`, for the
-/// background job; at most `limit`, users with data only.
-pub fn users_needing_forecasts(
+/// Ledgers whose forecast model is missing or stale and was not trained within `min_age`, for the
+/// background job; at most `limit`, ledgers with data and an active member only.
+pub fn ledgers_needing_forecasts(
     conn: &mut PgConnection,
     trained_before: DateTime<Utc>,
     limit: i64,
@@ -104,13 +104,14 @@ pub fn users_needing_forecasts(
         id: Uuid,
     }
     diesel::sql_query(
-        "SELECT u.id FROM users u \
-         LEFT JOIN ml_models m ON m.user_id = u.id AND m.kind = 'forecast' \
-         WHERE u.status = 'active' \
-           AND EXISTS (SELECT 1 FROM transactions t WHERE t.user_id = u.id) \
+        "SELECT u.id FROM ledgers u \
+         LEFT JOIN ml_models m ON m.ledger_id = u.id AND m.kind = 'forecast' \
+         WHERE EXISTS (SELECT 1 FROM ledger_members lm JOIN users a ON a.id = lm.user_id \
+                       WHERE lm.ledger_id = u.id AND a.status = 'active') \
+           AND EXISTS (SELECT 1 FROM transactions t WHERE t.ledger_id = u.id) \
            AND (m.id IS NULL OR (m.trained_at < $1 AND \
                 m.data_version < (SELECT COALESCE(max(change_seq), 0) FROM transactions t \
-                                  WHERE t.user_id = u.id))) \
+                                  WHERE t.ledger_id = u.id))) \
          ORDER BY m.trained_at NULLS FIRST LIMIT $2",
     )
     .bind::<Timestamptz, _>(trained_before)
@@ -135,18 +136,18 @@ pub struct LabelledRow {
 /// The user's most recent categorised expenses and incomes (at most `limit`), oldest first.
 pub fn labelled_rows(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     limit: i64,
 ) -> QueryResult<Vec<LabelledRow>> {
     diesel::sql_query(
         "SELECT description, merchant, amount::float8 AS amount, category_id FROM ( \
             SELECT description, merchant, amount, category_id, date, created_at FROM transactions \
-            WHERE user_id = $1 AND category_id IS NOT NULL \
+            WHERE ledger_id = $1 AND category_id IS NOT NULL \
               AND (description <> '' OR merchant IS NOT NULL) \
             ORDER BY date DESC, created_at DESC LIMIT $2) recent \
          ORDER BY date, created_at",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -157,17 +158,17 @@ pub fn labelled_rows(
 /// training (within minutes).
 pub fn labelled_rows_since(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     since: i64,
     limit: i64,
 ) -> QueryResult<Vec<LabelledRow>> {
     diesel::sql_query(
         "SELECT description, merchant, amount::float8 AS amount, category_id FROM transactions \
-         WHERE user_id = $1 AND change_seq > $2 AND category_id IS NOT NULL \
+         WHERE ledger_id = $1 AND change_seq > $2 AND category_id IS NOT NULL \
            AND (description <> '' OR merchant IS NOT NULL) \
          ORDER BY change_seq LIMIT $3",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(since)
     .bind::<BigInt, _>(limit)
     .load(conn)
@@ -185,11 +186,11 @@ pub struct CategoryRow {
     pub parent_id: Option<Uuid>,
 }
 
-pub fn categories(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<CategoryRow>> {
+pub fn categories(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<CategoryRow>> {
     diesel::sql_query(
-        "SELECT id, name, kind, parent_id FROM categories WHERE user_id = $1 ORDER BY created_at, id",
+        "SELECT id, name, kind, parent_id FROM categories WHERE ledger_id = $1 ORDER BY created_at, id",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .load(conn)
 }
 
@@ -211,7 +212,7 @@ pub struct PeriodAmount {
 /// (ISO weeks from Monday) and category.
 pub fn spending_by_period(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     period: &str,
     before: NaiveDate,
@@ -222,17 +223,17 @@ pub fn spending_by_period(
         "SELECT date_trunc('{unit}', l.day)::date AS period_start, l.category_id, \
                 sum(l.amount) AS amount, min(min(l.day)) OVER () AS first_day \
          FROM daily_category_flows l \
-         WHERE l.user_id = $1 AND l.currency = $2 AND l.type = 'expense' AND l.day < $3 \
+         WHERE l.ledger_id = $1 AND l.currency = $2 AND l.type = 'expense' AND l.day < $3 \
          GROUP BY 1, 2 HAVING sum(l.transactions) > 0 ORDER BY 1, 2"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Text, _>(currency)
     .bind::<Date, _>(before)
     .load(conn)
 }
 
 pub struct NewPrediction {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub category_id: Option<Uuid>,
     pub period: String,
     pub period_start: NaiveDate,
@@ -251,7 +252,7 @@ pub fn insert_predictions(conn: &mut PgConnection, rows: &[NewPrediction]) -> Qu
         .iter()
         .map(|r| {
             (
-                predictions::user_id.eq(r.user_id),
+                predictions::ledger_id.eq(r.ledger_id),
                 predictions::category_id.eq(r.category_id),
                 predictions::period.eq(&r.period),
                 predictions::period_start.eq(r.period_start),
@@ -314,47 +315,47 @@ pub struct PredictionRow {
 /// ended before `today`.
 pub fn list_predictions(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     today: NaiveDate,
     limit: i64,
     offset: i64,
 ) -> QueryResult<Vec<PredictionRow>> {
     diesel::sql_query(
         "WITH RECURSIVE tree(root, id) AS ( \
-             SELECT id, id FROM categories WHERE user_id = $1 \
+             SELECT id, id FROM categories WHERE ledger_id = $1 \
              UNION ALL \
              SELECT tree.root, c.id FROM categories c JOIN tree ON c.parent_id = tree.id \
-             WHERE c.user_id = $1) \
+             WHERE c.ledger_id = $1) \
          SELECT p.id, p.category_id, c.name AS category_name, p.period, p.period_start, p.period_end, p.currency, \
                 p.amount, p.lower, p.upper, p.method, p.confidence, p.as_of, p.created_at, \
                 CASE WHEN p.period_end < $2 THEN COALESCE(( \
                     SELECT sum(l.amount) FROM daily_category_flows l \
-                    WHERE l.user_id = $1 AND l.type = 'expense' AND l.currency = p.currency \
+                    WHERE l.ledger_id = $1 AND l.type = 'expense' AND l.currency = p.currency \
                       AND l.day BETWEEN p.period_start AND p.period_end \
                       AND (p.category_id IS NULL \
                            OR l.category_id IN (SELECT id FROM tree WHERE root = p.category_id))), 0) \
                 END AS actual, \
                 count(*) OVER () AS total_count \
          FROM predictions p LEFT JOIN categories c ON c.id = p.category_id \
-         WHERE p.user_id = $1 \
+         WHERE p.ledger_id = $1 \
          ORDER BY p.created_at DESC, p.id DESC LIMIT $3 OFFSET $4",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Date, _>(today)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
     .load(conn)
 }
 
-pub fn count_predictions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<i64> {
+pub fn count_predictions(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     predictions::table
-        .filter(predictions::user_id.eq(user_id))
+        .filter(predictions::ledger_id.eq(ledger_id))
         .count()
         .get_result(conn)
 }
 
 pub struct NewSuggestion<'a> {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub transaction_id: Option<Uuid>,
     pub description: &'a str,
     pub merchant: Option<&'a str>,
@@ -368,7 +369,7 @@ pub struct NewSuggestion<'a> {
 pub fn log_suggestion(conn: &mut PgConnection, row: &NewSuggestion) -> QueryResult<Uuid> {
     diesel::insert_into(category_suggestions::table)
         .values((
-            category_suggestions::user_id.eq(row.user_id),
+            category_suggestions::ledger_id.eq(row.ledger_id),
             category_suggestions::transaction_id.eq(row.transaction_id),
             category_suggestions::description.eq(row.description),
             category_suggestions::merchant.eq(row.merchant),
@@ -386,13 +387,13 @@ pub fn log_suggestion(conn: &mut PgConnection, row: &NewSuggestion) -> QueryResu
 /// asked first, then created the transaction) or by the transaction it was applied to.
 pub fn resolve_suggestion(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     suggestion_id: Option<Uuid>,
     transaction_id: Uuid,
     final_category_id: Option<Uuid>,
 ) -> QueryResult<usize> {
     let now = Utc::now();
-    let base = category_suggestions::table.filter(category_suggestions::user_id.eq(user_id));
+    let base = category_suggestions::table.filter(category_suggestions::ledger_id.eq(ledger_id));
     match suggestion_id {
         Some(id) => diesel::update(base.filter(category_suggestions::id.eq(id)))
             .set((
@@ -423,14 +424,14 @@ pub struct SuggestionStats {
     pub top_accepted: i64,
 }
 
-pub fn suggestion_stats(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<SuggestionStats> {
+pub fn suggestion_stats(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<SuggestionStats> {
     diesel::sql_query(
         "SELECT count(*) AS logged, count(final_category_id) AS resolved, \
                 count(*) FILTER (WHERE final_category_id IS NOT NULL AND \
                     (suggestions -> 0 ->> 'category_id')::uuid = final_category_id) AS top_accepted \
-         FROM category_suggestions WHERE user_id = $1",
+         FROM category_suggestions WHERE ledger_id = $1",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .get_result(conn)
 }
 
@@ -450,7 +451,7 @@ pub struct Peer {
 /// each from an index led by the user (the category index, the merchant index).
 pub fn peers(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     date: NaiveDate,
     category: Option<Uuid>,
@@ -461,17 +462,17 @@ pub fn peers(
     Prepared(
         diesel::sql_query(
             "(SELECT true AS by_category, t.amount::float8 AS amount, t.date FROM transactions t \
-          WHERE $4::uuid IS NOT NULL AND t.user_id = $1 AND t.category_id = $4 \
+          WHERE $4::uuid IS NOT NULL AND t.ledger_id = $1 AND t.category_id = $4 \
             AND t.type = 'expense' AND t.currency = $2 AND t.date BETWEEN $3::date - 365 AND $3 \
           ORDER BY t.date DESC LIMIT $6) \
          UNION ALL \
          (SELECT false, t.amount::float8, t.date FROM transactions t \
-          WHERE $5::text IS NOT NULL AND t.user_id = $1 AND lower(t.merchant) = lower($5) \
+          WHERE $5::text IS NOT NULL AND t.ledger_id = $1 AND lower(t.merchant) = lower($5) \
             AND t.merchant IS NOT NULL AND t.type = 'expense' AND t.currency = $2 \
             AND t.date BETWEEN $3::date - 365 AND $3 \
           ORDER BY t.date DESC LIMIT $6)",
         )
-        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(ledger_id)
         .bind::<Text, _>(currency)
         .bind::<Date, _>(date)
         .bind::<Nullable<SqlUuid>, _>(category)
@@ -498,7 +499,7 @@ pub struct PayeeHistory {
 /// at least twice; the 200 most frequent.
 pub fn payee_histories(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     from: NaiveDate,
     to: NaiveDate,
@@ -509,12 +510,12 @@ pub fn payee_histories(
                 array_agg(t.date ORDER BY t.date) AS dates, \
                 array_agg(t.amount ORDER BY t.date) AS amounts \
          FROM transactions t \
-         WHERE t.user_id = $1 AND t.currency = $2 AND t.type = 'expense' \
+         WHERE t.ledger_id = $1 AND t.currency = $2 AND t.type = 'expense' \
            AND t.date BETWEEN $3 AND $4 AND COALESCE(t.merchant, t.description) <> '' \
          GROUP BY lower(COALESCE(t.merchant, t.description)) \
          HAVING count(*) >= 2 ORDER BY count(*) DESC LIMIT 200",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Text, _>(currency)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)

@@ -10,6 +10,7 @@ pub mod events;
 pub mod health;
 pub mod idempotency;
 pub mod ledger;
+pub mod ledgers;
 pub mod login_throttle;
 pub mod migrations;
 pub mod ml;
@@ -60,22 +61,26 @@ where
     .await?
 }
 
-/// Takes the user's write lock until the transaction ends: the lock every write to the user's
-/// synced rows takes anyway (`finai_bump_change_seq`, for change numbers), taken first. Writers
-/// that lock it before any row of the user wait in one order, so two writes of one user never
-/// deadlock on each other's rows (a wallet edit against an expense that touches the wallet).
-pub fn lock_user(conn: &mut PgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<()> {
+/// Takes the ledger's write lock until the transaction ends: the lock every write to the
+/// ledger's synced rows takes anyway (`finai_bump_change_seq`, for change numbers), taken first.
+/// Writers that lock it before any row of the ledger wait in one order, so two writes to one
+/// ledger never deadlock on each other's rows (a wallet edit against an expense that touches the
+/// wallet), whichever members make them.
+pub fn lock_ledger(conn: &mut PgConnection, ledger_id: uuid::Uuid) -> diesel::QueryResult<()> {
     diesel::sql_query(
         "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0))",
     )
-    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .bind::<diesel::sql_types::Uuid, _>(ledger_id)
     .execute(conn)
     .map(|_| ())
 }
 
-/// [`lock_user`] without waiting: whether the lock was taken (the background job skips a user
+/// [`lock_ledger`] without waiting: whether the lock was taken (the background job skips a ledger
 /// whose request holds it, rather than wait while holding rows that request may want).
-pub fn try_lock_user(conn: &mut PgConnection, user_id: uuid::Uuid) -> diesel::QueryResult<bool> {
+pub fn try_lock_ledger(
+    conn: &mut PgConnection,
+    ledger_id: uuid::Uuid,
+) -> diesel::QueryResult<bool> {
     #[derive(diesel::QueryableByName)]
     struct Taken {
         #[diesel(sql_type = diesel::sql_types::Bool)]
@@ -84,16 +89,16 @@ pub fn try_lock_user(conn: &mut PgConnection, user_id: uuid::Uuid) -> diesel::Qu
     diesel::sql_query(
         "SELECT pg_try_advisory_xact_lock(hashtextextended('finai-sync:' || $1::text, 0)) AS taken",
     )
-    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .bind::<diesel::sql_types::Uuid, _>(ledger_id)
     .get_result::<Taken>(conn)
     .map(|t| t.taken)
 }
 
-/// Runs `work` in one database transaction that takes the user's write lock first: every
-/// handler that writes a user's data runs through this.
-pub fn user_transaction<T, E, F>(
+/// Runs `work` in one database transaction that takes the ledger's write lock first: every
+/// use case that writes a ledger's data runs through this.
+pub fn ledger_transaction<T, E, F>(
     conn: &mut PgConnection,
-    user_id: uuid::Uuid,
+    ledger_id: uuid::Uuid,
     work: F,
 ) -> Result<T, E>
 where
@@ -101,7 +106,7 @@ where
     E: From<diesel::result::Error>,
 {
     conn.transaction(|conn| {
-        lock_user(conn, user_id)?;
+        lock_ledger(conn, ledger_id)?;
         work(conn)
     })
 }

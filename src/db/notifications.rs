@@ -33,7 +33,7 @@ pub struct NewNotification {
 /// Returns how many it created.
 pub fn insert_many_once(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     rows: &[NewNotification],
 ) -> QueryResult<usize> {
     if rows.is_empty() {
@@ -43,7 +43,7 @@ pub fn insert_many_once(
         .iter()
         .map(|n| {
             (
-                notifications::user_id.eq(user_id),
+                notifications::ledger_id.eq(ledger_id),
                 notifications::type_.eq(n.notification_type),
                 notifications::title.eq(&n.title),
                 notifications::body.eq(&n.body),
@@ -61,7 +61,7 @@ pub fn insert_many_once(
 /// Creates the notification unless one with `dedupe_key` exists. Returns whether it did.
 pub fn insert_once(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     notification_type: &str,
     title: &str,
     body: &str,
@@ -70,7 +70,7 @@ pub fn insert_once(
 ) -> QueryResult<bool> {
     diesel::insert_into(notifications::table)
         .values((
-            notifications::user_id.eq(user_id),
+            notifications::ledger_id.eq(ledger_id),
             notifications::type_.eq(notification_type),
             notifications::title.eq(title),
             notifications::body.eq(body),
@@ -84,14 +84,14 @@ pub fn insert_once(
 
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     unread_only: bool,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Notification>, i64)> {
     let query = || {
         let mut query = notifications::table
-            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::ledger_id.eq(ledger_id))
             .into_boxed();
         if unread_only {
             query = query.filter(notifications::read_at.is_null());
@@ -110,12 +110,12 @@ pub fn list(
 
 pub fn mark_read(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Notification>> {
     diesel::update(
         notifications::table
-            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::ledger_id.eq(ledger_id))
             .filter(notifications::id.eq(id)),
     )
     .set(notifications::read_at.eq(diesel::dsl::sql::<
@@ -126,10 +126,10 @@ pub fn mark_read(
     .optional()
 }
 
-pub fn mark_all_read(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<usize> {
+pub fn mark_all_read(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<usize> {
     diesel::update(
         notifications::table
-            .filter(notifications::user_id.eq(user_id))
+            .filter(notifications::ledger_id.eq(ledger_id))
             .filter(notifications::read_at.is_null()),
     )
     .set(notifications::read_at.eq(Utc::now()))

@@ -12,7 +12,7 @@ use super::tombstones;
 #[diesel(table_name = recurring_transactions)]
 pub struct Recurring {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     #[diesel(column_name = type_)]
     pub transaction_type: String,
     pub amount: Decimal,
@@ -56,24 +56,24 @@ pub struct RecurringFields {
 
 pub fn insert(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     fields: &RecurringFields,
 ) -> QueryResult<Recurring> {
     diesel::insert_into(recurring_transactions::table)
-        .values((recurring_transactions::user_id.eq(user_id), fields))
+        .values((recurring_transactions::ledger_id.eq(ledger_id), fields))
         .returning(Recurring::as_returning())
         .get_result(conn)
 }
 
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     fields: &RecurringFields,
 ) -> QueryResult<Recurring> {
     diesel::update(
         recurring_transactions::table
-            .filter(recurring_transactions::user_id.eq(user_id))
+            .filter(recurring_transactions::ledger_id.eq(ledger_id))
             .filter(recurring_transactions::id.eq(id)),
     )
     .set(fields)
@@ -81,9 +81,9 @@ pub fn update(
     .get_result(conn)
 }
 
-pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
     recurring_transactions::table
-        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::ledger_id.eq(ledger_id))
         .filter(recurring_transactions::id.eq(id))
         .select(Recurring::as_select())
         .for_update()
@@ -93,16 +93,16 @@ pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Opt
 
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Recurring>, i64)> {
     let total = recurring_transactions::table
-        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::ledger_id.eq(ledger_id))
         .count()
         .get_result(conn)?;
     let rows = recurring_transactions::table
-        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::ledger_id.eq(ledger_id))
         .select(Recurring::as_select())
         .order((
             recurring_transactions::created_at.asc(),
@@ -114,15 +114,15 @@ pub fn list(
     Ok((rows, total))
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         recurring_transactions::table
-            .filter(recurring_transactions::user_id.eq(user_id))
+            .filter(recurring_transactions::ledger_id.eq(ledger_id))
             .filter(recurring_transactions::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "recurring", id)?;
+        tombstones::record(conn, ledger_id, "recurring", id)?;
     }
     Ok(deleted)
 }
@@ -142,7 +142,7 @@ pub fn candidates_for_update(
         .filter(diesel::dsl::not(recurring_transactions::id.eq_any(skip)))
         .select(Recurring::as_select())
         .order((
-            recurring_transactions::user_id.asc(),
+            recurring_transactions::ledger_id.asc(),
             recurring_transactions::id.asc(),
         ))
         .limit(limit)
@@ -151,9 +151,13 @@ pub fn candidates_for_update(
         .load(conn)
 }
 
-pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Recurring>> {
+pub fn by_ids(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Recurring>> {
     recurring_transactions::table
-        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::ledger_id.eq(ledger_id))
         .filter(recurring_transactions::id.eq_any(ids))
         .select(Recurring::as_select())
         .order((
@@ -164,9 +168,9 @@ pub fn by_ids(conn: &mut PgConnection, user_id: Uuid, ids: &[Uuid]) -> QueryResu
 }
 
 /// One template, without locking it.
-pub fn get(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
+pub fn get(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Recurring>> {
     recurring_transactions::table
-        .filter(recurring_transactions::user_id.eq(user_id))
+        .filter(recurring_transactions::ledger_id.eq(ledger_id))
         .filter(recurring_transactions::id.eq(id))
         .select(Recurring::as_select())
         .first(conn)

@@ -12,7 +12,7 @@ use uuid::Uuid;
 /// What a report covers.
 #[derive(Debug, Clone)]
 pub struct Scope {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub currency: String,
     pub from: NaiveDate,
     pub to: NaiveDate,
@@ -25,17 +25,17 @@ pub struct Scope {
 const SCOPED: &str = "\
     flows AS ( \
         SELECT f.day, f.type, f.amount, f.transactions FROM daily_flows f \
-        WHERE f.user_id = $1 AND f.currency = $2 AND f.day BETWEEN $3 AND $4 \
+        WHERE f.ledger_id = $1 AND f.currency = $2 AND f.day BETWEEN $3 AND $4 \
           AND ($5::uuid IS NULL OR f.wallet_id = $5 OR f.to_wallet_id = $5)), \
     lines AS ( \
         SELECT l.day, l.category_id, l.amount, l.transactions FROM daily_category_flows l \
-        WHERE l.user_id = $1 AND l.currency = $2 AND l.type = 'expense' \
+        WHERE l.ledger_id = $1 AND l.currency = $2 AND l.type = 'expense' \
           AND l.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR l.wallet_id = $5))";
 
 macro_rules! scoped_query {
     ($sql:expr, $scope:expr) => {
         diesel::sql_query($sql)
-            .bind::<SqlUuid, _>($scope.user_id)
+            .bind::<SqlUuid, _>($scope.ledger_id)
             .bind::<Text, _>($scope.currency.clone())
             .bind::<Date, _>($scope.from)
             .bind::<Date, _>($scope.to)
@@ -86,7 +86,7 @@ pub fn totals(
     let both: Both = diesel::sql_query(
         "WITH f AS ( \
              SELECT f.day >= $3 AS now, f.type, f.amount, f.transactions FROM daily_flows f \
-             WHERE f.user_id = $1 AND f.currency = $2 AND f.day BETWEEN $6 AND $4 \
+             WHERE f.ledger_id = $1 AND f.currency = $2 AND f.day BETWEEN $6 AND $4 \
                AND ($5::uuid IS NULL OR f.wallet_id = $5 OR f.to_wallet_id = $5)) \
          SELECT COALESCE(sum(amount) FILTER (WHERE now AND type = 'income'), 0) AS income, \
                 COALESCE(sum(amount) FILTER (WHERE now AND type = 'expense'), 0) AS expense, \
@@ -102,7 +102,7 @@ pub fn totals(
                     AS before_expense_count \
          FROM f",
     )
-    .bind::<SqlUuid, _>(scope.user_id)
+    .bind::<SqlUuid, _>(scope.ledger_id)
     .bind::<Text, _>(scope.currency.clone())
     .bind::<Date, _>(scope.from)
     .bind::<Date, _>(scope.to)
@@ -140,7 +140,7 @@ pub struct Expense {
 pub fn largest_expense(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Option<Expense>> {
     scoped_query!(
         "SELECT t.id, t.amount, t.description, t.date FROM transactions t \
-         WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = $2 \
+         WHERE t.ledger_id = $1 AND t.type = 'expense' AND t.currency = $2 \
            AND t.date BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR t.wallet_id = $5) \
          ORDER BY t.amount DESC, t.date DESC, t.id LIMIT 1",
         scope
@@ -179,7 +179,7 @@ pub fn spending_by_category(
         "SELECT root_id, sum(extra) AS extra FROM ( \
              SELECT r.root_id, count(DISTINCT s.category_id) - 1 AS extra \
              FROM transaction_splits s JOIN roots r ON r.id = s.category_id \
-             WHERE s.user_id = $1 AND s.type = 'expense' AND s.currency = $2 \
+             WHERE s.ledger_id = $1 AND s.type = 'expense' AND s.currency = $2 \
                AND s.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR s.wallet_id = $5) \
              GROUP BY s.transaction_id, r.root_id) o GROUP BY root_id"
     } else {
@@ -188,10 +188,10 @@ pub fn spending_by_category(
     scoped_query!(
         format!(
             "WITH RECURSIVE roots(id, root_id) AS ( \
-                 SELECT id, id FROM categories WHERE user_id = $1 AND parent_id IS NULL \
+                 SELECT id, id FROM categories WHERE ledger_id = $1 AND parent_id IS NULL \
                  UNION ALL \
                  SELECT c.id, roots.root_id FROM categories c JOIN roots ON c.parent_id = roots.id \
-                 WHERE c.user_id = $1), \
+                 WHERE c.ledger_id = $1), \
              {SCOPED}, \
              sums AS (SELECT {group} AS category_id, sum(l.amount) AS amount, \
                              sum(l.transactions) AS transactions \
@@ -284,15 +284,15 @@ pub fn cash_flow(
     scoped_query!(
         format!(
             "WITH w AS (SELECT id, name, opening_balance FROM wallets \
-                        WHERE user_id = $1 AND currency = $2 AND ($5::uuid IS NULL OR id = $5)), \
+                        WHERE ledger_id = $1 AND currency = $2 AND ($5::uuid IS NULL OR id = $5)), \
              moves AS ( \
                  SELECT f.wallet_id, f.day, \
                         CASE WHEN f.type = 'income' THEN f.amount ELSE 0 END AS inflow, \
                         CASE WHEN f.type <> 'income' THEN f.amount ELSE 0 END AS outflow \
-                 FROM daily_flows f WHERE f.user_id = $1 AND f.day <= $4 \
+                 FROM daily_flows f WHERE f.ledger_id = $1 AND f.day <= $4 \
                  UNION ALL \
                  SELECT f.to_wallet_id, f.day, f.amount, 0 FROM daily_flows f \
-                 WHERE f.user_id = $1 AND f.to_wallet_id IS NOT NULL AND f.day <= $4), \
+                 WHERE f.ledger_id = $1 AND f.to_wallet_id IS NOT NULL AND f.day <= $4), \
              buckets AS ( \
                  SELECT s::date AS bucket, greatest(s::date, $3::date) AS period_start, \
                         least((s + interval '1 {granularity}' - interval '1 day')::date, $4::date) AS period_end \
@@ -349,11 +349,11 @@ pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Expe
              SELECT COALESCE(sum(f.transactions), 0)::bigint AS n, sum(f.amount) AS total, \
                     sum(f.squares) AS squares \
              FROM daily_flows f \
-             WHERE f.user_id = $1 AND f.currency = $2 AND f.type = 'expense' \
+             WHERE f.ledger_id = $1 AND f.currency = $2 AND f.type = 'expense' \
                AND f.day BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR f.wallet_id = $5)), \
          e AS NOT MATERIALIZED ( \
              SELECT t.amount FROM transactions t \
-             WHERE t.user_id = $1 AND t.type = 'expense' AND t.currency = $2 \
+             WHERE t.ledger_id = $1 AND t.type = 'expense' AND t.currency = $2 \
                AND t.date BETWEEN $3 AND $4 AND ($5::uuid IS NULL OR t.wallet_id = $5)) \
          SELECT f.n AS count, COALESCE(f.total, 0) AS total, \
                 CASE WHEN f.n > 0 THEN round(f.total / f.n, 4) END AS mean, \

@@ -20,25 +20,25 @@ pub fn purge_empty(conn: &mut PgConnection) -> QueryResult<usize> {
 
 /// Recomputes one user's rollups from their transactions (after a bulk load that ran with
 /// triggers off; see `bench_seed`).
-pub fn rebuild(conn: &mut PgConnection, user_id: uuid::Uuid) -> QueryResult<()> {
+pub fn rebuild(conn: &mut PgConnection, ledger_id: uuid::Uuid) -> QueryResult<()> {
     use diesel::sql_types::Uuid as SqlUuid;
     for sql in [
-        "DELETE FROM daily_flows WHERE user_id = $1",
-        "DELETE FROM daily_category_flows WHERE user_id = $1",
-        "INSERT INTO daily_flows (user_id, day, wallet_id, to_wallet_id, currency, type, amount, transactions, squares) \
-         SELECT user_id, date, wallet_id, to_wallet_id, currency, type, sum(amount), count(*), sum(amount * amount) \
-         FROM transactions WHERE user_id = $1 \
-         GROUP BY user_id, date, wallet_id, to_wallet_id, currency, type",
-        "INSERT INTO daily_category_flows (user_id, day, category_id, wallet_id, currency, type, amount, transactions) \
-         SELECT user_id, day, category_id, wallet_id, currency, type, sum(amount), count(DISTINCT transaction_id) \
-         FROM (SELECT user_id, date AS day, category_id, wallet_id, currency, type, amount, id AS transaction_id \
-               FROM transactions WHERE user_id = $1 AND category_id IS NOT NULL \
+        "DELETE FROM daily_flows WHERE ledger_id = $1",
+        "DELETE FROM daily_category_flows WHERE ledger_id = $1",
+        "INSERT INTO daily_flows (ledger_id, day, wallet_id, to_wallet_id, currency, type, amount, transactions, squares) \
+         SELECT ledger_id, date, wallet_id, to_wallet_id, currency, type, sum(amount), count(*), sum(amount * amount) \
+         FROM transactions WHERE ledger_id = $1 \
+         GROUP BY ledger_id, date, wallet_id, to_wallet_id, currency, type",
+        "INSERT INTO daily_category_flows (ledger_id, day, category_id, wallet_id, currency, type, amount, transactions) \
+         SELECT ledger_id, day, category_id, wallet_id, currency, type, sum(amount), count(DISTINCT transaction_id) \
+         FROM (SELECT ledger_id, date AS day, category_id, wallet_id, currency, type, amount, id AS transaction_id \
+               FROM transactions WHERE ledger_id = $1 AND category_id IS NOT NULL \
                UNION ALL \
-               SELECT user_id, day, category_id, wallet_id, currency, type, amount, transaction_id \
-               FROM transaction_splits WHERE user_id = $1) lines \
-         GROUP BY user_id, day, category_id, wallet_id, currency, type",
+               SELECT ledger_id, day, category_id, wallet_id, currency, type, amount, transaction_id \
+               FROM transaction_splits WHERE ledger_id = $1) lines \
+         GROUP BY ledger_id, day, category_id, wallet_id, currency, type",
     ] {
-        diesel::sql_query(sql).bind::<SqlUuid, _>(user_id).execute(conn)?;
+        diesel::sql_query(sql).bind::<SqlUuid, _>(ledger_id).execute(conn)?;
     }
     Ok(())
 }

@@ -16,7 +16,7 @@ diesel::table! {
 diesel::table! {
     bill_payments (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         bill_id -> Uuid,
         due_date -> Date,
         paid_on -> Date,
@@ -29,7 +29,7 @@ diesel::table! {
 diesel::table! {
     bills (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         name -> Text,
         amount -> Numeric,
         currency -> Text,
@@ -51,7 +51,7 @@ diesel::table! {
 
 diesel::table! {
     budget_categories (budget_id, category_id) {
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         budget_id -> Uuid,
         category_id -> Uuid,
     }
@@ -60,7 +60,7 @@ diesel::table! {
 diesel::table! {
     budgets (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         name -> Text,
         amount -> Numeric,
         currency -> Text,
@@ -78,7 +78,7 @@ diesel::table! {
 diesel::table! {
     categories (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         parent_id -> Nullable<Uuid>,
         name -> Text,
         kind -> Text,
@@ -93,7 +93,7 @@ diesel::table! {
 diesel::table! {
     category_descriptions (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         category_id -> Uuid,
         text -> Text,
         created_at -> Timestamptz,
@@ -104,7 +104,7 @@ diesel::table! {
 diesel::table! {
     category_suggestions (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         transaction_id -> Nullable<Uuid>,
         description -> Text,
         merchant -> Nullable<Text>,
@@ -119,8 +119,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    daily_category_flows (user_id, day, category_id, wallet_id, currency, type_) {
-        user_id -> Uuid,
+    daily_category_flows (ledger_id, day, category_id, wallet_id, currency, type_) {
+        ledger_id -> Uuid,
         day -> Date,
         category_id -> Uuid,
         wallet_id -> Uuid,
@@ -133,8 +133,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    daily_flows (user_id, day, wallet_id, to_wallet_key, currency, type_) {
-        user_id -> Uuid,
+    daily_flows (ledger_id, day, wallet_id, to_wallet_key, currency, type_) {
+        ledger_id -> Uuid,
         day -> Date,
         wallet_id -> Uuid,
         to_wallet_id -> Nullable<Uuid>,
@@ -161,6 +161,42 @@ diesel::table! {
 }
 
 diesel::table! {
+    ledger_invitations (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        email -> Text,
+        role -> Text,
+        token_hash -> Text,
+        invited_by -> Nullable<Uuid>,
+        status -> Text,
+        answered_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        expires_at -> Timestamptz,
+        answered_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    ledger_members (ledger_id, user_id) {
+        ledger_id -> Uuid,
+        user_id -> Uuid,
+        role -> Text,
+        joined_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    ledgers (id) {
+        id -> Uuid,
+        kind -> Text,
+        name -> Text,
+        currency -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     login_throttle (email) {
         email -> Text,
         failed_count -> Int4,
@@ -172,7 +208,7 @@ diesel::table! {
 diesel::table! {
     ml_models (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         kind -> Text,
         algorithm -> Text,
         model -> Jsonb,
@@ -191,7 +227,7 @@ diesel::table! {
 diesel::table! {
     notifications (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         #[sql_name = "type"]
         type_ -> Text,
         title -> Text,
@@ -206,7 +242,7 @@ diesel::table! {
 diesel::table! {
     predictions (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         category_id -> Nullable<Uuid>,
         period -> Text,
         period_start -> Date,
@@ -234,7 +270,7 @@ diesel::table! {
 diesel::table! {
     recurring_transactions (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         #[sql_name = "type"]
         type_ -> Text,
         amount -> Numeric,
@@ -284,7 +320,7 @@ diesel::table! {
 diesel::table! {
     tombstones (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         entity -> Text,
         entity_id -> Uuid,
         change_seq -> Int8,
@@ -293,8 +329,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    transaction_counts (user_id, type_) {
-        user_id -> Uuid,
+    transaction_counts (ledger_id, type_) {
+        ledger_id -> Uuid,
         #[sql_name = "type"]
         type_ -> Text,
         n -> Int8,
@@ -304,7 +340,7 @@ diesel::table! {
 diesel::table! {
     transaction_splits (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         transaction_id -> Uuid,
         category_id -> Uuid,
         amount -> Numeric,
@@ -321,7 +357,7 @@ diesel::table! {
 diesel::table! {
     transactions (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         #[sql_name = "type"]
         type_ -> Text,
         amount -> Numeric,
@@ -342,6 +378,8 @@ diesel::table! {
         category_confidence -> Nullable<Numeric>,
         is_unusual -> Bool,
         unusual_reason -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        updated_by -> Nullable<Uuid>,
     }
 }
 
@@ -379,7 +417,7 @@ diesel::table! {
 diesel::table! {
     wallets (id) {
         id -> Uuid,
-        user_id -> Uuid,
+        ledger_id -> Uuid,
         name -> Text,
         #[sql_name = "type"]
         type_ -> Text,
@@ -392,24 +430,27 @@ diesel::table! {
     }
 }
 
-diesel::joinable!(bills -> users (user_id));
-diesel::joinable!(budgets -> users (user_id));
-diesel::joinable!(categories -> users (user_id));
-diesel::joinable!(category_descriptions -> users (user_id));
-diesel::joinable!(category_suggestions -> users (user_id));
-diesel::joinable!(daily_category_flows -> users (user_id));
-diesel::joinable!(daily_flows -> users (user_id));
-diesel::joinable!(ml_models -> users (user_id));
-diesel::joinable!(notifications -> users (user_id));
-diesel::joinable!(predictions -> users (user_id));
+diesel::joinable!(bills -> ledgers (ledger_id));
+diesel::joinable!(budgets -> ledgers (ledger_id));
+diesel::joinable!(categories -> ledgers (ledger_id));
+diesel::joinable!(category_descriptions -> ledgers (ledger_id));
+diesel::joinable!(category_suggestions -> ledgers (ledger_id));
+diesel::joinable!(daily_category_flows -> ledgers (ledger_id));
+diesel::joinable!(daily_flows -> ledgers (ledger_id));
+diesel::joinable!(ledger_invitations -> ledgers (ledger_id));
+diesel::joinable!(ledger_members -> ledgers (ledger_id));
+diesel::joinable!(ledger_members -> users (user_id));
+diesel::joinable!(ml_models -> ledgers (ledger_id));
+diesel::joinable!(notifications -> ledgers (ledger_id));
+diesel::joinable!(predictions -> ledgers (ledger_id));
 diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id));
-diesel::joinable!(recurring_transactions -> users (user_id));
+diesel::joinable!(recurring_transactions -> ledgers (ledger_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
-diesel::joinable!(tombstones -> users (user_id));
-diesel::joinable!(transaction_counts -> users (user_id));
-diesel::joinable!(transactions -> users (user_id));
+diesel::joinable!(tombstones -> ledgers (ledger_id));
+diesel::joinable!(transaction_counts -> ledgers (ledger_id));
+diesel::joinable!(transactions -> ledgers (ledger_id));
 diesel::joinable!(user_tokens -> users (user_id));
-diesel::joinable!(wallets -> users (user_id));
+diesel::joinable!(wallets -> ledgers (ledger_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
@@ -423,6 +464,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     daily_category_flows,
     daily_flows,
     idempotency_keys,
+    ledger_invitations,
+    ledger_members,
+    ledgers,
     login_throttle,
     ml_models,
     notifications,

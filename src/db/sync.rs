@@ -18,29 +18,29 @@ pub struct Change {
 /// Up to `limit` changes after `since`, in change order.
 pub fn changes_since(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     since: i64,
     limit: i64,
 ) -> QueryResult<Vec<Change>> {
     diesel::sql_query(
         "SELECT kind, id, change_seq FROM ( \
-             SELECT 'wallet' AS kind, id, change_seq FROM wallets WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'wallet' AS kind, id, change_seq FROM wallets WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
-             SELECT 'category', id, change_seq FROM categories WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'category', id, change_seq FROM categories WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
-             SELECT 'transaction', id, change_seq FROM transactions WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'transaction', id, change_seq FROM transactions WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
-             SELECT 'budget', id, change_seq FROM budgets WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'budget', id, change_seq FROM budgets WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
-             SELECT 'bill', id, change_seq FROM bills WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'bill', id, change_seq FROM bills WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
-             SELECT 'recurring', id, change_seq FROM recurring_transactions WHERE user_id = $1 AND change_seq > $2 \
+             SELECT 'recurring', id, change_seq FROM recurring_transactions WHERE ledger_id = $1 AND change_seq > $2 \
              UNION ALL \
              SELECT 'deleted:' || entity, entity_id, change_seq FROM tombstones \
-             WHERE user_id = $1 AND change_seq > $2 \
+             WHERE ledger_id = $1 AND change_seq > $2 \
          ) changes ORDER BY change_seq LIMIT $3",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(since)
     .bind::<BigInt, _>(limit)
     .load(conn)

@@ -7,13 +7,13 @@ use super::schema::tombstones;
 
 pub fn record(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     entity: &str,
     entity_id: Uuid,
 ) -> QueryResult<()> {
     diesel::insert_into(tombstones::table)
         .values((
-            tombstones::user_id.eq(user_id),
+            tombstones::ledger_id.eq(ledger_id),
             tombstones::entity.eq(entity),
             tombstones::entity_id.eq(entity_id),
         ))

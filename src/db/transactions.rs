@@ -21,7 +21,7 @@ use super::tombstones;
 #[diesel(table_name = transactions)]
 pub struct Transaction {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     #[diesel(column_name = type_)]
     pub transaction_type: String,
     pub amount: Decimal,
@@ -51,7 +51,7 @@ pub struct Split {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = transactions)]
 pub struct NewTransaction {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     #[diesel(column_name = type_)]
     pub transaction_type: String,
     pub amount: Decimal,
@@ -71,6 +71,9 @@ pub struct NewTransaction {
     /// Judged unusual against the user's history when it was recorded.
     pub is_unusual: bool,
     pub unusual_reason: Option<String>,
+    /// The member who wrote it; `None` when FinAI did (a recurring template, autopay).
+    pub created_by: Option<Uuid>,
+    pub updated_by: Option<Uuid>,
 }
 
 /// What the database decides for a new row.
@@ -99,6 +102,8 @@ pub struct TransactionChangeset {
     pub tags: Vec<Option<String>>,
     pub category_source: String,
     pub category_confidence: Option<Decimal>,
+    /// `None` (a change FinAI made) leaves the last member's name on the row.
+    pub updated_by: Option<Uuid>,
 }
 
 /// A transaction as clients see it.
@@ -149,6 +154,10 @@ pub struct TransactionView {
     pub is_unusual: bool,
     #[diesel(sql_type = Nullable<Text>)]
     pub unusual_reason: Option<String>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub created_by: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub updated_by: Option<Uuid>,
 }
 
 /// The columns of a [`TransactionView`], over `t` (a transaction row) and its joins. Only a
@@ -168,7 +177,7 @@ macro_rules! view_columns {
                               WHERE s.transaction_id = t.id), '[]'::jsonb) \
                 ELSE '[]'::jsonb END AS splits, \
                 t.created_at, t.updated_at, t.category_source, t.category_confidence, \
-                t.is_unusual, t.unusual_reason"
+                t.is_unusual, t.unusual_reason, t.created_by, t.updated_by"
     };
 }
 
@@ -185,7 +194,7 @@ const SELECT_VIEW: &str = concat!(
     view_columns!(),
     " FROM transactions t",
     view_joins!(),
-    " WHERE t.user_id = $1"
+    " WHERE t.ledger_id = $1"
 );
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -355,9 +364,9 @@ fn with_subtree(select: String, category_placeholder: Option<usize>) -> String {
     };
     format!(
         "WITH RECURSIVE subtree AS ( \
-            SELECT id FROM categories WHERE user_id = $1 AND id = ${position} \
+            SELECT id FROM categories WHERE ledger_id = $1 AND id = ${position} \
             UNION SELECT c.id FROM categories c JOIN subtree ON c.parent_id = subtree.id \
-            WHERE c.user_id = $1) {select}"
+            WHERE c.ledger_id = $1) {select}"
     )
 }
 
@@ -370,7 +379,7 @@ fn with_subtree(select: String, category_placeholder: Option<usize>) -> String {
 //   Execution Time: 1.083 ms
 fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     filter: &Filter,
     sort: Sort,
     limit: i64,
@@ -390,7 +399,7 @@ fn list(
     binds.push(Bind::BigInt(offset));
     let query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
-        .bind::<SqlUuid, _>(user_id);
+        .bind::<SqlUuid, _>(ledger_id);
     bind_all(query, binds).load(conn)
 }
 
@@ -399,7 +408,7 @@ fn list(
 /// to `each` in order. Run it inside one transaction for one snapshot.
 pub fn for_each_page<E: From<diesel::result::Error>>(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     filter: &Filter,
     sort: Sort,
     chunk: i64,
@@ -431,7 +440,7 @@ pub fn for_each_page<E: From<diesel::result::Error>>(
         binds.push(Bind::BigInt(chunk));
         let query = diesel::sql_query(sql)
             .into_boxed::<Pg>()
-            .bind::<SqlUuid, _>(user_id);
+            .bind::<SqlUuid, _>(ledger_id);
         let rows: Vec<TransactionView> = bind_all(query, binds).load(conn)?;
         each(&rows)?;
         match rows.last() {
@@ -464,27 +473,27 @@ const HOT_PAGE_SIZES: [i64; 6] = [10, 20, 25, 50, 100, 200];
 /// it is a first page that is not full, and by counting otherwise.
 pub fn total(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     filter: &Filter,
     page_rows: usize,
     limit: i64,
     offset: i64,
 ) -> QueryResult<i64> {
     if is_unfiltered(filter) {
-        return counted(conn, user_id, filter.transaction_type.as_deref());
+        return counted(conn, ledger_id, filter.transaction_type.as_deref());
     }
     if offset == 0 && (page_rows as i64) < limit {
         return Ok(page_rows as i64);
     }
-    count(conn, user_id, filter)
+    count(conn, ledger_id, filter)
 }
 
 /// The counter the triggers of `transactions` keep, for all types or one.
 // EXPLAIN ANALYZE, user with 1 M rows: Bitmap Index Scan on transaction_counts_pkey
 // (actual time=0.020..0.021 rows=3 loops=1), Execution Time: 0.083 ms; what it replaces,
-// `SELECT count(*) FROM transactions WHERE user_id = $1`: Parallel Index Only Scan using
+// `SELECT count(*) FROM transactions WHERE ledger_id = $1`: Parallel Index Only Scan using
 // transactions_user_wallet_idx (actual time=1.406..169.597 rows=333333 loops=3), 204 ms.
-fn counted(conn: &mut PgConnection, user_id: Uuid, kind: Option<&str>) -> QueryResult<i64> {
+fn counted(conn: &mut PgConnection, ledger_id: Uuid, kind: Option<&str>) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
@@ -493,9 +502,9 @@ fn counted(conn: &mut PgConnection, user_id: Uuid, kind: Option<&str>) -> QueryR
     Prepared(
         diesel::sql_query(
             "SELECT COALESCE(sum(n), 0)::bigint AS n FROM transaction_counts \
-             WHERE user_id = $1 AND ($2::text IS NULL OR type = $2)",
+             WHERE ledger_id = $1 AND ($2::text IS NULL OR type = $2)",
         )
-        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(ledger_id)
         .bind::<Nullable<Text>, _>(kind),
     )
     .get_result::<Count>(conn)
@@ -503,20 +512,20 @@ fn counted(conn: &mut PgConnection, user_id: Uuid, kind: Option<&str>) -> QueryR
 }
 
 /// How many transactions match, counted.
-pub fn count(conn: &mut PgConnection, user_id: Uuid, filter: &Filter) -> QueryResult<i64> {
+pub fn count(conn: &mut PgConnection, ledger_id: Uuid, filter: &Filter) -> QueryResult<i64> {
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let mut sql = "SELECT count(*) AS n FROM transactions t WHERE t.user_id = $1".to_owned();
+    let mut sql = "SELECT count(*) AS n FROM transactions t WHERE t.ledger_id = $1".to_owned();
     let mut binds = Vec::new();
     let category = conditions(filter, &mut sql, &mut binds);
     let sql = with_subtree(sql, category);
     // Unprepared, as a filtered page is: planned for its own values.
     let query = diesel::sql_query(sql)
         .into_boxed::<Pg>()
-        .bind::<SqlUuid, _>(user_id);
+        .bind::<SqlUuid, _>(ledger_id);
     bind_all(query, binds)
         .get_result::<Count>(conn)
         .map(|c| c.n)
@@ -524,12 +533,12 @@ pub fn count(conn: &mut PgConnection, user_id: Uuid, filter: &Filter) -> QueryRe
 
 pub fn find_view(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<TransactionView>> {
     Prepared(
         diesel::sql_query(format!("{SELECT_VIEW} AND t.id = $2"))
-            .bind::<SqlUuid, _>(user_id)
+            .bind::<SqlUuid, _>(ledger_id)
             .bind::<SqlUuid, _>(id),
     )
     .get_result(conn)
@@ -538,11 +547,11 @@ pub fn find_view(
 
 pub fn find(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<(Transaction, Vec<Split>)>> {
     let Some(row) = transactions::table
-        .filter(transactions::user_id.eq(user_id))
+        .filter(transactions::ledger_id.eq(ledger_id))
         .filter(transactions::id.eq(id))
         .select(Transaction::as_select())
         .for_update()
@@ -574,13 +583,13 @@ pub fn insert(
             transactions::updated_at,
         ))
         .get_result(conn)?;
-    insert_splits(conn, row.user_id, inserted.id, splits)?;
+    insert_splits(conn, row.ledger_id, inserted.id, splits)?;
     Ok(inserted)
 }
 
 fn insert_splits(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     splits: &[Split],
 ) -> QueryResult<()> {
@@ -592,7 +601,7 @@ fn insert_splits(
         .enumerate()
         .map(|(position, split)| {
             (
-                transaction_splits::user_id.eq(user_id),
+                transaction_splits::ledger_id.eq(ledger_id),
                 transaction_splits::transaction_id.eq(id),
                 transaction_splits::category_id.eq(split.category_id),
                 transaction_splits::amount.eq(split.amount),
@@ -610,32 +619,32 @@ fn insert_splits(
 /// Overwrites the row and its splits.
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     changes: &TransactionChangeset,
     splits: &[Split],
 ) -> QueryResult<()> {
     diesel::update(
         transactions::table
-            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::ledger_id.eq(ledger_id))
             .filter(transactions::id.eq(id)),
     )
     .set(changes)
     .execute(conn)?;
     diesel::delete(transaction_splits::table.filter(transaction_splits::transaction_id.eq(id)))
         .execute(conn)?;
-    insert_splits(conn, user_id, id, splits)
+    insert_splits(conn, ledger_id, id, splits)
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         transactions::table
-            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::ledger_id.eq(ledger_id))
             .filter(transactions::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "transaction", id)?;
+        tombstones::record(conn, ledger_id, "transaction", id)?;
     }
     Ok(deleted)
 }
@@ -643,13 +652,13 @@ pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<u
 /// Transactions by id, oldest first.
 pub fn views_by_ids(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     ids: &[Uuid],
 ) -> QueryResult<Vec<TransactionView>> {
     diesel::sql_query(format!(
         "{SELECT_VIEW} AND t.id = ANY($2) ORDER BY t.date, t.id"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)
 }
@@ -681,7 +690,7 @@ pub fn insert_imported(
         for (id, hash) in &created {
             if let Some(splits) = hash.as_deref().and_then(|h| splits_of.get(h)) {
                 if let Some((row, _)) = chunk.first() {
-                    insert_splits(conn, row.user_id, *id, splits)?;
+                    insert_splits(conn, row.ledger_id, *id, splits)?;
                 }
             }
         }
@@ -695,7 +704,7 @@ pub fn insert_imported(
 /// page's snapshot): one round trip for the whole answer.
 pub fn page(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     filter: &Filter,
     sort: Sort,
     limit: i64,
@@ -725,27 +734,27 @@ pub fn page(
         };
         // The page is cut first and named after: the joins run for its rows only (1.9 times
         // the database's throughput of joining first, measured with pgbench).
-        let mut page = "SELECT * FROM transactions t WHERE t.user_id = $1".to_owned();
+        let mut page = "SELECT * FROM transactions t WHERE t.ledger_id = $1".to_owned();
         let mut binds = Vec::new();
         conditions(filter, &mut page, &mut binds);
         let order = sort.order_by();
         let sql = format!(
             "{}, (SELECT COALESCE(sum(n), 0)::bigint FROM transaction_counts \
-                  WHERE user_id = $1{of_type}) AS total_count \
+                  WHERE ledger_id = $1{of_type}) AS total_count \
              FROM ({page} ORDER BY {order} LIMIT {limit}) t{} ORDER BY {order}",
             view_columns!(),
             view_joins!(),
         );
         let query = diesel::sql_query(sql)
             .into_boxed::<Pg>()
-            .bind::<SqlUuid, _>(user_id);
+            .bind::<SqlUuid, _>(ledger_id);
         let rows: Vec<Counted> = Prepared(bind_all(query, binds)).load(conn)?;
         if let Some(total) = rows.first().map(|r| r.total_count) {
             return Ok((rows.into_iter().map(|r| r.view).collect(), total));
         }
         return Ok((Vec::new(), 0));
     }
-    let rows = list(conn, user_id, filter, sort, limit, offset)?;
-    let total = total(conn, user_id, filter, rows.len(), limit, offset)?;
+    let rows = list(conn, ledger_id, filter, sort, limit, offset)?;
+    let total = total(conn, ledger_id, filter, rows.len(), limit, offset)?;
     Ok((rows, total))
 }

@@ -68,11 +68,25 @@ pub struct UserChangeset {
     pub timezone: Option<String>,
 }
 
+/// Creates the account with its personal ledger (which has the account's id).
 pub fn insert(conn: &mut PgConnection, user: &NewUser) -> QueryResult<User> {
-    diesel::insert_into(users::table)
-        .values(user)
-        .returning(User::as_returning())
-        .get_result(conn)
+    conn.transaction(|conn| {
+        let created: User = diesel::insert_into(users::table)
+            .values(user)
+            .returning(User::as_returning())
+            .get_result(conn)?;
+        super::ledgers::insert(
+            conn,
+            &super::ledgers::NewLedger {
+                id: created.id,
+                kind: "personal",
+                name: "Personal",
+                currency: &created.currency,
+            },
+            created.id,
+        )?;
+        Ok(created)
+    })
 }
 
 pub fn find(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<User>> {
@@ -152,23 +166,25 @@ pub fn other_active_admins(conn: &mut PgConnection, leaving: Uuid) -> QueryResul
     Ok(others > 0)
 }
 
+/// Changes the account; its personal ledger keeps the account's currency.
 pub fn update(conn: &mut PgConnection, id: Uuid, changes: &UserChangeset) -> QueryResult<User> {
-    diesel::update(users::table.find(id))
-        .set(changes)
-        .returning(User::as_returning())
-        .get_result(conn)
+    conn.transaction(|conn| {
+        let user: User = diesel::update(users::table.find(id))
+            .set(changes)
+            .returning(User::as_returning())
+            .get_result(conn)?;
+        if changes.currency.is_some() {
+            super::ledgers::follow_account_currency(conn, id, &user.currency)?;
+        }
+        Ok(user)
+    })
 }
 
-/// Deletes the account and everything it owns. Rows that point at the user's categories and
-/// wallets go first, so the cascade from `users` never meets a row still pointing at one.
-/// Stored idempotent answers hold the user's data too but are keyed by principal, not by a
-/// foreign key, so they go explicitly.
+/// Deletes the account; its personal ledger goes with it (a trigger sees to that, whatever
+/// deletes the account). Shared ledgers it was the only member of must be gone already
+/// (`services::sharing::leave_all` decides). Stored idempotent answers hold the user's data too
+/// but are keyed by principal, not by a foreign key, so they go explicitly.
 pub fn delete(conn: &mut PgConnection, id: Uuid) -> QueryResult<usize> {
-    for table in ["recurring_transactions", "bills", "budgets", "transactions"] {
-        diesel::sql_query(format!("DELETE FROM {table} WHERE user_id = $1"))
-            .bind::<diesel::sql_types::Uuid, _>(id)
-            .execute(conn)?;
-    }
     super::idempotency::forget_principal(conn, &super::idempotency::user_principal(id))?;
     diesel::delete(users::table.find(id)).execute(conn)
 }

@@ -14,7 +14,7 @@ use super::tombstones;
 #[diesel(table_name = wallets)]
 pub struct Wallet {
     pub id: Uuid,
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub name: String,
     #[diesel(column_name = type_)]
     pub wallet_type: String,
@@ -53,7 +53,7 @@ pub struct WalletBalance {
 #[derive(Debug, Insertable)]
 #[diesel(table_name = wallets)]
 pub struct NewWallet<'a> {
-    pub user_id: Uuid,
+    pub ledger_id: Uuid,
     pub name: &'a str,
     #[diesel(column_name = type_)]
     pub wallet_type: &'a str,
@@ -82,22 +82,22 @@ const SELECT_WITH_BALANCE: &str = "\
         SELECT wallet, sum(delta) AS delta FROM ( \
             SELECT f.wallet_id AS wallet, \
                    CASE WHEN f.type = 'income' THEN f.amount ELSE -f.amount END AS delta \
-            FROM daily_flows f WHERE f.user_id = $1 \
+            FROM daily_flows f WHERE f.ledger_id = $1 \
             UNION ALL \
             SELECT f.to_wallet_id, f.amount FROM daily_flows f \
-            WHERE f.user_id = $1 AND f.to_wallet_id IS NOT NULL) x \
+            WHERE f.ledger_id = $1 AND f.to_wallet_id IS NOT NULL) x \
         GROUP BY wallet) \
     SELECT w.id, w.name, w.type AS wallet_type, w.currency, w.opening_balance, w.archived, \
            w.created_at, w.updated_at, \
            w.opening_balance + COALESCE(m.delta, 0) AS balance, \
            count(*) OVER () AS total_count \
     FROM wallets w LEFT JOIN moved m ON m.wallet = w.id \
-    WHERE w.user_id = $1";
+    WHERE w.ledger_id = $1";
 
 /// The caller's wallets with balances, oldest first; `archived` filters when given.
 pub fn list(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     archived: Option<bool>,
     limit: i64,
     offset: i64,
@@ -106,16 +106,16 @@ pub fn list(
         "{SELECT_WITH_BALANCE} AND ($2::boolean IS NULL OR w.archived = $2) \
          ORDER BY w.created_at, w.id LIMIT $3 OFFSET $4"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<Nullable<Bool>, _>(archived)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
     .load(conn)
 }
 
-pub fn count(conn: &mut PgConnection, user_id: Uuid, archived: Option<bool>) -> QueryResult<i64> {
+pub fn count(conn: &mut PgConnection, ledger_id: Uuid, archived: Option<bool>) -> QueryResult<i64> {
     let mut query = wallets::table
-        .filter(wallets::user_id.eq(user_id))
+        .filter(wallets::ledger_id.eq(ledger_id))
         .into_boxed();
     if let Some(archived) = archived {
         query = query.filter(wallets::archived.eq(archived));
@@ -125,28 +125,28 @@ pub fn count(conn: &mut PgConnection, user_id: Uuid, archived: Option<bool>) -> 
 
 pub fn find_with_balance(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<WalletBalance>> {
     diesel::sql_query(format!("{SELECT_WITH_BALANCE} AND w.id = $2"))
-        .bind::<SqlUuid, _>(user_id)
+        .bind::<SqlUuid, _>(ledger_id)
         .bind::<SqlUuid, _>(id)
         .get_result(conn)
         .optional()
 }
 
 /// Every wallet of the user (archived ones too), oldest first, without balances.
-pub fn all(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<Wallet>> {
+pub fn all(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<Wallet>> {
     wallets::table
-        .filter(wallets::user_id.eq(user_id))
+        .filter(wallets::ledger_id.eq(ledger_id))
         .select(Wallet::as_select())
         .order((wallets::created_at, wallets::id))
         .load(conn)
 }
 
-pub fn find(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<Option<Wallet>> {
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Wallet>> {
     wallets::table
-        .filter(wallets::user_id.eq(user_id))
+        .filter(wallets::ledger_id.eq(ledger_id))
         .filter(wallets::id.eq(id))
         .select(Wallet::as_select())
         .first(conn)
@@ -162,13 +162,13 @@ pub fn insert(conn: &mut PgConnection, wallet: &NewWallet) -> QueryResult<Wallet
 
 pub fn update(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     id: Uuid,
     changes: &WalletChangeset,
 ) -> QueryResult<Wallet> {
     diesel::update(
         wallets::table
-            .filter(wallets::user_id.eq(user_id))
+            .filter(wallets::ledger_id.eq(ledger_id))
             .filter(wallets::id.eq(id)),
     )
     .set(changes)
@@ -178,18 +178,18 @@ pub fn update(
 
 /// Whether any transaction moves money in or out of the wallet (or a bill or recurring
 /// transaction will).
-pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<bool> {
+pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Used {
         #[diesel(sql_type = Bool)]
         used: bool,
     }
     let planned: Used = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM bills WHERE user_id = $1 AND wallet_id = $2) \
-             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE user_id = $1 \
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE ledger_id = $1 AND wallet_id = $2) \
+             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE ledger_id = $1 \
                         AND (wallet_id = $2 OR to_wallet_id = $2)) AS used",
     )
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .get_result(conn)?;
     if planned.used {
@@ -197,7 +197,7 @@ pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<b
     }
     diesel::select(diesel::dsl::exists(
         transactions::table
-            .filter(transactions::user_id.eq(user_id))
+            .filter(transactions::ledger_id.eq(ledger_id))
             .filter(
                 transactions::wallet_id
                     .eq(id)
@@ -207,15 +207,15 @@ pub fn in_use(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<b
     .get_result(conn)
 }
 
-pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<usize> {
+pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {
     let deleted = diesel::delete(
         wallets::table
-            .filter(wallets::user_id.eq(user_id))
+            .filter(wallets::ledger_id.eq(ledger_id))
             .filter(wallets::id.eq(id)),
     )
     .execute(conn)?;
     if deleted > 0 {
-        tombstones::record(conn, user_id, "wallet", id)?;
+        tombstones::record(conn, ledger_id, "wallet", id)?;
     }
     Ok(deleted)
 }
@@ -223,13 +223,13 @@ pub fn delete(conn: &mut PgConnection, user_id: Uuid, id: Uuid) -> QueryResult<u
 /// Wallets by id, with balances.
 pub fn with_balance_by_ids(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     ids: &[Uuid],
 ) -> QueryResult<Vec<WalletBalance>> {
     diesel::sql_query(format!(
         "{SELECT_WITH_BALANCE} AND w.id = ANY($2) ORDER BY w.created_at, w.id"
     ))
-    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(ledger_id)
     .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
     .load(conn)
 }

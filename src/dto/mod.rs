@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod categories;
 pub mod health;
 pub mod insights;
+pub mod ledgers;
 pub mod notifications;
 pub mod predictions;
 pub mod recurring;

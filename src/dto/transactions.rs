@@ -53,6 +53,11 @@ pub struct TransactionResponse {
     /// Flagged as unusual against the user's history when it was recorded.
     pub is_unusual: bool,
     pub unusual_reason: Option<String>,
+    /// The member who recorded it; `null` when FinAI did (a recurring template, autopay) or
+    /// the member's account is gone.
+    pub created_by: Option<Uuid>,
+    /// The member who last changed it (as `created_by`).
+    pub updated_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -83,6 +88,8 @@ impl From<TransactionView> for TransactionResponse {
                 .and_then(|c| rust_decimal::prelude::ToPrimitive::to_f64(&c)),
             is_unusual: row.is_unusual,
             unusual_reason: row.unusual_reason,
+            created_by: row.created_by,
+            updated_by: row.updated_by,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

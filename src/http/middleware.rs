@@ -1,6 +1,6 @@
 //! The middleware every request passes through, outermost first:
 //! access log -> security headers -> request id (and 5xx cause logging) -> envelope for
-//! non-JSON errors -> CORS -> panic catcher -> handler.
+//! non-JSON errors -> CORS -> panic catcher -> ledger paths (`ledger_scope`) -> handler.
 
 use std::panic::AssertUnwindSafe;
 

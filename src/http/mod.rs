@@ -5,6 +5,7 @@ pub mod context;
 pub mod envelope;
 pub mod extract;
 pub mod idempotency;
+pub mod ledger_scope;
 pub mod middleware;
 pub mod pagination;
 pub mod validate;

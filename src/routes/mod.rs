@@ -8,6 +8,7 @@ pub mod budgets;
 pub mod categories;
 pub mod health;
 pub mod insights;
+pub mod ledgers;
 pub mod notifications;
 pub mod predictions;
 pub mod recurring;
@@ -70,6 +71,21 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(users::handlers::get_user)
         .service(users::handlers::update_user)
         .service(users::handlers::delete_user)
+        // `/ledgers/invitations...` before `/ledgers/{id}`.
+        .service(ledgers::handlers::list_ledgers)
+        .service(ledgers::handlers::create_ledger)
+        .service(ledgers::handlers::my_invitations)
+        .service(ledgers::handlers::accept_invitation)
+        .service(ledgers::handlers::decline_invitation)
+        .service(ledgers::handlers::get_ledger)
+        .service(ledgers::handlers::update_ledger)
+        .service(ledgers::handlers::delete_ledger)
+        .service(ledgers::handlers::list_members)
+        .service(ledgers::handlers::invite_member)
+        .service(ledgers::handlers::update_member)
+        .service(ledgers::handlers::remove_member)
+        .service(ledgers::handlers::list_invitations)
+        .service(ledgers::handlers::revoke_invitation)
         .service(admin::handlers::system_stats)
         .service(admin::handlers::audit_log)
         .service(wallets::handlers::list_wallets)

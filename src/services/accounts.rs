@@ -223,7 +223,8 @@ pub fn handle_reuse(
     Ok(())
 }
 
-/// Deletes the account and everything it owns, in one transaction, and logs it.
+/// Deletes the account and everything it owns (its personal ledger, and the shared ledgers it
+/// is the only member of), in one transaction, and logs it.
 pub fn delete_account(
     conn: &mut PgConnection,
     user: &User,
@@ -235,6 +236,7 @@ pub fn delete_account(
         if let Some(current) = users::find(conn, user.id)? {
             keep_an_admin(conn, &current)?;
         }
+        super::sharing::leave_all(conn, user.id)?;
         users::delete(conn, user.id)?;
         login_throttle::clear(conn, &user.email.to_lowercase())?;
         audit::record(

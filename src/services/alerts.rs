@@ -57,15 +57,15 @@ pub enum BudgetsToCheck<'a> {
 /// together in one spending query.
 pub fn check_budgets(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     today: NaiveDate,
     which: BudgetsToCheck,
 ) -> Result<(), ApiError> {
     let rows: Vec<budgets::BudgetRow> = match which {
-        BudgetsToCheck::One(id) => budgets::find(conn, user_id, id)?.into_iter().collect(),
+        BudgetsToCheck::One(id) => budgets::find(conn, ledger_id, id)?.into_iter().collect(),
         BudgetsToCheck::MovedBy(spending) if spending.categories.is_empty() => return Ok(()),
         BudgetsToCheck::MovedBy(spending) => {
-            budgets::tracking(conn, user_id, &spending.categories)?
+            budgets::tracking(conn, ledger_id, &spending.categories)?
                 .into_iter()
                 .filter(|b| {
                     spending.dates.iter().any(|date| {
@@ -88,7 +88,7 @@ pub fn check_budgets(
     // Every alert due, in one statement: a budget past its threshold asks again after each
     // write, and only the first ask of a period and level creates anything.
     let mut due = Vec::new();
-    for evaluation in budgets::evaluate(conn, user_id, rows, today)? {
+    for evaluation in budgets::evaluate(conn, ledger_id, rows, today)? {
         let Some(span) = evaluation.span else {
             continue;
         };
@@ -128,6 +128,6 @@ pub fn check_budgets(
             dedupe_key: format!("budget:{}:{}:{level}", budget.id, span.start),
         });
     }
-    notifications::insert_many_once(conn, user_id, &due)?;
+    notifications::insert_many_once(conn, ledger_id, &due)?;
     Ok(())
 }

@@ -26,6 +26,8 @@ pub struct PayOptions {
     pub paid_on: NaiveDate,
     pub amount: Option<Decimal>,
     pub wallet_id: Option<Uuid>,
+    /// The member paying; `None` when autopay does.
+    pub paid_by: Option<Uuid>,
 }
 
 /// The bill's category must be one of the owner's expense categories and its wallet one of
@@ -78,7 +80,7 @@ pub fn pay(
     options: &PayOptions,
 ) -> Result<(Bill, Uuid, NewSpending), ApiError> {
     if let Some(wallet_id) = options.wallet_id {
-        let wallet = wallets::find(conn, bill.user_id, wallet_id)?
+        let wallet = wallets::find(conn, bill.ledger_id, wallet_id)?
             .ok_or_else(|| ApiError::not_found("Wallet"))?;
         if wallet.currency != bill.currency {
             return Err(ApiError::invalid_field(
@@ -141,14 +143,22 @@ pub fn pay(
     } else {
         std::slice::from_ref(&bill.wallet_id)
     };
-    let checked = ledger::check_one(conn, bill.user_id, entry, kept)?;
-    let transaction_id = ledger::record(conn, bill.user_id, &checked)?.id;
+    let checked = ledger::check_one(conn, bill.ledger_id, entry, kept)?;
+    let transaction_id = ledger::record(
+        conn,
+        ledger::Author {
+            ledger: bill.ledger_id,
+            user: options.paid_by,
+        },
+        &checked,
+    )?
+    .id;
     bills::link_payment(conn, payment_id, transaction_id)?;
     let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
     let updated = bills::advance(conn, bill.id, next)?;
     events::append(
         conn,
-        bill.user_id,
+        bill.ledger_id,
         Kind::BillPaid,
         Some(bill.id),
         json!({"bill_id": bill.id, "due_date": bill.next_due_date, "paid_on": options.paid_on,

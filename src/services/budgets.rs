@@ -18,17 +18,17 @@ pub fn evaluate_one(
     id: Uuid,
     at: Option<NaiveDate>,
 ) -> Result<Option<Evaluation>, ApiError> {
-    let Some(row) = budgets::find(conn, caller.id, id)? else {
+    let Some(row) = budgets::find(conn, caller.ledger.id, id)? else {
         return Ok(None);
     };
     let at = at.unwrap_or(caller.today());
-    Ok(budgets::evaluate(conn, caller.id, vec![row], at)?.pop())
+    Ok(budgets::evaluate(conn, caller.ledger.id, vec![row], at)?.pop())
 }
 
 /// Checks the fields together and the categories against the caller's.
 pub fn check(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     fields: &BudgetFields,
     category_ids: &[Uuid],
 ) -> Result<(), ApiError> {
@@ -46,8 +46,8 @@ pub fn check(
         ));
     }
     for (index, id) in category_ids.iter().enumerate() {
-        let category =
-            categories::find(conn, user_id, *id)?.ok_or_else(|| ApiError::not_found("Category"))?;
+        let category = categories::find(conn, ledger_id, *id)?
+            .ok_or_else(|| ApiError::not_found("Category"))?;
         if CategoryKind::parse(&category.kind) != Some(CategoryKind::Expense) {
             return Err(ApiError::invalid_field(
                 &format!("category_ids[{index}]"),

@@ -7,6 +7,7 @@ use uuid::Uuid;
 
 use crate::db::users::AccessRow;
 use crate::domain::currency::CurrencyCode;
+use crate::domain::sharing::{LedgerKind, LedgerRole};
 use crate::domain::user::{Role, UserStatus};
 use crate::error::ApiError;
 
@@ -14,16 +15,47 @@ use crate::error::ApiError;
 pub struct Caller {
     pub id: Uuid,
     pub role: Role,
-    /// The account's default currency.
+    /// The ledger the request works on: the one named in its path
+    /// (`/api/v1/ledgers/{ledger_id}/...`), or else the caller's personal ledger.
+    pub ledger: LedgerAccess,
+    /// The working ledger's default currency (for the personal ledger, the account's).
     pub currency: CurrencyCode,
     pub timezone: Tz,
     today: NaiveDate,
+}
+
+/// A ledger as one of its members reaches it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LedgerAccess {
+    pub id: Uuid,
+    pub kind: LedgerKind,
+    pub role: LedgerRole,
+}
+
+impl LedgerAccess {
+    /// A user's personal ledger: it has the user's id, and its only member is its owner.
+    pub fn personal(user_id: Uuid) -> LedgerAccess {
+        LedgerAccess {
+            id: user_id,
+            kind: LedgerKind::Personal,
+            role: LedgerRole::Owner,
+        }
+    }
 }
 
 impl Caller {
     /// "Today" where the caller lives, as of the start of the request.
     pub fn today(&self) -> NaiveDate {
         self.today
+    }
+
+    /// The caller as a member of another ledger, working in that ledger's currency.
+    pub fn in_ledger(self, ledger: LedgerAccess, currency: CurrencyCode) -> Caller {
+        Caller {
+            ledger,
+            currency,
+            ..self
+        }
     }
 }
 
@@ -63,6 +95,7 @@ impl Account {
         Ok(Account {
             caller: Caller {
                 id,
+                ledger: LedgerAccess::personal(id),
                 role: stored("role", &row.role, Role::parse)?,
                 currency: stored("currency", &row.currency, CurrencyCode::parse)?,
                 timezone,

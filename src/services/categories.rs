@@ -27,13 +27,13 @@ pub fn name_taken(error: diesel::result::Error) -> ApiError {
 /// import finds categories by name), so two that match alike would be one.
 pub fn ensure_name_free(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     parent: Option<Uuid>,
     name: &str,
     except: Option<Uuid>,
 ) -> Result<(), ApiError> {
     let key = name_key(name);
-    if categories::sibling_names(conn, user_id, parent, except)?
+    if categories::sibling_names(conn, ledger_id, parent, except)?
         .iter()
         .any(|sibling| name_key(sibling) == key)
     {

@@ -209,13 +209,13 @@ pub fn export(
         .run::<_, ApiError, _>(|conn| {
             let filter = prepare_filter(conn, caller, &mut filter)?;
             let names = Names::new(
-                &wallets::all(conn, caller.id)?,
-                &categories::all(conn, caller.id)?,
+                &wallets::all(conn, caller.ledger.id)?,
+                &categories::all(conn, caller.ledger.id)?,
             );
             let mut writer = csv::Writer::from_writer(Vec::new());
             let csv_error = |e: csv::Error| ApiError::internal(format!("cannot write CSV: {e}"));
             writer.write_record(EXPORT_HEADER).map_err(csv_error)?;
-            transactions::for_each_page(conn, caller.id, filter, sort, 1000, |rows| {
+            transactions::for_each_page(conn, caller.ledger.id, filter, sort, 1000, |rows| {
                 for row in rows {
                     writer
                         .write_record(export_record(row, &names))
@@ -350,7 +350,7 @@ pub fn import(
     rows: Vec<ImportRow>,
     mut failures: Vec<domain_csv::LineError>,
 ) -> Result<ImportOutcome, ApiError> {
-    let owner = caller.id;
+    let owner = caller.ledger.id;
     let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
         if let Some(id) = default_wallet {
             wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
@@ -411,7 +411,7 @@ pub fn import(
         for (line, hash) in checked.iter_mut().zip(hashes) {
             line.entry.import_hash = Some(hash);
         }
-        let created = ledger::record_many(conn, owner, &checked)?;
+        let created = ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
         // What follows concerns the lines created, not those skipped as duplicates.
         let mut categorized = Vec::new();
         let mut spending = super::alerts::NewSpending::default();

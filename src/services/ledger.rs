@@ -311,6 +311,27 @@ pub fn check(
     Ok(wallet.currency.clone())
 }
 
+/// Where a write goes and who makes it: a member of the ledger, or FinAI itself (a recurring
+/// template, autopay), which leaves no member's name on the row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Author {
+    pub ledger: Uuid,
+    pub user: Option<Uuid>,
+}
+
+impl Author {
+    pub fn of(caller: &Caller) -> Author {
+        Author {
+            ledger: caller.ledger.id,
+            user: Some(caller.id),
+        }
+    }
+
+    pub fn system(ledger: Uuid) -> Author {
+        Author { ledger, user: None }
+    }
+}
+
 /// An entry that passed [`check`], ready to store.
 #[derive(Debug, Clone)]
 pub struct Checked {
@@ -321,11 +342,13 @@ pub struct Checked {
 }
 
 impl Checked {
-    fn row(&self, owner: Uuid) -> (NewTransaction, Vec<Split>) {
+    fn row(&self, author: Author) -> (NewTransaction, Vec<Split>) {
         let entry = &self.entry;
         (
             NewTransaction {
-                user_id: owner,
+                ledger_id: author.ledger,
+                created_by: author.user,
+                updated_by: author.user,
                 transaction_type: entry.draft.transaction_type.as_str().to_owned(),
                 amount: entry.draft.amount,
                 currency: self.currency.clone(),
@@ -415,10 +438,10 @@ pub fn check_one(
 /// entry with splits is two statements: run it inside a database transaction.
 pub fn record(
     conn: &mut PgConnection,
-    owner: Uuid,
+    author: Author,
     checked: &Checked,
 ) -> Result<Inserted, ApiError> {
-    let (row, splits) = checked.row(owner);
+    let (row, splits) = checked.row(author);
     Ok(transactions::insert(conn, &row, &splits)?)
 }
 
@@ -426,10 +449,10 @@ pub fn record(
 /// already has. Returns the keys of the lines created.
 pub fn record_many(
     conn: &mut PgConnection,
-    owner: Uuid,
+    author: Author,
     checked: &[Checked],
 ) -> Result<std::collections::HashSet<String>, ApiError> {
-    let rows: Vec<(NewTransaction, Vec<Split>)> = checked.iter().map(|c| c.row(owner)).collect();
+    let rows: Vec<(NewTransaction, Vec<Split>)> = checked.iter().map(|c| c.row(author)).collect();
     Ok(transactions::insert_imported(conn, &rows)?)
 }
 
@@ -447,7 +470,7 @@ pub fn after_commit(
     }
     alerts::check_budgets(
         conn,
-        caller.id,
+        caller.ledger.id,
         caller.today(),
         alerts::BudgetsToCheck::MovedBy(spending),
     )
@@ -520,7 +543,7 @@ fn write_new(
         auto_categorize: _,
         suggestion_id,
     } = request;
-    let owner = caller.id;
+    let owner = caller.ledger.id;
     let description = description.trim().to_owned();
     let merchant = non_empty(merchant);
     let mut applied = None;
@@ -588,7 +611,7 @@ fn write_new(
         || finding.is_some()
         || !checked.entry.draft.splits.is_empty();
     let write = |conn: &mut PgConnection| -> Result<Inserted, ApiError> {
-        let inserted = record(conn, owner, &checked)?;
+        let inserted = record(conn, Author::of(caller), &checked)?;
         let (id, draft) = (inserted.id, &checked.entry.draft);
         // The suggestion log learns what became of its suggestion. A suggestion the client
         // names must be one made for the caller (the whole write rolls back otherwise).
@@ -624,13 +647,16 @@ fn write_new(
     } else {
         write(conn)?
     };
-    Ok((checked.view(&inserted, &refs), checked.spending()))
+    Ok((
+        checked.view(&inserted, &refs, Author::of(caller)),
+        checked.spending(),
+    ))
 }
 
 impl Checked {
     /// The stored transaction as clients see it, from what was checked and what the insert
     /// returned (the names are those the checks read).
-    fn view(&self, inserted: &Inserted, refs: &Refs) -> TransactionView {
+    fn view(&self, inserted: &Inserted, refs: &Refs, author: Author) -> TransactionView {
         let entry = &self.entry;
         let draft = &entry.draft;
         let wallet_name = |id: Uuid| {
@@ -674,6 +700,8 @@ impl Checked {
             category_confidence: entry.category_confidence,
             is_unusual: self.unusual.is_some(),
             unusual_reason: self.unusual.clone(),
+            created_by: author.user,
+            updated_by: author.user,
         }
     }
 }
@@ -735,9 +763,9 @@ pub fn update(
     admits: Admits,
     not_found: &'static str,
 ) -> Result<TransactionView, ApiError> {
-    let owner = caller.id;
+    let owner = caller.ledger.id;
     let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
-        db::lock_user(conn, owner)?;
+        db::lock_ledger(conn, owner)?;
         let (current, current_splits) =
             transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(not_found))?;
         let current_type = super::caller::stored(
@@ -822,7 +850,7 @@ pub fn update(
             },
         };
         let checked = check_one(conn, owner, entry, &kept)?;
-        rewrite(conn, owner, id, &checked)?;
+        rewrite(conn, Author::of(caller), id, &checked)?;
         if user_categorized {
             // The user's final choice for a suggested category is what the log keeps.
             store::resolve_suggestion(conn, owner, None, id, checked.entry.draft.category_id)?;
@@ -846,14 +874,14 @@ fn stored_source(value: &str) -> Result<CategorySource, ApiError> {
 /// Overwrites a stored transaction with a checked entry.
 pub fn rewrite(
     conn: &mut PgConnection,
-    owner: Uuid,
+    author: Author,
     id: Uuid,
     checked: &Checked,
 ) -> Result<(), ApiError> {
-    let (row, splits) = checked.row(owner);
+    let (row, splits) = checked.row(author);
     transactions::update(
         conn,
-        owner,
+        author.ledger,
         id,
         &TransactionChangeset {
             transaction_type: row.transaction_type,
@@ -869,6 +897,7 @@ pub fn rewrite(
             tags: row.tags,
             category_source: row.category_source,
             category_confidence: row.category_confidence,
+            updated_by: row.updated_by,
         },
         &splits,
     )?;
@@ -884,9 +913,9 @@ pub fn remove(
     admits: Admits,
     not_found: &'static str,
 ) -> Result<(), ApiError> {
-    let owner = caller.id;
+    let owner = caller.ledger.id;
     conn.transaction::<_, ApiError, _>(|conn| {
-        db::lock_user(conn, owner)?;
+        db::lock_ledger(conn, owner)?;
         let (row, _) =
             transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(not_found))?;
         let kind = super::caller::stored(

@@ -14,4 +14,5 @@ pub mod events;
 pub mod ledger;
 pub mod predictions;
 pub mod reports;
+pub mod sharing;
 pub mod transactions;

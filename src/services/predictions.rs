@@ -105,11 +105,11 @@ pub struct CategorizerMetrics {
 
 fn labelled_examples(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     labels: &[Uuid],
 ) -> Result<Vec<Example>, ApiError> {
     Ok(examples_of(
-        store::labelled_rows(conn, user_id, CATEGORIZER_ROWS)?,
+        store::labelled_rows(conn, ledger_id, CATEGORIZER_ROWS)?,
         labels,
     ))
 }
@@ -156,13 +156,13 @@ fn background(categories: &[CategoryRow]) -> Vec<(String, u32)> {
 /// Trains the user's categoriser on their categorised transactions and stores it.
 pub fn train_categorizer(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
 ) -> Result<(UserCategorizer, CategorizerMetrics), ApiError> {
     let started = Instant::now();
-    let version = store::data_version(conn, user_id)?;
-    let categories = store::categories(conn, user_id)?;
+    let version = store::data_version(conn, ledger_id)?;
+    let categories = store::categories(conn, ledger_id)?;
     let labels: Vec<Uuid> = categories.iter().map(|c| c.id).collect();
-    let examples = labelled_examples(conn, user_id, &labels)?;
+    let examples = labelled_examples(conn, ledger_id, &labels)?;
     let background = background(&categories);
     let (holdout_top1, holdout_rows) = if examples.len() >= 20 {
         let split = examples.len() * 3 / 4;
@@ -206,7 +206,7 @@ pub fn train_categorizer(
     };
     store::save_model(
         conn,
-        user_id,
+        ledger_id,
         store::KIND_CATEGORIZER,
         &StoredModel {
             algorithm: "multinomial_nb+payee_memory".into(),
@@ -234,10 +234,10 @@ const CATEGORIZER_CATCH_UP: i64 = 500;
 /// since it was trained), else a fresh one.
 pub fn categorizer_for(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
 ) -> Result<UserCategorizer, ApiError> {
-    let version = store::data_version(conn, user_id)?;
-    if let Some(stored) = store::load_model(conn, user_id, store::KIND_CATEGORIZER)? {
+    let version = store::data_version(conn, ledger_id)?;
+    if let Some(stored) = store::load_model(conn, ledger_id, store::KIND_CATEGORIZER)? {
         let young = stored.trained_at
             > Utc::now() - chrono::Duration::minutes(CATEGORIZER_RETRAIN_AFTER_MINUTES);
         if stored.data_version >= version || young {
@@ -247,7 +247,7 @@ pub fn categorizer_for(
                 }
                 let rows = store::labelled_rows_since(
                     conn,
-                    user_id,
+                    ledger_id,
                     stored.data_version,
                     CATEGORIZER_CATCH_UP + 1,
                 )?;
@@ -263,32 +263,32 @@ pub fn categorizer_for(
             }
         }
     }
-    train_categorizer(conn, user_id).map(|(model, _)| model)
+    train_categorizer(conn, ledger_id).map(|(model, _)| model)
 }
 
 /// Retrains the user's categoriser if data changed since it was trained (the background job).
-pub fn refresh_categorizer(conn: &mut PgConnection, user_id: Uuid) -> Result<bool, ApiError> {
-    let version = store::data_version(conn, user_id)?;
-    let current = store::load_model(conn, user_id, store::KIND_CATEGORIZER)?
+pub fn refresh_categorizer(conn: &mut PgConnection, ledger_id: Uuid) -> Result<bool, ApiError> {
+    let version = store::data_version(conn, ledger_id)?;
+    let current = store::load_model(conn, ledger_id, store::KIND_CATEGORIZER)?
         .is_some_and(|stored| stored.data_version >= version);
     if current {
         return Ok(false);
     }
-    train_categorizer(conn, user_id)?;
+    train_categorizer(conn, ledger_id)?;
     Ok(true)
 }
 
 /// The top three categories for a transaction text, among categories of `kind` if given.
 pub fn suggest(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     description: &str,
     merchant: Option<&str>,
     amount: Option<Decimal>,
     kind: Option<&str>,
 ) -> Result<(Vec<Suggestion>, String), ApiError> {
-    let model = categorizer_for(conn, user_id)?;
-    let categories: HashMap<Uuid, CategoryRow> = store::categories(conn, user_id)?
+    let model = categorizer_for(conn, ledger_id)?;
+    let categories: HashMap<Uuid, CategoryRow> = store::categories(conn, ledger_id)?
         .into_iter()
         .map(|c| (c.id, c))
         .collect();
@@ -331,7 +331,7 @@ pub struct AutoCategory {
 /// the threshold, or the suggestions (for the error message) if none does.
 pub fn auto_categorize(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     description: &str,
     merchant: Option<&str>,
     amount: Decimal,
@@ -339,7 +339,7 @@ pub fn auto_categorize(
 ) -> Result<Result<AutoCategory, Vec<Suggestion>>, ApiError> {
     let (suggestions, source) = suggest(
         conn,
-        user_id,
+        ledger_id,
         description,
         merchant,
         Some(amount),
@@ -355,7 +355,7 @@ pub fn auto_categorize(
     let suggestion_id = store::log_suggestion(
         conn,
         &store::NewSuggestion {
-            user_id,
+            ledger_id,
             transaction_id: None,
             description,
             merchant,
@@ -394,11 +394,9 @@ pub struct ForecastBundle {
     pub series: Vec<StoredSeries>,
 }
 
-/// The user's currency: reports and forecasts cover the wallets in it.
-pub fn user_currency(conn: &mut PgConnection, user_id: Uuid) -> Result<String, ApiError> {
-    crate::db::users::find(conn, user_id)?
-        .map(|u| u.currency)
-        .ok_or_else(|| ApiError::not_found("User"))
+/// The ledger's currency: reports and forecasts cover the wallets in it.
+pub fn ledger_currency(conn: &mut PgConnection, ledger_id: Uuid) -> Result<String, ApiError> {
+    crate::db::ledgers::currency(conn, ledger_id)?.ok_or_else(|| ApiError::not_found("Ledger"))
 }
 
 /// Every category with its descendants (itself included).
@@ -471,12 +469,12 @@ fn build_series(
 /// Trains forecast models for the given series keys ((period, category)) on data before `until`.
 pub fn train_series(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     until_day: NaiveDate,
     wanted: &[(Period, Option<Uuid>)],
 ) -> Result<Vec<StoredSeries>, ApiError> {
-    let categories = store::categories(conn, user_id)?;
+    let categories = store::categories(conn, ledger_id)?;
     let trees = subtrees(&categories);
     let mut out = Vec::new();
     for period in [Period::Month, Period::Week] {
@@ -484,7 +482,7 @@ pub fn train_series(
             continue;
         }
         let until = period.start_of(until_day);
-        let sums = store::spending_by_period(conn, user_id, currency, period.as_str(), until)?;
+        let sums = store::spending_by_period(conn, ledger_id, currency, period.as_str(), until)?;
         for (_, category) in wanted.iter().filter(|(p, _)| *p == period) {
             let members = category.map(|c| trees.get(&c).cloned().unwrap_or_else(|| vec![c]));
             let started = Instant::now();
@@ -514,12 +512,12 @@ pub fn train_series(
 /// the last year, monthly and weekly.
 fn bundle_keys(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     until: NaiveDate,
 ) -> Result<Vec<(Period, Option<Uuid>)>, ApiError> {
     let since = until.checked_sub_months(Months::new(12)).unwrap_or(until);
-    let sums = store::spending_by_period(conn, user_id, currency, "month", until)?;
+    let sums = store::spending_by_period(conn, ledger_id, currency, "month", until)?;
     let mut used: Vec<Uuid> = sums
         .iter()
         .filter(|r| r.period_start >= since)
@@ -538,14 +536,14 @@ fn bundle_keys(
 /// Trains and stores all of a user's forecast models on the data before `today`'s periods.
 pub fn train_forecasts(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     today: NaiveDate,
 ) -> Result<(ForecastBundle, u64), ApiError> {
     let started = Instant::now();
-    let version = store::data_version(conn, user_id)?;
-    let currency = user_currency(conn, user_id)?;
-    let keys = bundle_keys(conn, user_id, &currency, Period::Month.start_of(today))?;
-    let series = train_series(conn, user_id, &currency, today, &keys)?;
+    let version = store::data_version(conn, ledger_id)?;
+    let currency = ledger_currency(conn, ledger_id)?;
+    let keys = bundle_keys(conn, ledger_id, &currency, Period::Month.start_of(today))?;
+    let series = train_series(conn, ledger_id, &currency, today, &keys)?;
     let bundle = ForecastBundle {
         currency,
         until: today,
@@ -570,7 +568,7 @@ pub fn train_forecasts(
         .min();
     store::save_model(
         conn,
-        user_id,
+        ledger_id,
         store::KIND_FORECAST,
         &StoredModel {
             algorithm:
@@ -593,24 +591,24 @@ pub fn train_forecasts(
 /// fresh one.
 pub fn forecasts_for(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     today: NaiveDate,
 ) -> Result<ForecastBundle, ApiError> {
-    let version = store::data_version(conn, user_id)?;
-    if let Some(stored) = store::load_model(conn, user_id, store::KIND_FORECAST)? {
+    let version = store::data_version(conn, ledger_id)?;
+    if let Some(stored) = store::load_model(conn, ledger_id, store::KIND_FORECAST)? {
         if stored.data_version >= version {
             if let Ok(bundle) = serde_json::from_value::<ForecastBundle>(stored.model) {
                 let same_periods = [Period::Month, Period::Week]
                     .iter()
                     .all(|p| p.start_of(bundle.until) == p.start_of(today));
                 // A change of the user's currency changes the series without a data change.
-                if same_periods && bundle.currency == user_currency(conn, user_id)? {
+                if same_periods && bundle.currency == ledger_currency(conn, ledger_id)? {
                     return Ok(bundle);
                 }
             }
         }
     }
-    train_forecasts(conn, user_id, today).map(|(bundle, _)| bundle)
+    train_forecasts(conn, ledger_id, today).map(|(bundle, _)| bundle)
 }
 
 /// A forecast period as answered and stored.
@@ -665,7 +663,7 @@ const PEER_HISTORY: i64 = 200;
 /// the user's write lock), and a bounded number of rows however long the history is.
 pub fn assess_unusual(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     currency: &str,
     date: NaiveDate,
     amount: Decimal,
@@ -677,7 +675,7 @@ pub fn assess_unusual(
     }
     let peers = store::peers(
         conn,
-        user_id,
+        ledger_id,
         currency,
         date,
         category.map(|(id, _)| id),
@@ -722,7 +720,7 @@ pub fn assess_unusual(
 /// Notifies the user of an expense stored as unusual (once per transaction).
 pub fn notify_unusual(
     conn: &mut PgConnection,
-    user_id: Uuid,
+    ledger_id: Uuid,
     transaction_id: Uuid,
     currency: &str,
     date: NaiveDate,
@@ -731,7 +729,7 @@ pub fn notify_unusual(
 ) -> Result<(), ApiError> {
     notifications::insert_once(
         conn,
-        user_id,
+        ledger_id,
         "unusual_spending",
         "Unusual spending",
         &format!("{amount} {currency} on {date}: {}", finding.reason),

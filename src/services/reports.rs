@@ -35,7 +35,7 @@ pub fn scope_of(
     query: &Window,
 ) -> Result<Scope, ApiError> {
     use chrono::Datelike;
-    let user_id = caller.id;
+    let ledger_id = caller.ledger.id;
     let today = caller.today();
     let (from, to) = match (query.days, query.from, query.to) {
         (Some(_), Some(_), _) | (Some(_), _, Some(_)) => {
@@ -76,7 +76,7 @@ pub fn scope_of(
     // One wallet's report is in its currency; otherwise the one asked for, else the user's.
     let wallet = match query.wallet_id {
         Some(id) => {
-            Some(wallets::find(conn, user_id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?)
+            Some(wallets::find(conn, ledger_id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?)
         }
         None => None,
     };
@@ -95,7 +95,7 @@ pub fn scope_of(
         }
     };
     Ok(Scope {
-        user_id,
+        ledger_id,
         currency,
         from,
         to,

@@ -31,11 +31,12 @@ pub fn prepare_filter<'a>(
         list.filter.to = Some(today);
     }
     if let Some(category) = list.filter.category_id {
-        categories::find(conn, caller.id, category)?
+        categories::find(conn, caller.ledger.id, category)?
             .ok_or_else(|| ApiError::not_found("Category"))?;
     }
     if let Some(wallet) = list.filter.wallet_id {
-        wallets::find(conn, caller.id, wallet)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        wallets::find(conn, caller.ledger.id, wallet)?
+            .ok_or_else(|| ApiError::not_found("Wallet"))?;
     }
     Ok(&list.filter)
 }
@@ -51,7 +52,12 @@ pub fn page(
 ) -> Result<(Vec<TransactionView>, i64), ApiError> {
     let filter = prepare_filter(conn, caller, &mut list)?;
     Ok(transactions::page(
-        conn, caller.id, filter, sort, limit, offset,
+        conn,
+        caller.ledger.id,
+        filter,
+        sort,
+        limit,
+        offset,
     )?)
 }
 
@@ -61,5 +67,5 @@ pub fn get(
     caller: &Caller,
     id: Uuid,
 ) -> Result<Option<TransactionView>, ApiError> {
-    Ok(transactions::find_view(conn, caller.id, id)?)
+    Ok(transactions::find_view(conn, caller.ledger.id, id)?)
 }

@@ -349,7 +349,7 @@ async fn create_admin_creates_an_admin_or_promotes_an_existing_account() {
     let root = body["data"]["user"]["id"].as_str().unwrap().to_owned();
     assert!(
         app.scalar(&format!(
-            "SELECT count(*) AS value FROM categories WHERE user_id = '{root}'"
+            "SELECT count(*) AS value FROM categories WHERE ledger_id = '{root}'"
         )) >= 20
     );
     assert_eq!(

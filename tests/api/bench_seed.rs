@@ -55,12 +55,12 @@ async fn seed_bench_creates_users_that_log_in_to_consistent_data() {
     assert_eq!(list["data"].as_array().unwrap().len(), 50);
     assert_eq!(list["data"][0]["date"], today.to_string());
     let kinds = app.scalar(&format!(
-        "SELECT count(DISTINCT type) AS value FROM transactions WHERE user_id = '{}'",
+        "SELECT count(DISTINCT type) AS value FROM transactions WHERE ledger_id = '{}'",
         user.id
     ));
     assert_eq!(kinds, 3, "expenses, income and transfers");
     let oldest = app.scalar(&format!(
-        "SELECT (current_date - min(date))::bigint AS value FROM transactions WHERE user_id = '{}'",
+        "SELECT (current_date - min(date))::bigint AS value FROM transactions WHERE ledger_id = '{}'",
         user.id
     ));
     assert!((700..=740).contains(&oldest), "two years back: {oldest}");
@@ -82,10 +82,10 @@ async fn seed_bench_creates_users_that_log_in_to_consistent_data() {
     let cents = |v: &serde_json::Value| (v.as_f64().unwrap() * 100.0).round() as i64;
     let balances: i64 = wallets.iter().map(|w| cents(&w["balance"])).sum();
     let expected = app.scalar(&format!(
-        "SELECT (((SELECT sum(opening_balance) FROM wallets WHERE user_id = '{0}') \
+        "SELECT (((SELECT sum(opening_balance) FROM wallets WHERE ledger_id = '{0}') \
                + sum(CASE type WHEN 'income' THEN amount WHEN 'expense' THEN -amount ELSE 0 END)) \
                * 100)::bigint AS value \
-         FROM transactions WHERE user_id = '{0}'",
+         FROM transactions WHERE ledger_id = '{0}'",
         user.id
     ));
     assert_eq!(balances, expected);
@@ -167,7 +167,7 @@ async fn list_totals_follow_creates_type_changes_and_deletes() {
     assert_eq!(totals().await, (json!(2), json!(2)));
     assert_eq!(
         app.scalar(&format!(
-            "SELECT sum(n)::bigint AS value FROM transaction_counts WHERE user_id = '{}'",
+            "SELECT sum(n)::bigint AS value FROM transaction_counts WHERE ledger_id = '{}'",
             user.id
         )),
         2

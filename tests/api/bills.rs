@@ -250,7 +250,7 @@ async fn autopay_catches_up_on_every_missed_due_date_without_overdue_noise() {
     // A request of the user holds their lock while the job runs.
     let mut request = app.db.connect();
     diesel::Connection::begin_test_transaction(&mut request).unwrap();
-    finai::db::lock_user(&mut request, s.user.id.parse().unwrap()).unwrap();
+    finai::db::lock_ledger(&mut request, s.user.id.parse().unwrap()).unwrap();
     let report = finai::jobs::run_once(&mut app.db.connect(), Utc::now()).unwrap();
     assert_eq!(report.autopaid, 0, "{report:?}");
     assert_eq!(

@@ -400,7 +400,7 @@ async fn a_long_export_pages_through_every_row_exactly_once() {
     let cafe = app.category_id(&user, "Cafe").await;
     // 2,345 rows on a handful of dates and amounts: many ties, more than two pages of 1,000.
     app.execute(&format!(
-        "INSERT INTO transactions (user_id, type, amount, currency, date, description, category_id, wallet_id) \
+        "INSERT INTO transactions (ledger_id, type, amount, currency, date, description, category_id, wallet_id) \
          SELECT '{}', 'expense', 1 + g % 7, 'USD', DATE '2026-03-01' + g % 5, 'Row ' || g, '{cafe}', '{cash}' \
          FROM generate_series(1, 2345) g",
         user.id

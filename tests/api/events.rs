@@ -21,7 +21,7 @@ fn events_after(app: &TestApp, user: &TestUser, after: i64) -> Vec<(i64, String,
     let mut conn = app.db.connect();
     diesel::sql_query(format!(
         "SELECT seq, type AS kind, COALESCE(payload ->> 'action', payload ->> 'kind', '') AS detail \
-         FROM events WHERE user_id = '{}' AND seq > {after} ORDER BY seq",
+         FROM events WHERE ledger_id = '{}' AND seq > {after} ORDER BY seq",
         user.id
     ))
     .load::<Row>(&mut conn)
@@ -33,7 +33,7 @@ fn events_after(app: &TestApp, user: &TestUser, after: i64) -> Vec<(i64, String,
 
 fn last_seq(app: &TestApp, user: &TestUser) -> i64 {
     app.scalar(&format!(
-        "SELECT COALESCE(max(seq), 0) AS value FROM events WHERE user_id = '{}'",
+        "SELECT COALESCE(max(seq), 0) AS value FROM events WHERE ledger_id = '{}'",
         user.id
     ))
 }
@@ -89,7 +89,7 @@ async fn every_kind_of_write_appends_its_events_in_order() {
         ["transaction_update:created", "balance_update"]
     );
     let id = app.scalar(&format!(
-        "SELECT count(*) AS value FROM events WHERE user_id = '{}' AND type = 'balance_update' \
+        "SELECT count(*) AS value FROM events WHERE ledger_id = '{}' AND type = 'balance_update' \
          AND payload ->> 'balance' = '-12.5000'",
         user.id
     ));

@@ -616,23 +616,39 @@ pub struct Ledger {
     pub description: String,
     /// A category suggestion made for this user (`POST /predictions/categorize`).
     pub suggestion: String,
+    /// The user's id: their personal ledger's too, and their member id in the shared one.
+    pub user: String,
+    /// An open invitation into the user's shared ledger (`by_segment["ledgers"]`).
+    pub invitation: String,
 }
+
+/// The prefix under which every resource of a ledger is reached in a named ledger.
+const SCOPED: &str = "/api/v1/ledgers/{ledger_id}/";
 
 impl Ledger {
     /// The id for a path's `{id}`: the resource named by its first segment. `None` for paths
     /// whose resource the ledger does not hold.
     pub fn path_id(&self, path: &str) -> Option<&str> {
-        let segment = path.strip_prefix("/api/v1/")?.split('/').next()?;
+        let rest = match path.strip_prefix(SCOPED) {
+            Some(rest) => rest,
+            None => path.strip_prefix("/api/v1/")?,
+        };
+        let segment = rest.split('/').next()?;
         self.by_segment.get(segment).map(String::as_str)
     }
 
-    /// `path` with its `{id}` and `{desc_id}` filled from this ledger.
+    /// `path` with its `{id}`, `{desc_id}`, `{user_id}`, `{invitation_id}` and `{ledger_id}`
+    /// (the user's personal ledger) filled from this ledger.
     pub fn fill(&self, path: &str) -> Option<String> {
-        let id = self.path_id(path)?;
-        Some(
-            path.replace("{desc_id}", &self.description)
-                .replace("{id}", id),
-        )
+        let mut filled = path
+            .replace("{desc_id}", &self.description)
+            .replace("{user_id}", &self.user)
+            .replace("{invitation_id}", &self.invitation)
+            .replace("{ledger_id}", &self.user);
+        if filled.contains("{id}") {
+            filled = filled.replace("{id}", self.path_id(path)?);
+        }
+        Some(filled)
     }
 
     /// Points every id field of a request body at this ledger's rows, so that a body refers only
@@ -728,6 +744,16 @@ impl TestApp {
         .await;
         assert_eq!(status, 200, "categorize: {body}");
         let suggestion = body["data"]["suggestion_id"].as_str().unwrap().to_owned();
+        let shared = created(
+            "/api/v1/ledgers",
+            serde_json::json!({"name": "Shared", "kind": "household"}),
+        )
+        .await;
+        let invitation = created(
+            &format!("/api/v1/ledgers/{shared}/members"),
+            serde_json::json!({"email": format!("friend-{}@example.com", user.id), "role": "viewer"}),
+        )
+        .await;
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -743,6 +769,7 @@ impl TestApp {
             ("recurring", recurring),
             ("notifications", notification),
             ("users", user.id.clone()),
+            ("ledgers", shared),
         ]
         .into_iter()
         .collect();
@@ -753,6 +780,8 @@ impl TestApp {
             expense_category: category,
             description,
             suggestion,
+            user: user.id.clone(),
+            invitation,
         }
     }
 

@@ -18,6 +18,7 @@ mod health;
 mod idempotency;
 mod isolation;
 mod launcher;
+mod ledgers;
 mod migrations;
 mod openapi;
 mod predictions;

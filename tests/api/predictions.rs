@@ -20,7 +20,7 @@ fn monthly_expenses(
     amount: &str,
 ) {
     app.execute(&format!(
-        "INSERT INTO transactions (user_id, type, amount, currency, date, description, category_id, wallet_id) \
+        "INSERT INTO transactions (ledger_id, type, amount, currency, date, description, category_id, wallet_id) \
          SELECT '{}', 'expense', {amount}, 'USD', (date '{from}' + make_interval(months => m))::date + 9, \
                 'Generated', '{category}', '{wallet}' \
          FROM generate_series(0, {}) AS m",
@@ -73,7 +73,7 @@ async fn forecasts_use_only_the_past_and_history_shows_actuals() {
 
     // A spike after `as_of` changes nothing about a forecast made as of before it.
     app.execute(&format!(
-        "INSERT INTO transactions (user_id, type, amount, currency, date, description, category_id, wallet_id) \
+        "INSERT INTO transactions (ledger_id, type, amount, currency, date, description, category_id, wallet_id) \
          VALUES ('{}', 'expense', 5000, 'USD', '2025-07-02', 'Spike', '{groceries}', '{wallet}')",
         user.id
     ));
@@ -141,7 +141,7 @@ async fn short_histories_and_bad_requests() {
     let groceries = app.category_id(&user, "Groceries").await;
     monthly_expenses(&app, &user, &wallet, &groceries, "2025-01-01", 2, "100");
     app.execute(&format!(
-        "UPDATE transactions SET amount = 300 WHERE user_id = '{}' AND date = '2025-02-10'",
+        "UPDATE transactions SET amount = 300 WHERE ledger_id = '{}' AND date = '2025-02-10'",
         user.id
     ));
     let (status, body) = predict(&app, &user, json!({"as_of": "2025-03-15"})).await;
@@ -270,7 +270,7 @@ async fn training_reports_each_series_against_the_baselines() {
     assert_eq!(body["data"]["categorizer"]["source"], "personal");
     assert_eq!(
         app.scalar(&format!(
-            "SELECT count(*) AS value FROM ml_models WHERE user_id = '{}'",
+            "SELECT count(*) AS value FROM ml_models WHERE ledger_id = '{}'",
             user.id
         )),
         2
@@ -408,7 +408,7 @@ async fn auto_categorize_applies_confident_suggestions_and_user_changes_win() {
 
     // Nothing confident: 422, and nothing stored.
     let before = app.scalar(&format!(
-        "SELECT count(*) AS value FROM transactions WHERE user_id = '{}'",
+        "SELECT count(*) AS value FROM transactions WHERE ledger_id = '{}'",
         user.id
     ));
     let response = app.send_as(Method::POST, "/api/v1/transactions", &user.access_token, Some(&json!({
@@ -423,7 +423,7 @@ async fn auto_categorize_applies_confident_suggestions_and_user_changes_win() {
     );
     assert_eq!(
         app.scalar(&format!(
-            "SELECT count(*) AS value FROM transactions WHERE user_id = '{}'",
+            "SELECT count(*) AS value FROM transactions WHERE ledger_id = '{}'",
             user.id
         )),
         before
@@ -497,7 +497,7 @@ async fn csv_import_fills_missing_categories_from_suggestions() {
     assert_eq!(body["data"]["categorized"][0]["name"], "Cafe");
     assert_eq!(body["data"]["failed"][0]["line"], 3);
     assert_eq!(
-        app.scalar(&format!("SELECT count(*) AS value FROM transactions WHERE user_id = '{}' AND category_source = 'ml'", user.id)),
+        app.scalar(&format!("SELECT count(*) AS value FROM transactions WHERE ledger_id = '{}' AND category_source = 'ml'", user.id)),
         1
     );
 }
@@ -530,7 +530,7 @@ async fn unusual_spending_is_flagged_and_notified_once() {
     );
     let count = || {
         app.scalar(&format!(
-        "SELECT count(*) AS value FROM notifications WHERE user_id = '{}' AND type = 'unusual_spending'", user.id))
+        "SELECT count(*) AS value FROM notifications WHERE ledger_id = '{}' AND type = 'unusual_spending'", user.id))
     };
     assert_eq!(count(), 1);
     let notifications = app.data(&user, "/api/v1/notifications").await;
@@ -718,7 +718,7 @@ async fn the_background_job_retrains_stale_models_and_leaves_current_ones() {
     assert_eq!(response.status(), 200);
     let versions = || {
         app.scalar(&format!(
-            "SELECT sum(data_version)::bigint AS value FROM ml_models WHERE user_id = '{}'",
+            "SELECT sum(data_version)::bigint AS value FROM ml_models WHERE ledger_id = '{}'",
             user.id
         ))
     };
@@ -740,7 +740,7 @@ async fn the_background_job_retrains_stale_models_and_leaves_current_ones() {
     assert!(versions() > trained);
     assert_eq!(
         app.scalar(&format!(
-            "SELECT count(*) AS value FROM ml_models WHERE user_id = '{}' AND trained_at > now() - interval '1 minute'",
+            "SELECT count(*) AS value FROM ml_models WHERE ledger_id = '{}' AND trained_at > now() - interval '1 minute'",
             user.id
         )),
         2

@@ -11,25 +11,25 @@ use crate::helpers::{json, spawn_app, TestApp};
 fn drift(app: &TestApp) -> i64 {
     app.scalar(
         "WITH want AS ( \
-             SELECT user_id, date AS day, wallet_id, to_wallet_id, currency, type, \
+             SELECT ledger_id, date AS day, wallet_id, to_wallet_id, currency, type, \
                     sum(amount) AS amount, count(*) AS transactions \
              FROM transactions GROUP BY 1, 2, 3, 4, 5, 6), \
          have AS ( \
-             SELECT user_id, day, wallet_id, to_wallet_id, currency, type, amount, transactions \
+             SELECT ledger_id, day, wallet_id, to_wallet_id, currency, type, amount, transactions \
              FROM daily_flows WHERE transactions <> 0), \
          want_lines AS ( \
-             SELECT user_id, day, category_id, wallet_id, currency, type, sum(amount) AS amount, \
+             SELECT ledger_id, day, category_id, wallet_id, currency, type, sum(amount) AS amount, \
                     count(DISTINCT transaction_id) AS transactions \
-             FROM (SELECT user_id, date AS day, category_id, wallet_id, currency, type, amount, \
+             FROM (SELECT ledger_id, date AS day, category_id, wallet_id, currency, type, amount, \
                           id AS transaction_id \
                    FROM transactions WHERE category_id IS NOT NULL \
                    UNION ALL \
-                   SELECT s.user_id, t.date, s.category_id, t.wallet_id, t.currency, t.type, \
+                   SELECT s.ledger_id, t.date, s.category_id, t.wallet_id, t.currency, t.type, \
                           s.amount, s.transaction_id \
                    FROM transaction_splits s JOIN transactions t ON t.id = s.transaction_id) l \
              GROUP BY 1, 2, 3, 4, 5, 6), \
          have_lines AS ( \
-             SELECT user_id, day, category_id, wallet_id, currency, type, amount, transactions \
+             SELECT ledger_id, day, category_id, wallet_id, currency, type, amount, transactions \
              FROM daily_category_flows WHERE transactions <> 0) \
          SELECT ((SELECT count(*) FROM (SELECT * FROM want EXCEPT SELECT * FROM have) a) \
                + (SELECT count(*) FROM (SELECT * FROM have EXCEPT SELECT * FROM want) b) \

@@ -129,7 +129,7 @@ async fn deleting_my_account_needs_the_password_and_leaves_no_row_of_it() {
     let columns: Vec<Column> = diesel::sql_query(
         "SELECT table_name::text, column_name::text FROM information_schema.columns \
          WHERE table_schema = 'public' AND data_type = 'uuid' \
-         AND (column_name LIKE '%user_id' OR column_name = 'actor_id' OR (table_name = 'users' AND column_name = 'id'))",
+         AND (column_name LIKE '%user_id' OR column_name = 'ledger_id' OR column_name = 'actor_id' OR (table_name = 'users' AND column_name = 'id'))",
     )
     .load(&mut conn)
     .unwrap();

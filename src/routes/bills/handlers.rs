@@ -39,7 +39,7 @@ pub async fn list_bills(
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (data, total) = db::run(&state.pool, move |conn| {
-        let (rows, total) = bills::list(conn, caller.id, page.limit(), page.offset())?;
+        let (rows, total) = bills::list(conn, caller.ledger.id, page.limit(), page.offset())?;
         let today = caller.today();
         Ok::<_, ApiError>((
             rows.into_iter()
@@ -72,10 +72,10 @@ pub async fn create_bill(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             let currency = check(
                 conn,
-                caller.id,
+                caller.ledger.id,
                 body.category_id,
                 body.wallet_id,
                 body.currency.as_deref(),
@@ -84,7 +84,7 @@ pub async fn create_bill(
             not_long_ago(caller.today(), body.next_due_date, "next_due_date")?;
             let bill = bills::insert(
                 conn,
-                caller.id,
+                caller.ledger.id,
                 &BillFields {
                     name: body.name.trim().to_owned(),
                     amount: body.amount.0,
@@ -137,7 +137,7 @@ pub async fn upcoming_bills(
         let until = today
             .checked_add_days(Days::new(u64::from(days)))
             .unwrap_or(today);
-        let rows = bills::upcoming(conn, caller.id, until)?;
+        let rows = bills::upcoming(conn, caller.ledger.id, until)?;
         Ok::<_, ApiError>(
             rows.into_iter()
                 .map(|b| BillResponse::new(b, today))
@@ -165,7 +165,7 @@ pub async fn get_bill(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        let bill = bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        let bill = bills::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
         Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
     })
     .await?;
@@ -192,13 +192,14 @@ pub async fn update_bill(
     let id = id.into_inner();
     let body = body.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let current = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let current =
+                bills::find_for_update(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
             let category_id = body.category_id.unwrap_or(current.category_id);
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
             let currency = check(
                 conn,
-                caller.id,
+                caller.ledger.id,
                 category_id,
                 wallet_id,
                 None,
@@ -210,7 +211,7 @@ pub async fn update_bill(
             let due_changes = next_due_date != current.next_due_date;
             if due_changes {
                 not_long_ago(caller.today(), next_due_date, "next_due_date")?;
-                if bills::payments(conn, caller.id, id)?
+                if bills::payments(conn, caller.ledger.id, id)?
                     .iter()
                     .any(|p| p.due_date == next_due_date)
                 {
@@ -235,7 +236,7 @@ pub async fn update_bill(
             }
             let bill = bills::update(
                 conn,
-                caller.id,
+                caller.ledger.id,
                 id,
                 &BillFields {
                     name: body.name.map_or(current.name, |n| n.trim().to_owned()),
@@ -262,7 +263,7 @@ pub async fn update_bill(
                 },
             )?;
             let bill = if reopens {
-                bills::reopen(conn, caller.id, id)?
+                bills::reopen(conn, caller.ledger.id, id)?
             } else {
                 bill
             };
@@ -291,7 +292,9 @@ pub async fn delete_bill(
     let id = id.into_inner();
     // The row and its tombstone together.
     let deleted = db::run(&state.pool, move |conn| {
-        db::user_transaction(conn, caller.id, |conn| bills::delete(conn, caller.id, id))
+        db::ledger_transaction(conn, caller.ledger.id, |conn| {
+            bills::delete(conn, caller.ledger.id, id)
+        })
     })
     .await?;
     if deleted == 0 {
@@ -317,8 +320,8 @@ pub async fn cancel_bill(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let bill = db::run(&state.pool, move |conn| {
-        bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-        let bill = bills::cancel(conn, caller.id, id)?;
+        bills::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+        let bill = bills::cancel(conn, caller.ledger.id, id)?;
         Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
     })
     .await?;
@@ -354,11 +357,13 @@ pub async fn pay_bill(
         paid_on: body.paid_on.unwrap_or(caller.today()),
         amount: body.amount.map(|a| a.0),
         wallet_id: body.wallet_id,
+        paid_by: Some(caller.id),
     };
     let (bill, transaction) = db::run(&state.pool, move |conn| {
         let (bill, transaction_id, spending) =
-            db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-                let bill = bills::find_for_update(conn, caller.id, id)?.ok_or_else(not_found)?;
+            db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+                let bill =
+                    bills::find_for_update(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
                 services::bills::pay(conn, &bill, &options)
             })?;
         ledger::after_commit(conn, &caller, &spending)?;
@@ -393,8 +398,8 @@ pub async fn bill_payments(
     let page = query.page()?;
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
-        bills::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-        bills::payments(conn, caller.id, id).map_err(ApiError::from)
+        bills::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+        bills::payments(conn, caller.ledger.id, id).map_err(ApiError::from)
     })
     .await?;
     let (rows, meta) = page.cut(rows);

@@ -6,8 +6,8 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
+use crate::db;
 use crate::db::budgets::{self, BudgetFields};
-use crate::db::{self, users};
 use crate::domain::money::Money;
 use crate::domain::period::{budget_status, period_containing, previous_period};
 use crate::dto::Deleted;
@@ -45,17 +45,17 @@ pub async fn list_budgets(
     let page = Page::new(query.page, query.per_page)?;
     let at = query.at;
     let (data, total) = db::run(&state.pool, move |conn| {
-        let rows = budgets::list(conn, caller.id, page.limit(), page.offset())?;
+        let rows = budgets::list(conn, caller.ledger.id, page.limit(), page.offset())?;
         let total = match rows.first() {
             Some(row) => row.total_count,
             None if page.offset() == 0 => 0,
-            None => budgets::count(conn, caller.id)?,
+            None => budgets::count(conn, caller.ledger.id)?,
         };
         let at = match at {
             Some(at) => at,
             None => caller.today(),
         };
-        let data: Vec<BudgetResponse> = budgets::evaluate(conn, caller.id, rows, at)?
+        let data: Vec<BudgetResponse> = budgets::evaluate(conn, caller.ledger.id, rows, at)?
             .into_iter()
             .map(BudgetResponse::from)
             .collect();
@@ -85,13 +85,12 @@ pub async fn create_budget(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let budget = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let user = users::find(conn, caller.id)?.ok_or(ApiError::InvalidToken)?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             let today = caller.today();
             let fields = BudgetFields {
                 name: body.name.trim().to_owned(),
                 amount: body.amount.0,
-                currency: body.currency.unwrap_or(user.currency),
+                currency: body.currency.unwrap_or_else(|| caller.currency.to_string()),
                 period: body.period.as_str().to_owned(),
                 start_date: body.start_date.unwrap_or(today),
                 end_date: body.end_date,
@@ -99,9 +98,9 @@ pub async fn create_budget(
                 rollover: body.rollover.unwrap_or(false),
             };
             let category_ids = dedup(body.category_ids);
-            services::budgets::check(conn, caller.id, &fields, &category_ids)?;
-            let id = budgets::insert(conn, caller.id, &fields, &category_ids)?;
-            alerts::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
+            services::budgets::check(conn, caller.ledger.id, &fields, &category_ids)?;
+            let id = budgets::insert(conn, caller.ledger.id, &fields, &category_ids)?;
+            alerts::check_budgets(conn, caller.ledger.id, today, BudgetsToCheck::One(id))?;
             services::budgets::evaluate_one(conn, &caller, id, None)?
                 .map(BudgetResponse::from)
                 .ok_or_else(not_found)
@@ -129,12 +128,12 @@ pub async fn budget_status_list(
 ) -> ApiResult<HttpResponse> {
     let at = query.at;
     let lines = db::run(&state.pool, move |conn| {
-        let rows = budgets::list(conn, caller.id, 10_000, 0)?;
+        let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
         let at = match at {
             Some(at) => at,
             None => caller.today(),
         };
-        let lines: Vec<BudgetStatusLine> = budgets::evaluate(conn, caller.id, rows, at)?
+        let lines: Vec<BudgetStatusLine> = budgets::evaluate(conn, caller.ledger.id, rows, at)?
             .into_iter()
             .filter_map(BudgetStatusLine::from_evaluation)
             .collect();
@@ -190,8 +189,8 @@ pub async fn update_budget(
     let id = id.into_inner();
     let body = body.into_inner();
     let budget = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let current = budgets::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let current = budgets::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
             let fields = BudgetFields {
                 name: body
                     .name
@@ -209,10 +208,10 @@ pub async fn update_budget(
                 rollover: body.rollover.unwrap_or(current.rollover),
             };
             let category_ids = dedup(body.category_ids.unwrap_or_else(|| current.category_ids()));
-            services::budgets::check(conn, caller.id, &fields, &category_ids)?;
-            budgets::update(conn, caller.id, id, &fields, &category_ids)?;
+            services::budgets::check(conn, caller.ledger.id, &fields, &category_ids)?;
+            budgets::update(conn, caller.ledger.id, id, &fields, &category_ids)?;
             let today = caller.today();
-            alerts::check_budgets(conn, caller.id, today, BudgetsToCheck::One(id))?;
+            alerts::check_budgets(conn, caller.ledger.id, today, BudgetsToCheck::One(id))?;
             services::budgets::evaluate_one(conn, &caller, id, None)?
                 .map(BudgetResponse::from)
                 .ok_or_else(not_found)
@@ -240,7 +239,9 @@ pub async fn delete_budget(
     let id = id.into_inner();
     // The row and its tombstone together.
     let deleted = db::run(&state.pool, move |conn| {
-        db::user_transaction(conn, caller.id, |conn| budgets::delete(conn, caller.id, id))
+        db::ledger_transaction(conn, caller.ledger.id, |conn| {
+            budgets::delete(conn, caller.ledger.id, id)
+        })
     })
     .await?;
     if deleted == 0 {
@@ -275,7 +276,7 @@ pub async fn budget_history(
     }
     let at = query.at;
     let lines = db::run(&state.pool, move |conn| {
-        let budget = budgets::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        let budget = budgets::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
         let at = match at {
             Some(at) => at,
             None => caller.today(),
@@ -299,7 +300,7 @@ pub async fn budget_history(
             cursor = previous_period(period, budget.start_date, budget.end_date, span);
         }
         Ok::<_, ApiError>(
-            budgets::period_figures(conn, caller.id, &budget, &spans)?
+            budgets::period_figures(conn, caller.ledger.id, &budget, &spans)?
                 .into_iter()
                 .map(|figures| {
                     let limit = budget.amount + figures.rolled_over;

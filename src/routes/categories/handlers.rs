@@ -70,7 +70,10 @@ pub async fn list_categories(
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
     let page = Page::new(query.page, query.per_page)?;
-    let mut rows = db::run(&state.pool, move |conn| categories::all(conn, caller.id)).await?;
+    let mut rows = db::run(&state.pool, move |conn| {
+        categories::all(conn, caller.ledger.id)
+    })
+    .await?;
     if let Some(kind) = query.kind {
         rows.retain(|row| kind_of(row) == kind);
     }
@@ -111,12 +114,14 @@ pub async fn create_category(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             let kind = match body.parent_id {
                 Some(parent_id) => {
-                    let parent = categories::find(conn, caller.id, parent_id)?
+                    let parent = categories::find(conn, caller.ledger.id, parent_id)?
                         .ok_or_else(|| ApiError::not_found("Parent category"))?;
-                    if categories::depth(conn, caller.id, parent_id)? >= categories::MAX_DEPTH {
+                    if categories::depth(conn, caller.ledger.id, parent_id)?
+                        >= categories::MAX_DEPTH
+                    {
                         return Err(too_deep());
                     }
                     let parent_kind = kind_of(&parent);
@@ -132,11 +137,11 @@ pub async fn create_category(
                     ApiError::invalid_field("kind", "is required for a top-level category")
                 })?,
             };
-            ensure_name_free(conn, caller.id, body.parent_id, &body.name, None)?;
+            ensure_name_free(conn, caller.ledger.id, body.parent_id, &body.name, None)?;
             categories::insert(
                 conn,
                 &NewCategory {
-                    user_id: caller.id,
+                    ledger_id: caller.ledger.id,
                     parent_id: body.parent_id,
                     name: body.name.trim(),
                     kind: kind.as_str(),
@@ -169,7 +174,7 @@ pub async fn get_category(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let category = db::run(&state.pool, move |conn| {
-        categories::find(conn, caller.id, id)
+        categories::find(conn, caller.ledger.id, id)
     })
     .await?
     .ok_or_else(not_found)?;
@@ -200,10 +205,10 @@ pub async fn update_category(
     let id = id.into_inner();
     let body = body.into_inner();
     let category = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let current = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let current = categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
             if let Some(Some(parent_id)) = body.parent_id {
-                let parent = categories::find(conn, caller.id, parent_id)?
+                let parent = categories::find(conn, caller.ledger.id, parent_id)?
                     .ok_or_else(|| ApiError::not_found("Parent category"))?;
                 if kind_of(&parent) != kind_of(&current) {
                     return Err(ApiError::invalid_field(
@@ -211,14 +216,14 @@ pub async fn update_category(
                         "must be a category of the same kind",
                     ));
                 }
-                if categories::subtree_ids(conn, caller.id, id)?.contains(&parent_id) {
+                if categories::subtree_ids(conn, caller.ledger.id, id)?.contains(&parent_id) {
                     return Err(ApiError::invalid_field(
                         "parent_id",
                         "cannot be the category itself or one of its sub-categories",
                     ));
                 }
-                if categories::depth(conn, caller.id, parent_id)?
-                    + categories::height(conn, caller.id, id)?
+                if categories::depth(conn, caller.ledger.id, parent_id)?
+                    + categories::height(conn, caller.ledger.id, id)?
                     > categories::MAX_DEPTH
                 {
                     return Err(too_deep());
@@ -240,9 +245,9 @@ pub async fn update_category(
             if changes.name.is_some() || changes.parent_id.is_some() {
                 let name = changes.name.as_deref().unwrap_or(&current.name);
                 let parent = changes.parent_id.unwrap_or(current.parent_id);
-                ensure_name_free(conn, caller.id, parent, name, Some(id))?;
+                ensure_name_free(conn, caller.ledger.id, parent, name, Some(id))?;
             }
-            categories::update(conn, caller.id, id, &changes).map_err(name_taken)
+            categories::update(conn, caller.ledger.id, id, &changes).map_err(name_taken)
         })
     })
     .await?;
@@ -273,16 +278,16 @@ pub async fn delete_category(
     let id = id.into_inner();
     let reassign_to = query.reassign_to;
     db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let category = categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-            if categories::has_children(conn, caller.id, id)? {
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let category = categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+            if categories::has_children(conn, caller.ledger.id, id)? {
                 return Err(ApiError::Conflict {
                     code: "category_has_children",
                     message: "Move or delete its sub-categories first.".into(),
                 });
             }
             if let Some(target_id) = reassign_to {
-                let target = categories::find(conn, caller.id, target_id)?
+                let target = categories::find(conn, caller.ledger.id, target_id)?
                     .ok_or_else(|| ApiError::not_found("Category to reassign to"))?;
                 if target_id == id {
                     return Err(ApiError::invalid_field(
@@ -296,8 +301,8 @@ pub async fn delete_category(
                         "must be a category of the same kind",
                     ));
                 }
-                categories::reassign(conn, caller.id, id, target_id)?;
-            } else if categories::in_use(conn, caller.id, id)? {
+                categories::reassign(conn, caller.ledger.id, id, target_id)?;
+            } else if categories::in_use(conn, caller.ledger.id, id)? {
                 return Err(ApiError::Conflict {
                     code: "category_in_use",
                     message:
@@ -305,7 +310,7 @@ pub async fn delete_category(
                             .into(),
                 });
             }
-            categories::delete(conn, caller.id, id)?;
+            categories::delete(conn, caller.ledger.id, id)?;
             Ok(())
         })
     })
@@ -332,8 +337,8 @@ pub async fn list_descriptions(
     let page = query.page()?;
     let id = id.into_inner();
     let rows = db::run(&state.pool, move |conn| {
-        categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-        categories::descriptions(conn, caller.id, id).map_err(ApiError::from)
+        categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+        categories::descriptions(conn, caller.ledger.id, id).map_err(ApiError::from)
     })
     .await?;
     let (rows, meta) = page.cut(rows);
@@ -364,16 +369,16 @@ pub async fn create_description(
     let id = id.into_inner();
     let text = body.into_inner().text.trim().to_owned();
     let row = db::run(&state.pool, move |conn| {
-        categories::find(conn, caller.id, id)?.ok_or_else(not_found)?;
-        categories::insert_description(conn, caller.id, id, &text).map_err(
-            |e| match ApiError::from(e) {
+        categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+        categories::insert_description(conn, caller.ledger.id, id, &text).map_err(|e| {
+            match ApiError::from(e) {
                 ApiError::Conflict { .. } => ApiError::Conflict {
                     code: "description_exists",
                     message: "This category already has that description.".into(),
                 },
                 other => other,
-            },
-        )
+            }
+        })
     })
     .await?;
     let location = format!("/api/v1/categories/{id}/descriptions");
@@ -400,7 +405,7 @@ pub async fn delete_description(
 ) -> ApiResult<HttpResponse> {
     let (id, desc_id) = path.into_inner();
     let deleted = db::run(&state.pool, move |conn| {
-        categories::delete_description(conn, caller.id, id, desc_id)
+        categories::delete_description(conn, caller.ledger.id, id, desc_id)
     })
     .await?;
     if deleted == 0 {

@@ -71,8 +71,9 @@ pub async fn spending_insights(
         let this_month = month_start(today);
         let month = months_back(this_month, 1);
         let previous_month = months_back(this_month, 2);
-        let sums = db::ml::spending_by_period(conn, caller.id, &currency, "month", this_month)?;
-        let names: HashMap<Uuid, String> = categories::all(conn, caller.id)?
+        let sums =
+            db::ml::spending_by_period(conn, caller.ledger.id, &currency, "month", this_month)?;
+        let names: HashMap<Uuid, String> = categories::all(conn, caller.ledger.id)?
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
@@ -117,7 +118,7 @@ pub async fn spending_insights(
         let window_start = months_back(this_month, 3);
         let mut recurring = Vec::new();
         let mut fixed = Decimal::ZERO;
-        for payee in db::ml::payee_histories(conn, caller.id, &currency, since, today)? {
+        for payee in db::ml::payee_histories(conn, caller.ledger.id, &currency, since, today)? {
             let payments: Vec<Payment> = payee
                 .dates
                 .iter()
@@ -230,13 +231,13 @@ pub async fn recommendations(
         let today = as_of(&caller, at)?;
         let this_month = month_start(today);
         let first = months_back(this_month, 6);
-        let sums = db::ml::spending_by_period(conn, caller.id, &currency, "month", this_month)?;
-        let all_categories = categories::all(conn, caller.id)?;
+        let sums = db::ml::spending_by_period(conn, caller.ledger.id, &currency, "month", this_month)?;
+        let all_categories = categories::all(conn, caller.ledger.id)?;
         let names: HashMap<Uuid, String> = all_categories
             .iter()
             .map(|c| (c.id, c.name.clone()))
             .collect();
-        let rows = budgets::list(conn, caller.id, 10_000, 0)?;
+        let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
         let budgeted: HashSet<Uuid> = rows.iter().flat_map(|b| b.category_ids()).collect();
 
         let mut by_category: HashMap<Uuid, [Decimal; 6]> = HashMap::new();
@@ -308,7 +309,7 @@ pub async fn recommendations(
                 }));
             }
         }
-        let spent = budgets::spending(conn, caller.id, &requests)?;
+        let spent = budgets::spending(conn, caller.ledger.id, &requests)?;
         let mut budget_reviews = Vec::new();
         for (budget, at) in reviewed {
             let recent = &spent[at..at + 3];
@@ -348,7 +349,7 @@ pub async fn recommendations(
             .into_iter()
             .filter(|b| b.currency == currency)
             .collect();
-        let evaluations = budgets::evaluate(conn, caller.id, running, today)?;
+        let evaluations = budgets::evaluate(conn, caller.ledger.id, running, today)?;
         // The pace is this period's spending up to `today`, not the whole period's.
         let to_date: Vec<budgets::SpanRequest> = evaluations
             .iter()
@@ -364,7 +365,7 @@ pub async fn recommendations(
                 })
             })
             .collect();
-        let mut spent_to_date = budgets::spending(conn, caller.id, &to_date)?.into_iter();
+        let mut spent_to_date = budgets::spending(conn, caller.ledger.id, &to_date)?.into_iter();
         for evaluation in evaluations {
             let Some(span) = evaluation.span else { continue };
             let Some(spent) = spent_to_date.next() else {

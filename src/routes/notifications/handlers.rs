@@ -28,7 +28,7 @@ pub async fn list_notifications(
     let page = Page::new(query.page, query.per_page)?;
     let unread = query.unread.unwrap_or(false);
     let (rows, total) = db::run(&state.pool, move |conn| {
-        notifications::list(conn, caller.id, unread, page.limit(), page.offset())
+        notifications::list(conn, caller.ledger.id, unread, page.limit(), page.offset())
     })
     .await?;
     let data: Vec<NotificationResponse> =
@@ -53,7 +53,7 @@ pub async fn mark_read(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        notifications::mark_read(conn, caller.id, id)
+        notifications::mark_read(conn, caller.ledger.id, id)
     })
     .await?
     .ok_or_else(|| ApiError::not_found("Notification"))?;
@@ -71,7 +71,7 @@ pub async fn mark_read(
 #[post("/notifications/read-all")]
 pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let marked = db::run(&state.pool, move |conn| {
-        notifications::mark_all_read(conn, caller.id)
+        notifications::mark_all_read(conn, caller.ledger.id)
     })
     .await?;
     Ok(Envelope::new(MarkedRead { marked }).ok())

@@ -64,9 +64,9 @@ fn series_report(series: &StoredSeries, names: &HashMap<Uuid, String>) -> Series
 pub async fn train_models(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let response = db::run(&state.pool, move |conn| {
         let today = caller.today();
-        let (_, categorizer) = ml::train_categorizer(conn, caller.id)?;
-        let (bundle, training_ms) = ml::train_forecasts(conn, caller.id, today)?;
-        let names: HashMap<Uuid, String> = categories::all(conn, caller.id)?
+        let (_, categorizer) = ml::train_categorizer(conn, caller.ledger.id)?;
+        let (bundle, training_ms) = ml::train_forecasts(conn, caller.ledger.id, today)?;
+        let names: HashMap<Uuid, String> = categories::all(conn, caller.ledger.id)?
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
@@ -127,14 +127,14 @@ pub async fn predict_spending(
             ));
         }
         if let Some(category) = body.category_id {
-            categories::find(conn, caller.id, category)?
+            categories::find(conn, caller.ledger.id, category)?
                 .ok_or_else(|| ApiError::not_found("Category"))?;
         }
-        let currency = ml::user_currency(conn, caller.id)?;
+        let currency = ml::ledger_currency(conn, caller.ledger.id)?;
         let key = (period, body.category_id);
         // Today's forecasts come from the stored models; another date trains on its own past.
         let stored = if period.start_of(as_of) == period.start_of(today) {
-            ml::forecasts_for(conn, caller.id, today)?
+            ml::forecasts_for(conn, caller.ledger.id, today)?
                 .series
                 .into_iter()
                 .find(|s| (s.period, s.category_id) == key)
@@ -143,7 +143,7 @@ pub async fn predict_spending(
         };
         let series = match stored {
             Some(series) => series,
-            None => ml::train_series(conn, caller.id, &currency, as_of, &[key])?
+            None => ml::train_series(conn, caller.ledger.id, &currency, as_of, &[key])?
                 .pop()
                 .ok_or_else(|| ApiError::internal("no series trained"))?,
         };
@@ -153,7 +153,7 @@ pub async fn predict_spending(
             &rows
                 .iter()
                 .map(|r| db::ml::NewPrediction {
-                    user_id: caller.id,
+                    ledger_id: caller.ledger.id,
                     category_id: body.category_id,
                     period: period.as_str().to_owned(),
                     period_start: r.period_start,
@@ -204,10 +204,11 @@ pub async fn prediction_history(
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) = db::run(&state.pool, move |conn| {
         let today = caller.today();
-        let rows = db::ml::list_predictions(conn, caller.id, today, page.limit(), page.offset())?;
+        let rows =
+            db::ml::list_predictions(conn, caller.ledger.id, today, page.limit(), page.offset())?;
         let total = match rows.first() {
             Some(row) => row.total_count,
-            None => db::ml::count_predictions(conn, caller.id)?,
+            None => db::ml::count_predictions(conn, caller.ledger.id)?,
         };
         Ok::<_, ApiError>((rows, total))
     })
@@ -269,7 +270,7 @@ pub async fn categorize(
         let amount: Option<Decimal> = body.amount.map(|a| a.0);
         let (suggestions, model) = ml::suggest(
             conn,
-            caller.id,
+            caller.ledger.id,
             &description,
             merchant.as_deref(),
             amount,
@@ -278,7 +279,7 @@ pub async fn categorize(
         let suggestion_id = db::ml::log_suggestion(
             conn,
             &db::ml::NewSuggestion {
-                user_id: caller.id,
+                ledger_id: caller.ledger.id,
                 transaction_id: None,
                 description: &description,
                 merchant: merchant.as_deref(),

@@ -64,7 +64,7 @@ pub async fn list_recurring(
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let (rows, total) = db::run(&state.pool, move |conn| {
-        recurring::list(conn, caller.id, page.limit(), page.offset())
+        recurring::list(conn, caller.ledger.id, page.limit(), page.offset())
     })
     .await?;
     let data: Vec<RecurringResponse> = rows.into_iter().map(RecurringResponse::from).collect();
@@ -89,7 +89,7 @@ pub async fn create_recurring(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let template = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             let next_date = match body.next_date {
                 Some(date) => date,
                 None => caller.today(),
@@ -114,8 +114,14 @@ pub async fn create_recurring(
             let draft = draft_of(&fields)?;
             check_dates(&fields)?;
             not_long_ago(caller.today(), fields.next_date, "next_date")?;
-            fields.currency = check_draft(conn, caller.id, &draft, body.currency.as_deref(), &[])?;
-            recurring::insert(conn, caller.id, &fields).map_err(ApiError::from)
+            fields.currency = check_draft(
+                conn,
+                caller.ledger.id,
+                &draft,
+                body.currency.as_deref(),
+                &[],
+            )?;
+            recurring::insert(conn, caller.ledger.id, &fields).map_err(ApiError::from)
         })
     })
     .await?;
@@ -140,7 +146,7 @@ pub async fn get_recurring(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        recurring::find(conn, caller.id, id)
+        recurring::find(conn, caller.ledger.id, id)
     })
     .await?
     .ok_or_else(not_found)?;
@@ -167,8 +173,9 @@ pub async fn update_recurring(
     let id = id.into_inner();
     let body = body.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let current: Recurring = recurring::find(conn, caller.id, id)?.ok_or_else(not_found)?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let current: Recurring =
+                recurring::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
             let next_date = body.next_date.unwrap_or(current.next_date);
             // Only a new date or rhythm re-anchors the day of month (a client sending the
             // shown date back, clamped to a short month, must not move it).
@@ -210,8 +217,8 @@ pub async fn update_recurring(
                 .into_iter()
                 .flatten()
                 .collect();
-            fields.currency = check_draft(conn, caller.id, &draft, None, &kept)?;
-            recurring::update(conn, caller.id, id, &fields).map_err(ApiError::from)
+            fields.currency = check_draft(conn, caller.ledger.id, &draft, None, &kept)?;
+            recurring::update(conn, caller.ledger.id, id, &fields).map_err(ApiError::from)
         })
     })
     .await?;
@@ -236,8 +243,8 @@ pub async fn delete_recurring(
     let id = id.into_inner();
     // The row and its tombstone together.
     let deleted = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            Ok(recurring::delete(conn, caller.id, id)?)
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            Ok(recurring::delete(conn, caller.ledger.id, id)?)
         })
     })
     .await?;

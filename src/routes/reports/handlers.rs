@@ -218,9 +218,9 @@ pub async fn budget_progress(
     let query = query.into_inner();
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
-        let rows = budgets::list(conn, caller.id, 10_000, 0)?;
+        let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
         Ok::<_, ApiError>(
-            budgets::evaluate(conn, caller.id, rows, scope.to)?
+            budgets::evaluate(conn, caller.ledger.id, rows, scope.to)?
                 .into_iter()
                 .filter_map(BudgetStatusLine::from_evaluation)
                 .collect::<Vec<_>>(),

@@ -48,7 +48,7 @@ pub async fn sync_changes(
         return Err(invalid("`limit` must be between 1 and 1000."));
     }
     let response = db::run(&state.pool, move |conn| {
-        let mut changes = sync::changes_since(conn, caller.id, since, limit + 1)?;
+        let mut changes = sync::changes_since(conn, caller.ledger.id, since, limit + 1)?;
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit as usize);
         let cursor = changes.last().map_or(since, |c| c.change_seq);
@@ -70,30 +70,30 @@ pub async fn sync_changes(
             })
             .collect();
         Ok::<_, ApiError>(SyncResponse {
-            wallets: wallets::with_balance_by_ids(conn, caller.id, &ids("wallet"))?
+            wallets: wallets::with_balance_by_ids(conn, caller.ledger.id, &ids("wallet"))?
                 .into_iter()
                 .map(WalletResponse::from)
                 .collect(),
-            categories: categories::by_ids(conn, caller.id, &ids("category"))?
+            categories: categories::by_ids(conn, caller.ledger.id, &ids("category"))?
                 .into_iter()
                 .map(CategoryResponse::from)
                 .collect(),
-            transactions: transactions::views_by_ids(conn, caller.id, &ids("transaction"))?
+            transactions: transactions::views_by_ids(conn, caller.ledger.id, &ids("transaction"))?
                 .into_iter()
                 .map(TransactionResponse::from)
                 .collect(),
             budgets: {
-                let rows = budgets::by_ids(conn, caller.id, &ids("budget"))?;
-                budgets::evaluate(conn, caller.id, rows, today)?
+                let rows = budgets::by_ids(conn, caller.ledger.id, &ids("budget"))?;
+                budgets::evaluate(conn, caller.ledger.id, rows, today)?
                     .into_iter()
                     .map(BudgetResponse::from)
                     .collect()
             },
-            bills: bills::by_ids(conn, caller.id, &ids("bill"))?
+            bills: bills::by_ids(conn, caller.ledger.id, &ids("bill"))?
                 .into_iter()
                 .map(|b| BillResponse::new(b, today))
                 .collect(),
-            recurring: recurring::by_ids(conn, caller.id, &ids("recurring"))?
+            recurring: recurring::by_ids(conn, caller.ledger.id, &ids("recurring"))?
                 .into_iter()
                 .map(RecurringResponse::from)
                 .collect(),

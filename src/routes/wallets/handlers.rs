@@ -5,8 +5,8 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::Caller;
+use crate::db;
 use crate::db::wallets::{self, NewWallet, WalletChangeset};
-use crate::db::{self, users};
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
@@ -37,10 +37,16 @@ pub async fn list_wallets(
     let page = Page::new(query.page, query.per_page)?;
     let archived = query.archived;
     let (rows, total) = db::run(&state.pool, move |conn| {
-        let rows = wallets::list(conn, caller.id, archived, page.limit(), page.offset())?;
+        let rows = wallets::list(
+            conn,
+            caller.ledger.id,
+            archived,
+            page.limit(),
+            page.offset(),
+        )?;
         let total = match rows.first() {
             Some(row) => row.total_count,
-            None => wallets::count(conn, caller.id, archived)?,
+            None => wallets::count(conn, caller.ledger.id, archived)?,
         };
         Ok::<_, ApiError>((rows, total))
     })
@@ -66,17 +72,12 @@ pub async fn create_wallet(
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
     let wallet = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let currency = match body.currency {
-                Some(currency) => currency,
-                None => users::find(conn, caller.id)?
-                    .map(|u| u.currency)
-                    .ok_or(ApiError::InvalidToken)?,
-            };
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let currency = body.currency.unwrap_or_else(|| caller.currency.to_string());
             let created = wallets::insert(
                 conn,
                 &NewWallet {
-                    user_id: caller.id,
+                    ledger_id: caller.ledger.id,
                     name: body.name.trim(),
                     wallet_type: body.wallet_type.as_str(),
                     currency: &currency,
@@ -84,7 +85,7 @@ pub async fn create_wallet(
                     archived: body.archived.unwrap_or(false),
                 },
             )?;
-            wallets::find_with_balance(conn, caller.id, created.id)?
+            wallets::find_with_balance(conn, caller.ledger.id, created.id)?
                 .ok_or_else(|| ApiError::internal("a new wallet vanished"))
         })
     })
@@ -110,7 +111,7 @@ pub async fn get_wallet(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let wallet = db::run(&state.pool, move |conn| {
-        wallets::find_with_balance(conn, caller.id, id)
+        wallets::find_with_balance(conn, caller.ledger.id, id)
     })
     .await?
     .ok_or_else(|| ApiError::not_found("Wallet"))?;
@@ -141,10 +142,10 @@ pub async fn update_wallet(
     let id = id.into_inner();
     let body = body.into_inner();
     let wallet = db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            let current = wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            let current = wallets::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
             let currency = body.currency.filter(|c| *c != current.currency);
-            if currency.is_some() && wallets::in_use(conn, caller.id, id)? {
+            if currency.is_some() && wallets::in_use(conn, caller.ledger.id, id)? {
                 return Err(wallet_in_use(
                     "The currency of a wallet with transactions cannot change; create a new wallet instead.",
                 ));
@@ -162,9 +163,9 @@ pub async fn update_wallet(
                 || changes.opening_balance.is_some()
                 || changes.archived.is_some()
             {
-                wallets::update(conn, caller.id, id, &changes)?;
+                wallets::update(conn, caller.ledger.id, id, &changes)?;
             }
-            wallets::find_with_balance(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))
+            wallets::find_with_balance(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))
         })
     })
     .await?;
@@ -191,14 +192,14 @@ pub async fn delete_wallet(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     db::run(&state.pool, move |conn| {
-        db::user_transaction::<_, ApiError, _>(conn, caller.id, |conn| {
-            wallets::find(conn, caller.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-            if wallets::in_use(conn, caller.id, id)? {
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            wallets::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+            if wallets::in_use(conn, caller.ledger.id, id)? {
                 return Err(wallet_in_use(
                     "This wallet has transactions and cannot be deleted; archive it instead (PATCH archived: true).",
                 ));
             }
-            wallets::delete(conn, caller.id, id)?;
+            wallets::delete(conn, caller.ledger.id, id)?;
             Ok(())
         })
     })

@@ -1,0 +1,550 @@
+//! Shared ledgers: a household of an owner, an editor and a viewer, walked end to end; what
+//! outsiders and removed members get; the rules of membership; the audit trail.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
+
+/// Creates a ledger of `kind` owned by `owner`; returns its id.
+async fn create_ledger(app: &TestApp, owner: &TestUser, kind: &str) -> String {
+    let data = app
+        .data_of(
+            owner,
+            Method::POST,
+            "/api/v1/ledgers",
+            json!({"name": "The Nguyens", "kind": kind, "currency": "VND"}),
+        )
+        .await;
+    assert_eq!(data["kind"], kind);
+    assert_eq!(data["role"], "owner");
+    data["id"].as_str().unwrap().to_owned()
+}
+
+/// `owner` invites `invitee` as `role` and `invitee` accepts through the mailed link.
+async fn join(app: &TestApp, owner: &TestUser, ledger: &str, invitee: &TestUser, role: &str) {
+    let invitation = app
+        .data_of(
+            owner,
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/members"),
+            json!({"email": invitee.email, "role": role}),
+        )
+        .await;
+    assert_eq!(invitation["status"], "pending");
+    let token = app.mailed_token(&invitee.email, "accept-invitation").await;
+    let accepted = app
+        .data_of(
+            invitee,
+            Method::POST,
+            "/api/v1/ledgers/invitations/accept",
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(accepted["status"], "accepted");
+    assert_eq!(accepted["role"], role);
+}
+
+async fn household(app: &TestApp) -> (TestUser, TestUser, TestUser, String) {
+    let owner = app.register("owner@example.com").await;
+    let editor = app.register("editor@example.com").await;
+    let viewer = app.register("viewer@example.com").await;
+    let ledger = create_ledger(app, &owner, "household").await;
+    join(app, &owner, &ledger, &editor, "editor").await;
+    join(app, &owner, &ledger, &viewer, "viewer").await;
+    (owner, editor, viewer, ledger)
+}
+
+async fn expense_in(app: &TestApp, user: &TestUser, ledger: &str, amount: u32) -> (u16, Value) {
+    let base = format!("/api/v1/ledgers/{ledger}");
+    let wallets = app.data(user, &format!("{base}/wallets")).await;
+    let wallet = wallets[0]["id"].as_str().unwrap().to_owned();
+    let categories = app
+        .data(user, &format!("{base}/categories?per_page=200"))
+        .await;
+    let food = categories
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "Food & Dining")
+        .unwrap()["id"]
+        .clone();
+    json(
+        app.send_as(
+            Method::POST,
+            &format!("{base}/transactions"),
+            &user.access_token,
+            Some(
+                &json!({"type": "expense", "amount": amount, "wallet_id": wallet,
+                         "category_id": food, "description": "Groceries"}),
+            ),
+        )
+        .await,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_household_keeps_one_ledger_together_with_roles() {
+    let app = spawn_app().await;
+    let (owner, editor, viewer, ledger) = household(&app).await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+
+    // The owner sets up a wallet in the shared ledger; it is not in anyone's personal ledger.
+    let wallet = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &format!("{base}/wallets"),
+            json!({"name": "Family cash", "type": "cash"}),
+        )
+        .await;
+    assert_eq!(
+        wallet["currency"], "VND",
+        "the ledger's currency is the default"
+    );
+    assert_eq!(app.data(&owner, "/api/v1/wallets").await, json!([]));
+
+    // The editor records an expense; everyone sees it, with who recorded it.
+    let (status, created) = expense_in(&app, &editor, &ledger, 120_000).await;
+    assert_eq!(status, 201, "{created}");
+    assert_eq!(created["data"]["created_by"], editor.id.as_str());
+    let id = created["data"]["id"].as_str().unwrap();
+    let seen = app.data(&viewer, &format!("{base}/transactions")).await;
+    assert_eq!(seen.as_array().unwrap().len(), 1);
+    assert_eq!(seen[0]["id"], id);
+    assert_eq!(seen[0]["created_by"], editor.id.as_str());
+
+    // The owner changes it: `updated_by` follows.
+    let changed = app
+        .data_of(
+            &owner,
+            Method::PATCH,
+            &format!("{base}/transactions/{id}"),
+            json!({"amount": 130000}),
+        )
+        .await;
+    assert_eq!(changed["updated_by"], owner.id.as_str());
+    assert_eq!(changed["created_by"], editor.id.as_str());
+
+    // The viewer reads everything but changes nothing.
+    let (status, body) = expense_in(&app, &viewer, &ledger, 1).await;
+    assert_eq!(status, 403, "{body}");
+    assert_eq!(body["code"], "ledger_read_only");
+    assert_error(
+        app.send_as(
+            Method::DELETE,
+            &format!("{base}/transactions/{id}"),
+            &viewer.access_token,
+            None,
+        )
+        .await,
+        403,
+        "ledger_read_only",
+    )
+    .await;
+    let summary = app.data(&viewer, &format!("{base}/reports/summary")).await;
+    assert_eq!(summary["expense"], 130000, "{summary}");
+
+    // Members are listed with their roles; only owners manage them.
+    let members = app.data(&viewer, &format!("{base}/members")).await;
+    let roles: Vec<(&str, &str)> = members
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["email"].as_str().unwrap(), m["role"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        roles,
+        [
+            ("owner@example.com", "owner"),
+            ("editor@example.com", "editor"),
+            ("viewer@example.com", "viewer")
+        ]
+    );
+    assert_error(
+        app.send_as(
+            Method::PATCH,
+            &format!("{base}/members/{}", viewer.id),
+            &editor.access_token,
+            Some(&json!({"role": "owner"})),
+        )
+        .await,
+        403,
+        "ledger_owner_only",
+    )
+    .await;
+
+    // Everyone's list of ledgers shows their personal one first, then the shared one.
+    let mine = app.data(&editor, "/api/v1/ledgers").await;
+    assert_eq!(mine[0]["kind"], "personal");
+    assert_eq!(mine[0]["id"], editor.id.as_str());
+    assert_eq!(mine[1]["id"], ledger.as_str());
+    assert_eq!(mine[1]["role"], "editor");
+    assert_eq!(mine[1]["members"], 3);
+
+    // The owner makes the viewer an editor: they can write at once.
+    app.data_of(
+        &owner,
+        Method::PATCH,
+        &format!("{base}/members/{}", viewer.id),
+        json!({"role": "editor"}),
+    )
+    .await;
+    let (status, body) = expense_in(&app, &viewer, &ledger, 5_000).await;
+    assert_eq!(status, 201, "{body}");
+
+    // The owner removes the editor: their next request is 404, and their own data is theirs.
+    app.data_of(
+        &owner,
+        Method::DELETE,
+        &format!("{base}/members/{}", editor.id),
+        json!({}),
+    )
+    .await;
+    assert_error(
+        app.get_as(&format!("{base}/transactions"), &editor.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as(&format!("/api/v1/ledgers/{ledger}"), &editor.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM transactions WHERE ledger_id = '{ledger}'"
+        )),
+        2,
+        "what a removed member wrote stays in the ledger"
+    );
+
+    // The audit log has the membership's story.
+    let actions = app.scalar(&format!(
+        "SELECT count(*) AS value FROM audit_log WHERE details->>'ledger_id' = '{ledger}' \
+         AND action IN ('ledger_created', 'member_invited', 'member_joined', \
+                        'member_role_changed', 'member_removed')"
+    ));
+    assert_eq!(actions, 1 + 2 + 2 + 1 + 1);
+}
+
+#[tokio::test]
+async fn an_outsider_gets_404_on_everything_of_a_ledger_and_cannot_write_into_it() {
+    let app = spawn_app().await;
+    let (owner, _, _, ledger) = household(&app).await;
+    let outsider = app.register("outsider@example.com").await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+    let wallet = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &format!("{base}/wallets"),
+            json!({"name": "Family cash", "type": "cash"}),
+        )
+        .await;
+    let wallet = wallet["id"].as_str().unwrap();
+    for path in [
+        format!("{base}/transactions"),
+        format!("{base}/wallets/{wallet}"),
+        format!("{base}/reports/summary"),
+        format!("{base}/members"),
+        format!("/api/v1/ledgers/{ledger}"),
+    ] {
+        assert_error(
+            app.get_as(&path, &outsider.access_token).await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    // Naming the ledger's wallet in the outsider's own ledger finds nothing either.
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &outsider.access_token,
+            Some(&json!({"type": "expense", "amount": 1, "wallet_id": wallet,
+                         "description": "x"})),
+        )
+        .await,
+    )
+    .await;
+    assert!(status == 404 || status == 422, "{status} {body}");
+    // Nor may an outsider invite themselves, rename or delete it.
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("{base}/members"),
+            json!({"email": outsider.email, "role": "owner"}),
+        ),
+        (
+            Method::PATCH,
+            format!("/api/v1/ledgers/{ledger}"),
+            json!({"name": "Mine"}),
+        ),
+        (
+            Method::DELETE,
+            format!("/api/v1/ledgers/{ledger}"),
+            json!({}),
+        ),
+    ] {
+        assert_error(
+            app.send_as(method, &path, &outsider.access_token, Some(&body))
+                .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM wallets WHERE ledger_id = '{ledger}'"
+        )),
+        1
+    );
+}
+
+#[tokio::test]
+async fn an_invitation_works_once_and_only_for_its_address() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let invitee = app.register("invitee@example.com").await;
+    let thief = app.register("thief@example.com").await;
+    let ledger = create_ledger(&app, &owner, "business").await;
+    app.data_of(
+        &owner,
+        Method::POST,
+        &format!("/api/v1/ledgers/{ledger}/members"),
+        json!({"email": "Invitee@Example.com", "role": "viewer"}),
+    )
+    .await;
+    let token = app.mailed_token(&invitee.email, "accept-invitation").await;
+    // The invitee sees it waiting.
+    let waiting = app.data(&invitee, "/api/v1/ledgers/invitations").await;
+    assert_eq!(waiting[0]["ledger_id"], ledger.as_str());
+    assert_eq!(waiting[0]["ledger_kind"], "business");
+    // Someone else with the link cannot use it.
+    assert_error(
+        app.send_as(
+            Method::POST,
+            "/api/v1/ledgers/invitations/accept",
+            &thief.access_token,
+            Some(&json!({"token": token})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // The invitee declines; the link is spent.
+    let declined = app
+        .data_of(
+            &invitee,
+            Method::POST,
+            "/api/v1/ledgers/invitations/decline",
+            json!({"token": token}),
+        )
+        .await;
+    assert_eq!(declined["status"], "declined");
+    assert_error(
+        app.send_as(
+            Method::POST,
+            "/api/v1/ledgers/invitations/accept",
+            &invitee.access_token,
+            Some(&json!({"token": token})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as(
+            &format!("/api/v1/ledgers/{ledger}/wallets"),
+            &invitee.access_token,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    // A withdrawn invitation's link is dead too.
+    let invitation = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/members"),
+            json!({"email": invitee.email, "role": "editor"}),
+        )
+        .await;
+    let token = app.mailed_token(&invitee.email, "accept-invitation").await;
+    let open = app
+        .data(&owner, &format!("/api/v1/ledgers/{ledger}/invitations"))
+        .await;
+    assert_eq!(open.as_array().unwrap().len(), 1);
+    app.data_of(
+        &owner,
+        Method::DELETE,
+        &format!(
+            "/api/v1/ledgers/{ledger}/invitations/{}",
+            invitation["id"].as_str().unwrap()
+        ),
+        json!({}),
+    )
+    .await;
+    assert_error(
+        app.send_as(
+            Method::POST,
+            "/api/v1/ledgers/invitations/accept",
+            &invitee.access_token,
+            Some(&json!({"token": token})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_last_owner_stays_and_a_personal_ledger_stays_private() {
+    let app = spawn_app().await;
+    let (owner, editor, _, ledger) = household(&app).await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+    for (method, path, body) in [
+        (
+            Method::DELETE,
+            format!("{base}/members/{}", owner.id),
+            json!({}),
+        ),
+        (
+            Method::PATCH,
+            format!("{base}/members/{}", owner.id),
+            json!({"role": "editor"}),
+        ),
+    ] {
+        assert_error(
+            app.send_as(method, &path, &owner.access_token, Some(&body))
+                .await,
+            409,
+            "last_owner",
+        )
+        .await;
+    }
+    // Nor can the last owner delete their account while others share the ledger.
+    assert_error(
+        app.send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            &owner.access_token,
+            Some(&json!({"password": owner.password})),
+        )
+        .await,
+        409,
+        "last_owner",
+    )
+    .await;
+    // With a second owner, the first may leave.
+    app.data_of(
+        &owner,
+        Method::PATCH,
+        &format!("{base}/members/{}", editor.id),
+        json!({"role": "owner"}),
+    )
+    .await;
+    app.data_of(
+        &owner,
+        Method::DELETE,
+        &format!("{base}/members/{}", owner.id),
+        json!({}),
+    )
+    .await;
+    assert_error(
+        app.get_as(&format!("{base}/wallets"), &owner.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    // A personal ledger is not shared, left or deleted.
+    let personal = format!("/api/v1/ledgers/{}", owner.id);
+    for (method, path, body) in [
+        (
+            Method::POST,
+            format!("{personal}/members"),
+            json!({"email": editor.email, "role": "viewer"}),
+        ),
+        (Method::DELETE, personal.clone(), json!({})),
+        (
+            Method::DELETE,
+            format!("{personal}/members/{}", owner.id),
+            json!({}),
+        ),
+    ] {
+        assert_error(
+            app.send_as(method, &path, &owner.access_token, Some(&body))
+                .await,
+            409,
+            "personal_ledger",
+        )
+        .await;
+    }
+    // And its path reaches the same rows as the paths without a ledger.
+    let wallet = app.create_wallet(&owner, "Pocket", "USD").await;
+    let through_ledger = app.data(&owner, &format!("{personal}/wallets")).await;
+    assert_eq!(through_ledger[0]["id"], wallet.as_str());
+}
+
+#[tokio::test]
+async fn what_is_created_in_a_ledger_is_located_under_it() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let ledger = create_ledger(&app, &owner, "business").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/wallets"),
+            &owner.access_token,
+            Some(&json!({"name": "Till", "type": "cash"})),
+        )
+        .await;
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201);
+    let id = body["data"]["id"].as_str().unwrap();
+    assert_eq!(location, format!("/api/v1/ledgers/{ledger}/wallets/{id}"));
+    let found = app.data(&owner, &location).await;
+    assert_eq!(found["id"], id);
+}
+
+#[tokio::test]
+async fn deleting_an_account_takes_the_shared_ledgers_it_alone_belonged_to() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let ledger = create_ledger(&app, &owner, "business").await;
+    app.data_of(
+        &owner,
+        Method::POST,
+        &format!("/api/v1/ledgers/{ledger}/wallets"),
+        json!({"name": "Till", "type": "cash"}),
+    )
+    .await;
+    app.data_of(
+        &owner,
+        Method::DELETE,
+        "/api/v1/users/me",
+        json!({"password": owner.password}),
+    )
+    .await;
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM ledgers"),
+        0,
+        "personal and business ledgers went with the account"
+    );
+}
