@@ -62,3 +62,132 @@ fn concurrent_migrators_apply_each_migration_once() {
         "exactly one migrator applied the migrations: {results:?}"
     );
 }
+
+/// The shared-ledgers migration moves what every user kept into their personal ledger, with no
+/// change a client could see: same ids, same timestamps, no new change numbers or events, the
+/// same rollups; and rows written before it are credited to their owner.
+#[test]
+fn existing_data_moves_into_personal_ledgers_unchanged() {
+    use diesel_migrations::MigrationHarness;
+    const BEFORE: &str = "20261205000012";
+
+    let db = TestDatabase::empty();
+    let mut conn = db.connect();
+    loop {
+        let version = conn
+            .run_next_migration(migrations::MIGRATIONS)
+            .expect("a migration before shared ledgers")
+            .to_string();
+        if version == BEFORE {
+            break;
+        }
+    }
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        "INSERT INTO users (id, email, name, password_hash, currency) VALUES \
+           ('00000000-0000-0000-0000-00000000000a', 'a@example.com', 'A', 'x', 'VND'), \
+           ('00000000-0000-0000-0000-00000000000b', 'b@example.com', 'B', 'x', 'USD'); \
+         INSERT INTO wallets (id, user_id, name, type, currency) VALUES \
+           ('00000000-0000-0000-0000-0000000000a1', '00000000-0000-0000-0000-00000000000a', 'Cash', 'cash', 'VND'); \
+         INSERT INTO categories (id, user_id, name, kind) VALUES \
+           ('00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-00000000000a', 'Food', 'expense'); \
+         INSERT INTO transactions (id, user_id, type, amount, currency, date, description, category_id, wallet_id) VALUES \
+           ('00000000-0000-0000-0000-0000000000a3', '00000000-0000-0000-0000-00000000000a', 'expense', 120000, 'VND', \
+            '2026-11-02', 'Pho', '00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000a1');",
+    )
+    .unwrap();
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Snapshot {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let snapshot = |conn: &mut diesel::PgConnection| {
+        diesel::sql_query(
+            "SELECT concat_ws('|', \
+                (SELECT string_agg(concat_ws(',', id, amount, updated_at, change_seq), ';') FROM transactions), \
+                (SELECT string_agg(concat_ws(',', day, amount, transactions), ';') FROM daily_flows), \
+                (SELECT count(*) FROM events), \
+                (SELECT string_agg(concat_ws(',', id, change_seq, updated_at), ';') FROM wallets)) AS value",
+        )
+        .get_result::<Snapshot>(conn)
+        .unwrap()
+    };
+    let before = snapshot(&mut conn);
+
+    migrations::run_pending(&mut conn).unwrap();
+
+    assert_eq!(snapshot(&mut conn), before, "nothing a client sees changed");
+    #[derive(diesel::QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        value: i64,
+    }
+    let count = |conn: &mut diesel::PgConnection, sql: &str| {
+        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().value
+    };
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS value FROM ledgers l JOIN users u ON u.id = l.id \
+             WHERE l.kind = 'personal' AND l.currency = u.currency"
+        ),
+        2,
+        "each user has a personal ledger with their id and currency"
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS value FROM ledger_members WHERE ledger_id = user_id AND role = 'owner'"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS value FROM transactions \
+             WHERE ledger_id = '00000000-0000-0000-0000-00000000000a' \
+               AND created_by = ledger_id AND updated_by = ledger_id"
+        ),
+        1,
+        "old rows are in their owner's ledger, credited to the owner"
+    );
+    // Writes after the migration key their rollups and events by the ledger.
+    diesel::sql_query(
+        "INSERT INTO transactions (ledger_id, type, amount, currency, date, description, category_id, wallet_id, created_by) \
+         VALUES ('00000000-0000-0000-0000-00000000000a', 'expense', 5000, 'VND', '2026-11-02', 'Tea', \
+                 '00000000-0000-0000-0000-0000000000a2', '00000000-0000-0000-0000-0000000000a1', \
+                 '00000000-0000-0000-0000-00000000000a')",
+    )
+    .execute(&mut conn)
+    .unwrap();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT (sum(amount) * 100)::bigint AS value FROM daily_flows \
+             WHERE ledger_id = '00000000-0000-0000-0000-00000000000a' AND day = '2026-11-02'"
+        ),
+        12_500_000
+    );
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT count(*) AS value FROM events \
+             WHERE ledger_id = '00000000-0000-0000-0000-00000000000a' AND type = 'transaction_update' \
+               AND payload->>'description' = 'Tea'"
+        ),
+        1
+    );
+    // And an account's deletion takes its personal ledger and every row in it.
+    diesel::sql_query("DELETE FROM users WHERE email = 'a@example.com'")
+        .execute(&mut conn)
+        .unwrap();
+    assert_eq!(
+        count(
+            &mut conn,
+            "SELECT (SELECT count(*) FROM ledgers) + (SELECT count(*) FROM transactions) \
+                  + (SELECT count(*) FROM daily_flows) AS value"
+        ),
+        1,
+        "only B's personal ledger is left"
+    );
+}
