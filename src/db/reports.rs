@@ -369,3 +369,67 @@ pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Expe
     )
     .get_result(conn)
 }
+
+/// A member's income and expense in the scope (transfers apart), by who recorded them.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct MemberAmount {
+    /// `None`: recorded by FinAI itself, or by an account that is gone.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub user_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub name: Option<String>,
+    #[diesel(sql_type = Numeric)]
+    pub income: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub expense: Decimal,
+    #[diesel(sql_type = BigInt)]
+    pub transaction_count: i64,
+}
+
+/// Who spent and earned what ("who spent what" in a household), largest spender first.
+pub fn by_member(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Vec<MemberAmount>> {
+    scoped_query!(
+        "SELECT t.created_by AS user_id, u.name, \
+                COALESCE(sum(t.amount) FILTER (WHERE t.type = 'income'), 0) AS income, \
+                COALESCE(sum(t.amount) FILTER (WHERE t.type = 'expense'), 0) AS expense, \
+                count(*) AS transaction_count \
+         FROM transactions t LEFT JOIN users u ON u.id = t.created_by \
+         WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
+           AND t.type <> 'transfer' AND ($5::uuid IS NULL OR t.wallet_id = $5) \
+         GROUP BY t.created_by, u.name \
+         ORDER BY expense DESC, income DESC, u.name NULLS LAST",
+        scope
+    )
+    .load(conn)
+}
+
+/// One month's amount of one category and type.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct MonthLine {
+    #[diesel(sql_type = Date)]
+    pub month: NaiveDate,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = SqlUuid)]
+    pub category_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+}
+
+/// Income and expense per month and category over the rollups. Every income and expense has a
+/// category or splits that do, so the lines add up to the period's totals.
+pub fn monthly_by_category(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Vec<MonthLine>> {
+    scoped_query!(
+        "SELECT date_trunc('month', l.day)::date AS month, l.type AS kind, l.category_id, \
+                c.name, sum(l.amount) AS amount \
+         FROM daily_category_flows l JOIN categories c ON c.ledger_id = $1 AND c.id = l.category_id \
+         WHERE l.ledger_id = $1 AND l.currency = $2 AND l.day BETWEEN $3 AND $4 \
+           AND l.type IN ('income', 'expense') AND ($5::uuid IS NULL OR l.wallet_id = $5) \
+         GROUP BY 1, 2, 3, 4 HAVING sum(l.amount) <> 0 \
+         ORDER BY 1, 2, 4",
+        scope
+    )
+    .load(conn)
+}

@@ -169,3 +169,47 @@ pub struct ExpenseStats {
     /// Sample standard deviation (0 for fewer than two).
     pub std_dev: Option<Money>,
 }
+
+/// One member's income and expense in the report's period and currency.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MemberShare {
+    /// `null`: what FinAI recorded itself (recurring templates, autopay), or a member whose
+    /// account is gone.
+    pub user_id: Option<Uuid>,
+    #[schema(example = "Lan")]
+    pub name: Option<String>,
+    pub income: Money,
+    pub expense: Money,
+    pub transaction_count: i64,
+}
+
+/// One category's line of a profit-and-loss statement: its amount in each month of the
+/// report (in the order of `months`) and its total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfitAndLossLine {
+    pub category_id: Uuid,
+    #[schema(example = "Office supplies")]
+    pub name: String,
+    pub by_month: Vec<Money>,
+    pub total: Money,
+}
+
+/// Income and expense by category and month, with the net result (business ledgers).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProfitAndLoss {
+    #[schema(example = "VND")]
+    pub currency: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    /// The first day of each month the report covers, oldest first.
+    pub months: Vec<NaiveDate>,
+    pub income: Vec<ProfitAndLossLine>,
+    pub expense: Vec<ProfitAndLossLine>,
+    pub income_by_month: Vec<Money>,
+    pub expense_by_month: Vec<Money>,
+    /// Income − expense, per month.
+    pub net_by_month: Vec<Money>,
+    pub total_income: Money,
+    pub total_expense: Money,
+    pub net: Money,
+}

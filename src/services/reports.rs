@@ -1,12 +1,16 @@
 //! What a report covers: its dates in the caller's time zone, its wallet and its currency.
 
-use chrono::{Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use diesel::PgConnection;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::caller::Caller;
-use crate::db::reports::Scope;
+use crate::db::reports::{self, Scope};
 use crate::db::wallets;
+use crate::domain::money::Money;
+use crate::domain::sharing::LedgerKind;
+use crate::dto::reports::{MemberShare, ProfitAndLoss, ProfitAndLossLine};
 use crate::error::ApiError;
 
 const MAX_DAYS: i64 = 3660;
@@ -34,7 +38,6 @@ pub fn scope_of(
     caller: &Caller,
     query: &Window,
 ) -> Result<Scope, ApiError> {
-    use chrono::Datelike;
     let ledger_id = caller.ledger.id;
     let today = caller.today();
     let (from, to) = match (query.days, query.from, query.to) {
@@ -109,5 +112,141 @@ pub fn report_currency(caller: &Caller, requested: Option<&str>) -> Result<Strin
         Some(code) if crate::domain::currency::is_iso4217(code) => Ok(code.to_owned()),
         Some(_) => Err(invalid("`currency` must be an ISO 4217 code such as USD.")),
         None => Ok(caller.currency.to_string()),
+    }
+}
+
+/// The business reports need a business ledger: anything else is told so.
+pub fn require_business(caller: &Caller, report: &str) -> Result<(), ApiError> {
+    if caller.ledger.kind == LedgerKind::Business {
+        return Ok(());
+    }
+    Err(ApiError::Forbidden {
+        code: "business_ledger_required",
+        message: format!(
+            "The {report} is kept for business ledgers; this one is {}. Create one with \
+             POST /api/v1/ledgers {{\"kind\": \"business\"}} (or switch a household ledger's \
+             kind) and use /api/v1/ledgers/{{ledger_id}}/reports/....",
+            caller.ledger.kind.as_str()
+        ),
+    })
+}
+
+/// Income and expense by category and month, and the net result, of a business ledger.
+pub fn profit_and_loss(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    window: &Window,
+) -> Result<ProfitAndLoss, ApiError> {
+    // The query's ids first: another ledger's wallet is 404 whatever this ledger's kind.
+    let scope = scope_of(conn, caller, window)?;
+    require_business(caller, "profit-and-loss report")?;
+    let lines = reports::monthly_by_category(conn, &scope)?;
+    let months = months_between(scope.from, scope.to);
+    let column = |month: NaiveDate| months.iter().position(|m| *m == month);
+    let mut income: Vec<ProfitAndLossLine> = Vec::new();
+    let mut expense: Vec<ProfitAndLossLine> = Vec::new();
+    for line in lines {
+        let Some(at) = column(line.month) else {
+            continue;
+        };
+        let side = if line.kind == "income" {
+            &mut income
+        } else {
+            &mut expense
+        };
+        let row = match side.iter().position(|r| r.category_id == line.category_id) {
+            Some(index) => &mut side[index],
+            None => {
+                side.push(ProfitAndLossLine {
+                    category_id: line.category_id,
+                    name: line.name,
+                    by_month: vec![Money(Decimal::ZERO); months.len()],
+                    total: Money(Decimal::ZERO),
+                });
+                side.last_mut()
+                    .ok_or_else(|| ApiError::internal("a line just pushed"))?
+            }
+        };
+        row.by_month[at].0 += line.amount;
+        row.total.0 += line.amount;
+    }
+    for side in [&mut income, &mut expense] {
+        side.sort_by(|a, b| b.total.0.cmp(&a.total.0).then_with(|| a.name.cmp(&b.name)));
+    }
+    let by_month = |side: &[ProfitAndLossLine]| -> Vec<Money> {
+        (0..months.len())
+            .map(|i| Money(side.iter().map(|r| r.by_month[i].0).sum()))
+            .collect()
+    };
+    let income_by_month = by_month(&income);
+    let expense_by_month = by_month(&expense);
+    let net_by_month = income_by_month
+        .iter()
+        .zip(&expense_by_month)
+        .map(|(i, e)| Money(i.0 - e.0))
+        .collect();
+    let total_income: Decimal = income.iter().map(|r| r.total.0).sum();
+    let total_expense: Decimal = expense.iter().map(|r| r.total.0).sum();
+    Ok(ProfitAndLoss {
+        currency: scope.currency,
+        from: scope.from,
+        to: scope.to,
+        months,
+        income,
+        expense,
+        income_by_month,
+        expense_by_month,
+        net_by_month,
+        total_income: Money(total_income),
+        total_expense: Money(total_expense),
+        net: Money(total_income - total_expense),
+    })
+}
+
+/// The first day of every month from `from`'s to `to`'s.
+fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    let mut months = Vec::new();
+    let mut month = from.with_day(1);
+    while let Some(current) = month.filter(|m| *m <= to) {
+        months.push(current);
+        month = current.checked_add_months(Months::new(1));
+    }
+    months
+}
+
+/// Who spent and earned what in the ledger (any kind: "who spent what" in a household).
+pub fn by_member(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    window: &Window,
+) -> Result<Vec<MemberShare>, ApiError> {
+    let scope = scope_of(conn, caller, window)?;
+    Ok(reports::by_member(conn, &scope)?
+        .into_iter()
+        .map(|row| MemberShare {
+            user_id: row.user_id,
+            name: row.name,
+            income: Money(row.income),
+            expense: Money(row.expense),
+            transaction_count: row.transaction_count,
+        })
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_period_covers_each_month_it_touches_once() {
+        let day = |s: &str| s.parse::<NaiveDate>().unwrap();
+        assert_eq!(
+            months_between(day("2026-01-31"), day("2026-03-01")),
+            [day("2026-01-01"), day("2026-02-01"), day("2026-03-01")]
+        );
+        assert_eq!(
+            months_between(day("2026-05-10"), day("2026-05-20")),
+            [day("2026-05-01")]
+        );
     }
 }

@@ -548,3 +548,144 @@ async fn deleting_an_account_takes_the_shared_ledgers_it_alone_belonged_to() {
         "personal and business ledgers went with the account"
     );
 }
+
+/// Posts `body` into the ledger's `path` as `user`, asserting 201; returns the new id.
+async fn create_in(
+    app: &TestApp,
+    user: &TestUser,
+    ledger: &str,
+    path: &str,
+    body: Value,
+) -> String {
+    let data = app
+        .data_of(
+            user,
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/{path}"),
+            body,
+        )
+        .await;
+    data["id"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@shop.example").await;
+    let bookkeeper = app.register("books@shop.example").await;
+    let ledger = create_ledger(&app, &owner, "business").await;
+    join(&app, &owner, &ledger, &bookkeeper, "editor").await;
+
+    let till = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "wallets",
+        json!({"name": "Till", "type": "cash"}),
+    )
+    .await;
+    let sales = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "categories",
+        json!({"name": "Sales", "kind": "income"}),
+    )
+    .await;
+    let supplies = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "categories",
+        json!({"name": "Supplies", "kind": "expense"}),
+    )
+    .await;
+    let record = |user: &TestUser, kind: &str, amount: u32, category: &str, date: &str| {
+        let body = json!({"type": kind, "amount": amount, "wallet_id": till, "category_id": category,
+                          "date": date, "description": "entry"});
+        let (app, user, ledger) = (&app, user.clone(), ledger.clone());
+        async move { create_in(app, &user, &ledger, "transactions", body).await }
+    };
+    record(&owner, "income", 1_000_000, &sales, "2026-10-05").await;
+    record(&bookkeeper, "expense", 300_000, &supplies, "2026-10-20").await;
+    record(&bookkeeper, "income", 500_000, &sales, "2026-11-03").await;
+    // A split purchase counts in each of its categories.
+    let rent = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "categories",
+        json!({"name": "Rent", "kind": "expense"}),
+    )
+    .await;
+    create_in(
+        &app,
+        &bookkeeper,
+        &ledger,
+        "transactions",
+        json!({"type": "expense", "amount": 50000, "wallet_id": till, "date": "2026-11-04",
+               "description": "Mixed", "splits": [{"category_id": supplies, "amount": 20000},
+                                                  {"category_id": rent, "amount": 30000}]}),
+    )
+    .await;
+
+    let query = "from=2026-10-01&to=2026-11-30";
+    let pnl = app
+        .data(
+            &bookkeeper,
+            &format!("/api/v1/ledgers/{ledger}/reports/profit-and-loss?{query}"),
+        )
+        .await;
+    assert_eq!(pnl["months"], json!(["2026-10-01", "2026-11-01"]), "{pnl}");
+    assert_eq!(pnl["income"][0]["name"], "Sales");
+    assert_eq!(pnl["income"][0]["by_month"], json!([1000000, 500000]));
+    assert_eq!(pnl["expense"][0]["name"], "Supplies");
+    assert_eq!(pnl["expense"][0]["by_month"], json!([300000, 20000]));
+    assert_eq!(pnl["expense"][1]["name"], "Rent");
+    assert_eq!(pnl["expense"][1]["by_month"], json!([0, 30000]));
+    assert_eq!(pnl["expense_by_month"], json!([300000, 50000]));
+    assert_eq!(pnl["net_by_month"], json!([700000, 450000]));
+    assert_eq!(pnl["total_income"], 1_500_000);
+    assert_eq!(pnl["total_expense"], 350_000);
+    assert_eq!(pnl["net"], 1_150_000);
+
+    // Who recorded what.
+    let members = app
+        .data(
+            &owner,
+            &format!("/api/v1/ledgers/{ledger}/reports/by-member?{query}"),
+        )
+        .await;
+    assert_eq!(members[0]["user_id"], bookkeeper.id.as_str(), "{members}");
+    assert_eq!(members[0]["expense"], 350_000);
+    assert_eq!(members[0]["income"], 500_000);
+    assert_eq!(members[1]["user_id"], owner.id.as_str());
+    assert_eq!(members[1]["income"], 1_000_000);
+    assert_eq!(members[1]["transaction_count"], 1);
+
+    // The business reports need a business ledger, and say so.
+    let household = create_ledger(&app, &owner, "household").await;
+    for path in [
+        format!("/api/v1/ledgers/{household}/reports/profit-and-loss"),
+        "/api/v1/reports/profit-and-loss".to_owned(),
+    ] {
+        assert_error(
+            app.get_as(&path, &owner.access_token).await,
+            403,
+            "business_ledger_required",
+        )
+        .await;
+    }
+    // And an outsider sees none of it.
+    let outsider = app.register("rival@shop.example").await;
+    assert_error(
+        app.get_as(
+            &format!("/api/v1/ledgers/{ledger}/reports/profit-and-loss"),
+            &outsider.access_token,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}

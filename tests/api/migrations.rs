@@ -123,7 +123,10 @@ fn existing_data_moves_into_personal_ledgers_unchanged() {
         value: i64,
     }
     let count = |conn: &mut diesel::PgConnection, sql: &str| {
-        diesel::sql_query(sql).get_result::<Count>(conn).unwrap().value
+        diesel::sql_query(sql)
+            .get_result::<Count>(conn)
+            .unwrap()
+            .value
     };
     assert_eq!(
         count(

@@ -11,7 +11,7 @@ use crate::db::reports::{self, CategoryAmount, Scope};
 use crate::db::{self, budgets};
 use crate::domain::money::Money;
 use crate::dto::budgets::BudgetStatusLine;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
 use crate::services::reports::{scope_of, Window};
 use crate::state::AppState;
@@ -351,6 +351,57 @@ pub async fn expense_stats(
             min: money(stats.min),
             std_dev: money(stats.std_dev),
         })
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// Who spent and earned what: income, expense and count per member who recorded them
+/// (transfers apart), largest spender first. Any ledger; in a personal one, its owner alone.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_by_member",
+    summary = "Spending and income by member",
+    params(ReportQuery),
+    responses((status = 200, description = "One line per member", body = Envelope<Vec<MemberShare>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/by-member")]
+pub async fn by_member(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let window = window_of(&query.into_inner());
+    let data = db::run(&state.pool, move |conn| {
+        crate::services::reports::by_member(conn, &caller, &window)
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}
+
+/// A profit-and-loss statement: income and expense by category and month, with monthly and
+/// total net results. Business ledgers only (`/api/v1/ledgers/{ledger_id}/reports/...`).
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_profit_and_loss",
+    summary = "Profit and loss (business ledgers)",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The statement", body = Envelope<ProfitAndLoss>),
+        (status = 403, description = "`business_ledger_required`: the ledger is not a business ledger", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/profit-and-loss")]
+pub async fn profit_and_loss(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let window = window_of(&query.into_inner());
+    let data = db::run(&state.pool, move |conn| {
+        crate::services::reports::profit_and_loss(conn, &caller, &window)
     })
     .await?;
     Ok(Envelope::new(data).ok())
