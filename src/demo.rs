@@ -131,6 +131,8 @@ pub fn seed(
                     unusual_reason: None,
                     created_by: Some(user.id),
                     updated_by: Some(user.id),
+                    tax_rate: None,
+                    tax_deductible: false,
                 },
                 splits,
             ));

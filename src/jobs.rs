@@ -203,6 +203,7 @@ fn materialize_one(
                 import_hash: None,
                 category_source: CategorySource::User,
                 category_confidence: None,
+                tax: ledger::Tax::default(),
             };
             let checked = ledger::check_one(conn, template.ledger_id, entry, &kept)?;
             let id = ledger::record(conn, ledger::Author::system(template.ledger_id), &checked)?.id;

@@ -433,3 +433,56 @@ pub fn monthly_by_category(conn: &mut PgConnection, scope: &Scope) -> QueryResul
     )
     .load(conn)
 }
+
+/// Income or expense of one tax rate in the scope.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct RateLine {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Numeric)]
+    pub rate: Decimal,
+    #[diesel(sql_type = Numeric)]
+    pub gross: Decimal,
+    #[diesel(sql_type = BigInt)]
+    pub transaction_count: i64,
+}
+
+/// Income and expense carrying a tax rate, per type and rate.
+pub fn by_tax_rate(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Vec<RateLine>> {
+    scoped_query!(
+        "SELECT t.type AS kind, t.tax_rate AS rate, sum(t.amount) AS gross, \
+                count(*) AS transaction_count \
+         FROM transactions t \
+         WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
+           AND ($5::uuid IS NULL OR t.wallet_id = $5) AND t.tax_rate IS NOT NULL \
+         GROUP BY 1, 2 ORDER BY 1 DESC, 2",
+        scope
+    )
+    .load(conn)
+}
+
+/// Deductible expenses per category (a split purchase in its splits' categories).
+pub fn deductible_by_category(
+    conn: &mut PgConnection,
+    scope: &Scope,
+) -> QueryResult<Vec<CategoryAmount>> {
+    scoped_query!(
+        "WITH deductible AS ( \
+             SELECT t.id, t.category_id, t.amount FROM transactions t \
+             WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
+               AND ($5::uuid IS NULL OR t.wallet_id = $5) \
+               AND t.type = 'expense' AND t.tax_deductible), \
+         lines AS ( \
+             SELECT d.id, d.category_id, d.amount FROM deductible d WHERE d.category_id IS NOT NULL \
+             UNION ALL \
+             SELECT d.id, s.category_id, s.amount FROM deductible d \
+             JOIN transaction_splits s ON s.ledger_id = $1 AND s.transaction_id = d.id \
+             WHERE d.category_id IS NULL) \
+         SELECT c.id AS category_id, c.name, sum(l.amount) AS amount, \
+                count(DISTINCT l.id) AS transaction_count \
+         FROM lines l JOIN categories c ON c.ledger_id = $1 AND c.id = l.category_id \
+         GROUP BY c.id, c.name ORDER BY amount DESC, c.name",
+        scope
+    )
+    .load(conn)
+}

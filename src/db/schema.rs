@@ -380,6 +380,8 @@ diesel::table! {
         unusual_reason -> Nullable<Text>,
         created_by -> Nullable<Uuid>,
         updated_by -> Nullable<Uuid>,
+        tax_rate -> Nullable<Numeric>,
+        tax_deductible -> Bool,
     }
 }
 

@@ -38,6 +38,8 @@ pub struct Transaction {
     pub updated_at: DateTime<Utc>,
     pub category_source: String,
     pub category_confidence: Option<Decimal>,
+    pub tax_rate: Option<Decimal>,
+    pub tax_deductible: bool,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -74,6 +76,8 @@ pub struct NewTransaction {
     /// The member who wrote it; `None` when FinAI did (a recurring template, autopay).
     pub created_by: Option<Uuid>,
     pub updated_by: Option<Uuid>,
+    pub tax_rate: Option<Decimal>,
+    pub tax_deductible: bool,
 }
 
 /// What the database decides for a new row.
@@ -104,6 +108,10 @@ pub struct TransactionChangeset {
     pub category_confidence: Option<Decimal>,
     /// `None` (a change FinAI made) leaves the last member's name on the row.
     pub updated_by: Option<Uuid>,
+    /// Always written (`None` clears it).
+    #[diesel(treat_none_as_null = true)]
+    pub tax_rate: Option<Decimal>,
+    pub tax_deductible: bool,
 }
 
 /// A transaction as clients see it.
@@ -158,6 +166,10 @@ pub struct TransactionView {
     pub created_by: Option<Uuid>,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub updated_by: Option<Uuid>,
+    #[diesel(sql_type = Nullable<Numeric>)]
+    pub tax_rate: Option<Decimal>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub tax_deductible: bool,
 }
 
 /// The columns of a [`TransactionView`], over `t` (a transaction row) and its joins. Only a
@@ -177,7 +189,8 @@ macro_rules! view_columns {
                               WHERE s.transaction_id = t.id), '[]'::jsonb) \
                 ELSE '[]'::jsonb END AS splits, \
                 t.created_at, t.updated_at, t.category_source, t.category_confidence, \
-                t.is_unusual, t.unusual_reason, t.created_by, t.updated_by"
+                t.is_unusual, t.unusual_reason, t.created_by, t.updated_by, \
+                t.tax_rate, t.tax_deductible"
     };
 }
 

@@ -213,3 +213,51 @@ pub struct ProfitAndLoss {
     pub total_expense: Money,
     pub net: Money,
 }
+
+/// Income or expense of one tax rate: the amounts include the tax.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxRateLine {
+    /// `income` (tax collected) or `expense` (tax paid).
+    #[serde(rename = "type")]
+    #[schema(example = "income")]
+    pub kind: String,
+    /// Percent.
+    #[schema(value_type = f64, example = 10)]
+    pub rate: Money,
+    /// The amounts as recorded, tax included.
+    pub gross: Money,
+    /// `gross − tax`.
+    pub net: Money,
+    /// `gross × rate / (100 + rate)`, to 4 decimals.
+    pub tax: Money,
+    pub transaction_count: i64,
+}
+
+/// A deductible expense category's total.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeductibleCategory {
+    pub category_id: Uuid,
+    #[schema(example = "Office supplies")]
+    pub name: String,
+    pub amount: Money,
+    pub transaction_count: i64,
+}
+
+/// Tax collected and paid per rate, the balance due, and the deductible expenses (business
+/// ledgers).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TaxSummary {
+    #[schema(example = "VND")]
+    pub currency: String,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub by_rate: Vec<TaxRateLine>,
+    /// Tax included in income (collected).
+    pub output_tax: Money,
+    /// Tax included in expenses (paid).
+    pub input_tax: Money,
+    /// `output_tax − input_tax`: negative when more was paid than collected.
+    pub net_tax_due: Money,
+    pub deductible_expenses: Money,
+    pub deductible_by_category: Vec<DeductibleCategory>,
+}

@@ -58,6 +58,10 @@ pub struct TransactionResponse {
     pub created_by: Option<Uuid>,
     /// The member who last changed it (as `created_by`).
     pub updated_by: Option<Uuid>,
+    /// The tax rate (percent) the amount includes, if any.
+    #[schema(value_type = Option<f64>)]
+    pub tax_rate: Option<Money>,
+    pub tax_deductible: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -90,10 +94,29 @@ impl From<TransactionView> for TransactionResponse {
             unusual_reason: row.unusual_reason,
             created_by: row.created_by,
             updated_by: row.updated_by,
+            tax_rate: row.tax_rate.map(|r| Money(r.normalize())),
+            tax_deductible: row.tax_deductible,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
     }
+}
+
+fn valid_tax_rate(rate: &Money) -> Result<(), ValidationError> {
+    if rate.0 >= rust_decimal::Decimal::ZERO
+        && rate.0 <= rust_decimal::Decimal::ONE_HUNDRED
+        && rate.0.scale() <= 4
+    {
+        Ok(())
+    } else {
+        Err(ValidationError::new("range")
+            .with_message("must be a percentage from 0 to 100 with at most 4 decimals".into()))
+    }
+}
+
+/// A PATCH's rate, once validator has looked through its two `Option`s.
+fn valid_tax_rate_patch(rate: &&Money) -> Result<(), ValidationError> {
+    valid_tax_rate(rate)
 }
 
 fn text_up_to(value: &str, max: usize) -> Result<(), ValidationError> {
@@ -188,6 +211,14 @@ pub struct CreateTransactionRequest {
     /// The `suggestion_id` of a `POST /predictions/categorize` answer this transaction used:
     /// the suggestion log records the category finally chosen.
     pub suggestion_id: Option<Uuid>,
+    /// The tax rate (percent, 0 to 100) the amount includes, e.g. 10 for 10 % VAT: the tax
+    /// summary of a business ledger counts `amount × rate / (100 + rate)` of it as tax.
+    /// Income and expenses only.
+    #[validate(custom(function = "valid_tax_rate"))]
+    #[schema(value_type = Option<f64>, example = 10)]
+    pub tax_rate: Option<Money>,
+    /// An expense the business may deduct. Income and expenses only.
+    pub tax_deductible: Option<bool>,
 }
 
 /// Changes to a transaction; absent fields stay. `null` clears `merchant`, `notes`,
@@ -225,6 +256,12 @@ pub struct UpdateTransactionRequest {
     pub tags: Option<Vec<String>>,
     #[validate(nested)]
     pub splits: Option<Vec<SplitRequest>>,
+    /// As on create; `null` clears it.
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
+    #[validate(custom(function = "valid_tax_rate_patch"))]
+    #[schema(value_type = Option<f64>)]
+    pub tax_rate: Option<Option<Money>>,
+    pub tax_deductible: Option<bool>,
 }
 
 /// Listing filters. Amounts and dates are checked (400 `invalid_query` when malformed).

@@ -125,6 +125,7 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(reports::handlers::cash_flow)
         .service(reports::handlers::by_member)
         .service(reports::handlers::profit_and_loss)
+        .service(reports::handlers::tax_summary)
         // `/budgets/status` before `/budgets/{id}`.
         .service(budgets::handlers::list_budgets)
         .service(budgets::handlers::create_budget)

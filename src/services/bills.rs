@@ -136,6 +136,7 @@ pub fn pay(
         import_hash: None,
         category_source: CategorySource::User,
         category_confidence: None,
+        tax: ledger::Tax::default(),
     };
     // A bill already on an archived wallet keeps paying from it; naming a wallet is new money.
     let kept: &[Uuid] = if options.wallet_id.is_some() {

@@ -299,6 +299,7 @@ fn resolve(
         category_confidence: suggestion
             .as_ref()
             .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability)),
+        tax: ledger::Tax::default(),
     };
     Ok((entry, suggestion))
 }

@@ -59,6 +59,30 @@ pub struct Entry {
     pub import_hash: Option<String>,
     pub category_source: CategorySource,
     pub category_confidence: Option<Decimal>,
+    pub tax: Tax,
+}
+
+/// The tax an income or expense carries: the rate (percent) its amount includes, and whether
+/// an expense is deductible. A transfer carries none.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Tax {
+    pub rate: Option<Decimal>,
+    pub deductible: bool,
+}
+
+impl Tax {
+    /// The tax a client asked for, if the transaction's type can carry it.
+    pub fn of(kind: TransactionType, tax: Tax) -> Result<Tax, ApiError> {
+        if kind == TransactionType::Transfer && tax != Tax::default() {
+            let field = if tax.rate.is_some() {
+                "tax_rate"
+            } else {
+                "tax_deductible"
+            };
+            return Err(ApiError::invalid_field(field, "a transfer carries no tax"));
+        }
+        Ok(tax)
+    }
 }
 
 /// Trims a text and drops it when nothing is left.
@@ -349,6 +373,8 @@ impl Checked {
                 ledger_id: author.ledger,
                 created_by: author.user,
                 updated_by: author.user,
+                tax_rate: entry.tax.rate,
+                tax_deductible: entry.tax.deductible,
                 transaction_type: entry.draft.transaction_type.as_str().to_owned(),
                 amount: entry.draft.amount,
                 currency: self.currency.clone(),
@@ -490,6 +516,7 @@ pub struct NewRequest {
     pub auto_categorize: bool,
     /// The suggestion the client followed, to be resolved with this transaction.
     pub suggestion_id: Option<Uuid>,
+    pub tax: Tax,
 }
 
 /// Records a client's new transaction: suggestion, checks, unusual-spending judgement, the
@@ -542,7 +569,9 @@ fn write_new(
         tags,
         auto_categorize: _,
         suggestion_id,
+        tax,
     } = request;
+    let tax = Tax::of(draft.transaction_type, tax)?;
     let owner = caller.ledger.id;
     let description = description.trim().to_owned();
     let merchant = non_empty(merchant);
@@ -595,6 +624,7 @@ fn write_new(
                 p.round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
             })
         }),
+        tax,
     };
     let refs = Refs::of_draft(conn, owner, &entry.draft)?;
     let currency = check(&entry.draft, entry.currency.as_deref(), &refs, &[])?;
@@ -702,6 +732,8 @@ impl Checked {
             unusual_reason: self.unusual.clone(),
             created_by: author.user,
             updated_by: author.user,
+            tax_rate: entry.tax.rate,
+            tax_deductible: entry.tax.deductible,
         }
     }
 }
@@ -748,6 +780,8 @@ pub struct Patch {
     pub to_wallet_id: Option<Option<Uuid>>,
     pub tags: Option<Vec<String>>,
     pub splits: Option<Vec<SplitDraft>>,
+    pub tax_rate: Option<Option<Decimal>>,
+    pub tax_deductible: Option<bool>,
 }
 
 /// Which transactions a caller may reach through a route: all, or one type only.
@@ -848,6 +882,21 @@ pub fn update(
             } else {
                 current.category_confidence
             },
+            // A row that becomes a transfer drops the tax it carried unless told otherwise.
+            tax: if transaction_type == TransactionType::Transfer
+                && patch.tax_rate.is_none()
+                && patch.tax_deductible.is_none()
+            {
+                Tax::default()
+            } else {
+                Tax::of(
+                    transaction_type,
+                    Tax {
+                        rate: patch.tax_rate.unwrap_or(current.tax_rate),
+                        deductible: patch.tax_deductible.unwrap_or(current.tax_deductible),
+                    },
+                )?
+            },
         };
         let checked = check_one(conn, owner, entry, &kept)?;
         rewrite(conn, Author::of(caller), id, &checked)?;
@@ -898,6 +947,8 @@ pub fn rewrite(
             category_source: row.category_source,
             category_confidence: row.category_confidence,
             updated_by: row.updated_by,
+            tax_rate: row.tax_rate,
+            tax_deductible: row.tax_deductible,
         },
         &splits,
     )?;

@@ -10,7 +10,9 @@ use crate::db::reports::{self, Scope};
 use crate::db::wallets;
 use crate::domain::money::Money;
 use crate::domain::sharing::LedgerKind;
-use crate::dto::reports::{MemberShare, ProfitAndLoss, ProfitAndLossLine};
+use crate::dto::reports::{
+    DeductibleCategory, MemberShare, ProfitAndLoss, ProfitAndLossLine, TaxRateLine, TaxSummary,
+};
 use crate::error::ApiError;
 
 const MAX_DAYS: i64 = 3660;
@@ -203,6 +205,70 @@ pub fn profit_and_loss(
     })
 }
 
+/// Tax collected and paid per rate, what is due, and the deductible expenses of a business
+/// ledger.
+pub fn tax_summary(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    window: &Window,
+) -> Result<TaxSummary, ApiError> {
+    let scope = scope_of(conn, caller, window)?;
+    require_business(caller, "tax summary")?;
+    let by_rate: Vec<TaxRateLine> = reports::by_tax_rate(conn, &scope)?
+        .into_iter()
+        .map(|line| {
+            let tax = included_tax(line.gross, line.rate);
+            TaxRateLine {
+                kind: line.kind,
+                rate: Money(line.rate.normalize()),
+                gross: Money(line.gross),
+                net: Money(line.gross - tax),
+                tax: Money(tax),
+                transaction_count: line.transaction_count,
+            }
+        })
+        .collect();
+    let tax_of = |kind: &str| -> Decimal {
+        by_rate
+            .iter()
+            .filter(|l| l.kind == kind)
+            .map(|l| l.tax.0)
+            .sum()
+    };
+    let (output_tax, input_tax) = (tax_of("income"), tax_of("expense"));
+    let deductible_by_category: Vec<DeductibleCategory> =
+        reports::deductible_by_category(conn, &scope)?
+            .into_iter()
+            .map(|row| DeductibleCategory {
+                category_id: row.category_id,
+                name: row.name,
+                amount: Money(row.amount),
+                transaction_count: row.transaction_count,
+            })
+            .collect();
+    Ok(TaxSummary {
+        currency: scope.currency,
+        from: scope.from,
+        to: scope.to,
+        by_rate,
+        output_tax: Money(output_tax),
+        input_tax: Money(input_tax),
+        net_tax_due: Money(output_tax - input_tax),
+        deductible_expenses: Money(deductible_by_category.iter().map(|c| c.amount.0).sum()),
+        deductible_by_category,
+    })
+}
+
+/// The tax a tax-inclusive amount holds at `rate` percent, to 4 decimals.
+fn included_tax(gross: Decimal, rate: Decimal) -> Decimal {
+    let base = Decimal::ONE_HUNDRED + rate;
+    if base.is_zero() {
+        return Decimal::ZERO;
+    }
+    (gross * rate / base)
+        .round_dp_with_strategy(4, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+}
+
 /// The first day of every month from `from`'s to `to`'s.
 fn months_between(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
     let mut months = Vec::new();
@@ -236,6 +302,14 @@ pub fn by_member(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_tax_an_amount_includes_is_exact_to_four_decimals() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(included_tax(d("110"), d("10")), d("10"));
+        assert_eq!(included_tax(d("100"), d("8")), d("7.4074"));
+        assert_eq!(included_tax(d("5000"), d("0")), d("0"));
+    }
 
     #[test]
     fn a_period_covers_each_month_it_touches_once() {

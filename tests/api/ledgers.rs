@@ -606,8 +606,8 @@ async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss()
         let (app, user, ledger) = (&app, user.clone(), ledger.clone());
         async move { create_in(app, &user, &ledger, "transactions", body).await }
     };
-    record(&owner, "income", 1_000_000, &sales, "2026-10-05").await;
-    record(&bookkeeper, "expense", 300_000, &supplies, "2026-10-20").await;
+    let sale = record(&owner, "income", 1_000_000, &sales, "2026-10-05").await;
+    let purchase = record(&bookkeeper, "expense", 300_000, &supplies, "2026-10-20").await;
     record(&bookkeeper, "income", 500_000, &sales, "2026-11-03").await;
     // A split purchase counts in each of its categories.
     let rent = create_in(
@@ -624,8 +624,9 @@ async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss()
         &ledger,
         "transactions",
         json!({"type": "expense", "amount": 50000, "wallet_id": till, "date": "2026-11-04",
-               "description": "Mixed", "splits": [{"category_id": supplies, "amount": 20000},
-                                                  {"category_id": rent, "amount": 30000}]}),
+               "description": "Mixed", "tax_deductible": true,
+               "splits": [{"category_id": supplies, "amount": 20000},
+                          {"category_id": rent, "amount": 30000}]}),
     )
     .await;
 
@@ -663,10 +664,89 @@ async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss()
     assert_eq!(members[1]["income"], 1_000_000);
     assert_eq!(members[1]["transaction_count"], 1);
 
+    // Tax: the sale included 25 %, the purchase 20 % and is deductible, like the mixed one.
+    let base = format!("/api/v1/ledgers/{ledger}/transactions");
+    let taxed = app
+        .data_of(
+            &owner,
+            Method::PATCH,
+            &format!("{base}/{sale}"),
+            json!({"tax_rate": 25}),
+        )
+        .await;
+    assert_eq!(taxed["tax_rate"], 25);
+    assert_eq!(taxed["tax_deductible"], false);
+    app.data_of(
+        &bookkeeper,
+        Method::PATCH,
+        &format!("{base}/{purchase}"),
+        json!({"tax_rate": 20, "tax_deductible": true}),
+    )
+    .await;
+    let tax = app
+        .data(
+            &owner,
+            &format!("/api/v1/ledgers/{ledger}/reports/tax-summary?{query}"),
+        )
+        .await;
+    assert_eq!(
+        tax["by_rate"],
+        json!([
+            {"type": "income", "rate": 25, "gross": 1000000, "net": 800000, "tax": 200000,
+             "transaction_count": 1},
+            {"type": "expense", "rate": 20, "gross": 300000, "net": 250000, "tax": 50000,
+             "transaction_count": 1}
+        ]),
+        "{tax}"
+    );
+    assert_eq!(tax["output_tax"], 200_000);
+    assert_eq!(tax["input_tax"], 50_000);
+    assert_eq!(tax["net_tax_due"], 150_000);
+    assert_eq!(tax["deductible_expenses"], 350_000);
+    assert_eq!(tax["deductible_by_category"][0]["name"], "Supplies");
+    assert_eq!(tax["deductible_by_category"][0]["amount"], 320_000);
+    assert_eq!(tax["deductible_by_category"][0]["transaction_count"], 2);
+    assert_eq!(tax["deductible_by_category"][1]["name"], "Rent");
+    assert_eq!(tax["deductible_by_category"][1]["amount"], 30_000);
+    // A transfer carries no tax; `null` clears a rate.
+    let bank = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "wallets",
+        json!({"name": "Bank", "type": "bank"}),
+    )
+    .await;
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            &base,
+            &owner.access_token,
+            Some(
+                &json!({"type": "transfer", "amount": 1, "wallet_id": till, "to_wallet_id": bank,
+                         "tax_rate": 10, "description": "x"}),
+            ),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body["errors"]["tax_rate"].is_array(), "{body}");
+    let cleared = app
+        .data_of(
+            &owner,
+            Method::PATCH,
+            &format!("{base}/{sale}"),
+            json!({"tax_rate": null}),
+        )
+        .await;
+    assert_eq!(cleared["tax_rate"], Value::Null);
+
     // The business reports need a business ledger, and say so.
     let household = create_ledger(&app, &owner, "household").await;
     for path in [
         format!("/api/v1/ledgers/{household}/reports/profit-and-loss"),
+        format!("/api/v1/ledgers/{household}/reports/tax-summary"),
         "/api/v1/reports/profit-and-loss".to_owned(),
     ] {
         assert_error(

@@ -406,3 +406,31 @@ pub async fn profit_and_loss(
     .await?;
     Ok(Envelope::new(data).ok())
 }
+
+/// A tax summary: tax collected (in income) and paid (in expenses) per rate, the balance due,
+/// and the deductible expenses by category. Amounts with a `tax_rate` include the tax. Business
+/// ledgers only.
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "report_tax_summary",
+    summary = "Tax summary (business ledgers)",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The summary", body = Envelope<TaxSummary>),
+        (status = 403, description = "`business_ledger_required`: the ledger is not a business ledger", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/reports/tax-summary")]
+pub async fn tax_summary(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let window = window_of(&query.into_inner());
+    let data = db::run(&state.pool, move |conn| {
+        crate::services::reports::tax_summary(conn, &caller, &window)
+    })
+    .await?;
+    Ok(Envelope::new(data).ok())
+}

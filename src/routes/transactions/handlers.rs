@@ -14,7 +14,7 @@ use crate::domain::transaction::{Draft, SplitDraft};
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::services::ledger::{self, Admits, NewRequest, Patch};
+use crate::services::ledger::{self, Admits, NewRequest, Patch, Tax};
 use crate::services::transactions::{self as reading, ListFilter};
 use crate::state::AppState;
 
@@ -191,6 +191,10 @@ async fn create(
         tags: body.tags.unwrap_or_default(),
         auto_categorize: body.auto_categorize.unwrap_or(false),
         suggestion_id: body.suggestion_id,
+        tax: Tax {
+            rate: body.tax_rate.map(|r| r.0),
+            deductible: body.tax_deductible.unwrap_or(false),
+        },
     };
     let view = db::run(&state.pool, move |conn| {
         ledger::create(conn, &caller, request)
@@ -233,6 +237,8 @@ async fn update(
         to_wallet_id: body.to_wallet_id,
         tags: body.tags,
         splits: body.splits.map(split_drafts),
+        tax_rate: body.tax_rate.map(|r| r.map(|r| r.0)),
+        tax_deductible: body.tax_deductible,
     };
     let view = db::run(&state.pool, move |conn| {
         ledger::update(conn, &caller, id, patch, scope.admits(), scope.noun())
