@@ -11,7 +11,7 @@ SELECT b.id, b.name, b.amount, b.currency, b.period, b.start_date, b.end_date,
 FROM budgets b
 LEFT JOIN budget_categories bc ON bc.budget_id = b.id
 LEFT JOIN categories c ON c.id = bc.category_id
-WHERE b.user_id = :uid
+WHERE b.ledger_id = :uid
 GROUP BY b.id ORDER BY b.created_at, b.id LIMIT 50 OFFSET 0;
 WITH RECURSIVE current AS (
     SELECT b.id, b.currency, b.rollover, b.period, b.start_date AS budget_start, p.s AS start_date,
@@ -26,7 +26,7 @@ WITH RECURSIVE current AS (
                   + extract(month FROM age(current_date, b.start_date)))::int))::date
              ELSE (b.start_date + make_interval(years =>
                  extract(year FROM age(current_date, b.start_date))::int))::date END AS s) p
-    WHERE b.user_id = :uid),
+    WHERE b.ledger_id = :uid),
 all_spans AS (
     SELECT id, currency, start_date, end_date FROM current
     UNION ALL
@@ -34,10 +34,10 @@ all_spans AS (
     FROM current WHERE rollover AND start_date > budget_start),
 tree(budget_id, category_id) AS (
     SELECT bc.budget_id, bc.category_id FROM budget_categories bc
-    WHERE bc.user_id = :uid AND bc.budget_id IN (SELECT id FROM current)
+    WHERE bc.ledger_id = :uid AND bc.budget_id IN (SELECT id FROM current)
     UNION
     SELECT tree.budget_id, c.id FROM categories c JOIN tree ON c.parent_id = tree.category_id
-    WHERE c.user_id = :uid),
+    WHERE c.ledger_id = :uid),
 spans(key, budget_id, start_date, end_date, currency) AS (
     SELECT row_number() OVER (), id, start_date, end_date, currency FROM all_spans)
 SELECT s.key, COALESCE(sum(x.amount), 0) AS spent
@@ -45,7 +45,7 @@ FROM spans s
 JOIN tree ON tree.budget_id = s.budget_id
 CROSS JOIN LATERAL (
     SELECT sum(f.amount) AS amount FROM daily_category_flows f
-    WHERE f.user_id = :uid AND f.category_id = tree.category_id
+    WHERE f.ledger_id = :uid AND f.category_id = tree.category_id
       AND f.day BETWEEN s.start_date AND s.end_date
       AND f.type = 'expense' AND f.currency = s.currency) x
 GROUP BY s.key;

@@ -13,8 +13,8 @@ SELECT t.id, t.type AS transaction_type, t.amount, t.currency, t.date, t.descrip
        ELSE '[]'::jsonb END AS splits,
        t.created_at, t.updated_at, t.category_source, t.category_confidence,
        t.is_unusual, t.unusual_reason,
-       (SELECT COALESCE(sum(n), 0)::bigint FROM transaction_counts WHERE user_id = :uid) AS total_count
-FROM (SELECT * FROM transactions t WHERE t.user_id = :uid
+       (SELECT COALESCE(sum(n), 0)::bigint FROM transaction_counts WHERE ledger_id = :uid) AS total_count
+FROM (SELECT * FROM transactions t WHERE t.ledger_id = :uid
       ORDER BY t.date DESC, t.id DESC LIMIT 50) t
 JOIN wallets w ON w.id = t.wallet_id
 LEFT JOIN wallets tw ON tw.id = t.to_wallet_id

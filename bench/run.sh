@@ -95,6 +95,12 @@ done
 
 SOCKET="$FINAI_DATA_DIR/run"
 sql() { psql -h "$SOCKET" -U finai -d finai -Atq -c "$1"; }
+# The owner column: `ledger_id` (a user's personal ledger has the user's id); `user_id` in a
+# binary from before shared ledgers (BENCH_BIN), so both can be measured in one run.
+OWNER="$(sql "SELECT COALESCE((SELECT column_name FROM information_schema.columns
+                               WHERE table_name = 'wallets' AND column_name = 'ledger_id'),
+                              'user_id')")"
+
 login_body() { printf '{"email":"%s","password":"%s"}' "$1" "$PASSWORD"; }
 token_of() {
   curl -fsS -H 'Content-Type: application/json' -d "$(login_body "$1")" "$BASE/auth/login" |
@@ -105,14 +111,14 @@ SMALL_TOKEN="$(token_of small1@example.com)"
 MID_TOKEN="$(token_of mid1@example.com)"
 BIG_ID="$(sql "SELECT id FROM users WHERE email = 'big1@example.com'")"
 MID_ID="$(sql "SELECT id FROM users WHERE email = 'mid1@example.com'")"
-MID_WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$MID_ID' AND name = 'Cash'")"
-MID_CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$MID_ID' AND name = 'Cafe'")"
-MID_TX="$(sql "SELECT id FROM transactions WHERE user_id = '$MID_ID' LIMIT 1")"
+MID_WALLET="$(sql "SELECT id FROM wallets WHERE $OWNER = '$MID_ID' AND name = 'Cash'")"
+MID_CATEGORY="$(sql "SELECT id FROM categories WHERE $OWNER = '$MID_ID' AND name = 'Cafe'")"
+MID_TX="$(sql "SELECT id FROM transactions WHERE $OWNER = '$MID_ID' LIMIT 1")"
 SMALL_ID="$(sql "SELECT id FROM users WHERE email = 'small1@example.com'")"
-WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$SMALL_ID' AND name = 'Cash'")"
-CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$SMALL_ID' AND name = 'Cafe'")"
-BIG_WALLET="$(sql "SELECT id FROM wallets WHERE user_id = '$BIG_ID' AND name = 'Cash'")"
-BIG_CATEGORY="$(sql "SELECT id FROM categories WHERE user_id = '$BIG_ID' AND name = 'Cafe'")"
+WALLET="$(sql "SELECT id FROM wallets WHERE $OWNER = '$SMALL_ID' AND name = 'Cash'")"
+CATEGORY="$(sql "SELECT id FROM categories WHERE $OWNER = '$SMALL_ID' AND name = 'Cafe'")"
+BIG_WALLET="$(sql "SELECT id FROM wallets WHERE $OWNER = '$BIG_ID' AND name = 'Cash'")"
+BIG_CATEGORY="$(sql "SELECT id FROM categories WHERE $OWNER = '$BIG_ID' AND name = 'Cafe'")"
 TO="$(date -u +%F)"
 FROM="$(date -u -d "$TO - 1 year + 1 day" +%F)"
 PTO="$(date -u -d "$FROM - 1 day" +%F)"
@@ -142,9 +148,10 @@ pct_of() { awk -v p="$2" '$1 == p { print $2 }' "$1"; }
 pgbench_rate() {
   local conns="$1" script="$2"
   shift 2
+  sed "s/ledger_id/$OWNER/g" "$BENCH/$script" >"$FINAI_DATA_DIR/$script"
   PGOPTIONS="-c jit=off" \
   pgbench -h "$SOCKET" -U finai -n -M prepared -c "$conns" -j "$THREADS" -T "$DURATION" \
-    -f "$BENCH/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.2f", $3 }'
+    -f "$FINAI_DATA_DIR/$script" "$@" finai 2>&1 | awk '/^tps/ { printf "%.2f", $3 }'
 }
 
 # measure NAME CONNECTIONS PGBENCH_SCRIPT|- PGBENCH_VARS -- WRK_ARGS...
@@ -204,8 +211,8 @@ WRITERS_FILE="$WORK/writers"
 for i in $(seq 1 "$WRITERS"); do
   uid="$(sql "SELECT id FROM users WHERE email = 'writer$i@example.com'")"
   echo "$(token_of "writer$i@example.com") \
-$(sql "SELECT id FROM wallets WHERE user_id = '$uid' AND name = 'Cash'") \
-$(sql "SELECT id FROM categories WHERE user_id = '$uid' AND name = 'Cafe'")" >>"$WRITERS_FILE"
+$(sql "SELECT id FROM wallets WHERE $OWNER = '$uid' AND name = 'Cash'") \
+$(sql "SELECT id FROM categories WHERE $OWNER = '$uid' AND name = 'Cafe'")" >>"$WRITERS_FILE"
 done
 export BENCH_USERS="$WRITERS_FILE" BENCH_DATE="$TO"
 measure "create an expense, $WRITERS users in turn ($WRITER_BUDGETS budgets each)" 64 - "" -- \

@@ -3,7 +3,7 @@
 -- category from the daily category rollup).
 WITH f AS (
     SELECT f.day >= :from AS now, f.type, f.amount, f.transactions FROM daily_flows f
-    WHERE f.user_id = :uid AND f.currency = 'USD' AND f.day BETWEEN :pfrom AND :to
+    WHERE f.ledger_id = :uid AND f.currency = 'USD' AND f.day BETWEEN :pfrom AND :to
       AND (NULL::uuid IS NULL OR f.wallet_id = NULL OR f.to_wallet_id = NULL))
 SELECT COALESCE(sum(amount) FILTER (WHERE now AND type = 'income'), 0) AS income,
        COALESCE(sum(amount) FILTER (WHERE now AND type = 'expense'), 0) AS expense,
@@ -17,17 +17,17 @@ SELECT COALESCE(sum(amount) FILTER (WHERE now AND type = 'income'), 0) AS income
        COALESCE(sum(transactions) FILTER (WHERE NOT now AND type = 'expense'), 0)::bigint AS before_expense_count
 FROM f;
 SELECT t.id, t.amount, t.description, t.date FROM transactions t
-WHERE t.user_id = :uid AND t.type = 'expense' AND t.currency = 'USD'
+WHERE t.ledger_id = :uid AND t.type = 'expense' AND t.currency = 'USD'
   AND t.date BETWEEN :from AND :to AND (NULL::uuid IS NULL OR t.wallet_id = NULL)
 ORDER BY t.amount DESC, t.date DESC, t.id LIMIT 1;
 WITH RECURSIVE roots(id, root_id) AS (
-    SELECT id, id FROM categories WHERE user_id = :uid AND parent_id IS NULL
+    SELECT id, id FROM categories WHERE ledger_id = :uid AND parent_id IS NULL
     UNION ALL
     SELECT c.id, roots.root_id FROM categories c JOIN roots ON c.parent_id = roots.id
-    WHERE c.user_id = :uid),
+    WHERE c.ledger_id = :uid),
 lines AS (
     SELECT l.day, l.category_id, l.amount, l.transactions FROM daily_category_flows l
-    WHERE l.user_id = :uid AND l.currency = 'USD' AND l.type = 'expense'
+    WHERE l.ledger_id = :uid AND l.currency = 'USD' AND l.type = 'expense'
       AND l.day BETWEEN :from AND :to AND (NULL::uuid IS NULL OR l.wallet_id = NULL)),
 sums AS (SELECT l.category_id AS category_id, sum(l.amount) AS amount,
                 sum(l.transactions) AS transactions
