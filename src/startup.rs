@@ -3,7 +3,6 @@
 
 use crate::auth::hasher::Hasher;
 use std::net::TcpListener;
-use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
@@ -18,7 +17,6 @@ use crate::config::Settings;
 use crate::db::PgPool;
 use crate::http::extract::{json_config, path_config, query_config, BodyLimit};
 use crate::http::middleware;
-use crate::openapi::{self, SpecJson};
 pub use crate::state::AppState;
 
 pub struct Application {
@@ -52,9 +50,7 @@ impl Application {
             mailer,
             hasher,
         });
-        let spec = web::Data::new(SpecJson(Arc::new(openapi::spec_json())));
-        release_freed_memory();
-        let server = HttpServer::new(move || app(state.clone(), spec.clone(), auth_limit.clone()))
+        let server = HttpServer::new(move || app(state.clone(), auth_limit.clone()))
             .listen(listener)?
             .workers(workers)
             .worker_max_blocking_threads(blocking_threads)
@@ -92,7 +88,6 @@ pub fn release_freed_memory() {
 /// The application: routes, extractor configuration and middleware.
 pub fn app(
     state: web::Data<AppState>,
-    spec: web::Data<SpecJson>,
     auth_limit: Option<AuthLimiterConfig>,
 ) -> App<
     impl ServiceFactory<
@@ -110,11 +105,11 @@ pub fn app(
         .configure(crate::routes::configure(auth_limit))
         .split_for_parts();
     // Registering the routes through utoipa builds the whole spec again (8 MB of short-lived
-    // allocations, measured with massif); the server serves the one built at start.
+    // allocations, measured with massif); the server serves the checked-in one
+    // (`openapi::SERVED`).
     drop(spec_of_this_worker);
     release_freed_memory();
     app.app_data(state)
-        .app_data(spec)
         .app_data(BodyLimit(limit))
         .app_data(json_config(limit))
         .app_data(query_config())
