@@ -121,6 +121,7 @@ pub fn app(
         )
         .default_service(web::to(middleware::not_found))
         .wrap(from_fn(crate::http::ledger_scope::route_ledger_paths))
+        .wrap(from_fn(middleware::refuse_nul_in_query))
         .wrap(from_fn(middleware::catch_panic))
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))

@@ -1,6 +1,7 @@
 //! The middleware every request passes through, outermost first:
 //! access log -> security headers -> request id (and 5xx cause logging) -> envelope for
-//! non-JSON errors -> CORS -> panic catcher -> ledger paths (`ledger_scope`) -> handler.
+//! non-JSON errors -> CORS -> panic catcher -> NUL in the query refused -> ledger paths
+//! (`ledger_scope`) -> handler.
 
 use std::panic::AssertUnwindSafe;
 
@@ -78,6 +79,23 @@ pub async fn security_headers(
 /// Tags every request and response with `X-Request-Id`, and logs the cause of every 5xx
 /// against it (the body only says "quote the request id").
 ///
+/// A query string with a NUL character (`%00`) is refused before any handler sees it: no
+/// filter may hold one (PostgreSQL cannot compare text with it), and a list's `q` would
+/// otherwise reach the database and fail there.
+pub async fn refuse_nul_in_query(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.query_string().contains("%00") {
+        return Err(ApiError::BadRequest {
+            code: "invalid_query",
+            message: "Invalid query string: it must not contain NUL characters (%00).".into(),
+        }
+        .into());
+    }
+    next.call(req).await
+}
+
 /// No clone of the request may be held across `next.call`: routing needs it unshared. So an
 /// error that reaches this layer as `Err` (from inner middleware, or a caught panic) is turned
 /// into its response here, with the header added.

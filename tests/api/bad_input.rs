@@ -7,7 +7,7 @@
 
 use serde_json::{json, Value};
 
-use crate::helpers::{spawn_app, spec_operations, Ledger, TestUser};
+use crate::helpers::{assert_error, spawn_app, spec_operations, Ledger, TestUser};
 
 /// The broken variants of one example body: (what, raw body). Field by field from the body's
 /// schema (`x-json-fields`), whether or not the example sets the field.
@@ -172,4 +172,22 @@ async fn every_json_body_rejects_the_corpus_and_writes_nothing() {
     );
     // The server is still up and serving.
     assert_eq!(app.get("/health").await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_nul_character_in_a_query_string_is_400_invalid_query() {
+    let app = spawn_app().await;
+    let admin = app.register_with_role("root@example.com", "admin").await;
+    for path in [
+        "/api/v1/users?q=%F3%92%AA%99%00-%3E0",
+        "/api/v1/transactions?q=a%00b",
+        "/api/v1/categories?search=%00",
+    ] {
+        assert_error(
+            app.get_as(path, &admin.access_token).await,
+            400,
+            "invalid_query",
+        )
+        .await;
+    }
 }
