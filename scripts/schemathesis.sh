@@ -55,8 +55,12 @@ extra=("$@")
 
 status=0
 admin_only='^/api/v1/(admin/.*|users|users/\{id\})$'
-log "pass 1: every operation but the admin-only ones, as an ordinary user"
-run_st "$user_token" --exclude-path-regex "$admin_only" || status=1
+# The event streams answer with a body that never ends (that is their point): a
+# request-response fuzzer would wait on each for its timeout. Real WebSocket and SSE clients
+# drive them in tests/api/streams.rs, including their refusals.
+streams='^/api/v1/(ledgers/\{ledger_id\}/)?events/(ws|stream)$'
+log "pass 1: every operation but the admin-only ones and the streams, as an ordinary user"
+run_st "$user_token" --exclude-path-regex "$admin_only|$streams" || status=1
 log "pass 2: the admin-only operations, as the admin"
 run_st "$admin_token" --include-path-regex "$admin_only" || status=1
 ((status == 0)) || show_log

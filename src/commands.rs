@@ -61,9 +61,11 @@ pub fn migrate(url: &str) -> Result<(), String> {
 
 /// `finai serve`: database, migrations, then the HTTP server until SIGINT/SIGTERM; a private
 /// cluster is stopped after the server has drained.
-pub fn serve(settings: Settings) -> Result<(), String> {
+pub fn serve(mut settings: Settings) -> Result<(), String> {
     limit_malloc_arenas();
     let mut database = open_database(&settings)?;
+    // The event listener connects by URL, the private cluster's too.
+    settings.database.url = Some(crate::config::Secret::new(&database.url));
     migrate(&database.url)?;
     let pool = db::build_pool(&database.url, &settings.database);
     let bind = settings.bind;

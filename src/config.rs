@@ -102,6 +102,26 @@ impl Default for AuthSettings {
     }
 }
 
+/// Event streams (WebSocket and SSE). Names of the variables in brackets.
+#[derive(Clone, Debug)]
+pub struct StreamSettings {
+    /// How often an idle stream is pinged (`FINAI_STREAM_HEARTBEAT_SECS`, 30). A WebSocket
+    /// that answers nothing for two of these is closed.
+    pub heartbeat: Duration,
+    /// How long one frame may wait for a reader that does not read
+    /// (`FINAI_STREAM_SEND_TIMEOUT_SECS`, 10) before the stream is closed with `slow_consumer`.
+    pub send_timeout: Duration,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        StreamSettings {
+            heartbeat: Duration::from_secs(30),
+            send_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Outgoing mail: SMTP when `SMTP_URL` is set, else files in `$FINAI_DATA_DIR/outbox`.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
@@ -162,6 +182,7 @@ pub struct Settings {
     pub jobs_interval: Option<Duration>,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    pub stream: StreamSettings,
 }
 
 /// Reads variables through a lookup function, so tests can supply their own environment.
@@ -343,6 +364,12 @@ impl Settings {
             },
             auth,
             mail,
+            stream: StreamSettings {
+                heartbeat: Duration::from_secs(env.positive("FINAI_STREAM_HEARTBEAT_SECS", 30)?),
+                send_timeout: Duration::from_secs(
+                    env.positive("FINAI_STREAM_SEND_TIMEOUT_SECS", 10)?,
+                ),
+            },
         })
     }
 
@@ -372,6 +399,7 @@ impl Settings {
                 ..AuthSettings::default()
             },
             mail: MailSettings::default(),
+            stream: StreamSettings::default(),
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod http;
 pub mod jobs;
 pub mod ml;
 pub mod openapi;
+pub mod realtime;
 pub mod routes;
 pub mod services;
 pub mod startup;

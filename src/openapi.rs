@@ -38,7 +38,17 @@ pub const BEARER: &str = "bearer_auth";
         PageMeta,
         crate::dto::reports::Granularity,
         crate::dto::reports::Level,
-        crate::db::audit::Action
+        crate::db::audit::Action,
+        // The event stream's frames and payloads (the WebSocket and SSE bodies).
+        crate::dto::events::EventFrame,
+        crate::dto::events::ControlFrame,
+        crate::dto::events::Command,
+        crate::dto::events::TransactionUpdateData,
+        crate::dto::events::BalanceUpdateData,
+        crate::dto::events::NotificationEventData,
+        crate::dto::events::AlertData,
+        crate::dto::events::BillPaidData,
+        crate::dto::events::ImportFinishedData
     )),
     tags(
         (name = "auth", description = "Registration, login, tokens, password reset, email verification"),
@@ -49,6 +59,7 @@ pub const BEARER: &str = "bearer_auth";
         (name = "transactions", description = "Expenses, income and transfers, with splits, filters and search"),
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "sync", description = "Delta sync for offline clients"),
+        (name = "events", description = "The ledger's events pushed as they happen: WebSocket and Server-Sent Events, resumable from a cursor"),
         (name = "budgets", description = "Budgets with live progress, rollover and history"),
         (name = "bills", description = "Bills with reminders, payment and history"),
         (name = "recurring", description = "Recurring transactions, materialised on their due dates"),

@@ -44,11 +44,21 @@ impl Application {
         // login takes as long as any other.
         let cost = settings.auth.bcrypt_cost;
         hasher.submit(move || crate::auth::password::verify_dummy("", cost));
+        let hub = std::sync::Arc::new(crate::realtime::Hub::default());
+        // `serve` fills in the private cluster's URL; only a pool built by hand has none, and
+        // its streams hear nothing.
+        if let Some(url) = &settings.database.url {
+            crate::realtime::listener::spawn(
+                url.expose().to_owned(),
+                std::sync::Arc::downgrade(&hub),
+            )?;
+        }
         let state = web::Data::new(AppState {
             settings,
             pool,
             mailer,
             hasher,
+            hub,
         });
         let server = HttpServer::new(move || app(state.clone(), auth_limit.clone()))
             .listen(listener)?

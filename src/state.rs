@@ -7,6 +7,7 @@ use crate::auth::hasher::Hasher;
 use crate::auth::mailer::Mailer;
 use crate::config::Settings;
 use crate::db::PgPool;
+use crate::realtime::Hub;
 
 pub struct AppState {
     pub settings: Settings,
@@ -14,4 +15,6 @@ pub struct AppState {
     pub mailer: Arc<dyn Mailer>,
     /// bcrypt's own low-priority threads (see `auth::hasher`).
     pub hasher: Hasher,
+    /// The open event streams of this instance (see `realtime`).
+    pub hub: Arc<Hub>,
 }

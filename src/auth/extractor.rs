@@ -9,6 +9,7 @@ use actix_web::dev::Payload;
 use actix_web::http::{header, Method};
 use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
+use uuid::Uuid;
 
 use super::jwt;
 use crate::db;
@@ -34,6 +35,16 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
     Ok(token.trim().to_owned())
 }
 
+/// How long the access token behind a request lives: an event stream opened with it closes
+/// when it expires. Put in the request's extensions beside the [`Caller`].
+#[derive(Clone, Copy, Debug)]
+pub struct TokenLife {
+    /// Unix seconds.
+    pub issued_at: i64,
+    /// Unix seconds.
+    pub expires_at: i64,
+}
+
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
@@ -51,51 +62,69 @@ impl FromRequest for Caller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let claims = jwt::verify(state.settings.jwt_secret.expose(), &token?)?;
-            let user_id = claims.sub;
-            let (row, membership) = db::run(&state.pool, move |conn| {
-                let Some(row) = db::users::access(conn, user_id)? else {
-                    return Ok((None, None));
-                };
-                let membership = match scope {
-                    Some(LedgerScope(ledger)) => db::ledgers::access(conn, ledger, user_id)?,
-                    None => None,
-                };
-                Ok::<_, ApiError>((Some(row), membership))
-            })
-            .await?;
-            let row = row.ok_or(ApiError::InvalidToken)?;
-            let account = Account::from_row(user_id, row)?;
-            // A disabled account says so, whatever token is shown (disabling also ends the
-            // tokens handed out before it, so they stay dead once it is enabled again).
-            if account.status == UserStatus::Disabled {
-                return Err(account_disabled());
-            }
-            // Tokens from before a password change, reset, detected theft or a disabling are dead.
-            if claims.iat < account.tokens_valid_after {
-                return Err(ApiError::InvalidToken);
-            }
-            if state.settings.auth.require_email_verification && !account.email_verified {
-                return Err(email_not_verified());
-            }
-            let mut caller = account.caller;
-            if scope.is_some() {
-                // A ledger one is not a member of does not exist, as far as one can tell.
-                let (ledger, role) = membership.ok_or_else(|| ApiError::not_found("Ledger"))?;
-                let access = LedgerAccess {
-                    id: ledger.id,
-                    kind: stored("ledger kind", &ledger.kind, LedgerKind::parse)?,
-                    role: stored("ledger role", &role, LedgerRole::parse)?,
-                };
-                if writes && !access.role.can_write() {
-                    return Err(read_only());
-                }
-                let currency = stored("currency", &ledger.currency, CurrencyCode::parse)?;
-                caller = caller.in_ledger(access, currency);
-            }
-            req.extensions_mut().insert(caller);
+            let caller = admit(&state, claims.sub, claims.iat, scope, writes).await?;
+            let mut extensions = req.extensions_mut();
+            extensions.insert(caller);
+            extensions.insert(TokenLife {
+                issued_at: claims.iat,
+                expires_at: claims.exp,
+            });
             Ok(caller)
         })
     }
+}
+
+/// Lets `user_id`, holding a token issued at `issued_at`, in: the account must exist, be
+/// active (and verified, where required) and not have revoked its tokens since; on a ledger
+/// path, the user must be a member (404 otherwise) and a writer to write. One read.
+pub async fn admit(
+    state: &AppState,
+    user_id: Uuid,
+    issued_at: i64,
+    scope: Option<LedgerScope>,
+    writes: bool,
+) -> Result<Caller, ApiError> {
+    let (row, membership) = db::run(&state.pool, move |conn| {
+        let Some(row) = db::users::access(conn, user_id)? else {
+            return Ok((None, None));
+        };
+        let membership = match scope {
+            Some(LedgerScope(ledger)) => db::ledgers::access(conn, ledger, user_id)?,
+            None => None,
+        };
+        Ok::<_, ApiError>((Some(row), membership))
+    })
+    .await?;
+    let row = row.ok_or(ApiError::InvalidToken)?;
+    let account = Account::from_row(user_id, row)?;
+    // A disabled account says so, whatever token is shown (disabling also ends the
+    // tokens handed out before it, so they stay dead once it is enabled again).
+    if account.status == UserStatus::Disabled {
+        return Err(account_disabled());
+    }
+    // Tokens from before a password change, reset, detected theft or a disabling are dead.
+    if issued_at < account.tokens_valid_after {
+        return Err(ApiError::InvalidToken);
+    }
+    if state.settings.auth.require_email_verification && !account.email_verified {
+        return Err(email_not_verified());
+    }
+    let mut caller = account.caller;
+    if scope.is_some() {
+        // A ledger one is not a member of does not exist, as far as one can tell.
+        let (ledger, role) = membership.ok_or_else(|| ApiError::not_found("Ledger"))?;
+        let access = LedgerAccess {
+            id: ledger.id,
+            kind: stored("ledger kind", &ledger.kind, LedgerKind::parse)?,
+            role: stored("ledger role", &role, LedgerRole::parse)?,
+        };
+        if writes && !access.role.can_write() {
+            return Err(read_only());
+        }
+        let currency = stored("currency", &ledger.currency, CurrencyCode::parse)?;
+        caller = caller.in_ledger(access, currency);
+    }
+    Ok(caller)
 }
 
 pub fn account_disabled() -> ApiError {
@@ -142,6 +171,87 @@ impl FromRequest for AdminUser {
                 });
             }
             Ok(AdminUser(user))
+        })
+    }
+}
+
+/// The caller of an event stream: by `Authorization` header like any request, or, for clients
+/// that cannot send headers, by a single-use ticket (`?ticket=`, from `POST /events/ticket`),
+/// good only for the ledger it was issued for. Either way the stream learns how long the
+/// access token behind it lives.
+#[derive(Clone, Copy, Debug)]
+pub struct StreamCaller {
+    pub caller: Caller,
+    pub token: TokenLife,
+    pub scope: Option<LedgerScope>,
+}
+
+fn invalid_ticket() -> ApiError {
+    ApiError::Unauthorized {
+        code: "invalid_ticket",
+        message: "This ticket is unknown, used or expired: ask for another \
+                  (POST /api/v1/events/ticket), or send the access token in `Authorization`."
+            .into(),
+    }
+}
+
+impl FromRequest for StreamCaller {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let scope = req.extensions().get::<LedgerScope>().copied();
+        if req.headers().contains_key(header::AUTHORIZATION) {
+            let caller = Caller::from_request(req, payload);
+            let req = req.clone();
+            return Box::pin(async move {
+                let caller = caller.await?;
+                let token = req
+                    .extensions()
+                    .get::<TokenLife>()
+                    .copied()
+                    .ok_or_else(|| ApiError::internal("the token's life was not recorded"))?;
+                Ok(StreamCaller {
+                    caller,
+                    token,
+                    scope,
+                })
+            });
+        }
+        #[derive(serde::Deserialize)]
+        struct TicketQuery {
+            ticket: Option<String>,
+        }
+        let ticket = serde_urlencoded::from_str::<TicketQuery>(req.query_string())
+            .ok()
+            .and_then(|q| q.ticket);
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
+            let ticket = ticket.ok_or(ApiError::MissingToken)?;
+            let hash = super::tokens::digest(&ticket);
+            let ticket = db::run(&state.pool, move |conn| {
+                db::events::redeem_ticket(conn, &hash)
+            })
+            .await?
+            .ok_or_else(invalid_ticket)?;
+            let ledger = scope.map_or(ticket.user_id, |LedgerScope(ledger)| ledger);
+            if ledger != ticket.ledger_id {
+                return Err(invalid_ticket());
+            }
+            if ticket.token_expires_at <= chrono::Utc::now().timestamp() {
+                return Err(ApiError::TokenExpired);
+            }
+            let caller =
+                admit(&state, ticket.user_id, ticket.token_issued_at, scope, false).await?;
+            Ok(StreamCaller {
+                caller,
+                token: TokenLife {
+                    issued_at: ticket.token_issued_at,
+                    expires_at: ticket.token_expires_at,
+                },
+                scope,
+            })
         })
     }
 }

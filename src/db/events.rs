@@ -63,10 +63,146 @@ pub fn since(
     .load(conn)
 }
 
-/// Deletes events older than `before` (the log keeps a window; a reader older than it syncs
-/// afresh).
+/// The ledger's events after `after` as `member` may read them: none, and `None`, once
+/// `member` is no longer a member (checked in the same statement, so a removed member is never
+/// sent an event committed after the removal).
+pub fn since_for_member(
+    conn: &mut PgConnection,
+    ledger: Uuid,
+    member: Uuid,
+    after: i64,
+    limit: i64,
+) -> QueryResult<Option<Vec<Event>>> {
+    #[derive(QueryableByName)]
+    struct Member {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        is_member: bool,
+    }
+    let rows: Vec<Event> = Prepared(
+        diesel::sql_query(
+            "SELECT e.id, e.seq, e.type AS event_type, e.resource_id, e.payload, e.occurred_at \
+             FROM events e \
+             WHERE e.ledger_id = $1 AND e.seq > $2 \
+               AND EXISTS (SELECT 1 FROM ledger_members m \
+                           WHERE m.ledger_id = $1 AND m.user_id = $3) \
+             ORDER BY e.seq LIMIT $4",
+        )
+        .bind::<SqlUuid, _>(ledger)
+        .bind::<BigInt, _>(after)
+        .bind::<SqlUuid, _>(member)
+        .bind::<BigInt, _>(limit),
+    )
+    .load(conn)?;
+    if !rows.is_empty() {
+        return Ok(Some(rows));
+    }
+    let member: Member = Prepared(
+        diesel::sql_query(
+            "SELECT EXISTS (SELECT 1 FROM ledger_members WHERE ledger_id = $1 AND user_id = $2) \
+             AS is_member",
+        )
+        .bind::<SqlUuid, _>(ledger)
+        .bind::<SqlUuid, _>(member),
+    )
+    .get_result(conn)?;
+    Ok(member.is_member.then_some(rows))
+}
+
+/// Where a ledger's log stands: the number of its newest event (`head`, the cursor of a reader
+/// that has seen everything) and the newest number pruned from it (`horizon`: a cursor below
+/// it has missed events).
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Position {
+    #[diesel(sql_type = BigInt)]
+    pub head: i64,
+    #[diesel(sql_type = BigInt)]
+    pub horizon: i64,
+}
+
+pub fn position(conn: &mut PgConnection, ledger: Uuid) -> QueryResult<Position> {
+    Prepared(
+        diesel::sql_query(
+            "SELECT GREATEST(COALESCE((SELECT max(seq) FROM events WHERE ledger_id = $1), 0), \
+                             h.pruned_through) AS head, \
+                    h.pruned_through AS horizon \
+             FROM (SELECT COALESCE((SELECT pruned_through FROM event_horizons \
+                                    WHERE ledger_id = $1), 0) AS pruned_through) h",
+        )
+        .bind::<SqlUuid, _>(ledger),
+    )
+    .get_result(conn)
+}
+
+/// Deletes events older than `before` (the log keeps a window) and remembers, per ledger, the
+/// newest number deleted: a reader whose cursor is older has to sync afresh.
 pub fn prune(conn: &mut PgConnection, before: DateTime<Utc>) -> QueryResult<usize> {
-    diesel::sql_query("DELETE FROM events WHERE occurred_at < $1")
-        .bind::<Timestamptz, _>(before)
-        .execute(conn)
+    #[derive(QueryableByName)]
+    struct Pruned {
+        #[diesel(sql_type = BigInt)]
+        n: i64,
+    }
+    let pruned: Pruned = diesel::sql_query(
+        "WITH gone AS (DELETE FROM events WHERE occurred_at < $1 RETURNING ledger_id, seq), \
+              lines AS (SELECT ledger_id, max(seq) AS seq, count(*) AS n FROM gone GROUP BY 1), \
+              kept AS (INSERT INTO event_horizons (ledger_id, pruned_through) \
+                       SELECT ledger_id, seq FROM lines \
+                       ON CONFLICT (ledger_id) DO UPDATE \
+                       SET pruned_through = GREATEST(event_horizons.pruned_through, \
+                                                     EXCLUDED.pruned_through)) \
+         SELECT COALESCE(sum(n), 0)::bigint AS n FROM lines",
+    )
+    .bind::<Timestamptz, _>(before)
+    .get_result(conn)?;
+    Ok(pruned.n as usize)
+}
+
+/// A ticket that opens one stream of one ledger: what the access token that asked for it
+/// allowed.
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct Ticket {
+    #[diesel(sql_type = SqlUuid)]
+    pub user_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub ledger_id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    pub token_issued_at: i64,
+    #[diesel(sql_type = BigInt)]
+    pub token_expires_at: i64,
+}
+
+pub fn insert_ticket(
+    conn: &mut PgConnection,
+    token_hash: &str,
+    ticket: &Ticket,
+    expires_at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO event_tickets \
+             (token_hash, user_id, ledger_id, token_issued_at, token_expires_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind::<Text, _>(token_hash)
+    .bind::<SqlUuid, _>(ticket.user_id)
+    .bind::<SqlUuid, _>(ticket.ledger_id)
+    .bind::<BigInt, _>(ticket.token_issued_at)
+    .bind::<BigInt, _>(ticket.token_expires_at)
+    .bind::<Timestamptz, _>(expires_at)
+    .execute(conn)
+    .map(drop)
+}
+
+/// Spends a live ticket (one statement, so it opens one stream even when shown twice at once).
+pub fn redeem_ticket(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Ticket>> {
+    diesel::sql_query(
+        "DELETE FROM event_tickets WHERE token_hash = $1 AND expires_at > now() \
+         RETURNING user_id, ledger_id, token_issued_at, token_expires_at",
+    )
+    .bind::<Text, _>(token_hash)
+    .get_result(conn)
+    .optional()
+}
+
+/// Deletes tickets that were never used.
+pub fn prune_tickets(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM event_tickets WHERE expires_at <= now()").execute(conn)
 }

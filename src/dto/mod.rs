@@ -8,6 +8,7 @@ pub mod auth;
 pub mod bills;
 pub mod budgets;
 pub mod categories;
+pub mod events;
 pub mod health;
 pub mod insights;
 pub mod ledgers;

@@ -24,6 +24,7 @@ pub const LEDGER_RESOURCES: &[&str] = &[
     "budgets",
     "bills",
     "recurring",
+    "events",
     "predictions",
     "insights",
     "notifications",

@@ -6,6 +6,7 @@ pub mod auth;
 pub mod bills;
 pub mod budgets;
 pub mod categories;
+pub mod events;
 pub mod health;
 pub mod insights;
 pub mod ledgers;
@@ -118,6 +119,9 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(transactions::handlers::update_expense)
         .service(transactions::handlers::delete_expense)
         .service(sync::handlers::sync_changes)
+        .service(events::handlers::create_ticket)
+        .service(events::handlers::event_socket)
+        .service(events::handlers::event_stream)
         .service(reports::handlers::summary)
         .service(reports::handlers::spending_by_category)
         .service(reports::handlers::trend)

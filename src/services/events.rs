@@ -11,6 +11,18 @@ use uuid::Uuid;
 use crate::db::events;
 use crate::error::ApiError;
 
+/// Every event type of the log (the schema's check constraint holds the same list).
+pub const TYPES: &[&str] = &[
+    "transaction_update",
+    "balance_update",
+    "budget_alert",
+    "bill_reminder",
+    "bill_paid",
+    "unusual_spending",
+    "notification",
+    "import_finished",
+];
+
 /// An event the application appends (the database appends the others).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {

@@ -15,4 +15,5 @@ pub mod ledger;
 pub mod predictions;
 pub mod reports;
 pub mod sharing;
+pub mod stream;
 pub mod transactions;

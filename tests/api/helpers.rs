@@ -316,6 +316,30 @@ pub async fn spawn_app_with(customise: impl FnOnce(&mut Settings)) -> TestApp {
     }
 }
 
+/// Another server on the same database: a second instance of one deployment.
+pub struct Instance {
+    pub address: String,
+    handle: actix_web::dev::ServerHandle,
+}
+
+impl Drop for Instance {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+impl TestApp {
+    pub async fn second_instance(&self) -> Instance {
+        let settings = Settings::for_tests(&self.db.url, self.data_dir.clone());
+        let pool = build_pool_counting(&self.db.url, &settings.database, None);
+        let application = Application::build(settings, pool).expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", application.port());
+        let handle = application.handle();
+        tokio::spawn(application.run_until_stopped());
+        Instance { address, handle }
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         // Sends the stop command now; the server task finishes with the test's runtime.

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
 
 /// Creates a ledger of `kind` owned by `owner`; returns its id.
-async fn create_ledger(app: &TestApp, owner: &TestUser, kind: &str) -> String {
+pub async fn create_ledger(app: &TestApp, owner: &TestUser, kind: &str) -> String {
     let data = app
         .data_of(
             owner,
@@ -22,7 +22,7 @@ async fn create_ledger(app: &TestApp, owner: &TestUser, kind: &str) -> String {
 }
 
 /// `owner` invites `invitee` as `role` and `invitee` accepts through the mailed link.
-async fn join(app: &TestApp, owner: &TestUser, ledger: &str, invitee: &TestUser, role: &str) {
+pub async fn join(app: &TestApp, owner: &TestUser, ledger: &str, invitee: &TestUser, role: &str) {
     let invitation = app
         .data_of(
             owner,

@@ -24,6 +24,7 @@ mod openapi;
 mod predictions;
 mod reports;
 mod rollups;
+mod streams;
 mod sync;
 mod transactions;
 mod users;

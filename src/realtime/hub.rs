@@ -1,0 +1,141 @@
+//! Who is listening: the open streams of this instance, by ledger (woken when the ledger's log
+//! grows) and by user (woken when the user's access may have shrunk). A stream holds a
+//! [`Registration`]; dropping it unregisters. A wake is a `Notify` permit, so any number of
+//! commits before a stream looks again cost it one read.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+type Wakers = HashMap<Uuid, Vec<(u64, Arc<Notify>)>>;
+
+#[derive(Default)]
+pub struct Hub {
+    by_ledger: Mutex<Wakers>,
+    by_user: Mutex<Wakers>,
+    next_id: AtomicU64,
+}
+
+/// One open stream's place in the hub.
+pub struct Registration {
+    hub: Arc<Hub>,
+    id: u64,
+    ledger: Uuid,
+    user: Uuid,
+    /// Woken when the ledger's log may have grown.
+    pub events: Arc<Notify>,
+    /// Woken when the user's access may have shrunk.
+    pub access: Arc<Notify>,
+}
+
+fn lock(map: &Mutex<Wakers>) -> MutexGuard<'_, Wakers> {
+    // A panic while holding the lock leaves only a list of wakers: still usable.
+    map.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn wake(map: &Mutex<Wakers>, key: Uuid) {
+    if let Some(wakers) = lock(map).get(&key) {
+        for (_, notify) in wakers {
+            notify.notify_one();
+        }
+    }
+}
+
+fn remove(map: &Mutex<Wakers>, key: Uuid, id: u64) {
+    let mut map = lock(map);
+    if let Some(wakers) = map.get_mut(&key) {
+        wakers.retain(|(other, _)| *other != id);
+        if wakers.is_empty() {
+            map.remove(&key);
+        }
+    }
+}
+
+impl Hub {
+    pub fn register(self: &Arc<Self>, ledger: Uuid, user: Uuid) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let events = Arc::new(Notify::new());
+        let access = Arc::new(Notify::new());
+        lock(&self.by_ledger)
+            .entry(ledger)
+            .or_default()
+            .push((id, events.clone()));
+        lock(&self.by_user)
+            .entry(user)
+            .or_default()
+            .push((id, access.clone()));
+        Registration {
+            hub: self.clone(),
+            id,
+            ledger,
+            user,
+            events,
+            access,
+        }
+    }
+
+    /// The ledger's log may have grown.
+    pub fn ledger_changed(&self, ledger: Uuid) {
+        wake(&self.by_ledger, ledger);
+    }
+
+    /// The user's access may have shrunk.
+    pub fn access_changed(&self, user: Uuid) {
+        wake(&self.by_user, user);
+    }
+
+    /// Every stream looks again (after the listener lost its connection, during which
+    /// announcements may have been missed).
+    pub fn everything_changed(&self) {
+        for map in [&self.by_ledger, &self.by_user] {
+            for wakers in lock(map).values() {
+                for (_, notify) in wakers {
+                    notify.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Open streams on this instance.
+    pub fn open_streams(&self) -> usize {
+        lock(&self.by_user).values().map(Vec::len).sum()
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        remove(&self.hub.by_ledger, self.ledger, self.id);
+        remove(&self.hub.by_user, self.user, self.id);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_wake_reaches_the_ledgers_streams_only_and_a_dropped_stream_leaves() {
+        let hub = Arc::new(Hub::default());
+        let (ledger, other, user) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let a = hub.register(ledger, user);
+        let b = hub.register(other, user);
+        hub.ledger_changed(ledger);
+        // The permit is stored: `notified` completes at once for `a`, not for `b`.
+        tokio::time::timeout(std::time::Duration::from_millis(100), a.events.notified())
+            .await
+            .expect("a is woken");
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), b.events.notified())
+                .await
+                .is_err()
+        );
+        assert_eq!(hub.open_streams(), 2);
+        drop(a);
+        drop(b);
+        assert_eq!(hub.open_streams(), 0);
+        assert!(lock(&hub.by_ledger).is_empty());
+    }
+}

@@ -1,0 +1,3 @@
+/// The frames and commands, in `src/dto/events.rs` (shared with the spec).
+pub use crate::dto::events as dto;
+pub mod handlers;
