@@ -4,6 +4,7 @@
 //! `http` holds the envelope, extractors and middleware every route shares; `startup` assembles
 //! the actix application; `commands` implements the CLI subcommands.
 
+pub mod asyncapi;
 pub mod auth;
 pub mod bench_seed;
 pub mod commands;

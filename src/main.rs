@@ -19,6 +19,8 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document.
     Openapi,
+    /// Print the AsyncAPI document of the event streams.
+    Asyncapi,
     /// Create an admin account, or promote an existing one. The password is read from
     /// FINAI_ADMIN_PASSWORD, or else from one line of standard input.
     CreateAdmin {
@@ -83,6 +85,10 @@ fn main() -> ExitCode {
     match cli.command {
         Some(Command::Openapi) => {
             print!("{}", finai::openapi::spec_json());
+            return ExitCode::SUCCESS;
+        }
+        Some(Command::Asyncapi) => {
+            print!("{}", finai::asyncapi::document_json());
             return ExitCode::SUCCESS;
         }
         Some(Command::EvalMl {
@@ -161,7 +167,9 @@ fn main() -> ExitCode {
             password.as_deref(),
         )
         .map(|done| println!("{done}")),
-        Command::Openapi | Command::EvalMl { .. } => unreachable!("handled above"),
+        Command::Openapi | Command::Asyncapi | Command::EvalMl { .. } => {
+            unreachable!("handled above")
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -53,6 +53,19 @@ pub enum Ending {
 }
 
 impl Ending {
+    /// Every ending, in close-code order, for the documents that list them (`asyncapi`). A new
+    /// variant belongs here too: `asyncapi`'s exhaustive `match` on `Ending` stops the build
+    /// until it has a meaning, as a reminder.
+    pub const ALL: [Ending; 7] = [
+        Ending::ClientGone,
+        Ending::FrameTooLarge,
+        Ending::ServerError,
+        Ending::TokenExpired,
+        Ending::AccessRevoked,
+        Ending::SlowConsumer,
+        Ending::HeartbeatTimeout,
+    ];
+
     /// The WebSocket close code.
     pub fn code(self) -> u16 {
         match self {

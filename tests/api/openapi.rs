@@ -1,5 +1,6 @@
 //! The spec is part of the API: every change to it shows up as a reviewed diff of
-//! `openapi/openapi.json`. `UPDATE_OPENAPI=1 cargo test` rewrites the file.
+//! `openapi/openapi.json`, and of the event streams' `openapi/asyncapi.json`.
+//! `UPDATE_OPENAPI=1 cargo test` rewrites both files.
 
 use std::path::Path;
 
@@ -17,6 +18,21 @@ fn the_checked_in_spec_matches_the_code() {
     assert!(
         generated == checked_in,
         "openapi/openapi.json is out of date; run `UPDATE_OPENAPI=1 cargo test` and review the diff"
+    );
+}
+
+#[test]
+fn the_checked_in_asyncapi_document_matches_the_code() {
+    let generated = finai::asyncapi::document_json();
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("openapi/asyncapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, &generated).expect("write openapi/asyncapi.json");
+        return;
+    }
+    let checked_in = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        generated == checked_in,
+        "openapi/asyncapi.json is out of date; run `UPDATE_OPENAPI=1 cargo test` and review the diff"
     );
 }
 
@@ -155,4 +171,82 @@ fn every_create_links_to_what_can_be_done_with_the_new_row() {
             "no link to {expected}"
         );
     }
+}
+
+/// Every `$ref` in `document` that points nowhere in it.
+fn dangling_references(document: &serde_json::Value) -> Vec<String> {
+    fn walk(value: &serde_json::Value, root: &serde_json::Value, missing: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let pointer = target.trim_start_matches('#');
+                    if root.pointer(pointer).is_none() {
+                        missing.push(target.to_owned());
+                    }
+                }
+                map.values().for_each(|v| walk(v, root, missing));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, root, missing)),
+            _ => {}
+        }
+    }
+    let mut missing = Vec::new();
+    walk(document, document, &mut missing);
+    missing.sort();
+    missing.dedup();
+    missing
+}
+
+#[test]
+fn every_event_type_has_a_message_on_every_channel() {
+    let document = finai::asyncapi::document();
+    assert_eq!(document["asyncapi"], "3.0.0");
+    let channels = document["channels"].as_object().unwrap();
+    assert_eq!(channels.len(), 4);
+    for &event_type in finai::services::events::TYPES {
+        let message = &document["components"]["messages"][event_type];
+        assert_eq!(message["name"], event_type, "{event_type}: no message");
+        let parts = &message["payload"]["allOf"];
+        assert_eq!(parts[0]["$ref"], "#/components/schemas/EventFrame");
+        assert_eq!(parts[1]["properties"]["type"]["const"], event_type);
+        let data = parts[1]["properties"]["data"]["$ref"].as_str().unwrap();
+        assert!(
+            data.starts_with("#/components/schemas/") && data.ends_with("Data"),
+            "{event_type}: data is {data}"
+        );
+        for (id, channel) in channels {
+            assert!(
+                channel["messages"][event_type].is_object(),
+                "channel {id} lacks {event_type}"
+            );
+            let operation = &document["operations"][format!("receive_{id}")];
+            assert_eq!(operation["action"], "receive");
+            let reference = format!("#/channels/{id}/messages/{event_type}");
+            assert!(
+                operation["messages"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["$ref"] == reference.as_str()),
+                "receive_{id} lacks {event_type}"
+            );
+        }
+    }
+    // Commands go only one way, and only over a WebSocket.
+    for (id, channel) in channels {
+        let send = &document["operations"][format!("send_{id}")];
+        if channel["bindings"]["ws"].is_object() {
+            assert_eq!(send["action"], "send", "{id}");
+            for command in ["subscribe", "resume", "ping"] {
+                assert!(channel["messages"][command].is_object(), "{id}: {command}");
+            }
+        } else {
+            assert!(send.is_null(), "{id} takes no commands");
+        }
+    }
+    let codes = document["channels"]["events_ws"]["x-close-codes"]
+        .as_array()
+        .unwrap();
+    assert_eq!(codes.len(), finai::realtime::session::Ending::ALL.len());
+    assert_eq!(dangling_references(&document), Vec::<String>::new());
 }
