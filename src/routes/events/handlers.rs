@@ -103,7 +103,7 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
         `token_expired`, 4003 `access_revoked` (account disabled or deleted, logged out \
         everywhere, removed from the ledger), 4008 `slow_consumer` (the client did not read \
         for 10 s), 4009 `heartbeat_timeout`, 1009 `frame_too_large` (over 16 KiB), 1011 \
-        `server_error`. The AsyncAPI document `openapi/asyncapi.yaml` describes the channel.",
+        `server_error`. The AsyncAPI document `openapi/asyncapi.json` describes the channel.",
     params(StreamQuery),
     responses(
         (status = 101, description = "Switching to the WebSocket protocol"),
