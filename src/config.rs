@@ -122,6 +122,33 @@ impl Default for StreamSettings {
     }
 }
 
+/// Webhook deliveries. Names of the variables in brackets.
+#[derive(Clone, Debug)]
+pub struct WebhookSettings {
+    /// Let webhooks reach loopback, private and link-local addresses
+    /// (`FINAI_WEBHOOKS_ALLOW_PRIVATE`, false): only for a deployment whose receivers live on
+    /// its own network, since otherwise any user could make the server call into it.
+    pub allow_private: bool,
+    /// How long one delivery may take (`FINAI_WEBHOOK_TIMEOUT_SECS`, 10).
+    pub timeout: Duration,
+    /// Deliveries in flight at once per instance (`FINAI_WEBHOOK_CONCURRENCY`, 16).
+    pub concurrency: usize,
+    /// The first retry's delay, doubled after each failure up to an hour
+    /// (`FINAI_WEBHOOK_RETRY_BASE_SECS`, 10).
+    pub retry_base: Duration,
+}
+
+impl Default for WebhookSettings {
+    fn default() -> Self {
+        WebhookSettings {
+            allow_private: false,
+            timeout: Duration::from_secs(10),
+            concurrency: 16,
+            retry_base: Duration::from_secs(10),
+        }
+    }
+}
+
 /// Outgoing mail: SMTP when `SMTP_URL` is set, else files in `$FINAI_DATA_DIR/outbox`.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
@@ -183,6 +210,7 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub mail: MailSettings,
     pub stream: StreamSettings,
+    pub webhooks: WebhookSettings,
 }
 
 /// Reads variables through a lookup function, so tests can supply their own environment.
@@ -370,6 +398,12 @@ impl Settings {
                     env.positive("FINAI_STREAM_SEND_TIMEOUT_SECS", 10)?,
                 ),
             },
+            webhooks: WebhookSettings {
+                allow_private: env.parse("FINAI_WEBHOOKS_ALLOW_PRIVATE", false, "true or false")?,
+                timeout: Duration::from_secs(env.positive("FINAI_WEBHOOK_TIMEOUT_SECS", 10)?),
+                concurrency: env.positive("FINAI_WEBHOOK_CONCURRENCY", 16)?,
+                retry_base: Duration::from_secs(env.positive("FINAI_WEBHOOK_RETRY_BASE_SECS", 10)?),
+            },
         })
     }
 
@@ -400,6 +434,7 @@ impl Settings {
             },
             mail: MailSettings::default(),
             stream: StreamSettings::default(),
+            webhooks: WebhookSettings::default(),
         }
     }
 }

@@ -59,6 +59,7 @@ pub const BEARER: &str = "bearer_auth";
         (name = "transactions", description = "Expenses, income and transfers, with splits, filters and search"),
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "sync", description = "Delta sync for offline clients"),
+        (name = "webhooks", description = "URLs that receive the ledger's events: signed, retried for a day, logged"),
         (name = "events", description = "The ledger's events pushed as they happen: WebSocket and Server-Sent Events, resumable from a cursor"),
         (name = "budgets", description = "Budgets with live progress, rollover and history"),
         (name = "bills", description = "Bills with reminders, payment and history"),

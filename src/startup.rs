@@ -53,6 +53,11 @@ impl Application {
                 std::sync::Arc::downgrade(&hub),
             )?;
         }
+        crate::realtime::webhooks::spawn(
+            pool.clone(),
+            settings.webhooks.clone(),
+            std::sync::Arc::downgrade(&hub),
+        )?;
         let state = web::Data::new(AppState {
             settings,
             pool,

@@ -28,6 +28,7 @@ pub mod transactions;
 pub mod user_tokens;
 pub mod users;
 pub mod wallets;
+pub mod webhooks;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;

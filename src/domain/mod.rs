@@ -36,3 +36,4 @@ pub mod period;
 pub mod sharing;
 pub mod transaction;
 pub mod user;
+pub mod webhook;

@@ -141,7 +141,8 @@ pub struct BalanceUpdateData {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationEventData {
     pub id: Uuid,
-    /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending`.
+    /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending`,
+    /// `webhook_disabled`.
     #[serde(rename = "type")]
     pub notification_type: String,
     pub title: String,

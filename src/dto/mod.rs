@@ -20,6 +20,7 @@ pub mod sync;
 pub mod transactions;
 pub mod users;
 pub mod wallets;
+pub mod webhooks;
 
 /// The answer to a DELETE.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]

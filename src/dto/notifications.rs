@@ -10,7 +10,8 @@ use crate::db::notifications::Notification;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationResponse {
     pub id: Uuid,
-    /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue` or `unusual_spending`.
+    /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending` or
+    /// `webhook_disabled`.
     #[serde(rename = "type")]
     #[schema(example = "budget_threshold")]
     pub notification_type: String,

@@ -25,6 +25,7 @@ pub const LEDGER_RESOURCES: &[&str] = &[
     "bills",
     "recurring",
     "events",
+    "webhooks",
     "predictions",
     "insights",
     "notifications",

@@ -17,6 +17,8 @@ pub struct Hub {
     by_ledger: Mutex<Wakers>,
     by_user: Mutex<Wakers>,
     next_id: AtomicU64,
+    /// The webhook dispatcher's wake-up: any ledger's log grew.
+    pub webhooks: Arc<Notify>,
 }
 
 /// One open stream's place in the hub.
@@ -80,6 +82,7 @@ impl Hub {
     /// The ledger's log may have grown.
     pub fn ledger_changed(&self, ledger: Uuid) {
         wake(&self.by_ledger, ledger);
+        self.webhooks.notify_one();
     }
 
     /// The user's access may have shrunk.
@@ -90,6 +93,7 @@ impl Hub {
     /// Every stream looks again (after the listener lost its connection, during which
     /// announcements may have been missed).
     pub fn everything_changed(&self) {
+        self.webhooks.notify_one();
         for map in [&self.by_ledger, &self.by_user] {
             for wakers in lock(map).values() {
                 for (_, notify) in wakers {

@@ -11,6 +11,7 @@ pub mod hub;
 pub mod listener;
 pub mod session;
 pub mod sse;
+pub mod webhooks;
 pub mod websocket;
 
 pub use hub::Hub;

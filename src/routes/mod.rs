@@ -18,6 +18,7 @@ pub mod sync;
 pub mod transactions;
 pub mod users;
 pub mod wallets;
+pub mod webhooks;
 
 use actix_governor::Governor;
 use actix_web::middleware::{from_fn, Condition};
@@ -122,6 +123,13 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(events::handlers::create_ticket)
         .service(events::handlers::event_socket)
         .service(events::handlers::event_stream)
+        .service(webhooks::handlers::list_webhooks)
+        .service(webhooks::handlers::create_webhook)
+        .service(webhooks::handlers::get_webhook)
+        .service(webhooks::handlers::update_webhook)
+        .service(webhooks::handlers::delete_webhook)
+        .service(webhooks::handlers::ping_webhook)
+        .service(webhooks::handlers::list_deliveries)
         .service(reports::handlers::summary)
         .service(reports::handlers::spending_by_category)
         .service(reports::handlers::trend)

@@ -17,3 +17,4 @@ pub mod reports;
 pub mod sharing;
 pub mod stream;
 pub mod transactions;
+pub mod webhooks;

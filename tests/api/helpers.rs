@@ -330,7 +330,12 @@ impl Drop for Instance {
 
 impl TestApp {
     pub async fn second_instance(&self) -> Instance {
-        let settings = Settings::for_tests(&self.db.url, self.data_dir.clone());
+        self.second_instance_with(|_| {}).await
+    }
+
+    pub async fn second_instance_with(&self, customise: impl FnOnce(&mut Settings)) -> Instance {
+        let mut settings = Settings::for_tests(&self.db.url, self.data_dir.clone());
+        customise(&mut settings);
         let pool = build_pool_counting(&self.db.url, &settings.database, None);
         let application = Application::build(settings, pool).expect("the app builds");
         let address = format!("http://127.0.0.1:{}", application.port());
@@ -778,6 +783,11 @@ impl TestApp {
             serde_json::json!({"email": format!("friend-{}@example.com", user.id), "role": "viewer"}),
         )
         .await;
+        let webhook = created(
+            "/api/v1/webhooks",
+            serde_json::json!({"url": "https://hooks.example.com/finai"}),
+        )
+        .await;
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -792,6 +802,7 @@ impl TestApp {
             ("bills", bill),
             ("recurring", recurring),
             ("notifications", notification),
+            ("webhooks", webhook),
             ("users", user.id.clone()),
             ("ledgers", shared),
         ]

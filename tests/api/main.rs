@@ -29,3 +29,4 @@ mod sync;
 mod transactions;
 mod users;
 mod wallets;
+mod webhooks;

@@ -1,0 +1,25 @@
+CREATE OR REPLACE FUNCTION finai_notification_events() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO events (ledger_id, type, resource_id, payload)
+    VALUES (NEW.ledger_id,
+            CASE NEW.type WHEN 'budget_threshold' THEN 'budget_alert'
+                          WHEN 'budget_exceeded' THEN 'budget_alert'
+                          WHEN 'bill_due' THEN 'bill_reminder'
+                          WHEN 'bill_overdue' THEN 'bill_reminder'
+                          ELSE 'unusual_spending' END,
+            COALESCE((NEW.data ->> 'budget_id')::uuid, (NEW.data ->> 'bill_id')::uuid,
+                     (NEW.data ->> 'transaction_id')::uuid),
+            NEW.data || jsonb_build_object('kind', NEW.type, 'notification_id', NEW.id));
+    INSERT INTO events (ledger_id, type, resource_id, payload)
+    VALUES (NEW.ledger_id, 'notification', NEW.id,
+            jsonb_build_object('id', NEW.id, 'type', NEW.type, 'title', NEW.title,
+                               'body', NEW.body, 'data', NEW.data));
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;
+DELETE FROM notifications WHERE type = 'webhook_disabled';
+ALTER TABLE notifications DROP CONSTRAINT notifications_type_check;
+ALTER TABLE notifications ADD CONSTRAINT notifications_type_check CHECK (type IN (
+    'budget_threshold', 'budget_exceeded', 'bill_due', 'bill_overdue', 'unusual_spending'));
+DROP TABLE webhook_deliveries;
+DROP TABLE webhooks;
