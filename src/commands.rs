@@ -70,9 +70,10 @@ pub fn serve(mut settings: Settings) -> Result<(), String> {
     let pool = db::build_pool(&database.url, &settings.database);
     let bind = settings.bind;
     let jobs_interval = settings.jobs_interval;
+    let mailer = crate::auth::mailer::from_settings(&settings)?;
     let result = actix_web::rt::System::new().block_on(async move {
         if let Some(interval) = jobs_interval {
-            actix_web::rt::spawn(run_jobs_every(pool.clone(), interval));
+            actix_web::rt::spawn(run_jobs_every(pool.clone(), mailer, interval));
         }
         let application = Application::build(settings, pool)
             .map_err(|e| format!("cannot listen on {bind} (FINAI_BIND): {e}"))?;
@@ -106,8 +107,13 @@ fn limit_malloc_arenas() {
     }
 }
 
-/// Runs the background jobs (recurring transactions, autopay, bill reminders) on a timer.
-async fn run_jobs_every(pool: db::PgPool, interval: std::time::Duration) {
+/// Runs the background jobs (recurring transactions, autopay, bill reminders, notification
+/// mails) on a timer.
+async fn run_jobs_every(
+    pool: db::PgPool,
+    mailer: std::sync::Arc<dyn crate::auth::mailer::Mailer>,
+    interval: std::time::Duration,
+) {
     let mut ticker = actix_web::rt::time::interval(interval);
     loop {
         ticker.tick().await;
@@ -121,6 +127,16 @@ async fn run_jobs_every(pool: db::PgPool, interval: std::time::Duration) {
             }
             Ok(_) => {}
             Err(error) => log::warn!("background jobs failed: {error}"),
+        }
+        let mailer = mailer.clone();
+        match db::run(&pool, move |conn| {
+            crate::jobs::send_notification_mails(conn, mailer.as_ref(), chrono::Utc::now())
+        })
+        .await
+        {
+            Ok(0) => {}
+            Ok(sent) => log::info!("notification mails sent: {sent}"),
+            Err(error) => log::warn!("notification mails failed: {error}"),
         }
     }
 }

@@ -29,6 +29,16 @@ use crate::services::bills::PayOptions;
 use crate::services::caller::{stored, timezone_of};
 use crate::services::ledger::{self, CategorySource, Entry};
 
+/// Mails the notifications members asked for by email (a step of its own: it needs the
+/// mailer, and tests drive it apart from the rest). Returns the mails sent.
+pub fn send_notification_mails(
+    conn: &mut PgConnection,
+    mailer: &dyn crate::auth::mailer::Mailer,
+    now: DateTime<Utc>,
+) -> Result<usize, ApiError> {
+    crate::services::notification_mail::send_waiting(conn, mailer, now)
+}
+
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct JobReport {

@@ -38,6 +38,7 @@ pub const BEARER: &str = "bearer_auth";
         PageMeta,
         crate::dto::reports::Granularity,
         crate::dto::reports::Level,
+        crate::dto::notifications::NotificationSort,
         crate::db::audit::Action,
         // The event stream's frames and payloads (the WebSocket and SSE bodies).
         crate::dto::events::EventFrame,

@@ -46,18 +46,24 @@ impl Application {
         hasher.submit(move || crate::auth::password::verify_dummy("", cost));
         let hub = std::sync::Arc::new(crate::realtime::Hub::default());
         // `serve` fills in the private cluster's URL; only a pool built by hand has none, and
-        // its streams hear nothing.
+        // then streams hear nothing and webhooks are not delivered.
         if let Some(url) = &settings.database.url {
             crate::realtime::listener::spawn(
                 url.expose().to_owned(),
                 std::sync::Arc::downgrade(&hub),
             )?;
+            // Deliveries use a small pool of their own, so background work never takes a
+            // connection a request is waiting for.
+            let database = crate::config::DatabaseSettings {
+                pool_size: 2,
+                ..settings.database.clone()
+            };
+            crate::realtime::webhooks::spawn(
+                crate::db::build_pool(url.expose(), &database),
+                settings.webhooks.clone(),
+                std::sync::Arc::downgrade(&hub),
+            )?;
         }
-        crate::realtime::webhooks::spawn(
-            pool.clone(),
-            settings.webhooks.clone(),
-            std::sync::Arc::downgrade(&hub),
-        )?;
         let state = web::Data::new(AppState {
             settings,
             pool,
@@ -66,6 +72,10 @@ impl Application {
             hub,
         });
         let server = HttpServer::new(move || app(state.clone(), auth_limit.clone()))
+            // Small writes (an event frame, a short answer) go out at once: with Nagle's
+            // algorithm on, a stream's frame waited ~20 ms for the ACK of the one before
+            // whenever the client delayed its ACKs (bench/streams.sh, README).
+            .tcp_nodelay(true)
             .listen(listener)?
             .workers(workers)
             .worker_max_blocking_threads(blocking_threads)

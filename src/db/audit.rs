@@ -34,6 +34,7 @@ pub enum Action {
     MemberRoleChanged,
     MemberRemoved,
     MemberLeft,
+    AnnouncementSent,
 }
 
 impl Action {
@@ -61,6 +62,7 @@ impl Action {
             Action::MemberRoleChanged => "member_role_changed",
             Action::MemberRemoved => "member_removed",
             Action::MemberLeft => "member_left",
+            Action::AnnouncementSent => "announcement_sent",
         }
     }
 }

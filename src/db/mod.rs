@@ -14,6 +14,7 @@ pub mod ledgers;
 pub mod login_throttle;
 pub mod migrations;
 pub mod ml;
+pub mod notification_mail;
 pub mod notifications;
 pub mod prepared;
 pub mod recurring;

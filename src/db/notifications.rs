@@ -17,6 +17,7 @@ pub struct Notification {
     pub data: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub read_at: Option<DateTime<Utc>>,
+    pub priority: String,
 }
 
 /// A notification to create once (see [`insert_many_once`]).
@@ -82,10 +83,21 @@ pub fn insert_once(
         .map(|n| n == 1)
 }
 
+/// The order of a list: newest first, or most urgent first (then newest).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    Newest,
+    Priority,
+}
+
+/// A priority's rank, most urgent first (the expression the priority index holds).
+const PRIORITY_RANK: &str = "array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority)";
+
 pub fn list(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     unread_only: bool,
+    order: Order,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Notification>, i64)> {
@@ -99,9 +111,14 @@ pub fn list(
         query
     };
     let total = query().count().get_result(conn)?;
-    let rows = query()
-        .select(Notification::as_select())
-        .order((notifications::created_at.desc(), notifications::id.desc()))
+    let mut rows = query().select(Notification::as_select());
+    if order == Order::Priority {
+        rows = rows.order(diesel::dsl::sql::<diesel::sql_types::Integer>(
+            PRIORITY_RANK,
+        ));
+    }
+    let rows = rows
+        .then_order_by((notifications::created_at.desc(), notifications::id.desc()))
         .limit(limit)
         .offset(offset)
         .load(conn)?;
@@ -133,5 +150,27 @@ pub fn mark_all_read(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<us
             .filter(notifications::read_at.is_null()),
     )
     .set(notifications::read_at.eq(Utc::now()))
+    .execute(conn)
+}
+
+/// Notifies every active account (in its personal ledger) at once; returns how many.
+pub fn announce(
+    conn: &mut PgConnection,
+    title: &str,
+    body: &str,
+    priority: &str,
+    announcement: Uuid,
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "INSERT INTO notifications (ledger_id, type, title, body, data, dedupe_key, priority) \
+         SELECT u.id, 'announcement', $1, $2, jsonb_build_object('announcement_id', $4), \
+                'announcement:' || $4, $3 \
+         FROM users u WHERE u.status = 'active' \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Text, _>(title)
+    .bind::<diesel::sql_types::Text, _>(body)
+    .bind::<diesel::sql_types::Text, _>(priority)
+    .bind::<diesel::sql_types::Uuid, _>(announcement)
     .execute(conn)
 }

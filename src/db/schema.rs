@@ -236,6 +236,7 @@ diesel::table! {
         dedupe_key -> Text,
         created_at -> Timestamptz,
         read_at -> Nullable<Timestamptz>,
+        priority -> Text,
     }
 }
 

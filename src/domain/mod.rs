@@ -31,6 +31,7 @@ pub mod currency;
 pub mod email;
 pub mod ledger;
 pub mod money;
+pub mod notification;
 pub mod password;
 pub mod period;
 pub mod sharing;

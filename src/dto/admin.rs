@@ -6,6 +6,7 @@ use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
 use crate::db::audit::{Action, Entry};
+use validator::Validate;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DailyCount {
@@ -73,4 +74,25 @@ pub struct AuditQuery {
     pub from: Option<NaiveDate>,
     /// Up to this date (inclusive, UTC).
     pub to: Option<NaiveDate>,
+}
+
+/// A message to every active account, as a notification (and an event on their streams).
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"title": "Maintenance tonight", "body": "FinAI will be read-only from 22:00 to 22:15 UTC.", "priority": "high"}))]
+pub struct AnnouncementRequest {
+    #[validate(length(min = 1, max = 200))]
+    pub title: String,
+    #[validate(length(min = 1, max = 5000))]
+    pub body: String,
+    /// Default `normal`.
+    pub priority: Option<crate::domain::notification::Priority>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AnnouncementResponse {
+    /// In each notification's `data.announcement_id`.
+    pub announcement_id: Uuid,
+    /// Accounts notified.
+    pub recipients: usize,
 }

@@ -142,13 +142,15 @@ pub struct BalanceUpdateData {
 pub struct NotificationEventData {
     pub id: Uuid,
     /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending`,
-    /// `webhook_disabled`.
+    /// `webhook_disabled`, `announcement`.
     #[serde(rename = "type")]
     pub notification_type: String,
     pub title: String,
     pub body: String,
     #[schema(value_type = Object)]
     pub data: Value,
+    /// `low`, `normal`, `high` or `urgent`.
+    pub priority: crate::domain::notification::Priority,
 }
 
 /// `budget_alert`, `bill_reminder`, `unusual_spending`: the alert's own fields (those of the

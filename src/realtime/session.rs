@@ -214,6 +214,13 @@ pub async fn run<T: Transport>(state: Arc<AppState>, opening: Opening, mut trans
     // never gets it, and the connection is dropped instead.
     let wait = stream.state.settings.stream.send_timeout.max(CLOSE_WAIT);
     let _ = timeout(wait, transport.close(ending, stream.last)).await;
+    if stream.state.hub.stream_ended() {
+        // A moment later, once the connection's own buffers are freed too.
+        actix_web::rt::spawn(async {
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            crate::startup::release_freed_memory();
+        });
+    }
 }
 
 fn database_trouble(e: ApiError) -> Ending {

@@ -67,6 +67,8 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         )
         // `/users/me` before `/users/{id}`, which would otherwise claim "me".
         .service(users::handlers::get_me)
+        .service(users::handlers::get_notification_preferences)
+        .service(users::handlers::set_notification_preferences)
         .service(users::handlers::update_me)
         .service(users::handlers::delete_me)
         .service(users::handlers::list_users)
@@ -90,6 +92,7 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(ledgers::handlers::revoke_invitation)
         .service(admin::handlers::system_stats)
         .service(admin::handlers::audit_log)
+        .service(admin::handlers::create_announcement)
         .service(wallets::handlers::list_wallets)
         .service(wallets::handlers::create_wallet)
         .service(wallets::handlers::get_wallet)

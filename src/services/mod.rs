@@ -12,6 +12,7 @@ pub mod categories;
 pub mod csv;
 pub mod events;
 pub mod ledger;
+pub mod notification_mail;
 pub mod predictions;
 pub mod reports;
 pub mod sharing;

@@ -115,11 +115,12 @@ async fn every_json_body_rejects_the_corpus_and_writes_nothing() {
         }) else {
             panic!("{method} {path}: the ledger holds no row for its path");
         };
-        let caller: &TestUser = if path.starts_with("/api/v1/users/{") {
-            &admin
-        } else {
-            &user
-        };
+        let caller: &TestUser =
+            if path.starts_with("/api/v1/users/{") || path.starts_with("/api/v1/admin/") {
+                &admin
+            } else {
+                &user
+            };
         let mut example = example.clone();
         ledger.own_body(&mut example);
         operations += 1;

@@ -20,6 +20,7 @@ mod isolation;
 mod launcher;
 mod ledgers;
 mod migrations;
+mod notification_mail;
 mod openapi;
 mod predictions;
 mod reports;

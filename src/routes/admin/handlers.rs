@@ -1,6 +1,6 @@
 //! `/api/v1/admin`: system statistics and the audit log (admins only).
 
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use chrono::{Days, Utc};
 
 use super::dto::*;
@@ -8,7 +8,9 @@ use crate::auth::AdminUser;
 use crate::db::audit::{self, EntryFilter};
 use crate::db::{self, stats, users};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Envelope, Page};
+use crate::http::context::origin;
+use crate::http::{Envelope, Page, ValidatedJson};
+use crate::services::notification_mail;
 use crate::state::AppState;
 
 /// Accounts by role and status, sign-ups per day for 30 days, and table sizes.
@@ -90,4 +92,33 @@ pub async fn audit_log(
     .await?;
     let data: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
     Ok(Envelope::new(data).with_meta(page.meta(total)).ok())
+}
+
+/// Announce something to every active account: a notification in each (sorted by its
+/// priority, mailed to those who chose `announcement`) and an event on their streams.
+#[utoipa::path(
+    tag = "admin",
+    operation_id = "create_announcement",
+    summary = "Announce to every user (admin)",
+    request_body = AnnouncementRequest,
+    responses(
+        (status = 201, description = "Announced", body = Envelope<AnnouncementResponse>),
+        (status = 403, description = "`forbidden`: not an admin", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/admin/announcements")]
+pub async fn create_announcement(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    body: ValidatedJson<AnnouncementRequest>,
+) -> ApiResult<HttpResponse> {
+    let origin = origin(&req);
+    let body = body.into_inner();
+    let announced = db::run(&state.pool, move |conn| {
+        notification_mail::announce(conn, &admin.0, &body, &origin)
+    })
+    .await?;
+    Ok(HttpResponse::Created().json(Envelope::new(announced)))
 }

@@ -27,8 +27,19 @@ pub async fn list_notifications(
 ) -> ApiResult<HttpResponse> {
     let page = Page::new(query.page, query.per_page)?;
     let unread = query.unread.unwrap_or(false);
+    let order = match query.sort {
+        Some(NotificationSort::Priority) => notifications::Order::Priority,
+        Some(NotificationSort::Newest) | None => notifications::Order::Newest,
+    };
     let (rows, total) = db::run(&state.pool, move |conn| {
-        notifications::list(conn, caller.ledger.id, unread, page.limit(), page.offset())
+        notifications::list(
+            conn,
+            caller.ledger.id,
+            unread,
+            order,
+            page.limit(),
+            page.offset(),
+        )
     })
     .await?;
     let data: Vec<NotificationResponse> =

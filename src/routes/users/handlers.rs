@@ -1,6 +1,6 @@
 //! `/api/v1/users`: the caller's own profile (`/users/me`) and, for admins, every account.
 
-use actix_web::{delete, get, patch, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, put, web, HttpRequest, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -10,11 +10,13 @@ use crate::db::audit::{self, Action, Event};
 use crate::db::users::{self, User, UserChangeset, UserFilter};
 use crate::db::{self, refresh_tokens};
 use crate::domain::user::{Role, UserStatus};
+use crate::dto::notifications::NotificationPreferencesBody;
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
 use crate::services::accounts::{check_password, delete_account, keep_an_admin};
+use crate::services::notification_mail;
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
@@ -35,6 +37,55 @@ async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
 pub async fn get_me(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let user = load(&state, caller.id).await?;
     Ok(Envelope::new(UserProfile::from(user)).ok())
+}
+
+/// Which notifications the caller also receives by email, and how.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "get_notification_preferences",
+    summary = "Get my notification email preferences",
+    responses((status = 200, description = "The preferences (no types: no mail)", body = Envelope<NotificationPreferencesBody>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/users/me/notification-preferences")]
+pub async fn get_notification_preferences(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let preferences = db::run(&state.pool, move |conn| {
+        notification_mail::preferences(conn, &caller)
+    })
+    .await?;
+    Ok(Envelope::new(preferences).ok())
+}
+
+/// Choose which notifications also come by email: immediately (at the next background run) or
+/// as one digest a day from 08:00, never during quiet hours (local time, in the account's time
+/// zone; mails held by them go when they end). Choosing a type mails its notifications from now
+/// on, each once.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "set_notification_preferences",
+    summary = "Set my notification email preferences",
+    request_body = NotificationPreferencesBody,
+    responses(
+        (status = 200, description = "The preferences", body = Envelope<NotificationPreferencesBody>),
+        (status = 422, description = "`validation_failed`: an unknown type, or a time that is not HH:MM", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[put("/users/me/notification-preferences")]
+pub async fn set_notification_preferences(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidatedJson<NotificationPreferencesBody>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let preferences = db::run(&state.pool, move |conn| {
+        notification_mail::set_preferences(conn, &caller, body)
+    })
+    .await?;
+    Ok(Envelope::new(preferences).ok())
 }
 
 /// Change the caller's name and settings.
