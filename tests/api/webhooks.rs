@@ -156,6 +156,34 @@ async fn expense(app: &TestApp, user: &TestUser, amount: u32) -> Value {
     .await
 }
 
+/// A webhook of `transaction_update` events to `url`; its id.
+async fn transaction_hook(app: &TestApp, user: &TestUser, url: &str) -> String {
+    create(
+        app,
+        user,
+        json!({"url": url, "event_types": ["transaction_update"]}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// The webhook's newest delivery once an attempt of it has failed.
+async fn failed_attempt(app: &TestApp, user: &TestUser, webhook: &str) -> Value {
+    let started = Instant::now();
+    loop {
+        let deliveries = app
+            .data(user, &format!("/api/v1/webhooks/{webhook}/deliveries"))
+            .await;
+        if deliveries[0]["error"].is_string() {
+            return deliveries[0].clone();
+        }
+        assert!(started.elapsed() < PATIENCE, "{deliveries}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// The webhook's deliveries once none is pending any more.
 async fn settled_deliveries(app: &TestApp, user: &TestUser, webhook: &str) -> Vec<Value> {
     let started = Instant::now();
@@ -311,15 +339,7 @@ async fn failures_are_retried_and_a_day_of_them_turns_the_webhook_off_with_a_not
     let app = app_reaching_loopback().await;
     let user = app.register("ana@example.com").await;
     let mut listener = receiver(500).await;
-    let id = create(
-        &app,
-        &user,
-        json!({"url": listener.url, "event_types": ["transaction_update"]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = transaction_hook(&app, &user, &listener.url).await;
     expense(&app, &user, 1).await;
     let first = listener.next().await;
     // The second attempt succeeds.
@@ -397,15 +417,7 @@ async fn a_receiver_that_hangs_delays_no_other_delivery() {
     let user = app.register("ana@example.com").await;
     let mut hanging = receiver(0).await;
     let mut healthy = receiver(200).await;
-    let stuck = create(
-        &app,
-        &user,
-        json!({"url": hanging.url, "event_types": ["transaction_update"]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let stuck = transaction_hook(&app, &user, &hanging.url).await;
     create(
         &app,
         &user,
@@ -421,16 +433,7 @@ async fn a_receiver_that_hangs_delays_no_other_delivery() {
         "the healthy receiver was served before the hanging one timed out: {:?}",
         started.elapsed()
     );
-    let stuck = loop {
-        let deliveries = app
-            .data(&user, &format!("/api/v1/webhooks/{stuck}/deliveries"))
-            .await;
-        if deliveries[0]["error"].is_string() {
-            break deliveries[0].clone();
-        }
-        assert!(started.elapsed() < PATIENCE, "{deliveries}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let stuck = failed_attempt(&app, &user, &stuck).await;
     assert_eq!(stuck["error"], "timed out");
     assert_eq!(stuck["status"], "pending", "it will be retried");
 }
@@ -443,15 +446,7 @@ async fn two_instances_send_each_event_to_an_endpoint_once() {
         .await;
     let user = app.register("ana@example.com").await;
     let mut listener = receiver(200).await;
-    let id = create(
-        &app,
-        &user,
-        json!({"url": listener.url, "event_types": ["transaction_update"]}),
-    )
-    .await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let id = transaction_hook(&app, &user, &listener.url).await;
     let wallet = app.create_wallet(&user, "Cash", "USD").await;
     let cafe = app.category_id(&user, "Cafe").await;
     // Writes through both instances.
@@ -578,17 +573,7 @@ async fn urls_that_lead_to_internal_addresses_are_refused() {
         None,
     )
     .await;
-    let started = Instant::now();
-    let delivery = loop {
-        let deliveries = app
-            .data(&user, &format!("/api/v1/webhooks/{id}/deliveries"))
-            .await;
-        if deliveries[0]["error"].is_string() {
-            break deliveries[0].clone();
-        }
-        assert!(started.elapsed() < PATIENCE, "{deliveries}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let delivery = failed_attempt(&app, &user, &id).await;
     assert!(
         delivery["error"]
             .as_str()
