@@ -808,3 +808,47 @@ async fn a_reader_that_stops_reading_is_closed_with_its_cursor_and_can_resume() 
         "carries on with the first event not delivered"
     );
 }
+
+#[tokio::test]
+async fn unusual_spending_is_pushed_and_disabling_the_account_closes_its_socket() {
+    let app = spawn_app().await;
+    let admin = app.register_with_role("root@example.com", "admin").await;
+    let user = app.register("ana@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for (i, amount) in [48, 52, 50, 47, 55, 51, 49, 53].iter().enumerate() {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "wallet_id": wallet,
+                   "category_id": groceries, "date": format!("2026-0{}-01", 1 + i)}),
+        )
+        .await;
+    }
+    let mut socket = open(&app, &user, "/api/v1/events/ws").await;
+    socket.frame().await;
+    let big = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 900, "wallet_id": wallet,
+                   "category_id": groceries, "date": "2026-09-01"}),
+        )
+        .await;
+    let frames = socket.drain().await;
+    let unusual = frames
+        .iter()
+        .find(|f| f["type"] == "unusual_spending")
+        .unwrap_or_else(|| panic!("{frames:?}"));
+    assert_eq!(unusual["data"]["transaction_id"], big["id"]);
+    assert_eq!(unusual["data"]["kind"], "unusual_spending");
+
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/users/{}", user.id),
+            &admin.access_token,
+            Some(&json!({"status": "disabled"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(socket.closed().await.0, 4003);
+}
