@@ -17,6 +17,7 @@ use crate::error::ErrorBody;
 use crate::http::PageMeta;
 
 pub const BEARER: &str = "bearer_auth";
+pub const PERSONAL_TOKEN: &str = "personal_access_token";
 
 #[derive(OpenApi)]
 #[openapi(
@@ -91,6 +92,20 @@ impl Modify for SecurityAddon {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            PERSONAL_TOKEN,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("finai_pat_...")
+                    .description(Some(
+                        "A personal access token from `POST /api/v1/users/me/tokens`: \
+                         `read` tokens may only GET (anything else is 403 \
+                         `insufficient_scope`).",
+                    ))
+                    .build(),
+            ),
+        );
     }
 }
 
@@ -103,6 +118,7 @@ pub fn spec() -> Spec {
         .split_for_parts();
     spec.servers = Some(vec![Server::new("/")]);
     add_ledger_paths(&mut spec);
+    accept_personal_tokens(&mut spec);
     refer_to_envelope_data(&mut spec);
     add_error_responses(&mut spec);
     add_idempotency(&mut spec);
@@ -159,6 +175,26 @@ fn add_ledger_paths(spec: &mut Spec) {
         })
         .collect();
     spec.paths.paths.extend(copies);
+}
+
+/// A personal access token goes wherever an access token does, except to the management of
+/// personal access tokens (a login session only).
+fn accept_personal_tokens(spec: &mut Spec) {
+    use utoipa::openapi::security::SecurityRequirement;
+    let bearer = SecurityRequirement::new(BEARER, Vec::<String>::new());
+    let personal = SecurityRequirement::new(PERSONAL_TOKEN, Vec::<String>::new());
+    for (path, item) in spec.paths.paths.iter_mut() {
+        if path.starts_with("/api/v1/users/me/tokens") {
+            continue;
+        }
+        for operation in operations(item) {
+            if let Some(security) = operation.security.as_mut() {
+                if security.contains(&bearer) && !security.contains(&personal) {
+                    security.push(personal.clone());
+                }
+            }
+        }
+    }
 }
 
 /// Every POST outside `/auth` takes an optional `Idempotency-Key` (see `http::idempotency`):

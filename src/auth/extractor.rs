@@ -11,12 +11,13 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
-use super::jwt;
+use super::{jwt, tokens};
 use crate::db;
 use crate::domain::currency::CurrencyCode;
 use crate::domain::sharing::{LedgerKind, LedgerRole};
 use crate::domain::user::{Role, UserStatus};
 use crate::error::ApiError;
+use crate::http::context::origin;
 use crate::http::ledger_scope::LedgerScope;
 use crate::services::caller::{stored, Account, Caller, LedgerAccess};
 use crate::state::AppState;
@@ -39,10 +40,30 @@ fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
 /// when it expires. Put in the request's extensions beside the [`Caller`].
 #[derive(Clone, Copy, Debug)]
 pub struct TokenLife {
-    /// Unix seconds.
-    pub issued_at: i64,
+    /// Unix seconds; `None` for a personal access token, which outlives the account's token
+    /// cut-off (a password change ends it only when the user asks).
+    pub issued_at: Option<i64>,
     /// Unix seconds.
     pub expires_at: i64,
+    /// The personal access token behind the request, if it is one.
+    pub personal_token: Option<Uuid>,
+}
+
+/// The token behind a request the [`Caller`] extractor admitted.
+pub fn token_life(req: &HttpRequest) -> Result<TokenLife, ApiError> {
+    req.extensions()
+        .get::<TokenLife>()
+        .copied()
+        .ok_or_else(|| ApiError::internal("the token's life was not recorded"))
+}
+
+fn insufficient_scope() -> ApiError {
+    ApiError::Forbidden {
+        code: "insufficient_scope",
+        message: "This personal access token may only read: create one with the `write` scope \
+                  to change data."
+            .into(),
+    }
 }
 
 impl FromRequest for Caller {
@@ -61,26 +82,51 @@ impl FromRequest for Caller {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
-            let claims = jwt::verify(state.settings.jwt_secret.expose(), &token?)?;
-            let caller = admit(&state, claims.sub, claims.iat, scope, writes).await?;
+            let token = token?;
+            let (caller, life) = if token.starts_with(tokens::PERSONAL_PREFIX) {
+                let hash = tokens::digest(&token);
+                let ip = origin(&req).ip;
+                let presented = db::run(&state.pool, move |conn| {
+                    db::personal_tokens::present(conn, &hash, ip.as_deref())
+                })
+                .await?
+                .ok_or(ApiError::InvalidToken)?;
+                if writes && !presented.scopes.iter().any(|s| s == "write") {
+                    return Err(insufficient_scope());
+                }
+                let caller = admit(&state, presented.user_id, None, scope, writes).await?;
+                let life = TokenLife {
+                    issued_at: None,
+                    expires_at: presented.expires_at.unwrap_or(i64::MAX),
+                    personal_token: Some(presented.id),
+                };
+                (caller, life)
+            } else {
+                let claims = jwt::verify(state.settings.jwt_secret.expose(), &token)?;
+                let caller = admit(&state, claims.sub, Some(claims.iat), scope, writes).await?;
+                let life = TokenLife {
+                    issued_at: Some(claims.iat),
+                    expires_at: claims.exp,
+                    personal_token: None,
+                };
+                (caller, life)
+            };
             let mut extensions = req.extensions_mut();
             extensions.insert(caller);
-            extensions.insert(TokenLife {
-                issued_at: claims.iat,
-                expires_at: claims.exp,
-            });
+            extensions.insert(life);
             Ok(caller)
         })
     }
 }
 
 /// Lets `user_id`, holding a token issued at `issued_at`, in: the account must exist, be
-/// active (and verified, where required) and not have revoked its tokens since; on a ledger
-/// path, the user must be a member (404 otherwise) and a writer to write. One read.
+/// active (and verified, where required) and not have revoked its tokens since (`None`: a
+/// personal access token, which the cut-off does not end); on a ledger path, the user must be
+/// a member (404 otherwise) and a writer to write. One read.
 pub async fn admit(
     state: &AppState,
     user_id: Uuid,
-    issued_at: i64,
+    issued_at: Option<i64>,
     scope: Option<LedgerScope>,
     writes: bool,
 ) -> Result<Caller, ApiError> {
@@ -103,7 +149,7 @@ pub async fn admit(
         return Err(account_disabled());
     }
     // Tokens from before a password change, reset, detected theft or a disabling are dead.
-    if issued_at < account.tokens_valid_after {
+    if issued_at.is_some_and(|iat| iat < account.tokens_valid_after) {
         return Err(ApiError::InvalidToken);
     }
     if state.settings.auth.require_email_verification && !account.email_verified {
@@ -206,11 +252,7 @@ impl FromRequest for StreamCaller {
             let req = req.clone();
             return Box::pin(async move {
                 let caller = caller.await?;
-                let token = req
-                    .extensions()
-                    .get::<TokenLife>()
-                    .copied()
-                    .ok_or_else(|| ApiError::internal("the token's life was not recorded"))?;
+                let token = token_life(&req)?;
                 Ok(StreamCaller {
                     caller,
                     token,
@@ -229,7 +271,7 @@ impl FromRequest for StreamCaller {
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let ticket = ticket.ok_or(ApiError::MissingToken)?;
-            let hash = super::tokens::digest(&ticket);
+            let hash = tokens::digest(&ticket);
             let ticket = db::run(&state.pool, move |conn| {
                 db::events::redeem_ticket(conn, &hash)
             })
@@ -242,13 +284,17 @@ impl FromRequest for StreamCaller {
             if ticket.token_expires_at <= chrono::Utc::now().timestamp() {
                 return Err(ApiError::TokenExpired);
             }
-            let caller =
-                admit(&state, ticket.user_id, ticket.token_issued_at, scope, false).await?;
+            let issued_at = match ticket.personal_token_id {
+                Some(_) => None,
+                None => Some(ticket.token_issued_at),
+            };
+            let caller = admit(&state, ticket.user_id, issued_at, scope, false).await?;
             Ok(StreamCaller {
                 caller,
                 token: TokenLife {
-                    issued_at: ticket.token_issued_at,
+                    issued_at,
                     expires_at: ticket.token_expires_at,
+                    personal_token: ticket.personal_token_id,
                 },
                 scope,
             })

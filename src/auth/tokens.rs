@@ -12,6 +12,14 @@ pub fn generate() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// What every personal access token starts with, so that secret scanners recognise one.
+pub const PERSONAL_PREFIX: &str = "finai_pat_";
+
+/// A new personal access token: the prefix and 256 random bits.
+pub fn generate_personal() -> String {
+    format!("{PERSONAL_PREFIX}{}", generate())
+}
+
 pub fn digest(token: &str) -> String {
     Sha256::digest(token.as_bytes())
         .iter()

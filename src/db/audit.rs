@@ -35,6 +35,8 @@ pub enum Action {
     MemberRemoved,
     MemberLeft,
     AnnouncementSent,
+    PersonalTokenCreated,
+    PersonalTokenRevoked,
 }
 
 impl Action {
@@ -63,6 +65,8 @@ impl Action {
             Action::MemberRemoved => "member_removed",
             Action::MemberLeft => "member_left",
             Action::AnnouncementSent => "announcement_sent",
+            Action::PersonalTokenCreated => "personal_token_created",
+            Action::PersonalTokenRevoked => "personal_token_revoked",
         }
     }
 }

@@ -168,6 +168,9 @@ pub struct Ticket {
     pub token_issued_at: i64,
     #[diesel(sql_type = BigInt)]
     pub token_expires_at: i64,
+    /// The personal access token that asked for it, if one did.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub personal_token_id: Option<Uuid>,
 }
 
 pub fn insert_ticket(
@@ -177,9 +180,9 @@ pub fn insert_ticket(
     expires_at: DateTime<Utc>,
 ) -> QueryResult<()> {
     diesel::sql_query(
-        "INSERT INTO event_tickets \
-             (token_hash, user_id, ledger_id, token_issued_at, token_expires_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO event_tickets (token_hash, user_id, ledger_id, token_issued_at, \
+                                    token_expires_at, expires_at, personal_token_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
     )
     .bind::<Text, _>(token_hash)
     .bind::<SqlUuid, _>(ticket.user_id)
@@ -187,6 +190,7 @@ pub fn insert_ticket(
     .bind::<BigInt, _>(ticket.token_issued_at)
     .bind::<BigInt, _>(ticket.token_expires_at)
     .bind::<Timestamptz, _>(expires_at)
+    .bind::<Nullable<SqlUuid>, _>(ticket.personal_token_id)
     .execute(conn)
     .map(drop)
 }
@@ -195,7 +199,7 @@ pub fn insert_ticket(
 pub fn redeem_ticket(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Ticket>> {
     diesel::sql_query(
         "DELETE FROM event_tickets WHERE token_hash = $1 AND expires_at > now() \
-         RETURNING user_id, ledger_id, token_issued_at, token_expires_at",
+         RETURNING user_id, ledger_id, token_issued_at, token_expires_at, personal_token_id",
     )
     .bind::<Text, _>(token_hash)
     .get_result(conn)

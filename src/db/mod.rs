@@ -16,6 +16,7 @@ pub mod migrations;
 pub mod ml;
 pub mod notification_mail;
 pub mod notifications;
+pub mod personal_tokens;
 pub mod prepared;
 pub mod recurring;
 pub mod refresh_tokens;

@@ -142,6 +142,9 @@ pub struct ChangePasswordRequest {
     pub current_password: String,
     #[validate(custom(function = "validate_new_password"))]
     pub new_password: String,
+    /// Also revoke every personal access token (they survive a password change otherwise).
+    #[serde(default)]
+    pub end_personal_access_tokens: Option<bool>,
 }
 
 /// An acknowledgement with nothing else to report.

@@ -13,6 +13,7 @@ pub mod health;
 pub mod insights;
 pub mod ledgers;
 pub mod notifications;
+pub mod personal_tokens;
 pub mod predictions;
 pub mod recurring;
 pub mod reports;

@@ -258,8 +258,14 @@ impl Stream {
             self.resume(transport, &cursor).await?;
         }
         let now = chrono::Utc::now().timestamp();
-        let expires = Instant::now()
-            + Duration::from_secs(self.opening.token.expires_at.saturating_sub(now).max(0) as u64);
+        // A personal access token may never expire: a year stands in for "not in this stream".
+        let left = self
+            .opening
+            .token
+            .expires_at
+            .saturating_sub(now)
+            .clamp(0, 365 * 86_400);
+        let expires = Instant::now() + Duration::from_secs(left as u64);
         let mut heartbeat = interval_at(Instant::now() + settings.heartbeat, settings.heartbeat);
         let mut heard = Instant::now();
         loop {
@@ -417,6 +423,16 @@ impl Stream {
     /// Whether the stream's user may still read its ledger with its token.
     async fn check_access(&self) -> Result<(), Ending> {
         let opening = &self.opening;
+        if let Some(token) = opening.token.personal_token {
+            let live = db::run(&self.state.pool, move |conn| {
+                crate::db::personal_tokens::is_live(conn, token)
+            })
+            .await
+            .map_err(database_trouble)?;
+            if !live {
+                return Err(Ending::AccessRevoked);
+            }
+        }
         match admit(
             &self.state,
             opening.caller.id,

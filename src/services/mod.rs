@@ -13,6 +13,7 @@ pub mod csv;
 pub mod events;
 pub mod ledger;
 pub mod notification_mail;
+pub mod personal_tokens;
 pub mod predictions;
 pub mod reports;
 pub mod sharing;

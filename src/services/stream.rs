@@ -28,8 +28,11 @@ pub fn issue_ticket(
         &Ticket {
             user_id: caller.id,
             ledger_id: caller.ledger.id,
-            token_issued_at: token.issued_at,
+            // A personal access token is not ended by the account's cut-off: the ticket keeps
+            // the token's id instead, and the stream checks that the token still lives.
+            token_issued_at: token.issued_at.unwrap_or(0),
             token_expires_at: token.expires_at,
+            personal_token_id: token.personal_token,
         },
         expires_at,
     )?;

@@ -22,6 +22,7 @@ mod ledgers;
 mod migrations;
 mod notification_mail;
 mod openapi;
+mod personal_tokens;
 mod predictions;
 mod reports;
 mod rollups;

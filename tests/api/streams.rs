@@ -21,12 +21,12 @@ const PATIENCE: Duration = Duration::from_secs(15);
 type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-struct Socket {
+pub struct Socket {
     ws: Ws,
 }
 
 /// A WebSocket to `path` on `address`, with `token` as bearer when given.
-async fn open_at(address: &str, path: &str, token: Option<&str>) -> Result<Socket, u16> {
+pub async fn open_at(address: &str, path: &str, token: Option<&str>) -> Result<Socket, u16> {
     let url = format!("{}{path}", address.replacen("http://", "ws://", 1));
     let mut request = url.into_client_request().unwrap();
     if let Some(token) = token {
@@ -51,13 +51,13 @@ async fn open(app: &TestApp, user: &TestUser, path: &str) -> Socket {
 
 /// What a socket received next: a JSON frame, or its close code and reason.
 #[derive(Debug)]
-enum Received {
+pub enum Received {
     Frame(Value),
     Closed(u16, String),
 }
 
 impl Socket {
-    async fn receive(&mut self) -> Received {
+    pub async fn receive(&mut self) -> Received {
         loop {
             let message = tokio::time::timeout(PATIENCE, self.ws.next())
                 .await
@@ -81,7 +81,7 @@ impl Socket {
         }
     }
 
-    async fn frame(&mut self) -> Value {
+    pub async fn frame(&mut self) -> Value {
         match self.receive().await {
             Received::Frame(frame) => frame,
             closed => panic!("expected a frame, the socket closed: {closed:?}"),
@@ -98,7 +98,7 @@ impl Socket {
     }
 
     /// The close code and reason, skipping any frames before it.
-    async fn closed(&mut self) -> (u16, String) {
+    pub async fn closed(&mut self) -> (u16, String) {
         loop {
             if let Received::Closed(code, reason) = self.receive().await {
                 return (code, reason);

@@ -536,6 +536,7 @@ pub async fn change_password(
             "is not the current password",
         ));
     }
+    let end_tokens = body.end_personal_access_tokens.unwrap_or(false);
     let hash = hash_password(&state, body.new_password).await?;
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
@@ -552,6 +553,9 @@ pub async fn change_password(
             let mut user = user;
             user.tokens_valid_after = users::revoke_access_tokens(conn, user.id)?;
             user_tokens::spend_all(conn, user.id, user_tokens::PASSWORD_RESET)?;
+            if end_tokens {
+                db::personal_tokens::delete_all(conn, user.id)?;
+            }
             record(conn, Action::PasswordChanged, Some(user.id), &origin)?;
             let issued = session::issue(conn, &state2.settings, &user, false, None)?;
             Ok((user, issued))

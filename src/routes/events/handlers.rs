@@ -3,11 +3,11 @@
 //! `dto`; the stream itself is `realtime::session`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpMessage, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
-use crate::auth::extractor::{StreamCaller, TokenLife};
+use crate::auth::extractor::{token_life, StreamCaller};
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -35,11 +35,7 @@ pub async fn create_ticket(
     req: HttpRequest,
     caller: Caller,
 ) -> ApiResult<HttpResponse> {
-    let token = req
-        .extensions()
-        .get::<TokenLife>()
-        .copied()
-        .ok_or_else(|| ApiError::internal("the token's life was not recorded"))?;
+    let token = token_life(&req)?;
     let (ticket, expires_at) = db::run(&state.pool, move |conn| {
         stream::issue_ticket(conn, &caller, token)
     })

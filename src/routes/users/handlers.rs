@@ -1,22 +1,24 @@
 //! `/api/v1/users`: the caller's own profile (`/users/me`) and, for admins, every account.
 
-use actix_web::{delete, get, patch, put, web, HttpRequest, HttpResponse};
+use actix_web::{delete, get, patch, post, put, web, HttpRequest, HttpResponse};
 use serde_json::json;
 use uuid::Uuid;
 
 use super::dto::*;
+use crate::auth::extractor::token_life;
 use crate::auth::{AdminUser, Caller};
 use crate::db::audit::{self, Action, Event};
 use crate::db::users::{self, User, UserChangeset, UserFilter};
 use crate::db::{self, refresh_tokens};
 use crate::domain::user::{Role, UserStatus};
 use crate::dto::notifications::NotificationPreferencesBody;
+use crate::dto::personal_tokens::{CreateTokenRequest, CreatedTokenResponse, TokenResponse};
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
 use crate::services::accounts::{check_password, delete_account, keep_an_admin};
-use crate::services::notification_mail;
+use crate::services::{notification_mail, personal_tokens};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
@@ -86,6 +88,96 @@ pub async fn set_notification_preferences(
     })
     .await?;
     Ok(Envelope::new(preferences).ok())
+}
+
+/// The caller's personal access tokens (live ones; secrets are never shown again).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "list_personal_tokens",
+    summary = "List my personal access tokens",
+    responses(
+        (status = 200, description = "The tokens", body = Envelope<Vec<TokenResponse>>),
+        (status = 403, description = "`session_required`: tokens are managed from a login session", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/users/me/tokens")]
+pub async fn list_tokens(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let token = token_life(&req)?;
+    let tokens = db::run(&state.pool, move |conn| {
+        personal_tokens::list(conn, &caller, token)
+    })
+    .await?;
+    Ok(Envelope::new(tokens).ok())
+}
+
+/// Create a personal access token for a script or an integration: send it as
+/// `Authorization: Bearer finai_pat_...` wherever an access token goes. `read` tokens may only
+/// GET; a password change ends tokens only when asked (`end_personal_access_tokens`).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "create_personal_token",
+    summary = "Create a personal access token",
+    request_body = CreateTokenRequest,
+    responses(
+        (status = 201, description = "The token, with its secret (shown this once)", body = Envelope<CreatedTokenResponse>),
+        (status = 403, description = "`session_required`: tokens are managed from a login session", body = ErrorBody),
+        (status = 409, description = "`token_limit`: the account holds 50 already", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/users/me/tokens")]
+pub async fn create_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    body: ValidatedJson<CreateTokenRequest>,
+) -> ApiResult<HttpResponse> {
+    let token = token_life(&req)?;
+    let origin = origin(&req);
+    let body = body.into_inner();
+    let created = db::run(&state.pool, move |conn| {
+        personal_tokens::create(conn, &caller, token, body, &origin)
+    })
+    .await?;
+    let location = format!("/api/v1/users/me/tokens/{}", created.token.id);
+    Ok(HttpResponse::Created()
+        .insert_header((actix_web::http::header::LOCATION, location))
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(Envelope::new(created)))
+}
+
+/// Revoke a personal access token: it stops working at once (open streams included).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "revoke_personal_token",
+    summary = "Revoke a personal access token",
+    params(("id" = Uuid, Path, description = "Token id")),
+    responses(
+        (status = 200, description = "Revoked", body = Envelope<Deleted>),
+        (status = 403, description = "`session_required`: tokens are managed from a login session", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[delete("/users/me/tokens/{id}")]
+pub async fn revoke_token(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let token = token_life(&req)?;
+    let origin = origin(&req);
+    let id = id.into_inner();
+    db::run(&state.pool, move |conn| {
+        personal_tokens::revoke(conn, &caller, token, id, &origin)
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
 }
 
 /// Change the caller's name and settings.

@@ -1,0 +1,62 @@
+//! `/api/v1/users/me/tokens`: personal access tokens.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::db::personal_tokens::PersonalToken;
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Budget sync script", "scopes": ["read"], "expires_in_days": 90}))]
+pub struct CreateTokenRequest {
+    #[validate(length(min = 1, max = 100))]
+    pub name: String,
+    /// `read` (GET only; any other method is 403 `insufficient_scope`) and/or `write`.
+    #[validate(length(min = 1, max = 2))]
+    pub scopes: Vec<String>,
+    /// Days until it stops working, 1 to 3650; absent: until it is revoked.
+    #[validate(range(min = 1, max = 3650))]
+    pub expires_in_days: Option<i64>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    pub id: Uuid,
+    pub name: String,
+    /// The prefix and first characters of the secret.
+    #[schema(example = "finai_pat_Xk3q…")]
+    pub hint: String,
+    pub scopes: Vec<String>,
+    pub expires_at: Option<DateTime<Utc>>,
+    pub last_used_at: Option<DateTime<Utc>>,
+    pub last_used_ip: Option<String>,
+    pub created_at: DateTime<Utc>,
+}
+
+impl From<PersonalToken> for TokenResponse {
+    fn from(t: PersonalToken) -> Self {
+        TokenResponse {
+            id: t.id,
+            name: t.name,
+            hint: t.hint,
+            scopes: t.scopes,
+            expires_at: t.expires_at,
+            last_used_at: t.last_used_at,
+            last_used_ip: t.last_used_ip,
+            created_at: t.created_at,
+        }
+    }
+}
+
+/// A new token with its secret: store it now, it is never shown again.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedTokenResponse {
+    #[serde(flatten)]
+    pub token: TokenResponse,
+    /// Send as `Authorization: Bearer <token>`.
+    #[schema(example = "finai_pat_Xk3q...")]
+    pub token_secret: String,
+}
