@@ -47,6 +47,8 @@ pub struct TokenLife {
     pub expires_at: i64,
     /// The personal access token behind the request, if it is one.
     pub personal_token: Option<Uuid>,
+    /// The login session (refresh-token family) an access token was issued in.
+    pub session: Option<Uuid>,
 }
 
 /// The token behind a request the [`Caller`] extractor admitted.
@@ -99,6 +101,7 @@ impl FromRequest for Caller {
                     issued_at: None,
                     expires_at: presented.expires_at.unwrap_or(i64::MAX),
                     personal_token: Some(presented.id),
+                    session: None,
                 };
                 (caller, life)
             } else {
@@ -108,6 +111,7 @@ impl FromRequest for Caller {
                     issued_at: Some(claims.iat),
                     expires_at: claims.exp,
                     personal_token: None,
+                    session: claims.sid,
                 };
                 (caller, life)
             };
@@ -295,6 +299,7 @@ impl FromRequest for StreamCaller {
                     issued_at,
                     expires_at: ticket.token_expires_at,
                     personal_token: ticket.personal_token_id,
+                    session: None,
                 },
                 scope,
             })

@@ -23,6 +23,10 @@ pub struct Claims {
     pub iss: String,
     pub aud: String,
     pub jti: Uuid,
+    /// The session (refresh-token family) the token was issued in; absent in tokens from
+    /// before sessions were listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// `not_before` (Unix seconds): the account's token cut-off; the token is dated no earlier, so
@@ -33,6 +37,7 @@ pub fn issue(
     role: Role,
     ttl: Duration,
     not_before: i64,
+    session: Uuid,
 ) -> Result<String, ApiError> {
     let now = Utc::now().timestamp().max(not_before);
     let claims = Claims {
@@ -43,6 +48,7 @@ pub fn issue(
         iss: ISSUER.into(),
         aud: AUDIENCE.into(),
         jti: Uuid::new_v4(),
+        sid: Some(session),
     };
     encode(
         &Header::new(Algorithm::HS256),
@@ -83,7 +89,15 @@ mod tests {
     #[test]
     fn a_token_round_trips() {
         let id = Uuid::new_v4();
-        let token = issue(SECRET, id, Role::Business, Duration::from_secs(60), 0).unwrap();
+        let token = issue(
+            SECRET,
+            id,
+            Role::Business,
+            Duration::from_secs(60),
+            0,
+            Uuid::new_v4(),
+        )
+        .unwrap();
         let claims = verify(SECRET, &token).unwrap();
         assert_eq!(claims.sub, id);
         assert_eq!(claims.role, Role::Business);
@@ -98,6 +112,7 @@ mod tests {
             Role::User,
             Duration::from_secs(60),
             0,
+            Uuid::new_v4(),
         )
         .unwrap();
         assert!(matches!(
@@ -118,6 +133,7 @@ mod tests {
             Role::Admin,
             Duration::from_secs(60),
             0,
+            Uuid::new_v4(),
         )
         .unwrap();
         let payload = token.split('.').nth(1).unwrap();
@@ -133,6 +149,7 @@ mod tests {
     fn expired_tokens_say_so() {
         let now = Utc::now().timestamp();
         let claims = Claims {
+            sid: None,
             sub: Uuid::new_v4(),
             role: Role::User,
             iat: now - 120,

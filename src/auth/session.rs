@@ -16,6 +16,28 @@ pub struct IssuedSession {
     pub expires_in: u64,
 }
 
+/// Where a session is used from: its client's `User-Agent` and address, kept with each of
+/// its refresh tokens (`GET /users/me/sessions` shows the newest).
+#[derive(Debug, Clone, Default)]
+pub struct Device {
+    pub user_agent: Option<String>,
+    pub ip: Option<String>,
+}
+
+impl Device {
+    pub fn of(req: &actix_web::HttpRequest) -> Device {
+        let user_agent = req
+            .headers()
+            .get(actix_web::http::header::USER_AGENT)
+            .and_then(|v| v.to_str().ok())
+            .map(|ua| ua.chars().take(512).collect());
+        Device {
+            user_agent,
+            ip: req.peer_addr().map(|a| a.ip().to_string()),
+        }
+    }
+}
+
 /// A family to continue after a rotation: its id and its fixed end.
 pub struct Family {
     pub id: Uuid,
@@ -30,6 +52,7 @@ pub fn issue(
     user: &User,
     remember_me: bool,
     family: Option<Family>,
+    device: &Device,
 ) -> Result<IssuedSession, ApiError> {
     let refresh_token = tokens::generate();
     let (family_id, expires_at) = match family {
@@ -53,6 +76,8 @@ pub fn issue(
             token_hash: &tokens::digest(&refresh_token),
             remember_me,
             expires_at,
+            user_agent: device.user_agent.as_deref(),
+            ip: device.ip.as_deref(),
         },
     )?;
     let access_token = jwt::issue(
@@ -61,6 +86,7 @@ pub fn issue(
         user.role(),
         settings.auth.access_token_ttl,
         user.tokens_valid_after.timestamp(),
+        family_id,
     )?;
     Ok(IssuedSession {
         access_token,

@@ -37,6 +37,7 @@ pub enum Action {
     AnnouncementSent,
     PersonalTokenCreated,
     PersonalTokenRevoked,
+    SessionEnded,
 }
 
 impl Action {
@@ -67,6 +68,7 @@ impl Action {
             Action::AnnouncementSent => "announcement_sent",
             Action::PersonalTokenCreated => "personal_token_created",
             Action::PersonalTokenRevoked => "personal_token_revoked",
+            Action::SessionEnded => "session_ended",
         }
     }
 }

@@ -26,6 +26,8 @@ pub struct NewRefreshToken<'a> {
     pub token_hash: &'a str,
     pub remember_me: bool,
     pub expires_at: DateTime<Utc>,
+    pub user_agent: Option<&'a str>,
+    pub ip: Option<&'a str>,
 }
 
 pub fn insert(conn: &mut PgConnection, token: &NewRefreshToken) -> QueryResult<()> {
@@ -118,4 +120,56 @@ fn distinct(mut families: Vec<Uuid>) -> usize {
 pub fn purge_ended(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM refresh_tokens WHERE expires_at < now() - interval '1 day'")
         .execute(conn)
+}
+
+/// A live session: a family with a token that can still be refreshed.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct LiveSession {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
+    pub family_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub started_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub refreshed_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
+    pub expires_at: DateTime<Utc>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub user_agent: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub ip: Option<String>,
+}
+
+/// The user's live sessions, most recently refreshed first.
+pub fn live_sessions(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<Vec<LiveSession>> {
+    diesel::sql_query(
+        "SELECT live.family_id, \
+                (SELECT min(f.created_at) FROM refresh_tokens f \
+                 WHERE f.family_id = live.family_id) AS started_at, \
+                live.created_at AS refreshed_at, live.expires_at, live.user_agent, live.ip \
+         FROM refresh_tokens live \
+         WHERE live.user_id = $1 AND live.revoked_at IS NULL AND live.used_at IS NULL \
+           AND live.expires_at > now() \
+         ORDER BY live.created_at DESC, live.family_id",
+    )
+    .bind::<diesel::sql_types::Uuid, _>(user_id)
+    .load(conn)
+}
+
+/// Ends one of the user's live sessions; false if it has none by that id.
+pub fn end_session(conn: &mut PgConnection, user_id: Uuid, family_id: Uuid) -> QueryResult<bool> {
+    lock_sessions(conn, user_id)?;
+    let ended = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.eq(family_id))
+            .filter(refresh_tokens::revoked_at.is_null())
+            .filter(refresh_tokens::used_at.is_null())
+            .filter(refresh_tokens::expires_at.gt(Utc::now())),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .execute(conn)?;
+    if ended > 0 {
+        revoke_family(conn, family_id)?;
+    }
+    Ok(ended > 0)
 }

@@ -305,6 +305,8 @@ diesel::table! {
         used_at -> Nullable<Timestamptz>,
         revoked_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        user_agent -> Nullable<Text>,
+        ip -> Nullable<Text>,
     }
 }
 

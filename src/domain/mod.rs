@@ -28,6 +28,7 @@ macro_rules! wire_enum {
 
 pub mod csv_import;
 pub mod currency;
+pub mod device;
 pub mod email;
 pub mod ledger;
 pub mod money;

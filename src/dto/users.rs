@@ -131,3 +131,23 @@ pub struct UserListQuery {
     pub role: Option<Role>,
     pub status: Option<UserStatus>,
 }
+
+/// A login session: one sign-in and the refreshes that continued it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionResponse {
+    /// Ends it: `DELETE /users/me/sessions/{id}`.
+    pub id: Uuid,
+    /// The client, read from its User-Agent, e.g. "Firefox on Linux".
+    #[schema(example = "Firefox on Linux")]
+    pub device: String,
+    pub user_agent: Option<String>,
+    /// The address of its latest sign-in or refresh.
+    pub ip: Option<String>,
+    pub started_at: DateTime<Utc>,
+    /// Its latest refresh (or sign-in).
+    pub last_used_at: DateTime<Utc>,
+    /// When it ends unless ended before.
+    pub expires_at: DateTime<Utc>,
+    /// The session this request comes from.
+    pub current: bool,
+}

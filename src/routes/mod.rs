@@ -69,6 +69,8 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(users::handlers::get_me)
         .service(users::handlers::get_notification_preferences)
         .service(users::handlers::set_notification_preferences)
+        .service(users::handlers::list_sessions)
+        .service(users::handlers::end_session)
         .service(users::handlers::list_tokens)
         .service(users::handlers::create_token)
         .service(users::handlers::revoke_token)

@@ -820,6 +820,7 @@ async fn access_tokens_are_checked_strictly() {
         finai::domain::user::Role::Admin,
         std::time::Duration::from_secs(60),
         0,
+        uuid::Uuid::new_v4(),
     )
     .unwrap();
     assert_error(

@@ -26,6 +26,7 @@ mod personal_tokens;
 mod predictions;
 mod reports;
 mod rollups;
+mod sessions;
 mod streams;
 mod sync;
 mod transactions;

@@ -55,6 +55,7 @@ pub async fn register(
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
     let hash = hash_password(&state, body.password).await?;
     let origin = origin(&req);
+    let device = session::Device::of(&req);
     let state2 = state.clone();
     let (user, issued, mail) = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
@@ -78,7 +79,7 @@ pub async fn register(
             categories::insert_defaults(conn, user.id)?;
             record(conn, Action::UserRegistered, Some(user.id), &origin)?;
             let mail = prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)?;
-            let issued = session::issue(conn, &state2.settings, &user, false, None)?;
+            let issued = session::issue(conn, &state2.settings, &user, false, None, &device)?;
             Ok((user, issued, mail))
         })
     })
@@ -132,6 +133,7 @@ pub async fn login(
         .map(|e| e.key())
         .unwrap_or_else(|_| body.email.trim().to_lowercase());
     let origin = origin(&req);
+    let device = session::Device::of(&req);
 
     let attempt = begin_attempt(&state, key.clone()).await?;
     let lookup_key = key.clone();
@@ -171,7 +173,7 @@ pub async fn login(
     let (user, issued) = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
             record(conn, Action::LoginSucceeded, Some(user.id), &origin)?;
-            let issued = session::issue(conn, &state2.settings, &user, remember_me, None)?;
+            let issued = session::issue(conn, &state2.settings, &user, remember_me, None, &device)?;
             Ok((user, issued))
         })
     })
@@ -208,6 +210,7 @@ pub async fn refresh(
 ) -> ApiResult<HttpResponse> {
     let hash = tokens::digest(&body.refresh_token);
     let origin = origin(&req);
+    let device = session::Device::of(&req);
     let state2 = state.clone();
     let outcome = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
@@ -242,6 +245,7 @@ pub async fn refresh(
                 &user,
                 token.remember_me,
                 Some(family),
+                &device,
             )?;
             Ok(RefreshOutcome::Issued(Box::new(user), issued))
         })
@@ -530,6 +534,7 @@ pub async fn change_password(
         .await?
         .ok_or(ApiError::InvalidToken)?;
     let origin = origin(&req);
+    let device = session::Device::of(&req);
     if !check_password(&state, &user, body.current_password, &origin).await? {
         return Err(ApiError::invalid_field(
             "current_password",
@@ -557,7 +562,7 @@ pub async fn change_password(
                 db::personal_tokens::delete_all(conn, user.id)?;
             }
             record(conn, Action::PasswordChanged, Some(user.id), &origin)?;
-            let issued = session::issue(conn, &state2.settings, &user, false, None)?;
+            let issued = session::issue(conn, &state2.settings, &user, false, None, &device)?;
             Ok((user, issued))
         })
     })

@@ -18,7 +18,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, Page, ValidatedJson};
 use crate::services::accounts::{check_password, delete_account, keep_an_admin};
-use crate::services::{notification_mail, personal_tokens};
+use crate::services::{notification_mail, personal_tokens, sessions};
 use crate::state::AppState;
 
 async fn load(state: &AppState, id: Uuid) -> ApiResult<User> {
@@ -88,6 +88,54 @@ pub async fn set_notification_preferences(
     })
     .await?;
     Ok(Envelope::new(preferences).ok())
+}
+
+/// The caller's live login sessions, most recently used first.
+#[utoipa::path(
+    tag = "users",
+    operation_id = "list_sessions",
+    summary = "List my sessions",
+    responses((status = 200, description = "The sessions", body = Envelope<Vec<SessionResponse>>)),
+    security(("bearer_auth" = []))
+)]
+#[get("/users/me/sessions")]
+pub async fn list_sessions(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let token = token_life(&req)?;
+    let listed = db::run(&state.pool, move |conn| {
+        sessions::list(conn, &caller, token)
+    })
+    .await?;
+    Ok(Envelope::new(listed).ok())
+}
+
+/// End one session: its refresh token stops working at once (its last access token lives out
+/// its minutes; `POST /auth/logout` with `all_devices` ends those too).
+#[utoipa::path(
+    tag = "users",
+    operation_id = "end_session",
+    summary = "End one of my sessions",
+    params(("id" = Uuid, Path, description = "Session id")),
+    responses((status = 200, description = "Ended", body = Envelope<Deleted>)),
+    security(("bearer_auth" = []))
+)]
+#[delete("/users/me/sessions/{id}")]
+pub async fn end_session(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let origin = origin(&req);
+    let id = id.into_inner();
+    db::run(&state.pool, move |conn| {
+        sessions::end(conn, &caller, id, &origin)
+    })
+    .await?;
+    Ok(Envelope::new(Deleted { id, deleted: true }).ok())
 }
 
 /// The caller's personal access tokens (live ones; secrets are never shown again).
