@@ -106,7 +106,8 @@ fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
         + login_throttle::purge_idle(conn)?
         + rollups::purge_empty(conn)?
         + crate::db::events::prune(conn, Utc::now() - chrono::Duration::days(EVENT_LOG_DAYS))?
-        + crate::db::events::prune_tickets(conn)?)
+        + crate::db::events::prune_tickets(conn)?
+        + crate::db::events::prune_listeners(conn)?)
 }
 
 /// Users retrained per run, and how long a model stays before new data may retrain it: the

@@ -210,3 +210,39 @@ pub fn redeem_ticket(conn: &mut PgConnection, token_hash: &str) -> QueryResult<O
 pub fn prune_tickets(conn: &mut PgConnection) -> QueryResult<usize> {
     diesel::sql_query("DELETE FROM event_tickets WHERE expires_at <= now()").execute(conn)
 }
+
+/// How long an instance's claim to be listening to a ledger lasts unless refreshed.
+pub const LISTENING_SECONDS: i64 = 120;
+
+/// Records that `instance` has a stream of `ledger` open, under the ledger's write lock: a
+/// write that committed before is in the log (read after this), and one that commits after
+/// sees the record and announces itself.
+pub fn listen(conn: &mut PgConnection, ledger: Uuid, instance: Uuid) -> QueryResult<()> {
+    conn.transaction(|conn| {
+        super::lock_ledger(conn, ledger)?;
+        diesel::sql_query(
+            "INSERT INTO event_listeners (ledger_id, instance_id, expires_at) \
+             VALUES ($1, $2, now() + make_interval(secs => $3)) \
+             ON CONFLICT (ledger_id, instance_id) DO UPDATE SET expires_at = EXCLUDED.expires_at",
+        )
+        .bind::<SqlUuid, _>(ledger)
+        .bind::<SqlUuid, _>(instance)
+        .bind::<BigInt, _>(LISTENING_SECONDS)
+        .execute(conn)
+        .map(drop)
+    })
+}
+
+/// `instance` has no stream of `ledger` open any more.
+pub fn unlisten(conn: &mut PgConnection, ledger: Uuid, instance: Uuid) -> QueryResult<()> {
+    diesel::sql_query("DELETE FROM event_listeners WHERE ledger_id = $1 AND instance_id = $2")
+        .bind::<SqlUuid, _>(ledger)
+        .bind::<SqlUuid, _>(instance)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Forgets the claims of instances that stopped refreshing them.
+pub fn prune_listeners(conn: &mut PgConnection) -> QueryResult<usize> {
+    diesel::sql_query("DELETE FROM event_listeners WHERE expires_at < now()").execute(conn)
+}

@@ -12,8 +12,9 @@ use uuid::Uuid;
 
 type Wakers = HashMap<Uuid, Vec<(u64, Arc<Notify>)>>;
 
-#[derive(Default)]
 pub struct Hub {
+    /// This instance, in `event_listeners` (see migration `000020`).
+    pub instance: Uuid,
     by_ledger: Mutex<Wakers>,
     by_user: Mutex<Wakers>,
     next_id: AtomicU64,
@@ -53,6 +54,19 @@ fn remove(map: &Mutex<Wakers>, key: Uuid, id: u64) {
         wakers.retain(|(other, _)| *other != id);
         if wakers.is_empty() {
             map.remove(&key);
+        }
+    }
+}
+
+impl Default for Hub {
+    fn default() -> Hub {
+        Hub {
+            instance: Uuid::new_v4(),
+            by_ledger: Mutex::default(),
+            by_user: Mutex::default(),
+            next_id: AtomicU64::default(),
+            closed: AtomicU64::default(),
+            webhooks: Arc::default(),
         }
     }
 }
@@ -110,6 +124,16 @@ impl Hub {
     pub fn stream_ended(&self) -> bool {
         let ended = self.closed.fetch_add(1, Ordering::Relaxed) + 1;
         ended % 1024 == 0 || self.open_streams() == 0
+    }
+
+    /// Whether this instance has a stream of `ledger` open.
+    pub fn is_watched(&self, ledger: Uuid) -> bool {
+        lock(&self.by_ledger).contains_key(&ledger)
+    }
+
+    /// The ledgers this instance has streams of.
+    pub fn watched(&self) -> Vec<Uuid> {
+        lock(&self.by_ledger).keys().copied().collect()
     }
 
     /// Open streams on this instance.

@@ -17,6 +17,9 @@ use super::Hub;
 pub const EVENTS_CHANNEL: &str = "finai_events";
 pub const ACCESS_CHANNEL: &str = "finai_access";
 
+/// How often the instance's listening claims are refreshed.
+const REFRESH: Duration = Duration::from_secs(20);
+
 /// Starts listening on `url` for `hub`.
 pub fn spawn(url: String, hub: Weak<Hub>) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -77,8 +80,28 @@ async fn listen(url: &str, hub: &Weak<Hub>) -> Result<(), String> {
         hub.everything_changed();
     }
     let mut alive = tokio::time::interval(Duration::from_secs(2));
+    let mut refresh = tokio::time::interval(REFRESH);
     loop {
         tokio::select! {
+            _ = refresh.tick() => {
+                // Keeps this instance's claims to be listening alive (they lapse after
+                // `LISTENING_SECONDS` unrefreshed, as a crashed instance's do).
+                let Some(hub) = hub.upgrade() else { return Ok(()) };
+                let ledgers = hub.watched();
+                if !ledgers.is_empty() {
+                    client
+                        .execute(
+                            "INSERT INTO event_listeners (ledger_id, instance_id, expires_at) \
+                             SELECT unnest($1::uuid[]), $2, \
+                                    now() + make_interval(secs => $3::bigint) \
+                             ON CONFLICT (ledger_id, instance_id) \
+                             DO UPDATE SET expires_at = EXCLUDED.expires_at",
+                            &[&ledgers, &hub.instance, &crate::db::events::LISTENING_SECONDS],
+                        )
+                        .await
+                        .map_err(|e| e.to_string())?;
+                }
+            }
             ended = &mut driver => {
                 return match ended {
                     Ok(Ok(())) => Err("the database closed the connection".into()),

@@ -210,6 +210,16 @@ pub async fn run<T: Transport>(state: Arc<AppState>, opening: Opening, mut trans
         Ok(never) => match never {},
     };
     drop(registration);
+    let (ledger, instance) = (stream.ledger(), stream.state.hub.instance);
+    if !stream.state.hub.is_watched(ledger) {
+        let unlistened = db::run(&stream.state.pool, move |conn| {
+            events::unlisten(conn, ledger, instance)
+        })
+        .await;
+        if let Err(e) = unlistened {
+            log::warn!("event stream: {e}");
+        }
+    }
     // The close goes out after the frames already buffered; a reader that never reads them
     // never gets it, and the connection is dropped instead.
     let wait = stream.state.settings.stream.send_timeout.max(CLOSE_WAIT);
@@ -239,10 +249,14 @@ impl Stream {
         registration: &Registration,
     ) -> Result<Infallible, Ending> {
         let settings = self.state.settings.stream.clone();
-        let ledger = self.ledger();
-        let position = db::run(&self.state.pool, move |conn| events::position(conn, ledger))
-            .await
-            .map_err(database_trouble)?;
+        let (ledger, instance) = (self.ledger(), self.state.hub.instance);
+        // Listening first (commits from now on announce themselves), then where the log is.
+        let position = db::run(&self.state.pool, move |conn| {
+            events::listen(conn, ledger, instance)?;
+            events::position(conn, ledger)
+        })
+        .await
+        .map_err(database_trouble)?;
         self.last = position.head;
         let connected = ControlFrame::Connected {
             cursor: position.head.to_string(),

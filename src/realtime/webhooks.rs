@@ -34,6 +34,9 @@ fn lease(settings: &WebhookSettings) -> i64 {
     settings.timeout.as_secs() as i64 * 3 + 30
 }
 
+/// The least time between two rounds.
+const ROUND_GAP: Duration = Duration::from_millis(50);
+
 /// The longest the dispatcher sleeps without looking (for the hub's end, and for deliveries
 /// another instance queued).
 const IDLE_LOOK: Duration = Duration::from_secs(5);
@@ -113,6 +116,7 @@ async fn dispatch(pool: PgPool, settings: WebhookSettings, hub: Weak<Hub>) {
         let Some(woken) = hub.upgrade().map(|hub| hub.webhooks.clone()) else {
             return;
         };
+        let started = tokio::time::Instant::now();
         let pause = match round(&pool, &settings, &client, &slots, &finished).await {
             Ok(pause) => pause,
             Err(e) => {
@@ -125,6 +129,10 @@ async fn dispatch(pool: PgPool, settings: WebhookSettings, hub: Weak<Hub>) {
             _ = finished.notified() => {}
             _ = tokio::time::sleep(pause) => {}
         }
+        // Under a stream of writes every commit wakes the dispatcher: one round per
+        // `ROUND_GAP` at most, and the wake-ups in between fold into the next (after a quiet
+        // spell the next round starts at once).
+        tokio::time::sleep_until(started + ROUND_GAP).await;
     }
 }
 

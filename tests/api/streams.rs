@@ -528,6 +528,14 @@ async fn an_event_written_through_one_instance_reaches_a_socket_on_another() {
     .await
     .unwrap();
     assert_eq!(socket.frame().await["type"], "connected");
+    // Only ledgers someone listens to announce their commits (a NOTIFY serialises commits).
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM event_listeners WHERE ledger_id = '{}'",
+            user.id
+        )),
+        1
+    );
     let created = expense(&app, &user, "/api/v1", &cash, &cafe, 9).await;
     let update = socket.frame().await;
     assert_eq!(update["data"]["id"], created["id"]);
