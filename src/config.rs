@@ -8,6 +8,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+pub use crate::auth::rate_limit::RateLimitSettings;
+
 /// A bad or missing setting, naming the variable to fix.
 #[derive(Debug, thiserror::Error)]
 #[error("configuration error: {var}: {message}")]
@@ -80,8 +82,6 @@ pub struct AuthSettings {
     pub lockout_threshold: u32,
     /// How long a lockout lasts (`LOGIN_LOCKOUT_MINUTES`, 15).
     pub lockout_duration: Duration,
-    /// Requests per minute per IP on `/auth` (`AUTH_RATE_LIMIT_PER_MIN`, 20; 0 turns it off).
-    pub rate_limit_per_min: u32,
     /// Refuse logins until the email is verified (`REQUIRE_EMAIL_VERIFICATION`, false).
     pub require_email_verification: bool,
 }
@@ -96,7 +96,6 @@ impl Default for AuthSettings {
             refresh_token_remember_ttl: Duration::from_secs(90 * 86_400),
             lockout_threshold: 5,
             lockout_duration: Duration::from_secs(15 * 60),
-            rate_limit_per_min: 20,
             require_email_verification: false,
         }
     }
@@ -208,6 +207,8 @@ pub struct Settings {
     /// How often background jobs run (`FINAI_JOBS_INTERVAL_SECS`, 60; 0 turns them off).
     pub jobs_interval: Option<Duration>,
     pub auth: AuthSettings,
+    /// Requests per minute per bucket (see `auth::rate_limit`).
+    pub rate_limits: RateLimitSettings,
     pub mail: MailSettings,
     pub stream: StreamSettings,
     pub webhooks: WebhookSettings,
@@ -351,7 +352,6 @@ impl Settings {
             lockout_duration: Duration::from_secs(
                 env.positive("LOGIN_LOCKOUT_MINUTES", 15u64)? * 60,
             ),
-            rate_limit_per_min: env.parse("AUTH_RATE_LIMIT_PER_MIN", 20, "a whole number")?,
             require_email_verification: env.parse(
                 "REQUIRE_EMAIL_VERIFICATION",
                 false,
@@ -391,6 +391,22 @@ impl Settings {
                 secs => Some(Duration::from_secs(secs)),
             },
             auth,
+            rate_limits: {
+                let defaults = RateLimitSettings::default();
+                let per_min = |var: &'static str, default: u32| {
+                    env.parse(
+                        var,
+                        default,
+                        "a whole number of requests a minute (0: no limit)",
+                    )
+                };
+                RateLimitSettings {
+                    reads: per_min("RATE_LIMIT_READS_PER_MIN", defaults.reads)?,
+                    writes: per_min("RATE_LIMIT_WRITES_PER_MIN", defaults.writes)?,
+                    anonymous: per_min("RATE_LIMIT_ANONYMOUS_PER_MIN", defaults.anonymous)?,
+                    auth: per_min("AUTH_RATE_LIMIT_PER_MIN", defaults.auth)?,
+                }
+            },
             mail,
             stream: StreamSettings {
                 heartbeat: Duration::from_secs(env.positive("FINAI_STREAM_HEARTBEAT_SECS", 30)?),
@@ -429,9 +445,9 @@ impl Settings {
             jobs_interval: None,
             auth: AuthSettings {
                 bcrypt_cost: 4,
-                rate_limit_per_min: 0,
                 ..AuthSettings::default()
             },
+            rate_limits: RateLimitSettings::OFF,
             mail: MailSettings::default(),
             stream: StreamSettings::default(),
             webhooks: WebhookSettings::default(),
@@ -551,6 +567,7 @@ mod tests {
             ("ACCESS_TOKEN_TTL_SECS", "-5"),
             ("LOGIN_LOCKOUT_THRESHOLD", "0"),
             ("AUTH_RATE_LIMIT_PER_MIN", "many"),
+            ("RATE_LIMIT_WRITES_PER_MIN", "-1"),
             ("REQUIRE_EMAIL_VERIFICATION", "yes please"),
         ] {
             let err = load(&[(var, value)]).unwrap_err();

@@ -107,7 +107,9 @@ fn purge_expired(conn: &mut PgConnection) -> Result<usize, ApiError> {
         + rollups::purge_empty(conn)?
         + crate::db::events::prune(conn, Utc::now() - chrono::Duration::days(EVENT_LOG_DAYS))?
         + crate::db::events::prune_tickets(conn)?
-        + crate::db::events::prune_listeners(conn)?)
+        + crate::db::events::prune_listeners(conn)?
+        + crate::db::rate_limits::prune(conn)?
+        + crate::db::two_factor::purge_challenges(conn)?)
 }
 
 /// Users retrained per run, and how long a model stays before new data may retrain it: the

@@ -28,7 +28,12 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
             Every answer uses one envelope: `{\"status\":\"success\",\"data\":...,\"meta\":...}` \
             or `{\"status\":\"error\",\"code\":\"...\",\"message\":\"...\",\"errors\":{...}}`. \
             Amounts are exact decimals (JSON numbers with at most 4 decimal places); dates are \
-            `YYYY-MM-DD`; timestamps RFC 3339 UTC. Every response carries `X-Request-Id`.",
+            `YYYY-MM-DD`; timestamps RFC 3339 UTC. Every response carries `X-Request-Id`.\n\n\
+            Rate limits (per minute, shared by every server of a deployment): 600 reads and 120 \
+            writes per user or personal access token, 120 requests per address without a valid \
+            credential, 20 per address under `/auth`. Answers carry `RateLimit-Limit`, \
+            `RateLimit-Remaining`, `RateLimit-Reset` (seconds until the bucket is full again) and \
+            `RateLimit-Policy`; a refused request is 429 `rate_limited` with `Retry-After`.",
         license(name = "MIT", identifier = "MIT")
     ),
     servers((url = "/", description = "This server")),
@@ -114,7 +119,7 @@ pub fn spec() -> Spec {
     let (_, mut spec) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .configure(crate::routes::configure(None))
+        .configure(crate::routes::configure())
         .split_for_parts();
     spec.servers = Some(vec![Server::new("/")]);
     add_ledger_paths(&mut spec);
@@ -389,20 +394,49 @@ const ERROR_RESPONSES: [(&str, &str, &str, Option<&str>); 10] = [
     ("PayloadTooLarge", "413", "The request body is larger than the limit", None),
     ("UnsupportedMediaType", "415", "The request body is not `application/json`", None),
     ("ValidationFailed", "422", "Invalid fields; `errors` names each one", None),
-    ("TooManyRequests", "429", "Rate limited; retry after `Retry-After` seconds", Some("Retry-After")),
+    ("TooManyRequests", "429", "Rate limited (`rate_limited`) or locked (`account_locked`); retry after `Retry-After` seconds", Some("Retry-After")),
     ("InternalError", "500", "Unexpected error; quote `X-Request-Id` when reporting it", None),
     ("ServiceUnavailable", "503", "The database is unavailable; retry after `Retry-After` seconds", Some("Retry-After")),
 ];
 
+/// What every counted answer carries (IETF draft `ratelimit-headers`), documented on the 429.
+const RATE_LIMIT_HEADERS: [(&str, &str); 4] = [
+    (
+        "RateLimit-Limit",
+        "Requests allowed per window in the bucket this request counted against",
+    ),
+    ("RateLimit-Remaining", "Requests left in that bucket now"),
+    ("RateLimit-Reset", "Seconds until the bucket is full again"),
+    (
+        "RateLimit-Policy",
+        "The bucket's limit, window and name, e.g. `600;w=60;name=\"reads\"`",
+    ),
+];
+
 fn add_error_responses(spec: &mut Spec) {
     let components = spec.components.get_or_insert_with(Default::default);
-    for (name, _, description, header) in ERROR_RESPONSES {
+    for (name, status, description, header) in ERROR_RESPONSES {
         let mut response = ResponseBuilder::new().description(description).content(
             "application/json",
             ContentBuilder::new()
                 .schema(Some(Ref::from_schema_name("ErrorBody")))
                 .build(),
         );
+        if status == "429" {
+            for (name, description) in RATE_LIMIT_HEADERS {
+                response = response.header(
+                    name,
+                    HeaderBuilder::new()
+                        .schema(Some(
+                            utoipa::openapi::ObjectBuilder::new()
+                                .schema_type(utoipa::openapi::schema::Type::String)
+                                .build(),
+                        ))
+                        .description(Some(description))
+                        .build(),
+                );
+            }
+        }
         if let Some(header) = header {
             response = response.header(
                 header,

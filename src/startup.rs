@@ -12,7 +12,6 @@ use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::{Config as SwaggerConfig, SwaggerUi};
 
 use crate::auth::mailer;
-use crate::auth::rate_limit::{auth_limiter, AuthLimiterConfig};
 use crate::config::Settings;
 use crate::db::PgPool;
 use crate::http::extract::{json_config, path_config, query_config, BodyLimit};
@@ -37,8 +36,6 @@ impl Application {
         let shutdown_timeout = settings.shutdown_timeout.as_secs();
         let mailer = mailer::from_settings(&settings)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
-        // Built once so that every worker shares one count per client address.
-        let auth_limit = auth_limiter(settings.auth.rate_limit_per_min);
         let hasher = Hasher::new(settings.auth.bcrypt_threads)?;
         // The stand-in hash for logins with an unknown email is made now, so the first such
         // login takes as long as any other.
@@ -71,7 +68,7 @@ impl Application {
             hasher,
             hub,
         });
-        let server = HttpServer::new(move || app(state.clone(), auth_limit.clone()))
+        let server = HttpServer::new(move || app(state.clone()))
             // Small writes (an event frame, a short answer) go out at once: with Nagle's
             // algorithm on, a stream's frame waited ~20 ms for the ACK of the one before
             // whenever the client delayed its ACKs (bench/streams.sh, README).
@@ -113,7 +110,6 @@ pub fn release_freed_memory() {
 /// The application: routes, extractor configuration and middleware.
 pub fn app(
     state: web::Data<AppState>,
-    auth_limit: Option<AuthLimiterConfig>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -127,7 +123,7 @@ pub fn app(
     let cors = middleware::cors(&state.settings.cors_allowed_origins);
     let (app, spec_of_this_worker) = App::new()
         .into_utoipa_app()
-        .configure(crate::routes::configure(auth_limit))
+        .configure(crate::routes::configure())
         .split_for_parts();
     // Registering the routes through utoipa builds the whole spec again (8 MB of short-lived
     // allocations, measured with massif); the server serves the checked-in one
@@ -147,6 +143,7 @@ pub fn app(
         .default_service(web::to(middleware::not_found))
         .wrap(from_fn(crate::http::ledger_scope::route_ledger_paths))
         .wrap(from_fn(middleware::refuse_nul_in_query))
+        .wrap(from_fn(crate::auth::rate_limit::limit_requests))
         .wrap(from_fn(middleware::catch_panic))
         .wrap(cors)
         .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))

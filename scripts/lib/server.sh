@@ -133,6 +133,9 @@ run_finai() {
         FINAI_SHUTDOWN_TIMEOUT_SECS=5 \
         BCRYPT_COST=4 \
         AUTH_RATE_LIMIT_PER_MIN=0 \
+        RATE_LIMIT_READS_PER_MIN=0 \
+        RATE_LIMIT_WRITES_PER_MIN=0 \
+        RATE_LIMIT_ANONYMOUS_PER_MIN=0 \
         REQUIRE_EMAIL_VERIFICATION=false \
         "${SERVER_ENV[@]}" \
         "$bin" "$@"

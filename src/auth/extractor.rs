@@ -11,6 +11,7 @@ use actix_web::{web, FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use uuid::Uuid;
 
+use super::rate_limit::{self, Bucket, Credential, Verdict};
 use super::{jwt, tokens};
 use crate::db;
 use crate::domain::currency::CurrencyCode;
@@ -84,67 +85,132 @@ impl FromRequest for Caller {
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
-            let token = token?;
-            let (caller, life) = if token.starts_with(tokens::PERSONAL_PREFIX) {
-                let hash = tokens::digest(&token);
-                let ip = origin(&req).ip;
-                let presented = db::run(&state.pool, move |conn| {
-                    db::personal_tokens::present(conn, &hash, ip.as_deref())
-                })
-                .await?
-                .ok_or(ApiError::InvalidToken)?;
-                if writes && !presented.scopes.iter().any(|s| s == "write") {
-                    return Err(insufficient_scope());
+            match authenticate(&state, &req, token, scope, writes).await {
+                Ok((caller, life)) => {
+                    let mut extensions = req.extensions_mut();
+                    extensions.insert(caller);
+                    extensions.insert(life);
+                    Ok(caller)
                 }
-                let caller = admit(&state, presented.user_id, None, scope, writes).await?;
-                let life = TokenLife {
-                    issued_at: None,
-                    expires_at: presented.expires_at.unwrap_or(i64::MAX),
-                    personal_token: Some(presented.id),
-                    session: None,
-                };
-                (caller, life)
-            } else {
-                let claims = jwt::verify(state.settings.jwt_secret.expose(), &token)?;
-                let caller = admit(&state, claims.sub, Some(claims.iat), scope, writes).await?;
-                let life = TokenLife {
-                    issued_at: Some(claims.iat),
-                    expires_at: claims.exp,
-                    personal_token: None,
-                    session: claims.sid,
-                };
-                (caller, life)
-            };
-            let mut extensions = req.extensions_mut();
-            extensions.insert(caller);
-            extensions.insert(life);
-            Ok(caller)
+                Err(error @ (ApiError::InvalidToken | ApiError::TokenExpired)) => {
+                    Err(rate_limit::count_failed_credential(&state, &req, error).await)
+                }
+                Err(error) => Err(error),
+            }
         })
     }
+}
+
+/// Verifies the bearer token and admits its account, counting the request against the
+/// credential's rate-limit bucket.
+async fn authenticate(
+    state: &AppState,
+    req: &HttpRequest,
+    token: Result<String, ApiError>,
+    scope: Option<LedgerScope>,
+    writes: bool,
+) -> Result<(Caller, TokenLife), ApiError> {
+    let token = token?;
+    if token.starts_with(tokens::PERSONAL_PREFIX) {
+        let hash = tokens::digest(&token);
+        let ip = origin(req).ip;
+        let presented = db::run(&state.pool, move |conn| {
+            db::personal_tokens::present(conn, &hash, ip.as_deref())
+        })
+        .await?
+        .ok_or(ApiError::InvalidToken)?;
+        if writes && !presented.scopes.iter().any(|s| s == "write") {
+            return Err(insufficient_scope());
+        }
+        let counted = Counted {
+            req,
+            credential: Credential::PersonalToken(presented.id),
+        };
+        let caller = admit(state, presented.user_id, None, scope, writes, Some(counted)).await?;
+        let life = TokenLife {
+            issued_at: None,
+            expires_at: presented.expires_at.unwrap_or(i64::MAX),
+            personal_token: Some(presented.id),
+            session: None,
+        };
+        Ok((caller, life))
+    } else {
+        let claims = jwt::verify(state.settings.jwt_secret.expose(), &token)?;
+        let counted = Counted {
+            req,
+            credential: Credential::User(claims.sub),
+        };
+        let caller = admit(
+            state,
+            claims.sub,
+            Some(claims.iat),
+            scope,
+            writes,
+            Some(counted),
+        )
+        .await?;
+        let life = TokenLife {
+            issued_at: Some(claims.iat),
+            expires_at: claims.exp,
+            personal_token: None,
+            session: claims.sid,
+        };
+        Ok((caller, life))
+    }
+}
+
+/// A request to count against its credential's bucket while admitting it.
+pub struct Counted<'a> {
+    pub req: &'a HttpRequest,
+    pub credential: Credential,
 }
 
 /// Lets `user_id`, holding a token issued at `issued_at`, in: the account must exist, be
 /// active (and verified, where required) and not have revoked its tokens since (`None`: a
 /// personal access token, which the cut-off does not end); on a ledger path, the user must be
-/// a member (404 otherwise) and a writer to write. One read.
+/// a member (404 otherwise) and a writer to write. One read, which also counts the request
+/// against its bucket when `counted` (429 `rate_limited` when it is spent).
 pub async fn admit(
     state: &AppState,
     user_id: Uuid,
     issued_at: Option<i64>,
     scope: Option<LedgerScope>,
     writes: bool,
+    counted: Option<Counted<'_>>,
 ) -> Result<Caller, ApiError> {
-    let (row, membership) = db::run(&state.pool, move |conn| {
-        let Some(row) = db::users::access(conn, user_id)? else {
-            return Ok((None, None));
+    let bucket = counted.as_ref().and_then(|counted| {
+        Bucket::signed_in(&state.settings.rate_limits, counted.credential, writes)
+    });
+    let key = bucket.as_ref().map(|b| (b.key.clone(), b.interval_secs()));
+    let (hit, row, membership) = db::run(&state.pool, move |conn| {
+        let (hit, row) = match key {
+            Some((key, interval)) => {
+                let (hit, row) = db::rate_limits::access_counted(
+                    conn,
+                    user_id,
+                    &key,
+                    interval,
+                    rate_limit::WINDOW.as_secs_f64(),
+                )?;
+                (Some(hit), row)
+            }
+            None => (None, db::users::access(conn, user_id)?),
+        };
+        let Some(row) = row else {
+            return Ok((hit, None, None));
         };
         let membership = match scope {
             Some(LedgerScope(ledger)) => db::ledgers::access(conn, ledger, user_id)?,
             None => None,
         };
-        Ok::<_, ApiError>((Some(row), membership))
+        Ok::<_, ApiError>((hit, Some(row), membership))
     })
     .await?;
+    if let (Some(bucket), Some(hit), Some(counted)) = (&bucket, hit, &counted) {
+        let verdict = Verdict::new(bucket, hit);
+        counted.req.extensions_mut().insert(verdict);
+        verdict.enforce()?;
+    }
     let row = row.ok_or(ApiError::InvalidToken)?;
     let account = Account::from_row(user_id, row)?;
     // A disabled account says so, whatever token is shown (disabling also ends the
@@ -272,6 +338,7 @@ impl FromRequest for StreamCaller {
             .ok()
             .and_then(|q| q.ticket);
         let state = req.app_data::<web::Data<AppState>>().cloned();
+        let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             let ticket = ticket.ok_or(ApiError::MissingToken)?;
@@ -292,7 +359,23 @@ impl FromRequest for StreamCaller {
                 Some(_) => None,
                 None => Some(ticket.token_issued_at),
             };
-            let caller = admit(&state, ticket.user_id, issued_at, scope, false).await?;
+            let credential = match ticket.personal_token_id {
+                Some(id) => Credential::PersonalToken(id),
+                None => Credential::User(ticket.user_id),
+            };
+            let counted = Counted {
+                req: &req,
+                credential,
+            };
+            let caller = admit(
+                &state,
+                ticket.user_id,
+                issued_at,
+                scope,
+                false,
+                Some(counted),
+            )
+            .await?;
             Ok(StreamCaller {
                 caller,
                 token: TokenLife {

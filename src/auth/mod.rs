@@ -1,5 +1,6 @@
 //! Authentication: password hashing, access tokens (JWT), opaque refresh and mail tokens, the
-//! `Caller` extractor, outgoing mail, and the per-IP rate limit on `/auth`.
+//! `Caller` extractor, outgoing mail, two-factor codes (TOTP) and the rate limits every request
+//! counts against.
 
 pub mod extractor;
 pub mod hasher;
@@ -9,6 +10,7 @@ pub mod password;
 pub mod rate_limit;
 pub mod session;
 pub mod tokens;
+pub mod totp;
 
 pub use crate::services::caller::Caller;
 pub use extractor::AdminUser;

@@ -38,6 +38,11 @@ pub enum Action {
     PersonalTokenCreated,
     PersonalTokenRevoked,
     SessionEnded,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
+    TwoFactorReset,
+    RecoveryCodeUsed,
+    RecoveryCodesRegenerated,
 }
 
 impl Action {
@@ -69,6 +74,11 @@ impl Action {
             Action::PersonalTokenCreated => "personal_token_created",
             Action::PersonalTokenRevoked => "personal_token_revoked",
             Action::SessionEnded => "session_ended",
+            Action::TwoFactorEnabled => "two_factor_enabled",
+            Action::TwoFactorDisabled => "two_factor_disabled",
+            Action::TwoFactorReset => "two_factor_reset",
+            Action::RecoveryCodeUsed => "recovery_code_used",
+            Action::RecoveryCodesRegenerated => "recovery_codes_regenerated",
         }
     }
 }

@@ -416,6 +416,7 @@ diesel::table! {
         timezone -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        two_factor_enabled -> Bool,
     }
 }
 
@@ -432,6 +433,44 @@ diesel::table! {
         change_seq -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Uuid,
+        remember_me -> Bool,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat -> Timestamptz,
+        allowed -> Bool,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Uuid,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    totp_credentials (user_id) {
+        user_id -> Uuid,
+        secret -> Bytea,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -455,6 +494,9 @@ diesel::joinable!(tombstones -> ledgers (ledger_id));
 diesel::joinable!(transaction_counts -> ledgers (ledger_id));
 diesel::joinable!(transactions -> ledgers (ledger_id));
 diesel::joinable!(user_tokens -> users (user_id));
+diesel::joinable!(mfa_challenges -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(totp_credentials -> users (user_id));
 diesel::joinable!(wallets -> ledgers (ledger_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
@@ -473,14 +515,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     ledger_members,
     ledgers,
     login_throttle,
+    mfa_challenges,
     ml_models,
     notifications,
     predictions,
+    rate_limits,
+    recovery_codes,
     recurring_occurrences,
     recurring_transactions,
     refresh_tokens,
     schema_info,
     tombstones,
+    totp_credentials,
     transaction_counts,
     transaction_splits,
     transactions,

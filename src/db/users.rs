@@ -30,6 +30,7 @@ pub struct User {
     pub timezone: String,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub two_factor_enabled: bool,
 }
 
 impl User {

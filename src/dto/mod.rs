@@ -19,6 +19,7 @@ pub mod recurring;
 pub mod reports;
 pub mod sync;
 pub mod transactions;
+pub mod two_factor;
 pub mod users;
 pub mod wallets;
 pub mod webhooks;

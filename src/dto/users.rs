@@ -33,6 +33,8 @@ pub struct UserProfile {
     pub role: Role,
     pub status: UserStatus,
     pub email_verified: bool,
+    /// Whether logins ask for a code from an authenticator app (`/users/me/two-factor`).
+    pub two_factor_enabled: bool,
     pub created_at: DateTime<Utc>,
     pub settings: UserSettings,
 }
@@ -44,6 +46,7 @@ impl From<User> for UserProfile {
             role: user.role(),
             status: user.status(),
             email_verified: user.email_verified_at.is_some(),
+            two_factor_enabled: user.two_factor_enabled,
             created_at: user.created_at,
             settings: UserSettings {
                 theme: Theme::parse(&user.theme).unwrap_or(Theme::System),

@@ -453,6 +453,7 @@ impl Stream {
             opening.token.issued_at,
             opening.scope,
             false,
+            None,
         )
         .await
         {

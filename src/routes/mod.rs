@@ -20,43 +20,32 @@ pub mod users;
 pub mod wallets;
 pub mod webhooks;
 
-use actix_governor::Governor;
-use actix_web::middleware::{from_fn, Condition};
+use actix_web::middleware::from_fn;
 use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::auth::rate_limit::{auth_limiter, AuthLimiterConfig};
-
-/// Every route of the API, given the per-IP limiter for `/auth` (none: unlimited). The server
-/// mounts it, and the OpenAPI spec is generated from it, so the two cannot disagree.
-pub fn configure(auth_limit: Option<AuthLimiterConfig>) -> impl FnOnce(&mut ServiceConfig) {
+/// Every route of the API. The server mounts it, and the OpenAPI spec is generated from it, so
+/// the two cannot disagree.
+pub fn configure() -> impl FnOnce(&mut ServiceConfig) {
     move |cfg| {
         cfg.service(health::handlers::health)
             .service(health::handlers::ready)
             .service(
                 scope::scope("/api/v1")
                     .wrap(from_fn(crate::http::idempotency::idempotency))
-                    .configure(|cfg| api_v1(cfg, auth_limit)),
+                    .configure(api_v1),
             );
     }
 }
 
-fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
-    let limited = auth_limit.is_some();
-    // Condition needs a middleware either way; a disabled one is never called.
-    let limiter = auth_limit
-        .or_else(|| auth_limiter(1))
-        .map(|config| Governor::new(&config));
+fn api_v1(cfg: &mut ServiceConfig) {
     cfg.route("/openapi.json", web::get().to(crate::openapi::serve_spec))
         .service(
             scope::scope("/auth")
-                .wrap(Condition::new(
-                    limited,
-                    limiter.expect("a limiter for one request a minute"),
-                ))
                 .service(auth::handlers::register)
                 .service(auth::handlers::login)
+                .service(auth::handlers::verify_mfa)
                 .service(auth::handlers::refresh)
                 .service(auth::handlers::logout)
                 .service(auth::handlers::forgot_password)
@@ -74,12 +63,18 @@ fn api_v1(cfg: &mut ServiceConfig, auth_limit: Option<AuthLimiterConfig>) {
         .service(users::handlers::list_tokens)
         .service(users::handlers::create_token)
         .service(users::handlers::revoke_token)
+        .service(users::two_factor::get_two_factor)
+        .service(users::two_factor::enrol_two_factor)
+        .service(users::two_factor::confirm_two_factor)
+        .service(users::two_factor::disable_two_factor)
+        .service(users::two_factor::regenerate_recovery_codes)
         .service(users::handlers::update_me)
         .service(users::handlers::delete_me)
         .service(users::handlers::list_users)
         .service(users::handlers::get_user)
         .service(users::handlers::update_user)
         .service(users::handlers::delete_user)
+        .service(users::two_factor::reset_two_factor)
         // `/ledgers/invitations...` before `/ledgers/{id}`.
         .service(ledgers::handlers::list_ledgers)
         .service(ledgers::handlers::create_ledger)

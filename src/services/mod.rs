@@ -20,4 +20,5 @@ pub mod sessions;
 pub mod sharing;
 pub mod stream;
 pub mod transactions;
+pub mod two_factor;
 pub mod webhooks;

@@ -20,13 +20,13 @@ pub const MAX_PER_USER: i64 = 50;
 
 const SCOPES: &[&str] = &["read", "write"];
 
-/// Token management needs a login session, not a token.
-fn session_only(token: TokenLife) -> Result<(), ApiError> {
+/// Credentials (tokens, two-factor login) are managed from a login session: a leaked
+/// personal access token must not be able to mint more, or turn the second factor off.
+pub fn session_only(token: TokenLife) -> Result<(), ApiError> {
     if token.personal_token.is_some() {
         return Err(ApiError::Forbidden {
             code: "session_required",
-            message: "Personal access tokens are managed from a login session, not with a \
-                      personal access token."
+            message: "This is managed from a login session, not with a personal access token."
                 .into(),
         });
     }

@@ -1,12 +1,15 @@
 //! An account's login sessions (refresh-token families): listed with the client that holds
 //! each, and ended one at a time. Ending a session stops its refreshes at once; the access
 //! token it last handed out lives out its few minutes (logging out everywhere ends those too).
+//! Only a login session may see or end sessions: a leaked personal access token must not be
+//! able to sign its owner out everywhere.
 
 use diesel::PgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
 use super::caller::Caller;
+use super::personal_tokens::session_only;
 use crate::auth::extractor::TokenLife;
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::refresh_tokens;
@@ -19,6 +22,7 @@ pub fn list(
     caller: &Caller,
     token: TokenLife,
 ) -> Result<Vec<SessionResponse>, ApiError> {
+    session_only(token)?;
     Ok(refresh_tokens::live_sessions(conn, caller.id)?
         .into_iter()
         .map(|s| SessionResponse {
@@ -37,9 +41,11 @@ pub fn list(
 pub fn end(
     conn: &mut PgConnection,
     caller: &Caller,
+    token: TokenLife,
     id: Uuid,
     origin: &Origin,
 ) -> Result<(), ApiError> {
+    session_only(token)?;
     crate::db::transaction(conn, |conn| {
         if !refresh_tokens::end_session(conn, caller.id, id)? {
             return Err(ApiError::not_found("Session"));

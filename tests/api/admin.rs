@@ -102,6 +102,17 @@ async fn admins_change_roles_and_status_but_never_their_own() {
     let (status, body) = json(patch(&user.id, json!({"role": "business"})).await).await;
     assert_eq!(status, 200);
     assert_eq!(body["data"]["role"], "business");
+    let (_, token) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/users/me/tokens",
+            &user.access_token,
+            Some(&json!({"name": "script", "scopes": ["read"]})),
+        )
+        .await,
+    )
+    .await;
+    let script = token["data"]["token_secret"].as_str().unwrap().to_owned();
 
     let (_, body) = json(patch(&user.id, json!({"status": "disabled"})).await).await;
     assert_eq!(body["data"]["status"], "disabled");
@@ -123,6 +134,13 @@ async fn admins_change_roles_and_status_but_never_their_own() {
     assert_eq!(body["data"]["status"], "active");
     assert_error(
         app.get_as("/api/v1/users/me", &user.access_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    // Personal access tokens too: a disabled account's credentials are not revived.
+    assert_error(
+        app.get_as("/api/v1/users/me", &script).await,
         401,
         "invalid_token",
     )

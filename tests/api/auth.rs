@@ -424,7 +424,7 @@ async fn unknown_emails_lock_like_real_ones_so_lockout_reveals_nothing() {
 
 #[tokio::test]
 async fn the_auth_endpoints_are_rate_limited_per_ip() {
-    let app = spawn_app_with(|settings| settings.auth.rate_limit_per_min = 3).await;
+    let app = spawn_app_with(|settings| settings.rate_limits.auth = 3).await;
     for _ in 0..3 {
         assert_error(
             login(&app, "x@example.com", "Wr0ng!pw").await,

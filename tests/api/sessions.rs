@@ -105,3 +105,50 @@ async fn sessions_are_listed_with_their_client_and_one_can_be_ended() {
     let remaining = app.data(&user, "/api/v1/users/me/sessions").await;
     assert_eq!(remaining.as_array().unwrap().len(), 2);
 }
+
+#[tokio::test]
+async fn a_personal_access_token_can_neither_see_nor_end_sessions() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (_, token) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/users/me/tokens",
+            &user.access_token,
+            Some(&json!({"name": "script", "scopes": ["read", "write"]})),
+        )
+        .await,
+    )
+    .await;
+    let script = token["data"]["token_secret"].as_str().unwrap();
+    assert_error(
+        app.get_as("/api/v1/users/me/sessions", script).await,
+        403,
+        "session_required",
+    )
+    .await;
+    let sessions = app.data(&user, "/api/v1/users/me/sessions").await;
+    let id = sessions[0]["id"].as_str().unwrap();
+    // A leaked token cannot sign its owner out.
+    assert_error(
+        app.send_as(
+            Method::DELETE,
+            &format!("/api/v1/users/me/sessions/{id}"),
+            script,
+            None,
+        )
+        .await,
+        403,
+        "session_required",
+    )
+    .await;
+    let (status, _) = json(
+        app.post_json(
+            "/api/v1/auth/refresh",
+            &json!({"refresh_token": user.refresh_token}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+}

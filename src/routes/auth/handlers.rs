@@ -9,15 +9,18 @@ use crate::auth::extractor::{account_disabled, email_not_verified};
 use crate::auth::session::{self, Family, IssuedSession};
 use crate::auth::{password, tokens, Caller};
 use crate::db::audit::Action;
+use crate::db::audit::Origin;
 use crate::db::users::{self, NewUser, User, UserChangeset};
 use crate::db::{self, categories, login_throttle, refresh_tokens, user_tokens};
 use crate::domain::email::Email;
 use crate::domain::user::{Role, UserStatus};
+use crate::dto::two_factor::{MfaChallenge, MfaVerifyRequest};
 use crate::dto::users::UserProfile;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, JsonOrForm, ValidatedJson};
 use crate::services::accounts::*;
+use crate::services::two_factor;
 use crate::state::AppState;
 
 fn session_response(user: User, issued: IssuedSession) -> Envelope<SessionResponse> {
@@ -105,7 +108,9 @@ fn email_taken() -> ApiError {
 /// Log in with email and password.
 ///
 /// Wrong email and wrong password get the same answer. After 5 consecutive failures the
-/// address is locked for 15 minutes. An HTML form may post the same fields as
+/// address is locked for 15 minutes. An account with two-factor login answers 202
+/// `mfa_required` with a challenge instead of tokens: send it with a code to
+/// `/auth/mfa/verify`. An HTML form may post the same fields as
 /// `application/x-www-form-urlencoded`.
 // The spec lists only the JSON body: for a body with two content types, client generators
 // (openapi-python-client among them) write code that does not import.
@@ -116,6 +121,7 @@ fn email_taken() -> ApiError {
     request_body = LoginRequest,
     responses(
         (status = 200, description = "The session's tokens", body = Envelope<SessionResponse>),
+        (status = 202, description = "`mfa_required`: the password is right and the account uses two-factor login; finish at `/auth/mfa/verify` with the challenge and a code", body = Envelope<MfaChallenge>),
         (status = 401, description = "`invalid_credentials`", body = ErrorBody),
         (status = 403, description = "`account_disabled` or `email_not_verified`", body = ErrorBody),
         (status = 429, description = "`account_locked` or `rate_limited`; see `Retry-After`", body = ErrorBody),
@@ -157,18 +163,48 @@ pub async fn login(
         })
         .await?;
     let user_id = user.as_ref().map(|u| u.id);
-    settle_attempt(&state, key, attempt, password_ok, user_id, origin.clone()).await?;
+    // A right password does not clear the failures of an account with two-factor login: its
+    // code is still to come, and wrong codes count toward the same lockout.
+    let needs_code = password_ok && user.as_ref().is_some_and(|u| u.two_factor_enabled);
+    if !needs_code {
+        settle_attempt(&state, key, attempt, password_ok, user_id, origin.clone()).await?;
+    }
     let Some(user) = user.filter(|_| password_ok) else {
         return Err(invalid_credentials());
     };
+    admissible(&state, &user)?;
+    let remember_me = body.remember_me.unwrap_or(false);
+    if needs_code {
+        let id = user.id;
+        let challenge = db::run(&state.pool, move |conn| {
+            two_factor::challenge(conn, id, remember_me)
+        })
+        .await?;
+        return Ok(HttpResponse::Accepted().json(Envelope::new(challenge).with_message(
+            "Enter the code from your authenticator app (or a recovery code) to finish logging in.",
+        )));
+    }
+    start_session(&state, user, remember_me, origin, device).await
+}
 
+/// A disabled account, or an unverified one where verification is required, gets no session.
+fn admissible(state: &AppState, user: &User) -> ApiResult<()> {
     if user.status() == UserStatus::Disabled {
         return Err(account_disabled());
     }
     if state.settings.auth.require_email_verification && user.email_verified_at.is_none() {
         return Err(email_not_verified());
     }
-    let remember_me = body.remember_me.unwrap_or(false);
+    Ok(())
+}
+
+async fn start_session(
+    state: &web::Data<AppState>,
+    user: User,
+    remember_me: bool,
+    origin: Origin,
+    device: session::Device,
+) -> ApiResult<HttpResponse> {
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
@@ -179,6 +215,40 @@ pub async fn login(
     })
     .await?;
     Ok(session_response(user, issued).ok())
+}
+
+/// Finish a two-factor login: the challenge from `/auth/login` and the 6-digit code from the
+/// authenticator app, or one of the recovery codes (each works once).
+///
+/// A wrong code counts toward the account's lockout like a wrong password, and leaves the
+/// challenge open until it expires (five minutes).
+#[utoipa::path(
+    tag = "auth",
+    operation_id = "verify_mfa",
+    summary = "Finish a two-factor login",
+    request_body = MfaVerifyRequest,
+    responses(
+        (status = 200, description = "The session's tokens", body = Envelope<SessionResponse>),
+        (status = 401, description = "`invalid_mfa_code`, or `mfa_challenge_invalid` (unknown, used or expired: log in again)", body = ErrorBody),
+        (status = 403, description = "`account_disabled` or `email_not_verified`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: the code is neither six digits nor a recovery code", body = ErrorBody),
+        (status = 429, description = "`account_locked` or `rate_limited`; see `Retry-After`", body = ErrorBody),
+    ),
+    security(())
+)]
+#[post("/mfa/verify")]
+pub async fn verify_mfa(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: ValidatedJson<MfaVerifyRequest>,
+) -> ApiResult<HttpResponse> {
+    let origin = origin(&req);
+    let device = session::Device::of(&req);
+    let body = body.into_inner();
+    let (user, remember_me) =
+        two_factor::verify_login(&state, &body.challenge, &body.code, &origin).await?;
+    admissible(&state, &user)?;
+    start_session(&state, user, remember_me, origin, device).await
 }
 
 enum RefreshOutcome {

@@ -95,7 +95,10 @@ pub async fn set_notification_preferences(
     tag = "users",
     operation_id = "list_sessions",
     summary = "List my sessions",
-    responses((status = 200, description = "The sessions", body = Envelope<Vec<SessionResponse>>)),
+    responses(
+        (status = 200, description = "The sessions", body = Envelope<Vec<SessionResponse>>),
+        (status = 403, description = "`session_required`: not with a personal access token", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/users/me/sessions")]
@@ -119,7 +122,10 @@ pub async fn list_sessions(
     operation_id = "end_session",
     summary = "End one of my sessions",
     params(("id" = Uuid, Path, description = "Session id")),
-    responses((status = 200, description = "Ended", body = Envelope<Deleted>)),
+    responses(
+        (status = 200, description = "Ended", body = Envelope<Deleted>),
+        (status = 403, description = "`session_required`: not with a personal access token", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[delete("/users/me/sessions/{id}")]
@@ -131,8 +137,9 @@ pub async fn end_session(
 ) -> ApiResult<HttpResponse> {
     let origin = origin(&req);
     let id = id.into_inner();
+    let token = token_life(&req)?;
     db::run(&state.pool, move |conn| {
-        sessions::end(conn, &caller, id, &origin)
+        sessions::end(conn, &caller, token, id, &origin)
     })
     .await?;
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
@@ -443,10 +450,11 @@ pub async fn update_user(
             }
             if let Some(status) = status_changes {
                 if status == UserStatus::Disabled {
-                    // Every session ends, and the access tokens handed out so far stay dead
-                    // when the account is enabled again.
+                    // Every session ends, and the access tokens and personal access tokens
+                    // handed out so far stay dead when the account is enabled again.
                     refresh_tokens::revoke_all_for_user(conn, id)?;
                     users::revoke_access_tokens(conn, id)?;
+                    db::personal_tokens::delete_all(conn, id)?;
                 }
                 audit::record(
                     conn,
