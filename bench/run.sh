@@ -11,7 +11,9 @@
 # BENCH_MID (10000: one user's list and burst of creates), BENCH_WRITERS (64 users creating in
 # turn) with BENCH_WRITER_BUDGETS (5) budgets each, BENCH_BIN (measure this binary, no build),
 # BENCH_HEAVY_CONNECTIONS for the year's report (16), BENCH_PORT (18080), BENCH_BCRYPT_COST (12, the
-# server's default), BENCH_KEEP=1 keeps the temporary data directory. CARGO_TARGET_DIR is
+# server's default), BENCH_RATE_LIMIT requests a minute per bucket (1000000000: every request
+# is counted, none refused, so the limiter's cost is in the figures; 0 turns the limits off),
+# BENCH_KEEP=1 keeps the temporary data directory. CARGO_TARGET_DIR is
 # honoured. pgbench runs with the server's session settings (JIT off), so both
 # sides run the same plans.
 set -euo pipefail
@@ -84,8 +86,10 @@ say "seeding: one user with $MID transactions, $WRITERS with 100 ($WRITER_BUDGET
 "$BIN" seed-bench --users "$WRITERS" --transactions-per-user 100 --budgets-per-user "$WRITER_BUDGETS" --prefix writer --password "$PASSWORD"
 
 say "starting the server on port $PORT"
+LIMIT="${BENCH_RATE_LIMIT:-1000000000}"
 FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
-  ACCESS_TOKEN_TTL_SECS=7200 "$BIN" serve >"$WORK/server.log" 2>&1 &
+  RATE_LIMIT_READS_PER_MIN="$LIMIT" RATE_LIMIT_WRITES_PER_MIN="$LIMIT" \
+  RATE_LIMIT_ANONYMOUS_PER_MIN="$LIMIT" ACCESS_TOKEN_TTL_SECS=7200 "$BIN" serve >"$WORK/server.log" 2>&1 &
 SERVER_PID=$!
 for _ in $(seq 1 600); do
   curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break

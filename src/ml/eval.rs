@@ -293,6 +293,8 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
             Method::LastPeriod,
             Method::TrailingMean,
             Method::SeasonalNaive,
+            Method::TrailingMedian,
+            Method::DampedTrend,
             Method::Ridge,
             Method::RandomForest,
         ] {

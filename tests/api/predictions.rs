@@ -64,11 +64,11 @@ async fn forecasts_use_only_the_past_and_history_shows_actuals() {
     assert_eq!(points[0]["period_start"], "2025-06-01");
     assert_eq!(points[0]["period_end"], "2025-06-30");
     assert_eq!(points[1]["period_start"], "2025-07-01");
-    // A flat series: every baseline is exact; the simplest wins the tie, with no error band.
+    // A flat series: every member of the combination is exact, so it is, with no error band.
     assert_eq!(points[0]["amount"], json!(120.5));
     assert_eq!(points[0]["lower"], json!(120.5));
     assert_eq!(points[0]["upper"], json!(120.5));
-    assert_eq!(points[0]["method"], "last_period");
+    assert_eq!(points[0]["method"], "combination");
     assert_eq!(points[0]["confidence"], "high");
 
     // A spike after `as_of` changes nothing about a forecast made as of before it.
@@ -251,17 +251,21 @@ async fn training_reports_each_series_against_the_baselines() {
     for method in [
         "last_period",
         "trailing_mean",
+        "trailing_median",
         "seasonal_naive",
+        "damped_trend",
         "ridge",
         "random_forest",
+        "combination",
     ] {
         assert!(
             methods.contains(&method),
             "{method} missing from {methods:?}"
         );
     }
-    // A pure yearly pattern: same month last year is exact.
-    assert_eq!(total["method"], "seasonal_naive");
+    // A pure yearly pattern: same month last year is exact, every other member far behind it,
+    // so the combination is the seasonal naive alone.
+    assert_eq!(total["method"], "combination");
     assert_eq!(total["mae"], json!(0));
     assert_eq!(total["history_periods"], 36);
     assert!(series
@@ -279,7 +283,7 @@ async fn training_reports_each_series_against_the_baselines() {
     let (_, forecast) = predict(&app, &user, json!({})).await;
     // Month 36 of the pattern is its month 0 again (100 + 0 × 10).
     assert_eq!(forecast["data"][0]["amount"], json!(100));
-    assert_eq!(forecast["data"][0]["method"], "seasonal_naive");
+    assert_eq!(forecast["data"][0]["method"], "combination");
 }
 
 async fn categorize(app: &TestApp, user: &TestUser, body: Value) -> Value {
