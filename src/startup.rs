@@ -67,6 +67,7 @@ impl Application {
             mailer,
             hasher,
             hub,
+            leases: Default::default(),
         });
         let server = HttpServer::new(move || app(state.clone()))
             // Small writes (an event frame, a short answer) go out at once: with Nagle's

@@ -17,4 +17,6 @@ pub struct AppState {
     pub hasher: Hasher,
     /// The open event streams of this instance (see `realtime`).
     pub hub: Arc<Hub>,
+    /// Rate-limit requests this instance took ahead of time (see `auth::rate_limit`).
+    pub leases: crate::auth::rate_limit::Leases,
 }

@@ -181,16 +181,28 @@ pub async fn admit(
     let bucket = counted.as_ref().and_then(|counted| {
         Bucket::signed_in(&state.settings.rate_limits, counted.credential, writes)
     });
-    let key = bucket.as_ref().map(|b| (b.key.clone(), b.interval_secs()));
+    // A request from a lease this instance holds costs no write; otherwise the account read
+    // claims from the bucket in the same statement.
+    let leased = bucket.as_ref().and_then(|b| state.leases.take(&b.key));
+    let claim = match (&bucket, leased) {
+        (Some(bucket), None) => Some((
+            bucket.key.clone(),
+            bucket.interval_secs(),
+            state.leases.want(bucket),
+        )),
+        _ => None,
+    };
+    let asked = claim.as_ref().map_or(0, |c| c.2);
     let (hit, row, membership) = db::run(&state.pool, move |conn| {
-        let (hit, row) = match key {
-            Some((key, interval)) => {
+        let (hit, row) = match claim {
+            Some((key, interval, want)) => {
                 let (hit, row) = db::rate_limits::access_counted(
                     conn,
                     user_id,
                     &key,
                     interval,
                     rate_limit::WINDOW.as_secs_f64(),
+                    want,
                 )?;
                 (Some(hit), row)
             }
@@ -206,8 +218,15 @@ pub async fn admit(
         Ok::<_, ApiError>((hit, Some(row), membership))
     })
     .await?;
-    if let (Some(bucket), Some(hit), Some(counted)) = (&bucket, hit, &counted) {
-        let verdict = Verdict::new(bucket, hit);
+    let verdict = match (&bucket, hit) {
+        (Some(bucket), Some(hit)) => {
+            let verdict = Verdict::new(bucket, hit);
+            state.leases.record(bucket, asked, hit, verdict);
+            Some(verdict)
+        }
+        _ => leased,
+    };
+    if let (Some(verdict), Some(counted)) = (verdict, &counted) {
         counted.req.extensions_mut().insert(verdict);
         verdict.enforce()?;
     }

@@ -124,13 +124,19 @@ impl Bucket {
     }
 }
 
-/// What the database said about one request.
+/// What the database said about one request (or a lease of several).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Hit {
-    pub allowed: bool,
-    /// Seconds from now to the bucket's theoretical arrival time (after this request, if it
-    /// was let in).
+    /// Requests taken from the bucket: 0 when refused.
+    pub granted: u32,
+    /// Seconds from now to the bucket's theoretical arrival time (after the grant).
     pub ahead_secs: f64,
+}
+
+impl Hit {
+    pub fn allowed(&self) -> bool {
+        self.granted > 0
+    }
 }
 
 /// A decision, as the answer's headers tell it.
@@ -153,11 +159,12 @@ impl Verdict {
         // Whole requests that still fit before the window is used up.
         let remaining = ((window - ahead) / interval + 1e-9).floor().max(0.0);
         let retry_after =
-            (!hit.allowed).then(|| ((ahead + interval - window).ceil() as u64).max(1));
+            (!hit.allowed()).then(|| ((ahead + interval - window).ceil() as u64).max(1));
         Verdict {
             limit: bucket.limit,
-            remaining: if hit.allowed {
-                (remaining as u32).min(bucket.limit)
+            // The requests of a lease this instance holds are the caller's too.
+            remaining: if hit.allowed() {
+                (remaining as u32 + hit.granted - 1).min(bucket.limit)
             } else {
                 0
             },
@@ -217,6 +224,80 @@ impl Verdict {
                 ),
             ),
         ]
+    }
+}
+
+/// How long a lease's requests stay usable: the bucket has filled again by then.
+const LEASE_LIFE: Duration = WINDOW;
+/// Claims this close together make a bucket hot: the next lease is twice as large.
+const HOT: Duration = Duration::from_millis(50);
+/// The largest lease, as a share of the limit and in requests.
+const LEASE_SHARE: u32 = 20;
+const LEASE_MAX: u32 = 256;
+
+/// Requests an instance has taken from buckets ahead of time, for the credentials that send
+/// many a second. A cold bucket is asked one request at a time (exact); a bucket claimed again
+/// within [`HOT`] gets leases that double up to 1/[`LEASE_SHARE`] of its limit (and at most
+/// [`LEASE_MAX`]), handed out here without a database write. The database has counted them
+/// already, so instances together never let in more than the limit; a lease left unused on
+/// one instance can only make another refuse a little early (by at most one lease), and only
+/// for a credential sending many requests a second.
+#[derive(Debug, Default)]
+pub struct Leases {
+    held: std::sync::Mutex<std::collections::HashMap<String, Lease>>,
+}
+
+#[derive(Debug)]
+struct Lease {
+    /// Requests left to hand out.
+    tokens: u32,
+    /// The size asked for at the last claim.
+    size: u32,
+    claimed_at: std::time::Instant,
+    /// The verdict of the last claim, for the headers of the requests the lease serves.
+    verdict: Verdict,
+}
+
+impl Leases {
+    /// One request from this instance's lease of `key`, if it holds one: its verdict.
+    pub fn take(&self, key: &str) -> Option<Verdict> {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let lease = held.get_mut(key)?;
+        if lease.tokens == 0 || lease.claimed_at.elapsed() > LEASE_LIFE {
+            return None;
+        }
+        lease.tokens -= 1;
+        lease.verdict.remaining = lease.verdict.remaining.saturating_sub(1);
+        Some(lease.verdict)
+    }
+
+    /// How many requests to ask the database for now.
+    pub fn want(&self, bucket: &Bucket) -> u32 {
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        let cap = (bucket.limit / LEASE_SHARE).clamp(1, LEASE_MAX);
+        match held.get(&bucket.key) {
+            Some(lease) if lease.claimed_at.elapsed() < HOT => (lease.size * 2).min(cap),
+            _ => 1,
+        }
+    }
+
+    /// Records a claim of `asked` requests: the one the request takes, and the rest kept.
+    pub fn record(&self, bucket: &Bucket, asked: u32, hit: Hit, verdict: Verdict) {
+        let mut held = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if held.len() > 10_000 {
+            // Forget spent and stale leases now and then, so the map stays the size of the
+            // busy credentials.
+            held.retain(|_, l| l.tokens > 0 && l.claimed_at.elapsed() < LEASE_LIFE);
+        }
+        held.insert(
+            bucket.key.clone(),
+            Lease {
+                tokens: hit.granted.saturating_sub(1),
+                size: asked.max(1),
+                claimed_at: std::time::Instant::now(),
+                verdict,
+            },
+        );
     }
 }
 
@@ -318,7 +399,7 @@ mod tests {
         let verdict = Verdict::new(
             &bucket(600),
             Hit {
-                allowed: true,
+                granted: 1,
                 ahead_secs: 0.1,
             },
         );
@@ -332,7 +413,7 @@ mod tests {
         let verdict = Verdict::new(
             &bucket(10),
             Hit {
-                allowed: true,
+                granted: 1,
                 ahead_secs: 60.0,
             },
         );
@@ -347,7 +428,7 @@ mod tests {
         let verdict = Verdict::new(
             &bucket(10),
             Hit {
-                allowed: false,
+                granted: 0,
                 ahead_secs: 58.0,
             },
         );
@@ -359,6 +440,64 @@ mod tests {
             }) => assert_eq!(retry_after_secs, 4),
             other => panic!("expected 429, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn leases_grow_only_for_hot_buckets_and_never_past_their_share() {
+        let leases = Leases::default();
+        let small = bucket(5);
+        // A cold bucket, and any bucket whose share is under one: one request at a time.
+        assert_eq!(leases.want(&small), 1);
+        let hit = Hit {
+            granted: 1,
+            ahead_secs: 12.0,
+        };
+        leases.record(&small, 1, hit, Verdict::new(&small, hit));
+        assert_eq!(leases.want(&small), 1);
+        assert_eq!(leases.take(&small.key), None);
+
+        // A hot bucket of 600 a minute: leases double up to 30.
+        let busy = Bucket {
+            key: "busy".into(),
+            ..bucket(600)
+        };
+        let mut asked = leases.want(&busy);
+        assert_eq!(asked, 1);
+        for expected in [2, 4, 8, 16, 30, 30] {
+            let hit = Hit {
+                granted: asked,
+                ahead_secs: 1.0,
+            };
+            leases.record(&busy, asked, hit, Verdict::new(&busy, hit));
+            // The request took one; the rest are handed out here, then it is spent.
+            for _ in 1..asked {
+                assert!(leases.take(&busy.key).is_some());
+            }
+            assert_eq!(leases.take(&busy.key), None);
+            asked = leases.want(&busy);
+            assert_eq!(asked, expected);
+        }
+    }
+
+    #[test]
+    fn a_lease_reports_what_is_left_of_it_and_a_refusal_keeps_nothing() {
+        let leases = Leases::default();
+        let busy = bucket(600);
+        // Four granted, 0.4 s ahead: 594 fit after them, plus the three still held here.
+        let hit = Hit {
+            granted: 4,
+            ahead_secs: 0.4,
+        };
+        let verdict = Verdict::new(&busy, hit);
+        assert_eq!(verdict.remaining, 599);
+        leases.record(&busy, 4, hit, verdict);
+        assert_eq!(leases.take(&busy.key).map(|v| v.remaining), Some(598));
+        let refused = Hit {
+            granted: 0,
+            ahead_secs: 60.0,
+        };
+        leases.record(&busy, 8, refused, Verdict::new(&busy, refused));
+        assert_eq!(leases.take(&busy.key), None);
     }
 
     #[test]

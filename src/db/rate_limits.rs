@@ -2,35 +2,37 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Bool, Double, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::prepared::Prepared;
 use super::users::AccessRow;
 use crate::auth::rate_limit::Hit;
 
-/// The upsert that counts one request against bucket `$1`, whose requests are `$2` seconds
-/// apart at the steady rate, over a window of `$3` seconds. A refused request leaves the
-/// bucket as it was. `SET` reads the row as it was before this statement, throughout.
+/// The upsert that takes up to `$4` requests at once from bucket `$1`, whose requests are `$2`
+/// seconds apart at the steady rate, over a window of `$3` seconds: as many as fit (none when
+/// the bucket is spent, which leaves it as it was). `SET` reads the row as it was before this
+/// statement, throughout.
 macro_rules! count_hit {
     () => {
-        "INSERT INTO rate_limits AS r (key, tat, allowed) \
-         VALUES ($1, now() + make_interval(secs => $2), true) \
+        "INSERT INTO rate_limits AS r (key, tat, allowed, granted) \
+         VALUES ($1, now() + make_interval(secs => $2 * least($4::float8, floor($3 / $2 + 1e-9))), \
+                 true, least($4::float8, floor($3 / $2 + 1e-9))::int) \
          ON CONFLICT (key) DO UPDATE SET \
-            allowed = greatest(r.tat, now()) + make_interval(secs => $2) \
-                      <= now() + make_interval(secs => $3), \
-            tat = CASE WHEN greatest(r.tat, now()) + make_interval(secs => $2) \
-                            <= now() + make_interval(secs => $3) \
-                       THEN greatest(r.tat, now()) + make_interval(secs => $2) \
-                       ELSE r.tat END \
-         RETURNING allowed, extract(epoch FROM tat - now())::float8 AS ahead"
+            granted = greatest(0, least($4::float8, floor( \
+                (extract(epoch FROM now() - greatest(r.tat, now())) + $3) / $2 + 1e-9)))::int, \
+            allowed = least($4::float8, floor( \
+                (extract(epoch FROM now() - greatest(r.tat, now())) + $3) / $2 + 1e-9)) >= 1, \
+            tat = greatest(r.tat, now()) + make_interval(secs => $2 * greatest(0, least($4::float8, \
+                floor((extract(epoch FROM now() - greatest(r.tat, now())) + $3) / $2 + 1e-9)))) \
+         RETURNING granted, extract(epoch FROM tat - now())::float8 AS ahead"
     };
 }
 
 #[derive(QueryableByName)]
 struct HitRow {
-    #[diesel(sql_type = Bool)]
-    allowed: bool,
+    #[diesel(sql_type = Integer)]
+    granted: i32,
     #[diesel(sql_type = Double)]
     ahead: f64,
 }
@@ -38,7 +40,7 @@ struct HitRow {
 impl From<HitRow> for Hit {
     fn from(row: HitRow) -> Hit {
         Hit {
-            allowed: row.allowed,
+            granted: row.granted.max(0) as u32,
             ahead_secs: row.ahead,
         }
     }
@@ -50,7 +52,8 @@ pub fn hit(conn: &mut PgConnection, key: &str, interval: f64, window: f64) -> Qu
         diesel::sql_query(count_hit!())
             .bind::<Text, _>(key)
             .bind::<Double, _>(interval)
-            .bind::<Double, _>(window),
+            .bind::<Double, _>(window)
+            .bind::<Integer, _>(1),
     )
     .get_result::<HitRow>(conn)
     .map(Hit::from)
@@ -58,8 +61,8 @@ pub fn hit(conn: &mut PgConnection, key: &str, interval: f64, window: f64) -> Qu
 
 #[derive(QueryableByName)]
 struct CountedAccess {
-    #[diesel(sql_type = Bool)]
-    allowed: bool,
+    #[diesel(sql_type = Integer)]
+    granted: i32,
     #[diesel(sql_type = Double)]
     ahead: f64,
     #[diesel(sql_type = Nullable<Text>)]
@@ -76,30 +79,33 @@ struct CountedAccess {
     timezone: Option<String>,
 }
 
-/// `users::access` and [`hit`] in one statement: what a signed-in request costs the database.
+/// `users::access` and [`hit`] in one statement, taking up to `want` requests from the bucket:
+/// what a signed-in request costs the database.
 pub fn access_counted(
     conn: &mut PgConnection,
     user: Uuid,
     key: &str,
     interval: f64,
     window: f64,
+    want: u32,
 ) -> QueryResult<(Hit, Option<AccessRow>)> {
     let row: CountedAccess = Prepared(
         diesel::sql_query(concat!(
             "WITH hit AS (",
             count_hit!(),
-            ") SELECT hit.allowed, hit.ahead, u.role, u.status, u.email_verified_at, \
+            ") SELECT hit.granted, hit.ahead, u.role, u.status, u.email_verified_at, \
                       u.tokens_valid_after, u.currency, u.timezone \
-               FROM hit LEFT JOIN users u ON u.id = $4"
+               FROM hit LEFT JOIN users u ON u.id = $5"
         ))
         .bind::<Text, _>(key)
         .bind::<Double, _>(interval)
         .bind::<Double, _>(window)
+        .bind::<Integer, _>(i32::try_from(want).unwrap_or(i32::MAX))
         .bind::<SqlUuid, _>(user),
     )
     .get_result(conn)?;
     let hit = Hit {
-        allowed: row.allowed,
+        granted: row.granted.max(0) as u32,
         ahead_secs: row.ahead,
     };
     let account = match (

@@ -224,3 +224,38 @@ async fn spent_buckets_are_forgotten_once_full_again() {
     app.run_jobs();
     assert_eq!(app.scalar("SELECT count(*) AS value FROM rate_limits"), 0);
 }
+
+#[tokio::test]
+async fn leases_taken_ahead_never_let_two_instances_past_the_limit() {
+    // 100 reads a minute: a credential hammering both instances gets leases of up to five
+    // requests on each, which may refuse a little early but never let in more than 100.
+    let app = spawn_app_with(|s| s.rate_limits.reads = 100).await;
+    let other = app
+        .second_instance_with(|s| s.rate_limits.reads = 100)
+        .await;
+    let user = app.register("ana@example.com").await;
+    let client = reqwest::Client::new();
+    let mut allowed = 0;
+    for i in 0..160 {
+        let base = if i % 2 == 0 {
+            &app.address
+        } else {
+            &other.address
+        };
+        let response = client
+            .get(format!("{base}/api/v1/wallets"))
+            .bearer_auth(&user.access_token)
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            200 => allowed += 1,
+            429 => {}
+            status => panic!("unexpected {status}"),
+        }
+    }
+    assert!(
+        (90..=100).contains(&allowed),
+        "{allowed} of 160 let in with a limit of 100"
+    );
+}
