@@ -356,6 +356,21 @@ pub fn eval_ml(
         f.chosen,
         pct(f.interval_coverage)
     ));
+    let a = &report.anomalies;
+    out.push_str(&format!(
+        "\n\nUnusual spending (the last {} expenses as they are, and with anomalies injected)\n\
+         | injected | count | found |\n|---|---|---|\n",
+        a.clean_rows
+    ));
+    for (kind, (count, found)) in &a.injected {
+        out.push_str(&format!("| {kind} | {count} | {found} |\n"));
+    }
+    out.push_str(&format!(
+        "\nFalse alarms on real expenses: {}; precision {}, recall {}.",
+        a.false_alarms,
+        pct(a.precision),
+        pct(a.recall)
+    ));
     Ok(out)
 }
 

@@ -1,14 +1,21 @@
 //! Unusual spending: a robust score of a new expense against the user's own history in its
 //! category and at its merchant (median and MAD, so one earlier outlier does not hide the next),
-//! and a frequency check (many payments to one merchant in a day that never saw more than one).
+//! a frequency check (many payments to one merchant in a day that never saw more than one) and
+//! a duplicate check (the same amount to the same merchant twice in a day, where that never
+//! happened before). [`assess`] runs them in order; the API and `eval-ml` both call it.
 
 use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::forecast::percentile;
 
-/// Scores above this are unusual (a common cut-off for the modified z-score).
-pub const THRESHOLD: f64 = 3.5;
+/// Scores above this are unusual. Set from `finai eval-ml` (README, Predictions): 3.5, the
+/// usual cut-off for the modified z-score, flagged 9–10 % of real expenses on both evaluation
+/// sets (precision 72 % on injected anomalies); 5 keeps 95–100 % of the recall at 81–83 %.
+pub const THRESHOLD: f64 = 5.0;
+/// And the amount must be at least this many times the usual one, so tight histories do not
+/// flag small differences.
+pub const MIN_RATIO: f64 = 3.0;
 /// Fewer earlier expenses than this: no judgement.
 pub const MIN_HISTORY: i64 = 6;
 
@@ -48,10 +55,10 @@ pub fn score(amount: f64, stats: &Stats, mean_abs_dev: f64) -> Option<f64> {
 }
 
 /// Whether an amount is unusual against a history, with a sentence saying why. The amount must
-/// also be at least twice the usual one, so tight histories do not flag small differences.
+/// also be at least [`MIN_RATIO`] times the usual one.
 pub fn judge(amount: f64, stats: &Stats, mean_abs_dev: f64, what: &str) -> Option<Finding> {
     let score = score(amount, stats, mean_abs_dev)?;
-    (score > THRESHOLD && amount >= 2.0 * stats.median).then(|| Finding {
+    (score > THRESHOLD && amount >= MIN_RATIO * stats.median).then(|| Finding {
         score,
         reason: format!(
             "{:.1}× the usual {what} amount (median {:.2} over {} earlier expenses)",
@@ -109,6 +116,61 @@ pub fn judge_frequency(today: i64, busiest_earlier_day: i64, merchant: &str) -> 
     })
 }
 
+/// The same amount to the same merchant already on `day`, where no earlier day of its history
+/// had one amount twice (a habit, such as two coffees a day, is not a duplicate).
+pub fn judge_duplicate(
+    peers: &[(NaiveDate, f64)],
+    day: NaiveDate,
+    amount: f64,
+    merchant: &str,
+) -> Option<Finding> {
+    let same = |a: f64, b: f64| (a - b).abs() < 0.005;
+    let already = peers.iter().any(|(d, a)| *d == day && same(*a, amount));
+    if !already {
+        return None;
+    }
+    let mut earlier: Vec<(NaiveDate, f64)> =
+        peers.iter().copied().filter(|(d, _)| *d < day).collect();
+    earlier.sort_by(|x, y| x.0.cmp(&y.0).then(x.1.total_cmp(&y.1)));
+    let habit = earlier
+        .windows(2)
+        .any(|w| w[0].0 == w[1].0 && same(w[0].1, w[1].1));
+    (!habit).then(|| Finding {
+        score: 2.0,
+        reason: format!(
+            "the same amount ({amount:.2}) was already paid to {merchant} that day: a duplicate charge?"
+        ),
+    })
+}
+
+/// Whether an expense of `amount` on `day` is unusual: against its category's earlier amounts,
+/// then its merchant's (earlier payments as (date, amount)), then by how often and how the
+/// merchant was paid that day. The first finding wins.
+pub fn assess(
+    amount: f64,
+    day: NaiveDate,
+    category: Option<(&[f64], &str)>,
+    merchant: Option<(&[(NaiveDate, f64)], &str)>,
+) -> Option<Finding> {
+    if let Some((amounts, name)) = category {
+        let (stats, mean_abs_dev) = stats_of(amounts);
+        if let Some(finding) = judge(amount, &stats, mean_abs_dev, name) {
+            return Some(finding);
+        }
+    }
+    let (peers, merchant) = merchant?;
+    let amounts: Vec<f64> = peers.iter().map(|(_, a)| *a).collect();
+    let (stats, mean_abs_dev) = stats_of(&amounts);
+    if let Some(finding) = judge(amount, &stats, mean_abs_dev, merchant) {
+        return Some(finding);
+    }
+    let dates: Vec<NaiveDate> = peers.iter().map(|(d, _)| *d).collect();
+    // The new payment is not among the peers: it is one more on its day.
+    let (on_day, busiest_earlier) = day_counts(&dates, day);
+    judge_frequency(on_day + 1, busiest_earlier, merchant)
+        .or_else(|| judge_duplicate(peers, day, amount, merchant))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,9 +196,9 @@ mod tests {
 
     #[test]
     fn a_constant_history_still_has_a_spread() {
-        // Rent is the same every month: a double payment is unusual, a small rise is not.
+        // Rent is the same every month: three times it is unusual, a small rise is not.
         let rent = stats(12, 1_000.0, 0.0);
-        assert!(judge(2_500.0, &rent, 0.0, "rent").is_some());
+        assert!(judge(3_000.0, &rent, 0.0, "rent").is_some());
         assert!(judge(1_050.0, &rent, 0.0, "rent").is_none());
     }
 
@@ -158,6 +220,19 @@ mod tests {
             (3, 2)
         );
         assert_eq!(day_counts(&[d(9)], d(5)), (0, 0), "later days do not count");
+    }
+
+    #[test]
+    fn a_second_identical_charge_in_a_day_is_a_duplicate_unless_it_is_a_habit() {
+        let d = |day| NaiveDate::from_ymd_opt(2026, 3, day).unwrap();
+        let peers = [(d(1), 4.5), (d(2), 4.5), (d(5), 12.0)];
+        assert!(judge_duplicate(&peers, d(5), 12.0, "Shop").is_some());
+        assert!(judge_duplicate(&peers, d(5), 12.5, "Shop").is_none());
+        assert!(judge_duplicate(&peers, d(6), 12.0, "Shop").is_none());
+        // Two coffees of one price on one earlier day: a habit, not a duplicate.
+        let habit = [(d(1), 4.5), (d(1), 4.5), (d(5), 4.5)];
+        assert!(judge_duplicate(&habit, d(5), 4.5, "Cafe").is_none());
+        assert!(assess(12.0, d(5), None, Some((&peers, "Shop"))).is_some());
     }
 
     #[test]

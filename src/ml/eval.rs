@@ -1,7 +1,9 @@
 //! `finai eval-ml`: the suggestion and forecast code of the API run on a CSV of transactions,
 //! judged on data it has not seen. Rows are put in date order; suggestions train on the first
 //! 75 % and are scored on the rest; forecasts are made at every month after the first six, each
-//! from the months before it only, against each baseline at the same months.
+//! from the months before it only, against each baseline at the same months; unusual spending is
+//! scored on the last 25 % of the expenses as they are (every flag a false alarm) and with
+//! anomalies injected among them (every one to be found).
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
@@ -10,6 +12,7 @@ use std::time::Instant;
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
 
+use super::anomaly;
 use super::categorizer::{Categorizer, Example};
 use super::forecast::{self, Method, Series, SeriesModel};
 use super::text;
@@ -69,11 +72,24 @@ pub struct ForecastReport {
     pub interval_coverage: f64,
 }
 
+/// The unusual-spending detector on the test expenses as they are and with injected anomalies.
+#[derive(Debug, Serialize)]
+pub struct AnomalyReport {
+    /// Test expenses scored as they are, and how many were flagged (false alarms).
+    pub clean_rows: usize,
+    pub false_alarms: usize,
+    /// Anomalies injected, and found, of each kind.
+    pub injected: BTreeMap<String, (usize, usize)>,
+    pub precision: f64,
+    pub recall: f64,
+}
+
 #[derive(Debug, Serialize)]
 pub struct Report {
     pub rows: usize,
     pub categorization: CategorizationReport,
     pub forecast: ForecastReport,
+    pub anomalies: AnomalyReport,
 }
 
 pub fn read_csv(path: &Path, columns: &Columns) -> Result<Vec<Row>, String> {
@@ -132,7 +148,124 @@ pub fn evaluate(mut rows: Vec<Row>, columns: &Columns) -> Result<Report, String>
         rows: rows.len(),
         categorization: categorization(&rows),
         forecast: forecasts(&rows, columns),
+        anomalies: anomalies(&rows, columns),
     })
+}
+
+/// Earlier expenses one is judged against, as the API reads them: the latest
+/// `PEER_HISTORY` in its category and at its merchant, within the year before it.
+const PEER_HISTORY: usize = 200;
+
+/// The detector's finding for an expense against `history` (the expenses before it).
+fn flagged(history: &[&Row], expense: &Row) -> bool {
+    let since = expense.date - chrono::Duration::days(365);
+    let recent = || {
+        history
+            .iter()
+            .rev()
+            .filter(move |r| r.date >= since && r.date <= expense.date)
+    };
+    let category: Vec<f64> = recent()
+        .filter(|r| r.category == expense.category)
+        .take(PEER_HISTORY)
+        .map(|r| r.amount)
+        .collect();
+    let merchant: Vec<(NaiveDate, f64)> = recent()
+        .filter(|r| r.text == expense.text)
+        .take(PEER_HISTORY)
+        .map(|r| (r.date, r.amount))
+        .collect();
+    anomaly::assess(
+        expense.amount,
+        expense.date,
+        Some((&category, &expense.category)),
+        Some((&merchant, &expense.text)),
+    )
+    .is_some()
+}
+
+/// Deterministic uniform draws in [0, 1) (an LCG), so the injected set is the same every run.
+struct Draws(u64);
+
+impl Draws {
+    fn next(&mut self) -> f64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// Scores the last quarter of the expenses as they are (each flag a false alarm), then injects
+/// an anomaly beside every fourth of them, in turn: an amount 5–20 times its category's median
+/// at its merchant, a first payment to a new merchant 5–20 times its category's median, and
+/// the same charge twice in a day. Each is judged against the real expenses before it (a
+/// duplicate, against the original too).
+fn anomalies(rows: &[Row], columns: &Columns) -> AnomalyReport {
+    let expenses: Vec<&Row> = rows
+        .iter()
+        .filter(|r| !r.is_credit && r.amount > 0.0)
+        .filter(|r| !columns.exclude.iter().any(|c| c == &r.category))
+        .collect();
+    let start = expenses.len() * 3 / 4;
+    let mut draws = Draws(20_261_206);
+    let mut false_alarms = 0;
+    let mut injected: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for (i, expense) in expenses.iter().enumerate().skip(start) {
+        let history = &expenses[..i];
+        false_alarms += usize::from(flagged(history, expense));
+        let n = i - start;
+        if n % 4 != 0 {
+            continue;
+        }
+        let median = {
+            let amounts: Vec<f64> = history
+                .iter()
+                .filter(|r| r.category == expense.category)
+                .map(|r| r.amount)
+                .collect();
+            forecast::percentile(&amounts, 0.5)
+        };
+        let base = if median > 0.0 { median } else { expense.amount };
+        let factor = 5.0 + 15.0 * draws.next();
+        let (kind, anomaly, against): (&str, Row, Vec<&Row>) = match (n / 4) % 3 {
+            0 => (
+                "amount 5-20x the category's",
+                Row {
+                    amount: (base * factor * 100.0).round() / 100.0,
+                    ..(*expense).clone()
+                },
+                history.to_vec(),
+            ),
+            1 => (
+                "first payment to a new merchant, 5-20x the category's",
+                Row {
+                    amount: (base * factor * 100.0).round() / 100.0,
+                    text: format!("new merchant {n}"),
+                    ..(*expense).clone()
+                },
+                history.to_vec(),
+            ),
+            _ => (
+                "the same charge twice in a day",
+                (*expense).clone(),
+                expenses[..=i].to_vec(),
+            ),
+        };
+        let entry = injected.entry(kind.into()).or_default();
+        entry.0 += 1;
+        entry.1 += usize::from(flagged(&against, &anomaly));
+    }
+    let found: usize = injected.values().map(|(_, f)| f).sum();
+    let total: usize = injected.values().map(|(t, _)| t).sum();
+    AnomalyReport {
+        clean_rows: expenses.len() - start,
+        false_alarms,
+        precision: round4(found as f64 / (found + false_alarms).max(1) as f64),
+        recall: round4(found as f64 / total.max(1) as f64),
+        injected,
+    }
 }
 
 fn categorization(rows: &[Row]) -> CategorizationReport {

@@ -683,37 +683,21 @@ pub fn assess_unusual(
         PEER_HISTORY,
     )?;
     let value = amount.to_f64().unwrap_or(0.0);
-    let amounts = |by_category: bool| -> Vec<f64> {
-        peers
-            .iter()
-            .filter(|p| p.by_category == by_category)
-            .map(|p| p.amount)
-            .collect()
-    };
-    if let Some((_, name)) = category {
-        let (stats, mean_abs_dev) = anomaly::stats_of(&amounts(true));
-        if let Some(finding) = anomaly::judge(value, &stats, mean_abs_dev, name) {
-            return Ok(Some(finding));
-        }
-    }
-    let Some(merchant) = merchant else {
-        return Ok(None);
-    };
-    let (stats, mean_abs_dev) = anomaly::stats_of(&amounts(false));
-    if let Some(finding) = anomaly::judge(value, &stats, mean_abs_dev, merchant) {
-        return Ok(Some(finding));
-    }
-    let dates: Vec<NaiveDate> = peers
+    let by_category: Vec<f64> = peers
+        .iter()
+        .filter(|p| p.by_category)
+        .map(|p| p.amount)
+        .collect();
+    let at_merchant: Vec<(NaiveDate, f64)> = peers
         .iter()
         .filter(|p| !p.by_category)
-        .map(|p| p.date)
+        .map(|p| (p.date, p.amount))
         .collect();
-    // The new payment is not stored yet: it is one more on its day.
-    let (on_day, busiest_earlier) = anomaly::day_counts(&dates, date);
-    Ok(anomaly::judge_frequency(
-        on_day + 1,
-        busiest_earlier,
-        merchant,
+    Ok(anomaly::assess(
+        value,
+        date,
+        category.map(|(_, name)| (by_category.as_slice(), name)),
+        merchant.map(|name| (at_merchant.as_slice(), name)),
     ))
 }
 
