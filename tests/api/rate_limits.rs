@@ -47,6 +47,31 @@ async fn token(app: &TestApp, user: &TestUser, scopes: Value) -> String {
     body["data"]["token_secret"].as_str().unwrap().to_owned()
 }
 
+/// Sends `requests` reads as `user`, alternating between two instances: how many were let in.
+async fn reads_let_in(app: &TestApp, other: &str, user: &TestUser, requests: usize) -> usize {
+    let client = reqwest::Client::new();
+    let mut allowed = 0;
+    for i in 0..requests {
+        let base = if i % 2 == 0 {
+            app.address.as_str()
+        } else {
+            other
+        };
+        let response = client
+            .get(format!("{base}/api/v1/wallets"))
+            .bearer_auth(&user.access_token)
+            .send()
+            .await
+            .unwrap();
+        match response.status().as_u16() {
+            200 => allowed += 1,
+            429 => {}
+            status => panic!("unexpected {status}"),
+        }
+    }
+    allowed
+}
+
 #[tokio::test]
 async fn a_users_reads_are_limited_and_every_answer_says_how_many_are_left() {
     let app = spawn_app_with(|s| s.rate_limits.reads = 5).await;
@@ -151,25 +176,7 @@ async fn two_instances_on_one_database_share_the_limit() {
     let app = spawn_app_with(|s| s.rate_limits.reads = 6).await;
     let other = app.second_instance_with(|s| s.rate_limits.reads = 6).await;
     let user = app.register("ana@example.com").await;
-    let mut allowed = 0;
-    for i in 0..12 {
-        let base = if i % 2 == 0 {
-            &app.address
-        } else {
-            &other.address
-        };
-        let response = reqwest::Client::new()
-            .get(format!("{base}/api/v1/wallets"))
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .unwrap();
-        match response.status().as_u16() {
-            200 => allowed += 1,
-            429 => {}
-            status => panic!("unexpected {status}"),
-        }
-    }
+    let allowed = reads_let_in(&app, &other.address, &user, 12).await;
     assert_eq!(allowed, 6, "the limit must not multiply with the instances");
 }
 
@@ -234,26 +241,7 @@ async fn leases_taken_ahead_never_let_two_instances_past_the_limit() {
         .second_instance_with(|s| s.rate_limits.reads = 100)
         .await;
     let user = app.register("ana@example.com").await;
-    let client = reqwest::Client::new();
-    let mut allowed = 0;
-    for i in 0..160 {
-        let base = if i % 2 == 0 {
-            &app.address
-        } else {
-            &other.address
-        };
-        let response = client
-            .get(format!("{base}/api/v1/wallets"))
-            .bearer_auth(&user.access_token)
-            .send()
-            .await
-            .unwrap();
-        match response.status().as_u16() {
-            200 => allowed += 1,
-            429 => {}
-            status => panic!("unexpected {status}"),
-        }
-    }
+    let allowed = reads_let_in(&app, &other.address, &user, 160).await;
     assert!(
         (90..=100).contains(&allowed),
         "{allowed} of 160 let in with a limit of 100"
