@@ -126,7 +126,16 @@ async fn authenticate(
             req,
             credential: Credential::PersonalToken(presented.id),
         };
-        let caller = admit(state, presented.user_id, None, scope, writes, Some(counted)).await?;
+        let caller = admit(
+            state,
+            presented.user_id,
+            None,
+            None,
+            scope,
+            writes,
+            Some(counted),
+        )
+        .await?;
         let life = TokenLife {
             issued_at: None,
             expires_at: presented.expires_at.unwrap_or(i64::MAX),
@@ -144,6 +153,7 @@ async fn authenticate(
             state,
             claims.sub,
             Some(claims.iat),
+            claims.sid,
             scope,
             writes,
             Some(counted),
@@ -174,6 +184,7 @@ pub async fn admit(
     state: &AppState,
     user_id: Uuid,
     issued_at: Option<i64>,
+    session: Option<Uuid>,
     scope: Option<LedgerScope>,
     writes: bool,
     counted: Option<Counted<'_>>,
@@ -199,6 +210,7 @@ pub async fn admit(
                 let (hit, row) = db::rate_limits::access_counted(
                     conn,
                     user_id,
+                    session,
                     &key,
                     interval,
                     rate_limit::WINDOW.as_secs_f64(),
@@ -206,7 +218,7 @@ pub async fn admit(
                 )?;
                 (Some(hit), row)
             }
-            None => (None, db::users::access(conn, user_id)?),
+            None => (None, db::users::access(conn, user_id, session)?),
         };
         let Some(row) = row else {
             return Ok((hit, None, None));
@@ -231,14 +243,16 @@ pub async fn admit(
         verdict.enforce()?;
     }
     let row = row.ok_or(ApiError::InvalidToken)?;
+    let session_live = row.session_live;
     let account = Account::from_row(user_id, row)?;
     // A disabled account says so, whatever token is shown (disabling also ends the
     // tokens handed out before it, so they stay dead once it is enabled again).
     if account.status == UserStatus::Disabled {
         return Err(account_disabled());
     }
-    // Tokens from before a password change, reset, detected theft or a disabling are dead.
-    if issued_at.is_some_and(|iat| iat < account.tokens_valid_after) {
+    // Tokens from before a password change, reset, detected theft or a disabling are dead, and
+    // so are those of a session that was ended.
+    if issued_at.is_some_and(|iat| iat < account.tokens_valid_after) || !session_live {
         return Err(ApiError::InvalidToken);
     }
     if state.settings.auth.require_email_verification && !account.email_verified {
@@ -390,6 +404,7 @@ impl FromRequest for StreamCaller {
                 &state,
                 ticket.user_id,
                 issued_at,
+                None,
                 scope,
                 false,
                 Some(counted),

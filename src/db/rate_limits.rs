@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Double, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::prepared::Prepared;
@@ -77,6 +77,8 @@ struct CountedAccess {
     currency: Option<String>,
     #[diesel(sql_type = Nullable<Text>)]
     timezone: Option<String>,
+    #[diesel(sql_type = Nullable<Bool>)]
+    session_live: Option<bool>,
 }
 
 /// `users::access` and [`hit`] in one statement, taking up to `want` requests from the bucket:
@@ -84,24 +86,25 @@ struct CountedAccess {
 pub fn access_counted(
     conn: &mut PgConnection,
     user: Uuid,
+    session: Option<Uuid>,
     key: &str,
     interval: f64,
     window: f64,
     want: u32,
 ) -> QueryResult<(Hit, Option<AccessRow>)> {
     let row: CountedAccess = Prepared(
-        diesel::sql_query(concat!(
-            "WITH hit AS (",
+        diesel::sql_query(format!(
+            "WITH hit AS ({}) SELECT hit.granted, hit.ahead, {} \
+             FROM hit LEFT JOIN users u ON u.id = $5",
             count_hit!(),
-            ") SELECT hit.granted, hit.ahead, u.role, u.status, u.email_verified_at, \
-                      u.tokens_valid_after, u.currency, u.timezone \
-               FROM hit LEFT JOIN users u ON u.id = $5"
+            super::users::access_columns("$6")
         ))
         .bind::<Text, _>(key)
         .bind::<Double, _>(interval)
         .bind::<Double, _>(window)
         .bind::<Integer, _>(i32::try_from(want).unwrap_or(i32::MAX))
-        .bind::<SqlUuid, _>(user),
+        .bind::<SqlUuid, _>(user)
+        .bind::<Nullable<SqlUuid>, _>(session),
     )
     .get_result(conn)?;
     let hit = Hit {
@@ -114,17 +117,24 @@ pub fn access_counted(
         row.tokens_valid_after,
         row.currency,
         row.timezone,
+        row.session_live,
     ) {
-        (Some(role), Some(status), Some(tokens_valid_after), Some(currency), Some(timezone)) => {
-            Some(AccessRow {
-                role,
-                status,
-                email_verified_at: row.email_verified_at,
-                tokens_valid_after,
-                currency,
-                timezone,
-            })
-        }
+        (
+            Some(role),
+            Some(status),
+            Some(tokens_valid_after),
+            Some(currency),
+            Some(timezone),
+            Some(session_live),
+        ) => Some(AccessRow {
+            role,
+            status,
+            email_verified_at: row.email_verified_at,
+            tokens_valid_after,
+            currency,
+            timezone,
+            session_live,
+        }),
         _ => None,
     };
     Ok((hit, account))

@@ -108,29 +108,52 @@ pub fn find_by_email(conn: &mut PgConnection, key: &str) -> QueryResult<Option<U
 }
 
 /// What the per-request token check needs to know about an account, as stored.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, QueryableByName)]
 pub struct AccessRow {
+    #[diesel(sql_type = Text)]
     pub role: String,
+    #[diesel(sql_type = Text)]
     pub status: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>)]
     pub email_verified_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = diesel::sql_types::Timestamptz)]
     pub tokens_valid_after: DateTime<Utc>,
+    #[diesel(sql_type = Text)]
     pub currency: String,
+    #[diesel(sql_type = Text)]
     pub timezone: String,
+    /// Whether the login session the token was issued in is still on (true without one).
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub session_live: bool,
 }
 
-pub fn access(conn: &mut PgConnection, id: Uuid) -> QueryResult<Option<AccessRow>> {
-    users::table
-        .find(id)
-        .select((
-            users::role,
-            users::status,
-            users::email_verified_at,
-            users::tokens_valid_after,
-            users::currency,
-            users::timezone,
+/// The columns of [`AccessRow`] from `users u`, with `session` the parameter that holds the
+/// token's session (or null): a session is over once a token of its family was revoked
+/// (logout, ended from the sessions list, theft detected, password change), which a partial
+/// index answers in one probe.
+pub fn access_columns(session: &str) -> String {
+    format!(
+        "u.role, u.status, u.email_verified_at, u.tokens_valid_after, u.currency, u.timezone, \
+         ({session}::uuid IS NULL OR NOT EXISTS (SELECT 1 FROM refresh_tokens e \
+            WHERE e.family_id = {session}::uuid AND e.revoked_at IS NOT NULL)) AS session_live"
+    )
+}
+
+pub fn access(
+    conn: &mut PgConnection,
+    id: Uuid,
+    session: Option<Uuid>,
+) -> QueryResult<Option<AccessRow>> {
+    super::prepared::Prepared(
+        diesel::sql_query(format!(
+            "SELECT {} FROM users u WHERE u.id = $1",
+            access_columns("$2")
         ))
-        .first(conn)
-        .optional()
+        .bind::<diesel::sql_types::Uuid, _>(id)
+        .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(session),
+    )
+    .get_result(conn)
+    .optional()
 }
 
 /// Refuses every access token issued so far. Tokens carry whole seconds, so the cut-off moves

@@ -451,6 +451,7 @@ impl Stream {
             &self.state,
             opening.caller.id,
             opening.token.issued_at,
+            opening.token.session,
             opening.scope,
             false,
             None,

@@ -53,7 +53,13 @@ async fn sessions_are_listed_with_their_client_and_one_can_be_ended() {
         .find(|s| s["device"] == "Safari on iPhone")
         .unwrap_or_else(|| panic!("{listed}"));
 
-    // Ending the phone's session stops its refreshes.
+    // Ending the phone's session stops its refreshes and its access token at once; the
+    // laptop's session goes on.
+    let phone_token = phone["access_token"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &phone_token).await.status(),
+        200
+    );
     let id = iphone["id"].as_str().unwrap();
     let ended = app
         .send_as(
@@ -71,6 +77,16 @@ async fn sessions_are_listed_with_their_client_and_one_can_be_ended() {
         )
         .await;
     assert_eq!(refresh.status(), 401);
+    assert_error(
+        app.get_as("/api/v1/users/me", &phone_token).await,
+        401,
+        "invalid_token",
+    )
+    .await;
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &laptop_token).await.status(),
+        200
+    );
     let again = app
         .send_as(
             Method::DELETE,
