@@ -404,7 +404,7 @@ impl FromRequest for StreamCaller {
                 &state,
                 ticket.user_id,
                 issued_at,
-                None,
+                ticket.session_id,
                 scope,
                 false,
                 Some(counted),
@@ -416,7 +416,7 @@ impl FromRequest for StreamCaller {
                     issued_at,
                     expires_at: ticket.token_expires_at,
                     personal_token: ticket.personal_token_id,
-                    session: None,
+                    session: ticket.session_id,
                 },
                 scope,
             })

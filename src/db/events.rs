@@ -171,6 +171,9 @@ pub struct Ticket {
     /// The personal access token that asked for it, if one did.
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub personal_token_id: Option<Uuid>,
+    /// The login session of the access token that asked for it, if one did.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub session_id: Option<Uuid>,
 }
 
 pub fn insert_ticket(
@@ -181,8 +184,8 @@ pub fn insert_ticket(
 ) -> QueryResult<()> {
     diesel::sql_query(
         "INSERT INTO event_tickets (token_hash, user_id, ledger_id, token_issued_at, \
-                                    token_expires_at, expires_at, personal_token_id) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                                    token_expires_at, expires_at, personal_token_id, session_id) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind::<Text, _>(token_hash)
     .bind::<SqlUuid, _>(ticket.user_id)
@@ -191,6 +194,7 @@ pub fn insert_ticket(
     .bind::<BigInt, _>(ticket.token_expires_at)
     .bind::<Timestamptz, _>(expires_at)
     .bind::<Nullable<SqlUuid>, _>(ticket.personal_token_id)
+    .bind::<Nullable<SqlUuid>, _>(ticket.session_id)
     .execute(conn)
     .map(drop)
 }
@@ -199,7 +203,8 @@ pub fn insert_ticket(
 pub fn redeem_ticket(conn: &mut PgConnection, token_hash: &str) -> QueryResult<Option<Ticket>> {
     diesel::sql_query(
         "DELETE FROM event_tickets WHERE token_hash = $1 AND expires_at > now() \
-         RETURNING user_id, ledger_id, token_issued_at, token_expires_at, personal_token_id",
+         RETURNING user_id, ledger_id, token_issued_at, token_expires_at, personal_token_id, \
+                   session_id",
     )
     .bind::<Text, _>(token_hash)
     .get_result(conn)

@@ -33,6 +33,7 @@ pub fn issue_ticket(
             token_issued_at: token.issued_at.unwrap_or(0),
             token_expires_at: token.expires_at,
             personal_token_id: token.personal_token,
+            session_id: token.session,
         },
         expires_at,
     )?;

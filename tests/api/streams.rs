@@ -874,3 +874,63 @@ async fn unusual_spending_is_pushed_and_disabling_the_account_closes_its_socket(
     assert_eq!(response.status(), 200);
     assert_eq!(socket.closed().await.0, 4003);
 }
+
+#[tokio::test]
+async fn ending_a_session_closes_the_streams_it_opened_and_no_other() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (status, second) = json(
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "ana@example.com", "password": crate::helpers::PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{second}");
+    let phone = second["data"]["access_token"].as_str().unwrap().to_owned();
+    // The phone opens one stream with its token and one with a ticket (as a browser would).
+    let mut by_token = open_at(&app.address, "/api/v1/events/ws", Some(&phone))
+        .await
+        .expect("the stream opens");
+    by_token.frame().await;
+    let (_, ticket) = json(
+        app.send_as(Method::POST, "/api/v1/events/ticket", &phone, None)
+            .await,
+    )
+    .await;
+    let ticket = ticket["data"]["ticket"].as_str().unwrap();
+    let mut by_ticket = open_at(
+        &app.address,
+        &format!("/api/v1/events/ws?ticket={ticket}"),
+        None,
+    )
+    .await
+    .expect("the ticket opens the stream");
+    by_ticket.frame().await;
+    let mut laptop = open(&app, &user, "/api/v1/events/ws").await;
+    laptop.frame().await;
+
+    let sessions = app.data(&user, "/api/v1/users/me/sessions").await;
+    let phone_session = sessions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == false)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let ended = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/users/me/sessions/{phone_session}"),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(ended.status(), 200);
+    assert_eq!(by_token.closed().await.0, 4003);
+    assert_eq!(by_ticket.closed().await.0, 4003);
+    assert!(laptop.drain().await.is_empty());
+}
