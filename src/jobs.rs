@@ -214,7 +214,7 @@ fn materialize_one(
                 merchant: template.merchant.clone(),
                 notes: template.notes.clone(),
                 tags: template.tags.iter().flatten().cloned().collect(),
-                import_hash: None,
+                import: ledger::Provenance::default(),
                 category_source: CategorySource::User,
                 category_confidence: None,
                 tax: ledger::Tax::default(),

@@ -9,6 +9,7 @@ pub mod embedded;
 pub mod events;
 pub mod health;
 pub mod idempotency;
+pub mod imports;
 pub mod ledger;
 pub mod ledgers;
 pub mod login_throttle;

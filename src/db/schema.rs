@@ -161,6 +161,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    import_batches (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        created_by -> Nullable<Uuid>,
+        format -> Text,
+        undone -> Bool,
+        wallet_id -> Nullable<Uuid>,
+        account -> Nullable<Text>,
+        currency -> Nullable<Text>,
+        period_start -> Nullable<Date>,
+        period_end -> Nullable<Date>,
+        entries -> Int4,
+        created -> Int4,
+        duplicates -> Int4,
+        possible_duplicates -> Int4,
+        failed -> Int4,
+        report -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ledger_invitations (ledger_id, id) {
         ledger_id -> Uuid,
         id -> Uuid,
@@ -385,6 +407,9 @@ diesel::table! {
         updated_by -> Nullable<Uuid>,
         tax_rate -> Nullable<Numeric>,
         tax_deductible -> Bool,
+        status -> Text,
+        import_batch_id -> Nullable<Uuid>,
+        external_id -> Nullable<Text>,
     }
 }
 
@@ -433,6 +458,7 @@ diesel::table! {
         change_seq -> Int8,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        bank_account -> Nullable<Text>,
     }
 }
 

@@ -67,6 +67,11 @@ pub struct NewTransaction {
     pub to_wallet_id: Option<Uuid>,
     pub tags: Vec<Option<String>>,
     pub import_hash: Option<String>,
+    /// `pending` for an import that waits for review; `None` is the column's default
+    /// (`cleared`).
+    pub status: Option<String>,
+    pub import_batch_id: Option<Uuid>,
+    pub external_id: Option<String>,
     /// `user`, or `ml` when the category was applied from a suggestion.
     pub category_source: String,
     pub category_confidence: Option<Decimal>,
@@ -170,6 +175,10 @@ pub struct TransactionView {
     pub tax_rate: Option<Decimal>,
     #[diesel(sql_type = diesel::sql_types::Bool)]
     pub tax_deductible: bool,
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub import_batch_id: Option<Uuid>,
 }
 
 /// The columns of a [`TransactionView`], over `t` (a transaction row) and its joins. Only a
@@ -190,7 +199,7 @@ macro_rules! view_columns {
                 ELSE '[]'::jsonb END AS splits, \
                 t.created_at, t.updated_at, t.category_source, t.category_confidence, \
                 t.is_unusual, t.unusual_reason, t.created_by, t.updated_by, \
-                t.tax_rate, t.tax_deductible"
+                t.tax_rate, t.tax_deductible, t.status, t.import_batch_id"
     };
 }
 
@@ -284,6 +293,10 @@ pub struct Filter {
     pub q: Option<String>,
     pub tag: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    /// `pending`, `cleared` or `reconciled`.
+    pub status: Option<String>,
+    /// Brought by this import batch.
+    pub import_batch_id: Option<Uuid>,
 }
 
 enum Bind {
@@ -349,6 +362,12 @@ fn conditions(filter: &Filter, sql: &mut String, binds: &mut Vec<Bind>) -> Optio
     }
     if let Some(since) = filter.updated_since {
         push(sql, "t.updated_at > $?", Bind::Timestamp(since));
+    }
+    if let Some(status) = &filter.status {
+        push(sql, "t.status = $?", Bind::Text(status.clone()));
+    }
+    if let Some(batch) = filter.import_batch_id {
+        push(sql, "t.import_batch_id = $?", Bind::Uuid(batch));
     }
     category_placeholder
 }

@@ -312,23 +312,26 @@ pub struct Attempt<'a> {
     pub latency_ms: i32,
 }
 
-/// Records a delivered attempt; the endpoint is healthy again.
+/// Records a delivered attempt; the endpoint is healthy again. One database transaction, so
+/// no reader sees the delivery succeeded and the webhook still failing.
 pub fn succeeded(conn: &mut PgConnection, claimed: &Claimed, attempt: &Attempt) -> QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE webhook_deliveries SET status = 'succeeded', delivered_at = now(), \
-             locked_until = NULL, response_status = $2, error = NULL, latency_ms = $3 \
-         WHERE id = $1",
-    )
-    .bind::<SqlUuid, _>(claimed.id)
-    .bind::<Nullable<Integer>, _>(attempt.response_status)
-    .bind::<Integer, _>(attempt.latency_ms)
-    .execute(conn)?;
-    diesel::sql_query(
-        "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
-    )
-    .bind::<SqlUuid, _>(claimed.webhook_id)
-    .execute(conn)
-    .map(drop)
+    conn.transaction(|conn| {
+        diesel::sql_query(
+            "UPDATE webhook_deliveries SET status = 'succeeded', delivered_at = now(), \
+                 locked_until = NULL, response_status = $2, error = NULL, latency_ms = $3 \
+             WHERE id = $1",
+        )
+        .bind::<SqlUuid, _>(claimed.id)
+        .bind::<Nullable<Integer>, _>(attempt.response_status)
+        .bind::<Integer, _>(attempt.latency_ms)
+        .execute(conn)?;
+        diesel::sql_query(
+            "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+        )
+        .bind::<SqlUuid, _>(claimed.webhook_id)
+        .execute(conn)
+        .map(drop)
+    })
 }
 
 /// Records a failed attempt: tried again at `retry_at`, or given up (`None`). Returns since

@@ -30,6 +30,18 @@ wire_enum!(
     }
 );
 
+wire_enum!(
+    /// Where a transaction is in review: `pending` (imported from a bank file and not yet
+    /// approved), `cleared` (the default of everything entered or approved), `reconciled`
+    /// (checked against a statement by the user). Pending transactions count in balances,
+    /// budgets and reports like any other, as they do in YNAB.
+    TransactionStatus {
+        Pending => "pending",
+        Cleared => "cleared",
+        Reconciled => "reconciled",
+    }
+);
+
 impl TransactionType {
     /// The category kind an expense or income needs.
     pub fn category_kind(self) -> Option<CategoryKind> {

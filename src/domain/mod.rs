@@ -36,6 +36,7 @@ pub mod notification;
 pub mod password;
 pub mod period;
 pub mod sharing;
+pub mod statement;
 pub mod transaction;
 pub mod user;
 pub mod webhook;

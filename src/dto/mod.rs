@@ -10,6 +10,7 @@ pub mod budgets;
 pub mod categories;
 pub mod events;
 pub mod health;
+pub mod imports;
 pub mod insights;
 pub mod ledgers;
 pub mod notifications;

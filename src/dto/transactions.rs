@@ -5,7 +5,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::db::transactions::TransactionView;
-use crate::domain::ledger::TransactionType;
+use crate::domain::ledger::{TransactionStatus, TransactionType};
 use crate::domain::money::Money;
 use crate::domain::transaction::{
     MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_SPLIT_NOTE, MAX_TAG, MAX_TAGS,
@@ -62,6 +62,12 @@ pub struct TransactionResponse {
     #[schema(value_type = Option<f64>)]
     pub tax_rate: Option<Money>,
     pub tax_deductible: bool,
+    /// `pending` until an imported transaction is approved (`POST /transactions/review`);
+    /// `cleared` otherwise, or `reconciled` once the user checked it against a statement.
+    /// Pending transactions count in balances, budgets and reports.
+    pub status: TransactionStatus,
+    /// The import batch (`GET /imports/{id}`) that brought it, if one did.
+    pub import_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -96,6 +102,8 @@ impl From<TransactionView> for TransactionResponse {
             updated_by: row.updated_by,
             tax_rate: row.tax_rate.map(|r| Money(r.normalize())),
             tax_deductible: row.tax_deductible,
+            status: TransactionStatus::parse(&row.status).unwrap_or(TransactionStatus::Cleared),
+            import_id: row.import_batch_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }
@@ -300,6 +308,10 @@ pub struct TransactionListQuery {
     pub tag: Option<String>,
     /// Changed after this instant (RFC 3339).
     pub updated_since: Option<DateTime<Utc>>,
+    /// `pending` lists the review queue of imported transactions.
+    pub status: Option<TransactionStatus>,
+    /// Brought by this import batch.
+    pub import_id: Option<Uuid>,
     /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
     #[param(example = "-date")]
     pub sort: Option<String>,
@@ -390,6 +402,8 @@ pub struct ExportQuery {
     pub q: Option<String>,
     pub tag: Option<String>,
     pub updated_since: Option<DateTime<Utc>>,
+    pub status: Option<TransactionStatus>,
+    pub import_id: Option<Uuid>,
     /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
     pub sort: Option<String>,
 }
@@ -410,6 +424,8 @@ impl From<ExportQuery> for TransactionListQuery {
             q: q.q,
             tag: q.tag,
             updated_since: q.updated_since,
+            status: q.status,
+            import_id: q.import_id,
             sort: q.sort,
         }
     }

@@ -8,6 +8,7 @@ pub mod budgets;
 pub mod categories;
 pub mod events;
 pub mod health;
+pub mod imports;
 pub mod insights;
 pub mod ledgers;
 pub mod notifications;
@@ -109,6 +110,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         // Fixed paths before `/transactions/{id}`, which would otherwise claim them.
         .service(transactions::csv::export_transactions)
         .service(transactions::csv::import_transactions)
+        .service(imports::handlers::review_transactions)
         .service(transactions::handlers::list_transactions)
         .service(transactions::handlers::create_transaction)
         .service(transactions::handlers::get_transaction)
@@ -122,6 +124,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(transactions::handlers::get_expense)
         .service(transactions::handlers::update_expense)
         .service(transactions::handlers::delete_expense)
+        .service(imports::handlers::create_import)
+        .service(imports::handlers::list_imports)
+        .service(imports::handlers::get_import)
+        .service(imports::handlers::undo_import)
         .service(sync::handlers::sync_changes)
         .service(events::handlers::create_ticket)
         .service(events::handlers::event_socket)

@@ -133,7 +133,7 @@ pub fn pay(
         merchant: None,
         notes: Some(format!("Bill due {}", bill.next_due_date)),
         tags: vec!["bill".into()],
-        import_hash: None,
+        import: ledger::Provenance::default(),
         category_source: CategorySource::User,
         category_confidence: None,
         tax: ledger::Tax::default(),

@@ -268,8 +268,14 @@ fn resolve(
             let (id, suggested) = match (row.category.as_deref(), suggester) {
                 (Some(name), _) => (names.category(name, kind)?, None),
                 (None, None) => return Err("the category is empty".into()),
-                (None, Some(model)) => suggest(row, kind, model, refs)
-                    .ok_or("the category is empty and no suggestion is confident enough")?,
+                (None, Some(model)) => suggest(
+                    row.line,
+                    (&row.description, row.merchant.as_deref(), row.amount),
+                    kind,
+                    model,
+                    refs,
+                )
+                .ok_or("the category is empty and no suggestion is confident enough")?,
             };
             category_id = Some(id);
             suggestion = suggested;
@@ -290,7 +296,7 @@ fn resolve(
         merchant: row.merchant.clone(),
         notes: row.notes.clone(),
         tags: row.tags.clone(),
-        import_hash: None,
+        import: ledger::Provenance::default(),
         category_source: if suggestion.is_some() {
             CategorySource::Ml
         } else {
@@ -304,33 +310,30 @@ fn resolve(
     Ok((entry, suggestion))
 }
 
-/// The confident suggestion for a line without a category, if there is one.
-fn suggest(
-    row: &ImportRow,
+/// The confident suggestion for a line without a category (its description, merchant and
+/// amount), if there is one.
+pub(super) fn suggest(
+    line: u64,
+    (description, merchant, amount): (&str, Option<&str>, Decimal),
     kind: CategoryKind,
     model: &UserCategorizer,
     refs: &Refs,
 ) -> Option<(Uuid, Option<ImportSuggestion>)> {
     let (id, p) = model
         .model
-        .suggest(
-            &row.description,
-            row.merchant.as_deref(),
-            row.amount.to_f64(),
-            &|label| {
-                model
-                    .labels
-                    .get(label as usize)
-                    .and_then(|id| refs.categories.get(id))
-                    .is_some_and(|c| c.kind == kind)
-            },
-        )
+        .suggest(description, merchant, amount.to_f64(), &|label| {
+            model
+                .labels
+                .get(label as usize)
+                .and_then(|id| refs.categories.get(id))
+                .is_some_and(|c| c.kind == kind)
+        })
         .into_iter()
         .next()
         .filter(|(_, p)| *p >= ml_categorizer::AUTO_APPLY_THRESHOLD)
         .and_then(|(label, p)| Some((*model.labels.get(label as usize)?, p)))?;
     let suggestion = ImportSuggestion {
-        line: row.line,
+        line,
         category_id: id,
         name: refs
             .categories
@@ -350,6 +353,7 @@ pub fn import(
     default_wallet: Option<Uuid>,
     rows: Vec<ImportRow>,
     mut failures: Vec<domain_csv::LineError>,
+    batch: Option<(Uuid, bool)>,
 ) -> Result<ImportOutcome, ApiError> {
     let owner = caller.ledger.id;
     let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
@@ -410,7 +414,11 @@ pub fn import(
         let (mut checked, suggestions): (Vec<Checked>, Vec<Option<ImportSuggestion>>) =
             found.into_iter().unzip();
         for (line, hash) in checked.iter_mut().zip(hashes) {
-            line.entry.import_hash = Some(hash);
+            line.entry.import.hash = Some(hash);
+            if let Some((batch, pending)) = batch {
+                line.entry.import.batch = Some(batch);
+                line.entry.import.pending = pending;
+            }
         }
         let created = ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
         // What follows concerns the lines created, not those skipped as duplicates.
@@ -419,7 +427,8 @@ pub fn import(
         for (line, suggestion) in checked.iter().zip(suggestions) {
             let stored = line
                 .entry
-                .import_hash
+                .import
+                .hash
                 .as_ref()
                 .is_some_and(|hash| created.contains(hash));
             if stored {

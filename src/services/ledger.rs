@@ -22,7 +22,7 @@ use crate::db::transactions::{
 };
 use crate::db::wallets::Wallet;
 use crate::db::{self, ml as store};
-use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::domain::ledger::{CategoryKind, TransactionStatus, TransactionType};
 use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
 use crate::error::{ApiError, FieldErrors};
 
@@ -55,11 +55,21 @@ pub struct Entry {
     pub merchant: Option<String>,
     pub notes: Option<String>,
     pub tags: Vec<String>,
-    /// Duplicate key of an imported line.
-    pub import_hash: Option<String>,
+    /// Where an imported entry came from; the default for everything else.
+    pub import: Provenance,
     pub category_source: CategorySource,
     pub category_confidence: Option<Decimal>,
     pub tax: Tax,
+}
+
+/// Where an imported entry came from: its duplicate key (the owner has each key once), its
+/// batch, the bank's own id of the movement, and whether it waits for review.
+#[derive(Debug, Clone, Default)]
+pub struct Provenance {
+    pub hash: Option<String>,
+    pub batch: Option<Uuid>,
+    pub external_id: Option<String>,
+    pub pending: bool,
 }
 
 /// The tax an income or expense carries: the rate (percent) its amount includes, and whether
@@ -386,7 +396,13 @@ impl Checked {
                 wallet_id: entry.draft.wallet_id,
                 to_wallet_id: entry.draft.to_wallet_id,
                 tags: clean_tags(entry.tags.clone()),
-                import_hash: entry.import_hash.clone(),
+                import_hash: entry.import.hash.clone(),
+                status: entry
+                    .import
+                    .pending
+                    .then(|| TransactionStatus::Pending.as_str().to_owned()),
+                import_batch_id: entry.import.batch,
+                external_id: entry.import.external_id.clone(),
                 category_source: entry.category_source.as_str().to_owned(),
                 category_confidence: entry.category_confidence,
                 is_unusual: self.unusual.is_some(),
@@ -612,7 +628,7 @@ fn write_new(
         merchant,
         notes: non_empty(notes),
         tags,
-        import_hash: None,
+        import: Provenance::default(),
         category_source: if applied.is_some() {
             CategorySource::Ml
         } else {
@@ -734,6 +750,14 @@ impl Checked {
             updated_by: author.user,
             tax_rate: entry.tax.rate,
             tax_deductible: entry.tax.deductible,
+            status: if entry.import.pending {
+                TransactionStatus::Pending
+            } else {
+                TransactionStatus::Cleared
+            }
+            .as_str()
+            .to_owned(),
+            import_batch_id: entry.import.batch,
         }
     }
 }
@@ -871,7 +895,7 @@ pub fn update(
             tags: patch
                 .tags
                 .unwrap_or_else(|| current.tags.into_iter().flatten().collect()),
-            import_hash: None,
+            import: Provenance::default(),
             category_source: if user_categorized {
                 CategorySource::User
             } else {

@@ -38,6 +38,10 @@ pub fn prepare_filter<'a>(
         wallets::find(conn, caller.ledger.id, wallet)?
             .ok_or_else(|| ApiError::not_found("Wallet"))?;
     }
+    if let Some(batch) = list.filter.import_batch_id {
+        crate::db::imports::find(conn, caller.ledger.id, batch)?
+            .ok_or_else(|| ApiError::not_found("Import"))?;
+    }
     Ok(&list.filter)
 }
 

@@ -788,6 +788,22 @@ impl TestApp {
             serde_json::json!({"url": "https://hooks.example.com/finai"}),
         )
         .await;
+        let import = {
+            let response = self
+                .request(
+                    Method::POST,
+                    &format!("/api/v1/imports?wallet_id={second_wallet}"),
+                )
+                .bearer_auth(token)
+                .header("content-type", "application/qif")
+                .body("!Type:Bank\nD03/02/2026\nT-64000\nPMarket\n^\n")
+                .send()
+                .await
+                .expect("request sent");
+            let (status, body) = json(response).await;
+            assert_eq!(status, 201, "import: {body}");
+            body["data"]["id"].as_str().unwrap().to_owned()
+        };
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -805,6 +821,7 @@ impl TestApp {
             ("webhooks", webhook),
             ("users", user.id.clone()),
             ("ledgers", shared),
+            ("imports", import),
         ]
         .into_iter()
         .collect();
@@ -934,8 +951,14 @@ pub fn spec_operations() -> Vec<(Method, String, Value)> {
                 operation["x-json-schema"] = schema;
                 operation["x-json-example"] = example;
             }
-            if let Some(csv) = operation.pointer("/requestBody/content/text~1csv/example") {
-                operation["x-csv-example"] = csv.clone();
+            // Text bodies (CSV, a bank statement) are sent as they are.
+            if let Some(text) = operation
+                .pointer("/requestBody/content/text~1csv/example")
+                .or_else(|| {
+                    operation.pointer("/requestBody/content/application~1octet-stream/example")
+                })
+            {
+                operation["x-csv-example"] = text.clone();
             }
             operations.push((method, path.clone(), operation));
         }

@@ -222,6 +222,9 @@ fn foreign_id(name: &str, alices: &Ledger) -> String {
             alices.expense_category.clone()
         }
         "suggestion_id" => alices.suggestion.clone(),
+        "import_id" => alices.by_segment["imports"].clone(),
+        // The review's transactions.
+        "approve" | "reject" => alices.by_segment["transactions"].clone(),
         other => alices
             .by_segment
             .get(other.trim_end_matches("_ids").trim_end_matches("_id"))

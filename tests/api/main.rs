@@ -16,6 +16,7 @@ mod envelope;
 mod events;
 mod health;
 mod idempotency;
+mod imports;
 mod isolation;
 mod launcher;
 mod ledgers;

@@ -111,6 +111,8 @@ pub(super) fn filter_from(
             .filter(|q| !q.is_empty()),
         tag: query.tag.filter(|t| !t.is_empty()),
         updated_since: query.updated_since,
+        status: query.status.map(|s| s.as_str().to_owned()),
+        import_batch_id: query.import_id,
     };
     Ok(ListFilter { filter, days })
 }

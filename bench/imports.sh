@@ -1,0 +1,127 @@
+#!/usr/bin/env bash
+# Bank-file import benchmark (issue 20): a statement of BENCH_ENTRIES entries (default 100,000)
+# in OFX 1.x SGML and in CAMT.053, each imported by POST /api/v1/imports into its own wallet of
+# a fresh user on a release server with its own PostgreSQL. For each file: its size, the wall
+# time of the request (curl's time_total), the server's peak RSS (VmHWM) before and after, and
+# what the batch reports. Then the same OFX file again (every entry a duplicate).
+#
+#   bash bench/imports.sh                     # about 2 minutes on 2 cores
+#   BENCH_ENTRIES=20000 bash bench/imports.sh
+#
+# Settings: BENCH_BIN (else the release binary is built), BENCH_ENTRIES [100000],
+# BENCH_PORT [18082], BENCH_KEEP=1 keeps the temporary directory. It prints one markdown table.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+ENTRIES="${BENCH_ENTRIES:-100000}"
+PORT="${BENCH_PORT:-18082}"
+BASE="http://127.0.0.1:$PORT/api/v1"
+
+say() { printf '\n== %s\n' "$*" >&2; }
+die() { echo "bench/imports.sh: $*" >&2; exit 1; }
+
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN="$BENCH_BIN"
+else
+  say "building the release binary"
+  (cd "$ROOT" && cargo build --release --quiet)
+  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
+fi
+[ -x "$BIN" ] || die "no binary at $BIN"
+
+WORK="$(mktemp -d /tmp/finai-imports-bench.XXXXXX)"
+chmod 755 "$WORK"
+SERVER_PID=""
+cleanup() {
+  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
+    kill -TERM "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+  fi
+  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "data kept in $WORK" >&2; else rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+
+say "writing the statements ($ENTRIES entries each)"
+python3 - "$ENTRIES" "$WORK" <<'PY'
+import datetime, random, sys
+n, work = int(sys.argv[1]), sys.argv[2]
+rng = random.Random(20)
+payees = ["WHOLE FOODS MARKET", "SHELL OIL", "NETFLIX.COM", "UBER TRIP", "STARBUCKS", "AMAZON MKTPL",
+          "CITY PARKING", "PHARMACY 24", "ACME PAYROLL", "TRANSFER FROM SAVINGS"]
+start = datetime.date(2016, 1, 1)
+rows = []
+for i in range(n):
+    day = start + datetime.timedelta(days=i * 3650 // n)
+    payee = rng.choice(payees)
+    cents = rng.randint(100, 25000)
+    amount = cents if payee in ("ACME PAYROLL", "TRANSFER FROM SAVINGS") else -cents
+    rows.append((day, amount, payee, i))
+with open(f"{work}/statement.ofx", "w", newline="") as f:
+    f.write("OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\nSECURITY:NONE\r\nENCODING:USASCII\r\n"
+            "CHARSET:1252\r\nCOMPRESSION:NONE\r\nOLDFILEUID:NONE\r\nNEWFILEUID:NONE\r\n\r\n")
+    f.write("<OFX>\r\n<BANKMSGSRSV1>\r\n<STMTTRNRS>\r\n<TRNUID>1\r\n<STMTRS>\r\n<CURDEF>USD\r\n"
+            "<BANKACCTFROM>\r\n<BANKID>021000021\r\n<ACCTID>BENCH-OFX-1\r\n<ACCTTYPE>CHECKING\r\n"
+            "</BANKACCTFROM>\r\n<BANKTRANLIST>\r\n<DTSTART>20160101\r\n<DTEND>20251231\r\n")
+    for day, amount, payee, i in rows:
+        f.write(f"<STMTTRN>\r\n<TRNTYPE>{'CREDIT' if amount > 0 else 'DEBIT'}\r\n"
+                f"<DTPOSTED>{day:%Y%m%d}120000.000[-5:EST]\r\n<TRNAMT>{amount / 100:.2f}\r\n"
+                f"<FITID>{day:%Y%m%d}{i:08d}\r\n<NAME>{payee}\r\n<MEMO>POS {i}\r\n</STMTTRN>\r\n")
+    f.write("</BANKTRANLIST>\r\n</STMTRS>\r\n</STMTTRNRS>\r\n</BANKMSGSRSV1>\r\n</OFX>\r\n")
+with open(f"{work}/statement.camt053.xml", "w") as f:
+    f.write('<?xml version="1.0" encoding="UTF-8"?>\n<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.08">'
+            "<BkToCstmrStmt><GrpHdr><MsgId>B1</MsgId></GrpHdr><Stmt><Id>S1</Id>"
+            "<FrToDt><FrDtTm>2016-01-01T00:00:00</FrDtTm><ToDtTm>2025-12-31T23:59:59</ToDtTm></FrToDt>"
+            "<Acct><Id><IBAN>DE89370400440532013000</IBAN></Id><Ccy>EUR</Ccy></Acct>\n")
+    for day, amount, payee, i in rows:
+        f.write(f'<Ntry><Amt Ccy="EUR">{abs(amount) / 100:.2f}</Amt><CdtDbtInd>{"CRDT" if amount > 0 else "DBIT"}</CdtDbtInd>'
+                f"<Sts><Cd>BOOK</Cd></Sts><BookgDt><Dt>{day:%Y-%m-%d}</Dt></BookgDt><AcctSvcrRef>REF{i:09d}</AcctSvcrRef>"
+                f"<NtryDtls><TxDtls><RltdPties><Cdtr><Pty><Nm>{payee}</Nm></Pty></Cdtr></RltdPties>"
+                f"<RmtInf><Ustrd>Card payment {i}</Ustrd></RmtInf></TxDtls></NtryDtls></Ntry>\n")
+    f.write("</Stmt></BkToCstmrStmt></Document>\n")
+PY
+
+unset DATABASE_URL
+export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
+say "starting the server on port $PORT"
+FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 RATE_LIMIT_WRITES_PER_MIN=0 \
+  RATE_LIMIT_READS_PER_MIN=0 RATE_LIMIT_ANONYMOUS_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
+  "$BIN" serve >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 1 600); do
+  curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
+  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
+  sleep 0.1
+done
+
+json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(eval(sys.argv[1], {}, d))' "$1"; }
+TOKEN="$(curl -fsS -H 'Content-Type: application/json' \
+  -d '{"email":"importer@example.com","password":"Bench!pass1","name":"Importer"}' \
+  "$BASE/auth/register" | json_field 'access_token')"
+wallet() {
+  curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"name\":\"$1\",\"type\":\"bank\",\"currency\":\"$2\"}" "$BASE/wallets" | json_field 'id'
+}
+hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status"; }
+mib() { python3 -c "print(f'{$1 / 1024:.0f}')"; }
+
+echo
+echo "| file | entries | size | time | server peak RSS before → after | batch |"
+echo "| --- | ---: | ---: | ---: | --- | --- |"
+run() {
+  local label="$1" file="$2" query="$3"
+  local before after size out seconds
+  before="$(hwm_kib)"
+  size="$(stat -c %s "$file")"
+  out="$(curl -sS -o "$WORK/answer.json" -w '%{http_code} %{time_total}' \
+    -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' \
+    --data-binary "@$file" "$BASE/imports$query")"
+  seconds="${out#* }"
+  [ "${out%% *}" = 201 ] || { cat "$WORK/answer.json" >&2; die "$label: HTTP ${out%% *}"; }
+  after="$(hwm_kib)"
+  echo "| $label | $ENTRIES | $(mib "$size / 1024") MiB | $(printf '%.1f' "$seconds") s | $(mib "$before") → $(mib "$after") MiB | $(json_field '"created %d, duplicates %d, failed %d" % (created, duplicates, failed)' <"$WORK/answer.json") |"
+}
+OFX_WALLET="$(wallet Checking USD)"
+EUR_WALLET="$(wallet Giro EUR)"
+run "OFX 1.02 SGML" "$WORK/statement.ofx" "?wallet_id=$OFX_WALLET"
+run "CAMT.053.001.08" "$WORK/statement.camt053.xml" "?wallet_id=$EUR_WALLET"
+run "the OFX again" "$WORK/statement.ofx" ""

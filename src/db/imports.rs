@@ -1,0 +1,325 @@
+//! Queries on `import_batches`, and the reads an import makes of the ledger's transactions:
+//! the duplicate keys it already has and the movements a new entry could repeat.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Date, Nullable, Numeric, Text, Uuid as SqlUuid};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::schema::{import_batches, transactions, wallets};
+use super::tombstones;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = import_batches)]
+pub struct Batch {
+    pub id: Uuid,
+    pub created_by: Option<Uuid>,
+    pub format: String,
+    pub undone: bool,
+    pub wallet_id: Option<Uuid>,
+    pub account: Option<String>,
+    pub currency: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub entries: i32,
+    pub created: i32,
+    pub duplicates: i32,
+    pub possible_duplicates: i32,
+    pub failed: i32,
+    pub report: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = import_batches)]
+pub struct NewBatch {
+    pub ledger_id: Uuid,
+    pub id: Uuid,
+    pub created_by: Option<Uuid>,
+    pub format: String,
+    pub wallet_id: Option<Uuid>,
+    pub account: Option<String>,
+    pub currency: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    pub entries: i32,
+    pub created: i32,
+    pub duplicates: i32,
+    pub possible_duplicates: i32,
+    pub failed: i32,
+    pub report: serde_json::Value,
+}
+
+pub fn insert(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
+    diesel::insert_into(import_batches::table)
+        .values(batch)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// Writes a batch's final counts and report.
+pub fn finish(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
+    diesel::update(
+        import_batches::table
+            .filter(import_batches::ledger_id.eq(batch.ledger_id))
+            .filter(import_batches::id.eq(batch.id)),
+    )
+    .set(batch)
+    .execute(conn)
+    .map(|_| ())
+}
+
+pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Batch>> {
+    import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .filter(import_batches::id.eq(id))
+        .select(Batch::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// A page of the ledger's batches, newest first, without their reports, and how many there are.
+pub fn page(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Batch>, i64)> {
+    let rows = import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .order((import_batches::created_at.desc(), import_batches::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select((
+            import_batches::id,
+            import_batches::created_by,
+            import_batches::format,
+            import_batches::undone,
+            import_batches::wallet_id,
+            import_batches::account,
+            import_batches::currency,
+            import_batches::period_start,
+            import_batches::period_end,
+            import_batches::entries,
+            import_batches::created,
+            import_batches::duplicates,
+            import_batches::possible_duplicates,
+            import_batches::failed,
+            diesel::dsl::sql::<diesel::sql_types::Jsonb>("'[]'::jsonb"),
+            import_batches::created_at,
+        ))
+        .load::<Batch>(conn)?;
+    let total = import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .count()
+        .get_result(conn)?;
+    Ok((rows, total))
+}
+
+pub fn mark_undone(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<()> {
+    diesel::update(
+        import_batches::table
+            .filter(import_batches::ledger_id.eq(ledger_id))
+            .filter(import_batches::id.eq(id)),
+    )
+    .set(import_batches::undone.eq(true))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Per batch: how many of its transactions there are, and how many still wait for review.
+pub fn review_counts(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<HashMap<Uuid, (i64, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        batch: Uuid,
+        #[diesel(sql_type = BigInt)]
+        total: i64,
+        #[diesel(sql_type = BigInt)]
+        pending: i64,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT import_batch_id AS batch, count(*) AS total, \
+                count(*) FILTER (WHERE status = 'pending') AS pending \
+         FROM transactions WHERE ledger_id = $1 AND import_batch_id = ANY($2) \
+         GROUP BY import_batch_id",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|r| (r.batch, (r.total, r.pending)))
+        .collect())
+}
+
+/// The batch's transactions: id and duplicate key, in the batch's order of keys.
+pub fn batch_transactions(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    batch: Uuid,
+) -> QueryResult<Vec<(Uuid, Option<String>, String)>> {
+    transactions::table
+        .filter(transactions::ledger_id.eq(ledger_id))
+        .filter(transactions::import_batch_id.eq(batch))
+        .select((
+            transactions::id,
+            transactions::import_hash,
+            transactions::status,
+        ))
+        .load(conn)
+}
+
+/// Of these duplicate keys, those the ledger already has, with the transaction that has each.
+pub fn existing_hashes(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    hashes: &[String],
+) -> QueryResult<HashMap<String, Uuid>> {
+    let mut found = HashMap::new();
+    for chunk in hashes.chunks(10_000) {
+        let rows: Vec<(Option<String>, Uuid)> = transactions::table
+            .filter(transactions::ledger_id.eq(ledger_id))
+            .filter(transactions::import_hash.eq_any(chunk))
+            .select((transactions::import_hash, transactions::id))
+            .load(conn)?;
+        found.extend(rows.into_iter().filter_map(|(h, id)| Some((h?, id))));
+    }
+    Ok(found)
+}
+
+/// A transaction touching a wallet, as the wallet's statement would show it: negative when money
+/// left the wallet.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Movement {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Date)]
+    pub date: NaiveDate,
+    #[diesel(sql_type = Numeric)]
+    pub signed: Decimal,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub external_id: Option<String>,
+}
+
+/// The wallet's movements between two dates.
+pub fn movements(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    wallet_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Movement>> {
+    diesel::sql_query(
+        "SELECT id, date, external_id, \
+                CASE WHEN type = 'income' OR to_wallet_id = $2 THEN amount ELSE -amount END AS signed \
+         FROM transactions \
+         WHERE ledger_id = $1 AND (wallet_id = $2 OR to_wallet_id = $2) AND date BETWEEN $3 AND $4",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(wallet_id)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+}
+
+/// The wallet linked to a bank account, if one is.
+pub fn wallet_of_account(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    account: &str,
+) -> QueryResult<Option<Uuid>> {
+    wallets::table
+        .filter(wallets::ledger_id.eq(ledger_id))
+        .filter(wallets::bank_account.eq(account))
+        .select(wallets::id)
+        .first(conn)
+        .optional()
+}
+
+/// The bank account a wallet is linked to, if any.
+pub fn account_of_wallet(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    wallet_id: Uuid,
+) -> QueryResult<Option<String>> {
+    wallets::table
+        .filter(wallets::ledger_id.eq(ledger_id))
+        .filter(wallets::id.eq(wallet_id))
+        .select(wallets::bank_account)
+        .first::<Option<String>>(conn)
+        .optional()
+        .map(Option::flatten)
+}
+
+pub fn link_account(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    wallet_id: Uuid,
+    account: &str,
+) -> QueryResult<()> {
+    diesel::update(
+        wallets::table
+            .filter(wallets::ledger_id.eq(ledger_id))
+            .filter(wallets::id.eq(wallet_id)),
+    )
+    .set(wallets::bank_account.eq(account))
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Pending transactions among `ids`.
+pub fn pending_among(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Uuid>> {
+    transactions::table
+        .filter(transactions::ledger_id.eq(ledger_id))
+        .filter(transactions::id.eq_any(ids))
+        .filter(transactions::status.eq("pending"))
+        .select(transactions::id)
+        .load(conn)
+}
+
+/// Approves pending transactions: they become `cleared`.
+pub fn approve(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+    by: Option<Uuid>,
+) -> QueryResult<usize> {
+    diesel::update(
+        transactions::table
+            .filter(transactions::ledger_id.eq(ledger_id))
+            .filter(transactions::id.eq_any(ids))
+            .filter(transactions::status.eq("pending")),
+    )
+    .set((
+        transactions::status.eq("cleared"),
+        transactions::updated_by.eq(by),
+    ))
+    .execute(conn)
+}
+
+/// Deletes transactions (a tombstone each, for syncing clients).
+pub fn delete_many(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<usize> {
+    let deleted: Vec<Uuid> = diesel::delete(
+        transactions::table
+            .filter(transactions::ledger_id.eq(ledger_id))
+            .filter(transactions::id.eq_any(ids)),
+    )
+    .returning(transactions::id)
+    .get_results(conn)?;
+    for id in &deleted {
+        tombstones::record(conn, ledger_id, "transaction", *id)?;
+    }
+    Ok(deleted.len())
+}

@@ -1,0 +1,102 @@
+//! `/api/v1/imports` (bank statement files) and `POST /transactions/review`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::domain::statement::ImportFormat;
+use crate::services::imports::{BatchView, EntryReport};
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct CreateImportQuery {
+    /// `ofx` (also QFX), `qif`, `camt053` or `csv`; detected from the file when absent (a CSV
+    /// file needs `format=csv` or a `text/csv` body).
+    pub format: Option<ImportFormat>,
+    /// The wallet the statement is of. Needed the first time a bank account is imported (the
+    /// account is then linked to the wallet and found by itself), and for files that name no
+    /// account (QIF). For CSV, the wallet of lines without a `wallet` column.
+    pub wallet_id: Option<Uuid>,
+    /// Create the transactions `cleared` instead of `pending` review (default `false`).
+    pub auto_approve: Option<bool>,
+}
+
+/// An import batch: one file, what it held and what became of each entry.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportResponse {
+    pub id: Uuid,
+    pub format: ImportFormat,
+    /// `pending` while some of its transactions wait for review, `completed` once none do,
+    /// `undone` after `DELETE /imports/{id}`.
+    #[schema(example = "pending")]
+    pub status: String,
+    pub wallet_id: Option<Uuid>,
+    /// The bank account the statement is of (OFX `ACCTID`, CAMT IBAN, QIF account name).
+    pub account: Option<String>,
+    pub currency: Option<String>,
+    pub period_start: Option<NaiveDate>,
+    pub period_end: Option<NaiveDate>,
+    /// Entries read from the file.
+    pub entries: i32,
+    pub created: i32,
+    /// Entries imported before (same bank id or fingerprint): nothing created.
+    pub duplicates: i32,
+    /// Entries that look like a movement recorded another way: held back, see the report.
+    pub possible_duplicates: i32,
+    pub failed: i32,
+    /// Of the transactions created, how many still wait for review.
+    pub pending: i64,
+    pub created_by: Option<Uuid>,
+    pub created_at: DateTime<Utc>,
+    /// Every entry and its outcome (only on `POST /imports` and `GET /imports/{id}`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub report: Option<Vec<EntryReport>>,
+}
+
+impl ImportResponse {
+    pub fn new(view: BatchView, with_report: bool) -> ImportResponse {
+        let batch = view.batch;
+        ImportResponse {
+            id: batch.id,
+            format: ImportFormat::parse(&batch.format).unwrap_or(ImportFormat::Csv),
+            status: view.status.to_owned(),
+            wallet_id: batch.wallet_id,
+            account: batch.account,
+            currency: batch.currency,
+            period_start: batch.period_start,
+            period_end: batch.period_end,
+            entries: batch.entries,
+            created: batch.created,
+            duplicates: batch.duplicates,
+            possible_duplicates: batch.possible_duplicates,
+            failed: batch.failed,
+            pending: view.pending,
+            created_by: batch.created_by,
+            created_at: batch.created_at,
+            report: with_report.then_some(view.report),
+        }
+    }
+}
+
+/// Pending transactions to approve and to reject, at most 1,000 of each.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"approve": ["6f1c2a52-1d7e-4a53-9d55-2f0a3c2b9e10"], "reject": []}))]
+pub struct ReviewRequest {
+    /// Become `cleared`.
+    #[serde(default)]
+    #[validate(length(max = 1000))]
+    pub approve: Vec<Uuid>,
+    /// Are deleted.
+    #[serde(default)]
+    #[validate(length(max = 1000))]
+    pub reject: Vec<Uuid>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReviewResponse {
+    pub approved: usize,
+    pub rejected: usize,
+}

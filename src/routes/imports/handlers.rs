@@ -1,0 +1,215 @@
+//! `/api/v1/imports`: bank statement files (OFX/QFX, QIF, CAMT.053, CSV) as import batches,
+//! and `POST /transactions/review`, the review queue's answer. The work is in
+//! `services::imports`.
+
+use actix_web::{delete, get, post, web, HttpRequest, HttpResponse};
+use uuid::Uuid;
+
+use super::dto::*;
+use crate::auth::Caller;
+use crate::db;
+use crate::domain::csv_import as domain_csv;
+use crate::domain::statement::{self, ImportFormat};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
+use crate::services::imports::{self, Options};
+use crate::state::AppState;
+
+/// The largest file `POST /imports` takes.
+pub const MAX_FILE: usize = 32 * 1024 * 1024;
+
+/// Import a bank statement file: the file is the request body, of any content type
+/// (`application/x-ofx`, `application/xml`, `text/csv`, `application/octet-stream`...).
+///
+/// Formats: `ofx` (OFX 1.x SGML and 2.x XML, QFX), `qif` (`!Type:Bank`, `CCard`, `Cash`,
+/// `Oth A`, `Oth L`), `camt053` (ISO 20022, any version, batched entries split), and `csv`
+/// (the format of `GET /transactions/export`). The statement's account (OFX `ACCTID`, CAMT
+/// IBAN) is linked to the wallet on the first import (`?wallet_id=`), and later files of it
+/// find the wallet by themselves; its currency must be the wallet's.
+///
+/// Each entry becomes an expense (money out) or income (money in) with a category named by the
+/// file (QIF `L`), else a confident suggestion, else `Uncategorized`. Entries arrive `pending`
+/// review unless `auto_approve=true`; pending transactions count in balances, budgets and
+/// reports. Importing the same file again creates nothing (OFX `FITID`, CAMT references, a
+/// fingerprint for QIF); an entry that looks like a movement recorded another way (same amount
+/// within 3 days on the wallet) is held back as `possible_duplicate` naming that transaction,
+/// so nothing is counted twice. A malformed file is refused whole (422 naming the line or
+/// element), and nothing of it is stored. Files up to 32 MiB (10 MiB with an
+/// `Idempotency-Key`).
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "create_import",
+    summary = "Import a bank statement file",
+    params(CreateImportQuery),
+    request_body(content = String, content_type = "application/octet-stream",
+        description = "The statement file (OFX/QFX, QIF, CAMT.053 XML or CSV)",
+        example = "!Type:Bank\nD02/03/2026\nT-64.30\nPCorner Market\nLGroceries\n^\n"),
+    responses(
+        (status = 201, description = "The batch, with each entry's outcome", body = Envelope<ImportResponse>),
+        (status = 404, description = "`not_found`: no such wallet", body = ErrorBody),
+        (status = 413, description = "`payload_too_large`: the file is over 32 MiB", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a malformed file (`file`: the line or element at fault), an unknown format, an account no wallet is linked to (`wallet_id`), or a currency that is not the wallet's", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/imports")]
+pub async fn create_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    req: HttpRequest,
+    query: web::Query<CreateImportQuery>,
+    payload: web::Payload,
+) -> ApiResult<HttpResponse> {
+    let body = crate::http::extract::read_body(payload.into_inner(), MAX_FILE).await?;
+    let query = query.into_inner();
+    let is_csv_type = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| {
+            let t = t.to_ascii_lowercase();
+            t.starts_with("text/csv") || t.starts_with("application/csv")
+        });
+    let format = query
+        .format
+        .or_else(|| ImportFormat::detect(&body))
+        .or(is_csv_type.then_some(ImportFormat::Csv))
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "format",
+                "the file is not OFX, QIF or CAMT.053 by its first bytes: name its format with ?format=",
+            )
+        })?;
+    let options = Options {
+        wallet_id: query.wallet_id,
+        auto_approve: query.auto_approve.unwrap_or(false),
+    };
+    let view = if format == ImportFormat::Csv {
+        let (rows, failures) =
+            domain_csv::parse(&body).map_err(|m| ApiError::invalid_field("file", m))?;
+        db::run(&state.pool, move |conn| {
+            imports::import_csv(conn, &caller, rows, failures, options)
+        })
+        .await?
+    } else {
+        let parsed = web::block(move || statement::parse(format, &body))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(|e| ApiError::invalid_field("file", e.to_string()))?;
+        db::run(&state.pool, move |conn| {
+            imports::import_statement(conn, &caller, format, parsed, options)
+        })
+        .await?
+    };
+    let location = format!("/api/v1/imports/{}", view.batch.id);
+    Ok(Envelope::new(ImportResponse::new(view, true)).created(&location))
+}
+
+/// The ledger's import batches, newest first (without their per-entry reports).
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "list_imports",
+    summary = "List import batches",
+    params(PageQuery),
+    responses(
+        (status = 200, description = "The batches", body = Envelope<Vec<ImportResponse>>),
+        (status = 400, description = "`invalid_query`: a bad page", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/imports")]
+pub async fn list_imports(
+    state: web::Data<AppState>,
+    caller: Caller,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = Page::new(query.page, query.per_page)?;
+    let (views, total) = db::run(&state.pool, move |conn| {
+        imports::list(conn, &caller, page.limit(), page.offset())
+    })
+    .await?;
+    let rows: Vec<ImportResponse> = views
+        .into_iter()
+        .map(|v| ImportResponse::new(v, false))
+        .collect();
+    Ok(Envelope::new(rows).with_meta(page.meta(total)).ok())
+}
+
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "get_import",
+    summary = "Get an import batch with its report",
+    params(("id" = Uuid, Path, description = "Import batch id")),
+    responses(
+        (status = 200, description = "The batch and each entry's outcome", body = Envelope<ImportResponse>),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/imports/{id}")]
+pub async fn get_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let view = db::run(&state.pool, move |conn| imports::get(conn, &caller, id)).await?;
+    Ok(Envelope::new(ImportResponse::new(view, true)).ok())
+}
+
+/// Undo a batch whose transactions all still wait for review: they are deleted and the batch
+/// becomes `undone`.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "undo_import",
+    summary = "Undo a pending import",
+    params(("id" = Uuid, Path, description = "Import batch id")),
+    responses(
+        (status = 200, description = "The batch, now `undone`", body = Envelope<ImportResponse>),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        (status = 409, description = "`import_reviewed`: some of its transactions were approved; `import_undone`: undone already", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[delete("/imports/{id}")]
+pub async fn undo_import(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner();
+    let view = db::run(&state.pool, move |conn| imports::undo(conn, &caller, id)).await?;
+    Ok(Envelope::new(ImportResponse::new(view, true)).ok())
+}
+
+/// Approve and reject pending (imported) transactions, all or nothing: approved ones become
+/// `cleared`, rejected ones are deleted. The review queue is `GET /transactions?status=pending`.
+#[utoipa::path(
+    tag = "transactions",
+    operation_id = "review_transactions",
+    summary = "Approve or reject pending transactions",
+    request_body = ReviewRequest,
+    responses(
+        (status = 200, description = "How many were approved and rejected", body = Envelope<ReviewResponse>),
+        (status = 404, description = "`not_found`: an id that is not a pending transaction of the ledger (nothing changed)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: over 1,000 ids, or one both approved and rejected", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[post("/transactions/review")]
+pub async fn review_transactions(
+    state: web::Data<AppState>,
+    caller: Caller,
+    body: ValidatedJson<ReviewRequest>,
+) -> ApiResult<HttpResponse> {
+    let body = body.into_inner();
+    let done = db::run(&state.pool, move |conn| {
+        imports::review(conn, &caller, &body.approve, &body.reject)
+    })
+    .await?;
+    Ok(Envelope::new(ReviewResponse {
+        approved: done.approved,
+        rejected: done.rejected,
+    })
+    .ok())
+}

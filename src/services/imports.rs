@@ -1,0 +1,766 @@
+//! Bank statement imports (`POST /imports`): a parsed statement (`domain::statement`) mapped
+//! onto one of the ledger's wallets and written through the ledger's one write path, as one
+//! batch. The batch remembers what happened to every entry: created (pending review unless the
+//! client asked for automatic approval), a duplicate of an earlier import (same bank id, or
+//! the same fingerprint where the format has none: nothing is created), a possible duplicate
+//! of a movement recorded another way (held back, with the other transaction's id, so reports
+//! never count it twice), or refused.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Days, NaiveDate};
+use diesel::{Connection, PgConnection};
+use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::caller::Caller;
+use super::csv::{self as csv_service, ImportSuggestion};
+use super::events::{self, Kind};
+use super::ledger::{self, CategorySource, Checked, Entry, Provenance, Refs};
+use super::predictions::{self, UserCategorizer};
+use crate::db::categories::{self, Category, NewCategory};
+use crate::db::imports::{self as store, Batch, NewBatch};
+use crate::db::{self, wallets};
+use crate::domain::csv_import::{name_key, ImportRow, LineError};
+use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::domain::statement::{ImportFormat, Statement, StatementEntry};
+use crate::domain::transaction::{Draft, MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES};
+use crate::error::ApiError;
+
+/// How far apart (days) the same bank movement may be dated by two sources.
+pub const DUPLICATE_WINDOW_DAYS: u64 = 3;
+/// The categories an entry gets when nothing names or suggests one (names are unique among
+/// siblings, whatever their kind).
+pub const UNCATEGORIZED: &str = "Uncategorized";
+pub const UNCATEGORIZED_INCOME: &str = "Uncategorized income";
+
+/// What happened to one entry of a file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Created (see `transaction_id`).
+    Created,
+    /// Already imported before (same bank id or fingerprint): nothing created.
+    Duplicate,
+    /// Looks like a movement already recorded another way (`duplicate_of`): held back, not
+    /// created.
+    PossibleDuplicate,
+    /// Refused (see `message`).
+    Failed,
+}
+
+/// One entry of a file and what became of it.
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct EntryReport {
+    /// The line the entry starts on in the file.
+    pub line: u64,
+    /// `null` only for a CSV line too malformed to read.
+    pub date: Option<NaiveDate>,
+    /// Signed as on the statement: negative left the account (`null` as `date`).
+    #[schema(value_type = Option<String>, example = "-42.17")]
+    pub amount: Option<Decimal>,
+    pub payee: Option<String>,
+    pub memo: Option<String>,
+    /// The bank's own id of the movement, when the file gives one.
+    pub external_id: Option<String>,
+    pub outcome: Outcome,
+    /// The transaction created, or the one already imported (`duplicate`).
+    pub transaction_id: Option<Uuid>,
+    /// The transaction this entry may repeat (`possible_duplicate`).
+    pub duplicate_of: Option<Uuid>,
+    pub category_id: Option<Uuid>,
+    /// `user` (named by the file), `ml` (a confident suggestion), `default` (Uncategorized).
+    pub category_source: Option<String>,
+    pub message: Option<String>,
+}
+
+/// A batch as clients see it.
+#[derive(Debug, Clone)]
+pub struct BatchView {
+    pub batch: Batch,
+    pub status: &'static str,
+    pub pending: i64,
+    pub report: Vec<EntryReport>,
+}
+
+/// What a client asked of an import.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub wallet_id: Option<Uuid>,
+    /// Create entries `cleared` instead of `pending`.
+    pub auto_approve: bool,
+}
+
+/// The status a batch is in: `undone`, `pending` while some of its transactions wait for
+/// review, else `completed`.
+fn status_of(batch: &Batch, pending: i64) -> &'static str {
+    if batch.undone {
+        "undone"
+    } else if pending > 0 {
+        "pending"
+    } else {
+        "completed"
+    }
+}
+
+/// The wallet a statement goes to: the one named, else the one linked to the statement's
+/// account. The statement's account is linked to the wallet on its first import.
+fn wallet_for(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    statement: &Statement,
+    named: Option<Uuid>,
+) -> Result<Uuid, ApiError> {
+    let linked = match statement.account.as_deref() {
+        Some(account) => store::wallet_of_account(conn, owner, account)?,
+        None => None,
+    };
+    let wallet = match (named, linked, statement.account.as_deref()) {
+        (Some(named), Some(linked), Some(account)) if named != linked => {
+            return Err(ApiError::invalid_field(
+                "wallet_id",
+                format!("account {account} is linked to wallet {linked}, not to this one"),
+            ))
+        }
+        (Some(named), _, _) => named,
+        (None, Some(linked), _) => linked,
+        (None, None, Some(account)) => {
+            return Err(ApiError::invalid_field(
+                "wallet_id",
+                format!(
+                    "the statement is of account {account}, which no wallet is linked to: \
+                     import it once with ?wallet_id= to link them"
+                ),
+            ))
+        }
+        (None, None, None) => {
+            return Err(ApiError::invalid_field(
+                "wallet_id",
+                "the file names no account: give ?wallet_id=",
+            ))
+        }
+    };
+    wallets::find(conn, owner, wallet)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+    if let Some(account) = statement.account.as_deref() {
+        match store::account_of_wallet(conn, owner, wallet)? {
+            None => store::link_account(conn, owner, wallet, account)?,
+            Some(other) if other != account => {
+                return Err(ApiError::invalid_field(
+                    "wallet_id",
+                    format!("the wallet is linked to account {other}, and the statement is of account {account}"),
+                ))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(wallet)
+}
+
+/// A key that is the same every time the same bank movement is read from the same account: the
+/// bank's id where it gives one, else the entry's date, amount, texts and how many identical
+/// entries came before it in the file.
+fn duplicate_keys(wallet: Uuid, entries: &[StatementEntry]) -> Vec<String> {
+    let mut seen: HashMap<String, u32> = HashMap::new();
+    entries
+        .iter()
+        .map(|entry| {
+            let material = match &entry.external_id {
+                Some(id) => format!("ext\u{1f}{wallet}\u{1f}{id}"),
+                None => {
+                    let base = format!(
+                        "fp\u{1f}{wallet}\u{1f}{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                        entry.date,
+                        entry.amount.normalize(),
+                        entry.payee.as_deref().unwrap_or(""),
+                        entry.memo.as_deref().unwrap_or("")
+                    );
+                    let count = seen.entry(base.clone()).or_insert(0);
+                    *count += 1;
+                    format!("{base}\u{1f}{count}")
+                }
+            };
+            let digest = Sha256::digest(material.as_bytes());
+            format!("stmt:{}", data_encoding::HEXLOWER.encode(&digest))
+        })
+        .collect()
+}
+
+/// Categories by name for entries whose file names one (QIF `L`, with `:` between levels).
+struct CategoryNames {
+    by_path: HashMap<(CategoryKind, String), Uuid>,
+    by_name: HashMap<(CategoryKind, String), Option<Uuid>>,
+}
+
+impl CategoryNames {
+    fn new(rows: &[Category]) -> CategoryNames {
+        let by_id: HashMap<Uuid, &Category> = rows.iter().map(|c| (c.id, c)).collect();
+        let mut names = CategoryNames {
+            by_path: HashMap::new(),
+            by_name: HashMap::new(),
+        };
+        for category in rows {
+            let Some(kind) = CategoryKind::parse(&category.kind) else {
+                continue;
+            };
+            let mut parts = vec![name_key(&category.name)];
+            let mut parent = category.parent_id;
+            while let Some(up) = parent
+                .and_then(|id| by_id.get(&id))
+                .filter(|_| parts.len() <= rows.len())
+            {
+                parts.push(name_key(&up.name));
+                parent = up.parent_id;
+            }
+            parts.reverse();
+            names.by_path.insert((kind, parts.join(":")), category.id);
+            names
+                .by_name
+                .entry((kind, name_key(&category.name)))
+                .and_modify(|found| *found = None)
+                .or_insert(Some(category.id));
+        }
+        names
+    }
+
+    /// By full path (`Food:Groceries`), else by the last part's name when only one category
+    /// has it.
+    fn find(&self, kind: CategoryKind, name: &str) -> Option<Uuid> {
+        let path: Vec<String> = name.split(':').map(name_key).collect();
+        if let Some(id) = self.by_path.get(&(kind, path.join(":"))) {
+            return Some(*id);
+        }
+        let last = path.last()?;
+        self.by_name.get(&(kind, last.clone())).copied().flatten()
+    }
+}
+
+/// The ledger's top-level `Uncategorized` category of a kind, created the first time it is
+/// needed.
+fn uncategorized(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    kind: CategoryKind,
+    rows: &mut Vec<Category>,
+    refs: &mut Refs,
+) -> Result<Uuid, ApiError> {
+    let name = match kind {
+        CategoryKind::Expense => UNCATEGORIZED,
+        CategoryKind::Income => UNCATEGORIZED_INCOME,
+    };
+    if let Some(found) = rows.iter().find(|c| {
+        c.parent_id.is_none() && c.kind == kind.as_str() && name_key(&c.name) == name_key(name)
+    }) {
+        return Ok(found.id);
+    }
+    let created = categories::insert(
+        conn,
+        &NewCategory {
+            ledger_id: owner,
+            parent_id: None,
+            name,
+            kind: kind.as_str(),
+            icon: None,
+            color: None,
+        },
+    )?;
+    refs.categories.insert(
+        created.id,
+        ledger::CategoryRef {
+            name: created.name.clone(),
+            kind,
+        },
+    );
+    let id = created.id;
+    rows.push(created);
+    Ok(id)
+}
+
+/// Clips a bank's text to a limit of the JSON API (banks write long memos).
+fn clip(text: &str, max: usize) -> String {
+    text.chars().take(max).collect()
+}
+
+/// Imports a parsed statement as one batch; see the module's notes.
+pub fn import_statement(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    format: ImportFormat,
+    statement: Statement,
+    options: Options,
+) -> Result<BatchView, ApiError> {
+    let owner = caller.ledger.id;
+    let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
+        // Imports of one ledger run one at a time, so two copies of a file sent at once
+        // cannot both pass the duplicate checks.
+        db::lock_ledger(conn, owner)?;
+        let wallet = wallet_for(conn, owner, &statement, options.wallet_id)?;
+        let wallet_rows = wallets::all(conn, owner)?;
+        let wallet_row = wallet_rows
+            .iter()
+            .find(|w| w.id == wallet)
+            .ok_or_else(|| ApiError::not_found("Wallet"))?;
+        if let Some(currency) = statement.currency.as_deref() {
+            if currency != wallet_row.currency {
+                return Err(ApiError::invalid_field(
+                    "wallet_id",
+                    format!(
+                        "the statement is in {currency} and the wallet `{}` in {}",
+                        wallet_row.name, wallet_row.currency
+                    ),
+                ));
+            }
+        }
+        let mut category_rows = categories::all(conn, owner)?;
+        let mut refs = Refs::from_rows(&wallet_rows, &category_rows)?;
+        let names = CategoryNames::new(&category_rows);
+        let suggester: UserCategorizer = predictions::categorizer_for(conn, owner)?;
+
+        let batch_id = Uuid::new_v4();
+        let mut batch = NewBatch {
+            ledger_id: owner,
+            id: batch_id,
+            created_by: Some(caller.id),
+            format: format.as_str().to_owned(),
+            wallet_id: Some(wallet),
+            account: statement.account.clone(),
+            currency: Some(wallet_row.currency.clone()),
+            period_start: statement.period.map(|p| p.0),
+            period_end: statement.period.map(|p| p.1),
+            entries: 0,
+            created: 0,
+            duplicates: 0,
+            possible_duplicates: 0,
+            failed: 0,
+            report: serde_json::Value::Array(Vec::new()),
+        };
+        store::insert(conn, &batch)?;
+
+        let keys = duplicate_keys(wallet, &statement.entries);
+        let existing = store::existing_hashes(conn, owner, &keys)?;
+        let claimed: HashSet<Uuid> = existing.values().copied().collect();
+        let mut candidates = match (
+            statement.entries.iter().map(|e| e.date).min(),
+            statement.entries.iter().map(|e| e.date).max(),
+        ) {
+            (Some(first), Some(last)) => store::movements(
+                conn,
+                owner,
+                wallet,
+                first - Days::new(DUPLICATE_WINDOW_DAYS),
+                last + Days::new(DUPLICATE_WINDOW_DAYS),
+            )?,
+            _ => Vec::new(),
+        };
+        candidates.retain(|m| !claimed.contains(&m.id));
+        let mut matched: HashSet<Uuid> = HashSet::new();
+        let mut seen_in_file: HashSet<&str> = HashSet::new();
+
+        let mut report = Vec::with_capacity(statement.entries.len());
+        let mut to_record: Vec<(usize, Checked)> = Vec::new();
+        for (entry, key) in statement.entries.iter().zip(&keys) {
+            let mut line = EntryReport {
+                line: entry.line,
+                date: Some(entry.date),
+                amount: Some(entry.amount),
+                payee: entry.payee.clone(),
+                memo: entry.memo.clone(),
+                external_id: entry.external_id.clone(),
+                outcome: Outcome::Failed,
+                transaction_id: None,
+                duplicate_of: None,
+                category_id: None,
+                category_source: None,
+                message: None,
+            };
+            if let Some(id) = existing.get(key) {
+                line.outcome = Outcome::Duplicate;
+                line.transaction_id = Some(*id);
+                report.push(line);
+                continue;
+            }
+            if !seen_in_file.insert(key.as_str()) {
+                line.outcome = Outcome::Duplicate;
+                line.message = Some("the file lists this bank id twice".into());
+                report.push(line);
+                continue;
+            }
+            // The same movement recorded another way: same signed amount, a few days apart,
+            // not already two different bank ids.
+            let repeat = candidates
+                .iter()
+                .filter(|m| {
+                    m.signed == entry.amount
+                        && !matched.contains(&m.id)
+                        && (m.external_id.is_none() || entry.external_id.is_none())
+                        && (m.date - entry.date).num_days().unsigned_abs() <= DUPLICATE_WINDOW_DAYS
+                })
+                .min_by_key(|m| ((m.date - entry.date).num_days().abs(), m.id));
+            if let Some(repeat) = repeat {
+                matched.insert(repeat.id);
+                line.outcome = Outcome::PossibleDuplicate;
+                line.duplicate_of = Some(repeat.id);
+                report.push(line);
+                continue;
+            }
+            let kind = if entry.amount < Decimal::ZERO {
+                TransactionType::Expense
+            } else if entry.amount > Decimal::ZERO {
+                TransactionType::Income
+            } else {
+                line.message = Some("a zero amount moves no money".into());
+                report.push(line);
+                continue;
+            };
+            let category_kind = kind.category_kind().unwrap_or(CategoryKind::Expense);
+            let description = clip(
+                entry
+                    .payee
+                    .as_deref()
+                    .or(entry.memo.as_deref())
+                    .unwrap_or("Bank transaction"),
+                MAX_DESCRIPTION,
+            );
+            let merchant = entry.payee.as_deref().map(|p| clip(p, MAX_MERCHANT));
+            let notes = entry
+                .memo
+                .as_deref()
+                .filter(|m| entry.payee.is_some() && Some(*m) != entry.payee.as_deref())
+                .map(|m| clip(m, MAX_NOTES));
+            let amount = entry.amount.abs();
+            let (category, source, confidence) = match entry
+                .category
+                .as_deref()
+                .and_then(|name| names.find(category_kind, name))
+            {
+                Some(id) => (id, "user", None),
+                None => match csv_service::suggest(
+                    entry.line,
+                    (&description, merchant.as_deref(), amount),
+                    category_kind,
+                    &suggester,
+                    &refs,
+                ) {
+                    Some((id, suggestion)) => {
+                        let confidence = suggestion
+                            .as_ref()
+                            .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability));
+                        (id, "ml", confidence)
+                    }
+                    None => (
+                        uncategorized(conn, owner, category_kind, &mut category_rows, &mut refs)?,
+                        "default",
+                        None,
+                    ),
+                },
+            };
+            let draft = Draft {
+                transaction_type: kind,
+                amount,
+                category_id: Some(category),
+                wallet_id: wallet,
+                to_wallet_id: None,
+                splits: Vec::new(),
+            };
+            let currency = match ledger::check(&draft, None, &refs, &[]) {
+                Ok(currency) => currency,
+                Err(violation) => {
+                    line.message = Some(violation.line_message());
+                    report.push(line);
+                    continue;
+                }
+            };
+            line.category_id = Some(category);
+            line.category_source = Some(source.to_owned());
+            to_record.push((
+                report.len(),
+                Checked {
+                    entry: Entry {
+                        draft,
+                        currency: None,
+                        date: entry.date,
+                        description,
+                        merchant,
+                        notes,
+                        tags: Vec::new(),
+                        import: Provenance {
+                            hash: Some(key.clone()),
+                            batch: Some(batch_id),
+                            external_id: entry.external_id.clone(),
+                            pending: !options.auto_approve,
+                        },
+                        category_source: if source == "ml" {
+                            CategorySource::Ml
+                        } else {
+                            CategorySource::User
+                        },
+                        category_confidence: confidence,
+                        tax: ledger::Tax::default(),
+                    },
+                    currency,
+                    unusual: None,
+                },
+            ));
+            line.outcome = Outcome::Created;
+            report.push(line);
+        }
+        let checked: Vec<Checked> = to_record.iter().map(|(_, c)| c.clone()).collect();
+        ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
+        let ids: HashMap<String, Uuid> = store::batch_transactions(conn, owner, batch_id)?
+            .into_iter()
+            .filter_map(|(id, hash, _)| Some((hash?, id)))
+            .collect();
+        let mut spending = super::alerts::NewSpending::default();
+        for (position, checked) in &to_record {
+            let id = checked.entry.import.hash.as_ref().and_then(|h| ids.get(h));
+            if let Some(line) = report.get_mut(*position) {
+                line.transaction_id = id.copied();
+            }
+            spending.merge(&checked.spending());
+        }
+        let count =
+            |outcome: Outcome| report.iter().filter(|r| r.outcome == outcome).count() as i32;
+        batch.entries = report.len() as i32;
+        batch.created = count(Outcome::Created);
+        batch.duplicates = count(Outcome::Duplicate);
+        batch.possible_duplicates = count(Outcome::PossibleDuplicate);
+        batch.failed = count(Outcome::Failed);
+        batch.report = serde_json::to_value(&report)
+            .map_err(|e| ApiError::internal(format!("cannot store an import report: {e}")))?;
+        store::finish(conn, &batch)?;
+        events::append(
+            conn,
+            owner,
+            Kind::ImportFinished,
+            Some(batch_id),
+            serde_json::json!({"import_id": batch_id, "format": format.as_str(),
+                               "created": batch.created, "duplicates": batch.duplicates,
+                               "possible_duplicates": batch.possible_duplicates,
+                               "failed": batch.failed}),
+        )?;
+        let stored = store::find(conn, owner, batch_id)?
+            .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
+        let pending = if options.auto_approve {
+            0
+        } else {
+            i64::from(batch.created)
+        };
+        Ok((
+            BatchView {
+                status: status_of(&stored, pending),
+                batch: stored,
+                pending,
+                report,
+            },
+            spending,
+        ))
+    })?;
+    ledger::after_commit(conn, caller, &spending)?;
+    Ok(view)
+}
+
+/// One batch with its report.
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchView, ApiError> {
+    let owner = caller.ledger.id;
+    let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+    let pending = store::review_counts(conn, owner, &[id])?
+        .get(&id)
+        .map_or(0, |(_, pending)| *pending);
+    view_of(batch, pending)
+}
+
+fn view_of(mut batch: Batch, pending: i64) -> Result<BatchView, ApiError> {
+    let report = serde_json::from_value(std::mem::take(&mut batch.report))
+        .map_err(|e| ApiError::internal(format!("a stored import report is unreadable: {e}")))?;
+    Ok(BatchView {
+        status: status_of(&batch, pending),
+        batch,
+        pending,
+        report,
+    })
+}
+
+/// A page of the ledger's batches (without their reports) and how many there are.
+pub fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<BatchView>, i64), ApiError> {
+    let owner = caller.ledger.id;
+    let (batches, total) = store::page(conn, owner, limit, offset)?;
+    let ids: Vec<Uuid> = batches.iter().map(|b| b.id).collect();
+    let counts = store::review_counts(conn, owner, &ids)?;
+    let views = batches
+        .into_iter()
+        .map(|batch| {
+            let pending = counts.get(&batch.id).map_or(0, |(_, p)| *p);
+            BatchView {
+                status: status_of(&batch, pending),
+                batch,
+                pending,
+                report: Vec::new(),
+            }
+        })
+        .collect();
+    Ok((views, total))
+}
+
+/// Takes back a batch whose transactions all still wait for review: they are deleted and the
+/// batch is marked `undone`. A batch with an approved transaction cannot be undone (reject its
+/// pending ones instead).
+pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchView, ApiError> {
+    let owner = caller.ledger.id;
+    conn.transaction::<_, ApiError, _>(|conn| {
+        db::lock_ledger(conn, owner)?;
+        let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+        if batch.undone {
+            return Err(ApiError::Conflict {
+                code: "import_undone",
+                message: "This import was undone already.".into(),
+            });
+        }
+        let rows = store::batch_transactions(conn, owner, id)?;
+        let approved = rows
+            .iter()
+            .filter(|(_, _, status)| status != "pending")
+            .count();
+        if approved > 0 {
+            return Err(ApiError::Conflict {
+                code: "import_reviewed",
+                message: format!(
+                    "{approved} of this import's transactions were approved already; reject the \
+                     pending ones with POST /transactions/review instead."
+                ),
+            });
+        }
+        let ids: Vec<Uuid> = rows.iter().map(|(id, _, _)| *id).collect();
+        store::delete_many(conn, owner, &ids)?;
+        store::mark_undone(conn, owner, id)?;
+        let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+        view_of(batch, 0)
+    })
+}
+
+/// What a review did.
+#[derive(Debug, Clone, Copy)]
+pub struct Reviewed {
+    pub approved: usize,
+    pub rejected: usize,
+}
+
+/// Approves (they become `cleared`) and rejects (they are deleted) pending transactions, all or
+/// nothing: an id that is not a pending transaction of the ledger changes nothing and is 404.
+pub fn review(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    approve: &[Uuid],
+    reject: &[Uuid],
+) -> Result<Reviewed, ApiError> {
+    let owner = caller.ledger.id;
+    if let Some(both) = approve.iter().find(|id| reject.contains(id)) {
+        return Err(ApiError::invalid_field(
+            "reject",
+            format!("{both} is both approved and rejected"),
+        ));
+    }
+    conn.transaction::<_, ApiError, _>(|conn| {
+        db::lock_ledger(conn, owner)?;
+        let wanted: HashSet<Uuid> = approve.iter().chain(reject).copied().collect();
+        let ids: Vec<Uuid> = wanted.iter().copied().collect();
+        let pending: HashSet<Uuid> = store::pending_among(conn, owner, &ids)?
+            .into_iter()
+            .collect();
+        if let Some(missing) = ids.iter().find(|id| !pending.contains(id)) {
+            return Err(ApiError::NotFound(format!(
+                "No pending transaction {missing}."
+            )));
+        }
+        let approved = store::approve(conn, owner, approve, Some(caller.id))?;
+        let rejected = store::delete_many(conn, owner, reject)?;
+        Ok(Reviewed { approved, rejected })
+    })
+}
+
+/// Imports a CSV file (`domain::csv_import`) as a batch: its lines go through the CSV import
+/// (`services::csv`), created `pending` unless auto-approved; the batch's report lists the
+/// lines refused.
+pub fn import_csv(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    rows: Vec<ImportRow>,
+    failures: Vec<LineError>,
+    options: Options,
+) -> Result<BatchView, ApiError> {
+    let owner = caller.ledger.id;
+    conn.transaction::<_, ApiError, _>(|conn| {
+        db::lock_ledger(conn, owner)?;
+        let batch_id = Uuid::new_v4();
+        let lines = rows.len() + failures.len();
+        let mut batch = NewBatch {
+            ledger_id: owner,
+            id: batch_id,
+            created_by: Some(caller.id),
+            format: ImportFormat::Csv.as_str().to_owned(),
+            wallet_id: options.wallet_id,
+            account: None,
+            currency: None,
+            period_start: rows.iter().map(|r| r.date).min(),
+            period_end: rows.iter().map(|r| r.date).max(),
+            entries: lines as i32,
+            created: 0,
+            duplicates: 0,
+            possible_duplicates: 0,
+            failed: 0,
+            report: serde_json::Value::Array(Vec::new()),
+        };
+        store::insert(conn, &batch)?;
+        let outcome = csv_service::import(
+            conn,
+            caller,
+            options.wallet_id,
+            rows,
+            failures,
+            Some((batch_id, !options.auto_approve)),
+        )?;
+        let report: Vec<EntryReport> = outcome
+            .failed
+            .iter()
+            .map(|failure| EntryReport {
+                line: failure.line,
+                date: None,
+                amount: None,
+                payee: None,
+                memo: None,
+                external_id: None,
+                outcome: Outcome::Failed,
+                transaction_id: None,
+                duplicate_of: None,
+                category_id: None,
+                category_source: None,
+                message: Some(failure.message.clone()),
+            })
+            .collect();
+        batch.created = outcome.created as i32;
+        batch.duplicates = outcome.duplicates as i32;
+        batch.failed = outcome.failed.len() as i32;
+        batch.report = serde_json::to_value(&report)
+            .map_err(|e| ApiError::internal(format!("cannot store an import report: {e}")))?;
+        store::finish(conn, &batch)?;
+        let stored = store::find(conn, owner, batch_id)?
+            .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
+        let pending = if options.auto_approve {
+            0
+        } else {
+            outcome.created as i64
+        };
+        Ok(BatchView {
+            status: status_of(&stored, pending),
+            batch: stored,
+            pending,
+            report,
+        })
+    })
+}

@@ -1,0 +1,687 @@
+//! Bank statement imports (`/imports`): each format with hand-checked amounts, linked accounts,
+//! duplicates, the review queue, undo, hostile files and isolation.
+
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = format!(
+        "{}/tests/fixtures/statements/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+fn upload(
+    app: &TestApp,
+    user: &TestUser,
+    query: &str,
+    content_type: &str,
+    body: Vec<u8>,
+) -> impl std::future::Future<Output = reqwest::Response> + use<> {
+    let request = app
+        .request(Method::POST, &format!("/api/v1/imports{query}"))
+        .bearer_auth(&user.access_token)
+        .header("content-type", content_type)
+        .body(body);
+    async move { request.send().await.unwrap() }
+}
+
+async fn imported(app: &TestApp, user: &TestUser, query: &str, file: &str) -> Value {
+    let (status, body) =
+        json(upload(app, user, query, "application/octet-stream", fixture(file)).await).await;
+    assert_eq!(status, 201, "{file}{query}: {body}");
+    body["data"].clone()
+}
+
+fn outcomes(batch: &Value) -> Vec<String> {
+    batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// `(date, type, amount, description)` of the wallet's transactions, oldest first.
+async fn rows(
+    app: &TestApp,
+    user: &TestUser,
+    query: &str,
+) -> Vec<(String, String, String, String)> {
+    let mut rows: Vec<_> = app
+        .data(
+            user,
+            &format!("/api/v1/transactions?per_page=200&sort=date{query}"),
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["date"].as_str().unwrap().to_owned(),
+                r["type"].as_str().unwrap().to_owned(),
+                r["amount"].to_string(),
+                r["description"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+fn row(
+    date: &str,
+    kind: &str,
+    amount: &str,
+    description: &str,
+) -> (String, String, String, String) {
+    (date.into(), kind.into(), amount.into(), description.into())
+}
+
+#[tokio::test]
+async fn an_ofx_statement_links_its_account_arrives_pending_and_imports_once() {
+    let app = spawn_app().await;
+    let user = app.register("ofx@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+
+    // The first file of an account needs its wallet; the account is then linked to it.
+    let first = upload(
+        &app,
+        &user,
+        "",
+        "application/x-ofx",
+        fixture("checking-sgml.ofx"),
+    )
+    .await;
+    let body = assert_error(first, 422, "validation_failed").await;
+    assert!(
+        body["errors"]["wallet_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("000987654321"),
+        "{body}"
+    );
+
+    let batch = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={checking}"),
+        "checking-sgml.ofx",
+    )
+    .await;
+    assert_eq!(batch["format"], "ofx");
+    assert_eq!(batch["account"], "000987654321");
+    assert_eq!(
+        (batch["period_start"].as_str(), batch["period_end"].as_str()),
+        (Some("2026-02-01"), Some("2026-02-28"))
+    );
+    assert_eq!(
+        (
+            batch["entries"].as_i64(),
+            batch["created"].as_i64(),
+            batch["pending"].as_i64()
+        ),
+        (Some(4), Some(4), Some(4))
+    );
+    assert_eq!(batch["status"], "pending");
+    assert_eq!(
+        rows(&app, &user, "&status=pending").await,
+        vec![
+            row("2026-02-03", "expense", "42.17", "AT&T WIRELESS"),
+            row(
+                "2026-02-07",
+                "expense",
+                "118.4",
+                "WHOLE FOODS MARKET #10234"
+            ),
+            row("2026-02-15", "income", "2500", "ACME CORP PAYROLL"),
+            row("2026-02-20", "expense", "1200", "CHECK 1042"),
+        ]
+    );
+    // Nothing named or confidently suggested a category for the cheque: Uncategorized.
+    let cheque = &batch["report"][3];
+    assert_eq!(cheque["category_source"], "default");
+    let uncategorized = app.category_id(&user, "Uncategorized").await;
+    assert_eq!(cheque["category_id"], json!(uncategorized));
+    let first_row = &app
+        .data(&user, "/api/v1/transactions?sort=date&per_page=1")
+        .await[0];
+    assert_eq!(first_row["status"], "pending");
+    assert_eq!(first_row["import_id"], batch["id"]);
+    assert_eq!(first_row["merchant"], "AT&T WIRELESS");
+    assert_eq!(first_row["notes"], "AUTOPAY 0203");
+    // Pending transactions count in the balance: 2500 - 42.17 - 118.40 - 1200.
+    let wallet = app
+        .data(&user, &format!("/api/v1/wallets/{checking}"))
+        .await;
+    assert_eq!(wallet["balance"], json!(1139.43));
+
+    // The same file again, this time without naming the wallet: found by its account, and
+    // every entry is a duplicate of what it created.
+    let again = imported(&app, &user, "", "checking-sgml.ofx").await;
+    assert_eq!(
+        (again["created"].as_i64(), again["duplicates"].as_i64()),
+        (Some(0), Some(4))
+    );
+    assert_eq!(again["status"], "completed");
+    assert_eq!(rows(&app, &user, "").await.len(), 4);
+    let ids: Vec<&Value> = batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["transaction_id"])
+        .collect();
+    let dup_ids: Vec<&Value> = again["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["transaction_id"])
+        .collect();
+    assert_eq!(ids, dup_ids, "a duplicate names the transaction it repeats");
+
+    // Batches: listed newest first without reports; one by id with its report.
+    let list = app.data(&user, "/api/v1/imports").await;
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["id"], again["id"]);
+    assert!(list[0].get("report").is_none());
+    let one = app
+        .data(
+            &user,
+            &format!("/api/v1/imports/{}", batch["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(outcomes(&one), vec!["created"; 4]);
+}
+
+#[tokio::test]
+async fn ofx_2_xml_qif_and_camt_files_round_trip_with_hand_checked_amounts() {
+    let app = spawn_app().await;
+    let user = app.register("formats@example.com").await;
+    let card = app.create_wallet(&user, "Card", "USD").await;
+    let giro = app.create_wallet(&user, "Girokonto", "EUR").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+
+    let qfx = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={card}&auto_approve=true"),
+        "card-v2.qfx",
+    )
+    .await;
+    assert_eq!(
+        (
+            qfx["created"].as_i64(),
+            qfx["pending"].as_i64(),
+            qfx["status"].as_str()
+        ),
+        (Some(2), Some(0), Some("completed"))
+    );
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={card}")).await,
+        vec![
+            row("2026-03-05", "expense", "15.99", "NETFLIX.COM"),
+            row("2026-03-20", "income", "25", "REFUND OUTDOOR STORE"),
+        ]
+    );
+    assert_eq!(
+        app.data(
+            &user,
+            &format!("/api/v1/transactions?wallet_id={card}&status=cleared")
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .len(),
+        2
+    );
+
+    // CAMT.053: the batched credit is two entries (100 + 200), the pending entry none.
+    let camt = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={giro}"),
+        "statement.camt053.xml",
+    )
+    .await;
+    assert_eq!(camt["format"], "camt053");
+    assert_eq!(camt["account"], "DE89370400440532013000");
+    assert_eq!(camt["created"], 3);
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={giro}")).await,
+        vec![
+            row("2026-03-04", "expense", "64.9", "Stadtwerke München GmbH"),
+            row("2026-03-10", "income", "100", "Anna Schmidt"),
+            row("2026-03-10", "income", "200", "Ben Weber"),
+        ]
+    );
+
+    // QIF, day-first with decimal commas: two identical purchases on one day are both kept,
+    // and the categories the file names are the user's.
+    let qif = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={cash}"),
+        "bank-dayfirst.qif",
+    )
+    .await;
+    assert_eq!(qif["created"], 4, "{qif}");
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={cash}")).await,
+        vec![
+            row("2026-02-03", "expense", "64.3", "Corner Market"),
+            row("2026-02-15", "expense", "9.8", "Bakery"),
+            row("2026-02-15", "expense", "9.8", "Bakery"),
+            row("2026-02-28", "income", "1850", "Employer GmbH"),
+        ]
+    );
+    let groceries = app.category_id(&user, "Groceries").await;
+    let report = qif["report"].as_array().unwrap();
+    assert_eq!(report[0]["category_id"], json!(groceries));
+    assert_eq!(report[0]["category_source"], "user");
+    // No category named: a confident suggestion, the same for the same purchase.
+    assert_ne!(report[1]["category_source"], "user");
+    assert_eq!(report[1]["category_id"], report[2]["category_id"]);
+    let again = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={cash}"),
+        "bank-dayfirst.qif",
+    )
+    .await;
+    assert_eq!(
+        (again["created"].as_i64(), again["duplicates"].as_i64()),
+        (Some(0), Some(4))
+    );
+
+    // A credit-card QIF with Quicken's `'` years and a category path.
+    let visa = app.create_wallet(&user, "Visa", "USD").await;
+    let batch = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={visa}&format=qif"),
+        "visa.qif",
+    )
+    .await;
+    assert_eq!(batch["account"], "Visa Rewards");
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={visa}")).await,
+        vec![
+            row("2026-03-04", "expense", "23.45", "SHELL OIL 5742"),
+            row("2026-03-11", "expense", "7.25", "STARBUCKS"),
+        ]
+    );
+    assert_eq!(
+        batch["report"][0]["category_id"],
+        json!(app.category_id(&user, "Fuel").await)
+    );
+}
+
+#[tokio::test]
+async fn the_same_movement_recorded_by_hand_is_held_back_and_never_counted_twice() {
+    let app = spawn_app().await;
+    let user = app.register("dupes@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let phone = app.category_id(&user, "Internet & Phone").await;
+    let by_hand = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 42.17, "date": "2026-02-04", "description": "Phone bill",
+                   "category_id": phone, "wallet_id": checking}),
+        )
+        .await;
+
+    let batch = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={checking}"),
+        "checking-sgml.ofx",
+    )
+    .await;
+    assert_eq!(
+        (
+            batch["created"].as_i64(),
+            batch["possible_duplicates"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
+    let held = &batch["report"][0];
+    assert_eq!(held["outcome"], "possible_duplicate");
+    assert_eq!(held["duplicate_of"], by_hand["id"]);
+    assert_eq!(held["transaction_id"], Value::Null);
+    // Spending of February counts the phone bill once: 42.17 + 118.40 + 1200.
+    let summary = app
+        .data(
+            &user,
+            "/api/v1/reports/summary?from=2026-02-01&to=2026-02-28",
+        )
+        .await;
+    assert_eq!(summary["expense"], json!(1360.57), "{summary}");
+}
+
+#[tokio::test]
+async fn review_approves_and_rejects_all_or_nothing_and_undo_takes_a_pending_batch_back() {
+    let app = spawn_app().await;
+    let user = app.register("review@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let batch = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={checking}"),
+        "checking-sgml.ofx",
+    )
+    .await;
+    let ids: Vec<String> = batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["transaction_id"].as_str().unwrap().to_owned())
+        .collect();
+    let batch_path = format!("/api/v1/imports/{}", batch["id"].as_str().unwrap());
+
+    // An unknown id spoils the whole request: nothing changes.
+    let bad = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions/review",
+            &user.access_token,
+            Some(&json!({"approve": [ids[0]], "reject": [uuid::Uuid::new_v4()]})),
+        )
+        .await;
+    assert_error(bad, 404, "not_found").await;
+    let both = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions/review",
+            &user.access_token,
+            Some(&json!({"approve": [ids[0]], "reject": [ids[0]]})),
+        )
+        .await;
+    assert_error(both, 422, "validation_failed").await;
+    assert_eq!(
+        app.data(&user, "/api/v1/transactions?status=pending")
+            .await
+            .as_array()
+            .unwrap()
+            .len(),
+        4
+    );
+
+    let done = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/transactions/review",
+            json!({"approve": [ids[0], ids[2]], "reject": [ids[3]]}),
+        )
+        .await;
+    assert_eq!(done, json!({"approved": 2, "rejected": 1}));
+    let statuses: Vec<(String, String)> = app
+        .data(&user, "/api/v1/transactions?sort=date")
+        .await
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["description"].as_str().unwrap().to_owned(),
+                r["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![
+            ("AT&T WIRELESS".to_owned(), "cleared".to_owned()),
+            ("WHOLE FOODS MARKET #10234".to_owned(), "pending".to_owned()),
+            ("ACME CORP PAYROLL".to_owned(), "cleared".to_owned()),
+        ]
+    );
+    // Approving twice is not pending any more.
+    let twice = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions/review",
+            &user.access_token,
+            Some(&json!({"approve": [ids[0]]})),
+        )
+        .await;
+    assert_error(twice, 404, "not_found").await;
+    // A batch with approved transactions cannot be undone.
+    let undo = app
+        .send_as(Method::DELETE, &batch_path, &user.access_token, None)
+        .await;
+    assert_error(undo, 409, "import_reviewed").await;
+    app.data_of(
+        &user,
+        Method::POST,
+        "/api/v1/transactions/review",
+        json!({"approve": [ids[1]]}),
+    )
+    .await;
+    assert_eq!(app.data(&user, &batch_path).await["status"], "completed");
+
+    // A fresh batch still pending is undone whole.
+    let card = app.create_wallet(&user, "Card", "USD").await;
+    let other = imported(&app, &user, &format!("?wallet_id={card}"), "card-v2.qfx").await;
+    let other_path = format!("/api/v1/imports/{}", other["id"].as_str().unwrap());
+    let undone = app
+        .data_of(&user, Method::DELETE, &other_path, json!({}))
+        .await;
+    assert_eq!(undone["status"], "undone");
+    assert_eq!(
+        app.data(&user, &format!("/api/v1/transactions?wallet_id={card}"))
+            .await,
+        json!([])
+    );
+    assert_error(
+        app.send_as(Method::DELETE, &other_path, &user.access_token, None)
+            .await,
+        409,
+        "import_undone",
+    )
+    .await;
+    // Undone, its entries may be imported again.
+    let redo = imported(&app, &user, "", "card-v2.qfx").await;
+    assert_eq!(redo["created"], 2);
+}
+
+#[tokio::test]
+async fn bad_and_hostile_files_are_refused_whole_and_store_nothing() {
+    let app = spawn_app().await;
+    let user = app.register("hostile@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let euros = app.create_wallet(&user, "Euros", "EUR").await;
+    let query = format!("?wallet_id={checking}");
+    let transactions_before = app.scalar("SELECT count(*) AS value FROM transactions");
+
+    let sgml = String::from_utf8(fixture("checking-sgml.ofx")).unwrap();
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("a bad amount", sgml.replace("<TRNAMT>-118.40", "<TRNAMT>lots").into_bytes(), "<STMTTRN> at line 52"),
+        ("an unclosed entry", sgml.replace("</STMTTRN>\r\n</BANKTRANLIST>", "\r\n</BANKTRANLIST>").into_bytes(), "line 67"),
+        ("a bad QIF date", b"!Type:Bank\nD13/45/2026\nT-1\n^\n".to_vec(), "line 2"),
+        (
+            "billion laughs",
+            br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>&lol2;</BkToCstmrStmt></Document>"#.to_vec(),
+            "line 1",
+        ),
+        (
+            "an external entity",
+            br#"<?xml version="1.0"?><!DOCTYPE x [<!ENTITY xxe SYSTEM "file:///etc/passwd">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">&xxe;</Document>"#.to_vec(),
+            "line 1",
+        ),
+        ("no transactions", b"!Type:Bank\n".to_vec(), "file"),
+        ("not a statement", b"\x89PNG\r\n\x1a\n".to_vec(), ""),
+    ];
+    for (what, body, at) in cases {
+        let response = upload(&app, &user, &query, "application/octet-stream", body).await;
+        let body = assert_error(response, 422, "validation_failed").await;
+        let details = &body["errors"];
+        let message = details["file"][0]
+            .as_str()
+            .or(details["format"][0].as_str())
+            .unwrap_or_default();
+        assert!(message.starts_with(at), "{what}: {body}");
+    }
+    // The statement's currency must be the wallet's.
+    let camt = upload(
+        &app,
+        &user,
+        &query,
+        "application/xml",
+        fixture("statement.camt053.xml"),
+    )
+    .await;
+    let body = assert_error(camt, 422, "validation_failed").await;
+    assert!(body.to_string().contains("EUR"), "{body}");
+    // A wallet linked to one account does not take another's statement.
+    imported(
+        &app,
+        &user,
+        &format!("?wallet_id={euros}"),
+        "statement.camt053.xml",
+    )
+    .await;
+    let other = upload(
+        &app,
+        &user,
+        &format!("?wallet_id={euros}"),
+        "application/xml",
+        String::from_utf8(fixture("statement.camt053.xml"))
+            .unwrap()
+            .replace("DE89370400440532013000", "DE02120300000000202051")
+            .into_bytes(),
+    )
+    .await;
+    assert_error(other, 422, "validation_failed").await;
+
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM transactions"),
+        transactions_before + 3
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM import_batches"),
+        1,
+        "a refused file leaves no batch"
+    );
+    // Over the size limit.
+    let huge = upload(
+        &app,
+        &user,
+        &query,
+        "application/octet-stream",
+        vec![b' '; 33 * 1024 * 1024],
+    )
+    .await;
+    assert_error(huge, 413, "payload_too_large").await;
+}
+
+#[tokio::test]
+async fn a_csv_file_through_imports_is_a_batch_of_pending_rows() {
+    let app = spawn_app().await;
+    let user = app.register("csvbatch@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let csv = "date,amount,description,category\n2026-03-01,-3.50,Coffee,Cafe\n2026-03-02,-9,Nope,Unicorns\n";
+    let (status, body) = json(
+        upload(
+            &app,
+            &user,
+            &format!("?wallet_id={cash}"),
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let batch = &body["data"];
+    assert_eq!(
+        (
+            batch["format"].as_str(),
+            batch["created"].as_i64(),
+            batch["failed"].as_i64()
+        ),
+        (Some("csv"), Some(1), Some(1))
+    );
+    assert_eq!(batch["report"][0]["line"], 3);
+    assert_eq!(batch["status"], "pending");
+    let pending = app.data(&user, "/api/v1/transactions?status=pending").await;
+    assert_eq!(pending[0]["import_id"], batch["id"]);
+}
+
+#[tokio::test]
+async fn another_users_batches_wallets_and_pending_rows_are_out_of_reach() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let intruder = app.register("intruder@example.com").await;
+    let checking = app.create_wallet(&owner, "Checking", "USD").await;
+    let batch = imported(
+        &app,
+        &owner,
+        &format!("?wallet_id={checking}"),
+        "checking-sgml.ofx",
+    )
+    .await;
+    let path = format!("/api/v1/imports/{}", batch["id"].as_str().unwrap());
+    let pending = batch["report"][0]["transaction_id"].clone();
+    let before = app.fingerprint();
+
+    assert_error(
+        app.get_as(&path, &intruder.access_token).await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.send_as(Method::DELETE, &path, &intruder.access_token, None)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    for review in [json!({"approve": [pending]}), json!({"reject": [pending]})] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/transactions/review",
+                &intruder.access_token,
+                Some(&review),
+            )
+            .await;
+        assert_error(response, 404, "not_found").await;
+    }
+    // Into the owner's wallet, or by the owner's linked account: not found / not linked.
+    let into = upload(
+        &app,
+        &intruder,
+        &format!("?wallet_id={checking}"),
+        "application/x-ofx",
+        fixture("checking-sgml.ofx"),
+    )
+    .await;
+    assert_error(into, 404, "not_found").await;
+    let by_account = upload(
+        &app,
+        &intruder,
+        "",
+        "application/x-ofx",
+        fixture("checking-sgml.ofx"),
+    )
+    .await;
+    assert_error(by_account, 422, "validation_failed").await;
+    assert_eq!(app.data(&intruder, "/api/v1/imports").await, json!([]));
+    let filtered = app
+        .get_as(
+            &format!(
+                "/api/v1/transactions?import_id={}",
+                batch["id"].as_str().unwrap()
+            ),
+            &intruder.access_token,
+        )
+        .await;
+    assert_error(filtered, 404, "not_found").await;
+    assert_eq!(app.fingerprint(), before, "nothing of the owner's changed");
+}
