@@ -67,6 +67,7 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
         (name = "expenses", description = "The transactions of type expense (same resource, narrowed)"),
         (name = "sync", description = "Delta sync for offline clients"),
         (name = "imports", description = "Bank statement files (OFX/QFX, QIF, CAMT.053, CSV) as import batches: accounts linked to wallets, duplicates recognised, a review queue"),
+        (name = "rules", description = "Import rules: conditions on payee, amount, wallet and type; actions that set a category, add tags, rename the payee or make a transfer"),
         (name = "webhooks", description = "URLs that receive the ledger's events: signed, retried for a day, logged"),
         (name = "events", description = "The ledger's events pushed as they happen: WebSocket and Server-Sent Events, resumable from a cursor"),
         (name = "budgets", description = "Budgets with live progress, rollover and history"),

@@ -323,3 +323,87 @@ pub fn delete_many(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> Qu
     }
     Ok(deleted.len())
 }
+
+/// A pending expense or income as transfer matching sees it.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Pending {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub wallet_id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+    #[diesel(sql_type = Date)]
+    pub date: NaiveDate,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub transfer_match_id: Option<Uuid>,
+}
+
+/// The ledger's pending, unmatched expenses and incomes in a currency between two dates.
+pub fn unmatched_pending(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    currency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Pending>> {
+    diesel::sql_query(
+        "SELECT id, wallet_id, type AS kind, amount, date, transfer_match_id FROM transactions \
+         WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NULL \
+           AND type IN ('expense', 'income') AND currency = $2 AND date BETWEEN $3 AND $4",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+}
+
+/// Of these transactions, the pending ones with a transfer match, and their matches.
+pub fn matched_among(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    ids: &[Uuid],
+) -> QueryResult<Vec<Pending>> {
+    diesel::sql_query(
+        "SELECT id, wallet_id, type AS kind, amount, date, transfer_match_id FROM transactions \
+         WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NOT NULL \
+           AND (id = ANY($2) OR transfer_match_id = ANY($2))",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .load(conn)
+}
+
+/// Makes each pair name the other.
+pub fn pair(conn: &mut PgConnection, ledger_id: Uuid, pairs: &[(Uuid, Uuid)]) -> QueryResult<()> {
+    if pairs.is_empty() {
+        return Ok(());
+    }
+    let (left, right): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    diesel::sql_query(
+        "UPDATE transactions t SET transfer_match_id = m.other \
+         FROM (SELECT * FROM unnest($2::uuid[], $3::uuid[]) \
+               UNION ALL SELECT * FROM unnest($3::uuid[], $2::uuid[])) AS m(id, other) \
+         WHERE t.ledger_id = $1 AND t.id = m.id",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Array<SqlUuid>, _>(left)
+    .bind::<Array<SqlUuid>, _>(right)
+    .execute(conn)
+    .map(drop)
+}
+
+/// Forgets matches with rows that are gone or no longer pending.
+pub fn unpair(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE transactions SET transfer_match_id = NULL \
+         WHERE ledger_id = $1 AND transfer_match_id = ANY($2)",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Array<SqlUuid>, _>(ids)
+    .execute(conn)
+    .map(drop)
+}

@@ -24,6 +24,7 @@ pub mod recurring;
 pub mod refresh_tokens;
 pub mod reports;
 pub mod rollups;
+pub mod rules;
 pub mod schema;
 pub mod stats;
 pub mod sync;

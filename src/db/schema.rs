@@ -333,6 +333,30 @@ diesel::table! {
 }
 
 diesel::table! {
+    rules (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        position -> Int4,
+        active -> Bool,
+        payee_contains -> Nullable<Text>,
+        payee_equals -> Nullable<Text>,
+        payee_regex -> Nullable<Text>,
+        min_amount -> Nullable<Numeric>,
+        max_amount -> Nullable<Numeric>,
+        wallet_id -> Nullable<Uuid>,
+        #[sql_name = "type"]
+        type_ -> Nullable<Text>,
+        category_id -> Nullable<Uuid>,
+        add_tags -> Array<Nullable<Text>>,
+        rename_payee -> Nullable<Text>,
+        transfer_to_wallet_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     schema_info (id) {
         id -> Uuid,
         installed_at -> Timestamptz,
@@ -410,6 +434,7 @@ diesel::table! {
         status -> Text,
         import_batch_id -> Nullable<Uuid>,
         external_id -> Nullable<Text>,
+        transfer_match_id -> Nullable<Uuid>,
     }
 }
 
@@ -550,6 +575,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     recurring_occurrences,
     recurring_transactions,
     refresh_tokens,
+    rules,
     schema_info,
     tombstones,
     totp_credentials,

@@ -179,6 +179,8 @@ pub struct TransactionView {
     pub status: String,
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub import_batch_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub transfer_match_id: Option<Uuid>,
 }
 
 /// The columns of a [`TransactionView`], over `t` (a transaction row) and its joins. Only a
@@ -199,7 +201,8 @@ macro_rules! view_columns {
                 ELSE '[]'::jsonb END AS splits, \
                 t.created_at, t.updated_at, t.category_source, t.category_confidence, \
                 t.is_unusual, t.unusual_reason, t.created_by, t.updated_by, \
-                t.tax_rate, t.tax_deductible, t.status, t.import_batch_id"
+                t.tax_rate, t.tax_deductible, t.status, t.import_batch_id, \
+                t.transfer_match_id"
     };
 }
 

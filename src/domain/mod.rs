@@ -35,6 +35,7 @@ pub mod money;
 pub mod notification;
 pub mod password;
 pub mod period;
+pub mod rule;
 pub mod sharing;
 pub mod statement;
 pub mod transaction;

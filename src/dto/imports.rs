@@ -99,4 +99,6 @@ pub struct ReviewRequest {
 pub struct ReviewResponse {
     pub approved: usize,
     pub rejected: usize,
+    /// Matched pairs (`transfer_match_id`) that became one transfer.
+    pub transfers: usize,
 }

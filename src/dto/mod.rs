@@ -18,6 +18,7 @@ pub mod personal_tokens;
 pub mod predictions;
 pub mod recurring;
 pub mod reports;
+pub mod rules;
 pub mod sync;
 pub mod transactions;
 pub mod two_factor;

@@ -44,7 +44,9 @@ pub struct TransactionResponse {
     pub to_wallet_name: Option<String>,
     pub tags: Vec<String>,
     pub splits: Vec<SplitView>,
-    /// `user`, or `ml` when the category was applied from a suggestion (`auto_categorize`).
+    /// `user` (chosen by a member, or named by an imported file), `ml` (applied from a
+    /// suggestion, `auto_categorize`), `rule` (set by one of the ledger's rules) or `default`
+    /// (an import's `Uncategorized`). Rules replace any but `user`.
     #[schema(example = "user")]
     pub category_source: String,
     /// The suggestion's probability when `category_source` is `ml`.
@@ -68,6 +70,10 @@ pub struct TransactionResponse {
     pub status: TransactionStatus,
     /// The import batch (`GET /imports/{id}`) that brought it, if one did.
     pub import_id: Option<Uuid>,
+    /// A pending transaction that looks like the other half of a transfer (an outflow from one
+    /// wallet and an inflow of the same amount into another within 3 days, both imported):
+    /// approving either makes the pair one transfer.
+    pub transfer_match_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -104,6 +110,7 @@ impl From<TransactionView> for TransactionResponse {
             tax_deductible: row.tax_deductible,
             status: TransactionStatus::parse(&row.status).unwrap_or(TransactionStatus::Cleared),
             import_id: row.import_batch_id,
+            transfer_match_id: row.transfer_match_id,
             created_at: row.created_at,
             updated_at: row.updated_at,
         }

@@ -15,6 +15,7 @@ pub mod notifications;
 pub mod predictions;
 pub mod recurring;
 pub mod reports;
+pub mod rules;
 pub mod sync;
 pub mod transactions;
 pub mod users;
@@ -128,6 +129,12 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(imports::handlers::list_imports)
         .service(imports::handlers::get_import)
         .service(imports::handlers::undo_import)
+        .service(rules::handlers::list_rules)
+        .service(rules::handlers::create_rule)
+        .service(rules::handlers::get_rule)
+        .service(rules::handlers::update_rule)
+        .service(rules::handlers::delete_rule)
+        .service(rules::handlers::apply_rule)
         .service(sync::handlers::sync_changes)
         .service(events::handlers::create_ticket)
         .service(events::handlers::event_socket)

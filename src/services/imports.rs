@@ -21,11 +21,13 @@ use super::csv::{self as csv_service, ImportSuggestion};
 use super::events::{self, Kind};
 use super::ledger::{self, CategorySource, Checked, Entry, Provenance, Refs};
 use super::predictions::{self, UserCategorizer};
+use super::rules;
 use crate::db::categories::{self, Category, NewCategory};
 use crate::db::imports::{self as store, Batch, NewBatch};
 use crate::db::{self, wallets};
 use crate::domain::csv_import::{name_key, ImportRow, LineError};
 use crate::domain::ledger::{CategoryKind, TransactionType};
+use crate::domain::rule::Candidate;
 use crate::domain::statement::{ImportFormat, Statement, StatementEntry};
 use crate::domain::transaction::{Draft, MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES};
 use crate::error::ApiError;
@@ -71,8 +73,14 @@ pub struct EntryReport {
     pub transaction_id: Option<Uuid>,
     /// The transaction this entry may repeat (`possible_duplicate`).
     pub duplicate_of: Option<Uuid>,
+    /// A pending transaction of another wallet that looks like the other half of a transfer
+    /// with this one (opposite direction, same amount, within 3 days): approving either makes
+    /// the pair one transfer.
+    #[serde(default)]
+    pub transfer_match: Option<Uuid>,
     pub category_id: Option<Uuid>,
-    /// `user` (named by the file), `ml` (a confident suggestion), `default` (Uncategorized).
+    /// `rule` (set by one of the ledger's rules), `user` (named by the file), `ml` (a confident
+    /// suggestion), `default` (Uncategorized); `null` for a transfer.
     pub category_source: Option<String>,
     pub message: Option<String>,
 }
@@ -317,6 +325,7 @@ pub fn import_statement(
         let mut refs = Refs::from_rows(&wallet_rows, &category_rows)?;
         let names = CategoryNames::new(&category_rows);
         let suggester: UserCategorizer = predictions::categorizer_for(conn, owner)?;
+        let rules = rules::active(conn, owner)?;
 
         let batch_id = Uuid::new_v4();
         let mut batch = NewBatch {
@@ -371,6 +380,7 @@ pub fn import_statement(
                 outcome: Outcome::Failed,
                 transaction_id: None,
                 duplicate_of: None,
+                transfer_match: None,
                 category_id: None,
                 category_source: None,
                 message: None,
@@ -415,7 +425,7 @@ pub fn import_statement(
                 continue;
             };
             let category_kind = kind.category_kind().unwrap_or(CategoryKind::Expense);
-            let description = clip(
+            let mut description = clip(
                 entry
                     .payee
                     .as_deref()
@@ -423,46 +433,85 @@ pub fn import_statement(
                     .unwrap_or("Bank transaction"),
                 MAX_DESCRIPTION,
             );
-            let merchant = entry.payee.as_deref().map(|p| clip(p, MAX_MERCHANT));
+            let mut merchant = entry.payee.as_deref().map(|p| clip(p, MAX_MERCHANT));
             let notes = entry
                 .memo
                 .as_deref()
                 .filter(|m| entry.payee.is_some() && Some(*m) != entry.payee.as_deref())
                 .map(|m| clip(m, MAX_NOTES));
             let amount = entry.amount.abs();
-            let (category, source, confidence) = match entry
+            // The ledger's rules come first: a category, a new payee name, tags, a transfer.
+            let effect = rules::effect(
+                &rules,
+                &Candidate {
+                    description: &description,
+                    merchant: merchant.as_deref(),
+                    amount,
+                    wallet_id: wallet,
+                    transaction_type: kind,
+                },
+            );
+            if let Some(name) = &effect.rename {
+                description = name.clone();
+                merchant = Some(name.clone());
+            }
+            let rule_category = effect.category_id.filter(|id| {
+                refs.categories
+                    .get(id)
+                    .is_some_and(|c| c.kind == category_kind)
+            });
+            let transfer_to = effect.transfer_to.filter(|to| *to != wallet);
+            let (category, source, confidence) = if transfer_to.is_some() {
+                (None, CategorySource::User, None)
+            } else if let Some(id) = rule_category {
+                (Some(id), CategorySource::Rule, None)
+            } else if let Some(id) = entry
                 .category
                 .as_deref()
                 .and_then(|name| names.find(category_kind, name))
             {
-                Some(id) => (id, "user", None),
-                None => match csv_service::suggest(
-                    entry.line,
-                    (&description, merchant.as_deref(), amount),
-                    category_kind,
-                    &suggester,
-                    &refs,
-                ) {
-                    Some((id, suggestion)) => {
-                        let confidence = suggestion
-                            .as_ref()
-                            .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability));
-                        (id, "ml", confidence)
-                    }
-                    None => (
-                        uncategorized(conn, owner, category_kind, &mut category_rows, &mut refs)?,
-                        "default",
-                        None,
-                    ),
-                },
+                (Some(id), CategorySource::User, None)
+            } else if let Some((id, suggestion)) = csv_service::suggest(
+                entry.line,
+                (&description, merchant.as_deref(), amount),
+                category_kind,
+                &suggester,
+                &refs,
+            ) {
+                let confidence = suggestion
+                    .as_ref()
+                    .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability));
+                (Some(id), CategorySource::Ml, confidence)
+            } else {
+                let id = uncategorized(conn, owner, category_kind, &mut category_rows, &mut refs)?;
+                (Some(id), CategorySource::Default, None)
             };
-            let draft = Draft {
-                transaction_type: kind,
-                amount,
-                category_id: Some(category),
-                wallet_id: wallet,
-                to_wallet_id: None,
-                splits: Vec::new(),
+            // A transfer moves money out of the statement's wallet (an outflow) or into it.
+            let draft = match transfer_to {
+                Some(other) => Draft {
+                    transaction_type: TransactionType::Transfer,
+                    amount,
+                    category_id: None,
+                    wallet_id: if kind == TransactionType::Expense {
+                        wallet
+                    } else {
+                        other
+                    },
+                    to_wallet_id: Some(if kind == TransactionType::Expense {
+                        other
+                    } else {
+                        wallet
+                    }),
+                    splits: Vec::new(),
+                },
+                None => Draft {
+                    transaction_type: kind,
+                    amount,
+                    category_id: category,
+                    wallet_id: wallet,
+                    to_wallet_id: None,
+                    splits: Vec::new(),
+                },
             };
             let currency = match ledger::check(&draft, None, &refs, &[]) {
                 Ok(currency) => currency,
@@ -472,8 +521,8 @@ pub fn import_statement(
                     continue;
                 }
             };
-            line.category_id = Some(category);
-            line.category_source = Some(source.to_owned());
+            line.category_id = category;
+            line.category_source = category.map(|_| source.as_str().to_owned());
             to_record.push((
                 report.len(),
                 Checked {
@@ -484,18 +533,14 @@ pub fn import_statement(
                         description,
                         merchant,
                         notes,
-                        tags: Vec::new(),
+                        tags: effect.tags.clone(),
                         import: Provenance {
                             hash: Some(key.clone()),
                             batch: Some(batch_id),
                             external_id: entry.external_id.clone(),
                             pending: !options.auto_approve,
                         },
-                        category_source: if source == "ml" {
-                            CategorySource::Ml
-                        } else {
-                            CategorySource::User
-                        },
+                        category_source: source,
                         category_confidence: confidence,
                         tax: ledger::Tax::default(),
                     },
@@ -519,6 +564,22 @@ pub fn import_statement(
                 line.transaction_id = id.copied();
             }
             spending.merge(&checked.spending());
+        }
+        if !options.auto_approve {
+            let created: Vec<(usize, Uuid)> = report
+                .iter()
+                .enumerate()
+                // Transfers (made by a rule) are matched already.
+                .filter(|(_, r)| r.category_id.is_some())
+                .filter_map(|(i, r)| Some((i, r.transaction_id?)))
+                .collect();
+            for (position, other) in
+                match_transfers(conn, owner, wallet, &wallet_row.currency, &report, &created)?
+            {
+                if let Some(line) = report.get_mut(position) {
+                    line.transfer_match = Some(other);
+                }
+            }
         }
         let count =
             |outcome: Outcome| report.iter().filter(|r| r.outcome == outcome).count() as i32;
@@ -638,10 +699,69 @@ pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchV
         }
         let ids: Vec<Uuid> = rows.iter().map(|(id, _, _)| *id).collect();
         store::delete_many(conn, owner, &ids)?;
+        store::unpair(conn, owner, &ids)?;
         store::mark_undone(conn, owner, id)?;
         let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
         view_of(batch, 0)
     })
+}
+
+/// Pairs this import's new pending rows with pending rows of the ledger's other wallets that
+/// look like the other half of a transfer: the opposite direction, the same amount, at most
+/// [`DUPLICATE_WINDOW_DAYS`] apart (the nearest first), each row in one pair at most. Returns
+/// the report positions matched and their partners.
+fn match_transfers(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    wallet: Uuid,
+    currency: &str,
+    report: &[EntryReport],
+    created: &[(usize, Uuid)],
+) -> Result<Vec<(usize, Uuid)>, ApiError> {
+    let dates = created.iter().filter_map(|(i, _)| report.get(*i)?.date);
+    let (Some(first), Some(last)) = (dates.clone().min(), dates.max()) else {
+        return Ok(Vec::new());
+    };
+    let window = Days::new(DUPLICATE_WINDOW_DAYS);
+    let others: Vec<store::Pending> =
+        store::unmatched_pending(conn, owner, currency, first - window, last + window)?
+            .into_iter()
+            .filter(|p| p.wallet_id != wallet)
+            .collect();
+    let mut used: HashSet<Uuid> = HashSet::new();
+    let mut found = Vec::new();
+    for (position, id) in created {
+        let Some(line) = report.get(*position) else {
+            continue;
+        };
+        let (Some(date), Some(amount)) = (line.date, line.amount) else {
+            continue;
+        };
+        let wanted = if amount < Decimal::ZERO {
+            "income"
+        } else {
+            "expense"
+        };
+        let partner = others
+            .iter()
+            .filter(|p| {
+                p.kind == wanted
+                    && p.amount == amount.abs()
+                    && !used.contains(&p.id)
+                    && (p.date - date).num_days().unsigned_abs() <= DUPLICATE_WINDOW_DAYS
+            })
+            .min_by_key(|p| ((p.date - date).num_days().abs(), p.id));
+        if let Some(partner) = partner {
+            used.insert(partner.id);
+            found.push((*position, *id, partner.id));
+        }
+    }
+    let pairs: Vec<(Uuid, Uuid)> = found.iter().map(|(_, id, other)| (*id, *other)).collect();
+    store::pair(conn, owner, &pairs)?;
+    Ok(found
+        .into_iter()
+        .map(|(position, _, other)| (position, other))
+        .collect())
 }
 
 /// What a review did.
@@ -649,6 +769,8 @@ pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchV
 pub struct Reviewed {
     pub approved: usize,
     pub rejected: usize,
+    /// Pairs of matched rows that became one transfer.
+    pub transfers: usize,
 }
 
 /// Approves (they become `cleared`) and rejects (they are deleted) pending transactions, all or
@@ -678,9 +800,72 @@ pub fn review(
                 "No pending transaction {missing}."
             )));
         }
-        let approved = store::approve(conn, owner, approve, Some(caller.id))?;
+        // An approved row with a transfer match (whose other half is not rejected now) makes
+        // the pair one transfer: the outflow becomes a transfer into the inflow's wallet, the
+        // inflow goes.
+        let rejected_now: HashSet<Uuid> = reject.iter().copied().collect();
+        let matched = store::matched_among(conn, owner, approve)?;
+        let by_id: HashMap<Uuid, &store::Pending> = matched.iter().map(|p| (p.id, p)).collect();
+        let mut merged: Vec<Uuid> = Vec::new();
+        let mut transfers = 0;
+        for id in approve {
+            let Some(row) = by_id.get(id) else { continue };
+            let Some(other) = row.transfer_match_id.and_then(|o| by_id.get(&o)) else {
+                continue;
+            };
+            if rejected_now.contains(&other.id)
+                || merged.contains(&row.id)
+                || merged.contains(&other.id)
+                || other.transfer_match_id != Some(row.id)
+            {
+                continue;
+            }
+            let (outflow, inflow) = if row.kind == "expense" {
+                (row, other)
+            } else {
+                (other, row)
+            };
+            if outflow.kind != "expense" || inflow.kind != "income" {
+                continue;
+            }
+            ledger::update(
+                conn,
+                caller,
+                outflow.id,
+                ledger::Patch {
+                    transaction_type: Some(TransactionType::Transfer),
+                    to_wallet_id: Some(Some(inflow.wallet_id)),
+                    ..ledger::Patch::default()
+                },
+                |_| true,
+                "Transaction",
+            )?;
+            store::delete_many(conn, owner, &[inflow.id])?;
+            merged.extend([outflow.id, inflow.id]);
+            transfers += 1;
+        }
+        let to_approve: Vec<Uuid> = approve
+            .iter()
+            .chain(merged.iter())
+            .copied()
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        store::approve(conn, owner, &to_approve, Some(caller.id))?;
         let rejected = store::delete_many(conn, owner, reject)?;
-        Ok(Reviewed { approved, rejected })
+        // Matches with what is gone or approved are forgotten.
+        let settled: Vec<Uuid> = to_approve
+            .iter()
+            .chain(reject)
+            .chain(merged.iter())
+            .copied()
+            .collect();
+        store::unpair(conn, owner, &settled)?;
+        Ok(Reviewed {
+            approved: approve.iter().collect::<HashSet<_>>().len(),
+            rejected,
+            transfers,
+        })
     })
 }
 
@@ -738,6 +923,7 @@ pub fn import_csv(
                 outcome: Outcome::Failed,
                 transaction_id: None,
                 duplicate_of: None,
+                transfer_match: None,
                 category_id: None,
                 category_source: None,
                 message: Some(failure.message.clone()),

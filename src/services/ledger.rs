@@ -33,6 +33,10 @@ pub enum CategorySource {
     User,
     /// Applied from a confident suggestion.
     Ml,
+    /// Set by one of the ledger's rules.
+    Rule,
+    /// An import's fallback (`Uncategorized`): nothing named or suggested one.
+    Default,
 }
 
 impl CategorySource {
@@ -40,6 +44,8 @@ impl CategorySource {
         match self {
             CategorySource::User => "user",
             CategorySource::Ml => "ml",
+            CategorySource::Rule => "rule",
+            CategorySource::Default => "default",
         }
     }
 }
@@ -758,6 +764,7 @@ impl Checked {
             .as_str()
             .to_owned(),
             import_batch_id: entry.import.batch,
+            transfer_match_id: None,
         }
     }
 }
@@ -806,6 +813,8 @@ pub struct Patch {
     pub splits: Option<Vec<SplitDraft>>,
     pub tax_rate: Option<Option<Decimal>>,
     pub tax_deductible: Option<bool>,
+    /// Who chose a category (or splits) the patch sets: the user when `None`.
+    pub category_source: Option<CategorySource>,
 }
 
 /// Which transactions a caller may reach through a route: all, or one type only.
@@ -897,7 +906,7 @@ pub fn update(
                 .unwrap_or_else(|| current.tags.into_iter().flatten().collect()),
             import: Provenance::default(),
             category_source: if user_categorized {
-                CategorySource::User
+                patch.category_source.unwrap_or(CategorySource::User)
             } else {
                 stored_source(&current.category_source)?
             },
@@ -924,7 +933,7 @@ pub fn update(
         };
         let checked = check_one(conn, owner, entry, &kept)?;
         rewrite(conn, Author::of(caller), id, &checked)?;
-        if user_categorized {
+        if user_categorized && patch.category_source.is_none() {
             // The user's final choice for a suggested category is what the log keeps.
             store::resolve_suggestion(conn, owner, None, id, checked.entry.draft.category_id)?;
         }
@@ -940,6 +949,8 @@ fn stored_source(value: &str) -> Result<CategorySource, ApiError> {
     super::caller::stored("category source", value, |v| match v {
         "user" => Some(CategorySource::User),
         "ml" => Some(CategorySource::Ml),
+        "rule" => Some(CategorySource::Rule),
+        "default" => Some(CategorySource::Default),
         _ => None,
     })
 }

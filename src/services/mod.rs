@@ -17,6 +17,7 @@ pub mod notification_mail;
 pub mod personal_tokens;
 pub mod predictions;
 pub mod reports;
+pub mod rules;
 pub mod sessions;
 pub mod sharing;
 pub mod stream;

@@ -783,11 +783,6 @@ impl TestApp {
             serde_json::json!({"email": format!("friend-{}@example.com", user.id), "role": "viewer"}),
         )
         .await;
-        let webhook = created(
-            "/api/v1/webhooks",
-            serde_json::json!({"url": "https://hooks.example.com/finai"}),
-        )
-        .await;
         let import = {
             let response = self
                 .request(
@@ -804,11 +799,23 @@ impl TestApp {
             assert_eq!(status, 201, "import: {body}");
             body["data"]["id"].as_str().unwrap().to_owned()
         };
+        let rule = created(
+            "/api/v1/rules",
+            serde_json::json!({"name": "Market", "payee_contains": "market", "category_id": category}),
+        )
+        .await;
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
             .unwrap_or_else(|| panic!("the overrun budget notified: {notifications}"))
             .to_owned();
+        // Last, so that no event of the rows above is delivered (and changes the deliveries'
+        // rows) while a test compares the database before and after.
+        let webhook = created(
+            "/api/v1/webhooks",
+            serde_json::json!({"url": "https://hooks.example.com/finai"}),
+        )
+        .await;
         let by_segment = [
             ("wallets", wallet.clone()),
             ("categories", category.clone()),
@@ -822,6 +829,7 @@ impl TestApp {
             ("users", user.id.clone()),
             ("ledgers", shared),
             ("imports", import),
+            ("rules", rule),
         ]
         .into_iter()
         .collect();

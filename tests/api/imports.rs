@@ -418,7 +418,7 @@ async fn review_approves_and_rejects_all_or_nothing_and_undo_takes_a_pending_bat
             json!({"approve": [ids[0], ids[2]], "reject": [ids[3]]}),
         )
         .await;
-    assert_eq!(done, json!({"approved": 2, "rejected": 1}));
+    assert_eq!(done, json!({"approved": 2, "rejected": 1, "transfers": 0}));
     let statuses: Vec<(String, String)> = app
         .data(&user, "/api/v1/transactions?sort=date")
         .await
@@ -684,4 +684,118 @@ async fn another_users_batches_wallets_and_pending_rows_are_out_of_reach() {
         .await;
     assert_error(filtered, 404, "not_found").await;
     assert_eq!(app.fingerprint(), before, "nothing of the owner's changed");
+}
+
+#[tokio::test]
+async fn an_outflow_and_an_inflow_of_two_wallets_become_one_transfer_on_approval() {
+    let app = spawn_app().await;
+    let user = app.register("transfers@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    let qif = |body: &str| format!("!Type:Bank\n{body}").into_bytes();
+    let out = upload(&app, &user, &format!("?wallet_id={checking}"), "application/qif",
+        qif("D02/10/2026\nT-500.00\nPOnline transfer to savings\n^\nD02/11/2026\nT-60.00\nPGas station\n^\n")).await;
+    let (status, out) = json(out).await;
+    assert_eq!(status, 201, "{out}");
+    assert_eq!(
+        out["data"]["report"][0]["transfer_match"],
+        Value::Null,
+        "nothing to match yet"
+    );
+    let inflow = upload(
+        &app,
+        &user,
+        &format!("?wallet_id={savings}"),
+        "application/qif",
+        qif("D02/12/2026\nT500.00\nPTransfer from checking\n^\nD02/12/2026\nT60.00\nPRefund\n^\n"),
+    )
+    .await;
+    let (status, inflow) = json(inflow).await;
+    assert_eq!(status, 201, "{inflow}");
+    let (outflow_id, inflow_id) = (
+        &out["data"]["report"][0]["transaction_id"],
+        &inflow["data"]["report"][0]["transaction_id"],
+    );
+    // 500 out and 500 in, two days apart, match; the 60s do too (a refund the same size as a
+    // purchase in another wallet is matched: the review shows it and the user decides).
+    assert_eq!(&inflow["data"]["report"][0]["transfer_match"], outflow_id);
+    let pending = app
+        .data(&user, "/api/v1/transactions?status=pending&sort=date")
+        .await;
+    let outflow_row = pending
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| &r["id"] == outflow_id)
+        .unwrap();
+    assert_eq!(&outflow_row["transfer_match_id"], inflow_id);
+
+    // Approving the inflow alone applies the pair; the 60s are rejected on one side.
+    let refund_id = &inflow["data"]["report"][1]["transaction_id"];
+    let gas_id = &out["data"]["report"][1]["transaction_id"];
+    let done = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/transactions/review",
+            json!({"approve": [inflow_id, gas_id], "reject": [refund_id]}),
+        )
+        .await;
+    assert_eq!(done, json!({"approved": 2, "rejected": 1, "transfers": 1}));
+    let rows = app.data(&user, "/api/v1/transactions?sort=date").await;
+    let rows: Vec<(String, String, String, String, Value)> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["type"].as_str().unwrap().into(),
+                r["amount"].to_string(),
+                r["status"].as_str().unwrap().into(),
+                r["date"].as_str().unwrap().into(),
+                r["to_wallet_id"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        vec![
+            (
+                "transfer".into(),
+                "500".into(),
+                "cleared".into(),
+                "2026-02-10".into(),
+                json!(savings)
+            ),
+            (
+                "expense".into(),
+                "60".into(),
+                "cleared".into(),
+                "2026-02-11".into(),
+                Value::Null
+            ),
+        ]
+    );
+    let gas = app
+        .data(
+            &user,
+            &format!("/api/v1/transactions/{}", gas_id.as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        gas["transfer_match_id"],
+        Value::Null,
+        "its partner was rejected: no match left"
+    );
+    let balance = |id: String| {
+        let app = &app;
+        let user = &user;
+        async move { app.data(user, &format!("/api/v1/wallets/{id}")).await["balance"].clone() }
+    };
+    assert_eq!(balance(checking).await, json!(-560));
+    assert_eq!(balance(savings).await, json!(500));
+    assert_eq!(
+        app.data(&user, "/api/v1/transactions?status=pending").await,
+        json!([])
+    );
 }

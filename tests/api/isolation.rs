@@ -217,7 +217,7 @@ async fn no_operation_reaches_another_users_rows() {
 /// One of A's ids of the kind a parameter or field names.
 fn foreign_id(name: &str, alices: &Ledger) -> String {
     match name {
-        "wallet_id" | "to_wallet_id" => alices.wallet.clone(),
+        "wallet_id" | "to_wallet_id" | "transfer_to_wallet_id" => alices.wallet.clone(),
         "category_id" | "category_ids" | "parent_id" | "reassign_to" => {
             alices.expense_category.clone()
         }

@@ -28,6 +28,7 @@ mod predictions;
 mod rate_limits;
 mod reports;
 mod rollups;
+mod rules;
 mod sessions;
 mod streams;
 mod sync;

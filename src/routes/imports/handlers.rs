@@ -183,7 +183,10 @@ pub async fn undo_import(
 }
 
 /// Approve and reject pending (imported) transactions, all or nothing: approved ones become
-/// `cleared`, rejected ones are deleted. The review queue is `GET /transactions?status=pending`.
+/// `cleared`, rejected ones are deleted. An approved row with a `transfer_match_id` (whose other
+/// half is not rejected in the same request) makes the pair one transfer: the outflow becomes a
+/// transfer into the inflow's wallet and the inflow goes. The review queue is
+/// `GET /transactions?status=pending`.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "review_transactions",
@@ -210,6 +213,7 @@ pub async fn review_transactions(
     Ok(Envelope::new(ReviewResponse {
         approved: done.approved,
         rejected: done.rejected,
+        transfers: done.transfers,
     })
     .ok())
 }

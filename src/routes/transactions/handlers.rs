@@ -241,6 +241,7 @@ async fn update(
         splits: body.splits.map(split_drafts),
         tax_rate: body.tax_rate.map(|r| r.map(|r| r.0)),
         tax_deductible: body.tax_deductible,
+        category_source: None,
     };
     let view = db::run(&state.pool, move |conn| {
         ledger::update(conn, &caller, id, patch, scope.admits(), scope.noun())
