@@ -60,14 +60,22 @@ pub fn insert(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Writes a batch's final counts and report.
-pub fn finish(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
-    diesel::update(
-        import_batches::table
-            .filter(import_batches::ledger_id.eq(batch.ledger_id))
-            .filter(import_batches::id.eq(batch.id)),
+/// Writes a batch's final counts and its report, given as JSON text (a report of 100,000
+/// entries as a `serde_json::Value` tree would take several times the memory).
+pub fn finish(conn: &mut PgConnection, batch: &NewBatch, report: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE import_batches SET entries = $3, created = $4, duplicates = $5, \
+             possible_duplicates = $6, failed = $7, report = $8::jsonb \
+         WHERE ledger_id = $1 AND id = $2",
     )
-    .set(batch)
+    .bind::<SqlUuid, _>(batch.ledger_id)
+    .bind::<SqlUuid, _>(batch.id)
+    .bind::<diesel::sql_types::Integer, _>(batch.entries)
+    .bind::<diesel::sql_types::Integer, _>(batch.created)
+    .bind::<diesel::sql_types::Integer, _>(batch.duplicates)
+    .bind::<diesel::sql_types::Integer, _>(batch.possible_duplicates)
+    .bind::<diesel::sql_types::Integer, _>(batch.failed)
+    .bind::<Text, _>(report)
     .execute(conn)
     .map(|_| ())
 }
@@ -81,19 +89,10 @@ pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<O
         .optional()
 }
 
-/// A page of the ledger's batches, newest first, without their reports, and how many there are.
-pub fn page(
-    conn: &mut PgConnection,
-    ledger_id: Uuid,
-    limit: i64,
-    offset: i64,
-) -> QueryResult<(Vec<Batch>, i64)> {
-    let rows = import_batches::table
-        .filter(import_batches::ledger_id.eq(ledger_id))
-        .order((import_batches::created_at.desc(), import_batches::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .select((
+/// The columns of a batch, its report left out (`[]`).
+macro_rules! summary_columns {
+    () => {
+        (
             import_batches::id,
             import_batches::created_by,
             import_batches::format,
@@ -110,7 +109,37 @@ pub fn page(
             import_batches::failed,
             diesel::dsl::sql::<diesel::sql_types::Jsonb>("'[]'::jsonb"),
             import_batches::created_at,
-        ))
+        )
+    };
+}
+
+/// A batch without its report.
+pub fn find_summary(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Batch>> {
+    import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .filter(import_batches::id.eq(id))
+        .select(summary_columns!())
+        .first::<Batch>(conn)
+        .optional()
+}
+
+/// A page of the ledger's batches, newest first, without their reports, and how many there are.
+pub fn page(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<(Vec<Batch>, i64)> {
+    let rows = import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .order((import_batches::created_at.desc(), import_batches::id.desc()))
+        .limit(limit)
+        .offset(offset)
+        .select(summary_columns!())
         .load::<Batch>(conn)?;
     let total = import_batches::table
         .filter(import_batches::ledger_id.eq(ledger_id))
@@ -178,21 +207,28 @@ pub fn batch_transactions(
 }
 
 /// Of these duplicate keys, those the ledger already has, with the transaction that has each.
+/// A join with the keys (not `= ANY`, which PostgreSQL would check row by row against the
+/// whole array on a large ledger).
 pub fn existing_hashes(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     hashes: &[String],
 ) -> QueryResult<HashMap<String, Uuid>> {
-    let mut found = HashMap::new();
-    for chunk in hashes.chunks(10_000) {
-        let rows: Vec<(Option<String>, Uuid)> = transactions::table
-            .filter(transactions::ledger_id.eq(ledger_id))
-            .filter(transactions::import_hash.eq_any(chunk))
-            .select((transactions::import_hash, transactions::id))
-            .load(conn)?;
-        found.extend(rows.into_iter().filter_map(|(h, id)| Some((h?, id))));
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Text)]
+        hash: String,
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
     }
-    Ok(found)
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT t.import_hash AS hash, t.id FROM unnest($2::text[]) AS k(hash) \
+         JOIN transactions t ON t.ledger_id = $1 AND t.import_hash = k.hash",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Array<Text>, _>(hashes)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.hash, r.id)).collect())
 }
 
 /// A transaction touching a wallet, as the wallet's statement would show it: negative when money

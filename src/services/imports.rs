@@ -551,20 +551,22 @@ pub fn import_statement(
             line.outcome = Outcome::Created;
             report.push(line);
         }
-        let checked: Vec<Checked> = to_record.iter().map(|(_, c)| c.clone()).collect();
+        let (positions, checked): (Vec<usize>, Vec<Checked>) = to_record.into_iter().unzip();
         ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
         let ids: HashMap<String, Uuid> = store::batch_transactions(conn, owner, batch_id)?
             .into_iter()
             .filter_map(|(id, hash, _)| Some((hash?, id)))
             .collect();
         let mut spending = super::alerts::NewSpending::default();
-        for (position, checked) in &to_record {
+        for (position, checked) in positions.iter().zip(&checked) {
             let id = checked.entry.import.hash.as_ref().and_then(|h| ids.get(h));
             if let Some(line) = report.get_mut(*position) {
                 line.transaction_id = id.copied();
             }
             spending.merge(&checked.spending());
         }
+        // The rows are stored: what is left to do needs only the report.
+        drop(checked);
         if !options.auto_approve {
             let created: Vec<(usize, Uuid)> = report
                 .iter()
@@ -588,9 +590,10 @@ pub fn import_statement(
         batch.duplicates = count(Outcome::Duplicate);
         batch.possible_duplicates = count(Outcome::PossibleDuplicate);
         batch.failed = count(Outcome::Failed);
-        batch.report = serde_json::to_value(&report)
+        let json = serde_json::to_string(&report)
             .map_err(|e| ApiError::internal(format!("cannot store an import report: {e}")))?;
-        store::finish(conn, &batch)?;
+        store::finish(conn, &batch, &json)?;
+        drop(json);
         events::append(
             conn,
             owner,
@@ -601,7 +604,7 @@ pub fn import_statement(
                                "possible_duplicates": batch.possible_duplicates,
                                "failed": batch.failed}),
         )?;
-        let stored = store::find(conn, owner, batch_id)?
+        let stored = store::find_summary(conn, owner, batch_id)?
             .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
         let pending = if options.auto_approve {
             0
@@ -932,10 +935,11 @@ pub fn import_csv(
         batch.created = outcome.created as i32;
         batch.duplicates = outcome.duplicates as i32;
         batch.failed = outcome.failed.len() as i32;
-        batch.report = serde_json::to_value(&report)
+        let json = serde_json::to_string(&report)
             .map_err(|e| ApiError::internal(format!("cannot store an import report: {e}")))?;
-        store::finish(conn, &batch)?;
-        let stored = store::find(conn, owner, batch_id)?
+        store::finish(conn, &batch, &json)?;
+        drop(json);
+        let stored = store::find_summary(conn, owner, batch_id)?
             .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
         let pending = if options.auto_approve {
             0

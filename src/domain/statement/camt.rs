@@ -52,10 +52,12 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
     let mut period: (Option<NaiveDate>, Option<NaiveDate>) = (None, None);
     let mut text = String::new();
     let mut seen_namespace = false;
-    let line_at = |reader: &Reader<&[u8]>| -> u64 {
-        let at = (reader.buffer_position() as usize).min(bytes.len());
-        1 + bytes[..at].iter().filter(|&&b| b == b'\n').count() as u64
+    let mut lines = Lines {
+        bytes,
+        at: 0,
+        line: 1,
     };
+    let mut line_at = |reader: &Reader<&[u8]>| lines.at(reader.buffer_position() as usize);
     loop {
         let event = reader.read_event().map_err(|e| {
             FileError::at_line(line_at(&reader), format!("not well-formed XML: {e}"))
@@ -184,6 +186,28 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
         statement.period = Some((from, to));
     }
     Ok(statement)
+}
+
+/// Line numbers of positions in the file, counted forward from the last one asked for (a
+/// reader only moves forward), so numbering every element costs one pass over the file.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    fn at(&mut self, position: usize) -> u64 {
+        let position = position.min(self.bytes.len());
+        if position > self.at {
+            self.line += self.bytes[self.at..position]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            self.at = position;
+        }
+        self.line
+    }
 }
 
 fn local_name(start: &BytesStart) -> String {
