@@ -807,6 +807,12 @@ def create_world(user, base):
     ids["webhook"] = user.data("POST", f"{base}/webhooks", json={
         "url": "https://93.184.215.14/finai-attack", "event_types": ["budget_alert"],
         "description": "secret hook"})["id"]
+    ids["import"] = user.data(
+        "POST", f"{base}/imports?wallet_id={ids['wallet']}",
+        body="!Type:Bank\nD03/02/2026\nT-5.00\nPSecret shop\n^\n",
+        headers={"Content-Type": "application/qif"})["id"]
+    ids["rule"] = user.data("POST", f"{base}/rules", json={
+        "name": "Secret rule", "payee_contains": "secret", "category_id": ids["category"]})["id"]
     return ids
 
 
@@ -820,7 +826,7 @@ RESOURCE_OF_SEGMENT = {
     "expenses": "transaction", "budgets": "budget", "bills": "bill", "recurring": "recurring",
     "webhooks": "webhook", "notifications": "notification", "sessions": "session",
     "tokens": "token", "users": "user", "members": "member", "invitations": "invitation",
-    "descriptions": "description",
+    "descriptions": "description", "imports": "import", "rules": "rule",
 }
 
 
@@ -837,6 +843,7 @@ def probe_body(method, template, ids, intruder):
                 "budgets": {"name": "pwned"}, "bills": {"name": "pwned"},
                 "recurring": {"description": "pwned"}, "webhooks": {"description": "pwned"},
                 "ledgers": {"name": "pwned"}, "members": {"role": "owner"},
+                "rules": {"name": "pwned"},
                 "users": {"role": "admin"}}.get(noun, {})
     wallet, category = ids.get("wallet"), ids.get("category")
     creates = {
@@ -854,6 +861,7 @@ def probe_body(method, template, ids, intruder):
         "recurring": {"type": "expense", "amount": 1, "wallet_id": wallet,
                       "frequency": "monthly", "next_date": today(30)},
         "webhooks": {"url": "https://93.184.215.14/pwned"},
+        "rules": {"name": "pwned", "payee_contains": "x", "category_id": category},
         "members": {"email": intruder.email, "role": "owner"},
         "categorize": {"description": "coffee"},
         "announcements": {"title": "pwned", "body": "pwned"},

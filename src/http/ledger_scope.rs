@@ -26,6 +26,8 @@ pub const LEDGER_RESOURCES: &[&str] = &[
     "recurring",
     "events",
     "webhooks",
+    "imports",
+    "rules",
     "predictions",
     "insights",
     "notifications",

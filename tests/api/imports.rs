@@ -799,3 +799,76 @@ async fn an_outflow_and_an_inflow_of_two_wallets_become_one_transfer_on_approval
         json!([])
     );
 }
+
+/// Files written by other programs' own writers (`scripts/fixtures/make_statements.py`):
+/// ofxtools' OFX 1.02 SGML and quiffen's QIF.
+#[tokio::test]
+async fn files_written_by_ofxtools_and_quiffen_import_as_written() {
+    let app = spawn_app().await;
+    let user = app.register("writers@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let card = app.create_wallet(&user, "Visa", "USD").await;
+
+    let ofx = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={checking}&auto_approve=true"),
+        "ofxtools-checking.ofx",
+    )
+    .await;
+    assert_eq!(
+        (ofx["account"].as_str(), ofx["created"].as_i64()),
+        (Some("555000123"), Some(3))
+    );
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={checking}")).await,
+        vec![
+            row("2026-04-02", "expense", "23.4", "PIZZA PLACE"),
+            row("2026-04-05", "expense", "89.99", "CITY POWER & LIGHT"),
+            row("2026-04-15", "income", "1500", "EMPLOYER INC"),
+        ]
+    );
+    let ids: Vec<&Value> = ofx["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| &r["external_id"])
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            &json!("OT-0402-1"),
+            &json!("OT-0405-1"),
+            &json!("OT-0415-1")
+        ]
+    );
+
+    let qif = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={card}"),
+        "quiffen-card.qif",
+    )
+    .await;
+    assert_eq!(
+        (qif["account"].as_str(), qif["created"].as_i64()),
+        (Some("Quiffen Visa"), Some(3))
+    );
+    assert_eq!(
+        rows(&app, &user, &format!("&wallet_id={card}")).await,
+        vec![
+            row("2026-04-03", "expense", "12.75", "Noodle Bar"),
+            row("2026-04-09", "expense", "42", "Fuel Stop"),
+            row("2026-04-20", "income", "15", "Refund Noodle Bar"),
+        ]
+    );
+    let report = qif["report"].as_array().unwrap();
+    assert_eq!(
+        report[0]["category_id"],
+        json!(app.category_id(&user, "Restaurants").await)
+    );
+    assert_eq!(
+        report[1]["category_id"],
+        json!(app.category_id(&user, "Fuel").await)
+    );
+}

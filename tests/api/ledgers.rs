@@ -769,3 +769,57 @@ async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss()
     )
     .await;
 }
+
+#[tokio::test]
+async fn a_household_imports_its_bank_file_and_keeps_rules_in_its_own_ledger() {
+    let app = spawn_app().await;
+    let (owner, editor, viewer, ledger) = household(&app).await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+    let wallet = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &format!("{base}/wallets"),
+            json!({"name": "Joint account", "type": "bank"}),
+        )
+        .await;
+    let qif = "!Type:Bank\nD03/02/2026\nT-64000\nPMarket\n^\n";
+    let upload = |user: &TestUser| {
+        app.request(
+            Method::POST,
+            &format!(
+                "{base}/imports?wallet_id={}",
+                wallet["id"].as_str().unwrap()
+            ),
+        )
+        .bearer_auth(&user.access_token)
+        .header("content-type", "application/qif")
+        .body(qif)
+        .send()
+    };
+    // A viewer reads but does not import; the editor imports into the shared ledger.
+    assert_error(upload(&viewer).await.unwrap(), 403, "ledger_read_only").await;
+    let (status, batch) = json(upload(&editor).await.unwrap()).await;
+    assert_eq!(status, 201, "{batch}");
+    assert_eq!(batch["data"]["created_by"], json!(editor.id));
+    let seen = app.data(&viewer, &format!("{base}/imports")).await;
+    assert_eq!(seen[0]["id"], batch["data"]["id"]);
+    assert_eq!(
+        app.data(&editor, "/api/v1/imports").await,
+        json!([]),
+        "not in the editor's own ledger"
+    );
+    let rule = app
+        .data_of(
+            &editor,
+            Method::POST,
+            &format!("{base}/rules"),
+            json!({"name": "Market", "payee_contains": "market", "add_tags": ["food"]}),
+        )
+        .await;
+    assert_eq!(
+        app.data(&owner, &format!("{base}/rules")).await[0]["id"],
+        rule["id"]
+    );
+    assert_eq!(app.data(&owner, "/api/v1/rules").await, json!([]));
+}
