@@ -6,6 +6,7 @@ RUN apt-get update \
 WORKDIR /src
 COPY Cargo.toml Cargo.lock build.rs diesel.toml ./
 COPY migrations migrations
+COPY assets assets
 COPY src src
 RUN cargo build --release --locked
 

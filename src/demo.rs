@@ -173,7 +173,7 @@ pub fn seed(
             if day.day() % 10 == 3 {
                 add(day, "expense", dice.amount(35, 60), Some(fuel), card, None, "Fuel", Some("Shell"), vec![]);
             }
-            if day.day() == 20 && day.month() % 3 == 0 {
+            if day.day() == 20 && day.month().is_multiple_of(3) {
                 let total = dice.amount(60, 160);
                 let part = (total / Decimal::new(3, 0)).round_dp(2);
                 add(day, "expense", total, None, card, None, "Department store", Some("MegaStore"), vec![

@@ -14,6 +14,7 @@ pub mod demo;
 pub mod domain;
 pub mod dto;
 pub mod error;
+pub mod export;
 pub mod http;
 pub mod jobs;
 pub mod ml;

@@ -44,6 +44,9 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
         PageMeta,
         crate::dto::reports::Granularity,
         crate::dto::reports::Level,
+        crate::dto::reports::ReportFormat,
+        crate::dto::transactions::ExportFormat,
+        crate::dto::transactions::ExportSheets,
         crate::dto::notifications::NotificationSort,
         crate::db::audit::Action,
         // The event stream's frames and payloads (the WebSocket and SSE bodies).

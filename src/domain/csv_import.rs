@@ -124,26 +124,7 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
         .headers()
         .map_err(|e| format!("the header row cannot be read: {e}"))?
         .clone();
-    let mut index: HashMap<&str, usize> = HashMap::new();
-    for (position, name) in headers.iter().enumerate() {
-        let name = name.trim().trim_start_matches('\u{feff}').to_lowercase();
-        if let Some((column, _)) = COLUMNS
-            .iter()
-            .find(|(_, aliases)| aliases.contains(&name.as_str()))
-        {
-            index.entry(column).or_insert(position);
-        }
-    }
-    let missing: Vec<&str> = ["date", "amount", "description"]
-        .into_iter()
-        .filter(|c| !index.contains_key(c))
-        .collect();
-    if !missing.is_empty() {
-        return Err(format!(
-            "the CSV needs the columns date, amount and description (missing: {})",
-            missing.join(", ")
-        ));
-    }
+    let columns = Columns::new(headers.iter())?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     for record in reader.records() {
@@ -159,25 +140,71 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
             }
         };
         let line = record.position().map_or(0, |p| p.line());
+        match columns.row(line, |i| record.get(i), true) {
+            Ok(row) => rows.push(row),
+            Err(message) => errors.push(LineError { line, message }),
+        }
+    }
+    Ok((rows, errors))
+}
+
+/// Where each column is in a table of transactions (a CSV file, a spreadsheet), found by name
+/// in its header row.
+pub struct Columns {
+    index: HashMap<&'static str, usize>,
+}
+
+impl Columns {
+    /// The columns of a header row. `Err` when it lacks `date`, `amount` or `description`.
+    pub fn new<'a>(header: impl IntoIterator<Item = &'a str>) -> Result<Columns, String> {
+        let mut index: HashMap<&'static str, usize> = HashMap::new();
+        for (position, name) in header.into_iter().enumerate() {
+            let name = name.trim().trim_start_matches('\u{feff}').to_lowercase();
+            if let Some((column, _)) = COLUMNS
+                .iter()
+                .find(|(_, aliases)| aliases.contains(&name.as_str()))
+            {
+                index.entry(column).or_insert(position);
+            }
+        }
+        let missing: Vec<&str> = ["date", "amount", "description"]
+            .into_iter()
+            .filter(|c| !index.contains_key(c))
+            .collect();
+        if !missing.is_empty() {
+            return Err(format!(
+                "the header row needs the columns date, amount and description (missing: {})",
+                missing.join(", ")
+            ));
+        }
+        Ok(Columns { index })
+    }
+
+    /// One row from its cells (`cell(i)` is the i-th cell, `None` past the end). `guarded`: the
+    /// text cells may carry the CSV export's formula guard, which is taken off (a spreadsheet's
+    /// text cells are never formulas, so it has none).
+    pub fn row<'c>(
+        &self,
+        line: u64,
+        cell: impl Fn(usize) -> Option<&'c str>,
+        guarded: bool,
+    ) -> Result<ImportRow, String> {
         let field = |name: &str| -> Option<String> {
-            let value = index
+            let value = self
+                .index
                 .get(name)
-                .and_then(|i| record.get(*i))
+                .and_then(|i| cell(*i))
                 .map(str::trim)
                 .filter(|v| !v.is_empty())?;
-            let value = if is_text_column(name) {
+            let value = if guarded && is_text_column(name) {
                 unguard(value)
             } else {
                 value
             };
             Some(value.to_owned())
         };
-        match parse_row(line, &field) {
-            Ok(row) => rows.push(row),
-            Err(message) => errors.push(LineError { line, message }),
-        }
+        parse_row(line, &field)
     }
-    Ok((rows, errors))
 }
 
 fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<ImportRow, String> {

@@ -15,6 +15,23 @@ const CODES: &[&str] = &[
     "VES", "VND", "VUV", "WST", "XAF", "XCD", "XCG", "XOF", "XPF", "YER", "ZAR", "ZMW", "ZWG",
 ];
 
+/// The digits after the decimal point ISO 4217 gives a currency: 0 for `VND` or `JPY`, 3 for
+/// `KWD` or `BHD`, else 2.
+pub fn minor_units(code: &str) -> u32 {
+    const ZERO: &[&str] = &[
+        "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV",
+        "XAF", "XOF", "XPF",
+    ];
+    const THREE: &[&str] = &["BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND"];
+    if ZERO.contains(&code) {
+        0
+    } else if THREE.contains(&code) {
+        3
+    } else {
+        2
+    }
+}
+
 /// True for an active ISO 4217 code in upper case, e.g. `VND`.
 pub fn is_iso4217(code: &str) -> bool {
     CODES.binary_search(&code).is_ok()

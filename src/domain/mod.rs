@@ -37,6 +37,7 @@ pub mod password;
 pub mod period;
 pub mod rule;
 pub mod sharing;
+pub mod spreadsheet;
 pub mod statement;
 pub mod transaction;
 pub mod user;

@@ -261,3 +261,204 @@ pub struct TaxSummary {
     pub deductible_expenses: Money,
     pub deductible_by_category: Vec<DeductibleCategory>,
 }
+
+/// What a report comes as: `json` (default, in the envelope), `pdf` (with its chart and table,
+/// A4, page numbers) or `xlsx` (typed cells, a frozen header and a native chart).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ReportFormat {
+    #[default]
+    Json,
+    Pdf,
+    Xlsx,
+}
+
+/// The file a report is answered as, and how numbers and dates read in it.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ReportFormatQuery {
+    pub format: Option<ReportFormat>,
+    /// A BCP 47 language tag for the file's number and date formats (default: the account's
+    /// `language`).
+    #[param(example = "vi-VN")]
+    pub locale: Option<String>,
+}
+
+/// The reports as documents for their PDF and xlsx forms: the same figures as their JSON.
+pub mod documents {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::dto::budgets::BudgetStatusLine;
+    use crate::export::{Cell, ChartKind, Document};
+
+    fn money(m: &Money) -> Cell {
+        Cell::Money(m.0)
+    }
+
+    fn category_rows(rows: &[CategoryShare]) -> Vec<Vec<Cell>> {
+        rows.iter()
+            .map(|r| {
+                vec![
+                    Cell::Text(r.name.clone()),
+                    money(&r.amount),
+                    Cell::Percent(r.share_pct.0),
+                    Cell::Count(r.transaction_count),
+                ]
+            })
+            .collect()
+    }
+
+    const CATEGORY_COLUMNS: [&str; 4] = ["Category", "Amount", "Share", "Transactions"];
+
+    pub fn summary(report: &SummaryReport) -> Document {
+        let mut document = Document::new("Summary", report.from, report.to, &report.currency)
+            .columns(&CATEGORY_COLUMNS);
+        document.facts = vec![
+            ("Income".into(), money(&report.income)),
+            ("Expense".into(), money(&report.expense)),
+            ("Net".into(), money(&report.net)),
+            ("Transfers".into(), money(&report.transfer_volume)),
+            ("Transactions".into(), Cell::Count(report.transaction_count)),
+            (
+                "Average daily expense".into(),
+                money(&report.average_daily_expense),
+            ),
+        ];
+        if let Some(largest) = &report.largest_expense {
+            document.facts.push((
+                format!("Largest expense: {}", largest.description),
+                money(&largest.amount),
+            ));
+        }
+        document.rows = category_rows(&report.top_categories);
+        let mut document = document.chart_of(ChartKind::Pie, 0, &[1]);
+        // The pie is of all spending: what the top categories leave is one more slice.
+        let shown: Decimal = report.top_categories.iter().map(|c| c.amount.0).sum();
+        if let Some(chart) = document.chart.as_mut() {
+            if report.expense.0 > shown {
+                chart.labels.push("Other".into());
+                chart.series[0].values.push(report.expense.0 - shown);
+            }
+        }
+        document
+    }
+
+    pub fn spending_by_category(
+        rows: &[CategoryShare],
+        (from, to, currency): (NaiveDate, NaiveDate, &str),
+    ) -> Document {
+        let mut document =
+            Document::new("Spending by category", from, to, currency).columns(&CATEGORY_COLUMNS);
+        let total = rows.iter().map(|r| r.amount.0).sum();
+        document.facts = vec![("Total spent".into(), Cell::Money(total))];
+        document.rows = category_rows(rows);
+        document.chart_of(ChartKind::Pie, 0, &[1])
+    }
+
+    pub fn trend(
+        points: &[TrendPoint],
+        (from, to, currency): (NaiveDate, NaiveDate, &str),
+    ) -> Document {
+        let mut document = Document::new("Income and expense over time", from, to, currency)
+            .columns(&["Period", "Income", "Expense", "Net"]);
+        let income = points.iter().map(|p| p.income.0).sum();
+        let expense = points.iter().map(|p| p.expense.0).sum();
+        document.facts = vec![
+            ("Income".into(), Cell::Money(income)),
+            ("Expense".into(), Cell::Money(expense)),
+            ("Net".into(), Cell::Money(income - expense)),
+        ];
+        document.rows = points
+            .iter()
+            .map(|p| {
+                vec![
+                    Cell::Date(p.period_start),
+                    money(&p.income),
+                    money(&p.expense),
+                    money(&p.net),
+                ]
+            })
+            .collect();
+        document.chart_of(ChartKind::Bars, 0, &[1, 2])
+    }
+
+    pub fn cash_flow(
+        wallets: &[WalletCashFlow],
+        (from, to, currency): (NaiveDate, NaiveDate, &str),
+    ) -> Document {
+        let mut document = Document::new("Cash flow", from, to, currency).columns(&[
+            "Wallet",
+            "Period",
+            "Opening",
+            "Money in",
+            "Money out",
+            "Closing",
+        ]);
+        document.rows = wallets
+            .iter()
+            .flat_map(|w| {
+                w.periods.iter().map(|p| {
+                    vec![
+                        Cell::Text(w.wallet_name.clone()),
+                        Cell::Date(p.period_start),
+                        money(&p.opening),
+                        money(&p.inflow),
+                        money(&p.outflow),
+                        money(&p.closing),
+                    ]
+                })
+            })
+            .collect();
+        let inflow = wallets
+            .iter()
+            .flat_map(|w| &w.periods)
+            .map(|p| p.inflow.0)
+            .sum();
+        let outflow = wallets
+            .iter()
+            .flat_map(|w| &w.periods)
+            .map(|p| p.outflow.0)
+            .sum();
+        document.facts = vec![
+            ("Money in".into(), Cell::Money(inflow)),
+            ("Money out".into(), Cell::Money(outflow)),
+        ];
+        document.chart_of(ChartKind::Bars, 1, &[3, 4])
+    }
+
+    pub fn budget_progress(
+        lines: &[BudgetStatusLine],
+        (from, to, currency): (NaiveDate, NaiveDate, &str),
+    ) -> Document {
+        let mut document = Document::new("Budget progress", from, to, currency).columns(&[
+            "Budget",
+            "Period end",
+            "Budget amount",
+            "Spent",
+            "Remaining",
+            "Used",
+        ]);
+        document.rows = lines
+            .iter()
+            .map(|line| {
+                let amount = |m: &Money| Cell::Amount(m.0, line.currency.clone());
+                vec![
+                    Cell::Text(line.name.clone()),
+                    Cell::Date(line.period_end),
+                    amount(&line.amount),
+                    amount(&line.spent),
+                    amount(&line.remaining),
+                    Cell::Percent(line.progress.0),
+                ]
+            })
+            .collect();
+        let exceeded = lines.iter().filter(|l| l.is_exceeded).count();
+        document.facts = vec![
+            ("Budgets".into(), Cell::Count(lines.len() as i64)),
+            ("Exceeded".into(), Cell::Count(exceeded as i64)),
+        ];
+        document.chart_of(ChartKind::Bars, 0, &[2, 3])
+    }
+}

@@ -386,7 +386,7 @@ pub struct ImportReport {
     pub failed: Vec<ImportFailure>,
 }
 
-/// The list's filters, for the CSV export (which always exports every matching row).
+/// The list's filters, for the export (which always exports every matching row), and its file.
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ExportQuery {
@@ -413,6 +413,32 @@ pub struct ExportQuery {
     pub import_id: Option<Uuid>,
     /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
     pub sort: Option<String>,
+    /// `csv` (default) or `xlsx`.
+    pub format: Option<ExportFormat>,
+    /// For xlsx: `one` sheet (default) or one sheet per `wallet`.
+    pub sheets: Option<ExportSheets>,
+    /// For xlsx: a BCP 47 language tag for the date cells' format (default: the account's
+    /// `language`).
+    #[param(example = "vi-VN")]
+    pub locale: Option<String>,
+}
+
+/// The transaction export's file format.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportFormat {
+    #[default]
+    Csv,
+    Xlsx,
+}
+
+/// How an xlsx export is split into sheets.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ExportSheets {
+    #[default]
+    One,
+    Wallet,
 }
 
 impl From<ExportQuery> for TransactionListQuery {

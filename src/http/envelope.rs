@@ -65,3 +65,9 @@ impl<T: Serialize> Envelope<T> {
             .json(self)
     }
 }
+
+/// A file in a request or response body (a PDF, a workbook, a bank statement): bytes, which the
+/// spec shows as `type: string, format: binary`.
+#[derive(utoipa::ToSchema)]
+#[schema(value_type = String, format = Binary)]
+pub struct FileBody(pub Vec<u8>);

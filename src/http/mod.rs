@@ -10,6 +10,6 @@ pub mod middleware;
 pub mod pagination;
 pub mod validate;
 
-pub use envelope::{Envelope, PageMeta};
+pub use envelope::{Envelope, FileBody, PageMeta};
 pub use extract::{JsonOrForm, ValidatedJson};
 pub use pagination::{Page, PageQuery};

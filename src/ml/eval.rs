@@ -216,7 +216,7 @@ fn anomalies(rows: &[Row], columns: &Columns) -> AnomalyReport {
         let history = &expenses[..i];
         false_alarms += usize::from(flagged(history, expense));
         let n = i - start;
-        if n % 4 != 0 {
+        if !n.is_multiple_of(4) {
             continue;
         }
         let median = {

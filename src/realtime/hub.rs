@@ -123,7 +123,7 @@ impl Hub {
     /// reuse: after 10,000 sockets closed the server stayed at 200 MiB, 32 MiB once trimmed.)
     pub fn stream_ended(&self) -> bool {
         let ended = self.closed.fetch_add(1, Ordering::Relaxed) + 1;
-        ended % 1024 == 0 || self.open_streams() == 0
+        ended.is_multiple_of(1024) || self.open_streams() == 0
     }
 
     /// Whether this instance has a stream of `ledger` open.

@@ -126,6 +126,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(transactions::handlers::update_expense)
         .service(transactions::handlers::delete_expense)
         .service(imports::handlers::create_import)
+        .service(imports::handlers::import_template)
         .service(imports::handlers::list_imports)
         .service(imports::handlers::get_import)
         .service(imports::handlers::undo_import)

@@ -2,7 +2,9 @@
 //! filtered list, and the import, whose lines go through the ledger's one set of rules and
 //! one write ([`super::ledger`]), each bad line reported with the rule it broke.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+use chrono::{Days, NaiveDate};
 
 use diesel::{Connection, PgConnection};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -10,15 +12,18 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::caller::Caller;
+use super::imports::DUPLICATE_WINDOW_DAYS;
 use super::ledger::{self, CategorySource, Checked, Entry, Refs};
 use super::predictions::{self, UserCategorizer};
 use super::transactions::{prepare_filter, ListFilter};
 use crate::db::categories::Category;
+use crate::db::imports as imports_store;
 use crate::db::transactions::{self, Sort, TransactionView};
 use crate::db::wallets::Wallet;
 use crate::db::{categories, wallets};
 use crate::domain::csv_import::{self as domain_csv, ImportRow, NameIndex, EXPORT_HEADER};
 use crate::domain::ledger::CategoryKind;
+use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
 use crate::domain::transaction::{Draft, SplitDraft};
 use crate::error::ApiError;
@@ -39,8 +44,23 @@ pub struct ImportSuggestion {
 pub struct ImportOutcome {
     pub created: usize,
     pub duplicates: usize,
+    /// Lines held back because the wallet already has a movement like them (same type and
+    /// amount within a few days) that no import brought: `(line, that transaction)`. Only
+    /// for import batches (`POST /imports`).
+    pub possible_duplicates: Vec<PossibleDuplicate>,
     pub categorized: Vec<ImportSuggestion>,
     pub failed: Vec<domain_csv::LineError>,
+}
+
+/// A line held back as a possible duplicate, and the transaction it may repeat.
+#[derive(Debug)]
+pub struct PossibleDuplicate {
+    pub line: u64,
+    pub date: NaiveDate,
+    /// Negative for money out.
+    pub signed: Decimal,
+    pub description: String,
+    pub other: Uuid,
 }
 
 /// The names a file uses for the caller's wallets and categories, both ways.
@@ -156,8 +176,8 @@ impl Names {
     }
 }
 
-/// One exported line.
-fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.len()] {
+/// One exported line's cells.
+fn export_cells(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.len()] {
     let shares: Vec<(Uuid, Decimal, Option<&str>)> = row
         .splits
         .as_array()
@@ -178,7 +198,7 @@ fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER
             .iter()
             .map(|(id, amount, note)| (names.category_label(Some(*id)), *amount, *note)),
     );
-    domain_csv::export_line([
+    [
         row.date.to_string(),
         row.transaction_type.clone(),
         Money(row.amount).to_string(),
@@ -191,16 +211,17 @@ fn export_record(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER
         names.wallet_label(Some(row.wallet_id)).to_owned(),
         names.wallet_label(row.to_wallet_id).to_owned(),
         domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
-    ])
+    ]
 }
 
-/// The caller's transactions matching `filter`, as a CSV file with its header row, from one
-/// snapshot however many rows there are.
+/// The caller's transactions matching `filter`, as a file with a header row, from one snapshot
+/// however many rows there are: CSV, or an xlsx workbook (see [`super::exports`]).
 pub fn export(
     conn: &mut PgConnection,
     caller: &Caller,
     mut filter: ListFilter,
     sort: Sort,
+    sink: &mut dyn ExportSink,
 ) -> Result<Vec<u8>, ApiError> {
     // One snapshot for every chunk: rows written meanwhile neither repeat nor go missing.
     conn.build_transaction()
@@ -212,21 +233,138 @@ pub fn export(
                 &wallets::all(conn, caller.ledger.id)?,
                 &categories::all(conn, caller.ledger.id)?,
             );
-            let mut writer = csv::Writer::from_writer(Vec::new());
-            let csv_error = |e: csv::Error| ApiError::internal(format!("cannot write CSV: {e}"));
-            writer.write_record(EXPORT_HEADER).map_err(csv_error)?;
+            sink.begin(&names.wallet_labels)?;
             transactions::for_each_page(conn, caller.ledger.id, filter, sort, 1000, |rows| {
                 for row in rows {
-                    writer
-                        .write_record(export_record(row, &names))
-                        .map_err(csv_error)?;
+                    sink.row(row, export_cells(row, &names))?;
                 }
                 Ok::<_, ApiError>(())
             })?;
-            writer
-                .into_inner()
-                .map_err(|e| ApiError::internal(format!("cannot finish CSV: {e}")))
+            sink.finish()
         })
+}
+
+/// Where exported transactions go: a file format.
+pub trait ExportSink {
+    /// Before the first row: the ledger's wallets and their labels (names, or ids where a name
+    /// is shared).
+    fn begin(&mut self, wallets: &HashMap<Uuid, String>) -> Result<(), ApiError>;
+    /// One transaction and its cells in [`EXPORT_HEADER`] order (text as it is, unguarded).
+    fn row(
+        &mut self,
+        view: &TransactionView,
+        cells: [String; EXPORT_HEADER.len()],
+    ) -> Result<(), ApiError>;
+    /// The file.
+    fn finish(&mut self) -> Result<Vec<u8>, ApiError>;
+}
+
+/// The CSV file of `GET /transactions/export`.
+pub struct CsvSink(csv::Writer<Vec<u8>>);
+
+impl CsvSink {
+    pub fn new() -> CsvSink {
+        CsvSink(csv::Writer::from_writer(Vec::new()))
+    }
+}
+
+impl Default for CsvSink {
+    fn default() -> Self {
+        CsvSink::new()
+    }
+}
+
+fn csv_error(e: csv::Error) -> ApiError {
+    ApiError::internal(format!("cannot write CSV: {e}"))
+}
+
+impl ExportSink for CsvSink {
+    fn begin(&mut self, _: &HashMap<Uuid, String>) -> Result<(), ApiError> {
+        self.0.write_record(EXPORT_HEADER).map_err(csv_error)
+    }
+
+    fn row(&mut self, _: &TransactionView, cells: [String; 12]) -> Result<(), ApiError> {
+        self.0
+            .write_record(domain_csv::export_line(cells))
+            .map_err(csv_error)
+    }
+
+    fn finish(&mut self) -> Result<Vec<u8>, ApiError> {
+        let writer = std::mem::replace(&mut self.0, csv::Writer::from_writer(Vec::new()));
+        writer
+            .into_inner()
+            .map_err(|e| ApiError::internal(format!("cannot finish CSV: {e}")))
+    }
+}
+
+/// For each line, the transaction it may repeat: an expense or income on the same wallet with
+/// the same amount within [`DUPLICATE_WINDOW_DAYS`] days, which no import brought with this
+/// line's key (those are plain duplicates, skipped by the write) and no earlier line of the
+/// file claimed. Transfers and splits are never held back.
+fn lookalikes(
+    conn: &mut PgConnection,
+    owner: Uuid,
+    lines: &[Checked],
+) -> Result<Vec<Option<Uuid>>, ApiError> {
+    let hashes: Vec<String> = lines
+        .iter()
+        .filter_map(|l| l.entry.import.hash.clone())
+        .collect();
+    let existing = imports_store::existing_hashes(conn, owner, &hashes)?;
+    let claimed: HashSet<Uuid> = existing.values().copied().collect();
+    let signed = |line: &Checked| match line.entry.draft.transaction_type {
+        TransactionType::Expense if line.entry.draft.splits.is_empty() => {
+            Some(-line.entry.draft.amount)
+        }
+        TransactionType::Income if line.entry.draft.splits.is_empty() => {
+            Some(line.entry.draft.amount)
+        }
+        _ => None,
+    };
+    let mut by_wallet: HashMap<Uuid, (NaiveDate, NaiveDate)> = HashMap::new();
+    for line in lines.iter().filter(|l| signed(l).is_some()) {
+        let date = line.entry.date;
+        let span = by_wallet
+            .entry(line.entry.draft.wallet_id)
+            .or_insert((date, date));
+        span.0 = span.0.min(date);
+        span.1 = span.1.max(date);
+    }
+    let mut candidates: HashMap<Uuid, Vec<imports_store::Movement>> = HashMap::new();
+    for (wallet, (first, last)) in by_wallet {
+        let mut found = imports_store::movements(
+            conn,
+            owner,
+            wallet,
+            first - Days::new(DUPLICATE_WINDOW_DAYS),
+            last + Days::new(DUPLICATE_WINDOW_DAYS),
+        )?;
+        found.retain(|m| !claimed.contains(&m.id));
+        candidates.insert(wallet, found);
+    }
+    let mut matched: HashSet<Uuid> = HashSet::new();
+    Ok(lines
+        .iter()
+        .map(|line| {
+            let amount = signed(line)?;
+            let hash = line.entry.import.hash.as_ref()?;
+            if existing.contains_key(hash) {
+                return None;
+            }
+            let repeat = candidates
+                .get(&line.entry.draft.wallet_id)?
+                .iter()
+                .filter(|m| {
+                    m.signed == amount
+                        && !matched.contains(&m.id)
+                        && (m.date - line.entry.date).num_days().unsigned_abs()
+                            <= DUPLICATE_WINDOW_DAYS
+                })
+                .min_by_key(|m| ((m.date - line.entry.date).num_days().abs(), m.id))?;
+            matched.insert(repeat.id);
+            Some(repeat.id)
+        })
+        .collect())
 }
 
 /// Finds a line's wallets and categories by name (a suggestion where the category is empty),
@@ -420,6 +558,37 @@ pub fn import(
                 line.entry.import.pending = pending;
             }
         }
+        let mut possible_duplicates = Vec::new();
+        let (checked, suggestions, lines) = if batch.is_some() {
+            let repeats = lookalikes(conn, owner, &checked)?;
+            let mut kept = (Vec::new(), Vec::new(), Vec::new());
+            for (((line, suggestion), row), repeat) in
+                checked.into_iter().zip(suggestions).zip(lines).zip(repeats)
+            {
+                match repeat {
+                    Some(other) => possible_duplicates.push(PossibleDuplicate {
+                        line: row.line,
+                        date: row.date,
+                        signed: if row.transaction_type == TransactionType::Expense {
+                            -row.amount
+                        } else {
+                            row.amount
+                        },
+                        description: row.description,
+                        other,
+                    }),
+                    None => {
+                        kept.0.push(line);
+                        kept.1.push(suggestion);
+                        kept.2.push(row);
+                    }
+                }
+            }
+            kept
+        } else {
+            (checked, suggestions, lines)
+        };
+        drop(lines);
         let created = ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
         // What follows concerns the lines created, not those skipped as duplicates.
         let mut categorized = Vec::new();
@@ -449,6 +618,7 @@ pub fn import(
         let outcome = ImportOutcome {
             created: created.len(),
             duplicates: checked.len() - created.len(),
+            possible_duplicates,
             categorized,
             failed: failures,
         };

@@ -875,9 +875,10 @@ pub fn review(
 /// Imports a CSV file (`domain::csv_import`) as a batch: its lines go through the CSV import
 /// (`services::csv`), created `pending` unless auto-approved; the batch's report lists the
 /// lines refused.
-pub fn import_csv(
+pub fn import_table(
     conn: &mut PgConnection,
     caller: &Caller,
+    format: ImportFormat,
     rows: Vec<ImportRow>,
     failures: Vec<LineError>,
     options: Options,
@@ -891,7 +892,7 @@ pub fn import_csv(
             ledger_id: owner,
             id: batch_id,
             created_by: Some(caller.id),
-            format: ImportFormat::Csv.as_str().to_owned(),
+            format: format.as_str().to_owned(),
             wallet_id: options.wallet_id,
             account: None,
             currency: None,
@@ -913,28 +914,51 @@ pub fn import_csv(
             failures,
             Some((batch_id, !options.auto_approve)),
         )?;
-        let report: Vec<EntryReport> = outcome
+        let line_report = |line: u64, outcome: Outcome| EntryReport {
+            line,
+            date: None,
+            amount: None,
+            payee: None,
+            memo: None,
+            external_id: None,
+            outcome,
+            transaction_id: None,
+            duplicate_of: None,
+            transfer_match: None,
+            category_id: None,
+            category_source: None,
+            message: None,
+        };
+        let mut report: Vec<EntryReport> = outcome
             .failed
             .iter()
             .map(|failure| EntryReport {
-                line: failure.line,
-                date: None,
-                amount: None,
-                payee: None,
-                memo: None,
-                external_id: None,
-                outcome: Outcome::Failed,
-                transaction_id: None,
-                duplicate_of: None,
-                transfer_match: None,
-                category_id: None,
-                category_source: None,
                 message: Some(failure.message.clone()),
+                ..line_report(failure.line, Outcome::Failed)
             })
+            .chain(outcome.possible_duplicates.iter().map(|repeat| {
+                EntryReport {
+                    date: Some(repeat.date),
+                    amount: Some(repeat.signed),
+                    payee: Some(repeat.description.clone()),
+                    duplicate_of: Some(repeat.other),
+                    message: Some(
+                        "the wallet has a transaction of this amount within 3 days; not imported"
+                            .into(),
+                    ),
+                    ..line_report(repeat.line, Outcome::PossibleDuplicate)
+                }
+            }))
             .collect();
+        report.sort_by_key(|r| r.line);
         batch.created = outcome.created as i32;
         batch.duplicates = outcome.duplicates as i32;
+        batch.possible_duplicates = outcome.possible_duplicates.len() as i32;
         batch.failed = outcome.failed.len() as i32;
+        batch.entries = (outcome.created
+            + outcome.duplicates
+            + outcome.possible_duplicates.len()
+            + outcome.failed.len()) as i32;
         let json = serde_json::to_string(&report)
             .map_err(|e| ApiError::internal(format!("cannot store an import report: {e}")))?;
         store::finish(conn, &batch, &json)?;

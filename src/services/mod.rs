@@ -11,6 +11,7 @@ pub mod caller;
 pub mod categories;
 pub mod csv;
 pub mod events;
+pub mod exports;
 pub mod imports;
 pub mod ledger;
 pub mod notification_mail;

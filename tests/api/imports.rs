@@ -872,3 +872,109 @@ async fn files_written_by_ofxtools_and_quiffen_import_as_written() {
         json!(app.category_id(&user, "Fuel").await)
     );
 }
+
+#[tokio::test]
+async fn an_xlsx_workbook_saved_by_libreoffice_imports_with_hand_checked_amounts() {
+    let app = spawn_app().await;
+    let user = app.register("libreoffice@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    app.create_wallet(&user, "Checking", "USD").await;
+    // scripts/fixtures/make_xlsx.sh: LibreOffice Calc's own xlsx, typed date and number cells.
+    let batch = imported(&app, &user, "", "libreoffice-template.xlsx").await;
+    assert_eq!(batch["format"], "xlsx");
+    assert_eq!(
+        (
+            batch["created"].as_i64(),
+            batch["failed"].as_i64(),
+            batch["entries"].as_i64()
+        ),
+        (Some(5), Some(1), Some(6)),
+        "{batch}"
+    );
+    let failed = &batch["report"][0];
+    assert_eq!(
+        (failed["line"].as_i64(), failed["outcome"].as_str()),
+        (Some(7), Some("failed"))
+    );
+    assert_eq!(
+        rows(&app, &user, "").await,
+        vec![
+            row("2026-04-01", "expense", "12.5", "Phở bò"),
+            row("2026-04-02", "income", "2500", "Salary April"),
+            row("2026-04-03", "expense", "1234.56", "Laptop"),
+            row("2026-04-03", "transfer", "200", "ATM withdrawal"),
+            row("2026-04-05", "expense", "80", "Party supplies"),
+        ]
+    );
+    let party = app
+        .data(
+            &user,
+            &format!("/api/v1/transactions?wallet_id={cash}&q=Party"),
+        )
+        .await;
+    assert_eq!(party[0]["splits"].as_array().map(Vec::len), Some(2));
+    // The same workbook again creates nothing.
+    let again = imported(&app, &user, "", "libreoffice-template.xlsx").await;
+    assert_eq!(
+        (again["created"].as_i64(), again["duplicates"].as_i64()),
+        (Some(0), Some(5))
+    );
+}
+
+#[tokio::test]
+async fn an_xlsx_zip_bomb_and_a_workbook_of_too_many_rows_are_refused_and_store_nothing() {
+    use std::io::Write;
+    let app = spawn_app().await;
+    let user = app.register("xlsxbomb@example.com").await;
+    app.create_wallet(&user, "Cash", "USD").await;
+
+    // 300 MiB of zeros in one part: about 300 KiB on the wire.
+    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    writer.start_file("xl/sharedStrings.xml", options).unwrap();
+    let block = vec![0u8; 1024 * 1024];
+    for _ in 0..300 {
+        writer.write_all(&block).unwrap();
+    }
+    let bomb = writer.finish().unwrap().into_inner();
+    let body = assert_error(
+        upload(&app, &user, "", "application/octet-stream", bomb).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        body["errors"]["file"][0]
+            .as_str()
+            .unwrap()
+            .contains("zip bomb"),
+        "{body}"
+    );
+
+    // 200,002 rows (Excel's limit is 1,048,576): refused at the limit, row named.
+    let mut workbook = rust_xlsxwriter::Workbook::new();
+    let sheet = workbook.add_worksheet_with_constant_memory().unwrap();
+    sheet.write_string(0, 0, "date").unwrap();
+    sheet.write_string(0, 1, "amount").unwrap();
+    sheet.write_string(0, 2, "description").unwrap();
+    for row in 1..200_002u32 {
+        sheet.write_number(row, 1, 1.0).unwrap();
+    }
+    let big = workbook.save_to_buffer().unwrap();
+    let body = assert_error(
+        upload(&app, &user, "", "application/octet-stream", big).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(
+        body["errors"]["file"][0]
+            .as_str()
+            .unwrap()
+            .contains("more than 200001 rows"),
+        "{body}"
+    );
+    assert_eq!(app.data(&user, "/api/v1/imports").await, json!([]));
+    assert_eq!(app.data(&user, "/api/v1/transactions").await, json!([]));
+}

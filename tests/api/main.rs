@@ -14,6 +14,7 @@ mod csv_io;
 mod demo;
 mod envelope;
 mod events;
+mod exports;
 mod health;
 mod idempotency;
 mod imports;

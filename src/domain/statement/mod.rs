@@ -20,12 +20,16 @@ wire_enum!(
         Ofx => "ofx",
         Qif => "qif",
         Camt053 => "camt053",
+        Xlsx => "xlsx",
     }
 );
 
 impl ImportFormat {
     /// What the first bytes of a file say it is, if they say.
     pub fn detect(bytes: &[u8]) -> Option<ImportFormat> {
+        if crate::domain::spreadsheet::is_zip(bytes) {
+            return Some(ImportFormat::Xlsx);
+        }
         let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_uppercase();
         let head = head.trim_start_matches('\u{feff}').trim_start();
         if head.starts_with("OFXHEADER") || head.contains("<?OFX") || head.contains("<OFX>") {
@@ -106,7 +110,11 @@ pub fn parse(format: ImportFormat, bytes: &[u8]) -> Result<Statement, FileError>
         ImportFormat::Ofx => ofx::parse(bytes)?,
         ImportFormat::Qif => qif::parse(bytes)?,
         ImportFormat::Camt053 => camt::parse(bytes)?,
-        ImportFormat::Csv => return Err(FileError::whole("a CSV file is not a bank statement")),
+        ImportFormat::Csv | ImportFormat::Xlsx => {
+            return Err(FileError::whole(
+                "a table of transactions is not a bank statement",
+            ))
+        }
     };
     if statement.entries.is_empty() {
         return Err(FileError::whole("the file holds no transactions"));

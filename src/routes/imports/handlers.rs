@@ -9,9 +9,10 @@ use super::dto::*;
 use crate::auth::Caller;
 use crate::db;
 use crate::domain::csv_import as domain_csv;
+use crate::domain::spreadsheet;
 use crate::domain::statement::{self, ImportFormat};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::{Envelope, Page, PageQuery, ValidatedJson};
+use crate::http::{Envelope, FileBody, Page, PageQuery, ValidatedJson};
 use crate::services::imports::{self, Options};
 use crate::state::AppState;
 
@@ -23,7 +24,11 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
 ///
 /// Formats: `ofx` (OFX 1.x SGML and 2.x XML, QFX), `qif` (`!Type:Bank`, `CCard`, `Cash`,
 /// `Oth A`, `Oth L`), `camt053` (ISO 20022, any version, batched entries split), and `csv`
-/// (the format of `GET /transactions/export`). The statement's account (OFX `ACCTID`, CAMT
+/// (the format of `GET /transactions/export`), and `xlsx`, an Excel workbook with the CSV's
+/// columns (`GET /imports/template.xlsx`, or `GET /transactions/export?format=xlsx`): its
+/// `Transactions` sheet, else every sheet; date cells or text dates, number or text amounts;
+/// rows reported by row number. A workbook that inflates past 256 MiB (a zip bomb) or has more
+/// than 200,001 rows is refused before it costs more. The statement's account (OFX `ACCTID`, CAMT
 /// IBAN) is linked to the wallet on the first import (`?wallet_id=`), and later files of it
 /// find the wallet by themselves; its currency must be the wallet's.
 ///
@@ -31,9 +36,9 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
 /// file (QIF `L`), else a confident suggestion, else `Uncategorized`. Entries arrive `pending`
 /// review unless `auto_approve=true`; pending transactions count in balances, budgets and
 /// reports. Importing the same file again creates nothing (OFX `FITID`, CAMT references, a
-/// fingerprint for QIF); an entry that looks like a movement recorded another way (same amount
-/// within 3 days on the wallet) is held back as `possible_duplicate` naming that transaction,
-/// so nothing is counted twice. A malformed file is refused whole (422 naming the line or
+/// fingerprint for QIF and the table formats); an entry that looks like a movement recorded
+/// another way (same amount within 3 days on the wallet, by hand or by another file) is held
+/// back as `possible_duplicate` naming that transaction, so nothing is counted twice. A malformed file is refused whole (422 naming the line or
 /// element), and nothing of it is stored. Files up to 32 MiB (10 MiB with an
 /// `Idempotency-Key`).
 #[utoipa::path(
@@ -42,13 +47,13 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
     summary = "Import a bank statement file",
     params(CreateImportQuery),
     request_body(content = String, content_type = "application/octet-stream",
-        description = "The statement file (OFX/QFX, QIF, CAMT.053 XML or CSV)",
+        description = "The file (OFX/QFX, QIF, CAMT.053 XML, CSV or an xlsx workbook)",
         example = "!Type:Bank\nD02/03/2026\nT-64.30\nPCorner Market\nLGroceries\n^\n"),
     responses(
         (status = 201, description = "The batch, with each entry's outcome", body = Envelope<ImportResponse>),
         (status = 404, description = "`not_found`: no such wallet", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the file is over 32 MiB", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: a malformed file (`file`: the line or element at fault), an unknown format, an account no wallet is linked to (`wallet_id`), or a currency that is not the wallet's", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: a malformed file (`file`: the line, row or element at fault; a zip bomb; too many rows), an unknown format, an account no wallet is linked to (`wallet_id`), or a currency that is not the wallet's", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -77,18 +82,23 @@ pub async fn create_import(
         .ok_or_else(|| {
             ApiError::invalid_field(
                 "format",
-                "the file is not OFX, QIF or CAMT.053 by its first bytes: name its format with ?format=",
+                "the file is not OFX, QIF, CAMT.053 or xlsx by its first bytes: name its format with ?format=",
             )
         })?;
     let options = Options {
         wallet_id: query.wallet_id,
         auto_approve: query.auto_approve.unwrap_or(false),
     };
-    let view = if format == ImportFormat::Csv {
-        let (rows, failures) =
-            domain_csv::parse(&body).map_err(|m| ApiError::invalid_field("file", m))?;
+    let view = if matches!(format, ImportFormat::Csv | ImportFormat::Xlsx) {
+        let (rows, failures) = web::block(move || match format {
+            ImportFormat::Xlsx => spreadsheet::read_transactions(&body).map_err(|e| e.to_string()),
+            _ => domain_csv::parse(&body),
+        })
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(|m| ApiError::invalid_field("file", m))?;
         db::run(&state.pool, move |conn| {
-            imports::import_csv(conn, &caller, rows, failures, options)
+            imports::import_table(conn, &caller, format, rows, failures, options)
         })
         .await?
     } else {
@@ -103,6 +113,36 @@ pub async fn create_import(
     };
     let location = format!("/api/v1/imports/{}", view.batch.id);
     Ok(Envelope::new(ImportResponse::new(view, true)).created(&location))
+}
+
+/// The import template (an Excel workbook): a `Transactions` sheet with the import's columns,
+/// lists of your categories and wallets to pick from, and instructions. Fill it in and send it
+/// to `POST /imports`.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "import_template",
+    summary = "Download the xlsx import template",
+    responses(
+        (status = 200, description = "The workbook", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = FileBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/imports/template.xlsx")]
+pub async fn import_template(
+    state: web::Data<AppState>,
+    caller: Caller,
+) -> ApiResult<HttpResponse> {
+    let bytes = db::run(&state.pool, move |conn| {
+        crate::services::exports::template(conn, &caller)
+    })
+    .await?;
+    Ok(HttpResponse::Ok()
+        .content_type(crate::export::xlsx::CONTENT_TYPE)
+        .insert_header((
+            "content-disposition",
+            "attachment; filename=\"finai-import-template.xlsx\"",
+        ))
+        .body(bytes))
 }
 
 /// The ledger's import batches, newest first (without their per-entry reports).

@@ -11,8 +11,10 @@ use crate::db::reports::{self, CategoryAmount, Scope};
 use crate::db::{self, budgets};
 use crate::domain::money::Money;
 use crate::dto::budgets::BudgetStatusLine;
+use crate::dto::reports::documents;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::Envelope;
+use crate::http::{Envelope, FileBody};
+use crate::services::exports::{self, File};
 use crate::services::reports::{scope_of, Window};
 use crate::state::AppState;
 
@@ -77,14 +79,36 @@ fn change_pct(now: Decimal, before: Decimal) -> Option<Money> {
     (before != Decimal::ZERO).then(|| Money(round2((now - before) * Decimal::ONE_HUNDRED / before)))
 }
 
+/// A report as asked: its JSON in the envelope, or the file `services::exports` rendered.
+fn answer<T: serde::Serialize>(name: &str, data: T, file: Option<File>) -> HttpResponse {
+    match file {
+        None => Envelope::new(data).ok(),
+        Some(file) => HttpResponse::Ok()
+            .content_type(file.content_type)
+            .insert_header((
+                "content-disposition",
+                format!("attachment; filename=\"{name}.{}\"", file.extension),
+            ))
+            .body(file.bytes),
+    }
+}
+
 /// Income, expense, net, transfers, count, daily average, largest expense, top categories,
 /// and the change against the period just before.
 #[utoipa::path(
     tag = "reports",
     operation_id = "report_summary",
     summary = "Summary report",
-    params(ReportQuery),
-    responses((status = 200, description = "The summary", body = Envelope<SummaryReport>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "The summary (JSON); with `format=pdf` a PDF (chart, table, page numbers), with `format=xlsx` a workbook (typed cells, a native chart)", content(
+            (Envelope<SummaryReport> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/summary")]
@@ -92,8 +116,10 @@ pub async fn summary(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
+    let format = format.into_inner();
     let report = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
         let days = (scope.to - scope.from).num_days() + 1;
@@ -109,7 +135,7 @@ pub async fn summary(
         let largest = reports::largest_expense(conn, &scope)?;
         let mut top = shares(reports::spending_by_category(conn, &scope, false)?);
         top.truncate(5);
-        Ok::<_, ApiError>(SummaryReport {
+        let report = SummaryReport {
             from: scope.from,
             to: scope.to,
             currency: scope.currency.clone(),
@@ -134,10 +160,12 @@ pub async fn summary(
                 income_change_pct: change_pct(now.income, before.income),
                 expense_change_pct: change_pct(now.expense, before.expense),
             },
-        })
+        };
+        let file = exports::report_file(conn, &caller, &format, || documents::summary(&report))?;
+        Ok::<_, ApiError>((report, file))
     })
     .await?;
-    Ok(Envelope::new(report).ok())
+    Ok(answer("summary", report.0, report.1))
 }
 
 /// Spending by category with shares that add up to 100 (split shares counted apart).
@@ -145,8 +173,16 @@ pub async fn summary(
     tag = "reports",
     operation_id = "report_spending_by_category",
     summary = "Spending by category",
-    params(ReportQuery),
-    responses((status = 200, description = "Categories, largest first", body = Envelope<Vec<CategoryShare>>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "Categories, largest first (JSON); with `format=pdf` a PDF (chart, table, page numbers), with `format=xlsx` a workbook (typed cells, a native chart)", content(
+            (Envelope<Vec<CategoryShare>> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/spending-by-category")]
@@ -154,15 +190,21 @@ pub async fn spending_by_category(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
+    let format = format.into_inner();
     let top = query.level.unwrap_or(Level::Top) == Level::Top;
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
-        Ok::<_, ApiError>(shares(reports::spending_by_category(conn, &scope, top)?))
+        let data = shares(reports::spending_by_category(conn, &scope, top)?);
+        let file = exports::report_file(conn, &caller, &format, || {
+            documents::spending_by_category(&data, (scope.from, scope.to, &scope.currency))
+        })?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("spending-by-category", data.0, data.1))
 }
 
 /// Income, expense and net per day, week or month; every bucket present (zeros included).
@@ -170,8 +212,16 @@ pub async fn spending_by_category(
     tag = "reports",
     operation_id = "report_trend",
     summary = "Trend by day, week or month",
-    params(ReportQuery),
-    responses((status = 200, description = "One point per bucket", body = Envelope<Vec<TrendPoint>>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "One point per bucket (JSON); with `format=pdf` a PDF (chart, table, page numbers), with `format=xlsx` a workbook (typed cells, a native chart)", content(
+            (Envelope<Vec<TrendPoint>> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/trend")]
@@ -179,25 +229,29 @@ pub async fn trend(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
+    let format = format.into_inner();
     let granularity = query.granularity.unwrap_or(Granularity::Month);
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
-        Ok::<_, ApiError>(
-            reports::trend(conn, &scope, granularity.sql())?
-                .into_iter()
-                .map(|b| TrendPoint {
-                    period_start: b.period_start,
-                    income: Money(b.income),
-                    expense: Money(b.expense),
-                    net: Money(b.income - b.expense),
-                })
-                .collect::<Vec<_>>(),
-        )
+        let data = reports::trend(conn, &scope, granularity.sql())?
+            .into_iter()
+            .map(|b| TrendPoint {
+                period_start: b.period_start,
+                income: Money(b.income),
+                expense: Money(b.expense),
+                net: Money(b.income - b.expense),
+            })
+            .collect::<Vec<_>>();
+        let file = exports::report_file(conn, &caller, &format, || {
+            documents::trend(&data, (scope.from, scope.to, &scope.currency))
+        })?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("trend", data.0, data.1))
 }
 
 /// The budgets running on `to` (default today), with their figures, for charts.
@@ -205,8 +259,16 @@ pub async fn trend(
     tag = "reports",
     operation_id = "report_budget_progress",
     summary = "Budget progress",
-    params(ReportQuery),
-    responses((status = 200, description = "One line per active budget", body = Envelope<Vec<BudgetStatusLine>>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "One line per active budget (JSON); with `format=pdf` a PDF (chart, table, page numbers), with `format=xlsx` a workbook (typed cells, a native chart)", content(
+            (Envelope<Vec<BudgetStatusLine>> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/budget-progress")]
@@ -214,20 +276,24 @@ pub async fn budget_progress(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
+    let format = format.into_inner();
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
         let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
-        Ok::<_, ApiError>(
-            budgets::evaluate(conn, caller.ledger.id, rows, scope.to)?
-                .into_iter()
-                .filter_map(BudgetStatusLine::from_evaluation)
-                .collect::<Vec<_>>(),
-        )
+        let data = budgets::evaluate(conn, caller.ledger.id, rows, scope.to)?
+            .into_iter()
+            .filter_map(BudgetStatusLine::from_evaluation)
+            .collect::<Vec<_>>();
+        let file = exports::report_file(conn, &caller, &format, || {
+            documents::budget_progress(&data, (scope.from, scope.to, &scope.currency))
+        })?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("budget-progress", data.0, data.1))
 }
 
 /// Per wallet (in the report's currency) and period: opening balance, money in, money out,
@@ -236,8 +302,16 @@ pub async fn budget_progress(
     tag = "reports",
     operation_id = "report_cash_flow",
     summary = "Cash flow per wallet",
-    params(ReportQuery),
-    responses((status = 200, description = "Wallets with their periods", body = Envelope<Vec<WalletCashFlow>>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "Wallets with their periods (JSON); with `format=pdf` a PDF (chart, table, page numbers), with `format=xlsx` a workbook (typed cells, a native chart)", content(
+            (Envelope<Vec<WalletCashFlow>> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/cash-flow")]
@@ -245,8 +319,10 @@ pub async fn cash_flow(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.into_inner();
+    let format = format.into_inner();
     let granularity = query.granularity.unwrap_or(Granularity::Month);
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
@@ -269,10 +345,13 @@ pub async fn cash_flow(
                 }),
             }
         }
-        Ok::<_, ApiError>(wallets)
+        let file = exports::report_file(conn, &caller, &format, || {
+            documents::cash_flow(&wallets, (scope.from, scope.to, &scope.currency))
+        })?;
+        Ok::<_, ApiError>((wallets, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("cash-flow", data.0, data.1))
 }
 
 /// Total, count, daily average, by category (leaf) and by day.

@@ -10,7 +10,7 @@ use crate::auth::Caller;
 use crate::db;
 use crate::domain::csv_import as domain_csv;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::http::Envelope;
+use crate::http::{Envelope, FileBody};
 use crate::services;
 use crate::state::AppState;
 
@@ -25,12 +25,24 @@ use crate::state::AppState;
 /// spreadsheet would run as a formula) gets a `'` before it. A category whose name is shared is
 /// written as its path (`Food & Dining > Groceries`), a wallet whose name is shared as its id.
 /// The file is one consistent snapshot, however many rows it has.
+///
+/// With `format=xlsx`, the same columns as an Excel workbook: the date a date cell (in the
+/// locale's date format), the amount a number in its currency's format, text as text (no
+/// formula guard needed), a frozen header; one sheet, or one per wallet with `sheets=wallet`.
+/// `POST /imports` reads it back.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "export_transactions",
-    summary = "Export transactions as CSV",
+    summary = "Export transactions as CSV or xlsx",
     params(ExportQuery),
-    responses((status = 200, description = "CSV file", content_type = "text/csv", body = String)),
+    responses(
+        (status = 200, description = "The file", content(
+            (String = "text/csv"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad filter or sort", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/transactions/export")]
@@ -39,20 +51,36 @@ pub async fn export_transactions(
     caller: Caller,
     query: web::Query<ExportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let query = TransactionListQuery::from(query.into_inner());
+    let query = query.into_inner();
+    let format = query.format.unwrap_or_default();
+    let per_wallet = query.sheets == Some(ExportSheets::Wallet);
+    let locale = query.locale.clone();
+    let query = TransactionListQuery::from(query);
     let sort = sort_from(query.sort.as_deref())?;
     let filter = filter_from(query, Scope::All)?;
-    let csv = db::run(&state.pool, move |conn| {
-        services::csv::export(conn, &caller, filter, sort)
+    let file = db::run(&state.pool, move |conn| {
+        let mut sink: Box<dyn services::csv::ExportSink> = match format {
+            ExportFormat::Csv => Box::new(services::csv::CsvSink::new()),
+            ExportFormat::Xlsx => Box::new(services::exports::XlsxSink::new(
+                per_wallet,
+                caller.currency.as_str(),
+                services::exports::locale_of(conn, &caller, locale.as_deref())?,
+            )),
+        };
+        services::csv::export(conn, &caller, filter, sort, sink.as_mut())
     })
     .await?;
+    let (content_type, name) = match format {
+        ExportFormat::Csv => ("text/csv; charset=utf-8", "transactions.csv"),
+        ExportFormat::Xlsx => (crate::export::xlsx::CONTENT_TYPE, "transactions.xlsx"),
+    };
     Ok(HttpResponse::Ok()
-        .content_type("text/csv; charset=utf-8")
+        .content_type(content_type)
         .insert_header((
             "content-disposition",
-            "attachment; filename=\"transactions.csv\"",
+            format!("attachment; filename=\"{name}\""),
         ))
-        .body(csv))
+        .body(file))
 }
 
 /// Import a CSV file (`text/csv`, up to 10 MiB).

@@ -1,0 +1,164 @@
+//! Workbooks (`.xlsx`, written by rust_xlsxwriter): a report's document as one sheet with typed
+//! cells (amounts as numbers in the currency's format, dates as dates), a frozen header and a
+//! native chart; and the formats the transaction export and the import template share.
+
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+use rust_xlsxwriter::{Chart, ChartType, Format, Workbook, Worksheet, XlsxError};
+
+use super::{Cell, ChartKind, Document, Locale};
+use crate::domain::currency::minor_units;
+
+/// The MIME type of an xlsx workbook.
+pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// The cell formats of a workbook in one currency and locale.
+pub struct Formats {
+    pub header: Format,
+    pub title: Format,
+    pub money: Format,
+    pub percent: Format,
+    pub date: Format,
+}
+
+impl Formats {
+    pub fn new(currency: &str, locale: &Locale) -> Formats {
+        Formats {
+            header: Format::new().set_bold().set_background_color("#DDE5F0"),
+            title: Format::new().set_bold().set_font_size(14),
+            money: money_format(currency),
+            percent: Format::new().set_num_format("0.0\" %\""),
+            date: Format::new().set_num_format(locale.excel_date_format()),
+        }
+    }
+}
+
+/// `#,##0.00 "USD"`, with as many decimals as the currency has minor units (the reader's
+/// spreadsheet shows its own separators).
+pub fn money_format(currency: &str) -> Format {
+    let places = minor_units(currency) as usize;
+    let decimals = if places == 0 {
+        String::new()
+    } else {
+        format!(".{}", "0".repeat(places))
+    };
+    Format::new().set_num_format(format!(
+        "#,##0{decimals} \"{currency}\";-#,##0{decimals} \"{currency}\""
+    ))
+}
+
+/// An exact decimal as a spreadsheet number (a double: what every spreadsheet stores; amounts
+/// of up to 15 significant digits come back exactly).
+pub fn number(value: Decimal) -> f64 {
+    value.to_f64().unwrap_or(0.0)
+}
+
+/// Writes one typed cell.
+pub fn write_cell(
+    sheet: &mut Worksheet,
+    row: u32,
+    column: u16,
+    cell: &Cell,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    match cell {
+        Cell::Text(text) => sheet.write_string(row, column, text).map(drop),
+        Cell::Money(amount) => sheet
+            .write_number_with_format(row, column, number(*amount), &formats.money)
+            .map(drop),
+        Cell::Amount(amount, currency) => sheet
+            .write_number_with_format(row, column, number(*amount), &money_format(currency))
+            .map(drop),
+        Cell::Percent(value) => sheet
+            .write_number_with_format(row, column, number(*value), &formats.percent)
+            .map(drop),
+        Cell::Count(n) => sheet.write_number(row, column, *n as f64).map(drop),
+        Cell::Date(date) => sheet
+            .write_datetime_with_format(row, column, *date, &formats.date)
+            .map(drop),
+        Cell::Empty => Ok(()),
+    }
+}
+
+/// A report as a workbook: title, period and key figures on top, the table under a frozen
+/// header (with a filter), the chart beside it.
+pub fn report(document: &Document, locale: &Locale) -> Result<Vec<u8>, XlsxError> {
+    let formats = Formats::new(&document.currency, locale);
+    let mut workbook = Workbook::new();
+    let sheet_name = "Report";
+    let sheet = workbook.add_worksheet();
+    sheet.set_name(sheet_name)?;
+    sheet.write_string_with_format(0, 0, &document.title, &formats.title)?;
+    sheet.write_string(
+        1,
+        0,
+        format!(
+            "{} – {} · {}",
+            locale.date(document.from),
+            locale.date(document.to),
+            document.currency
+        ),
+    )?;
+    let mut row = 3;
+    for (label, value) in &document.facts {
+        sheet.write_string_with_format(row, 0, label, &formats.header)?;
+        write_cell(sheet, row, 1, value, &formats)?;
+        row += 1;
+    }
+    if !document.facts.is_empty() {
+        row += 1;
+    }
+    let header_row = row;
+    for (column, name) in document.columns.iter().enumerate() {
+        sheet.write_string_with_format(header_row, column as u16, name, &formats.header)?;
+        sheet.set_column_width(column as u16, if column == 0 { 28 } else { 16 })?;
+    }
+    for (i, cells) in document.rows.iter().enumerate() {
+        for (column, cell) in cells.iter().enumerate() {
+            write_cell(
+                sheet,
+                header_row + 1 + i as u32,
+                column as u16,
+                cell,
+                &formats,
+            )?;
+        }
+    }
+    let last_row = header_row + document.rows.len() as u32;
+    if !document.columns.is_empty() {
+        sheet.set_freeze_panes(header_row + 1, 0)?;
+        sheet.autofilter(header_row, 0, last_row, document.columns.len() as u16 - 1)?;
+    }
+    if let (Some(chart), false) = (&document.chart, document.rows.is_empty()) {
+        let mut native = Chart::new(match chart.kind {
+            ChartKind::Bars => ChartType::Column,
+            ChartKind::Pie => ChartType::Pie,
+        });
+        native.title().set_name(&document.title);
+        for series in &chart.series {
+            let Some(column) = document.columns.iter().position(|c| *c == series.name) else {
+                continue;
+            };
+            native
+                .add_series()
+                .set_name((sheet_name, header_row, column as u16))
+                .set_categories((
+                    sheet_name,
+                    header_row + 1,
+                    chart.label_column as u16,
+                    last_row,
+                    chart.label_column as u16,
+                ))
+                .set_values((
+                    sheet_name,
+                    header_row + 1,
+                    column as u16,
+                    last_row,
+                    column as u16,
+                ));
+        }
+        native.set_width(640).set_height(360);
+        sheet.insert_chart(header_row, document.columns.len() as u16 + 1, &native)?;
+    }
+    workbook.save_to_buffer()
+}
