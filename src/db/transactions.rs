@@ -698,6 +698,9 @@ pub fn views_by_ids(
     .load(conn)
 }
 
+/// Rows per insert of an import: well under PostgreSQL's 65,535 bind parameters a statement.
+pub const IMPORT_CHUNK: usize = 1000;
+
 /// Inserts imported rows, skipping those whose `import_hash` the user already has; a row's
 /// splits are stored with it. Returns the import hashes of the rows created.
 pub fn insert_imported(
@@ -705,8 +708,7 @@ pub fn insert_imported(
     rows: &[(NewTransaction, Vec<Split>)],
 ) -> QueryResult<std::collections::HashSet<String>> {
     let mut inserted = std::collections::HashSet::new();
-    // Stay well under PostgreSQL's 65,535 bind parameters per statement.
-    for chunk in rows.chunks(1000) {
+    for chunk in rows.chunks(IMPORT_CHUNK) {
         let values: Vec<&NewTransaction> = chunk.iter().map(|(row, _)| row).collect();
         let created: Vec<(Uuid, Option<String>)> = diesel::insert_into(transactions::table)
             .values(values)

@@ -180,11 +180,16 @@ pub struct BillPaidData {
     pub next_due_date: NaiveDate,
 }
 
-/// `import_finished`: an import stored its lines.
+/// `import_finished`: an import stored its lines. It is the one event of an import's rows (no
+/// `transaction_update` for each): a client reloads the wallet, or the batch
+/// (`GET /imports/{import_id}`), when it arrives.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportFinishedData {
+    /// The batch (`null` for the old `POST /transactions/import`).
+    pub import_id: Option<Uuid>,
     pub format: String,
     pub created: u64,
     pub duplicates: u64,
+    pub possible_duplicates: u64,
     pub failed: u64,
 }

@@ -53,6 +53,21 @@ impl<T: Serialize> Envelope<T> {
         self
     }
 
+    /// 201 Created with a `Location`, serialized into a buffer of `capacity` bytes made at once
+    /// (a large answer, whose size the caller can tell: no copies through doubling buffers).
+    pub fn created_sized(self, location: &str, capacity: usize) -> HttpResponse {
+        let mut body = Vec::with_capacity(capacity);
+        if let Err(error) = serde_json::to_writer(&mut body, &self) {
+            log::error!("cannot serialize a response: {error}");
+            return HttpResponse::InternalServerError().finish();
+        }
+        drop(self);
+        HttpResponse::Created()
+            .insert_header((header::LOCATION, location))
+            .content_type("application/json")
+            .body(body)
+    }
+
     /// 200 OK.
     pub fn ok(self) -> HttpResponse {
         HttpResponse::Ok().json(self)

@@ -52,6 +52,15 @@ pub struct ImportOutcome {
     pub failed: Vec<domain_csv::LineError>,
 }
 
+/// The import batch a CSV or xlsx file's rows belong to (`POST /imports`).
+#[derive(Debug, Clone, Copy)]
+pub struct Batch {
+    pub id: Uuid,
+    /// The rows wait for review.
+    pub pending: bool,
+    pub format: crate::domain::statement::ImportFormat,
+}
+
 /// A line held back as a possible duplicate, and the transaction it may repeat.
 #[derive(Debug)]
 pub struct PossibleDuplicate {
@@ -491,7 +500,7 @@ pub fn import(
     default_wallet: Option<Uuid>,
     rows: Vec<ImportRow>,
     mut failures: Vec<domain_csv::LineError>,
-    batch: Option<(Uuid, bool)>,
+    batch: Option<Batch>,
 ) -> Result<ImportOutcome, ApiError> {
     let owner = caller.ledger.id;
     let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
@@ -553,9 +562,9 @@ pub fn import(
             found.into_iter().unzip();
         for (line, hash) in checked.iter_mut().zip(hashes) {
             line.entry.import.hash = Some(hash);
-            if let Some((batch, pending)) = batch {
-                line.entry.import.batch = Some(batch);
-                line.entry.import.pending = pending;
+            if let Some(batch) = &batch {
+                line.entry.import.batch = Some(batch.id);
+                line.entry.import.pending = batch.pending;
             }
         }
         let mut possible_duplicates = Vec::new();
@@ -610,9 +619,12 @@ pub fn import(
             conn,
             owner,
             super::events::Kind::ImportFinished,
-            None,
-            serde_json::json!({"format": "csv", "created": created.len(),
+            batch.as_ref().map(|b| b.id),
+            serde_json::json!({"import_id": batch.as_ref().map(|b| b.id),
+                               "format": batch.as_ref().map_or("csv", |b| b.format.as_str()),
+                               "created": created.len(),
                                "duplicates": checked.len() - created.len(),
+                               "possible_duplicates": possible_duplicates.len(),
                                "failed": failures.len()}),
         )?;
         let outcome = ImportOutcome {

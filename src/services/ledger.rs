@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use diesel::{Connection, PgConnection};
+use diesel::{Connection, PgConnection, RunQueryDsl};
 use rust_decimal::prelude::FromPrimitive;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -500,8 +500,17 @@ pub fn record_many(
     author: Author,
     checked: &[Checked],
 ) -> Result<std::collections::HashSet<String>, ApiError> {
-    let rows: Vec<(NewTransaction, Vec<Split>)> = checked.iter().map(|c| c.row(author)).collect();
-    Ok(transactions::insert_imported(conn, &rows)?)
+    // The rows are announced by the import's one `import_finished` event, not one
+    // `transaction_update` each (migration 030): set for these inserts only.
+    diesel::sql_query("SET LOCAL finai.quiet_inserts = 'on'").execute(conn)?;
+    let mut created = std::collections::HashSet::new();
+    // Built a chunk at a time: the rows are never all copied at once.
+    for chunk in checked.chunks(transactions::IMPORT_CHUNK) {
+        let rows: Vec<(NewTransaction, Vec<Split>)> = chunk.iter().map(|c| c.row(author)).collect();
+        created.extend(transactions::insert_imported(conn, &rows)?);
+    }
+    diesel::sql_query("SET LOCAL finai.quiet_inserts = 'off'").execute(conn)?;
+    Ok(created)
 }
 
 /// What follows a committed write: alerts of the budgets its spending moved. Runs after the

@@ -978,3 +978,60 @@ async fn an_xlsx_zip_bomb_and_a_workbook_of_too_many_rows_are_refused_and_store_
     assert_eq!(app.data(&user, "/api/v1/imports").await, json!([]));
     assert_eq!(app.data(&user, "/api/v1/transactions").await, json!([]));
 }
+
+#[tokio::test]
+async fn a_browser_form_upload_of_the_file_imports_like_the_body() {
+    let app = spawn_app().await;
+    let user = app.register("multipart@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let boundary = "----finai-form-7MA4YWxkTrZu0gW";
+    let mut form = Vec::new();
+    // A text field before the file is read past; the file part is found by its name.
+    form.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nmonthly\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"checking.ofx\"\r\n\
+             Content-Type: application/x-ofx\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    form.extend_from_slice(&fixture("checking-sgml.ofx"));
+    form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let (status, body) = json(
+        upload(
+            &app,
+            &user,
+            &format!("?wallet_id={checking}"),
+            &format!("multipart/form-data; boundary={boundary}"),
+            form,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(
+        (
+            body["data"]["format"].as_str(),
+            body["data"]["created"].as_i64()
+        ),
+        (Some("ofx"), Some(4))
+    );
+    // A form without a file part names what is missing.
+    let empty = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\nx\r\n--{boundary}--\r\n"
+    );
+    let body = assert_error(
+        upload(
+            &app,
+            &user,
+            "",
+            &format!("multipart/form-data; boundary={boundary}"),
+            empty.into_bytes(),
+        )
+        .await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(body["errors"]["file"].is_array(), "{body}");
+}

@@ -16,11 +16,21 @@ use crate::http::{Envelope, FileBody, Page, PageQuery, ValidatedJson};
 use crate::services::imports::{self, Options};
 use crate::state::AppState;
 
+/// A form with the file, for `multipart/form-data` uploads.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // Documents the form's shape; the handler reads the part itself.
+pub struct FileUpload {
+    /// The statement file.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// The largest file `POST /imports` takes.
 pub const MAX_FILE: usize = 32 * 1024 * 1024;
 
 /// Import a bank statement file: the file is the request body, of any content type
-/// (`application/x-ofx`, `application/xml`, `text/csv`, `application/octet-stream`...).
+/// (`application/x-ofx`, `application/xml`, `text/csv`, `application/octet-stream`...), or the
+/// part named `file` of a `multipart/form-data` body (a browser's file form).
 ///
 /// Formats: `ofx` (OFX 1.x SGML and 2.x XML, QFX), `qif` (`!Type:Bank`, `CCard`, `Cash`,
 /// `Oth A`, `Oth L`), `camt053` (ISO 20022, any version, batched entries split), and `csv`
@@ -46,9 +56,13 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
     operation_id = "create_import",
     summary = "Import a bank statement file",
     params(CreateImportQuery),
-    request_body(content = String, content_type = "application/octet-stream",
-        description = "The file (OFX/QFX, QIF, CAMT.053 XML, CSV or an xlsx workbook)",
-        example = "!Type:Bank\nD02/03/2026\nT-64.30\nPCorner Market\nLGroceries\n^\n"),
+    request_body(
+        description = "The file (OFX/QFX, QIF, CAMT.053 XML, CSV or an xlsx workbook) as the body, or as the `file` part of a form",
+        content(
+            (String = "application/octet-stream", example = "!Type:Bank\nD02/03/2026\nT-64.30\nPCorner Market\nLGroceries\n^\n"),
+            (FileUpload = "multipart/form-data", example = json!({"file": "!Type:Bank\nD02/03/2026\nT-64.30\nPCorner Market\n^\n"})),
+        )
+    ),
     responses(
         (status = 201, description = "The batch, with each entry's outcome", body = Envelope<ImportResponse>),
         (status = 404, description = "`not_found`: no such wallet", body = ErrorBody),
@@ -65,16 +79,17 @@ pub async fn create_import(
     query: web::Query<CreateImportQuery>,
     payload: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    let body = crate::http::extract::read_body(payload.into_inner(), MAX_FILE).await?;
+    let (body, part_type) =
+        crate::http::extract::read_file(&req, payload.into_inner(), MAX_FILE).await?;
     let query = query.into_inner();
-    let is_csv_type = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| {
-            let t = t.to_ascii_lowercase();
-            t.starts_with("text/csv") || t.starts_with("application/csv")
-        });
+    let is_csv_type = part_type
+        .or_else(|| {
+            req.headers()
+                .get(actix_web::http::header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_ascii_lowercase)
+        })
+        .is_some_and(|t| t.starts_with("text/csv") || t.starts_with("application/csv"));
     let format = query
         .format
         .or_else(|| ImportFormat::detect(&body))
@@ -112,7 +127,8 @@ pub async fn create_import(
         .await?
     };
     let location = format!("/api/v1/imports/{}", view.batch.id);
-    Ok(Envelope::new(ImportResponse::new(view, true)).created(&location))
+    let capacity = (view.report.len() + 4) * imports::REPORT_BYTES_PER_ENTRY;
+    Ok(Envelope::new(ImportResponse::new(view, true)).created_sized(&location, capacity))
 }
 
 /// The import template (an Excel workbook): a `Transactions` sheet with the import's columns,
