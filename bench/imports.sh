@@ -12,34 +12,12 @@
 # BENCH_PORT [18082], BENCH_KEEP=1 keeps the temporary directory. It prints one markdown table.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name=imports.sh
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ENTRIES="${BENCH_ENTRIES:-100000}"
 PORT="${BENCH_PORT:-18082}"
 BASE="http://127.0.0.1:$PORT/api/v1"
-
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { echo "bench/imports.sh: $*" >&2; exit 1; }
-
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN="$BENCH_BIN"
-else
-  say "building the release binary"
-  (cd "$ROOT" && cargo build --release --quiet)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
-fi
-[ -x "$BIN" ] || die "no binary at $BIN"
-
-WORK="$(mktemp -d /tmp/finai-imports-bench.XXXXXX)"
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "data kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
 
 say "writing the statements ($ENTRIES entries each)"
 python3 - "$ENTRIES" "$WORK" <<'PY'
@@ -80,18 +58,7 @@ with open(f"{work}/statement.camt053.xml", "w") as f:
     f.write("</Stmt></BkToCstmrStmt></Document>\n")
 PY
 
-unset DATABASE_URL
-export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
-say "starting the server on port $PORT"
-FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 RATE_LIMIT_WRITES_PER_MIN=0 \
-  RATE_LIMIT_READS_PER_MIN=0 RATE_LIMIT_ANONYMOUS_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
-  "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server "$PORT"
 
 json_field() { python3 -c 'import json,sys; d=json.load(sys.stdin)["data"]; print(eval(sys.argv[1], {}, d))' "$1"; }
 TOKEN="$(curl -fsS -H 'Content-Type: application/json' \
@@ -101,7 +68,6 @@ wallet() {
   curl -fsS -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
     -d "{\"name\":\"$1\",\"type\":\"bank\",\"currency\":\"$2\"}" "$BASE/wallets" | json_field 'id'
 }
-hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status"; }
 mib() { python3 -c "print(f'{$1 / 1024:.0f}')"; }
 
 echo

@@ -12,59 +12,25 @@
 # BENCH_RUNS [5], BENCH_PORT [18083], BENCH_KEEP=1 keeps the temporary directory.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name=reports.sh
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 TRANSACTIONS="${BENCH_TRANSACTIONS:-1000000}"
 RUNS="${BENCH_RUNS:-5}"
 PORT="${BENCH_PORT:-18083}"
 BASE="http://127.0.0.1:$PORT/api/v1"
 
-say() { printf '\n== %s\n' "$*" >&2; }
-die() { echo "bench/reports.sh: $*" >&2; exit 1; }
-
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN="$BENCH_BIN"
-else
-  say "building the release binary"
-  (cd "$ROOT" && cargo build --release --quiet)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
-fi
-[ -x "$BIN" ] || die "no binary at $BIN"
-
-WORK="$(mktemp -d /tmp/finai-reports-bench.XXXXXX)"
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "data kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-unset DATABASE_URL
-export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
 say "seeding one user with $TRANSACTIONS transactions"
 start=$(date +%s)
 "$BIN" seed-bench --users 1 --transactions-per-user "$TRANSACTIONS" --prefix reports \
   --password 'Bench!pass1' >"$WORK/seed.log" 2>&1 || { cat "$WORK/seed.log" >&2; die "seeding failed"; }
 say "seeded in $(( $(date +%s) - start )) s"
 
-say "starting the server on port $PORT"
-FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 RATE_LIMIT_WRITES_PER_MIN=0 \
-  RATE_LIMIT_READS_PER_MIN=0 RATE_LIMIT_ANONYMOUS_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
-  "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server "$PORT"
 
 TOKEN="$(curl -fsS -H 'Content-Type: application/json' \
   -d '{"email":"reports1@example.com","password":"Bench!pass1"}' "$BASE/auth/login" |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["access_token"])')"
-hwm_kib() { awk '/^VmHWM/ { print $2 }' "/proc/$SERVER_PID/status"; }
 
 # The median time_total of RUNS requests of one URL (after one warm-up request).
 median() {
