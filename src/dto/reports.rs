@@ -291,7 +291,7 @@ pub mod documents {
 
     use super::*;
     use crate::dto::budgets::BudgetStatusLine;
-    use crate::export::{Cell, ChartKind, Document};
+    use crate::export::{Cell, Chart, ChartKind, Document, Series};
 
     fn money(m: &Money) -> Cell {
         Cell::Money(m.0)
@@ -426,6 +426,106 @@ pub mod documents {
             ("Money out".into(), Cell::Money(outflow)),
         ];
         document.chart_of(ChartKind::Bars, 1, &[3, 4])
+    }
+
+    pub fn by_member(
+        members: &[MemberShare],
+        (from, to, currency): (NaiveDate, NaiveDate, &str),
+    ) -> Document {
+        let mut document = Document::new("Spending and income by member", from, to, currency)
+            .columns(&["Member", "Income", "Expense", "Transactions"]);
+        document.rows = members
+            .iter()
+            .map(|m| {
+                vec![
+                    Cell::Text(m.name.clone().unwrap_or_else(|| "FinAI (automatic)".into())),
+                    money(&m.income),
+                    money(&m.expense),
+                    Cell::Count(m.transaction_count),
+                ]
+            })
+            .collect();
+        document.chart_of(ChartKind::Bars, 0, &[1, 2])
+    }
+
+    /// The statement's lines by category (income, then expense) with their totals, the net
+    /// result, and a chart of income and expense per month.
+    pub fn profit_and_loss(report: &ProfitAndLoss) -> Document {
+        let mut document =
+            Document::new("Profit and loss", report.from, report.to, &report.currency)
+                .columns(&["Category", "Type", "Total"]);
+        document.facts = vec![
+            ("Income".into(), money(&report.total_income)),
+            ("Expense".into(), money(&report.total_expense)),
+            ("Net result".into(), money(&report.net)),
+        ];
+        let lines = |lines: &[ProfitAndLossLine], kind: &str| -> Vec<Vec<Cell>> {
+            lines
+                .iter()
+                .map(|l| {
+                    vec![
+                        Cell::Text(l.name.clone()),
+                        Cell::Text(kind.into()),
+                        money(&l.total),
+                    ]
+                })
+                .collect()
+        };
+        document.rows = lines(&report.income, "income");
+        document.rows.extend(lines(&report.expense, "expense"));
+        document.rows.push(vec![
+            Cell::Text("Net result".into()),
+            Cell::Empty,
+            money(&report.net),
+        ]);
+        document.chart = Some(Chart {
+            kind: ChartKind::Bars,
+            label_column: None,
+            labels: report
+                .months
+                .iter()
+                .map(|m| m.format("%Y-%m").to_string())
+                .collect(),
+            series: vec![
+                Series {
+                    name: "Income".into(),
+                    values: report.income_by_month.iter().map(|m| m.0).collect(),
+                },
+                Series {
+                    name: "Expense".into(),
+                    values: report.expense_by_month.iter().map(|m| m.0).collect(),
+                },
+            ],
+        });
+        document
+    }
+
+    pub fn tax_summary(report: &TaxSummary) -> Document {
+        let mut document = Document::new("Tax summary", report.from, report.to, &report.currency)
+            .columns(&["Rate", "Gross", "Net", "Tax", "Transactions"]);
+        document.facts = vec![
+            ("Tax collected (output)".into(), money(&report.output_tax)),
+            ("Tax paid (input)".into(), money(&report.input_tax)),
+            ("Net tax due".into(), money(&report.net_tax_due)),
+            (
+                "Deductible expenses".into(),
+                money(&report.deductible_expenses),
+            ),
+        ];
+        document.rows = report
+            .by_rate
+            .iter()
+            .map(|line| {
+                vec![
+                    Cell::Text(format!("{} at {} %", line.kind, line.rate.0.normalize())),
+                    money(&line.gross),
+                    money(&line.net),
+                    money(&line.tax),
+                    Cell::Count(line.transaction_count),
+                ]
+            })
+            .collect();
+        document.chart_of(ChartKind::Bars, 0, &[3])
     }
 
     pub fn budget_progress(

@@ -55,8 +55,10 @@ pub struct Series {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Chart {
     pub kind: ChartKind,
-    /// The table's column the labels come from; the series are the columns of their names.
-    pub label_column: usize,
+    /// The table's column the labels come from, when the chart draws the table (the series
+    /// are then the columns of their names, and a workbook charts those cells); `None` for a
+    /// chart of figures the table does not hold (drawn in the PDF only).
+    pub label_column: Option<usize>,
     pub labels: Vec<String>,
     pub series: Vec<Series>,
 }
@@ -124,7 +126,7 @@ impl Document {
             .collect();
         self.chart = Some(Chart {
             kind,
-            label_column,
+            label_column: Some(label_column),
             labels,
             series,
         });

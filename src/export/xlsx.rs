@@ -129,7 +129,11 @@ pub fn report(document: &Document, locale: &Locale) -> Result<Vec<u8>, XlsxError
         sheet.set_freeze_panes(header_row + 1, 0)?;
         sheet.autofilter(header_row, 0, last_row, document.columns.len() as u16 - 1)?;
     }
-    if let (Some(chart), false) = (&document.chart, document.rows.is_empty()) {
+    let table_chart = document
+        .chart
+        .as_ref()
+        .and_then(|chart| Some((chart, chart.label_column?)));
+    if let (Some((chart, label_column)), false) = (table_chart, document.rows.is_empty()) {
         let mut native = Chart::new(match chart.kind {
             ChartKind::Bars => ChartType::Column,
             ChartKind::Pie => ChartType::Pie,
@@ -145,9 +149,9 @@ pub fn report(document: &Document, locale: &Locale) -> Result<Vec<u8>, XlsxError
                 .set_categories((
                     sheet_name,
                     header_row + 1,
-                    chart.label_column as u16,
+                    label_column as u16,
                     last_row,
-                    chart.label_column as u16,
+                    label_column as u16,
                 ))
                 .set_values((
                     sheet_name,

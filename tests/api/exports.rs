@@ -294,6 +294,7 @@ async fn every_report_comes_as_pdf_and_xlsx_with_the_figures_of_its_json() {
         "trend",
         "cash-flow",
         "budget-progress",
+        "by-member",
     ] {
         let (content_type, disposition, pdf) = file(
             &app,

@@ -708,6 +708,42 @@ async fn a_business_and_its_bookkeeper_keep_the_books_and_read_profit_and_loss()
     assert_eq!(tax["deductible_by_category"][0]["transaction_count"], 2);
     assert_eq!(tax["deductible_by_category"][1]["name"], "Rent");
     assert_eq!(tax["deductible_by_category"][1]["amount"], 30_000);
+    // Both come as files too: the PDF with its figures, the workbook with typed cells.
+    for (report, format, content_type) in [
+        ("profit-and-loss", "pdf", "application/pdf"),
+        ("tax-summary", "pdf", "application/pdf"),
+        (
+            "profit-and-loss",
+            "xlsx",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        ),
+    ] {
+        let response = app
+            .get_as(
+                &format!("/api/v1/ledgers/{ledger}/reports/{report}?{query}&format={format}"),
+                &bookkeeper.access_token,
+            )
+            .await;
+        assert_eq!(response.status(), 200, "{report} {format}");
+        assert_eq!(
+            response.headers()["content-type"].to_str().unwrap(),
+            content_type
+        );
+        let bytes = response.bytes().await.unwrap();
+        if format == "xlsx" {
+            use calamine::Reader;
+            let mut workbook =
+                calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+            let range = workbook.worksheet_range("Report").expect("its sheet");
+            let net = range
+                .rows()
+                .find(|r| r[0] == calamine::Data::String("Net result".into()))
+                .map(|r| r[1].clone());
+            assert_eq!(net, Some(calamine::Data::Float(1_150_000.0)));
+        } else {
+            assert!(bytes.starts_with(b"%PDF-"), "{report}");
+        }
+    }
     // A transfer carries no tax; `null` clears a rate.
     let bank = create_in(
         &app,

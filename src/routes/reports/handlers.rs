@@ -441,8 +441,16 @@ pub async fn expense_stats(
     tag = "reports",
     operation_id = "report_by_member",
     summary = "Spending and income by member",
-    params(ReportQuery),
-    responses((status = 200, description = "One line per member", body = Envelope<Vec<MemberShare>>)),
+    params(ReportQuery, ReportFormatQuery),
+    responses(
+        (status = 200, description = "One line per member (JSON); with `format=pdf` a PDF, with `format=xlsx` a workbook", content(
+            (Envelope<Vec<MemberShare>> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/reports/by-member")]
@@ -450,13 +458,20 @@ pub async fn by_member(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window_of(&query.into_inner());
-    let data = db::run(&state.pool, move |conn| {
-        crate::services::reports::by_member(conn, &caller, &window)
+    let format = format.into_inner();
+    let (data, file) = db::run(&state.pool, move |conn| {
+        let data = crate::services::reports::by_member(conn, &caller, &window)?;
+        let scope = scope_of(conn, &caller, &window)?;
+        let file = exports::report_file(conn, &caller, &format, || {
+            documents::by_member(&data, (scope.from, scope.to, &scope.currency))
+        })?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("by-member", data, file))
 }
 
 /// A profit-and-loss statement: income and expense by category and month, with monthly and
@@ -465,9 +480,15 @@ pub async fn by_member(
     tag = "reports",
     operation_id = "report_profit_and_loss",
     summary = "Profit and loss (business ledgers)",
-    params(ReportQuery),
+    params(ReportQuery, ReportFormatQuery),
     responses(
-        (status = 200, description = "The statement", body = Envelope<ProfitAndLoss>),
+        (status = 200, description = "The statement (JSON); with `format=pdf` a PDF, with `format=xlsx` a workbook", content(
+            (Envelope<ProfitAndLoss> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
         (status = 403, description = "`business_ledger_required`: the ledger is not a business ledger", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
@@ -477,13 +498,18 @@ pub async fn profit_and_loss(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window_of(&query.into_inner());
-    let data = db::run(&state.pool, move |conn| {
-        crate::services::reports::profit_and_loss(conn, &caller, &window)
+    let format = format.into_inner();
+    let (data, file) = db::run(&state.pool, move |conn| {
+        let data = crate::services::reports::profit_and_loss(conn, &caller, &window)?;
+        let file =
+            exports::report_file(conn, &caller, &format, || documents::profit_and_loss(&data))?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("profit-and-loss", data, file))
 }
 
 /// A tax summary: tax collected (in income) and paid (in expenses) per rate, the balance due,
@@ -493,9 +519,15 @@ pub async fn profit_and_loss(
     tag = "reports",
     operation_id = "report_tax_summary",
     summary = "Tax summary (business ledgers)",
-    params(ReportQuery),
+    params(ReportQuery, ReportFormatQuery),
     responses(
-        (status = 200, description = "The summary", body = Envelope<TaxSummary>),
+        (status = 200, description = "The summary (JSON); with `format=pdf` a PDF, with `format=xlsx` a workbook", content(
+            (Envelope<TaxSummary> = "application/json"),
+            (FileBody = "application/pdf"),
+            (FileBody = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        )),
+        (status = 400, description = "`invalid_query`: a bad period or currency", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: `locale` is not a language tag", body = ErrorBody),
         (status = 403, description = "`business_ledger_required`: the ledger is not a business ledger", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
@@ -505,11 +537,15 @@ pub async fn tax_summary(
     state: web::Data<AppState>,
     caller: Caller,
     query: web::Query<ReportQuery>,
+    format: web::Query<ReportFormatQuery>,
 ) -> ApiResult<HttpResponse> {
     let window = window_of(&query.into_inner());
-    let data = db::run(&state.pool, move |conn| {
-        crate::services::reports::tax_summary(conn, &caller, &window)
+    let format = format.into_inner();
+    let (data, file) = db::run(&state.pool, move |conn| {
+        let data = crate::services::reports::tax_summary(conn, &caller, &window)?;
+        let file = exports::report_file(conn, &caller, &format, || documents::tax_summary(&data))?;
+        Ok::<_, ApiError>((data, file))
     })
     .await?;
-    Ok(Envelope::new(data).ok())
+    Ok(answer("tax-summary", data, file))
 }
