@@ -20,10 +20,27 @@ use super::statement::FileError;
 pub const MAX_INFLATED: u64 = 256 * 1024 * 1024;
 /// The most parts (files inside the zip) a workbook may have.
 pub const MAX_PARTS: usize = 1_000;
-/// The most rows (headers included) a workbook may have.
+/// The most non-empty rows (headers included) a workbook may have.
 pub const MAX_ROWS: u32 = 200_001;
+/// The most cells (empty, formatted-only and unread ones included) a workbook may have.
+pub const MAX_CELLS: u64 = 4_000_000;
+/// The most text its cells may come to in all: a shared string is text again each time a cell
+/// uses it, so a small file could otherwise stand for gigabytes of cell text.
+pub const MAX_TEXT: usize = 64 * 1024 * 1024;
+/// The longest text of one cell (Excel's own limit).
+pub const MAX_CELL_TEXT: usize = 32_767;
+/// The most sheets read.
+pub const MAX_SHEETS: usize = 64;
 /// The most columns read of each row: the template has 12.
 const MAX_COLUMNS: u32 = 64;
+
+/// What the sheets read so far have used of the limits above.
+#[derive(Default)]
+struct Budget {
+    rows: u32,
+    cells: u64,
+    text: usize,
+}
 /// The sheet read when a workbook has one of this name (the template's); else every sheet.
 pub const SHEET: &str = "Transactions";
 
@@ -36,7 +53,8 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 }
 
 /// Reads the transactions of a workbook: its `Transactions` sheet when it has one (the
-/// template's), else every sheet (the export's one sheet per wallet). A sheet's header row is
+/// template's, with the export's continuations `Transactions (2)`... past Excel's last row),
+/// else every sheet (the export's one sheet per wallet). A sheet's header row is
 /// its first non-empty row, and each later non-empty row is a transaction or an error naming
 /// its row number (and its sheet, where there are several).
 pub fn read_transactions(bytes: &[u8]) -> Result<Table, FileError> {
@@ -44,23 +62,49 @@ pub fn read_transactions(bytes: &[u8]) -> Result<Table, FileError> {
     let mut workbook = Xlsx::new(Cursor::new(bytes))
         .map_err(|e| FileError::whole(format!("not a readable xlsx workbook: {e}")))?;
     let names = workbook.sheet_names();
-    let sheets: Vec<String> = match names.iter().find(|n| n.eq_ignore_ascii_case(SHEET)) {
-        Some(name) => vec![name.clone()],
-        None => names.clone(),
-    };
+    // The template's sheet, and the export's continuation sheets (`Transactions (2)`...).
+    let ours: Vec<String> = names
+        .iter()
+        .filter(|n| {
+            n.eq_ignore_ascii_case(SHEET)
+                || n.get(..SHEET.len() + 2)
+                    .is_some_and(|head| head.eq_ignore_ascii_case(&format!("{SHEET} (")))
+        })
+        .cloned()
+        .collect();
+    let sheets = if ours.is_empty() { names.clone() } else { ours };
     if sheets.is_empty() {
         return Err(FileError::whole("the workbook has no sheet"));
+    }
+    if sheets.len() > MAX_SHEETS {
+        return Err(FileError::whole(format!(
+            "the workbook has {} sheets, more than {MAX_SHEETS}",
+            sheets.len()
+        )));
     }
     let several = sheets.len() > 1;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
-    let mut total_rows = 0;
+    let mut budget = Budget::default();
     let mut read = 0;
     for sheet in &sheets {
-        let Some((mut sheet_rows, sheet_errors)) =
-            read_sheet(&mut workbook, sheet, several, &mut total_rows)?
-        else {
-            continue;
+        let (mut sheet_rows, sheet_errors) = match read_sheet(
+            &mut workbook,
+            sheet,
+            several,
+            &mut budget,
+        )? {
+            Sheet::Read(table) => table,
+            Sheet::Empty => continue,
+            Sheet::NoHeader(line) => {
+                errors.push(LineError {
+                        line,
+                        message: format!(
+                            "sheet {sheet:?} was not read: its first row is not a header with the columns date, amount and description"
+                        ),
+                    });
+                continue;
+            }
         };
         read += 1;
         rows.append(&mut sheet_rows);
@@ -79,14 +123,22 @@ pub fn read_transactions(bytes: &[u8]) -> Result<Table, FileError> {
     Ok((rows, errors))
 }
 
+/// What became of a sheet.
+enum Sheet {
+    Read(Table),
+    Empty,
+    /// Its first non-empty row (this line) is no header of transactions.
+    NoHeader(u64),
+}
+
 /// One sheet's rows. `lenient`: a sheet that is empty or has no header of transactions is
 /// skipped (a workbook of several sheets may have others), not refused.
 fn read_sheet(
     workbook: &mut Xlsx<Cursor<&[u8]>>,
     sheet: &str,
     lenient: bool,
-    total_rows: &mut u32,
-) -> Result<Option<Table>, FileError> {
+    budget: &mut Budget,
+) -> Result<Sheet, FileError> {
     let mut cells = workbook
         .worksheet_cells_reader(sheet)
         .map_err(|e| FileError::whole(format!("sheet {sheet:?} cannot be read: {e}")))?;
@@ -94,15 +146,28 @@ fn read_sheet(
     let mut rows = Vec::new();
     let mut errors = Vec::new();
     let mut current: Option<(u32, Vec<String>)> = None;
-    let mut finish = |row: u32, values: Vec<String>, columns: &mut Option<Columns>| {
+    let mut finish = |row: u32,
+                      values: Vec<String>,
+                      columns: &mut Option<Columns>,
+                      budget: &mut Budget| {
         if values.iter().all(|v| v.trim().is_empty()) {
-            return Ok(true);
+            return Ok(None);
         }
         let line = u64::from(row) + 1;
+        budget.rows += 1;
+        if budget.rows > MAX_ROWS {
+            return Err(FileError::at_line(
+                line,
+                format!(
+                    "sheet {sheet:?}: the workbook has more than {MAX_ROWS} rows; split it into files of at most {} transactions",
+                    MAX_ROWS - 1
+                ),
+            ));
+        }
         match columns {
             None => match Columns::new(values.iter().map(String::as_str)) {
                 Ok(found) => *columns = Some(found),
-                Err(_) if lenient => return Ok(false),
+                Err(_) if lenient => return Ok(Some(line)),
                 Err(message) => {
                     return Err(FileError::at_line(
                         line,
@@ -117,7 +182,7 @@ fn read_sheet(
                 }
             }
         }
-        Ok::<_, FileError>(true)
+        Ok::<_, FileError>(None)
     };
     loop {
         let cell = cells.next_cell().map_err(|e| {
@@ -125,26 +190,39 @@ fn read_sheet(
         })?;
         let Some(cell) = cell else { break };
         let (row, column) = cell.get_position();
+        budget.cells += 1;
+        if budget.cells > MAX_CELLS {
+            return Err(FileError::at_line(
+                u64::from(row) + 1,
+                format!("sheet {sheet:?}: the workbook has more than {MAX_CELLS} cells"),
+            ));
+        }
         if column >= MAX_COLUMNS {
             continue;
         }
         let value = text_of(cell.get_value());
+        if value.chars().count() > MAX_CELL_TEXT {
+            return Err(FileError::at_line(
+                u64::from(row) + 1,
+                format!("sheet {sheet:?}: a cell holds more than {MAX_CELL_TEXT} characters"),
+            ));
+        }
+        budget.text += value.len();
+        if budget.text > MAX_TEXT {
+            return Err(FileError::at_line(
+                u64::from(row) + 1,
+                format!(
+                    "sheet {sheet:?}: the cells hold more than {} MiB of text",
+                    MAX_TEXT / (1024 * 1024)
+                ),
+            ));
+        }
         match &mut current {
             Some((at, values)) if *at == row => put(values, column, value),
             _ => {
-                *total_rows += 1;
-                if *total_rows > MAX_ROWS {
-                    return Err(FileError::at_line(
-                        u64::from(row) + 1,
-                        format!(
-                            "sheet {sheet:?}: the workbook has more than {MAX_ROWS} rows; split it into files of at most {} transactions",
-                            MAX_ROWS - 1
-                        ),
-                    ));
-                }
                 if let Some((at, values)) = current.take() {
-                    if !finish(at, values, &mut columns)? {
-                        return Ok(None);
+                    if let Some(line) = finish(at, values, &mut columns, budget)? {
+                        return Ok(Sheet::NoHeader(line));
                     }
                 }
                 let mut values = Vec::new();
@@ -154,17 +232,17 @@ fn read_sheet(
         }
     }
     if let Some((at, values)) = current.take() {
-        if !finish(at, values, &mut columns)? {
-            return Ok(None);
+        if let Some(line) = finish(at, values, &mut columns, budget)? {
+            return Ok(Sheet::NoHeader(line));
         }
     }
     if columns.is_none() {
         if lenient {
-            return Ok(None);
+            return Ok(Sheet::Empty);
         }
         return Err(FileError::whole(format!("sheet {sheet:?} is empty")));
     }
-    Ok(Some((rows, errors)))
+    Ok(Sheet::Read((rows, errors)))
 }
 
 fn put(values: &mut Vec<String>, column: u32, value: String) {
@@ -180,7 +258,11 @@ fn put(values: &mut Vec<String>, column: u32, value: String) {
 fn text_of(value: &DataRef<'_>) -> String {
     match value {
         DataRef::Int(i) => i.to_string(),
-        DataRef::Float(f) => f.to_string(),
+        // A formula's result carries binary noise (`=11*1.1` is 12.100000000000001): rounded to
+        // 10 places, what any spreadsheet shows, then written shortest.
+        DataRef::Float(f) => rust_decimal::Decimal::from_f64_retain(*f)
+            .map(|d| d.round_dp(10).normalize().to_string())
+            .unwrap_or_else(|| f.to_string()),
         DataRef::String(s) => s.clone(),
         DataRef::SharedString(s) => (*s).to_owned(),
         DataRef::Bool(b) => b.to_string(),
@@ -260,6 +342,68 @@ mod tests {
         let parts: Vec<(&str, &[u8])> = names.iter().map(|n| (n.as_str(), &b""[..])).collect();
         let error = read_transactions(&zip_of(&parts)).expect_err("refused");
         assert!(error.message.contains("parts"), "{error}");
+    }
+
+    fn workbook(fill: impl FnOnce(&mut rust_xlsxwriter::Workbook)) -> Vec<u8> {
+        let mut workbook = rust_xlsxwriter::Workbook::new();
+        fill(&mut workbook);
+        workbook.save_to_buffer().expect("saved")
+    }
+
+    fn header(sheet: &mut rust_xlsxwriter::Worksheet) {
+        for (i, name) in ["date", "amount", "description"].iter().enumerate() {
+            sheet.write_string(0, i as u16, *name).expect("cell");
+        }
+    }
+
+    #[test]
+    fn one_shared_string_used_thousands_of_times_cannot_become_gigabytes_of_text() {
+        let long = "x".repeat(30_000);
+        let bytes = workbook(|w| {
+            let sheet = w.add_worksheet();
+            header(sheet);
+            for row in 1..3_000 {
+                sheet.write_string(row, 0, &long).expect("cell");
+            }
+        });
+        assert!(bytes.len() < 200_000, "{}", bytes.len());
+        let error = read_transactions(&bytes).expect_err("refused");
+        assert!(error.message.contains("MiB of text"), "{error}");
+    }
+
+    #[test]
+    fn a_formulas_binary_noise_reads_as_the_amount_a_spreadsheet_shows() {
+        let bytes = workbook(|w| {
+            let sheet = w.add_worksheet();
+            header(sheet);
+            sheet.write_string(1, 0, "2026-01-02").expect("cell");
+            sheet.write_number(1, 1, 11.0 * 1.1).expect("cell");
+            sheet.write_string(1, 2, "Lunch").expect("cell");
+        });
+        let (rows, errors) = read_transactions(&bytes).expect("read");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(rows[0].amount.to_string(), "12.1");
+    }
+
+    #[test]
+    fn a_sheet_of_several_without_a_header_is_reported_not_dropped_silently() {
+        let bytes = workbook(|w| {
+            let first = w.add_worksheet();
+            header(first);
+            first.write_string(1, 0, "2026-01-02").expect("cell");
+            first.write_number(1, 1, -5).expect("cell");
+            first.write_string(1, 2, "Tea").expect("cell");
+            let second = w.add_worksheet();
+            second.write_string(0, 0, "My notes").expect("cell");
+            w.add_worksheet(); // empty: nothing to say
+        });
+        let (rows, errors) = read_transactions(&bytes).expect("read");
+        assert_eq!(rows.len(), 1);
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert!(
+            errors[0].message.contains("\"Sheet2\" was not read"),
+            "{errors:?}"
+        );
     }
 
     #[test]

@@ -35,10 +35,14 @@ impl Locale {
         let region = parts.next().unwrap_or("");
         let (decimal, group, date) = match language {
             "en" if matches!(region, "" | "us" | "ph") => ('.', ',', DateOrder::MonthFirst),
+            "en" if region == "ca" => ('.', ',', DateOrder::Iso),
             "en" => ('.', ',', DateOrder::DayFirst('/')),
-            "vi" | "id" | "es" | "it" | "pt" | "nl" | "el" => (',', '.', DateOrder::DayFirst('/')),
+            "vi" | "id" | "es" | "it" | "pt" | "el" => (',', '.', DateOrder::DayFirst('/')),
+            "nl" => (',', '.', DateOrder::DayFirst('-')),
             "de" | "da" | "tr" => (',', '.', DateOrder::DayFirst('.')),
-            "fr" | "ru" | "uk" | "pl" | "cs" | "sk" | "fi" | "sv" | "nb" | "no" => {
+            "fr" => (',', '\u{a0}', DateOrder::DayFirst('/')),
+            "sv" | "lt" => (',', '\u{a0}', DateOrder::Iso),
+            "ru" | "uk" | "pl" | "cs" | "sk" | "fi" | "nb" | "no" => {
                 (',', '\u{a0}', DateOrder::DayFirst('.'))
             }
             "ja" | "zh" | "ko" | "th" | "ms" | "hi" => ('.', ',', DateOrder::Iso),
@@ -101,6 +105,7 @@ impl Locale {
             DateOrder::Iso => "yyyy-mm-dd",
             DateOrder::MonthFirst => "mm/dd/yyyy",
             DateOrder::DayFirst('.') => "dd.mm.yyyy",
+            DateOrder::DayFirst('-') => "dd-mm-yyyy",
             DateOrder::DayFirst(_) => "dd/mm/yyyy",
         }
     }
@@ -141,5 +146,9 @@ mod tests {
         assert_eq!(Locale::of("vi").date(date), "05/03/2026");
         assert_eq!(Locale::of("de-DE").date(date), "05.03.2026");
         assert_eq!(Locale::of("ja").date(date), "2026-03-05");
+        assert_eq!(Locale::of("fr-FR").date(date), "05/03/2026");
+        assert_eq!(Locale::of("sv").date(date), "2026-03-05");
+        assert_eq!(Locale::of("nl").date(date), "05-03-2026");
+        assert_eq!(Locale::of("en-CA").date(date), "2026-03-05");
     }
 }

@@ -16,6 +16,7 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::{Cell, ChartKind, Document, Locale};
+use crate::domain::currency::minor_units;
 
 /// The MIME type of a PDF.
 pub const CONTENT_TYPE: &str = "application/pdf";
@@ -263,6 +264,15 @@ fn print(cell: &Cell, locale: &Locale, currency: &str) -> String {
     }
 }
 
+/// An amount without its currency code (`1.234.500`), for a column too narrow for the code.
+fn bare(cell: &Cell, locale: &Locale, currency: &str) -> Option<String> {
+    match cell {
+        Cell::Money(amount) => Some(locale.number(*amount, minor_units(currency))),
+        Cell::Amount(amount, own) => Some(locale.number(*amount, minor_units(own))),
+        _ => None,
+    }
+}
+
 /// Renders the document.
 pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError> {
     let mut regular = Font::new(REGULAR, b"F1", b"DejaVuSans")?;
@@ -341,14 +351,11 @@ pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError>
             for pair in document.facts.chunks(2) {
                 for (i, (label, value)) in pair.iter().enumerate() {
                     let x = MARGIN + i as f32 * width / 2.0;
-                    painter.text(x, y, 9.0, false, label);
-                    painter.text_right(
-                        x + width / 2.0 - 12.0,
-                        y,
-                        9.0,
-                        true,
-                        &print(value, locale, &document.currency),
-                    );
+                    let value = print(value, locale, &document.currency);
+                    let room = width / 2.0 - 24.0 - painter.bold.width(&value, 9.0);
+                    let label = painter.regular.fit(label, 9.0, room.max(20.0));
+                    painter.text(x, y, 9.0, false, &label);
+                    painter.text_right(x + width / 2.0 - 12.0, y, 9.0, true, &value);
                 }
                 y -= 16.0;
             }
@@ -375,7 +382,21 @@ pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError>
                 let (left, right) = column_x[i];
                 let text = print(cell, locale, &document.currency);
                 if cell.is_numeric() {
-                    painter.text_right(right - 4.0, y, TABLE_SIZE, false, &text);
+                    // A number wider than its column loses the currency code (the period line
+                    // names it), then shrinks until it fits.
+                    let room = right - left - 8.0;
+                    let text = if painter.regular.width(&text, TABLE_SIZE) > room {
+                        bare(cell, locale, &document.currency).unwrap_or(text)
+                    } else {
+                        text
+                    };
+                    let width = painter.regular.width(&text, TABLE_SIZE);
+                    let size = if width > room {
+                        (TABLE_SIZE * room / width).max(4.0)
+                    } else {
+                        TABLE_SIZE
+                    };
+                    painter.text_right(right - 4.0, y, size, false, &text);
                 } else {
                     let text = painter.regular.fit(&text, TABLE_SIZE, right - left - 8.0);
                     painter.text(left + 4.0, y, TABLE_SIZE, false, &text);

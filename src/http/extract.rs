@@ -166,8 +166,8 @@ async fn read_body_sized(
 }
 
 /// A file upload: the request body itself, or, for `multipart/form-data` (a browser's form), the
-/// part named `file` (else the first part with a file name). At most `limit` bytes either way;
-/// the other parts are read past, never kept.
+/// part named `file`. At most `limit` bytes either way, the form's other parts counted in; they
+/// are read past, never kept.
 pub async fn read_file(
     req: &actix_web::HttpRequest,
     payload: Payload,
@@ -194,24 +194,21 @@ pub async fn read_file(
         message: format!("The multipart body could not be read: {e}."),
     };
     let mut parts = actix_multipart::Multipart::new(req.headers(), payload);
+    let mut read = 0usize;
     while let Some(part) = parts.next().await {
         let mut part = part.map_err(bad)?;
-        let is_file = part.name() == Some("file")
-            || part
-                .content_disposition()
-                .and_then(|d| d.get_filename())
-                .is_some();
+        let is_file = part.name() == Some("file");
         let part_type = part.content_type().map(|m| m.essence_str().to_owned());
         let mut body = BytesMut::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(bad)?;
-            if !is_file {
-                continue;
-            }
-            if body.len() + chunk.len() > limit {
+            read += chunk.len();
+            if read > limit {
                 return Err(ApiError::PayloadTooLarge { limit });
             }
-            body.extend_from_slice(&chunk);
+            if is_file {
+                body.extend_from_slice(&chunk);
+            }
         }
         if is_file {
             return Ok((body.freeze(), part_type));

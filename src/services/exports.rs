@@ -87,8 +87,10 @@ pub struct XlsxSink {
     workbook: Workbook,
     formats: Formats,
     per_wallet: bool,
-    /// Sheet index and next row, per wallet (or one entry under `Uuid::nil()`).
+    /// Sheet index and last row written, per wallet (or one entry under `Uuid::nil()`).
     sheets: HashMap<Uuid, (usize, u32)>,
+    /// Sheets made so far.
+    made: usize,
     wallet_names: HashMap<Uuid, String>,
 }
 
@@ -99,18 +101,23 @@ impl XlsxSink {
             formats: Formats::new(currency, &locale),
             per_wallet,
             sheets: HashMap::new(),
+            made: 0,
             wallet_names: HashMap::new(),
         }
     }
 
-    /// The sheet a row goes on (made, with its header, on first use).
+    /// The sheet a row goes on (made, with its header, on first use, and again when a sheet
+    /// reaches Excel's last row: `Transactions (2)`...).
     fn sheet_for(&mut self, wallet: Uuid) -> Result<(usize, u32), XlsxError> {
         let key = if self.per_wallet { wallet } else { Uuid::nil() };
         if let Some((index, row)) = self.sheets.get_mut(&key) {
-            *row += 1;
-            return Ok((*index, *row));
+            if *row < LAST_ROW {
+                *row += 1;
+                return Ok((*index, *row));
+            }
         }
-        let index = self.sheets.len();
+        let index = self.made;
+        self.made += 1;
         let name = if self.per_wallet {
             sheet_name(
                 self.wallet_names
@@ -118,8 +125,10 @@ impl XlsxSink {
                     .map_or("Wallet", String::as_str),
                 index,
             )
-        } else {
+        } else if index == 0 {
             SHEET.to_owned()
+        } else {
+            format!("{SHEET} ({})", index + 1)
         };
         let sheet = self.workbook.add_worksheet_with_constant_memory()?;
         sheet.set_name(name)?;
@@ -132,6 +141,9 @@ impl XlsxSink {
         Ok((index, 1))
     }
 }
+
+/// Excel's last row (counted from 0): a sheet holds the header and 1,048,575 transactions.
+const LAST_ROW: u32 = 1_048_575;
 
 fn column_width(title: &str) -> f64 {
     match title {
