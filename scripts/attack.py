@@ -919,12 +919,26 @@ SNAPSHOT_PATHS = [
 ]
 
 
+# What the webhook dispatcher itself changes while it retries A's own deliveries in the
+# background (to an address that cannot be reached here): not A's data, and left out of the
+# comparison. A delivery B could cause would still show in the deliveries list, which is compared.
+DELIVERY_STATE = ("failing_since", "updated_at")
+
+
+def without_delivery_state(value):
+    if isinstance(value, dict) and "event_types" in value:
+        return {k: v for k, v in value.items() if k not in DELIVERY_STATE}
+    if isinstance(value, list):
+        return [without_delivery_state(v) for v in value]
+    return value
+
+
 def snapshot(owner, personal, shared, ledger):
     state = {}
     for base, ids in [(API, personal), (f"{API}/ledgers/{ledger}", shared)]:
         for path in SNAPSHOT_PATHS:
             full = base + path.format(**ids)
-            state[full] = owner.data("GET", full)
+            state[full] = without_delivery_state(owner.data("GET", full))
     for path in ["/users/me", "/users/me/tokens", "/users/me/sessions", "/ledgers",
                  f"/ledgers/{ledger}", f"/ledgers/{ledger}/members",
                  f"/ledgers/{ledger}/invitations"]:
@@ -1038,7 +1052,14 @@ def cross_user_ids(ctx):
 
     after = snapshot(a, personal, shared, ledger)
     changed = [path for path in before if before[path] != after[path]]
-    expect(not changed, f"A's data changed: {changed[:5]}")
+
+    def what(path):
+        old, new = before[path], after[path]
+        if isinstance(old, dict) and isinstance(new, dict):
+            return {k: (old.get(k), new.get(k)) for k in old.keys() | new.keys()
+                    if old.get(k) != new.get(k)}
+        return "the list changed"
+    expect(not changed, f"A's data changed: {[(p, what(p)) for p in changed[:5]]}")
     return (f"{probes} cross-user requests ({controls} GETs that A itself reads) and "
             f"{len(body_refs) + 1} body references refused")
 
