@@ -1,4 +1,4 @@
-# Shared by bench/imports.sh and bench/reports.sh: the release binary, a temporary directory
+# Shared by bench/run.sh, bench/imports.sh and bench/reports.sh: the release binary, a temporary directory
 # removed on exit (BENCH_KEEP=1 keeps it), and a release server with its own PostgreSQL in it.
 #
 # Source it after setting `name` (the script's, for messages); then `$BIN` and `$WORK` are set,
@@ -35,14 +35,16 @@ trap cleanup EXIT
 unset DATABASE_URL
 export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
 
-start_server() { # port
-  say "starting the server on port $1"
-  FINAI_BIND="127.0.0.1:$1" AUTH_RATE_LIMIT_PER_MIN=0 RATE_LIMIT_WRITES_PER_MIN=0 \
+start_server() { # port [VAR=value ...: more of the server's environment, or other limits]
+  local port="$1"
+  shift
+  say "starting the server on port $port"
+  env FINAI_BIND="127.0.0.1:$port" AUTH_RATE_LIMIT_PER_MIN=0 RATE_LIMIT_WRITES_PER_MIN=0 \
     RATE_LIMIT_READS_PER_MIN=0 RATE_LIMIT_ANONYMOUS_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
-    "$BIN" serve >"$WORK/server.log" 2>&1 &
+    "$@" "$BIN" serve >"$WORK/server.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 1 600); do
-    curl -fsS "http://127.0.0.1:$1/ready" >/dev/null 2>&1 && return 0
+    curl -fsS "http://127.0.0.1:$port/ready" >/dev/null 2>&1 && return 0
     kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
     sleep 0.1
   done

@@ -18,7 +18,9 @@
 # sides run the same plans.
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+name=run.sh
+# shellcheck source=lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 BENCH="$ROOT/bench"
 DURATION="${BENCH_DURATION:-10}"
 CONNS="${BENCH_CONNECTIONS:-16}"
@@ -38,17 +40,6 @@ THREADS=2
 BASE="http://127.0.0.1:$PORT/api/v1"
 PASSWORD='Bench!pass1'
 
-say() { printf '\n== %s\n' "$*" >&2; }
-
-if [ -n "${BENCH_BIN:-}" ]; then
-  # Another build to compare (e.g. an earlier commit's), measured by this script.
-  BIN="$BENCH_BIN"
-else
-  say "building the release binary"
-  (cd "$ROOT" && cargo build --release --quiet)
-  BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/finai"
-fi
-
 for tool in wrk pgbench psql curl python3; do
   if ! command -v "$tool" >/dev/null; then
     if [ "$tool" = wrk ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
@@ -61,21 +52,6 @@ for tool in wrk pgbench psql curl python3; do
   fi
 done
 
-WORK="$(mktemp -d /tmp/finai-bench.XXXXXX)"
-# Running as root, the private cluster runs as `postgres`, which must reach its data directory.
-chmod 755 "$WORK"
-SERVER_PID=""
-cleanup() {
-  if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
-    kill -TERM "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-  fi
-  if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "data kept in $WORK" >&2; else rm -rf "$WORK"; fi
-}
-trap cleanup EXIT
-
-unset DATABASE_URL
-export FINAI_DATA_DIR="$WORK/data" FINAI_ENV=development RUST_LOG=warn
 export BCRYPT_COST="${BENCH_BCRYPT_COST:-12}"
 
 say "seeding: one user with $BIG transactions, one with $SMALL ($BUDGETS budgets each)"
@@ -85,17 +61,9 @@ say "seeding: one user with $MID transactions, $WRITERS with 100 ($WRITER_BUDGET
 "$BIN" seed-bench --users 1 --transactions-per-user "$MID" --budgets-per-user "$WRITER_BUDGETS" --prefix mid --password "$PASSWORD"
 "$BIN" seed-bench --users "$WRITERS" --transactions-per-user 100 --budgets-per-user "$WRITER_BUDGETS" --prefix writer --password "$PASSWORD"
 
-say "starting the server on port $PORT"
 LIMIT="${BENCH_RATE_LIMIT:-1000000000}"
-FINAI_BIND="127.0.0.1:$PORT" AUTH_RATE_LIMIT_PER_MIN=0 FINAI_JOBS_INTERVAL_SECS=0 \
-  RATE_LIMIT_READS_PER_MIN="$LIMIT" RATE_LIMIT_WRITES_PER_MIN="$LIMIT" \
-  RATE_LIMIT_ANONYMOUS_PER_MIN="$LIMIT" ACCESS_TOKEN_TTL_SECS=7200 "$BIN" serve >"$WORK/server.log" 2>&1 &
-SERVER_PID=$!
-for _ in $(seq 1 600); do
-  curl -fsS "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1 && break
-  kill -0 "$SERVER_PID" 2>/dev/null || { cat "$WORK/server.log" >&2; exit 1; }
-  sleep 0.1
-done
+start_server "$PORT" RATE_LIMIT_READS_PER_MIN="$LIMIT" RATE_LIMIT_WRITES_PER_MIN="$LIMIT" \
+  RATE_LIMIT_ANONYMOUS_PER_MIN="$LIMIT" ACCESS_TOKEN_TTL_SECS=7200
 
 SOCKET="$FINAI_DATA_DIR/run"
 sql() { psql -h "$SOCKET" -U finai -d finai -Atq -c "$1"; }
