@@ -148,6 +148,29 @@ impl Default for WebhookSettings {
     }
 }
 
+/// Receipt reading. Names of the variables in brackets.
+#[derive(Clone, Debug)]
+pub struct OcrSettings {
+    /// Receipts read at once per instance (`FINAI_OCR_WORKERS`, 1): each is one Tesseract
+    /// process on one core, at a lower CPU priority than the server.
+    pub workers: usize,
+    /// The longest one receipt's reading may take before it is stopped and the receipt fails
+    /// (`FINAI_OCR_TIMEOUT_SECS`, 60).
+    pub timeout: Duration,
+    /// The Tesseract program (`FINAI_TESSERACT`, `tesseract` on the `PATH`).
+    pub tesseract: String,
+}
+
+impl Default for OcrSettings {
+    fn default() -> Self {
+        OcrSettings {
+            workers: 1,
+            timeout: Duration::from_secs(60),
+            tesseract: "tesseract".into(),
+        }
+    }
+}
+
 /// Outgoing mail: SMTP when `SMTP_URL` is set, else files in `$FINAI_DATA_DIR/outbox`.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
@@ -212,6 +235,7 @@ pub struct Settings {
     pub mail: MailSettings,
     pub stream: StreamSettings,
     pub webhooks: WebhookSettings,
+    pub ocr: OcrSettings,
 }
 
 /// Reads variables through a lookup function, so tests can supply their own environment.
@@ -420,6 +444,13 @@ impl Settings {
                 concurrency: env.positive("FINAI_WEBHOOK_CONCURRENCY", 16)?,
                 retry_base: Duration::from_secs(env.positive("FINAI_WEBHOOK_RETRY_BASE_SECS", 10)?),
             },
+            ocr: OcrSettings {
+                workers: env.positive("FINAI_OCR_WORKERS", 1)?,
+                timeout: Duration::from_secs(env.positive("FINAI_OCR_TIMEOUT_SECS", 60)?),
+                tesseract: env
+                    .get("FINAI_TESSERACT")
+                    .unwrap_or_else(|| "tesseract".into()),
+            },
         })
     }
 
@@ -451,6 +482,7 @@ impl Settings {
             mail: MailSettings::default(),
             stream: StreamSettings::default(),
             webhooks: WebhookSettings::default(),
+            ocr: OcrSettings::default(),
         }
     }
 }

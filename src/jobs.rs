@@ -8,6 +8,8 @@
 //! runs in its own savepoint: one that fails is logged and skipped, never stopping the others.
 //! "Today" is each owner's, in their time zone (computed here, in one place).
 
+pub mod receipts;
+
 use std::collections::HashMap;
 
 use chrono::{DateTime, Days, NaiveDate, Utc};

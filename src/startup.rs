@@ -42,6 +42,9 @@ impl Application {
         let cost = settings.auth.bcrypt_cost;
         hasher.submit(move || crate::auth::password::verify_dummy("", cost));
         let hub = std::sync::Arc::new(crate::realtime::Hub::default());
+        let files: std::sync::Arc<dyn crate::storage::FileStore> = std::sync::Arc::new(
+            crate::storage::LocalStore::new(settings.data_dir.join("files")),
+        );
         // `serve` fills in the private cluster's URL; only a pool built by hand has none, and
         // then streams hear nothing and webhooks are not delivered.
         if let Some(url) = &settings.database.url {
@@ -60,6 +63,17 @@ impl Application {
                 settings.webhooks.clone(),
                 std::sync::Arc::downgrade(&hub),
             )?;
+            let database = crate::config::DatabaseSettings {
+                pool_size: settings.ocr.workers as u32 + 1,
+                ..settings.database.clone()
+            };
+            crate::jobs::receipts::spawn(
+                crate::db::build_pool(url.expose(), &database),
+                files.clone(),
+                settings.ocr.clone(),
+                settings.data_dir.join("scratch"),
+                std::sync::Arc::downgrade(&hub),
+            )?;
         }
         let state = web::Data::new(AppState {
             settings,
@@ -68,6 +82,7 @@ impl Application {
             hasher,
             hub,
             leases: Default::default(),
+            files,
         });
         let server = HttpServer::new(move || app(state.clone()))
             // Small writes (an event frame, a short answer) go out at once: with Nagle's

@@ -19,4 +19,6 @@ pub struct AppState {
     pub hub: Arc<Hub>,
     /// Rate-limit requests this instance took ahead of time (see `auth::rate_limit`).
     pub leases: crate::auth::rate_limit::Leases,
+    /// Uploaded files (attachments, receipt images).
+    pub files: Arc<dyn crate::storage::FileStore>,
 }

@@ -1,6 +1,7 @@
 //! Data access: the connection pool, migrations, the embedded PostgreSQL launcher, and one
 //! module of plain query functions per table. Nothing here knows about HTTP.
 
+pub mod attachments;
 pub mod audit;
 pub mod bills;
 pub mod budgets;
@@ -20,6 +21,7 @@ pub mod notifications;
 pub mod personal_tokens;
 pub mod prepared;
 pub mod rate_limits;
+pub mod receipts;
 pub mod recurring;
 pub mod refresh_tokens;
 pub mod reports;

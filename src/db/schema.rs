@@ -1,6 +1,21 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    attachments (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        transaction_id -> Nullable<Uuid>,
+        receipt_id -> Nullable<Uuid>,
+        uploaded_by -> Nullable<Uuid>,
+        file_name -> Nullable<Text>,
+        content_type -> Text,
+        size_bytes -> Int8,
+        sha256 -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Uuid,
         user_id -> Nullable<Uuid>,
@@ -149,6 +164,14 @@ diesel::table! {
 }
 
 diesel::table! {
+    file_garbage (ledger_id, sha256) {
+        ledger_id -> Uuid,
+        sha256 -> Text,
+        queued_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     idempotency_keys (principal, key) {
         principal -> Text,
         key -> Text,
@@ -228,6 +251,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    mfa_challenges (token_hash) {
+        token_hash -> Text,
+        user_id -> Uuid,
+        remember_me -> Bool,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     ml_models (id) {
         id -> Uuid,
         ledger_id -> Uuid,
@@ -277,6 +311,46 @@ diesel::table! {
         method -> Text,
         confidence -> Text,
         as_of -> Date,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    rate_limits (key) {
+        key -> Text,
+        tat -> Timestamptz,
+        allowed -> Bool,
+    }
+}
+
+diesel::table! {
+    receipts (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        uploaded_by -> Nullable<Uuid>,
+        status -> Text,
+        failure -> Nullable<Text>,
+        ocr_text -> Nullable<Text>,
+        parsed -> Nullable<Jsonb>,
+        corrections -> Jsonb,
+        merchant -> Nullable<Text>,
+        date -> Nullable<Date>,
+        total -> Nullable<Numeric>,
+        currency -> Nullable<Text>,
+        transaction_id -> Nullable<Uuid>,
+        claimed_until -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        processed_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    recovery_codes (user_id, code_hash) {
+        user_id -> Uuid,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
     }
 }
@@ -374,6 +448,16 @@ diesel::table! {
         entity_id -> Uuid,
         change_seq -> Int8,
         deleted_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    totp_credentials (user_id) {
+        user_id -> Uuid,
+        secret -> Bytea,
+        confirmed_at -> Nullable<Timestamptz>,
+        last_step -> Nullable<Int8>,
+        created_at -> Timestamptz,
     }
 }
 
@@ -487,44 +571,7 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    mfa_challenges (token_hash) {
-        token_hash -> Text,
-        user_id -> Uuid,
-        remember_me -> Bool,
-        expires_at -> Timestamptz,
-        used_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    rate_limits (key) {
-        key -> Text,
-        tat -> Timestamptz,
-        allowed -> Bool,
-    }
-}
-
-diesel::table! {
-    recovery_codes (user_id, code_hash) {
-        user_id -> Uuid,
-        code_hash -> Text,
-        used_at -> Nullable<Timestamptz>,
-        created_at -> Timestamptz,
-    }
-}
-
-diesel::table! {
-    totp_credentials (user_id) {
-        user_id -> Uuid,
-        secret -> Bytea,
-        confirmed_at -> Nullable<Timestamptz>,
-        last_step -> Nullable<Int8>,
-        created_at -> Timestamptz,
-    }
-}
-
+diesel::joinable!(attachments -> ledgers (ledger_id));
 diesel::joinable!(bills -> ledgers (ledger_id));
 diesel::joinable!(budgets -> ledgers (ledger_id));
 diesel::joinable!(categories -> ledgers (ledger_id));
@@ -538,6 +585,7 @@ diesel::joinable!(ledger_members -> users (user_id));
 diesel::joinable!(ml_models -> ledgers (ledger_id));
 diesel::joinable!(notifications -> ledgers (ledger_id));
 diesel::joinable!(predictions -> ledgers (ledger_id));
+diesel::joinable!(receipts -> ledgers (ledger_id));
 diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id));
 diesel::joinable!(recurring_transactions -> ledgers (ledger_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
@@ -551,6 +599,9 @@ diesel::joinable!(totp_credentials -> users (user_id));
 diesel::joinable!(wallets -> ledgers (ledger_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    attachments,
+    file_garbage,
+    receipts,
     audit_log,
     bill_payments,
     bills,

@@ -16,6 +16,7 @@ pub mod ledgers;
 pub mod notifications;
 pub mod personal_tokens;
 pub mod predictions;
+pub mod receipts;
 pub mod recurring;
 pub mod reports;
 pub mod rules;

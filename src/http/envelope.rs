@@ -79,6 +79,13 @@ impl<T: Serialize> Envelope<T> {
             .insert_header((header::LOCATION, location))
             .json(self)
     }
+
+    /// 202 Accepted (the work goes on in the background), with where to follow it.
+    pub fn accepted(self, location: &str) -> HttpResponse {
+        HttpResponse::Accepted()
+            .insert_header((header::LOCATION, location))
+            .json(self)
+    }
 }
 
 /// A file in a request or response body (a PDF, a workbook, a bank statement): bytes, which the

@@ -173,6 +173,26 @@ pub async fn read_file(
     payload: Payload,
     limit: usize,
 ) -> Result<(web::Bytes, Option<String>), ApiError> {
+    read_upload(req, payload, limit)
+        .await
+        .map(|upload| (upload.bytes, upload.part_type))
+}
+
+/// An uploaded file, with what its form part said of it.
+pub struct Upload {
+    pub bytes: web::Bytes,
+    /// The form part's content type (never trusted for what the file is).
+    pub part_type: Option<String>,
+    /// The form part's file name.
+    pub file_name: Option<String>,
+}
+
+/// [`read_file`], keeping the form part's file name too.
+pub async fn read_upload(
+    req: &actix_web::HttpRequest,
+    payload: Payload,
+    limit: usize,
+) -> Result<Upload, ApiError> {
     let content_type = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)
@@ -187,7 +207,11 @@ pub async fn read_file(
             .and_then(|v| v.parse::<usize>().ok())
             .filter(|n| *n <= limit)
             .unwrap_or(0);
-        return Ok((read_body_sized(payload, limit, expected).await?, None));
+        return Ok(Upload {
+            bytes: read_body_sized(payload, limit, expected).await?,
+            part_type: None,
+            file_name: None,
+        });
     }
     let bad = |e: actix_multipart::MultipartError| ApiError::BadRequest {
         code: "invalid_body",
@@ -199,6 +223,10 @@ pub async fn read_file(
         let mut part = part.map_err(bad)?;
         let is_file = part.name() == Some("file");
         let part_type = part.content_type().map(|m| m.essence_str().to_owned());
+        let file_name = part
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_owned);
         let mut body = BytesMut::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(bad)?;
@@ -211,7 +239,11 @@ pub async fn read_file(
             }
         }
         if is_file {
-            return Ok((body.freeze(), part_type));
+            return Ok(Upload {
+                bytes: body.freeze(),
+                part_type,
+                file_name,
+            });
         }
     }
     Err(ApiError::invalid_field(

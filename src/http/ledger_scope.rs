@@ -32,6 +32,8 @@ pub const LEDGER_RESOURCES: &[&str] = &[
     "insights",
     "notifications",
     "sync",
+    "attachments",
+    "receipts",
 ];
 
 pub const SCOPED_PREFIX: &str = "/api/v1/ledgers/";

@@ -21,6 +21,8 @@ pub struct Hub {
     closed: AtomicU64,
     /// The webhook dispatcher's wake-up: any ledger's log grew.
     pub webhooks: Arc<Notify>,
+    /// The receipt readers' wake-up: a receipt was queued.
+    pub receipts: Arc<Notify>,
 }
 
 /// One open stream's place in the hub.
@@ -67,6 +69,7 @@ impl Default for Hub {
             next_id: AtomicU64::default(),
             closed: AtomicU64::default(),
             webhooks: Arc::default(),
+            receipts: Arc::default(),
         }
     }
 }

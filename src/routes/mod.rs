@@ -2,6 +2,7 @@
 //! answer) and `dto.rs` (request/response types with validator and utoipa derives).
 
 pub mod admin;
+pub mod attachments;
 pub mod auth;
 pub mod bills;
 pub mod budgets;
@@ -13,6 +14,7 @@ pub mod insights;
 pub mod ledgers;
 pub mod notifications;
 pub mod predictions;
+pub mod receipts;
 pub mod recurring;
 pub mod reports;
 pub mod rules;
@@ -130,6 +132,17 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(imports::handlers::list_imports)
         .service(imports::handlers::get_import)
         .service(imports::handlers::undo_import)
+        .service(attachments::handlers::create_attachment)
+        .service(attachments::handlers::list_attachments)
+        .service(attachments::handlers::get_attachment)
+        .service(attachments::handlers::delete_attachment)
+        .service(receipts::handlers::create_receipt)
+        .service(receipts::handlers::list_receipts)
+        .service(receipts::handlers::get_receipt)
+        .service(receipts::handlers::correct_receipt)
+        .service(receipts::handlers::delete_receipt)
+        .service(receipts::handlers::receipt_matches)
+        .service(receipts::handlers::receipt_to_transaction)
         .service(rules::handlers::list_rules)
         .service(rules::handlers::create_rule)
         .service(rules::handlers::get_rule)

@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod alerts;
+pub mod attachments;
 pub mod bills;
 pub mod budgets;
 pub mod caller;
@@ -17,6 +18,7 @@ pub mod ledger;
 pub mod notification_mail;
 pub mod personal_tokens;
 pub mod predictions;
+pub mod receipts;
 pub mod reports;
 pub mod rules;
 pub mod sessions;

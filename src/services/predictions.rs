@@ -287,6 +287,18 @@ pub fn suggest(
     amount: Option<Decimal>,
     kind: Option<&str>,
 ) -> Result<(Vec<Suggestion>, String), ApiError> {
+    let (mut ranked, source) =
+        suggest_many(conn, ledger_id, &[(description, merchant, amount)], kind)?;
+    Ok((ranked.pop().unwrap_or_default(), source))
+}
+
+/// Up to three suggestions for each of several texts (a receipt's lines), with one model load.
+pub fn suggest_many(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    texts: &[(&str, Option<&str>, Option<Decimal>)],
+    kind: Option<&str>,
+) -> Result<(Vec<Vec<Suggestion>>, String), ApiError> {
     let model = categorizer_for(conn, ledger_id)?;
     let categories: HashMap<Uuid, CategoryRow> = store::categories(conn, ledger_id)?
         .into_iter()
@@ -299,25 +311,31 @@ pub fn suggest(
             .and_then(|id| categories.get(id))
             .is_some_and(|c| kind.is_none_or(|k| c.kind == k))
     };
-    let ranked = model.model.suggest(
-        description,
-        merchant,
-        amount.and_then(|a| a.to_f64()),
-        &usable,
-    );
-    let suggestions = ranked
-        .into_iter()
-        .take(3)
-        .filter_map(|(label, p)| {
-            let category = categories.get(model.labels.get(label as usize)?)?;
-            Some(Suggestion {
-                category_id: category.id,
-                name: category.name.clone(),
-                probability: (p * 10_000.0).floor() / 10_000.0,
-            })
+    let all = texts
+        .iter()
+        .map(|(description, merchant, amount)| {
+            model
+                .model
+                .suggest(
+                    description,
+                    *merchant,
+                    amount.and_then(|a| a.to_f64()),
+                    &usable,
+                )
+                .into_iter()
+                .take(3)
+                .filter_map(|(label, p)| {
+                    let category = categories.get(model.labels.get(label as usize)?)?;
+                    Some(Suggestion {
+                        category_id: category.id,
+                        name: category.name.clone(),
+                        probability: (p * 10_000.0).floor() / 10_000.0,
+                    })
+                })
+                .collect()
         })
         .collect();
-    Ok((suggestions, model.source))
+    Ok((all, model.source))
 }
 
 /// What `auto_categorize` did for one transaction.

@@ -388,6 +388,16 @@ impl TestApp {
     }
 }
 
+/// A white PNG of `width` x `height`: a real image with no text on it.
+pub fn blank_png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::GrayImage::from_pixel(width, height, image::Luma([255]));
+    let mut out = Vec::new();
+    image
+        .write_to(&mut std::io::Cursor::new(&mut out), image::ImageFormat::Png)
+        .unwrap();
+    out
+}
+
 async fn send(request: RequestBuilder) -> Response {
     request.send().await.expect("request sent")
 }
@@ -804,6 +814,26 @@ impl TestApp {
             serde_json::json!({"name": "Market", "payee_contains": "market", "category_id": category}),
         )
         .await;
+        let upload = |path: String, bytes: Vec<u8>| {
+            let request = self
+                .request(Method::POST, &path)
+                .bearer_auth(token)
+                .header("content-type", "image/png")
+                .body(bytes);
+            async move {
+                let (status, body) = json(send(request).await).await;
+                assert!(status == 201 || status == 202, "{path}: {status} {body}");
+                body["data"]["id"].as_str().unwrap().to_owned()
+            }
+        };
+        let attachment = upload(
+            format!("/api/v1/transactions/{transaction}/attachments"),
+            blank_png(32, 32),
+        )
+        .await;
+        let receipt = upload("/api/v1/receipts".into(), blank_png(48, 48)).await;
+        // Read (and, with no text on it, failed) before the tests compare what is stored.
+        self.wait_for_receipt(token, &receipt).await;
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -830,6 +860,8 @@ impl TestApp {
             ("ledgers", shared),
             ("imports", import),
             ("rules", rule),
+            ("attachments", attachment),
+            ("receipts", receipt),
         ]
         .into_iter()
         .collect();
@@ -842,6 +874,24 @@ impl TestApp {
             suggestion,
             user: user.id.clone(),
             invitation,
+        }
+    }
+
+    /// Waits (up to a minute) until the receipt readers have read a receipt; returns it.
+    pub async fn wait_for_receipt(&self, token: &str, id: &str) -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        loop {
+            let (status, body) =
+                json(self.get_as(&format!("/api/v1/receipts/{id}"), token).await).await;
+            assert_eq!(status, 200, "{body}");
+            if body["data"]["status"] != "processing" {
+                return body["data"].clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "receipt {id} still processing after a minute"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
     }
 

@@ -218,11 +218,12 @@ async fn no_operation_reaches_another_users_rows() {
 fn foreign_id(name: &str, alices: &Ledger) -> String {
     match name {
         "wallet_id" | "to_wallet_id" | "transfer_to_wallet_id" => alices.wallet.clone(),
-        "category_id" | "category_ids" | "parent_id" | "reassign_to" => {
+        "category_id" | "category_ids" | "parent_id" | "reassign_to" | "tax_category_id" => {
             alices.expense_category.clone()
         }
         "suggestion_id" => alices.suggestion.clone(),
         "import_id" => alices.by_segment["imports"].clone(),
+        "transaction_id" => alices.by_segment["transactions"].clone(),
         // The review's transactions.
         "approve" | "reject" => alices.by_segment["transactions"].clone(),
         other => alices

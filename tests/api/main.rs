@@ -27,6 +27,7 @@ mod openapi;
 mod personal_tokens;
 mod predictions;
 mod rate_limits;
+mod receipts;
 mod reports;
 mod rollups;
 mod rules;

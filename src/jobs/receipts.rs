@@ -1,0 +1,82 @@
+//! The receipt readers: `FINAI_OCR_WORKERS` threads per instance, each with its own database
+//! connection, reading one queued receipt at a time (`services::receipts::process_next`). The
+//! reading itself runs in child processes at a lower CPU priority, so requests keep their
+//! cores. Woken when a receipt is queued on this instance, and every few seconds for receipts
+//! queued on another (or left by an instance that died while reading them). Between receipts
+//! they remove stored files no row uses any more.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use crate::config::OcrSettings;
+use crate::db::PgPool;
+use crate::realtime::Hub;
+use crate::services::{attachments, receipts};
+use crate::storage::FileStore;
+
+/// The longest a reader sleeps without looking.
+const IDLE_LOOK: Duration = Duration::from_secs(5);
+/// Unused files removed per round.
+const SWEEP_BATCH: i64 = 100;
+
+/// Starts the readers for the application that owns `hub`; they end with it.
+pub fn spawn(
+    pool: PgPool,
+    files: Arc<dyn FileStore>,
+    settings: OcrSettings,
+    scratch: PathBuf,
+    hub: Weak<Hub>,
+) -> std::io::Result<()> {
+    for n in 0..settings.workers.max(1) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()?;
+        let (pool, files, settings, scratch, hub) = (
+            pool.clone(),
+            files.clone(),
+            settings.clone(),
+            scratch.clone(),
+            hub.clone(),
+        );
+        std::thread::Builder::new()
+            .name(format!("finai-receipts-{n}"))
+            .spawn(move || loop {
+                let Some(woken) = hub.upgrade().map(|hub| hub.receipts.clone()) else {
+                    return;
+                };
+                round(&pool, files.as_ref(), &settings, &scratch);
+                runtime.block_on(async {
+                    tokio::select! {
+                        _ = woken.notified() => {}
+                        _ = tokio::time::sleep(IDLE_LOOK) => {}
+                    }
+                });
+            })?;
+    }
+    Ok(())
+}
+
+/// Reads every waiting receipt, then sweeps unused files.
+fn round(pool: &PgPool, files: &dyn FileStore, settings: &OcrSettings, scratch: &std::path::Path) {
+    let mut conn = match pool.get() {
+        Ok(conn) => conn,
+        Err(e) => {
+            log::warn!("receipts: no database connection: {e}");
+            return;
+        }
+    };
+    loop {
+        match receipts::process_next(&mut conn, files, settings, scratch, chrono::Utc::now()) {
+            Ok(Some(id)) => log::info!("receipt {id} read"),
+            Ok(None) => break,
+            Err(e) => {
+                log::error!("receipts: {e}");
+                break;
+            }
+        }
+    }
+    if let Err(e) = attachments::sweep(&mut conn, files, SWEEP_BATCH) {
+        log::error!("removing unused files: {e}");
+    }
+}

@@ -1,0 +1,270 @@
+//! Reading a receipt's text: Tesseract for images (and for PDF pages without a text layer),
+//! Poppler for PDFs. Both run as child processes at a lower CPU priority (`nice 10`), one
+//! thread each, with a deadline after which they are killed, so a hostile or huge file costs
+//! at most that long and never the server's own threads or memory. Images are decoded here
+//! first, within limits (a decompression bomb is refused by its declared size), and handed to
+//! Tesseract as a plain grey PNG, so Tesseract never parses what a client sent.
+
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use image::{DynamicImage, ImageFormat, ImageReader};
+
+use crate::config::OcrSettings;
+use crate::domain::file_type::{check_dimensions, FileKind};
+
+/// Why a file could not be read. The message is shown to the user on the failed receipt.
+#[derive(Debug, thiserror::Error)]
+pub enum OcrError {
+    /// The file itself is at fault: it will never read.
+    #[error("{0}")]
+    Unreadable(String),
+    /// This server cannot read it now (a program missing, a deadline passed).
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+/// The most pages a PDF receipt may have.
+pub const MAX_PDF_PAGES: u32 = 20;
+
+/// Tesseract's languages: English and Vietnamese.
+const LANGUAGES: &str = "eng+vie";
+
+/// Checks an image's header: its format decodes and its declared size is within limits.
+pub fn check_image(kind: FileKind, bytes: &[u8]) -> Result<(), String> {
+    let format = image_format(kind).ok_or("not an image")?;
+    let (width, height) = ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(|e| format!("the image's header is unreadable: {e}"))?;
+    check_dimensions(width, height).map_err(|e| e.to_string())
+}
+
+fn image_format(kind: FileKind) -> Option<ImageFormat> {
+    match kind {
+        FileKind::Jpeg => Some(ImageFormat::Jpeg),
+        FileKind::Png => Some(ImageFormat::Png),
+        FileKind::Webp => Some(ImageFormat::WebP),
+        FileKind::Pdf => None,
+    }
+}
+
+/// The text of a receipt file.
+pub fn read_text(
+    settings: &OcrSettings,
+    kind: FileKind,
+    bytes: &[u8],
+    scratch: &Path,
+) -> Result<String, OcrError> {
+    let deadline = Instant::now() + settings.timeout;
+    match kind {
+        FileKind::Pdf => read_pdf(settings, bytes, scratch, deadline),
+        _ => {
+            let png = prepare_image(kind, bytes)?;
+            tesseract(settings, &png, deadline)
+        }
+    }
+}
+
+/// Decodes an image within limits and re-encodes it as a grey PNG, enlarged when small (OCR
+/// reads text of 20 pixels or more best).
+fn prepare_image(kind: FileKind, bytes: &[u8]) -> Result<Vec<u8>, OcrError> {
+    check_image(kind, bytes).map_err(OcrError::Unreadable)?;
+    // A JPEG cut short still decodes its top half (the decoder fills in the rest): without
+    // its end marker it is refused, rather than read as a receipt without its total.
+    let tail = &bytes[bytes.len().saturating_sub(64 * 1024)..];
+    if kind == FileKind::Jpeg && !tail.windows(2).any(|w| w == [0xFF, 0xD9]) {
+        return Err(OcrError::Unreadable(
+            "the image is truncated: the JPEG cannot be decoded whole".into(),
+        ));
+    }
+    let format = image_format(kind).ok_or_else(|| OcrError::Unreadable("not an image".into()))?;
+    let mut reader = ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(crate::domain::file_type::MAX_SIDE);
+    limits.max_image_height = Some(crate::domain::file_type::MAX_SIDE);
+    limits.max_alloc = Some(512 * 1024 * 1024);
+    reader.limits(limits);
+    let image = reader
+        .decode()
+        .map_err(|e| OcrError::Unreadable(format!("the image cannot be decoded: {e}")))?;
+    let mut grey = DynamicImage::ImageLuma8(image.to_luma8());
+    if grey.width() < 1000 {
+        let scale = 1000.0 / grey.width() as f32;
+        grey = grey.resize(
+            1000,
+            (grey.height() as f32 * scale) as u32,
+            image::imageops::FilterType::CatmullRom,
+        );
+    }
+    let mut png = Vec::new();
+    grey.write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)
+        .map_err(|e| OcrError::Unavailable(format!("re-encoding the image: {e}")))?;
+    Ok(png)
+}
+
+fn tesseract(settings: &OcrSettings, png: &[u8], deadline: Instant) -> Result<String, OcrError> {
+    let mut command = Command::new("nice");
+    command
+        .args(["-n", "10", &settings.tesseract, "stdin", "stdout"])
+        .args(["-l", LANGUAGES, "--psm", "4"])
+        .env("OMP_THREAD_LIMIT", "1");
+    let out = run(command, png, deadline, "Tesseract")?;
+    Ok(String::from_utf8_lossy(&out).into_owned())
+}
+
+fn read_pdf(
+    settings: &OcrSettings,
+    bytes: &[u8],
+    scratch: &Path,
+    deadline: Instant,
+) -> Result<String, OcrError> {
+    std::fs::create_dir_all(scratch)
+        .map_err(|e| OcrError::Unavailable(format!("scratch directory: {e}")))?;
+    let file = Scratch(scratch.join(format!("{}.pdf", uuid::Uuid::new_v4())));
+    std::fs::write(&file.0, bytes)
+        .map_err(|e| OcrError::Unavailable(format!("writing the PDF aside: {e}")))?;
+    let path = file.0.to_string_lossy().into_owned();
+    let info = niced("pdfinfo", &[path.as_str()], deadline)?;
+    let info = String::from_utf8_lossy(&info);
+    let field = |name: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(name).map(|v| v.trim().to_owned()))
+    };
+    if field("Encrypted:").is_some_and(|v| v.starts_with("yes")) {
+        return Err(OcrError::Unreadable("the PDF is encrypted".into()));
+    }
+    let pages: u32 = field("Pages:")
+        .and_then(|p| p.parse().ok())
+        .ok_or_else(|| OcrError::Unreadable("the PDF has no pages".into()))?;
+    if pages > MAX_PDF_PAGES {
+        return Err(OcrError::Unreadable(format!(
+            "the PDF has {pages} pages; a receipt may have at most {MAX_PDF_PAGES}"
+        )));
+    }
+    let text = niced(
+        "pdftotext",
+        &[
+            "-layout",
+            "-f",
+            "1",
+            "-l",
+            "3",
+            "-enc",
+            "UTF-8",
+            path.as_str(),
+            "-",
+        ],
+        deadline,
+    )?;
+    let text = String::from_utf8_lossy(&text).into_owned();
+    if text.chars().filter(|c| c.is_alphanumeric()).count() >= 20 {
+        return Ok(text);
+    }
+    // No text layer: OCR the first page, rendered at 300 dpi.
+    let png = niced(
+        "pdftoppm",
+        &[
+            "-r",
+            "300",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-gray",
+            "-png",
+            "-singlefile",
+            path.as_str(),
+        ],
+        deadline,
+    )?;
+    tesseract(settings, &png, deadline)
+}
+
+/// A scratch file, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn niced(program: &str, args: &[&str], deadline: Instant) -> Result<Vec<u8>, OcrError> {
+    let mut command = Command::new("nice");
+    command.args(["-n", "10", program]).args(args);
+    run(command, &[], deadline, program)
+}
+
+/// Runs a program with `input` on its standard input until it ends or the deadline passes
+/// (then it is killed). Its output, if it ended well.
+fn run(
+    mut command: Command,
+    input: &[u8],
+    deadline: Instant,
+    name: &str,
+) -> Result<Vec<u8>, OcrError> {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| OcrError::Unavailable(format!("{name} cannot be started: {e}")))?;
+    let mut stdin = child.stdin.take();
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || {
+        if let Some(stdin) = stdin.as_mut() {
+            let _ = stdin.write_all(&input);
+        }
+        drop(stdin);
+    });
+    let mut stdout = child.stdout.take();
+    let reader = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(stdout) = stdout.as_mut() {
+            // At most 16 MiB of text: more is not a receipt.
+            let _ = stdout.take(16 * 1024 * 1024).read_to_end(&mut out);
+        }
+        out
+    });
+    let mut stderr = child.stderr.take();
+    let errors = std::thread::spawn(move || {
+        let mut out = Vec::new();
+        if let Some(stderr) = stderr.as_mut() {
+            let _ = stderr.take(64 * 1024).read_to_end(&mut out);
+        }
+        out
+    });
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(OcrError::Unavailable(format!(
+                    "{name} took longer than the reading's time limit"
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => return Err(OcrError::Unavailable(format!("{name}: {e}"))),
+        }
+    };
+    let _ = writer.join();
+    let out = reader.join().unwrap_or_default();
+    let errors = errors.join().unwrap_or_default();
+    if status.success() {
+        Ok(out)
+    } else {
+        let detail = String::from_utf8_lossy(&errors);
+        let detail = detail.lines().last().unwrap_or("").trim();
+        if status.code() == Some(127) {
+            return Err(OcrError::Unavailable(format!(
+                "{name} is not installed on this server"
+            )));
+        }
+        Err(OcrError::Unreadable(format!(
+            "{name} could not read the file: {detail}"
+        )))
+    }
+}
