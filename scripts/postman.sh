@@ -43,6 +43,7 @@ server_start
 
 set +e
 "${newman[@]}" run "$collection" \
+    --working-dir "$root" \
     -e "$environment" \
     --env-var "baseUrl=$base_url" \
     --env-var "adminEmail=$admin_email" \
