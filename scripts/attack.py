@@ -79,6 +79,7 @@ import time
 import traceback
 import urllib.parse
 import uuid
+import zlib
 
 PASSWORD = "Attack!pass1"
 RUN = uuid.uuid4().hex[:8]
@@ -813,7 +814,22 @@ def create_world(user, base):
         headers={"Content-Type": "application/qif"})["id"]
     ids["rule"] = user.data("POST", f"{base}/rules", json={
         "name": "Secret rule", "payee_contains": "secret", "category_id": ids["category"]})["id"]
+    ids["attachment"] = user.data(
+        "POST", f"{base}/transactions/{ids['transaction']}/attachments", body=blank_png(),
+        headers={"Content-Type": "image/png"})["id"]
+    ids["receipt"] = user.data("POST", f"{base}/receipts", body=blank_png(),
+                               headers={"Content-Type": "image/png"})["id"]
     return ids
+
+
+def blank_png(width=40, height=40):
+    """A white greyscale PNG, made with the standard library."""
+    def chunk(kind, data):
+        return (struct.pack(">I", len(data)) + kind + data
+                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
+    rows = b"".join(b"\0" + b"\xff" * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b""))
 
 
 def admin_paths(template):
@@ -827,6 +843,7 @@ RESOURCE_OF_SEGMENT = {
     "webhooks": "webhook", "notifications": "notification", "sessions": "session",
     "tokens": "token", "users": "user", "members": "member", "invitations": "invitation",
     "descriptions": "description", "imports": "import", "rules": "rule",
+    "attachments": "attachment", "receipts": "receipt",
 }
 
 
@@ -843,7 +860,7 @@ def probe_body(method, template, ids, intruder):
                 "budgets": {"name": "pwned"}, "bills": {"name": "pwned"},
                 "recurring": {"description": "pwned"}, "webhooks": {"description": "pwned"},
                 "ledgers": {"name": "pwned"}, "members": {"role": "owner"},
-                "rules": {"name": "pwned"},
+                "rules": {"name": "pwned"}, "receipts": {"merchant": "pwned"},
                 "users": {"role": "admin"}}.get(noun, {})
     wallet, category = ids.get("wallet"), ids.get("category")
     creates = {
@@ -862,6 +879,7 @@ def probe_body(method, template, ids, intruder):
                       "frequency": "monthly", "next_date": today(30)},
         "webhooks": {"url": "https://93.184.215.14/pwned"},
         "rules": {"name": "pwned", "payee_contains": "x", "category_id": category},
+        "transaction": {"wallet_id": wallet},
         "members": {"email": intruder.email, "role": "owner"},
         "categorize": {"description": "coffee"},
         "announcements": {"title": "pwned", "body": "pwned"},

@@ -82,12 +82,12 @@ pub fn attach(
     bytes: &[u8],
     file_name: Option<&str>,
 ) -> Result<Attachment, ApiError> {
-    let kind = check(bytes)?;
-    crate::db::transaction(conn, |conn| {
-        crate::db::lock_ledger(conn, caller.ledger.id)?;
+    crate::db::ledger_transaction(conn, caller.ledger.id, |conn| {
+        // Another ledger's transaction is 404 whatever the file is.
         if !store::transaction_exists(conn, caller.ledger.id, transaction_id)? {
             return Err(ApiError::not_found("transaction"));
         }
+        let kind = check(bytes)?;
         if store::count_of_transaction(conn, caller.ledger.id, transaction_id)?
             >= MAX_PER_TRANSACTION
         {
