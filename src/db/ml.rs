@@ -133,7 +133,8 @@ pub struct LabelledRow {
     pub category_id: Uuid,
 }
 
-/// The user's most recent categorised expenses and incomes (at most `limit`), oldest first.
+/// The user's most recent categorised expenses and incomes (at most `limit`), and the lines
+/// of receipts whose categories the user chose (`PATCH /receipts/{id}`), oldest first.
 pub fn labelled_rows(
     conn: &mut PgConnection,
     ledger_id: Uuid,
@@ -141,10 +142,19 @@ pub fn labelled_rows(
 ) -> QueryResult<Vec<LabelledRow>> {
     diesel::sql_query(
         "SELECT description, merchant, amount::float8 AS amount, category_id FROM ( \
-            SELECT description, merchant, amount, category_id, date, created_at FROM transactions \
-            WHERE ledger_id = $1 AND category_id IS NOT NULL \
-              AND (description <> '' OR merchant IS NOT NULL) \
-            ORDER BY date DESC, created_at DESC LIMIT $2) recent \
+            (SELECT description, merchant, amount, category_id, date, created_at \
+             FROM transactions \
+             WHERE ledger_id = $1 AND category_id IS NOT NULL \
+               AND (description <> '' OR merchant IS NOT NULL) \
+             ORDER BY date DESC, created_at DESC LIMIT $2) \
+            UNION ALL \
+            (SELECT item->>'description', r.merchant, (item->>'amount')::numeric, \
+                    (item->>'category_id')::uuid, COALESCE(r.date, r.created_at::date), \
+                    r.updated_at \
+             FROM receipts r CROSS JOIN LATERAL jsonb_array_elements(r.corrections->'items') item \
+             WHERE r.ledger_id = $1 AND jsonb_typeof(r.corrections->'items') = 'array' \
+               AND jsonb_typeof(item->'category_id') = 'string' \
+             ORDER BY r.updated_at DESC LIMIT $2)) recent \
          ORDER BY date, created_at",
     )
     .bind::<SqlUuid, _>(ledger_id)

@@ -213,16 +213,20 @@ pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), 
     Ok(())
 }
 
-/// Corrects fields. A correction stays when the receipt is read again; sending a field as it
-/// was read is kept as a confirmation. Item categories must be the ledger's expense
-/// categories.
+/// Corrects fields. Sending a field as it was read is kept as a confirmation. Item categories
+/// must be the ledger's expense categories; the lines with the categories chosen for them
+/// become examples the categoriser learns from, at once.
 pub fn correct(
     conn: &mut PgConnection,
     caller: &Caller,
     id: Uuid,
     changes: Corrections,
 ) -> Result<ReceiptView, ApiError> {
-    crate::db::ledger_transaction(conn, caller.ledger.id, |conn| {
+    let teaches = changes
+        .items
+        .as_ref()
+        .is_some_and(|items| items.iter().any(|i| i.category_id.is_some()));
+    let view = crate::db::ledger_transaction(conn, caller.ledger.id, |conn| {
         let receipt = store::lock(conn, caller.ledger.id, id)?
             .ok_or_else(|| ApiError::not_found("receipt"))?;
         if receipt.status == "processing" {
@@ -268,7 +272,12 @@ pub fn correct(
         )?;
         let file = files_db::of_receipt(conn, caller.ledger.id, id)?;
         Ok(ReceiptView { receipt, file })
-    })
+    })?;
+    if teaches {
+        // The categories chosen for the lines are examples the categoriser learns now.
+        predictions::train_categorizer(conn, caller.ledger.id)?;
+    }
+    Ok(view)
 }
 
 fn expense_categories(

@@ -81,6 +81,20 @@ async fn a_photographed_receipt_is_read_corrected_and_recorded_as_a_split_expens
     assert_eq!(corrected["parsed"]["merchant"]["confidence"], json!(1.0));
     assert_eq!(corrected["corrections"]["merchant"], "Blue Bottle Cafe");
     assert_eq!(corrected["parsed"]["items"][1]["category"], "Bakery");
+    // The categoriser learnt the lines: a croissant is bakery now.
+    let suggested = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/predictions/categorize",
+            json!({"description": "Croissant", "type": "expense"}),
+        )
+        .await;
+    assert_eq!(
+        suggested["suggestions"][0]["category_id"],
+        json!(bakery),
+        "{suggested}"
+    );
 
     let (status, body) = json(
         app.send_as(

@@ -139,7 +139,8 @@ pub async fn get_receipt(
 
 /// Correct what was read. The corrections are kept beside the reading (`corrections`), shown
 /// with confidence 1, and used when the receipt becomes an expense: the items' categories you
-/// choose are the expense's split categories, which is what the categoriser learns from.
+/// choose are the expense's split categories, and the categoriser learns each line with its
+/// category at once (its next suggestions, for receipts and transactions alike, know them).
 #[utoipa::path(
     tag = "receipts",
     operation_id = "correct_receipt",
