@@ -697,9 +697,15 @@ pub fn read(text: &str, default_currency: &str) -> Reading {
                 .map(|largest| field(largest, 0.35)),
         },
     };
-    if let (Some(total), Some(s)) = (&reading.total, reading.subtotal.as_mut()) {
+    // Parts that add up to the total confirm one another.
+    if let (Some(total), Some(s)) = (&reading.total, reading.subtotal.as_ref()) {
         if close(s.value + extras, total.value) {
-            s.confidence = 0.95;
+            for part in [&mut reading.subtotal, &mut reading.tax, &mut reading.tip]
+                .into_iter()
+                .flatten()
+            {
+                part.confidence = 0.95;
+            }
         }
     }
     reading.items_confidence = match (reading.items.is_empty(), subtotal, &reading.total) {
@@ -758,8 +764,9 @@ mod tests {
         assert_eq!(total.value, dec("21.49"));
         assert!(total.confidence > 0.9);
         assert_eq!(r.subtotal.unwrap().value, dec("17.00"));
-        assert_eq!(r.tax.unwrap().value, dec("1.49"));
-        assert_eq!(r.tip.unwrap().value, dec("3.00"));
+        let (tax, tip) = (r.tax.unwrap(), r.tip.unwrap());
+        assert_eq!((tax.value, tip.value), (dec("1.49"), dec("3.00")));
+        assert!(tax.confidence > 0.9 && tip.confidence > 0.9);
         assert_eq!(r.currency.unwrap().value, "USD");
         assert_eq!(r.items.len(), 3);
         assert_eq!(r.items[0].description, "Latte");
