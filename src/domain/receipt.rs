@@ -25,7 +25,7 @@ fn field<T>(value: T, confidence: f32) -> Field<T> {
 }
 
 /// One line of what was bought.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Item {
     pub description: String,
     pub quantity: Decimal,
@@ -33,9 +33,10 @@ pub struct Item {
     pub amount: Decimal,
 }
 
-/// What a receipt says.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
-pub struct Reading {
+/// What a receipt says; its lines are `I` (the parser's [`Item`], or a line with more to it,
+/// such as its suggested category).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Reading<I = Item> {
     pub merchant: Option<Field<String>>,
     pub date: Option<Field<NaiveDate>>,
     pub total: Option<Field<Decimal>>,
@@ -43,10 +44,43 @@ pub struct Reading {
     pub tax: Option<Field<Decimal>>,
     pub tip: Option<Field<Decimal>>,
     pub currency: Option<Field<String>>,
-    pub items: Vec<Item>,
+    pub items: Vec<I>,
     /// How sure the reading is of the items as a whole: high when they add up to the subtotal
     /// (or the total less tax and tip).
     pub items_confidence: f32,
+}
+
+impl<I> Default for Reading<I> {
+    fn default() -> Self {
+        Reading {
+            merchant: None,
+            date: None,
+            total: None,
+            subtotal: None,
+            tax: None,
+            tip: None,
+            currency: None,
+            items: Vec::new(),
+            items_confidence: 0.0,
+        }
+    }
+}
+
+impl<I> Reading<I> {
+    /// The same reading with each line turned into another kind of line.
+    pub fn map_items<J>(self, f: impl FnOnce(Vec<I>) -> Vec<J>) -> Reading<J> {
+        Reading {
+            merchant: self.merchant,
+            date: self.date,
+            total: self.total,
+            subtotal: self.subtotal,
+            tax: self.tax,
+            tip: self.tip,
+            currency: self.currency,
+            items: f(self.items),
+            items_confidence: self.items_confidence,
+        }
+    }
 }
 
 /// Lower case without diacritics: `Tổng cộng` → `tong cong`, so keywords match whether or not
@@ -580,7 +614,7 @@ pub fn read(text: &str, default_currency: &str) -> Reading {
     let day_first = currency.value != "USD";
     let lines: Vec<Line> = raw_lines.iter().map(|l| split_line(l, minor)).collect();
 
-    let mut reading = Reading {
+    let mut reading: Reading = Reading {
         currency: Some(currency),
         ..Reading::default()
     };

@@ -55,19 +55,9 @@ pub struct StoredItem {
     pub category_confidence: Option<f64>,
 }
 
-/// What the parser made of a receipt: each field with its confidence.
-#[derive(Debug, Clone, Serialize, Deserialize, Default)]
-pub struct StoredReading {
-    pub merchant: Option<Field<String>>,
-    pub date: Option<Field<NaiveDate>>,
-    pub total: Option<Field<Decimal>>,
-    pub subtotal: Option<Field<Decimal>>,
-    pub tax: Option<Field<Decimal>>,
-    pub tip: Option<Field<Decimal>>,
-    pub currency: Option<Field<String>>,
-    pub items: Vec<StoredItem>,
-    pub items_confidence: f32,
-}
+/// What the parser made of a receipt, each field with its confidence, and each line with its
+/// suggested category.
+pub type StoredReading = Reading<StoredItem>;
 
 /// The user's corrections: each field set replaces the reading's.
 #[derive(Debug, Clone, Serialize, Deserialize, Default)]
@@ -395,34 +385,24 @@ fn with_categories(
     } else {
         predictions::suggest_many(conn, ledger_id, &texts, Some("expense"))?
     };
-    let items = reading
-        .items
-        .into_iter()
-        .zip(suggestions.into_iter().chain(std::iter::repeat(Vec::new())))
-        .map(|(item, suggestions)| {
-            let best = suggestions.into_iter().next();
-            StoredItem {
-                description: item.description,
-                quantity: item.quantity,
-                unit_price: item.unit_price,
-                amount: item.amount,
-                category_id: best.as_ref().map(|s| s.category_id),
-                category: best.as_ref().map(|s| s.name.clone()),
-                category_confidence: best.map(|s| s.probability),
-            }
-        })
-        .collect();
-    Ok(StoredReading {
-        merchant: reading.merchant,
-        date: reading.date,
-        total: reading.total,
-        subtotal: reading.subtotal,
-        tax: reading.tax,
-        tip: reading.tip,
-        currency: reading.currency,
-        items,
-        items_confidence: reading.items_confidence,
-    })
+    Ok(reading.map_items(|items| {
+        items
+            .into_iter()
+            .zip(suggestions.into_iter().chain(std::iter::repeat(Vec::new())))
+            .map(|(item, suggestions)| {
+                let best = suggestions.into_iter().next();
+                StoredItem {
+                    description: item.description,
+                    quantity: item.quantity,
+                    unit_price: item.unit_price,
+                    amount: item.amount,
+                    category_id: best.as_ref().map(|s| s.category_id),
+                    category: best.as_ref().map(|s| s.name.clone()),
+                    category_confidence: best.map(|s| s.probability),
+                }
+            })
+            .collect()
+    }))
 }
 
 /// An expense that may be what the receipt paid for, and how well it matches.
