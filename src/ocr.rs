@@ -90,11 +90,15 @@ fn prepare_image(kind: FileKind, bytes: &[u8]) -> Result<Vec<u8>, OcrError> {
         .decode()
         .map_err(|e| OcrError::Unreadable(format!("the image cannot be decoded: {e}")))?;
     let mut grey = DynamicImage::ImageLuma8(image.to_luma8());
-    if grey.width() < 1000 {
-        let scale = 1000.0 / grey.width() as f32;
+    // Enlarged to 1000 pixels wide at most, and never past the pixel limit (a 1 x 20,000
+    // strip would otherwise become 20 billion pixels).
+    let pixels = f64::from(grey.width()) * f64::from(grey.height());
+    let scale = (1000.0 / f64::from(grey.width()))
+        .min((crate::domain::file_type::MAX_PIXELS as f64 / pixels).sqrt());
+    if scale > 1.05 {
         grey = grey.resize(
-            1000,
-            (grey.height() as f32 * scale) as u32,
+            (f64::from(grey.width()) * scale) as u32,
+            (f64::from(grey.height()) * scale) as u32,
             image::imageops::FilterType::CatmullRom,
         );
     }

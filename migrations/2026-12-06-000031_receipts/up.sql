@@ -71,8 +71,10 @@ CREATE TABLE file_garbage (
 
 CREATE FUNCTION finai_queue_file_garbage() RETURNS trigger AS $$
 BEGIN
+    -- A key the sweeper holds at this moment is queued again once it lets go, so a row
+    -- deleted while the sweeper decides is never missed.
     INSERT INTO file_garbage (ledger_id, sha256) VALUES (OLD.ledger_id, OLD.sha256)
-        ON CONFLICT DO NOTHING;
+        ON CONFLICT (ledger_id, sha256) DO UPDATE SET queued_at = now();
     RETURN OLD;
 END;
 $$ LANGUAGE plpgsql;

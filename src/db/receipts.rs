@@ -193,6 +193,22 @@ pub fn finish(
     .execute(conn)
 }
 
+/// Puts a claimed receipt back, to be taken again after `until`.
+pub fn release(
+    conn: &mut PgConnection,
+    receipt: &Receipt,
+    until: DateTime<Utc>,
+) -> QueryResult<usize> {
+    diesel::update(
+        receipts::table
+            .filter(receipts::ledger_id.eq(receipt.ledger_id))
+            .filter(receipts::id.eq(receipt.id))
+            .filter(receipts::status.eq("processing")),
+    )
+    .set(receipts::claimed_until.eq(until))
+    .execute(conn)
+}
+
 pub fn fail(conn: &mut PgConnection, receipt: &Receipt, reason: &str) -> QueryResult<usize> {
     diesel::update(
         receipts::table

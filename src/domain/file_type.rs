@@ -59,6 +59,8 @@ pub enum Refusal {
 pub const MAX_PIXELS: u64 = 40_000_000;
 /// The longest side an image may declare.
 pub const MAX_SIDE: u32 = 20_000;
+/// How many times longer than wide (or wider than long) an image may be.
+pub const MAX_ASPECT: u32 = 30;
 
 /// The kind of file `bytes` are, by their magic numbers.
 pub fn sniff(bytes: &[u8]) -> Result<FileKind, Refusal> {
@@ -101,6 +103,13 @@ pub fn check_dimensions(width: u32, height: u32) -> Result<(), Refusal> {
     }
     if width > MAX_SIDE || height > MAX_SIDE || u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(Refusal::TooManyPixels { width, height });
+    }
+    // A metre of till roll is 12 times longer than wide: a strip of 30 or more is no photo,
+    // and enlarging it for OCR would make it enormous.
+    if width.max(height) / width.min(height) >= MAX_ASPECT {
+        return Err(Refusal::BadHeader(format!(
+            "the image is {width}x{height} pixels: one side is {MAX_ASPECT} or more times the other"
+        )));
     }
     Ok(())
 }
@@ -158,6 +167,8 @@ mod tests {
             Err(Refusal::TooManyPixels { .. })
         ));
         assert!(check_dimensions(0, 10).is_err());
+        assert!(check_dimensions(1, 20_000).is_err());
+        assert!(check_dimensions(640, 8_000).is_ok());
     }
 
     #[test]

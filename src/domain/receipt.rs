@@ -127,7 +127,7 @@ static AMOUNT_AT_END: LazyLock<Regex> = LazyLock::new(|| {
         r"(?x)
         (?P<minus>-)?\s*
         (?:[$€£₫]|usd|eur|gbp|vnd)?\s*
-        (?P<number>\d{1,3}(?:[.,\ ]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)
+        (?P<number>\d{1,3}(?:[.,]\d{3})+(?:[.,]\d{1,2})?|\d+(?:[.,]\d{1,2})?)
         \s*(?:[$€£₫]|vnd|vnđ|đ|d|usd|eur|gbp)?
         \s*(?:\b[a-z]\b|\*)?\s*$",
     )
@@ -228,7 +228,29 @@ fn kind_of(folded_label: &str) -> Kind {
         "tong",
         "thanh toan",
         "tong thanh toan",
-        "amount",
+    ];
+    // Checked before the others: a payment line ("Amount tendered", "Thanh toán tiền mặt") or
+    // a tax number ("Mã số thuế", "VAT no") is neither a total nor a tax.
+    const NOT_SUMS: &[&str] = &[
+        "cash",
+        "change",
+        "tender",
+        "tendered",
+        "visa",
+        "mastercard",
+        "amex",
+        "tien mat",
+        "tien thua",
+        "tien khach dua",
+        "khach dua",
+        "tra lai",
+        "ma so thue",
+        "mst",
+        "tax id",
+        "vat no",
+        "vat reg",
+        "tax no",
+        "excl",
     ];
     const OTHER: &[&str] = &[
         "cash",
@@ -286,7 +308,9 @@ fn kind_of(folded_label: &str) -> Kind {
         "phuong",
         "zip",
     ];
-    if any_word(folded_label, SUBTOTAL) {
+    if any_word(folded_label, NOT_SUMS) {
+        Kind::Other
+    } else if any_word(folded_label, SUBTOTAL) {
         Kind::Subtotal
     } else if any_word(folded_label, TIP) {
         Kind::Tip
@@ -324,9 +348,15 @@ fn split_line(line: &str, minor: u32) -> Line<'_> {
             let number_match = caps.name("number");
             let number = number_match.map_or("", |m| m.as_str());
             let number_start = number_match.map_or(0, |m| m.start());
-            let label = line[..whole].trim_end_matches([' ', ':', '.', '\t']).trim();
+            // Offsets of the lower-cased line are the line's only where lower-casing kept
+            // every character's length; elsewhere the line is read as text.
+            let (Some(before), Some(before_number)) = (line.get(..whole), line.get(..number_start))
+            else {
+                return text_line(line);
+            };
+            let label = before.trim_end_matches([' ', ':', '.', '\t']).trim();
             // A number glued to a word ("Room101") is part of the word.
-            let glued = line[..number_start]
+            let glued = before_number
                 .chars()
                 .next_back()
                 .is_some_and(|c| c.is_alphabetic());
@@ -343,6 +373,10 @@ fn split_line(line: &str, minor: u32) -> Line<'_> {
             }
         }
     }
+    text_line(line)
+}
+
+fn text_line(line: &str) -> Line<'_> {
     Line {
         raw: line,
         label: line.trim(),
@@ -642,9 +676,17 @@ pub fn read(text: &str, default_currency: &str) -> Reading {
     // Totals and their parts, and the items above the first of them.
     let mut first_summary = None;
     let mut totals = Vec::new();
+    // Tax and tip lines below the last total are summaries (a VAT table, suggested tips).
+    let last_total = lines
+        .iter()
+        .rposition(|l| l.amount.is_some() && kind_of(&l.folded) == Kind::Total)
+        .unwrap_or(lines.len());
     for (i, line) in lines.iter().enumerate() {
         let Some(amount) = line.amount else { continue };
-        let kind = kind_of(&line.folded);
+        let kind = match kind_of(&line.folded) {
+            Kind::Tax | Kind::Tip if i > last_total => Kind::Other,
+            kind => kind,
+        };
         let value = if line.negative { -amount } else { amount };
         match kind {
             Kind::Total => totals.push(value),
@@ -772,6 +814,25 @@ mod tests {
         assert_eq!(parse_amount("1 250 000", 0), Some(dec("1250000")));
         assert_eq!(parse_amount("1,234", 2), Some(dec("1234")));
         assert_eq!(parse_amount("abc", 2), None);
+    }
+
+    #[test]
+    fn payment_lines_tax_numbers_and_summaries_are_not_sums() {
+        let text =
+            "AN KHANG\nMã số thuế: 0312345678\nPhở bò 55.000\nLẩu thái 2 x 125.000 250.000\n\
+                    Tổng cộng 305.000\nThanh toán tiền mặt 500.000\nAmount tendered 500.000\n\
+                    VAT 8% 22.593";
+        let r = read(text, "VND");
+        assert_eq!(r.total.unwrap().value, dec("305000"));
+        assert!(r.tax.is_none(), "{:?}", r.tax);
+        assert_eq!(r.items.len(), 2, "{:?}", r.items);
+        assert_eq!(r.items[1].amount, dec("250000"));
+    }
+
+    #[test]
+    fn characters_that_change_length_when_lower_cased_do_not_break_a_line() {
+        let r = read("ȺȺ€12.50 \u{212A}\nTotal 12.50", "EUR");
+        assert_eq!(r.total.unwrap().value, dec("12.50"));
     }
 
     #[test]

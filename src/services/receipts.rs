@@ -32,8 +32,11 @@ use crate::storage::FileStore;
 
 /// Receipts a ledger may have waiting to be read at once: more answer 429.
 pub const MAX_WAITING: i64 = 20;
-/// Readings of one receipt before it is given up (a worker that died while reading it).
+/// Readings of one receipt before it is given up (a worker that died while reading it, a
+/// deadline passed).
 pub const MAX_ATTEMPTS: i32 = 3;
+/// The most text kept of a reading (a receipt's is a few kilobytes).
+pub const MAX_TEXT: usize = 64 * 1024;
 
 /// A receipt with its image's row.
 #[derive(Debug, Clone)]
@@ -301,7 +304,11 @@ pub fn process_next(
         store::fail(conn, &receipt, "reading the receipt failed several times")?;
         return Ok(Some(id));
     }
-    let outcome = read_receipt(conn, files, settings, scratch, &receipt);
+    // A reading that panics fails its receipt; the reader lives on.
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        read_receipt(conn, files, settings, scratch, &receipt)
+    }))
+    .unwrap_or_else(|_| Err(ReadFailure::File("the receipt could not be read".into())));
     match outcome {
         Ok((text, reading)) => {
             let value = serde_json::to_value(&reading).map_err(ApiError::internal)?;
@@ -316,6 +323,13 @@ pub fn process_next(
             )?;
         }
         Err(ReadFailure::File(reason)) => {
+            store::fail(conn, &receipt, &reason)?;
+        }
+        Err(ReadFailure::Later(reason)) if receipt.attempts < MAX_ATTEMPTS => {
+            log::warn!("receipt {id}: {reason}; trying again in a minute");
+            store::release(conn, &receipt, now + chrono::Duration::minutes(1))?;
+        }
+        Err(ReadFailure::Later(reason)) => {
             store::fail(conn, &receipt, &reason)?;
         }
         Err(ReadFailure::Server(error)) => {
@@ -333,6 +347,9 @@ pub fn process_next(
 enum ReadFailure {
     /// Shown to the user.
     File(String),
+    /// This server could not read it now (a deadline passed, a program missing): tried again
+    /// later, then shown.
+    Later(String),
     Server(ApiError),
 }
 
@@ -355,8 +372,18 @@ fn read_receipt(
     let bytes = attachments::bytes_of(files, &file)?;
     let kind = file_type::sniff(&bytes).map_err(|e| ReadFailure::File(e.to_string()))?;
     let text = ocr::read_text(settings, kind, &bytes, scratch).map_err(|e| match e {
-        OcrError::Unreadable(m) | OcrError::Unavailable(m) => ReadFailure::File(m),
+        OcrError::Unreadable(m) => ReadFailure::File(m),
+        OcrError::Unavailable(m) => ReadFailure::Later(m),
     })?;
+    // What PostgreSQL can store, and no more than a receipt holds.
+    let mut text: String = text.chars().filter(|c| *c != '\0').collect();
+    if text.len() > MAX_TEXT {
+        let mut end = MAX_TEXT;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
     if text.chars().filter(|c| c.is_alphanumeric()).count() < 3 {
         return Err(ReadFailure::File("no text was found on the receipt".into()));
     }
@@ -710,7 +737,8 @@ fn split_by_category(
                     let share = if i == last {
                         rest - given
                     } else {
-                        (rest * split.amount / items_sum).round_dp(minor)
+                        // Divided first: the product of two large amounts could overflow.
+                        (split.amount / items_sum * rest).round_dp(minor)
                     };
                     given += share;
                     split.amount += share;

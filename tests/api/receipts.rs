@@ -292,6 +292,9 @@ async fn hostile_and_broken_files_get_a_clear_answer_and_leave_nothing_behind() 
             .contains("pixels"),
         "{body}"
     );
+    // A strip of 1 x 20,000 pixels (a few bytes, enormous once enlarged for OCR).
+    let (status, body) = upload(&app, &user, "/api/v1/receipts", blank_png(1, 20_000)).await;
+    assert_eq!(status, 422, "{body}");
     // 10 MiB and one byte.
     let mut big = blank_png(8, 8);
     big.resize(10 * 1024 * 1024 + 1, 0);
