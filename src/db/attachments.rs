@@ -65,6 +65,19 @@ pub fn of_receipt(
         .optional()
 }
 
+/// The images of several receipts, in one query.
+pub fn of_receipts(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    receipt_ids: &[Uuid],
+) -> QueryResult<Vec<Attachment>> {
+    attachments::table
+        .filter(attachments::ledger_id.eq(ledger_id))
+        .filter(attachments::receipt_id.eq_any(receipt_ids))
+        .select(Attachment::as_select())
+        .load(conn)
+}
+
 /// A transaction's files: its own attachments and the images of the receipts matched to it,
 /// oldest first.
 pub fn of_transaction(

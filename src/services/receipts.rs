@@ -189,13 +189,19 @@ pub fn list(
     offset: i64,
 ) -> Result<(Vec<ReceiptView>, i64), ApiError> {
     let (rows, total) = store::page(conn, caller.ledger.id, filter, limit, offset)?;
+    let ids: Vec<Uuid> = rows.iter().map(|r| r.id).collect();
+    let mut files: std::collections::HashMap<Uuid, Attachment> =
+        files_db::of_receipts(conn, caller.ledger.id, &ids)?
+            .into_iter()
+            .filter_map(|file| Some((file.receipt_id?, file)))
+            .collect();
     let views = rows
         .into_iter()
-        .map(|receipt| {
-            let file = files_db::of_receipt(conn, caller.ledger.id, receipt.id)?;
-            Ok(ReceiptView { receipt, file })
+        .map(|receipt| ReceiptView {
+            file: files.remove(&receipt.id),
+            receipt,
         })
-        .collect::<Result<_, ApiError>>()?;
+        .collect();
     Ok((views, total))
 }
 

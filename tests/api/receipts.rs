@@ -151,6 +151,7 @@ async fn a_photographed_receipt_is_read_corrected_and_recorded_as_a_split_expens
     assert_eq!(unmatched.as_array().unwrap().len(), 0);
     let found = app.data(&user, "/api/v1/receipts?q=croissant").await;
     assert_eq!(found.as_array().unwrap().len(), 1);
+    assert_eq!(found[0]["file"]["content_type"], "image/png", "{found}");
 }
 
 #[tokio::test]
