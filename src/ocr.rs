@@ -130,7 +130,12 @@ fn read_pdf(
     std::fs::write(&file.0, bytes)
         .map_err(|e| OcrError::Unavailable(format!("writing the PDF aside: {e}")))?;
     let path = file.0.to_string_lossy().into_owned();
-    let info = niced("pdfinfo", &[path.as_str()], deadline)?;
+    let info = niced("pdfinfo", &[path.as_str()], deadline).map_err(|e| match e {
+        OcrError::Unreadable(m) if m.contains("password") => {
+            OcrError::Unreadable("the PDF is encrypted".into())
+        }
+        other => other,
+    })?;
     let info = String::from_utf8_lossy(&info);
     let field = |name: &str| {
         info.lines()

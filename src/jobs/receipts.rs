@@ -42,7 +42,7 @@ pub fn spawn(
         std::thread::Builder::new()
             .name(format!("finai-receipts-{n}"))
             .spawn(move || {
-                idle_priority();
+                lower_priority();
                 loop {
                     let Some(woken) = hub.upgrade().map(|hub| hub.receipts.clone()) else {
                         return;
@@ -60,22 +60,17 @@ pub fn spawn(
     Ok(())
 }
 
-/// Puts the calling thread (and the programs it starts, which inherit it) in Linux's idle
-/// scheduling class: it runs only on a core no request wants, so reading receipts never
-/// lengthens an answer (nice 10 alone let ten receipts raise other requests' p99 fivefold;
-/// bench/receipts.sh). Elsewhere, or if refused, the lowest nice value.
-fn idle_priority() {
+/// Lowers the calling thread's priority to nice 10 (on Linux the nice value is per thread;
+/// Tesseract and Poppler start at nice 10 of their own). Linux's idle class (`SCHED_IDLE`)
+/// was tried: it did not shorten other requests' slowest answers (bench/receipts.sh), and a
+/// busy machine starved the readers outright.
+fn lower_priority() {
     #[cfg(target_os = "linux")]
     {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: sched_setscheduler reads the parameter struct it is given; 0 is this thread.
-        let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
-        if !idle {
-            let tid = nix::unistd::gettid().as_raw();
-            // SAFETY: setpriority has no memory-safety preconditions.
-            if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 19) } != 0 {
-                log::debug!("could not lower the receipt reader's priority");
-            }
+        let tid = nix::unistd::gettid().as_raw();
+        // SAFETY: setpriority has no memory-safety preconditions.
+        if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) } != 0 {
+            log::debug!("could not lower the receipt reader's priority");
         }
     }
 }

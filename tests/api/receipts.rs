@@ -340,6 +340,23 @@ async fn hostile_and_broken_files_get_a_clear_answer_and_leave_nothing_behind() 
         .await;
     assert_error(response, 409, "receipt_not_parsed").await;
 
+    // An encrypted PDF and one of 500 pages fail, saying why.
+    for (name, reason) in [
+        ("encrypted.pdf", "the PDF is encrypted"),
+        (
+            "pages-500.pdf",
+            "the PDF has 500 pages; a receipt may have at most 20",
+        ),
+    ] {
+        let (status, body) = upload(&app, &user, "/api/v1/receipts", fixture(name)).await;
+        assert_eq!(status, 202, "{body}");
+        let failed = app
+            .wait_for_receipt(&user.access_token, body["data"]["id"].as_str().unwrap())
+            .await;
+        assert_eq!(failed["status"], "failed", "{failed}");
+        assert_eq!(failed["failure"], reason, "{failed}");
+    }
+
     // A good file after the bad ones: the readers kept going.
     let good = read_receipt(&app, &user, "cafe.png").await;
     assert_eq!(good["status"], "parsed");
