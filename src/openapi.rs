@@ -82,6 +82,9 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
         (name = "notifications", description = "Budget alerts, bill reminders and unusual spending"),
         (name = "reports", description = "Summary, spending by category, trend, budget progress and cash flow"),
         (name = "predictions", description = "Spending forecasts checked against baselines, and category suggestions that learn"),
+        (name = "goals", description = "Savings goals: a wallet's balance or explicit contributions against a target and date, with pace and on_track/behind/reached"),
+        (name = "scenarios", description = "What-if simulations: projected balances month by month under added incomes and expenses, cancelled payments and changed budgets; nothing is written"),
+        (name = "assistant", description = "Questions in plain English or Vietnamese answered from the ledger's own figures, with the figures and the query behind every number"),
         (name = "insights", description = "Spending changes, recurring payments, seasonality and budget recommendations"),
         (name = "health", description = "Liveness and readiness probes")
     )

@@ -1,6 +1,7 @@
 //! Data access: the connection pool, migrations, the embedded PostgreSQL launcher, and one
 //! module of plain query functions per table. Nothing here knows about HTTP.
 
+pub mod assistant;
 pub mod attachments;
 pub mod audit;
 pub mod bills;
@@ -8,6 +9,7 @@ pub mod budgets;
 pub mod categories;
 pub mod embedded;
 pub mod events;
+pub mod goals;
 pub mod health;
 pub mod idempotency;
 pub mod imports;

@@ -1,6 +1,66 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    assistant_answers (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        user_id -> Uuid,
+        conversation_id -> Uuid,
+        question -> Text,
+        locale -> Text,
+        intent -> Text,
+        confidence -> Float4,
+        entities -> Jsonb,
+        data -> Jsonb,
+        answer -> Text,
+        feedback -> Nullable<Text>,
+        feedback_comment -> Nullable<Text>,
+        feedback_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    goal_contributions (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        goal_id -> Uuid,
+        amount -> Numeric,
+        date -> Date,
+        note -> Nullable<Text>,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    goals (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        target_amount -> Numeric,
+        currency -> Text,
+        target_date -> Nullable<Date>,
+        wallet_id -> Nullable<Uuid>,
+        announced_state -> Text,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    scenarios (ledger_id, id) {
+        ledger_id -> Uuid,
+        id -> Uuid,
+        name -> Text,
+        request -> Jsonb,
+        created_by -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     attachments (ledger_id, id) {
         ledger_id -> Uuid,
         id -> Uuid,
@@ -599,6 +659,10 @@ diesel::joinable!(totp_credentials -> users (user_id));
 diesel::joinable!(wallets -> ledgers (ledger_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    assistant_answers,
+    goal_contributions,
+    goals,
+    scenarios,
     attachments,
     file_garbage,
     receipts,

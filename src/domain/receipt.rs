@@ -83,42 +83,8 @@ impl<I> Reading<I> {
     }
 }
 
-/// Lower case without diacritics: `Tổng cộng` → `tong cong`, so keywords match whether or not
-/// OCR kept the accents.
-pub fn fold(text: &str) -> String {
-    text.chars()
-        .map(fold_char)
-        .collect::<String>()
-        .to_lowercase()
-}
-
-fn fold_char(c: char) -> char {
-    const GROUPS: &[(&str, char)] = &[
-        ("àáạảãâầấậẩẫăằắặẳẵäå", 'a'),
-        ("ÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÄÅ", 'A'),
-        ("èéẹẻẽêềếệểễë", 'e'),
-        ("ÈÉẸẺẼÊỀẾỆỂỄË", 'E'),
-        ("ìíịỉĩïî", 'i'),
-        ("ÌÍỊỈĨÏÎ", 'I'),
-        ("òóọỏõôồốộổỗơờớợởỡö", 'o'),
-        ("ÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠÖ", 'O'),
-        ("ùúụủũưừứựửữüû", 'u'),
-        ("ÙÚỤỦŨƯỪỨỰỬỮÜÛ", 'U'),
-        ("ỳýỵỷỹÿ", 'y'),
-        ("ỲÝỴỶỸ", 'Y'),
-        ("đ", 'd'),
-        ("Đ", 'D'),
-        ("ç", 'c'),
-        ("ñ", 'n'),
-    ];
-    if c.is_ascii() {
-        return c;
-    }
-    GROUPS
-        .iter()
-        .find(|(group, _)| group.contains(c))
-        .map_or(c, |(_, plain)| *plain)
-}
+/// Keywords match whether or not OCR kept the accents: `Tổng cộng` → `tong cong`.
+pub use super::question::fold;
 
 /// An amount at the end of a line: optional currency before it, digits with separators, an
 /// optional currency or tax-code letter after it.

@@ -142,7 +142,7 @@ pub struct BalanceUpdateData {
 pub struct NotificationEventData {
     pub id: Uuid,
     /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending`,
-    /// `webhook_disabled`, `announcement`.
+    /// `webhook_disabled`, `announcement`, `goal_reached`, `goal_behind`.
     #[serde(rename = "type")]
     pub notification_type: String,
     pub title: String,

@@ -4,11 +4,13 @@
 //! inside `/sync`) are named from here, so no route module imports another.
 
 pub mod admin;
+pub mod assistant;
 pub mod auth;
 pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod events;
+pub mod goals;
 pub mod health;
 pub mod imports;
 pub mod insights;

@@ -13,7 +13,7 @@ use crate::domain::notification::Priority;
 pub struct NotificationResponse {
     pub id: Uuid,
     /// `budget_threshold`, `budget_exceeded`, `bill_due`, `bill_overdue`, `unusual_spending`,
-    /// `webhook_disabled` or `announcement`.
+    /// `webhook_disabled`, `announcement`, `goal_reached` or `goal_behind`.
     #[serde(rename = "type")]
     #[schema(example = "budget_threshold")]
     pub notification_type: String,
@@ -92,7 +92,7 @@ pub struct QuietHoursBody {
 #[schema(example = json!({"email_types": ["budget_exceeded", "bill_overdue", "announcement"], "email_mode": "immediate", "quiet_hours": {"start": "22:00", "end": "07:00"}}))]
 pub struct NotificationPreferencesBody {
     /// Notification types to mail (empty: none): `budget_threshold`, `budget_exceeded`,
-    /// `bill_due`, `bill_overdue`, `unusual_spending`, `webhook_disabled`, `announcement`.
+    /// `bill_due`, `bill_overdue`, `unusual_spending`, `webhook_disabled`, `announcement`, `goal_reached`, `goal_behind`.
     /// A notification of a shared ledger goes to each member who chose its type.
     #[validate(length(max = 20))]
     pub email_types: Vec<String>,

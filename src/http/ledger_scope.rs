@@ -34,6 +34,9 @@ pub const LEDGER_RESOURCES: &[&str] = &[
     "sync",
     "attachments",
     "receipts",
+    "goals",
+    "scenarios",
+    "assistant",
 ];
 
 pub const SCOPED_PREFIX: &str = "/api/v1/ledgers/";

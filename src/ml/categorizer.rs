@@ -13,9 +13,8 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use smartcore::linalg::basic::matrix::DenseMatrix;
-use smartcore::naive_bayes::multinomial::{MultinomialNB, MultinomialNBParameters};
 
+use super::bayes::{self, Class};
 use super::text::{self, Feature, Vocabulary};
 
 /// A suggestion at least this probable is applied by `auto_categorize`.
@@ -30,7 +29,6 @@ const ALPHA: f64 = 0.1;
 /// How much an earlier choice for the same payee counts against each later one.
 const MEMORY_DECAY: f64 = 0.5;
 
-type Model = MultinomialNB<u32, u32, DenseMatrix<u32>, Vec<u32>>;
 
 /// One labelled transaction (labels are indexes into the caller's list of categories).
 #[derive(Debug, Clone)]
@@ -39,27 +37,6 @@ pub struct Example {
     pub merchant: Option<String>,
     pub amount: Option<f64>,
     pub label: u32,
-}
-
-/// One class of a fitted classifier.
-#[derive(Debug, Serialize, Deserialize)]
-struct Class {
-    label: u32,
-    /// ln P(class): the share of training documents in it.
-    log_prior: f64,
-    /// ln P(feature | class) of the features the class has seen, by column, sorted.
-    seen: Vec<(u32, f32)>,
-    /// ln P(feature | class) of every other feature (smoothing alone).
-    unseen: f64,
-}
-
-impl Class {
-    fn log_prob(&self, column: u32) -> f64 {
-        match self.seen.binary_search_by_key(&column, |(c, _)| *c) {
-            Ok(i) => f64::from(self.seen[i].1),
-            Err(_) => self.unseen,
-        }
-    }
 }
 
 /// A fitted categoriser.
@@ -72,61 +49,6 @@ pub struct Categorizer {
     /// Payee key → (label, weight), from the user's own transactions.
     memory: HashMap<String, Vec<(u32, f64)>>,
     pub examples: usize,
-}
-
-/// Fits smartcore's multinomial naive Bayes on each class's summed counts and keeps what
-/// prediction needs.
-fn fit(
-    vocabulary: &Vocabulary,
-    documents: &[(Vec<Feature>, u32)],
-    labels: &[u32],
-) -> Result<Vec<Class>, String> {
-    let width = vocabulary.len().max(1);
-    let mut sums = vec![vec![0u32; width]; labels.len()];
-    let mut documents_per_class = vec![0usize; labels.len()];
-    for (features, label) in documents {
-        let Ok(row) = labels.binary_search(label) else {
-            continue;
-        };
-        documents_per_class[row] += 1;
-        for (column, count) in vocabulary.counts(features) {
-            sums[row][column] = sums[row][column].saturating_add(count);
-        }
-    }
-    let x = DenseMatrix::from_2d_vec(&sums).map_err(|e| e.to_string())?;
-    let model: Model = MultinomialNB::fit(
-        &x,
-        &labels.to_vec(),
-        MultinomialNBParameters::default().with_alpha(ALPHA),
-    )
-    .map_err(|e| e.to_string())?;
-    let total = documents_per_class.iter().sum::<usize>().max(1) as f64;
-    let mut classes = Vec::new();
-    for (index, label) in model.classes().iter().enumerate() {
-        let Ok(row) = labels.binary_search(label) else {
-            continue;
-        };
-        let log_prob = &model.feature_log_prob()[index];
-        let counts = &sums[row];
-        let seen: Vec<(u32, f32)> = counts
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| **c > 0)
-            .map(|(column, _)| (column as u32, log_prob[column] as f32))
-            .collect();
-        // Every unseen feature of a class gets the same smoothed probability.
-        let unseen = counts
-            .iter()
-            .position(|c| *c == 0)
-            .map_or(f64::NEG_INFINITY, |column| log_prob[column]);
-        classes.push(Class {
-            label: *label,
-            log_prior: (documents_per_class[row].max(1) as f64 / total).ln(),
-            seen,
-            unseen,
-        });
-    }
-    Ok(classes)
 }
 
 impl Categorizer {
@@ -173,7 +95,7 @@ impl Categorizer {
         let (classes, only_label) = match labels.len() {
             0 => (Vec::new(), None),
             1 => (Vec::new(), Some(labels[0])),
-            _ => (fit(&vocabulary, &documents, &labels)?, None),
+            _ => (bayes::fit(&vocabulary, &documents, &labels, ALPHA)?, None),
         };
         Ok(Categorizer {
             vocabulary,
@@ -204,25 +126,7 @@ impl Categorizer {
         let mut scores: HashMap<u32, f64> = HashMap::new();
         if !self.classes.is_empty() {
             let features = text::features(description, merchant, amount);
-            let counts = self.vocabulary.counts(&features);
-            let total: u32 = counts.iter().map(|(_, c)| c).sum();
-            // Naive Bayes treats overlapping n-grams as independent evidence and is far too
-            // sure of itself; tempering by the evidence's size keeps the probabilities usable
-            // for a threshold.
-            let temperature = f64::from(total.max(1)).sqrt();
-            let logits: Vec<(u32, f64)> = self
-                .classes
-                .iter()
-                .filter(|class| allowed(class.label))
-                .map(|class| {
-                    let likelihood: f64 = counts
-                        .iter()
-                        .map(|(column, count)| f64::from(*count) * class.log_prob(*column as u32))
-                        .sum();
-                    (class.label, class.log_prior + likelihood / temperature)
-                })
-                .collect();
-            for (label, p) in softmax(&logits) {
+            for (label, p) in bayes::posterior(&self.classes, &self.vocabulary, &features, allowed) {
                 scores.insert(label, p);
             }
         } else if let Some(label) = self.only_label.filter(|l| allowed(*l)) {
@@ -280,17 +184,6 @@ pub fn confident(suggestions: &[(u32, f64)]) -> Option<(u32, f64)> {
         .filter(|(_, p)| *p >= AUTO_APPLY_THRESHOLD)
 }
 
-fn softmax(logits: &[(u32, f64)]) -> Vec<(u32, f64)> {
-    let max = logits
-        .iter()
-        .map(|(_, l)| *l)
-        .fold(f64::NEG_INFINITY, f64::max);
-    let exps: Vec<(u32, f64)> = logits.iter().map(|(k, l)| (*k, (l - max).exp())).collect();
-    let sum: f64 = exps.iter().map(|(_, e)| e).sum();
-    exps.into_iter()
-        .map(|(k, e)| (k, if sum > 0.0 { e / sum } else { 0.0 }))
-        .collect()
-}
 
 /// Words that name common merchants and spending for the default categories (by name), so a
 /// new user gets sensible suggestions before they have categorised anything.

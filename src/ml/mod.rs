@@ -3,9 +3,11 @@
 //! `crate::db::ml` loads the data and stores the fitted models.
 
 pub mod anomaly;
+pub mod bayes;
 pub mod categorizer;
 pub mod eval;
 pub mod forecast;
 pub mod insights;
+pub mod intent;
 
 pub mod text;

@@ -2,12 +2,14 @@
 //! answer) and `dto.rs` (request/response types with validator and utoipa derives).
 
 pub mod admin;
+//TMP pub mod assistant;
 pub mod attachments;
 pub mod auth;
 pub mod bills;
 pub mod budgets;
 pub mod categories;
 pub mod events;
+pub mod goals;
 pub mod health;
 pub mod imports;
 pub mod insights;
@@ -195,6 +197,13 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(predictions::handlers::predict_spending)
         .service(predictions::handlers::prediction_history)
         .service(predictions::handlers::categorize)
+        .service(goals::handlers::list_goals)
+        .service(goals::handlers::create_goal)
+        .service(goals::handlers::get_goal)
+        .service(goals::handlers::update_goal)
+        .service(goals::handlers::delete_goal)
+        .service(goals::handlers::list_contributions)
+        .service(goals::handlers::add_contribution)
         .service(insights::handlers::spending_insights)
         .service(insights::handlers::recommendations)
         // `/notifications/read-all` before `/notifications/{id}/read`.

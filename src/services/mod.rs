@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod alerts;
+//TMP pub mod assistant;
 pub mod attachments;
 pub mod bills;
 pub mod budgets;
@@ -12,6 +13,7 @@ pub mod caller;
 pub mod categories;
 pub mod csv;
 pub mod events;
+pub mod goals;
 pub mod exports;
 pub mod imports;
 pub mod ledger;

@@ -29,6 +29,8 @@ pub const TYPES: &[&str] = &[
     "unusual_spending",
     "webhook_disabled",
     "announcement",
+    "goal_reached",
+    "goal_behind",
 ];
 
 /// Waiting mails looked at per run.

@@ -1,0 +1,1011 @@
+//! What a question names: periods ("last month", "since March", "tuần trước"), amounts ("$2,000",
+//! "5 triệu"), a count ("top 5"), a date to afford something by, and the ledger's own names
+//! (categories, merchants, wallets, goals), matched accent- and case-insensitively and with a
+//! typo or two. English and Vietnamese, with or without diacritics. Pure: the names and
+//! `today` come in.
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// A question longer than this (in characters) is refused before it is read.
+pub const MAX_QUESTION_CHARS: usize = 500;
+
+/// Lower case without diacritics: "Tháng Trước" → "thang truoc", "Đi lại" → "di lai".
+pub fn fold(text: &str) -> String {
+    text.chars()
+        .map(fold_char)
+        .collect::<String>()
+        .to_lowercase()
+}
+
+fn fold_char(c: char) -> char {
+    const GROUPS: &[(&str, char)] = &[
+        ("àáạảãâầấậẩẫăằắặẳẵäå", 'a'),
+        ("ÀÁẠẢÃÂẦẤẬẨẪĂẰẮẶẲẴÄÅ", 'A'),
+        ("èéẹẻẽêềếệểễë", 'e'),
+        ("ÈÉẸẺẼÊỀẾỆỂỄË", 'E'),
+        ("ìíịỉĩïî", 'i'),
+        ("ÌÍỊỈĨÏÎ", 'I'),
+        ("òóọỏõôồốộổỗơờớợởỡö", 'o'),
+        ("ÒÓỌỎÕÔỒỐỘỔỖƠỜỚỢỞỠÖ", 'O'),
+        ("ùúụủũưừứựửữüû", 'u'),
+        ("ÙÚỤỦŨƯỪỨỰỬỮÜÛ", 'U'),
+        ("ỳýỵỷỹÿ", 'y'),
+        ("ỲÝỴỶỸ", 'Y'),
+        ("đ", 'd'),
+        ("Đ", 'D'),
+        ("ç", 'c'),
+        ("ñ", 'n'),
+    ];
+    if c.is_ascii() {
+        return c;
+    }
+    GROUPS
+        .iter()
+        .find(|(group, _)| group.contains(c))
+        .map_or(c, |(_, plain)| *plain)
+}
+
+/// The words of a folded text: letters and digits, with a decimal point or comma kept inside
+/// a number ("1.5", "2,000").
+pub fn tokens(folded: &str) -> Vec<String> {
+    let chars: Vec<char> = folded.chars().collect();
+    let mut out = Vec::new();
+    let mut current = String::new();
+    for (i, c) in chars.iter().enumerate() {
+        let inside_number = matches!(c, '.' | ',')
+            && current.chars().last().is_some_and(|p| p.is_ascii_digit())
+            && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
+        if c.is_alphanumeric() || inside_number || (*c == '-' && looks_like_iso_date(&chars, i)) {
+            current.push(*c);
+        } else if !current.is_empty() {
+            out.push(std::mem::take(&mut current));
+        }
+        if *c == '$' {
+            out.push("$".into());
+        }
+    }
+    if !current.is_empty() {
+        out.push(current);
+    }
+    out
+}
+
+fn looks_like_iso_date(chars: &[char], i: usize) -> bool {
+    chars.get(i.wrapping_sub(1)).is_some_and(|c| c.is_ascii_digit())
+        && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
+}
+
+/// A date range, both ends included.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Period {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+}
+
+impl Period {
+    pub fn month_of(date: NaiveDate) -> Period {
+        let from = date.with_day(1).unwrap_or(date);
+        let to = from
+            .checked_add_months(Months::new(1))
+            .and_then(|d| d.pred_opt())
+            .unwrap_or(from);
+        Period { from, to }
+    }
+
+    fn months_back(today: NaiveDate, months: u32) -> Period {
+        let first = today.with_day(1).unwrap_or(today);
+        Period::month_of(first.checked_sub_months(Months::new(months)).unwrap_or(first))
+    }
+
+    fn week_of(date: NaiveDate) -> Period {
+        let from = date
+            .checked_sub_days(Days::new(u64::from(date.weekday().num_days_from_monday())))
+            .unwrap_or(date);
+        Period {
+            from,
+            to: from.checked_add_days(Days::new(6)).unwrap_or(from),
+        }
+    }
+
+    fn year(year: i32) -> Option<Period> {
+        Some(Period {
+            from: NaiveDate::from_ymd_opt(year, 1, 1)?,
+            to: NaiveDate::from_ymd_opt(year, 12, 31)?,
+        })
+    }
+
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).num_days() + 1
+    }
+
+    /// The same length just before this one (a whole month before a whole month).
+    pub fn previous(&self) -> Period {
+        if self.from.day() == 1 && Period::month_of(self.from).to == self.to {
+            return Period::month_of(self.from.pred_opt().unwrap_or(self.from));
+        }
+        let to = self.from.pred_opt().unwrap_or(self.from);
+        Period {
+            from: to
+                .checked_sub_days(Days::new(self.days() as u64 - 1))
+                .unwrap_or(to),
+            to,
+        }
+    }
+}
+
+/// A comparison names two periods; with one, it is "now against that one" ("compared with last
+/// month": this month against last month), or, when that one is now, now against the one
+/// before; with none, this month against last month.
+pub fn complete_comparison(entities: &mut Entities, today: NaiveDate) {
+    if entities.compare.is_some() {
+        return;
+    }
+    let Some(named) = entities.period else {
+        entities.period = Some(Period::month_of(today));
+        entities.compare = Some(Period::months_back(today, 1));
+        return;
+    };
+    if named.from <= today && today <= named.to {
+        entities.compare = Some(named.previous());
+        return;
+    }
+    let is_month = named.from.day() == 1 && Period::month_of(named.from).to == named.to;
+    let is_week = named.days() == 7 && named.from.weekday() == chrono::Weekday::Mon;
+    entities.period = Some(if is_month {
+        Period::month_of(today)
+    } else if is_week {
+        Period::week_of(today)
+    } else {
+        Period {
+            from: today
+                .checked_sub_days(Days::new(named.days() as u64 - 1))
+                .unwrap_or(today),
+            to: today,
+        }
+    });
+    entities.compare = Some(named);
+}
+
+/// One of the ledger's names a question can mention.
+#[derive(Debug, Clone)]
+pub struct Name {
+    pub kind: NameKind,
+    /// As the ledger spells it.
+    pub name: String,
+    /// Where it sits in the caller's list (the service maps it back to a row).
+    pub index: usize,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NameKind {
+    Category,
+    Merchant,
+    Wallet,
+    Goal,
+}
+
+/// A name found in a question, with how sure the match is (1 = spelled exactly).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Found {
+    pub kind: NameKind,
+    pub name: String,
+    #[serde(skip)]
+    pub index: usize,
+    pub score: f64,
+}
+
+/// Everything a question names.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Entities {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant: Option<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wallet: Option<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub goal: Option<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub period: Option<Period>,
+    /// The second period of a comparison.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compare: Option<Period>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub amount: Option<Decimal>,
+    /// The date something is to be afforded by.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top: Option<u32>,
+    /// A word the question seems to use as a category or merchant that the ledger does not
+    /// have ("yachts").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<String>,
+}
+
+const MONTHS_EN: &[(&str, u32)] = &[
+    ("january", 1),
+    ("jan", 1),
+    ("february", 2),
+    ("feb", 2),
+    ("march", 3),
+    ("mar", 3),
+    ("april", 4),
+    ("apr", 4),
+    ("may", 5),
+    ("june", 6),
+    ("jun", 6),
+    ("july", 7),
+    ("jul", 7),
+    ("august", 8),
+    ("aug", 8),
+    ("september", 9),
+    ("sept", 9),
+    ("sep", 9),
+    ("october", 10),
+    ("oct", 10),
+    ("november", 11),
+    ("nov", 11),
+    ("december", 12),
+    ("dec", 12),
+];
+
+/// Vietnamese month names after "tháng" (folded): "tháng ba", "tháng mười hai", "tháng giêng".
+const MONTHS_VI: &[(&str, u32)] = &[
+    ("muoi mot", 11),
+    ("muoi hai", 12),
+    ("gieng", 1),
+    ("mot", 1),
+    ("hai", 2),
+    ("ba", 3),
+    ("tu", 4),
+    ("bon", 4),
+    ("nam", 5),
+    ("sau", 6),
+    ("bay", 7),
+    ("tam", 8),
+    ("chin", 9),
+    ("muoi", 10),
+    ("chap", 12),
+];
+
+const NUMBER_WORDS: &[(&str, u32)] = &[
+    ("one", 1),
+    ("two", 2),
+    ("three", 3),
+    ("four", 4),
+    ("five", 5),
+    ("six", 6),
+    ("seven", 7),
+    ("eight", 8),
+    ("nine", 9),
+    ("ten", 10),
+    ("twelve", 12),
+];
+
+/// Words that are never a category or merchant the user meant (for `unknown`).
+const STOP: &[&str] = &[
+    "the", "my", "me", "i", "a", "an", "this", "that", "last", "next", "month", "week", "year",
+    "today", "yesterday", "so", "far", "total", "all", "much", "many", "spend", "spent",
+    "spending", "money", "it", "things", "stuff", "everything", "average", "each", "per", "now",
+    "in", "on", "at", "for", "to", "of", "and", "or", "vs", "versus", "did", "do", "i", "we",
+    "toi", "minh", "nay", "truoc", "thang", "tuan", "nam", "ngay", "hom", "qua", "bao", "nhieu",
+    "tien", "chi", "tieu", "het", "roi", "vay", "the", "sao", "khong", "ko", "k", "duoc", "dc",
+    "cua", "da", "la", "gi", "nhung", "cac", "mot", "va", "voi", "so", "what", "how", "is",
+    "are", "was", "were", "budget", "budgets", "ngan", "sach", "lately", "recently", "average",
+];
+
+/// What each word of a question was read as.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Mark {
+    Free,
+    Period,
+    Amount,
+    Top,
+}
+
+/// The words of a question with its periods, dates, amounts and count read.
+struct Scan {
+    words: Vec<String>,
+    marks: Vec<Mark>,
+    entities: Entities,
+}
+
+fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
+    let raw = question.to_lowercase();
+    let words = tokens(&fold(question));
+    let mut marks = vec![Mark::Free; words.len()];
+    let mut entities = Entities::default();
+
+    let mut periods: Vec<Period> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        if let Some((len, found)) = period_at(&words, &raw, i, today, future, &mut entities) {
+            periods.extend(found);
+            for mark in marks.iter_mut().skip(i).take(len.max(1)) {
+                *mark = Mark::Period;
+            }
+            i += len.max(1);
+        } else {
+            i += 1;
+        }
+    }
+    let mut periods = periods.into_iter();
+    entities.period = periods.next();
+    entities.compare = periods.next();
+    read_top(&words, &mut marks, &mut entities);
+    read_amount(&words, &mut marks, &mut entities, future);
+    Scan {
+        words,
+        marks,
+        entities,
+    }
+}
+
+/// The question as the intent classifier reads it: folded, with its periods, amounts and
+/// counts replaced by a placeholder each ("spent on food last month" → "spent on food
+/// xperiod"), so that what is asked is learnt apart from when and how much.
+pub fn mask(question: &str) -> String {
+    let today = NaiveDate::from_ymd_opt(2026, 6, 15).unwrap_or_default();
+    let scan = scan(question, today, false);
+    let mut out: Vec<&str> = Vec::new();
+    for (word, mark) in scan.words.iter().zip(&scan.marks) {
+        let placeholder = match mark {
+            Mark::Free => word.as_str(),
+            Mark::Period => "xperiod",
+            Mark::Amount => "xamount",
+            Mark::Top => "xcount",
+        };
+        if mark == &Mark::Free || out.last() != Some(&placeholder) {
+            out.push(placeholder);
+        }
+    }
+    out.join(" ")
+}
+
+/// Reads what a question names. `future` reads a bare month as the next one ("can I afford it
+/// by December") and a bare number as an amount, else a month as the last one ("in March").
+pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -> Entities {
+    let Scan {
+        mut words,
+        marks,
+        mut entities,
+    } = scan(question, today, future);
+    // Names are matched on what is left, longest and surest first.
+    for (word, mark) in words.iter_mut().zip(&marks) {
+        if *mark != Mark::Free {
+            word.clear();
+        }
+    }
+    let mut candidates: Vec<(f64, usize, usize, &Name)> = Vec::new();
+    for name in names {
+        let name_words = tokens(&fold(&name.name));
+        let n = name_words.len();
+        if n == 0 {
+            continue;
+        }
+        let target = name_words.join(" ");
+        let compact = name_words.concat();
+        // The name's own number of words, or one more or fewer written apart or together
+        // ("vietcom bank", "lap top").
+        for size in n.saturating_sub(1).max(1)..=n + 1 {
+            if size > words.len() {
+                break;
+            }
+            for start in 0..=(words.len() - size) {
+                let window = &words[start..start + size];
+                if window.iter().any(String::is_empty) {
+                    continue;
+                }
+                let score = if size == n {
+                    similarity(&window.join(" "), &target)
+                } else if window.concat() == compact {
+                    0.95
+                } else {
+                    0.0
+                };
+                if score > 0.0 {
+                    candidates.push((score, start, size, name));
+                }
+            }
+        }
+        // A merchant or goal of several words by its first, distinctive one ("highland").
+        if n > 1 && matches!(name.kind, NameKind::Merchant | NameKind::Goal) && name_words[0].len() >= 5 {
+            for (start, word) in words.iter().enumerate() {
+                if !word.is_empty() && similarity(word, &name_words[0]) >= 0.9 {
+                    candidates.push((0.85, start, 1, name));
+                }
+            }
+        }
+    }
+    candidates.sort_by(|a, b| {
+        (b.0 * b.2 as f64)
+            .total_cmp(&(a.0 * a.2 as f64))
+            .then(b.0.total_cmp(&a.0))
+            .then(kind_rank(a.3.kind).cmp(&kind_rank(b.3.kind)))
+    });
+    let mut taken = vec![false; words.len()];
+    for (score, start, n, name) in candidates {
+        if taken[start..start + n].iter().any(|t| *t) {
+            continue;
+        }
+        let slot = match name.kind {
+            NameKind::Category => &mut entities.category,
+            NameKind::Merchant => &mut entities.merchant,
+            NameKind::Wallet => &mut entities.wallet,
+            NameKind::Goal => &mut entities.goal,
+        };
+        if slot.is_some() {
+            continue;
+        }
+        *slot = Some(Found {
+            kind: name.kind,
+            name: name.name.clone(),
+            index: name.index,
+            score: (score * 100.0).round() / 100.0,
+        });
+        for t in taken.iter_mut().skip(start).take(n) {
+            *t = true;
+        }
+    }
+    if entities.category.is_none() && entities.merchant.is_none() {
+        entities.unknown = unknown_subject(&words, &taken);
+    }
+    entities
+}
+
+/// Which kind a tie goes to: a category over a merchant of the same name, and so on.
+fn kind_rank(kind: NameKind) -> u8 {
+    match kind {
+        NameKind::Category => 0,
+        NameKind::Goal => 1,
+        NameKind::Wallet => 2,
+        NameKind::Merchant => 3,
+    }
+}
+
+/// How well a window of the question spells a name: 1 exactly, less with a plural or a typo,
+/// 0 when it is not the name. Short names must be exact; a typo must keep the first letter.
+pub fn similarity(window: &str, name: &str) -> f64 {
+    if window == name {
+        return 1.0;
+    }
+    let (w, n): (Vec<char>, Vec<char>) = (window.chars().collect(), name.chars().collect());
+    let plural = |a: &str, b: &str| {
+        a.strip_suffix("es") == Some(b)
+            || a.strip_suffix('s') == Some(b)
+            || (a.strip_suffix("ies").is_some() && a.strip_suffix("ies") == b.strip_suffix('y'))
+    };
+    if plural(window, name) || plural(name, window) {
+        return 0.97;
+    }
+    if n.len() >= 5 && window.starts_with(name) && w.len() <= n.len() + 6 {
+        return 0.9;
+    }
+    if n.len() < 4 || w.first() != n.first() {
+        return 0.0;
+    }
+    let distance = osa_distance(&w, &n);
+    let allowed = match n.len() {
+        0..=4 => 0,
+        5..=9 => 1,
+        _ => 2,
+    };
+    if distance == 0 || distance > allowed {
+        return 0.0;
+    }
+    1.0 - distance as f64 / n.len().max(w.len()) as f64
+}
+
+/// Edits (insert, delete, substitute, swap two neighbours) from `a` to `b`.
+pub fn osa_distance(a: &[char], b: &[char]) -> usize {
+    let (m, n) = (a.len(), b.len());
+    let mut d = vec![vec![0usize; n + 1]; m + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=n {
+        d[0][j] = j;
+    }
+    for i in 1..=m {
+        for j in 1..=n {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
+        }
+    }
+    d[m][n]
+}
+
+/// The best of `names` for a word that matched none (what "yachts" was closest to).
+pub fn closest<'a>(word: &str, names: &'a [Name], kind: NameKind) -> Option<&'a Name> {
+    let word: Vec<char> = fold(word).chars().collect();
+    names
+        .iter()
+        .filter(|n| n.kind == kind)
+        .map(|n| {
+            let name: Vec<char> = fold(&n.name).chars().collect();
+            let distance = osa_distance(&word, &name) as f64;
+            (distance / name.len().max(word.len()).max(1) as f64, n)
+        })
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, n)| n)
+}
+
+/// The word after "on", "for", "at", "cho", "vào", "ở" that names no period or stop word.
+fn unknown_subject(words: &[String], taken: &[bool]) -> Option<String> {
+    const CUES: &[&str] = &["on", "for", "at", "cho", "vao", "o", "tai", "mua"];
+    for (i, word) in words.iter().enumerate() {
+        if !CUES.contains(&word.as_str()) {
+            continue;
+        }
+        let mut subject = Vec::new();
+        for (next, taken) in words.iter().zip(taken).skip(i + 1) {
+            if next.is_empty()
+                || *taken
+                || STOP.contains(&next.as_str())
+                || next.chars().any(|c| c.is_ascii_digit())
+            {
+                break;
+            }
+            subject.push(next.as_str());
+            if subject.len() == 2 {
+                break;
+            }
+        }
+        let subject = subject.join(" ");
+        if subject.chars().count() >= 3 {
+            return Some(subject);
+        }
+    }
+    None
+}
+
+fn number(word: &str) -> Option<u32> {
+    if let Ok(n) = word.parse::<u32>() {
+        return Some(n);
+    }
+    NUMBER_WORDS
+        .iter()
+        .find(|(w, _)| *w == word)
+        .map(|(_, n)| *n)
+}
+
+fn word_is(words: &[String], at: usize, options: &[&str]) -> bool {
+    words.get(at).is_some_and(|w| options.contains(&w.as_str()))
+}
+
+fn month_by_name(words: &[String], at: usize) -> Option<u32> {
+    let word = words.get(at)?;
+    MONTHS_EN
+        .iter()
+        .find(|(name, _)| name == word)
+        .map(|(_, m)| *m)
+}
+
+/// The month after "tháng" at `at`: a number 1–12 or a Vietnamese month name; returns the
+/// month and the words it took.
+fn vietnamese_month(words: &[String], raw: &str, at: usize) -> Option<(u32, usize)> {
+    let word = words.get(at)?;
+    if let Ok(m) = word.parse::<u32>() {
+        return (1..=12).contains(&m).then_some((m, 1));
+    }
+    // "tháng sau" is next month; only "tháng sáu", with its accent, is June.
+    if word == "sau" && !raw.contains("tháng sáu") {
+        return None;
+    }
+    // "tháng tư" is April, "từ tháng" is "since".
+    if word == "tu" && !(raw.contains("tháng tư") || raw.contains("thang tu")) {
+        return None;
+    }
+    for (name, m) in MONTHS_VI {
+        let parts: Vec<&str> = name.split(' ').collect();
+        if parts
+            .iter()
+            .enumerate()
+            .all(|(k, p)| words.get(at + k).is_some_and(|w| w == p))
+        {
+            return Some((*m, parts.len()));
+        }
+    }
+    None
+}
+
+/// The month `month` as last seen (not after this month), or next seen with `future`.
+fn month_occurrence(today: NaiveDate, month: u32, year: Option<i32>, future: bool) -> Option<Period> {
+    let year = match year {
+        Some(year) => year,
+        None if future && month < today.month() => today.year() + 1,
+        None if !future && month > today.month() => today.year() - 1,
+        None => today.year(),
+    };
+    Some(Period::month_of(NaiveDate::from_ymd_opt(year, month, 1)?))
+}
+
+fn year_at(words: &[String], at: usize) -> Option<i32> {
+    let year = words.get(at)?.parse::<i32>().ok()?;
+    (1990..=2100).contains(&year).then_some(year)
+}
+
+fn next_month(today: NaiveDate) -> Period {
+    Period::month_of(Period::month_of(today).to.succ_opt().unwrap_or(today))
+}
+
+/// A period (or an afford-by date, stored in `entities`) starting at word `at`: how many words
+/// it took, and the period if it was one.
+fn period_at(
+    words: &[String],
+    raw: &str,
+    at: usize,
+    today: NaiveDate,
+    future: bool,
+    entities: &mut Entities,
+) -> Option<(usize, Option<Period>)> {
+    let w = |k: usize| words.get(at + k).map(String::as_str).unwrap_or("");
+    let day = |d: NaiveDate| Period { from: d, to: d };
+    let yesterday = today.pred_opt().unwrap_or(today);
+    let ending_today = |days: u64| Period {
+        from: today
+            .checked_sub_days(Days::new(days.saturating_sub(1)))
+            .unwrap_or(today),
+        to: today,
+    };
+
+    // An ISO date: an afford-by date.
+    if let Ok(date) = NaiveDate::parse_from_str(w(0), "%Y-%m-%d") {
+        entities.date = Some(date);
+        return Some((1, None));
+    }
+    match (w(0), w(1)) {
+        ("this" | "current", "month" | "months") => return Some((2, Some(Period::month_of(today)))),
+        ("last" | "previous" | "past", "month" | "months") => return Some((2, Some(Period::months_back(today, 1)))),
+        ("next" | "coming", "month" | "months") => return Some((2, Some(next_month(today)))),
+        ("this" | "current", "week" | "weeks") => return Some((2, Some(Period::week_of(today)))),
+        ("last" | "previous" | "past", "week" | "weeks") => {
+            let start = Period::week_of(today).from.pred_opt().unwrap_or(today);
+            return Some((2, Some(Period::week_of(start))));
+        }
+        ("this" | "current", "year" | "years") => return Some((2, Period::year(today.year()))),
+        ("last" | "previous" | "past", "year" | "years") => return Some((2, Period::year(today.year() - 1))),
+        ("so", "far") => return Some((2, None)),
+        ("thang", "nay") => return Some((2, Some(Period::month_of(today)))),
+        ("thang", "truoc") | ("thang", "roi") => return Some((2, Some(Period::months_back(today, 1)))),
+        ("thang", "vua") if w(2) == "roi" || w(2) == "qua" => {
+            return Some((3, Some(Period::months_back(today, 1))))
+        }
+        ("thang", "sau" | "toi") if !raw.contains("tháng sáu") => {
+            return Some((2, Some(next_month(today))))
+        }
+        ("tuan", "nay") => return Some((2, Some(Period::week_of(today)))),
+        ("tuan", "truoc") | ("tuan", "roi") => {
+            let start = Period::week_of(today).from.pred_opt().unwrap_or(today);
+            return Some((2, Some(Period::week_of(start))));
+        }
+        ("hom", "nay") => return Some((2, Some(day(today)))),
+        ("hom", "qua") => return Some((2, Some(day(yesterday)))),
+        ("nam", "nay") => return Some((2, Period::year(today.year()))),
+        ("nam", "ngoai" | "truoc" | "roi") => return Some((2, Period::year(today.year() - 1))),
+        ("cuoi", "nam") => {
+            entities.date = Period::year(today.year()).map(|p| p.to);
+            return Some((2, None));
+        }
+        ("end", "of") if w(2) == "the" && w(3) == "year" || w(2) == "year" => {
+            let len = if w(2) == "the" { 4 } else { 3 };
+            entities.date = Period::year(today.year()).map(|p| p.to);
+            return Some((len, None));
+        }
+        _ => {}
+    }
+    match w(0) {
+        "today" => return Some((1, Some(day(today)))),
+        "yesterday" => return Some((1, Some(day(yesterday)))),
+        "ytd" => {
+            return Some((
+                1,
+                Period::year(today.year()).map(|p| Period { to: today, ..p }),
+            ))
+        }
+        _ => {}
+    }
+    // "last/past N days|weeks|months", "N ngày|tuần|tháng qua|gần đây|vừa qua".
+    let lead = word_is(words, at, &["last", "past", "previous"]);
+    let (n_at, unit_at) = if lead { (at + 1, at + 2) } else { (at, at + 1) };
+    if let (Some(n), Some(unit)) = (words.get(n_at).and_then(|w| number(w)), words.get(unit_at)) {
+        let trailing = word_is(words, unit_at + 1, &["qua", "gan", "vua", "nay"]);
+        let tail = match (trailing, words.get(unit_at + 1).map(String::as_str)) {
+            (true, Some("gan" | "vua")) => 2,
+            (true, _) => 1,
+            _ => 0,
+        };
+        let n = n.clamp(1, 3660);
+        let len = unit_at + 1 + tail - at;
+        if lead || trailing {
+            match unit.as_str() {
+                "days" | "day" | "ngay" => return Some((len, Some(ending_today(u64::from(n))))),
+                "weeks" | "week" | "tuan" => {
+                    let this_week = Period::week_of(today).from;
+                    let from = this_week
+                        .checked_sub_days(Days::new(7 * u64::from(n)))
+                        .unwrap_or(this_week);
+                    return Some((
+                        len,
+                        Some(Period {
+                            from,
+                            to: this_week.pred_opt().unwrap_or(this_week),
+                        }),
+                    ));
+                }
+                "months" | "month" | "thang" => {
+                    let n = n.min(1200);
+                    let first = Period::months_back(today, n).from;
+                    let last = Period::months_back(today, 1).to;
+                    return Some((len, Some(Period { from: first, to: last })));
+                }
+                _ => {}
+            }
+        }
+        // "in 6 months", "trong 6 tháng (tới)": an afford-by date.
+        let ahead = word_is(words, unit_at + 1, &["nua", "toi"]) && !lead;
+        if (ahead || word_is(words, at.wrapping_sub(1), &["in", "within", "trong", "sau"]))
+            && matches!(unit.as_str(), "months" | "month" | "thang" | "weeks" | "tuan" | "years" | "year" | "nam")
+        {
+            let date = match unit.as_str() {
+                "weeks" | "tuan" => today.checked_add_days(Days::new(7 * u64::from(n))),
+                "years" | "year" | "nam" => today.checked_add_months(Months::new(12 * n.min(100))),
+                _ => today.checked_add_months(Months::new(n.min(1200))),
+            };
+            entities.date = date;
+            let tail = usize::from(word_is(words, unit_at + 1, &["toi", "nua"]));
+            return Some((unit_at + 1 + tail - at, None));
+        }
+    }
+    // "since March", "từ tháng 3": to today.
+    let since = word_is(words, at, &["since", "tu", "from"]);
+    let month_at = if since { at + 1 } else { at };
+    let english = month_by_name(words, month_at).filter(|m| {
+        // "may" is a month only where a month is expected (not "may I", nor Vietnamese "máy",
+        // "mấy").
+        *m != 5
+            || since
+            || word_is(words, month_at.wrapping_sub(1), &["in", "of", "for", "during", "by", "until", "before", "and", "to", "vs", "than", "did", "with", "between"])
+            || word_is(words, month_at + 1, &["and", "vs", "to", "compared", "versus"])
+            || year_at(words, month_at + 1).is_some()
+    });
+    let (month, len) = if let Some(m) = english {
+        (Some(m), month_at + 1 - at)
+    } else if word_is(words, month_at, &["thang"]) {
+        match vietnamese_month(words, raw, month_at + 1) {
+            Some((m, taken)) => (Some(m), month_at + 1 + taken - at),
+            None => (None, 0),
+        }
+    } else {
+        (None, 0)
+    };
+    if let Some(month) = month {
+        let (year, len) = match year_at(words, at + len) {
+            Some(year) => (Some(year), len + 1),
+            None if word_is(words, at + len, &["nam"]) && year_at(words, at + len + 1).is_some() => {
+                (year_at(words, at + len + 1), len + 2)
+            }
+            None => (None, len),
+        };
+        let by = word_is(words, at.wrapping_sub(1), &["by", "until", "before", "truoc", "den", "vao"]);
+        if future || by && !since {
+            let period = month_occurrence(today, month, year, true)?;
+            entities.date = Some(period.to);
+            return Some((len, None));
+        }
+        let period = month_occurrence(today, month, year, false)?;
+        if since {
+            return Some((len, Some(Period { from: period.from, to: today })));
+        }
+        return Some((len, Some(period)));
+    }
+    // "in 2025", "năm 2025".
+    if word_is(words, at, &["nam", "in", "year"]) {
+        if let Some(year) = year_at(words, at + 1) {
+            return Some((2, Period::year(year)));
+        }
+    }
+    None
+}
+
+/// "top 5", "5 biggest", "5 khoản lớn nhất".
+fn read_top(words: &[String], marks: &mut [Mark], entities: &mut Entities) {
+    for i in 0..words.len() {
+        if marks[i] != Mark::Free {
+            continue;
+        }
+        let Some(n) = number(&words[i]) else {
+            continue;
+        };
+        let before = word_is(words, i.wrapping_sub(1), &["top"]);
+        let after = word_is(
+            words,
+            i + 1,
+            &["biggest", "largest", "highest", "most", "top", "khoan", "giao", "bigest", "largets"],
+        ) || word_is(words, i + 2, &["biggest", "largest", "expenses", "lon"]);
+        if (before || after) && (1..=50).contains(&n) {
+            entities.top = Some(n);
+            marks[i] = Mark::Top;
+            return;
+        }
+    }
+}
+
+/// "$2,000", "2k", "2000 usd", "5 triệu", "500 nghìn", "1.5tr", "1,5 triệu"; with `plain`, a
+/// bare number too ("can I buy a 1500 tv").
+fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, plain: bool) {
+    for i in 0..words.len() {
+        if marks[i] != Mark::Free {
+            continue;
+        }
+        let word = &words[i];
+        let split = word
+            .char_indices()
+            .find(|(_, c)| c.is_alphabetic())
+            .map_or(word.len(), |(k, _)| k);
+        let (digits, suffix) = word.split_at(split);
+        if digits.is_empty() || !digits.starts_with(|c: char| c.is_ascii_digit()) {
+            continue;
+        }
+        let next = words.get(i + 1).map(String::as_str).unwrap_or("");
+        let unit = if suffix.is_empty() { next } else { suffix };
+        let multiplier: Option<(i64, bool)> = match unit {
+            "k" | "nghin" | "ngan" | "thousand" | "grand" => Some((1_000, suffix.is_empty())),
+            "tr" | "trieu" | "m" | "million" | "mil" | "cu" => Some((1_000_000, suffix.is_empty())),
+            "ty" | "ti" | "billion" | "bn" => Some((1_000_000_000, suffix.is_empty())),
+            _ if suffix.is_empty() => None,
+            _ => continue,
+        };
+        let dollar = word_is(words, i.wrapping_sub(1), &["$"]);
+        let currency_after = word_is(
+            words,
+            i + 1,
+            &["usd", "vnd", "dollar", "dollars", "bucks", "dong", "eur", "euro", "euros", "d"],
+        );
+        // A plain number needs a money sign or unit to be an amount (not "3 months"), unless
+        // the question is about an amount.
+        if multiplier.is_none() && !dollar && !currency_after && !plain {
+            continue;
+        }
+        let text = if multiplier.is_some() {
+            // "1,5 triệu" writes the decimal with a comma.
+            digits.replace(',', ".")
+        } else {
+            digits.replace(',', "")
+        };
+        let Ok(mut value) = text.parse::<Decimal>() else {
+            continue;
+        };
+        if let Some((factor, _)) = multiplier {
+            value *= Decimal::from(factor);
+        }
+        if value <= Decimal::ZERO || value > crate::domain::money::max_amount() {
+            continue;
+        }
+        entities.amount = Some(value.normalize());
+        marks[i] = Mark::Amount;
+        if matches!(multiplier, Some((_, true))) || currency_after {
+            if let Some(mark) = marks.get_mut(i + 1) {
+                *mark = Mark::Amount;
+            }
+        }
+        return;
+    }
+}
+
+/// What the intent makes of what was read: a comparison gets its second period, and an
+/// "afford … by" question its date from a period it named ("by next month").
+pub fn settle(entities: &mut Entities, intent: &str, today: NaiveDate) {
+    match intent {
+        "compare_periods" => complete_comparison(entities, today),
+        "afford" if entities.date.is_none() => {
+            if let Some(period) = entities.period.take() {
+                entities.date = Some(period.to);
+            }
+        }
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn today() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 6, 15).unwrap()
+    }
+
+    fn range(from: &str, to: &str) -> Option<Period> {
+        Some(Period {
+            from: from.parse().unwrap(),
+            to: to.parse().unwrap(),
+        })
+    }
+
+    fn names() -> Vec<Name> {
+        let mut out = Vec::new();
+        for (kind, list) in [
+            (NameKind::Category, &["Food", "Groceries", "Transport", "Ăn uống", "Đi lại", "Health"][..]),
+            (NameKind::Merchant, &["Highlands Coffee", "Grab"][..]),
+            (NameKind::Wallet, &["Cash", "Tiền mặt", "Savings"][..]),
+            (NameKind::Goal, &["Du lịch Nhật Bản"][..]),
+        ] {
+            for (index, name) in list.iter().enumerate() {
+                out.push(Name {
+                    kind,
+                    name: (*name).into(),
+                    index,
+                });
+            }
+        }
+        out
+    }
+
+    fn read(q: &str) -> Entities {
+        extract(q, &names(), today(), false)
+    }
+
+    #[test]
+    fn periods_in_english_and_vietnamese_with_or_without_accents() {
+        assert_eq!(read("food last month").period, range("2026-05-01", "2026-05-31"));
+        assert_eq!(read("tháng trước").period, range("2026-05-01", "2026-05-31"));
+        assert_eq!(read("thang truoc").period, range("2026-05-01", "2026-05-31"));
+        assert_eq!(read("tuần trước").period, range("2026-06-08", "2026-06-14"));
+        assert_eq!(read("since March").period, range("2026-03-01", "2026-06-15"));
+        assert_eq!(read("từ tháng 3").period, range("2026-03-01", "2026-06-15"));
+        assert_eq!(read("in September").period, range("2025-09-01", "2025-09-30"));
+        assert_eq!(read("tháng 9").period, range("2025-09-01", "2025-09-30"));
+        assert_eq!(read("past 30 days").period, range("2026-05-17", "2026-06-15"));
+        assert_eq!(read("3 tháng qua").period, range("2026-03-01", "2026-05-31"));
+        assert_eq!(read("hôm qua").period, range("2026-06-14", "2026-06-14"));
+        assert_eq!(read("năm ngoái").period, range("2025-01-01", "2025-12-31"));
+        assert_eq!(read("tháng sáu").period, range("2026-06-01", "2026-06-30"));
+        let both = read("this month vs last month");
+        assert_eq!(both.period, range("2026-06-01", "2026-06-30"));
+        assert_eq!(both.compare, range("2026-05-01", "2026-05-31"));
+        assert_eq!(read("may I see my food spending").period, None);
+    }
+
+    #[test]
+    fn names_match_through_accents_case_plurals_and_typos() {
+        let e = read("how much did i spend on groceires at grab from my cash");
+        assert_eq!(e.category.map(|f| f.name), Some("Groceries".into()));
+        assert_eq!(e.merchant.map(|f| f.name), Some("Grab".into()));
+        assert_eq!(e.wallet.map(|f| f.name), Some("Cash".into()));
+        assert_eq!(read("chi cho an uong").category.map(|f| f.name), Some("Ăn uống".into()));
+        assert_eq!(read("ĐI LẠI tháng này").category.map(|f| f.name), Some("Đi lại".into()));
+        assert_eq!(read("transportation").category.map(|f| f.name), Some("Transport".into()));
+        assert_eq!(read("quỹ du lịch nhật bản").goal.map(|f| f.name), Some("Du lịch Nhật Bản".into()));
+        assert_eq!(read("my wealth").category, None, "a typo must keep the first letter");
+        assert_eq!(read("tiền ăn").wallet, None);
+    }
+
+    #[test]
+    fn amounts_counts_and_afford_dates() {
+        assert_eq!(read("can I afford a $2,000 laptop").amount, Some(Decimal::from(2000)));
+        assert_eq!(read("mua xe 5 triệu").amount, Some(Decimal::from(5_000_000)));
+        assert_eq!(read("1,5 trieu").amount, Some(Decimal::from(1_500_000)));
+        assert_eq!(read("500k").amount, Some(Decimal::from(500_000)));
+        assert_eq!(read("spent in the last 3 months").amount, None);
+        assert_eq!(read("top 5 expenses").top, Some(5));
+        let e = extract("can i afford 2k by december", &names(), today(), true);
+        assert_eq!((e.amount, e.date), (Some(Decimal::from(2000)), "2026-12-31".parse().ok()));
+        let e = extract("mua được không trong 6 tháng", &names(), today(), true);
+        assert_eq!(e.date, "2026-12-15".parse().ok());
+    }
+
+    #[test]
+    fn an_unknown_subject_is_named() {
+        assert_eq!(read("how much on yachts this month").unknown, Some("yachts".into()));
+        assert_eq!(read("how much on food this month").unknown, None);
+    }
+}

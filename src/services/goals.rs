@@ -1,0 +1,282 @@
+//! Savings goals: what is saved (a wallet's balance, or contributions), the pace, and a
+//! notification (with its `notification` event) when a goal is reached or falls behind.
+
+use chrono::{Days, NaiveDate};
+use diesel::{Connection, PgConnection};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::caller::Caller;
+use crate::db::goals::{self as store, Contribution, Goal, GoalChanges, NewContribution, NewGoal};
+use crate::db::{self, notifications, wallets};
+use crate::domain::goal::{self, GoalStatus, Progress, PACE_WINDOW_DAYS};
+use crate::dto::goals::{CreateContributionRequest, CreateGoalRequest, UpdateGoalRequest};
+use crate::error::ApiError;
+
+/// Most goals a ledger keeps.
+pub const MAX_GOALS: i64 = 100;
+
+/// A goal with its figures as of the caller's today.
+pub fn progress_of(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    goal: &Goal,
+) -> Result<Progress, ApiError> {
+    let today = caller.today();
+    let age = (today - goal.created_at.date_naive()).num_days();
+    let window = age.clamp(30, PACE_WINDOW_DAYS);
+    let since = today
+        .checked_sub_days(Days::new(window as u64 - 1))
+        .unwrap_or(today);
+    let saved = store::saved(conn, caller.ledger.id, goal, since, today)?;
+    Ok(goal::assess(
+        goal.target_amount,
+        goal.target_date,
+        saved.saved,
+        saved.recent,
+        window,
+        today,
+    ))
+}
+
+pub fn list(conn: &mut PgConnection, caller: &Caller) -> Result<Vec<(Goal, Progress)>, ApiError> {
+    store::all(conn, caller.ledger.id)?
+        .into_iter()
+        .map(|goal| {
+            let progress = progress_of(conn, caller, &goal)?;
+            Ok((goal, progress))
+        })
+        .collect()
+}
+
+pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(Goal, Progress), ApiError> {
+    let goal = store::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+    let progress = progress_of(conn, caller, &goal)?;
+    Ok((goal, progress))
+}
+
+fn target_date_ahead(caller: &Caller, date: Option<NaiveDate>) -> Result<(), ApiError> {
+    match date {
+        Some(date) if date <= caller.today() => Err(ApiError::invalid_field(
+            "target_date",
+            "must be after today",
+        )),
+        _ => Ok(()),
+    }
+}
+
+pub fn create(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    body: CreateGoalRequest,
+) -> Result<(Goal, Progress), ApiError> {
+    target_date_ahead(caller, body.target_date)?;
+    let owner = caller.ledger.id;
+    conn.transaction(|conn| {
+        db::lock_ledger(conn, owner)?;
+        if store::count(conn, owner)? >= MAX_GOALS {
+            return Err(ApiError::Conflict {
+                code: "goal_limit",
+                message: format!("A ledger keeps at most {MAX_GOALS} goals."),
+            });
+        }
+        let wallet = match body.wallet_id {
+            Some(id) => Some(wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?),
+            None => None,
+        };
+        let currency = match (&body.currency, &wallet) {
+            (Some(currency), Some(wallet)) if *currency != wallet.currency => {
+                return Err(ApiError::invalid_field(
+                    "currency",
+                    format!("must be the wallet's currency, {}", wallet.currency),
+                ))
+            }
+            (Some(currency), _) => currency.clone(),
+            (None, Some(wallet)) => wallet.currency.clone(),
+            (None, None) => caller.currency.to_string(),
+        };
+        let goal = store::insert(
+            conn,
+            &NewGoal {
+                ledger_id: owner,
+                name: body.name.trim().to_owned(),
+                target_amount: body.target_amount.0,
+                currency,
+                target_date: body.target_date,
+                wallet_id: body.wallet_id,
+                created_by: Some(caller.id),
+            },
+        )?;
+        let progress = progress_of(conn, caller, &goal)?;
+        // A new goal is announced only once it is reached; "behind" needs time to mean anything.
+        if progress.status == GoalStatus::Reached {
+            announce(conn, caller, &goal, &progress)?;
+        }
+        Ok((goal, progress))
+    })
+}
+
+pub fn update(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    body: UpdateGoalRequest,
+) -> Result<(Goal, Progress), ApiError> {
+    if let Some(date) = body.target_date {
+        target_date_ahead(caller, date)?;
+    }
+    let owner = caller.ledger.id;
+    conn.transaction(|conn| {
+        store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+        let goal = store::update(
+            conn,
+            owner,
+            id,
+            &GoalChanges {
+                name: body.name.map(|n| n.trim().to_owned()),
+                target_amount: body.target_amount.map(|m| m.0),
+                target_date: body.target_date,
+            },
+        )?;
+        let progress = progress_of(conn, caller, &goal)?;
+        announce(conn, caller, &goal, &progress)?;
+        Ok((goal, progress))
+    })
+}
+
+pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    match store::delete(conn, caller.ledger.id, id)? {
+        0 => Err(ApiError::not_found("Goal")),
+        _ => Ok(()),
+    }
+}
+
+pub fn contributions(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<Vec<Contribution>, ApiError> {
+    store::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+    Ok(store::contributions(conn, caller.ledger.id, id)?)
+}
+
+/// Most contributions one goal keeps.
+const MAX_CONTRIBUTIONS: i64 = 10_000;
+
+pub fn contribute(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    body: CreateContributionRequest,
+) -> Result<(Contribution, Goal, Progress), ApiError> {
+    let owner = caller.ledger.id;
+    let date = body.date.unwrap_or(caller.today());
+    if date > caller.today() {
+        return Err(ApiError::invalid_field("date", "must not be in the future"));
+    }
+    conn.transaction(|conn| {
+        let goal =
+            store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+        if goal.wallet_id.is_some() {
+            return Err(ApiError::Conflict {
+                code: "goal_tracks_wallet",
+                message: "This goal counts its wallet's balance: move money into the wallet \
+                          instead (or create a goal without a wallet to record contributions)."
+                    .into(),
+            });
+        }
+        if store::contribution_count(conn, owner, id)? >= MAX_CONTRIBUTIONS {
+            return Err(ApiError::Conflict {
+                code: "contribution_limit",
+                message: format!("A goal keeps at most {MAX_CONTRIBUTIONS} contributions."),
+            });
+        }
+        let before = progress_of(conn, caller, &goal)?;
+        if before.saved + body.amount.0 < rust_decimal::Decimal::ZERO {
+            return Err(ApiError::invalid_field(
+                "amount",
+                format!("takes out more than the {} saved", before.saved),
+            ));
+        }
+        let contribution = store::add_contribution(
+            conn,
+            &NewContribution {
+                ledger_id: owner,
+                goal_id: id,
+                amount: body.amount.0,
+                date,
+                note: body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                created_by: Some(caller.id),
+            },
+        )?;
+        let progress = progress_of(conn, caller, &goal)?;
+        announce(conn, caller, &goal, &progress)?;
+        Ok((contribution, goal, progress))
+    })
+}
+
+/// Notifies the ledger when a goal's state changes to reached or behind (once per change), and
+/// remembers the state announced.
+pub fn announce(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    goal: &Goal,
+    progress: &Progress,
+) -> Result<(), ApiError> {
+    let state = progress.status.as_str();
+    if goal.announced_state == state {
+        return Ok(());
+    }
+    store::set_announced_state(conn, caller.ledger.id, goal.id, state)?;
+    let data = json!({
+        "goal_id": goal.id,
+        "status": state,
+        "saved": progress.saved,
+        "target_amount": goal.target_amount,
+        "currency": goal.currency,
+    });
+    let key = format!("goal:{}:{state}:{}", goal.id, caller.today());
+    match progress.status {
+        GoalStatus::Reached => {
+            notifications::insert_once(
+                conn,
+                caller.ledger.id,
+                "goal_reached",
+                &format!("Goal reached: {}", goal.name),
+                &format!(
+                    "You saved {} {} of {} {}.",
+                    progress.saved.normalize(),
+                    goal.currency,
+                    goal.target_amount.normalize(),
+                    goal.currency
+                ),
+                data,
+                &key,
+            )?;
+        }
+        GoalStatus::Behind => {
+            let needed = progress
+                .monthly_needed
+                .map(|m| format!(" Saving {} {} a month would get there.", m.normalize(), goal.currency))
+                .unwrap_or_default();
+            notifications::insert_once(
+                conn,
+                caller.ledger.id,
+                "goal_behind",
+                &format!("Goal behind: {}", goal.name),
+                &format!(
+                    "At {} {} a month, {} will not reach {} {} by its date.{needed}",
+                    progress.monthly_pace.normalize(),
+                    goal.currency,
+                    goal.name,
+                    goal.target_amount.normalize(),
+                    goal.currency
+                ),
+                data,
+                &key,
+            )?;
+        }
+        GoalStatus::OnTrack => {}
+    }
+    Ok(())
+}
