@@ -81,7 +81,10 @@ impl FromRequest for Caller {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let token = bearer_token(req);
         let scope = req.extensions().get::<LedgerScope>().copied();
-        let writes = !matches!(*req.method(), Method::GET | Method::HEAD);
+        let writes = !matches!(*req.method(), Method::GET | Method::HEAD)
+            && !req
+                .match_pattern()
+                .is_some_and(|p| READING_POSTS.contains(&p.as_str()));
         let req = req.clone();
         Box::pin(async move {
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
@@ -275,6 +278,14 @@ pub async fn admit(
     }
     Ok(caller)
 }
+
+/// POST routes that change nothing of the ledger (a question, a simulation, feedback on one's
+/// own answer): a viewer and a read-only token may use them.
+const READING_POSTS: &[&str] = &[
+    "/api/v1/assistant/ask",
+    "/api/v1/assistant/answers/{id}/feedback",
+    "/api/v1/scenarios/simulate",
+];
 
 pub fn account_disabled() -> ApiError {
     ApiError::Forbidden {

@@ -222,7 +222,10 @@ pub fn last_in_conversation(
         .filter(assistant_answers::ledger_id.eq(ledger_id))
         .filter(assistant_answers::user_id.eq(user_id))
         .filter(assistant_answers::conversation_id.eq(conversation_id))
-        .order((assistant_answers::created_at.desc(), assistant_answers::id.desc()))
+        .order((
+            assistant_answers::created_at.desc(),
+            assistant_answers::id.desc(),
+        ))
         .select(AnswerRow::as_select())
         .first(conn)
         .optional()
@@ -249,7 +252,10 @@ pub fn list_answers(
     };
     let total = filtered().count().get_result(conn)?;
     let rows = filtered()
-        .order((assistant_answers::created_at.desc(), assistant_answers::id.desc()))
+        .order((
+            assistant_answers::created_at.desc(),
+            assistant_answers::id.desc(),
+        ))
         .select(AnswerRow::as_select())
         .limit(limit)
         .offset(offset)

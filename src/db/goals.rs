@@ -158,12 +158,19 @@ pub fn contributions(
                 .eq(ledger_id)
                 .and(goal_contributions::goal_id.eq(goal_id)),
         )
-        .order((goal_contributions::date.desc(), goal_contributions::created_at.desc()))
+        .order((
+            goal_contributions::date.desc(),
+            goal_contributions::created_at.desc(),
+        ))
         .select(Contribution::as_select())
         .load(conn)
 }
 
-pub fn contribution_count(conn: &mut PgConnection, ledger_id: Uuid, goal_id: Uuid) -> QueryResult<i64> {
+pub fn contribution_count(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    goal_id: Uuid,
+) -> QueryResult<i64> {
     goal_contributions::table
         .filter(
             goal_contributions::ledger_id

@@ -29,6 +29,7 @@ pub mod refresh_tokens;
 pub mod reports;
 pub mod rollups;
 pub mod rules;
+pub mod scenarios;
 pub mod schema;
 pub mod stats;
 pub mod sync;

@@ -51,7 +51,9 @@ pub struct Progress {
     pub projected_date: Option<NaiveDate>,
 }
 
-/// The goal's figures: `saved` in all, `recent` saved in the `window_days` before `today`.
+/// The goal's figures: `saved` in all, `recent` saved in the `window_days` before `today` (the
+/// goal's age when younger than the pace window; under 30 days and nothing saved, the goal is
+/// too young to be behind).
 pub fn assess(
     target: Decimal,
     target_date: Option<NaiveDate>,
@@ -71,7 +73,8 @@ pub fn assess(
     let window = Decimal::from(window_days.max(30));
     let monthly_pace = (recent * DAYS_PER_MONTH / window).round_dp(2);
     let months_left = target_date.map(|date| months_between(today, date));
-    let monthly_needed = months_left.map(|months| (remaining / Decimal::from(months.max(1))).round_dp(2));
+    let monthly_needed =
+        months_left.map(|months| (remaining / Decimal::from(months.max(1))).round_dp(2));
     let projected_date = if remaining.is_zero() || monthly_pace <= Decimal::ZERO {
         None
     } else {
@@ -81,8 +84,12 @@ pub fn assess(
             .filter(|d| *d <= 365 * 200)
             .and_then(|d| today.checked_add_days(Days::new(d)))
     };
+    // A goal younger than a month with nothing saved yet has no pace to judge.
+    let too_early = window_days < 30 && recent <= Decimal::ZERO;
     let status = if remaining.is_zero() {
         GoalStatus::Reached
+    } else if too_early && target_date.is_some_and(|d| d >= today) {
+        GoalStatus::OnTrack
     } else {
         match (target_date, projected_date) {
             (None, _) => GoalStatus::OnTrack,
@@ -130,7 +137,14 @@ mod tests {
     #[test]
     fn saving_enough_each_month_is_on_track() {
         // 3,000 to go in about 6 months, saving 600 a month.
-        let p = assess(dec("5000"), Some(day("2026-12-15")), dec("2000"), dec("1800"), 90, day("2026-06-15"));
+        let p = assess(
+            dec("5000"),
+            Some(day("2026-12-15")),
+            dec("2000"),
+            dec("1800"),
+            90,
+            day("2026-06-15"),
+        );
         assert_eq!(p.remaining, dec("3000"));
         assert_eq!(p.percent, dec("40.00"));
         assert_eq!(p.monthly_pace, dec("608.75"));
@@ -141,20 +155,68 @@ mod tests {
 
     #[test]
     fn saving_too_little_is_behind_and_reaching_the_target_is_reached() {
-        let p = assess(dec("5000"), Some(day("2026-08-15")), dec("2000"), dec("300"), 90, day("2026-06-15"));
+        let p = assess(
+            dec("5000"),
+            Some(day("2026-08-15")),
+            dec("2000"),
+            dec("300"),
+            90,
+            day("2026-06-15"),
+        );
         assert_eq!(p.status, GoalStatus::Behind);
         assert_eq!(p.monthly_needed, Some(dec("1500.00")));
-        let p = assess(dec("5000"), Some(day("2026-08-15")), dec("5200"), dec("300"), 90, day("2026-06-15"));
-        assert_eq!((p.status, p.remaining, p.percent), (GoalStatus::Reached, dec("0"), dec("100")));
+        let p = assess(
+            dec("5000"),
+            Some(day("2026-08-15")),
+            dec("5200"),
+            dec("300"),
+            90,
+            day("2026-06-15"),
+        );
+        assert_eq!(
+            (p.status, p.remaining, p.percent),
+            (GoalStatus::Reached, dec("0"), dec("100"))
+        );
         assert_eq!(p.projected_date, None);
     }
 
     #[test]
     fn a_passed_date_is_behind_and_no_date_is_never_behind() {
-        let p = assess(dec("100"), Some(day("2026-06-01")), dec("10"), dec("10"), 90, day("2026-06-15"));
+        let p = assess(
+            dec("100"),
+            Some(day("2026-06-01")),
+            dec("10"),
+            dec("10"),
+            90,
+            day("2026-06-15"),
+        );
         assert_eq!((p.status, p.months_left), (GoalStatus::Behind, Some(0)));
         assert_eq!(p.monthly_needed, Some(dec("90")));
         let p = assess(dec("100"), None, dec("0"), dec("0"), 90, day("2026-06-15"));
-        assert_eq!((p.status, p.monthly_needed, p.projected_date), (GoalStatus::OnTrack, None, None));
+        assert_eq!(
+            (p.status, p.monthly_needed, p.projected_date),
+            (GoalStatus::OnTrack, None, None)
+        );
+        // A week-old goal with nothing in it yet is not behind; a 90-day-old one is.
+        let young = assess(
+            dec("100"),
+            Some(day("2026-12-15")),
+            dec("0"),
+            dec("0"),
+            7,
+            day("2026-06-15"),
+        );
+        let old = assess(
+            dec("100"),
+            Some(day("2026-12-15")),
+            dec("0"),
+            dec("0"),
+            90,
+            day("2026-06-15"),
+        );
+        assert_eq!(
+            (young.status, old.status),
+            (GoalStatus::OnTrack, GoalStatus::Behind)
+        );
     }
 }

@@ -73,7 +73,9 @@ pub fn tokens(folded: &str) -> Vec<String> {
 }
 
 fn looks_like_iso_date(chars: &[char], i: usize) -> bool {
-    chars.get(i.wrapping_sub(1)).is_some_and(|c| c.is_ascii_digit())
+    chars
+        .get(i.wrapping_sub(1))
+        .is_some_and(|c| c.is_ascii_digit())
         && chars.get(i + 1).is_some_and(|c| c.is_ascii_digit())
 }
 
@@ -96,7 +98,11 @@ impl Period {
 
     fn months_back(today: NaiveDate, months: u32) -> Period {
         let first = today.with_day(1).unwrap_or(today);
-        Period::month_of(first.checked_sub_months(Months::new(months)).unwrap_or(first))
+        Period::month_of(
+            first
+                .checked_sub_months(Months::new(months))
+                .unwrap_or(first),
+        )
     }
 
     fn week_of(date: NaiveDate) -> Period {
@@ -288,14 +294,101 @@ const NUMBER_WORDS: &[(&str, u32)] = &[
 
 /// Words that are never a category or merchant the user meant (for `unknown`).
 const STOP: &[&str] = &[
-    "the", "my", "me", "i", "a", "an", "this", "that", "last", "next", "month", "week", "year",
-    "today", "yesterday", "so", "far", "total", "all", "much", "many", "spend", "spent",
-    "spending", "money", "it", "things", "stuff", "everything", "average", "each", "per", "now",
-    "in", "on", "at", "for", "to", "of", "and", "or", "vs", "versus", "did", "do", "i", "we",
-    "toi", "minh", "nay", "truoc", "thang", "tuan", "nam", "ngay", "hom", "qua", "bao", "nhieu",
-    "tien", "chi", "tieu", "het", "roi", "vay", "the", "sao", "khong", "ko", "k", "duoc", "dc",
-    "cua", "da", "la", "gi", "nhung", "cac", "mot", "va", "voi", "so", "what", "how", "is",
-    "are", "was", "were", "budget", "budgets", "ngan", "sach", "lately", "recently", "average",
+    "the",
+    "my",
+    "me",
+    "i",
+    "a",
+    "an",
+    "this",
+    "that",
+    "last",
+    "next",
+    "month",
+    "week",
+    "year",
+    "today",
+    "yesterday",
+    "so",
+    "far",
+    "total",
+    "all",
+    "much",
+    "many",
+    "spend",
+    "spent",
+    "spending",
+    "money",
+    "it",
+    "things",
+    "stuff",
+    "everything",
+    "average",
+    "each",
+    "per",
+    "now",
+    "in",
+    "on",
+    "at",
+    "for",
+    "to",
+    "of",
+    "and",
+    "or",
+    "vs",
+    "versus",
+    "did",
+    "do",
+    "i",
+    "we",
+    "toi",
+    "minh",
+    "nay",
+    "truoc",
+    "thang",
+    "tuan",
+    "nam",
+    "ngay",
+    "hom",
+    "qua",
+    "bao",
+    "nhieu",
+    "tien",
+    "chi",
+    "tieu",
+    "het",
+    "roi",
+    "vay",
+    "the",
+    "sao",
+    "khong",
+    "ko",
+    "k",
+    "duoc",
+    "dc",
+    "cua",
+    "da",
+    "la",
+    "gi",
+    "nhung",
+    "cac",
+    "mot",
+    "va",
+    "voi",
+    "so",
+    "what",
+    "how",
+    "is",
+    "are",
+    "was",
+    "were",
+    "budget",
+    "budgets",
+    "ngan",
+    "sach",
+    "lately",
+    "recently",
+    "average",
 ];
 
 /// What each word of a question was read as.
@@ -413,7 +506,10 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
             }
         }
         // A merchant or goal of several words by its first, distinctive one ("highland").
-        if n > 1 && matches!(name.kind, NameKind::Merchant | NameKind::Goal) && name_words[0].len() >= 5 {
+        if n > 1
+            && matches!(name.kind, NameKind::Merchant | NameKind::Goal)
+            && name_words[0].len() >= 5
+        {
             for (start, word) in words.iter().enumerate() {
                 if !word.is_empty() && similarity(word, &name_words[0]) >= 0.9 {
                     candidates.push((0.85, start, 1, name));
@@ -507,8 +603,8 @@ pub fn osa_distance(a: &[char], b: &[char]) -> usize {
     for (i, row) in d.iter_mut().enumerate() {
         row[0] = i;
     }
-    for j in 0..=n {
-        d[0][j] = j;
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
     }
     for i in 1..=m {
         for j in 1..=n {
@@ -619,7 +715,12 @@ fn vietnamese_month(words: &[String], raw: &str, at: usize) -> Option<(u32, usiz
 }
 
 /// The month `month` as last seen (not after this month), or next seen with `future`.
-fn month_occurrence(today: NaiveDate, month: u32, year: Option<i32>, future: bool) -> Option<Period> {
+fn month_occurrence(
+    today: NaiveDate,
+    month: u32,
+    year: Option<i32>,
+    future: bool,
+) -> Option<Period> {
     let year = match year {
         Some(year) => year,
         None if future && month < today.month() => today.year() + 1,
@@ -664,8 +765,12 @@ fn period_at(
         return Some((1, None));
     }
     match (w(0), w(1)) {
-        ("this" | "current", "month" | "months") => return Some((2, Some(Period::month_of(today)))),
-        ("last" | "previous" | "past", "month" | "months") => return Some((2, Some(Period::months_back(today, 1)))),
+        ("this" | "current", "month" | "months") => {
+            return Some((2, Some(Period::month_of(today))))
+        }
+        ("last" | "previous" | "past", "month" | "months") => {
+            return Some((2, Some(Period::months_back(today, 1))))
+        }
         ("next" | "coming", "month" | "months") => return Some((2, Some(next_month(today)))),
         ("this" | "current", "week" | "weeks") => return Some((2, Some(Period::week_of(today)))),
         ("last" | "previous" | "past", "week" | "weeks") => {
@@ -673,10 +778,14 @@ fn period_at(
             return Some((2, Some(Period::week_of(start))));
         }
         ("this" | "current", "year" | "years") => return Some((2, Period::year(today.year()))),
-        ("last" | "previous" | "past", "year" | "years") => return Some((2, Period::year(today.year() - 1))),
+        ("last" | "previous" | "past", "year" | "years") => {
+            return Some((2, Period::year(today.year() - 1)))
+        }
         ("so", "far") => return Some((2, None)),
         ("thang", "nay") => return Some((2, Some(Period::month_of(today)))),
-        ("thang", "truoc") | ("thang", "roi") => return Some((2, Some(Period::months_back(today, 1)))),
+        ("thang", "truoc") | ("thang", "roi") => {
+            return Some((2, Some(Period::months_back(today, 1))))
+        }
         ("thang", "vua") if w(2) == "roi" || w(2) == "qua" => {
             return Some((3, Some(Period::months_back(today, 1))))
         }
@@ -746,7 +855,13 @@ fn period_at(
                     let n = n.min(1200);
                     let first = Period::months_back(today, n).from;
                     let last = Period::months_back(today, 1).to;
-                    return Some((len, Some(Period { from: first, to: last })));
+                    return Some((
+                        len,
+                        Some(Period {
+                            from: first,
+                            to: last,
+                        }),
+                    ));
                 }
                 _ => {}
             }
@@ -754,7 +869,10 @@ fn period_at(
         // "in 6 months", "trong 6 tháng (tới)": an afford-by date.
         let ahead = word_is(words, unit_at + 1, &["nua", "toi"]) && !lead;
         if (ahead || word_is(words, at.wrapping_sub(1), &["in", "within", "trong", "sau"]))
-            && matches!(unit.as_str(), "months" | "month" | "thang" | "weeks" | "tuan" | "years" | "year" | "nam")
+            && matches!(
+                unit.as_str(),
+                "months" | "month" | "thang" | "weeks" | "tuan" | "years" | "year" | "nam"
+            )
         {
             let date = match unit.as_str() {
                 "weeks" | "tuan" => today.checked_add_days(Days::new(7 * u64::from(n))),
@@ -774,8 +892,19 @@ fn period_at(
         // "mấy").
         *m != 5
             || since
-            || word_is(words, month_at.wrapping_sub(1), &["in", "of", "for", "during", "by", "until", "before", "and", "to", "vs", "than", "did", "with", "between"])
-            || word_is(words, month_at + 1, &["and", "vs", "to", "compared", "versus"])
+            || word_is(
+                words,
+                month_at.wrapping_sub(1),
+                &[
+                    "in", "of", "for", "during", "by", "until", "before", "and", "to", "vs",
+                    "than", "did", "with", "between",
+                ],
+            )
+            || word_is(
+                words,
+                month_at + 1,
+                &["and", "vs", "to", "compared", "versus"],
+            )
             || year_at(words, month_at + 1).is_some()
     });
     let (month, len) = if let Some(m) = english {
@@ -791,12 +920,18 @@ fn period_at(
     if let Some(month) = month {
         let (year, len) = match year_at(words, at + len) {
             Some(year) => (Some(year), len + 1),
-            None if word_is(words, at + len, &["nam"]) && year_at(words, at + len + 1).is_some() => {
+            None if word_is(words, at + len, &["nam"])
+                && year_at(words, at + len + 1).is_some() =>
+            {
                 (year_at(words, at + len + 1), len + 2)
             }
             None => (None, len),
         };
-        let by = word_is(words, at.wrapping_sub(1), &["by", "until", "before", "truoc", "den", "vao"]);
+        let by = word_is(
+            words,
+            at.wrapping_sub(1),
+            &["by", "until", "before", "truoc", "den", "vao"],
+        );
         if future || by && !since {
             let period = month_occurrence(today, month, year, true)?;
             entities.date = Some(period.to);
@@ -804,7 +939,13 @@ fn period_at(
         }
         let period = month_occurrence(today, month, year, false)?;
         if since {
-            return Some((len, Some(Period { from: period.from, to: today })));
+            return Some((
+                len,
+                Some(Period {
+                    from: period.from,
+                    to: today,
+                }),
+            ));
         }
         return Some((len, Some(period)));
     }
@@ -830,7 +971,10 @@ fn read_top(words: &[String], marks: &mut [Mark], entities: &mut Entities) {
         let after = word_is(
             words,
             i + 1,
-            &["biggest", "largest", "highest", "most", "top", "khoan", "giao", "bigest", "largets"],
+            &[
+                "biggest", "largest", "highest", "most", "top", "khoan", "giao", "bigest",
+                "largets",
+            ],
         ) || word_is(words, i + 2, &["biggest", "largest", "expenses", "lon"]);
         if (before || after) && (1..=50).contains(&n) {
             entities.top = Some(n);
@@ -869,7 +1013,9 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
         let currency_after = word_is(
             words,
             i + 1,
-            &["usd", "vnd", "dollar", "dollars", "bucks", "dong", "eur", "euro", "euros", "d"],
+            &[
+                "usd", "vnd", "dollar", "dollars", "bucks", "dong", "eur", "euro", "euros", "d",
+            ],
         );
         // A plain number needs a money sign or unit to be an amount (not "3 months"), unless
         // the question is about an amount.
@@ -934,7 +1080,17 @@ mod tests {
     fn names() -> Vec<Name> {
         let mut out = Vec::new();
         for (kind, list) in [
-            (NameKind::Category, &["Food", "Groceries", "Transport", "Ăn uống", "Đi lại", "Health"][..]),
+            (
+                NameKind::Category,
+                &[
+                    "Food",
+                    "Groceries",
+                    "Transport",
+                    "Ăn uống",
+                    "Đi lại",
+                    "Health",
+                ][..],
+            ),
             (NameKind::Merchant, &["Highlands Coffee", "Grab"][..]),
             (NameKind::Wallet, &["Cash", "Tiền mặt", "Savings"][..]),
             (NameKind::Goal, &["Du lịch Nhật Bản"][..]),
@@ -956,16 +1112,37 @@ mod tests {
 
     #[test]
     fn periods_in_english_and_vietnamese_with_or_without_accents() {
-        assert_eq!(read("food last month").period, range("2026-05-01", "2026-05-31"));
-        assert_eq!(read("tháng trước").period, range("2026-05-01", "2026-05-31"));
-        assert_eq!(read("thang truoc").period, range("2026-05-01", "2026-05-31"));
+        assert_eq!(
+            read("food last month").period,
+            range("2026-05-01", "2026-05-31")
+        );
+        assert_eq!(
+            read("tháng trước").period,
+            range("2026-05-01", "2026-05-31")
+        );
+        assert_eq!(
+            read("thang truoc").period,
+            range("2026-05-01", "2026-05-31")
+        );
         assert_eq!(read("tuần trước").period, range("2026-06-08", "2026-06-14"));
-        assert_eq!(read("since March").period, range("2026-03-01", "2026-06-15"));
+        assert_eq!(
+            read("since March").period,
+            range("2026-03-01", "2026-06-15")
+        );
         assert_eq!(read("từ tháng 3").period, range("2026-03-01", "2026-06-15"));
-        assert_eq!(read("in September").period, range("2025-09-01", "2025-09-30"));
+        assert_eq!(
+            read("in September").period,
+            range("2025-09-01", "2025-09-30")
+        );
         assert_eq!(read("tháng 9").period, range("2025-09-01", "2025-09-30"));
-        assert_eq!(read("past 30 days").period, range("2026-05-17", "2026-06-15"));
-        assert_eq!(read("3 tháng qua").period, range("2026-03-01", "2026-05-31"));
+        assert_eq!(
+            read("past 30 days").period,
+            range("2026-05-17", "2026-06-15")
+        );
+        assert_eq!(
+            read("3 tháng qua").period,
+            range("2026-03-01", "2026-05-31")
+        );
         assert_eq!(read("hôm qua").period, range("2026-06-14", "2026-06-14"));
         assert_eq!(read("năm ngoái").period, range("2025-01-01", "2025-12-31"));
         assert_eq!(read("tháng sáu").period, range("2026-06-01", "2026-06-30"));
@@ -981,31 +1158,59 @@ mod tests {
         assert_eq!(e.category.map(|f| f.name), Some("Groceries".into()));
         assert_eq!(e.merchant.map(|f| f.name), Some("Grab".into()));
         assert_eq!(e.wallet.map(|f| f.name), Some("Cash".into()));
-        assert_eq!(read("chi cho an uong").category.map(|f| f.name), Some("Ăn uống".into()));
-        assert_eq!(read("ĐI LẠI tháng này").category.map(|f| f.name), Some("Đi lại".into()));
-        assert_eq!(read("transportation").category.map(|f| f.name), Some("Transport".into()));
-        assert_eq!(read("quỹ du lịch nhật bản").goal.map(|f| f.name), Some("Du lịch Nhật Bản".into()));
-        assert_eq!(read("my wealth").category, None, "a typo must keep the first letter");
+        assert_eq!(
+            read("chi cho an uong").category.map(|f| f.name),
+            Some("Ăn uống".into())
+        );
+        assert_eq!(
+            read("ĐI LẠI tháng này").category.map(|f| f.name),
+            Some("Đi lại".into())
+        );
+        assert_eq!(
+            read("transportation").category.map(|f| f.name),
+            Some("Transport".into())
+        );
+        assert_eq!(
+            read("quỹ du lịch nhật bản").goal.map(|f| f.name),
+            Some("Du lịch Nhật Bản".into())
+        );
+        assert_eq!(
+            read("my wealth").category,
+            None,
+            "a typo must keep the first letter"
+        );
         assert_eq!(read("tiền ăn").wallet, None);
     }
 
     #[test]
     fn amounts_counts_and_afford_dates() {
-        assert_eq!(read("can I afford a $2,000 laptop").amount, Some(Decimal::from(2000)));
-        assert_eq!(read("mua xe 5 triệu").amount, Some(Decimal::from(5_000_000)));
+        assert_eq!(
+            read("can I afford a $2,000 laptop").amount,
+            Some(Decimal::from(2000))
+        );
+        assert_eq!(
+            read("mua xe 5 triệu").amount,
+            Some(Decimal::from(5_000_000))
+        );
         assert_eq!(read("1,5 trieu").amount, Some(Decimal::from(1_500_000)));
         assert_eq!(read("500k").amount, Some(Decimal::from(500_000)));
         assert_eq!(read("spent in the last 3 months").amount, None);
         assert_eq!(read("top 5 expenses").top, Some(5));
         let e = extract("can i afford 2k by december", &names(), today(), true);
-        assert_eq!((e.amount, e.date), (Some(Decimal::from(2000)), "2026-12-31".parse().ok()));
+        assert_eq!(
+            (e.amount, e.date),
+            (Some(Decimal::from(2000)), "2026-12-31".parse().ok())
+        );
         let e = extract("mua được không trong 6 tháng", &names(), today(), true);
         assert_eq!(e.date, "2026-12-15".parse().ok());
     }
 
     #[test]
     fn an_unknown_subject_is_named() {
-        assert_eq!(read("how much on yachts this month").unknown, Some("yachts".into()));
+        assert_eq!(
+            read("how much on yachts this month").unknown,
+            Some("yachts".into())
+        );
         assert_eq!(read("how much on food this month").unknown, None);
     }
 }

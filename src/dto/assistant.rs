@@ -1,20 +1,24 @@
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::db::assistant::AnswerRow;
+use crate::domain::money::Money;
 use crate::domain::question::MAX_QUESTION_CHARS;
 
 fn question_text(value: &str) -> Result<(), ValidationError> {
     let length = value.trim().chars().count();
     if length == 0 || length > MAX_QUESTION_CHARS {
-        return Err(ValidationError::new("length")
-            .with_message(format!("must be between 1 and {MAX_QUESTION_CHARS} characters").into()));
+        return Err(ValidationError::new("length").with_message(
+            format!("must be between 1 and {MAX_QUESTION_CHARS} characters").into(),
+        ));
     }
-    if value.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r')) {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
         return Err(ValidationError::new("text")
             .with_message("must be text, without control characters".into()));
     }
@@ -82,8 +86,7 @@ pub struct AssistantEntities {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub compare: Option<DateRange>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<f64>)]
-    pub amount: Option<Decimal>,
+    pub amount: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -93,7 +96,9 @@ pub struct AssistantEntities {
 /// An answer: its text, and the figures and query behind every number in it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AnswerResponse {
-    #[schema(example = "You spent 1,250.00 USD on Groceries last month (2026-05-01 to 2026-05-31), in 14 transactions.")]
+    #[schema(
+        example = "You spent 1,250.00 USD on Groceries last month (2026-05-01 to 2026-05-31), in 14 transactions."
+    )]
     pub answer: String,
     /// `spending`, `budget_status`, `budget_remaining`, `budget_closest`, `biggest_expenses`,
     /// `compare_periods`, `income`, `net_savings`, `balance`, `forecast`, `upcoming_bills`,

@@ -22,6 +22,7 @@ pub mod receipts;
 pub mod recurring;
 pub mod reports;
 pub mod rules;
+pub mod scenarios;
 pub mod sync;
 pub mod transactions;
 pub mod two_factor;

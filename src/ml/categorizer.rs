@@ -29,7 +29,6 @@ const ALPHA: f64 = 0.1;
 /// How much an earlier choice for the same payee counts against each later one.
 const MEMORY_DECAY: f64 = 0.5;
 
-
 /// One labelled transaction (labels are indexes into the caller's list of categories).
 #[derive(Debug, Clone)]
 pub struct Example {
@@ -126,7 +125,8 @@ impl Categorizer {
         let mut scores: HashMap<u32, f64> = HashMap::new();
         if !self.classes.is_empty() {
             let features = text::features(description, merchant, amount);
-            for (label, p) in bayes::posterior(&self.classes, &self.vocabulary, &features, allowed) {
+            for (label, p) in bayes::posterior(&self.classes, &self.vocabulary, &features, allowed)
+            {
                 scores.insert(label, p);
             }
         } else if let Some(label) = self.only_label.filter(|l| allowed(*l)) {
@@ -183,7 +183,6 @@ pub fn confident(suggestions: &[(u32, f64)]) -> Option<(u32, f64)> {
         .copied()
         .filter(|(_, p)| *p >= AUTO_APPLY_THRESHOLD)
 }
-
 
 /// Words that name common merchants and spending for the default categories (by name), so a
 /// new user gets sensible suggestions before they have categorised anything.

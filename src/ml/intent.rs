@@ -84,7 +84,10 @@ pub fn features(question: &str) -> Vec<Feature> {
         let padded: Vec<char> = format!("^{word}$").chars().collect();
         for n in 3..=CHAR_GRAMS {
             for gram in padded.windows(n) {
-                out.push(text::feature(&format!("c:{}", gram.iter().collect::<String>())));
+                out.push(text::feature(&format!(
+                    "c:{}",
+                    gram.iter().collect::<String>()
+                )));
             }
         }
     }
@@ -142,13 +145,30 @@ impl IntentModel {
         })
     }
 
+    /// The share of a question's features the corpus has seen (0 for a question in another
+    /// script or of words it never met): below a floor, no intent is trusted.
+    pub fn known_share(&self, question: &str) -> f64 {
+        let features = features(question);
+        let known: u32 = self
+            .vocabulary
+            .counts(&features)
+            .iter()
+            .map(|(_, c)| c)
+            .sum();
+        f64::from(known) / features.len().max(1) as f64
+    }
+
     /// Intents with probabilities, best first.
     pub fn classify(&self, question: &str) -> Vec<(&str, f64)> {
-        let mut ranked: Vec<(&str, f64)> =
-            bayes::posterior(&self.classes, &self.vocabulary, &features(question), &|_| true)
-                .into_iter()
-                .filter_map(|(label, p)| Some((self.labels.get(label as usize)?.as_str(), p)))
-                .collect();
+        let mut ranked: Vec<(&str, f64)> = bayes::posterior(
+            &self.classes,
+            &self.vocabulary,
+            &features(question),
+            &|_| true,
+        )
+        .into_iter()
+        .filter_map(|(label, p)| Some((self.labels.get(label as usize)?.as_str(), p)))
+        .collect();
         ranked.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(b.0)));
         ranked
     }
@@ -257,25 +277,66 @@ pub fn fixture_names() -> Vec<Name> {
         (
             NameKind::Category,
             &[
-                "Food", "Groceries", "Restaurants", "Transport", "Entertainment", "Shopping",
-                "Rent", "Utilities", "Health", "Travel", "Salary", "Ăn uống", "Đi lại",
-                "Giải trí", "Mua sắm", "Tiền nhà", "Điện nước", "Sức khỏe", "Lương",
+                "Food",
+                "Groceries",
+                "Restaurants",
+                "Transport",
+                "Entertainment",
+                "Shopping",
+                "Rent",
+                "Utilities",
+                "Health",
+                "Travel",
+                "Salary",
+                "Ăn uống",
+                "Đi lại",
+                "Giải trí",
+                "Mua sắm",
+                "Tiền nhà",
+                "Điện nước",
+                "Sức khỏe",
+                "Lương",
             ],
         ),
         (
             NameKind::Merchant,
             &[
-                "Starbucks", "Grab", "Amazon", "Netflix", "Spotify", "Highlands Coffee",
-                "Circle K", "Shopee", "Uber", "Walmart", "Phúc Long", "Bách Hóa Xanh",
+                "Starbucks",
+                "Grab",
+                "Amazon",
+                "Netflix",
+                "Spotify",
+                "Highlands Coffee",
+                "Circle K",
+                "Shopee",
+                "Uber",
+                "Walmart",
+                "Phúc Long",
+                "Bách Hóa Xanh",
             ],
         ),
         (
             NameKind::Wallet,
-            &["Cash", "Checking", "Savings", "Credit Card", "Tiền mặt", "Vietcombank", "Momo"],
+            &[
+                "Cash",
+                "Checking",
+                "Savings",
+                "Credit Card",
+                "Tiền mặt",
+                "Vietcombank",
+                "Momo",
+            ],
         ),
         (
             NameKind::Goal,
-            &["Vacation", "Emergency Fund", "New Laptop", "Du lịch Nhật Bản", "Mua xe", "Quỹ khẩn cấp"],
+            &[
+                "Vacation",
+                "Emergency Fund",
+                "New Laptop",
+                "Du lịch Nhật Bản",
+                "Mua xe",
+                "Quỹ khẩn cấp",
+            ],
         ),
     ];
     lists
@@ -307,6 +368,33 @@ mod tests {
                 }
             }
             assert!(lines.iter().all(|l| INTENTS.contains(&l.intent)));
+        }
+    }
+
+    #[test]
+    fn questions_in_other_scripts_are_mostly_unknown_to_the_model() {
+        let model = IntentModel::train(TRAINING_CORPUS).unwrap();
+        for question in [
+            "Кто ты 你好 ok?",
+            "日本語の質問です",
+            "Ελληνικά γράμματα εδώ",
+        ] {
+            assert!(
+                model.known_share(question) < 0.3,
+                "{question}: {}",
+                model.known_share(question)
+            );
+        }
+        for question in [
+            "how much did I spend on yachts?",
+            "thang nay toi tieu bao nhieu",
+            "spendng on groceires",
+        ] {
+            assert!(
+                model.known_share(question) > 0.5,
+                "{question}: {}",
+                model.known_share(question)
+            );
         }
     }
 
@@ -348,8 +436,16 @@ mod tests {
         }
         for lang in ["en", "vi"] {
             let s = &scores[lang];
-            assert!(s.intent_accuracy() >= 0.95, "{lang} intents {:.3}", s.intent_accuracy());
-            assert!(s.entity_accuracy() >= 0.90, "{lang} entities {:.3}", s.entity_accuracy());
+            assert!(
+                s.intent_accuracy() >= 0.95,
+                "{lang} intents {:.3}",
+                s.intent_accuracy()
+            );
+            assert!(
+                s.entity_accuracy() >= 0.90,
+                "{lang} entities {:.3}",
+                s.entity_accuracy()
+            );
         }
     }
 }

@@ -2,7 +2,7 @@
 //! answer) and `dto.rs` (request/response types with validator and utoipa derives).
 
 pub mod admin;
-//TMP pub mod assistant;
+pub mod assistant;
 pub mod attachments;
 pub mod auth;
 pub mod bills;
@@ -20,6 +20,7 @@ pub mod receipts;
 pub mod recurring;
 pub mod reports;
 pub mod rules;
+pub mod scenarios;
 pub mod sync;
 pub mod transactions;
 pub mod users;
@@ -204,6 +205,14 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(goals::handlers::delete_goal)
         .service(goals::handlers::list_contributions)
         .service(goals::handlers::add_contribution)
+        .service(assistant::handlers::ask_assistant)
+        .service(assistant::handlers::list_answers)
+        .service(assistant::handlers::answer_feedback)
+        .service(scenarios::handlers::simulate_scenario)
+        .service(scenarios::handlers::list_scenarios)
+        .service(scenarios::handlers::save_scenario)
+        .service(scenarios::handlers::get_scenario)
+        .service(scenarios::handlers::delete_scenario)
         .service(insights::handlers::spending_insights)
         .service(insights::handlers::recommendations)
         // `/notifications/read-all` before `/notifications/{id}/read`.

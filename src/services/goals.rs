@@ -23,8 +23,8 @@ pub fn progress_of(
     goal: &Goal,
 ) -> Result<Progress, ApiError> {
     let today = caller.today();
-    let age = (today - goal.created_at.date_naive()).num_days();
-    let window = age.clamp(30, PACE_WINDOW_DAYS);
+    let age = (today - goal.created_at.date_naive()).num_days() + 1;
+    let window = age.clamp(1, PACE_WINDOW_DAYS);
     let since = today
         .checked_sub_days(Days::new(window as u64 - 1))
         .unwrap_or(today);
@@ -49,8 +49,13 @@ pub fn list(conn: &mut PgConnection, caller: &Caller) -> Result<Vec<(Goal, Progr
         .collect()
 }
 
-pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(Goal, Progress), ApiError> {
-    let goal = store::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+pub fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<(Goal, Progress), ApiError> {
+    let goal =
+        store::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
     let progress = progress_of(conn, caller, &goal)?;
     Ok((goal, progress))
 }
@@ -81,7 +86,9 @@ pub fn create(
             });
         }
         let wallet = match body.wallet_id {
-            Some(id) => Some(wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?),
+            Some(id) => {
+                Some(wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?)
+            }
             None => None,
         };
         let currency = match (&body.currency, &wallet) {
@@ -205,7 +212,10 @@ pub fn contribute(
                 goal_id: id,
                 amount: body.amount.0,
                 date,
-                note: body.note.map(|n| n.trim().to_owned()).filter(|n| !n.is_empty()),
+                note: body
+                    .note
+                    .map(|n| n.trim().to_owned())
+                    .filter(|n| !n.is_empty()),
                 created_by: Some(caller.id),
             },
         )?;
@@ -257,7 +267,13 @@ pub fn announce(
         GoalStatus::Behind => {
             let needed = progress
                 .monthly_needed
-                .map(|m| format!(" Saving {} {} a month would get there.", m.normalize(), goal.currency))
+                .map(|m| {
+                    format!(
+                        " Saving {} {} a month would get there.",
+                        m.normalize(),
+                        goal.currency
+                    )
+                })
                 .unwrap_or_default();
             notifications::insert_once(
                 conn,

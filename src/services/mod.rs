@@ -5,7 +5,7 @@
 
 pub mod accounts;
 pub mod alerts;
-//TMP pub mod assistant;
+pub mod assistant;
 pub mod attachments;
 pub mod bills;
 pub mod budgets;
@@ -13,9 +13,10 @@ pub mod caller;
 pub mod categories;
 pub mod csv;
 pub mod events;
-pub mod goals;
 pub mod exports;
+pub mod goals;
 pub mod imports;
+pub mod insights;
 pub mod ledger;
 pub mod notification_mail;
 pub mod personal_tokens;
@@ -23,6 +24,7 @@ pub mod predictions;
 pub mod receipts;
 pub mod reports;
 pub mod rules;
+pub mod scenarios;
 pub mod sessions;
 pub mod sharing;
 pub mod stream;

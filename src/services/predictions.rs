@@ -629,6 +629,34 @@ pub fn forecasts_for(
     train_forecasts(conn, ledger_id, today).map(|(bundle, _)| bundle)
 }
 
+/// The forecast model of one series: today's from the stored models, another date's trained on
+/// its own past.
+pub fn series_for(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    currency: &str,
+    period: Period,
+    category_id: Option<Uuid>,
+    as_of: NaiveDate,
+    today: NaiveDate,
+) -> Result<StoredSeries, ApiError> {
+    let key = (period, category_id);
+    let stored = if period.start_of(as_of) == period.start_of(today) {
+        forecasts_for(conn, ledger_id, today)?
+            .series
+            .into_iter()
+            .find(|s| (s.period, s.category_id) == key)
+    } else {
+        None
+    };
+    match stored {
+        Some(series) => Ok(series),
+        None => train_series(conn, ledger_id, currency, as_of, &[key])?
+            .pop()
+            .ok_or_else(|| ApiError::internal("no series trained")),
+    }
+}
+
 /// A forecast period as answered and stored.
 #[derive(Debug, Clone)]
 pub struct ForecastRow {

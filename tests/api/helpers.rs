@@ -834,6 +834,30 @@ impl TestApp {
         let receipt = upload("/api/v1/receipts".into(), blank_png(48, 48)).await;
         // Read (and, with no text on it, failed) before the tests compare what is stored.
         self.wait_for_receipt(token, &receipt).await;
+        let goal = created(
+            "/api/v1/goals",
+            serde_json::json!({"name": "Trip", "target_amount": 3000000}),
+        )
+        .await;
+        let (status, body) = post(
+            &format!("/api/v1/goals/{goal}/contributions"),
+            serde_json::json!({"amount": 500000}),
+        )
+        .await;
+        assert_eq!(status, 201, "contribute: {body}");
+        let scenario = created(
+            "/api/v1/scenarios",
+            serde_json::json!({"name": "Plan", "scenario": {"months": 3, "changes": [
+                {"kind": "expense", "amount": 100000, "every": "month", "wallet_id": wallet}]}}),
+        )
+        .await;
+        let (status, body) = post(
+            "/api/v1/assistant/ask",
+            serde_json::json!({"question": "How much did I spend on groceries this month?"}),
+        )
+        .await;
+        assert_eq!(status, 200, "ask: {body}");
+        let answer = body["data"]["answer_id"].as_str().unwrap().to_owned();
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -862,6 +886,9 @@ impl TestApp {
             ("rules", rule),
             ("attachments", attachment),
             ("receipts", receipt),
+            ("goals", goal),
+            ("scenarios", scenario),
+            ("assistant", answer),
         ]
         .into_iter()
         .collect();

@@ -4,6 +4,7 @@ mod helpers;
 
 mod admin;
 mod architecture;
+mod assistant;
 mod auth;
 mod bad_input;
 mod bench_seed;

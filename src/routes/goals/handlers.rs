@@ -54,7 +54,8 @@ pub async fn create_goal(
     body: ValidatedJson<CreateGoalRequest>,
 ) -> ApiResult<HttpResponse> {
     let body = body.into_inner();
-    let (goal, progress) = db::run(&state.pool, move |conn| goals::create(conn, &caller, body)).await?;
+    let (goal, progress) =
+        db::run(&state.pool, move |conn| goals::create(conn, &caller, body)).await?;
     let location = format!("/api/v1/goals/{}", goal.id);
     Ok(Envelope::new(GoalResponse::new(goal, progress)).created(&location))
 }
@@ -102,8 +103,10 @@ pub async fn update_goal(
     body: ValidatedJson<UpdateGoalRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let (goal, progress) =
-        db::run(&state.pool, move |conn| goals::update(conn, &caller, id, body)).await?;
+    let (goal, progress) = db::run(&state.pool, move |conn| {
+        goals::update(conn, &caller, id, body)
+    })
+    .await?;
     Ok(Envelope::new(GoalResponse::new(goal, progress)).ok())
 }
 
@@ -149,7 +152,10 @@ pub async fn list_contributions(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let rows = db::run(&state.pool, move |conn| goals::contributions(conn, &caller, id)).await?;
+    let rows = db::run(&state.pool, move |conn| {
+        goals::contributions(conn, &caller, id)
+    })
+    .await?;
     let rows: Vec<ContributionResponse> = rows.into_iter().map(Into::into).collect();
     Ok(Envelope::new(rows).ok())
 }
@@ -177,8 +183,10 @@ pub async fn add_contribution(
     body: ValidatedJson<CreateContributionRequest>,
 ) -> ApiResult<HttpResponse> {
     let (id, body) = (id.into_inner(), body.into_inner());
-    let (contribution, goal, progress) =
-        db::run(&state.pool, move |conn| goals::contribute(conn, &caller, id, body)).await?;
+    let (contribution, goal, progress) = db::run(&state.pool, move |conn| {
+        goals::contribute(conn, &caller, id, body)
+    })
+    .await?;
     let location = format!("/api/v1/goals/{id}/contributions");
     Ok(Envelope::new(ContributionAdded {
         contribution: contribution.into(),

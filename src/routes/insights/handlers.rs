@@ -5,7 +5,7 @@
 use std::collections::{HashMap, HashSet};
 
 use actix_web::{get, web, HttpResponse};
-use chrono::{Datelike, Days, Months, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -17,7 +17,7 @@ use crate::domain::money::Money;
 use crate::domain::period::{previous_period, BudgetPeriod, Span};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
-use crate::ml::insights::{self, Payment};
+use crate::ml::insights;
 use crate::services::predictions::{first_whole_period, Period};
 use crate::services::reports::report_currency;
 use crate::state::AppState;
@@ -114,36 +114,27 @@ pub async fn spending_insights(
         let total_current: Decimal = changes.iter().map(|c| c.current.0).sum();
 
         // Recurring payments, and their share of the last three complete months.
-        let since = today.checked_sub_days(Days::new(400)).unwrap_or(today);
         let window_start = months_back(this_month, 3);
         let mut recurring = Vec::new();
         let mut fixed = Decimal::ZERO;
-        for payee in db::ml::payee_histories(conn, caller.ledger.id, &currency, since, today)? {
-            let payments: Vec<Payment> = payee
-                .dates
+        for found in
+            crate::services::insights::recurring_payments(conn, caller.ledger.id, &currency, today)?
+        {
+            fixed += found
+                .payments
                 .iter()
-                .zip(&payee.amounts)
-                .map(|(date, amount)| Payment {
-                    date: *date,
-                    amount: *amount,
-                })
-                .collect();
-            if let Some(found) = insights::recurrence(&payments) {
-                fixed += payments
-                    .iter()
-                    .filter(|p| p.date >= window_start && p.date < this_month)
-                    .map(|p| p.amount)
-                    .sum::<Decimal>();
-                recurring.push(RecurringPayment {
-                    payee: payee.payee,
-                    category_id: payee.category_id,
-                    cadence: found.cadence,
-                    typical_amount: Money(found.typical_amount),
-                    occurrences: found.occurrences,
-                    last_date: found.last_date,
-                    next_expected: found.next_expected,
-                });
-            }
+                .filter(|p| p.date >= window_start && p.date < this_month)
+                .map(|p| p.amount)
+                .sum::<Decimal>();
+            recurring.push(RecurringPayment {
+                payee: found.payee,
+                category_id: found.category_id,
+                cadence: found.recurrence.cadence,
+                typical_amount: Money(found.recurrence.typical_amount),
+                occurrences: found.recurrence.occurrences,
+                last_date: found.recurrence.last_date,
+                next_expected: found.recurrence.next_expected,
+            });
         }
         recurring.sort_by_key(|a| a.next_expected);
         let window_total: Decimal = sums

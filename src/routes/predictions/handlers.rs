@@ -131,22 +131,15 @@ pub async fn predict_spending(
                 .ok_or_else(|| ApiError::not_found("Category"))?;
         }
         let currency = ml::ledger_currency(conn, caller.ledger.id)?;
-        let key = (period, body.category_id);
-        // Today's forecasts come from the stored models; another date trains on its own past.
-        let stored = if period.start_of(as_of) == period.start_of(today) {
-            ml::forecasts_for(conn, caller.ledger.id, today)?
-                .series
-                .into_iter()
-                .find(|s| (s.period, s.category_id) == key)
-        } else {
-            None
-        };
-        let series = match stored {
-            Some(series) => series,
-            None => ml::train_series(conn, caller.ledger.id, &currency, as_of, &[key])?
-                .pop()
-                .ok_or_else(|| ApiError::internal("no series trained"))?,
-        };
+        let series = ml::series_for(
+            conn,
+            caller.ledger.id,
+            &currency,
+            period,
+            body.category_id,
+            as_of,
+            today,
+        )?;
         let rows = ml::forecast_rows(&series, as_of, horizon);
         db::ml::insert_predictions(
             conn,

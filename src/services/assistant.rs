@@ -1,0 +1,1474 @@
+//! The assistant: a question in English or Vietnamese is classified (`ml::intent`), its
+//! periods, amounts and names are read against the ledger's own categories, merchants, wallets
+//! and goals (`domain::question`), and the answer is computed from the same figures reports,
+//! budgets, forecasts, insights, goals and scenarios use. Every number in an answer is in its
+//! `data`, with the query that produced it; a question it cannot answer gets the questions it
+//! can. Every question, answer and feedback is logged.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
+
+use chrono::{Datelike, Days, NaiveDate};
+use diesel::PgConnection;
+use rust_decimal::Decimal;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::caller::Caller;
+use crate::db::assistant::{self as store, AnswerRow, Filter, NewAnswer};
+use crate::db::{self, bills, budgets, categories, goals as goal_rows, wallets};
+use crate::domain::currency::minor_units;
+use crate::domain::money::Money;
+use crate::domain::question::{self, Entities, Name, NameKind, Period};
+use crate::dto::assistant::{
+    AnswerResponse, AskRequest, AssistantEntities, DateRange, FeedbackRequest, Locale, NamedRef,
+};
+use crate::dto::scenarios::{ScenarioChange, SimulateRequest, SimulatedFlow};
+use crate::error::ApiError;
+use crate::ml::intent::{self, IntentModel};
+
+/// Below this probability the top intent is not trusted: the answer says what it can answer.
+const CONFIDENCE_FLOOR: f64 = 0.25;
+/// Below this share of features the corpus has seen, the question is in another script or
+/// about something else entirely.
+const KNOWN_SHARE_FLOOR: f64 = 0.3;
+/// Merchants a question is matched against: the ledger's most frequent of the last 400 days.
+const MERCHANTS: i64 = 300;
+
+static MODEL: LazyLock<Result<IntentModel, String>> =
+    LazyLock::new(|| IntentModel::train(intent::TRAINING_CORPUS));
+
+/// Trains the intent classifier now rather than on the first question (at start-up).
+pub fn warm_up() {
+    if let Err(error) = &*MODEL {
+        log::error!("the assistant's intent classifier did not train: {error}");
+    }
+}
+
+/// The ledger's frequent merchants, per ledger and data version (a change of any transaction
+/// moves the version): reading them is the one costly query of a question.
+type MerchantCache = Mutex<HashMap<Uuid, (i64, Arc<Vec<String>>)>>;
+static MERCHANT_CACHE: LazyLock<MerchantCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
+const MERCHANT_CACHE_LEDGERS: usize = 1000;
+
+fn merchants(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    today: NaiveDate,
+) -> Result<Arc<Vec<String>>, ApiError> {
+    let version = db::ml::data_version(conn, ledger_id)?;
+    if let Ok(cache) = MERCHANT_CACHE.lock() {
+        if let Some((seen, names)) = cache.get(&ledger_id) {
+            if *seen == version {
+                return Ok(names.clone());
+            }
+        }
+    }
+    let since = today.checked_sub_days(Days::new(400)).unwrap_or(today);
+    let names = Arc::new(store::frequent_merchants(
+        conn, ledger_id, since, MERCHANTS,
+    )?);
+    if let Ok(mut cache) = MERCHANT_CACHE.lock() {
+        if cache.len() >= MERCHANT_CACHE_LEDGERS {
+            cache.clear();
+        }
+        cache.insert(ledger_id, (version, names.clone()));
+    }
+    Ok(names)
+}
+
+/// What a question can name in this ledger.
+struct LedgerNames {
+    names: Vec<Name>,
+    categories: Vec<categories::Category>,
+    wallets: Vec<wallets::Wallet>,
+    goals: Vec<goal_rows::Goal>,
+    merchants: Arc<Vec<String>>,
+}
+
+impl LedgerNames {
+    fn load(conn: &mut PgConnection, caller: &Caller) -> Result<LedgerNames, ApiError> {
+        let ledger = caller.ledger.id;
+        let categories = categories::all(conn, ledger)?;
+        let wallets = wallets::all(conn, ledger)?;
+        let goals = goal_rows::all(conn, ledger)?;
+        let merchants = merchants(conn, ledger, caller.today())?;
+        let mut names = Vec::new();
+        let mut push = |kind, list: Vec<&str>| {
+            for (index, name) in list.into_iter().enumerate() {
+                names.push(Name {
+                    kind,
+                    name: name.to_owned(),
+                    index,
+                });
+            }
+        };
+        push(
+            NameKind::Category,
+            categories.iter().map(|c| c.name.as_str()).collect(),
+        );
+        push(
+            NameKind::Wallet,
+            wallets.iter().map(|w| w.name.as_str()).collect(),
+        );
+        push(
+            NameKind::Goal,
+            goals.iter().map(|g| g.name.as_str()).collect(),
+        );
+        push(
+            NameKind::Merchant,
+            merchants.iter().map(String::as_str).collect(),
+        );
+        Ok(LedgerNames {
+            names,
+            categories,
+            wallets,
+            goals,
+            merchants,
+        })
+    }
+
+    /// The rows the names found refer to.
+    fn resolve(&self, found: &Entities) -> AssistantEntities {
+        let named = |id: Uuid, name: &str| NamedRef {
+            id,
+            name: name.to_owned(),
+        };
+        AssistantEntities {
+            category: found
+                .category
+                .as_ref()
+                .and_then(|f| self.categories.get(f.index))
+                .map(|c| named(c.id, &c.name)),
+            merchant: found
+                .merchant
+                .as_ref()
+                .and_then(|f| self.merchants.get(f.index))
+                .cloned(),
+            wallet: found
+                .wallet
+                .as_ref()
+                .and_then(|f| self.wallets.get(f.index))
+                .map(|w| named(w.id, &w.name)),
+            goal: found
+                .goal
+                .as_ref()
+                .and_then(|f| self.goals.get(f.index))
+                .map(|g| named(g.id, &g.name)),
+            period: found.period.map(range),
+            compare: found.compare.map(range),
+            amount: found.amount.map(Money),
+            date: found.date,
+            top: found.top,
+        }
+    }
+}
+
+fn range(p: Period) -> DateRange {
+    DateRange {
+        from: p.from,
+        to: p.to,
+    }
+}
+
+fn period_of(r: DateRange) -> Period {
+    Period {
+        from: r.from,
+        to: r.to,
+    }
+}
+
+/// A follow-up keeps the previous question's entities and replaces what it names anew.
+fn carry_over(previous: AssistantEntities, new: AssistantEntities) -> AssistantEntities {
+    let subject_named = new.category.is_some() || new.merchant.is_some();
+    AssistantEntities {
+        category: if subject_named {
+            new.category
+        } else {
+            previous.category
+        },
+        merchant: if subject_named {
+            new.merchant
+        } else {
+            previous.merchant
+        },
+        wallet: new.wallet.or(previous.wallet),
+        goal: new.goal.or(previous.goal),
+        period: new.period.or(previous.period),
+        compare: if new.period.is_some() {
+            new.compare
+        } else {
+            previous.compare
+        },
+        amount: new.amount.or(previous.amount),
+        date: new.date.or(previous.date),
+        top: new.top.or(previous.top),
+    }
+}
+
+/// The question's language: Vietnamese when more of its words are Vietnamese (by their
+/// letters, or common words written without accents) than English ("how much is left in my
+/// ăn uống budget?" is English that names a Vietnamese category).
+fn detect_locale(question: &str) -> Locale {
+    const VIETNAMESE_LETTERS: &str =
+        "ăâđêôơưàáạảãằắặẳẵầấậẩẫèéẹẻẽềếệểễìíịỉĩòóọỏõồốộổỗờớợởỡùúụủũừứựửữỳýỵỷỹ";
+    const VIETNAMESE: &[&str] = &[
+        "toi", "minh", "bao", "nhieu", "thang", "tuan", "khong", "ko", "cua", "chi", "tieu",
+        "ngan", "sach", "con", "nay", "truoc", "tien", "bn", "duoc", "nam", "hom", "vi", "thu",
+        "nhap", "muc", "co", "khoan", "dc", "xai", "mua", "sao", "la", "gi", "nao", "het", "qua",
+        "roi", "the", "cho", "va", "voi", "se", "du", "bi", "nhung", "cac",
+    ];
+    const ENGLISH: &[&str] = &[
+        "how", "much", "what", "which", "is", "are", "was", "my", "the", "i", "did", "do", "spend",
+        "spent", "on", "in", "at", "left", "budget", "month", "week", "year", "last", "this",
+        "next", "can", "afford", "much", "many", "me", "show", "and", "of", "to", "for", "have",
+        "am", "track", "with", "income", "balance", "bills", "goal", "save", "saved",
+    ];
+    let (mut vi, mut en) = (0, 0);
+    for word in question
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+    {
+        let lower = word.to_lowercase();
+        if lower.chars().any(|c| VIETNAMESE_LETTERS.contains(c)) {
+            vi += 1;
+        } else if ENGLISH.contains(&lower.as_str()) {
+            en += 1;
+        } else if VIETNAMESE.contains(&lower.as_str()) {
+            vi += 1;
+        }
+    }
+    if vi > en {
+        Locale::Vi
+    } else {
+        Locale::En
+    }
+}
+
+/// An answer being composed.
+struct Reply {
+    text: String,
+    data: Value,
+    follow_ups: Vec<String>,
+}
+
+fn say(locale: Locale, en: String, vi: String) -> String {
+    match locale {
+        Locale::En => en,
+        Locale::Vi => vi,
+    }
+}
+
+/// An amount as the answer writes it: grouped thousands, the currency's decimals.
+pub fn amount(value: Decimal, currency: &str, locale: Locale) -> String {
+    let places = minor_units(currency).min(4);
+    let rounded =
+        value.round_dp_with_strategy(places, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+    let negative = rounded.is_sign_negative() && !rounded.is_zero();
+    let text = format!("{:.*}", places as usize, rounded.abs());
+    let (whole, fraction) = text.split_once('.').unwrap_or((&text, ""));
+    let (group, point) = match locale {
+        Locale::En => (',', '.'),
+        Locale::Vi => ('.', ','),
+    };
+    let mut grouped = String::new();
+    for (i, c) in whole.chars().enumerate() {
+        if i > 0 && (whole.len() - i) % 3 == 0 {
+            grouped.push(group);
+        }
+        grouped.push(c);
+    }
+    let sign = if negative { "-" } else { "" };
+    if fraction.is_empty() {
+        format!("{sign}{grouped} {currency}")
+    } else {
+        format!("{sign}{grouped}{point}{fraction} {currency}")
+    }
+}
+
+fn percent(value: Decimal, locale: Locale) -> String {
+    let text = value.round_dp(1).normalize().to_string();
+    match locale {
+        Locale::En => format!("{text}%"),
+        Locale::Vi => format!("{}%", text.replace('.', ",")),
+    }
+}
+
+/// "this month", "last month", "June 2026", or the dates.
+fn describe(period: Period, today: NaiveDate, locale: Locale) -> String {
+    let this_month = Period::month_of(today);
+    let last_month = Period::month_of(this_month.from.pred_opt().unwrap_or(today));
+    let is_month = period.from.day() == 1 && Period::month_of(period.from) == period;
+    match locale {
+        Locale::En if period == this_month => "this month".into(),
+        Locale::En if period == last_month => "last month".into(),
+        Locale::En if period.from == today && period.to == today => "today".into(),
+        Locale::En if is_month => format!("in {}", period.from.format("%B %Y")),
+        Locale::En => format!("from {} to {}", period.from, period.to),
+        Locale::Vi if period == this_month => "tháng này".into(),
+        Locale::Vi if period == last_month => "tháng trước".into(),
+        Locale::Vi if period.from == today && period.to == today => "hôm nay".into(),
+        Locale::Vi if is_month => format!("tháng {}/{}", period.from.month(), period.from.year()),
+        Locale::Vi => format!("từ {} đến {}", period.from, period.to),
+    }
+}
+
+fn period_json(p: Period) -> Value {
+    json!({"from": p.from, "to": p.to})
+}
+
+/// Answers a question.
+pub fn ask(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    body: AskRequest,
+) -> Result<AnswerResponse, ApiError> {
+    let question: String = body.question.trim().to_owned();
+    let locale = body.locale.unwrap_or_else(|| detect_locale(&question));
+    let today = caller.today();
+    let previous = match body.conversation_id {
+        Some(id) => Some(
+            store::last_in_conversation(conn, caller.ledger.id, caller.id, id)?
+                .ok_or_else(|| ApiError::not_found("Conversation"))?,
+        ),
+        None => None,
+    };
+    let conversation_id = body.conversation_id.unwrap_or_else(Uuid::new_v4);
+    let model = MODEL
+        .as_ref()
+        .map_err(|e| ApiError::internal(format!("intent classifier: {e}")))?;
+    let ranked = model.classify(&question);
+    let (mut intent, confidence) = ranked
+        .first()
+        .map_or(("out_of_scope".to_owned(), 0.0), |(i, p)| {
+            ((*i).to_owned(), *p)
+        });
+
+    let ledger = LedgerNames::load(conn, caller)?;
+    let mut found = question::extract(
+        &question,
+        &ledger.names,
+        today,
+        intent::looks_ahead(&intent),
+    );
+    let mut entities = ledger.resolve(&found);
+    if intent == "follow_up" {
+        match previous.as_ref().filter(|p| p.intent != "unknown") {
+            Some(previous) => {
+                intent = previous.intent.clone();
+                let before: AssistantEntities =
+                    serde_json::from_value(previous.entities.clone()).unwrap_or_default();
+                entities = carry_over(before, entities);
+                found.period = entities.period.map(period_of);
+                found.compare = entities.compare.map(period_of);
+            }
+            None => intent = "unknown".into(),
+        }
+    }
+    if intent == "out_of_scope"
+        || confidence < CONFIDENCE_FLOOR
+        || model.known_share(&question) < KNOWN_SHARE_FLOOR
+    {
+        intent = "unknown".into();
+    }
+    question::settle(&mut found, &intent, today);
+    entities.period = found.period.map(range);
+    entities.compare = found.compare.map(range);
+    entities.date = found.date;
+
+    let reply = compose(conn, caller, locale, &intent, &entities, &found, &ledger)?;
+    let row = store::insert_answer(
+        conn,
+        &NewAnswer {
+            ledger_id: caller.ledger.id,
+            user_id: caller.id,
+            conversation_id,
+            question: question.clone(),
+            locale: locale.as_str().to_owned(),
+            intent: intent.clone(),
+            confidence: confidence as f32,
+            entities: serde_json::to_value(&entities).unwrap_or(Value::Null),
+            data: reply.data.clone(),
+            answer: reply.text.clone(),
+        },
+    )?;
+    Ok(AnswerResponse {
+        answer: reply.text,
+        intent,
+        confidence: (confidence * 1000.0).round() / 1000.0,
+        entities,
+        data: reply.data,
+        follow_ups: reply.follow_ups,
+        locale,
+        conversation_id,
+        answer_id: row.id,
+    })
+}
+
+pub fn feedback(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    body: FeedbackRequest,
+) -> Result<AnswerRow, ApiError> {
+    let comment = body
+        .comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    store::set_feedback(
+        conn,
+        caller.ledger.id,
+        caller.id,
+        id,
+        body.rating.as_str(),
+        comment.as_deref(),
+    )?
+    .ok_or_else(|| ApiError::not_found("Answer"))
+}
+
+pub fn answers(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    conversation_id: Option<Uuid>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AnswerRow>, i64), ApiError> {
+    Ok(store::list_answers(
+        conn,
+        caller.ledger.id,
+        caller.id,
+        conversation_id,
+        limit,
+        offset,
+    )?)
+}
+
+fn examples(locale: Locale) -> Vec<String> {
+    match locale {
+        Locale::En => vec![
+            "How much did I spend on food last month?".into(),
+            "Am I on track with my groceries budget?".into(),
+            "Which budget am I closest to exceeding?".into(),
+            "What are my bills for the next 30 days?".into(),
+            "Can I afford 2,000 by December?".into(),
+        ],
+        Locale::Vi => vec![
+            "Tháng trước tôi tiêu bao nhiêu cho ăn uống?".into(),
+            "Ngân sách ăn uống của tôi có ổn không?".into(),
+            "Ngân sách nào sắp vượt nhất?".into(),
+            "Tháng này có hóa đơn nào sắp đến hạn?".into(),
+            "Tôi có đủ tiền mua xe 20 triệu vào tháng 12 không?".into(),
+        ],
+    }
+}
+
+fn compose(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    locale: Locale,
+    intent: &str,
+    entities: &AssistantEntities,
+    found: &Entities,
+    ledger: &LedgerNames,
+) -> Result<Reply, ApiError> {
+    let today = caller.today();
+    let currency = caller.currency.to_string();
+    let this_month = Period::month_of(today);
+    let period = entities.period.map(period_of).unwrap_or(this_month);
+    let filter = |kind: &'static str, period: Period| Filter {
+        ledger_id: caller.ledger.id,
+        currency: currency.clone(),
+        from: period.from,
+        to: period.to,
+        kind,
+        category_id: entities.category.as_ref().map(|c| c.id),
+        merchant: entities.merchant.clone(),
+        wallet_id: entities.wallet.as_ref().map(|w| w.id),
+    };
+    let query = |kind: &str, period: Period| {
+        json!({
+            "type": kind,
+            "period": period_json(period),
+            "currency": currency,
+            "category": entities.category,
+            "merchant": entities.merchant,
+            "wallet": entities.wallet,
+        })
+    };
+    let subject = |locale: Locale| -> String {
+        let mut parts = Vec::new();
+        if let Some(c) = &entities.category {
+            parts.push(say(
+                locale,
+                format!("on {}", c.name),
+                format!("cho {}", c.name),
+            ));
+        }
+        if let Some(m) = &entities.merchant {
+            parts.push(say(locale, format!("at {m}"), format!("tại {m}")));
+        }
+        if let Some(w) = &entities.wallet {
+            parts.push(say(
+                locale,
+                format!("from {}", w.name),
+                format!("từ ví {}", w.name),
+            ));
+        }
+        parts.join(" ")
+    };
+    let when = describe(period, today, locale);
+
+    match intent {
+        // A question about a category or merchant the ledger does not have ("how much on
+        // yachts?") is told so, with the closest category, never answered for all spending.
+        "spending" | "compare_periods" | "biggest_expenses" | "budget_status"
+        | "budget_remaining"
+            if entities.category.is_none()
+                && entities.merchant.is_none()
+                && found.unknown.is_some() =>
+        {
+            let unknown = found.unknown.as_deref().unwrap_or_default();
+            Ok(no_such_name(locale, unknown, &ledger.names))
+        }
+        "spending" | "income" => {
+            let kind = if intent == "income" {
+                "income"
+            } else {
+                "expense"
+            };
+            let total = store::total(conn, &filter(kind, period))?;
+            let figure = amount(total.amount, &currency, locale);
+            let what = subject(locale);
+            let text = match (kind, locale) {
+                ("expense", Locale::En) => format!(
+                    "You spent {figure}{}{} {when}, in {} transaction{}.",
+                    if what.is_empty() { "" } else { " " },
+                    what,
+                    total.transactions,
+                    if total.transactions == 1 { "" } else { "s" }
+                ),
+                ("expense", Locale::Vi) => format!(
+                    "Bạn đã chi {figure}{}{} {when}, qua {} giao dịch.",
+                    if what.is_empty() { "" } else { " " },
+                    what,
+                    total.transactions
+                ),
+                (_, Locale::En) => format!(
+                    "Your income{}{} {when} was {figure}, in {} transaction{}.",
+                    if what.is_empty() { "" } else { " " },
+                    what,
+                    total.transactions,
+                    if total.transactions == 1 { "" } else { "s" }
+                ),
+                (_, Locale::Vi) => format!(
+                    "Thu nhập{}{} {when} của bạn là {figure}, qua {} giao dịch.",
+                    if what.is_empty() { "" } else { " " },
+                    what,
+                    total.transactions
+                ),
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": query(kind, period), "total": Money(total.amount), "transactions": total.transactions}),
+                follow_ups: match locale {
+                    Locale::En => vec![
+                        "And last month?".into(),
+                        "What were my biggest expenses this month?".into(),
+                    ],
+                    Locale::Vi => vec![
+                        "Còn tháng trước?".into(),
+                        "Những khoản chi lớn nhất tháng này?".into(),
+                    ],
+                },
+            })
+        }
+        "compare_periods" => {
+            let compare = entities
+                .compare
+                .map(period_of)
+                .unwrap_or_else(|| period.previous());
+            let now = store::total(conn, &filter("expense", period))?;
+            let before = store::total(conn, &filter("expense", compare))?;
+            let change = now.amount - before.amount;
+            let change_pct = (!before.amount.is_zero())
+                .then(|| (change * Decimal::ONE_HUNDRED / before.amount).round_dp(1));
+            let (a, b) = (
+                describe(period, today, locale),
+                describe(compare, today, locale),
+            );
+            let (x, y) = (
+                amount(now.amount, &currency, locale),
+                amount(before.amount, &currency, locale),
+            );
+            let diff = amount(change.abs(), &currency, locale);
+            let what = subject(locale);
+            let text = match locale {
+                Locale::En => {
+                    let direction = if change > Decimal::ZERO {
+                        "more"
+                    } else if change < Decimal::ZERO {
+                        "less"
+                    } else {
+                        "the same"
+                    };
+                    let pct = change_pct
+                        .map(|p| {
+                            format!(
+                                " ({}{})",
+                                if p > Decimal::ZERO { "+" } else { "" },
+                                percent(p, locale)
+                            )
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "You spent {x}{}{what} {a} and {y} {b}: {}{pct}.",
+                        if what.is_empty() { "" } else { " " },
+                        if change.is_zero() {
+                            "the same".to_owned()
+                        } else {
+                            format!("{diff} {direction}")
+                        }
+                    )
+                }
+                Locale::Vi => {
+                    let direction = if change > Decimal::ZERO {
+                        "nhiều hơn"
+                    } else if change < Decimal::ZERO {
+                        "ít hơn"
+                    } else {
+                        "bằng nhau"
+                    };
+                    let pct = change_pct
+                        .map(|p| {
+                            format!(
+                                " ({}{})",
+                                if p > Decimal::ZERO { "+" } else { "" },
+                                percent(p, locale)
+                            )
+                        })
+                        .unwrap_or_default();
+                    format!(
+                        "Bạn đã chi {x}{}{what} {a} và {y} {b}: {}{pct}.",
+                        if what.is_empty() { "" } else { " " },
+                        if change.is_zero() {
+                            direction.to_owned()
+                        } else {
+                            format!("{direction} {diff}")
+                        }
+                    )
+                }
+            };
+            Ok(Reply {
+                text,
+                data: json!({
+                    "query": query("expense", period),
+                    "compare_period": period_json(compare),
+                    "total": Money(now.amount), "compare_total": Money(before.amount),
+                    "change": Money(change), "change_pct": change_pct.map(Money),
+                }),
+                follow_ups: vec![],
+            })
+        }
+        "net_savings" => {
+            let mut f = filter("income", period);
+            f.category_id = None;
+            f.merchant = None;
+            let income = store::total(conn, &f)?.amount;
+            f.kind = "expense";
+            let expense = store::total(conn, &f)?.amount;
+            let net = income - expense;
+            let rate =
+                (income > Decimal::ZERO).then(|| (net * Decimal::ONE_HUNDRED / income).round_dp(1));
+            let (i, e, n) = (
+                amount(income, &currency, locale),
+                amount(expense, &currency, locale),
+                amount(net.abs(), &currency, locale),
+            );
+            let text = match locale {
+                Locale::En => format!(
+                    "{} you earned {i} and spent {e}: {} {n}{}.",
+                    capitalise(&when),
+                    if net >= Decimal::ZERO {
+                        "you saved"
+                    } else {
+                        "you spent more than you earned by"
+                    },
+                    rate.map(|r| format!(", a savings rate of {}", percent(r, locale)))
+                        .unwrap_or_default()
+                ),
+                Locale::Vi => format!(
+                    "{} bạn kiếm được {i} và chi {e}: {} {n}{}.",
+                    capitalise(&when),
+                    if net >= Decimal::ZERO {
+                        "bạn tiết kiệm được"
+                    } else {
+                        "bạn chi vượt thu nhập"
+                    },
+                    rate.map(|r| format!(", tỷ lệ tiết kiệm {}", percent(r, locale)))
+                        .unwrap_or_default()
+                ),
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": {"period": period_json(period), "currency": currency, "wallet": entities.wallet},
+                             "income": Money(income), "expense": Money(expense), "net": Money(net), "savings_rate_pct": rate.map(Money)}),
+                follow_ups: vec![],
+            })
+        }
+        "biggest_expenses" => {
+            let top = entities.top.unwrap_or(5).clamp(1, 20);
+            let lines = store::largest(conn, &filter("expense", period), i64::from(top))?;
+            if lines.is_empty() {
+                return Ok(Reply {
+                    text: say(
+                        locale,
+                        format!("You have no expenses {when}."),
+                        format!("Bạn không có khoản chi nào {when}."),
+                    ),
+                    data: json!({"query": query("expense", period), "expenses": []}),
+                    follow_ups: vec![],
+                });
+            }
+            let listed: Vec<String> = lines
+                .iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    format!(
+                        "{}. {} {} ({})",
+                        k + 1,
+                        amount(l.amount, &currency, locale),
+                        l.merchant.clone().unwrap_or_else(|| l.description.clone()),
+                        l.date
+                    )
+                })
+                .collect();
+            let text = say(
+                locale,
+                format!(
+                    "Your {} biggest expense{} {when}: {}.",
+                    lines.len(),
+                    if lines.len() == 1 { "" } else { "s" },
+                    listed.join("; ")
+                ),
+                format!(
+                    "{} khoản chi lớn nhất {when}: {}.",
+                    lines.len(),
+                    listed.join("; ")
+                ),
+            );
+            Ok(Reply {
+                text,
+                data: json!({"query": query("expense", period), "top": top, "expenses": lines.iter().map(|l| json!({
+                    "id": l.id, "date": l.date, "amount": Money(l.amount), "description": l.description,
+                    "merchant": l.merchant, "category": l.category})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
+        "unusual" => {
+            let period = entities.period.map(period_of).unwrap_or(Period {
+                from: today.checked_sub_days(Days::new(29)).unwrap_or(today),
+                to: today,
+            });
+            let when = describe(period, today, locale);
+            let lines = store::unusual(conn, &filter("expense", period), 10)?;
+            let listed: Vec<String> = lines
+                .iter()
+                .map(|l| {
+                    format!(
+                        "{} {} ({}{})",
+                        amount(l.amount, &currency, locale),
+                        l.merchant.clone().unwrap_or_else(|| l.description.clone()),
+                        l.date,
+                        l.unusual_reason
+                            .as_ref()
+                            .map(|r| format!(": {r}"))
+                            .unwrap_or_default()
+                    )
+                })
+                .collect();
+            let text = if lines.is_empty() {
+                say(locale, format!("Nothing unusual {when}: no expense stood out against your history."), format!("Không có gì bất thường {when}: không khoản chi nào khác lạ so với lịch sử của bạn."))
+            } else {
+                say(
+                    locale,
+                    format!(
+                        "{} unusual expense{} {when}: {}.",
+                        lines.len(),
+                        if lines.len() == 1 { "" } else { "s" },
+                        listed.join("; ")
+                    ),
+                    format!(
+                        "{} khoản chi bất thường {when}: {}.",
+                        lines.len(),
+                        listed.join("; ")
+                    ),
+                )
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": query("expense", period), "unusual": lines.iter().map(|l| json!({
+                    "id": l.id, "date": l.date, "amount": Money(l.amount), "description": l.description,
+                    "merchant": l.merchant, "reason": l.unusual_reason})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
+        "balance" => {
+            let all = wallets::list(conn, caller.ledger.id, Some(false), 1000, 0)?;
+            let chosen: Vec<_> = match &entities.wallet {
+                Some(w) => all.into_iter().filter(|x| x.id == w.id).collect(),
+                None => all,
+            };
+            let mut totals: Vec<(String, Decimal)> = Vec::new();
+            for w in &chosen {
+                match totals.iter_mut().find(|(c, _)| *c == w.currency) {
+                    Some((_, t)) => *t += w.balance,
+                    None => totals.push((w.currency.clone(), w.balance)),
+                }
+            }
+            let listed: Vec<String> = chosen
+                .iter()
+                .map(|w| format!("{} {}", w.name, amount(w.balance, &w.currency, locale)))
+                .collect();
+            let sums: Vec<String> = totals.iter().map(|(c, t)| amount(*t, c, locale)).collect();
+            let text = match (&entities.wallet, chosen.len()) {
+                (_, 0) => say(
+                    locale,
+                    "You have no open wallets.".into(),
+                    "Bạn chưa có ví nào đang dùng.".into(),
+                ),
+                (Some(w), _) => say(
+                    locale,
+                    format!("Your {} wallet holds {}.", w.name, sums.join(", ")),
+                    format!("Ví {} của bạn còn {}.", w.name, sums.join(", ")),
+                ),
+                (None, _) => say(
+                    locale,
+                    format!(
+                        "Your wallets hold {} in all: {}.",
+                        sums.join(" and "),
+                        listed.join("; ")
+                    ),
+                    format!(
+                        "Các ví của bạn có tổng cộng {}: {}.",
+                        sums.join(" và "),
+                        listed.join("; ")
+                    ),
+                ),
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": {"wallet": entities.wallet, "as_of": today},
+                    "wallets": chosen.iter().map(|w| json!({"id": w.id, "name": w.name, "currency": w.currency, "balance": Money(w.balance)})).collect::<Vec<_>>(),
+                    "totals": totals.iter().map(|(c, t)| json!({"currency": c, "balance": Money(*t)})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
+        "forecast" => forecast(conn, caller, locale, entities, today, &currency),
+        "budget_status" | "budget_remaining" | "budget_closest" => {
+            budget_answer(conn, caller, locale, intent, entities, today)
+        }
+        "upcoming_bills" => {
+            let until = entities
+                .period
+                .map(|p| p.to)
+                .filter(|to| *to >= today)
+                .unwrap_or_else(|| today.checked_add_days(Days::new(30)).unwrap_or(today));
+            let due = bills::upcoming(conn, caller.ledger.id, until)?;
+            let mut totals: Vec<(String, Decimal)> = Vec::new();
+            for b in &due {
+                match totals.iter_mut().find(|(c, _)| *c == b.currency) {
+                    Some((_, t)) => *t += b.amount,
+                    None => totals.push((b.currency.clone(), b.amount)),
+                }
+            }
+            let listed: Vec<String> = due
+                .iter()
+                .map(|b| {
+                    format!(
+                        "{} {} ({}{})",
+                        b.name,
+                        amount(b.amount, &b.currency, locale),
+                        b.next_due_date,
+                        if b.next_due_date < today {
+                            say(locale, ", overdue".into(), ", quá hạn".into())
+                        } else {
+                            String::new()
+                        }
+                    )
+                })
+                .collect();
+            let sums: Vec<String> = totals.iter().map(|(c, t)| amount(*t, c, locale)).collect();
+            let text = if due.is_empty() {
+                say(
+                    locale,
+                    format!("No bills are due until {until}."),
+                    format!("Không có hóa đơn nào đến hạn trước {until}."),
+                )
+            } else {
+                say(
+                    locale,
+                    format!(
+                        "{} bill{} due until {until}, {} in all: {}.",
+                        due.len(),
+                        if due.len() == 1 { " is" } else { "s are" },
+                        sums.join(" and "),
+                        listed.join("; ")
+                    ),
+                    format!(
+                        "{} hóa đơn đến hạn trước {until}, tổng {}: {}.",
+                        due.len(),
+                        sums.join(" và "),
+                        listed.join("; ")
+                    ),
+                )
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": {"until": until}, "totals": totals.iter().map(|(c, t)| json!({"currency": c, "amount": Money(*t)})).collect::<Vec<_>>(),
+                    "bills": due.iter().map(|b| json!({"id": b.id, "name": b.name, "amount": Money(b.amount), "currency": b.currency,
+                        "due_date": b.next_due_date, "overdue": b.next_due_date < today})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
+        "subscriptions" => {
+            let found =
+                super::insights::recurring_payments(conn, caller.ledger.id, &currency, today)?;
+            let monthly: Decimal = found
+                .iter()
+                .map(|f| {
+                    super::insights::monthly_equivalent(
+                        f.recurrence.cadence,
+                        f.recurrence.typical_amount,
+                    )
+                })
+                .sum();
+            let listed: Vec<String> = found
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{} {} ({:?}, {} {})",
+                        f.payee,
+                        amount(f.recurrence.typical_amount, &currency, locale),
+                        f.recurrence.cadence,
+                        say(locale, "next".into(), "kỳ tới".into()),
+                        f.recurrence.next_expected
+                    )
+                    .replace("(Weekly", "(weekly")
+                    .replace("(Biweekly", "(biweekly")
+                    .replace("(Monthly", "(monthly")
+                    .replace("(Quarterly", "(quarterly")
+                    .replace("(Yearly", "(yearly")
+                })
+                .collect();
+            let total = amount(monthly, &currency, locale);
+            let text = if found.is_empty() {
+                say(
+                    locale,
+                    "I found no recurring payments in the last 400 days.".into(),
+                    "Không thấy khoản thanh toán định kỳ nào trong 400 ngày qua.".into(),
+                )
+            } else {
+                say(
+                    locale,
+                    format!(
+                        "You have {} recurring payment{}, about {total} a month: {}.",
+                        found.len(),
+                        if found.len() == 1 { "" } else { "s" },
+                        listed.join("; ")
+                    ),
+                    format!(
+                        "Bạn có {} khoản thanh toán định kỳ, khoảng {total} mỗi tháng: {}.",
+                        found.len(),
+                        listed.join("; ")
+                    ),
+                )
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": {"currency": currency, "since": today.checked_sub_days(Days::new(400))}, "monthly_total": Money(monthly),
+                    "payments": found.iter().map(|f| json!({"payee": f.payee, "cadence": f.recurrence.cadence, "typical_amount": Money(f.recurrence.typical_amount),
+                        "monthly_equivalent": Money(super::insights::monthly_equivalent(f.recurrence.cadence, f.recurrence.typical_amount)),
+                        "next_expected": f.recurrence.next_expected, "occurrences": f.recurrence.occurrences})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
+        "goal_progress" => {
+            let chosen: Vec<_> = match &entities.goal {
+                Some(g) => ledger
+                    .goals
+                    .iter()
+                    .filter(|x| x.id == g.id)
+                    .cloned()
+                    .collect(),
+                None => ledger.goals.clone(),
+            };
+            if chosen.is_empty() {
+                return Ok(Reply {
+                    text: say(
+                        locale,
+                        "You have no savings goals yet: create one with POST /goals.".into(),
+                        "Bạn chưa có mục tiêu tiết kiệm nào: tạo bằng POST /goals.".into(),
+                    ),
+                    data: json!({"goals": []}),
+                    follow_ups: vec![],
+                });
+            }
+            let mut lines = Vec::new();
+            let mut data = Vec::new();
+            for goal in &chosen {
+                let p = super::goals::progress_of(conn, caller, goal)?;
+                let status = match (p.status, locale) {
+                    (crate::domain::goal::GoalStatus::Reached, Locale::En) => "reached".to_owned(),
+                    (crate::domain::goal::GoalStatus::OnTrack, Locale::En) => "on track".to_owned(),
+                    (crate::domain::goal::GoalStatus::Behind, Locale::En) => "behind".to_owned(),
+                    (crate::domain::goal::GoalStatus::Reached, Locale::Vi) => "đã đạt".to_owned(),
+                    (crate::domain::goal::GoalStatus::OnTrack, Locale::Vi) => {
+                        "đúng tiến độ".to_owned()
+                    }
+                    (crate::domain::goal::GoalStatus::Behind, Locale::Vi) => {
+                        "chậm tiến độ".to_owned()
+                    }
+                };
+                let needed = p
+                    .monthly_needed
+                    .map(|m| {
+                        say(
+                            locale,
+                            format!("; {} a month needed", amount(m, &goal.currency, locale)),
+                            format!("; cần {} mỗi tháng", amount(m, &goal.currency, locale)),
+                        )
+                    })
+                    .unwrap_or_default();
+                lines.push(say(
+                    locale,
+                    format!(
+                        "{}: {} of {} saved ({}), {status}{needed}",
+                        goal.name,
+                        amount(p.saved, &goal.currency, locale),
+                        amount(goal.target_amount, &goal.currency, locale),
+                        percent(p.percent, locale)
+                    ),
+                    format!(
+                        "{}: đã tiết kiệm {} trên {} ({}), {status}{needed}",
+                        goal.name,
+                        amount(p.saved, &goal.currency, locale),
+                        amount(goal.target_amount, &goal.currency, locale),
+                        percent(p.percent, locale)
+                    ),
+                ));
+                data.push(json!({"id": goal.id, "name": goal.name, "currency": goal.currency, "target_amount": Money(goal.target_amount),
+                    "target_date": goal.target_date, "saved": Money(p.saved), "progress_pct": Money(p.percent), "monthly_pace": Money(p.monthly_pace),
+                    "monthly_needed": p.monthly_needed.map(Money), "status": p.status}));
+            }
+            Ok(Reply {
+                text: format!("{}.", lines.join("; ")),
+                data: json!({"goals": data}),
+                follow_ups: vec![],
+            })
+        }
+        "afford" => afford(conn, caller, locale, entities, today, &currency),
+        _ => {
+            let list = examples(locale);
+            Ok(Reply {
+                text: say(
+                    locale,
+                    format!(
+                        "I can only answer questions about your own finances, such as: {}",
+                        list.join(" · ")
+                    ),
+                    format!(
+                        "Tôi chỉ trả lời được câu hỏi về tài chính của bạn, ví dụ: {}",
+                        list.join(" · ")
+                    ),
+                ),
+                data: json!({"examples": list}),
+                follow_ups: list,
+            })
+        }
+    }
+}
+
+fn capitalise(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// "There is no category called yachts; the closest is Travel."
+fn no_such_name(locale: Locale, unknown: &str, names: &[Name]) -> Reply {
+    let category = question::closest(unknown, names, NameKind::Category).map(|n| n.name.clone());
+    let text = match (&category, locale) {
+        (Some(c), Locale::En) => format!(
+            "You have no category or merchant called \"{unknown}\". The closest category is {c}."
+        ),
+        (None, Locale::En) => format!("You have no category or merchant called \"{unknown}\"."),
+        (Some(c), Locale::Vi) => format!(
+            "Bạn không có danh mục hay cửa hàng nào tên \"{unknown}\". Danh mục gần nhất là {c}."
+        ),
+        (None, Locale::Vi) => format!("Bạn không có danh mục hay cửa hàng nào tên \"{unknown}\"."),
+    };
+    let follow_ups = category
+        .iter()
+        .map(|c| {
+            say(
+                locale,
+                format!("How much did I spend on {c} this month?"),
+                format!("Tháng này tôi chi bao nhiêu cho {c}?"),
+            )
+        })
+        .collect();
+    Reply {
+        text,
+        data: json!({"unknown": unknown, "closest_category": category}),
+        follow_ups,
+    }
+}
+
+fn forecast(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    locale: Locale,
+    entities: &AssistantEntities,
+    today: NaiveDate,
+    currency: &str,
+) -> Result<Reply, ApiError> {
+    use super::predictions::{self, Period as ForecastPeriod};
+    let category = entities.category.as_ref().map(|c| c.id);
+    let currency = predictions::ledger_currency(conn, caller.ledger.id)
+        .unwrap_or_else(|_| currency.to_owned());
+    let series = predictions::series_for(
+        conn,
+        caller.ledger.id,
+        &currency,
+        ForecastPeriod::Month,
+        category,
+        today,
+        today,
+    )?;
+    // The month asked for (next month by default), counted from this month.
+    let next = Period::month_of(Period::month_of(today).to.succ_opt().unwrap_or(today));
+    let target = entities
+        .period
+        .map(period_of)
+        .filter(|p| p.from >= Period::month_of(today).from)
+        .unwrap_or(next);
+    let ahead = ((target.from.year() - today.year()) * 12 + target.from.month() as i32
+        - today.month() as i32)
+        .clamp(0, 24) as usize;
+    let rows = predictions::forecast_rows(&series, today, ahead + 1);
+    let Some(row) = rows.get(ahead) else {
+        return Err(ApiError::internal("forecast rows short"));
+    };
+    let month = describe(
+        Period {
+            from: row.period_start,
+            to: row.period_end,
+        },
+        today,
+        locale,
+    );
+    if row.method == crate::ml::forecast::Method::InsufficientHistory {
+        return Ok(Reply {
+            text: say(
+                locale,
+                format!("There is not enough history to forecast {month} yet: a forecast needs a few whole months of spending."),
+                format!("Chưa đủ dữ liệu để dự báo {month}: cần vài tháng chi tiêu trọn vẹn."),
+            ),
+            data: json!({"query": {"period": {"from": row.period_start, "to": row.period_end}, "category": entities.category, "currency": currency},
+                "method": row.method.as_str()}),
+            follow_ups: vec![],
+        });
+    }
+    let what = entities
+        .category
+        .as_ref()
+        .map(|c| {
+            say(
+                locale,
+                format!(" on {}", c.name),
+                format!(" cho {}", c.name),
+            )
+        })
+        .unwrap_or_default();
+    let (x, low, high) = (
+        amount(row.amount, &currency, locale),
+        amount(row.lower, &currency, locale),
+        amount(row.upper, &currency, locale),
+    );
+    let text = say(
+        locale,
+        format!("I expect you to spend about {x}{what} {month} (80% range {low} to {high}; method {}, confidence {}).", row.method.as_str(), row.confidence.as_str()),
+        format!("Dự kiến bạn sẽ chi khoảng {x}{what} {month} (khoảng 80%: {low} đến {high}; phương pháp {}, độ tin cậy {}).", row.method.as_str(), row.confidence.as_str()),
+    );
+    Ok(Reply {
+        text,
+        data: json!({"query": {"period": {"from": row.period_start, "to": row.period_end}, "category": entities.category, "currency": currency},
+            "amount": Money(row.amount), "lower": Money(row.lower), "upper": Money(row.upper), "method": row.method.as_str(), "confidence": row.confidence.as_str()}),
+        follow_ups: vec![],
+    })
+}
+
+fn budget_answer(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    locale: Locale,
+    intent: &str,
+    entities: &AssistantEntities,
+    today: NaiveDate,
+) -> Result<Reply, ApiError> {
+    let rows = budgets::list(conn, caller.ledger.id, 200, 0)?;
+    let rows: Vec<_> = match &entities.category {
+        Some(c) if intent != "budget_closest" => rows
+            .into_iter()
+            .filter(|b| b.category_ids().contains(&c.id))
+            .collect(),
+        _ => rows,
+    };
+    let evaluations: Vec<_> = budgets::evaluate(conn, caller.ledger.id, rows, today)?
+        .into_iter()
+        .filter(|e| e.span.is_some())
+        .collect();
+    if evaluations.is_empty() {
+        let text = match (&entities.category, locale) {
+            (Some(c), Locale::En) => format!("You have no budget running for {}.", c.name),
+            (Some(c), Locale::Vi) => format!("Bạn chưa có ngân sách nào cho {}.", c.name),
+            (None, Locale::En) => "You have no budgets running.".into(),
+            (None, Locale::Vi) => "Bạn chưa có ngân sách nào đang chạy.".into(),
+        };
+        return Ok(Reply {
+            text,
+            data: json!({"budgets": []}),
+            follow_ups: vec![],
+        });
+    }
+    struct Line {
+        name: String,
+        currency: String,
+        spent: Decimal,
+        limit: Decimal,
+        remaining: Decimal,
+        progress: Decimal,
+        projected: Decimal,
+        days_left: i64,
+        end: NaiveDate,
+        data: Value,
+    }
+    let mut lines: Vec<Line> = evaluations
+        .into_iter()
+        .filter_map(|e| {
+            let span = e.span?;
+            let elapsed = Decimal::from((today.min(span.end) - span.start).num_days() + 1);
+            let projected = (e.spent * Decimal::from(span.days()) / elapsed).round_dp(2);
+            let progress = if e.limit > Decimal::ZERO { (e.spent * Decimal::ONE_HUNDRED / e.limit).round_dp(1) } else { Decimal::ZERO };
+            let remaining = e.limit - e.spent;
+            Some(Line {
+                data: json!({"id": e.budget.id, "name": e.budget.name, "currency": e.budget.currency,
+                    "period": {"from": span.start, "to": span.end}, "limit": Money(e.limit), "spent": Money(e.spent),
+                    "remaining": Money(remaining), "progress_pct": Money(progress), "projected_spent": Money(projected),
+                    "on_track": projected <= e.limit, "days_left": e.days_left}),
+                name: e.budget.name.clone(),
+                currency: e.budget.currency.clone(),
+                spent: e.spent,
+                limit: e.limit,
+                remaining,
+                progress,
+                projected,
+                days_left: e.days_left,
+                end: span.end,
+            })
+        })
+        .collect();
+    lines.sort_by(|a, b| b.progress.cmp(&a.progress).then(a.name.cmp(&b.name)));
+    let describe_line = |l: &Line| -> String {
+        let (s, lim, proj) = (
+            amount(l.spent, &l.currency, locale),
+            amount(l.limit, &l.currency, locale),
+            amount(l.projected, &l.currency, locale),
+        );
+        let on_track = l.projected <= l.limit;
+        match locale {
+            Locale::En => format!(
+                "{}: {s} of {lim} spent ({}), {} day{} left; at this pace {proj} by {}, {}",
+                l.name, percent(l.progress, locale), l.days_left, if l.days_left == 1 { "" } else { "s" }, l.end,
+                if on_track { "on track".to_owned() } else { format!("over by {}", amount(l.projected - l.limit, &l.currency, locale)) }
+            ),
+            Locale::Vi => format!(
+                "{}: đã chi {s} trên {lim} ({}), còn {} ngày; với tốc độ này sẽ là {proj} vào {}, {}",
+                l.name, percent(l.progress, locale), l.days_left, l.end,
+                if on_track { "vẫn trong hạn mức".to_owned() } else { format!("vượt {}", amount(l.projected - l.limit, &l.currency, locale)) }
+            ),
+        }
+    };
+    let data = json!({"query": {"category": entities.category, "as_of": today}, "budgets": lines.iter().map(|l| l.data.clone()).collect::<Vec<_>>()});
+    let text = match intent {
+        "budget_closest" => {
+            let top = &lines[0];
+            say(
+                locale,
+                format!("The budget closest to its limit is {}.", describe_line(top)),
+                format!("Ngân sách gần vượt nhất là {}.", describe_line(top)),
+            )
+        }
+        "budget_remaining" => {
+            let parts: Vec<String> = lines
+                .iter()
+                .map(|l| {
+                    let per_day = (l.remaining.max(Decimal::ZERO)
+                        / Decimal::from(l.days_left.max(1)))
+                    .round_dp(2);
+                    if l.remaining >= Decimal::ZERO {
+                        say(
+                            locale,
+                            format!(
+                                "{} left in {} until {} ({} a day for {} day{})",
+                                amount(l.remaining, &l.currency, locale),
+                                l.name,
+                                l.end,
+                                amount(per_day, &l.currency, locale),
+                                l.days_left.max(1),
+                                if l.days_left.max(1) == 1 { "" } else { "s" }
+                            ),
+                            format!(
+                                "{} còn {} đến {} ({} mỗi ngày trong {} ngày)",
+                                l.name,
+                                amount(l.remaining, &l.currency, locale),
+                                l.end,
+                                amount(per_day, &l.currency, locale),
+                                l.days_left.max(1)
+                            ),
+                        )
+                    } else {
+                        say(
+                            locale,
+                            format!(
+                                "{} is over its limit by {}",
+                                l.name,
+                                amount(-l.remaining, &l.currency, locale)
+                            ),
+                            format!(
+                                "{} đã vượt hạn mức {}",
+                                l.name,
+                                amount(-l.remaining, &l.currency, locale)
+                            ),
+                        )
+                    }
+                })
+                .collect();
+            say(
+                locale,
+                format!("You have {}.", parts.join("; ")),
+                format!("{}.", capitalise(&parts.join("; "))),
+            )
+        }
+        _ => format!(
+            "{}.",
+            lines
+                .iter()
+                .map(describe_line)
+                .collect::<Vec<_>>()
+                .join("; ")
+        ),
+    };
+    Ok(Reply {
+        text,
+        data,
+        follow_ups: vec![],
+    })
+}
+
+fn afford(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    locale: Locale,
+    entities: &AssistantEntities,
+    today: NaiveDate,
+    currency: &str,
+) -> Result<Reply, ApiError> {
+    let Some(price) = entities.amount.map(|m| m.0) else {
+        return Ok(Reply {
+            text: say(locale, "How much is it, and by when? For example: \"Can I afford 2,000 by December?\"".into(),
+                "Món đó bao nhiêu tiền và khi nào? Ví dụ: \"Tôi có đủ 20 triệu vào tháng 12 không?\"".into()),
+            data: json!({"missing": ["amount"]}),
+            follow_ups: vec![],
+        });
+    };
+    let date = entities.date.filter(|d| *d >= today).unwrap_or(today);
+    let months = ((date.year() - today.year()) * 12 + date.month() as i32 - today.month() as i32
+        + 1)
+    .clamp(1, 120) as u32;
+    let request = SimulateRequest {
+        start: None,
+        months,
+        changes: vec![ScenarioChange::Expense(SimulatedFlow {
+            amount: Money(price),
+            date: Some(date),
+            every: None,
+            until: None,
+            wallet_id: None,
+            description: Some("the purchase".into()),
+        })],
+    };
+    let result = super::scenarios::simulate(conn, caller, &request)?;
+    let Some(last) = result.months.last() else {
+        return Err(ApiError::internal("empty simulation"));
+    };
+    let (total, low) = (last.total.0, last.low.0);
+    let verdict = if low >= Decimal::ZERO {
+        "yes"
+    } else if total >= Decimal::ZERO {
+        "tight"
+    } else {
+        "no"
+    };
+    let (p, t, l) = (
+        amount(price, currency, locale),
+        amount(total, currency, locale),
+        amount(low, currency, locale),
+    );
+    let text = match (verdict, locale) {
+        ("yes", Locale::En) => format!("Yes. After paying {p} on {date}, your wallets are projected to hold {t} at the end of that month (at worst {l}, 80% range)."),
+        ("tight", Locale::En) => format!("Probably, but it is tight: after paying {p} on {date}, your wallets are projected at {t} at the end of that month, and could fall to {l}."),
+        (_, Locale::En) => format!("Not on the current course: after paying {p} on {date}, your wallets are projected at {t} at the end of that month."),
+        ("yes", Locale::Vi) => format!("Có. Sau khi trả {p} vào {date}, các ví của bạn dự kiến còn {t} vào cuối tháng đó (thấp nhất {l}, khoảng 80%)."),
+        ("tight", Locale::Vi) => format!("Có thể, nhưng khá sát: sau khi trả {p} vào {date}, các ví dự kiến còn {t} vào cuối tháng đó, có thể xuống {l}."),
+        (_, Locale::Vi) => format!("Với tình hình hiện tại thì không: sau khi trả {p} vào {date}, các ví dự kiến còn {t} vào cuối tháng đó."),
+    };
+    Ok(Reply {
+        text,
+        data: json!({"query": {"amount": Money(price), "date": date, "currency": currency, "scenario": request},
+            "verdict": verdict, "projected_total": Money(total), "projected_low": Money(low), "projected_high": last.high,
+            "month": last.month, "opening_total": result.opening_total}),
+        follow_ups: vec![],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn amounts_are_written_in_the_locale_with_the_currency_decimals() {
+        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(amount(d("1250.5"), "USD", Locale::En), "1,250.50 USD");
+        assert_eq!(amount(d("1500000"), "VND", Locale::Vi), "1.500.000 VND");
+        assert_eq!(amount(d("-12.345"), "USD", Locale::Vi), "-12,35 USD");
+        assert_eq!(amount(d("0"), "EUR", Locale::En), "0.00 EUR");
+    }
+
+    #[test]
+    fn the_question_tells_its_language() {
+        assert_eq!(detect_locale("tháng này tôi tiêu bao nhiêu"), Locale::Vi);
+        assert_eq!(
+            detect_locale("thang nay toi tieu bao nhieu cho an uong"),
+            Locale::Vi
+        );
+        assert_eq!(detect_locale("how much did I spend on food"), Locale::En);
+        assert_eq!(
+            detect_locale("how much is left in my ăn uống budget?"),
+            Locale::En
+        );
+        assert_eq!(detect_locale("ngan sach an uong con bao nhieu"), Locale::Vi);
+    }
+}

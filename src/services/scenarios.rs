@@ -1,0 +1,597 @@
+//! What-if simulations: the ledger's wallets (in its currency) carried forward month by month
+//! from today's balances, with income at the pace of the last whole months, expense from the
+//! spending forecast (`services::predictions`), and the scenario's changes on top. Nothing is
+//! written; saved scenarios keep the request and re-run it against fresh figures.
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Days, Months, NaiveDate};
+use diesel::PgConnection;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use super::caller::Caller;
+use super::predictions::{self, Period as ForecastPeriod};
+use crate::db::budgets::{self, SpanRequest};
+use crate::db::scenarios::{self as store, Scenario};
+use crate::db::{bills, recurring, wallets};
+use crate::domain::money::Money;
+use crate::domain::period::{next_occurrence, period_containing, previous_period, Frequency, Span};
+use crate::dto::scenarios::{
+    BudgetOutcome, Every, MonthProjection, ScenarioChange, SimulateRequest, SimulatedFlow,
+    SimulationResponse, WalletProjection,
+};
+use crate::error::ApiError;
+
+/// Most whole months of history the baseline reads.
+const HISTORY_MONTHS: u32 = 6;
+/// The 80 % interval's half-width in standard deviations (a normal's 90th percentile).
+const Z80: f64 = 1.2816;
+/// Most scenarios a ledger keeps.
+pub const MAX_SCENARIOS: i64 = 100;
+/// Most occurrences one change may put into a simulation.
+const MAX_OCCURRENCES: usize = 10_000;
+
+fn month_start(date: NaiveDate) -> NaiveDate {
+    date.with_day(1).unwrap_or(date)
+}
+
+fn add_months(date: NaiveDate, months: u32) -> NaiveDate {
+    date.checked_add_months(Months::new(months)).unwrap_or(date)
+}
+
+fn money(value: f64) -> Decimal {
+    Decimal::from_f64(value).unwrap_or_default().round_dp(2)
+}
+
+/// The months simulated: this month to the last one shown.
+struct Horizon {
+    today: NaiveDate,
+    /// First day of this month.
+    first: NaiveDate,
+    /// Index of the first month shown.
+    shown_from: usize,
+    count: usize,
+}
+
+impl Horizon {
+    fn end(&self) -> NaiveDate {
+        add_months(self.first, self.count as u32)
+            .pred_opt()
+            .unwrap_or(self.first)
+    }
+
+    /// The simulated month a date falls in (`None` outside the horizon or before today).
+    fn index(&self, date: NaiveDate) -> Option<usize> {
+        if date < self.today || date > self.end() {
+            return None;
+        }
+        let months = (date.year() - self.first.year()) * 12 + date.month() as i32
+            - self.first.month() as i32;
+        usize::try_from(months).ok()
+    }
+}
+
+/// Dates of a repeating flow from `first` until `last` (inclusive).
+fn repeat(
+    first: NaiveDate,
+    last: NaiveDate,
+    next: impl Fn(NaiveDate) -> Option<NaiveDate>,
+) -> Vec<NaiveDate> {
+    let mut dates = Vec::new();
+    let mut date = Some(first);
+    while let Some(d) = date {
+        if d > last || dates.len() >= MAX_OCCURRENCES {
+            break;
+        }
+        dates.push(d);
+        date = next(d);
+    }
+    dates
+}
+
+fn frequency_of(value: &str) -> Result<Frequency, ApiError> {
+    super::caller::stored("frequency", value, Frequency::parse)
+}
+
+/// Runs a simulation.
+pub fn simulate(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    request: &SimulateRequest,
+) -> Result<SimulationResponse, ApiError> {
+    let ledger = caller.ledger.id;
+    let today = caller.today();
+    let currency = caller.currency.to_string();
+    let first = month_start(today);
+    let start = month_start(request.start.unwrap_or(today));
+    if start < first {
+        return Err(ApiError::invalid_field(
+            "start",
+            "must not be before this month",
+        ));
+    }
+    let shown_from =
+        ((start.year() - first.year()) * 12 + start.month() as i32 - first.month() as i32) as usize;
+    if !(1..=120).contains(&request.months) || shown_from + request.months as usize > 240 {
+        return Err(ApiError::invalid_field(
+            "months",
+            "must be 1 to 120, ending within 20 years",
+        ));
+    }
+    let horizon = Horizon {
+        today,
+        first,
+        shown_from,
+        count: shown_from + request.months as usize,
+    };
+    let months = horizon.count;
+    let mut assumptions = Vec::new();
+
+    // Today's wallets in the ledger's currency.
+    let all = wallets::list(conn, ledger, Some(false), 1000, 0)?;
+    let (own, other): (Vec<_>, Vec<_>) = all.into_iter().partition(|w| w.currency == currency);
+    if !other.is_empty() {
+        assumptions.push(format!(
+            "{} wallet(s) in other currencies are left out: a simulation adds one currency only.",
+            other.len()
+        ));
+    }
+    let slot: HashMap<Uuid, usize> = own.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
+    let default_wallet = own
+        .iter()
+        .enumerate()
+        .max_by(|a, b| a.1.balance.cmp(&b.1.balance).then(b.0.cmp(&a.0)))
+        .map(|(i, _)| i);
+
+    // The baseline: whole months of history, and this month so far.
+    let earliest = store::first_day(conn, ledger, &currency)?;
+    let history_start = add_months(first, 0)
+        .checked_sub_months(Months::new(HISTORY_MONTHS))
+        .unwrap_or(first);
+    let history_months = match earliest {
+        None => 0,
+        Some(day) if day >= first => 0,
+        Some(day) => {
+            let from = month_start(day).max(history_start);
+            ((first.year() - from.year()) * 12 + first.month() as i32 - from.month() as i32).max(0)
+                as u32
+        }
+    };
+    let rows = store::wallet_months(conn, ledger, &currency, history_start, today)?;
+    let w = own.len();
+    let (mut income, mut expense, mut transfers) = (
+        vec![Decimal::ZERO; w],
+        vec![Decimal::ZERO; w],
+        vec![Decimal::ZERO; w],
+    );
+    let (mut income_now, mut expense_now) = (vec![Decimal::ZERO; w], Decimal::ZERO);
+    let mut monthly_expense_totals: HashMap<NaiveDate, Decimal> = HashMap::new();
+    for row in &rows {
+        let Some(&i) = slot.get(&row.wallet_id) else {
+            continue;
+        };
+        if row.month >= first {
+            income_now[i] += row.income;
+            expense_now += row.expense;
+        } else {
+            income[i] += row.income;
+            expense[i] += row.expense;
+            transfers[i] += row.transfers;
+            *monthly_expense_totals.entry(row.month).or_default() += row.expense;
+        }
+    }
+    let divisor = Decimal::from(history_months.max(1));
+    let income: Vec<Decimal> = income.iter().map(|v| v / divisor).collect();
+    let transfers: Vec<Decimal> = transfers.iter().map(|v| v / divisor).collect();
+    let expense_total: Decimal = expense.iter().sum();
+    let share: Vec<Decimal> = expense
+        .iter()
+        .map(|e| {
+            if expense_total.is_zero() {
+                Decimal::ONE / Decimal::from(w.max(1))
+            } else {
+                e / expense_total
+            }
+        })
+        .collect();
+
+    // Expense per month from the spending forecast, with its interval.
+    let mut forecast: Vec<(Decimal, Decimal)> = Vec::with_capacity(months);
+    let series = predictions::forecasts_for(conn, ledger, today)?
+        .series
+        .into_iter()
+        .find(|s| s.period == ForecastPeriod::Month && s.category_id.is_none());
+    match series.filter(|_| {
+        predictions::ledger_currency(conn, ledger).ok().as_deref() == Some(currency.as_str())
+    }) {
+        Some(series) => {
+            assumptions.push(format!(
+                "Expense follows the monthly spending forecast ({}).",
+                series.model.method.as_str()
+            ));
+            for row in predictions::forecast_rows(&series, today, months) {
+                forecast.push((row.amount, (row.upper - row.lower) / Decimal::TWO));
+            }
+        }
+        None => {
+            let values: Vec<f64> = monthly_expense_totals
+                .values()
+                .filter_map(|v| v.to_f64())
+                .collect();
+            let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+            let spread = if values.len() > 1 {
+                (values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / (values.len() - 1) as f64)
+                    .sqrt()
+            } else {
+                mean * 0.25
+            };
+            assumptions
+                .push("Expense is the average of the months behind (no forecast yet).".into());
+            forecast = vec![(money(mean), money(spread * Z80)); months];
+        }
+    }
+    forecast.resize(months, (Decimal::ZERO, Decimal::ZERO));
+    if history_months == 0 {
+        assumptions
+            .push("No whole month of history yet: income and transfers are not projected.".into());
+    }
+
+    // Each month's movements per wallet: the baseline first.
+    let mut moves = vec![vec![Decimal::ZERO; w]; months];
+    let mut month_income = vec![Decimal::ZERO; months];
+    let mut month_expense = vec![Decimal::ZERO; months];
+    let mut month_changes = vec![Decimal::ZERO; months];
+    let days_in_this_month = Decimal::from((add_months(first, 1) - first).num_days());
+    let days_left = Decimal::from((add_months(first, 1) - today).num_days());
+    for k in 0..months {
+        let (expected, _) = forecast[k];
+        let expense_k = if k == 0 {
+            (expected - expense_now).max(Decimal::ZERO)
+        } else {
+            expected
+        };
+        month_expense[k] = expense_k;
+        for i in 0..w {
+            let income_k = if k == 0 {
+                (income[i] - income_now[i]).max(Decimal::ZERO)
+            } else {
+                income[i]
+            };
+            let transfers_k = if k == 0 {
+                transfers[i] * days_left / days_in_this_month
+            } else {
+                transfers[i]
+            };
+            month_income[k] += income_k;
+            moves[k][i] += income_k + transfers_k - expense_k * share[i];
+        }
+    }
+
+    // The scenario's changes.
+    let mut changed_budgets: HashMap<Uuid, Decimal> = HashMap::new();
+    for (index, change) in request.changes.iter().enumerate() {
+        let field = |name: &str| format!("changes[{index}].{name}");
+        let mut apply = |date: NaiveDate, wallet: Option<usize>, amount: Decimal| {
+            if let (Some(k), Some(i)) = (horizon.index(date), wallet) {
+                moves[k][i] += amount;
+                month_changes[k] += amount;
+            }
+        };
+        match change {
+            ScenarioChange::Income(flow) | ScenarioChange::Expense(flow) => {
+                let sign = if matches!(change, ScenarioChange::Income(_)) {
+                    Decimal::ONE
+                } else {
+                    Decimal::NEGATIVE_ONE
+                };
+                let (dates, wallet) = flow_dates(flow, &horizon, start, &field)?;
+                let wallet = match wallet {
+                    Some(id) => Some(*slot.get(&id).ok_or_else(|| ApiError::not_found("Wallet"))?),
+                    None => default_wallet,
+                };
+                for date in dates {
+                    apply(date, wallet, sign * flow.amount.0);
+                }
+            }
+            ScenarioChange::CancelRecurring { recurring_id } => {
+                let row = recurring::find(conn, ledger, *recurring_id)?
+                    .ok_or_else(|| ApiError::not_found("Recurring transaction"))?;
+                if !row.active || row.currency != currency {
+                    continue;
+                }
+                let frequency = frequency_of(&row.frequency)?;
+                let last = row.end_date.map_or(horizon.end(), |e| e.min(horizon.end()));
+                let anchor = row.anchor_day.max(1) as u32;
+                for date in repeat(row.next_date, last, |d| {
+                    next_occurrence(frequency, d, anchor)
+                }) {
+                    match row.transaction_type.as_str() {
+                        "expense" => apply(date, slot.get(&row.wallet_id).copied(), row.amount),
+                        "income" => apply(date, slot.get(&row.wallet_id).copied(), -row.amount),
+                        _ => {
+                            apply(date, slot.get(&row.wallet_id).copied(), row.amount);
+                            if let Some(to) = row.to_wallet_id {
+                                apply(date, slot.get(&to).copied(), -row.amount);
+                            }
+                        }
+                    }
+                }
+            }
+            ScenarioChange::CancelBill { bill_id } => {
+                let bill = bills::find(conn, ledger, *bill_id)?
+                    .ok_or_else(|| ApiError::not_found("Bill"))?;
+                if bill.cancelled_at.is_some() || bill.currency != currency {
+                    continue;
+                }
+                let frequency = frequency_of(&bill.frequency)?;
+                let anchor = bill.due_day.max(1) as u32;
+                for date in repeat(bill.next_due_date, horizon.end(), |d| {
+                    next_occurrence(frequency, d, anchor)
+                }) {
+                    apply(date, slot.get(&bill.wallet_id).copied(), bill.amount);
+                }
+            }
+            ScenarioChange::ChangeBudget { budget_id, amount } => {
+                if amount.0 <= Decimal::ZERO {
+                    return Err(ApiError::invalid_field(
+                        &field("amount"),
+                        "must be greater than 0",
+                    ));
+                }
+                budgets::find(conn, ledger, *budget_id)?
+                    .ok_or_else(|| ApiError::not_found("Budget"))?;
+                changed_budgets.insert(*budget_id, amount.0);
+            }
+        }
+    }
+
+    // Budgets: each one's pace over its last three periods against its (new) limit.
+    let mut outcomes = Vec::new();
+    for budget in budgets::list(conn, ledger, 200, 0)? {
+        let Some(current) =
+            period_containing(budget.period(), budget.start_date, budget.end_date, today)
+        else {
+            continue;
+        };
+        let mut spans: Vec<Span> = Vec::new();
+        let mut span = current;
+        while spans.len() < 3 {
+            match previous_period(budget.period(), budget.start_date, budget.end_date, span) {
+                Some(previous) => {
+                    spans.push(previous);
+                    span = previous;
+                }
+                None => break,
+            }
+        }
+        let pace = if spans.is_empty() {
+            // A budget in its first period: this period's spending so far, at its pace.
+            let spent = budgets::spending(
+                conn,
+                ledger,
+                &[SpanRequest {
+                    budget_id: budget.id,
+                    span: current,
+                    currency: budget.currency.clone(),
+                }],
+            )?;
+            let elapsed = Decimal::from((today - current.start).num_days() + 1);
+            spent[0] * Decimal::from(current.days()) / elapsed
+        } else {
+            let requests: Vec<SpanRequest> = spans
+                .iter()
+                .map(|s| SpanRequest {
+                    budget_id: budget.id,
+                    span: *s,
+                    currency: budget.currency.clone(),
+                })
+                .collect();
+            let spent = budgets::spending(conn, ledger, &requests)?;
+            spent.iter().sum::<Decimal>() / Decimal::from(spent.len())
+        };
+        let new_limit = changed_budgets.get(&budget.id).copied();
+        let limit = new_limit.unwrap_or(budget.amount);
+        let mut projected = pace;
+        if let Some(new_limit) = new_limit.filter(|l| *l < pace) {
+            // Kept to the lower limit: the difference is saved each month (per period).
+            let saved = pace - new_limit;
+            projected = new_limit;
+            let per_month = saved * Decimal::from(30) / Decimal::from(current.days().max(1));
+            if budget.currency == currency {
+                for (k, row) in moves.iter_mut().enumerate() {
+                    let fraction = if k == 0 {
+                        days_left / days_in_this_month
+                    } else {
+                        Decimal::ONE
+                    };
+                    for (i, cell) in row.iter_mut().enumerate() {
+                        *cell += per_month * fraction * share[i];
+                    }
+                    month_changes[k] += per_month * fraction;
+                }
+            }
+        }
+        outcomes.push(BudgetOutcome {
+            budget_id: budget.id,
+            name: budget.name.clone(),
+            limit: Money(limit),
+            projected_spent: Money(projected.round_dp(2)),
+            outcome: if projected > limit { "over" } else { "within" }.to_owned(),
+            changed: new_limit.is_some(),
+        });
+    }
+
+    // Carry the balances forward.
+    let mut balances: Vec<Decimal> = own.iter().map(|w| w.balance).collect();
+    let opening_total: Decimal = balances.iter().sum();
+    let mut variance = 0f64;
+    let mut out = Vec::with_capacity(request.months as usize);
+    for k in 0..months {
+        for (balance, delta) in balances.iter_mut().zip(&moves[k]) {
+            *balance += *delta;
+        }
+        let half = forecast[k].1.to_f64().unwrap_or(0.0);
+        let half = if k == 0 {
+            half * (days_left / days_in_this_month).to_f64().unwrap_or(1.0)
+        } else {
+            half
+        };
+        variance += half * half;
+        if k < horizon.shown_from {
+            continue;
+        }
+        let total: Decimal = balances.iter().sum();
+        let spread = money(variance.sqrt());
+        out.push(MonthProjection {
+            month: add_months(first, k as u32),
+            income: Money(month_income[k].round_dp(2)),
+            expense: Money(month_expense[k].round_dp(2)),
+            changes: Money(month_changes[k].round_dp(2)),
+            wallets: own
+                .iter()
+                .zip(&balances)
+                .map(|(wallet, balance)| WalletProjection {
+                    wallet_id: wallet.id,
+                    name: wallet.name.clone(),
+                    balance: Money(balance.round_dp(2)),
+                })
+                .collect(),
+            total: Money(total.round_dp(2)),
+            low: Money((total - spread).round_dp(2)),
+            high: Money((total + spread).round_dp(2)),
+        });
+    }
+    Ok(SimulationResponse {
+        currency,
+        as_of: today,
+        opening_total: Money(opening_total),
+        months: out,
+        budgets: outcomes,
+        baseline_income: Money(income.iter().sum::<Decimal>().round_dp(2)),
+        history_months,
+        assumptions,
+    })
+}
+
+/// The dates a simulated flow falls on within the horizon, and the wallet it names.
+fn flow_dates(
+    flow: &SimulatedFlow,
+    horizon: &Horizon,
+    start: NaiveDate,
+    field: &dyn Fn(&str) -> String,
+) -> Result<(Vec<NaiveDate>, Option<Uuid>), ApiError> {
+    if flow.amount.0 <= Decimal::ZERO {
+        return Err(ApiError::invalid_field(
+            &field("amount"),
+            "must be greater than 0",
+        ));
+    }
+    let first = flow.date.unwrap_or(start.max(horizon.today));
+    if first < horizon.today {
+        return Err(ApiError::invalid_field(
+            &field("date"),
+            "must not be before today",
+        ));
+    }
+    if let Some(until) = flow.until {
+        if flow.every.is_none() {
+            return Err(ApiError::invalid_field(&field("until"), "needs `every`"));
+        }
+        if until < first {
+            return Err(ApiError::invalid_field(
+                &field("until"),
+                "must not be before `date`",
+            ));
+        }
+    }
+    let last = flow.until.map_or(horizon.end(), |u| u.min(horizon.end()));
+    let anchor = first.day();
+    let dates = match flow.every {
+        None => vec![first],
+        Some(Every::Week) => repeat(first, last, |d| d.checked_add_days(Days::new(7))),
+        Some(Every::Month) => repeat(first, last, |d| {
+            next_occurrence(Frequency::Monthly, d, anchor)
+        }),
+        Some(Every::Year) => repeat(first, last, |d| {
+            next_occurrence(Frequency::Yearly, d, anchor)
+        }),
+    };
+    Ok((dates, flow.wallet_id))
+}
+
+pub fn save(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    name: &str,
+    request: &SimulateRequest,
+) -> Result<(Scenario, SimulationResponse), ApiError> {
+    let result = simulate(conn, caller, request)?;
+    if store::count(conn, caller.ledger.id)? >= MAX_SCENARIOS {
+        return Err(ApiError::Conflict {
+            code: "scenario_limit",
+            message: format!("A ledger keeps at most {MAX_SCENARIOS} scenarios."),
+        });
+    }
+    let value = serde_json::to_value(request).map_err(|e| ApiError::internal(e.to_string()))?;
+    let saved = store::insert(conn, caller.ledger.id, name.trim(), value, caller.id)?;
+    Ok((saved, result))
+}
+
+/// A saved scenario's request (as stored, which was valid when saved).
+pub fn request_of(scenario: &Scenario) -> Result<SimulateRequest, ApiError> {
+    serde_json::from_value(scenario.request.clone())
+        .map_err(|e| ApiError::internal(format!("stored scenario {}: {e}", scenario.id)))
+}
+
+pub fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+) -> Result<
+    (
+        Scenario,
+        SimulateRequest,
+        Result<SimulationResponse, ApiError>,
+    ),
+    ApiError,
+> {
+    let scenario =
+        store::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Scenario"))?;
+    let request = request_of(&scenario)?;
+    // A saved scenario can outlive what it names (a deleted bill) or its start month.
+    let mut rerun = request.clone();
+    if rerun
+        .start
+        .is_some_and(|s| month_start(s) < month_start(caller.today()))
+    {
+        rerun.start = None;
+    }
+    let result = simulate(conn, caller, &rerun);
+    Ok((scenario, request, result))
+}
+
+pub fn list(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<(Scenario, SimulateRequest)>, i64), ApiError> {
+    let total = store::count(conn, caller.ledger.id)?;
+    let rows = store::list(conn, caller.ledger.id, limit, offset)?
+        .into_iter()
+        .map(|s| {
+            let request = request_of(&s)?;
+            Ok((s, request))
+        })
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    Ok((rows, total))
+}
+
+pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), ApiError> {
+    match store::delete(conn, caller.ledger.id, id)? {
+        0 => Err(ApiError::not_found("Scenario")),
+        _ => Ok(()),
+    }
+}

@@ -1,0 +1,656 @@
+//! The assistant, savings goals and what-if scenarios: answers pinned to hand-computed figures
+//! on a small ledger in English and Vietnamese, follow-ups through a conversation, honest
+//! answers to what it cannot answer, bad input, the log and feedback, and isolation.
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use reqwest::Method;
+use serde_json::{json, Value};
+
+use crate::helpers::{assert_error, spawn_app, TestApp, TestUser};
+
+fn today() -> NaiveDate {
+    Utc::now().date_naive()
+}
+
+fn first_of_month() -> NaiveDate {
+    today().with_day(1).unwrap()
+}
+
+fn mid_last_month() -> NaiveDate {
+    first_of_month()
+        .checked_sub_months(Months::new(1))
+        .unwrap()
+        .with_day(15)
+        .unwrap()
+}
+
+async fn ask(app: &TestApp, user: &TestUser, body: Value) -> Value {
+    app.data_of(user, Method::POST, "/api/v1/assistant/ask", body)
+        .await
+}
+
+async fn category(app: &TestApp, user: &TestUser, name: &str, kind: &str) -> String {
+    let data = app
+        .data_of(
+            user,
+            Method::POST,
+            "/api/v1/categories",
+            json!({"name": name, "kind": kind}),
+        )
+        .await;
+    data["id"].as_str().unwrap().to_owned()
+}
+
+/// A wallet of 1,000 USD; "Ăn uống" expenses of 42.50 (Phở Hà Nội) and 10.25 (Circle K) this
+/// month and 30 last month; 2,000 salary this month; a 100 budget on "Ăn uống".
+async fn small_ledger(app: &TestApp, user: &TestUser) -> (String, String) {
+    let wallet = app
+        .data_of(
+            user,
+            Method::POST,
+            "/api/v1/wallets",
+            json!({"name": "Checking", "type": "bank", "currency": "USD", "opening_balance": 1000}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let food = category(app, user, "Ăn uống", "expense").await;
+    let salary = category(app, user, "Lương", "income").await;
+    for (amount, date, description, merchant) in [
+        ("42.50", first_of_month(), "Phở", "Phở Hà Nội"),
+        ("10.25", first_of_month(), "Snacks", "Circle K"),
+        ("30", mid_last_month(), "Phở", "Phở Hà Nội"),
+    ] {
+        app.create_transaction(
+            user,
+            json!({"type": "expense", "amount": amount.parse::<f64>().unwrap(), "date": date,
+                   "wallet_id": wallet, "category_id": food, "description": description,
+                   "merchant": merchant}),
+        )
+        .await;
+    }
+    app.create_transaction(
+        user,
+        json!({"type": "income", "amount": 2000, "date": first_of_month(), "wallet_id": wallet,
+               "category_id": salary, "description": "Salary"}),
+    )
+    .await;
+    app.data_of(
+        user,
+        Method::POST,
+        "/api/v1/budgets",
+        json!({"name": "Food", "amount": 100, "category_ids": [food], "period": "monthly",
+               "start_date": first_of_month()}),
+    )
+    .await;
+    (wallet, food)
+}
+
+#[tokio::test]
+async fn questions_in_english_and_vietnamese_are_answered_from_the_ledgers_own_figures() {
+    let app = spawn_app().await;
+    let user = app.register("asker@example.com").await;
+    let (_, food) = small_ledger(&app, &user).await;
+
+    // The same question with and without diacritics, and in English.
+    for question in [
+        "tháng này tôi tiêu bao nhiêu cho ăn uống",
+        "thang nay toi tieu bao nhieu cho an uong",
+        "How much did I spend on an uong this month?",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "spending", "{question}: {answer}");
+        assert_eq!(
+            answer["entities"]["category"]["id"],
+            food.as_str(),
+            "{answer}"
+        );
+        assert_eq!(answer["data"]["total"], json!(52.75), "{answer}");
+        assert_eq!(answer["data"]["transactions"], 2);
+        assert_eq!(
+            answer["data"]["query"]["period"]["from"],
+            json!(first_of_month())
+        );
+        let text = answer["answer"].as_str().unwrap();
+        if question.starts_with("How") {
+            assert_eq!(answer["locale"], "en");
+            assert!(text.contains("52.75 USD"), "{text}");
+        } else {
+            assert_eq!(answer["locale"], "vi");
+            assert!(
+                text.contains("52,75 USD") && text.contains("Bạn đã chi"),
+                "{text}"
+            );
+        }
+    }
+
+    // At a merchant, last month.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how much did I spend at Phở Hà Nội last month?"}),
+    )
+    .await;
+    assert_eq!(answer["entities"]["merchant"], "Phở Hà Nội", "{answer}");
+    assert_eq!(answer["data"]["total"], json!(30), "{answer}");
+
+    // Budget status, left, closest: 52.75 of 100 spent.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how much is left in my ăn uống budget?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "budget_remaining", "{answer}");
+    assert_eq!(
+        answer["data"]["budgets"][0]["remaining"],
+        json!(47.25),
+        "{answer}"
+    );
+    assert!(
+        answer["answer"].as_str().unwrap().contains("47.25 USD"),
+        "{answer}"
+    );
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "Which budget am I closest to exceeding?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "budget_closest", "{answer}");
+    assert_eq!(
+        answer["data"]["budgets"][0]["progress_pct"],
+        json!(52.8),
+        "{answer}"
+    );
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "Ngân sách ăn uống của tôi có ổn không?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "budget_status", "{answer}");
+    let line = &answer["data"]["budgets"][0];
+    let days = (first_of_month().checked_add_months(Months::new(1)).unwrap() - first_of_month())
+        .num_days();
+    let elapsed = (today() - first_of_month()).num_days() + 1;
+    let projected = (52.75 * days as f64 / elapsed as f64 * 100.0).round() / 100.0;
+    assert_eq!(
+        line["projected_spent"].as_f64().unwrap(),
+        projected,
+        "{answer}"
+    );
+    assert_eq!(line["on_track"], json!(projected <= 100.0));
+
+    // Net and savings rate: 2,000 in, 52.75 out this month.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "what's my savings rate this month?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "net_savings", "{answer}");
+    assert_eq!(answer["data"]["net"], json!(1947.25));
+    assert_eq!(answer["data"]["savings_rate_pct"], json!(97.4));
+
+    // Biggest expenses, compare, balance.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "top 2 expenses this month"}),
+    )
+    .await;
+    assert_eq!(
+        answer["data"]["expenses"][0]["amount"],
+        json!(42.5),
+        "{answer}"
+    );
+    assert_eq!(answer["data"]["expenses"].as_array().unwrap().len(), 2);
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "so sánh chi tiêu tháng này với tháng trước"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "compare_periods", "{answer}");
+    assert_eq!(
+        (
+            answer["data"]["total"].clone(),
+            answer["data"]["compare_total"].clone()
+        ),
+        (json!(52.75), json!(30))
+    );
+    assert_eq!(answer["data"]["change"], json!(22.75));
+    let answer = ask(&app, &user, json!({"question": "what's my balance?"})).await;
+    assert_eq!(answer["intent"], "balance", "{answer}");
+    assert_eq!(
+        answer["data"]["totals"][0]["balance"],
+        json!(2917.25),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_conversation_carries_context_and_what_cannot_be_answered_is_said_honestly() {
+    let app = spawn_app().await;
+    let user = app.register("talker@example.com").await;
+    small_ledger(&app, &user).await;
+
+    let first = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on ăn uống this month?"}),
+    )
+    .await;
+    let conversation = first["conversation_id"].as_str().unwrap().to_owned();
+    let next = ask(
+        &app,
+        &user,
+        json!({"question": "and last month?", "conversation_id": conversation}),
+    )
+    .await;
+    assert_eq!(next["intent"], "spending", "{next}");
+    assert_eq!(next["data"]["total"], json!(30), "{next}");
+    assert_eq!(next["conversation_id"], conversation.as_str());
+    assert_eq!(next["entities"]["category"]["name"], "Ăn uống");
+    // Without a conversation, a follow-up has nothing to follow.
+    let alone = ask(&app, &user, json!({"question": "and last month?"})).await;
+    assert_eq!(alone["intent"], "unknown", "{alone}");
+
+    // A category the ledger does not have: said so, with the closest one, never a total.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how much did I spend on yachts this month?"}),
+    )
+    .await;
+    assert_eq!(answer["data"]["unknown"], "yachts", "{answer}");
+    assert!(answer["data"].get("total").is_none(), "{answer}");
+    assert!(
+        answer["answer"].as_str().unwrap().contains("no category"),
+        "{answer}"
+    );
+    // Not about money at all, and mixed-script noise: examples of what it can answer.
+    for question in [
+        "what's the weather in Paris tomorrow?",
+        "Кто ты 你好 ok?",
+        "tell me a joke",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "unknown", "{question}: {answer}");
+        assert!(!answer["data"]["examples"].as_array().unwrap().is_empty());
+    }
+
+    // Everything is logged, and feedback is kept with the answer.
+    let log = app
+        .data(
+            &user,
+            &format!("/api/v1/assistant/answers?conversation_id={conversation}"),
+        )
+        .await;
+    assert_eq!(log.as_array().unwrap().len(), 2, "{log}");
+    let id = next["answer_id"].as_str().unwrap();
+    let rated = app
+        .data_of(
+            &user,
+            Method::POST,
+            &format!("/api/v1/assistant/answers/{id}/feedback"),
+            json!({"rating": "not_helpful", "comment": "I meant groceries"}),
+        )
+        .await;
+    assert_eq!(
+        (rated["feedback"].clone(), rated["question"].clone()),
+        (json!("not_helpful"), json!("and last month?"))
+    );
+    assert_eq!(
+        app.scalar(&format!("SELECT count(*) AS value FROM assistant_answers WHERE id = '{id}' AND feedback_comment = 'I meant groceries'")),
+        1
+    );
+
+    // Another user can neither continue the conversation nor rate the answer, nor see the log.
+    let other = app.register("stranger@example.com").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/assistant/ask",
+            &other.access_token,
+            Some(&json!({"question": "and last month?", "conversation_id": conversation})),
+        )
+        .await;
+    assert_error(response, 404, "not_found").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/assistant/answers/{id}/feedback"),
+            &other.access_token,
+            Some(&json!({"rating": "helpful"})),
+        )
+        .await;
+    assert_error(response, 404, "not_found").await;
+    assert_eq!(
+        app.data(&other, "/api/v1/assistant/answers").await,
+        json!([])
+    );
+}
+
+#[tokio::test]
+async fn bad_questions_are_refused_with_422_and_nothing_is_logged() {
+    let app = spawn_app().await;
+    let user = app.register("bad-asker@example.com").await;
+    for body in [
+        json!({"question": ""}),
+        json!({"question": "   "}),
+        json!({"question": "x".repeat(10_000)}),
+        json!({"question": "how much\u{0000}\u{0001}"}),
+        json!({"question": "hi", "locale": "fr"}),
+        json!({"question": 42}),
+        json!({"question": "hi", "extra": true}),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/assistant/ask",
+                &user.access_token,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(response.status(), 422, "{body}");
+    }
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM assistant_answers"),
+        0
+    );
+}
+
+#[tokio::test]
+async fn goals_track_contributions_or_a_wallet_and_notify_when_reached() {
+    let app = spawn_app().await;
+    let user = app.register("saver@example.com").await;
+    let wallet = app.create_wallet(&user, "Piggy", "USD").await;
+    let date = today().checked_add_months(Months::new(6)).unwrap();
+    let goal = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/goals",
+            json!({"name": "Vacation", "target_amount": 1200, "target_date": date}),
+        )
+        .await;
+    let id = goal["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (goal["saved"].clone(), goal["status"].clone()),
+        (json!(0), json!("on_track")),
+        "{goal}"
+    );
+    assert_eq!(goal["monthly_needed"], json!(200), "{goal}");
+
+    let added = app
+        .data_of(
+            &user,
+            Method::POST,
+            &format!("/api/v1/goals/{id}/contributions"),
+            json!({"amount": 300.5}),
+        )
+        .await;
+    assert_eq!(added["goal"]["saved"], json!(300.5), "{added}");
+    assert_eq!(added["goal"]["progress"], json!(25.04));
+    // Taking out more than is saved, a future date, zero: refused, nothing stored.
+    for body in [
+        json!({"amount": -400}),
+        json!({"amount": 0}),
+        json!({"amount": 5, "date": today().succ_opt().unwrap()}),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                &format!("/api/v1/goals/{id}/contributions"),
+                &user.access_token,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(response.status(), 422, "{body}");
+    }
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM goal_contributions"),
+        1
+    );
+
+    // Reaching the target notifies once.
+    let added = app
+        .data_of(
+            &user,
+            Method::POST,
+            &format!("/api/v1/goals/{id}/contributions"),
+            json!({"amount": 899.5}),
+        )
+        .await;
+    assert_eq!(added["goal"]["status"], "reached", "{added}");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM notifications WHERE type = 'goal_reached'"),
+        1
+    );
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how is my vacation goal going?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "goal_progress", "{answer}");
+    assert_eq!(answer["data"]["goals"][0]["saved"], json!(1200), "{answer}");
+
+    // A goal on a wallet counts the wallet's balance and takes no contributions.
+    app.create_transaction(&user, json!({"type": "income", "amount": 250, "date": today(),
+        "wallet_id": wallet, "category_id": app.category_id(&user, "Salary").await, "description": "Pay"})).await;
+    let tracked = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/goals",
+            json!({"name": "Laptop", "target_amount": 1000, "wallet_id": wallet}),
+        )
+        .await;
+    assert_eq!(
+        (tracked["saved"].clone(), tracked["currency"].clone()),
+        (json!(250), json!("USD")),
+        "{tracked}"
+    );
+    let response = app
+        .send_as(
+            Method::POST,
+            &format!(
+                "/api/v1/goals/{}/contributions",
+                tracked["id"].as_str().unwrap()
+            ),
+            &user.access_token,
+            Some(&json!({"amount": 5})),
+        )
+        .await;
+    assert_error(response, 409, "goal_tracks_wallet").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/goals",
+            &user.access_token,
+            Some(&json!({"name": "Past", "target_amount": 10, "target_date": "2020-01-01"})),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+
+    // Another user's goal does not exist for them.
+    let other = app.register("not-saver@example.com").await;
+    for (method, path) in [
+        (Method::GET, format!("/api/v1/goals/{id}")),
+        (Method::DELETE, format!("/api/v1/goals/{id}")),
+        (Method::POST, format!("/api/v1/goals/{id}/contributions")),
+    ] {
+        let response = app
+            .send_as(
+                method,
+                &path,
+                &other.access_token,
+                Some(&json!({"amount": 1})),
+            )
+            .await;
+        assert_error(response, 404, "not_found").await;
+    }
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/goals",
+            &other.access_token,
+            Some(&json!({"name": "Mine", "target_amount": 10, "wallet_id": wallet})),
+        )
+        .await;
+    assert_error(response, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let (wallet, _) = small_ledger(&app, &user).await;
+    // Today: 1,000 + 2,000 − 52.75 − 30 = 2,917.25. No whole month of history yet for income
+    // (the ledger began last month), so only the changes and the forecast move it.
+    // The first simulation trains the spending forecast (a cache of derived figures); after
+    // that, a simulation writes nothing at all.
+    app.data_of(
+        &user,
+        Method::POST,
+        "/api/v1/scenarios/simulate",
+        json!({"months": 1}),
+    )
+    .await;
+    let before = app.fingerprint();
+    let next_month = first_of_month().checked_add_months(Months::new(1)).unwrap();
+    let result = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            json!({
+            "months": 3,
+            "changes": [
+                {"kind": "income", "amount": 500, "every": "month", "date": next_month},
+                {"kind": "expense", "amount": 2000, "date": next_month, "wallet_id": wallet},
+            ]}),
+        )
+        .await;
+    assert_eq!(app.fingerprint(), before, "a simulation writes nothing");
+    assert_eq!(result["opening_total"], json!(2917.25), "{result}");
+    let months = result["months"].as_array().unwrap();
+    assert_eq!(months.len(), 3);
+    assert_eq!(months[1]["changes"], json!(-1500), "{result}");
+    assert_eq!(months[2]["changes"], json!(500), "{result}");
+    // Each month's total is the last one's plus income, changes, transfers, less expense.
+    let mut previous = 2917.25;
+    for month in months {
+        let total = month["total"].as_f64().unwrap();
+        let moved = month["income"].as_f64().unwrap() + month["changes"].as_f64().unwrap()
+            - month["expense"].as_f64().unwrap();
+        assert!((total - previous - moved).abs() < 0.02, "{month}");
+        assert!(
+            month["low"].as_f64().unwrap() <= total && total <= month["high"].as_f64().unwrap()
+        );
+        previous = total;
+    }
+    assert_eq!(result["budgets"][0]["name"], "Food");
+
+    // 600 months, a negative amount, a past date, someone else's wallet: refused.
+    let other = app.register("other-planner@example.com").await;
+    let foreign = app.create_wallet(&other, "Theirs", "USD").await;
+    for (body, status) in [
+        (json!({"months": 600}), 422),
+        (json!({"months": 0}), 422),
+        (
+            json!({"months": 3, "changes": [{"kind": "expense", "amount": -5}]}),
+            422,
+        ),
+        (
+            json!({"months": 3, "changes": [{"kind": "income", "amount": 5, "date": "2020-01-01"}]}),
+            422,
+        ),
+        (
+            json!({"months": 3, "changes": [{"kind": "expense", "amount": 5, "wallet_id": foreign}]}),
+            404,
+        ),
+        (
+            json!({"months": 3, "changes": [{"kind": "cancel_bill", "bill_id": foreign}]}),
+            404,
+        ),
+        (json!({"months": 3, "changes": [{"kind": "mystery"}]}), 422),
+    ] {
+        let response = app
+            .send_as(
+                Method::POST,
+                "/api/v1/scenarios/simulate",
+                &user.access_token,
+                Some(&body),
+            )
+            .await;
+        assert_eq!(response.status(), status, "{body}");
+    }
+
+    // Saved, listed, re-run, deleted; invisible to another user.
+    let saved = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios",
+            json!({"name": "Laptop", "scenario": {
+            "months": 2, "changes": [{"kind": "expense", "amount": 2000, "date": next_month}]}}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap();
+    assert_eq!(saved["result"]["months"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        app.data(&user, "/api/v1/scenarios").await[0]["name"],
+        "Laptop"
+    );
+    let again = app.data(&user, &format!("/api/v1/scenarios/{id}")).await;
+    assert_eq!(
+        again["result"]["months"][1]["changes"],
+        saved["result"]["months"][1]["changes"]
+    );
+    let response = app
+        .get_as(&format!("/api/v1/scenarios/{id}"), &other.access_token)
+        .await;
+    assert_error(response, 404, "not_found").await;
+
+    // "Can I afford …?" is answered by the same simulation.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "can I afford 100k by next month?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "afford", "{answer}");
+    assert_eq!(answer["data"]["query"]["amount"], json!(100000));
+    assert_eq!(answer["data"]["verdict"], "no", "{answer}");
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "can I afford $50 by next month?"}),
+    )
+    .await;
+    assert_eq!(answer["data"]["verdict"], "yes", "{answer}");
+    assert_eq!(
+        answer["data"]["query"]["date"],
+        json!(next_month
+            .checked_add_months(Months::new(1))
+            .unwrap()
+            .pred_opt()
+            .unwrap())
+    );
+
+    let response = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/scenarios/{id}"),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(app.data(&user, "/api/v1/scenarios").await, json!([]));
+}
