@@ -2,7 +2,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::{Validate, ValidationError};
+use validator::Validate;
 
 use crate::db::goals::{Contribution, Goal};
 use crate::domain::goal::{GoalStatus, Progress};
@@ -95,21 +95,16 @@ pub struct UpdateGoalRequest {
     pub target_date: Option<Option<NaiveDate>>,
 }
 
-fn not_zero(amount: &Money) -> Result<(), ValidationError> {
-    if amount.0.is_zero() || amount.0.abs() > crate::domain::money::max_amount() {
-        return Err(ValidationError::new("range")
-            .with_message("must not be 0 and at most 10^15 either way".into()));
-    }
-    Ok(())
-}
-
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"amount": 250, "date": "2026-06-01", "note": "June"}))]
 pub struct CreateContributionRequest {
-    /// In the goal's currency; negative takes money back out.
-    #[validate(custom(function = "not_zero"))]
+    /// In the goal's currency.
+    #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
+    /// `true`: money taken back out of the goal (stored as a negative contribution).
+    #[serde(default)]
+    pub withdrawal: bool,
     /// Defaults to today; not in the future.
     #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
@@ -121,6 +116,7 @@ pub struct CreateContributionRequest {
 pub struct ContributionResponse {
     pub id: Uuid,
     pub goal_id: Uuid,
+    /// Negative for a withdrawal.
     pub amount: Money,
     pub date: NaiveDate,
     pub note: Option<String>,

@@ -433,14 +433,19 @@ pub fn answers(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<AnswerRow>, i64), ApiError> {
-    Ok(store::list_answers(
+    let (rows, total) = store::list_answers(
         conn,
         caller.ledger.id,
         caller.id,
         conversation_id,
         limit,
         offset,
-    )?)
+    )?;
+    // A conversation is never empty: none of the caller's is one they do not have.
+    if conversation_id.is_some() && total == 0 {
+        return Err(ApiError::not_found("Conversation"));
+    }
+    Ok((rows, total))
 }
 
 fn examples(locale: Locale) -> Vec<String> {

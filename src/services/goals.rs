@@ -198,8 +198,13 @@ pub fn contribute(
                 message: format!("A goal keeps at most {MAX_CONTRIBUTIONS} contributions."),
             });
         }
+        let amount = if body.withdrawal {
+            -body.amount.0
+        } else {
+            body.amount.0
+        };
         let before = progress_of(conn, caller, &goal)?;
-        if before.saved + body.amount.0 < rust_decimal::Decimal::ZERO {
+        if before.saved + amount < rust_decimal::Decimal::ZERO {
             return Err(ApiError::invalid_field(
                 "amount",
                 format!("takes out more than the {} saved", before.saved),
@@ -210,7 +215,7 @@ pub fn contribute(
             &NewContribution {
                 ledger_id: owner,
                 goal_id: id,
-                amount: body.amount.0,
+                amount,
                 date,
                 note: body
                     .note

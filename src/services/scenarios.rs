@@ -288,7 +288,21 @@ pub fn simulate(
                 };
                 let (dates, wallet) = flow_dates(flow, &horizon, start, &field)?;
                 let wallet = match wallet {
-                    Some(id) => Some(*slot.get(&id).ok_or_else(|| ApiError::not_found("Wallet"))?),
+                    Some(id) => match slot.get(&id) {
+                        Some(i) => Some(*i),
+                        None => match other.iter().find(|w| w.id == id) {
+                            Some(w) => {
+                                return Err(ApiError::invalid_field(
+                                    &field("wallet_id"),
+                                    format!(
+                                        "is a {} wallet; the simulation adds up {currency}",
+                                        w.currency
+                                    ),
+                                ))
+                            }
+                            None => return Err(ApiError::not_found("Wallet")),
+                        },
+                    },
                     None => default_wallet,
                 };
                 for date in dates {

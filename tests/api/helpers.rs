@@ -659,6 +659,8 @@ pub struct Ledger {
     pub user: String,
     /// An open invitation into the user's shared ledger (`by_segment["ledgers"]`).
     pub invitation: String,
+    /// The user's conversation with the assistant (`by_segment["assistant"]` is an answer in it).
+    pub conversation: String,
 }
 
 /// The prefix under which every resource of a ledger is reached in a named ledger.
@@ -848,7 +850,7 @@ impl TestApp {
         let scenario = created(
             "/api/v1/scenarios",
             serde_json::json!({"name": "Plan", "scenario": {"months": 3, "changes": [
-                {"kind": "expense", "amount": 100000, "every": "month", "wallet_id": wallet}]}}),
+                {"kind": "expense", "amount": 100000, "every": "month"}]}}),
         )
         .await;
         let (status, body) = post(
@@ -858,6 +860,7 @@ impl TestApp {
         .await;
         assert_eq!(status, 200, "ask: {body}");
         let answer = body["data"]["answer_id"].as_str().unwrap().to_owned();
+        let conversation = body["data"]["conversation_id"].as_str().unwrap().to_owned();
         let notifications = self.data(user, "/api/v1/notifications").await;
         let notification = notifications[0]["id"]
             .as_str()
@@ -901,6 +904,7 @@ impl TestApp {
             suggestion,
             user: user.id.clone(),
             invitation,
+            conversation,
         }
     }
 

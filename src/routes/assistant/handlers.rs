@@ -54,6 +54,7 @@ pub async fn ask_assistant(
     responses(
         (status = 200, description = "The log", body = Envelope<Vec<LoggedAnswer>>),
         (status = 400, description = "`invalid_query`: a bad page or conversation id", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such conversation of the caller's", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
