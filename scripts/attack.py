@@ -819,6 +819,13 @@ def create_world(user, base):
         headers={"Content-Type": "image/png"})["id"]
     ids["receipt"] = user.data("POST", f"{base}/receipts", body=blank_png(),
                                headers={"Content-Type": "image/png"})["id"]
+    ids["goal"] = user.data("POST", f"{base}/goals", json={
+        "name": "Secret goal", "target_amount": 5000, "currency": "USD"})["id"]
+    ids["scenario"] = user.data("POST", f"{base}/scenarios", json={
+        "name": "Secret plan", "scenario": {"months": 2, "changes": [
+            {"kind": "expense", "amount": 10, "wallet_id": ids["wallet"]}]}})["id"]
+    ids["answer"] = user.data("POST", f"{base}/assistant/ask", json={
+        "question": "How much did I spend this month?"})["answer_id"]
     return ids
 
 
@@ -843,7 +850,8 @@ RESOURCE_OF_SEGMENT = {
     "webhooks": "webhook", "notifications": "notification", "sessions": "session",
     "tokens": "token", "users": "user", "members": "member", "invitations": "invitation",
     "descriptions": "description", "imports": "import", "rules": "rule",
-    "attachments": "attachment", "receipts": "receipt",
+    "attachments": "attachment", "receipts": "receipt", "goals": "goal",
+    "scenarios": "scenario", "answers": "answer",
 }
 
 
@@ -861,6 +869,7 @@ def probe_body(method, template, ids, intruder):
                 "recurring": {"description": "pwned"}, "webhooks": {"description": "pwned"},
                 "ledgers": {"name": "pwned"}, "members": {"role": "owner"},
                 "rules": {"name": "pwned"}, "receipts": {"merchant": "pwned"},
+                "goals": {"name": "pwned"},
                 "users": {"role": "admin"}}.get(noun, {})
     wallet, category = ids.get("wallet"), ids.get("category")
     creates = {
@@ -882,6 +891,12 @@ def probe_body(method, template, ids, intruder):
         "transaction": {"wallet_id": wallet},
         "members": {"email": intruder.email, "role": "owner"},
         "categorize": {"description": "coffee"},
+        "goals": {"name": "pwned", "target_amount": 1, "wallet_id": wallet},
+        "contributions": {"amount": 1},
+        "scenarios": {"name": "pwned", "scenario": {"months": 1, "changes": [
+            {"kind": "expense", "amount": 1, "wallet_id": wallet}]}},
+        "simulate": {"months": 1, "changes": [{"kind": "expense", "amount": 1, "wallet_id": wallet}]},
+        "feedback": {"rating": "helpful"},
         "announcements": {"title": "pwned", "body": "pwned"},
     }
     return creates.get(noun, {})
@@ -933,7 +948,8 @@ SNAPSHOT_PATHS = [
     "/transactions/{transaction}", "/budgets/{budget}", "/bills/{bill}",
     "/bills/{bill}/payments", "/recurring/{recurring}", "/webhooks/{webhook}",
     "/webhooks/{webhook}/deliveries", "/wallets", "/categories", "/transactions", "/budgets",
-    "/bills", "/recurring", "/webhooks", "/notifications",
+    "/bills", "/recurring", "/webhooks", "/notifications", "/goals/{goal}", "/goals/{goal}/contributions",
+    "/scenarios", "/assistant/answers",
 ]
 
 

@@ -87,7 +87,11 @@ pub struct MonthProjection {
     pub expense: Money,
     /// The scenario's own changes in this month (added incomes − expenses, payments taken out).
     pub changes: Money,
-    /// Every wallet in the ledger's currency at the month's end.
+    /// Transfers in − out of these wallets at the pace of the months behind (with wallets in
+    /// other currencies, or beyond the ledger).
+    pub transfers: Money,
+    /// Every wallet in the ledger's currency at the month's end: the month before's, plus
+    /// `income + transfers + changes − expense`.
     pub wallets: Vec<WalletProjection>,
     pub total: Money,
     /// The 80 % interval of `total`, from the forecast's out-of-sample errors.

@@ -243,6 +243,7 @@ pub fn simulate(
     let mut month_income = vec![Decimal::ZERO; months];
     let mut month_expense = vec![Decimal::ZERO; months];
     let mut month_changes = vec![Decimal::ZERO; months];
+    let mut month_transfers = vec![Decimal::ZERO; months];
     let days_in_this_month = Decimal::from((add_months(first, 1) - first).num_days());
     let days_left = Decimal::from((add_months(first, 1) - today).num_days());
     for k in 0..months {
@@ -265,6 +266,7 @@ pub fn simulate(
                 transfers[i]
             };
             month_income[k] += income_k;
+            month_transfers[k] += transfers_k;
             moves[k][i] += income_k + transfers_k - expense_k * share[i];
         }
     }
@@ -463,6 +465,7 @@ pub fn simulate(
             income: Money(month_income[k].round_dp(2)),
             expense: Money(month_expense[k].round_dp(2)),
             changes: Money(month_changes[k].round_dp(2)),
+            transfers: Money(month_transfers[k].round_dp(2)),
             wallets: own
                 .iter()
                 .zip(&balances)

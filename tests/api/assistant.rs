@@ -542,11 +542,13 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
     assert_eq!(months.len(), 3);
     assert_eq!(months[1]["changes"], json!(-1500), "{result}");
     assert_eq!(months[2]["changes"], json!(500), "{result}");
-    // Each month's total is the last one's plus income, changes, transfers, less expense.
+    // Each month's total is the last one's plus income, transfers and changes, less expense.
     let mut previous = 2917.25;
     for month in months {
         let total = month["total"].as_f64().unwrap();
-        let moved = month["income"].as_f64().unwrap() + month["changes"].as_f64().unwrap()
+        let moved = month["income"].as_f64().unwrap()
+            + month["changes"].as_f64().unwrap()
+            + month["transfers"].as_f64().unwrap()
             - month["expense"].as_f64().unwrap();
         assert!((total - previous - moved).abs() < 0.02, "{month}");
         assert!(
