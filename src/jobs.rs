@@ -52,6 +52,8 @@ pub struct JobReport {
     /// Rows past their keeping time that were deleted (idempotent answers, ended sessions,
     /// dead mailed tokens, idle login failures, emptied rollup rows).
     pub purged: usize,
+    /// Savings goals whose reaching or falling behind was announced.
+    pub goals: usize,
     pub failed: usize,
 }
 
@@ -89,11 +91,38 @@ pub fn run_once(conn: &mut PgConnection, now: DateTime<Utc>) -> Result<JobReport
         }
         Err(error) => log::error!("forecast retraining: {error}"),
     }
+    match check_goals(conn, &mut days) {
+        Ok(announced) => report.goals = announced,
+        Err(error) => log::error!("savings goals: {error}"),
+    }
     match purge_expired(conn) {
         Ok(purged) => report.purged = purged,
         Err(error) => log::error!("purging expired rows: {error}"),
     }
     Ok(report)
+}
+
+/// Announces savings goals that were reached (a wallet goal, by the wallet's balance) or fell
+/// behind (time passing with too little saved) since they were last looked at.
+fn check_goals(conn: &mut PgConnection, days: &mut Today) -> Result<usize, ApiError> {
+    use crate::db::goals as store;
+    let mut announced = 0;
+    let mut after = None;
+    loop {
+        let batch = store::open_batch(conn, after, BATCH)?;
+        let Some(last) = batch.last() else {
+            break;
+        };
+        after = Some(last.id);
+        for goal in &batch {
+            let today = days.of(conn, goal.ledger_id)?;
+            let progress = crate::services::goals::progress_on(conn, goal, today)?;
+            if crate::services::goals::announce(conn, today, goal, &progress)? {
+                announced += 1;
+            }
+        }
+    }
+    Ok(announced)
 }
 
 /// How long the event log keeps an event: a reader further behind syncs afresh (`GET /sync`).

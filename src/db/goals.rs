@@ -12,6 +12,7 @@ use super::schema::{goal_contributions, goals};
 #[diesel(table_name = goals)]
 pub struct Goal {
     pub id: Uuid,
+    pub ledger_id: Uuid,
     pub name: String,
     pub target_amount: Decimal,
     pub currency: String,
@@ -93,6 +94,26 @@ pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<O
         .select(Goal::as_select())
         .first(conn)
         .optional()
+}
+
+/// Goals whose state may have moved since it was announced (not yet reached), a batch after
+/// `after` in id order.
+pub fn open_batch(
+    conn: &mut PgConnection,
+    after: Option<Uuid>,
+    limit: i64,
+) -> QueryResult<Vec<Goal>> {
+    let mut query = goals::table
+        .filter(goals::announced_state.ne("reached"))
+        .into_boxed();
+    if let Some(after) = after {
+        query = query.filter(goals::id.gt(after));
+    }
+    query
+        .order(goals::id)
+        .limit(limit)
+        .select(Goal::as_select())
+        .load(conn)
 }
 
 /// The goal, locked until the transaction ends (its contributions and state change together).

@@ -22,13 +22,21 @@ pub fn progress_of(
     caller: &Caller,
     goal: &Goal,
 ) -> Result<Progress, ApiError> {
-    let today = caller.today();
+    progress_on(conn, goal, caller.today())
+}
+
+/// A goal's figures as of `today` in its ledger.
+pub fn progress_on(
+    conn: &mut PgConnection,
+    goal: &Goal,
+    today: NaiveDate,
+) -> Result<Progress, ApiError> {
     let age = (today - goal.created_at.date_naive()).num_days() + 1;
     let window = age.clamp(1, PACE_WINDOW_DAYS);
     let since = today
         .checked_sub_days(Days::new(window as u64 - 1))
         .unwrap_or(today);
-    let saved = store::saved(conn, caller.ledger.id, goal, since, today)?;
+    let saved = store::saved(conn, goal.ledger_id, goal, since, today)?;
     Ok(goal::assess(
         goal.target_amount,
         goal.target_date,
@@ -117,7 +125,7 @@ pub fn create(
         let progress = progress_of(conn, caller, &goal)?;
         // A new goal is announced only once it is reached; "behind" needs time to mean anything.
         if progress.status == GoalStatus::Reached {
-            announce(conn, caller, &goal, &progress)?;
+            announce(conn, caller.today(), &goal, &progress)?;
         }
         Ok((goal, progress))
     })
@@ -146,7 +154,7 @@ pub fn update(
             },
         )?;
         let progress = progress_of(conn, caller, &goal)?;
-        announce(conn, caller, &goal, &progress)?;
+        announce(conn, caller.today(), &goal, &progress)?;
         Ok((goal, progress))
     })
 }
@@ -225,7 +233,7 @@ pub fn contribute(
             },
         )?;
         let progress = progress_of(conn, caller, &goal)?;
-        announce(conn, caller, &goal, &progress)?;
+        announce(conn, caller.today(), &goal, &progress)?;
         Ok((contribution, goal, progress))
     })
 }
@@ -234,15 +242,15 @@ pub fn contribute(
 /// remembers the state announced.
 pub fn announce(
     conn: &mut PgConnection,
-    caller: &Caller,
+    today: NaiveDate,
     goal: &Goal,
     progress: &Progress,
-) -> Result<(), ApiError> {
+) -> Result<bool, ApiError> {
     let state = progress.status.as_str();
     if goal.announced_state == state {
-        return Ok(());
+        return Ok(false);
     }
-    store::set_announced_state(conn, caller.ledger.id, goal.id, state)?;
+    store::set_announced_state(conn, goal.ledger_id, goal.id, state)?;
     let data = json!({
         "goal_id": goal.id,
         "status": state,
@@ -250,12 +258,12 @@ pub fn announce(
         "target_amount": goal.target_amount,
         "currency": goal.currency,
     });
-    let key = format!("goal:{}:{state}:{}", goal.id, caller.today());
+    let key = format!("goal:{}:{state}:{today}", goal.id);
     match progress.status {
         GoalStatus::Reached => {
             notifications::insert_once(
                 conn,
-                caller.ledger.id,
+                goal.ledger_id,
                 "goal_reached",
                 &format!("Goal reached: {}", goal.name),
                 &format!(
@@ -282,7 +290,7 @@ pub fn announce(
                 .unwrap_or_default();
             notifications::insert_once(
                 conn,
-                caller.ledger.id,
+                goal.ledger_id,
                 "goal_behind",
                 &format!("Goal behind: {}", goal.name),
                 &format!(
@@ -299,5 +307,5 @@ pub fn announce(
         }
         GoalStatus::OnTrack => {}
     }
-    Ok(())
+    Ok(true)
 }
