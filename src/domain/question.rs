@@ -191,6 +191,7 @@ pub enum NameKind {
     Merchant,
     Wallet,
     Goal,
+    Budget,
 }
 
 /// A name found in a question, with how sure the match is (1 = spelled exactly).
@@ -214,6 +215,8 @@ pub struct Entities {
     pub wallet: Option<Found>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goal: Option<Found>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Found>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<Period>,
     /// The second period of a comparison.
@@ -523,8 +526,16 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
             .then(b.0.total_cmp(&a.0))
             .then(kind_rank(a.3.kind).cmp(&kind_rank(b.3.kind)))
     });
+    // A budget's name may be a category's too ("Groceries"): budgets are matched on their
+    // own, over all the words.
     let mut taken = vec![false; words.len()];
+    let mut budget_taken = vec![false; words.len()];
     for (score, start, n, name) in candidates {
+        let taken = if name.kind == NameKind::Budget {
+            &mut budget_taken
+        } else {
+            &mut taken
+        };
         if taken[start..start + n].iter().any(|t| *t) {
             continue;
         }
@@ -533,6 +544,7 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
             NameKind::Merchant => &mut entities.merchant,
             NameKind::Wallet => &mut entities.wallet,
             NameKind::Goal => &mut entities.goal,
+            NameKind::Budget => &mut entities.budget,
         };
         if slot.is_some() {
             continue;
@@ -547,7 +559,7 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
             *t = true;
         }
     }
-    if entities.category.is_none() && entities.merchant.is_none() {
+    if entities.category.is_none() && entities.merchant.is_none() && entities.budget.is_none() {
         entities.unknown = unknown_subject(&words, &taken);
     }
     entities
@@ -558,6 +570,7 @@ fn kind_rank(kind: NameKind) -> u8 {
     match kind {
         NameKind::Category => 0,
         NameKind::Goal => 1,
+        NameKind::Budget => 1,
         NameKind::Wallet => 2,
         NameKind::Merchant => 3,
     }
@@ -1032,7 +1045,10 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
             continue;
         };
         if let Some((factor, _)) = multiplier {
-            value *= Decimal::from(factor);
+            match value.checked_mul(Decimal::from(factor)) {
+                Some(product) => value = product,
+                None => continue,
+            }
         }
         if value <= Decimal::ZERO || value > crate::domain::money::max_amount() {
             continue;
@@ -1196,6 +1212,12 @@ mod tests {
         assert_eq!(read("500k").amount, Some(Decimal::from(500_000)));
         assert_eq!(read("spent in the last 3 months").amount, None);
         assert_eq!(read("top 5 expenses").top, Some(5));
+        assert_eq!(
+            read("79228162514264337593543950335 tỷ").amount,
+            None,
+            "too large, not a panic"
+        );
+        assert_eq!(read("$99999999999999999999").amount, None);
         let e = extract("can i afford 2k by december", &names(), today(), true);
         assert_eq!(
             (e.amount, e.date),

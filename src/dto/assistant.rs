@@ -81,6 +81,8 @@ pub struct AssistantEntities {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub goal: Option<NamedRef>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    pub budget: Option<NamedRef>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub period: Option<DateRange>,
     /// The second period of a comparison.
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -83,6 +83,7 @@ struct LedgerNames {
     categories: Vec<categories::Category>,
     wallets: Vec<wallets::Wallet>,
     goals: Vec<goal_rows::Goal>,
+    budgets: Vec<budgets::BudgetRow>,
     merchants: Arc<Vec<String>>,
 }
 
@@ -92,6 +93,7 @@ impl LedgerNames {
         let categories = categories::all(conn, ledger)?;
         let wallets = wallets::all(conn, ledger)?;
         let goals = goal_rows::all(conn, ledger)?;
+        let budgets = budgets::list(conn, ledger, 200, 0)?;
         let merchants = merchants(conn, ledger, caller.today())?;
         let mut names = Vec::new();
         let mut push = |kind, list: Vec<&str>| {
@@ -119,11 +121,16 @@ impl LedgerNames {
             NameKind::Merchant,
             merchants.iter().map(String::as_str).collect(),
         );
+        push(
+            NameKind::Budget,
+            budgets.iter().map(|b| b.name.as_str()).collect(),
+        );
         Ok(LedgerNames {
             names,
             categories,
             wallets,
             goals,
+            budgets,
             merchants,
         })
     }
@@ -155,6 +162,11 @@ impl LedgerNames {
                 .as_ref()
                 .and_then(|f| self.goals.get(f.index))
                 .map(|g| named(g.id, &g.name)),
+            budget: found
+                .budget
+                .as_ref()
+                .and_then(|f| self.budgets.get(f.index))
+                .map(|b| named(b.id, &b.name)),
             period: found.period.map(range),
             compare: found.compare.map(range),
             amount: found.amount.map(Money),
@@ -181,6 +193,7 @@ fn period_of(r: DateRange) -> Period {
 /// A follow-up keeps the previous question's entities and replaces what it names anew.
 fn carry_over(previous: AssistantEntities, new: AssistantEntities) -> AssistantEntities {
     let subject_named = new.category.is_some() || new.merchant.is_some();
+    let subject_named = subject_named || new.budget.is_some();
     AssistantEntities {
         category: if subject_named {
             new.category
@@ -194,6 +207,11 @@ fn carry_over(previous: AssistantEntities, new: AssistantEntities) -> AssistantE
         },
         wallet: new.wallet.or(previous.wallet),
         goal: new.goal.or(previous.goal),
+        budget: if subject_named || new.budget.is_some() {
+            new.budget
+        } else {
+            previous.budget
+        },
         period: new.period.or(previous.period),
         compare: if new.period.is_some() {
             new.compare
@@ -530,6 +548,7 @@ fn compose(
         | "budget_remaining"
             if entities.category.is_none()
                 && entities.merchant.is_none()
+                && entities.budget.is_none()
                 && found.unknown.is_some() =>
         {
             let unknown = found.unknown.as_deref().unwrap_or_default();
@@ -870,7 +889,7 @@ fn compose(
         }
         "forecast" => forecast(conn, caller, locale, entities, today, &currency),
         "budget_status" | "budget_remaining" | "budget_closest" => {
-            budget_answer(conn, caller, locale, intent, entities, today)
+            budget_answer(conn, caller, locale, intent, entities, today, ledger)
         }
         "upcoming_bills" => {
             let until = entities
@@ -1222,14 +1241,17 @@ fn budget_answer(
     intent: &str,
     entities: &AssistantEntities,
     today: NaiveDate,
+    ledger: &LedgerNames,
 ) -> Result<Reply, ApiError> {
-    let rows = budgets::list(conn, caller.ledger.id, 200, 0)?;
-    let rows: Vec<_> = match &entities.category {
-        Some(c) if intent != "budget_closest" => rows
+    let rows = ledger.budgets.clone();
+    let rows: Vec<_> = match (&entities.budget, &entities.category) {
+        _ if intent == "budget_closest" => rows,
+        (Some(b), _) => rows.into_iter().filter(|r| r.id == b.id).collect(),
+        (None, Some(c)) => rows
             .into_iter()
             .filter(|b| b.category_ids().contains(&c.id))
             .collect(),
-        _ => rows,
+        (None, None) => rows,
     };
     let evaluations: Vec<_> = budgets::evaluate(conn, caller.ledger.id, rows, today)?
         .into_iter()
@@ -1306,7 +1328,7 @@ fn budget_answer(
             ),
         }
     };
-    let data = json!({"query": {"category": entities.category, "as_of": today}, "budgets": lines.iter().map(|l| l.data.clone()).collect::<Vec<_>>()});
+    let data = json!({"query": {"category": entities.category, "budget": entities.budget, "as_of": today}, "budgets": lines.iter().map(|l| l.data.clone()).collect::<Vec<_>>()});
     let text = match intent {
         "budget_closest" => {
             let top = &lines[0];

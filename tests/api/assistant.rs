@@ -183,6 +183,20 @@ async fn questions_in_english_and_vietnamese_are_answered_from_the_ledgers_own_f
     );
     assert_eq!(line["on_track"], json!(projected <= 100.0));
 
+    // A budget by its own name.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how much is left in the Food budget?"}),
+    )
+    .await;
+    assert_eq!(answer["entities"]["budget"]["name"], "Food", "{answer}");
+    assert_eq!(
+        answer["data"]["budgets"][0]["remaining"],
+        json!(47.25),
+        "{answer}"
+    );
+
     // Net and savings rate: 2,000 in, 52.75 out this month.
     let answer = ask(
         &app,
