@@ -80,7 +80,7 @@ for _ in range(rounds):
         times.setdefault("all", []).append(ms)
 simulation = {"months": 12, "changes": [
     {"kind": "income", "amount": 500, "every": "month"},
-    {"kind": "expense", "amount": 2000, "date": time.strftime("%Y-12-01")}]}
+    {"kind": "expense", "amount": 2000, "date": time.strftime("%Y-12-31")}]}
 call("POST", "/scenarios/simulate", simulation, token)
 for _ in range(rounds):
     times.setdefault("simulate, 12 months", []).append(call("POST", "/scenarios/simulate", simulation, token)[1])

@@ -20,8 +20,8 @@ pub struct Filter {
     pub kind: &'static str,
     /// The category and its sub-categories.
     pub category_id: Option<Uuid>,
-    /// Contained in the merchant or, without one, the description (case-insensitive).
-    pub merchant: Option<String>,
+    /// A merchant, as `frequent_merchants` names it.
+    pub merchant: Option<MerchantName>,
     pub wallet_id: Option<Uuid>,
 }
 
@@ -38,12 +38,37 @@ const TREE: &str = "tree(id) AS ( \
         UNION ALL \
         SELECT c.id FROM categories c JOIN tree ON c.parent_id = tree.id WHERE c.ledger_id = $1)";
 
-fn like_pattern(merchant: &str) -> String {
-    let escaped = merchant
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_");
-    format!("%{escaped}%")
+/// A payee name, and whether transactions carry it as their merchant (else as the description
+/// of those without one).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantName {
+    pub name: String,
+    pub is_merchant: bool,
+}
+
+/// The filter's merchant condition: an index range (`lower(merchant)`, date) for a merchant.
+fn merchant_condition(f: &Filter) -> &'static str {
+    match &f.merchant {
+        None => "$8::text IS NULL",
+        Some(m) if m.is_merchant => "lower(t.merchant) = lower($8)",
+        Some(_) => "t.merchant IS NULL AND lower(t.description) = lower($8)",
+    }
+}
+
+/// A query over a filter: `$1` ledger, `$2` currency, `$3`/`$4` dates, `$5` type, `$6` category,
+/// `$7` wallet, `$8` merchant pattern (NULLs where the filter has none).
+macro_rules! filtered {
+    ($sql:expr, $f:expr) => {
+        diesel::sql_query($sql)
+            .bind::<SqlUuid, _>($f.ledger_id)
+            .bind::<Text, _>($f.currency.clone())
+            .bind::<Date, _>($f.from)
+            .bind::<Date, _>($f.to)
+            .bind::<Text, _>($f.kind)
+            .bind::<Nullable<SqlUuid>, _>($f.category_id)
+            .bind::<Nullable<SqlUuid>, _>($f.wallet_id)
+            .bind::<Nullable<Text>, _>($f.merchant.as_ref().map(|m| m.name.clone()))
+    };
 }
 
 /// The total of the filter's expenses (or incomes). Without a merchant it reads the daily
@@ -71,20 +96,12 @@ pub fn total(conn: &mut PgConnection, f: &Filter) -> QueryResult<Total> {
              FROM transactions t \
              WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
                AND t.type = $5 AND ($7::uuid IS NULL OR t.wallet_id = $7) \
-               AND COALESCE(t.merchant, t.description) ILIKE $8 \
-               AND ($6::uuid IS NULL OR t.category_id IN (SELECT id FROM tree))"
+               AND {} \
+               AND ($6::uuid IS NULL OR t.category_id IN (SELECT id FROM tree))",
+            merchant_condition(f)
         ),
     };
-    diesel::sql_query(sql)
-        .bind::<SqlUuid, _>(f.ledger_id)
-        .bind::<Text, _>(f.currency.clone())
-        .bind::<Date, _>(f.from)
-        .bind::<Date, _>(f.to)
-        .bind::<Text, _>(f.kind)
-        .bind::<Nullable<SqlUuid>, _>(f.category_id)
-        .bind::<Nullable<SqlUuid>, _>(f.wallet_id)
-        .bind::<Nullable<Text>, _>(f.merchant.as_deref().map(like_pattern))
-        .get_result(conn)
+    filtered!(sql, f).get_result(conn)
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -121,25 +138,21 @@ fn lines(conn: &mut PgConnection, f: &Filter, limit: i64, unusual: bool) -> Quer
     } else {
         ("", "t.amount DESC, t.date DESC, t.id")
     };
-    diesel::sql_query(format!(
-        "WITH RECURSIVE {TREE} \
+    filtered!(
+        format!(
+            "WITH RECURSIVE {TREE} \
          SELECT t.id, t.date, t.amount, t.description, t.merchant, c.name AS category, \
                 t.unusual_reason \
          FROM transactions t LEFT JOIN categories c ON c.id = t.category_id \
          WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
            AND t.type = $5 AND ($7::uuid IS NULL OR t.wallet_id = $7) \
-           AND ($8::text IS NULL OR COALESCE(t.merchant, t.description) ILIKE $8) \
+           AND {merchant} \
            AND ($6::uuid IS NULL OR t.category_id IN (SELECT id FROM tree)) {flag} \
-         ORDER BY {order} LIMIT $9"
-    ))
-    .bind::<SqlUuid, _>(f.ledger_id)
-    .bind::<Text, _>(f.currency.clone())
-    .bind::<Date, _>(f.from)
-    .bind::<Date, _>(f.to)
-    .bind::<Text, _>(f.kind)
-    .bind::<Nullable<SqlUuid>, _>(f.category_id)
-    .bind::<Nullable<SqlUuid>, _>(f.wallet_id)
-    .bind::<Nullable<Text>, _>(f.merchant.as_deref().map(like_pattern))
+         ORDER BY {order} LIMIT $9",
+            merchant = merchant_condition(f)
+        ),
+        f
+    )
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -151,14 +164,17 @@ pub fn frequent_merchants(
     ledger_id: Uuid,
     since: NaiveDate,
     limit: i64,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<MerchantName>> {
     #[derive(QueryableByName)]
     struct Row {
         #[diesel(sql_type = Text)]
         name: String,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        is_merchant: bool,
     }
     let rows: Vec<Row> = diesel::sql_query(
-        "SELECT min(COALESCE(merchant, description)) AS name FROM transactions \
+        "SELECT min(COALESCE(merchant, description)) AS name, \
+                bool_or(merchant IS NOT NULL) AS is_merchant FROM transactions \
          WHERE ledger_id = $1 AND date >= $2 AND type = 'expense' \
            AND length(COALESCE(merchant, description)) BETWEEN 2 AND 60 \
          GROUP BY lower(COALESCE(merchant, description)) \
@@ -168,7 +184,13 @@ pub fn frequent_merchants(
     .bind::<Date, _>(since)
     .bind::<BigInt, _>(limit)
     .load(conn)?;
-    Ok(rows.into_iter().map(|r| r.name).collect())
+    Ok(rows
+        .into_iter()
+        .map(|r| MerchantName {
+            name: r.name,
+            is_merchant: r.is_merchant,
+        })
+        .collect())
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

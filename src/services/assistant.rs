@@ -5,8 +5,7 @@
 //! `data`, with the query that produced it; a question it cannot answer gets the questions it
 //! can. Every question, answer and feedback is logged.
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock};
 
 use chrono::{Datelike, Days, NaiveDate};
 use diesel::PgConnection;
@@ -14,8 +13,9 @@ use rust_decimal::Decimal;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::cache::LedgerCache;
 use super::caller::Caller;
-use crate::db::assistant::{self as store, AnswerRow, Filter, NewAnswer};
+use crate::db::assistant::{self as store, AnswerRow, Filter, MerchantName, NewAnswer};
 use crate::db::{self, bills, budgets, categories, goals as goal_rows, wallets};
 use crate::domain::currency::minor_units;
 use crate::domain::money::Money;
@@ -33,7 +33,7 @@ const CONFIDENCE_FLOOR: f64 = 0.25;
 /// about something else entirely.
 const KNOWN_SHARE_FLOOR: f64 = 0.3;
 /// Merchants a question is matched against: the ledger's most frequent of the last 400 days.
-const MERCHANTS: i64 = 300;
+const MERCHANTS_READ: i64 = 300;
 
 static MODEL: LazyLock<Result<IntentModel, String>> =
     LazyLock::new(|| IntentModel::train(intent::TRAINING_CORPUS));
@@ -45,36 +45,25 @@ pub fn warm_up() {
     }
 }
 
-/// The ledger's frequent merchants, per ledger and data version (a change of any transaction
-/// moves the version): reading them is the one costly query of a question.
-type MerchantCache = Mutex<HashMap<Uuid, (i64, Arc<Vec<String>>)>>;
-static MERCHANT_CACHE: LazyLock<MerchantCache> = LazyLock::new(|| Mutex::new(HashMap::new()));
-const MERCHANT_CACHE_LEDGERS: usize = 1000;
+/// The ledger's frequent merchants: reading them is the one costly query of a question, kept
+/// until a write moves the ledger's data version.
+static MERCHANTS: LazyLock<LedgerCache<Vec<MerchantName>>> = LazyLock::new(LedgerCache::default);
 
 fn merchants(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     today: NaiveDate,
-) -> Result<Arc<Vec<String>>, ApiError> {
+) -> Result<Arc<Vec<MerchantName>>, ApiError> {
     let version = db::ml::data_version(conn, ledger_id)?;
-    if let Ok(cache) = MERCHANT_CACHE.lock() {
-        if let Some((seen, names)) = cache.get(&ledger_id) {
-            if *seen == version {
-                return Ok(names.clone());
-            }
-        }
-    }
-    let since = today.checked_sub_days(Days::new(400)).unwrap_or(today);
-    let names = Arc::new(store::frequent_merchants(
-        conn, ledger_id, since, MERCHANTS,
-    )?);
-    if let Ok(mut cache) = MERCHANT_CACHE.lock() {
-        if cache.len() >= MERCHANT_CACHE_LEDGERS {
-            cache.clear();
-        }
-        cache.insert(ledger_id, (version, names.clone()));
-    }
-    Ok(names)
+    MERCHANTS.get_or_read(ledger_id, format!("{version}:{today}"), || {
+        let since = today.checked_sub_days(Days::new(400)).unwrap_or(today);
+        Ok(store::frequent_merchants(
+            conn,
+            ledger_id,
+            since,
+            MERCHANTS_READ,
+        )?)
+    })
 }
 
 /// What a question can name in this ledger.
@@ -84,7 +73,7 @@ struct LedgerNames {
     wallets: Vec<wallets::Wallet>,
     goals: Vec<goal_rows::Goal>,
     budgets: Vec<budgets::BudgetRow>,
-    merchants: Arc<Vec<String>>,
+    merchants: Arc<Vec<MerchantName>>,
 }
 
 impl LedgerNames {
@@ -119,7 +108,7 @@ impl LedgerNames {
         );
         push(
             NameKind::Merchant,
-            merchants.iter().map(String::as_str).collect(),
+            merchants.iter().map(|m| m.name.as_str()).collect(),
         );
         push(
             NameKind::Budget,
@@ -133,6 +122,19 @@ impl LedgerNames {
             budgets,
             merchants,
         })
+    }
+
+    /// A merchant named in the question (or carried from the conversation), as the filter
+    /// reads it.
+    fn merchant(&self, name: &str) -> MerchantName {
+        self.merchants
+            .iter()
+            .find(|m| m.name.to_lowercase() == name.to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| MerchantName {
+                name: name.to_owned(),
+                is_merchant: true,
+            })
     }
 
     /// The rows the names found refer to.
@@ -151,7 +153,7 @@ impl LedgerNames {
                 .merchant
                 .as_ref()
                 .and_then(|f| self.merchants.get(f.index))
-                .cloned(),
+                .map(|m| m.name.clone()),
             wallet: found
                 .wallet
                 .as_ref()
@@ -505,7 +507,7 @@ fn compose(
         to: period.to,
         kind,
         category_id: entities.category.as_ref().map(|c| c.id),
-        merchant: entities.merchant.clone(),
+        merchant: entities.merchant.as_deref().map(|m| ledger.merchant(m)),
         wallet_id: entities.wallet.as_ref().map(|w| w.id),
     };
     let query = |kind: &str, period: Period| {
@@ -626,62 +628,26 @@ fn compose(
             );
             let diff = amount(change.abs(), &currency, locale);
             let what = subject(locale);
-            let text = match locale {
-                Locale::En => {
-                    let direction = if change > Decimal::ZERO {
-                        "more"
-                    } else if change < Decimal::ZERO {
-                        "less"
-                    } else {
-                        "the same"
-                    };
-                    let pct = change_pct
-                        .map(|p| {
-                            format!(
-                                " ({}{})",
-                                if p > Decimal::ZERO { "+" } else { "" },
-                                percent(p, locale)
-                            )
-                        })
-                        .unwrap_or_default();
-                    format!(
-                        "You spent {x}{}{what} {a} and {y} {b}: {}{pct}.",
-                        if what.is_empty() { "" } else { " " },
-                        if change.is_zero() {
-                            "the same".to_owned()
-                        } else {
-                            format!("{diff} {direction}")
-                        }
-                    )
-                }
-                Locale::Vi => {
-                    let direction = if change > Decimal::ZERO {
-                        "nhiều hơn"
-                    } else if change < Decimal::ZERO {
-                        "ít hơn"
-                    } else {
-                        "bằng nhau"
-                    };
-                    let pct = change_pct
-                        .map(|p| {
-                            format!(
-                                " ({}{})",
-                                if p > Decimal::ZERO { "+" } else { "" },
-                                percent(p, locale)
-                            )
-                        })
-                        .unwrap_or_default();
-                    format!(
-                        "Bạn đã chi {x}{}{what} {a} và {y} {b}: {}{pct}.",
-                        if what.is_empty() { "" } else { " " },
-                        if change.is_zero() {
-                            direction.to_owned()
-                        } else {
-                            format!("{direction} {diff}")
-                        }
-                    )
-                }
+            let pct = change_pct
+                .map(|p| {
+                    let sign = if p > Decimal::ZERO { "+" } else { "" };
+                    format!(" ({sign}{})", percent(p, locale))
+                })
+                .unwrap_or_default();
+            let gap = if what.is_empty() { "" } else { " " };
+            let difference = match (change.cmp(&Decimal::ZERO), locale) {
+                (std::cmp::Ordering::Equal, Locale::En) => "the same".to_owned(),
+                (std::cmp::Ordering::Equal, Locale::Vi) => "bằng nhau".to_owned(),
+                (std::cmp::Ordering::Greater, Locale::En) => format!("{diff} more"),
+                (std::cmp::Ordering::Less, Locale::En) => format!("{diff} less"),
+                (std::cmp::Ordering::Greater, Locale::Vi) => format!("nhiều hơn {diff}"),
+                (std::cmp::Ordering::Less, Locale::Vi) => format!("ít hơn {diff}"),
             };
+            let text = say(
+                locale,
+                format!("You spent {x}{gap}{what} {a} and {y} {b}: {difference}{pct}."),
+                format!("Bạn đã chi {x}{gap}{what} {a} và {y} {b}: {difference}{pct}."),
+            );
             Ok(Reply {
                 text,
                 data: json!({

@@ -1,11 +1,14 @@
 //! Insights several resources read: the payments that recur (for `GET /insights` and the
 //! assistant's "what are my subscriptions?").
 
+use std::sync::{Arc, LazyLock};
+
 use chrono::{Days, NaiveDate};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::cache::LedgerCache;
 use crate::db;
 use crate::error::ApiError;
 use crate::ml::insights::{self, Cadence, Payment, Recurrence};
@@ -19,8 +22,24 @@ pub struct RecurringPayee {
     pub payments: Vec<Payment>,
 }
 
+/// Reading 400 days of payees is the costly part (1.6 s for a ledger with 1,000,000
+/// transactions): kept until a write moves the ledger's data version.
+static RECURRING: LazyLock<LedgerCache<Vec<RecurringPayee>>> = LazyLock::new(LedgerCache::default);
+
 /// The payees of the last 400 days that recur, soonest expected first.
 pub fn recurring_payments(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    currency: &str,
+    today: NaiveDate,
+) -> Result<Arc<Vec<RecurringPayee>>, ApiError> {
+    let version = db::ml::data_version(conn, ledger_id)?;
+    RECURRING.get_or_read(ledger_id, format!("{version}:{currency}:{today}"), || {
+        read_recurring(conn, ledger_id, currency, today)
+    })
+}
+
+fn read_recurring(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     currency: &str,

@@ -9,6 +9,7 @@ pub mod assistant;
 pub mod attachments;
 pub mod bills;
 pub mod budgets;
+pub mod cache;
 pub mod caller;
 pub mod categories;
 pub mod csv;

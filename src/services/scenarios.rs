@@ -363,49 +363,52 @@ pub fn simulate(
         }
     }
 
-    // Budgets: each one's pace over its last three periods against its (new) limit.
-    let mut outcomes = Vec::new();
-    for budget in budgets::list(conn, ledger, 200, 0)? {
-        let Some(current) =
-            period_containing(budget.period(), budget.start_date, budget.end_date, today)
-        else {
-            continue;
-        };
-        let mut spans: Vec<Span> = Vec::new();
-        let mut span = current;
-        while spans.len() < 3 {
-            match previous_period(budget.period(), budget.start_date, budget.end_date, span) {
-                Some(previous) => {
-                    spans.push(previous);
-                    span = previous;
+    // Budgets: each one's pace over its last three periods against its (new) limit, all their
+    // spending read in one query.
+    let running: Vec<(budgets::BudgetRow, Span, Vec<Span>)> = budgets::list(conn, ledger, 200, 0)?
+        .into_iter()
+        .filter_map(|budget| {
+            let current =
+                period_containing(budget.period(), budget.start_date, budget.end_date, today)?;
+            let mut spans: Vec<Span> = Vec::new();
+            let mut span = current;
+            while spans.len() < 3 {
+                match previous_period(budget.period(), budget.start_date, budget.end_date, span) {
+                    Some(previous) => {
+                        spans.push(previous);
+                        span = previous;
+                    }
+                    None => break,
                 }
-                None => break,
             }
-        }
-        let pace = if spans.is_empty() {
-            // A budget in its first period: this period's spending so far, at its pace.
-            let spent = budgets::spending(
-                conn,
-                ledger,
-                &[SpanRequest {
-                    budget_id: budget.id,
-                    span: current,
-                    currency: budget.currency.clone(),
-                }],
-            )?;
+            // A budget in its first period: this period so far, at its pace.
+            if spans.is_empty() {
+                spans.push(current);
+            }
+            Some((budget, current, spans))
+        })
+        .collect();
+    let requests: Vec<SpanRequest> = running
+        .iter()
+        .flat_map(|(budget, _, spans)| {
+            spans.iter().map(|s| SpanRequest {
+                budget_id: budget.id,
+                span: *s,
+                currency: budget.currency.clone(),
+            })
+        })
+        .collect();
+    let spent = budgets::spending(conn, ledger, &requests)?;
+    let mut next = 0;
+    let mut outcomes = Vec::new();
+    for (budget, current, spans) in &running {
+        let own = &spent[next..next + spans.len()];
+        next += spans.len();
+        let pace = if spans[0] == *current {
             let elapsed = Decimal::from((today - current.start).num_days() + 1);
-            spent[0] * Decimal::from(current.days()) / elapsed
+            own[0] * Decimal::from(current.days()) / elapsed
         } else {
-            let requests: Vec<SpanRequest> = spans
-                .iter()
-                .map(|s| SpanRequest {
-                    budget_id: budget.id,
-                    span: *s,
-                    currency: budget.currency.clone(),
-                })
-                .collect();
-            let spent = budgets::spending(conn, ledger, &requests)?;
-            spent.iter().sum::<Decimal>() / Decimal::from(spent.len())
+            own.iter().sum::<Decimal>() / Decimal::from(own.len())
         };
         let new_limit = changed_budgets.get(&budget.id).copied();
         let limit = new_limit.unwrap_or(budget.amount);

@@ -117,9 +117,13 @@ pub async fn spending_insights(
         let window_start = months_back(this_month, 3);
         let mut recurring = Vec::new();
         let mut fixed = Decimal::ZERO;
-        for found in
-            crate::services::insights::recurring_payments(conn, caller.ledger.id, &currency, today)?
-        {
+        let payees = crate::services::insights::recurring_payments(
+            conn,
+            caller.ledger.id,
+            &currency,
+            today,
+        )?;
+        for found in payees.iter() {
             fixed += found
                 .payments
                 .iter()
@@ -127,7 +131,7 @@ pub async fn spending_insights(
                 .map(|p| p.amount)
                 .sum::<Decimal>();
             recurring.push(RecurringPayment {
-                payee: found.payee,
+                payee: found.payee.clone(),
                 category_id: found.category_id,
                 cadence: found.recurrence.cadence,
                 typical_amount: Money(found.recurrence.typical_amount),
