@@ -897,6 +897,7 @@ def probe_body(method, template, ids, intruder):
             {"kind": "expense", "amount": 1, "wallet_id": wallet}]}},
         "simulate": {"months": 1, "changes": [{"kind": "expense", "amount": 1, "wallet_id": wallet}]},
         "feedback": {"rating": "helpful"},
+        "ask": {"question": "How much did I spend this month?"},
         "announcements": {"title": "pwned", "body": "pwned"},
     }
     return creates.get(noun, {})
