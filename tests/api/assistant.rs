@@ -670,3 +670,58 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
     assert_eq!(response.status(), 200);
     assert_eq!(app.data(&user, "/api/v1/scenarios").await, json!([]));
 }
+
+#[tokio::test]
+async fn a_viewer_of_a_shared_ledger_may_ask_and_simulate_but_not_set_goals() {
+    use crate::ledgers::{create_ledger, join};
+    let app = spawn_app().await;
+    let owner = app.register("house-owner@example.com").await;
+    let viewer = app.register("house-viewer@example.com").await;
+    let ledger = create_ledger(&app, &owner, "household").await;
+    join(&app, &owner, &ledger, &viewer, "viewer").await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+
+    let answer = app
+        .data_of(
+            &viewer,
+            Method::POST,
+            &format!("{base}/assistant/ask"),
+            json!({"question": "How much did we spend this month?"}),
+        )
+        .await;
+    assert_eq!(answer["intent"], "spending", "{answer}");
+    let id = answer["answer_id"].as_str().unwrap();
+    app.data_of(
+        &viewer,
+        Method::POST,
+        &format!("{base}/assistant/answers/{id}/feedback"),
+        json!({"rating": "helpful"}),
+    )
+    .await;
+    app.data_of(
+        &viewer,
+        Method::POST,
+        &format!("{base}/scenarios/simulate"),
+        json!({"months": 2}),
+    )
+    .await;
+    // Writes to the ledger stay the owner's and editors'.
+    for (path, body) in [
+        (
+            format!("{base}/goals"),
+            json!({"name": "Roof", "target_amount": 100}),
+        ),
+        (
+            format!("{base}/scenarios"),
+            json!({"name": "Plan", "scenario": {"months": 1}}),
+        ),
+    ] {
+        let response = app
+            .send_as(Method::POST, &path, &viewer.access_token, Some(&body))
+            .await;
+        assert_error(response, 403, "ledger_read_only").await;
+    }
+    // The owner's log is the owner's: the viewer's question is not in it.
+    let owners = app.data(&owner, &format!("{base}/assistant/answers")).await;
+    assert_eq!(owners, json!([]), "{owners}");
+}
