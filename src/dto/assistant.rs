@@ -104,8 +104,10 @@ pub struct AnswerResponse {
     pub answer: String,
     /// `spending`, `budget_status`, `budget_remaining`, `budget_closest`, `biggest_expenses`,
     /// `compare_periods`, `income`, `net_savings`, `balance`, `forecast`, `upcoming_bills`,
-    /// `unusual`, `subscriptions`, `goal_progress`, `afford`, or `unknown` (not a question
-    /// the assistant answers; the answer then lists what it can answer).
+    /// `unusual`, `subscriptions`, `goal_progress`, `afford`, `unknown_name` (the question
+    /// names a category, merchant or budget the ledger does not have; the answer names the
+    /// closest category), or `unknown` (not a question the assistant answers; the answer then
+    /// lists what it can answer).
     pub intent: String,
     /// The classifier's probability of the intent.
     pub confidence: f64,

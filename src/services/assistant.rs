@@ -84,36 +84,38 @@ impl LedgerNames {
         let goals = goal_rows::all(conn, ledger)?;
         let budgets = budgets::list(conn, ledger, 200, 0)?;
         let merchants = merchants(conn, ledger, caller.today())?;
-        let mut names = Vec::new();
-        let mut push = |kind, list: Vec<&str>| {
-            for (index, name) in list.into_iter().enumerate() {
-                names.push(Name {
+        let lists: [(NameKind, Vec<&str>); 5] = [
+            (
+                NameKind::Category,
+                categories.iter().map(|c| c.name.as_str()).collect(),
+            ),
+            (
+                NameKind::Wallet,
+                wallets.iter().map(|w| w.name.as_str()).collect(),
+            ),
+            (
+                NameKind::Goal,
+                goals.iter().map(|g| g.name.as_str()).collect(),
+            ),
+            (
+                NameKind::Merchant,
+                merchants.iter().map(|m| m.name.as_str()).collect(),
+            ),
+            (
+                NameKind::Budget,
+                budgets.iter().map(|b| b.name.as_str()).collect(),
+            ),
+        ];
+        let names = lists
+            .into_iter()
+            .flat_map(|(kind, list)| {
+                list.into_iter().enumerate().map(move |(index, name)| Name {
                     kind,
                     name: name.to_owned(),
                     index,
-                });
-            }
-        };
-        push(
-            NameKind::Category,
-            categories.iter().map(|c| c.name.as_str()).collect(),
-        );
-        push(
-            NameKind::Wallet,
-            wallets.iter().map(|w| w.name.as_str()).collect(),
-        );
-        push(
-            NameKind::Goal,
-            goals.iter().map(|g| g.name.as_str()).collect(),
-        );
-        push(
-            NameKind::Merchant,
-            merchants.iter().map(|m| m.name.as_str()).collect(),
-        );
-        push(
-            NameKind::Budget,
-            budgets.iter().map(|b| b.name.as_str()).collect(),
-        );
+                })
+            })
+            .collect();
         Ok(LedgerNames {
             names,
             categories,
@@ -373,7 +375,10 @@ pub fn ask(
     );
     let mut entities = ledger.resolve(&found);
     if intent == "follow_up" {
-        match previous.as_ref().filter(|p| p.intent != "unknown") {
+        match previous
+            .as_ref()
+            .filter(|p| !matches!(p.intent.as_str(), "unknown" | "unknown_name"))
+        {
             Some(previous) => {
                 intent = previous.intent.clone();
                 let before: AssistantEntities =
@@ -390,6 +395,18 @@ pub fn ask(
         || model.known_share(&question) < KNOWN_SHARE_FLOOR
     {
         intent = "unknown".into();
+    }
+    // A question about a category or merchant the ledger does not have ("how much on
+    // yachts?") is told so, with the closest category, never answered for all spending.
+    if matches!(
+        intent.as_str(),
+        "spending" | "compare_periods" | "biggest_expenses" | "budget_status" | "budget_remaining"
+    ) && entities.category.is_none()
+        && entities.merchant.is_none()
+        && entities.budget.is_none()
+        && found.unknown.is_some()
+    {
+        intent = "unknown_name".into();
     }
     question::settle(&mut found, &intent, today);
     entities.period = found.period.map(range);
@@ -544,15 +561,7 @@ fn compose(
     let when = describe(period, today, locale);
 
     match intent {
-        // A question about a category or merchant the ledger does not have ("how much on
-        // yachts?") is told so, with the closest category, never answered for all spending.
-        "spending" | "compare_periods" | "biggest_expenses" | "budget_status"
-        | "budget_remaining"
-            if entities.category.is_none()
-                && entities.merchant.is_none()
-                && entities.budget.is_none()
-                && found.unknown.is_some() =>
-        {
+        "unknown_name" => {
             let unknown = found.unknown.as_deref().unwrap_or_default();
             Ok(no_such_name(locale, unknown, &ledger.names))
         }
@@ -1163,8 +1172,8 @@ fn forecast(
         return Ok(Reply {
             text: say(
                 locale,
-                format!("There is not enough history to forecast {month} yet: a forecast needs a few whole months of spending."),
-                format!("Chưa đủ dữ liệu để dự báo {month}: cần vài tháng chi tiêu trọn vẹn."),
+                format!("There is not enough history yet to forecast spending {month}: a forecast needs a few whole months of spending."),
+                format!("Chưa đủ dữ liệu để dự báo chi tiêu {month}: cần vài tháng chi tiêu trọn vẹn."),
             ),
             data: json!({"query": {"period": {"from": row.period_start, "to": row.period_end}, "category": entities.category, "currency": currency},
                 "method": row.method.as_str()}),

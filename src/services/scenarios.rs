@@ -582,13 +582,24 @@ pub fn get(
     let request = request_of(&scenario)?;
     // A saved scenario can outlive what it names (a deleted bill) or its start month.
     let mut rerun = request.clone();
-    if rerun
+    let moved = rerun
         .start
-        .is_some_and(|s| month_start(s) < month_start(caller.today()))
-    {
+        .filter(|s| month_start(*s) < month_start(caller.today()));
+    if moved.is_some() {
         rerun.start = None;
     }
-    let result = simulate(conn, caller, &rerun);
+    let result = simulate(conn, caller, &rerun).map(|mut result| {
+        if let Some(start) = moved {
+            result.assumptions.insert(
+                0,
+                format!(
+                    "The scenario was saved to start in {}, which has passed: it is run from this month.",
+                    month_start(start).format("%B %Y")
+                ),
+            );
+        }
+        result
+    });
     Ok((scenario, request, result))
 }
 

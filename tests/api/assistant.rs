@@ -279,6 +279,7 @@ async fn a_conversation_carries_context_and_what_cannot_be_answered_is_said_hone
         json!({"question": "how much did I spend on yachts this month?"}),
     )
     .await;
+    assert_eq!(answer["intent"], "unknown_name", "{answer}");
     assert_eq!(answer["data"]["unknown"], "yachts", "{answer}");
     assert!(answer["data"].get("total").is_none(), "{answer}");
     assert!(
@@ -632,6 +633,20 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
         .get_as(&format!("/api/v1/scenarios/{id}"), &other.access_token)
         .await;
     assert_error(response, 404, "not_found").await;
+    // A saved start that has since passed is run from this month, and the answer says so.
+    app.execute(&format!(
+        "UPDATE scenarios SET request = jsonb_set(request, '{{start}}', '\"2020-03-01\"') WHERE id = '{id}'"
+    ));
+    let moved = app.data(&user, &format!("/api/v1/scenarios/{id}")).await;
+    assert_eq!(moved["scenario"]["start"], "2020-03-01", "{moved}");
+    assert_eq!(moved["result"]["months"].as_array().unwrap().len(), 2);
+    assert!(
+        moved["result"]["assumptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("March 2020, which has passed"),
+        "{moved}"
+    );
 
     // "Can I afford …?" is answered by the same simulation.
     let answer = ask(
