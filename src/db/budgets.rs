@@ -226,7 +226,7 @@ pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult
 }
 
 /// One period of one budget whose spending is wanted.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Hash)]
 pub struct SpanRequest {
     pub budget_id: Uuid,
     pub span: Span,
@@ -381,6 +381,19 @@ pub fn evaluate(
     rows: Vec<BudgetRow>,
     at: NaiveDate,
 ) -> QueryResult<Vec<Evaluation>> {
+    evaluate_with(conn, rows, at, |conn, requests| {
+        spending(conn, ledger_id, requests)
+    })
+}
+
+/// `evaluate` with the spending read by `spending` (one call for all the periods), for a
+/// caller that keeps what it read.
+pub fn evaluate_with<E>(
+    conn: &mut PgConnection,
+    rows: Vec<BudgetRow>,
+    at: NaiveDate,
+    spending: impl FnOnce(&mut PgConnection, &[SpanRequest]) -> Result<Vec<Decimal>, E>,
+) -> Result<Vec<Evaluation>, E> {
     let spans: Vec<Option<Span>> = rows
         .iter()
         .map(|b| period_containing(b.period(), b.start_date, b.end_date, at))
@@ -419,7 +432,7 @@ pub fn evaluate(
         }
         slots.push(slot);
     }
-    let spent = spending(conn, ledger_id, &requests)?;
+    let spent = spending(conn, &requests)?;
     Ok(rows
         .into_iter()
         .zip(spans)

@@ -25,13 +25,16 @@ struct Version {
 /// The user's latest change to anything a model learns from (transactions, their deletion,
 /// categories). A model trained at a lower version is stale.
 pub fn data_version(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
-    diesel::sql_query(
-        "SELECT COALESCE(GREATEST( \
+    // Prepared: read by every question to the assistant and every forecast.
+    Prepared(
+        diesel::sql_query(
+            "SELECT COALESCE(GREATEST( \
             (SELECT max(change_seq) FROM transactions WHERE ledger_id = $1), \
             (SELECT max(change_seq) FROM tombstones WHERE ledger_id = $1), \
             (SELECT max(change_seq) FROM categories WHERE ledger_id = $1)), 0) AS version",
+        )
+        .bind::<SqlUuid, _>(ledger_id),
     )
-    .bind::<SqlUuid, _>(ledger_id)
     .get_result::<Version>(conn)
     .map(|v| v.version)
 }

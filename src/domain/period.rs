@@ -41,7 +41,7 @@ impl BudgetPeriod {
 }
 
 /// A closed range of days.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Span {
     pub start: NaiveDate,
     pub end: NaiveDate,

@@ -1228,7 +1228,7 @@ fn budget_answer(
             .collect(),
         (None, None) => rows,
     };
-    let evaluations: Vec<_> = budgets::evaluate(conn, caller.ledger.id, rows, today)?
+    let evaluations: Vec<_> = super::budgets::evaluate_kept(conn, caller.ledger.id, rows, today)?
         .into_iter()
         .filter(|e| e.span.is_some())
         .collect();

@@ -1,11 +1,18 @@
-//! Budgets as clients read them: one budget evaluated as of a day.
+//! Budgets as clients read them: one budget evaluated as of a day, and budgets' spending kept
+//! between writes for the readers that ask for it again and again (the assistant, simulations).
+
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::{Arc, LazyLock, Mutex};
 
 use chrono::NaiveDate;
 use diesel::PgConnection;
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
+use super::cache::LedgerCache;
 use super::caller::Caller;
-use crate::db::budgets::{self, BudgetFields, Evaluation};
+use crate::db::budgets::{self, BudgetFields, BudgetRow, Evaluation, SpanRequest};
 use crate::db::categories;
 use crate::domain::ledger::CategoryKind;
 use crate::domain::period::BudgetPeriod;
@@ -56,4 +63,63 @@ pub fn check(
         }
     }
     Ok(())
+}
+
+/// Spending reads kept per ledger while its data version stands (a write of a transaction or a
+/// category moves it), by what was asked: the periods and the budgets' categories.
+type Kept = Mutex<HashMap<u64, Arc<Vec<Decimal>>>>;
+static SPENDING: LazyLock<LedgerCache<Kept>> = LazyLock::new(LedgerCache::default);
+/// Most different reads kept per ledger and version.
+const KEPT_READS: usize = 32;
+
+/// What a spending read depends on besides the ledger's data: the budgets (their categories,
+/// and their last change) and the periods asked for.
+fn fingerprint(rows: &[BudgetRow], requests: &[SpanRequest]) -> u64 {
+    let mut hasher = DefaultHasher::new();
+    for row in rows {
+        row.id.hash(&mut hasher);
+        row.categories.to_string().hash(&mut hasher);
+        row.updated_at.hash(&mut hasher);
+    }
+    requests.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// `db::budgets::spending` of `requests` for the budgets `rows`, read once per data version.
+/// For reads only: a write path must read its own uncommitted figures.
+pub fn spending_kept(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    rows: &[BudgetRow],
+    requests: &[SpanRequest],
+) -> Result<Arc<Vec<Decimal>>, ApiError> {
+    let version = crate::db::ml::data_version(conn, ledger_id)?;
+    let kept = SPENDING.get_or_read(ledger_id, version.to_string(), || {
+        Ok(Mutex::new(HashMap::new()))
+    })?;
+    let key = fingerprint(rows, requests);
+    if let Some(spent) = kept.lock().ok().and_then(|k| k.get(&key).cloned()) {
+        return Ok(spent);
+    }
+    let spent = Arc::new(budgets::spending(conn, ledger_id, requests)?);
+    if let Ok(mut kept) = kept.lock() {
+        if kept.len() >= KEPT_READS {
+            kept.clear();
+        }
+        kept.insert(key, spent.clone());
+    }
+    Ok(spent)
+}
+
+/// `db::budgets::evaluate` with the spending read through `spending_kept`.
+pub fn evaluate_kept(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    rows: Vec<BudgetRow>,
+    at: NaiveDate,
+) -> Result<Vec<Evaluation>, ApiError> {
+    let budgets = rows.clone();
+    budgets::evaluate_with(conn, rows, at, |conn, requests| {
+        spending_kept(conn, ledger_id, &budgets, requests).map(|spent| spent.to_vec())
+    })
 }

@@ -398,7 +398,8 @@ pub fn simulate(
             })
         })
         .collect();
-    let spent = budgets::spending(conn, ledger, &requests)?;
+    let rows: Vec<budgets::BudgetRow> = running.iter().map(|(b, _, _)| b.clone()).collect();
+    let spent = super::budgets::spending_kept(conn, ledger, &rows, &requests)?;
     let mut next = 0;
     let mut outcomes = Vec::new();
     for (budget, current, spans) in &running {

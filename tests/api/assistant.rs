@@ -91,7 +91,7 @@ async fn small_ledger(app: &TestApp, user: &TestUser) -> (String, String) {
 async fn questions_in_english_and_vietnamese_are_answered_from_the_ledgers_own_figures() {
     let app = spawn_app().await;
     let user = app.register("asker@example.com").await;
-    let (_, food) = small_ledger(&app, &user).await;
+    let (wallet, food) = small_ledger(&app, &user).await;
 
     // The same question with and without diacritics, and in English.
     for question in [
@@ -243,6 +243,36 @@ async fn questions_in_english_and_vietnamese_are_answered_from_the_ledgers_own_f
         json!(2917.25),
         "{answer}"
     );
+
+    // Budget figures are kept between questions, never past a write: an expense and its
+    // deletion both show in the next answer.
+    let remaining = |answer: Value| answer["data"]["budgets"][0]["remaining"].clone();
+    let question = json!({"question": "how much is left in the Food budget?"});
+    assert_eq!(
+        remaining(ask(&app, &user, question.clone()).await),
+        json!(47.25)
+    );
+    let expense = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 7.25, "date": today(), "wallet_id": wallet,
+                   "category_id": food, "description": "Bánh mì"}),
+        )
+        .await;
+    assert_eq!(
+        remaining(ask(&app, &user, question.clone()).await),
+        json!(40)
+    );
+    let response = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/transactions/{}", expense["id"].as_str().unwrap()),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(remaining(ask(&app, &user, question).await), json!(47.25));
 }
 
 #[tokio::test]
