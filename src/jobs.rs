@@ -229,7 +229,7 @@ fn materialize_one(
         if next > today || template.end_date.is_some_and(|end| next > end) {
             break;
         }
-        if recurring::claim_occurrence(conn, template.id, next)? {
+        if recurring::claim_occurrence(conn, template.ledger_id, template.id, next)? {
             let entry = Entry {
                 draft: Draft {
                     transaction_type,
@@ -253,7 +253,7 @@ fn materialize_one(
             let checked = ledger::check_one(conn, template.ledger_id, entry, &kept)?;
             let id = ledger::record(conn, ledger::Author::system(template.ledger_id), &checked)?.id;
             spending.merge(&checked.spending());
-            recurring::link_occurrence(conn, template.id, next, id)?;
+            recurring::link_occurrence(conn, template.ledger_id, template.id, next, id)?;
             made += 1;
         }
         match next_occurrence(frequency, next, template.anchor_day as u32) {
@@ -267,7 +267,7 @@ fn materialize_one(
     if template.end_date.is_some_and(|end| next > end) {
         active = false;
     }
-    recurring::advance(conn, template.id, next, active)?;
+    recurring::advance(conn, template.ledger_id, template.id, next, active)?;
     alerts::check_budgets(
         conn,
         template.ledger_id,

@@ -255,10 +255,11 @@ pub fn insert_payment(
 /// Links a payment to the expense that recorded it.
 pub fn link_payment(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     payment_id: Uuid,
     transaction_id: Uuid,
 ) -> QueryResult<()> {
-    diesel::update(bill_payments::table.find(payment_id))
+    diesel::update(bill_payments::table.find((ledger_id, payment_id)))
         .set(bill_payments::transaction_id.eq(transaction_id))
         .execute(conn)
         .map(drop)
@@ -267,15 +268,16 @@ pub fn link_payment(
 /// Moves a bill to its next due date, or (`None`: a one-off) marks it paid.
 pub fn advance(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     bill_id: Uuid,
     next: Option<NaiveDate>,
 ) -> QueryResult<Bill> {
     match next {
-        Some(next) => diesel::update(bills::table.find(bill_id))
+        Some(next) => diesel::update(bills::table.find((ledger_id, bill_id)))
             .set(bills::next_due_date.eq(next))
             .returning(Bill::as_returning())
             .get_result(conn),
-        None => diesel::update(bills::table.find(bill_id))
+        None => diesel::update(bills::table.find((ledger_id, bill_id)))
             .set(bills::paid_at.eq(Utc::now()))
             .returning(Bill::as_returning())
             .get_result(conn),

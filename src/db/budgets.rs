@@ -85,7 +85,7 @@ pub fn list(
     offset: i64,
 ) -> QueryResult<Vec<BudgetRow>> {
     diesel::sql_query(format!(
-        "{SELECT_BUDGETS} GROUP BY b.id ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3"
+        "{SELECT_BUDGETS} GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id LIMIT $2 OFFSET $3"
     ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(limit)
@@ -101,11 +101,13 @@ pub fn count(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
 }
 
 pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<BudgetRow>> {
-    diesel::sql_query(format!("{SELECT_BUDGETS} AND b.id = $2 GROUP BY b.id"))
-        .bind::<SqlUuid, _>(ledger_id)
-        .bind::<SqlUuid, _>(id)
-        .get_result(conn)
-        .optional()
+    diesel::sql_query(format!(
+        "{SELECT_BUDGETS} AND b.id = $2 GROUP BY b.ledger_id, b.id"
+    ))
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .optional()
 }
 
 /// The budgets that track any of `categories` (directly or through an ancestor).
@@ -123,7 +125,7 @@ pub fn tracking(
              WHERE c.ledger_id = $1 AND c.parent_id IS NOT NULL) \
          {SELECT_BUDGETS} AND b.id IN (SELECT t.budget_id FROM budget_categories t \
                                        WHERE t.ledger_id = $1 AND t.category_id IN (SELECT id FROM up)) \
-         GROUP BY b.id ORDER BY b.created_at, b.id"
+         GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id"
     ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(categories))
@@ -136,7 +138,7 @@ pub fn by_ids(
     ids: &[Uuid],
 ) -> QueryResult<Vec<BudgetRow>> {
     diesel::sql_query(format!(
-        "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.id ORDER BY b.created_at, b.id"
+        "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id"
     ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(ids)

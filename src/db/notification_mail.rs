@@ -64,6 +64,8 @@ pub fn put(
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Waiting {
     #[diesel(sql_type = SqlUuid)]
+    pub ledger_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
     pub notification_id: Uuid,
     #[diesel(sql_type = SqlUuid)]
     pub user_id: Uuid,
@@ -95,7 +97,7 @@ pub struct Waiting {
 /// recipient, oldest first.
 pub fn waiting(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Waiting>> {
     diesel::sql_query(
-        "SELECT n.id AS notification_id, p.user_id, u.email, u.timezone, p.email_mode, \
+        "SELECT n.ledger_id, n.id AS notification_id, p.user_id, u.email, u.timezone, p.email_mode, \
                 p.quiet_start, p.quiet_end, p.last_digest_on, n.title, n.body, n.priority, \
                 l.name AS ledger_name, n.created_at \
          FROM notification_preferences p \
@@ -107,7 +109,8 @@ pub fn waiting(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Waiting>>
               AND n.created_at >= p.mail_since \
               AND n.created_at > now() - interval '7 days' \
          WHERE NOT EXISTS (SELECT 1 FROM notification_mails x \
-                           WHERE x.notification_id = n.id AND x.user_id = p.user_id) \
+                           WHERE x.ledger_id = n.ledger_id AND x.notification_id = n.id \
+                             AND x.user_id = p.user_id) \
          ORDER BY p.user_id, n.created_at, n.id \
          LIMIT $1",
     )
@@ -115,20 +118,26 @@ pub fn waiting(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<Waiting>>
     .load(conn)
 }
 
-/// Claims notifications for mailing to `user`; returns those this call claimed (another
-/// instance may have taken some).
-pub fn claim(conn: &mut PgConnection, user: Uuid, ids: &[Uuid]) -> QueryResult<Vec<Uuid>> {
+/// Claims notifications (ledger and id) for mailing to `user`; returns those this call claimed
+/// (another instance may have taken some).
+pub fn claim(
+    conn: &mut PgConnection,
+    user: Uuid,
+    notifications: &[(Uuid, Uuid)],
+) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
     struct Claimed {
         #[diesel(sql_type = SqlUuid)]
         notification_id: Uuid,
     }
     diesel::sql_query(
-        "INSERT INTO notification_mails (notification_id, user_id) \
-         SELECT unnest($2::uuid[]), $1 ON CONFLICT DO NOTHING RETURNING notification_id",
+        "INSERT INTO notification_mails (ledger_id, notification_id, user_id) \
+         SELECT unnest($2::uuid[]), unnest($3::uuid[]), $1 \
+         ON CONFLICT DO NOTHING RETURNING notification_id",
     )
     .bind::<SqlUuid, _>(user)
-    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Array<SqlUuid>, _>(notifications.iter().map(|n| n.0).collect::<Vec<_>>())
+    .bind::<Array<SqlUuid>, _>(notifications.iter().map(|n| n.1).collect::<Vec<_>>())
     .load::<Claimed>(conn)
     .map(|rows| rows.into_iter().map(|r| r.notification_id).collect())
 }

@@ -180,11 +180,13 @@ pub fn get(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Op
 /// Claims an occurrence; false when it was materialised already.
 pub fn claim_occurrence(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     recurring_id: Uuid,
     date: NaiveDate,
 ) -> QueryResult<bool> {
     diesel::insert_into(recurring_occurrences::table)
         .values((
+            recurring_occurrences::ledger_id.eq(ledger_id),
             recurring_occurrences::recurring_id.eq(recurring_id),
             recurring_occurrences::occurrence_date.eq(date),
         ))
@@ -195,11 +197,12 @@ pub fn claim_occurrence(
 
 pub fn link_occurrence(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     recurring_id: Uuid,
     date: NaiveDate,
     transaction_id: Uuid,
 ) -> QueryResult<()> {
-    diesel::update(recurring_occurrences::table.find((recurring_id, date)))
+    diesel::update(recurring_occurrences::table.find((ledger_id, recurring_id, date)))
         .set(recurring_occurrences::transaction_id.eq(transaction_id))
         .execute(conn)
         .map(|_| ())
@@ -207,11 +210,12 @@ pub fn link_occurrence(
 
 pub fn advance(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     id: Uuid,
     next_date: NaiveDate,
     active: bool,
 ) -> QueryResult<()> {
-    diesel::update(recurring_transactions::table.find(id))
+    diesel::update(recurring_transactions::table.find((ledger_id, id)))
         .set((
             recurring_transactions::next_date.eq(next_date),
             recurring_transactions::active.eq(active),

@@ -89,7 +89,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    bill_payments (id) {
+    bill_payments (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         bill_id -> Uuid,
@@ -102,7 +102,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    bills (id) {
+    bills (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         name -> Text,
@@ -125,7 +125,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    budget_categories (budget_id, category_id) {
+    budget_categories (ledger_id, budget_id, category_id) {
         ledger_id -> Uuid,
         budget_id -> Uuid,
         category_id -> Uuid,
@@ -133,7 +133,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    budgets (id) {
+    budgets (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         name -> Text,
@@ -151,7 +151,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    categories (id) {
+    categories (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         parent_id -> Nullable<Uuid>,
@@ -166,7 +166,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    category_descriptions (id) {
+    category_descriptions (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         category_id -> Uuid,
@@ -177,7 +177,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    category_suggestions (id) {
+    category_suggestions (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         transaction_id -> Nullable<Uuid>,
@@ -322,7 +322,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    ml_models (id) {
+    ml_models (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         kind -> Text,
@@ -341,7 +341,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    notifications (id) {
+    notifications (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         #[sql_name = "type"]
@@ -357,7 +357,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    predictions (id) {
+    predictions (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         category_id -> Nullable<Uuid>,
@@ -416,7 +416,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    recurring_occurrences (recurring_id, occurrence_date) {
+    recurring_occurrences (ledger_id, recurring_id, occurrence_date) {
+        ledger_id -> Uuid,
         recurring_id -> Uuid,
         occurrence_date -> Date,
         transaction_id -> Nullable<Uuid>,
@@ -425,7 +426,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    recurring_transactions (id) {
+    recurring_transactions (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         #[sql_name = "type"]
@@ -501,7 +502,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    tombstones (id) {
+    tombstones (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         entity -> Text,
@@ -531,7 +532,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    transaction_splits (id) {
+    transaction_splits (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         transaction_id -> Uuid,
@@ -548,7 +549,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    transactions (id) {
+    transactions (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         #[sql_name = "type"]
@@ -615,7 +616,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    wallets (id) {
+    wallets (ledger_id, id) {
         id -> Uuid,
         ledger_id -> Uuid,
         name -> Text,
@@ -646,7 +647,6 @@ diesel::joinable!(ml_models -> ledgers (ledger_id));
 diesel::joinable!(notifications -> ledgers (ledger_id));
 diesel::joinable!(predictions -> ledgers (ledger_id));
 diesel::joinable!(receipts -> ledgers (ledger_id));
-diesel::joinable!(recurring_occurrences -> recurring_transactions (recurring_id));
 diesel::joinable!(recurring_transactions -> ledgers (ledger_id));
 diesel::joinable!(refresh_tokens -> users (user_id));
 diesel::joinable!(tombstones -> ledgers (ledger_id));

@@ -185,7 +185,8 @@ pub fn insert_ping(
     body: &serde_json::Value,
 ) -> QueryResult<Delivery> {
     diesel::sql_query(format!(
-        "INSERT INTO webhook_deliveries (webhook_id, event_type, body) VALUES ($1, 'ping', $2) \
+        "INSERT INTO webhook_deliveries (ledger_id, webhook_id, event_type, body) \
+         SELECT ledger_id, id, 'ping', $2 FROM webhooks WHERE id = $1 \
          RETURNING {DELIVERY_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(webhook)
@@ -196,28 +197,32 @@ pub fn insert_ping(
 /// A page of the webhook's deliveries, newest first, and how many there are.
 pub fn deliveries(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     webhook: Uuid,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Delivery>, i64)> {
     let rows = diesel::sql_query(format!(
-        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE webhook_id = $1 \
+        "SELECT {DELIVERY_COLUMNS} FROM webhook_deliveries WHERE ledger_id = $4 AND webhook_id = $1 \
          ORDER BY created_at DESC, id DESC LIMIT $2 OFFSET $3"
     ))
     .bind::<SqlUuid, _>(webhook)
     .bind::<BigInt, _>(limit)
     .bind::<BigInt, _>(offset)
+    .bind::<SqlUuid, _>(ledger_id)
     .load(conn)?;
     #[derive(QueryableByName)]
     struct Count {
         #[diesel(sql_type = BigInt)]
         n: i64,
     }
-    let total =
-        diesel::sql_query("SELECT count(*) AS n FROM webhook_deliveries WHERE webhook_id = $1")
-            .bind::<SqlUuid, _>(webhook)
-            .get_result::<Count>(conn)?
-            .n;
+    let total = diesel::sql_query(
+        "SELECT count(*) AS n FROM webhook_deliveries WHERE ledger_id = $2 AND webhook_id = $1",
+    )
+    .bind::<SqlUuid, _>(webhook)
+    .bind::<SqlUuid, _>(ledger_id)
+    .get_result::<Count>(conn)?
+    .n;
     Ok((rows, total))
 }
 
@@ -229,14 +234,15 @@ pub fn fan_out(conn: &mut PgConnection) -> QueryResult<usize> {
                         WHERE active FOR UPDATE SKIP LOCKED), \
               fresh AS (SELECT h.id AS webhook_id, h.event_types, e.* FROM hooks h \
                         JOIN events e ON e.ledger_id = h.ledger_id AND e.seq > h.last_seq), \
-              queued AS (INSERT INTO webhook_deliveries (webhook_id, event_id, event_type, body) \
-                         SELECT webhook_id, id, type, \
+              queued AS (INSERT INTO webhook_deliveries \
+                             (ledger_id, webhook_id, event_id, event_type, body) \
+                         SELECT ledger_id, webhook_id, id, type, \
                                 jsonb_build_object('id', id, 'seq', seq, 'type', type, \
                                                    'occurred_at', occurred_at, \
                                                    'ledger_id', ledger_id, 'data', payload) \
                          FROM fresh \
                          WHERE cardinality(event_types) = 0 OR type = ANY(event_types) \
-                         ON CONFLICT (webhook_id, event_id) DO NOTHING) \
+                         ON CONFLICT (ledger_id, webhook_id, event_id) DO NOTHING) \
          UPDATE webhooks w SET last_seq = m.seq \
          FROM (SELECT webhook_id, max(seq) AS seq FROM fresh GROUP BY 1) m \
          WHERE w.id = m.webhook_id",
@@ -271,8 +277,9 @@ pub struct Claimed {
 /// instance's claims lapse, and the deliveries are tried again), counting the attempt.
 pub fn claim(conn: &mut PgConnection, limit: i64, lease_seconds: i64) -> QueryResult<Vec<Claimed>> {
     diesel::sql_query(
-        "WITH due AS (SELECT d.id FROM webhook_deliveries d \
-                      JOIN webhooks w ON w.id = d.webhook_id AND w.active \
+        "WITH due AS (SELECT d.ledger_id, d.id FROM webhook_deliveries d \
+                      JOIN webhooks w ON w.ledger_id = d.ledger_id AND w.id = d.webhook_id \
+                           AND w.active \
                       WHERE d.status = 'pending' AND d.next_attempt_at <= now() \
                         AND (d.locked_until IS NULL OR d.locked_until < now()) \
                       ORDER BY d.next_attempt_at LIMIT $1 \
@@ -281,7 +288,8 @@ pub fn claim(conn: &mut PgConnection, limit: i64, lease_seconds: i64) -> QueryRe
          SET locked_until = now() + make_interval(secs => $2), attempts = d.attempts + 1, \
              last_attempt_at = now() \
          FROM due, webhooks w \
-         WHERE d.id = due.id AND w.id = d.webhook_id \
+         WHERE d.ledger_id = due.ledger_id AND d.id = due.id \
+           AND w.ledger_id = d.ledger_id AND w.id = d.webhook_id \
          RETURNING d.id, d.webhook_id, w.ledger_id, w.url, w.secret, d.event_type, d.body, \
                    d.attempts, d.created_at",
     )
@@ -319,16 +327,19 @@ pub fn succeeded(conn: &mut PgConnection, claimed: &Claimed, attempt: &Attempt) 
         diesel::sql_query(
             "UPDATE webhook_deliveries SET status = 'succeeded', delivered_at = now(), \
                  locked_until = NULL, response_status = $2, error = NULL, latency_ms = $3 \
-             WHERE id = $1",
+             WHERE ledger_id = $4 AND id = $1",
         )
         .bind::<SqlUuid, _>(claimed.id)
         .bind::<Nullable<Integer>, _>(attempt.response_status)
         .bind::<Integer, _>(attempt.latency_ms)
+        .bind::<SqlUuid, _>(claimed.ledger_id)
         .execute(conn)?;
         diesel::sql_query(
-            "UPDATE webhooks SET failing_since = NULL WHERE id = $1 AND failing_since IS NOT NULL",
+            "UPDATE webhooks SET failing_since = NULL \
+             WHERE ledger_id = $2 AND id = $1 AND failing_since IS NOT NULL",
         )
         .bind::<SqlUuid, _>(claimed.webhook_id)
+        .bind::<SqlUuid, _>(claimed.ledger_id)
         .execute(conn)
         .map(drop)
     })
@@ -347,13 +358,14 @@ pub fn failed(
              status = CASE WHEN $5::timestamptz IS NULL THEN 'failed' ELSE 'pending' END, \
              next_attempt_at = COALESCE($5, next_attempt_at), locked_until = NULL, \
              response_status = $2, error = $3, latency_ms = $4 \
-         WHERE id = $1",
+         WHERE ledger_id = $6 AND id = $1",
     )
     .bind::<SqlUuid, _>(claimed.id)
     .bind::<Nullable<Integer>, _>(attempt.response_status)
     .bind::<Nullable<Text>, _>(attempt.error)
     .bind::<Integer, _>(attempt.latency_ms)
     .bind::<Nullable<Timestamptz>, _>(retry_at)
+    .bind::<SqlUuid, _>(claimed.ledger_id)
     .execute(conn)?;
     #[derive(QueryableByName)]
     struct Since {
@@ -361,21 +373,29 @@ pub fn failed(
         failing_since: DateTime<Utc>,
     }
     diesel::sql_query(
-        "UPDATE webhooks SET failing_since = COALESCE(failing_since, now()) WHERE id = $1 \
-         RETURNING failing_since",
+        "UPDATE webhooks SET failing_since = COALESCE(failing_since, now()) \
+         WHERE ledger_id = $2 AND id = $1 RETURNING failing_since",
     )
     .bind::<SqlUuid, _>(claimed.webhook_id)
+    .bind::<SqlUuid, _>(claimed.ledger_id)
     .get_result::<Since>(conn)
     .map(|s| s.failing_since)
 }
 
 /// Turns an endpoint off (its pending deliveries fail with it). False if it was off already.
-pub fn disable(conn: &mut PgConnection, webhook: Uuid, reason: &str) -> QueryResult<bool> {
+pub fn disable(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    webhook: Uuid,
+    reason: &str,
+) -> QueryResult<bool> {
     let changed = diesel::sql_query(
-        "UPDATE webhooks SET active = false, disabled_reason = $2 WHERE id = $1 AND active",
+        "UPDATE webhooks SET active = false, disabled_reason = $2 \
+         WHERE ledger_id = $3 AND id = $1 AND active",
     )
     .bind::<SqlUuid, _>(webhook)
     .bind::<Text, _>(reason)
+    .bind::<SqlUuid, _>(ledger_id)
     .execute(conn)?;
     if changed == 0 {
         return Ok(false);
@@ -383,9 +403,10 @@ pub fn disable(conn: &mut PgConnection, webhook: Uuid, reason: &str) -> QueryRes
     diesel::sql_query(
         "UPDATE webhook_deliveries SET status = 'failed', locked_until = NULL, \
              error = COALESCE(error, '') || ' (endpoint disabled)' \
-         WHERE webhook_id = $1 AND status = 'pending'",
+         WHERE ledger_id = $2 AND webhook_id = $1 AND status = 'pending'",
     )
     .bind::<SqlUuid, _>(webhook)
+    .bind::<SqlUuid, _>(ledger_id)
     .execute(conn)?;
     Ok(true)
 }

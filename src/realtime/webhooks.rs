@@ -274,7 +274,12 @@ fn turn_off(
     delivery: &Claimed,
     last_error: &str,
 ) -> Result<(), ApiError> {
-    if !webhooks::disable(conn, delivery.webhook_id, "failing for a day")? {
+    if !webhooks::disable(
+        conn,
+        delivery.ledger_id,
+        delivery.webhook_id,
+        "failing for a day",
+    )? {
         return Ok(());
     }
     notifications::insert_once(

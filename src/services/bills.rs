@@ -154,9 +154,9 @@ pub fn pay(
         &checked,
     )?
     .id;
-    bills::link_payment(conn, payment_id, transaction_id)?;
+    bills::link_payment(conn, bill.ledger_id, payment_id, transaction_id)?;
     let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
-    let updated = bills::advance(conn, bill.id, next)?;
+    let updated = bills::advance(conn, bill.ledger_id, bill.id, next)?;
     events::append(
         conn,
         bill.ledger_id,

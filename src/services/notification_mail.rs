@@ -202,7 +202,10 @@ fn mail_claimed(
     rows: &[Waiting],
     digest_day: Option<chrono::NaiveDate>,
 ) -> Result<usize, ApiError> {
-    let ids: Vec<Uuid> = rows.iter().map(|r| r.notification_id).collect();
+    let ids: Vec<(Uuid, Uuid)> = rows
+        .iter()
+        .map(|r| (r.ledger_id, r.notification_id))
+        .collect();
     let claimed = notification_mail::claim(conn, user, &ids)?;
     let mut mine: Vec<&Waiting> = rows
         .iter()

@@ -217,7 +217,13 @@ pub fn deliveries(
 ) -> Result<(Vec<DeliveryResponse>, PageMeta), ApiError> {
     owners_only(caller)?;
     let webhook = webhooks::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
-    let (rows, total) = webhooks::deliveries(conn, webhook.id, page.limit(), page.offset())?;
+    let (rows, total) = webhooks::deliveries(
+        conn,
+        webhook.ledger_id,
+        webhook.id,
+        page.limit(),
+        page.offset(),
+    )?;
     Ok((
         rows.into_iter().map(DeliveryResponse::from).collect(),
         page.meta(total),

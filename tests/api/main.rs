@@ -32,6 +32,7 @@ mod receipts;
 mod reports;
 mod rollups;
 mod rules;
+mod schema;
 mod sessions;
 mod streams;
 mod sync;
