@@ -158,11 +158,13 @@ fn lines(conn: &mut PgConnection, f: &Filter, limit: i64, unusual: bool) -> Quer
 }
 
 /// The ledger's most frequent merchants (the description where a transaction has none) since
-/// a date: the names a question may mention.
+/// a date, among the transactions written after change number `changed_after` (0: all): the
+/// names a question may mention.
 pub fn frequent_merchants(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     since: NaiveDate,
+    changed_after: i64,
     limit: i64,
 ) -> QueryResult<Vec<MerchantName>> {
     #[derive(QueryableByName)]
@@ -175,7 +177,7 @@ pub fn frequent_merchants(
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT min(COALESCE(merchant, description)) AS name, \
                 bool_or(merchant IS NOT NULL) AS is_merchant FROM transactions \
-         WHERE ledger_id = $1 AND date >= $2 AND type = 'expense' \
+         WHERE ledger_id = $1 AND date >= $2 AND type = 'expense' AND change_seq > $4 \
            AND length(COALESCE(merchant, description)) BETWEEN 2 AND 60 \
          GROUP BY lower(COALESCE(merchant, description)) \
          ORDER BY count(*) DESC, 1 LIMIT $3",
@@ -183,6 +185,7 @@ pub fn frequent_merchants(
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Date, _>(since)
     .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(changed_after)
     .load(conn)?;
     Ok(rows
         .into_iter()

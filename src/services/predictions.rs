@@ -613,8 +613,40 @@ pub fn forecasts_for(
     today: NaiveDate,
 ) -> Result<ForecastBundle, ApiError> {
     let version = store::data_version(conn, ledger_id)?;
+    stored_or_trained(conn, ledger_id, today, |stored| {
+        stored.data_version >= version
+    })
+}
+
+/// How long a stored forecast serves the readers that can take one a few writes behind.
+const RECENT_ENOUGH_SECS: i64 = 15 * 60;
+
+/// Like `forecasts_for`, but a bundle trained in the last 15 minutes serves even when writes
+/// came since: for the assistant and simulations, which ask often and for which one more
+/// expense barely moves a month's forecast (retraining a ledger of 1,000,000 transactions takes
+/// most of a second). `GET /predictions` and the background job retrain as before.
+pub fn forecasts_recent(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    today: NaiveDate,
+) -> Result<ForecastBundle, ApiError> {
+    let version = store::data_version(conn, ledger_id)?;
+    stored_or_trained(conn, ledger_id, today, |stored| {
+        stored.data_version >= version
+            || (Utc::now() - stored.trained_at).num_seconds() < RECENT_ENOUGH_SECS
+    })
+}
+
+/// The stored bundle if `usable` accepts it and it is for `today`'s periods and the ledger's
+/// currency, else a freshly trained one.
+fn stored_or_trained(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    today: NaiveDate,
+    usable: impl Fn(&StoredModel) -> bool,
+) -> Result<ForecastBundle, ApiError> {
     if let Some(stored) = store::load_model(conn, ledger_id, store::KIND_FORECAST)? {
-        if stored.data_version >= version {
+        if usable(&stored) {
             if let Ok(bundle) = serde_json::from_value::<ForecastBundle>(stored.model) {
                 let same_periods = [Period::Month, Period::Week]
                     .iter()

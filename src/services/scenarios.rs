@@ -199,7 +199,7 @@ pub fn simulate(
 
     // Expense per month from the spending forecast, with its interval.
     let mut forecast: Vec<(Decimal, Decimal)> = Vec::with_capacity(months);
-    let series = predictions::forecasts_for(conn, ledger, today)?
+    let series = predictions::forecasts_recent(conn, ledger, today)?
         .series
         .into_iter()
         .find(|s| s.period == ForecastPeriod::Month && s.category_id.is_none());

@@ -554,7 +554,7 @@ async fn goals_track_contributions_or_a_wallet_and_notify_when_reached() {
 async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
     let app = spawn_app().await;
     let user = app.register("planner@example.com").await;
-    let (wallet, _) = small_ledger(&app, &user).await;
+    let (wallet, food) = small_ledger(&app, &user).await;
     // Today: 1,000 + 2,000 − 52.75 − 30 = 2,917.25. No whole month of history yet for income
     // (the ledger began last month), so only the changes and the forecast move it.
     // The first simulation trains the spending forecast (a cache of derived figures); after
@@ -602,6 +602,43 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
         previous = total;
     }
     assert_eq!(result["budgets"][0]["name"], "Food");
+
+    // A write right after: the next simulation starts from the new balance at once, on the
+    // forecast trained a moment ago (one expense does not retrain it; POST
+    // /predictions/predict does, as before).
+    let trained = || {
+        app.scalar(
+            "SELECT (extract(epoch FROM trained_at) * 1000000)::bigint AS value FROM ml_models \
+             WHERE kind = 'forecast'",
+        )
+    };
+    let was = trained();
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 17.25, "date": today(), "wallet_id": wallet,
+               "category_id": food, "description": "Bún chả"}),
+    )
+    .await;
+    let after = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            json!({"months": 1}),
+        )
+        .await;
+    assert_eq!(after["opening_total"], json!(2900), "{after}");
+    assert_eq!(trained(), was, "the recent forecast served the simulation");
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/predictions/predict",
+            &user.access_token,
+            Some(&json!({"period": "month", "horizon": 1})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_ne!(trained(), was, "predictions retrain on newer data");
 
     // 600 months, a negative amount, a past date, someone else's wallet: refused.
     let other = app.register("other-planner@example.com").await;
