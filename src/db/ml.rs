@@ -509,13 +509,14 @@ pub struct PayeeHistory {
 }
 
 /// Expenses from `from` to `to` grouped by payee (merchant, else description), for payees seen
-/// at least twice; the 200 most frequent.
+/// at least twice; the 200 most frequent, or those of `only` (payees in lower case).
 pub fn payee_histories(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     currency: &str,
     from: NaiveDate,
     to: NaiveDate,
+    only: Option<&[String]>,
 ) -> QueryResult<Vec<PayeeHistory>> {
     diesel::sql_query(
         "SELECT min(COALESCE(t.merchant, t.description)) AS payee, \
@@ -525,6 +526,7 @@ pub fn payee_histories(
          FROM transactions t \
          WHERE t.ledger_id = $1 AND t.currency = $2 AND t.type = 'expense' \
            AND t.date BETWEEN $3 AND $4 AND COALESCE(t.merchant, t.description) <> '' \
+           AND ($5::text[] IS NULL OR lower(COALESCE(t.merchant, t.description)) = ANY($5)) \
          GROUP BY lower(COALESCE(t.merchant, t.description)) \
          HAVING count(*) >= 2 ORDER BY count(*) DESC LIMIT 200",
     )
@@ -532,5 +534,47 @@ pub fn payee_histories(
     .bind::<Text, _>(currency)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
+    .bind::<Nullable<diesel::sql_types::Array<Text>>, _>(only)
     .load(conn)
+}
+
+/// The payees (in lower case) of the expenses from `from` to `to` written after change number
+/// `after`, if every change since was a new transaction; `None` when one was edited or deleted
+/// (what it was before is not known, so everything must be read again).
+pub fn payees_added_since(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    currency: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+    after: i64,
+) -> QueryResult<Option<Vec<String>>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Text>)]
+        payee: Option<String>,
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        edited: bool,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT lower(COALESCE(t.merchant, t.description)) AS payee, \
+                bool_or(t.updated_at > t.created_at) AS edited \
+         FROM transactions t WHERE t.ledger_id = $1 AND t.change_seq > $5 \
+           AND (t.updated_at > t.created_at OR (t.currency = $2 AND t.type = 'expense' \
+                AND t.date BETWEEN $3 AND $4)) \
+         GROUP BY 1 \
+         UNION ALL (SELECT NULL, true FROM tombstones \
+                    WHERE ledger_id = $1 AND change_seq > $5 LIMIT 1) \
+         LIMIT 1000",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Text, _>(currency)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .bind::<BigInt, _>(after)
+    .load(conn)?;
+    if rows.iter().any(|r| r.edited) || rows.len() >= 1000 {
+        return Ok(None);
+    }
+    Ok(Some(rows.into_iter().filter_map(|r| r.payee).collect()))
 }

@@ -750,3 +750,87 @@ async fn the_background_job_retrains_stale_models_and_leaves_current_ones() {
         2
     );
 }
+
+#[tokio::test]
+async fn recurring_payments_stay_current_after_additions_edits_and_deletions() {
+    let app = spawn_app().await;
+    let user = app.register("subs@example.com").await;
+    let wallet = app.create_wallet(&user, "Card", "USD").await;
+    let subscriptions = app.category_id(&user, "Subscriptions").await;
+    let this_month = Utc::now().date_naive().with_day(1).unwrap();
+    let pay = |merchant: &'static str, back: u32| {
+        let date = this_month - chrono::Months::new(back) + chrono::Days::new(4);
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 9.99, "wallet_id": wallet,
+                   "category_id": subscriptions, "merchant": merchant, "date": date}),
+        )
+    };
+    let recurring = || async {
+        let insights = app.data(&user, "/api/v1/insights/spending").await;
+        insights["recurring"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["payee"].as_str().unwrap().to_owned(),
+                    r["occurrences"].as_i64().unwrap(),
+                )
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let mut netflix = Vec::new();
+    for back in 1..=4 {
+        netflix.push(
+            pay("Netflix", back).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    assert_eq!(recurring().await, [("Netflix".to_owned(), 4)].into());
+
+    // Payments added since the last read: a new payee, and one more of a known payee.
+    let mut spotify = Vec::new();
+    for back in 1..=4 {
+        spotify.push(
+            pay("Spotify", back).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+    }
+    netflix.push(pay("Netflix", 5).await["id"].as_str().unwrap().to_owned());
+    assert_eq!(
+        recurring().await,
+        [("Netflix".to_owned(), 5), ("Spotify".to_owned(), 4)].into()
+    );
+
+    // An edit moves a payment to another payee; deletions take payments away.
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/transactions/{}", spotify[0]),
+            &user.access_token,
+            Some(&json!({"merchant": "Tidal"})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        recurring().await,
+        [("Netflix".to_owned(), 5), ("Spotify".to_owned(), 3)].into()
+    );
+    for id in &netflix[..3] {
+        let response = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/transactions/{id}"),
+                &user.access_token,
+                None,
+            )
+            .await;
+        assert_eq!(response.status(), 200);
+    }
+    assert_eq!(recurring().await, [("Spotify".to_owned(), 3)].into());
+}
