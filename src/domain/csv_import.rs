@@ -41,6 +41,10 @@ pub struct ImportRow {
     /// `category=amount` (or `category=amount=note`) parts of a split transaction; they add up
     /// to `amount`.
     pub splits: Vec<SplitLine>,
+    /// The percentage of tax the amount includes (`tax_rate`, e.g. `10` for 10 % VAT).
+    pub tax_rate: Option<Decimal>,
+    /// `tax_deductible`: `true`/`yes`/`1`, else `false`/`no`/`0`/empty.
+    pub tax_deductible: bool,
 }
 
 /// One share of a split line.
@@ -71,11 +75,20 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("to_wallet", &["to_wallet", "to wallet"]),
     ("currency", &["currency"]),
     ("splits", &["splits"]),
+    ("tax_rate", &["tax_rate", "tax rate", "vat rate"]),
+    ("tax_deductible", &["tax_deductible", "tax deductible", "deductible"]),
 ];
 
 /// The columns that do not hold free text. Every other column does: the export guards those
 /// against formulas and the import takes the guard off.
-const NON_TEXT_COLUMNS: [&str; 4] = ["date", "type", "amount", "currency"];
+const NON_TEXT_COLUMNS: [&str; 6] = [
+    "date",
+    "type",
+    "amount",
+    "currency",
+    "tax_rate",
+    "tax_deductible",
+];
 
 fn is_text_column(name: &str) -> bool {
     !NON_TEXT_COLUMNS.contains(&name)
@@ -98,7 +111,7 @@ const FORMULA_STARTS: [char; 21] = [
 const ESCAPED: [char; 3] = ['\\', ';', '='];
 
 /// The columns the export writes, in order (the import reads each of them).
-pub const EXPORT_HEADER: [&str; 12] = [
+pub const EXPORT_HEADER: [&str; 14] = [
     "date",
     "type",
     "amount",
@@ -111,6 +124,8 @@ pub const EXPORT_HEADER: [&str; 12] = [
     "wallet",
     "to_wallet",
     "tags",
+    "tax_rate",
+    "tax_deductible",
 ];
 
 /// Parses the whole file. `Err` when the header lacks a required column (nothing can be read);
@@ -271,6 +286,29 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
     if category.is_some() && !splits.is_empty() {
         return Err("a line has a category or splits, not both".into());
     }
+    let tax_rate = match field("tax_rate") {
+        None => None,
+        Some(cell) => {
+            let cell = cell.trim_end_matches('%').trim();
+            match Decimal::from_str_exact(cell) {
+                Ok(rate) if super::money::is_tax_rate(rate) => Some(rate.normalize()),
+                _ => {
+                    return Err(format!(
+                        "tax_rate `{cell}` is not a percentage from 0 to 100 with at most 4 decimals"
+                    ))
+                }
+            }
+        }
+    };
+    let tax_deductible = match field("tax_deductible").map(|c| c.to_lowercase()) {
+        None => false,
+        Some(c) if matches!(c.as_str(), "true" | "yes" | "1") => true,
+        Some(c) if matches!(c.as_str(), "false" | "no" | "0") => false,
+        Some(c) => return Err(format!("tax_deductible `{c}` is not true or false")),
+    };
+    if transaction_type == TransactionType::Transfer && (tax_rate.is_some() || tax_deductible) {
+        return Err("a transfer carries no tax".into());
+    }
     Ok(ImportRow {
         line,
         date,
@@ -285,6 +323,8 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
         to_wallet,
         currency: field("currency").map(|c| c.to_uppercase()),
         splits,
+        tax_rate,
+        tax_deductible,
     })
 }
 
@@ -624,6 +664,31 @@ mod tests {
         assert_ne!(first[0], first[1]);
         assert_eq!(first, import_hashes(&rows, &in_wallet("w")));
         assert_ne!(first, import_hashes(&rows, &in_wallet("other wallet")));
+    }
+
+    #[test]
+    fn tax_columns_are_read_and_bad_ones_fail_their_line() {
+        let csv = "date,type,amount,description,tax rate,deductible\n\
+            2026-03-01,expense,11,Printer paper,10%,yes\n\
+            2026-03-01,income,108.25,Invoice 7,8.25,\n\
+            2026-03-01,expense,5,Too much,150,\n\
+            2026-03-01,expense,5,Not a number,ten,\n\
+            2026-03-01,expense,5,Too fine,1.23456,\n\
+            2026-03-01,expense,5,Maybe,,perhaps\n\
+            2026-03-01,transfer,5,Moved,5,\n";
+        let (rows, errors) = parse(csv.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2, "{errors:?}");
+        assert_eq!(
+            (rows[0].tax_rate, rows[0].tax_deductible),
+            (Some(Decimal::new(10, 0)), true)
+        );
+        assert_eq!(
+            (rows[1].tax_rate, rows[1].tax_deductible),
+            (Some(Decimal::new(825, 2)), false)
+        );
+        let lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!(lines, vec![4, 5, 6, 7, 8], "{errors:?}");
+        assert!(errors[4].message.contains("transfer carries no tax"));
     }
 
     #[test]

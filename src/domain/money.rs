@@ -11,6 +11,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The most decimal places an amount may have.
 pub const MAX_SCALE: u32 = 4;
 
+/// A tax rate a transaction may carry: a percentage from 0 to 100 with at most 4 decimals.
+pub fn is_tax_rate(rate: Decimal) -> bool {
+    rate >= Decimal::ZERO && rate <= Decimal::ONE_HUNDRED && rate.scale() <= 4
+}
+
 /// Largest magnitude `NUMERIC(19, 4)` holds: 15 integer digits.
 pub fn max_amount() -> Decimal {
     Decimal::from_i128_with_scale(9_999_999_999_999_999_999, 4)

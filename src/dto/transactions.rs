@@ -118,10 +118,7 @@ impl From<TransactionView> for TransactionResponse {
 }
 
 fn valid_tax_rate(rate: &Money) -> Result<(), ValidationError> {
-    if rate.0 >= rust_decimal::Decimal::ZERO
-        && rate.0 <= rust_decimal::Decimal::ONE_HUNDRED
-        && rate.0.scale() <= 4
-    {
+    if crate::domain::money::is_tax_rate(rate.0) {
         Ok(())
     } else {
         Err(ValidationError::new("range")

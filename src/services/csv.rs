@@ -220,6 +220,10 @@ fn export_cells(row: &TransactionView, names: &Names) -> [String; EXPORT_HEADER.
         names.wallet_label(Some(row.wallet_id)).to_owned(),
         names.wallet_label(row.to_wallet_id).to_owned(),
         domain_csv::format_tags(row.tags.iter().flatten().map(String::as_str)),
+        row.tax_rate
+            .map(|r| r.normalize().to_string())
+            .unwrap_or_default(),
+        if row.tax_deductible { "true" } else { "" }.to_owned(),
     ]
 }
 
@@ -452,7 +456,10 @@ fn resolve(
         category_confidence: suggestion
             .as_ref()
             .and_then(|s: &ImportSuggestion| Decimal::from_f64(s.probability)),
-        tax: ledger::Tax::default(),
+        tax: ledger::Tax {
+            rate: row.tax_rate,
+            deductible: row.tax_deductible,
+        },
     };
     Ok((entry, suggestion))
 }

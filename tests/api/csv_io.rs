@@ -47,7 +47,8 @@ fn comparable(rows: serde_json::Value) -> Vec<serde_json::Value> {
                    "description": r["description"], "category_id": r["category_id"],
                    "notes": r["notes"], "tags": r["tags"], "currency": r["currency"],
                    "merchant": r["merchant"], "wallet_id": r["wallet_id"],
-                   "to_wallet_id": r["to_wallet_id"], "splits": splits})
+                   "to_wallet_id": r["to_wallet_id"], "splits": splits,
+                   "tax_rate": r["tax_rate"], "tax_deductible": r["tax_deductible"]})
         })
         .collect();
     rows.sort_by_key(|r| r.to_string());
@@ -230,7 +231,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         json!({"type": "expense", "amount": 3.25, "category_id": cafe, "wallet_id": cash,
                "description": "Latte, oat milk"}),
         json!({"type": "income", "amount": 1200, "category_id": salary, "wallet_id": bank,
-               "description": "March pay"}),
+               "description": "March pay", "tax_rate": 8.25}),
         json!({"type": "transfer", "amount": 200, "wallet_id": bank, "to_wallet_id": cash,
                "description": "Cash for the week"}),
         json!({"type": "expense", "amount": 50, "wallet_id": cash, "description": "Market",
@@ -238,7 +239,7 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
                    {"category_id": groceries, "amount": 30.5},
                    {"category_id": snacks[1], "amount": 19.5}]}),
         json!({"type": "expense", "amount": 4, "category_id": snacks[0], "wallet_id": cash,
-               "description": "Crisps"}),
+               "description": "Crisps", "tax_rate": 10, "tax_deductible": true}),
         json!({"type": "expense", "amount": 9, "category_id": shop_entertainment,
                "wallet_id": cash, "description": "Board game"}),
         json!({"type": "expense", "amount": 12, "category_id": entertainment, "wallet_id": cash,
@@ -273,20 +274,22 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         .starts_with("text/csv"));
     let csv = response.text().await.unwrap();
     assert!(csv.starts_with(
-        "date,type,amount,currency,description,category,splits,merchant,notes,wallet,to_wallet,tags\n"
+        "date,type,amount,currency,description,category,splits,merchant,notes,wallet,to_wallet,tags,\
+         tax_rate,tax_deductible\n"
     ));
+    assert!(csv.contains(",Crisps,Food & Dining > Snacks,,,,Cash,,,10,true\n"), "{csv}");
+    assert!(csv.contains(",March pay,Salary,,,,Bank,,,8.25,\n"), "{csv}");
     assert!(
         csv.contains("Groceries=30.5; Shopping > Snacks=19.5"),
         "{csv}"
     );
-    assert!(csv.contains(",Food & Dining > Snacks,"), "{csv}");
     assert!(csv.contains(",Cinema,Entertainment,"), "{csv}");
     assert!(
         csv.contains(",Board game,Shopping > Entertainment,"),
         "{csv}"
     );
     assert!(
-        csv.contains(",transfer,200,USD,Cash for the week,,,,,Bank,Cash,"),
+        csv.contains(",transfer,200,USD,Cash for the week,,,,,Bank,Cash,,,\n"),
         "{csv}"
     );
 
