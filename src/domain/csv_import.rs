@@ -76,7 +76,10 @@ const COLUMNS: &[(&str, &[&str])] = &[
     ("currency", &["currency"]),
     ("splits", &["splits"]),
     ("tax_rate", &["tax_rate", "tax rate", "vat rate"]),
-    ("tax_deductible", &["tax_deductible", "tax deductible", "deductible"]),
+    (
+        "tax_deductible",
+        &["tax_deductible", "tax deductible", "deductible"],
+    ),
 ];
 
 /// The columns that do not hold free text. Every other column does: the export guards those
@@ -292,11 +295,9 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
             let cell = cell.trim_end_matches('%').trim();
             match Decimal::from_str_exact(cell) {
                 Ok(rate) if super::money::is_tax_rate(rate) => Some(rate.normalize()),
-                _ => {
-                    return Err(format!(
-                        "tax_rate `{cell}` is not a percentage from 0 to 100 with at most 4 decimals"
-                    ))
-                }
+                _ => return Err(format!(
+                    "tax_rate `{cell}` is not a percentage from 0 to 100 with at most 4 decimals"
+                )),
             }
         }
     };
@@ -668,14 +669,14 @@ mod tests {
 
     #[test]
     fn tax_columns_are_read_and_bad_ones_fail_their_line() {
-        let csv = "date,type,amount,description,tax rate,deductible\n\
-            2026-03-01,expense,11,Printer paper,10%,yes\n\
-            2026-03-01,income,108.25,Invoice 7,8.25,\n\
-            2026-03-01,expense,5,Too much,150,\n\
-            2026-03-01,expense,5,Not a number,ten,\n\
-            2026-03-01,expense,5,Too fine,1.23456,\n\
-            2026-03-01,expense,5,Maybe,,perhaps\n\
-            2026-03-01,transfer,5,Moved,5,\n";
+        let csv = "date,type,amount,description,tax rate,deductible,to_wallet\n\
+            2026-03-01,expense,11,Printer paper,10%,yes,\n\
+            2026-03-01,income,108.25,Invoice 7,8.25,,\n\
+            2026-03-01,expense,5,Too much,150,,\n\
+            2026-03-01,expense,5,Not a number,ten,,\n\
+            2026-03-01,expense,5,Too fine,1.23456,,\n\
+            2026-03-01,expense,5,Maybe,,perhaps,\n\
+            2026-03-01,transfer,5,Moved,5,,Bank\n";
         let (rows, errors) = parse(csv.as_bytes()).unwrap();
         assert_eq!(rows.len(), 2, "{errors:?}");
         assert_eq!(

@@ -296,7 +296,11 @@ impl ExportSink for CsvSink {
         self.0.write_record(EXPORT_HEADER).map_err(csv_error)
     }
 
-    fn row(&mut self, _: &TransactionView, cells: [String; 12]) -> Result<(), ApiError> {
+    fn row(
+        &mut self,
+        _: &TransactionView,
+        cells: [String; EXPORT_HEADER.len()],
+    ) -> Result<(), ApiError> {
         self.0
             .write_record(domain_csv::export_line(cells))
             .map_err(csv_error)

@@ -173,7 +173,11 @@ impl ExportSink for XlsxSink {
         Ok(())
     }
 
-    fn row(&mut self, view: &TransactionView, cells: [String; 12]) -> Result<(), ApiError> {
+    fn row(
+        &mut self,
+        view: &TransactionView,
+        cells: [String; EXPORT_HEADER.len()],
+    ) -> Result<(), ApiError> {
         let (index, row) = self.sheet_for(view.wallet_id).map_err(xlsx_error)?;
         let date_format = &self.formats.date;
         let sheet = self
@@ -190,6 +194,10 @@ impl ExportSink for XlsxSink {
                     number(view.amount),
                     &money_format(&view.currency),
                 ),
+                "tax_rate" => match view.tax_rate {
+                    Some(rate) => sheet.write_number(row, column, number(rate)),
+                    None => continue,
+                },
                 _ if text.is_empty() => continue,
                 _ => sheet.write_string(row, column, text),
             }

@@ -277,7 +277,10 @@ async fn an_export_imports_back_to_the_same_rows_transfers_and_splits_included()
         "date,type,amount,currency,description,category,splits,merchant,notes,wallet,to_wallet,tags,\
          tax_rate,tax_deductible\n"
     ));
-    assert!(csv.contains(",Crisps,Food & Dining > Snacks,,,,Cash,,,10,true\n"), "{csv}");
+    assert!(
+        csv.contains(",Crisps,Food & Dining > Snacks,,,,Cash,,,10,true\n"),
+        "{csv}"
+    );
     assert!(csv.contains(",March pay,Salary,,,,Bank,,,8.25,\n"), "{csv}");
     assert!(
         csv.contains("Groceries=30.5; Shopping > Snacks=19.5"),
@@ -628,7 +631,7 @@ async fn text_cells_that_a_spreadsheet_would_run_are_quoted_and_read_back_exactl
         }
     }
     assert!(
-        csv.contains(",'=1+2,'-Fees,,'=cmd|' /C calc'!A0,'@SUM(A1:A9),Cash,,'+x;\\=y\n"),
+        csv.contains(",'=1+2,'-Fees,,'=cmd|' /C calc'!A0,'@SUM(A1:A9),Cash,,'+x;\\=y,,\n"),
         "{csv}"
     );
     assert!(

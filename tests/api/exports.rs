@@ -208,7 +208,9 @@ async fn the_import_template_lists_the_ledgers_own_names_and_what_is_filled_in_i
             "notes",
             "wallet",
             "to_wallet",
-            "tags"
+            "tags",
+            "tax_rate",
+            "tax_deductible"
         ]
     );
     let lists = sheet(&bytes, "Lists");
