@@ -9,10 +9,10 @@ SELECT b.id, b.name, b.amount, b.currency, b.period, b.start_date, b.end_date,
                 FILTER (WHERE c.id IS NOT NULL), '[]'::jsonb) AS categories,
        count(*) OVER () AS total_count
 FROM budgets b
-LEFT JOIN budget_categories bc ON bc.budget_id = b.id
-LEFT JOIN categories c ON c.id = bc.category_id
+LEFT JOIN budget_categories bc ON bc.ledger_id = b.ledger_id AND bc.budget_id = b.id
+LEFT JOIN categories c ON c.ledger_id = bc.ledger_id AND c.id = bc.category_id
 WHERE b.ledger_id = :uid
-GROUP BY b.id ORDER BY b.created_at, b.id LIMIT 50 OFFSET 0;
+GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id LIMIT 50 OFFSET 0;
 WITH RECURSIVE current AS (
     SELECT b.id, b.currency, b.rollover, b.period, b.start_date AS budget_start, p.s AS start_date,
            CASE b.period WHEN 'weekly' THEN p.s + 6

@@ -35,6 +35,6 @@ sums AS (SELECT l.category_id AS category_id, sum(l.amount) AS amount,
          GROUP BY l.category_id HAVING sum(l.transactions) > 0),
 overcount AS (SELECT NULL::uuid AS root_id, 0 AS extra)
 SELECT s.category_id, c.name, s.amount, (s.transactions - COALESCE(o.extra, 0))::bigint AS transaction_count
-FROM sums s JOIN categories c ON c.id = s.category_id
+FROM sums s JOIN categories c ON c.ledger_id = :uid AND c.id = s.category_id
 LEFT JOIN overcount o ON o.root_id = s.category_id
 ORDER BY s.amount DESC, c.name, s.category_id;

@@ -143,7 +143,8 @@ fn lines(conn: &mut PgConnection, f: &Filter, limit: i64, unusual: bool) -> Quer
             "WITH RECURSIVE {TREE} \
          SELECT t.id, t.date, t.amount, t.description, t.merchant, c.name AS category, \
                 t.unusual_reason \
-         FROM transactions t LEFT JOIN categories c ON c.id = t.category_id \
+         FROM transactions t \
+         LEFT JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id \
          WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
            AND t.type = $5 AND ($7::uuid IS NULL OR t.wallet_id = $7) \
            AND {merchant} \

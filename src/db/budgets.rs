@@ -71,8 +71,8 @@ const SELECT_BUDGETS: &str = "\
                     FILTER (WHERE c.id IS NOT NULL), '[]'::jsonb) AS categories, \
            count(*) OVER () AS total_count \
     FROM budgets b \
-    LEFT JOIN budget_categories bc ON bc.budget_id = b.id \
-    LEFT JOIN categories c ON c.id = bc.category_id \
+    LEFT JOIN budget_categories bc ON bc.ledger_id = b.ledger_id AND bc.budget_id = b.id \
+    LEFT JOIN categories c ON c.ledger_id = bc.ledger_id AND c.id = bc.category_id \
     WHERE b.ledger_id = $1";
 
 /// A page of the user's budgets, oldest first.

@@ -349,7 +349,8 @@ pub fn list_predictions(
                            OR l.category_id IN (SELECT id FROM tree WHERE root = p.category_id))), 0) \
                 END AS actual, \
                 count(*) OVER () AS total_count \
-         FROM predictions p LEFT JOIN categories c ON c.id = p.category_id \
+         FROM predictions p \
+         LEFT JOIN categories c ON c.ledger_id = p.ledger_id AND c.id = p.category_id \
          WHERE p.ledger_id = $1 \
          ORDER BY p.created_at DESC, p.id DESC LIMIT $3 OFFSET $4",
     )

@@ -200,7 +200,7 @@ pub fn spending_by_category(
              overcount AS ({overcount}) \
              SELECT s.category_id, c.name, s.amount, \
                     (s.transactions - COALESCE(o.extra, 0))::bigint AS transaction_count \
-             FROM sums s JOIN categories c ON c.id = s.category_id \
+             FROM sums s JOIN categories c ON c.ledger_id = $1 AND c.id = s.category_id \
              LEFT JOIN overcount o ON o.root_id = s.category_id \
              ORDER BY s.amount DESC, c.name, s.category_id"
         ),

@@ -196,8 +196,10 @@ macro_rules! view_columns {
                     COALESCE((SELECT jsonb_agg(jsonb_build_object( \
                                  'category_id', s.category_id, 'category_name', sc.name, \
                                  'amount', s.amount, 'note', s.note) ORDER BY s.position) \
-                              FROM transaction_splits s JOIN categories sc ON sc.id = s.category_id \
-                              WHERE s.transaction_id = t.id), '[]'::jsonb) \
+                              FROM transaction_splits s JOIN categories sc \
+                                   ON sc.ledger_id = s.ledger_id AND sc.id = s.category_id \
+                              WHERE s.ledger_id = t.ledger_id AND s.transaction_id = t.id), \
+                             '[]'::jsonb) \
                 ELSE '[]'::jsonb END AS splits, \
                 t.created_at, t.updated_at, t.category_source, t.category_confidence, \
                 t.is_unusual, t.unusual_reason, t.created_by, t.updated_by, \
@@ -209,9 +211,9 @@ macro_rules! view_columns {
 /// The names a view shows: wallets and category.
 macro_rules! view_joins {
     () => {
-        " JOIN wallets w ON w.id = t.wallet_id \
-          LEFT JOIN wallets tw ON tw.id = t.to_wallet_id \
-          LEFT JOIN categories c ON c.id = t.category_id"
+        " JOIN wallets w ON w.ledger_id = t.ledger_id AND w.id = t.wallet_id \
+          LEFT JOIN wallets tw ON tw.ledger_id = t.ledger_id AND tw.id = t.to_wallet_id \
+          LEFT JOIN categories c ON c.ledger_id = t.ledger_id AND c.id = t.category_id"
     };
 }
 
@@ -329,7 +331,8 @@ fn conditions(filter: &Filter, sql: &mut String, binds: &mut Vec<Bind>) -> Optio
         category_placeholder = Some(push(
             sql,
             "(t.category_id IN (SELECT id FROM subtree) OR EXISTS (SELECT 1 FROM transaction_splits s \
-              WHERE s.transaction_id = t.id AND s.category_id IN (SELECT id FROM subtree)))",
+              WHERE s.ledger_id = t.ledger_id AND s.transaction_id = t.id \
+                AND s.category_id IN (SELECT id FROM subtree)))",
             Bind::Uuid(category),
         ));
     }

@@ -244,8 +244,8 @@ pub fn fan_out(conn: &mut PgConnection) -> QueryResult<usize> {
                          WHERE cardinality(event_types) = 0 OR type = ANY(event_types) \
                          ON CONFLICT (ledger_id, webhook_id, event_id) DO NOTHING) \
          UPDATE webhooks w SET last_seq = m.seq \
-         FROM (SELECT webhook_id, max(seq) AS seq FROM fresh GROUP BY 1) m \
-         WHERE w.id = m.webhook_id",
+         FROM (SELECT ledger_id, webhook_id, max(seq) AS seq FROM fresh GROUP BY 1, 2) m \
+         WHERE w.ledger_id = m.ledger_id AND w.id = m.webhook_id",
     )
     .execute(conn)
 }

@@ -295,9 +295,11 @@ fn parse_row(line: u64, field: &dyn Fn(&str) -> Option<String>) -> Result<Import
             let cell = cell.trim_end_matches('%').trim();
             match Decimal::from_str_exact(cell) {
                 Ok(rate) if super::money::is_tax_rate(rate) => Some(rate.normalize()),
-                _ => return Err(format!(
+                _ => {
+                    return Err(format!(
                     "tax_rate `{cell}` is not a percentage from 0 to 100 with at most 4 decimals"
-                )),
+                ))
+                }
             }
         }
     };
