@@ -612,10 +612,7 @@ pub fn forecasts_for(
     ledger_id: Uuid,
     today: NaiveDate,
 ) -> Result<ForecastBundle, ApiError> {
-    let version = store::data_version(conn, ledger_id)?;
-    stored_or_trained(conn, ledger_id, today, |stored| {
-        stored.data_version >= version
-    })
+    stored_or_trained(conn, ledger_id, today, 0)
 }
 
 /// How long a stored forecast serves the readers that can take one a few writes behind.
@@ -630,23 +627,22 @@ pub fn forecasts_recent(
     ledger_id: Uuid,
     today: NaiveDate,
 ) -> Result<ForecastBundle, ApiError> {
-    let version = store::data_version(conn, ledger_id)?;
-    stored_or_trained(conn, ledger_id, today, |stored| {
-        stored.data_version >= version
-            || (Utc::now() - stored.trained_at).num_seconds() < RECENT_ENOUGH_SECS
-    })
+    stored_or_trained(conn, ledger_id, today, RECENT_ENOUGH_SECS)
 }
 
-/// The stored bundle if `usable` accepts it and it is for `today`'s periods and the ledger's
-/// currency, else a freshly trained one.
+/// The stored bundle if it is for the current data (or was trained less than `behind_secs`
+/// ago), for `today`'s periods and in the ledger's currency; else a freshly trained one.
 fn stored_or_trained(
     conn: &mut PgConnection,
     ledger_id: Uuid,
     today: NaiveDate,
-    usable: impl Fn(&StoredModel) -> bool,
+    behind_secs: i64,
 ) -> Result<ForecastBundle, ApiError> {
+    let version = store::data_version(conn, ledger_id)?;
     if let Some(stored) = store::load_model(conn, ledger_id, store::KIND_FORECAST)? {
-        if usable(&stored) {
+        let usable = stored.data_version >= version
+            || (Utc::now() - stored.trained_at).num_seconds() < behind_secs;
+        if usable {
             if let Ok(bundle) = serde_json::from_value::<ForecastBundle>(stored.model) {
                 let same_periods = [Period::Month, Period::Week]
                     .iter()
