@@ -16,36 +16,22 @@ import sys
 import tempfile
 import time
 import unicodedata
-import urllib.error
-import urllib.request
 from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import receipt_corpus  # noqa: E402
 
-BASE = os.environ["FINAI_BASE_URL"] + "/api/v1"
+sys.path.insert(0, str(Path(__file__).resolve().parent / "lib"))
+import finai_api  # noqa: E402
+
 TARGETS = {  # field: (clean, degraded)
     "total": (0.95, 0.85), "date": (0.90, 0.80), "merchant": (0.85, 0.70), "items_f1": (0.80, 0.60),
 }
 
 
 def call(method, path, token=None, body=None, raw=None):
-    request = urllib.request.Request(BASE + path, method=method)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    if raw is not None:
-        data = raw
-        request.add_header("Content-Type", "application/octet-stream")
-    try:
-        with urllib.request.urlopen(request, data) as response:
-            return json.loads(response.read())["data"]
-    except urllib.error.HTTPError as error:
-        sys.exit(f"receipts-eval: {method} {path}: {error.code} {error.read().decode(errors='replace')}")
+    return finai_api.data("receipts-eval", method, path, token, body, raw)
 
 
 def fold(text):

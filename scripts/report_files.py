@@ -1,36 +1,23 @@
 """Checks report files with the programs people open them with (see report-files.sh)."""
 
 import io
-import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.error
-import urllib.request
 import zipfile
 
-BASE = os.environ["FINAI_BASE_URL"] + "/api/v1"
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import finai_api  # noqa: E402
 
 
 def call(method, path, token=None, body=None):
-    request = urllib.request.Request(BASE + path, method=method)
-    if token:
-        request.add_header("Authorization", f"Bearer {token}")
-    data = None
-    if body is not None:
-        data = json.dumps(body).encode()
-        request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, data) as response:
-            return response.status, response.headers.get("Content-Type", ""), response.read()
-    except urllib.error.HTTPError as error:
-        fail(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}")
+    return finai_api.request("report-files", method, path, token, body)
 
 
 def data(method, path, token=None, body=None):
-    return json.loads(call(method, path, token, body)[2])["data"]
+    return finai_api.data("report-files", method, path, token, body)
 
 
 def fail(message):

@@ -290,8 +290,17 @@ fn categorization(rows: &[Row]) -> CategorizationReport {
         .filter(|n| train.iter().any(|r| &r.category == *n))
         .map(|n| (n.clone(), label(n)))
         .collect();
+    // As in the API, where a transaction's type limits its category to that type's: the
+    // labels seen on money in, and on money out.
+    let kinds: [HashSet<u32>; 2] = [false, true].map(|credit| {
+        train
+            .iter()
+            .filter(|r| r.is_credit == credit)
+            .map(|r| label(&r.category))
+            .collect()
+    });
     let started = Instant::now();
-    let model = Categorizer::train(&examples, &background).ok();
+    let model = Categorizer::train(&examples, &background);
     let training_ms = started.elapsed().as_millis();
 
     let mut counts: HashMap<&str, usize> = HashMap::new();
@@ -311,10 +320,10 @@ fn categorization(rows: &[Row]) -> CategorizationReport {
     let mut pairs: Vec<(u32, Option<u32>)> = Vec::new();
     for r in test {
         let truth = label(&r.category);
-        let ranked = model
-            .as_ref()
-            .map(|m| m.suggest(&r.text, None, Some(r.amount), &|_| true))
-            .unwrap_or_default();
+        let kind = &kinds[usize::from(r.is_credit)];
+        let ranked = model.suggest(&r.text, None, Some(r.amount), &|l| {
+            kind.is_empty() || kind.contains(&l)
+        });
         let first = ranked.first().map(|(l, _)| *l);
         pairs.push((truth, first));
         let hit = first == Some(truth);

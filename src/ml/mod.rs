@@ -9,5 +9,7 @@ pub mod eval;
 pub mod forecast;
 pub mod insights;
 pub mod intent;
+pub mod logistic;
+pub mod packed;
 
 pub mod text;

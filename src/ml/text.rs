@@ -107,10 +107,13 @@ pub fn amount_bucket(amount: f64) -> i32 {
     (amount.log10() * 2.0).floor() as i32
 }
 
-/// Maps features to columns; built from training data and kept with the model.
+/// Maps features to columns; built from training data and kept with the model (packed: eight
+/// bytes a feature).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Vocabulary {
-    columns: HashMap<Feature, u32>,
+    /// The features, ascending: a feature's column is its position.
+    #[serde(with = "super::packed::u64s")]
+    features: Vec<Feature>,
 }
 
 impl Vocabulary {
@@ -126,29 +129,30 @@ impl Vocabulary {
         let mut ranked: Vec<(Feature, usize)> = counts.into_iter().collect();
         ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
         ranked.truncate(limit);
-        Vocabulary {
-            columns: ranked
-                .into_iter()
-                .enumerate()
-                .map(|(i, (f, _))| (f, i as u32))
-                .collect(),
-        }
+        let mut features: Vec<Feature> = ranked.into_iter().map(|(f, _)| f).collect();
+        features.sort_unstable();
+        Vocabulary { features }
     }
 
     pub fn len(&self) -> usize {
-        self.columns.len()
+        self.features.len()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.columns.is_empty()
+        self.features.is_empty()
+    }
+
+    /// The column of a feature, if the vocabulary has it.
+    pub fn column(&self, feature: Feature) -> Option<usize> {
+        self.features.binary_search(&feature).ok()
     }
 
     /// Column counts of one document, as (column, count) pairs.
     pub fn counts(&self, document: &[Feature]) -> Vec<(usize, u32)> {
         let mut counts: HashMap<usize, u32> = HashMap::new();
         for feature in document {
-            if let Some(&column) = self.columns.get(feature) {
-                *counts.entry(column as usize).or_default() += 1;
+            if let Some(column) = self.column(*feature) {
+                *counts.entry(column).or_default() += 1;
             }
         }
         let mut out: Vec<(usize, u32)> = counts.into_iter().collect();
@@ -206,7 +210,17 @@ mod tests {
         let docs = [vec![a, b], vec![a, c], vec![b]];
         let vocabulary = Vocabulary::build(docs.iter(), 2);
         assert_eq!(vocabulary.len(), 2);
-        assert_eq!(vocabulary.counts(&[a, b, a]), vec![(0, 2), (1, 1)]);
+        let (column_a, column_b) = (
+            vocabulary.column(a).expect("a"),
+            vocabulary.column(b).expect("b"),
+        );
+        let mut expected = vec![(column_a, 2), (column_b, 1)];
+        expected.sort_unstable();
+        assert_eq!(vocabulary.counts(&[a, b, a]), expected);
         assert!(vocabulary.counts(&[c]).is_empty());
+        // Stored and read back, it maps the same.
+        let json = serde_json::to_string(&vocabulary).expect("serialise");
+        let back: Vocabulary = serde_json::from_str(&json).expect("read");
+        assert_eq!(back.counts(&[b, a, a]), expected);
     }
 }

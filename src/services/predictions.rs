@@ -167,7 +167,7 @@ pub fn train_categorizer(
     let (holdout_top1, holdout_rows) = if examples.len() >= 20 {
         let split = examples.len() * 3 / 4;
         let (train, test) = examples.split_at(split);
-        let model = Categorizer::train(train, &background).map_err(ApiError::internal)?;
+        let model = Categorizer::train(train, &background);
         let hits = test
             .iter()
             .filter(|e| {
@@ -184,7 +184,7 @@ pub fn train_categorizer(
     } else {
         (None, 0)
     };
-    let model = Categorizer::train(&examples, &background).map_err(ApiError::internal)?;
+    let model = Categorizer::train(&examples, &background);
     let source = if examples.is_empty() {
         "default"
     } else {
@@ -209,7 +209,7 @@ pub fn train_categorizer(
         ledger_id,
         store::KIND_CATEGORIZER,
         &StoredModel {
-            algorithm: "multinomial_nb+payee_memory".into(),
+            algorithm: "logistic_regression+payee_memory".into(),
             model: serde_json::to_value(&trained).map_err(ApiError::internal)?,
             metrics: serde_json::to_value(&metrics).map_err(ApiError::internal)?,
             data_from: None,
