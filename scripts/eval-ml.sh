@@ -42,8 +42,8 @@ declare -A FLOORS=([mint]="0.9901 0.995" [statement]="0.8393 0.924" [money95]="0
 
 out="$(mktemp -d)"
 failed=0
-echo "| set | rows | top-1 | top-3 | payee's last category | forecast MAE: FinAI | best naive (which) | interval held | unusual: precision, recall |"
-echo "|---|---|---|---|---|---|---|---|---|"
+echo "| set | rows | top-1 | top-3 | payee's last category | forecast MAE: FinAI | best naive (which) | interval held | per category, weekly: FinAI / best naive | unusual: precision, recall |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for entry in "${sets[@]}"; do
     IFS='|' read -r name csv options <<<"$entry"
     read -ra opts <<<"$options"
@@ -56,10 +56,19 @@ r = json.load(open(path))
 c, f, a = r["categorization"], r["forecast"], r["anomalies"]
 naive = {k: v for k, v in f["mae"].items() if k in ("last_period", "trailing_mean", "seasonal_naive")}
 best = min(naive, key=naive.get)
+
+
+def ratio(scores):
+    m = scores["mae"]
+    naive = [v for k, v in m.items() if k in ("last_period", "trailing_mean", "seasonal_naive")]
+    return f"{m['finai'] / min(naive):.2f}×"
+
+
+
 print(f"| {name} | {c['train_rows']} / {c['test_rows']} | {c['top1_accuracy']:.1%} | {c['top3_accuracy']:.1%} "
       f"| {c['last_seen_top1']:.1%} | {f['mae']['finai']:,.0f} | {naive[best]:,.0f} ({best}, "
       f"{f['mae']['finai'] / naive[best]:.2f}×) | {f['interval_coverage']:.1%} "
-      f"| {a['precision']:.1%}, {a['recall']:.1%} |")
+      f"| {ratio(f['per_category'])}, {ratio(f['weekly'])} | {a['precision']:.1%}, {a['recall']:.1%} |")
 low = [f"top-1 {c['top1_accuracy']} < {floors[0]}" if c["top1_accuracy"] < float(floors[0]) else "",
        f"top-3 {c['top3_accuracy']} < {floors[1]}" if c["top3_accuracy"] < float(floors[1]) else "",
        "below the payee baseline" if c["top1_accuracy"] < c["last_seen_top1"] else ""]

@@ -356,6 +356,21 @@ pub fn eval_ml(
         f.chosen,
         pct(f.interval_coverage)
     ));
+    for (title, scores) in [
+        ("Per category, monthly, scored together", &f.per_category),
+        ("Weekly total, from the 27th week", &f.weekly),
+    ] {
+        out.push_str(&format!(
+            "\n\n{title} ({} series, {} forecasts; 10–90 % interval held {})\n\
+             | method | MAE |\n|---|---|\n",
+            scores.series,
+            scores.forecasts,
+            pct(scores.interval_coverage)
+        ));
+        for (method, mae) in &scores.mae {
+            out.push_str(&format!("| {method} | {mae} |\n"));
+        }
+    }
     let a = &report.anomalies;
     out.push_str(&format!(
         "\n\nUnusual spending (the last {} expenses as they are, and with anomalies injected)\n\

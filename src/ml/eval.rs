@@ -19,6 +19,8 @@ use super::text;
 
 /// Forecasts are scored at every month after the first six (each from the months before it).
 const FORECAST_FIRST_ORIGIN: usize = 6;
+/// Weekly forecasts, at every week after the first 26.
+const FORECAST_FIRST_WEEK: usize = 26;
 
 /// Which columns hold what.
 #[derive(Debug, Clone)]
@@ -70,6 +72,89 @@ pub struct ForecastReport {
     pub chosen: BTreeMap<String, usize>,
     /// Share of actual months inside FinAI's 10–90 % interval.
     pub interval_coverage: f64,
+    /// Each category's monthly spending, forecast at the same months, scored together.
+    pub per_category: SeriesScores,
+    /// Weekly spending in total, forecast at every week after the first 26.
+    pub weekly: SeriesScores,
+}
+
+/// One-step forecasts of several series (or of one, at many origins), scored together.
+#[derive(Debug, Default, Serialize)]
+pub struct SeriesScores {
+    pub series: usize,
+    pub forecasts: usize,
+    /// MAE over every forecast of FinAI and of each method that could make them all.
+    pub mae: BTreeMap<String, f64>,
+    pub interval_coverage: f64,
+}
+
+/// Methods scored beside FinAI's combination on every origin. The random forest is scored on
+/// the monthly total only (it costs a hundred ridge fits).
+const SCORED: [Method; 6] = [
+    Method::LastPeriod,
+    Method::TrailingMean,
+    Method::SeasonalNaive,
+    Method::TrailingMedian,
+    Method::DampedTrend,
+    Method::Ridge,
+];
+
+/// Running sums of one-step errors.
+#[derive(Default)]
+struct Tally {
+    errors: BTreeMap<String, Vec<f64>>,
+    chosen: BTreeMap<String, usize>,
+    covered: usize,
+    forecasts: usize,
+}
+
+impl Tally {
+    /// Forecasts `series` at every origin from `first_origin`, each from the periods before it.
+    fn score(&mut self, series: &Series, first_origin: usize, methods: &[Method]) {
+        for origin in first_origin..series.values.len() {
+            let actual = series.values[origin];
+            let history = Series {
+                values: series.values[..origin].to_vec(),
+                ..series.clone()
+            };
+            let model = SeriesModel::train(history.clone());
+            let f = model.forecast(1)[0];
+            self.errors
+                .entry("finai".into())
+                .or_default()
+                .push((actual - f.amount).abs());
+            self.covered += usize::from(f.lower <= actual && actual <= f.upper);
+            self.forecasts += 1;
+            *self.chosen.entry(model.method.as_str().into()).or_default() += 1;
+            for &method in methods {
+                if let Some(point) = forecast::predict(&history, method, origin, 1) {
+                    self.errors
+                        .entry(method.as_str().into())
+                        .or_default()
+                        .push((actual - point[0].max(0.0)).abs());
+                }
+            }
+        }
+    }
+
+    /// Mean errors of the methods that forecast every origin.
+    fn mae(&self) -> BTreeMap<String, f64> {
+        self.errors
+            .iter()
+            // A method that could not forecast every origin is not comparable.
+            .filter(|(_, e)| e.len() == self.forecasts)
+            .map(|(k, e)| (k.clone(), (e.iter().sum::<f64>() / e.len() as f64).round()))
+            .collect()
+    }
+
+    fn scores(&self, series: usize) -> SeriesScores {
+        SeriesScores {
+            series,
+            forecasts: self.forecasts,
+            mae: self.mae(),
+            interval_coverage: round4(self.covered as f64 / self.forecasts.max(1) as f64),
+        }
+    }
 }
 
 /// The unusual-spending detector on the test expenses as they are and with injected anomalies.
@@ -399,55 +484,59 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
             mae: BTreeMap::new(),
             chosen: BTreeMap::new(),
             interval_coverage: 0.0,
+            per_category: SeriesScores::default(),
+            weekly: SeriesScores::default(),
         };
     };
     let month_index = |d: NaiveDate| (d.year() * 12 + d.month0() as i32) as usize;
     let start = month_index(first.date);
     let months = month_index(last.date) - start + 1;
-    let mut values = vec![0.0; months];
-    for r in &spending {
-        values[month_index(r.date) - start] += r.amount;
-    }
-    let series = Series {
-        values,
-        season: 12,
-        offset: first.date.month0() as usize,
+    let monthly = |rows: &mut dyn Iterator<Item = &&Row>| {
+        let mut values = vec![0.0; months];
+        for r in rows {
+            values[month_index(r.date) - start] += r.amount;
+        }
+        Series {
+            values,
+            season: 12,
+            offset: first.date.month0() as usize,
+        }
     };
     let first_origin = FORECAST_FIRST_ORIGIN.min(months);
-    let mut errors: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    let mut chosen: BTreeMap<String, usize> = BTreeMap::new();
-    let mut covered = 0;
-    for origin in first_origin..months {
-        let actual = series.values[origin];
-        let history = Series {
-            values: series.values[..origin].to_vec(),
-            ..series.clone()
-        };
-        let model = SeriesModel::train(history.clone());
-        let f = model.forecast(1)[0];
-        errors
-            .entry("finai".into())
-            .or_default()
-            .push((actual - f.amount).abs());
-        covered += usize::from(f.lower <= actual && actual <= f.upper);
-        *chosen.entry(model.method.as_str().into()).or_default() += 1;
-        for method in [
-            Method::LastPeriod,
-            Method::TrailingMean,
-            Method::SeasonalNaive,
-            Method::TrailingMedian,
-            Method::DampedTrend,
-            Method::Ridge,
-            Method::RandomForest,
-        ] {
-            if let Some(point) = forecast::predict(&history, method, origin, 1) {
-                errors
-                    .entry(method.as_str().into())
-                    .or_default()
-                    .push((actual - point[0].max(0.0)).abs());
-            }
-        }
+    let mut total = Tally::default();
+    let mut methods = SCORED.to_vec();
+    methods.push(Method::RandomForest);
+    total.score(&monthly(&mut spending.iter()), first_origin, &methods);
+
+    let mut categories: Vec<&str> = spending.iter().map(|r| r.category.as_str()).collect();
+    categories.sort_unstable();
+    categories.dedup();
+    let mut per_category = Tally::default();
+    for category in &categories {
+        let series = monthly(&mut spending.iter().filter(|r| r.category == *category));
+        per_category.score(&series, first_origin, &SCORED);
     }
+
+    // Weeks from the Monday on or before the first expense.
+    let monday =
+        first.date - chrono::Days::new(u64::from(first.date.weekday().num_days_from_monday()));
+    let week = |d: NaiveDate| ((d - monday).num_days() / 7) as usize;
+    let mut weekly_values = vec![0.0; week(last.date) + 1];
+    for r in &spending {
+        weekly_values[week(r.date)] += r.amount;
+    }
+    let weekly_series = Series {
+        values: weekly_values,
+        season: 52,
+        offset: monday.iso_week().week0() as usize,
+    };
+    let mut weekly = Tally::default();
+    weekly.score(
+        &weekly_series,
+        FORECAST_FIRST_WEEK.min(weekly_series.values.len()),
+        &SCORED,
+    );
+
     let origins = months - first_origin;
     let year = start / 12;
     let month = start % 12;
@@ -458,14 +547,11 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
             let i = month + first_origin;
             format!("{:04}-{:02}", year + i / 12, i % 12 + 1)
         }),
-        mae: errors
-            .into_iter()
-            // A method that could not forecast every origin is not comparable.
-            .filter(|(_, e)| e.len() == origins)
-            .map(|(k, e)| (k, (e.iter().sum::<f64>() / e.len() as f64).round()))
-            .collect(),
-        chosen,
-        interval_coverage: round4(covered as f64 / origins.max(1) as f64),
+        mae: total.mae(),
+        chosen: total.chosen.clone(),
+        interval_coverage: round4(total.covered as f64 / origins.max(1) as f64),
+        per_category: per_category.scores(categories.len()),
+        weekly: weekly.scores(1),
     }
 }
 
@@ -476,6 +562,40 @@ fn round4(value: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forecasts_are_scored_per_category_and_weekly() {
+        // Two categories, one expense each every week for a year.
+        let start = NaiveDate::from_ymd_opt(2025, 1, 6).expect("a Monday");
+        let rows: Vec<Row> = (0..52u64)
+            .flat_map(|week| {
+                let date = start + chrono::Days::new(week * 7);
+                [("Food", 50.0 + week as f64), ("Rent", 300.0)].map(|(category, amount)| Row {
+                    date,
+                    text: category.to_owned(),
+                    category: category.to_owned(),
+                    amount,
+                    is_credit: false,
+                })
+            })
+            .collect();
+        let columns = Columns {
+            date: String::new(),
+            text: String::new(),
+            category: String::new(),
+            amount: String::new(),
+            kind: None,
+            exclude: Vec::new(),
+        };
+        let report = forecasts(&rows, &columns);
+        // 12 months, scored from the 7th: 6 forecasts per category, 26 of the weekly total.
+        assert_eq!(report.per_category.series, 2);
+        assert_eq!(report.per_category.forecasts, 12);
+        assert_eq!(report.weekly.forecasts, 26);
+        // A steady weekly total is forecast exactly by the last week.
+        assert_eq!(report.weekly.mae["last_period"], 1.0);
+        assert!(report.weekly.mae.contains_key("finai"));
+    }
 
     #[test]
     fn macro_f1_averages_over_classes() {
