@@ -48,7 +48,7 @@ for entry in "${sets[@]}"; do
     IFS='|' read -r name csv options <<<"$entry"
     read -ra opts <<<"$options"
     opts=("${opts[@]//+/ }") # spaces in column names are written as + above
-    "$FINAI_BIN" eval-ml --csv "$csv" "${opts[@]}" --json >"$out/$name.json"
+    "$bin" eval-ml --csv "$csv" "${opts[@]}" --json >"$out/$name.json"
     "$venv_bin/python" - "$name" "$out/$name.json" "${FLOORS[$name]}" <<'PY' || failed=1
 import json, sys
 name, path, floors = sys.argv[1], sys.argv[2], sys.argv[3].split()

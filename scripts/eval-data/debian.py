@@ -10,7 +10,8 @@ amount, kind), expenses and income only.
   as are entries without a category; amounts below zero are expenses.
 - standard.dat, from the source of `ledger` 3.3.0 (BSD-3-Clause; test/input/standard.dat): a
   real ledger anonymised by ledger's own filter (every payee and account is a SHA-1 hash, the
-  amounts are real), 2002-01 to 2004-10, 1,347 transactions. An account that only ever receives
+  amounts are real), 1,347 transactions from 2002-01 to 2004-10 (the rows kept run from 2002-12
+  to 2004-09). An account that only ever receives
   money (never pays into another) is an expense category; one that only ever gives is income;
   a transaction between an expense (or income) account and any other is one row, labelled
   with that account. Transfers between accounts of both kinds, and postings in a commodity
@@ -111,6 +112,7 @@ def ledger_rows(path):
 
 
 def write(path, rows):
+    rows = [r for r in rows if r["description"]]  # eval-ml and eval_api.py need a text
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=["date", "description", "category", "amount", "kind"])
         writer.writeheader()

@@ -145,7 +145,7 @@ pub fn labelled_rows(
 ) -> QueryResult<Vec<LabelledRow>> {
     diesel::sql_query(
         "SELECT description, merchant, amount::float8 AS amount, category_id FROM ( \
-            (SELECT description, merchant, amount, category_id, date, created_at \
+            (SELECT description, merchant, amount, category_id, date, created_at, change_seq \
              FROM transactions \
              WHERE ledger_id = $1 AND category_id IS NOT NULL \
                AND (description <> '' OR merchant IS NOT NULL) \
@@ -153,12 +153,12 @@ pub fn labelled_rows(
             UNION ALL \
             (SELECT item->>'description', r.merchant, (item->>'amount')::numeric, \
                     (item->>'category_id')::uuid, COALESCE(r.date, r.created_at::date), \
-                    r.updated_at \
+                    r.updated_at, 0::bigint \
              FROM receipts r CROSS JOIN LATERAL jsonb_array_elements(r.corrections->'items') item \
              WHERE r.ledger_id = $1 AND jsonb_typeof(r.corrections->'items') = 'array' \
                AND jsonb_typeof(item->'category_id') = 'string' \
              ORDER BY r.updated_at DESC LIMIT $2)) recent \
-         ORDER BY date, created_at",
+         ORDER BY date, created_at, change_seq",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<BigInt, _>(limit)

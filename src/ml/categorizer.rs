@@ -21,9 +21,13 @@ pub const AUTO_APPLY_THRESHOLD: f64 = 0.6;
 /// Most recent distinct examples a model learns from.
 const MAX_EXAMPLES: usize = 5000;
 const MAX_FEATURES: usize = 50_000;
-/// Most weights (classes × features) of a model: 2.4 MB stored, fewer features for a user with
-/// many categories.
+/// Most weights (classes × features) of a model (2.4 MB of `f32`, 3.2 MB as stored): fewer
+/// features for a user with many categories.
 const MAX_WEIGHTS: usize = 600_000;
+/// Most categories the classifier learns (those with the most documents); the payee memory
+/// still knows every category. Bounds training (its cost grows with the categories) and the
+/// model for a ledger with thousands of categories.
+const MAX_CLASSES: usize = 300;
 /// How much an earlier choice for the same payee counts against each later one.
 const MEMORY_DECAY: f64 = 0.5;
 
@@ -36,8 +40,10 @@ pub struct Example {
     pub label: u32,
 }
 
-/// A fitted categoriser.
+/// A fitted categoriser. A stored one whose classifier does not match its vocabulary fails to
+/// read (and is trained again).
 #[derive(Debug, Serialize, Deserialize)]
+#[serde(try_from = "StoredCategorizer")]
 pub struct Categorizer {
     vocabulary: Vocabulary,
     /// The classifier; none when the training data had fewer than two labels.
@@ -47,6 +53,37 @@ pub struct Categorizer {
     /// Payee key → (label, weight), from the user's own transactions.
     memory: HashMap<String, Vec<(u32, f64)>>,
     pub examples: usize,
+}
+
+/// A categoriser as stored, before its parts are checked against each other.
+#[derive(Deserialize)]
+struct StoredCategorizer {
+    vocabulary: Vocabulary,
+    logistic: Option<Logistic>,
+    only_label: Option<u32>,
+    memory: HashMap<String, Vec<(u32, f64)>>,
+    examples: usize,
+}
+
+impl TryFrom<StoredCategorizer> for Categorizer {
+    type Error = &'static str;
+
+    fn try_from(stored: StoredCategorizer) -> Result<Self, Self::Error> {
+        if stored
+            .logistic
+            .as_ref()
+            .is_some_and(|model| model.width() != stored.vocabulary.len())
+        {
+            return Err("a categoriser's classifier does not match its vocabulary");
+        }
+        Ok(Categorizer {
+            vocabulary: stored.vocabulary,
+            logistic: stored.logistic,
+            only_label: stored.only_label,
+            memory: stored.memory,
+            examples: stored.examples,
+        })
+    }
 }
 
 impl Categorizer {
@@ -83,9 +120,16 @@ impl Categorizer {
             }
         }
 
-        let mut labels: Vec<u32> = documents.iter().map(|(_, l)| *l).collect();
+        let mut per_label: HashMap<u32, usize> = HashMap::new();
+        for (_, label) in &documents {
+            *per_label.entry(*label).or_default() += 1;
+        }
+        let mut ranked: Vec<(u32, usize)> = per_label.into_iter().collect();
+        ranked.sort_unstable_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+        ranked.truncate(MAX_CLASSES);
+        let mut labels: Vec<u32> = ranked.into_iter().map(|(label, _)| label).collect();
         labels.sort_unstable();
-        labels.dedup();
+        documents.retain(|(_, label)| labels.binary_search(label).is_ok());
         // A user with many categories gets fewer features, so a model stays a few MB.
         let max_features = (MAX_WEIGHTS / labels.len().max(1)).clamp(1_000, MAX_FEATURES);
         let vocabulary = Vocabulary::build(documents.iter().map(|(f, _)| f), max_features);
@@ -433,10 +477,35 @@ mod tests {
         let examples = vec![example("Thai Restaurant", 0), example("Shell", 1)];
         let model = Categorizer::train(&examples, &[]);
         let json = serde_json::to_value(&model).unwrap();
-        let back: Categorizer = serde_json::from_value(json).unwrap();
+        let back: Categorizer = serde_json::from_value(json.clone()).unwrap();
         assert_eq!(
             back.suggest("Shell", None, None, &any),
             model.suggest("Shell", None, None, &any)
+        );
+        // A classifier of another vocabulary's width does not read back.
+        let mut broken = json;
+        broken["vocabulary"] = serde_json::to_value(Vocabulary::default()).unwrap();
+        assert!(serde_json::from_value::<Categorizer>(broken).is_err());
+    }
+
+    #[test]
+    fn the_classifier_learns_at_most_its_share_of_categories() {
+        let examples: Vec<Example> = (0..MAX_CLASSES as u32 + 20)
+            .flat_map(|label| {
+                // Label 0 has three examples, the others one each.
+                let copies = if label == 0 { 3 } else { 1 };
+                (0..copies).map(move |i| example(&format!("payee{label}x{i} shop"), label))
+            })
+            .collect();
+        let model = Categorizer::train(&examples, &[]);
+        let classes = model.suggest("something new", None, None, &any);
+        assert_eq!(classes.len(), MAX_CLASSES);
+        assert!(classes.iter().any(|(label, _)| *label == 0));
+        // A category outside the classifier is still known to the payee memory.
+        let last = MAX_CLASSES as u32 + 19;
+        assert_eq!(
+            model.suggest(&format!("payee{last}x0 shop"), None, None, &any)[0].0,
+            last
         );
     }
 }

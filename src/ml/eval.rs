@@ -88,17 +88,6 @@ pub struct SeriesScores {
     pub interval_coverage: f64,
 }
 
-/// Methods scored beside FinAI's combination on every origin. The random forest is scored on
-/// the monthly total only (it costs a hundred ridge fits).
-const SCORED: [Method; 6] = [
-    Method::LastPeriod,
-    Method::TrailingMean,
-    Method::SeasonalNaive,
-    Method::TrailingMedian,
-    Method::DampedTrend,
-    Method::Ridge,
-];
-
 /// Running sums of one-step errors.
 #[derive(Default)]
 struct Tally {
@@ -504,9 +493,16 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
     };
     let first_origin = FORECAST_FIRST_ORIGIN.min(months);
     let mut total = Tally::default();
-    let mut methods = SCORED.to_vec();
-    methods.push(Method::RandomForest);
-    total.score(&monthly(&mut spending.iter()), first_origin, &methods);
+    total.score(
+        &monthly(&mut spending.iter()),
+        first_origin,
+        &forecast::METHODS,
+    );
+    // The random forest is scored on the monthly total only: it costs a hundred ridge fits.
+    let cheap: Vec<Method> = forecast::METHODS
+        .into_iter()
+        .filter(|m| *m != Method::RandomForest)
+        .collect();
 
     let mut categories: Vec<&str> = spending.iter().map(|r| r.category.as_str()).collect();
     categories.sort_unstable();
@@ -514,7 +510,7 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
     let mut per_category = Tally::default();
     for category in &categories {
         let series = monthly(&mut spending.iter().filter(|r| r.category == *category));
-        per_category.score(&series, first_origin, &SCORED);
+        per_category.score(&series, first_origin, &cheap);
     }
 
     // Weeks from the Monday on or before the first expense.
@@ -534,7 +530,7 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
     weekly.score(
         &weekly_series,
         FORECAST_FIRST_WEEK.min(weekly_series.values.len()),
-        &SCORED,
+        &cheap,
     );
 
     let origins = months - first_origin;

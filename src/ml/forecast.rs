@@ -263,7 +263,7 @@ impl SeriesModel {
 }
 
 /// Every single method, backtested and reported beside the combination (baselines first).
-const METHODS: [Method; 7] = [
+pub const METHODS: [Method; 7] = [
     Method::LastPeriod,
     Method::TrailingMean,
     Method::SeasonalNaive,

@@ -7,7 +7,8 @@
 //! the step size falling as `η₀ / (1 + η₀·λ·t)` and a fixed shuffle per epoch, so the same
 //! data gives the same model. smartcore's logistic regression would need the documents as a
 //! dense matrix (5,000 documents × 30,000 columns is 1.2 GB of `f64`), so this one is written
-//! for sparse rows; it is what scikit-learn's `SGDClassifier(loss="log_loss")` does.
+//! for sparse rows: a softmax regression (as scikit-learn's multinomial `LogisticRegression`),
+//! fitted by stochastic gradient rather than L-BFGS.
 //!
 //! The weights are stored packed (little-endian `f32` in base64): a model of 20 categories
 //! and 20,000 columns is 1.6 MB of numbers, which as JSON text would be four times that.
@@ -23,8 +24,10 @@ const C: f64 = 10.0;
 const ETA0: f64 = 0.5;
 const EPOCHS: usize = 12;
 
-/// A fitted model.
+/// A fitted model. A stored one whose parts disagree (a corrupt row, a format of another
+/// release) fails to read, so its owner's model is trained again rather than served broken.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(try_from = "Stored")]
 pub struct Logistic {
     labels: Vec<u32>,
     /// Inverse document frequency of each column.
@@ -34,6 +37,42 @@ pub struct Logistic {
     #[serde(with = "packed::f32s")]
     weights: Vec<f32>,
     bias: Vec<f32>,
+}
+
+/// A model as stored, before its parts are checked against each other.
+#[derive(Deserialize)]
+struct Stored {
+    labels: Vec<u32>,
+    #[serde(with = "packed::f32s")]
+    idf: Vec<f32>,
+    #[serde(with = "packed::f32s")]
+    weights: Vec<f32>,
+    bias: Vec<f32>,
+}
+
+impl TryFrom<Stored> for Logistic {
+    type Error = &'static str;
+
+    fn try_from(stored: Stored) -> Result<Self, Self::Error> {
+        let Stored {
+            labels,
+            idf,
+            weights,
+            bias,
+        } = stored;
+        if labels.len() < 2 || !labels.windows(2).all(|pair| pair[0] < pair[1]) {
+            return Err("a logistic model needs two or more labels, ascending");
+        }
+        if bias.len() != labels.len() || weights.len() != idf.len() * labels.len() {
+            return Err("a logistic model's weights do not match its labels and columns");
+        }
+        Ok(Logistic {
+            labels,
+            idf,
+            weights,
+            bias,
+        })
+    }
 }
 
 /// One document as (column, value) pairs, unit length.
@@ -170,6 +209,11 @@ impl Logistic {
         }
     }
 
+    /// Columns the model has weights for (the width of the vocabulary it was fitted on).
+    pub fn width(&self) -> usize {
+        self.idf.len()
+    }
+
     /// Label probabilities of a document (its vocabulary counts) over the labels `allowed`
     /// admits, in label order; they sum to 1 over those.
     pub fn posterior(
@@ -239,6 +283,28 @@ mod tests {
         let a = Logistic::fit(&documents(), &[7, 9], 5).expect("fit");
         let b = Logistic::fit(&documents(), &[7, 9], 5).expect("fit");
         assert_eq!(a.weights, b.weights);
+    }
+
+    #[test]
+    fn a_stored_model_that_disagrees_with_itself_does_not_read() {
+        let model = Logistic::fit(&documents(), &[7, 9], 5).expect("fit");
+        let json = serde_json::to_value(&model).expect("serialise");
+        assert!(serde_json::from_value::<Logistic>(json.clone()).is_ok());
+        // Weights for two columns only, while there are five.
+        let short = serde_json::to_value(Logistic {
+            weights: model.weights[..4].to_vec(),
+            ..model.clone()
+        })
+        .expect("serialise");
+        let mut broken = json.clone();
+        broken["weights"] = short["weights"].clone();
+        assert!(serde_json::from_value::<Logistic>(broken).is_err());
+        let mut broken = json.clone();
+        broken["bias"] = serde_json::json!([0.0]);
+        assert!(serde_json::from_value::<Logistic>(broken).is_err());
+        let mut broken = json;
+        broken["labels"] = serde_json::json!([9, 7]);
+        assert!(serde_json::from_value::<Logistic>(broken).is_err());
     }
 
     #[test]

@@ -110,10 +110,32 @@ pub fn amount_bucket(amount: f64) -> i32 {
 /// Maps features to columns; built from training data and kept with the model (packed: eight
 /// bytes a feature).
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(try_from = "StoredVocabulary")]
 pub struct Vocabulary {
-    /// The features, ascending: a feature's column is its position.
+    /// The features, strictly ascending: a feature's column is its position.
     #[serde(with = "super::packed::u64s")]
     features: Vec<Feature>,
+}
+
+/// A vocabulary as stored, before its order is checked (lookups search it).
+#[derive(Deserialize)]
+struct StoredVocabulary {
+    #[serde(with = "super::packed::u64s")]
+    features: Vec<Feature>,
+}
+
+impl TryFrom<StoredVocabulary> for Vocabulary {
+    type Error = &'static str;
+
+    fn try_from(stored: StoredVocabulary) -> Result<Self, Self::Error> {
+        if stored.features.windows(2).all(|pair| pair[0] < pair[1]) {
+            Ok(Vocabulary {
+                features: stored.features,
+            })
+        } else {
+            Err("a vocabulary's features must be strictly ascending")
+        }
+    }
 }
 
 impl Vocabulary {
@@ -222,5 +244,11 @@ mod tests {
         let json = serde_json::to_string(&vocabulary).expect("serialise");
         let back: Vocabulary = serde_json::from_str(&json).expect("read");
         assert_eq!(back.counts(&[b, a, a]), expected);
+        // Stored out of order, it does not read (a lookup would find the wrong columns).
+        let unsorted = Vocabulary {
+            features: vec![b.max(a), b.min(a)],
+        };
+        let json = serde_json::to_string(&unsorted).expect("serialise");
+        assert!(serde_json::from_str::<Vocabulary>(&json).is_err());
     }
 }
