@@ -22,7 +22,11 @@ use super::packed;
 const C: f64 = 10.0;
 /// First step size; rows have unit length.
 const ETA0: f64 = 0.5;
-const EPOCHS: usize = 12;
+/// Passes over the data: at least 12, and enough that a small training set (a new user's few
+/// dozen choices and the category names) still gets about 6,000 steps.
+const MIN_EPOCHS: usize = 12;
+const MIN_STEPS: usize = 6_000;
+const MAX_EPOCHS: usize = 200;
 
 /// A fitted model. A stored one whose parts disagree (a corrupt row, a format of another
 /// release) fails to read, so its owner's model is trained again rather than served broken.
@@ -162,7 +166,10 @@ impl Logistic {
         let mut step = 0.0f64;
         let mut gradient = vec![0.0; k];
         let lambda = 1.0 / (C * rows.len().max(1) as f64);
-        for _ in 0..EPOCHS {
+        let epochs = MIN_STEPS
+            .div_ceil(rows.len().max(1))
+            .clamp(MIN_EPOCHS, MAX_EPOCHS);
+        for _ in 0..epochs {
             // Fisher–Yates with xorshift: the same shuffle every time.
             for i in (1..order.len()).rev() {
                 seed ^= seed << 13;
