@@ -137,11 +137,14 @@ pub fn by_ids(
     ledger_id: Uuid,
     ids: &[Uuid],
 ) -> QueryResult<Vec<BudgetRow>> {
-    diesel::sql_query(format!(
-        "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id"
-    ))
-    .bind::<SqlUuid, _>(ledger_id)
-    .bind::<Array<SqlUuid>, _>(ids)
+    // Prepared: an expense a budget tracks asks it after its write.
+    Prepared(
+        diesel::sql_query(format!(
+            "{SELECT_BUDGETS} AND b.id = ANY($2) GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id"
+        ))
+        .bind::<SqlUuid, _>(ledger_id)
+        .bind::<Array<SqlUuid>, _>(ids),
+    )
     .load(conn)
 }
 

@@ -22,21 +22,58 @@ struct Version {
     version: i64,
 }
 
+/// The ledger's data version (see [`data_version`]) as one SQL expression of `$1`.
+macro_rules! data_version_sql {
+    () => {
+        "COALESCE(GREATEST( \
+        (SELECT max(change_seq) FROM transactions WHERE ledger_id = $1), \
+        (SELECT max(change_seq) FROM tombstones WHERE ledger_id = $1), \
+        (SELECT max(change_seq) FROM categories WHERE ledger_id = $1)), 0)"
+    };
+}
+
 /// The user's latest change to anything a model learns from (transactions, their deletion,
 /// categories). A model trained at a lower version is stale.
 pub fn data_version(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     // Prepared: read by every question to the assistant and every forecast.
     Prepared(
-        diesel::sql_query(
-            "SELECT COALESCE(GREATEST( \
-            (SELECT max(change_seq) FROM transactions WHERE ledger_id = $1), \
-            (SELECT max(change_seq) FROM tombstones WHERE ledger_id = $1), \
-            (SELECT max(change_seq) FROM categories WHERE ledger_id = $1)), 0) AS version",
-        )
-        .bind::<SqlUuid, _>(ledger_id),
+        diesel::sql_query(concat!("SELECT ", data_version_sql!(), " AS version"))
+            .bind::<SqlUuid, _>(ledger_id),
     )
     .get_result::<Version>(conn)
     .map(|v| v.version)
+}
+
+/// The ledger's data version and which stored model of a kind it has, if any (when it was
+/// trained and at which version), without reading the model itself.
+#[derive(Debug, QueryableByName)]
+pub struct ModelState {
+    #[diesel(sql_type = BigInt)]
+    pub version: i64,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub model_version: Option<i64>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub trained_at: Option<DateTime<Utc>>,
+}
+
+pub fn model_state(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    kind: &str,
+) -> QueryResult<ModelState> {
+    // Prepared: read by every suggestion.
+    Prepared(
+        diesel::sql_query(concat!(
+            "SELECT ",
+            data_version_sql!(),
+            " AS version, m.data_version AS model_version, m.trained_at \
+             FROM (SELECT 1) one \
+             LEFT JOIN ml_models m ON m.ledger_id = $1 AND m.kind = $2"
+        ))
+        .bind::<SqlUuid, _>(ledger_id)
+        .bind::<Text, _>(kind),
+    )
+    .get_result(conn)
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]
@@ -447,53 +484,6 @@ pub fn suggestion_stats(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult
     )
     .bind::<SqlUuid, _>(ledger_id)
     .get_result(conn)
-}
-
-/// An earlier expense like one being judged: same category (`by_category`) or same merchant.
-#[derive(Debug, Clone, Copy, QueryableByName)]
-pub struct Peer {
-    #[diesel(sql_type = diesel::sql_types::Bool)]
-    pub by_category: bool,
-    #[diesel(sql_type = Double)]
-    pub amount: f64,
-    #[diesel(sql_type = Date)]
-    pub date: NaiveDate,
-}
-
-/// The latest `limit` expenses in the same currency in the year up to `date` (inclusive) in
-/// `category`, and the latest `limit` at `merchant`: a bounded read however long the history,
-/// each from an index led by the user (the category index, the merchant index).
-pub fn peers(
-    conn: &mut PgConnection,
-    ledger_id: Uuid,
-    currency: &str,
-    date: NaiveDate,
-    category: Option<Uuid>,
-    merchant: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<Peer>> {
-    // Prepared: every expense asks it, and its text is fixed.
-    Prepared(
-        diesel::sql_query(
-            "(SELECT true AS by_category, t.amount::float8 AS amount, t.date FROM transactions t \
-          WHERE $4::uuid IS NOT NULL AND t.ledger_id = $1 AND t.category_id = $4 \
-            AND t.type = 'expense' AND t.currency = $2 AND t.date BETWEEN $3::date - 365 AND $3 \
-          ORDER BY t.date DESC LIMIT $6) \
-         UNION ALL \
-         (SELECT false, t.amount::float8, t.date FROM transactions t \
-          WHERE $5::text IS NOT NULL AND t.ledger_id = $1 AND lower(t.merchant) = lower($5) \
-            AND t.merchant IS NOT NULL AND t.type = 'expense' AND t.currency = $2 \
-            AND t.date BETWEEN $3::date - 365 AND $3 \
-          ORDER BY t.date DESC LIMIT $6)",
-        )
-        .bind::<SqlUuid, _>(ledger_id)
-        .bind::<Text, _>(currency)
-        .bind::<Date, _>(date)
-        .bind::<Nullable<SqlUuid>, _>(category)
-        .bind::<Nullable<Text>, _>(merchant)
-        .bind::<BigInt, _>(limit),
-    )
-    .load(conn)
 }
 
 /// One payee's expenses, for recurring-payment detection.

@@ -165,7 +165,8 @@ impl Instrumentation for ConnectionWatch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
         match event {
             InstrumentationEvent::StartQuery { .. } => {
-                if let Some(counter) = &self.statements {
+                // The pool's own checks are not the application's statements.
+                if let Some(counter) = self.statements.as_ref().filter(|_| !CHECKING.get()) {
                     counter.fetch_add(1, Ordering::Relaxed);
                 }
             }
@@ -177,6 +178,11 @@ impl Instrumentation for ConnectionWatch {
             _ => {}
         }
     }
+}
+
+thread_local! {
+    /// Set while [`PoolManager`] checks a connection.
+    static CHECKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
 /// When a query last failed because its connection was gone (ms since the epoch; 0: never).
@@ -214,7 +220,10 @@ impl diesel::r2d2::ManageConnection for PoolManager {
         if lost_at != 0
             && now_millis().saturating_sub(lost_at) < CHECK_AFTER_LOSS.as_millis() as u64
         {
-            self.0.is_valid(conn)
+            CHECKING.set(true);
+            let valid = self.0.is_valid(conn);
+            CHECKING.set(false);
+            valid
         } else {
             Ok(())
         }

@@ -19,6 +19,9 @@ use crate::error::ApiError;
 pub struct NewSpending {
     pub categories: Vec<Uuid>,
     pub dates: Vec<NaiveDate>,
+    /// The budgets tracking those categories, when the write already read them (a new
+    /// expense does, with its other checks); else they are looked up after the write.
+    pub tracked_by: Option<Vec<Uuid>>,
 }
 
 impl NewSpending {
@@ -33,8 +36,9 @@ impl NewSpending {
         }
     }
 
-    /// Adds what another write added.
+    /// Adds what another write added (the budgets tracking them are then looked up).
     pub fn merge(&mut self, other: &NewSpending) {
+        self.tracked_by = None;
         for date in &other.dates {
             self.add(*date, other.categories.iter().copied());
         }
@@ -65,7 +69,12 @@ pub fn check_budgets(
         BudgetsToCheck::One(id) => budgets::find(conn, ledger_id, id)?.into_iter().collect(),
         BudgetsToCheck::MovedBy(spending) if spending.categories.is_empty() => return Ok(()),
         BudgetsToCheck::MovedBy(spending) => {
-            budgets::tracking(conn, ledger_id, &spending.categories)?
+            let tracking = match &spending.tracked_by {
+                Some(ids) if ids.is_empty() => return Ok(()),
+                Some(ids) => budgets::by_ids(conn, ledger_id, ids)?,
+                None => budgets::tracking(conn, ledger_id, &spending.categories)?,
+            };
+            tracking
                 .into_iter()
                 .filter(|b| {
                     spending.dates.iter().any(|date| {

@@ -14,17 +14,24 @@ const LEDGERS: usize = 1000;
 
 pub struct LedgerCache<V> {
     entries: Mutex<HashMap<Uuid, (String, Arc<V>)>>,
+    capacity: usize,
 }
 
 impl<V> Default for LedgerCache<V> {
     fn default() -> Self {
-        LedgerCache {
-            entries: Mutex::new(HashMap::new()),
-        }
+        LedgerCache::with_capacity(LEDGERS)
     }
 }
 
 impl<V> LedgerCache<V> {
+    /// A cache of at most `capacity` ledgers' values (for values too large to keep a thousand).
+    pub fn with_capacity(capacity: usize) -> Self {
+        LedgerCache {
+            entries: Mutex::new(HashMap::new()),
+            capacity: capacity.max(1),
+        }
+    }
+
     /// The ledger's value read at `stamp`, reading it with `read` unless it is kept.
     pub fn get_or_read(
         &self,
@@ -32,21 +39,36 @@ impl<V> LedgerCache<V> {
         stamp: String,
         read: impl FnOnce() -> Result<V, ApiError>,
     ) -> Result<Arc<V>, ApiError> {
+        self.get_or_find(ledger_id, stamp, || read().map(Some))
+            .and_then(|found| found.ok_or_else(|| ApiError::internal("a read found nothing")))
+    }
+
+    /// As [`get_or_read`](Self::get_or_read), for a value that may not be there: nothing found
+    /// is not kept.
+    pub fn get_or_find(
+        &self,
+        ledger_id: Uuid,
+        stamp: String,
+        find: impl FnOnce() -> Result<Option<V>, ApiError>,
+    ) -> Result<Option<Arc<V>>, ApiError> {
         if let Ok(entries) = self.entries.lock() {
             if let Some((kept, value)) = entries.get(&ledger_id) {
                 if *kept == stamp {
-                    return Ok(value.clone());
+                    return Ok(Some(value.clone()));
                 }
             }
         }
-        let value = Arc::new(read()?);
+        let Some(value) = find()? else {
+            return Ok(None);
+        };
+        let value = Arc::new(value);
         if let Ok(mut entries) = self.entries.lock() {
-            if entries.len() >= LEDGERS {
+            if entries.len() >= self.capacity && !entries.contains_key(&ledger_id) {
                 entries.clear();
             }
             entries.insert(ledger_id, (stamp, value.clone()));
         }
-        Ok(value)
+        Ok(Some(value))
     }
 }
 
@@ -68,5 +90,27 @@ mod tests {
                 .unwrap();
         }
         assert_eq!(reads, 3);
+    }
+
+    #[test]
+    fn a_full_cache_starts_over_rather_than_grow() {
+        let cache = LedgerCache::with_capacity(2);
+        let ledgers: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
+        let mut reads = 0;
+        for ledger in ledgers.iter().chain(&ledgers[2..]) {
+            cache
+                .get_or_read(*ledger, "1".into(), || {
+                    reads += 1;
+                    Ok(())
+                })
+                .unwrap();
+        }
+        // The third ledger cleared the two before it; asking for it again finds it kept.
+        assert_eq!(reads, 3);
+        assert_eq!(cache.entries.lock().unwrap().len(), 1);
+        cache
+            .get_or_read(ledgers[0], "1".into(), || Ok(()))
+            .unwrap();
+        assert_eq!(cache.entries.lock().unwrap().len(), 2);
     }
 }

@@ -534,7 +534,7 @@ pub fn import(
         };
         let mut good = Vec::new();
         for row in rows {
-            let checked = resolve(&row, &names, default_wallet, suggester.as_ref(), &refs)
+            let checked = resolve(&row, &names, default_wallet, suggester.as_deref(), &refs)
                 .and_then(|(entry, suggestion)| {
                     let currency =
                         ledger::check(&entry.draft, entry.currency.as_deref(), &refs, &[])

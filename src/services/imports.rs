@@ -20,7 +20,7 @@ use super::caller::Caller;
 use super::csv::{self as csv_service, ImportSuggestion};
 use super::events::{self, Kind};
 use super::ledger::{self, CategorySource, Checked, Entry, Provenance, Refs};
-use super::predictions::{self, UserCategorizer};
+use super::predictions;
 use super::rules;
 use crate::db::categories::{self, Category, NewCategory};
 use crate::db::imports::{self as store, Batch, NewBatch};
@@ -324,7 +324,7 @@ pub fn import_statement(
         let mut category_rows = categories::all(conn, owner)?;
         let mut refs = Refs::from_rows(&wallet_rows, &category_rows)?;
         let names = CategoryNames::new(&category_rows);
-        let suggester: UserCategorizer = predictions::categorizer_for(conn, owner)?;
+        let suggester = predictions::categorizer_for(conn, owner)?;
         let rules = rules::active(conn, owner)?;
 
         let batch_id = Uuid::new_v4();

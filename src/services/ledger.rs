@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use diesel::{Connection, PgConnection, RunQueryDsl};
-use rust_decimal::prelude::FromPrimitive;
+use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -182,28 +182,133 @@ impl Refs {
             .collect();
         let mut refs = Refs::default();
         for row in db::ledger::references(conn, owner, &wallet_ids, &category_ids)? {
-            if row.is_wallet {
-                refs.wallets.insert(
-                    row.id,
-                    WalletRef {
-                        name: row.name,
-                        currency: row.detail,
-                        archived: row.archived,
-                    },
-                );
-            } else {
-                let kind =
-                    super::caller::stored("category kind", &row.detail, CategoryKind::parse)?;
-                refs.categories.insert(
-                    row.id,
-                    CategoryRef {
-                        name: row.name,
-                        kind,
-                    },
-                );
-            }
+            refs.add(row)?;
         }
         Ok(refs)
+    }
+
+    fn add(&mut self, row: db::ledger::Reference) -> Result<(), ApiError> {
+        if row.is_wallet {
+            self.wallets.insert(
+                row.id,
+                WalletRef {
+                    name: row.name,
+                    currency: row.detail,
+                    archived: row.archived,
+                },
+            );
+        } else {
+            let kind = super::caller::stored("category kind", &row.detail, CategoryKind::parse)?;
+            self.categories.insert(
+                row.id,
+                CategoryRef {
+                    name: row.name,
+                    kind,
+                },
+            );
+        }
+        Ok(())
+    }
+}
+
+/// What a new entry's checks read before it is written: the rows it names and, for an
+/// expense, the earlier expenses it is judged against for unusual spending and the budgets
+/// that track it. An expense reads it all in one statement.
+#[derive(Debug, Default)]
+struct Context {
+    refs: Refs,
+    /// Earlier expenses' amounts in the entry's category.
+    category_peers: Vec<f64>,
+    /// Earlier expenses' dates and amounts at the entry's merchant.
+    merchant_peers: Vec<(NaiveDate, f64)>,
+    /// The budgets tracking one of the entry's categories (none: its alerts need no look).
+    budgets: Vec<Uuid>,
+}
+
+impl Context {
+    fn read(conn: &mut PgConnection, owner: Uuid, entry: &Entry) -> Result<Context, ApiError> {
+        let draft = &entry.draft;
+        if draft.transaction_type != TransactionType::Expense {
+            return Ok(Context {
+                refs: Refs::of_draft(conn, owner, draft)?,
+                ..Context::default()
+            });
+        }
+        let categories: Vec<Uuid> = draft
+            .category_id
+            .into_iter()
+            .chain(draft.splits.iter().map(|s| s.category_id))
+            .collect();
+        let rows = db::ledger::expense_context(
+            conn,
+            owner,
+            draft.wallet_id,
+            &categories,
+            draft.category_id,
+            entry.merchant.as_deref(),
+            entry.date,
+            predictions::PEER_HISTORY,
+        )?;
+        let mut context = Context::default();
+        let missing =
+            |part: &str| ApiError::internal(format!("an expense's {part} row lacks a field"));
+        for row in rows {
+            match row.part.as_str() {
+                "wallet" | "category" => {
+                    let (Some(id), Some(name), Some(detail)) = (row.id, row.name, row.detail)
+                    else {
+                        return Err(missing(&row.part));
+                    };
+                    context.refs.add(db::ledger::Reference {
+                        is_wallet: row.part == "wallet",
+                        id,
+                        name,
+                        detail,
+                        archived: row.archived,
+                    })?;
+                }
+                "category_peer" => context
+                    .category_peers
+                    .push(row.amount.ok_or_else(|| missing(&row.part))?),
+                "merchant_peer" => context.merchant_peers.push((
+                    row.date.ok_or_else(|| missing(&row.part))?,
+                    row.amount.ok_or_else(|| missing(&row.part))?,
+                )),
+                "budget" => context
+                    .budgets
+                    .push(row.id.ok_or_else(|| missing(&row.part))?),
+                other => {
+                    return Err(ApiError::internal(format!(
+                        "an expense's context has an unknown part `{other}`"
+                    )))
+                }
+            }
+        }
+        Ok(context)
+    }
+
+    /// Whether the checked entry is unusual against the earlier expenses read (expenses only;
+    /// see `ml::anomaly`).
+    fn unusual(&self, checked: &Checked) -> Option<crate::ml::anomaly::Finding> {
+        let entry = &checked.entry;
+        if entry.draft.transaction_type != TransactionType::Expense {
+            return None;
+        }
+        let category = entry
+            .draft
+            .category_id
+            .and_then(|id| self.refs.categories.get(&id))
+            .map(|c| (self.category_peers.as_slice(), c.name.as_str()));
+        let merchant = entry
+            .merchant
+            .as_deref()
+            .map(|name| (self.merchant_peers.as_slice(), name));
+        crate::ml::anomaly::assess(
+            entry.draft.amount.to_f64().unwrap_or(0.0),
+            entry.date,
+            category,
+            merchant,
+        )
     }
 }
 
@@ -657,15 +762,15 @@ fn write_new(
         }),
         tax,
     };
-    let refs = Refs::of_draft(conn, owner, &entry.draft)?;
-    let currency = check(&entry.draft, entry.currency.as_deref(), &refs, &[])?;
+    let mut context = Context::read(conn, owner, &entry)?;
+    let currency = check(&entry.draft, entry.currency.as_deref(), &context.refs, &[])?;
     let mut checked = Checked {
         entry,
         currency,
         unusual: None,
     };
     // Judged before the insert, which takes the owner's write lock until commit.
-    let finding = unusual_of(conn, owner, &checked, &refs)?;
+    let finding = context.unusual(&checked);
     checked.unusual = finding.as_ref().map(|f| f.reason.clone());
     let several = applied.is_some()
         || suggestion_id.is_some()
@@ -708,9 +813,15 @@ fn write_new(
     } else {
         write(conn)?
     };
+    let mut spending = checked.spending();
+    // An expense read the budgets that track it with its checks: with none, nothing is
+    // evaluated after the write. (A budget created meanwhile evaluates itself.)
+    if checked.entry.draft.transaction_type == TransactionType::Expense {
+        spending.tracked_by = Some(std::mem::take(&mut context.budgets));
+    }
     Ok((
-        checked.view(&inserted, &refs, Author::of(caller)),
-        checked.spending(),
+        checked.view(&inserted, &context.refs, Author::of(caller)),
+        spending,
     ))
 }
 
@@ -776,33 +887,6 @@ impl Checked {
             transfer_match_id: None,
         }
     }
-}
-
-/// Whether a new expense is unusual against the owner's history (see
-/// `predictions::assess_unusual`); nothing else is judged.
-fn unusual_of(
-    conn: &mut PgConnection,
-    owner: Uuid,
-    checked: &Checked,
-    refs: &Refs,
-) -> Result<Option<crate::ml::anomaly::Finding>, ApiError> {
-    let entry = &checked.entry;
-    if entry.draft.transaction_type != TransactionType::Expense {
-        return Ok(None);
-    }
-    let category = entry
-        .draft
-        .category_id
-        .and_then(|id| refs.categories.get(&id).map(|c| (id, c.name.as_str())));
-    predictions::assess_unusual(
-        conn,
-        owner,
-        &checked.currency,
-        entry.date,
-        entry.draft.amount,
-        category,
-        entry.merchant.as_deref(),
-    )
 }
 
 /// A change to a transaction, as a client sends it: absent fields stay; `Some(None)` clears.

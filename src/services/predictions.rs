@@ -3,6 +3,7 @@
 //! (diesel and CPU): callers run it through `db::run`, off the async executor.
 
 use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 use std::time::Instant;
 
 use chrono::{Datelike, Days, Months, NaiveDate, Utc};
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
+use super::cache::LedgerCache;
 use crate::db::ml::{self as store, CategoryRow, StoredModel};
 use crate::db::notifications;
 use crate::error::ApiError;
@@ -230,48 +232,80 @@ const CATEGORIZER_RETRAIN_AFTER_MINUTES: i64 = 10;
 /// More newer choices than this: retrain rather than catch up.
 const CATEGORIZER_CATCH_UP: i64 = 500;
 
+/// Decoded categorisers kept by the process, per ledger, stamped with the stored model they
+/// came from (when it was trained) and the data version they answer for. Decoding a stored
+/// model (about 0.6 MB of JSON) was most of a suggestion's time. A decoded model takes about
+/// as much memory as its JSON, hence the small bound.
+static CATEGORIZERS: LazyLock<LedgerCache<UserCategorizer>> =
+    LazyLock::new(|| LedgerCache::with_capacity(CATEGORIZERS_KEPT));
+const CATEGORIZERS_KEPT: usize = 16;
+
 /// The user's categoriser: the stored one while it is current (or young, with the choices made
 /// since it was trained), else a fresh one.
 pub fn categorizer_for(
     conn: &mut PgConnection,
     ledger_id: Uuid,
-) -> Result<UserCategorizer, ApiError> {
-    let version = store::data_version(conn, ledger_id)?;
-    if let Some(stored) = store::load_model(conn, ledger_id, store::KIND_CATEGORIZER)? {
-        let young = stored.trained_at
-            > Utc::now() - chrono::Duration::minutes(CATEGORIZER_RETRAIN_AFTER_MINUTES);
-        if stored.data_version >= version || young {
-            if let Ok(mut model) = serde_json::from_value::<UserCategorizer>(stored.model) {
-                if stored.data_version >= version {
-                    return Ok(model);
-                }
-                let rows = store::labelled_rows_since(
-                    conn,
-                    ledger_id,
-                    stored.data_version,
-                    CATEGORIZER_CATCH_UP + 1,
-                )?;
-                if rows.len() as i64 <= CATEGORIZER_CATCH_UP {
-                    let newer = examples_of(rows, &model.labels);
-                    if !newer.is_empty() {
-                        model.model.remember_choices(&newer);
-                        // The user's own choices now shape the suggestions.
-                        model.source = "personal".to_owned();
-                    }
-                    return Ok(model);
-                }
+) -> Result<Arc<UserCategorizer>, ApiError> {
+    let state = store::model_state(conn, ledger_id, store::KIND_CATEGORIZER)?;
+    if let (Some(model_version), Some(trained_at)) = (state.model_version, state.trained_at) {
+        let current = model_version >= state.version;
+        let young =
+            trained_at > Utc::now() - chrono::Duration::minutes(CATEGORIZER_RETRAIN_AFTER_MINUTES);
+        if current || young {
+            let stamp = format!(
+                "{}/{model_version}/{}",
+                trained_at.to_rfc3339(),
+                state.version
+            );
+            // None when retrained between the two reads, or no longer usable: train afresh.
+            if let Some(model) = CATEGORIZERS.get_or_find(ledger_id, stamp, || {
+                stored_categorizer(conn, ledger_id, model_version)
+            })? {
+                return Ok(model);
             }
         }
     }
-    train_categorizer(conn, ledger_id).map(|(model, _)| model)
+    train_categorizer(conn, ledger_id).map(|(model, _)| Arc::new(model))
+}
+
+/// The stored categoriser trained at `model_version`, with the choices made since then learnt
+/// into its payee memory. None when the stored model is another, unreadable (a model of an
+/// earlier format) or too far behind to catch up.
+fn stored_categorizer(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    model_version: i64,
+) -> Result<Option<UserCategorizer>, ApiError> {
+    let Some(stored) = store::load_model(conn, ledger_id, store::KIND_CATEGORIZER)?
+        .filter(|stored| stored.data_version == model_version)
+    else {
+        return Ok(None);
+    };
+    let Ok(mut model) = serde_json::from_value::<UserCategorizer>(stored.model) else {
+        return Ok(None);
+    };
+    let rows = store::labelled_rows_since(
+        conn,
+        ledger_id,
+        stored.data_version,
+        CATEGORIZER_CATCH_UP + 1,
+    )?;
+    if rows.len() as i64 > CATEGORIZER_CATCH_UP {
+        return Ok(None);
+    }
+    let newer = examples_of(rows, &model.labels);
+    if !newer.is_empty() {
+        model.model.remember_choices(&newer);
+        // The user's own choices now shape the suggestions.
+        model.source = "personal".to_owned();
+    }
+    Ok(Some(model))
 }
 
 /// Retrains the user's categoriser if data changed since it was trained (the background job).
 pub fn refresh_categorizer(conn: &mut PgConnection, ledger_id: Uuid) -> Result<bool, ApiError> {
-    let version = store::data_version(conn, ledger_id)?;
-    let current = store::load_model(conn, ledger_id, store::KIND_CATEGORIZER)?
-        .is_some_and(|stored| stored.data_version >= version);
-    if current {
+    let state = store::model_state(conn, ledger_id, store::KIND_CATEGORIZER)?;
+    if state.model_version.is_some_and(|v| v >= state.version) {
         return Ok(false);
     }
     train_categorizer(conn, ledger_id)?;
@@ -335,7 +369,7 @@ pub fn suggest_many(
                 .collect()
         })
         .collect();
-    Ok((all, model.source))
+    Ok((all, model.source.clone()))
 }
 
 /// What `auto_categorize` did for one transaction.
@@ -729,51 +763,9 @@ pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) ->
 }
 
 /// Earlier expenses an expense is judged against: the latest this many in its category and at
-/// its merchant, within the year before it.
-const PEER_HISTORY: i64 = 200;
-
-/// Whether a new expense is unusual against the user's history: by category, by merchant, or
-/// by how often the merchant was paid that day. Reads before the expense is written (outside
-/// the user's write lock), and a bounded number of rows however long the history is.
-pub fn assess_unusual(
-    conn: &mut PgConnection,
-    ledger_id: Uuid,
-    currency: &str,
-    date: NaiveDate,
-    amount: Decimal,
-    category: Option<(Uuid, &str)>,
-    merchant: Option<&str>,
-) -> Result<Option<anomaly::Finding>, ApiError> {
-    if category.is_none() && merchant.is_none() {
-        return Ok(None);
-    }
-    let peers = store::peers(
-        conn,
-        ledger_id,
-        currency,
-        date,
-        category.map(|(id, _)| id),
-        merchant,
-        PEER_HISTORY,
-    )?;
-    let value = amount.to_f64().unwrap_or(0.0);
-    let by_category: Vec<f64> = peers
-        .iter()
-        .filter(|p| p.by_category)
-        .map(|p| p.amount)
-        .collect();
-    let at_merchant: Vec<(NaiveDate, f64)> = peers
-        .iter()
-        .filter(|p| !p.by_category)
-        .map(|p| (p.date, p.amount))
-        .collect();
-    Ok(anomaly::assess(
-        value,
-        date,
-        category.map(|(_, name)| (by_category.as_slice(), name)),
-        merchant.map(|name| (at_merchant.as_slice(), name)),
-    ))
-}
+/// its merchant, within the year before it (read with the expense's other checks,
+/// `db::ledger::expense_context`).
+pub const PEER_HISTORY: i64 = 200;
 
 /// Notifies the user of an expense stored as unusual (once per transaction).
 pub fn notify_unusual(

@@ -594,6 +594,59 @@ async fn crossing_the_threshold_and_the_limit_notifies_once_per_period_and_level
     assert_error(steal, 404, "not_found").await;
 }
 
+/// An expense reads the budgets tracking it (through ancestors too) with its other checks: one
+/// no budget tracks is three statements (the account check, that read, the insert), and one a
+/// budget tracks still moves the budget and alerts.
+#[tokio::test]
+async fn an_expense_reads_its_budgets_with_its_checks() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let date = today.to_string();
+    // Tracked through its parent: Cafe is under Food & Dining.
+    let food = budget(
+        &app,
+        &s.user,
+        json!({"name": "Food", "amount": 100, "category_ids": [s.food], "period": "custom",
+        "start_date": today - chrono::Days::new(1), "end_date": today + chrono::Days::new(30)}),
+    )
+    .await;
+    // The first write of each kind prepares its statements on the connection.
+    spend(&app, &s, 1, &s.entertainment, &date).await;
+    let statements_of = |category: String, amount: i64| {
+        let (app, s, date) = (&app, &s, date.clone());
+        async move {
+            let before = app.statements.load(Ordering::SeqCst);
+            spend(app, s, amount, &category, &date).await;
+            app.statements.load(Ordering::SeqCst) - before
+        }
+    };
+    // The fewest of three: a count is of everything the app ran meanwhile.
+    let mut counts = Vec::new();
+    for amount in 2..5 {
+        counts.push(statements_of(s.entertainment.clone(), amount).await);
+    }
+    assert_eq!(
+        counts.iter().min(),
+        Some(&3),
+        "statements per expense: {counts:?}"
+    );
+    // Tracked: the budgets read back by id, evaluated, and the alert created.
+    let tracked = statements_of(s.cafe.clone(), 85).await;
+    assert!(tracked <= 6, "{tracked} statements");
+    let list = app.data(&s.user, "/api/v1/notifications").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["type"], "budget_threshold");
+    assert_eq!(list[0]["data"]["budget_id"], food["id"]);
+    let status = app
+        .data(
+            &s.user,
+            &format!("/api/v1/budgets/{}", food["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(status["spent"], json!(85));
+}
+
 #[tokio::test]
 async fn budget_status_lists_active_budgets_compactly() {
     let app = spawn_app().await;
