@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::config::StreamSettings;
 use crate::dto::events::{
     AlertData, BalanceUpdateData, BillPaidData, Command, ControlFrame, EventFrame,
-    ImportFinishedData, NotificationEventData, TransactionUpdateData,
+    ImportFinishedData, NotificationEventData, ReceiptProcessedData, TransactionUpdateData,
 };
 use crate::http::ledger_scope::SCOPED_PREFIX;
 use crate::realtime::session::Ending;
@@ -75,6 +75,7 @@ fn data_schema(event_type: &str) -> Option<String> {
         "bill_paid" => BillPaidData::name(),
         "notification" => NotificationEventData::name(),
         "import_finished" => ImportFinishedData::name(),
+        "receipt_processed" => ReceiptProcessedData::name(),
         _ => return None,
     };
     Some(name.into_owned())

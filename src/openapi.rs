@@ -59,6 +59,7 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
         crate::dto::events::AlertData,
         crate::dto::events::BillPaidData,
         crate::dto::events::ImportFinishedData,
+        crate::dto::events::ReceiptProcessedData,
         crate::dto::receipts::ReceiptStatus
     )),
     tags(

@@ -44,8 +44,8 @@ pub struct EventFrame {
     #[schema(example = 1042)]
     pub seq: i64,
     /// `transaction_update`, `balance_update`, `budget_alert`, `bill_reminder`, `bill_paid`,
-    /// `unusual_spending`, `notification` or `import_finished`; `data` is the matching
-    /// `...Data` schema.
+    /// `unusual_spending`, `notification`, `import_finished` or `receipt_processed`; `data` is
+    /// the matching `...Data` schema.
     #[serde(rename = "type")]
     #[schema(example = "transaction_update")]
     pub event_type: String,
@@ -178,6 +178,23 @@ pub struct BillPaidData {
     pub currency: String,
     pub transaction_id: Uuid,
     pub next_due_date: NaiveDate,
+}
+
+/// `receipt_processed`: a receipt's reading ended (`POST /receipts` answered 202): `parsed`, with
+/// the fields as read, or `failed`, with the reason. A client shows the receipt
+/// (`GET /receipts/{receipt_id}`) when it arrives instead of polling.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReceiptProcessedData {
+    pub receipt_id: Uuid,
+    /// `parsed` or `failed`.
+    pub status: String,
+    /// Why it could not be read (`failed` only).
+    pub failure: Option<String>,
+    pub merchant: Option<String>,
+    pub date: Option<NaiveDate>,
+    #[schema(value_type = Option<f64>)]
+    pub total: Option<crate::domain::money::Money>,
+    pub currency: Option<String>,
 }
 
 /// `import_finished`: an import stored its lines. It is the one event of an import's rows (no

@@ -21,6 +21,7 @@ pub const TYPES: &[&str] = &[
     "unusual_spending",
     "notification",
     "import_finished",
+    "receipt_processed",
 ];
 
 /// An event the application appends (the database appends the others).
@@ -30,6 +31,8 @@ pub enum Kind {
     BillPaid,
     /// An import stored its lines.
     ImportFinished,
+    /// A receipt's reading ended: read, or failed.
+    ReceiptProcessed,
 }
 
 impl Kind {
@@ -37,6 +40,7 @@ impl Kind {
         match self {
             Kind::BillPaid => "bill_paid",
             Kind::ImportFinished => "import_finished",
+            Kind::ReceiptProcessed => "receipt_processed",
         }
     }
 }

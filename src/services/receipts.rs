@@ -15,6 +15,7 @@ use uuid::Uuid;
 
 use super::attachments::{self, Owner};
 use super::caller::Caller;
+use super::events;
 use super::ledger::{self, NewRequest, Tax};
 use super::predictions;
 use crate::config::OcrSettings;
@@ -26,6 +27,7 @@ use crate::domain::file_type;
 use crate::domain::ledger::TransactionType;
 use crate::domain::receipt::{self, fold, Field, Reading};
 use crate::domain::transaction::{Draft, SplitDraft};
+use crate::dto::events::ReceiptProcessedData;
 use crate::error::ApiError;
 use crate::ocr::{self, OcrError};
 use crate::storage::FileStore;
@@ -307,7 +309,11 @@ pub fn process_next(
     };
     let id = receipt.id;
     if receipt.attempts > MAX_ATTEMPTS {
-        store::fail(conn, &receipt, "reading the receipt failed several times")?;
+        settle(
+            conn,
+            &receipt,
+            Ending::Failed("reading the receipt failed several times"),
+        )?;
         return Ok(Some(id));
     }
     // A reading that panics fails its receipt; the reader lives on.
@@ -320,34 +326,94 @@ pub fn process_next(
             let value = serde_json::to_value(&reading).map_err(ApiError::internal)?;
             let mut updated = receipt.clone();
             updated.parsed = Some(value.clone());
-            store::finish(
+            let settled = settled_columns(&settled(&updated));
+            settle(
                 conn,
                 &receipt,
-                &text,
-                &value,
-                &settled_columns(&settled(&updated)),
+                Ending::Read {
+                    text: &text,
+                    parsed: &value,
+                    settled: &settled,
+                },
             )?;
         }
         Err(ReadFailure::File(reason)) => {
-            store::fail(conn, &receipt, &reason)?;
+            settle(conn, &receipt, Ending::Failed(&reason))?;
         }
         Err(ReadFailure::Later(reason)) if receipt.attempts < MAX_ATTEMPTS => {
             log::warn!("receipt {id}: {reason}; trying again in a minute");
             store::release(conn, &receipt, now + chrono::Duration::minutes(1))?;
         }
         Err(ReadFailure::Later(reason)) => {
-            store::fail(conn, &receipt, &reason)?;
+            settle(conn, &receipt, Ending::Failed(&reason))?;
         }
         Err(ReadFailure::Server(error)) => {
             log::error!("reading receipt {id}: {error}");
-            store::fail(
+            settle(
                 conn,
                 &receipt,
-                "the receipt could not be read on this server",
+                Ending::Failed("the receipt could not be read on this server"),
             )?;
         }
     }
     Ok(Some(id))
+}
+
+/// How a receipt's reading ended.
+enum Ending<'a> {
+    Read {
+        text: &'a str,
+        parsed: &'a Value,
+        settled: &'a Settled,
+    },
+    /// The reason, shown to the user.
+    Failed(&'a str),
+}
+
+/// Stores how a receipt's reading ended and announces it (`receipt_processed`), together; a
+/// receipt deleted (or taken back) meanwhile is left alone and not announced.
+fn settle(conn: &mut PgConnection, receipt: &Receipt, ending: Ending<'_>) -> Result<(), ApiError> {
+    crate::db::transaction(conn, |conn| {
+        let (stored, status, failure, settled) = match &ending {
+            Ending::Read {
+                text,
+                parsed,
+                settled,
+            } => (
+                store::finish(conn, receipt, text, parsed, settled)?,
+                "parsed",
+                None,
+                Some(*settled),
+            ),
+            Ending::Failed(reason) => (
+                store::fail(conn, receipt, reason)?,
+                "failed",
+                Some(*reason),
+                None,
+            ),
+        };
+        if stored == 0 {
+            return Ok(());
+        }
+        let data = ReceiptProcessedData {
+            receipt_id: receipt.id,
+            status: status.to_owned(),
+            failure: failure.map(str::to_owned),
+            merchant: settled.and_then(|s| s.merchant.clone()),
+            date: settled.and_then(|s| s.date),
+            total: settled
+                .and_then(|s| s.total)
+                .map(crate::domain::money::Money),
+            currency: settled.and_then(|s| s.currency.clone()),
+        };
+        events::append(
+            conn,
+            receipt.ledger_id,
+            events::Kind::ReceiptProcessed,
+            Some(receipt.id),
+            serde_json::to_value(&data).map_err(ApiError::internal)?,
+        )
+    })
 }
 
 enum ReadFailure {

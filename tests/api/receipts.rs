@@ -6,11 +6,12 @@ use serde_json::{json, Value};
 
 use crate::helpers::*;
 
-fn fixture(name: &str) -> Vec<u8> {
+pub fn fixture(name: &str) -> Vec<u8> {
     std::fs::read(format!("tests/fixtures/receipts/{name}")).unwrap()
 }
 
-async fn upload(app: &TestApp, user: &TestUser, path: &str, bytes: Vec<u8>) -> (u16, Value) {
+/// Sends a file as the body of a `POST` to `path`.
+pub async fn upload(app: &TestApp, user: &TestUser, path: &str, bytes: Vec<u8>) -> (u16, Value) {
     let response = app
         .request(Method::POST, path)
         .bearer_auth(&user.access_token)

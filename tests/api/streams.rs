@@ -928,3 +928,52 @@ async fn ending_a_session_closes_the_streams_it_opened_and_no_other() {
     assert_eq!(by_ticket.closed().await.0, 4003);
     assert!(laptop.drain().await.is_empty());
 }
+
+/// A receipt's reading is announced on its owner's stream when it ends, read or failed, so a
+/// client need not poll `GET /receipts/{id}`; nobody else hears of it.
+#[tokio::test]
+async fn a_receipts_reading_is_announced_when_it_ends() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let other = app.register("bob@example.com").await;
+    let mut socket = open(&app, &user, "/api/v1/events/ws").await;
+    assert_eq!(socket.frame().await["type"], "connected");
+    let mut theirs = open(&app, &other, "/api/v1/events/ws").await;
+    assert_eq!(theirs.frame().await["type"], "connected");
+    let upload = |bytes: Vec<u8>| async {
+        let (status, body) = crate::receipts::upload(&app, &user, "/api/v1/receipts", bytes).await;
+        assert_eq!(status, 202, "{body}");
+        body["data"]["id"].clone()
+    };
+
+    let read = upload(crate::receipts::fixture("cafe.png")).await;
+    let frames = socket.until(|f| f["type"] == "receipt_processed").await;
+    let data = &frames.last().unwrap()["data"];
+    assert_eq!(data["receipt_id"], read);
+    assert_eq!(data["status"], "parsed", "{data}");
+    assert_eq!(data["merchant"], "BLUE BOTTLE CAFE");
+    assert_eq!(data["total"], json!(21.49));
+    assert_eq!(data["currency"], "USD");
+    assert_eq!(data["failure"], Value::Null);
+    // What the event says is what the receipt shows.
+    let receipt = app
+        .data(
+            &user,
+            &format!("/api/v1/receipts/{}", read.as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(receipt["status"], "parsed");
+
+    let blank = upload(crate::helpers::blank_png(300, 600)).await;
+    let frames = socket.until(|f| f["type"] == "receipt_processed").await;
+    let data = &frames.last().unwrap()["data"];
+    assert_eq!(data["receipt_id"], blank);
+    assert_eq!(data["status"], "failed");
+    assert_eq!(data["failure"], "no text was found on the receipt");
+
+    let heard: Vec<Value> = theirs.drain().await;
+    assert!(
+        heard.iter().all(|f| f["type"] != "receipt_processed"),
+        "{heard:?}"
+    );
+}

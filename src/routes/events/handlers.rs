@@ -91,7 +91,7 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
         server sends JSON text frames: first `connected` (`ControlFrame`) with the cursor, then \
         every event of the ledger as it commits (`EventFrame`; `data` per type: \
         `TransactionUpdateData`, `BalanceUpdateData`, `AlertData`, `NotificationEventData`, \
-        `BillPaidData`, `ImportFinishedData`), in order, once each. The client may send \
+        `BillPaidData`, `ImportFinishedData`, `ReceiptProcessedData`), in order, once each. The client may send \
         `Command`s: `subscribe` (event types, wallet ids), `resume` (replays the events after a \
         cursor, then goes on live) and `ping`; a refused command gets an `error` frame and the \
         socket stays open. The server pings every `heartbeat_seconds` and closes a socket \
