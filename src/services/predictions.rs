@@ -234,8 +234,8 @@ const CATEGORIZER_CATCH_UP: i64 = 500;
 
 /// Decoded categorisers kept by the process, per ledger, stamped with the stored model they
 /// came from (when it was trained) and the data version they answer for. Decoding a stored
-/// model (about 0.6 MB of JSON) was most of a suggestion's time. A decoded model takes about
-/// as much memory as its JSON, hence the small bound.
+/// model (about 0.6 MB of JSON) was most of a suggestion's time. A decoded model holds its
+/// weights (at most 600,000 `f32`s, 2.4 MB), hence the small bound.
 static CATEGORIZERS: LazyLock<LedgerCache<UserCategorizer>> =
     LazyLock::new(|| LedgerCache::with_capacity(CATEGORIZERS_KEPT));
 const CATEGORIZERS_KEPT: usize = 16;
