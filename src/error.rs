@@ -30,7 +30,8 @@ pub struct ErrorBody {
     pub code: String,
     /// A sentence a person can act on.
     pub message: String,
-    /// Per-field messages, present for validation failures.
+    /// Per-field messages, present for validation failures; for `possible_duplicate`,
+    /// `duplicate_of` holds the id of the transaction the request repeats.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<FieldErrors>,
 }
@@ -55,6 +56,10 @@ pub enum ApiError {
     NotFound(String),
     #[error("{message}")]
     Conflict { code: &'static str, message: String },
+    /// 409 `possible_duplicate`: a transaction entered by hand looks like one an import
+    /// recorded (`errors.duplicate_of` names it).
+    #[error("{message}")]
+    PossibleDuplicate { of: uuid::Uuid, message: String },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type")]
@@ -96,6 +101,7 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::TooManyRequests { code, .. } => code,
+            ApiError::PossibleDuplicate { .. } => "possible_duplicate",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::MissingToken => "missing_token",
             ApiError::InvalidToken => "invalid_token",
@@ -149,6 +155,10 @@ impl ApiError {
             message: self.public_message(),
             errors: match self {
                 ApiError::Validation(errors) => Some(errors.clone()),
+                ApiError::PossibleDuplicate { of, .. } => Some(FieldErrors::from([(
+                    "duplicate_of".to_owned(),
+                    vec![of.to_string()],
+                )])),
                 _ => None,
             },
         }
@@ -165,7 +175,7 @@ impl ResponseError for ApiError {
             | ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
-            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } | ApiError::PossibleDuplicate { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,

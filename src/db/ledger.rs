@@ -2,7 +2,10 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Double, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{
+    Array, BigInt, Bool, Date, Double, Nullable, Numeric, Text, Uuid as SqlUuid,
+};
+use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use super::prepared::Prepared;
@@ -47,7 +50,8 @@ pub fn references(
 /// One row of what a new expense's checks read, by `part`: `wallet` and `category` are
 /// [`Reference`]s (`id`, `name`, `detail`, `archived`); `category_peer` and `merchant_peer` are
 /// earlier expenses like it (`amount`, `date`); a `budget` row (`id`) is a budget that tracks one
-/// of its categories (directly or through an ancestor).
+/// of its categories (directly or through an ancestor); a `look_alike` row (`id`, `date`,
+/// `name`: its description) is the imported transaction it may repeat.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ExpenseContext {
     #[diesel(sql_type = Text)]
@@ -66,21 +70,32 @@ pub struct ExpenseContext {
     pub date: Option<NaiveDate>,
 }
 
-/// What a new expense's checks need, in one statement (one round trip where three were): the
-/// wallet and categories it names ([`references`]), its unusual-spending peers in the wallet's
-/// currency (`ml::peers`: the latest `limit` expenses of the year up to `date` in
-/// `peer_category`, and at `merchant`), and the budgets that track `categories` (as
-/// `budgets::tracking` finds them).
-#[allow(clippy::too_many_arguments)]
+/// What one new expense or income is checked against.
+pub struct ContextQuery<'a> {
+    pub owner: Uuid,
+    pub wallet: Uuid,
+    /// `expense` or `income`.
+    pub transaction_type: &'a str,
+    pub amount: Decimal,
+    pub date: NaiveDate,
+    pub categories: &'a [Uuid],
+    /// The category and merchant whose earlier expenses are its unusual-spending peers.
+    pub peer_category: Option<Uuid>,
+    pub merchant: Option<&'a str>,
+    /// The most peers of each kind.
+    pub limit: i64,
+}
+
+/// What a new expense's (or income's) checks need, in one statement (one round trip where
+/// three were): the wallet and categories it names ([`references`]), its unusual-spending peers
+/// in the wallet's currency (the latest `limit` expenses of the year up to `date` in
+/// `peer_category`, and at `merchant`), the budgets that track `categories` (as
+/// `budgets::tracking` finds them), and the imported transaction of the wallet it may repeat:
+/// the same type and amount within 3 days, the nearest first (as an import holds back an entry
+/// that looks like one recorded by hand).
 pub fn expense_context(
     conn: &mut PgConnection,
-    owner: Uuid,
-    wallet: Uuid,
-    categories: &[Uuid],
-    peer_category: Option<Uuid>,
-    merchant: Option<&str>,
-    date: NaiveDate,
-    limit: i64,
+    query: &ContextQuery<'_>,
 ) -> QueryResult<Vec<ExpenseContext>> {
     // Prepared: every expense asks it, and its text is fixed.
     Prepared(
@@ -115,15 +130,24 @@ pub fn expense_context(
              UNION ALL \
              SELECT DISTINCT 'budget', b.budget_id, NULL, NULL, false, NULL::float8, NULL::date \
              FROM budget_categories b \
-             WHERE b.ledger_id = $1 AND b.category_id IN (SELECT id FROM up)",
+             WHERE b.ledger_id = $1 AND b.category_id IN (SELECT id FROM up) \
+             UNION ALL \
+             (SELECT 'look_alike', t.id, t.description, NULL, false, NULL, t.date \
+              FROM transactions t \
+              WHERE t.ledger_id = $1 AND t.wallet_id = $2 AND t.type = $8 AND t.amount = $9 \
+                AND (t.import_batch_id IS NOT NULL OR t.import_hash IS NOT NULL) \
+                AND t.date BETWEEN $6::date - 3 AND $6::date + 3 \
+              ORDER BY abs(t.date - $6::date), t.created_at LIMIT 1)",
         )
-        .bind::<SqlUuid, _>(owner)
-        .bind::<SqlUuid, _>(wallet)
-        .bind::<Array<SqlUuid>, _>(categories)
-        .bind::<Nullable<SqlUuid>, _>(peer_category)
-        .bind::<Nullable<Text>, _>(merchant)
-        .bind::<Date, _>(date)
-        .bind::<BigInt, _>(limit),
+        .bind::<SqlUuid, _>(query.owner)
+        .bind::<SqlUuid, _>(query.wallet)
+        .bind::<Array<SqlUuid>, _>(query.categories)
+        .bind::<Nullable<SqlUuid>, _>(query.peer_category)
+        .bind::<Nullable<Text>, _>(query.merchant)
+        .bind::<Date, _>(query.date)
+        .bind::<BigInt, _>(query.limit)
+        .bind::<Text, _>(query.transaction_type)
+        .bind::<Numeric, _>(query.amount),
     )
     .load(conn)
 }

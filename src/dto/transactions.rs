@@ -231,6 +231,9 @@ pub struct CreateTransactionRequest {
     pub tax_rate: Option<Money>,
     /// An expense the business may deduct. Income and expenses only.
     pub tax_deductible: Option<bool>,
+    /// Record it even when it looks like a transaction an import recorded (the same wallet,
+    /// type and amount within 3 days), which is otherwise 409 `possible_duplicate`.
+    pub allow_duplicate: Option<bool>,
 }
 
 /// Changes to a transaction; absent fields stay. `null` clears `merchant`, `notes`,

@@ -223,17 +223,20 @@ struct Context {
     merchant_peers: Vec<(NaiveDate, f64)>,
     /// The budgets tracking one of the entry's categories (none: its alerts need no look).
     budgets: Vec<Uuid>,
+    /// The imported transaction the entry may repeat: its id, date and description.
+    look_alike: Option<(Uuid, NaiveDate, String)>,
 }
 
 impl Context {
     fn read(conn: &mut PgConnection, owner: Uuid, entry: &Entry) -> Result<Context, ApiError> {
         let draft = &entry.draft;
-        if draft.transaction_type != TransactionType::Expense {
+        if draft.transaction_type == TransactionType::Transfer {
             return Ok(Context {
                 refs: Refs::of_draft(conn, owner, draft)?,
                 ..Context::default()
             });
         }
+        let expense = draft.transaction_type == TransactionType::Expense;
         let categories: Vec<Uuid> = draft
             .category_id
             .into_iter()
@@ -241,13 +244,18 @@ impl Context {
             .collect();
         let rows = db::ledger::expense_context(
             conn,
-            owner,
-            draft.wallet_id,
-            &categories,
-            draft.category_id,
-            entry.merchant.as_deref(),
-            entry.date,
-            predictions::PEER_HISTORY,
+            &db::ledger::ContextQuery {
+                owner,
+                wallet: draft.wallet_id,
+                transaction_type: draft.transaction_type.as_str(),
+                amount: draft.amount,
+                date: entry.date,
+                categories: &categories,
+                // Only expenses are judged for unusual spending.
+                peer_category: draft.category_id.filter(|_| expense),
+                merchant: entry.merchant.as_deref().filter(|_| expense),
+                limit: predictions::PEER_HISTORY,
+            },
         )?;
         let mut context = Context::default();
         let missing =
@@ -277,6 +285,13 @@ impl Context {
                 "budget" => context
                     .budgets
                     .push(row.id.ok_or_else(|| missing(&row.part))?),
+                "look_alike" => {
+                    context.look_alike = Some((
+                        row.id.ok_or_else(|| missing(&row.part))?,
+                        row.date.ok_or_else(|| missing(&row.part))?,
+                        row.name.unwrap_or_default(),
+                    ))
+                }
                 other => {
                     return Err(ApiError::internal(format!(
                         "an expense's context has an unknown part `{other}`"
@@ -653,6 +668,9 @@ pub struct NewRequest {
     /// The suggestion the client followed, to be resolved with this transaction.
     pub suggestion_id: Option<Uuid>,
     pub tax: Tax,
+    /// Record it even when it looks like a movement an import recorded (else 409
+    /// `possible_duplicate`).
+    pub allow_duplicate: bool,
 }
 
 /// Records a client's new transaction: suggestion, checks, unusual-spending judgement, the
@@ -706,6 +724,7 @@ fn write_new(
         auto_categorize: _,
         suggestion_id,
         tax,
+        allow_duplicate,
     } = request;
     let tax = Tax::of(draft.transaction_type, tax)?;
     let owner = caller.ledger.id;
@@ -764,6 +783,17 @@ fn write_new(
     };
     let mut context = Context::read(conn, owner, &entry)?;
     let currency = check(&entry.draft, entry.currency.as_deref(), &context.refs, &[])?;
+    // The same movement arriving by hand after an import: flagged, never doubled silently (an
+    // import holds back the look-alike of one recorded by hand the same way).
+    if let Some((id, date, description)) = context.look_alike.take().filter(|_| !allow_duplicate) {
+        return Err(ApiError::PossibleDuplicate {
+            of: id,
+            message: format!(
+                "This looks like the imported transaction of {date} (\"{description}\", the same \
+                 amount in this wallet): send `allow_duplicate: true` to record it as well."
+            ),
+        });
+    }
     let mut checked = Checked {
         entry,
         currency,

@@ -751,6 +751,9 @@ fn new_expense(
             rate: None,
             deductible: false,
         },
+        // The client chose to record it rather than attach it to a match
+        // (`GET /receipts/{id}/matches` offers those).
+        allow_duplicate: true,
     })
 }
 

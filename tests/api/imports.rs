@@ -362,6 +362,104 @@ async fn the_same_movement_recorded_by_hand_is_held_back_and_never_counted_twice
     assert_eq!(summary["expense"], json!(1360.57), "{summary}");
 }
 
+/// And the other way round: a movement entered by hand after an import recorded it is 409
+/// `possible_duplicate` naming the imported transaction, and stores nothing, unless the client
+/// says it is another (`allow_duplicate`).
+#[tokio::test]
+async fn the_same_movement_entered_by_hand_after_an_import_is_flagged_not_doubled() {
+    let app = spawn_app().await;
+    let user = app.register("dupes@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let phone = app.category_id(&user, "Internet & Phone").await;
+    let batch = imported(
+        &app,
+        &user,
+        &format!("?wallet_id={checking}"),
+        "checking-sgml.ofx",
+    )
+    .await;
+    let entry = batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["amount"].to_string().trim_matches('"') == "-42.17")
+        .expect("the phone bill's entry")
+        .clone();
+    let expense = |amount: f64, date: &str, extra: Value| {
+        let mut body = json!({"type": "expense", "amount": amount, "date": date,
+            "description": "Phone bill", "category_id": phone, "wallet_id": checking});
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
+        body
+    };
+    let february = || {
+        app.data(
+            &user,
+            "/api/v1/reports/summary?from=2026-02-01&to=2026-02-28",
+        )
+    };
+    let before = february().await["expense"].clone();
+
+    // A day later, same wallet, type and amount: flagged, nothing stored.
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &user.access_token,
+            Some(&expense(42.17, "2026-02-05", json!({}))),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("possible_duplicate")),
+        "{body}"
+    );
+    assert_eq!(
+        body["errors"]["duplicate_of"],
+        json!([entry["transaction_id"]])
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .contains("allow_duplicate"),
+        "{body}"
+    );
+    assert_eq!(february().await["expense"], before);
+
+    // The client says it is another payment: recorded.
+    app.create_transaction(
+        &user,
+        expense(42.17, "2026-02-05", json!({"allow_duplicate": true})),
+    )
+    .await;
+    // Another amount, four days away, or money in: not alike.
+    app.create_transaction(&user, expense(42.18, "2026-02-04", json!({})))
+        .await;
+    app.create_transaction(&user, expense(42.17, "2026-02-08", json!({})))
+        .await;
+    let salary = app.category_id(&user, "Salary").await;
+    app.create_transaction(
+        &user,
+        json!({"type": "income", "amount": 42.17, "date": "2026-02-04", "description": "Refund",
+               "category_id": salary, "wallet_id": checking}),
+    )
+    .await;
+    // Another user's imports are not theirs to repeat.
+    let other = app.register("other@example.com").await;
+    let their_wallet = app.create_wallet(&other, "Checking", "USD").await;
+    let their_phone = app.category_id(&other, "Internet & Phone").await;
+    app.create_transaction(
+        &other,
+        json!({"type": "expense", "amount": 42.17, "date": "2026-02-04", "description": "Phone bill",
+               "category_id": their_phone, "wallet_id": their_wallet}),
+    )
+    .await;
+}
+
 #[tokio::test]
 async fn review_approves_and_rejects_all_or_nothing_and_undo_takes_a_pending_batch_back() {
     let app = spawn_app().await;

@@ -197,6 +197,7 @@ async fn create(
             rate: body.tax_rate.map(|r| r.0),
             deductible: body.tax_deductible.unwrap_or(false),
         },
+        allow_duplicate: body.allow_duplicate.unwrap_or(false),
     };
     let view = db::run(&state.pool, move |conn| {
         ledger::create(conn, &caller, request)
@@ -290,6 +291,7 @@ pub async fn list_transactions(
     responses(
         (status = 201, description = "The new transaction", body = Envelope<TransactionResponse>),
         (status = 404, description = "A wallet or category is not the caller's", body = ErrorBody),
+        (status = 409, description = "`possible_duplicate`: an expense or income that looks like one an import recorded (same wallet, type and amount within 3 days; `errors.duplicate_of` names it); send `allow_duplicate: true` to record it as well", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -392,6 +394,7 @@ pub async fn list_expenses(
     responses(
         (status = 201, description = "The new expense", body = Envelope<TransactionResponse>),
         (status = 404, description = "A wallet or category is not the caller's", body = ErrorBody),
+        (status = 409, description = "`possible_duplicate`: an expense or income that looks like one an import recorded (same wallet, type and amount within 3 days; `errors.duplicate_of` names it); send `allow_duplicate: true` to record it as well", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
