@@ -144,28 +144,22 @@ pub struct Refs {
 impl Refs {
     pub fn from_rows(wallets: &[Wallet], categories: &[Category]) -> Result<Refs, ApiError> {
         let mut refs = Refs::default();
-        for wallet in wallets {
-            refs.wallets.insert(
-                wallet.id,
-                WalletRef {
-                    name: wallet.name.clone(),
-                    currency: wallet.currency.clone(),
-                    archived: wallet.archived,
-                },
-            );
-        }
-        for category in categories {
-            refs.categories.insert(
-                category.id,
-                CategoryRef {
-                    name: category.name.clone(),
-                    kind: super::caller::stored(
-                        "category kind",
-                        &category.kind,
-                        CategoryKind::parse,
-                    )?,
-                },
-            );
+        let wallets = wallets.iter().map(|w| db::ledger::Reference {
+            is_wallet: true,
+            id: w.id,
+            name: w.name.clone(),
+            detail: w.currency.clone(),
+            archived: w.archived,
+        });
+        let categories = categories.iter().map(|c| db::ledger::Reference {
+            is_wallet: false,
+            id: c.id,
+            name: c.name.clone(),
+            detail: c.kind.clone(),
+            archived: false,
+        });
+        for row in wallets.chain(categories) {
+            refs.add(row)?;
         }
         Ok(refs)
     }
