@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Bank-file import benchmark (issue 20): a statement of BENCH_ENTRIES entries (default 100,000)
 # in OFX 1.x SGML and in CAMT.053, each imported by POST /api/v1/imports into its own wallet of
-# a fresh user on a release server with its own PostgreSQL. For each file: its size, the wall
-# time of the request (curl's time_total), the server's peak RSS (VmHWM) before and after, and
-# what the batch reports. Then the same OFX file again (every entry a duplicate).
+# a fresh user on a release server with its own PostgreSQL. Such files are imported in the
+# background (202, then polled). For each file: its size, how fast it was answered (curl's
+# time_total), the wall time until it was imported, the server's peak RSS (VmHWM) before and
+# after, and what the batch reports. Then the same OFX file again (every entry a duplicate), in
+# the background and within the request (`background=false`).
 #
 #   bash bench/imports.sh                     # about 2 minutes on 2 cores
 #   BENCH_ENTRIES=20000 bash bench/imports.sh
@@ -71,23 +73,40 @@ wallet() {
 mib() { python3 -c "print(f'{$1 / 1024:.0f}')"; }
 
 echo
-echo "| file | entries | size | time | server peak RSS before → after | batch |"
-echo "| --- | ---: | ---: | ---: | --- | --- |"
+echo "| file | entries | size | answered | imported | server peak RSS before → after | batch |"
+echo "| --- | ---: | ---: | ---: | ---: | --- | --- |"
+# Sends a file; a file over FINAI_IMPORT_BACKGROUND_BYTES (1 MiB) is answered 202 and imported in
+# the background: its batch is polled every 0.1 s until it has ended.
 run() {
   local label="$1" file="$2" query="$3"
-  local before after size out seconds
+  local before after size out code answered started id status seconds
   before="$(hwm_kib)"
   size="$(stat -c %s "$file")"
+  started="$(date +%s.%N)"
   out="$(curl -sS -o "$WORK/answer.json" -w '%{http_code} %{time_total}' \
     -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/octet-stream' \
     --data-binary "@$file" "$BASE/imports$query")"
-  seconds="${out#* }"
-  [ "${out%% *}" = 201 ] || { cat "$WORK/answer.json" >&2; die "$label: HTTP ${out%% *}"; }
+  code="${out%% *}"
+  answered="${out#* }"
+  case "$code" in
+    201) ;;
+    202)
+      id="$(json_field 'id' <"$WORK/answer.json")"
+      while :; do
+        curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/imports/$id" >"$WORK/answer.json"
+        status="$(json_field 'status' <"$WORK/answer.json")"
+        case "$status" in queued|processing) sleep 0.1 ;; *) break ;; esac
+      done
+      [ "$status" != failed ] || { cat "$WORK/answer.json" >&2; die "$label: failed"; } ;;
+    *) cat "$WORK/answer.json" >&2; die "$label: HTTP $code" ;;
+  esac
+  seconds="$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$started" "$(date +%s.%N)")"
   after="$(hwm_kib)"
-  echo "| $label | $ENTRIES | $(mib "$size / 1024") MiB | $(printf '%.1f' "$seconds") s | $(mib "$before") → $(mib "$after") MiB | $(json_field '"created %d, duplicates %d, failed %d" % (created, duplicates, failed)' <"$WORK/answer.json") |"
+  echo "| $label | $ENTRIES | $(mib "$size / 1024") MiB | $code in $(printf '%.2f' "$answered") s | $seconds s | $(mib "$before") → $(mib "$after") MiB | $(json_field '"created %d, duplicates %d, failed %d" % (created, duplicates, failed)' <"$WORK/answer.json") |"
 }
 OFX_WALLET="$(wallet Checking USD)"
 EUR_WALLET="$(wallet Giro EUR)"
 run "OFX 1.02 SGML" "$WORK/statement.ofx" "?wallet_id=$OFX_WALLET"
 run "CAMT.053.001.08" "$WORK/statement.camt053.xml" "?wallet_id=$EUR_WALLET"
 run "the OFX again" "$WORK/statement.ofx" ""
+run "the OFX again, within the request" "$WORK/statement.ofx" "?background=false"

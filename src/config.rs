@@ -224,6 +224,9 @@ pub struct Settings {
     /// unset or 0: no header, as plain HTTP must not send one).
     pub hsts_max_age: Option<u64>,
     pub json_limit_bytes: usize,
+    /// `POST /imports` files larger than this are imported in the background, answered 202
+    /// (`FINAI_IMPORT_BACKGROUND_BYTES`, 1 MiB).
+    pub import_background_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout: Duration,
     pub public_url: String,
@@ -403,6 +406,7 @@ impl Settings {
             )?)
             .filter(|seconds| *seconds > 0),
             json_limit_bytes: env.positive("FINAI_JSON_LIMIT_BYTES", 1024 * 1024)?,
+            import_background_bytes: env.positive("FINAI_IMPORT_BACKGROUND_BYTES", 1024 * 1024)?,
             workers,
             shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
             public_url: public_url.trim_end_matches('/').to_owned(),
@@ -470,6 +474,7 @@ impl Settings {
             cors_allowed_origins: Vec::new(),
             hsts_max_age: None,
             json_limit_bytes: 1024 * 1024,
+            import_background_bytes: 1024 * 1024,
             workers: 1,
             shutdown_timeout: Duration::from_secs(1),
             public_url: "http://127.0.0.1:8080".into(),

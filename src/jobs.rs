@@ -8,7 +8,7 @@
 //! runs in its own savepoint: one that fails is logged and skipped, never stopping the others.
 //! "Today" is each owner's, in their time zone (computed here, in one place).
 
-pub mod receipts;
+pub mod files;
 
 use std::collections::HashMap;
 

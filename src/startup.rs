@@ -70,10 +70,10 @@ impl Application {
                 std::sync::Arc::downgrade(&hub),
             )?;
             let database = crate::config::DatabaseSettings {
-                pool_size: settings.ocr.workers as u32 + 1,
+                pool_size: settings.ocr.workers as u32 * 2 + 1,
                 ..settings.database.clone()
             };
-            crate::jobs::receipts::spawn(
+            crate::jobs::files::spawn(
                 crate::db::build_pool(url.expose(), &database),
                 files.clone(),
                 settings.ocr.clone(),

@@ -14,13 +14,11 @@ use uuid::Uuid;
 use super::rate_limit::{self, Bucket, Credential, Verdict};
 use super::{jwt, tokens};
 use crate::db;
-use crate::domain::currency::CurrencyCode;
-use crate::domain::sharing::{LedgerKind, LedgerRole};
 use crate::domain::user::{Role, UserStatus};
 use crate::error::ApiError;
 use crate::http::context::origin;
 use crate::http::ledger_scope::LedgerScope;
-use crate::services::caller::{stored, Account, Caller, LedgerAccess};
+use crate::services::caller::{Account, Caller};
 use crate::state::AppState;
 
 fn bearer_token(req: &HttpRequest) -> Result<String, ApiError> {
@@ -265,16 +263,10 @@ pub async fn admit(
     if scope.is_some() {
         // A ledger one is not a member of does not exist, as far as one can tell.
         let (ledger, role) = membership.ok_or_else(|| ApiError::not_found("Ledger"))?;
-        let access = LedgerAccess {
-            id: ledger.id,
-            kind: stored("ledger kind", &ledger.kind, LedgerKind::parse)?,
-            role: stored("ledger role", &role, LedgerRole::parse)?,
-        };
-        if writes && !access.role.can_write() {
+        caller = caller.in_ledger(&ledger, &role)?;
+        if writes && !caller.ledger.role.can_write() {
             return Err(read_only());
         }
-        let currency = stored("currency", &ledger.currency, CurrencyCode::parse)?;
-        caller = caller.in_ledger(access, currency);
     }
     Ok(caller)
 }

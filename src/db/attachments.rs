@@ -130,13 +130,21 @@ pub fn lock_file(conn: &mut PgConnection, ledger_id: Uuid, sha256: &str) -> Quer
         .map(drop)
 }
 
-/// Whether any row still uses the stored file.
+/// Whether any row still uses the stored file (an attachment, or a queued import).
 pub fn file_in_use(conn: &mut PgConnection, ledger_id: Uuid, sha256: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        attachments::table
-            .filter(attachments::ledger_id.eq(ledger_id))
-            .filter(attachments::sha256.eq(sha256)),
-    ))
+    use super::schema::import_batches;
+    diesel::select(
+        diesel::dsl::exists(
+            attachments::table
+                .filter(attachments::ledger_id.eq(ledger_id))
+                .filter(attachments::sha256.eq(sha256)),
+        )
+        .or(diesel::dsl::exists(
+            import_batches::table
+                .filter(import_batches::ledger_id.eq(ledger_id))
+                .filter(import_batches::sha256.eq(sha256)),
+        )),
+    )
     .get_result(conn)
 }
 

@@ -31,6 +31,15 @@ pub struct Batch {
     pub failed: i32,
     pub report: serde_json::Value,
     pub created_at: DateTime<Utc>,
+    /// `queued`, `running` (in the background), `done` or `failed`.
+    pub state: String,
+    pub auto_approve: bool,
+    pub size_bytes: Option<i64>,
+    /// Entries stored so far while `running`.
+    pub progress: i32,
+    pub failure_field: Option<String>,
+    pub failure: Option<String>,
+    pub finished_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Insertable, AsChangeset)]
@@ -51,6 +60,44 @@ pub struct NewBatch {
     pub possible_duplicates: i32,
     pub failed: i32,
     pub report: serde_json::Value,
+    pub state: String,
+    pub auto_approve: bool,
+    /// The queued file's key in the file store (background imports only).
+    pub sha256: Option<String>,
+    pub size_bytes: Option<i64>,
+}
+
+impl NewBatch {
+    /// A batch imported within its request (its counts and report written when it finishes).
+    pub fn done(
+        ledger_id: Uuid,
+        id: Uuid,
+        created_by: Uuid,
+        format: &str,
+        auto_approve: bool,
+    ) -> NewBatch {
+        NewBatch {
+            ledger_id,
+            id,
+            created_by: Some(created_by),
+            format: format.to_owned(),
+            wallet_id: None,
+            account: None,
+            currency: None,
+            period_start: None,
+            period_end: None,
+            entries: 0,
+            created: 0,
+            duplicates: 0,
+            possible_duplicates: 0,
+            failed: 0,
+            report: serde_json::Value::Array(Vec::new()),
+            state: "done".into(),
+            auto_approve,
+            sha256: None,
+            size_bytes: None,
+        }
+    }
 }
 
 pub fn insert(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
@@ -61,11 +108,15 @@ pub fn insert(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
 }
 
 /// Writes a batch's final counts and its report, given as JSON text (a report of 100,000
-/// entries as a `serde_json::Value` tree would take several times the memory).
+/// entries as a `serde_json::Value` tree would take several times the memory), and lets go of
+/// its queued file.
 pub fn finish(conn: &mut PgConnection, batch: &NewBatch, report: &str) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE import_batches SET entries = $3, created = $4, duplicates = $5, \
-             possible_duplicates = $6, failed = $7, report = $8::jsonb \
+             possible_duplicates = $6, failed = $7, report = $8::jsonb, state = 'done', \
+             progress = $4, sha256 = NULL, claimed_until = NULL, finished_at = now(), \
+             wallet_id = $9, account = $10, currency = $11, period_start = $12, \
+             period_end = $13 \
          WHERE ledger_id = $1 AND id = $2",
     )
     .bind::<SqlUuid, _>(batch.ledger_id)
@@ -76,6 +127,11 @@ pub fn finish(conn: &mut PgConnection, batch: &NewBatch, report: &str) -> QueryR
     .bind::<diesel::sql_types::Integer, _>(batch.possible_duplicates)
     .bind::<diesel::sql_types::Integer, _>(batch.failed)
     .bind::<Text, _>(report)
+    .bind::<Nullable<SqlUuid>, _>(batch.wallet_id)
+    .bind::<Nullable<Text>, _>(batch.account.as_deref())
+    .bind::<Nullable<Text>, _>(batch.currency.as_deref())
+    .bind::<Nullable<Date>, _>(batch.period_start)
+    .bind::<Nullable<Date>, _>(batch.period_end)
     .execute(conn)
     .map(|_| ())
 }
@@ -109,6 +165,13 @@ macro_rules! summary_columns {
             import_batches::failed,
             diesel::dsl::sql::<diesel::sql_types::Jsonb>("'[]'::jsonb"),
             import_batches::created_at,
+            import_batches::state,
+            import_batches::auto_approve,
+            import_batches::size_bytes,
+            import_batches::progress,
+            import_batches::failure_field,
+            import_batches::failure,
+            import_batches::finished_at,
         )
     };
 }
@@ -148,15 +211,208 @@ pub fn page(
     Ok((rows, total))
 }
 
+/// A batch, locked until the end of the transaction (the background readers skip it meanwhile).
+pub fn find_for_update(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<Batch>> {
+    import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .filter(import_batches::id.eq(id))
+        .select(Batch::as_select())
+        .for_no_key_update()
+        .first(conn)
+        .optional()
+}
+
+/// Marks a batch undone; a queued one leaves the queue, and its file is let go.
 pub fn mark_undone(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE import_batches SET undone = true, sha256 = NULL, \
+             state = CASE WHEN state = 'queued' THEN 'done' ELSE state END, \
+             finished_at = coalesce(finished_at, now()) \
+         WHERE ledger_id = $1 AND id = $2",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)
+    .map(|_| ())
+}
+
+/// Serialises the queueing of one ledger's files until the end of the transaction.
+pub fn lock_queue(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-imports:' || $1::text, 0))",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .execute(conn)
+    .map(drop)
+}
+
+/// The ledger's batches waiting for a reader or being read.
+pub fn count_waiting(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
+    import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .filter(import_batches::state.eq_any(["queued", "running"]))
+        .filter(import_batches::undone.eq(false))
+        .count()
+        .get_result(conn)
+}
+
+/// A queued batch as a background reader takes it.
+#[derive(Debug, Clone, Queryable)]
+pub struct Queued {
+    pub ledger_id: Uuid,
+    pub id: Uuid,
+    pub created_by: Option<Uuid>,
+    pub format: String,
+    pub wallet_id: Option<Uuid>,
+    pub auto_approve: bool,
+    pub sha256: Option<String>,
+    /// Counting this one.
+    pub attempts: i32,
+}
+
+/// Takes the oldest queued batch (or one whose reader's lease ran out) and leases it until
+/// `until`. Several readers, on several instances, never take the same one.
+pub fn claim(
+    conn: &mut PgConnection,
+    now: DateTime<Utc>,
+    until: DateTime<Utc>,
+) -> QueryResult<Option<Queued>> {
+    conn.transaction(|conn| {
+        let next: Option<(Uuid, Uuid)> = import_batches::table
+            .filter(
+                import_batches::state.eq("queued").or(import_batches::state
+                    .eq("running")
+                    .and(import_batches::claimed_until.lt(now))),
+            )
+            .filter(
+                import_batches::claimed_until
+                    .is_null()
+                    .or(import_batches::claimed_until.lt(now)),
+            )
+            .order(import_batches::created_at)
+            .select((import_batches::ledger_id, import_batches::id))
+            .for_update()
+            .skip_locked()
+            .first(conn)
+            .optional()?;
+        let Some((ledger_id, id)) = next else {
+            return Ok(None);
+        };
+        diesel::update(
+            import_batches::table
+                .filter(import_batches::ledger_id.eq(ledger_id))
+                .filter(import_batches::id.eq(id)),
+        )
+        .set((
+            import_batches::state.eq("running"),
+            import_batches::claimed_until.eq(until),
+            import_batches::attempts.eq(import_batches::attempts + 1),
+        ))
+        .returning((
+            import_batches::ledger_id,
+            import_batches::id,
+            import_batches::created_by,
+            import_batches::format,
+            import_batches::wallet_id,
+            import_batches::auto_approve,
+            import_batches::sha256,
+            import_batches::attempts,
+        ))
+        .get_result(conn)
+        .optional()
+    })
+}
+
+/// Whether the reader that took the batch on its `attempt`-th try still has it (a reader whose
+/// lease ran out while it waited may have been overtaken by another).
+pub fn still_running(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+    attempt: i32,
+) -> QueryResult<bool> {
+    diesel::select(diesel::dsl::exists(
+        import_batches::table
+            .filter(import_batches::ledger_id.eq(ledger_id))
+            .filter(import_batches::id.eq(id))
+            .filter(import_batches::state.eq("running"))
+            .filter(import_batches::attempts.eq(attempt)),
+    ))
+    .get_result(conn)
+}
+
+/// How far a running batch got: its entries (once read) and those stored.
+pub fn set_progress(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+    entries: i32,
+    stored: i32,
+) -> QueryResult<()> {
+    diesel::update(
+        import_batches::table
+            .filter(import_batches::ledger_id.eq(ledger_id))
+            .filter(import_batches::id.eq(id))
+            .filter(import_batches::state.eq("running")),
+    )
+    .set((
+        import_batches::entries.eq(entries),
+        import_batches::progress.eq(stored),
+    ))
+    .execute(conn)
+    .map(drop)
+}
+
+/// Ends a background batch that could not be imported: nothing of it was stored, and the reason
+/// is kept for its client.
+pub fn fail(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+    field: Option<&str>,
+    message: &str,
+) -> QueryResult<()> {
     diesel::update(
         import_batches::table
             .filter(import_batches::ledger_id.eq(ledger_id))
             .filter(import_batches::id.eq(id)),
     )
-    .set(import_batches::undone.eq(true))
+    .set((
+        import_batches::state.eq("failed"),
+        import_batches::failure_field.eq(field),
+        import_batches::failure.eq(message),
+        import_batches::sha256.eq(None::<String>),
+        import_batches::progress.eq(0),
+        import_batches::claimed_until.eq(None::<DateTime<Utc>>),
+        import_batches::finished_at.eq(diesel::dsl::now),
+    ))
     .execute(conn)
-    .map(|_| ())
+    .map(drop)
+}
+
+/// Puts a batch whose reading failed for a passing reason back in the queue, from `at`.
+pub fn release(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+    at: DateTime<Utc>,
+) -> QueryResult<()> {
+    diesel::update(
+        import_batches::table
+            .filter(import_batches::ledger_id.eq(ledger_id))
+            .filter(import_batches::id.eq(id)),
+    )
+    .set((
+        import_batches::state.eq("queued"),
+        import_batches::claimed_until.eq(at),
+        import_batches::progress.eq(0),
+    ))
+    .execute(conn)
+    .map(drop)
 }
 
 /// Per batch: how many of its transactions there are, and how many still wait for review.

@@ -262,6 +262,16 @@ diesel::table! {
         failed -> Int4,
         report -> Jsonb,
         created_at -> Timestamptz,
+        state -> Text,
+        auto_approve -> Bool,
+        sha256 -> Nullable<Text>,
+        size_bytes -> Nullable<Int8>,
+        progress -> Int4,
+        failure_field -> Nullable<Text>,
+        failure -> Nullable<Text>,
+        claimed_until -> Nullable<Timestamptz>,
+        attempts -> Int4,
+        finished_at -> Nullable<Timestamptz>,
     }
 }
 

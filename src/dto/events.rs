@@ -197,16 +197,23 @@ pub struct ReceiptProcessedData {
     pub currency: Option<String>,
 }
 
-/// `import_finished`: an import stored its lines. It is the one event of an import's rows (no
-/// `transaction_update` for each): a client reloads the wallet, or the batch
-/// (`GET /imports/{import_id}`), when it arrives.
+/// `import_finished`: an import stored its lines, or a background import failed. It is the one
+/// event of an import's rows (no `transaction_update` for each): a client reloads the wallet,
+/// or the batch (`GET /imports/{import_id}`), when it arrives.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImportFinishedData {
     /// The batch (`null` for the old `POST /transactions/import`).
     pub import_id: Option<Uuid>,
     pub format: String,
+    /// The batch's status now: `pending` (some rows wait for review), `completed`, or `failed`
+    /// (a background import stored nothing: see `failure`).
+    #[schema(example = "pending")]
+    pub status: String,
     pub created: u64,
     pub duplicates: u64,
     pub possible_duplicates: u64,
+    /// Entries refused.
     pub failed: u64,
+    /// Why a background import failed (as a request would have been refused), else `null`.
+    pub failure: Option<String>,
 }

@@ -21,6 +21,30 @@ pub struct CreateImportQuery {
     pub wallet_id: Option<Uuid>,
     /// Create the transactions `cleared` instead of `pending` review (default `false`).
     pub auto_approve: Option<bool>,
+    /// Import in the background and answer 202 at once (`true`), or within the request
+    /// (`false`). Default: in the background when the file is over 1 MiB
+    /// (`FINAI_IMPORT_BACKGROUND_BYTES`).
+    pub background: Option<bool>,
+}
+
+/// How far a background import has got.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportProgress {
+    /// Entries read from the file (0 until it is read).
+    pub entries: i32,
+    /// Of them, handled and stored so far.
+    pub stored: i32,
+}
+
+/// Why a background import failed: what the request would have been refused with (nothing of
+/// the file was stored).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImportFailure {
+    /// The request's field at fault (`file`, `wallet_id`), if one is.
+    #[schema(example = "file")]
+    pub field: Option<String>,
+    #[schema(example = "<STMTTRN> at line 52: TRNAMT `lots` is not an amount")]
+    pub message: String,
 }
 
 /// An import batch: one file, what it held and what became of each entry.
@@ -29,7 +53,8 @@ pub struct ImportResponse {
     pub id: Uuid,
     pub format: ImportFormat,
     /// `pending` while some of its transactions wait for review, `completed` once none do,
-    /// `undone` after `DELETE /imports/{id}`.
+    /// `undone` after `DELETE /imports/{id}`; a background import is `queued`, then
+    /// `processing` (see `progress`), then one of those or `failed` (see `failure`).
     #[schema(example = "pending")]
     pub status: String,
     pub wallet_id: Option<Uuid>,
@@ -50,6 +75,14 @@ pub struct ImportResponse {
     pub pending: i64,
     pub created_by: Option<Uuid>,
     pub created_at: DateTime<Utc>,
+    /// When the import ended (`null` while `queued` or `processing`).
+    pub finished_at: Option<DateTime<Utc>>,
+    /// While `queued` or `processing`: how far it has got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub progress: Option<ImportProgress>,
+    /// When `failed`: why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub failure: Option<ImportFailure>,
     /// Every entry and its outcome (only on `POST /imports` and `GET /imports/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub report: Option<Vec<EntryReport>>,
@@ -58,6 +91,14 @@ pub struct ImportResponse {
 impl ImportResponse {
     pub fn new(view: BatchView, with_report: bool) -> ImportResponse {
         let batch = view.batch;
+        let running = matches!(batch.state.as_str(), "queued" | "running") && !batch.undone;
+        let failure = match (batch.state.as_str(), batch.failure) {
+            ("failed", Some(message)) => Some(ImportFailure {
+                field: batch.failure_field,
+                message,
+            }),
+            _ => None,
+        };
         ImportResponse {
             id: batch.id,
             format: ImportFormat::parse(&batch.format).unwrap_or(ImportFormat::Csv),
@@ -75,6 +116,12 @@ impl ImportResponse {
             pending: view.pending,
             created_by: batch.created_by,
             created_at: batch.created_at,
+            finished_at: batch.finished_at,
+            progress: running.then_some(ImportProgress {
+                entries: batch.entries,
+                stored: batch.progress,
+            }),
+            failure,
             report: with_report.then_some(view.report),
         }
     }

@@ -21,8 +21,8 @@ pub struct Hub {
     closed: AtomicU64,
     /// The webhook dispatcher's wake-up: any ledger's log grew.
     pub webhooks: Arc<Notify>,
-    /// The receipt readers' wake-up: a receipt was queued.
-    pub receipts: Arc<Notify>,
+    /// The file readers' wake-up: a receipt or a bank file was queued, or a file let go.
+    pub files: Arc<Notify>,
 }
 
 /// One open stream's place in the hub.
@@ -69,7 +69,7 @@ impl Default for Hub {
             next_id: AtomicU64::default(),
             closed: AtomicU64::default(),
             webhooks: Arc::default(),
-            receipts: Arc::default(),
+            files: Arc::default(),
         }
     }
 }

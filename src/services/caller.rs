@@ -5,6 +5,7 @@ use chrono::{NaiveDate, Utc};
 use chrono_tz::Tz;
 use uuid::Uuid;
 
+use crate::db::ledgers::Ledger;
 use crate::db::users::AccessRow;
 use crate::domain::currency::CurrencyCode;
 use crate::domain::sharing::{LedgerKind, LedgerRole};
@@ -49,13 +50,42 @@ impl Caller {
         self.today
     }
 
-    /// The caller as a member of another ledger, working in that ledger's currency.
-    pub fn in_ledger(self, ledger: LedgerAccess, currency: CurrencyCode) -> Caller {
-        Caller {
-            ledger,
-            currency,
+    /// The caller as a member of another ledger (with their stored role in it), working in that
+    /// ledger's currency.
+    pub fn in_ledger(self, ledger: &Ledger, role: &str) -> Result<Caller, ApiError> {
+        Ok(Caller {
+            ledger: LedgerAccess {
+                id: ledger.id,
+                kind: stored("ledger kind", &ledger.kind, LedgerKind::parse)?,
+                role: stored("ledger role", role, LedgerRole::parse)?,
+            },
+            currency: stored("currency", &ledger.currency, CurrencyCode::parse)?,
             ..self
-        }
+        })
+    }
+}
+
+/// A member as background work acts for them (a queued import): their account, working in the
+/// ledger with their role there. `None` when the account is gone or disabled, or is no longer
+/// a member of the ledger.
+pub fn member(
+    conn: &mut diesel::PgConnection,
+    user_id: Uuid,
+    ledger_id: Uuid,
+) -> Result<Option<Caller>, ApiError> {
+    let Some(row) = crate::db::users::access(conn, user_id, None)? else {
+        return Ok(None);
+    };
+    let account = Account::from_row(user_id, row)?;
+    if account.status == UserStatus::Disabled {
+        return Ok(None);
+    }
+    if ledger_id == user_id {
+        return Ok(Some(account.caller));
+    }
+    match crate::db::ledgers::access(conn, ledger_id, user_id)? {
+        Some((ledger, role)) => account.caller.in_ledger(&ledger, &role).map(Some),
+        None => Ok(None),
     }
 }
 

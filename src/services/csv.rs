@@ -512,6 +512,7 @@ pub fn import(
     rows: Vec<ImportRow>,
     mut failures: Vec<domain_csv::LineError>,
     batch: Option<Batch>,
+    progress: &mut dyn FnMut(usize),
 ) -> Result<ImportOutcome, ApiError> {
     let owner = caller.ledger.id;
     let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
@@ -609,7 +610,7 @@ pub fn import(
             (checked, suggestions, lines)
         };
         drop(lines);
-        let created = ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
+        let created = ledger::record_many(conn, ledger::Author::of(caller), &checked, progress)?;
         // What follows concerns the lines created, not those skipped as duplicates.
         let mut categorized = Vec::new();
         let mut spending = super::alerts::NewSpending::default();
@@ -626,17 +627,23 @@ pub fn import(
             }
         }
         failures.sort_by_key(|f| f.line);
-        super::events::append(
+        let waiting = batch.as_ref().is_some_and(|b| b.pending) && !created.is_empty();
+        super::imports::announce(
             conn,
             owner,
-            super::events::Kind::ImportFinished,
-            batch.as_ref().map(|b| b.id),
-            serde_json::json!({"import_id": batch.as_ref().map(|b| b.id),
-                               "format": batch.as_ref().map_or("csv", |b| b.format.as_str()),
-                               "created": created.len(),
-                               "duplicates": checked.len() - created.len(),
-                               "possible_duplicates": possible_duplicates.len(),
-                               "failed": failures.len()}),
+            &crate::dto::events::ImportFinishedData {
+                import_id: batch.as_ref().map(|b| b.id),
+                format: batch
+                    .as_ref()
+                    .map_or("csv", |b| b.format.as_str())
+                    .to_owned(),
+                status: if waiting { "pending" } else { "completed" }.to_owned(),
+                created: created.len() as u64,
+                duplicates: (checked.len() - created.len()) as u64,
+                possible_duplicates: possible_duplicates.len() as u64,
+                failed: failures.len() as u64,
+                failure: None,
+            },
         )?;
         let outcome = ImportOutcome {
             created: created.len(),

@@ -5,6 +5,11 @@
 //! the same fingerprint where the format has none: nothing is created), a possible duplicate
 //! of a movement recorded another way (held back, with the other transaction's id, so reports
 //! never count it twice), or refused.
+//!
+//! A file runs within its request, or, when it is large, as a background reader's job
+//! ([`queue`], then [`process_next`] in `jobs::files`): the same import, with its progress
+//! written as it goes and its failure (what the request would have been refused with) kept on
+//! the batch.
 
 use std::collections::{HashMap, HashSet};
 
@@ -25,12 +30,15 @@ use super::rules;
 use crate::db::categories::{self, Category, NewCategory};
 use crate::db::imports::{self as store, Batch, NewBatch};
 use crate::db::{self, wallets};
-use crate::domain::csv_import::{name_key, ImportRow, LineError};
+use crate::domain::csv_import::{self as domain_csv, name_key, ImportRow, LineError};
 use crate::domain::ledger::{CategoryKind, TransactionType};
 use crate::domain::rule::Candidate;
-use crate::domain::statement::{ImportFormat, Statement, StatementEntry};
+use crate::domain::spreadsheet;
+use crate::domain::statement::{self, ImportFormat, Statement, StatementEntry};
 use crate::domain::transaction::{Draft, MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES};
+use crate::dto::events::ImportFinishedData;
 use crate::error::ApiError;
+use crate::storage::{FileKey, FileStore};
 
 /// How far apart (days) the same bank movement may be dated by two sources.
 pub const DUPLICATE_WINDOW_DAYS: u64 = 3;
@@ -102,15 +110,76 @@ pub struct Options {
     pub auto_approve: bool,
 }
 
-/// The status a batch is in: `undone`, `pending` while some of its transactions wait for
-/// review, else `completed`.
+/// The status a batch is in: `undone`; `queued`, `processing` or `failed` in the background;
+/// `pending` while some of its transactions wait for review, else `completed`.
 fn status_of(batch: &Batch, pending: i64) -> &'static str {
-    if batch.undone {
-        "undone"
-    } else if pending > 0 {
-        "pending"
-    } else {
-        "completed"
+    match batch.state.as_str() {
+        _ if batch.undone => "undone",
+        "queued" => "queued",
+        "running" => "processing",
+        "failed" => "failed",
+        _ if pending > 0 => "pending",
+        _ => "completed",
+    }
+}
+
+/// How an import runs.
+pub enum Run<'a> {
+    /// Within its request: the batch row is written with the rows.
+    Inline,
+    /// A background reader's job: the batch was queued by its request and taken on the
+    /// reader's `attempt`; `progress` hears (entries, entries stored) as the import goes.
+    Background {
+        id: Uuid,
+        attempt: i32,
+        progress: &'a mut dyn FnMut(usize, usize),
+    },
+}
+
+impl Run<'_> {
+    fn batch_id(&self) -> Uuid {
+        match self {
+            Run::Inline => Uuid::new_v4(),
+            Run::Background { id, .. } => *id,
+        }
+    }
+
+    /// Under the ledger's lock, before anything is written: a background job checks that its
+    /// reader still holds the batch (a reader whose lease ran out may have been overtaken).
+    fn check(&self, conn: &mut PgConnection, owner: Uuid) -> Result<(), ApiError> {
+        match self {
+            Run::Inline => Ok(()),
+            Run::Background { id, attempt, .. } => {
+                if store::still_running(conn, owner, *id, *attempt)? {
+                    Ok(())
+                } else {
+                    Err(superseded())
+                }
+            }
+        }
+    }
+
+    /// Writes an inline batch's row (a queued batch has one; its columns are written when it
+    /// finishes, so the row is never locked while its progress is written beside).
+    fn insert(&self, conn: &mut PgConnection, batch: &NewBatch) -> Result<(), ApiError> {
+        match self {
+            Run::Inline => Ok(store::insert(conn, batch)?),
+            Run::Background { .. } => Ok(()),
+        }
+    }
+
+    fn progress(&mut self, entries: usize, stored: usize) {
+        if let Run::Background { progress, .. } = self {
+            progress(entries, stored);
+        }
+    }
+}
+
+/// The job's batch was taken over by another reader.
+fn superseded() -> ApiError {
+    ApiError::Conflict {
+        code: "import_superseded",
+        message: "another reader took this import over".into(),
     }
 }
 
@@ -292,18 +361,20 @@ fn clip(text: &str, max: usize) -> String {
 }
 
 /// Imports a parsed statement as one batch; see the module's notes.
-pub fn import_statement(
+fn import_statement(
     conn: &mut PgConnection,
     caller: &Caller,
     format: ImportFormat,
     statement: Statement,
     options: Options,
+    run: &mut Run,
 ) -> Result<BatchView, ApiError> {
     let owner = caller.ledger.id;
     let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
         // Imports of one ledger run one at a time, so two copies of a file sent at once
         // cannot both pass the duplicate checks.
         db::lock_ledger(conn, owner)?;
+        run.check(conn, owner)?;
         let wallet = wallet_for(conn, owner, &statement, options.wallet_id)?;
         let wallet_rows = wallets::all(conn, owner)?;
         let wallet_row = wallet_rows
@@ -327,25 +398,22 @@ pub fn import_statement(
         let suggester = predictions::categorizer_for(conn, owner)?;
         let rules = rules::active(conn, owner)?;
 
-        let batch_id = Uuid::new_v4();
+        let batch_id = run.batch_id();
         let mut batch = NewBatch {
-            ledger_id: owner,
-            id: batch_id,
-            created_by: Some(caller.id),
-            format: format.as_str().to_owned(),
             wallet_id: Some(wallet),
             account: statement.account.clone(),
             currency: Some(wallet_row.currency.clone()),
             period_start: statement.period.map(|p| p.0),
             period_end: statement.period.map(|p| p.1),
-            entries: 0,
-            created: 0,
-            duplicates: 0,
-            possible_duplicates: 0,
-            failed: 0,
-            report: serde_json::Value::Array(Vec::new()),
+            ..NewBatch::done(
+                owner,
+                batch_id,
+                caller.id,
+                format.as_str(),
+                options.auto_approve,
+            )
         };
-        store::insert(conn, &batch)?;
+        run.insert(conn, &batch)?;
 
         let keys = duplicate_keys(wallet, &statement.entries);
         let existing = store::existing_hashes(conn, owner, &keys)?;
@@ -552,7 +620,11 @@ pub fn import_statement(
             report.push(line);
         }
         let (positions, checked): (Vec<usize>, Vec<Checked>) = to_record.into_iter().unzip();
-        ledger::record_many(conn, ledger::Author::of(caller), &checked)?;
+        let entries = report.len();
+        run.progress(entries, 0);
+        ledger::record_many(conn, ledger::Author::of(caller), &checked, &mut |stored| {
+            run.progress(entries, stored)
+        })?;
         let ids: HashMap<String, Uuid> = store::batch_transactions(conn, owner, batch_id)?
             .into_iter()
             .filter_map(|(id, hash, _)| Some((hash?, id)))
@@ -593,23 +665,27 @@ pub fn import_statement(
         let json = report_json(&report)?;
         store::finish(conn, &batch, &json)?;
         drop(json);
-        events::append(
-            conn,
-            owner,
-            Kind::ImportFinished,
-            Some(batch_id),
-            serde_json::json!({"import_id": batch_id, "format": format.as_str(),
-                               "created": batch.created, "duplicates": batch.duplicates,
-                               "possible_duplicates": batch.possible_duplicates,
-                               "failed": batch.failed}),
-        )?;
-        let stored = store::find_summary(conn, owner, batch_id)?
-            .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
         let pending = if options.auto_approve {
             0
         } else {
             i64::from(batch.created)
         };
+        announce(
+            conn,
+            owner,
+            &ImportFinishedData {
+                import_id: Some(batch_id),
+                format: format.as_str().to_owned(),
+                status: if pending > 0 { "pending" } else { "completed" }.to_owned(),
+                created: batch.created as u64,
+                duplicates: batch.duplicates as u64,
+                possible_duplicates: batch.possible_duplicates as u64,
+                failed: batch.failed as u64,
+                failure: None,
+            },
+        )?;
+        let stored = store::find_summary(conn, owner, batch_id)?
+            .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
         Ok((
             BatchView {
                 status: status_of(&stored, pending),
@@ -622,6 +698,281 @@ pub fn import_statement(
     })?;
     ledger::after_commit(conn, caller, &spending)?;
     Ok(view)
+}
+
+/// A file read into what an import takes.
+pub enum Parsed {
+    Table(spreadsheet::Table),
+    Statement(Statement),
+}
+
+/// Reads a file of a format (CPU work: a request runs it off its worker thread). A malformed
+/// file is a 422 naming its line, row or element.
+pub fn parse(format: ImportFormat, body: &[u8]) -> Result<Parsed, ApiError> {
+    let parsed = match format {
+        ImportFormat::Xlsx => spreadsheet::read_transactions(body)
+            .map(Parsed::Table)
+            .map_err(|e| e.to_string()),
+        ImportFormat::Csv => domain_csv::parse(body).map(Parsed::Table),
+        _ => statement::parse(format, body)
+            .map(Parsed::Statement)
+            .map_err(|e| e.to_string()),
+    };
+    parsed.map_err(|message| ApiError::invalid_field("file", message))
+}
+
+/// Imports a read file as one batch.
+pub fn import(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    format: ImportFormat,
+    parsed: Parsed,
+    options: Options,
+    run: &mut Run,
+) -> Result<BatchView, ApiError> {
+    match parsed {
+        Parsed::Table(table) => import_table(conn, caller, format, table, options, run),
+        Parsed::Statement(statement) => {
+            import_statement(conn, caller, format, statement, options, run)
+        }
+    }
+}
+
+/// Announces an import's end (`import_finished`), in its transaction.
+pub fn announce(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    finished: &ImportFinishedData,
+) -> Result<(), ApiError> {
+    let data = serde_json::to_value(finished).map_err(ApiError::internal)?;
+    events::append(
+        conn,
+        ledger_id,
+        Kind::ImportFinished,
+        finished.import_id,
+        data,
+    )
+}
+
+/// Queues a file for the background readers: the batch is written `queued` with the file in
+/// the store, to be answered at once (202). A wallet named that is not the ledger's is 404 now,
+/// not a failure later.
+pub fn queue(
+    conn: &mut PgConnection,
+    files: &dyn FileStore,
+    caller: &Caller,
+    format: ImportFormat,
+    options: Options,
+    body: &[u8],
+) -> Result<BatchView, ApiError> {
+    let owner = caller.ledger.id;
+    let key = FileKey::of(owner, body);
+    conn.transaction::<_, ApiError, _>(|conn| {
+        if let Some(id) = options.wallet_id {
+            wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        }
+        store::lock_queue(conn, owner)?;
+        if store::count_waiting(conn, owner)? >= MAX_QUEUED {
+            return Err(ApiError::TooManyRequests {
+                code: "import_queue_full",
+                message: format!(
+                    "{MAX_QUEUED} files of this ledger are waiting to be imported: send more \
+                     once they are done."
+                ),
+                retry_after_secs: 10,
+            });
+        }
+        // Under the file's lock, as an attachment's upload: the sweeper never removes a file
+        // between this row's commit and its writing.
+        crate::db::attachments::lock_file(conn, owner, &key.sha256)?;
+        let id = Uuid::new_v4();
+        store::insert(
+            conn,
+            &NewBatch {
+                wallet_id: options.wallet_id,
+                state: "queued".into(),
+                sha256: Some(key.sha256.clone()),
+                size_bytes: Some(body.len() as i64),
+                ..NewBatch::done(owner, id, caller.id, format.as_str(), options.auto_approve)
+            },
+        )?;
+        files.put(&key, body).map_err(ApiError::internal)?;
+        let batch = store::find_summary(conn, owner, id)?
+            .ok_or_else(|| ApiError::internal("an import batch vanished"))?;
+        Ok(BatchView {
+            status: status_of(&batch, 0),
+            batch,
+            pending: 0,
+            report: Vec::new(),
+        })
+    })
+}
+
+/// Files a ledger may have waiting in the background at once (up to 32 MiB each): more answer
+/// 429.
+pub const MAX_QUEUED: i64 = 5;
+/// How long a reader holds a batch before another may take it over (from a reader that died).
+const LEASE_MINUTES: i64 = 30;
+/// Tries at a batch whose import fails for a passing reason (the database), before it fails.
+const MAX_ATTEMPTS: i32 = 3;
+/// How often a running import writes its progress.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_millis(500);
+
+/// Takes the oldest queued file and imports it: the same import as within a request, its
+/// progress written through `side` (its own connection, outside the import's transaction) as
+/// it goes. A file the request would have refused (malformed, an account no wallet is linked
+/// to, a sender who may no longer write) fails its batch with that reason, storing nothing; a
+/// passing failure puts it back in the queue for a minute. Either way `import_finished` tells
+/// the ledger. Returns the batch taken, if any.
+pub fn process_next(
+    conn: &mut PgConnection,
+    side: &mut PgConnection,
+    files: &dyn FileStore,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Option<Uuid>, ApiError> {
+    let Some(job) = store::claim(conn, now, now + chrono::Duration::minutes(LEASE_MINUTES))? else {
+        return Ok(None);
+    };
+    if job.attempts > MAX_ATTEMPTS {
+        fail(
+            conn,
+            &job,
+            None,
+            "the import failed several times on this server",
+        )?;
+        return Ok(Some(job.id));
+    }
+    // An import that panics fails its batch; the reader lives on (the connection, left inside
+    // the import's transaction, is given up: the caller's round ends on the error).
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        run_job(conn, side, files, &job)
+    }));
+    let error = match outcome {
+        Ok(Ok(())) => return Ok(Some(job.id)),
+        Ok(Err(error)) => error,
+        Err(_) => {
+            fail(side, &job, None, "the file could not be imported")?;
+            return Err(ApiError::internal(format!("import {} panicked", job.id)));
+        }
+    };
+    match error {
+        ApiError::Conflict {
+            code: "import_superseded",
+            ..
+        } => {}
+        ApiError::Validation(errors) => {
+            let (field, message) = errors
+                .iter()
+                .find_map(|(field, messages)| Some((field.as_str(), messages.first()?.as_str())))
+                .unwrap_or(("file", "the file could not be imported"));
+            fail(conn, &job, Some(field), message)?;
+        }
+        ApiError::NotFound(what) => fail(conn, &job, Some("wallet_id"), &what)?,
+        passing @ (ApiError::DatabaseUnavailable(_) | ApiError::Internal(_))
+            if job.attempts < MAX_ATTEMPTS =>
+        {
+            log::warn!("import {}: {passing}; trying again in a minute", job.id);
+            store::release(
+                conn,
+                job.ledger_id,
+                job.id,
+                now + chrono::Duration::minutes(1),
+            )?;
+        }
+        lasting @ (ApiError::DatabaseUnavailable(_) | ApiError::Internal(_)) => {
+            log::error!("import {}: {lasting}", job.id);
+            fail(
+                conn,
+                &job,
+                None,
+                "the file could not be imported on this server",
+            )?;
+        }
+        // Whatever else a request would have been answered with (4xx): the batch's failure.
+        refused => fail(conn, &job, None, &refused.to_string())?,
+    }
+    Ok(Some(job.id))
+}
+
+/// Imports a queued batch's file for the member who sent it.
+fn run_job(
+    conn: &mut PgConnection,
+    side: &mut PgConnection,
+    files: &dyn FileStore,
+    job: &store::Queued,
+) -> Result<(), ApiError> {
+    let sender = match job.created_by {
+        Some(user) => super::caller::member(conn, user, job.ledger_id)?,
+        None => None,
+    };
+    let caller = sender
+        .filter(|caller| caller.ledger.role.can_write())
+        .ok_or_else(|| ApiError::Forbidden {
+            code: "import_sender_gone",
+            message: "the member who sent the file can no longer write to this ledger".into(),
+        })?;
+    let format = super::caller::stored("import format", &job.format, ImportFormat::parse)?;
+    let gone = || ApiError::invalid_field("file", "the file is no longer stored");
+    let key = job
+        .sha256
+        .as_deref()
+        .and_then(|sha256| FileKey::new(job.ledger_id, sha256))
+        .ok_or_else(gone)?;
+    let body = files.get(&key).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => gone(),
+        _ => ApiError::internal(e),
+    })?;
+    let parsed = parse(format, &body)?;
+    drop(body);
+    let mut written = std::time::Instant::now();
+    let mut progress = |entries: usize, stored: usize| {
+        if stored > 0 && written.elapsed() < PROGRESS_EVERY {
+            return;
+        }
+        written = std::time::Instant::now();
+        let counts = (i32::try_from(entries), i32::try_from(stored));
+        if let (Ok(entries), Ok(stored)) = counts {
+            if let Err(e) = store::set_progress(side, job.ledger_id, job.id, entries, stored) {
+                log::warn!("import {}: its progress was not written: {e}", job.id);
+            }
+        }
+    };
+    let options = Options {
+        wallet_id: job.wallet_id,
+        auto_approve: job.auto_approve,
+    };
+    let mut run = Run::Background {
+        id: job.id,
+        attempt: job.attempts,
+        progress: &mut progress,
+    };
+    import(conn, &caller, format, parsed, options, &mut run).map(drop)
+}
+
+/// Ends a background batch without its rows, and tells the ledger.
+fn fail(
+    conn: &mut PgConnection,
+    job: &store::Queued,
+    field: Option<&str>,
+    message: &str,
+) -> Result<(), ApiError> {
+    conn.transaction::<_, ApiError, _>(|conn| {
+        store::fail(conn, job.ledger_id, job.id, field, message)?;
+        announce(
+            conn,
+            job.ledger_id,
+            &ImportFinishedData {
+                import_id: Some(job.id),
+                format: job.format.clone(),
+                status: "failed".into(),
+                created: 0,
+                duplicates: 0,
+                possible_duplicates: 0,
+                failed: 0,
+                failure: Some(message.to_owned()),
+            },
+        )
+    })
 }
 
 /// About how many bytes of JSON an entry's report takes (a 100,000-entry OFX file: 350).
@@ -687,9 +1038,38 @@ pub fn list(
 /// pending ones instead).
 pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchView, ApiError> {
     let owner = caller.ledger.id;
+    let running = || ApiError::Conflict {
+        code: "import_running",
+        message: "This import is being read; undo it once it has finished.".into(),
+    };
+    // Asked before the ledger's lock, which a running import holds until it ends.
+    let batch =
+        store::find_summary(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+    if batch.state == "running" {
+        return Err(running());
+    }
+    if batch.state == "queued" && !batch.undone {
+        // Cancelled under the batch's own lock (the readers skip it meanwhile), not the
+        // ledger's: another import of the ledger may be running.
+        return conn.transaction::<_, ApiError, _>(|conn| {
+            let batch = store::find_for_update(conn, owner, id)?
+                .ok_or_else(|| ApiError::not_found("Import"))?;
+            if batch.state != "queued" {
+                return Err(running());
+            }
+            store::mark_undone(conn, owner, id)?;
+            let batch =
+                store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+            view_of(batch, 0)
+        });
+    }
     conn.transaction::<_, ApiError, _>(|conn| {
         db::lock_ledger(conn, owner)?;
-        let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+        let batch = store::find_for_update(conn, owner, id)?
+            .ok_or_else(|| ApiError::not_found("Import"))?;
+        if batch.state == "running" {
+            return Err(running());
+        }
         if batch.undone {
             return Err(ApiError::Conflict {
                 code: "import_undone",
@@ -882,40 +1262,38 @@ pub fn review(
     })
 }
 
-/// Imports a CSV file (`domain::csv_import`) as a batch: its lines go through the CSV import
-/// (`services::csv`), created `pending` unless auto-approved; the batch's report lists the
-/// lines refused.
-pub fn import_table(
+/// Imports a table (a CSV file, `domain::csv_import`, or a workbook) as a batch: its lines go
+/// through the CSV import (`services::csv`), created `pending` unless auto-approved; the
+/// batch's report lists the lines refused.
+fn import_table(
     conn: &mut PgConnection,
     caller: &Caller,
     format: ImportFormat,
-    rows: Vec<ImportRow>,
-    failures: Vec<LineError>,
+    (rows, failures): (Vec<ImportRow>, Vec<LineError>),
     options: Options,
+    run: &mut Run,
 ) -> Result<BatchView, ApiError> {
     let owner = caller.ledger.id;
     conn.transaction::<_, ApiError, _>(|conn| {
         db::lock_ledger(conn, owner)?;
-        let batch_id = Uuid::new_v4();
+        run.check(conn, owner)?;
+        let batch_id = run.batch_id();
         let lines = rows.len() + failures.len();
         let mut batch = NewBatch {
-            ledger_id: owner,
-            id: batch_id,
-            created_by: Some(caller.id),
-            format: format.as_str().to_owned(),
             wallet_id: options.wallet_id,
-            account: None,
-            currency: None,
             period_start: rows.iter().map(|r| r.date).min(),
             period_end: rows.iter().map(|r| r.date).max(),
             entries: lines as i32,
-            created: 0,
-            duplicates: 0,
-            possible_duplicates: 0,
-            failed: 0,
-            report: serde_json::Value::Array(Vec::new()),
+            ..NewBatch::done(
+                owner,
+                batch_id,
+                caller.id,
+                format.as_str(),
+                options.auto_approve,
+            )
         };
-        store::insert(conn, &batch)?;
+        run.insert(conn, &batch)?;
+        run.progress(lines, 0);
         let outcome = csv_service::import(
             conn,
             caller,
@@ -927,6 +1305,7 @@ pub fn import_table(
                 pending: !options.auto_approve,
                 format,
             }),
+            &mut |stored| run.progress(lines, stored),
         )?;
         let line_report = |line: u64, outcome: Outcome| EntryReport {
             line,

@@ -608,20 +608,25 @@ pub fn record(
 }
 
 /// Stores checked entries of an import together, skipping lines whose duplicate key the owner
-/// already has. Returns the keys of the lines created.
+/// already has; `progress` hears how many are stored after each chunk. Returns the keys of the
+/// lines created.
 pub fn record_many(
     conn: &mut PgConnection,
     author: Author,
     checked: &[Checked],
+    progress: &mut dyn FnMut(usize),
 ) -> Result<std::collections::HashSet<String>, ApiError> {
     // The rows are announced by the import's one `import_finished` event, not one
     // `transaction_update` each (migration 030): set for these inserts only.
     diesel::sql_query("SET LOCAL finai.quiet_inserts = 'on'").execute(conn)?;
     let mut created = std::collections::HashSet::new();
     // Built a chunk at a time: the rows are never all copied at once.
+    let mut stored = 0;
     for chunk in checked.chunks(transactions::IMPORT_CHUNK) {
         let rows: Vec<(NewTransaction, Vec<Split>)> = chunk.iter().map(|c| c.row(author)).collect();
         created.extend(transactions::insert_imported(conn, &rows)?);
+        stored += chunk.len();
+        progress(stored);
     }
     diesel::sql_query("SET LOCAL finai.quiet_inserts = 'off'").execute(conn)?;
     Ok(created)

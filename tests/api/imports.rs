@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::{json, Value};
 
-use crate::helpers::{assert_error, json, spawn_app, TestApp, TestUser};
+use crate::helpers::{assert_error, json, spawn_app, spawn_app_with, TestApp, TestUser};
 
 fn fixture(name: &str) -> Vec<u8> {
     let path = format!(
@@ -1037,7 +1037,14 @@ async fn an_xlsx_zip_bomb_and_a_workbook_of_too_many_rows_are_refused_and_store_
     }
     let bomb = writer.finish().unwrap().into_inner();
     let body = assert_error(
-        upload(&app, &user, "", "application/octet-stream", bomb).await,
+        upload(
+            &app,
+            &user,
+            "?background=false",
+            "application/octet-stream",
+            bomb,
+        )
+        .await,
         422,
         "validation_failed",
     )
@@ -1061,7 +1068,14 @@ async fn an_xlsx_zip_bomb_and_a_workbook_of_too_many_rows_are_refused_and_store_
     }
     let big = workbook.save_to_buffer().unwrap();
     let body = assert_error(
-        upload(&app, &user, "", "application/octet-stream", big).await,
+        upload(
+            &app,
+            &user,
+            "?background=false",
+            "application/octet-stream",
+            big,
+        )
+        .await,
         422,
         "validation_failed",
     )
@@ -1132,4 +1146,345 @@ async fn a_browser_form_upload_of_the_file_imports_like_the_body() {
     )
     .await;
     assert!(body["errors"]["file"].is_array(), "{body}");
+}
+
+/// A bank QIF of `entries` expenses (payees `Payee 0`, `Payee 1`...) and the cents they sum to.
+fn qif_of(entries: usize) -> (Vec<u8>, i64) {
+    let mut text = String::from("!Type:Bank\n");
+    let mut cents = 0;
+    for i in 0..entries {
+        let (month, day) = (i / 28 % 12 + 1, i % 28 + 1);
+        let (units, hundredths) = (i % 90 + 1, i % 100);
+        cents += (units * 100 + hundredths) as i64;
+        text += &format!("D{month:02}/{day:02}/2025\nT-{units}.{hundredths:02}\nPPayee {i}\n^\n");
+    }
+    (text.into_bytes(), cents)
+}
+
+/// Waits (a minute at most) until a background batch has ended; returns it.
+async fn settled(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    for _ in 0..600 {
+        let batch = app.data(user, &format!("/api/v1/imports/{id}")).await;
+        if !matches!(batch["status"].as_str(), Some("queued" | "processing")) {
+            return batch;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("import {id} still running after a minute");
+}
+
+/// The 202 answer of a file sent to the background: the batch, `queued`.
+async fn queued(app: &TestApp, user: &TestUser, query: &str, body: Vec<u8>) -> Value {
+    let response = upload(app, user, query, "application/octet-stream", body).await;
+    let location = response
+        .headers()
+        .get("location")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let (status, body) = json(response).await;
+    assert_eq!(status, 202, "{query}: {body}");
+    let batch = body["data"].clone();
+    assert_eq!(batch["status"], "queued", "{batch}");
+    assert_eq!(
+        location.as_deref(),
+        Some(format!("/api/v1/imports/{}", batch["id"].as_str().unwrap()).as_str())
+    );
+    batch
+}
+
+#[tokio::test]
+async fn a_large_file_is_imported_in_the_background_and_its_end_announced() {
+    let app = spawn_app_with(|settings| settings.import_background_bytes = 4096).await;
+    let alice = app.register("bigfile@example.com").await;
+    let bob = app.register("bigfile-other@example.com").await;
+    let wallet = app.create_wallet(&alice, "Checking", "USD").await;
+    let (file, cents) = qif_of(300);
+    assert!(file.len() > 4096);
+
+    // Over the size: 202 at once, then the same import as a request's.
+    let batch = queued(&app, &alice, &format!("?wallet_id={wallet}"), file.clone()).await;
+    assert_eq!(batch["progress"], json!({"entries": 0, "stored": 0}));
+    assert!(batch.get("report").is_none(), "{batch}");
+    let id = batch["id"].as_str().unwrap().to_owned();
+    // Another user's batch does not exist for them, to read or to cancel.
+    assert_error(
+        app.get_as(&format!("/api/v1/imports/{id}"), &bob.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.send_as(
+            Method::DELETE,
+            &format!("/api/v1/imports/{id}"),
+            &bob.access_token,
+            None,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    let done = settled(&app, &alice, &id).await;
+    assert_eq!(done["status"], "pending", "{done}");
+    assert_eq!(
+        (done["entries"].as_i64(), done["created"].as_i64()),
+        (Some(300), Some(300))
+    );
+    assert_eq!(done["report"].as_array().unwrap().len(), 300);
+    assert_eq!(done["wallet_id"], json!(wallet));
+    assert_eq!(done["period_start"], "2025-01-01");
+    assert!(
+        done["finished_at"].is_string() && done.get("progress").is_none(),
+        "{done}"
+    );
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT (-sum(amount) * 100)::bigint AS value FROM transactions \
+             WHERE import_batch_id = '{id}' AND type = 'expense'"
+        )),
+        -cents
+    );
+    assert_eq!(
+        app.data(
+            &alice,
+            &format!("/api/v1/transactions?import_id={id}&per_page=1")
+        )
+        .await
+        .as_array()
+        .unwrap()
+        .len(),
+        1
+    );
+    // Its end is announced once, as the event stream's `import_finished`.
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM events WHERE type = 'import_finished' \
+             AND payload->>'import_id' = '{id}' AND payload->>'status' = 'pending' \
+             AND (payload->>'created')::int = 300"
+        )),
+        1
+    );
+    // The queued file is let go and swept from the store.
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM import_batches WHERE sha256 IS NOT NULL"),
+        0
+    );
+    let store = app.data_dir.join("files");
+    let mut left = usize::MAX;
+    for _ in 0..100 {
+        left = walkdir_files(&store);
+        if left == 0 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(left, 0, "the imported file is still stored");
+
+    // The same file within the request (`background=false`) creates nothing more.
+    let again = upload(
+        &app,
+        &alice,
+        &format!("?wallet_id={wallet}&background=false"),
+        "application/octet-stream",
+        file,
+    )
+    .await;
+    let (status, again) = json(again).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(again["data"]["duplicates"], 300);
+}
+
+/// Files under a directory, at any depth.
+fn walkdir_files(dir: &std::path::Path) -> usize {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| {
+            let path = entry.path();
+            if path.is_dir() {
+                walkdir_files(&path)
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
+async fn a_background_import_that_fails_keeps_the_reason_and_stores_nothing() {
+    let app = spawn_app().await;
+    let user = app.register("bgfail@example.com").await;
+    let wallet = app.create_wallet(&user, "Checking", "USD").await;
+
+    // Malformed: the line at fault, as a request would have been told.
+    let batch = queued(
+        &app,
+        &user,
+        &format!("?wallet_id={wallet}&background=true"),
+        b"!Type:Bank\nD02/03/2026\nT-1\n^\nD13/45/2026\nT-1\n^\n".to_vec(),
+    )
+    .await;
+    let failed = settled(&app, &user, batch["id"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["field"], "file");
+    assert!(
+        failed["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("line 5"),
+        "{failed}"
+    );
+    assert_eq!(failed["created"], 0);
+
+    // An account no wallet is linked to, and no wallet named.
+    let batch = queued(
+        &app,
+        &user,
+        "?background=true",
+        fixture("checking-sgml.ofx"),
+    )
+    .await;
+    let failed = settled(&app, &user, batch["id"].as_str().unwrap()).await;
+    assert_eq!(failed["status"], "failed", "{failed}");
+    assert_eq!(failed["failure"]["field"], "wallet_id", "{failed}");
+
+    // A wallet that is not the ledger's is refused before anything is queued.
+    assert_error(
+        upload(
+            &app,
+            &user,
+            &format!("?wallet_id={}&background=true", uuid::Uuid::new_v4()),
+            "application/octet-stream",
+            fixture("visa.qif"),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 0);
+    assert_eq!(
+        app.scalar(
+            "SELECT count(*) AS value FROM events WHERE type = 'import_finished' \
+             AND payload->>'status' = 'failed' AND payload->>'failure' IS NOT NULL"
+        ),
+        2
+    );
+    // Failed batches can be dismissed.
+    let id = batch["id"].as_str().unwrap();
+    let undone = app
+        .data_of(
+            &user,
+            Method::DELETE,
+            &format!("/api/v1/imports/{id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(undone["status"], "undone");
+}
+
+#[tokio::test]
+async fn a_queued_import_is_cancelled_and_a_running_one_is_not_undone_midway() {
+    use diesel::{Connection, RunQueryDsl};
+    let app = spawn_app().await;
+    let user = app.register("bgcancel@example.com").await;
+    let wallet = app.create_wallet(&user, "Checking", "USD").await;
+    let query = format!("?wallet_id={wallet}&background=true");
+
+    // Another writer holds the ledger: the one reader takes the first file and waits for it.
+    let mut holder = app.db.connect();
+    holder
+        .begin_test_transaction()
+        .expect("a transaction that holds the ledger");
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || '{}', 0))",
+        user.id
+    ))
+    .execute(&mut holder)
+    .unwrap();
+    let first = queued(&app, &user, &query, qif_of(20).0).await;
+    let first_id = first["id"].as_str().unwrap().to_owned();
+    let mut running = Value::Null;
+    for _ in 0..200 {
+        running = app
+            .data(&user, &format!("/api/v1/imports/{first_id}"))
+            .await;
+        if running["status"] == "processing" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(running["status"], "processing", "{running}");
+    assert!(running["progress"].is_object(), "{running}");
+
+    // The next wait in the queue, five files of a ledger at most (one file may be queued
+    // several times; it is stored once), and can be cancelled there.
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        let batch = queued(&app, &user, &query, fixture("visa.qif")).await;
+        waiting.push(batch["id"].as_str().unwrap().to_owned());
+    }
+    assert_error(
+        upload(
+            &app,
+            &user,
+            &query,
+            "application/octet-stream",
+            fixture("visa.qif"),
+        )
+        .await,
+        429,
+        "import_queue_full",
+    )
+    .await;
+    let second_id = waiting.remove(0);
+    assert_error(
+        app.send_as(
+            Method::DELETE,
+            &format!("/api/v1/imports/{first_id}"),
+            &user.access_token,
+            None,
+        )
+        .await,
+        409,
+        "import_running",
+    )
+    .await;
+    let cancelled = app
+        .data_of(
+            &user,
+            Method::DELETE,
+            &format!("/api/v1/imports/{second_id}"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(cancelled["status"], "undone");
+
+    // The ledger let go, the first ends as any import; the cancelled one never runs.
+    drop(holder);
+    let done = settled(&app, &user, &first_id).await;
+    assert_eq!(
+        (done["status"].as_str(), done["created"].as_i64()),
+        (Some("pending"), Some(20))
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let still = app
+        .data(&user, &format!("/api/v1/imports/{second_id}"))
+        .await;
+    assert_eq!(
+        (still["status"].as_str(), still["created"].as_i64()),
+        (Some("undone"), Some(0))
+    );
+    // The same file queued three more times: imported once, then twice nothing new.
+    let mut created = Vec::new();
+    for id in &waiting {
+        created.push(settled(&app, &user, id).await["created"].as_i64().unwrap());
+    }
+    assert_eq!(created, vec![2, 0, 0]);
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 22);
 }

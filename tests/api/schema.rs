@@ -95,6 +95,7 @@ const LOOKUPS_WITHOUT_LEDGER: &[&str] = &[
     "bills_open_due_idx",
     "recurring_due_idx",
     "receipts_waiting_idx",
+    "import_batches_queue_idx",
     "webhook_deliveries_due_idx",
     "event_tickets_expiry_idx",
     "events_occurred_idx",

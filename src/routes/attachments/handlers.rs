@@ -156,6 +156,6 @@ pub async fn delete_attachment(
         attachments::delete(conn, &caller, id)
     })
     .await?;
-    state.hub.receipts.notify_one();
+    state.hub.files.notify_one();
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
 }

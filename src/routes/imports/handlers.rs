@@ -8,12 +8,10 @@ use uuid::Uuid;
 use super::dto::*;
 use crate::auth::Caller;
 use crate::db;
-use crate::domain::csv_import as domain_csv;
-use crate::domain::spreadsheet;
-use crate::domain::statement::{self, ImportFormat};
+use crate::domain::statement::ImportFormat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, FileBody, Page, PageQuery, ValidatedJson};
-use crate::services::imports::{self, Options};
+use crate::services::imports::{self, Options, Run};
 use crate::state::AppState;
 
 /// A form with the file, for `multipart/form-data` uploads.
@@ -51,6 +49,12 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
 /// back as `possible_duplicate` naming that transaction, so nothing is counted twice. A malformed file is refused whole (422 naming the line or
 /// element), and nothing of it is stored. Files up to 32 MiB (10 MiB with an
 /// `Idempotency-Key`).
+///
+/// A file over 1 MiB (or any file with `background=true`) is imported in the background: the
+/// answer is 202 with the batch `queued` and its `Location`; `GET /imports/{id}` shows it
+/// `processing` with its `progress`, then as a request would have: `pending` or `completed`
+/// with its report, or `failed` with the `failure` a request would have been refused with
+/// (nothing stored). `import_finished` on the event stream announces the end either way.
 #[utoipa::path(
     tag = "imports",
     operation_id = "create_import",
@@ -65,8 +69,10 @@ pub const MAX_FILE: usize = 32 * 1024 * 1024;
     ),
     responses(
         (status = 201, description = "The batch, with each entry's outcome", body = Envelope<ImportResponse>),
+        (status = 202, description = "The batch, `queued` for the background (no report yet)", body = Envelope<ImportResponse>),
         (status = 404, description = "`not_found`: no such wallet", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: the file is over 32 MiB", body = ErrorBody),
+        (status = 429, description = "`import_queue_full`: five files of the ledger wait in the background already", body = ErrorBody),
         (status = 422, description = "`validation_failed`: a malformed file (`file`: the line, row or element at fault; a zip bomb; too many rows), an unknown format, an account no wallet is linked to (`wallet_id`), or a currency that is not the wallet's", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
@@ -104,28 +110,26 @@ pub async fn create_import(
         wallet_id: query.wallet_id,
         auto_approve: query.auto_approve.unwrap_or(false),
     };
-    let view = if matches!(format, ImportFormat::Csv | ImportFormat::Xlsx) {
-        let (rows, failures) = web::block(move || match format {
-            ImportFormat::Xlsx => spreadsheet::read_transactions(&body).map_err(|e| e.to_string()),
-            _ => domain_csv::parse(&body),
+    if query
+        .background
+        .unwrap_or(body.len() > state.settings.import_background_bytes)
+    {
+        let files = state.files.clone();
+        let view = db::run(&state.pool, move |conn| {
+            imports::queue(conn, files.as_ref(), &caller, format, options, &body)
         })
+        .await?;
+        state.hub.files.notify_one();
+        let location = format!("/api/v1/imports/{}", view.batch.id);
+        return Ok(Envelope::new(ImportResponse::new(view, false)).accepted(&location));
+    }
+    let parsed = web::block(move || imports::parse(format, &body))
         .await
-        .map_err(ApiError::internal)?
-        .map_err(|m| ApiError::invalid_field("file", m))?;
-        db::run(&state.pool, move |conn| {
-            imports::import_table(conn, &caller, format, rows, failures, options)
-        })
-        .await?
-    } else {
-        let parsed = web::block(move || statement::parse(format, &body))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(|e| ApiError::invalid_field("file", e.to_string()))?;
-        db::run(&state.pool, move |conn| {
-            imports::import_statement(conn, &caller, format, parsed, options)
-        })
-        .await?
-    };
+        .map_err(ApiError::internal)??;
+    let view = db::run(&state.pool, move |conn| {
+        imports::import(conn, &caller, format, parsed, options, &mut Run::Inline)
+    })
+    .await?;
     let location = format!("/api/v1/imports/{}", view.batch.id);
     let capacity = (view.report.len() + 4) * imports::REPORT_BYTES_PER_ENTRY;
     Ok(Envelope::new(ImportResponse::new(view, true)).created_sized(&location, capacity))
@@ -214,7 +218,8 @@ pub async fn get_import(
 }
 
 /// Undo a batch whose transactions all still wait for review: they are deleted and the batch
-/// becomes `undone`.
+/// becomes `undone`. A batch still `queued` for the background is cancelled (`undone`); one
+/// `processing` is 409 until it ends.
 #[utoipa::path(
     tag = "imports",
     operation_id = "undo_import",
@@ -223,7 +228,7 @@ pub async fn get_import(
     responses(
         (status = 200, description = "The batch, now `undone`", body = Envelope<ImportResponse>),
         (status = 404, description = "`not_found`", body = ErrorBody),
-        (status = 409, description = "`import_reviewed`: some of its transactions were approved; `import_undone`: undone already", body = ErrorBody),
+        (status = 409, description = "`import_reviewed`: some of its transactions were approved; `import_undone`: undone already; `import_running`: being imported in the background now (a `queued` one is cancelled)", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]

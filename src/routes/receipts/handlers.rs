@@ -1,5 +1,5 @@
 //! `/api/v1/receipts`: receipt photos and PDFs read by OCR into expenses. The work is in
-//! `services::receipts`; the reading in `jobs::receipts`.
+//! `services::receipts`; the reading in `jobs::files`.
 
 use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 use uuid::Uuid;
@@ -64,7 +64,7 @@ pub async fn create_receipt(
         )
     })
     .await?;
-    state.hub.receipts.notify_one();
+    state.hub.files.notify_one();
     let location = format!("/api/v1/receipts/{}", view.receipt.id);
     Ok(Envelope::new(ReceiptResponse::from(view)).accepted(&location))
 }
@@ -217,7 +217,7 @@ pub async fn delete_receipt(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     db::run(&state.pool, move |conn| receipts::delete(conn, &caller, id)).await?;
-    state.hub.receipts.notify_one();
+    state.hub.files.notify_one();
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
 }
 

@@ -139,7 +139,15 @@ pub async fn import_transactions(
         domain_csv::parse(&body).map_err(|m| ApiError::invalid_field("file", m))?;
     let default_wallet = query.wallet_id;
     let outcome = db::run(&state.pool, move |conn| {
-        services::csv::import(conn, &caller, default_wallet, rows, failures, None)
+        services::csv::import(
+            conn,
+            &caller,
+            default_wallet,
+            rows,
+            failures,
+            None,
+            &mut |_| {},
+        )
     })
     .await?;
     Ok(Envelope::new(ImportReport::from(outcome)).ok())

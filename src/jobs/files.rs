@@ -1,9 +1,10 @@
-//! The receipt readers: `FINAI_OCR_WORKERS` threads per instance, each with its own database
-//! connection, reading one queued receipt at a time (`services::receipts::process_next`). The
-//! reading itself runs in child processes at a lower CPU priority, so requests keep their
-//! cores. Woken when a receipt is queued on this instance, and every few seconds for receipts
-//! queued on another (or left by an instance that died while reading them). Between receipts
-//! they remove stored files no row uses any more.
+//! The file readers: `FINAI_OCR_WORKERS` threads per instance, each with its own database
+//! connections, reading one queued receipt (`services::receipts::process_next`) or bank file
+//! (`services::imports::process_next`) at a time, at a lower CPU priority than the server (a
+//! receipt's OCR runs in child processes at that priority too), so requests keep their cores.
+//! Woken when a file is queued on this instance, and every few seconds for files queued on
+//! another (or left by an instance that died while reading them). Between files they remove
+//! stored files no row uses any more.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Weak};
@@ -12,7 +13,7 @@ use std::time::Duration;
 use crate::config::OcrSettings;
 use crate::db::PgPool;
 use crate::realtime::Hub;
-use crate::services::{attachments, receipts};
+use crate::services::{attachments, imports, receipts};
 use crate::storage::FileStore;
 
 /// The longest a reader sleeps without looking.
@@ -40,11 +41,11 @@ pub fn spawn(
             hub.clone(),
         );
         std::thread::Builder::new()
-            .name(format!("finai-receipts-{n}"))
+            .name(format!("finai-files-{n}"))
             .spawn(move || {
                 lower_priority();
                 loop {
-                    let Some(woken) = hub.upgrade().map(|hub| hub.receipts.clone()) else {
+                    let Some(woken) = hub.upgrade().map(|hub| hub.files.clone()) else {
                         return;
                     };
                     round(&pool, files.as_ref(), &settings, &scratch);
@@ -70,28 +71,48 @@ fn lower_priority() {
         let tid = nix::unistd::gettid().as_raw();
         // SAFETY: setpriority has no memory-safety preconditions.
         if unsafe { libc::setpriority(libc::PRIO_PROCESS, tid as libc::id_t, 10) } != 0 {
-            log::debug!("could not lower the receipt reader's priority");
+            log::debug!("could not lower the file reader's priority");
         }
     }
 }
 
-/// Reads every waiting receipt, then sweeps unused files.
-fn round(pool: &PgPool, files: &dyn FileStore, settings: &OcrSettings, scratch: &std::path::Path) {
-    let mut conn = match pool.get() {
-        Ok(conn) => conn,
+/// Whether a reader took a file (and logs what came of it).
+fn took(what: &str, outcome: Result<Option<uuid::Uuid>, crate::error::ApiError>) -> bool {
+    match outcome {
+        Ok(Some(id)) => {
+            log::info!("{what} {id} read");
+            true
+        }
+        Ok(None) => false,
         Err(e) => {
-            log::warn!("receipts: no database connection: {e}");
+            log::error!("{what}s: {e}");
+            false
+        }
+    }
+}
+
+/// Reads every waiting receipt and bank file, then sweeps unused files.
+fn round(pool: &PgPool, files: &dyn FileStore, settings: &OcrSettings, scratch: &std::path::Path) {
+    // Two connections: an import's progress is written beside its open transaction.
+    let (mut conn, mut side) = match (pool.get(), pool.get()) {
+        (Ok(conn), Ok(side)) => (conn, side),
+        (Err(e), _) | (_, Err(e)) => {
+            log::warn!("file readers: no database connection: {e}");
             return;
         }
     };
     loop {
-        match receipts::process_next(&mut conn, files, settings, scratch, chrono::Utc::now()) {
-            Ok(Some(id)) => log::info!("receipt {id} read"),
-            Ok(None) => break,
-            Err(e) => {
-                log::error!("receipts: {e}");
-                break;
-            }
+        let now = chrono::Utc::now();
+        let receipt = took(
+            "receipt",
+            receipts::process_next(&mut conn, files, settings, scratch, now),
+        );
+        let import = took(
+            "import",
+            imports::process_next(&mut conn, &mut side, files, now),
+        );
+        if !receipt && !import {
+            break;
         }
     }
     if let Err(e) = attachments::sweep(&mut conn, files, SWEEP_BATCH) {
