@@ -79,7 +79,7 @@ echo "| --- | ---: | ---: | ---: | ---: | --- | --- |"
 # the background: its batch is polled every 0.1 s until it has ended.
 run() {
   local label="$1" file="$2" query="$3"
-  local before after size out code answered started id status seconds
+  local before after="" ended="" size out code answered started id status seconds
   before="$(hwm_kib)"
   size="$(stat -c %s "$file")"
   started="$(date +%s.%N)"
@@ -92,16 +92,21 @@ run() {
     201) ;;
     202)
       id="$(json_field 'id' <"$WORK/answer.json")"
+      # Polled through the list (newest first, no reports): the peak RSS is the import's, not
+      # that of reading its 100,000-entry report, which is read once it has ended.
       while :; do
-        curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/imports/$id" >"$WORK/answer.json"
-        status="$(json_field 'status' <"$WORK/answer.json")"
+        status="$(curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/imports?per_page=1" |
+          python3 -c 'import json,sys; b=json.load(sys.stdin)["data"][0]; print(b["status"] if b["id"] == sys.argv[1] else "?")' "$id")"
         case "$status" in queued|processing) sleep 0.1 ;; *) break ;; esac
       done
+      ended="$(date +%s.%N)"
+      after="$(hwm_kib)"
+      curl -fsS -H "Authorization: Bearer $TOKEN" "$BASE/imports/$id" >"$WORK/answer.json"
       [ "$status" != failed ] || { cat "$WORK/answer.json" >&2; die "$label: failed"; } ;;
     *) cat "$WORK/answer.json" >&2; die "$label: HTTP $code" ;;
   esac
-  seconds="$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$started" "$(date +%s.%N)")"
-  after="$(hwm_kib)"
+  seconds="$(python3 -c "import sys; print(f'{float(sys.argv[2]) - float(sys.argv[1]):.1f}')" "$started" "${ended:-$(date +%s.%N)}")"
+  [ -n "$after" ] || after="$(hwm_kib)"
   echo "| $label | $ENTRIES | $(mib "$size / 1024") MiB | $code in $(printf '%.2f' "$answered") s | $seconds s | $(mib "$before") → $(mib "$after") MiB | $(json_field '"created %d, duplicates %d, failed %d" % (created, duplicates, failed)' <"$WORK/answer.json") |"
 }
 OFX_WALLET="$(wallet Checking USD)"

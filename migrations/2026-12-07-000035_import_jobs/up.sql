@@ -19,6 +19,17 @@ ALTER TABLE import_batches
     ADD COLUMN attempts integer NOT NULL DEFAULT 0,
     ADD COLUMN finished_at timestamptz;
 UPDATE import_batches SET finished_at = created_at;
+
+-- A report's amounts are JSON numbers, as every amount of the API (they were strings), and the
+-- report is kept as the text it was written as (json, not jsonb), so it is answered as stored
+-- without being parsed again.
+UPDATE import_batches SET report = (
+    SELECT coalesce(jsonb_agg(CASE WHEN jsonb_typeof(e -> 'amount') = 'string'
+                                   THEN jsonb_set(e, '{amount}', to_jsonb((e ->> 'amount')::numeric))
+                                   ELSE e END ORDER BY n), '[]'::jsonb)
+    FROM jsonb_array_elements(report) WITH ORDINALITY AS t (e, n))
+WHERE jsonb_path_exists(report, '$[*].amount ? (@.type() == "string")');
+ALTER TABLE import_batches ALTER COLUMN report TYPE json USING report::json;
 CREATE INDEX import_batches_queue_idx ON import_batches (created_at)
     WHERE state IN ('queued', 'running');
 

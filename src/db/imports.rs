@@ -12,8 +12,8 @@ use uuid::Uuid;
 use super::schema::{import_batches, transactions, wallets};
 use super::tombstones;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = import_batches)]
+/// A batch, as [`batch_columns!`] reads it.
+#[derive(Debug, Clone, Queryable)]
 pub struct Batch {
     pub id: Uuid,
     pub created_by: Option<Uuid>,
@@ -29,7 +29,8 @@ pub struct Batch {
     pub duplicates: i32,
     pub possible_duplicates: i32,
     pub failed: i32,
-    pub report: serde_json::Value,
+    /// The report's JSON text, as it was written (`[]` when left out).
+    pub report: String,
     pub created_at: DateTime<Utc>,
     /// `queued`, `running` (in the background), `done` or `failed`.
     pub state: String,
@@ -66,6 +67,42 @@ pub struct NewBatch {
     pub sha256: Option<String>,
     pub size_bytes: Option<i64>,
 }
+
+/// The columns of a [`Batch`], with its report read by `$report` (its text, or `'[]'`).
+macro_rules! batch_columns {
+    ($report:expr) => {
+        (
+            import_batches::id,
+            import_batches::created_by,
+            import_batches::format,
+            import_batches::undone,
+            import_batches::wallet_id,
+            import_batches::account,
+            import_batches::currency,
+            import_batches::period_start,
+            import_batches::period_end,
+            import_batches::entries,
+            import_batches::created,
+            import_batches::duplicates,
+            import_batches::possible_duplicates,
+            import_batches::failed,
+            diesel::dsl::sql::<Text>($report),
+            import_batches::created_at,
+            import_batches::state,
+            import_batches::auto_approve,
+            import_batches::size_bytes,
+            import_batches::progress,
+            import_batches::failure_field,
+            import_batches::failure,
+            import_batches::finished_at,
+        )
+    };
+}
+
+/// The report's text, read as stored.
+const REPORT: &str = "report::text";
+/// The report left out.
+const NO_REPORT: &str = "'[]'";
 
 impl NewBatch {
     /// A batch imported within its request (its counts and report written when it finishes).
@@ -107,16 +144,39 @@ pub fn insert(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
         .map(|_| ())
 }
 
-/// Writes a batch's final counts and its report, given as JSON text (a report of 100,000
-/// entries as a `serde_json::Value` tree would take several times the memory), and lets go of
-/// its queued file.
-pub fn finish(conn: &mut PgConnection, batch: &NewBatch, report: &str) -> QueryResult<()> {
+/// Starts a report in this transaction: its parts are added with [`add_report_part`] and
+/// joined by [`finish`].
+pub fn begin_report(conn: &mut PgConnection) -> QueryResult<()> {
+    diesel::sql_query(
+        "CREATE TEMPORARY TABLE IF NOT EXISTS import_report_parts \
+             (n integer PRIMARY KEY, part text NOT NULL) ON COMMIT DROP",
+    )
+    .execute(conn)?;
+    diesel::sql_query("TRUNCATE import_report_parts")
+        .execute(conn)
+        .map(drop)
+}
+
+/// A part of the report: the JSON of some entries, comma-separated, without brackets.
+pub fn add_report_part(conn: &mut PgConnection, n: i32, part: &str) -> QueryResult<()> {
+    diesel::sql_query("INSERT INTO import_report_parts (n, part) VALUES ($1, $2)")
+        .bind::<diesel::sql_types::Integer, _>(n)
+        .bind::<Text, _>(part)
+        .execute(conn)
+        .map(drop)
+}
+
+/// Writes a batch's final counts and its report (the parts added since [`begin_report`], joined
+/// here), and lets go of its queued file.
+pub fn finish(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
     diesel::sql_query(
         "UPDATE import_batches SET entries = $3, created = $4, duplicates = $5, \
-             possible_duplicates = $6, failed = $7, report = $8::jsonb, state = 'done', \
+             possible_duplicates = $6, failed = $7, state = 'done', \
+             report = (SELECT ('[' || coalesce(string_agg(part, ',' ORDER BY n), '') || ']')::json \
+                       FROM import_report_parts), \
              progress = $4, sha256 = NULL, claimed_until = NULL, finished_at = now(), \
-             wallet_id = $9, account = $10, currency = $11, period_start = $12, \
-             period_end = $13 \
+             wallet_id = $8, account = $9, currency = $10, period_start = $11, \
+             period_end = $12 \
          WHERE ledger_id = $1 AND id = $2",
     )
     .bind::<SqlUuid, _>(batch.ledger_id)
@@ -126,7 +186,6 @@ pub fn finish(conn: &mut PgConnection, batch: &NewBatch, report: &str) -> QueryR
     .bind::<diesel::sql_types::Integer, _>(batch.duplicates)
     .bind::<diesel::sql_types::Integer, _>(batch.possible_duplicates)
     .bind::<diesel::sql_types::Integer, _>(batch.failed)
-    .bind::<Text, _>(report)
     .bind::<Nullable<SqlUuid>, _>(batch.wallet_id)
     .bind::<Nullable<Text>, _>(batch.account.as_deref())
     .bind::<Nullable<Text>, _>(batch.currency.as_deref())
@@ -140,40 +199,9 @@ pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<O
     import_batches::table
         .filter(import_batches::ledger_id.eq(ledger_id))
         .filter(import_batches::id.eq(id))
-        .select(Batch::as_select())
+        .select(batch_columns!(REPORT))
         .first(conn)
         .optional()
-}
-
-/// The columns of a batch, its report left out (`[]`).
-macro_rules! summary_columns {
-    () => {
-        (
-            import_batches::id,
-            import_batches::created_by,
-            import_batches::format,
-            import_batches::undone,
-            import_batches::wallet_id,
-            import_batches::account,
-            import_batches::currency,
-            import_batches::period_start,
-            import_batches::period_end,
-            import_batches::entries,
-            import_batches::created,
-            import_batches::duplicates,
-            import_batches::possible_duplicates,
-            import_batches::failed,
-            diesel::dsl::sql::<diesel::sql_types::Jsonb>("'[]'::jsonb"),
-            import_batches::created_at,
-            import_batches::state,
-            import_batches::auto_approve,
-            import_batches::size_bytes,
-            import_batches::progress,
-            import_batches::failure_field,
-            import_batches::failure,
-            import_batches::finished_at,
-        )
-    };
 }
 
 /// A batch without its report.
@@ -185,7 +213,7 @@ pub fn find_summary(
     import_batches::table
         .filter(import_batches::ledger_id.eq(ledger_id))
         .filter(import_batches::id.eq(id))
-        .select(summary_columns!())
+        .select(batch_columns!(NO_REPORT))
         .first::<Batch>(conn)
         .optional()
 }
@@ -202,7 +230,7 @@ pub fn page(
         .order((import_batches::created_at.desc(), import_batches::id.desc()))
         .limit(limit)
         .offset(offset)
-        .select(summary_columns!())
+        .select(batch_columns!(NO_REPORT))
         .load::<Batch>(conn)?;
     let total = import_batches::table
         .filter(import_batches::ledger_id.eq(ledger_id))
@@ -220,7 +248,7 @@ pub fn find_for_update(
     import_batches::table
         .filter(import_batches::ledger_id.eq(ledger_id))
         .filter(import_batches::id.eq(id))
-        .select(Batch::as_select())
+        .select(batch_columns!(REPORT))
         .for_no_key_update()
         .first(conn)
         .optional()

@@ -260,7 +260,7 @@ diesel::table! {
         duplicates -> Int4,
         possible_duplicates -> Int4,
         failed -> Int4,
-        report -> Jsonb,
+        report -> Json,
         created_at -> Timestamptz,
         state -> Text,
         auto_approve -> Bool,

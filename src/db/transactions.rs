@@ -705,12 +705,12 @@ pub fn views_by_ids(
 pub const IMPORT_CHUNK: usize = 1000;
 
 /// Inserts imported rows, skipping those whose `import_hash` the user already has; a row's
-/// splits are stored with it. Returns the import hashes of the rows created.
+/// splits are stored with it. Returns the import hashes of the rows created, with their ids.
 pub fn insert_imported(
     conn: &mut PgConnection,
     rows: &[(NewTransaction, Vec<Split>)],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut inserted = std::collections::HashSet::new();
+) -> QueryResult<std::collections::HashMap<String, Uuid>> {
+    let mut inserted = std::collections::HashMap::new();
     for chunk in rows.chunks(IMPORT_CHUNK) {
         let values: Vec<&NewTransaction> = chunk.iter().map(|(row, _)| row).collect();
         let created: Vec<(Uuid, Option<String>)> = diesel::insert_into(transactions::table)
@@ -718,7 +718,11 @@ pub fn insert_imported(
             .on_conflict_do_nothing()
             .returning((transactions::id, transactions::import_hash))
             .get_results(conn)?;
-        inserted.extend(created.iter().filter_map(|(_, hash)| hash.clone()));
+        inserted.extend(
+            created
+                .iter()
+                .filter_map(|(id, hash)| Some((hash.clone()?, *id))),
+        );
         let splits_of: std::collections::HashMap<&str, &[Split]> = chunk
             .iter()
             .filter(|(_, splits)| !splits.is_empty())

@@ -85,7 +85,8 @@ pub struct ImportResponse {
     pub failure: Option<ImportFailure>,
     /// Every entry and its outcome (only on `POST /imports` and `GET /imports/{id}`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub report: Option<Vec<EntryReport>>,
+    #[schema(value_type = Option<Vec<EntryReport>>)]
+    pub report: Option<crate::services::imports::Report>,
 }
 
 impl ImportResponse {
@@ -122,7 +123,7 @@ impl ImportResponse {
                 stored: batch.progress,
             }),
             failure,
-            report: with_report.then_some(view.report),
+            report: view.report.filter(|_| with_report),
         }
     }
 }

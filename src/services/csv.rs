@@ -620,7 +620,7 @@ pub fn import(
                 .import
                 .hash
                 .as_ref()
-                .is_some_and(|hash| created.contains(hash));
+                .is_some_and(|hash| created.contains_key(hash));
             if stored {
                 spending.merge(&line.spending());
                 categorized.extend(suggestion);

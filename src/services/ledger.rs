@@ -609,17 +609,17 @@ pub fn record(
 
 /// Stores checked entries of an import together, skipping lines whose duplicate key the owner
 /// already has; `progress` hears how many are stored after each chunk. Returns the keys of the
-/// lines created.
+/// lines created, with their transactions.
 pub fn record_many(
     conn: &mut PgConnection,
     author: Author,
     checked: &[Checked],
     progress: &mut dyn FnMut(usize),
-) -> Result<std::collections::HashSet<String>, ApiError> {
+) -> Result<std::collections::HashMap<String, Uuid>, ApiError> {
     // The rows are announced by the import's one `import_finished` event, not one
     // `transaction_update` each (migration 030): set for these inserts only.
     diesel::sql_query("SET LOCAL finai.quiet_inserts = 'on'").execute(conn)?;
-    let mut created = std::collections::HashSet::new();
+    let mut created = std::collections::HashMap::new();
     // Built a chunk at a time: the rows are never all copied at once.
     let mut stored = 0;
     for chunk in checked.chunks(transactions::IMPORT_CHUNK) {

@@ -382,7 +382,8 @@ async fn the_same_movement_entered_by_hand_after_an_import_is_flagged_not_double
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["amount"].to_string().trim_matches('"') == "-42.17")
+        // A number, as every amount of the API.
+        .find(|r| r["amount"] == json!(-42.17))
         .expect("the phone bill's entry")
         .clone();
     let expense = |amount: f64, date: &str, extra: Value| {

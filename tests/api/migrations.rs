@@ -194,3 +194,52 @@ fn existing_data_moves_into_personal_ledgers_unchanged() {
         "only B's personal ledger is left"
     );
 }
+
+#[test]
+fn an_import_report_stored_with_string_amounts_reads_back_with_numbers() {
+    use diesel_migrations::MigrationHarness;
+    const BEFORE: &str = "20261207000034";
+
+    let db = TestDatabase::empty();
+    let mut conn = db.connect();
+    while conn
+        .run_next_migration(migrations::MIGRATIONS)
+        .expect("a migration before background imports")
+        .to_string()
+        != BEFORE
+    {}
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        r#"INSERT INTO users (id, email, name, password_hash, currency) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'a@example.com', 'A', 'x', 'USD');
+           INSERT INTO ledgers (id, kind, name, currency) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'personal', 'A', 'USD')
+             ON CONFLICT DO NOTHING;
+           INSERT INTO import_batches (ledger_id, id, format, entries, created, duplicates,
+               possible_duplicates, failed, report) VALUES
+             ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000b1',
+              'qif', 2, 2, 0, 0, 0,
+              '[{"line": 2, "amount": "-1200.05", "payee": "Rent"},
+                {"line": 7, "amount": null, "payee": "?"}]');"#,
+    )
+    .unwrap();
+
+    migrations::run_pending(&mut conn).unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Report {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let report = diesel::sql_query(
+        "SELECT report::text AS value FROM import_batches \
+         WHERE id = '00000000-0000-0000-0000-0000000000b1'",
+    )
+    .get_result::<Report>(&mut conn)
+    .unwrap()
+    .value;
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    assert_eq!(report[0]["amount"].to_string(), "-1200.05", "{report}");
+    assert!(report[1]["amount"].is_null(), "{report}");
+    assert_eq!(report[0]["payee"], "Rent");
+}

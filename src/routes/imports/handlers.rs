@@ -131,7 +131,7 @@ pub async fn create_import(
     })
     .await?;
     let location = format!("/api/v1/imports/{}", view.batch.id);
-    let capacity = (view.report.len() + 4) * imports::REPORT_BYTES_PER_ENTRY;
+    let capacity = view.report.as_ref().map_or(0, |r| r.json_len()) + 4096;
     Ok(Envelope::new(ImportResponse::new(view, true)).created_sized(&location, capacity))
 }
 
