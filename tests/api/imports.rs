@@ -1162,16 +1162,22 @@ fn qif_of(entries: usize) -> (Vec<u8>, i64) {
     (text.into_bytes(), cents)
 }
 
-/// Waits (a minute at most) until a background batch has ended; returns it.
+/// Waits (a minute at most) until a background batch of the user's own ledger has ended;
+/// returns it.
 async fn settled(app: &TestApp, user: &TestUser, id: &str) -> Value {
+    settled_at(app, user, &format!("/api/v1/imports/{id}")).await
+}
+
+/// Waits (a minute at most) until the background batch at `path` has ended; returns it.
+async fn settled_at(app: &TestApp, user: &TestUser, path: &str) -> Value {
     for _ in 0..600 {
-        let batch = app.data(user, &format!("/api/v1/imports/{id}")).await;
+        let batch = app.data(user, path).await;
         if !matches!(batch["status"].as_str(), Some("queued" | "processing")) {
             return batch;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    panic!("import {id} still running after a minute");
+    panic!("{path} still running after a minute");
 }
 
 /// The 202 answer of a file sent to the background: the batch, `queued`.
@@ -1488,4 +1494,82 @@ async fn a_queued_import_is_cancelled_and_a_running_one_is_not_undone_midway() {
     }
     assert_eq!(created, vec![2, 0, 0]);
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 22);
+}
+
+#[tokio::test]
+async fn a_file_queued_by_a_member_removed_before_it_runs_fails_and_stores_nothing() {
+    use diesel::{Connection, RunQueryDsl};
+    let app = spawn_app().await;
+    let owner = app.register("bgowner@example.com").await;
+    let editor = app.register("bgeditor@example.com").await;
+    let ledger = crate::ledgers::create_ledger(&app, &owner, "household").await;
+    crate::ledgers::join(&app, &owner, &ledger, &editor, "editor").await;
+    let base = format!("/api/v1/ledgers/{ledger}");
+    let joint = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &format!("{base}/wallets"),
+            json!({"name": "Joint account", "type": "bank"}),
+        )
+        .await;
+
+    // The one reader is busy with the owner's own file, held by a writer of that ledger.
+    let own_wallet = app.create_wallet(&owner, "Own", "USD").await;
+    let mut holder = app.db.connect();
+    holder.begin_test_transaction().unwrap();
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || '{}', 0))",
+        owner.id
+    ))
+    .execute(&mut holder)
+    .unwrap();
+    let busy = queued(
+        &app,
+        &owner,
+        &format!("?wallet_id={own_wallet}&background=true"),
+        fixture("visa.qif"),
+    )
+    .await;
+    // The editor's file waits in the shared ledger's queue; the editor is then removed.
+    let response = app
+        .request(
+            Method::POST,
+            &format!(
+                "{base}/imports?background=true&wallet_id={}",
+                joint["id"].as_str().unwrap()
+            ),
+        )
+        .bearer_auth(&editor.access_token)
+        .header("content-type", "application/qif")
+        .body("!Type:Bank\nD03/02/2026\nT-64000\nPMarket\n^\n")
+        .send()
+        .await
+        .unwrap();
+    let (status, queued_by_editor) = json(response).await;
+    assert_eq!(status, 202, "{queued_by_editor}");
+    let id = queued_by_editor["data"]["id"].as_str().unwrap().to_owned();
+    app.data_of(
+        &owner,
+        Method::DELETE,
+        &format!("{base}/members/{}", editor.id),
+        json!({}),
+    )
+    .await;
+    drop(holder);
+
+    settled(&app, &owner, busy["id"].as_str().unwrap()).await;
+    let batch = settled_at(&app, &owner, &format!("{base}/imports/{id}")).await;
+    assert_eq!(batch["status"], "failed", "{batch}");
+    assert!(
+        batch["failure"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("can no longer write"),
+        "{batch}"
+    );
+    assert_eq!(
+        app.data(&owner, &format!("{base}/transactions")).await,
+        json!([])
+    );
 }
