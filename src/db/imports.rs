@@ -104,6 +104,14 @@ const REPORT: &str = "report::text";
 /// The report left out.
 const NO_REPORT: &str = "'[]'";
 
+/// One batch of a ledger.
+#[diesel::dsl::auto_type]
+fn one(ledger_id: Uuid, id: Uuid) -> _ {
+    import_batches::table
+        .filter(import_batches::ledger_id.eq(ledger_id))
+        .filter(import_batches::id.eq(id))
+}
+
 impl NewBatch {
     /// A batch imported within its request (its counts and report written when it finishes).
     pub fn done(
@@ -196,9 +204,7 @@ pub fn finish(conn: &mut PgConnection, batch: &NewBatch) -> QueryResult<()> {
 }
 
 pub fn find(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<Option<Batch>> {
-    import_batches::table
-        .filter(import_batches::ledger_id.eq(ledger_id))
-        .filter(import_batches::id.eq(id))
+    one(ledger_id, id)
         .select(batch_columns!(REPORT))
         .first(conn)
         .optional()
@@ -210,9 +216,7 @@ pub fn find_summary(
     ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Batch>> {
-    import_batches::table
-        .filter(import_batches::ledger_id.eq(ledger_id))
-        .filter(import_batches::id.eq(id))
+    one(ledger_id, id)
         .select(batch_columns!(NO_REPORT))
         .first::<Batch>(conn)
         .optional()
@@ -245,9 +249,7 @@ pub fn find_for_update(
     ledger_id: Uuid,
     id: Uuid,
 ) -> QueryResult<Option<Batch>> {
-    import_batches::table
-        .filter(import_batches::ledger_id.eq(ledger_id))
-        .filter(import_batches::id.eq(id))
+    one(ledger_id, id)
         .select(batch_columns!(REPORT))
         .for_no_key_update()
         .first(conn)
@@ -330,28 +332,24 @@ pub fn claim(
         let Some((ledger_id, id)) = next else {
             return Ok(None);
         };
-        diesel::update(
-            import_batches::table
-                .filter(import_batches::ledger_id.eq(ledger_id))
-                .filter(import_batches::id.eq(id)),
-        )
-        .set((
-            import_batches::state.eq("running"),
-            import_batches::claimed_until.eq(until),
-            import_batches::attempts.eq(import_batches::attempts + 1),
-        ))
-        .returning((
-            import_batches::ledger_id,
-            import_batches::id,
-            import_batches::created_by,
-            import_batches::format,
-            import_batches::wallet_id,
-            import_batches::auto_approve,
-            import_batches::sha256,
-            import_batches::attempts,
-        ))
-        .get_result(conn)
-        .optional()
+        diesel::update(one(ledger_id, id))
+            .set((
+                import_batches::state.eq("running"),
+                import_batches::claimed_until.eq(until),
+                import_batches::attempts.eq(import_batches::attempts + 1),
+            ))
+            .returning((
+                import_batches::ledger_id,
+                import_batches::id,
+                import_batches::created_by,
+                import_batches::format,
+                import_batches::wallet_id,
+                import_batches::auto_approve,
+                import_batches::sha256,
+                import_batches::attempts,
+            ))
+            .get_result(conn)
+            .optional()
     })
 }
 
@@ -364,9 +362,7 @@ pub fn still_running(
     attempt: i32,
 ) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
-        import_batches::table
-            .filter(import_batches::ledger_id.eq(ledger_id))
-            .filter(import_batches::id.eq(id))
+        one(ledger_id, id)
             .filter(import_batches::state.eq("running"))
             .filter(import_batches::attempts.eq(attempt)),
     ))
@@ -381,18 +377,13 @@ pub fn set_progress(
     entries: i32,
     stored: i32,
 ) -> QueryResult<()> {
-    diesel::update(
-        import_batches::table
-            .filter(import_batches::ledger_id.eq(ledger_id))
-            .filter(import_batches::id.eq(id))
-            .filter(import_batches::state.eq("running")),
-    )
-    .set((
-        import_batches::entries.eq(entries),
-        import_batches::progress.eq(stored),
-    ))
-    .execute(conn)
-    .map(drop)
+    diesel::update(one(ledger_id, id).filter(import_batches::state.eq("running")))
+        .set((
+            import_batches::entries.eq(entries),
+            import_batches::progress.eq(stored),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Ends a background batch that could not be imported: nothing of it was stored, and the reason
@@ -404,22 +395,18 @@ pub fn fail(
     field: Option<&str>,
     message: &str,
 ) -> QueryResult<()> {
-    diesel::update(
-        import_batches::table
-            .filter(import_batches::ledger_id.eq(ledger_id))
-            .filter(import_batches::id.eq(id)),
-    )
-    .set((
-        import_batches::state.eq("failed"),
-        import_batches::failure_field.eq(field),
-        import_batches::failure.eq(message),
-        import_batches::sha256.eq(None::<String>),
-        import_batches::progress.eq(0),
-        import_batches::claimed_until.eq(None::<DateTime<Utc>>),
-        import_batches::finished_at.eq(diesel::dsl::now),
-    ))
-    .execute(conn)
-    .map(drop)
+    diesel::update(one(ledger_id, id))
+        .set((
+            import_batches::state.eq("failed"),
+            import_batches::failure_field.eq(field),
+            import_batches::failure.eq(message),
+            import_batches::sha256.eq(None::<String>),
+            import_batches::progress.eq(0),
+            import_batches::claimed_until.eq(None::<DateTime<Utc>>),
+            import_batches::finished_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Puts a batch whose reading failed for a passing reason back in the queue, from `at`.
@@ -429,18 +416,14 @@ pub fn release(
     id: Uuid,
     at: DateTime<Utc>,
 ) -> QueryResult<()> {
-    diesel::update(
-        import_batches::table
-            .filter(import_batches::ledger_id.eq(ledger_id))
-            .filter(import_batches::id.eq(id)),
-    )
-    .set((
-        import_batches::state.eq("queued"),
-        import_batches::claimed_until.eq(at),
-        import_batches::progress.eq(0),
-    ))
-    .execute(conn)
-    .map(drop)
+    diesel::update(one(ledger_id, id))
+        .set((
+            import_batches::state.eq("queued"),
+            import_batches::claimed_until.eq(at),
+            import_batches::progress.eq(0),
+        ))
+        .execute(conn)
+        .map(drop)
 }
 
 /// Per batch: how many of its transactions there are, and how many still wait for review.
