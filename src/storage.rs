@@ -1,4 +1,4 @@
-//! Where uploaded files (attachments, receipt images) are kept: one interface, [`FileStore`],
+//! Where uploaded files (attachments, receipt images, bank files queued for import) are kept: one interface, [`FileStore`],
 //! and its implementation on a local directory, `$FINAI_DATA_DIR/files`. Files are
 //! content-addressed per ledger (`<ledger>/<aa>/<sha256>`): the same file attached twice is
 //! stored once, and a key never names two different contents, so a write may be repeated
@@ -6,6 +6,7 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
@@ -17,6 +18,13 @@ pub trait FileStore: Send + Sync {
     fn get(&self, key: &FileKey) -> io::Result<Vec<u8>>;
     /// Removes the file; a missing file is not an error.
     fn delete(&self, key: &FileKey) -> io::Result<()>;
+    /// Calls `visit` with the key of every stored file last written before `cutoff` (and drops
+    /// what writes that died before then left behind).
+    fn each_written_before(
+        &self,
+        cutoff: SystemTime,
+        visit: &mut dyn FnMut(FileKey),
+    ) -> io::Result<()>;
 }
 
 /// A file's key: its ledger and the SHA-256 of its bytes.
@@ -103,6 +111,40 @@ impl FileStore for LocalStore {
             other => other,
         }
     }
+
+    /// Walks `<ledger>/<aa>/<sha256>`; anything else in the tree is left alone, but for the
+    /// temporary files (`.<sha256>.<uuid>`) of writes that died, which are removed.
+    fn each_written_before(
+        &self,
+        cutoff: SystemTime,
+        visit: &mut dyn FnMut(FileKey),
+    ) -> io::Result<()> {
+        let entries = |dir: &Path| match std::fs::read_dir(dir) {
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
+            listed => listed?.collect::<io::Result<Vec<_>>>(),
+        };
+        for ledger in entries(&self.root)? {
+            let Some(ledger_id) = ledger.file_name().to_str().and_then(|n| n.parse().ok()) else {
+                continue;
+            };
+            for prefix in entries(&ledger.path())? {
+                for file in entries(&prefix.path())? {
+                    let written = file.metadata()?.modified()?;
+                    if written >= cutoff {
+                        continue;
+                    }
+                    let name = file.file_name();
+                    let name = name.to_string_lossy();
+                    if name.starts_with('.') {
+                        std::fs::remove_file(file.path())?;
+                    } else if let Some(key) = FileKey::new(ledger_id, &name) {
+                        visit(key);
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -133,6 +175,40 @@ mod tests {
         store.delete(&key).unwrap();
         store.delete(&key).unwrap();
         assert_eq!(store.get(&key).unwrap_err().kind(), io::ErrorKind::NotFound);
+        std::fs::remove_dir_all(root).unwrap();
+    }
+
+    #[test]
+    fn a_local_store_lists_what_was_written_before_a_time_and_drops_dead_writes() {
+        let root = std::env::temp_dir().join(format!("finai-store-{}", Uuid::new_v4()));
+        let store = LocalStore::new(root.clone());
+        let (old, new) = (
+            FileKey::of(Uuid::new_v4(), b"old"),
+            FileKey::of(Uuid::new_v4(), b"new"),
+        );
+        store.put(&old, b"old").unwrap();
+        store.put(&new, b"new").unwrap();
+        let hour_ago = SystemTime::now() - std::time::Duration::from_secs(3600);
+        let dead = root
+            .join(old.relative())
+            .with_file_name(format!(".{}.x", old.sha256));
+        std::fs::write(&dead, b"half").unwrap();
+        for path in [root.join(old.relative()), dead.clone()] {
+            std::fs::File::options()
+                .write(true)
+                .open(path)
+                .unwrap()
+                .set_modified(hour_ago)
+                .unwrap();
+        }
+        std::fs::write(root.join("README"), b"not a ledger").unwrap();
+        let mut seen = Vec::new();
+        let cutoff = SystemTime::now() - std::time::Duration::from_secs(60);
+        store
+            .each_written_before(cutoff, &mut |key| seen.push(key))
+            .unwrap();
+        assert_eq!(seen, vec![old]);
+        assert!(!dead.exists());
         std::fs::remove_dir_all(root).unwrap();
     }
 }

@@ -148,6 +148,24 @@ pub fn file_in_use(conn: &mut PgConnection, ledger_id: Uuid, sha256: &str) -> Qu
     .get_result(conn)
 }
 
+/// Queues for the sweeper those of these stored files that no row uses. Returns how many.
+pub fn queue_unused(conn: &mut PgConnection, keys: &[(Uuid, String)]) -> QueryResult<usize> {
+    let (ledgers, hashes): (Vec<Uuid>, Vec<&str>) =
+        keys.iter().map(|(l, h)| (*l, h.as_str())).unzip();
+    diesel::sql_query(
+        "INSERT INTO file_garbage (ledger_id, sha256) \
+         SELECT k.ledger_id, k.sha256 FROM unnest($1::uuid[], $2::text[]) AS k (ledger_id, sha256) \
+         WHERE NOT EXISTS (SELECT 1 FROM attachments a \
+                           WHERE a.ledger_id = k.ledger_id AND a.sha256 = k.sha256) \
+           AND NOT EXISTS (SELECT 1 FROM import_batches b \
+                           WHERE b.ledger_id = k.ledger_id AND b.sha256 = k.sha256) \
+         ON CONFLICT (ledger_id, sha256) DO NOTHING",
+    )
+    .bind::<diesel::sql_types::Array<diesel::sql_types::Uuid>, _>(ledgers)
+    .bind::<diesel::sql_types::Array<Text>, _>(hashes)
+    .execute(conn)
+}
+
 /// Files whose rows were deleted, oldest first.
 pub fn garbage(conn: &mut PgConnection, limit: i64) -> QueryResult<Vec<(Uuid, String)>> {
     file_garbage::table

@@ -20,6 +20,9 @@ use crate::storage::FileStore;
 const IDLE_LOOK: Duration = Duration::from_secs(5);
 /// Unused files removed per round.
 const SWEEP_BATCH: i64 = 100;
+/// How often the first reader walks the store for files no row uses (`attachments::reconcile`),
+/// and how old such a file must be.
+const RECONCILE_EVERY: Duration = Duration::from_secs(3600);
 
 /// Starts the readers for the application that owns `hub`; they end with it.
 pub fn spawn(
@@ -44,11 +47,17 @@ pub fn spawn(
             .name(format!("finai-files-{n}"))
             .spawn(move || {
                 lower_priority();
+                let mut reconciled: Option<std::time::Instant> = None;
                 loop {
                     let Some(woken) = hub.upgrade().map(|hub| hub.files.clone()) else {
                         return;
                     };
-                    round(&pool, files.as_ref(), &settings, &scratch);
+                    let reconcile =
+                        n == 0 && reconciled.is_none_or(|at| at.elapsed() >= RECONCILE_EVERY);
+                    if reconcile {
+                        reconciled = Some(std::time::Instant::now());
+                    }
+                    round(&pool, files.as_ref(), &settings, &scratch, reconcile);
                     runtime.block_on(async {
                         tokio::select! {
                             _ = woken.notified() => {}
@@ -76,23 +85,31 @@ fn lower_priority() {
     }
 }
 
-/// Whether a reader took a file (and logs what came of it).
-fn took(what: &str, outcome: Result<Option<uuid::Uuid>, crate::error::ApiError>) -> bool {
+/// Whether a reader took a file (and logs what came of it); `None` after an error, which ends
+/// the round (and gives up its connections).
+fn took(what: &str, outcome: Result<Option<uuid::Uuid>, crate::error::ApiError>) -> Option<bool> {
     match outcome {
         Ok(Some(id)) => {
             log::info!("{what} {id} read");
-            true
+            Some(true)
         }
-        Ok(None) => false,
+        Ok(None) => Some(false),
         Err(e) => {
             log::error!("{what}s: {e}");
-            false
+            None
         }
     }
 }
 
-/// Reads every waiting receipt and bank file, then sweeps unused files.
-fn round(pool: &PgPool, files: &dyn FileStore, settings: &OcrSettings, scratch: &std::path::Path) {
+/// Reads every waiting receipt and bank file, then sweeps unused files (after queueing, when
+/// `reconcile`, those no row ever used).
+fn round(
+    pool: &PgPool,
+    files: &dyn FileStore,
+    settings: &OcrSettings,
+    scratch: &std::path::Path,
+    reconcile: bool,
+) {
     // Two connections: an import's progress is written beside its open transaction.
     let (mut conn, mut side) = match (pool.get(), pool.get()) {
         (Ok(conn), Ok(side)) => (conn, side),
@@ -111,8 +128,19 @@ fn round(pool: &PgPool, files: &dyn FileStore, settings: &OcrSettings, scratch: 
             "import",
             imports::process_next(&mut conn, &mut side, files, now),
         );
-        if !receipt && !import {
-            break;
+        match (receipt, import) {
+            (Some(true), Some(_)) | (Some(_), Some(true)) => {}
+            (Some(false), Some(false)) => break,
+            // An error may have left the connection inside a transaction: it is given up.
+            _ => return,
+        }
+    }
+    if reconcile {
+        let cutoff = std::time::SystemTime::now() - RECONCILE_EVERY;
+        match attachments::reconcile(&mut conn, files, cutoff) {
+            Ok(0) => {}
+            Ok(queued) => log::warn!("{queued} stored files no row uses are queued for removal"),
+            Err(e) => log::error!("looking for files no row uses: {e}"),
         }
     }
     if let Err(e) = attachments::sweep(&mut conn, files, SWEEP_BATCH) {

@@ -165,6 +165,42 @@ pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), 
 /// Removes from the store the files no row uses any more, at most `limit` of them. Each is
 /// decided under its key's lock, so an upload of the same file at the same moment either
 /// finds it gone and writes it again, or keeps it.
+/// Stored files looked at per query of [`reconcile`].
+const RECONCILE_BATCH: usize = 1000;
+
+/// Queues for [`sweep`] every stored file written before `cutoff` that no row uses: a file
+/// whose row never committed (the commit failed, or the server died between writing the file
+/// and committing), which no deleted row would ever queue. Returns how many were queued.
+pub fn reconcile(
+    conn: &mut PgConnection,
+    files: &dyn FileStore,
+    cutoff: std::time::SystemTime,
+) -> Result<usize, ApiError> {
+    let mut batch: Vec<(Uuid, String)> = Vec::with_capacity(RECONCILE_BATCH);
+    let mut queued = 0;
+    let mut failure = None;
+    let flush = |conn: &mut PgConnection, batch: &mut Vec<(Uuid, String)>| {
+        let done = store::queue_unused(conn, batch);
+        batch.clear();
+        done
+    };
+    files
+        .each_written_before(cutoff, &mut |key| {
+            batch.push((key.ledger_id, key.sha256));
+            if batch.len() >= RECONCILE_BATCH && failure.is_none() {
+                match flush(conn, &mut batch) {
+                    Ok(n) => queued += n,
+                    Err(e) => failure = Some(e),
+                }
+            }
+        })
+        .map_err(ApiError::internal)?;
+    if let Some(error) = failure {
+        return Err(error.into());
+    }
+    Ok(queued + flush(conn, &mut batch)?)
+}
+
 pub fn sweep(
     conn: &mut PgConnection,
     files: &dyn FileStore,

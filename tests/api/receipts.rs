@@ -470,3 +470,67 @@ fn walk(dir: &std::path::Path) -> Vec<String> {
     }
     out
 }
+
+#[tokio::test]
+async fn a_stored_file_no_row_ever_used_is_found_and_removed() {
+    use finai::storage::{FileKey, FileStore, LocalStore};
+    let app = spawn_app().await;
+    let user = app.register("orphans@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let tx = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 5, "wallet_id": wallet,
+            "category_id": app.category_id(&user, "Food & Dining").await, "description": "x"}),
+        )
+        .await;
+    let (status, attachment) = upload(
+        &app,
+        &user,
+        &format!(
+            "/api/v1/transactions/{}/attachments",
+            tx["id"].as_str().unwrap()
+        ),
+        fixture("cafe.png"),
+    )
+    .await;
+    assert_eq!(status, 201, "{attachment}");
+    // A file whose row never committed (a failed commit, a crash after the write), and the
+    // attachment's own: both an hour old.
+    let root = app.data_dir.join("files");
+    let store = LocalStore::new(root.clone());
+    let ledger: uuid::Uuid = user.id.parse().unwrap();
+    let orphan = FileKey::of(ledger, b"never committed");
+    store.put(&orphan, b"never committed").unwrap();
+    let path = |sha: &str| root.join(&user.id).join(&sha[..2]).join(sha);
+    let hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+    for sha in [
+        orphan.sha256.as_str(),
+        attachment["data"]["sha256"].as_str().unwrap(),
+    ] {
+        std::fs::File::options()
+            .write(true)
+            .open(path(sha))
+            .unwrap()
+            .set_modified(hour_ago)
+            .unwrap();
+    }
+
+    let mut conn = app.db.connect();
+    let cutoff = std::time::SystemTime::now() - std::time::Duration::from_secs(1800);
+    let queued = finai::services::attachments::reconcile(&mut conn, &store, cutoff).unwrap();
+    assert_eq!(queued, 1, "only the file no row uses");
+    finai::services::attachments::sweep(&mut conn, &store, 100).unwrap();
+    assert!(!path(&orphan.sha256).exists());
+    let kept = app
+        .get_as(
+            &format!(
+                "/api/v1/attachments/{}",
+                attachment["data"]["id"].as_str().unwrap()
+            ),
+            &user.access_token,
+        )
+        .await;
+    assert_eq!(kept.status(), 200);
+    assert_eq!(kept.bytes().await.unwrap().to_vec(), fixture("cafe.png"));
+}
