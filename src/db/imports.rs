@@ -222,6 +222,49 @@ pub fn find_summary(
         .optional()
 }
 
+/// A page of a batch's report (each entry's JSON text, in file order), only the entries of
+/// `outcome` if given, and how many such entries there are; `None` when there is no such batch.
+pub fn report_page(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+    outcome: Option<&str>,
+    limit: i64,
+    offset: i64,
+) -> QueryResult<Option<(Vec<String>, i64)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = Nullable<Text>)]
+        entry: Option<String>,
+        #[diesel(sql_type = BigInt)]
+        total: i64,
+    }
+    // One row even for an empty page (the entry `NULL`), so a batch is told from no batch.
+    let rows: Vec<Row> = diesel::sql_query(
+        "WITH entries AS ( \
+             SELECT t.e, t.n FROM import_batches b, json_array_elements(b.report) \
+                 WITH ORDINALITY AS t (e, n) \
+             WHERE b.ledger_id = $1 AND b.id = $2 AND ($3::text IS NULL OR t.e ->> 'outcome' = $3)) \
+         SELECT p.e::text AS entry, (SELECT count(*) FROM entries) AS total \
+         FROM import_batches b \
+         LEFT JOIN LATERAL (SELECT e, n FROM entries ORDER BY n LIMIT $4 OFFSET $5) p ON true \
+         WHERE b.ledger_id = $1 AND b.id = $2 ORDER BY p.n",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<Text>, _>(outcome)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)?;
+    let Some(total) = rows.first().map(|r| r.total) else {
+        return Ok(None);
+    };
+    Ok(Some((
+        rows.into_iter().filter_map(|r| r.entry).collect(),
+        total,
+    )))
+}
+
 /// A page of the ledger's batches, newest first, without their reports, and how many there are.
 pub fn page(
     conn: &mut PgConnection,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::domain::statement::ImportFormat;
-use crate::services::imports::{BatchView, EntryReport};
+use crate::services::imports::{BatchView, EntryReport, Outcome};
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -25,6 +25,23 @@ pub struct CreateImportQuery {
     /// (`false`). Default: in the background when the file is over 1 MiB
     /// (`FINAI_IMPORT_BACKGROUND_BYTES`).
     pub background: Option<bool>,
+}
+
+/// Which entries of a batch's report to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ImportEntriesQuery {
+    /// Only the entries with this outcome (`failed` lists what was refused, and why).
+    pub outcome: Option<Outcome>,
+}
+
+/// Whether to answer with the report.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct GetImportQuery {
+    /// `false` leaves the report out (a large file's report is large: page through it with
+    /// `GET /imports/{id}/entries`). Default `true`.
+    pub report: Option<bool>,
 }
 
 /// How far a background import has got.

@@ -134,6 +134,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
         .service(imports::handlers::import_template)
         .service(imports::handlers::list_imports)
         .service(imports::handlers::get_import)
+        .service(imports::handlers::list_import_entries)
         .service(imports::handlers::undo_import)
         .service(attachments::handlers::create_attachment)
         .service(attachments::handlers::list_attachments)

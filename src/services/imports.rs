@@ -63,6 +63,18 @@ pub enum Outcome {
     Failed,
 }
 
+impl Outcome {
+    /// As the report writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Created => "created",
+            Outcome::Duplicate => "duplicate",
+            Outcome::PossibleDuplicate => "possible_duplicate",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
 /// One entry of a file and what became of it.
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct EntryReport {
@@ -1031,13 +1043,27 @@ impl Report {
 }
 
 /// One batch with its report.
-pub fn get(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchView, ApiError> {
+pub fn get(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    with_report: bool,
+) -> Result<BatchView, ApiError> {
     let owner = caller.ledger.id;
-    let batch = store::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Import"))?;
+    let found = if with_report {
+        store::find(conn, owner, id)?
+    } else {
+        store::find_summary(conn, owner, id)?
+    };
+    let batch = found.ok_or_else(|| ApiError::not_found("Import"))?;
     let pending = store::review_counts(conn, owner, &[id])?
         .get(&id)
         .map_or(0, |(_, pending)| *pending);
-    view_of(batch, pending)
+    let mut view = view_of(batch, pending)?;
+    if !with_report {
+        view.report = None;
+    }
+    Ok(view)
 }
 
 fn view_of(mut batch: Batch, pending: i64) -> Result<BatchView, ApiError> {
@@ -1049,6 +1075,27 @@ fn view_of(mut batch: Batch, pending: i64) -> Result<BatchView, ApiError> {
         pending,
         report: Some(Report::Stored(report)),
     })
+}
+
+/// A page of a batch's entries (of one outcome, if given), as their stored JSON, and how many
+/// there are.
+pub fn entries(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    id: Uuid,
+    outcome: Option<Outcome>,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<Box<RawValue>>, i64), ApiError> {
+    let outcome = outcome.map(Outcome::as_str);
+    let (rows, total) = store::report_page(conn, caller.ledger.id, id, outcome, limit, offset)?
+        .ok_or_else(|| ApiError::not_found("Import"))?;
+    let rows = rows
+        .into_iter()
+        .map(RawValue::from_string)
+        .collect::<Result<_, _>>()
+        .map_err(|e| ApiError::internal(format!("a stored import report is unreadable: {e}")))?;
+    Ok((rows, total))
 }
 
 /// A page of the ledger's batches (without their reports) and how many there are.

@@ -1289,6 +1289,71 @@ async fn a_large_file_is_imported_in_the_background_and_its_end_announced() {
     }
     assert_eq!(left, 0, "the imported file is still stored");
 
+    // A large report is read a page at a time, or left out.
+    let (status, page) = json(
+        app.get_as(
+            &format!("/api/v1/imports/{id}/entries?page=2&per_page=2"),
+            &alice.access_token,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(page["meta"]["total_items"], 300);
+    let lines: Vec<i64> = page["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["line"].as_i64().unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            done["report"][2]["line"].as_i64().unwrap(),
+            done["report"][3]["line"].as_i64().unwrap()
+        ]
+    );
+    assert_eq!(page["data"][0]["payee"], "Payee 2");
+    assert_eq!(page["data"][0]["amount"], json!(-3.02));
+    let failed = app
+        .get_as(
+            &format!("/api/v1/imports/{id}/entries?outcome=failed"),
+            &alice.access_token,
+        )
+        .await;
+    let (_, failed) = json(failed).await;
+    assert_eq!(
+        (
+            failed["data"].clone(),
+            failed["meta"]["total_items"].clone()
+        ),
+        (json!([]), json!(0))
+    );
+    assert_error(
+        app.get_as(
+            &format!("/api/v1/imports/{id}/entries?outcome=lost"),
+            &alice.access_token,
+        )
+        .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    assert_error(
+        app.get_as(&format!("/api/v1/imports/{id}/entries"), &bob.access_token)
+            .await,
+        404,
+        "not_found",
+    )
+    .await;
+    let bare = app
+        .data(&alice, &format!("/api/v1/imports/{id}?report=false"))
+        .await;
+    assert!(
+        bare.get("report").is_none() && bare["created"] == 300,
+        "{bare}"
+    );
+
     // The same file within the request (`background=false`) creates nothing more.
     let again = upload(
         &app,
@@ -1346,6 +1411,13 @@ async fn a_background_import_that_fails_keeps_the_reason_and_stores_nothing() {
         "{failed}"
     );
     assert_eq!(failed["created"], 0);
+    // Its report has no entries: nothing of the file was kept.
+    let id = failed["id"].as_str().unwrap();
+    assert_eq!(
+        app.data(&user, &format!("/api/v1/imports/{id}/entries"))
+            .await,
+        json!([])
+    );
 
     // An account no wallet is linked to, and no wallet named.
     let batch = queued(

@@ -11,7 +11,7 @@ use crate::db;
 use crate::domain::statement::ImportFormat;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, FileBody, Page, PageQuery, ValidatedJson};
-use crate::services::imports::{self, Options, Run};
+use crate::services::imports::{self, EntryReport, Options, Run};
 use crate::state::AppState;
 
 /// A form with the file, for `multipart/form-data` uploads.
@@ -199,7 +199,7 @@ pub async fn list_imports(
     tag = "imports",
     operation_id = "get_import",
     summary = "Get an import batch with its report",
-    params(("id" = Uuid, Path, description = "Import batch id")),
+    params(("id" = Uuid, Path, description = "Import batch id"), GetImportQuery),
     responses(
         (status = 200, description = "The batch and each entry's outcome", body = Envelope<ImportResponse>),
         (status = 404, description = "`not_found`", body = ErrorBody),
@@ -211,10 +211,47 @@ pub async fn get_import(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    query: web::Query<GetImportQuery>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
-    let view = db::run(&state.pool, move |conn| imports::get(conn, &caller, id)).await?;
-    Ok(Envelope::new(ImportResponse::new(view, true)).ok())
+    let with_report = query.report.unwrap_or(true);
+    let view = db::run(&state.pool, move |conn| {
+        imports::get(conn, &caller, id, with_report)
+    })
+    .await?;
+    Ok(Envelope::new(ImportResponse::new(view, with_report)).ok())
+}
+
+/// A page of a batch's report, in file order: every entry, or those of one `outcome`
+/// (`?outcome=failed` lists what was refused and why). For large files, whose whole report
+/// `GET /imports/{id}` would answer at once.
+#[utoipa::path(
+    tag = "imports",
+    operation_id = "list_import_entries",
+    summary = "List an import batch's entries",
+    params(("id" = Uuid, Path, description = "Import batch id"), ImportEntriesQuery, PageQuery),
+    responses(
+        (status = 200, description = "A page of entries and their outcomes", body = Envelope<Vec<EntryReport>>),
+        (status = 400, description = "`invalid_query`: a bad page or an unknown outcome", body = ErrorBody),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+    ),
+    security(("bearer_auth" = []))
+)]
+#[get("/imports/{id}/entries")]
+pub async fn list_import_entries(
+    state: web::Data<AppState>,
+    caller: Caller,
+    id: web::Path<Uuid>,
+    filter: web::Query<ImportEntriesQuery>,
+    query: web::Query<PageQuery>,
+) -> ApiResult<HttpResponse> {
+    let (id, outcome) = (id.into_inner(), filter.outcome);
+    let page = Page::new(query.page, query.per_page)?;
+    let (rows, total) = db::run(&state.pool, move |conn| {
+        imports::entries(conn, &caller, id, outcome, page.limit(), page.offset())
+    })
+    .await?;
+    Ok(Envelope::new(rows).with_meta(page.meta(total)).ok())
 }
 
 /// Undo a batch whose transactions all still wait for review: they are deleted and the batch
