@@ -1467,25 +1467,30 @@ async fn a_background_import_that_fails_keeps_the_reason_and_stores_nothing() {
     assert_eq!(undone["status"], "undone");
 }
 
+/// A connection holding a ledger's write lock, as a writer of the ledger does, until dropped.
+fn hold_ledger(app: &TestApp, ledger: &str) -> diesel::PgConnection {
+    use diesel::{Connection, RunQueryDsl};
+    let mut holder = app.db.connect();
+    holder
+        .begin_test_transaction()
+        .expect("a transaction that holds the ledger");
+    diesel::sql_query(format!(
+        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || '{ledger}', 0))"
+    ))
+    .execute(&mut holder)
+    .unwrap();
+    holder
+}
+
 #[tokio::test]
 async fn a_queued_import_is_cancelled_and_a_running_one_is_not_undone_midway() {
-    use diesel::{Connection, RunQueryDsl};
     let app = spawn_app().await;
     let user = app.register("bgcancel@example.com").await;
     let wallet = app.create_wallet(&user, "Checking", "USD").await;
     let query = format!("?wallet_id={wallet}&background=true");
 
     // Another writer holds the ledger: the one reader takes the first file and waits for it.
-    let mut holder = app.db.connect();
-    holder
-        .begin_test_transaction()
-        .expect("a transaction that holds the ledger");
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || '{}', 0))",
-        user.id
-    ))
-    .execute(&mut holder)
-    .unwrap();
+    let holder = hold_ledger(&app, &user.id);
     let first = queued(&app, &user, &query, qif_of(20).0).await;
     let first_id = first["id"].as_str().unwrap().to_owned();
     let mut running = Value::Null;
@@ -1570,7 +1575,6 @@ async fn a_queued_import_is_cancelled_and_a_running_one_is_not_undone_midway() {
 
 #[tokio::test]
 async fn a_file_queued_by_a_member_removed_before_it_runs_fails_and_stores_nothing() {
-    use diesel::{Connection, RunQueryDsl};
     let app = spawn_app().await;
     let owner = app.register("bgowner@example.com").await;
     let editor = app.register("bgeditor@example.com").await;
@@ -1588,14 +1592,7 @@ async fn a_file_queued_by_a_member_removed_before_it_runs_fails_and_stores_nothi
 
     // The one reader is busy with the owner's own file, held by a writer of that ledger.
     let own_wallet = app.create_wallet(&owner, "Own", "USD").await;
-    let mut holder = app.db.connect();
-    holder.begin_test_transaction().unwrap();
-    diesel::sql_query(format!(
-        "SELECT pg_advisory_xact_lock(hashtextextended('finai-sync:' || '{}', 0))",
-        owner.id
-    ))
-    .execute(&mut holder)
-    .unwrap();
+    let holder = hold_ledger(&app, &owner.id);
     let busy = queued(
         &app,
         &owner,
