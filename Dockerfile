@@ -14,7 +14,7 @@ RUN cargo build --release --locked
 FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 libssl3 ca-certificates \
-    tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie poppler-utils \
+    tesseract-ocr tesseract-ocr-eng tesseract-ocr-vie poppler-utils libheif-examples \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --create-home --home-dir /var/lib/finai finai
 COPY --from=build /src/target/release/finai /usr/local/bin/finai

@@ -3,7 +3,9 @@
 //! thread each, with a deadline after which they are killed, so a hostile or huge file costs
 //! at most that long and never the server's own threads or memory. Images are decoded here
 //! first, within limits (a decompression bomb is refused by its declared size), and handed to
-//! Tesseract as a plain grey PNG, so Tesseract never parses what a client sent.
+//! Tesseract as a plain grey PNG, so Tesseract never parses what a client sent. HEIC photos are
+//! decoded to PNG by libheif's `heif-convert` (Debian `libheif-examples`), a child process like
+//! the others, with a memory limit of its own.
 
 use std::io::{Read, Write};
 use std::path::Path;
@@ -34,6 +36,11 @@ const LANGUAGES: &str = "eng+vie";
 
 /// Checks an image's header: its format decodes and its declared size is within limits.
 pub fn check_image(kind: FileKind, bytes: &[u8]) -> Result<(), String> {
+    if kind == FileKind::Heic {
+        let (width, height) = crate::domain::file_type::heif_dimensions(bytes)
+            .ok_or("the image's header is unreadable: the HEIF file declares no image size")?;
+        return check_dimensions(width, height).map_err(|e| e.to_string());
+    }
     let format = image_format(kind).ok_or("not an image")?;
     let (width, height) = ImageReader::with_format(std::io::Cursor::new(bytes), format)
         .into_dimensions()
@@ -46,7 +53,7 @@ fn image_format(kind: FileKind) -> Option<ImageFormat> {
         FileKind::Jpeg => Some(ImageFormat::Jpeg),
         FileKind::Png => Some(ImageFormat::Png),
         FileKind::Webp => Some(ImageFormat::WebP),
-        FileKind::Pdf => None,
+        FileKind::Heic | FileKind::Pdf => None,
     }
 }
 
@@ -60,6 +67,12 @@ pub fn read_text(
     let deadline = Instant::now() + settings.timeout;
     match kind {
         FileKind::Pdf => read_pdf(settings, bytes, scratch, deadline),
+        FileKind::Heic => {
+            check_image(kind, bytes).map_err(OcrError::Unreadable)?;
+            let decoded = heif_to_png(bytes, scratch, deadline)?;
+            let png = prepare_image(FileKind::Png, &decoded)?;
+            tesseract(settings, &png, deadline)
+        }
         _ => {
             let png = prepare_image(kind, bytes)?;
             tesseract(settings, &png, deadline)
@@ -189,6 +202,59 @@ fn read_pdf(
         deadline,
     )?;
     tesseract(settings, &png, deadline)
+}
+
+/// The most memory `heif-convert` may map (a 40-megapixel photo decodes in well under it).
+const HEIF_MEMORY: u64 = 1024 * 1024 * 1024;
+
+/// Decodes a HEIC/HEIF file to PNG with `heif-convert`, in a scratch directory of its own (it
+/// may write an image's auxiliary pictures beside it).
+fn heif_to_png(bytes: &[u8], scratch: &Path, deadline: Instant) -> Result<Vec<u8>, OcrError> {
+    let dir = ScratchDir(scratch.join(format!("heif-{}", uuid::Uuid::new_v4())));
+    std::fs::create_dir_all(&dir.0)
+        .map_err(|e| OcrError::Unavailable(format!("scratch directory: {e}")))?;
+    let (input, output) = (dir.0.join("in.heic"), dir.0.join("out.png"));
+    std::fs::write(&input, bytes)
+        .map_err(|e| OcrError::Unavailable(format!("writing the image aside: {e}")))?;
+    let mut command = Command::new("nice");
+    command
+        .args(["-n", "10", "heif-convert"])
+        .arg(&input)
+        .arg(&output);
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: between fork and exec only setrlimit runs, which is async-signal-safe.
+        unsafe {
+            command.pre_exec(|| {
+                let limit = libc::rlimit {
+                    rlim_cur: HEIF_MEMORY as libc::rlim_t,
+                    rlim_max: HEIF_MEMORY as libc::rlim_t,
+                };
+                if libc::setrlimit(libc::RLIMIT_AS, &limit) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    run(command, &[], deadline, "heif-convert").map_err(|e| match e {
+        OcrError::Unreadable(m) => {
+            OcrError::Unreadable(format!("the HEIC image cannot be decoded: {m}"))
+        }
+        other => other,
+    })?;
+    std::fs::read(&output)
+        .map_err(|_| OcrError::Unreadable("the HEIC image cannot be decoded".into()))
+}
+
+/// A scratch directory, removed with what is in it when dropped.
+struct ScratchDir(std::path::PathBuf);
+
+impl Drop for ScratchDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }
 
 /// A scratch file, removed when dropped.

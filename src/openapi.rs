@@ -73,7 +73,7 @@ pub const PERSONAL_TOKEN: &str = "personal_access_token";
         (name = "sync", description = "Delta sync for offline clients"),
         (name = "imports", description = "Bank statement files (OFX/QFX, QIF, CAMT.053, CSV) as import batches: accounts linked to wallets, duplicates recognised, a review queue"),
         (name = "receipts", description = "Receipt photos and PDFs read by OCR (Tesseract, English and Vietnamese) into merchant, date, total, tax, tip and line items; corrected, recorded as split expenses or matched to what the bank recorded"),
-        (name = "attachments", description = "Files attached to transactions (JPEG, PNG, WebP, PDF), told by their bytes"),
+        (name = "attachments", description = "Files attached to transactions (JPEG, PNG, WebP, HEIC, PDF), told by their bytes"),
         (name = "rules", description = "Import rules: conditions on payee, amount, wallet and type; actions that set a category, add tags, rename the payee or make a transfer"),
         (name = "webhooks", description = "URLs that receive the ledger's events: signed, retried for a day, logged"),
         (name = "events", description = "The ledger's events pushed as they happen: WebSocket and Server-Sent Events, resumable from a cursor"),

@@ -7,6 +7,8 @@ pub enum FileKind {
     Jpeg,
     Png,
     Webp,
+    /// HEIC/HEIF, the iPhone's photos: decoded by libheif's `heif-convert` for reading.
+    Heic,
     Pdf,
 }
 
@@ -16,6 +18,7 @@ impl FileKind {
             FileKind::Jpeg => "image/jpeg",
             FileKind::Png => "image/png",
             FileKind::Webp => "image/webp",
+            FileKind::Heic => "image/heic",
             FileKind::Pdf => "application/pdf",
         }
     }
@@ -25,6 +28,7 @@ impl FileKind {
             FileKind::Jpeg => "jpg",
             FileKind::Png => "png",
             FileKind::Webp => "webp",
+            FileKind::Heic => "heic",
             FileKind::Pdf => "pdf",
         }
     }
@@ -39,12 +43,7 @@ impl FileKind {
 pub enum Refusal {
     #[error("the file is empty")]
     Empty,
-    #[error(
-        "HEIC/HEIF images are not supported (no maintained decoder): send a JPEG, PNG or WebP \
-         (phones can save photos as JPEG)"
-    )]
-    Heic,
-    #[error("the file is not a JPEG, PNG, WebP image or a PDF, by its first bytes")]
+    #[error("the file is not a JPEG, PNG, WebP or HEIC image or a PDF, by its first bytes")]
     Unknown,
     #[error("the image's header is unreadable: {0}")]
     BadHeader(String),
@@ -90,10 +89,24 @@ pub fn sniff(bytes: &[u8]) -> Result<FileKind, Refusal> {
         .iter()
         .any(|b| brand == *b)
         {
-            return Err(Refusal::Heic);
+            return Ok(FileKind::Heic);
         }
     }
     Err(Refusal::Unknown)
+}
+
+/// The size a HEIF file declares for its largest image (its `ispe` boxes: the primary image,
+/// a grid's whole, its tiles and thumbnails), read without decoding anything.
+pub fn heif_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let word = |at: usize| -> Option<u32> {
+        Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+    };
+    bytes
+        .windows(4)
+        .enumerate()
+        .filter(|(at, w)| *w == b"ispe" && *at >= 4 && word(at - 4).is_some_and(|size| size >= 20))
+        .filter_map(|(at, _)| Some((word(at + 8)?, word(at + 12)?)))
+        .max_by_key(|(w, h)| u64::from(*w) * u64::from(*h))
 }
 
 /// Checks what an image declares about its size, reading only its header.
@@ -145,10 +158,28 @@ mod tests {
         assert_eq!(sniff(b"RIFF\x10\0\0\0WEBPVP8 "), Ok(FileKind::Webp));
         assert_eq!(sniff(b"%PDF-1.7\n"), Ok(FileKind::Pdf));
         assert_eq!(sniff(b"\xEF\xBB\xBF junk %PDF-1.4"), Ok(FileKind::Pdf));
-        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Err(Refusal::Heic));
+        assert_eq!(sniff(b"\0\0\0\x18ftypheic\0\0\0\0"), Ok(FileKind::Heic));
         assert_eq!(sniff(b"GIF89a......"), Err(Refusal::Unknown));
         assert_eq!(sniff(b"<html>"), Err(Refusal::Unknown));
         assert_eq!(sniff(b""), Err(Refusal::Empty));
+    }
+
+    #[test]
+    fn a_heif_file_declares_its_largest_image_in_ispe_boxes() {
+        let ispe = |w: u32, h: u32| {
+            let mut b = 20u32.to_be_bytes().to_vec();
+            b.extend_from_slice(b"ispe\0\0\0\0");
+            b.extend_from_slice(&w.to_be_bytes());
+            b.extend_from_slice(&h.to_be_bytes());
+            b
+        };
+        let mut file = b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec();
+        file.extend(ispe(320, 240));
+        file.extend(ispe(4032, 3024));
+        assert_eq!(heif_dimensions(&file), Some((4032, 3024)));
+        assert_eq!(heif_dimensions(b"\0\0\0\x18ftypheic\0\0\0\0"), None);
+        // Cut short after the box's name: no size read past the end.
+        assert_eq!(heif_dimensions(&ispe(1, 1)[..12]), None);
     }
 
     #[test]

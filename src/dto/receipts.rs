@@ -16,7 +16,7 @@ use crate::services::receipts::{self, ReceiptView, StoredItem, TaxHandling};
 #[derive(ToSchema)]
 #[allow(dead_code)] // Documents the form's shape; the handler reads the part itself.
 pub struct FileForm {
-    /// The file: JPEG, PNG, WebP or PDF, up to 10 MiB.
+    /// The file: JPEG, PNG, WebP, HEIC or PDF, up to 10 MiB.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
 }
@@ -40,7 +40,7 @@ pub struct AttachmentResponse {
     /// The name it was uploaded with (its path dropped).
     #[schema(example = "receipt.jpg")]
     pub file_name: Option<String>,
-    /// Told from the file's bytes: `image/jpeg`, `image/png`, `image/webp` or
+    /// Told from the file's bytes: `image/jpeg`, `image/png`, `image/webp`, `image/heic` or
     /// `application/pdf`.
     #[schema(example = "image/jpeg")]
     pub content_type: String,

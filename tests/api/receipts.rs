@@ -269,15 +269,26 @@ async fn hostile_and_broken_files_get_a_clear_answer_and_leave_nothing_behind() 
         (415, Some("unsupported_media_type")),
         "{body}"
     );
-    // HEIC is named as such.
-    let (status, _) = upload(
+    // A HEIC header that declares no image size, and a real HEIC photo whose header is made to
+    // declare 100,000 x 100,000 pixels: refused before anything decodes them.
+    let (status, body) = upload(
         &app,
         &user,
         "/api/v1/receipts",
         b"\0\0\0\x18ftypheic\0\0\0\0mif1heic".to_vec(),
     )
     .await;
-    assert_eq!(status, 415);
+    assert_eq!(status, 422, "{body}");
+    let mut heic_bomb = fixture("cafe.heic");
+    let at = heic_bomb
+        .windows(4)
+        .position(|w| w == b"ispe")
+        .expect("a HEIC file declares its size");
+    heic_bomb[at + 8..at + 12].copy_from_slice(&100_000u32.to_be_bytes());
+    heic_bomb[at + 12..at + 16].copy_from_slice(&100_000u32.to_be_bytes());
+    let (status, body) = upload(&app, &user, "/api/v1/receipts", heic_bomb).await;
+    assert_eq!(status, 422, "{body}");
+    assert!(body.to_string().contains("pixels"), "{body}");
     // A PNG that declares 100,000 x 100,000 pixels is refused by its header.
     let mut bomb = blank_png(1, 1);
     bomb[16..20].copy_from_slice(&100_000u32.to_be_bytes());
@@ -533,4 +544,24 @@ async fn a_stored_file_no_row_ever_used_is_found_and_removed() {
         .await;
     assert_eq!(kept.status(), 200);
     assert_eq!(kept.bytes().await.unwrap().to_vec(), fixture("cafe.png"));
+}
+
+#[tokio::test]
+async fn an_iphone_photo_in_heic_is_read_like_any_receipt_and_kept_as_it_came() {
+    let app = spawn_app().await;
+    let user = app.register("heic@example.com").await;
+    // The cafe receipt as libheif's encoder wrote it (scripts/fixtures/make_receipts.py).
+    let receipt = read_receipt(&app, &user, "cafe.heic").await;
+    assert_eq!(receipt["status"], "parsed", "{receipt}");
+    let parsed = &receipt["parsed"];
+    assert_eq!(parsed["merchant"]["value"], "BLUE BOTTLE CAFE");
+    assert_eq!(parsed["date"]["value"], "2026-03-14");
+    assert_eq!(parsed["total"]["value"], json!(21.49));
+    assert_eq!(parsed["tax"]["value"], json!(1.49));
+    assert_eq!(receipt["file"]["content_type"], "image/heic");
+    let file = app
+        .get_as(receipt["file"]["url"].as_str().unwrap(), &user.access_token)
+        .await;
+    assert_eq!(file.headers()["content-type"], "image/heic");
+    assert_eq!(file.bytes().await.unwrap().to_vec(), fixture("cafe.heic"));
 }

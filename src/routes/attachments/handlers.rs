@@ -15,7 +15,7 @@ use crate::services::attachments::{self, MAX_FILE};
 use crate::state::AppState;
 
 /// Attach a file (a receipt photo, an invoice) to a transaction: the file as the body, or the
-/// `file` part of a form. JPEG, PNG, WebP or PDF up to 10 MiB, told from its bytes (the name
+/// `file` part of a form. JPEG, PNG, WebP, HEIC or PDF up to 10 MiB, told from its bytes (the name
 /// and declared type are not trusted); an image that declares more than 40 megapixels is
 /// refused unread. At most 20 files a transaction; the same file twice is stored once.
 #[utoipa::path(
@@ -35,7 +35,7 @@ use crate::state::AppState;
         (status = 404, description = "`not_found`: no such transaction", body = ErrorBody),
         (status = 409, description = "`attachment_limit`: the transaction has 20 files", body = ErrorBody),
         (status = 413, description = "`payload_too_large`: over 10 MiB", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: not a JPEG, PNG, WebP or PDF by its bytes (HEIC named as such)", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not a JPEG, PNG, WebP, HEIC or PDF by its bytes", body = ErrorBody),
         (status = 422, description = "`validation_failed`: an empty file, an unreadable image header, an image of too many pixels", body = ErrorBody),
     ),
     security(("bearer_auth" = []))

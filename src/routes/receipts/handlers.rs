@@ -16,7 +16,7 @@ use crate::services::attachments::MAX_FILE;
 use crate::services::receipts::{self, Corrections, TaxHandling, ToLedger};
 use crate::state::AppState;
 
-/// Upload a receipt: a photo (JPEG, PNG, WebP) or a PDF up to 10 MiB, as the body or the
+/// Upload a receipt: a photo (JPEG, PNG, WebP, HEIC) or a PDF up to 10 MiB, as the body or the
 /// `file` part of a form. Answers 202 with the receipt `processing`; it is read in the
 /// background (Tesseract OCR in English and Vietnamese; a PDF's text layer first) and
 /// `GET /receipts/{id}` then shows it `parsed` (merchant, date, total, subtotal, tax, tip,
@@ -37,7 +37,7 @@ use crate::state::AppState;
     responses(
         (status = 202, description = "The receipt, queued for reading", body = Envelope<ReceiptResponse>),
         (status = 413, description = "`payload_too_large`: over 10 MiB", body = ErrorBody),
-        (status = 415, description = "`unsupported_media_type`: not a JPEG, PNG, WebP or PDF by its bytes", body = ErrorBody),
+        (status = 415, description = "`unsupported_media_type`: not a JPEG, PNG, WebP, HEIC or PDF by its bytes", body = ErrorBody),
         (status = 422, description = "`validation_failed`: an empty file, an unreadable image header, an image of too many pixels", body = ErrorBody),
         (status = 429, description = "`receipt_queue_full`: 20 receipts of the ledger wait to be read", body = ErrorBody),
     ),
