@@ -977,3 +977,57 @@ async fn a_receipts_reading_is_announced_when_it_ends() {
         "{heard:?}"
     );
 }
+
+#[tokio::test]
+async fn a_background_imports_end_is_announced_done_or_failed() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let other = app.register("bob@example.com").await;
+    let wallet = app.create_wallet(&user, "Checking", "USD").await;
+    let mut socket = open(&app, &user, "/api/v1/events/ws").await;
+    assert_eq!(socket.frame().await["type"], "connected");
+    let mut theirs = open(&app, &other, "/api/v1/events/ws").await;
+    assert_eq!(theirs.frame().await["type"], "connected");
+    let queue = |body: &'static [u8]| {
+        let request = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/imports?wallet_id={wallet}&background=true"),
+            )
+            .bearer_auth(&user.access_token)
+            .header("content-type", "application/qif")
+            .body(body);
+        async move {
+            let (status, body) = json(request.send().await.unwrap()).await;
+            assert_eq!(status, 202, "{body}");
+            body["data"]["id"].clone()
+        }
+    };
+
+    let done = queue(b"!Type:Bank\nD03/02/2026\nT-64.30\nPCorner Market\n^\n").await;
+    let frames = socket.until(|f| f["type"] == "import_finished").await;
+    let data = &frames.last().unwrap()["data"];
+    assert_eq!(data["import_id"], done);
+    assert_eq!(
+        (data["status"].as_str(), data["created"].as_i64()),
+        (Some("pending"), Some(1)),
+        "{data}"
+    );
+    assert_eq!(data["failure"], Value::Null);
+
+    let failed = queue(b"!Type:Bank\nD13/45/2026\nT-1\n^\n").await;
+    let frames = socket.until(|f| f["type"] == "import_finished").await;
+    let data = &frames.last().unwrap()["data"];
+    assert_eq!(data["import_id"], failed);
+    assert_eq!(data["status"], "failed");
+    assert!(
+        data["failure"].as_str().unwrap().starts_with("line 2"),
+        "{data}"
+    );
+
+    let heard: Vec<Value> = theirs.drain().await;
+    assert!(
+        heard.iter().all(|f| f["type"] != "import_finished"),
+        "{heard:?}"
+    );
+}
