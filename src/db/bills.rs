@@ -222,9 +222,15 @@ pub fn payments(
 }
 
 /// Whether the bill's payment for `due` is recorded.
-pub fn is_paid(conn: &mut PgConnection, bill_id: Uuid, due: NaiveDate) -> QueryResult<bool> {
+pub fn is_paid(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    bill_id: Uuid,
+    due: NaiveDate,
+) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         bill_payments::table
+            .filter(bill_payments::ledger_id.eq(ledger_id))
             .filter(bill_payments::bill_id.eq(bill_id))
             .filter(bill_payments::due_date.eq(due)),
     ))

@@ -198,8 +198,12 @@ fn set_categories(
     id: Uuid,
     category_ids: &[Uuid],
 ) -> QueryResult<()> {
-    diesel::delete(budget_categories::table.filter(budget_categories::budget_id.eq(id)))
-        .execute(conn)?;
+    diesel::delete(
+        budget_categories::table
+            .filter(budget_categories::ledger_id.eq(ledger_id))
+            .filter(budget_categories::budget_id.eq(id)),
+    )
+    .execute(conn)?;
     let rows: Vec<_> = category_ids
         .iter()
         .map(|category| {
@@ -271,32 +275,18 @@ pub fn spending(
     //     Index Cond: ((ledger_id = ...) AND (category_id = tree.category_id)
     //                  AND (day >= s.start_date) AND (day <= s.end_date))
     //     Heap Fetches: 0
-    // Prepared: a fixed text, planned once per connection rather than on every write.
-    let rows: Vec<Spent> = Prepared(diesel::sql_query(
-        "WITH RECURSIVE tree(budget_id, category_id) AS ( \
-             SELECT bc.budget_id, bc.category_id FROM budget_categories bc \
-             WHERE bc.ledger_id = $1 AND bc.budget_id = ANY($3) \
-             UNION \
-             SELECT tree.budget_id, c.id FROM categories c JOIN tree ON c.parent_id = tree.category_id \
-             WHERE c.ledger_id = $1), \
-         spans(key, budget_id, start_date, end_date, currency) AS ( \
-             SELECT * FROM unnest($2::bigint[], $3::uuid[], $4::date[], $5::date[], $6::text[])) \
-         SELECT s.key, COALESCE(sum(x.amount), 0) AS spent \
-         FROM spans s \
-         JOIN tree ON tree.budget_id = s.budget_id \
-         CROSS JOIN LATERAL ( \
-             SELECT sum(f.amount) AS amount FROM daily_category_flows f \
-             WHERE f.ledger_id = $1 AND f.category_id = tree.category_id \
-               AND f.day BETWEEN s.start_date AND s.end_date \
-               AND f.type = 'expense' AND f.currency = s.currency) x \
-         GROUP BY s.key",
+    // The query is the function `finai_budget_spending` (migration 000036), which keeps its
+    // generic plan: as a prepared statement PostgreSQL planned it for its values on every write
+    // (0.33 ms of planning to 0.1 ms of running, after each expense a budget tracks).
+    let rows: Vec<Spent> = Prepared(
+        diesel::sql_query("SELECT key, spent FROM finai_budget_spending($1, $2, $3, $4, $5, $6)")
+            .bind::<SqlUuid, _>(ledger_id)
+            .bind::<Array<BigInt>, _>(keys)
+            .bind::<Array<SqlUuid>, _>(budget_ids)
+            .bind::<Array<Date>, _>(starts)
+            .bind::<Array<Date>, _>(ends)
+            .bind::<Array<Text>, _>(currencies),
     )
-    .bind::<SqlUuid, _>(ledger_id)
-    .bind::<Array<BigInt>, _>(keys)
-    .bind::<Array<SqlUuid>, _>(budget_ids)
-    .bind::<Array<Date>, _>(starts)
-    .bind::<Array<Date>, _>(ends)
-    .bind::<Array<Text>, _>(currencies))
     .load(conn)?;
     let by_key: HashMap<i64, Decimal> = rows.into_iter().map(|r| (r.key, r.spent)).collect();
     Ok((0..requests.len() as i64)

@@ -181,16 +181,18 @@ pub fn delete(conn: &mut PgConnection, ledger: Uuid, id: Uuid) -> QueryResult<bo
 /// Queues a ping for the webhook.
 pub fn insert_ping(
     conn: &mut PgConnection,
+    ledger_id: Uuid,
     webhook: Uuid,
     body: &serde_json::Value,
 ) -> QueryResult<Delivery> {
     diesel::sql_query(format!(
         "INSERT INTO webhook_deliveries (ledger_id, webhook_id, event_type, body) \
-         SELECT ledger_id, id, 'ping', $2 FROM webhooks WHERE id = $1 \
+         SELECT ledger_id, id, 'ping', $2 FROM webhooks WHERE ledger_id = $3 AND id = $1 \
          RETURNING {DELIVERY_COLUMNS}"
     ))
     .bind::<SqlUuid, _>(webhook)
     .bind::<Jsonb, _>(body)
+    .bind::<SqlUuid, _>(ledger_id)
     .get_result(conn)
 }
 

@@ -103,7 +103,7 @@ pub fn pay(
         return Err(already());
     }
     if let Some(due) = options.due_date.filter(|due| *due != bill.next_due_date) {
-        return Err(if bills::is_paid(conn, bill.id, due)? {
+        return Err(if bills::is_paid(conn, bill.ledger_id, bill.id, due)? {
             already()
         } else {
             ApiError::invalid_field(

@@ -51,24 +51,32 @@ impl<V> LedgerCache<V> {
         stamp: String,
         find: impl FnOnce() -> Result<Option<V>, ApiError>,
     ) -> Result<Option<Arc<V>>, ApiError> {
-        if let Ok(entries) = self.entries.lock() {
-            if let Some((kept, value)) = entries.get(&ledger_id) {
-                if *kept == stamp {
-                    return Ok(Some(value.clone()));
-                }
-            }
+        if let Some(kept) = self.get(ledger_id, &stamp) {
+            return Ok(Some(kept));
         }
         let Some(value) = find()? else {
             return Ok(None);
         };
         let value = Arc::new(value);
+        self.put(ledger_id, stamp, value.clone());
+        Ok(Some(value))
+    }
+
+    /// The ledger's value, if one read at `stamp` is kept.
+    pub fn get(&self, ledger_id: Uuid, stamp: &str) -> Option<Arc<V>> {
+        let entries = self.entries.lock().ok()?;
+        let (kept, value) = entries.get(&ledger_id)?;
+        (kept == stamp).then(|| value.clone())
+    }
+
+    /// Keeps `value`, read at `stamp`, for the ledger (in place of any other).
+    pub fn put(&self, ledger_id: Uuid, stamp: String, value: Arc<V>) {
         if let Ok(mut entries) = self.entries.lock() {
             if entries.len() >= self.capacity && !entries.contains_key(&ledger_id) {
                 entries.clear();
             }
-            entries.insert(ledger_id, (stamp, value.clone()));
+            entries.insert(ledger_id, (stamp, value));
         }
-        Ok(Some(value))
     }
 }
 

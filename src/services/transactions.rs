@@ -6,7 +6,10 @@ use diesel::PgConnection;
 use uuid::Uuid;
 
 use super::caller::Caller;
-use crate::db::transactions::{self, Filter, Sort, TransactionView};
+use std::sync::{Arc, LazyLock};
+
+use super::cache::LedgerCache;
+use crate::db::transactions::{self, Filter, Names, Page, Sort, TransactionView};
 use crate::db::{categories, wallets};
 use crate::error::ApiError;
 
@@ -54,15 +57,64 @@ pub fn page(
     limit: i64,
     offset: i64,
 ) -> Result<(Vec<TransactionView>, i64), ApiError> {
+    let ledger = caller.ledger.id;
     let filter = prepare_filter(conn, caller, &mut list)?;
-    Ok(transactions::page(
-        conn,
-        caller.ledger.id,
-        filter,
-        sort,
-        limit,
-        offset,
+    let Page {
+        mut rows,
+        total,
+        unnamed_at,
+    } = transactions::page(conn, ledger, filter, sort, limit, offset)?;
+    let Some(version) = unnamed_at else {
+        return Ok((rows, total));
+    };
+    let stamp = version.to_string();
+    let names = match NAMES.get(ledger, &stamp) {
+        Some(kept) => kept,
+        None => {
+            let read = Arc::new(transactions::names(conn, ledger)?);
+            // Names read after a later rename are right for this page too, but kept only
+            // under the version they are.
+            NAMES.put(ledger, read.version.to_string(), read.clone());
+            read
+        }
+    };
+    if name(&names, &mut rows) {
+        return Ok((rows, total));
+    }
+    // A wallet or category newer than the names read (added after them, in a write that
+    // committed between the two reads): the page with its names joined.
+    Ok(transactions::named_page(
+        conn, ledger, filter, sort, limit, offset,
     )?)
+}
+
+/// The names of the ledgers' wallets and categories, as their first pages of transactions
+/// show them (read without them), each at the version of the ledger's names it was read at.
+static NAMES: LazyLock<LedgerCache<Names>> = LazyLock::new(LedgerCache::default);
+
+/// Fills in the wallet and category names of `rows` from `names`; false if one is missing.
+fn name(names: &Names, rows: &mut [TransactionView]) -> bool {
+    for row in rows {
+        let Some(wallet) = names.wallets.get(&row.wallet_id) else {
+            return false;
+        };
+        row.wallet_name.clone_from(wallet);
+        row.to_wallet_name = match row.to_wallet_id {
+            Some(id) => match names.wallets.get(&id) {
+                Some(name) => Some(name.clone()),
+                None => return false,
+            },
+            None => None,
+        };
+        row.category_name = match row.category_id {
+            Some(id) => match names.categories.get(&id) {
+                Some(name) => Some(name.clone()),
+                None => return false,
+            },
+            None => None,
+        };
+    }
+    true
 }
 
 /// One of the caller's transactions.

@@ -206,7 +206,7 @@ pub fn ping(
         "ledger_id": webhook.ledger_id,
         "data": {"webhook_id": webhook.id, "message": "FinAI is reaching your endpoint."},
     });
-    Ok(webhooks::insert_ping(conn, webhook.id, &body)?.into())
+    Ok(webhooks::insert_ping(conn, webhook.ledger_id, webhook.id, &body)?.into())
 }
 
 pub fn deliveries(

@@ -721,3 +721,107 @@ async fn a_patch_that_changes_the_kind_of_a_transaction_drops_what_no_longer_fit
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["data"]["to_wallet_id"], Value::Null);
 }
+
+/// The first page of a list is read without joining its names, which the server keeps per
+/// ledger with the version of the ledger's names: a wallet or category renamed or added shows
+/// on the next page at once, and the page is still two statements (the account check and the
+/// page) once the names are kept.
+#[tokio::test]
+async fn a_list_shows_the_names_as_they_are_now() {
+    let app = spawn_app().await;
+    let l = ledger(&app, "nam@example.com").await;
+    let other = ledger(&app, "other-names@example.com").await;
+    app.create_transaction(
+        &l.user,
+        json!({"type": "expense", "amount": 3, "date": "2026-03-01", "description": "Tea",
+               "category_id": l.cafe, "wallet_id": l.cash}),
+    )
+    .await;
+    app.create_transaction(
+        &l.user,
+        json!({"type": "transfer", "amount": 10, "date": "2026-03-02", "description": "Move",
+               "wallet_id": l.cash, "to_wallet_id": l.bank}),
+    )
+    .await;
+    let names = |list: &Value| -> Vec<(String, Value, Value)> {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .map(|t| {
+                (
+                    t["wallet_name"].as_str().unwrap().to_owned(),
+                    t["to_wallet_name"].clone(),
+                    t["category_name"].clone(),
+                )
+            })
+            .collect()
+    };
+    let page = "/api/v1/transactions?per_page=50";
+    assert_eq!(
+        names(&app.data(&l.user, page).await),
+        [
+            ("Cash".to_owned(), json!("Bank"), Value::Null),
+            ("Cash".to_owned(), Value::Null, json!("Cafe")),
+        ]
+    );
+    // Names kept: the account check and the page.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = app.statements.load(std::sync::atomic::Ordering::SeqCst);
+        app.data(&l.user, page).await;
+        counts.push(app.statements.load(std::sync::atomic::Ordering::SeqCst) - before);
+    }
+    assert_eq!(
+        counts.iter().min(),
+        Some(&2),
+        "statements per page: {counts:?}"
+    );
+    // Another ledger's names are its own, whatever this one's server keeps.
+    app.create_transaction(
+        &other.user,
+        json!({"type": "expense", "amount": 4, "date": "2026-03-01", "description": "Bun",
+               "category_id": other.cafe, "wallet_id": other.cash}),
+    )
+    .await;
+    app.data_of(
+        &l.user,
+        Method::PATCH,
+        &format!("/api/v1/wallets/{}", l.cash),
+        json!({"name": "Purse"}),
+    )
+    .await;
+    app.data_of(
+        &l.user,
+        Method::PATCH,
+        &format!("/api/v1/categories/{}", l.cafe),
+        json!({"name": "Coffee"}),
+    )
+    .await;
+    assert_eq!(
+        names(&app.data(&l.user, page).await),
+        [
+            ("Purse".to_owned(), json!("Bank"), Value::Null),
+            ("Purse".to_owned(), Value::Null, json!("Coffee")),
+        ]
+    );
+    assert_eq!(
+        names(&app.data(&other.user, page).await),
+        [("Cash".to_owned(), Value::Null, json!("Cafe"))]
+    );
+    // A wallet added since the names were read.
+    let card = app.create_wallet(&l.user, "Card", "USD").await;
+    app.create_transaction(
+        &l.user,
+        json!({"type": "expense", "amount": 5, "date": "2026-03-03", "description": "Cake",
+               "category_id": l.cafe, "wallet_id": card}),
+    )
+    .await;
+    let expenses = app.data(&l.user, "/api/v1/expenses?per_page=20").await;
+    assert_eq!(
+        names(&expenses),
+        [
+            ("Card".to_owned(), Value::Null, json!("Coffee")),
+            ("Purse".to_owned(), Value::Null, json!("Coffee")),
+        ]
+    );
+}
