@@ -158,7 +158,11 @@ measure "get one transaction by id, user with $MID tx" "$CONNS" - "" -- \
   "${AUTH_MID[@]}" "$BASE/transactions/$MID_TX"
 measure "list 50, user with $BIG tx, 64 connections" 64 - "" -- \
   "${AUTH_BIG[@]}" "$BASE/transactions?per_page=50"
-measure "GET /wallets (balances, $BIG tx)" "$CONNS" wallets.sql "-D uid=$BIG_ID" -- \
+# A build from before migration 000038 sums the balances from the rollups.
+WALLETS_SQL="$(sql "SELECT CASE WHEN EXISTS (SELECT 1 FROM information_schema.columns
+                                             WHERE table_name = 'wallets' AND column_name = 'moved')
+                        THEN 'wallets.sql' ELSE 'wallets_rollups.sql' END")"
+measure "GET /wallets (balances, $BIG tx)" "$CONNS" "$WALLETS_SQL" "-D uid=$BIG_ID" -- \
   "${AUTH_BIG[@]}" "$BASE/wallets"
 measure "GET /budgets ($BUDGETS budgets, $BIG tx)" "$CONNS" budgets.sql "-D uid=$BIG_ID" -- \
   "${AUTH_BIG[@]}" "$BASE/budgets?per_page=50"

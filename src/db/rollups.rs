@@ -18,8 +18,8 @@ pub fn purge_empty(conn: &mut PgConnection) -> QueryResult<usize> {
     Ok(deleted)
 }
 
-/// Recomputes one user's rollups from their transactions (after a bulk load that ran with
-/// triggers off; see `bench_seed`).
+/// Recomputes one user's rollups, and the money each of their wallets keeps as moved, from their
+/// transactions (after a bulk load that ran with triggers off; see `bench_seed`).
 pub fn rebuild(conn: &mut PgConnection, ledger_id: uuid::Uuid) -> QueryResult<()> {
     use diesel::sql_types::Uuid as SqlUuid;
     for sql in [
@@ -37,6 +37,18 @@ pub fn rebuild(conn: &mut PgConnection, ledger_id: uuid::Uuid) -> QueryResult<()
                SELECT ledger_id, day, category_id, wallet_id, currency, type, amount, transaction_id \
                FROM transaction_splits WHERE ledger_id = $1) lines \
          GROUP BY ledger_id, day, category_id, wallet_id, currency, type",
+        // From the daily rollup just rebuilt, as migration 000038 filled it.
+        "UPDATE wallets w SET moved = COALESCE(m.delta, 0) \
+         FROM wallets x LEFT JOIN ( \
+             SELECT wallet, sum(delta) AS delta \
+             FROM (SELECT wallet_id AS wallet, \
+                          CASE WHEN type = 'income' THEN amount ELSE -amount END AS delta \
+                   FROM daily_flows WHERE ledger_id = $1 \
+                   UNION ALL \
+                   SELECT to_wallet_id, amount FROM daily_flows \
+                   WHERE ledger_id = $1 AND to_wallet_id IS NOT NULL) d \
+             GROUP BY wallet) m ON m.wallet = x.id \
+         WHERE x.ledger_id = $1 AND w.ledger_id = x.ledger_id AND w.id = x.id",
     ] {
         diesel::sql_query(sql).bind::<SqlUuid, _>(ledger_id).execute(conn)?;
     }

@@ -639,6 +639,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         bank_account -> Nullable<Text>,
+        moved -> Numeric,
     }
 }
 

@@ -32,6 +32,11 @@ pub struct Stats {
 pub struct Finding {
     pub score: f64,
     pub reason: String,
+    /// A finding about a day rather than one payment (a burst of payments to one merchant): the
+    /// merchant, as the payments name it in lower case. Every payment of the burst is unusual,
+    /// but the day is announced once.
+    #[serde(skip)]
+    pub burst_at: Option<String>,
 }
 
 /// The modified z-score `0.6745 (x − median) / MAD`, for amounts above the median only (spending
@@ -60,6 +65,7 @@ pub fn judge(amount: f64, stats: &Stats, mean_abs_dev: f64, what: &str) -> Optio
     let score = score(amount, stats, mean_abs_dev)?;
     (score > THRESHOLD && amount >= MIN_RATIO * stats.median).then(|| Finding {
         score,
+        burst_at: None,
         reason: format!(
             "{:.1}× the usual {what} amount (median {:.2} over {} earlier expenses)",
             amount / stats.median.max(f64::MIN_POSITIVE),
@@ -110,6 +116,7 @@ pub fn day_counts(dates: &[NaiveDate], day: NaiveDate) -> (i64, i64) {
 pub fn judge_frequency(today: i64, busiest_earlier_day: i64, merchant: &str) -> Option<Finding> {
     (today >= 3 && busiest_earlier_day <= 1).then(|| Finding {
         score: today as f64,
+        burst_at: Some(merchant.to_lowercase()),
         reason: format!(
             "{today} payments to {merchant} on one day; its recent payments came one a day at most"
         ),
@@ -137,6 +144,7 @@ pub fn judge_duplicate(
         .any(|w| w[0].0 == w[1].0 && same(w[0].1, w[1].1));
     (!habit).then(|| Finding {
         score: 2.0,
+        burst_at: None,
         reason: format!(
             "the same amount ({amount:.2}) was already paid to {merchant} that day: a duplicate charge?"
         ),

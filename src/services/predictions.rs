@@ -787,7 +787,11 @@ pub fn notify_unusual(
             "transaction_id": transaction_id, "amount": amount.to_string(), "currency": currency,
             "score": (finding.score * 100.0).round() / 100.0, "reason": finding.reason,
         }),
-        &format!("unusual_spending:{transaction_id}"),
+        &match &finding.burst_at {
+            // The burst's first unusual payment stands for its day.
+            Some(merchant) => format!("unusual_spending:{date}:{merchant}"),
+            None => format!("unusual_spending:{transaction_id}"),
+        },
     )?;
     Ok(())
 }

@@ -243,3 +243,76 @@ fn an_import_report_stored_with_string_amounts_reads_back_with_numbers() {
     assert!(report[1]["amount"].is_null(), "{report}");
     assert_eq!(report[0]["payee"], "Rent");
 }
+
+#[test]
+fn wallets_keep_the_money_their_transactions_moved_from_the_migration_on() {
+    use diesel_migrations::MigrationHarness;
+    const BEFORE: &str = "20261207000037";
+
+    let db = TestDatabase::empty();
+    let mut conn = db.connect();
+    while conn
+        .run_next_migration(migrations::MIGRATIONS)
+        .expect("a migration before wallet balances")
+        .to_string()
+        != BEFORE
+    {}
+    diesel::connection::SimpleConnection::batch_execute(
+        &mut conn,
+        r#"INSERT INTO users (id, email, name, password_hash, currency) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'a@example.com', 'A', 'x', 'USD');
+           INSERT INTO ledgers (id, kind, name, currency) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'personal', 'A', 'USD')
+             ON CONFLICT DO NOTHING;
+           INSERT INTO wallets (ledger_id, id, name, type, currency, opening_balance) VALUES
+             ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000c1',
+              'Cash', 'cash', 'USD', 100),
+             ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000c2',
+              'Bank', 'bank', 'USD', 0),
+             ('00000000-0000-0000-0000-00000000000a', '00000000-0000-0000-0000-0000000000c3',
+              'Unused', 'bank', 'USD', 7);
+           INSERT INTO transactions (ledger_id, type, amount, currency, date, description,
+               wallet_id, to_wallet_id) VALUES
+             ('00000000-0000-0000-0000-00000000000a', 'income', 1000.25, 'USD', '2026-01-01',
+              'Pay', '00000000-0000-0000-0000-0000000000c2', NULL),
+             ('00000000-0000-0000-0000-00000000000a', 'expense', 12.5, 'USD', '2026-01-02',
+              'Lunch', '00000000-0000-0000-0000-0000000000c1', NULL),
+             ('00000000-0000-0000-0000-00000000000a', 'transfer', 200, 'USD', '2026-01-03',
+              'Cash out', '00000000-0000-0000-0000-0000000000c2',
+              '00000000-0000-0000-0000-0000000000c1');"#,
+    )
+    .unwrap();
+    #[derive(diesel::QueryableByName, Debug, PartialEq)]
+    struct Wallet {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        name: String,
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        change_seq: i64,
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        updated_at: String,
+    }
+    let wallets = |conn: &mut diesel::PgConnection| {
+        diesel::sql_query("SELECT name, change_seq, updated_at::text FROM wallets ORDER BY name")
+            .load::<Wallet>(conn)
+            .unwrap()
+    };
+    let before = wallets(&mut conn);
+
+    migrations::run_pending(&mut conn).unwrap();
+
+    #[derive(diesel::QueryableByName)]
+    struct Balance {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        value: String,
+    }
+    let balances = diesel::sql_query(
+        "SELECT string_agg(name || ' ' || (opening_balance + moved)::text, ', ' ORDER BY name) \
+         AS value FROM wallets",
+    )
+    .get_result::<Balance>(&mut conn)
+    .unwrap()
+    .value;
+    assert_eq!(balances, "Bank 800.2500, Cash 287.5000, Unused 7.0000");
+    // Filled without looking like a change to a syncing client.
+    assert_eq!(wallets(&mut conn), before);
+}

@@ -559,6 +559,59 @@ async fn unusual_spending_is_flagged_and_notified_once() {
     assert_eq!(count(), 1);
 }
 
+/// A burst of payments to one merchant in a day flags every payment from the third on, but
+/// announces the day once: one notification, naming the first unusual payment.
+#[tokio::test]
+async fn a_burst_of_payments_is_flagged_each_time_and_notified_once_a_day() {
+    let app = spawn_app().await;
+    let user = app.register("burst@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let pay = |day: String, amount: f64| {
+        let (app, user, wallet, cafe) = (&app, &user, wallet.clone(), cafe.clone());
+        async move {
+            app.create_transaction(
+                user,
+                json!({"type": "expense", "amount": amount, "wallet_id": wallet,
+                       "category_id": cafe, "merchant": "Bean There", "description": "Coffee",
+                       "date": day}),
+            )
+            .await
+        }
+    };
+    for day in 1..=6 {
+        let paid = pay(format!("2026-05-0{day}"), 3.5).await;
+        assert_eq!(paid["is_unusual"], false, "{paid}");
+    }
+    let mut flagged = Vec::new();
+    for i in 0..5 {
+        let paid = pay("2026-05-10".into(), 3.0 + f64::from(i)).await;
+        flagged.push((paid["is_unusual"].clone(), paid["id"].clone()));
+    }
+    let unusual: Vec<bool> = flagged.iter().map(|(u, _)| u == &json!(true)).collect();
+    assert_eq!(unusual, [false, false, true, true, true]);
+    let notices = || {
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM notifications WHERE ledger_id = '{}' \
+             AND type = 'unusual_spending'",
+            user.id
+        ))
+    };
+    assert_eq!(notices(), 1);
+    let list = app.data(&user, "/api/v1/notifications").await;
+    assert_eq!(list[0]["data"]["transaction_id"], flagged[2].1);
+    // Another merchant's burst that day is another notice.
+    for i in 0..3 {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 4 + i, "wallet_id": wallet, "category_id": cafe,
+                   "merchant": "Pho 24", "description": "Soup", "date": "2026-05-10"}),
+        )
+        .await;
+    }
+    assert_eq!(notices(), 2);
+}
+
 #[tokio::test]
 async fn insights_find_changes_recurring_payments_and_recommend_budgets() {
     let app = spawn_app().await;

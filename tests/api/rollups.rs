@@ -1,5 +1,6 @@
-//! The daily rollups the reports, balances and budgets read stay equal to what the transactions
-//! say, through every kind of write the API (and the background job) makes.
+//! The daily rollups the reports, balances and budgets read, and the money each wallet keeps as
+//! moved through it, stay equal to what the transactions say, through every kind of write the
+//! API (and the background job) makes.
 
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -36,7 +37,14 @@ fn drift(app: &TestApp) -> i64 {
                + (SELECT count(*) FROM (SELECT * FROM want_lines EXCEPT SELECT * FROM have_lines) c) \
                + (SELECT count(*) FROM (SELECT * FROM have_lines EXCEPT SELECT * FROM want_lines) d) \
                + (SELECT count(*) FROM daily_flows WHERE transactions < 0) \
-               + (SELECT count(*) FROM daily_category_flows WHERE transactions < 0))::bigint AS value",
+               + (SELECT count(*) FROM daily_category_flows WHERE transactions < 0) \
+               + (SELECT count(*) FROM wallets w WHERE w.moved <> COALESCE(( \
+                      SELECT sum(CASE WHEN t.to_wallet_id = w.id THEN t.amount \
+                                      WHEN t.type = 'income' THEN t.amount \
+                                      ELSE -t.amount END) \
+                      FROM transactions t \
+                      WHERE t.ledger_id = w.ledger_id \
+                        AND (t.wallet_id = w.id OR t.to_wallet_id = w.id)), 0)))::bigint AS value",
     )
 }
 
