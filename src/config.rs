@@ -171,6 +171,22 @@ impl Default for OcrSettings {
     }
 }
 
+/// An S3-compatible object store for uploaded files (`FINAI_S3_*`), in place of the local
+/// directory `$FINAI_DATA_DIR/files`.
+#[derive(Clone, Debug)]
+pub struct S3Settings {
+    /// `FINAI_S3_ENDPOINT`: `https://s3.eu-west-1.amazonaws.com`, `http://127.0.0.1:9000`, ...
+    pub endpoint: String,
+    /// `FINAI_S3_BUCKET`, addressed path-style (`<endpoint>/<bucket>/<key>`).
+    pub bucket: String,
+    /// `FINAI_S3_REGION` (`us-east-1`).
+    pub region: String,
+    /// `FINAI_S3_ACCESS_KEY_ID`.
+    pub access_key_id: String,
+    /// `FINAI_S3_SECRET_ACCESS_KEY`.
+    pub secret_access_key: Secret,
+}
+
 /// Outgoing mail: SMTP when `SMTP_URL` is set, else files in `$FINAI_DATA_DIR/outbox`.
 #[derive(Clone, Debug)]
 pub struct MailSettings {
@@ -216,6 +232,8 @@ pub struct Settings {
     pub environment: Environment,
     pub bind: SocketAddr,
     pub data_dir: PathBuf,
+    /// Where uploaded files go: an S3-compatible store, or (`None`) `$FINAI_DATA_DIR/files`.
+    pub file_store: Option<S3Settings>,
     pub database: DatabaseSettings,
     pub jwt_secret: Secret,
     /// Exact origins allowed by CORS; `["*"]` allows any origin, empty allows none.
@@ -392,10 +410,37 @@ impl Settings {
                 .unwrap_or_else(|| MailSettings::default().from),
         };
 
+        let file_store = match env.get("FINAI_S3_ENDPOINT") {
+            None => None,
+            Some(endpoint) => {
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return Err(ConfigError::new(
+                        "FINAI_S3_ENDPOINT",
+                        format!("'{endpoint}' is not an http:// or https:// address"),
+                    ));
+                }
+                let required = |var: &'static str| {
+                    env.get(var)
+                        .filter(|v| !v.is_empty())
+                        .ok_or_else(|| ConfigError::new(var, "is required with FINAI_S3_ENDPOINT"))
+                };
+                Some(S3Settings {
+                    endpoint,
+                    bucket: required("FINAI_S3_BUCKET")?,
+                    region: env
+                        .get("FINAI_S3_REGION")
+                        .unwrap_or_else(|| "us-east-1".into()),
+                    access_key_id: required("FINAI_S3_ACCESS_KEY_ID")?,
+                    secret_access_key: Secret::new(required("FINAI_S3_SECRET_ACCESS_KEY")?),
+                })
+            }
+        };
+
         Ok(Settings {
             environment,
             bind,
             data_dir,
+            file_store,
             database,
             jwt_secret,
             cors_allowed_origins,
@@ -464,6 +509,7 @@ impl Settings {
             environment: Environment::Test,
             bind: SocketAddr::from(([127, 0, 0, 1], 0)),
             data_dir,
+            file_store: None,
             database: DatabaseSettings {
                 url: Some(Secret::new(database_url)),
                 pool_size: 4,
@@ -634,6 +680,31 @@ mod tests {
             ("JWT_SECRET", "0123456789abcdef0123456789abcdef"),
         ]);
         assert!(ok.is_ok());
+    }
+
+    #[test]
+    fn an_s3_file_store_needs_its_bucket_and_keys() {
+        assert!(load(&[]).unwrap().file_store.is_none());
+        let full = [
+            ("FINAI_S3_ENDPOINT", "http://127.0.0.1:9000"),
+            ("FINAI_S3_BUCKET", "finai"),
+            ("FINAI_S3_ACCESS_KEY_ID", "finai"),
+            ("FINAI_S3_SECRET_ACCESS_KEY", "s3-secret-key"),
+        ];
+        let s3 = load(&full).unwrap().file_store.unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.region.as_str()),
+            ("finai", "us-east-1")
+        );
+        assert!(!format!("{s3:?}").contains("s3-secret-key"));
+        for missing in 1..full.len() {
+            let mut partial = full.to_vec();
+            let (var, _) = partial.remove(missing);
+            assert_eq!(load(&partial).unwrap_err().var, var);
+        }
+        let mut ftp = full.to_vec();
+        ftp[0].1 = "ftp://files";
+        assert_eq!(load(&ftp).unwrap_err().var, "FINAI_S3_ENDPOINT");
     }
 
     #[test]

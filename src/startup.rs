@@ -48,9 +48,12 @@ impl Application {
             release_freed_memory();
         });
         let hub = std::sync::Arc::new(crate::realtime::Hub::default());
-        let files: std::sync::Arc<dyn crate::storage::FileStore> = std::sync::Arc::new(
-            crate::storage::LocalStore::new(settings.data_dir.join("files")),
-        );
+        let files: std::sync::Arc<dyn crate::storage::FileStore> = match &settings.file_store {
+            Some(s3) => std::sync::Arc::new(crate::storage::s3::S3Store::new(s3.clone())?),
+            None => std::sync::Arc::new(crate::storage::LocalStore::new(
+                settings.data_dir.join("files"),
+            )),
+        };
         // `serve` fills in the private cluster's URL; only a pool built by hand has none, and
         // then streams hear nothing and webhooks are not delivered.
         if let Some(url) = &settings.database.url {

@@ -1,5 +1,6 @@
-//! Where uploaded files (attachments, receipt images, bank files queued for import) are kept: one interface, [`FileStore`],
-//! and its implementation on a local directory, `$FINAI_DATA_DIR/files`. Files are
+//! Where uploaded files (attachments, receipt images, bank files queued for import) are kept:
+//! one interface, [`FileStore`], with an implementation on a local directory,
+//! `$FINAI_DATA_DIR/files` (the default), and one on an S3-compatible store ([`s3`]). Files are
 //! content-addressed per ledger (`<ledger>/<aa>/<sha256>`): the same file attached twice is
 //! stored once, and a key never names two different contents, so a write may be repeated
 //! safely. Which keys are still used is the database's business (`services::attachments`).
@@ -10,6 +11,8 @@ use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
+
+pub mod s3;
 
 /// A store of immutable files under string keys.
 pub trait FileStore: Send + Sync {

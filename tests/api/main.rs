@@ -34,6 +34,7 @@ mod rollups;
 mod rules;
 mod schema;
 mod sessions;
+mod storage;
 mod streams;
 mod sync;
 mod transactions;
