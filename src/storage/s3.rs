@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use super::{hex, FileKey, FileStore};
 use crate::config::S3Settings;
+use crate::domain::statement::camt::resolve_reference;
 
 /// The largest object a GET reads (files are at most 10 MB; bank files queued for import a
 /// little more).
@@ -221,15 +222,10 @@ fn parse_listing(xml: &str) -> io::Result<Listing> {
             }
             Event::Text(t) => text.push_str(&t.decode().map_err(|e| invalid(e.to_string()))?),
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
-            Event::GeneralRef(reference) => {
-                let resolved = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => Some(ch.to_string()),
-                    _ => reference.decode().ok().and_then(|name| {
-                        quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
-                    }),
-                };
-                text.push_str(&resolved.ok_or_else(|| invalid("an undeclared entity".into()))?);
-            }
+            Event::GeneralRef(reference) => text.push_str(
+                &resolve_reference(&reference)
+                    .ok_or_else(|| invalid("an undeclared entity".into()))?,
+            ),
             Event::End(_) => {
                 let value = std::mem::take(&mut text);
                 let element = path.pop();

@@ -114,13 +114,7 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
             }
             Event::CData(t) => text.push_str(&String::from_utf8_lossy(&t)),
             Event::GeneralRef(reference) => {
-                let resolved = match reference.resolve_char_ref() {
-                    Ok(Some(ch)) => Some(ch.to_string()),
-                    _ => reference.decode().ok().and_then(|name| {
-                        quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
-                    }),
-                };
-                let resolved = resolved.ok_or_else(|| {
+                let resolved = resolve_reference(&reference).ok_or_else(|| {
                     FileError::at_line(
                         line_at(&reader),
                         format!(
@@ -392,6 +386,17 @@ fn finish(entry: Entry, statement: &mut Statement) -> Result<(), FileError> {
         });
     }
     Ok(())
+}
+
+/// The text of an XML reference between elements' text: a character (`&#233;`) or one of the
+/// five predefined entities (`&amp;`); `None` for any other (XML files here declare none).
+pub fn resolve_reference(reference: &quick_xml::events::BytesRef<'_>) -> Option<String> {
+    match reference.resolve_char_ref() {
+        Ok(Some(ch)) => Some(ch.to_string()),
+        _ => reference.decode().ok().and_then(|name| {
+            quick_xml::escape::resolve_predefined_entity(&name).map(str::to_owned)
+        }),
+    }
 }
 
 #[cfg(test)]
