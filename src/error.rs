@@ -87,6 +87,16 @@ impl ApiError {
         ApiError::Internal(cause.to_string())
     }
 
+    /// A 429 for a ledger's full background queue (receipts to read, files to import):
+    /// `waiting` says what waits; the client is told to send more once it is done.
+    pub fn queue_full(code: &'static str, waiting: String) -> Self {
+        ApiError::TooManyRequests {
+            code,
+            message: format!("{waiting}: send more once they are done."),
+            retry_after_secs: 10,
+        }
+    }
+
     /// A 422 for one field.
     pub fn invalid_field(field: &str, message: impl Into<String>) -> Self {
         let mut errors = FieldErrors::new();

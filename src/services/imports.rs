@@ -786,14 +786,10 @@ pub fn queue(
         }
         store::lock_queue(conn, owner)?;
         if store::count_waiting(conn, owner)? >= MAX_QUEUED {
-            return Err(ApiError::TooManyRequests {
-                code: "import_queue_full",
-                message: format!(
-                    "{MAX_QUEUED} files of this ledger are waiting to be imported: send more \
-                     once they are done."
-                ),
-                retry_after_secs: 10,
-            });
+            return Err(ApiError::queue_full(
+                "import_queue_full",
+                format!("{MAX_QUEUED} files of this ledger are waiting to be imported"),
+            ));
         }
         // Under the file's lock, as an attachment's upload: the sweeper never removes a file
         // between this row's commit and its writing.

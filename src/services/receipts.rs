@@ -150,14 +150,10 @@ pub fn create(
     let kind = attachments::check(bytes)?;
     crate::db::ledger_transaction(conn, caller.ledger.id, |conn| {
         if store::count_waiting(conn, caller.ledger.id)? >= MAX_WAITING {
-            return Err(ApiError::TooManyRequests {
-                code: "receipt_queue_full",
-                message: format!(
-                    "{MAX_WAITING} receipts of this ledger are waiting to be read: send more \
-                     once they are done."
-                ),
-                retry_after_secs: 10,
-            });
+            return Err(ApiError::queue_full(
+                "receipt_queue_full",
+                format!("{MAX_WAITING} receipts of this ledger are waiting to be read"),
+            ));
         }
         let receipt = store::insert(conn, caller.ledger.id, caller.id)?;
         let file = attachments::store_file(
