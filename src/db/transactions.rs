@@ -867,7 +867,14 @@ pub struct Names {
     pub version: i64,
     pub wallets: std::collections::HashMap<Uuid, String>,
     pub categories: std::collections::HashMap<Uuid, String>,
+    /// More than [`MAX_NAMES`]: none are read, and pages join theirs.
+    pub too_many: bool,
 }
+
+/// The most names of one ledger worth keeping: a ledger with more (thousands of categories)
+/// would cost a large read at every rename and its memory in every instance, where the page's
+/// joins read 50.
+pub const MAX_NAMES: usize = 2_000;
 
 /// Reads the ledger's [`Names`], all in one snapshot.
 pub fn names(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Names> {
@@ -887,13 +894,24 @@ pub fn names(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Names> {
             "SELECT 'version' AS kind, NULL::uuid AS id, NULL::text AS name, \
                     COALESCE((SELECT version FROM ledger_name_versions WHERE ledger_id = $1), 0) \
                         AS version \
-             UNION ALL SELECT 'wallet', id, name, 0 FROM wallets WHERE ledger_id = $1 \
-             UNION ALL SELECT 'category', id, name, 0 FROM categories WHERE ledger_id = $1",
+             UNION ALL \
+             (SELECT 'wallet', id, name, 0 FROM wallets WHERE ledger_id = $1 \
+              UNION ALL SELECT 'category', id, name, 0 FROM categories WHERE ledger_id = $1 \
+              LIMIT $2)",
         )
-        .bind::<SqlUuid, _>(ledger_id),
+        .bind::<SqlUuid, _>(ledger_id)
+        .bind::<BigInt, _>(MAX_NAMES as i64 + 1),
     )
     .load(conn)?;
     let mut names = Names::default();
+    if rows.len() > MAX_NAMES + 1 {
+        names.too_many = true;
+        names.version = rows
+            .iter()
+            .find(|r| r.kind == "version")
+            .map_or(0, |r| r.version);
+        return Ok(names);
+    }
     for row in rows {
         match (row.kind.as_str(), row.id, row.name) {
             ("wallet", Some(id), Some(name)) => {

@@ -78,11 +78,12 @@ pub fn page(
             read
         }
     };
-    if name(&names, &mut rows) {
+    if !names.too_many && name(&names, &mut rows) {
         return Ok((rows, total));
     }
-    // A wallet or category newer than the names read (added after them, in a write that
-    // committed between the two reads): the page with its names joined.
+    // A ledger with too many names to keep, or a wallet or category newer than the names read
+    // (added after them, in a write that committed between the two reads): the page with its
+    // names joined.
     Ok(transactions::named_page(
         conn, ledger, filter, sort, limit, offset,
     )?)

@@ -825,3 +825,57 @@ async fn a_list_shows_the_names_as_they_are_now() {
         ]
     );
 }
+
+/// A ledger with more names than the server keeps (thousands of categories) lists with its
+/// names joined, right after renames too; the names are not read at every page.
+#[tokio::test]
+async fn a_ledger_with_thousands_of_categories_lists_its_names_too() {
+    let app = spawn_app().await;
+    let l = ledger(&app, "many-names@example.com").await;
+    app.execute(&format!(
+        "INSERT INTO categories (ledger_id, name, kind) \
+         SELECT '{}', 'Extra ' || g, 'expense' FROM generate_series(1, {}) g",
+        l.user.id,
+        finai::db::transactions::MAX_NAMES
+    ));
+    app.create_transaction(
+        &l.user,
+        json!({"type": "expense", "amount": 3, "date": "2026-03-01", "description": "Tea",
+               "category_id": l.cafe, "wallet_id": l.cash}),
+    )
+    .await;
+    let shown = |list: Value| {
+        (
+            list[0]["wallet_name"].clone(),
+            list[0]["category_name"].clone(),
+        )
+    };
+    let page = "/api/v1/transactions?per_page=50";
+    assert_eq!(
+        shown(app.data(&l.user, page).await),
+        (json!("Cash"), json!("Cafe"))
+    );
+    // Not kept: the page, then the page with its names joined and its total.
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = app.statements.load(std::sync::atomic::Ordering::SeqCst);
+        app.data(&l.user, page).await;
+        counts.push(app.statements.load(std::sync::atomic::Ordering::SeqCst) - before);
+    }
+    assert_eq!(
+        counts.iter().min(),
+        Some(&4),
+        "statements per page: {counts:?}"
+    );
+    app.data_of(
+        &l.user,
+        Method::PATCH,
+        &format!("/api/v1/categories/{}", l.cafe),
+        json!({"name": "Coffee"}),
+    )
+    .await;
+    assert_eq!(
+        shown(app.data(&l.user, page).await),
+        (json!("Cash"), json!("Coffee"))
+    );
+}
