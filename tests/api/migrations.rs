@@ -25,6 +25,20 @@ fn user_objects(conn: &mut diesel::PgConnection) -> Vec<String> {
     .collect()
 }
 
+/// A new database migrated up to `version` and no further (to lay down data as it was then).
+fn migrated_to(version: &str) -> (TestDatabase, diesel::PgConnection) {
+    use diesel_migrations::MigrationHarness;
+    let db = TestDatabase::empty();
+    let mut conn = db.connect();
+    while conn
+        .run_next_migration(migrations::MIGRATIONS)
+        .unwrap_or_else(|e| panic!("migrating to {version}: {e}"))
+        .to_string()
+        != version
+    {}
+    (db, conn)
+}
+
 #[test]
 fn every_down_migration_undoes_its_up_migration() {
     let db = TestDatabase::empty();
@@ -68,20 +82,8 @@ fn concurrent_migrators_apply_each_migration_once() {
 /// same rollups; and rows written before it are credited to their owner.
 #[test]
 fn existing_data_moves_into_personal_ledgers_unchanged() {
-    use diesel_migrations::MigrationHarness;
-    const BEFORE: &str = "20261205000012";
-
-    let db = TestDatabase::empty();
-    let mut conn = db.connect();
-    loop {
-        let version = conn
-            .run_next_migration(migrations::MIGRATIONS)
-            .expect("a migration before shared ledgers")
-            .to_string();
-        if version == BEFORE {
-            break;
-        }
-    }
+    // The last migration before shared ledgers.
+    let (_db, mut conn) = migrated_to("20261205000012");
     diesel::connection::SimpleConnection::batch_execute(
         &mut conn,
         "INSERT INTO users (id, email, name, password_hash, currency) VALUES \
@@ -197,17 +199,8 @@ fn existing_data_moves_into_personal_ledgers_unchanged() {
 
 #[test]
 fn an_import_report_stored_with_string_amounts_reads_back_with_numbers() {
-    use diesel_migrations::MigrationHarness;
-    const BEFORE: &str = "20261207000034";
-
-    let db = TestDatabase::empty();
-    let mut conn = db.connect();
-    while conn
-        .run_next_migration(migrations::MIGRATIONS)
-        .expect("a migration before background imports")
-        .to_string()
-        != BEFORE
-    {}
+    // The last migration before background imports.
+    let (_db, mut conn) = migrated_to("20261207000034");
     diesel::connection::SimpleConnection::batch_execute(
         &mut conn,
         r#"INSERT INTO users (id, email, name, password_hash, currency) VALUES
@@ -246,17 +239,8 @@ fn an_import_report_stored_with_string_amounts_reads_back_with_numbers() {
 
 #[test]
 fn wallets_keep_the_money_their_transactions_moved_from_the_migration_on() {
-    use diesel_migrations::MigrationHarness;
-    const BEFORE: &str = "20261207000037";
-
-    let db = TestDatabase::empty();
-    let mut conn = db.connect();
-    while conn
-        .run_next_migration(migrations::MIGRATIONS)
-        .expect("a migration before wallet balances")
-        .to_string()
-        != BEFORE
-    {}
+    // The last migration before wallet balances.
+    let (_db, mut conn) = migrated_to("20261207000037");
     diesel::connection::SimpleConnection::batch_execute(
         &mut conn,
         r#"INSERT INTO users (id, email, name, password_hash, currency) VALUES

@@ -28,6 +28,18 @@ async fn ledger(app: &TestApp, email: &str) -> Ledger {
     }
 }
 
+/// The statements each of three GETs of `path` ran (a count is of everything the app ran
+/// meanwhile: assert on the fewest).
+async fn statements_per_get(app: &TestApp, user: &TestUser, path: &str) -> Vec<u64> {
+    let mut counts = Vec::new();
+    for _ in 0..3 {
+        let before = app.statements.load(std::sync::atomic::Ordering::SeqCst);
+        app.data(user, path).await;
+        counts.push(app.statements.load(std::sync::atomic::Ordering::SeqCst) - before);
+    }
+    counts
+}
+
 fn ids(list: &Value) -> Vec<String> {
     list.as_array()
         .unwrap()
@@ -765,12 +777,7 @@ async fn a_list_shows_the_names_as_they_are_now() {
         ]
     );
     // Names kept: the account check and the page.
-    let mut counts = Vec::new();
-    for _ in 0..3 {
-        let before = app.statements.load(std::sync::atomic::Ordering::SeqCst);
-        app.data(&l.user, page).await;
-        counts.push(app.statements.load(std::sync::atomic::Ordering::SeqCst) - before);
-    }
+    let counts = statements_per_get(&app, &l.user, page).await;
     assert_eq!(
         counts.iter().min(),
         Some(&2),
@@ -856,12 +863,7 @@ async fn a_ledger_with_thousands_of_categories_lists_its_names_too() {
         (json!("Cash"), json!("Cafe"))
     );
     // Not kept: the page, then the page with its names joined and its total.
-    let mut counts = Vec::new();
-    for _ in 0..3 {
-        let before = app.statements.load(std::sync::atomic::Ordering::SeqCst);
-        app.data(&l.user, page).await;
-        counts.push(app.statements.load(std::sync::atomic::Ordering::SeqCst) - before);
-    }
+    let counts = statements_per_get(&app, &l.user, page).await;
     assert_eq!(
         counts.iter().min(),
         Some(&4),
