@@ -89,9 +89,10 @@ pub struct ForecastPoint {
     pub period_start: NaiveDate,
     pub period_end: NaiveDate,
     pub amount: Money,
-    /// 10th percentile of the backtest errors around the forecast (never below zero).
+    /// The low end of the 80 % interval: the 10th percentile of the backtest errors around the
+    /// forecast, widened when they are few (never below zero).
     pub lower: Money,
-    /// 90th percentile.
+    /// The high end: the 90th percentile, or the 80th when the low end is zero.
     pub upper: Money,
     pub method: Method,
     pub confidence: Confidence,

@@ -460,10 +460,31 @@ pub fn macro_f1(pairs: &[(u32, Option<u32>)]) -> f64 {
     total / classes.len() as f64
 }
 
+fn month_start(day: NaiveDate) -> NaiveDate {
+    day.with_day(1).unwrap_or(day)
+}
+
+fn week_start(day: NaiveDate) -> NaiveDate {
+    day - chrono::Days::new(u64::from(day.weekday().num_days_from_monday()))
+}
+
 fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
-    let spending: Vec<&Row> = rows
+    let all_spending: Vec<&Row> = rows
         .iter()
         .filter(|r| !r.is_credit && !columns.exclude.iter().any(|c| c == &r.category))
+        .collect();
+    // Series start at the first whole month (and week) of the history, as the API's do.
+    let first_day = all_spending.first().map(|r| r.date);
+    let whole_from = |start: fn(NaiveDate) -> NaiveDate, next: fn(NaiveDate) -> NaiveDate| {
+        first_day.map(|day| forecast::first_whole_period(day, start(day), next(start(day))))
+    };
+    let month_from = whole_from(month_start, |d| {
+        d.checked_add_months(chrono::Months::new(1)).unwrap_or(d)
+    });
+    let spending: Vec<&Row> = all_spending
+        .iter()
+        .copied()
+        .filter(|r| month_from.is_some_and(|from| r.date >= from))
         .collect();
     let (Some(first), Some(last)) = (spending.first(), spending.last()) else {
         return ForecastReport {
@@ -513,12 +534,13 @@ fn forecasts(rows: &[Row], columns: &Columns) -> ForecastReport {
         per_category.score(&series, first_origin, &cheap);
     }
 
-    // Weeks from the Monday on or before the first expense.
-    let monday =
-        first.date - chrono::Days::new(u64::from(first.date.weekday().num_days_from_monday()));
+    // Weeks from the Monday of the first whole week.
+    let monday = whole_from(week_start, |d| d + chrono::Days::new(7)).unwrap_or(first.date);
     let week = |d: NaiveDate| ((d - monday).num_days() / 7) as usize;
-    let mut weekly_values = vec![0.0; week(last.date) + 1];
-    for r in &spending {
+    let weekly_rows: Vec<&&Row> = all_spending.iter().filter(|r| r.date >= monday).collect();
+    let weeks = weekly_rows.last().map_or(0, |r| week(r.date) + 1);
+    let mut weekly_values = vec![0.0; weeks];
+    for r in weekly_rows {
         weekly_values[week(r.date)] += r.amount;
     }
     let weekly_series = Series {

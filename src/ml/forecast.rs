@@ -703,6 +703,21 @@ fn small_sample_widening(n: usize) -> f64 {
     1.0 + SMALL_SAMPLE / n.max(1) as f64
 }
 
+/// Where a history of periods starts: at the period of its first day (`start`, up to `next`),
+/// or at the next one when that day falls in the period's second half (a month recorded from
+/// the 30th on would read as a month of almost no spending).
+pub fn first_whole_period(
+    first_day: chrono::NaiveDate,
+    start: chrono::NaiveDate,
+    next: chrono::NaiveDate,
+) -> chrono::NaiveDate {
+    if (first_day - start).num_days() * 2 >= (next - start).num_days() {
+        next
+    } else {
+        start
+    }
+}
+
 /// 10th and 90th percentile of the residuals (linear interpolation).
 pub fn residual_band(residuals: &[f64]) -> (f64, f64) {
     (percentile(residuals, 0.1), percentile(residuals, 0.9))

@@ -20,7 +20,7 @@ use crate::db::notifications;
 use crate::error::ApiError;
 use crate::ml::anomaly;
 use crate::ml::categorizer::{self, Categorizer, Example, LEXICON};
-use crate::ml::forecast::{Confidence, Forecast, Method, Series, SeriesModel};
+use crate::ml::forecast::{self, Confidence, Forecast, Method, Series, SeriesModel};
 use crate::ml::insights::money;
 
 /// Most recent categorised transactions a categoriser learns from.
@@ -474,18 +474,16 @@ fn subtrees(categories: &[CategoryRow]) -> HashMap<Uuid, Vec<Uuid>> {
 
 /// Builds the series for one period and category set (None = all spending) from the period
 /// sums, from the first period with spending up to (not including) `until`.
-/// The first period that holds a whole period of the user's history: the one of their first
-/// expense, or the next when that expense came in its second half (a month recorded from the
-/// 30th on would read as a month of almost no spending).
+/// The first period that holds a whole period of the user's history
+/// ([`forecast::first_whole_period`]).
 pub fn first_whole_period(sums: &[store::PeriodAmount], period: Period) -> Option<NaiveDate> {
     let first_day = sums.iter().map(|r| r.first_day).min()?;
     let start = period.start_of(first_day);
-    let next = period.next(start);
-    if (first_day - start).num_days() * 2 >= (next - start).num_days() {
-        Some(next)
-    } else {
-        Some(start)
-    }
+    Some(forecast::first_whole_period(
+        first_day,
+        start,
+        period.next(start),
+    ))
 }
 
 fn build_series(
