@@ -30,8 +30,26 @@ pub struct S3Store {
 
 impl S3Store {
     pub fn new(settings: S3Settings) -> io::Result<S3Store> {
+        let invalid = |why: &str| io::Error::new(io::ErrorKind::InvalidInput, why.to_owned());
         let endpoint = url::Url::parse(&settings.endpoint)
             .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, e))?;
+        // Only the path is signed, and errors name the address: an endpoint is a scheme, a host
+        // and a port, nothing more.
+        if !endpoint.username().is_empty() || endpoint.password().is_some() {
+            return Err(invalid(
+                "the S3 endpoint must not carry credentials (give FINAI_S3_ACCESS_KEY_ID and \
+                 FINAI_S3_SECRET_ACCESS_KEY)",
+            ));
+        }
+        if !matches!(endpoint.path(), "" | "/")
+            || endpoint.query().is_some()
+            || endpoint.fragment().is_some()
+        {
+            return Err(invalid(
+                "the S3 endpoint must be a scheme, a host and a port only (the bucket is \
+                 FINAI_S3_BUCKET)",
+            ));
+        }
         let host = match (endpoint.host_str(), endpoint.port()) {
             (Some(host), Some(port)) => format!("{host}:{port}"),
             (Some(host), None) => host.to_owned(),
@@ -43,7 +61,10 @@ impl S3Store {
             }
         };
         let tls = native_tls::TlsConnector::new().map_err(io::Error::other)?;
+        // A redirect is an error: ureq follows none of a PUT or DELETE, and one without a
+        // `Location` (S3's answer from the wrong region) would read as success.
         let agent = ureq::AgentBuilder::new()
+            .redirects(0)
             .timeout_connect(Duration::from_secs(10))
             .timeout(Duration::from_secs(120))
             .tls_connector(Arc::new(tls))
@@ -99,12 +120,20 @@ impl S3Store {
             .set("x-amz-date", &signed.date)
             .set("x-amz-content-sha256", &signed.payload_hash)
             .set("authorization", &signed.authorization);
-        if body.is_empty() && method != "PUT" {
+        let response = if body.is_empty() && method != "PUT" {
             request.call()
         } else {
             request.send_bytes(body)
         }
-        .map_err(|e| failure(what, e))
+        .map_err(|e| failure(what, e))?;
+        // Below 400 ureq answers `Ok`: only a 2xx is one.
+        match response.status() {
+            200..=299 => Ok(response),
+            status => Err(io::Error::other(format!(
+                "S3 {what}: unexpected {status} {}",
+                response.status_text()
+            ))),
+        }
     }
 }
 
@@ -135,8 +164,15 @@ impl FileStore for S3Store {
         let mut bytes = Vec::new();
         response
             .into_reader()
-            .take(MAX_OBJECT)
+            .take(MAX_OBJECT + 1)
             .read_to_end(&mut bytes)?;
+        // The key is the content's hash: anything else (cut short, or not ours) is not the file.
+        if bytes.len() as u64 > MAX_OBJECT || hex(&Sha256::digest(&bytes)) != key.sha256 {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                "S3 GET: the object is not the file its key names",
+            ));
+        }
         Ok(bytes)
     }
 
@@ -404,6 +440,119 @@ mod tests {
         assert_eq!(listing.next.as_deref(), Some("1/2+3="));
         let last = xml.replace("<IsTruncated>true", "<IsTruncated>false");
         assert_eq!(parse_listing(&last).unwrap().next, None);
+    }
+
+    fn settings(endpoint: &str) -> S3Settings {
+        S3Settings {
+            endpoint: endpoint.into(),
+            bucket: "files".into(),
+            region: "us-east-1".into(),
+            access_key_id: "id".into(),
+            secret_access_key: Secret::new("secret"),
+        }
+    }
+
+    #[test]
+    fn an_endpoint_is_a_scheme_a_host_and_a_port() {
+        assert!(S3Store::new(settings("http://127.0.0.1:9000")).is_ok());
+        assert!(S3Store::new(settings("https://s3.example.com/")).is_ok());
+        for endpoint in [
+            "https://user:pass@s3.example.com",
+            "https://s3.example.com/gateway",
+            "https://s3.example.com/?x=1",
+            "https://s3.example.com/#top",
+        ] {
+            let error = S3Store::new(settings(endpoint)).err().unwrap();
+            assert_eq!(error.kind(), io::ErrorKind::InvalidInput, "{endpoint}");
+            assert!(!error.to_string().contains("pass"), "{error}");
+        }
+    }
+
+    /// An HTTP server on a free port that reads each request and answers it with `answer`.
+    fn answering(answer: String) -> String {
+        use std::io::Write;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { return };
+                let mut seen = Vec::new();
+                let mut buffer = [0u8; 4096];
+                // The head, then as many bytes as it says the body has.
+                let body_at = loop {
+                    let Ok(n @ 1..) = stream.read(&mut buffer) else {
+                        break None;
+                    };
+                    seen.extend_from_slice(&buffer[..n]);
+                    if let Some(at) = seen.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break Some(at + 4);
+                    }
+                };
+                let Some(body_at) = body_at else { continue };
+                let head = String::from_utf8_lossy(&seen[..body_at]).to_ascii_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+                let mut rest = seen.len() - body_at;
+                while rest < length {
+                    let Ok(n @ 1..) = stream.read(&mut buffer) else {
+                        break;
+                    };
+                    rest += n;
+                }
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        format!("http://{address}")
+    }
+
+    fn answer(status: &str, headers: &str, body: &str) -> String {
+        format!(
+            "HTTP/1.1 {status}\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+    }
+
+    #[test]
+    fn a_redirect_is_not_a_success() {
+        let key = FileKey::of(uuid::Uuid::new_v4(), b"receipt");
+        // Gateways answer 307 to a PUT (ureq follows none); S3 answers a request sent to the
+        // wrong region 301 without a `Location`.
+        let moved = answering(answer(
+            "307 Temporary Redirect",
+            "Location: http://127.0.0.1:1/elsewhere\r\n",
+            "",
+        ));
+        let store = S3Store::new(settings(&moved)).unwrap();
+        assert!(store.put(&key, b"receipt").is_err());
+        assert!(store.delete(&key).is_err());
+        let wrong_region = answering(answer(
+            "301 Moved Permanently",
+            "",
+            "<Error><Code>PermanentRedirect</Code></Error>",
+        ));
+        let store = S3Store::new(settings(&wrong_region)).unwrap();
+        assert!(store.get(&key).is_err());
+        assert!(store
+            .each_written_before(SystemTime::now(), &mut |_| {})
+            .is_err());
+    }
+
+    #[test]
+    fn a_get_gives_only_the_file_its_key_names() {
+        let key = FileKey::of(uuid::Uuid::new_v4(), b"receipt");
+        let store = S3Store::new(settings(&answering(answer("200 OK", "", "receipt")))).unwrap();
+        assert_eq!(store.get(&key).unwrap(), b"receipt");
+        let store = S3Store::new(settings(&answering(answer(
+            "200 OK",
+            "",
+            "<html>login</html>",
+        ))))
+        .unwrap();
+        let error = store.get(&key).unwrap_err();
+        assert_eq!(error.kind(), io::ErrorKind::InvalidData);
     }
 
     #[test]
