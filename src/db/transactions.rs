@@ -871,6 +871,17 @@ pub struct Names {
     pub too_many: bool,
 }
 
+impl Names {
+    /// Roughly the bytes the names hold: each entry's id, string and map slot, and its text.
+    pub fn weight(&self) -> usize {
+        self.wallets
+            .values()
+            .chain(self.categories.values())
+            .map(|name| 64 + name.len())
+            .sum()
+    }
+}
+
 /// The most names of one ledger worth keeping: a ledger with more (thousands of categories)
 /// would cost a large read at every rename and its memory in every instance, where the page's
 /// joins read 50.

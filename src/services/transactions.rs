@@ -90,8 +90,14 @@ pub fn page(
 }
 
 /// The names of the ledgers' wallets and categories, as their first pages of transactions
-/// show them (read without them), each at the version of the ledger's names it was read at.
-static NAMES: LazyLock<LedgerCache<Names>> = LazyLock::new(LedgerCache::default);
+/// show them (read without them), each at the version of the ledger's names it was read at:
+/// at most [`NAMES_BUDGET`] bytes of them in all.
+static NAMES: LazyLock<LedgerCache<Names>> =
+    LazyLock::new(|| LedgerCache::with_budget(NAMES_BUDGET, Names::weight));
+
+/// 16 MiB: about 100,000 names of usual length (a thousand ledgers of a hundred, or a few
+/// ledgers of thousands), where a thousand ledgers of 2,000 long names would take 900 MB.
+const NAMES_BUDGET: usize = 16 << 20;
 
 /// Fills in the wallet and category names of `rows` from `names`; false if one is missing.
 fn name(names: &Names, rows: &mut [TransactionView]) -> bool {
