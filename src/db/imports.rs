@@ -531,9 +531,13 @@ pub fn existing_hashes(
         #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
+    // A key is a transaction's own, or that of an inflow merged into a transfer.
     let rows: Vec<Row> = diesel::sql_query(
         "SELECT t.import_hash AS hash, t.id FROM unnest($2::text[]) AS k(hash) \
-         JOIN transactions t ON t.ledger_id = $1 AND t.import_hash = k.hash",
+         JOIN transactions t ON t.ledger_id = $1 AND t.import_hash = k.hash \
+         UNION ALL \
+         SELECT m.import_hash, m.transaction_id FROM unnest($2::text[]) AS k(hash) \
+         JOIN merged_import_keys m ON m.ledger_id = $1 AND m.import_hash = k.hash",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<Text>, _>(hashes)
@@ -705,6 +709,27 @@ pub fn unmatched_pending(
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
     .load(conn)
+}
+
+/// Keeps the import key of `inflow` (about to be deleted) with `transfer`, the row it was
+/// merged into, so that the inflow's statement imported again finds it.
+pub fn keep_merged_key(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    inflow: Uuid,
+    transfer: Uuid,
+) -> QueryResult<()> {
+    diesel::sql_query(
+        "INSERT INTO merged_import_keys (ledger_id, import_hash, transaction_id) \
+         SELECT ledger_id, import_hash, $3 FROM transactions \
+         WHERE ledger_id = $1 AND id = $2 AND import_hash IS NOT NULL \
+         ON CONFLICT (ledger_id, import_hash) DO UPDATE SET transaction_id = EXCLUDED.transaction_id",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(inflow)
+    .bind::<SqlUuid, _>(transfer)
+    .execute(conn)
+    .map(drop)
 }
 
 /// Of these transactions, the pending ones with a transfer match, and their matches.

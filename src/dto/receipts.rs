@@ -10,6 +10,7 @@ use validator::Validate;
 use crate::db::attachments::Attachment;
 use crate::domain::money::Money;
 use crate::dto::transactions::TransactionResponse;
+use crate::services::caller::Caller;
 use crate::services::receipts::{self, ReceiptView, StoredItem, TaxHandling};
 
 /// A form with the file, for `multipart/form-data` uploads.
@@ -53,10 +54,11 @@ pub struct AttachmentResponse {
     pub created_at: DateTime<Utc>,
 }
 
-impl From<Attachment> for AttachmentResponse {
-    fn from(row: Attachment) -> Self {
+impl AttachmentResponse {
+    /// The file as `caller` reaches it (its `url` in the ledger they work in).
+    pub fn new(row: Attachment, caller: &Caller) -> Self {
         AttachmentResponse {
-            url: format!("/api/v1/attachments/{}", row.id),
+            url: caller.path(&format!("attachments/{}", row.id)),
             id: row.id,
             transaction_id: row.transaction_id,
             receipt_id: row.receipt_id,
@@ -184,8 +186,9 @@ pub struct ReceiptResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<ReceiptView> for ReceiptResponse {
-    fn from(view: ReceiptView) -> Self {
+impl ReceiptResponse {
+    /// The receipt as `caller` reaches it (its file's `url` in the ledger they work in).
+    pub fn new(view: ReceiptView, caller: &Caller) -> Self {
         let receipt = view.receipt;
         let parsed = (receipt.status == "parsed").then(|| {
             let r = receipts::settled(&receipt);
@@ -224,7 +227,7 @@ impl From<ReceiptView> for ReceiptResponse {
             corrections: receipt.corrections,
             text: receipt.ocr_text,
             transaction_id: receipt.transaction_id,
-            file: view.file.map(AttachmentResponse::from),
+            file: view.file.map(|file| AttachmentResponse::new(file, caller)),
             created_at: receipt.created_at,
             processed_at: receipt.processed_at,
             updated_at: receipt.updated_at,

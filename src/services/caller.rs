@@ -50,6 +50,17 @@ impl Caller {
         self.today
     }
 
+    /// The API path of `tail` (`attachments/{id}`) as this caller reaches it in the working
+    /// ledger: `/api/v1/{tail}` in their personal ledger, `/api/v1/ledgers/{id}/{tail}` in
+    /// another.
+    pub fn path(&self, tail: &str) -> String {
+        if self.ledger.id == self.id {
+            format!("/api/v1/{tail}")
+        } else {
+            format!("/api/v1/ledgers/{}/{tail}", self.ledger.id)
+        }
+    }
+
     /// The caller as a member of another ledger (with their stored role in it), working in that
     /// ledger's currency.
     pub fn in_ledger(self, ledger: &Ledger, role: &str) -> Result<Caller, ApiError> {

@@ -1320,6 +1320,7 @@ pub fn review(
                 |_| true,
                 "Transaction",
             )?;
+            store::keep_merged_key(conn, owner, inflow.id, outflow.id)?;
             store::delete_many(conn, owner, &[inflow.id])?;
             merged.extend([outflow.id, inflow.id]);
             transfers += 1;

@@ -892,11 +892,30 @@ async fn an_outflow_and_an_inflow_of_two_wallets_become_one_transfer_on_approval
         async move { app.data(user, &format!("/api/v1/wallets/{id}")).await["balance"].clone() }
     };
     assert_eq!(balance(checking).await, json!(-560));
-    assert_eq!(balance(savings).await, json!(500));
+    assert_eq!(balance(savings.clone()).await, json!(500));
     assert_eq!(
         app.data(&user, "/api/v1/transactions?status=pending").await,
         json!([])
     );
+
+    // The inflow's statement again: its 500 is the transfer (the inflow row went, its key
+    // stayed with the transfer), not new money.
+    let again = upload(
+        &app,
+        &user,
+        &format!("?wallet_id={savings}"),
+        "application/qif",
+        qif("D02/12/2026\nT500.00\nPTransfer from checking\n^\n"),
+    )
+    .await;
+    let (status, again) = json(again).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(
+        again["data"]["report"][0]["outcome"], "duplicate",
+        "{again}"
+    );
+    assert_eq!(&again["data"]["report"][0]["transaction_id"], outflow_id);
+    assert_eq!(balance(savings).await, json!(500));
 }
 
 /// Files written by other programs' own writers (`scripts/fixtures/make_statements.py`):

@@ -859,3 +859,56 @@ async fn a_household_imports_its_bank_file_and_keeps_rules_in_its_own_ledger() {
     );
     assert_eq!(app.data(&owner, "/api/v1/rules").await, json!([]));
 }
+
+#[tokio::test]
+async fn a_file_attached_in_a_shared_ledger_is_found_where_its_url_says() {
+    let app = spawn_app().await;
+    let (owner, editor, viewer, ledger) = household(&app).await;
+    app.data_of(
+        &owner,
+        Method::POST,
+        &format!("/api/v1/ledgers/{ledger}/wallets"),
+        json!({"name": "Family cash", "type": "cash"}),
+    )
+    .await;
+    let (status, created) = expense_in(&app, &editor, &ledger, 50_000).await;
+    assert_eq!(status, 201, "{created}");
+    let tx = created["data"]["id"].as_str().unwrap();
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/transactions/{tx}/attachments"),
+        )
+        .bearer_auth(&editor.access_token)
+        .header("content-type", "image/png")
+        .body(crate::helpers::blank_png(32, 32))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let id = body["data"]["id"].as_str().unwrap();
+    let url = format!("/api/v1/ledgers/{ledger}/attachments/{id}");
+    assert_eq!(body["data"]["url"], url.as_str());
+    let listed = app
+        .data(
+            &viewer,
+            &format!("/api/v1/ledgers/{ledger}/transactions/{tx}/attachments"),
+        )
+        .await;
+    assert_eq!(listed[0]["url"], url.as_str());
+    let download = app
+        .send_as(Method::GET, &url, &viewer.access_token, None)
+        .await;
+    assert_eq!(download.status(), 200);
+    // The owner's personal ledger has no such file.
+    let elsewhere = app
+        .send_as(
+            Method::GET,
+            &format!("/api/v1/attachments/{id}"),
+            &owner.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(elsewhere.status(), 404);
+}

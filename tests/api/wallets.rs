@@ -79,6 +79,35 @@ async fn balances_are_exact_and_transfers_move_money_between_two_wallets() {
 }
 
 #[tokio::test]
+async fn a_balance_within_bounds_is_kept_whatever_the_wallet_moved_before() {
+    // An opening debt of 9e14 paid off by three incomes of 4e14: what the wallet moved
+    // (1.2e15) passes the 15 integer digits of an amount, its balance (3e14) does not.
+    let app = spawn_app().await;
+    let user = app.register("big@example.com").await;
+    let card = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/wallets",
+            json!({"name": "Card", "type": "credit_card", "currency": "USD",
+                   "opening_balance": -900_000_000_000_000i64}),
+        )
+        .await;
+    let card = card["id"].as_str().unwrap().to_owned();
+    let salary = app.category_id(&user, "Salary").await;
+    for _ in 0..3 {
+        app.create_transaction(
+            &user,
+            json!({"type": "income", "amount": 400_000_000_000_000i64, "category_id": salary,
+                   "wallet_id": card, "date": "2026-03-01"}),
+        )
+        .await;
+    }
+    let wallet = app.data(&user, &format!("/api/v1/wallets/{card}")).await;
+    assert_eq!(wallet["balance"].to_string(), "300000000000000");
+}
+
+#[tokio::test]
 async fn a_wallet_with_transactions_cannot_be_deleted_but_can_be_archived() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;

@@ -64,7 +64,7 @@ pub async fn create_attachment(
     })
     .await?;
     let location = format!("/api/v1/attachments/{}", row.id);
-    Ok(Envelope::new(AttachmentResponse::from(row)).created(&location))
+    Ok(Envelope::new(AttachmentResponse::new(row, &caller)).created(&location))
 }
 
 /// The transaction's files: its own, and the images of receipts recorded as or matched to it.
@@ -90,7 +90,10 @@ pub async fn list_attachments(
         attachments::of_transaction(conn, &caller, id)
     })
     .await?;
-    let rows: Vec<AttachmentResponse> = rows.into_iter().map(AttachmentResponse::from).collect();
+    let rows: Vec<AttachmentResponse> = rows
+        .into_iter()
+        .map(|row| AttachmentResponse::new(row, &caller))
+        .collect();
     Ok(Envelope::new(rows).ok())
 }
 

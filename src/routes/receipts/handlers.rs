@@ -66,7 +66,7 @@ pub async fn create_receipt(
     .await?;
     state.hub.files.notify_one();
     let location = format!("/api/v1/receipts/{}", view.receipt.id);
-    Ok(Envelope::new(ReceiptResponse::from(view)).accepted(&location))
+    Ok(Envelope::new(ReceiptResponse::new(view, &caller)).accepted(&location))
 }
 
 /// Search the ledger's receipts, newest first.
@@ -111,7 +111,10 @@ pub async fn list_receipts(
         receipts::list(conn, &caller, &filter, page.limit(), page.offset())
     })
     .await?;
-    let rows: Vec<ReceiptResponse> = views.into_iter().map(ReceiptResponse::from).collect();
+    let rows: Vec<ReceiptResponse> = views
+        .into_iter()
+        .map(|view| ReceiptResponse::new(view, &caller))
+        .collect();
     Ok(Envelope::new(rows).with_meta(page.meta(total)).ok())
 }
 
@@ -134,7 +137,7 @@ pub async fn get_receipt(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let view = db::run(&state.pool, move |conn| receipts::get(conn, &caller, id)).await?;
-    Ok(Envelope::new(ReceiptResponse::from(view)).ok())
+    Ok(Envelope::new(ReceiptResponse::new(view, &caller)).ok())
 }
 
 /// Correct what was read. The corrections are kept beside the reading (`corrections`), shown
@@ -194,7 +197,7 @@ pub async fn correct_receipt(
         receipts::correct(conn, &caller, id, changes)
     })
     .await?;
-    Ok(Envelope::new(ReceiptResponse::from(view)).ok())
+    Ok(Envelope::new(ReceiptResponse::new(view, &caller)).ok())
 }
 
 /// Delete a receipt and its file (an expense recorded from it stays).
@@ -291,7 +294,7 @@ pub async fn receipt_to_transaction(
     .await?;
     let created_id = created.as_ref().map(|t| t.id);
     let body = ReceiptTransactionResponse {
-        receipt: ReceiptResponse::from(view),
+        receipt: ReceiptResponse::new(view, &caller),
         transaction: created.map(TransactionResponse::from),
     };
     Ok(match created_id {
