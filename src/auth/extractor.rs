@@ -17,6 +17,7 @@ use crate::db;
 use crate::domain::user::{Role, UserStatus};
 use crate::error::ApiError;
 use crate::http::context::origin;
+use crate::http::extract::Admission;
 use crate::http::ledger_scope::LedgerScope;
 use crate::services::caller::{Account, Caller};
 use crate::state::AppState;
@@ -84,7 +85,9 @@ impl FromRequest for Caller {
                 .match_pattern()
                 .is_some_and(|p| READING_POSTS.contains(&p.as_str()));
         let req = req.clone();
+        let admission = Admission::open(&req);
         Box::pin(async move {
+            let _decided = admission;
             let state = state.ok_or_else(|| ApiError::internal("AppState is not registered"))?;
             match authenticate(&state, &req, token, scope, writes).await {
                 Ok((caller, life)) => {

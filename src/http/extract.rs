@@ -1,12 +1,13 @@
 //! Request extractors whose every failure is an [`ApiError`] in the envelope.
 
 use std::ops::Deref;
+use std::rc::Rc;
 
 use actix_web::dev::Payload;
 use actix_web::error::{JsonPayloadError, PathError, QueryPayloadError};
 use actix_web::http::header;
 use actix_web::web::{self, BytesMut};
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
@@ -21,6 +22,40 @@ pub struct BodyLimit(pub usize);
 impl Default for BodyLimit {
     fn default() -> Self {
         BodyLimit(1024 * 1024)
+    }
+}
+
+/// A request's caller being admitted (the token checked, the account and membership read).
+/// Actix extracts a handler's arguments together, so a body that fails at once would answer
+/// before the caller is refused: a ledger's viewer sending a bad body would hear 422, not that
+/// they may not write. The caller's extractor opens an admission; a body that fails waits for
+/// it to be decided, and a refused caller's 401 or 403 goes first.
+#[derive(Clone, Default)]
+pub struct Admission(Rc<tokio::sync::Notify>);
+
+impl Admission {
+    /// Opens the request's admission; decided when the returned guard is dropped.
+    pub fn open(req: &HttpRequest) -> AdmissionGuard {
+        let admission = Admission::default();
+        req.extensions_mut().insert(admission.clone());
+        AdmissionGuard(admission)
+    }
+
+    /// Waits until the request's admission, if one is open, is decided.
+    async fn decided(admission: Option<Admission>) {
+        if let Some(admission) = admission {
+            admission.0.notified().await;
+        }
+    }
+}
+
+/// Decides an [`Admission`] when dropped, however the caller's extraction ends.
+pub struct AdmissionGuard(Admission);
+
+impl Drop for AdmissionGuard {
+    fn drop(&mut self) {
+        // One waiter at most (the body); a permit waits for it if it is not waiting yet.
+        self.0 .0.notify_one();
     }
 }
 
@@ -52,12 +87,20 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ValidatedJson<T> 
         let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
         let checks = check_json_content_type(req).and_then(|()| check_declared_length(req, limit));
         let payload = payload.take();
+        let admission = req.extensions().get::<Admission>().cloned();
         Box::pin(async move {
-            checks?;
-            let body = read_body(payload, limit).await?;
-            let value: T = parse_json(&body)?;
-            value.validate()?;
-            Ok(ValidatedJson(value))
+            let body = async {
+                checks?;
+                let body = read_body(payload, limit).await?;
+                let value: T = parse_json(&body)?;
+                value.validate()?;
+                Ok(ValidatedJson(value))
+            };
+            let body = body.await;
+            if body.is_err() {
+                Admission::decided(admission).await;
+            }
+            body
         })
     }
 }

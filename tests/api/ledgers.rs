@@ -143,6 +143,25 @@ async fn a_household_keeps_one_ledger_together_with_roles() {
         "ledger_read_only",
     )
     .await;
+    // What is wrong with a body is not the viewer's business: they may not write at all.
+    for (path, body) in [
+        ("bills", json!({})),
+        ("transactions", json!({"type": "expense", "amount": -5})),
+        ("rules", json!({"name": ""})),
+    ] {
+        assert_error(
+            app.send_as(
+                Method::POST,
+                &format!("{base}/{path}"),
+                &viewer.access_token,
+                Some(&body),
+            )
+            .await,
+            403,
+            "ledger_read_only",
+        )
+        .await;
+    }
     let summary = app.data(&viewer, &format!("{base}/reports/summary")).await;
     assert_eq!(summary["expense"], 130000, "{summary}");
 
