@@ -519,6 +519,17 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
                 }
             }
         }
+        // A category of several words by any one of them ("food" for Food & Dining, "fitness"
+        // for Health & Fitness), below the whole name and a one-word category of that name.
+        if n > 1 && name.kind == NameKind::Category {
+            for name_word in name_words.iter().filter(|w| w.chars().count() >= 4) {
+                for (start, word) in words.iter().enumerate() {
+                    if !word.is_empty() && similarity(word, name_word) >= 0.9 {
+                        candidates.push((0.8, start, 1, name));
+                    }
+                }
+            }
+        }
     }
     candidates.sort_by(|a, b| {
         (b.0 * b.2 as f64)
@@ -633,16 +644,24 @@ pub fn osa_distance(a: &[char], b: &[char]) -> usize {
     d[m][n]
 }
 
-/// The best of `names` for a word that matched none (what "yachts" was closest to).
+/// The best of `names` for a word that matched none (what "yachts" was closest to): the name,
+/// or one of its words, fewest edits away for its length.
 pub fn closest<'a>(word: &str, names: &'a [Name], kind: NameKind) -> Option<&'a Name> {
     let word: Vec<char> = fold(word).chars().collect();
+    let distance = |name: &str| {
+        let name: Vec<char> = name.chars().collect();
+        osa_distance(&word, &name) as f64 / name.len().max(word.len()).max(1) as f64
+    };
     names
         .iter()
         .filter(|n| n.kind == kind)
         .map(|n| {
-            let name: Vec<char> = fold(&n.name).chars().collect();
-            let distance = osa_distance(&word, &name) as f64;
-            (distance / name.len().max(word.len()).max(1) as f64, n)
+            let folded = fold(&n.name);
+            let nearest = tokens(&folded)
+                .iter()
+                .map(|w| distance(w))
+                .fold(distance(&folded), f64::min);
+            (nearest, n)
         })
         .min_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, n)| n)
@@ -1225,6 +1244,34 @@ mod tests {
         );
         let e = extract("mua được không trong 6 tháng", &names(), today(), true);
         assert_eq!(e.date, "2026-12-15".parse().ok());
+    }
+
+    #[test]
+    fn a_category_of_several_words_is_named_by_one_of_them() {
+        let names: Vec<Name> = ["Food & Dining", "Health & Fitness", "Doctor", "Fast Food"]
+            .iter()
+            .enumerate()
+            .map(|(index, name)| Name {
+                kind: NameKind::Category,
+                name: (*name).into(),
+                index,
+            })
+            .collect();
+        let read = |q: &str| extract(q, &names, today(), false).category.map(|f| f.name);
+        assert_eq!(
+            read("How much did I spend on food last month?"),
+            Some("Food & Dining".into())
+        );
+        assert_eq!(read("fitness this year"), Some("Health & Fitness".into()));
+        assert_eq!(
+            read("fast food"),
+            Some("Fast Food".into()),
+            "the whole name first"
+        );
+        assert_eq!(
+            closest("dinning", &names, NameKind::Category).map(|n| n.name.as_str()),
+            Some("Food & Dining")
+        );
     }
 
     #[test]

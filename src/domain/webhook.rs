@@ -58,14 +58,19 @@ pub fn is_public(ip: IpAddr) -> bool {
             if let Some(v4) = ip.to_ipv4_mapped() {
                 return is_public_v4(v4);
             }
-            let first = ip.segments()[0];
-            !(ip.is_loopback()
-                || ip.is_unspecified()
-                || ip.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || (first == 0x2001 && ip.segments()[1] == 0x0db8) // documentation
-                || ip.segments()[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
+            // Only global unicast (2000::/3) is on the internet: that leaves out loopback,
+            // unique and link-local, multicast, discard-only, site-local and the translation
+            // prefixes that carry an IPv4 address to a gateway (NAT64 64:ff9b::/96 and
+            // 64:ff9b:1::/48, IPv4-translated ::ffff:0:0:0/96), which would reach a private
+            // address or the metadata service behind them. Within it, the special blocks:
+            // 2001::/23 (Teredo and other IETF assignments), documentation (2001:db8::/32,
+            // 3fff::/20), and 6to4 (2002::/16, an IPv4 address inside).
+            let [first, second, ..] = ip.segments();
+            (first & 0xe000) == 0x2000
+                && !(first == 0x2001 && second < 0x0200)
+                && !(first == 0x2001 && second == 0x0db8)
+                && first != 0x2002
+                && !(first == 0x3fff && second < 0x1000)
         }
     }
 }
@@ -138,6 +143,18 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "2001:db8::1",
+            // Found by an outside test: addresses that carry or reach an IPv4 one.
+            "64:ff9b::a9fe:a9fe",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::a00:1",
+            "2002:7f00:1::",
+            "2002:a9fe:a9fe::",
+            "::ffff:0:7f00:1",
+            "2001::1",
+            "100::1",
+            "fec0::1",
+            "3fff::1",
+            "ff02::1",
         ] {
             assert!(!is_public(private.parse().unwrap()), "{private}");
         }
@@ -145,6 +162,8 @@ mod tests {
             "93.184.216.34",
             "8.8.8.8",
             "2606:4700::6810:84e5",
+            "2a00:1450:4001:80b::200e",
+            "2001:4860:4860::8888",
             "::ffff:1.1.1.1",
         ] {
             assert!(is_public(public.parse().unwrap()), "{public}");

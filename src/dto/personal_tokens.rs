@@ -14,7 +14,8 @@ use crate::db::personal_tokens::PersonalToken;
 pub struct CreateTokenRequest {
     #[validate(length(min = 1, max = 100))]
     pub name: String,
-    /// `read` (GET only; any other method is 403 `insufficient_scope`) and/or `write`.
+    /// `read` (GET, and the POSTs that only read: `/assistant/ask`, its answers' feedback and
+    /// `/scenarios/simulate`; anything else is 403 `insufficient_scope`) and/or `write`.
     #[validate(length(min = 1, max = 2))]
     pub scopes: Vec<String>,
     /// Days until it stops working, 1 to 3650; absent: until it is revoked.

@@ -807,3 +807,32 @@ async fn a_viewer_of_a_shared_ledger_may_ask_and_simulate_but_not_set_goals() {
     let owners = app.data(&owner, &format!("{base}/assistant/answers")).await;
     assert_eq!(owners, json!([]), "{owners}");
 }
+
+#[tokio::test]
+async fn the_readme_example_is_answered_with_the_default_categories() {
+    // A new account's categories: "Food & Dining" with "Groceries" and "Restaurants" under it.
+    let app = spawn_app().await;
+    let user = app.register("defaults@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 37.5, "category_id": groceries,
+               "wallet_id": wallet, "date": mid_last_month()}),
+    )
+    .await;
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on food last month?"}),
+    )
+    .await;
+    assert_eq!(
+        answer["entities"]["category"]["name"], "Food & Dining",
+        "{answer}"
+    );
+    assert!(
+        answer["answer"].as_str().unwrap().contains("37.5"),
+        "{answer}"
+    );
+}

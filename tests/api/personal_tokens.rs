@@ -93,6 +93,17 @@ async fn a_token_works_like_an_access_token_within_its_scopes() {
         .send_as(Method::GET, "/api/v1/users/me/tokens", writer, None)
         .await;
     assert_error(listed_by_token, 403, "session_required").await;
+    // Nor does a token with the password make a login session (which would pass by a second
+    // factor), or change the password.
+    let changed = app
+        .send_as(
+            Method::POST,
+            "/api/v1/auth/password/change",
+            writer,
+            Some(&json!({"current_password": user.password, "new_password": "N3w!passWord"})),
+        )
+        .await;
+    assert_error(changed, 403, "session_required").await;
 
     // Made-up, expired and revoked tokens are refused.
     for fake in ["finai_pat_nope", "finai_pax_abc", "finai_pat_"] {

@@ -126,13 +126,33 @@ pub async fn get_attachment(
     let name = row.file_name.unwrap_or_else(|| format!("{}", row.id));
     Ok(HttpResponse::Ok()
         .content_type(row.content_type)
-        .insert_header((
-            header::CONTENT_DISPOSITION,
-            header::ContentDisposition::attachment(name),
-        ))
+        .insert_header((header::CONTENT_DISPOSITION, disposition(name)))
         .insert_header((header::CACHE_CONTROL, "private, max-age=3600"))
         .insert_header((header::ETAG, format!("\"{}\"", row.sha256)))
         .body(bytes))
+}
+
+/// `attachment` with the file's name: as it is when it is ASCII, else an ASCII stand-in for old
+/// clients and the name itself in UTF-8 (`filename*`, RFC 6266).
+fn disposition(name: String) -> header::ContentDisposition {
+    if name.is_ascii() {
+        return header::ContentDisposition::attachment(name);
+    }
+    let fallback: String = name
+        .chars()
+        .map(|c| if c.is_ascii() { c } else { '_' })
+        .collect();
+    header::ContentDisposition {
+        disposition: header::DispositionType::Attachment,
+        parameters: vec![
+            header::DispositionParam::Filename(fallback),
+            header::DispositionParam::FilenameExt(header::ExtendedValue {
+                charset: header::Charset::Ext("UTF-8".into()),
+                language_tag: None,
+                value: name.into_bytes(),
+            }),
+        ],
+    }
 }
 
 /// Delete a file attached to a transaction. (A receipt's image goes with its receipt.)
@@ -161,4 +181,24 @@ pub async fn delete_attachment(
     .await?;
     state.hub.files.notify_one();
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_beyond_ascii_goes_as_utf_8_beside_an_ascii_stand_in() {
+        assert_eq!(
+            disposition("receipt.png".into()).to_string(),
+            "attachment; filename=\"receipt.png\""
+        );
+        let header = disposition("résumé.png".into()).to_string();
+        assert!(header.contains("filename=\"r_sum_.png\""), "{header}");
+        assert!(
+            header.contains("filename*=UTF-8''r%C3%A9sum%C3%A9.png"),
+            "{header}"
+        );
+        assert!(header.is_ascii());
+    }
 }

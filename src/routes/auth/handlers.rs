@@ -5,7 +5,7 @@ use actix_web::{post, web, HttpRequest, HttpResponse};
 use chrono::Utc;
 
 use super::dto::*;
-use crate::auth::extractor::{account_disabled, email_not_verified};
+use crate::auth::extractor::{account_disabled, email_not_verified, token_life};
 use crate::auth::session::{self, Family, IssuedSession};
 use crate::auth::{password, tokens, Caller};
 use crate::db::audit::Action;
@@ -20,6 +20,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::context::origin;
 use crate::http::{Envelope, JsonOrForm, ValidatedJson};
 use crate::services::accounts::*;
+use crate::services::personal_tokens::session_only;
 use crate::services::two_factor;
 use crate::state::AppState;
 
@@ -581,7 +582,9 @@ pub async fn resend_verification(
 
 /// Change the password (knowing the current one).
 ///
-/// Every other session is ended; the answer carries a fresh session for this client.
+/// Every other session is ended; the answer carries a fresh session for this client. Only from
+/// a login session: a personal access token (which passed no second factor) may not turn the
+/// password into a new session.
 #[utoipa::path(
     tag = "auth",
     operation_id = "change_password",
@@ -589,6 +592,7 @@ pub async fn resend_verification(
     request_body = ChangePasswordRequest,
     responses(
         (status = 200, description = "Password changed; new tokens for this client", body = Envelope<SessionResponse>),
+        (status = 403, description = "`session_required`: not with a personal access token", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -599,6 +603,7 @@ pub async fn change_password(
     caller: Caller,
     body: ValidatedJson<ChangePasswordRequest>,
 ) -> ApiResult<HttpResponse> {
+    session_only(token_life(&req)?)?;
     let body = body.into_inner();
     let user = db::run(&state.pool, move |conn| users::find(conn, caller.id))
         .await?
