@@ -495,15 +495,22 @@ fn unescape(item: &str) -> String {
     plain
 }
 
-/// The key a name is matched on: case-insensitive, runs of spaces as one, and path parts
+/// The key a name is matched on: compatibility forms as their plain letters (NFKC: a
+/// full-width `Ａ` is `A`), invisible characters left out (zero-width spaces and joiners, soft
+/// hyphens), case-insensitive with `ß` as `ss`, runs of spaces as one, and path parts
 /// (`Food & Dining > Groceries`) around ` > `.
 pub fn name_key(name: &str) -> String {
-    name.split('>')
+    use unicode_normalization::UnicodeNormalization;
+    let invisible = |c: &char| matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}');
+    let plain: String = name.nfkc().filter(|c| !invisible(c)).collect();
+    plain
+        .split('>')
         .map(|part| {
             part.split_whitespace()
                 .collect::<Vec<_>>()
                 .join(" ")
                 .to_lowercase()
+                .replace('ß', "ss")
         })
         .collect::<Vec<_>>()
         .join(" > ")
@@ -819,5 +826,20 @@ mod tests {
             .contains("unknown"));
         assert!(index.is_unique("Groceries"));
         assert!(!index.is_unique("other"));
+    }
+
+    #[test]
+    fn names_alike_to_a_reader_have_one_key() {
+        for (a, b) in [
+            ("Straße", "STRASSE"),
+            ("Ａbc", "abc"),
+            ("x\u{200B}y", "xy"),
+            ("Lương", "LƯƠNG"),
+            ("Food  &   Dining", "food & dining"),
+            ("Cafe\u{0301}", "Café"),
+        ] {
+            assert_eq!(name_key(a), name_key(b), "{a} / {b}");
+        }
+        assert_ne!(name_key("Cafe"), name_key("Café"));
     }
 }
