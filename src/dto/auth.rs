@@ -124,6 +124,10 @@ pub struct ResetPasswordRequest {
     pub token: String,
     #[validate(custom(function = "validate_new_password"))]
     pub new_password: String,
+    /// Also revoke every personal access token (they survive a reset otherwise, as a change):
+    /// for an account that may have been taken over.
+    #[serde(default)]
+    pub end_personal_access_tokens: Option<bool>,
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -259,4 +259,49 @@ async fn a_password_change_ends_tokens_only_when_asked_and_revoking_closes_strea
         )
         .await;
     assert_error(ended, 401, "invalid_token").await;
+
+    // A reset (the way back into an account that may have been taken over) may end them too.
+    let (status, login) = json(
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": user.email, "password": "Th1rd!passWord"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{login}");
+    let third = make(
+        &app,
+        &TestUser {
+            access_token: login["data"]["access_token"].as_str().unwrap().to_owned(),
+            ..user.clone()
+        },
+        json!({"name": "Feed 3", "scopes": ["read"]}),
+    )
+    .await;
+    let third = third["token_secret"].as_str().unwrap().to_owned();
+    let used = app
+        .send_as(Method::GET, "/api/v1/wallets", &third, None)
+        .await;
+    assert_eq!(used.status(), 200);
+    app.post_json(
+        "/api/v1/auth/password/forgot",
+        &json!({"email": user.email}),
+    )
+    .await;
+    let reset = app.mailed_token(&user.email, "reset-password").await;
+    let (status, body) = json(
+        app.post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": reset, "new_password": "F0urth!passWord",
+                    "end_personal_access_tokens": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let ended = app
+        .send_as(Method::GET, "/api/v1/wallets", &third, None)
+        .await;
+    assert_error(ended, 401, "invalid_token").await;
 }

@@ -473,6 +473,7 @@ pub async fn reset_password(
         return Err(invalid_token("invalid_reset_token"));
     }
     let hash = hash_password(&state, body.new_password).await?;
+    let end_tokens = body.end_personal_access_tokens.unwrap_or(false);
     let origin = origin(&req);
     db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
@@ -489,6 +490,9 @@ pub async fn reset_password(
             user_tokens::spend_all(conn, user_id, user_tokens::PASSWORD_RESET)?;
             refresh_tokens::revoke_all_for_user(conn, user_id)?;
             users::revoke_access_tokens(conn, user_id)?;
+            if end_tokens {
+                db::personal_tokens::delete_all(conn, user_id)?;
+            }
             login_throttle::clear(conn, &user.email.to_lowercase())?;
             record(conn, Action::PasswordReset, Some(user_id), &origin)?;
             Ok(())
