@@ -15,6 +15,18 @@ pub struct Change {
     pub change_seq: i64,
 }
 
+/// The latest change number handed out (to any ledger): no cursor is beyond it.
+pub fn latest_change(conn: &mut PgConnection) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Latest {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        last_value: i64,
+    }
+    diesel::sql_query("SELECT last_value FROM finai_change_seq")
+        .get_result::<Latest>(conn)
+        .map(|l| l.last_value)
+}
+
 /// Up to `limit` changes after `since`, in change order.
 pub fn changes_since(
     conn: &mut PgConnection,

@@ -89,7 +89,11 @@ pub async fn idempotency(
         hasher.update(content_type.as_bytes());
     }
     hasher.update(b"\n");
-    hasher.update(&body);
+    // The same JSON is the same request, however a retry spaces it or orders its keys.
+    match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(json) => canonical(&json, &mut hasher),
+        Err(_) => hasher.update(&body),
+    }
     let request_hash: String = hasher
         .finalize()
         .iter()
@@ -217,5 +221,37 @@ async fn release(state: &web::Data<AppState>, principal: String, key: String) {
     .await
     {
         log::error!("cannot release an idempotency key: {error}");
+    }
+}
+
+/// Feeds `value` to `hasher` in one spelling: no spaces, object keys sorted.
+fn canonical(value: &serde_json::Value, hasher: &mut Sha256) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            hasher.update(b"{");
+            for (i, key) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                canonical(&Value::String(key.clone()), hasher);
+                hasher.update(b":");
+                canonical(&map[key], hasher);
+            }
+            hasher.update(b"}");
+        }
+        Value::Array(items) => {
+            hasher.update(b"[");
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    hasher.update(b",");
+                }
+                canonical(item, hasher);
+            }
+            hasher.update(b"]");
+        }
+        scalar => hasher.update(scalar.to_string().as_bytes()),
     }
 }

@@ -589,7 +589,35 @@ pub fn get(
     if moved.is_some() {
         rerun.start = None;
     }
+    // A change naming a bill or recurring payment deleted since is left out, and said so.
+    let ledger = caller.ledger.id;
+    let mut gone = Vec::new();
+    let mut kept = Vec::with_capacity(rerun.changes.len());
+    for change in rerun.changes {
+        let missing = match &change {
+            ScenarioChange::CancelBill { bill_id } => bills::find(conn, ledger, *bill_id)?
+                .is_none()
+                .then_some("bill"),
+            ScenarioChange::CancelRecurring { recurring_id } => {
+                recurring::find(conn, ledger, *recurring_id)?
+                    .is_none()
+                    .then_some("recurring payment")
+            }
+            _ => None,
+        };
+        match missing {
+            Some(what) => gone.push(what),
+            None => kept.push(change),
+        }
+    }
+    rerun.changes = kept;
     let result = simulate(conn, caller, &rerun).map(|mut result| {
+        for what in gone {
+            result.assumptions.insert(
+                0,
+                format!("A change of the saved scenario cancels a {what} that has been deleted since: it is left out."),
+            );
+        }
         if let Some(start) = moved {
             result.assumptions.insert(
                 0,

@@ -836,3 +836,51 @@ async fn the_readme_example_is_answered_with_the_default_categories() {
         "{answer}"
     );
 }
+
+#[tokio::test]
+async fn a_saved_scenario_outlives_the_bill_it_cancels() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let electricity = app.category_id(&user, "Electricity").await;
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Power", "amount": 80, "category_id": electricity,
+                   "wallet_id": wallet, "frequency": "monthly",
+                   "next_due_date": today().checked_add_days(chrono::Days::new(5)).unwrap()}),
+        )
+        .await;
+    let bill = bill["id"].as_str().unwrap().to_owned();
+    let saved = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios",
+            json!({"name": "No power bill", "scenario": {
+                "months": 2, "changes": [{"kind": "cancel_bill", "bill_id": bill}]}}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap();
+    let deleted = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/bills/{bill}"),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    let again = app.data(&user, &format!("/api/v1/scenarios/{id}")).await;
+    assert_eq!(again["name"], "No power bill");
+    assert_eq!(again["result"]["months"].as_array().unwrap().len(), 2);
+    assert!(
+        again["result"]["assumptions"][0]
+            .as_str()
+            .unwrap()
+            .contains("deleted since"),
+        "{again}"
+    );
+}

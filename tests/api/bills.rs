@@ -163,6 +163,57 @@ async fn a_payment_is_all_or_nothing_and_a_one_off_bill_is_paid_once() {
 }
 
 #[tokio::test]
+async fn deleting_a_payments_expense_reopens_the_due_date_it_paid() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let token = &s.user.access_token;
+    for (frequency, due) in [("monthly", y("03-10")), ("once", y("04-10"))] {
+        let b = bill(
+            &app,
+            &s,
+            json!({"frequency": frequency, "next_due_date": due}),
+        )
+        .await;
+        let id = b["id"].as_str().unwrap();
+        let path = format!("/api/v1/bills/{id}/pay");
+        let (status, paid) = json(
+            app.send_as(Method::POST, &path, token, Some(&json!({})))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{paid}");
+        let after = &paid["data"]["bill"];
+        assert!(
+            after["next_due_date"] != due.as_str() || after["status"] == "paid",
+            "paying moved the bill on: {after}"
+        );
+        let expense = paid["data"]["transaction"]["id"].as_str().unwrap();
+        let deleted = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/transactions/{expense}"),
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(deleted.status(), 200);
+        let reopened = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
+        assert_eq!(reopened["next_due_date"], due.as_str(), "{reopened}");
+        assert_eq!(reopened["status"], "pending", "{reopened}");
+        let payments = app
+            .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+            .await;
+        assert_eq!(payments, json!([]));
+        let (status, again) = json(
+            app.send_as(Method::POST, &path, token, Some(&json!({})))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{frequency}: {again}");
+    }
+}
+
+#[tokio::test]
 async fn edits_keep_the_schedule_a_client_did_not_change() {
     let app = spawn_app().await;
     let s = setup(&app).await;

@@ -30,6 +30,21 @@ async fn a_retried_post_returns_the_first_answer_and_creates_nothing() {
     assert_eq!(status, 201);
     assert_eq!(retry_body, first_body);
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
+    // The same JSON spelled another way (keys reordered, spaced) is the same request.
+    let respelled = format!(
+        "{{ \"wallet_id\": \"{cash}\",\n  \"category_id\": \"{cafe}\", \"amount\": 4.5, \"type\": \"expense\" }}"
+    );
+    let retry = app
+        .request(Method::POST, "/api/v1/transactions")
+        .bearer_auth(&user.access_token)
+        .header("idempotency-key", "key-1")
+        .header("content-type", "application/json")
+        .body(respelled)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(retry.headers()["idempotent-replayed"], "true");
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 1);
 
     let other_body =
         json!({"type": "expense", "amount": 5, "category_id": cafe, "wallet_id": cash});

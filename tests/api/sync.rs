@@ -232,4 +232,12 @@ async fn a_client_replaying_changes_ends_with_the_servers_state() {
         "invalid_query",
     )
     .await;
+    // A cursor ahead of every change would hide every later one: refused.
+    assert_error(
+        app.get_as("/api/v1/sync?since=99999999999", &user.access_token)
+            .await,
+        400,
+        "invalid_cursor",
+    )
+    .await;
 }

@@ -12,7 +12,7 @@ use crate::dto::categories::CategoryResponse;
 use crate::dto::recurring::RecurringResponse;
 use crate::dto::transactions::TransactionResponse;
 use crate::dto::wallets::WalletResponse;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::Envelope;
 use crate::state::AppState;
 
@@ -22,7 +22,10 @@ use crate::state::AppState;
     operation_id = "sync",
     summary = "Changes since a cursor (delta sync)",
     params(SyncQuery),
-    responses((status = 200, description = "Changes and the next cursor", body = Envelope<SyncResponse>)),
+    responses(
+        (status = 200, description = "Changes and the next cursor", body = Envelope<SyncResponse>),
+        (status = 400, description = "`invalid_query`: a malformed cursor or limit; `invalid_cursor`: a cursor ahead of every change (sync afresh)", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/sync")]
@@ -48,6 +51,16 @@ pub async fn sync_changes(
         return Err(invalid("`limit` must be between 1 and 1000."));
     }
     let response = db::run(&state.pool, move |conn| {
+        // A cursor beyond every change handed out (kept across a restore of an older database,
+        // or made up) would be echoed back forever, and every later change missed.
+        if since > sync::latest_change(conn)? {
+            return Err(ApiError::BadRequest {
+                code: "invalid_cursor",
+                message: "This cursor is ahead of every change here (from another or a \
+                          restored database?): sync afresh, without `since`."
+                    .into(),
+            });
+        }
         let mut changes = sync::changes_since(conn, caller.ledger.id, since, limit + 1)?;
         let has_more = changes.len() as i64 > limit;
         changes.truncate(limit as usize);
