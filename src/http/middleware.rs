@@ -232,11 +232,20 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             HeaderName::from_static("idempotency-key"),
             REQUEST_ID,
         ])
+        // What a browser client may read of an answer: besides the ids, links and retry hints,
+        // whether it was a replay, the rate limit's state, and a download's name and tag.
         .expose_headers([
             REQUEST_ID,
             header::LOCATION,
             header::RETRY_AFTER,
             header::WWW_AUTHENTICATE,
+            HeaderName::from_static("idempotent-replayed"),
+            HeaderName::from_static("ratelimit-limit"),
+            HeaderName::from_static("ratelimit-remaining"),
+            HeaderName::from_static("ratelimit-reset"),
+            HeaderName::from_static("ratelimit-policy"),
+            header::CONTENT_DISPOSITION,
+            header::ETAG,
         ])
         .max_age(3600);
     for origin in allowed_origins {

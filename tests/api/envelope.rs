@@ -57,6 +57,27 @@ async fn cors_preflight_allows_configured_origins_only() {
     );
     assert!(allowed.headers().contains_key("x-request-id"));
 
+    // An answer to the allowed origin lets its script read the headers a client needs.
+    let answer = app
+        .request(Method::GET, "/api/v1/openapi.json")
+        .header("origin", "https://app.example.com")
+        .send()
+        .await
+        .unwrap();
+    let exposed = answer.headers()["access-control-expose-headers"]
+        .to_str()
+        .unwrap()
+        .to_ascii_lowercase();
+    for header in [
+        "location",
+        "idempotent-replayed",
+        "ratelimit-remaining",
+        "content-disposition",
+        "x-request-id",
+    ] {
+        assert!(exposed.contains(header), "{header} not in {exposed}");
+    }
+
     let refused = preflight("https://evil.example.com").await.unwrap();
     assert!(refused
         .headers()
