@@ -55,7 +55,7 @@ def main():
                               capture_output=True, text=True).stdout
         # vi: dots group thousands; VND has no minor unit; dates day first.
         for expected in ["Summary", "01/03/2026 – 31/03/2026 · VND", "25.000.000 VND",
-                         "1.299.500 VND", "23.700.500 VND", "Ăn uống", "100,0 %", "Page 1 of 1"]:
+                         "1.299.500 VND", "23.700.500 VND", "Ăn uống", "100,00 %", "Page 1 of 1"]:
             if expected not in text:
                 fail(f"pdftotext does not find {expected!r} in:\n{text}")
         subprocess.run(["pdftoppm", "-r", "60", "-png", "-f", "1", "-l", "1", path,
@@ -65,6 +65,31 @@ def main():
             fail("pdftoppm rendered no page")
         if keep:
             shutil.copy(page, keep)
+
+        # The pie's legend prints each share as the table and the JSON do. Exact shares 46.0496
+        # and 53.9504 % are 46.05 and 53.95 in the JSON (they add up to 100); the table printed
+        # them to one decimal (46.1 %, and shares that added up to 99.9 elsewhere), and a
+        # legend that divided the amounts again printed 46.0 %.
+        shares = data("POST", "/auth/register", body={
+            "email": "shares@example.com", "password": "Str0ng!pass", "name": "Ann"})["access_token"]
+        purse = data("POST", "/wallets", shares, {"name": "Cash", "type": "cash", "currency": "USD"})["id"]
+        for name, amount in [("Boat", 4604.96), ("Kites", 5395.04)]:
+            category = data("POST", "/categories", shares, {"name": name, "kind": "expense"})["id"]
+            data("POST", "/transactions", shares, {"type": "expense", "amount": amount,
+                 "date": "2026-03-03", "description": name, "category_id": category,
+                 "wallet_id": purse})
+        by_category = data("GET", f"/reports/spending-by-category?{period}", shares)
+        if sorted(row["share_pct"] for row in by_category) != [46.05, 53.95]:
+            fail(f"unexpected shares: {by_category}")
+        for report in ["summary", "spending-by-category"]:
+            status, _, body = call("GET", f"/reports/{report}?{period}&format=pdf&locale=en-US", shares)
+            path = os.path.join(work, f"{report}-shares.pdf")
+            open(path, "wb").write(body)
+            text = subprocess.run(["pdftotext", "-layout", path, "-"], check=True,
+                                  capture_output=True, text=True).stdout
+            for expected in ["46.05 %", "53.95 %"]:
+                if text.count(expected) != 2:
+                    fail(f"{report}: the legend and the table should both print {expected!r}:\n{text}")
 
         # A long report in English: pages numbered, every page's header repeated.
         status, _, trend = call("GET", "/reports/trend?from=2025-01-01&to=2026-03-31&granularity=day"

@@ -275,11 +275,13 @@ pub async fn admit(
 }
 
 /// POST routes that change nothing of the ledger (a question, a simulation, feedback on one's
-/// own answer): a viewer and a read-only token may use them.
+/// own answer, one's own reading of notifications): a viewer and a read-only token may use them.
 const READING_POSTS: &[&str] = &[
     "/api/v1/assistant/ask",
     "/api/v1/assistant/answers/{id}/feedback",
     "/api/v1/scenarios/simulate",
+    "/api/v1/notifications/{id}/read",
+    "/api/v1/notifications/read-all",
 ];
 
 pub fn account_disabled() -> ApiError {

@@ -82,10 +82,19 @@ pub fn total(conn: &mut PgConnection, f: &Filter) -> QueryResult<Total> {
                            AND ($7::uuid IS NULL OR wallet_id = $7) AND $6::uuid IS NULL \
                            AND $8::text IS NULL"
             .to_owned(),
+        // A transaction split over k categories of the tree is k lines of the rollup: it counts
+        // once, as in the spending report.
         (None, Some(_)) => format!(
-            "WITH RECURSIVE {TREE} \
+            "WITH RECURSIVE {TREE}, \
+             overcount AS ( \
+                 SELECT count(DISTINCT s.category_id) - 1 AS extra \
+                 FROM transaction_splits s JOIN tree ON tree.id = s.category_id \
+                 WHERE s.ledger_id = $1 AND s.currency = $2 AND s.day BETWEEN $3 AND $4 \
+                   AND s.type = $5 AND ($7::uuid IS NULL OR s.wallet_id = $7) \
+                 GROUP BY s.transaction_id) \
              SELECT COALESCE(sum(l.amount), 0) AS amount, \
-                    COALESCE(sum(l.transactions), 0)::bigint AS transactions \
+                    (COALESCE(sum(l.transactions), 0) \
+                     - (SELECT COALESCE(sum(extra), 0) FROM overcount))::bigint AS transactions \
              FROM daily_category_flows l JOIN tree ON tree.id = l.category_id \
              WHERE l.ledger_id = $1 AND l.currency = $2 AND l.day BETWEEN $3 AND $4 \
                AND l.type = $5 AND ($7::uuid IS NULL OR l.wallet_id = $7) AND $8::text IS NULL"

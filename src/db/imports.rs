@@ -500,6 +500,27 @@ pub fn review_counts(
 }
 
 /// The batch's transactions: id and duplicate key, in the batch's order of keys.
+/// How many of the batch's rows were merged into an approved transfer (and are gone as rows).
+pub fn merged_from_batch(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    batch: Uuid,
+) -> QueryResult<i64> {
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        merged: i64,
+    }
+    diesel::sql_query(
+        "SELECT count(*) AS merged FROM merged_import_keys \
+         WHERE ledger_id = $1 AND import_batch_id = $2",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(batch)
+    .get_result::<Count>(conn)
+    .map(|c| c.merged)
+}
+
 pub fn batch_transactions(
     conn: &mut PgConnection,
     ledger_id: Uuid,
@@ -720,10 +741,11 @@ pub fn keep_merged_key(
     transfer: Uuid,
 ) -> QueryResult<()> {
     diesel::sql_query(
-        "INSERT INTO merged_import_keys (ledger_id, import_hash, transaction_id) \
-         SELECT ledger_id, import_hash, $3 FROM transactions \
+        "INSERT INTO merged_import_keys (ledger_id, import_hash, transaction_id, import_batch_id) \
+         SELECT ledger_id, import_hash, $3, import_batch_id FROM transactions \
          WHERE ledger_id = $1 AND id = $2 AND import_hash IS NOT NULL \
-         ON CONFLICT (ledger_id, import_hash) DO UPDATE SET transaction_id = EXCLUDED.transaction_id",
+         ON CONFLICT (ledger_id, import_hash) DO UPDATE SET \
+            transaction_id = EXCLUDED.transaction_id, import_batch_id = EXCLUDED.import_batch_id",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(inflow)

@@ -201,6 +201,19 @@ pub fn lock_members(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<()>
         .map(|_| ())
 }
 
+/// Locks the memberships of every ledger the user belongs to, ledger by ledger in id order (as
+/// [`lock_members`] does for one), so that no change of members runs beside what reads them.
+pub fn lock_members_of_ledgers_of(conn: &mut PgConnection, user: Uuid) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT m.user_id FROM ledger_members m \
+         WHERE m.ledger_id IN (SELECT ledger_id FROM ledger_members WHERE user_id = $1) \
+         ORDER BY m.ledger_id, m.user_id FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(user)
+    .execute(conn)
+    .map(|_| ())
+}
+
 pub fn owners(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     ledger_members::table
         .filter(ledger_members::ledger_id.eq(ledger_id))
@@ -344,6 +357,18 @@ pub fn invitations_to(
 
 /// Answers an open, unexpired invitation in one statement (so a link works once, even when
 /// used twice at the same moment); `None` when there is no such invitation.
+/// The ledger an invitation (by its token) is to, answered or not.
+pub fn ledger_of_invitation(
+    conn: &mut PgConnection,
+    token_hash: &str,
+) -> QueryResult<Option<Uuid>> {
+    ledger_invitations::table
+        .filter(ledger_invitations::token_hash.eq(token_hash))
+        .select(ledger_invitations::ledger_id)
+        .first(conn)
+        .optional()
+}
+
 pub fn answer(
     conn: &mut PgConnection,
     token_hash: &str,

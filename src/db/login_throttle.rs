@@ -71,11 +71,16 @@ pub fn record_failure(
     Ok(None)
 }
 
+/// Locks the address. An upsert: a successful login of the same address at the same moment may
+/// have just cleared its row (an UPDATE then found nothing, and the login answered 404).
 fn lock(conn: &mut PgConnection, key: &str, lockout: Duration) -> QueryResult<DateTime<Utc>> {
     diesel::sql_query(
-        "UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2), \
-                failed_count = 0, updated_at = now() \
-         WHERE email = $1 RETURNING failed_count, locked_until",
+        "INSERT INTO login_throttle AS t (email, failed_count, locked_until, updated_at) \
+         VALUES ($1, 0, now() + make_interval(secs => $2), now()) \
+         ON CONFLICT (email) DO UPDATE SET \
+            locked_until = now() + make_interval(secs => $2), failed_count = 0, \
+            updated_at = now() \
+         RETURNING failed_count, locked_until",
     )
     .bind::<Text, _>(key)
     .bind::<Integer, _>(lockout.as_secs() as i32)

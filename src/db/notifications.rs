@@ -2,23 +2,36 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use uuid::Uuid;
 
 use super::schema::notifications;
 
-#[derive(Debug, Clone, Queryable, Selectable)]
-#[diesel(table_name = notifications)]
+/// A notification as one member sees it: `read_at` is when they read it.
+#[derive(Debug, Clone, QueryableByName)]
 pub struct Notification {
+    #[diesel(sql_type = SqlUuid)]
     pub id: Uuid,
-    #[diesel(column_name = type_)]
+    #[diesel(sql_type = Text)]
     pub notification_type: String,
+    #[diesel(sql_type = Text)]
     pub title: String,
+    #[diesel(sql_type = Text)]
     pub body: String,
+    #[diesel(sql_type = Jsonb)]
     pub data: serde_json::Value,
+    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub read_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Text)]
     pub priority: String,
 }
+
+/// The columns of [`Notification`] for the member `$2`, from `notifications n`.
+const COLUMNS: &str = "n.id, n.type AS notification_type, n.title, n.body, n.data, n.created_at, \
+     n.priority, (SELECT r.read_at FROM notification_reads r WHERE r.ledger_id = n.ledger_id \
+        AND r.notification_id = n.id AND r.user_id = $2) AS read_at";
 
 /// A notification to create once (see [`insert_many_once`]).
 #[derive(Debug, Clone)]
@@ -93,63 +106,86 @@ pub enum Order {
 /// A priority's rank, most urgent first (the expression the priority index holds).
 const PRIORITY_RANK: &str = "array_position(ARRAY['urgent', 'high', 'normal', 'low'], priority)";
 
+/// A page of the ledger's notifications as the member `user_id` sees them, and how many there
+/// are (unread by them, with `unread_only`).
 pub fn list(
     conn: &mut PgConnection,
-    ledger_id: Uuid,
+    (ledger_id, user_id): (Uuid, Uuid),
     unread_only: bool,
     order: Order,
     limit: i64,
     offset: i64,
 ) -> QueryResult<(Vec<Notification>, i64)> {
-    let query = || {
-        let mut query = notifications::table
-            .filter(notifications::ledger_id.eq(ledger_id))
-            .into_boxed();
-        if unread_only {
-            query = query.filter(notifications::read_at.is_null());
-        }
-        query
-    };
-    let total = query().count().get_result(conn)?;
-    let mut rows = query().select(Notification::as_select());
-    if order == Order::Priority {
-        rows = rows.order(diesel::dsl::sql::<diesel::sql_types::Integer>(
-            PRIORITY_RANK,
-        ));
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = BigInt)]
+        total: i64,
     }
-    let rows = rows
-        .then_order_by((notifications::created_at.desc(), notifications::id.desc()))
-        .limit(limit)
-        .offset(offset)
-        .load(conn)?;
+    // `$3`: unread by the member only.
+    let filter = "n.ledger_id = $1 AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM notification_reads r \
+         WHERE r.ledger_id = n.ledger_id AND r.notification_id = n.id AND r.user_id = $2))";
+    let total = diesel::sql_query(format!(
+        "SELECT count(*) AS total FROM notifications n WHERE {filter}"
+    ))
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Bool, _>(unread_only)
+    .get_result::<Count>(conn)?
+    .total;
+    let rank = match order {
+        Order::Priority => format!("{PRIORITY_RANK}, "),
+        Order::Newest => String::new(),
+    };
+    let rows = diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM notifications n WHERE {filter} \
+         ORDER BY {rank}n.created_at DESC, n.id DESC LIMIT $4 OFFSET $5"
+    ))
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<Bool, _>(unread_only)
+    .bind::<BigInt, _>(limit)
+    .bind::<BigInt, _>(offset)
+    .load(conn)?;
     Ok((rows, total))
 }
 
+/// Marks one notification read for the member; `None` when the ledger has no such one.
 pub fn mark_read(
     conn: &mut PgConnection,
-    ledger_id: Uuid,
+    (ledger_id, user_id): (Uuid, Uuid),
     id: Uuid,
 ) -> QueryResult<Option<Notification>> {
-    diesel::update(
-        notifications::table
-            .filter(notifications::ledger_id.eq(ledger_id))
-            .filter(notifications::id.eq(id)),
+    diesel::sql_query(
+        "INSERT INTO notification_reads (ledger_id, notification_id, user_id) \
+         SELECT ledger_id, id, $2 FROM notifications WHERE ledger_id = $1 AND id = $3 \
+         ON CONFLICT DO NOTHING",
     )
-    .set(notifications::read_at.eq(diesel::dsl::sql::<
-        diesel::sql_types::Nullable<diesel::sql_types::Timestamptz>,
-    >("COALESCE(read_at, now())")))
-    .returning(Notification::as_returning())
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
+    .execute(conn)?;
+    diesel::sql_query(format!(
+        "SELECT {COLUMNS} FROM notifications n WHERE n.ledger_id = $1 AND n.id = $3"
+    ))
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(user_id)
+    .bind::<SqlUuid, _>(id)
     .get_result(conn)
     .optional()
 }
 
-pub fn mark_all_read(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<usize> {
-    diesel::update(
-        notifications::table
-            .filter(notifications::ledger_id.eq(ledger_id))
-            .filter(notifications::read_at.is_null()),
+/// Marks every notification of the ledger read for the member; returns how many were unread.
+pub fn mark_all_read(
+    conn: &mut PgConnection,
+    (ledger_id, user_id): (Uuid, Uuid),
+) -> QueryResult<usize> {
+    diesel::sql_query(
+        "INSERT INTO notification_reads (ledger_id, notification_id, user_id) \
+         SELECT ledger_id, id, $2 FROM notifications WHERE ledger_id = $1 \
+         ON CONFLICT DO NOTHING",
     )
-    .set(notifications::read_at.eq(Utc::now()))
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(user_id)
     .execute(conn)
 }
 

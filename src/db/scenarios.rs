@@ -138,3 +138,44 @@ pub fn first_day(
     .get_result(conn)?;
     Ok(row.day)
 }
+
+/// What a simulation may cancel: a bill or a recurring template.
+#[derive(Debug, Clone, Copy)]
+pub enum Repeating {
+    Bill,
+    Recurring,
+}
+
+/// Whether a bill was paid, or a recurring template made a transaction, on a day in
+/// `from .. before`: whether the months a simulation's baseline reads hold its money.
+pub fn ran_between(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    source: Repeating,
+    id: Uuid,
+    (from, before): (NaiveDate, NaiveDate),
+) -> QueryResult<bool> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        ran: bool,
+    }
+    let sql = match source {
+        Repeating::Bill => {
+            "SELECT EXISTS (SELECT 1 FROM bill_payments WHERE ledger_id = $1 AND bill_id = $2 \
+               AND transaction_id IS NOT NULL AND paid_on >= $3 AND paid_on < $4) AS ran"
+        }
+        Repeating::Recurring => {
+            "SELECT EXISTS (SELECT 1 FROM recurring_occurrences WHERE ledger_id = $1 \
+               AND recurring_id = $2 AND transaction_id IS NOT NULL \
+               AND occurrence_date >= $3 AND occurrence_date < $4) AS ran"
+        }
+    };
+    let row: Row = diesel::sql_query(sql)
+        .bind::<SqlUuid, _>(ledger_id)
+        .bind::<SqlUuid, _>(id)
+        .bind::<Date, _>(from)
+        .bind::<Date, _>(before)
+        .get_result(conn)?;
+    Ok(row.ran)
+}

@@ -361,8 +361,16 @@ diesel::table! {
         data -> Jsonb,
         dedupe_key -> Text,
         created_at -> Timestamptz,
-        read_at -> Nullable<Timestamptz>,
         priority -> Text,
+    }
+}
+
+diesel::table! {
+    notification_reads (ledger_id, notification_id, user_id) {
+        ledger_id -> Uuid,
+        notification_id -> Uuid,
+        user_id -> Uuid,
+        read_at -> Timestamptz,
     }
 }
 
@@ -694,6 +702,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_throttle,
     mfa_challenges,
     ml_models,
+    notification_reads,
     notifications,
     predictions,
     rate_limits,

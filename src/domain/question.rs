@@ -65,6 +65,17 @@ pub fn tokens(folded: &str) -> Vec<String> {
         if *c == '$' {
             out.push("$".into());
         }
+        // A minus sign before a number is its own word, so "-500" is not read as 500.
+        if *c == '-'
+            && !chars
+                .get(i.wrapping_sub(1))
+                .is_some_and(|p| p.is_alphanumeric())
+            && chars
+                .get(i + 1)
+                .is_some_and(|n| n.is_ascii_digit() || *n == '$')
+        {
+            out.push("-".into());
+        }
     }
     if !current.is_empty() {
         out.push(current);
@@ -1042,6 +1053,12 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
             _ => continue,
         };
         let dollar = word_is(words, i.wrapping_sub(1), &["$"]);
+        // "-500", "-$500": a negative figure is no price or amount to read.
+        if word_is(words, i.wrapping_sub(1), &["-"])
+            || (dollar && word_is(words, i.wrapping_sub(2), &["-"]))
+        {
+            continue;
+        }
         let currency_after = word_is(
             words,
             i + 1,
@@ -1237,6 +1254,15 @@ mod tests {
             "too large, not a panic"
         );
         assert_eq!(read("$99999999999999999999").amount, None);
+        assert_eq!(read("can I afford -500").amount, None, "not 500");
+        assert_eq!(read("can I afford -$500 usd").amount, None);
+        assert_eq!(read("can I afford $500").amount, Some(Decimal::from(500)));
+        let e = extract("can i afford 2k by 2020-02-01", &names(), today(), true);
+        assert_eq!(
+            e.date,
+            "2020-02-01".parse().ok(),
+            "kept as asked, for the answer to refuse"
+        );
         let e = extract("can i afford 2k by december", &names(), today(), true);
         assert_eq!(
             (e.amount, e.date),

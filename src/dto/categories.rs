@@ -96,7 +96,9 @@ pub struct CategoryListQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct DeleteCategoryQuery {
-    /// Move the category's transactions here first (same kind), in the same database transaction.
+    /// Move everything that uses the category here first (a category of the same kind), in the
+    /// same database transaction: its transactions and split lines, the budgets that track it
+    /// (a budget already tracking both keeps one), its bills and recurring transactions.
     pub reassign_to: Option<Uuid>,
 }
 

@@ -334,12 +334,20 @@ pub mod documents {
         }
         document.rows = category_rows(&report.top_categories);
         let mut document = document.chart_of(ChartKind::Pie, 0, &[1]);
-        // The pie is of all spending: what the top categories leave is one more slice.
+        // The pie is of all spending: what the top categories leave is one more slice, whose
+        // share is what theirs leave of 100.
         let shown: Decimal = report.top_categories.iter().map(|c| c.amount.0).sum();
         if let Some(chart) = document.chart.as_mut() {
+            chart.shares = report
+                .top_categories
+                .iter()
+                .map(|c| c.share_pct.0)
+                .collect();
             if report.expense.0 > shown {
                 chart.labels.push("Other".into());
                 chart.series[0].values.push(report.expense.0 - shown);
+                let rest = Decimal::ONE_HUNDRED - chart.shares.iter().copied().sum::<Decimal>();
+                chart.shares.push(rest.max(Decimal::ZERO));
             }
         }
         document
@@ -354,7 +362,11 @@ pub mod documents {
         let total = rows.iter().map(|r| r.amount.0).sum();
         document.facts = vec![("Total spent".into(), Cell::Money(total))];
         document.rows = category_rows(rows);
-        document.chart_of(ChartKind::Pie, 0, &[1])
+        let mut document = document.chart_of(ChartKind::Pie, 0, &[1]);
+        if let Some(chart) = document.chart.as_mut() {
+            chart.shares = rows.iter().map(|r| r.share_pct.0).collect();
+        }
+        document
     }
 
     pub fn trend(
@@ -480,6 +492,7 @@ pub mod documents {
         ]);
         document.chart = Some(Chart {
             kind: ChartKind::Bars,
+            shares: Vec::new(),
             label_column: None,
             labels: report
                 .months
@@ -532,10 +545,13 @@ pub mod documents {
         lines: &[BudgetStatusLine],
         (from, to, currency): (NaiveDate, NaiveDate, &str),
     ) -> Document {
+        // The amount and what rolled over from the period before (negative after an overrun)
+        // make the period's limit: amount + rolled over − spent = remaining, as in the JSON.
         let mut document = Document::new("Budget progress", from, to, currency).columns(&[
             "Budget",
             "Period end",
             "Budget amount",
+            "Rolled over",
             "Spent",
             "Remaining",
             "Used",
@@ -548,6 +564,7 @@ pub mod documents {
                     Cell::Text(line.name.clone()),
                     Cell::Date(line.period_end),
                     amount(&line.amount),
+                    amount(&line.rolled_over),
                     amount(&line.spent),
                     amount(&line.remaining),
                     Cell::Percent(line.progress.0),
@@ -559,6 +576,7 @@ pub mod documents {
             ("Budgets".into(), Cell::Count(lines.len() as i64)),
             ("Exceeded".into(), Cell::Count(exceeded as i64)),
         ];
-        document.chart_of(ChartKind::Bars, 0, &[2, 3])
+        // Spent beside what remains: together, the period's limit.
+        document.chart_of(ChartKind::Bars, 0, &[4, 5])
     }
 }

@@ -55,9 +55,16 @@ impl Locale {
         }
     }
 
-    /// An amount with the currency's minor units, grouped: `1,234.50 USD`, `1.234.500 VND`.
+    /// An amount with the currency's minor units, grouped: `1,234.50 USD`, `1.234.500 VND`;
+    /// a figure the JSON gives more exactly (a tax of `0.1963`) keeps its places.
     pub fn money(&self, amount: Decimal, currency: &str) -> String {
-        format!("{} {currency}", self.number(amount, minor_units(currency)))
+        format!("{} {currency}", self.amount(amount, currency))
+    }
+
+    /// [`Locale::money`] without the currency code.
+    pub fn amount(&self, amount: Decimal, currency: &str) -> String {
+        let places = minor_units(currency).max(amount.normalize().scale().min(4));
+        self.number(amount, places)
     }
 
     /// A number rounded half away from zero to `places`, grouped by thousands.
@@ -84,9 +91,10 @@ impl Locale {
         }
     }
 
-    /// A percentage with one decimal: `12.5 %` (`12,5 %`).
+    /// A percentage with two decimals, as the JSON gives it (shares that add up to 100 there
+    /// add up here too): `12.50 %` (`12,50 %`).
     pub fn percent(&self, value: Decimal) -> String {
-        format!("{} %", self.number(value, 1))
+        format!("{} %", self.number(value, 2))
     }
 
     pub fn date(&self, date: NaiveDate) -> String {
@@ -122,7 +130,9 @@ mod tests {
     #[test]
     fn amounts_read_as_each_language_writes_them() {
         assert_eq!(Locale::of("en").money(d("1234.5"), "USD"), "1,234.50 USD");
-        assert_eq!(Locale::of("en-US").money(d("-0.005"), "USD"), "-0.01 USD");
+        // Never fewer places than the JSON gives (up to four), never more.
+        assert_eq!(Locale::of("en-US").money(d("-0.005"), "USD"), "-0.005 USD");
+        assert_eq!(Locale::of("en-US").money(d("1.23456"), "USD"), "1.2346 USD");
         assert_eq!(
             Locale::of("vi-VN").money(d("1234500"), "VND"),
             "1.234.500 VND"
@@ -135,7 +145,15 @@ mod tests {
         assert_eq!(Locale::of("fr").number(d("1234.5"), 2), "1\u{a0}234,50");
         assert_eq!(Locale::of("xx").number(d("999"), 0), "999");
         assert_eq!(Locale::of("en").number(d("0.004"), 2), "0.00");
-        assert_eq!(Locale::of("en").percent(d("12.25")), "12.3 %");
+        assert_eq!(Locale::of("en").percent(d("12.25")), "12.25 %");
+        // A tax the JSON gives to four places keeps them: 0.20 − 0.02 printed as 0.17 did not.
+        assert_eq!(Locale::of("en").money(d("0.1963"), "USD"), "0.1963 USD");
+        assert_eq!(Locale::of("en").money(d("0.1724"), "USD"), "0.1724 USD");
+        assert_eq!(Locale::of("en").money(d("12.5"), "USD"), "12.50 USD");
+        assert_eq!(
+            Locale::of("en").money(d("1234500.00"), "VND"),
+            "1,234,500 VND"
+        );
     }
 
     #[test]

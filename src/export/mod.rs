@@ -61,6 +61,9 @@ pub struct Chart {
     pub label_column: Option<usize>,
     pub labels: Vec<String>,
     pub series: Vec<Series>,
+    /// A pie's shares in percent, one per label, as the table prints them (so the legend and
+    /// the table never disagree by a rounding); empty: the pie divides its values itself.
+    pub shares: Vec<Decimal>,
 }
 
 /// A report ready to render.
@@ -129,6 +132,7 @@ impl Document {
             label_column: Some(label_column),
             labels,
             series,
+            shares: Vec::new(),
         });
         self
     }

@@ -16,7 +16,6 @@ use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
 
 use super::{Cell, ChartKind, Document, Locale};
-use crate::domain::currency::minor_units;
 
 /// The MIME type of a PDF.
 pub const CONTENT_TYPE: &str = "application/pdf";
@@ -267,8 +266,8 @@ fn print(cell: &Cell, locale: &Locale, currency: &str) -> String {
 /// An amount without its currency code (`1.234.500`), for a column too narrow for the code.
 fn bare(cell: &Cell, locale: &Locale, currency: &str) -> Option<String> {
     match cell {
-        Cell::Money(amount) => Some(locale.number(*amount, minor_units(currency))),
-        Cell::Amount(amount, own) => Some(locale.number(*amount, minor_units(own))),
+        Cell::Money(amount) => Some(locale.amount(*amount, currency)),
+        Cell::Amount(amount, own) => Some(locale.amount(*amount, own)),
         _ => None,
     }
 }
@@ -565,29 +564,44 @@ fn draw_pie(
     let Some(series) = chart.series.first() else {
         return;
     };
-    let mut slices: Vec<(String, Decimal)> = chart
+    let total: Decimal = series.values.iter().filter(|v| **v > Decimal::ZERO).sum();
+    if total <= Decimal::ZERO {
+        return;
+    }
+    // (label, value, share): the share the table prints where the chart carries it.
+    let mut slices: Vec<(String, Decimal, Decimal)> = chart
         .labels
         .iter()
         .cloned()
         .zip(series.values.iter().copied())
-        .filter(|(_, v)| *v > Decimal::ZERO)
+        .enumerate()
+        .filter(|(_, (_, v))| *v > Decimal::ZERO)
+        .map(|(i, (label, value))| {
+            let share = chart
+                .shares
+                .get(i)
+                .copied()
+                .unwrap_or(value * Decimal::ONE_HUNDRED / total);
+            (label, value, share)
+        })
         .collect();
     slices.sort_by_key(|s| std::cmp::Reverse(s.1));
     if slices.len() > PIE_SLICES {
-        let rest: Decimal = slices[PIE_SLICES - 1..].iter().map(|s| s.1).sum();
+        let rest = &slices[PIE_SLICES - 1..];
+        let other = (
+            "Other".to_owned(),
+            rest.iter().map(|s| s.1).sum(),
+            rest.iter().map(|s| s.2).sum(),
+        );
         slices.truncate(PIE_SLICES - 1);
-        slices.push(("Other".into(), rest));
-    }
-    let total: Decimal = slices.iter().map(|s| s.1).sum();
-    if total <= Decimal::ZERO {
-        return;
+        slices.push(other);
     }
     let radius = (top - bottom) / 2.0 - 6.0;
     let (cx, cy) = (MARGIN + radius + 10.0, (top + bottom) / 2.0);
     let mut angle = std::f32::consts::FRAC_PI_2;
     let legend_x = cx + radius + 30.0;
     let mut legend_y = top - 14.0;
-    for (i, (label, value)) in slices.iter().enumerate() {
+    for (i, (label, value, share)) in slices.iter().enumerate() {
         let sweep = as_f32(*value / total) * std::f32::consts::TAU;
         let colour = COLOURS[i % COLOURS.len()];
         painter.fill(colour);
@@ -596,7 +610,7 @@ fn draw_pie(
         painter.fill((0.0, 0.0, 0.0));
         angle -= sweep;
         painter.rect(legend_x, legend_y, 8.0, 8.0, colour);
-        let share = locale.percent(*value * Decimal::ONE_HUNDRED / total);
+        let share = locale.percent(*share);
         let name = painter
             .regular
             .fit(label, 8.5, MARGIN + width - legend_x - 80.0);

@@ -27,7 +27,7 @@ impl Formats {
             header: Format::new().set_bold().set_background_color("#DDE5F0"),
             title: Format::new().set_bold().set_font_size(14),
             money: money_format(currency),
-            percent: Format::new().set_num_format("0.0\" %\""),
+            percent: Format::new().set_num_format("0.00\" %\""),
             date: Format::new().set_num_format(locale.excel_date_format()),
         }
     }

@@ -1432,10 +1432,29 @@ fn afford(
             follow_ups: vec![],
         });
     };
-    let date = entities.date.filter(|d| *d >= today).unwrap_or(today);
-    let months = ((date.year() - today.year()) * 12 + date.month() as i32 - today.month() as i32
-        + 1)
-    .clamp(1, 120) as u32;
+    let date = entities.date.unwrap_or(today);
+    let months = (date.year() - today.year()) * 12 + date.month() as i32 - today.month() as i32 + 1;
+    // A simulation runs from this month for at most 120: a date it cannot reach is said so,
+    // never answered as if it were another.
+    if date < today || months > 120 {
+        let (en, vi) = if date < today {
+            (
+                format!("{date} has passed: ask about a date from today on, for example \"Can I afford 2,000 by December?\""),
+                format!("Ngày {date} đã qua: hãy hỏi về một ngày từ hôm nay trở đi, ví dụ \"Tôi có đủ 20 triệu vào tháng 12 không?\""),
+            )
+        } else {
+            (
+                format!("{date} is too far ahead: I plan at most 120 months, this month included."),
+                format!("Ngày {date} quá xa: tôi chỉ dự tính tối đa 120 tháng, kể cả tháng này."),
+            )
+        };
+        return Ok(Reply {
+            text: say(locale, en, vi),
+            data: json!({"unreachable": {"date": date, "today": today, "most_months": 120}}),
+            follow_ups: vec![],
+        });
+    }
+    let months = months as u32;
     let request = SimulateRequest {
         start: None,
         months,

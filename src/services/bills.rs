@@ -68,6 +68,9 @@ pub fn not_long_ago(today: NaiveDate, date: NaiveDate, field: &str) -> Result<()
     Ok(())
 }
 
+/// Most due dates paid ahead that a payment steps over to the next open one.
+const MAX_PAID_AHEAD: usize = 1_000;
+
 /// Pays the bill's current due date: records the payment, records the expense through the
 /// ledger (in the bill's wallet unless another is named; a bill already on an archived wallet
 /// keeps paying from it), and moves a recurring bill to its next due date (a one-off bill
@@ -155,7 +158,18 @@ pub fn pay(
     )?
     .id;
     bills::link_payment(conn, bill.ledger_id, payment_id, transaction_id)?;
-    let next = next_occurrence(bill.frequency(), bill.next_due_date, bill.due_day as u32);
+    // The next due date not paid yet: an earlier due date paid again (its first payment's
+    // expense was deleted, which reopened it) moves past the ones paid since.
+    let anchor = bill.due_day as u32;
+    let mut next = next_occurrence(bill.frequency(), bill.next_due_date, anchor);
+    for _ in 0..MAX_PAID_AHEAD {
+        match next {
+            Some(due) if bills::is_paid(conn, bill.ledger_id, bill.id, due)? => {
+                next = next_occurrence(bill.frequency(), due, anchor);
+            }
+            _ => break,
+        }
+    }
     let updated = bills::advance(conn, bill.ledger_id, bill.id, next)?;
     events::append(
         conn,

@@ -48,8 +48,24 @@ pub struct ImportOutcome {
     /// amount within a few days) that no import brought: `(line, that transaction)`. Only
     /// for import batches (`POST /imports`).
     pub possible_duplicates: Vec<PossibleDuplicate>,
+    /// Each line created or found imported before, with its transaction. Only for import
+    /// batches (`POST /imports`), whose report lists every line.
+    pub recorded: Vec<RecordedLine>,
     pub categorized: Vec<ImportSuggestion>,
     pub failed: Vec<domain_csv::LineError>,
+}
+
+/// A line of a batch that was recorded (`created`) or had been before (a duplicate), and the
+/// transaction it is.
+#[derive(Debug)]
+pub struct RecordedLine {
+    pub line: u64,
+    pub date: NaiveDate,
+    /// Negative for money out.
+    pub signed: Decimal,
+    pub description: String,
+    pub created: bool,
+    pub transaction_id: Option<Uuid>,
 }
 
 /// The import batch a CSV or xlsx file's rows belong to (`POST /imports`).
@@ -70,6 +86,15 @@ pub struct PossibleDuplicate {
     pub signed: Decimal,
     pub description: String,
     pub other: Uuid,
+}
+
+/// A line's amount as a statement shows it: negative for money out.
+fn signed(row: &ImportRow) -> Decimal {
+    if row.transaction_type == TransactionType::Expense {
+        -row.amount
+    } else {
+        row.amount
+    }
 }
 
 /// The names a file uses for the caller's wallets and categories, both ways.
@@ -590,11 +615,7 @@ pub fn import(
                     Some(other) => possible_duplicates.push(PossibleDuplicate {
                         line: row.line,
                         date: row.date,
-                        signed: if row.transaction_type == TransactionType::Expense {
-                            -row.amount
-                        } else {
-                            row.amount
-                        },
+                        signed: signed(&row),
                         description: row.description,
                         other,
                     }),
@@ -609,8 +630,33 @@ pub fn import(
         } else {
             (checked, suggestions, lines)
         };
-        drop(lines);
         let created = ledger::record_many(conn, ledger::Author::of(caller), &checked, progress)?;
+        // A batch reports every line: the transaction created, or the one it repeats.
+        let mut recorded = Vec::new();
+        if batch.is_some() {
+            let before: Vec<String> = checked
+                .iter()
+                .filter_map(|c| c.entry.import.hash.clone())
+                .filter(|hash| !created.contains_key(hash))
+                .collect();
+            let existing = crate::db::imports::existing_hashes(conn, owner, &before)?;
+            for (line, row) in checked.iter().zip(&lines) {
+                let hash = line.entry.import.hash.as_deref().unwrap_or_default();
+                let (created, transaction_id) = match created.get(hash) {
+                    Some(id) => (true, Some(*id)),
+                    None => (false, existing.get(hash).copied()),
+                };
+                recorded.push(RecordedLine {
+                    line: row.line,
+                    date: row.date,
+                    signed: signed(row),
+                    description: row.description.clone(),
+                    created,
+                    transaction_id,
+                });
+            }
+        }
+        drop(lines);
         // What follows concerns the lines created, not those skipped as duplicates.
         let mut categorized = Vec::new();
         let mut spending = super::alerts::NewSpending::default();
@@ -649,6 +695,7 @@ pub fn import(
             created: created.len(),
             duplicates: checked.len() - created.len(),
             possible_duplicates,
+            recorded,
             categorized,
             failed: failures,
         };

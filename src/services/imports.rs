@@ -548,7 +548,9 @@ fn import_statement(
                     .get(id)
                     .is_some_and(|c| c.kind == category_kind)
             });
-            let transfer_to = effect.transfer_to.filter(|to| *to != wallet);
+            let transfer_to = rules::transfer_target(&effect, wallet, |id| {
+                refs.wallets.get(&id).map(|w| w.currency.as_str())
+            });
             let (category, source, confidence) = if transfer_to.is_some() {
                 (None, CategorySource::User, None)
             } else if let Some(id) = rule_category {
@@ -1164,10 +1166,12 @@ pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchV
             });
         }
         let rows = store::batch_transactions(conn, owner, id)?;
+        // A row merged into an approved transfer (the other half of a pair) was approved too.
         let approved = rows
             .iter()
             .filter(|(_, _, status)| status != "pending")
-            .count();
+            .count()
+            + store::merged_from_batch(conn, owner, id)? as usize;
         if approved > 0 {
             return Err(ApiError::Conflict {
                 code: "import_reviewed",
@@ -1417,6 +1421,20 @@ fn import_table(
                 message: Some(failure.message.clone()),
                 ..line_report(failure.line, Outcome::Failed)
             })
+            .chain(outcome.recorded.iter().map(|line| EntryReport {
+                date: Some(line.date),
+                amount: Some(line.signed),
+                payee: Some(line.description.clone()),
+                transaction_id: line.transaction_id,
+                ..line_report(
+                    line.line,
+                    if line.created {
+                        Outcome::Created
+                    } else {
+                        Outcome::Duplicate
+                    },
+                )
+            }))
             .chain(outcome.possible_duplicates.iter().map(|repeat| {
                 EntryReport {
                     date: Some(repeat.date),

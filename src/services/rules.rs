@@ -135,17 +135,32 @@ fn checked(conn: &mut PgConnection, owner: Uuid, row: &RuleRow) -> Result<(), Ap
     if row.transaction_type.as_deref() == Some("transfer") {
         return Err(invalid("type", "rules match expenses and income"));
     }
+    let mut currencies = Vec::new();
     for id in [row.wallet_id, row.transfer_to_wallet_id]
         .into_iter()
         .flatten()
     {
-        wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        let wallet =
+            wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
+        currencies.push(wallet.currency);
     }
     if row.wallet_id.is_some() && row.wallet_id == row.transfer_to_wallet_id {
         return Err(invalid(
             "transfer_to_wallet_id",
             "must be another wallet than wallet_id",
         ));
+    }
+    // A transfer stays in one currency: a rule that could never make one is refused here,
+    // not at every transaction it matches.
+    if let [from, to] = currencies.as_slice() {
+        if row.wallet_id.is_some() && from != to {
+            return Err(invalid(
+                "transfer_to_wallet_id",
+                format!(
+                    "is a {to} wallet; wallet_id is in {from}, and a transfer keeps one currency"
+                ),
+            ));
+        }
     }
     if let Some(id) = row.category_id {
         let category =
@@ -289,12 +304,31 @@ pub struct Applied {
     pub sample: Vec<TransactionView>,
 }
 
+/// The wallet a rule's transfer moves a transaction of `wallet` to: another wallet, in the same
+/// currency (a rule matching wallets of several currencies transfers only where it can).
+pub fn transfer_target<'a>(
+    effect: &Effect,
+    wallet: Uuid,
+    currency_of: impl Fn(Uuid) -> Option<&'a str>,
+) -> Option<Uuid> {
+    effect.transfer_to.filter(|to| {
+        *to != wallet && currency_of(*to).is_some() && currency_of(*to) == currency_of(wallet)
+    })
+}
+
 /// The patch a rule's effect makes to a stored transaction, if it changes anything. A category
 /// chosen by a member is kept; a category of the other kind is not set.
-fn patch_for(effect: &Effect, row: &Row, kinds: &HashMap<Uuid, String>) -> Option<Patch> {
+fn patch_for(
+    effect: &Effect,
+    row: &Row,
+    kinds: &HashMap<Uuid, String>,
+    currencies: &HashMap<Uuid, String>,
+) -> Option<Patch> {
     let mut patch = Patch::default();
     let kind = TransactionType::parse(&row.kind)?;
-    if let Some(to) = effect.transfer_to.filter(|to| *to != row.wallet_id) {
+    if let Some(to) = transfer_target(effect, row.wallet_id, |id| {
+        currencies.get(&id).map(String::as_str)
+    }) {
         // An expense moves money to the other wallet, an income from it.
         patch.transaction_type = Some(TransactionType::Transfer);
         if kind == TransactionType::Expense {
@@ -390,6 +424,10 @@ pub fn apply(
             .into_iter()
             .map(|c| (c.id, c.kind))
             .collect();
+        let currencies: HashMap<Uuid, String> = wallets::all(conn, owner)?
+            .into_iter()
+            .map(|w| (w.id, w.currency))
+            .collect();
         let rules = [compiled];
         let mut matched = 0;
         let mut changes = Vec::new();
@@ -409,7 +447,7 @@ pub fn apply(
                 continue;
             }
             matched += 1;
-            if let Some(patch) = patch_for(&effect, row, &kinds) {
+            if let Some(patch) = patch_for(&effect, row, &kinds, &currencies) {
                 changes.push((row.id, patch));
             }
         }

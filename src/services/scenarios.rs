@@ -14,7 +14,7 @@ use uuid::Uuid;
 use super::caller::Caller;
 use super::predictions::{self, Period as ForecastPeriod};
 use crate::db::budgets::{self, SpanRequest};
-use crate::db::scenarios::{self as store, Scenario};
+use crate::db::scenarios::{self as store, Repeating, Scenario};
 use crate::db::{bills, recurring, wallets};
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, period_containing, previous_period, Frequency, Span};
@@ -93,6 +93,26 @@ fn repeat(
 
 fn frequency_of(value: &str) -> Result<Frequency, ApiError> {
     super::caller::stored("frequency", value, Frequency::parse)
+}
+
+/// Each wallet's move rounded to cents, the cents left over given to the wallets that moved
+/// most, so that they add up to `total` (itself in cents).
+fn in_cents(moves: &[Decimal], total: Decimal) -> Vec<Decimal> {
+    let mut rounded: Vec<Decimal> = moves.iter().map(|m| m.round_dp(2)).collect();
+    let cent = Decimal::new(1, 2);
+    let mut left = total - rounded.iter().copied().sum::<Decimal>();
+    let mut order: Vec<usize> = (0..moves.len()).collect();
+    order.sort_by_key(|i| std::cmp::Reverse(moves[*i].abs()));
+    // A few cents at most; bounded all the same.
+    for i in order.iter().cycle().take(moves.len() * 100) {
+        if left.is_zero() {
+            break;
+        }
+        let step = if left > Decimal::ZERO { cent } else { -cent };
+        rounded[*i] += step;
+        left -= step;
+    }
+    rounded
 }
 
 /// Runs a simulation.
@@ -271,7 +291,11 @@ pub fn simulate(
         }
     }
 
-    // The scenario's changes.
+    // The scenario's changes. Cancelling a bill or a recurring flow takes out of the baseline
+    // what it put in: nothing, when the months the baseline reads never saw it.
+    let counted = |conn: &mut PgConnection, source, id| {
+        store::ran_between(conn, ledger, source, id, (history_start, first))
+    };
     let mut changed_budgets: HashMap<Uuid, Decimal> = HashMap::new();
     for (index, change) in request.changes.iter().enumerate() {
         let field = |name: &str| format!("changes[{index}].{name}");
@@ -317,6 +341,15 @@ pub fn simulate(
                 if !row.active || row.currency != currency {
                     continue;
                 }
+                if !counted(conn, Repeating::Recurring, row.id)? {
+                    assumptions.push(format!(
+                        "Cancelling the recurring \u{201c}{}\u{201d} changes nothing: it made no \
+                         transaction in the months the baseline reads, so the baseline does not \
+                         count it.",
+                        row.description
+                    ));
+                    continue;
+                }
                 let frequency = frequency_of(&row.frequency)?;
                 let last = row.end_date.map_or(horizon.end(), |e| e.min(horizon.end()));
                 let anchor = row.anchor_day.max(1) as u32;
@@ -339,6 +372,14 @@ pub fn simulate(
                 let bill = bills::find(conn, ledger, *bill_id)?
                     .ok_or_else(|| ApiError::not_found("Bill"))?;
                 if bill.cancelled_at.is_some() || bill.currency != currency {
+                    continue;
+                }
+                if !counted(conn, Repeating::Bill, bill.id)? {
+                    assumptions.push(format!(
+                        "Cancelling the bill \u{201c}{}\u{201d} changes nothing: it was not paid in \
+                         the months the baseline reads, so the baseline does not count it.",
+                        bill.name
+                    ));
                     continue;
                 }
                 let frequency = frequency_of(&bill.frequency)?;
@@ -443,14 +484,25 @@ pub fn simulate(
         });
     }
 
-    // Carry the balances forward.
+    // Carry the balances forward, in the cents each month shows: the month's figures are
+    // rounded first, and the wallets move by exactly what they add up to, so a month's total
+    // is the last one's plus income, transfers and changes less expense, as printed.
     let mut balances: Vec<Decimal> = own.iter().map(|w| w.balance).collect();
     let opening_total: Decimal = balances.iter().sum();
     let mut variance = 0f64;
     let mut out = Vec::with_capacity(request.months as usize);
     for k in 0..months {
-        for (balance, delta) in balances.iter_mut().zip(&moves[k]) {
-            *balance += *delta;
+        for figure in [
+            &mut month_income[k],
+            &mut month_expense[k],
+            &mut month_changes[k],
+            &mut month_transfers[k],
+        ] {
+            *figure = figure.round_dp(2);
+        }
+        let moved = month_income[k] + month_transfers[k] + month_changes[k] - month_expense[k];
+        for (balance, delta) in balances.iter_mut().zip(in_cents(&moves[k], moved)) {
+            *balance += delta;
         }
         let half = forecast[k].1.to_f64().unwrap_or(0.0);
         let half = if k == 0 {
@@ -549,14 +601,23 @@ pub fn save(
     request: &SimulateRequest,
 ) -> Result<(Scenario, SimulationResponse), ApiError> {
     let result = simulate(conn, caller, request)?;
-    if store::count(conn, caller.ledger.id)? >= MAX_SCENARIOS {
-        return Err(ApiError::Conflict {
-            code: "scenario_limit",
-            message: format!("A ledger keeps at most {MAX_SCENARIOS} scenarios."),
-        });
-    }
     let value = serde_json::to_value(request).map_err(|e| ApiError::internal(e.to_string()))?;
-    let saved = store::insert(conn, caller.ledger.id, name.trim(), value, caller.id)?;
+    // Counted and inserted under the ledger's lock: saves at once cannot pass the limit.
+    let saved = crate::db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+        if store::count(conn, caller.ledger.id)? >= MAX_SCENARIOS {
+            return Err(ApiError::Conflict {
+                code: "scenario_limit",
+                message: format!("A ledger keeps at most {MAX_SCENARIOS} scenarios."),
+            });
+        }
+        Ok(store::insert(
+            conn,
+            caller.ledger.id,
+            name.trim(),
+            value,
+            caller.id,
+        )?)
+    })?;
     Ok((saved, result))
 }
 
@@ -653,5 +714,30 @@ pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), 
     match store::delete(conn, caller.ledger.id, id)? {
         0 => Err(ApiError::not_found("Scenario")),
         _ => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(text: &str) -> Decimal {
+        text.parse().unwrap()
+    }
+
+    #[test]
+    fn wallets_move_in_cents_that_add_up_to_the_month() {
+        let moves = [d("45.333333"), d("22.666667"), d("0.004")];
+        let cents = in_cents(&moves, d("68.01"));
+        assert_eq!(cents.iter().copied().sum::<Decimal>(), d("68.01"));
+        assert!(cents.iter().all(|c| c.scale() <= 2), "{cents:?}");
+        assert_eq!(
+            cents[0],
+            d("45.34"),
+            "the cent left over goes to the largest move"
+        );
+        assert_eq!(in_cents(&[], Decimal::ZERO), Vec::<Decimal>::new());
+        let back = in_cents(&[d("-10.005"), d("-0.005")], d("-10.02"));
+        assert_eq!(back.iter().copied().sum::<Decimal>(), d("-10.02"));
     }
 }

@@ -274,6 +274,10 @@ pub fn invite(
         if kind == LedgerKind::Personal {
             return Err(personal_ledger());
         }
+        // Invitations and answers to one ledger take turns: two invitations to one address at
+        // once replace each other (not a unique-key 409), and one racing its address's
+        // acceptance sees the new member.
+        ledgers::lock_members(conn, ledger_id)?;
         let already = ledgers::members(conn, ledger_id)?
             .iter()
             .any(|m| m.email.eq_ignore_ascii_case(email.as_str()));
@@ -404,7 +408,12 @@ pub fn answer(
     db::transaction::<_, ApiError, _>(conn, |conn| {
         let me = users::find(conn, caller.id)?.ok_or(ApiError::InvalidToken)?;
         let status = if accept { "accepted" } else { "declined" };
-        let invitation = ledgers::answer(conn, &tokens::digest(token), &me.email, status, me.id)?
+        let digest = tokens::digest(token);
+        // In turn with the ledger's invitations (see `invite`).
+        if let Some(ledger_id) = ledgers::ledger_of_invitation(conn, &digest)? {
+            ledgers::lock_members(conn, ledger_id)?;
+        }
+        let invitation = ledgers::answer(conn, &digest, &me.email, status, me.id)?
             .ok_or_else(|| ApiError::NotFound("No open invitation to this account has that token: it may have been used, withdrawn or expired, or sent to another address.".into()))?;
         let response = invitation_response(invitation)?;
         if accept {
@@ -505,6 +514,9 @@ pub fn remove_member(
 /// Before an account goes: the shared ledgers it is the only member of go with it, and one it
 /// is the last owner of while others remain stops the deletion.
 pub fn leave_all(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError> {
+    // Another owner stepping down at the same moment would otherwise see this one still there,
+    // as this sees them: the ledger would be left with no owner.
+    ledgers::lock_members_of_ledgers_of(conn, user_id)?;
     let standing = ledgers::standing(conn, user_id)?;
     if let Some(kept) = standing.iter().find(|s| s.last_owner && !s.alone) {
         return Err(ApiError::Conflict {

@@ -587,7 +587,8 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
     assert_eq!(months.len(), 3);
     assert_eq!(months[1]["changes"], json!(-1500), "{result}");
     assert_eq!(months[2]["changes"], json!(500), "{result}");
-    // Each month's total is the last one's plus income, transfers and changes, less expense.
+    // Each month's total is the last one's plus income, transfers and changes, less expense,
+    // to the cent, as printed.
     let mut previous = 2917.25;
     for month in months {
         let total = month["total"].as_f64().unwrap();
@@ -595,7 +596,7 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
             + month["changes"].as_f64().unwrap()
             + month["transfers"].as_f64().unwrap()
             - month["expense"].as_f64().unwrap();
-        assert!((total - previous - moved).abs() < 0.02, "{month}");
+        assert!((total - previous - moved).abs() < 0.0001, "{month}");
         assert!(
             month["low"].as_f64().unwrap() <= total && total <= month["high"].as_f64().unwrap()
         );
@@ -740,6 +741,27 @@ async fn a_simulation_projects_balances_with_the_changes_and_writes_nothing() {
             .pred_opt()
             .unwrap())
     );
+    // A date the simulation cannot reach (past, or beyond its 120 months) is said so; before,
+    // a past date was answered for today and a far one as if the purchase were made.
+    for (question, says) in [
+        ("can I afford $50 by 2020-02-01?", "has passed"),
+        ("can I afford $50 by 2199-01-01?", "too far ahead"),
+    ] {
+        let answer = ask(&app, &user, json!({ "question": question })).await;
+        assert_eq!(answer["intent"], "afford", "{answer}");
+        assert!(
+            answer["answer"].as_str().unwrap().contains(says),
+            "{answer}"
+        );
+        assert!(
+            answer["data"]["unreachable"]["date"].is_string(),
+            "{answer}"
+        );
+        assert!(answer["data"]["verdict"].is_null(), "{answer}");
+    }
+    // "-$500" is no price: the assistant asks for one rather than reading 500.
+    let answer = ask(&app, &user, json!({"question": "can I afford -$500?"})).await;
+    assert_eq!(answer["data"]["missing"], json!(["amount"]), "{answer}");
 
     let response = app
         .send_as(
@@ -838,6 +860,83 @@ async fn the_readme_example_is_answered_with_the_default_categories() {
 }
 
 #[tokio::test]
+async fn cancelling_a_bill_saves_only_what_the_baseline_counted() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let (wallet, _) = small_ledger(&app, &user).await;
+    let electricity = app.category_id(&user, "Electricity").await;
+    let bill = |name: &str, due: NaiveDate| {
+        json!({"name": name, "amount": 80, "category_id": electricity, "wallet_id": wallet,
+               "frequency": "monthly", "next_due_date": due})
+    };
+    let simulate =
+        |id: String| json!({"months": 3, "changes": [{"kind": "cancel_bill", "bill_id": id}]});
+    // A bill paid last month: its payment is in the months the baseline reads, so each later
+    // month keeps its 80.
+    let paid = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            bill("Power", mid_last_month()),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data_of(
+        &user,
+        Method::POST,
+        &format!("/api/v1/bills/{paid}/pay"),
+        json!({"paid_on": mid_last_month()}),
+    )
+    .await;
+    let result = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            simulate(paid),
+        )
+        .await;
+    let months = result["months"].as_array().unwrap();
+    assert_eq!(months[1]["changes"], json!(80), "{result}");
+    assert_eq!(months[2]["changes"], json!(80), "{result}");
+
+    // A bill never paid yet is not in the baseline: cancelling it adds no money, and says so.
+    let new = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            bill(
+                "Gym",
+                today().checked_add_days(chrono::Days::new(5)).unwrap(),
+            ),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let result = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            simulate(new),
+        )
+        .await;
+    for month in result["months"].as_array().unwrap() {
+        assert_eq!(month["changes"], json!(0), "{result}");
+    }
+    let notes = result["assumptions"].to_string();
+    assert!(
+        notes.contains("Gym") && notes.contains("changes nothing"),
+        "{result}"
+    );
+}
+
+#[tokio::test]
 async fn a_saved_scenario_outlives_the_bill_it_cancels() {
     let app = spawn_app().await;
     let user = app.register("planner@example.com").await;
@@ -883,4 +982,161 @@ async fn a_saved_scenario_outlives_the_bill_it_cancels() {
             .contains("deleted since"),
         "{again}"
     );
+}
+
+#[tokio::test]
+async fn a_split_expense_counts_once_in_a_category_it_is_split_across() {
+    let app = spawn_app().await;
+    let user = app.register("splitter@example.com").await;
+    let wallet = app.create_wallet(&user, "Bank", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let clothing = app.category_id(&user, "Clothing").await;
+    let day = today();
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 45.55, "category_id": groceries,
+               "wallet_id": wallet, "date": day}),
+    )
+    .await;
+    // Groceries and Cafe are both under Food & Dining: one transaction there, not two.
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 100.01, "wallet_id": wallet, "date": day,
+               "splits": [{"category_id": groceries, "amount": 33.33},
+                          {"category_id": cafe, "amount": 33.34},
+                          {"category_id": clothing, "amount": 33.34}]}),
+    )
+    .await;
+    let report = app
+        .data(
+            &user,
+            &format!("/api/v1/reports/spending-by-category?from={day}&to={day}&level=top"),
+        )
+        .await;
+    let food = report
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "Food & Dining")
+        .expect("Food & Dining in the report")
+        .clone();
+    assert_eq!(food["transaction_count"], 2, "{report}");
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "how much did I spend on food & dining today"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "spending", "{answer}");
+    assert_eq!(answer["data"]["total"], food["amount"], "{answer}");
+    assert_eq!(answer["data"]["transactions"], 2, "{answer}");
+    assert!(
+        answer["answer"]
+            .as_str()
+            .unwrap()
+            .contains("in 2 transactions"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_simulated_month_adds_up_to_the_cent_as_printed() {
+    let app = spawn_app().await;
+    let user = app.register("cents@example.com").await;
+    let wallet = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/wallets",
+            json!({"name": "Bank", "type": "bank", "currency": "USD", "opening_balance": 1000}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let salary = app.category_id(&user, "Salary").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    // Three months of income and expense whose averages run to fractions of a cent.
+    for (back, income, expense) in [(3, 100.0, 10.0), (2, 100.0, 20.0), (1, 100.01, 31.0)] {
+        let day = first_of_month()
+            .checked_sub_months(Months::new(back))
+            .unwrap()
+            .with_day(10)
+            .unwrap();
+        for (kind, amount, category) in [
+            ("income", income, &salary),
+            ("expense", expense, &groceries),
+        ] {
+            app.create_transaction(
+                &user,
+                json!({"type": kind, "amount": amount, "date": day, "wallet_id": wallet,
+                       "category_id": category}),
+            )
+            .await;
+        }
+    }
+    let result = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            json!({"months": 6}),
+        )
+        .await;
+    let cents = |v: &Value| (v.as_f64().unwrap() * 100.0).round() as i64;
+    let mut previous = cents(&result["opening_total"]);
+    for month in result["months"].as_array().unwrap() {
+        let total = cents(&month["total"]);
+        let moved = cents(&month["income"]) + cents(&month["transfers"]) + cents(&month["changes"])
+            - cents(&month["expense"]);
+        assert_eq!(total, previous + moved, "{month}");
+        let wallets: i64 = month["wallets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| cents(&w["balance"]))
+            .sum();
+        assert_eq!(wallets, total, "{month}");
+        previous = total;
+    }
+}
+
+#[tokio::test]
+async fn saves_at_once_never_pass_the_scenario_limit() {
+    let app = spawn_app().await;
+    let user = app.register("many-plans@example.com").await;
+    app.execute(&format!(
+        "INSERT INTO scenarios (ledger_id, name, request) \
+         SELECT '{}', 'Plan ' || g, '{{\"months\": 1}}'::jsonb FROM generate_series(1, 97) g",
+        user.id
+    ));
+    let save = |n: usize| {
+        app.send_as(
+            Method::POST,
+            "/api/v1/scenarios",
+            &user.access_token,
+            Some(&json!({"name": format!("Race {n}"), "scenario": {"months": 1}})),
+        )
+    };
+    let (a, b, c, d, e, f) = tokio::join!(save(1), save(2), save(3), save(4), save(5), save(6));
+    let created = [a, b, c, d, e, f]
+        .iter()
+        .filter(|r| r.status() == 201)
+        .count();
+    assert_eq!(created, 3, "three places were left");
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM scenarios"),
+        100,
+        "the limit held"
+    );
+    let refused = app
+        .send_as(
+            Method::POST,
+            "/api/v1/scenarios",
+            &user.access_token,
+            Some(&json!({"name": "One more", "scenario": {"months": 1}})),
+        )
+        .await;
+    assert_error(refused, 409, "scenario_limit").await;
 }

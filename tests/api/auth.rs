@@ -403,6 +403,26 @@ async fn five_failures_lock_the_account_even_for_the_right_password_until_it_exp
     }
 }
 
+/// The failure that reaches the threshold locks the address even when a successful login of
+/// it cleared the count a moment before (an outside run of right and wrong passwords at once
+/// saw logins answered 404: the lock's UPDATE found no row).
+#[test]
+fn a_lock_lands_even_when_a_login_just_cleared_the_count() {
+    use finai::db::login_throttle;
+    let db = crate::helpers::TestDatabase::migrated();
+    let mut conn = db.connect();
+    let lockout = std::time::Duration::from_secs(900);
+    login_throttle::clear(&mut conn, "ana@example.com").unwrap();
+    let until = login_throttle::record_failure(&mut conn, "ana@example.com", 5, 5, lockout)
+        .expect("locked, not an error");
+    assert!(until.is_some_and(|t| t > chrono::Utc::now()));
+    let outcome = login_throttle::begin_attempt(&mut conn, "ana@example.com", 5, lockout).unwrap();
+    assert!(
+        matches!(outcome, login_throttle::AttemptOutcome::Locked(_)),
+        "{outcome:?}"
+    );
+}
+
 #[tokio::test]
 async fn unknown_emails_lock_like_real_ones_so_lockout_reveals_nothing() {
     let app = spawn_app().await;

@@ -214,6 +214,52 @@ async fn deleting_a_payments_expense_reopens_the_due_date_it_paid() {
 }
 
 #[tokio::test]
+async fn paying_a_reopened_due_date_again_steps_over_the_ones_paid_since() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let token = &s.user.access_token;
+    let b = bill(
+        &app,
+        &s,
+        json!({"frequency": "monthly", "next_due_date": y("03-10")}),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    let path = format!("/api/v1/bills/{id}/pay");
+    let pay = || async {
+        let (status, paid) = json(
+            app.send_as(Method::POST, &path, token, Some(&json!({})))
+                .await,
+        )
+        .await;
+        assert_eq!(status, 200, "{paid}");
+        paid["data"].clone()
+    };
+    // March, then April; March's expense deleted reopens March.
+    let march = pay().await;
+    pay().await;
+    let expense = march["transaction"]["id"].as_str().unwrap();
+    let deleted = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/transactions/{expense}"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(deleted.status(), 200);
+    // March paid again: the bill moves on to May, not to April, which is paid.
+    let again = pay().await;
+    assert_eq!(again["bill"]["next_due_date"], y("05-10"), "{again}");
+    let may = pay().await;
+    assert_eq!(may["bill"]["next_due_date"], y("06-10"), "{may}");
+    let payments = app
+        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+        .await;
+    assert_eq!(payments.as_array().unwrap().len(), 3, "{payments}");
+}
+
+#[tokio::test]
 async fn edits_keep_the_schedule_a_client_did_not_change() {
     let app = spawn_app().await;
     let s = setup(&app).await;

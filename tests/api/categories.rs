@@ -177,6 +177,29 @@ async fn deleting_a_used_category_needs_a_reassignment_done_in_one_go() {
         "splits": [{"category_id": cafe, "amount": 4}, {"category_id": restaurants, "amount": 6}]}),
     )
     .await;
+    // Budgets and a bill use it too: one budget tracks both categories, one Cafe alone.
+    let mut budgets = Vec::new();
+    for categories in [json!([cafe, restaurants]), json!([cafe])] {
+        let budget = app
+            .data_of(
+                &user,
+                Method::POST,
+                "/api/v1/budgets",
+                json!({"name": "Eating", "amount": 100, "period": "monthly",
+                       "category_ids": categories}),
+            )
+            .await;
+        budgets.push(budget["id"].as_str().unwrap().to_owned());
+    }
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Coffee club", "amount": 9, "category_id": cafe,
+                   "wallet_id": wallet, "frequency": "monthly", "next_due_date": "2030-01-05"}),
+        )
+        .await;
     let delete = |path: String| app.send_as(Method::DELETE, &path, &user.access_token, None);
 
     assert_error(
@@ -228,6 +251,27 @@ async fn deleting_a_used_category_needs_a_reassignment_done_in_one_go() {
         )),
         3
     );
+    // The budgets track Restaurants now (the one that tracked both, once), and the bill moved.
+    for budget in &budgets {
+        let budget = app.data(&user, &format!("/api/v1/budgets/{budget}")).await;
+        assert_eq!(
+            budget["categories"][0]["id"],
+            json!(restaurants),
+            "{budget}"
+        );
+        assert_eq!(
+            budget["categories"].as_array().unwrap().len(),
+            1,
+            "{budget}"
+        );
+    }
+    let bill = app
+        .data(
+            &user,
+            &format!("/api/v1/bills/{}", bill["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(bill["category_id"], json!(restaurants), "{bill}");
     let unused = app.category_id(&user, "Education").await;
     let (status, _) = json(delete(format!("/api/v1/categories/{unused}")).await).await;
     assert_eq!(status, 200);

@@ -256,7 +256,17 @@ async fn the_import_template_lists_the_ledgers_own_names_and_what_is_filled_in_i
         (batch["created"].as_i64(), batch["failed"].as_i64()),
         (Some(1), Some(1))
     );
-    assert_eq!(batch["report"][0]["line"], 3, "{batch}");
+    // Every line is in the report: the one created (with its transaction), then the bad one.
+    assert_eq!(
+        (
+            batch["report"][0]["line"].clone(),
+            batch["report"][0]["outcome"].clone()
+        ),
+        (json!(2), json!("created")),
+        "{batch}"
+    );
+    assert!(batch["report"][0]["transaction_id"].is_string(), "{batch}");
+    assert_eq!(batch["report"][1]["line"], 3, "{batch}");
     let rows = app
         .data(&user, &format!("/api/v1/transactions?wallet_id={cash}"))
         .await;
@@ -380,4 +390,62 @@ async fn every_report_comes_as_pdf_and_xlsx_with_the_figures_of_its_json() {
         "invalid_query",
     )
     .await;
+}
+
+#[tokio::test]
+async fn the_budget_progress_file_adds_up_with_what_rolled_over() {
+    use chrono::Datelike;
+    let app = spawn_app().await;
+    let user = app.register("rollover-file@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let food = app.category_id(&user, "Restaurants").await;
+    let first = chrono::Utc::now().date_naive().with_day(1).unwrap();
+    let last_month = first.checked_sub_months(chrono::Months::new(1)).unwrap();
+    app.data_of(
+        &user,
+        Method::POST,
+        "/api/v1/budgets",
+        json!({"name": "Eating out", "amount": 100, "period": "monthly", "rollover": true,
+               "category_ids": [food], "start_date": last_month}),
+    )
+    .await;
+    // 130 last month: 30 over, so this month starts 30 short.
+    spend(
+        &app,
+        &user,
+        &wallet,
+        json!({"type": "expense", "amount": 130, "date": last_month, "category_id": food}),
+    )
+    .await;
+    spend(
+        &app,
+        &user,
+        &wallet,
+        json!({"type": "expense", "amount": 5, "date": first, "category_id": food}),
+    )
+    .await;
+    let json_line = &app.data(&user, "/api/v1/reports/budget-progress").await[0];
+    assert_eq!(json_line["rolled_over"], json!(-30), "{json_line}");
+    assert_eq!(json_line["remaining"], json!(65), "{json_line}");
+    let (_, _, workbook) = file(&app, &user, "/api/v1/reports/budget-progress?format=xlsx").await;
+    let cells = sheet(&workbook, "Report");
+    let header = cells
+        .iter()
+        .find(|r| text(&r[0]) == "Budget")
+        .expect("the header row");
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|c| text(c) == name)
+            .unwrap_or_else(|| panic!("{name} in {header:?}"))
+    };
+    let row = cells
+        .iter()
+        .find(|r| text(&r[0]) == "Eating out")
+        .expect("the budget's row");
+    let figure = |name: &str| row[column(name)].clone();
+    assert_eq!(figure("Budget amount"), Data::Float(100.0));
+    assert_eq!(figure("Rolled over"), Data::Float(-30.0), "{row:?}");
+    assert_eq!(figure("Spent"), Data::Float(5.0));
+    assert_eq!(figure("Remaining"), Data::Float(65.0));
 }

@@ -705,10 +705,44 @@ async fn a_csv_file_through_imports_is_a_batch_of_pending_rows() {
         ),
         (Some("csv"), Some(1), Some(1))
     );
-    assert_eq!(batch["report"][0]["line"], 3);
+    let failed: Vec<&Value> = batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["outcome"] == "failed")
+        .collect();
+    assert_eq!(failed[0]["line"], 3, "{batch}");
     assert_eq!(batch["status"], "pending");
     let pending = app.data(&user, "/api/v1/transactions?status=pending").await;
     assert_eq!(pending[0]["import_id"], batch["id"]);
+    // The line created is reported with its transaction, as a statement's lines are.
+    let created = batch["report"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["outcome"] == "created")
+        .expect("the created line in the report");
+    assert_eq!(created["transaction_id"], pending[0]["id"], "{batch}");
+    // Again: the line is a duplicate of that transaction, and says so.
+    let (status, again) = json(
+        upload(
+            &app,
+            &user,
+            &format!("?wallet_id={cash}"),
+            "text/csv",
+            csv.as_bytes().to_vec(),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{again}");
+    let repeated = &again["data"]["report"][0];
+    assert_eq!(
+        (repeated["line"].clone(), repeated["outcome"].clone()),
+        (json!(2), json!("duplicate")),
+        "{again}"
+    );
+    assert_eq!(repeated["transaction_id"], pending[0]["id"], "{again}");
 }
 
 #[tokio::test]
@@ -898,6 +932,18 @@ async fn an_outflow_and_an_inflow_of_two_wallets_become_one_transfer_on_approval
         json!([])
     );
 
+    // The inflow's batch cannot be undone: its row is in the approved transfer (it answered
+    // `undone` and left the transfer and its money).
+    let undo = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/imports/{}", inflow["data"]["id"].as_str().unwrap()),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_error(undo, 409, "import_reviewed").await;
+
     // The inflow's statement again: its 500 is the transfer (the inflow row went, its key
     // stayed with the transfer), not new money.
     let again = upload(
@@ -1009,11 +1055,13 @@ async fn an_xlsx_workbook_saved_by_libreoffice_imports_with_hand_checked_amounts
         (Some(5), Some(1), Some(6)),
         "{batch}"
     );
-    let failed = &batch["report"][0];
-    assert_eq!(
-        (failed["line"].as_i64(), failed["outcome"].as_str()),
-        (Some(7), Some("failed"))
-    );
+    let report = batch["report"].as_array().unwrap();
+    assert_eq!(report.len(), 6, "every line is reported: {batch}");
+    let failed = report
+        .iter()
+        .find(|r| r["outcome"] == "failed")
+        .expect("the failed line");
+    assert_eq!(failed["line"].as_i64(), Some(7));
     assert_eq!(
         rows(&app, &user, "").await,
         vec![

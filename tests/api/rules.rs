@@ -288,3 +288,76 @@ async fn another_users_rules_and_rows_are_out_of_reach() {
     assert_eq!(app.data(&intruder, "/api/v1/rules").await, json!([]));
     assert_eq!(app.fingerprint(), before);
 }
+
+#[tokio::test]
+async fn a_rules_transfer_keeps_one_currency() {
+    let app = spawn_app().await;
+    let user = app.register("rules-fx@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    let euros = app.create_wallet(&user, "Euros", "EUR").await;
+
+    // A rule that could never make its transfer is refused when written.
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/rules",
+            &user.access_token,
+            Some(&json!({"name": "x", "wallet_id": euros, "transfer_to_wallet_id": savings})),
+        )
+        .await;
+    let error = assert_error(response, 422, "validation_failed").await;
+    assert!(
+        error["errors"]["transfer_to_wallet_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("one currency"),
+        "{error}"
+    );
+
+    // One matching wallets of both currencies transfers where it can and leaves the rest:
+    // applied, it used to fail as a whole on the euro expense; imported, to refuse its line.
+    let other = app.category_id(&user, "Groceries").await;
+    for (wallet, day) in [(&checking, "2026-03-02"), (&euros, "2026-03-03")] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 50, "date": day, "category_id": other,
+                   "description": "Move to savings", "wallet_id": wallet}),
+        )
+        .await;
+    }
+    let moving = rule(
+        &app,
+        &user,
+        json!({"name": "Move", "payee_contains": "move to sav", "transfer_to_wallet_id": savings}),
+    )
+    .await;
+    let path = format!("/api/v1/rules/{}/apply", moving["id"].as_str().unwrap());
+    let done = app.data_of(&user, Method::POST, &path, json!({})).await;
+    assert_eq!(
+        (done["matched"].as_i64(), done["changed"].as_i64()),
+        (Some(2), Some(1)),
+        "{done}"
+    );
+    let rows = app.data(&user, "/api/v1/transactions?sort=date").await;
+    assert_eq!(
+        (rows[0]["type"].clone(), rows[0]["to_wallet_id"].clone()),
+        (json!("transfer"), json!(savings))
+    );
+    assert_eq!(rows[1]["type"], "expense", "{rows}");
+
+    let batch = import_qif(
+        &app,
+        &user,
+        &euros,
+        "D03/04/2026\nT-20\nPMove to savings\n^\n",
+    )
+    .await;
+    assert_eq!(batch["report"][0]["message"], json!(null), "{batch}");
+    let rows = app.data(&user, "/api/v1/transactions?sort=date").await;
+    assert_eq!(
+        (rows[2]["type"].clone(), rows[2]["wallet_id"].clone()),
+        (json!("expense"), json!(euros)),
+        "{rows}"
+    );
+}

@@ -103,6 +103,7 @@ const LOOKUPS_WITHOUT_LEDGER: &[&str] = &[
     "ledger_members_user_idx",
     "ledger_invitations_email_idx",
     "notification_mails_user_idx",
+    "notification_reads_user_idx",
 ];
 
 #[test]

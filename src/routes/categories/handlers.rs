@@ -254,8 +254,9 @@ pub async fn update_category(
     Ok(Envelope::new(CategoryResponse::from(category)).ok())
 }
 
-/// Delete a category. One that transactions use needs `?reassign_to=` (a category of the same
-/// kind), which moves them first, in the same database transaction.
+/// Delete a category. One that transactions, split lines, budgets, bills or recurring
+/// transactions use needs `?reassign_to=` (a category of the same kind), which moves all of
+/// them there first, in the same database transaction.
 #[utoipa::path(
     tag = "categories",
     operation_id = "delete_category",
@@ -306,7 +307,8 @@ pub async fn delete_category(
                 return Err(ApiError::Conflict {
                     code: "category_in_use",
                     message:
-                        "Transactions use this category; pass ?reassign_to={id} to move them first."
+                        "Transactions, budgets, bills or recurring transactions use this category; \
+                         pass ?reassign_to={id} to move them there first."
                             .into(),
                 });
             }

@@ -34,7 +34,7 @@ pub async fn list_notifications(
     let (rows, total) = db::run(&state.pool, move |conn| {
         notifications::list(
             conn,
-            caller.ledger.id,
+            (caller.ledger.id, caller.id),
             unread,
             order,
             page.limit(),
@@ -64,7 +64,7 @@ pub async fn mark_read(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let row = db::run(&state.pool, move |conn| {
-        notifications::mark_read(conn, caller.ledger.id, id)
+        notifications::mark_read(conn, (caller.ledger.id, caller.id), id)
     })
     .await?
     .ok_or_else(|| ApiError::not_found("Notification"))?;
@@ -82,7 +82,7 @@ pub async fn mark_read(
 #[post("/notifications/read-all")]
 pub async fn mark_all_read(state: web::Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
     let marked = db::run(&state.pool, move |conn| {
-        notifications::mark_all_read(conn, caller.ledger.id)
+        notifications::mark_all_read(conn, (caller.ledger.id, caller.id))
     })
     .await?;
     Ok(Envelope::new(MarkedRead { marked }).ok())
