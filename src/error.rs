@@ -60,6 +60,10 @@ pub enum ApiError {
     /// recorded (`errors.duplicate_of` names it).
     #[error("{message}")]
     PossibleDuplicate { of: uuid::Uuid, message: String },
+    /// 412 `precondition_failed`: `If-Match` named another version than the stored one
+    /// (`etag`, sent back in the `ETag` header).
+    #[error("This {what} changed since it was read: its ETag is now {etag}. Read it again, and send the change with that ETag in If-Match.")]
+    PreconditionFailed { what: String, etag: String },
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("unsupported content type")]
@@ -112,6 +116,7 @@ impl ApiError {
             | ApiError::Conflict { code, .. }
             | ApiError::TooManyRequests { code, .. } => code,
             ApiError::PossibleDuplicate { .. } => "possible_duplicate",
+            ApiError::PreconditionFailed { .. } => "precondition_failed",
             ApiError::MalformedJson(_) => "malformed_json",
             ApiError::MissingToken => "missing_token",
             ApiError::InvalidToken => "invalid_token",
@@ -186,6 +191,7 @@ impl ResponseError for ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } | ApiError::PossibleDuplicate { .. } => StatusCode::CONFLICT,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -208,6 +214,9 @@ impl ResponseError for ApiError {
             }
             ApiError::MissingToken | ApiError::InvalidToken | ApiError::TokenExpired => {
                 response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            ApiError::PreconditionFailed { etag, .. } => {
+                response.insert_header((header::ETAG, etag.clone()));
             }
             _ => {}
         }

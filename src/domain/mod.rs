@@ -45,4 +45,5 @@ pub mod spreadsheet;
 pub mod statement;
 pub mod transaction;
 pub mod user;
+pub mod version;
 pub mod webhook;

@@ -73,6 +73,13 @@ impl<T: Serialize> Envelope<T> {
         HttpResponse::Ok().json(self)
     }
 
+    /// 200 OK with the resource's version in an `ETag` header.
+    pub fn ok_tagged(self, etag: &str) -> HttpResponse {
+        HttpResponse::Ok()
+            .insert_header((actix_web::http::header::ETAG, etag))
+            .json(self)
+    }
+
     /// 201 Created with a `Location` header.
     pub fn created(self, location: &str) -> HttpResponse {
         HttpResponse::Created()

@@ -476,3 +476,42 @@ mod tests {
         assert!(not_object.contains_key("body"));
     }
 }
+
+/// The `If-Match` and `If-None-Match` headers of a request, read as lists of entity tags; a
+/// header that is no such list is 400 `invalid_precondition`.
+#[derive(Debug, Clone, Default)]
+pub struct Conditions {
+    pub if_match: Option<crate::domain::version::Tags>,
+    pub if_none_match: Option<crate::domain::version::Tags>,
+}
+
+impl FromRequest for Conditions {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let read = |name: header::HeaderName| -> Result<_, ApiError> {
+            let Some(value) = req.headers().get(&name) else {
+                return Ok(None);
+            };
+            value
+                .to_str()
+                .ok()
+                .and_then(crate::domain::version::Tags::parse)
+                .map(Some)
+                .ok_or_else(|| ApiError::BadRequest {
+                    code: "invalid_precondition",
+                    message: format!(
+                        "{name} must be * or a list of quoted entity tags, as an ETag header \
+                         gives them (\"1765000000123456\")."
+                    ),
+                })
+        };
+        std::future::ready((|| {
+            Ok(Conditions {
+                if_match: read(header::IF_MATCH)?,
+                if_none_match: read(header::IF_NONE_MATCH)?,
+            })
+        })())
+    }
+}

@@ -1321,8 +1321,7 @@ pub fn review(
                     to_wallet_id: Some(Some(inflow.wallet_id)),
                     ..ledger::Patch::default()
                 },
-                |_| true,
-                "Transaction",
+                ledger::Target::ANY,
             )?;
             store::keep_merged_key(conn, owner, inflow.id, outflow.id)?;
             store::delete_many(conn, owner, &[inflow.id])?;

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
@@ -24,6 +24,7 @@ use crate::db::wallets::Wallet;
 use crate::db::{self, ml as store};
 use crate::domain::ledger::{CategoryKind, TransactionStatus, TransactionType};
 use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
+use crate::domain::version::{self, Tags};
 use crate::error::{ApiError, FieldErrors};
 
 /// Where a transaction's category came from.
@@ -942,6 +943,42 @@ pub struct Patch {
 /// Which transactions a caller may reach through a route: all, or one type only.
 pub type Admits = fn(TransactionType) -> bool;
 
+/// What a change or deletion may touch: the types of transaction its route admits, the noun
+/// its 404 names, and the versions the client read (`If-Match`), if it sent any.
+#[derive(Debug, Clone, Copy)]
+pub struct Target<'a> {
+    pub admits: Admits,
+    pub noun: &'static str,
+    pub expected: Option<&'a Tags>,
+}
+
+impl Target<'static> {
+    /// Any transaction, whatever its version (the ledger's own changes: rules, imports).
+    pub const ANY: Target<'static> = Target {
+        admits: |_| true,
+        noun: "Transaction",
+        expected: None,
+    };
+}
+
+impl Target<'_> {
+    /// The stored row as this target allows it: 404 for a type the route does not reach, 412
+    /// for a version the client did not read.
+    fn check(&self, kind: TransactionType, updated_at: DateTime<Utc>) -> Result<(), ApiError> {
+        if !(self.admits)(kind) {
+            return Err(ApiError::not_found(self.noun));
+        }
+        let current = version::etag(updated_at);
+        match self.expected {
+            Some(tags) if !tags.matches_strongly(&current) => Err(ApiError::PreconditionFailed {
+                what: self.noun.to_lowercase(),
+                etag: current,
+            }),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// Changes a transaction: the patch is merged onto the stored row and the result is checked
 /// by the same rules as a new one, then written, with its budget alerts after commit.
 pub fn update(
@@ -949,10 +986,10 @@ pub fn update(
     caller: &Caller,
     id: Uuid,
     patch: Patch,
-    admits: Admits,
-    not_found: &'static str,
+    target: Target,
 ) -> Result<TransactionView, ApiError> {
     let owner = caller.ledger.id;
+    let not_found = target.noun;
     let (view, spending) = conn.transaction::<_, ApiError, _>(|conn| {
         db::lock_ledger(conn, owner)?;
         let (current, current_splits) =
@@ -962,11 +999,9 @@ pub fn update(
             &current.transaction_type,
             TransactionType::parse,
         )?;
-        if !admits(current_type) {
-            return Err(ApiError::not_found(not_found));
-        }
+        target.check(current_type, current.updated_at)?;
         let transaction_type = patch.transaction_type.unwrap_or(current_type);
-        if !admits(transaction_type) {
+        if !(target.admits)(transaction_type) {
             return Err(ApiError::invalid_field(
                 "type",
                 "must stay expense here (use /transactions)",
@@ -1118,22 +1153,19 @@ pub fn remove(
     conn: &mut PgConnection,
     caller: &Caller,
     id: Uuid,
-    admits: Admits,
-    not_found: &'static str,
+    target: Target,
 ) -> Result<(), ApiError> {
     let owner = caller.ledger.id;
     conn.transaction::<_, ApiError, _>(|conn| {
         db::lock_ledger(conn, owner)?;
         let (row, _) =
-            transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(not_found))?;
+            transactions::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found(target.noun))?;
         let kind = super::caller::stored(
             "transaction type",
             &row.transaction_type,
             TransactionType::parse,
         )?;
-        if !admits(kind) {
-            return Err(ApiError::not_found(not_found));
-        }
+        target.check(kind, row.updated_at)?;
         transactions::delete(conn, owner, id)?;
         Ok(())
     })

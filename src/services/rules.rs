@@ -462,7 +462,7 @@ pub fn apply(
                 }
                 continue;
             }
-            let view = ledger::update(conn, caller, row_id, patch, |_| true, "Transaction")?;
+            let view = ledger::update(conn, caller, row_id, patch, ledger::Target::ANY)?;
             if index < 10 {
                 sample.push(view);
             }

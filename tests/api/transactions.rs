@@ -881,3 +881,142 @@ async fn a_ledger_with_thousands_of_categories_lists_its_names_too() {
         (json!("Cash"), json!("Coffee"))
     );
 }
+
+#[tokio::test]
+async fn an_edit_from_a_stale_copy_is_refused_with_412() {
+    let app = spawn_app().await;
+    let user = app.register("two-phones@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let food = app.category_id(&user, "Groceries").await;
+    let response = app
+        .send_as(
+            Method::POST,
+            "/api/v1/transactions",
+            &user.access_token,
+            Some(
+                &json!({"type": "expense", "amount": 10, "category_id": food,
+                         "wallet_id": wallet}),
+            ),
+        )
+        .await;
+    let created_tag = response.headers()["etag"].to_str().unwrap().to_owned();
+    let (_, created) = json(response).await;
+    let id = created["data"]["id"].as_str().unwrap().to_owned();
+    let path = format!("/api/v1/transactions/{id}");
+    let send = |method: Method, headers: Vec<(&'static str, String)>, body: Option<Value>| {
+        let mut request = app.request(method, &path).bearer_auth(&user.access_token);
+        for (name, value) in headers {
+            request = request.header(name, value);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send()
+    };
+    let etag =
+        |response: &reqwest::Response| response.headers()["etag"].to_str().unwrap().to_owned();
+
+    // Two phones read the same version.
+    let read = send(Method::GET, vec![], None).await.unwrap();
+    assert_eq!(read.status(), 200);
+    let first = etag(&read);
+    assert!(first.starts_with('"') && first.ends_with('"'), "{first}");
+    assert_eq!(first, created_tag, "the create's version is the one read");
+    // Unchanged: a conditional GET is 304, without a body.
+    let again = send(Method::GET, vec![("if-none-match", first.clone())], None)
+        .await
+        .unwrap();
+    assert_eq!(again.status(), 304);
+    assert_eq!(etag(&again), first);
+
+    // The first phone's edit lands and moves the version.
+    let edited = send(
+        Method::PATCH,
+        vec![("if-match", first.clone())],
+        Some(json!({"amount": 12})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(edited.status(), 200);
+    let second = etag(&edited);
+    assert_ne!(second, first);
+
+    // The second phone, still on the first version, is refused and told the current one;
+    // its change is not written, nor a deletion from the same stale copy.
+    let stale = send(
+        Method::PATCH,
+        vec![("if-match", first.clone())],
+        Some(json!({"amount": 99})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(etag(&stale), second);
+    assert_error(stale, 412, "precondition_failed").await;
+    let stale_delete = send(Method::DELETE, vec![("if-match", first.clone())], None)
+        .await
+        .unwrap();
+    assert_error(stale_delete, 412, "precondition_failed").await;
+    let now = app.data(&user, &path).await;
+    assert_eq!(now["amount"], json!(12), "{now}");
+    // A weak tag never matches If-Match; `*` matches any; a malformed header is 400.
+    let weak = send(
+        Method::PATCH,
+        vec![("if-match", format!("W/{second}"))],
+        Some(json!({"amount": 13})),
+    )
+    .await
+    .unwrap();
+    assert_error(weak, 412, "precondition_failed").await;
+    let garbled = send(
+        Method::PATCH,
+        vec![("if-match", "12".into())],
+        Some(json!({"amount": 13})),
+    )
+    .await
+    .unwrap();
+    assert_error(garbled, 400, "invalid_precondition").await;
+    let any = send(
+        Method::PATCH,
+        vec![("if-match", "*".into())],
+        Some(json!({"amount": 14})),
+    )
+    .await
+    .unwrap();
+    assert_eq!(any.status(), 200);
+    // Without the header, as before: the last write wins.
+    let plain = send(Method::PATCH, vec![], Some(json!({"amount": 15})))
+        .await
+        .unwrap();
+    assert_eq!(plain.status(), 200);
+    let current = etag(&plain);
+    let gone = send(Method::DELETE, vec![("if-match", current)], None)
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 200);
+
+    // The expenses routes share it, and another user's transaction stays 404 whatever the tag.
+    let other = app.register("other-phone@example.com").await;
+    let created = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 5, "category_id": food, "wallet_id": wallet}),
+        )
+        .await;
+    let expense = format!("/api/v1/expenses/{}", created["id"].as_str().unwrap());
+    let response = app
+        .request(Method::PATCH, &expense)
+        .bearer_auth(&other.access_token)
+        .header("if-match", "*")
+        .json(&json!({"amount": 1}))
+        .send()
+        .await
+        .unwrap();
+    assert_error(response, 404, "not_found").await;
+    let response = app
+        .request(Method::GET, &expense)
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert!(response.headers().contains_key("etag"));
+}

@@ -1,6 +1,7 @@
 //! `/api/v1/transactions` and `/api/v1/expenses`: one implementation, two scopes. `/expenses`
 //! is the same resource narrowed to `type = expense` (the seeds' clients use that name).
 
+use actix_web::http::header;
 use actix_web::{delete, get, patch, post, web, HttpResponse};
 use uuid::Uuid;
 
@@ -11,10 +12,12 @@ use crate::db::transactions::{Filter, Sort};
 use crate::domain::ledger::TransactionType;
 use crate::domain::money::Money;
 use crate::domain::transaction::{Draft, SplitDraft};
+use crate::domain::version;
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::http::extract::Conditions;
 use crate::http::{Envelope, Page, ValidatedJson};
-use crate::services::ledger::{self, Admits, NewRequest, Patch, Tax};
+use crate::services::ledger::{self, Admits, NewRequest, Patch, Target, Tax};
 use crate::services::transactions::{self as reading, ListFilter};
 use crate::state::AppState;
 
@@ -44,6 +47,15 @@ impl Scope {
         match self {
             Scope::All => |_| true,
             Scope::Expenses => |t| t == TransactionType::Expense,
+        }
+    }
+
+    /// What a change through this route may touch, at the version the client read.
+    fn target(self, conditions: &Conditions) -> Target<'_> {
+        Target {
+            admits: self.admits(),
+            noun: self.noun(),
+            expected: conditions.if_match.as_ref(),
         }
     }
 }
@@ -204,7 +216,13 @@ async fn create(
     })
     .await?;
     let location = format!("{}/{}", scope.base(), view.id);
-    Ok(Envelope::new(TransactionResponse::from(view)).created(&location))
+    let etag = version::etag(view.updated_at);
+    let mut response = Envelope::new(TransactionResponse::from(view)).created(&location);
+    response.headers_mut().insert(
+        header::ETAG,
+        header::HeaderValue::from_str(&etag).map_err(ApiError::internal)?,
+    );
+    Ok(response)
 }
 
 async fn get(
@@ -212,12 +230,22 @@ async fn get(
     caller: Caller,
     id: Uuid,
     scope: Scope,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
     let view = db::run(&state.pool, move |conn| reading::get(conn, &caller, id))
         .await?
         .filter(|view| TransactionType::parse(&view.transaction_type).is_some_and(scope.admits()))
         .ok_or_else(|| ApiError::not_found(scope.noun()))?;
-    Ok(Envelope::new(TransactionResponse::from(view)).ok())
+    let etag = version::etag(view.updated_at);
+    if conditions
+        .if_none_match
+        .is_some_and(|held| held.matches_weakly(&etag))
+    {
+        return Ok(HttpResponse::NotModified()
+            .insert_header((header::ETAG, etag))
+            .finish());
+    }
+    Ok(Envelope::new(TransactionResponse::from(view)).ok_tagged(&etag))
 }
 
 async fn update(
@@ -225,7 +253,7 @@ async fn update(
     caller: Caller,
     id: Uuid,
     body: UpdateTransactionRequest,
-    scope: Scope,
+    (scope, conditions): (Scope, Conditions),
 ) -> ApiResult<HttpResponse> {
     let patch = Patch {
         transaction_type: body.transaction_type,
@@ -245,10 +273,11 @@ async fn update(
         category_source: None,
     };
     let view = db::run(&state.pool, move |conn| {
-        ledger::update(conn, &caller, id, patch, scope.admits(), scope.noun())
+        ledger::update(conn, &caller, id, patch, scope.target(&conditions))
     })
     .await?;
-    Ok(Envelope::new(TransactionResponse::from(view)).ok())
+    let etag = version::etag(view.updated_at);
+    Ok(Envelope::new(TransactionResponse::from(view)).ok_tagged(&etag))
 }
 
 async fn remove(
@@ -256,9 +285,10 @@ async fn remove(
     caller: Caller,
     id: Uuid,
     scope: Scope,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
     db::run(&state.pool, move |conn| {
-        ledger::remove(conn, &caller, id, scope.admits(), scope.noun())
+        ledger::remove(conn, &caller, id, scope.target(&conditions))
     })
     .await?;
     Ok(Envelope::new(Deleted { id, deleted: true }).ok())
@@ -289,7 +319,8 @@ pub async fn list_transactions(
     summary = "Create a transaction",
     request_body = CreateTransactionRequest,
     responses(
-        (status = 201, description = "The new transaction", body = Envelope<TransactionResponse>),
+        (status = 201, description = "The new transaction", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The transaction's version, for `If-Match`"))),
         (status = 404, description = "A wallet or category is not the caller's", body = ErrorBody),
         (status = 409, description = "`possible_duplicate`: an expense or income that looks like one an import recorded (same wallet, type and amount within 3 days; `errors.duplicate_of` names it); send `allow_duplicate: true` to record it as well", body = ErrorBody),
     ),
@@ -309,8 +340,13 @@ pub async fn create_transaction(
     tag = "transactions",
     operation_id = "get_transaction",
     summary = "Get a transaction",
-    params(("id" = Uuid, Path, description = "Transaction id")),
-    responses((status = 200, description = "The transaction", body = Envelope<TransactionResponse>)),
+    params(("id" = Uuid, Path, description = "Transaction id"), ("If-None-Match" = Option<String>, Header, description = "The `ETag` held: 304 without a body while it is still the current version")),
+    responses(
+        (status = 200, description = "The transaction", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The transaction's version, for `If-Match` and `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` version is current"),
+        (status = 400, description = "`invalid_precondition`: a condition header that is no list of entity tags", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/transactions/{id}")]
@@ -318,8 +354,9 @@ pub async fn get_transaction(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
-    get(state, caller, id.into_inner(), Scope::All).await
+    get(state, caller, id.into_inner(), Scope::All, conditions).await
 }
 
 /// Change a transaction; the result is checked by the same rules as a new one.
@@ -327,9 +364,14 @@ pub async fn get_transaction(
     tag = "transactions",
     operation_id = "update_transaction",
     summary = "Update a transaction",
-    params(("id" = Uuid, Path, description = "Transaction id")),
+    params(("id" = Uuid, Path, description = "Transaction id"), ("If-Match" = Option<String>, Header, description = "Change only the version read: the `ETag` of the last `GET` (or write); another version is 412 `precondition_failed`")),
     request_body = UpdateTransactionRequest,
-    responses((status = 200, description = "The updated transaction", body = Envelope<TransactionResponse>)),
+    responses(
+        (status = 200, description = "The updated transaction", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The transaction's new version"))),
+        (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[patch("/transactions/{id}")]
@@ -338,13 +380,14 @@ pub async fn update_transaction(
     caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateTransactionRequest>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
     update(
         state,
         caller,
         id.into_inner(),
         body.into_inner(),
-        Scope::All,
+        (Scope::All, conditions),
     )
     .await
 }
@@ -354,8 +397,12 @@ pub async fn update_transaction(
     tag = "transactions",
     operation_id = "delete_transaction",
     summary = "Delete a transaction",
-    params(("id" = Uuid, Path, description = "Transaction id")),
-    responses((status = 200, description = "Deleted", body = Envelope<Deleted>)),
+    params(("id" = Uuid, Path, description = "Transaction id"), ("If-Match" = Option<String>, Header, description = "Change only the version read: the `ETag` of the last `GET` (or write); another version is 412 `precondition_failed`")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[delete("/transactions/{id}")]
@@ -363,8 +410,9 @@ pub async fn delete_transaction(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
-    remove(state, caller, id.into_inner(), Scope::All).await
+    remove(state, caller, id.into_inner(), Scope::All, conditions).await
 }
 
 /// The caller's expenses (transactions of type `expense`), newest first, with filters.
@@ -392,7 +440,8 @@ pub async fn list_expenses(
     summary = "Create an expense",
     request_body = CreateTransactionRequest,
     responses(
-        (status = 201, description = "The new expense", body = Envelope<TransactionResponse>),
+        (status = 201, description = "The new expense", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The expense's version, for `If-Match`"))),
         (status = 404, description = "A wallet or category is not the caller's", body = ErrorBody),
         (status = 409, description = "`possible_duplicate`: an expense or income that looks like one an import recorded (same wallet, type and amount within 3 days; `errors.duplicate_of` names it); send `allow_duplicate: true` to record it as well", body = ErrorBody),
     ),
@@ -412,8 +461,13 @@ pub async fn create_expense(
     tag = "expenses",
     operation_id = "get_expense",
     summary = "Get an expense",
-    params(("id" = Uuid, Path, description = "Expense id")),
-    responses((status = 200, description = "The expense", body = Envelope<TransactionResponse>)),
+    params(("id" = Uuid, Path, description = "Expense id"), ("If-None-Match" = Option<String>, Header, description = "The `ETag` held: 304 without a body while it is still the current version")),
+    responses(
+        (status = 200, description = "The expense", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The expense's version, for `If-Match` and `If-None-Match`"))),
+        (status = 304, description = "Not modified: the `If-None-Match` version is current"),
+        (status = 400, description = "`invalid_precondition`: a condition header that is no list of entity tags", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[get("/expenses/{id}")]
@@ -421,8 +475,9 @@ pub async fn get_expense(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
-    get(state, caller, id.into_inner(), Scope::Expenses).await
+    get(state, caller, id.into_inner(), Scope::Expenses, conditions).await
 }
 
 /// Change an expense (it stays an expense).
@@ -430,9 +485,14 @@ pub async fn get_expense(
     tag = "expenses",
     operation_id = "update_expense",
     summary = "Update an expense",
-    params(("id" = Uuid, Path, description = "Expense id")),
+    params(("id" = Uuid, Path, description = "Expense id"), ("If-Match" = Option<String>, Header, description = "Change only the version read: the `ETag` of the last `GET` (or write); another version is 412 `precondition_failed`")),
     request_body = UpdateTransactionRequest,
-    responses((status = 200, description = "The updated expense", body = Envelope<TransactionResponse>)),
+    responses(
+        (status = 200, description = "The updated expense", body = Envelope<TransactionResponse>,
+            headers(("ETag" = String, description = "The expense's new version"))),
+        (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[patch("/expenses/{id}")]
@@ -441,13 +501,14 @@ pub async fn update_expense(
     caller: Caller,
     id: web::Path<Uuid>,
     body: ValidatedJson<UpdateTransactionRequest>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
     update(
         state,
         caller,
         id.into_inner(),
         body.into_inner(),
-        Scope::Expenses,
+        (Scope::Expenses, conditions),
     )
     .await
 }
@@ -457,8 +518,12 @@ pub async fn update_expense(
     tag = "expenses",
     operation_id = "delete_expense",
     summary = "Delete an expense",
-    params(("id" = Uuid, Path, description = "Expense id")),
-    responses((status = 200, description = "Deleted", body = Envelope<Deleted>)),
+    params(("id" = Uuid, Path, description = "Expense id"), ("If-Match" = Option<String>, Header, description = "Change only the version read: the `ETag` of the last `GET` (or write); another version is 412 `precondition_failed`")),
+    responses(
+        (status = 200, description = "Deleted", body = Envelope<Deleted>),
+        (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+    ),
     security(("bearer_auth" = []))
 )]
 #[delete("/expenses/{id}")]
@@ -466,6 +531,7 @@ pub async fn delete_expense(
     state: web::Data<AppState>,
     caller: Caller,
     id: web::Path<Uuid>,
+    conditions: Conditions,
 ) -> ApiResult<HttpResponse> {
-    remove(state, caller, id.into_inner(), Scope::Expenses).await
+    remove(state, caller, id.into_inner(), Scope::Expenses, conditions).await
 }
