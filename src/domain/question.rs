@@ -403,6 +403,36 @@ const STOP: &[&str] = &[
     "lately",
     "recently",
     "average",
+    "track",
+    "about",
+    "with",
+];
+
+/// Words of a question that say what kind of figure is asked for, never which category: one of
+/// them alone does not name a category of several words ("income" is not "Investment income").
+const GENERIC: &[&str] = &[
+    "income",
+    "expense",
+    "expenses",
+    "spending",
+    "spend",
+    "spent",
+    "budget",
+    "budgets",
+    "bill",
+    "bills",
+    "payment",
+    "payments",
+    "transfer",
+    "transfers",
+    "money",
+    "other",
+    "general",
+    "savings",
+    "saving",
+    "cash",
+    "net",
+    "total",
 ];
 
 /// What each word of a question was read as.
@@ -535,7 +565,10 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
         if n > 1 && name.kind == NameKind::Category {
             for name_word in name_words.iter().filter(|w| w.chars().count() >= 4) {
                 for (start, word) in words.iter().enumerate() {
-                    if !word.is_empty() && similarity(word, name_word) >= 0.9 {
+                    if !word.is_empty()
+                        && !GENERIC.contains(&word.as_str())
+                        && similarity(word, name_word) >= 0.9
+                    {
                         candidates.push((0.8, start, 1, name));
                     }
                 }
@@ -616,6 +649,10 @@ pub fn similarity(window: &str, name: &str) -> f64 {
     if n.len() >= 5 && window.starts_with(name) && w.len() <= n.len() + 6 {
         return 0.9;
     }
+    // A name shortened ("transport" for Transportation, "entertain" for Entertainment).
+    if w.len() >= 5 && name.starts_with(window) && n.len() <= w.len() + 6 {
+        return 0.88;
+    }
     if n.len() < 4 || w.first() != n.first() {
         return 0.0;
     }
@@ -680,7 +717,7 @@ pub fn closest<'a>(word: &str, names: &'a [Name], kind: NameKind) -> Option<&'a 
 
 /// The word after "on", "for", "at", "cho", "vào", "ở" that names no period or stop word.
 fn unknown_subject(words: &[String], taken: &[bool]) -> Option<String> {
-    const CUES: &[&str] = &["on", "for", "at", "cho", "vao", "o", "tai", "mua"];
+    const CUES: &[&str] = &["on", "for", "at", "about", "cho", "vao", "o", "tai", "mua"];
     for (i, word) in words.iter().enumerate() {
         if !CUES.contains(&word.as_str()) {
             continue;
@@ -775,7 +812,9 @@ fn month_occurrence(
 
 fn year_at(words: &[String], at: usize) -> Option<i32> {
     let year = words.get(at)?.parse::<i32>().ok()?;
-    (1990..=2100).contains(&year).then_some(year)
+    // Any year of four digits: one far off is answered as such ("too far ahead"), never read
+    // as no year at all.
+    (1900..=9999).contains(&year).then_some(year)
 }
 
 fn next_month(today: NaiveDate) -> Period {
@@ -795,6 +834,7 @@ fn period_at(
     let w = |k: usize| words.get(at + k).map(String::as_str).unwrap_or("");
     let day = |d: NaiveDate| Period { from: d, to: d };
     let yesterday = today.pred_opt().unwrap_or(today);
+    let tomorrow = today.succ_opt().unwrap_or(today);
     let ending_today = |days: u64| Period {
         from: today
             .checked_sub_days(Days::new(days.saturating_sub(1)))
@@ -816,6 +856,10 @@ fn period_at(
         }
         ("next" | "coming", "month" | "months") => return Some((2, Some(next_month(today)))),
         ("this" | "current", "week" | "weeks") => return Some((2, Some(Period::week_of(today)))),
+        ("next" | "coming", "week") => {
+            let after = Period::week_of(today).to.succ_opt().unwrap_or(today);
+            return Some((2, Some(Period::week_of(after))));
+        }
         ("last" | "previous" | "past", "week" | "weeks") => {
             let start = Period::week_of(today).from.pred_opt().unwrap_or(today);
             return Some((2, Some(Period::week_of(start))));
@@ -842,6 +886,7 @@ fn period_at(
         }
         ("hom", "nay") => return Some((2, Some(day(today)))),
         ("hom", "qua") => return Some((2, Some(day(yesterday)))),
+        ("ngay", "mai") => return Some((2, Some(day(tomorrow)))),
         ("nam", "nay") => return Some((2, Period::year(today.year()))),
         ("nam", "ngoai" | "truoc" | "roi") => return Some((2, Period::year(today.year() - 1))),
         ("cuoi", "nam") => {
@@ -858,6 +903,7 @@ fn period_at(
     match w(0) {
         "today" => return Some((1, Some(day(today)))),
         "yesterday" => return Some((1, Some(day(yesterday)))),
+        "tomorrow" => return Some((1, Some(day(tomorrow)))),
         "ytd" => {
             return Some((
                 1,
@@ -949,6 +995,10 @@ fn period_at(
                 &["and", "vs", "to", "compared", "versus"],
             )
             || year_at(words, month_at + 1).is_some()
+            || words
+                .get(month_at + 1)
+                .and_then(|w| w.parse::<u32>().ok())
+                .is_some_and(|d| (1..=31).contains(&d))
     });
     let (month, len) = if let Some(m) = english {
         (Some(m), month_at + 1 - at)
@@ -961,6 +1011,17 @@ fn period_at(
         (None, 0)
     };
     if let Some(month) = month {
+        // "November 28", "28 November": one day of the month.
+        let day_at = |k: usize| {
+            words
+                .get(k)
+                .and_then(|w| w.parse::<u32>().ok())
+                .filter(|d| (1..=31).contains(d))
+        };
+        let (day_of_month, len) = match day_at(at + len) {
+            Some(d) if english.is_some() => (Some(d), len + 1),
+            _ => (day_at(at.wrapping_sub(1)).filter(|_| !since), len),
+        };
         let (year, len) = match year_at(words, at + len) {
             Some(year) => (Some(year), len + 1),
             None if word_is(words, at + len, &["nam"])
@@ -975,12 +1036,16 @@ fn period_at(
             at.wrapping_sub(1),
             &["by", "until", "before", "truoc", "den", "vao"],
         );
+        let on_day = |period: Period| match day_of_month {
+            Some(d) => period.from.with_day(d).map(|d| Period { from: d, to: d }),
+            None => Some(period),
+        };
         if future || by && !since {
-            let period = month_occurrence(today, month, year, true)?;
+            let period = on_day(month_occurrence(today, month, year, true)?)?;
             entities.date = Some(period.to);
             return Some((len, None));
         }
-        let period = month_occurrence(today, month, year, false)?;
+        let period = on_day(month_occurrence(today, month, year, false)?)?;
         if since {
             return Some((
                 len,
@@ -992,8 +1057,25 @@ fn period_at(
         }
         return Some((len, Some(period)));
     }
-    // "in 2025", "năm 2025".
-    if word_is(words, at, &["nam", "in", "year"]) {
+    // "Q3", "q1 2025": a quarter of this year (of last year while it is still to come).
+    if let Some(q) = w(0)
+        .strip_prefix('q')
+        .and_then(|q| q.parse::<u32>().ok())
+        .filter(|q| (1..=4).contains(q))
+    {
+        let (year, len) = match year_at(words, at + 1) {
+            Some(year) => (year, 2),
+            None => {
+                let start = NaiveDate::from_ymd_opt(today.year(), 3 * q - 2, 1)?;
+                (today.year() - i32::from(start > today), 1)
+            }
+        };
+        let from = NaiveDate::from_ymd_opt(year, 3 * q - 2, 1)?;
+        let to = from.checked_add_months(Months::new(3))?.pred_opt()?;
+        return Some((len, Some(Period { from, to })));
+    }
+    // "in 2025", "năm 2025", "by 2040".
+    if word_is(words, at, &["nam", "in", "year", "by", "until"]) {
         if let Some(year) = year_at(words, at + 1) {
             return Some((2, Period::year(year)));
         }
@@ -1105,12 +1187,21 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
 pub fn settle(entities: &mut Entities, intent: &str, today: NaiveDate) {
     match intent {
         "compare_periods" => complete_comparison(entities, today),
-        "afford" if entities.date.is_none() => {
-            if let Some(period) = entities.period.take() {
-                entities.date = Some(period.to);
+        "afford" => {
+            if entities.date.is_none() {
+                if let Some(period) = entities.period.take() {
+                    entities.date = Some(period.to);
+                }
             }
         }
-        _ => {}
+        // A date written out ("on 2026-11-28") is the day asked about, when no period is.
+        _ => {
+            if entities.period.is_none() {
+                if let Some(day) = entities.date.take() {
+                    entities.period = Some(Period { from: day, to: day });
+                }
+            }
+        }
     }
 }
 
@@ -1255,6 +1346,15 @@ mod tests {
         );
         assert_eq!(read("$99999999999999999999").amount, None);
         assert_eq!(read("can I afford -500").amount, None, "not 500");
+        for (question, date) in [
+            ("can i afford 500 by 2040", "2040-12-31"),
+            ("can i afford 500 by 2150", "2150-12-31"),
+            ("can i afford 500 by tomorrow", "2026-06-16"),
+        ] {
+            let mut e = extract(question, &names(), today(), true);
+            settle(&mut e, "afford", today());
+            assert_eq!(e.date, date.parse().ok(), "{question}");
+        }
         assert_eq!(read("can I afford -$500 usd").amount, None);
         assert_eq!(read("can I afford $500").amount, Some(Decimal::from(500)));
         let e = extract("can i afford 2k by 2020-02-01", &names(), today(), true);
@@ -1298,6 +1398,66 @@ mod tests {
             closest("dinning", &names, NameKind::Category).map(|n| n.name.as_str()),
             Some("Food & Dining")
         );
+    }
+
+    #[test]
+    fn a_day_or_a_quarter_is_the_period_asked_about() {
+        let day = |d: &str| range(d, d);
+        assert_eq!(
+            read("how much did I spend on November 28").period,
+            day("2025-11-28")
+        );
+        assert_eq!(
+            read("what did I spend on 28 november").period,
+            day("2025-11-28")
+        );
+        assert_eq!(read("spending on may 3 2026").period, day("2026-05-03"));
+        assert_eq!(
+            read("spent in november").period,
+            range("2025-11-01", "2025-11-30")
+        );
+        assert_eq!(
+            read("how much in Q3").period,
+            range("2025-07-01", "2025-09-30")
+        );
+        assert_eq!(
+            read("how much in q1").period,
+            range("2026-01-01", "2026-03-31")
+        );
+        assert_eq!(
+            read("q2 2024 spending").period,
+            range("2024-04-01", "2024-06-30")
+        );
+        let mut iso = read("how much did I spend on 2026-05-28?");
+        settle(&mut iso, "spending", today());
+        assert_eq!((iso.period, iso.date), (day("2026-05-28"), None));
+    }
+
+    #[test]
+    fn a_kind_of_figure_names_no_category_and_a_shortened_name_does() {
+        let names: Vec<Name> = ["Investment income", "Transportation", "Groceries"]
+            .iter()
+            .enumerate()
+            .map(|(index, name)| Name {
+                kind: NameKind::Category,
+                name: (*name).into(),
+                index,
+            })
+            .collect();
+        let read = |q: &str| extract(q, &names, today(), false);
+        assert_eq!(read("what was my income last month").category, None);
+        assert_eq!(read("what was my net income last month").category, None);
+        assert_eq!(
+            read("investment income this year").category.map(|f| f.name),
+            Some("Investment income".into())
+        );
+        assert_eq!(
+            read("what about transport?").category.map(|f| f.name),
+            Some("Transportation".into())
+        );
+        let on_track = read("am I on track with my budgets?");
+        assert_eq!((on_track.category, on_track.unknown), (None, None));
+        assert_eq!(read("what about yachts?").unknown, Some("yachts".into()));
     }
 
     #[test]

@@ -19,6 +19,7 @@ use crate::db::assistant::{self as store, AnswerRow, Filter, MerchantName, NewAn
 use crate::db::{self, bills, budgets, categories, goals as goal_rows, wallets};
 use crate::domain::currency::minor_units;
 use crate::domain::money::Money;
+use crate::domain::period::{next_occurrence, Frequency};
 use crate::domain::question::{self, Entities, Name, NameKind, Period};
 use crate::dto::assistant::{
     AnswerResponse, AskRequest, AssistantEntities, DateRange, FeedbackRequest, Locale, NamedRef,
@@ -543,7 +544,13 @@ fn compose(
     ledger: &LedgerNames,
 ) -> Result<Reply, ApiError> {
     let today = caller.today();
-    let currency = caller.currency.to_string();
+    // A question about one wallet is answered in that wallet's currency (a VND wallet of a USD
+    // ledger spends dong, which a sum in dollars would leave out).
+    let currency = entities
+        .wallet
+        .as_ref()
+        .and_then(|named| ledger.wallets.iter().find(|w| w.id == named.id))
+        .map_or_else(|| caller.currency.to_string(), |w| w.currency.clone());
     let this_month = Period::month_of(today);
     let period = entities.period.map(period_of).unwrap_or(this_month);
     let filter = |kind: &'static str, period: Period| Filter {
@@ -807,8 +814,11 @@ fn compose(
                         amount(l.amount, &currency, locale),
                         l.merchant.clone().unwrap_or_else(|| l.description.clone()),
                         l.date,
+                        // The reason was written in English when the expense was judged: a
+                        // Vietnamese answer leaves it to `data` rather than mix languages.
                         l.unusual_reason
                             .as_ref()
+                            .filter(|_| matches!(locale, Locale::En))
                             .map(|r| format!(": {r}"))
                             .unwrap_or_default()
                     )
@@ -902,23 +912,51 @@ fn compose(
                 .filter(|to| *to >= today)
                 .unwrap_or_else(|| today.checked_add_days(Days::new(30)).unwrap_or(today));
             let due = bills::upcoming(conn, caller.ledger.id, until)?;
-            let mut totals: Vec<(String, Decimal)> = Vec::new();
+            // Each bill's due dates until then: a weekly bill falls due several times.
+            let mut dates: Vec<Vec<NaiveDate>> = Vec::with_capacity(due.len());
             for b in &due {
+                let frequency = super::caller::stored("frequency", &b.frequency, Frequency::parse)?;
+                let mut each = vec![b.next_due_date];
+                if frequency != Frequency::Once {
+                    let anchor = b.due_day.max(1) as u32;
+                    while let Some(next) = each
+                        .last()
+                        .and_then(|d| next_occurrence(frequency, *d, anchor))
+                        .filter(|d| *d <= until && each.len() < 400)
+                    {
+                        each.push(next);
+                    }
+                }
+                dates.push(each);
+            }
+            let mut totals: Vec<(String, Decimal)> = Vec::new();
+            for (b, each) in due.iter().zip(&dates) {
+                let owed = b.amount * Decimal::from(each.len());
                 match totals.iter_mut().find(|(c, _)| *c == b.currency) {
-                    Some((_, t)) => *t += b.amount,
-                    None => totals.push((b.currency.clone(), b.amount)),
+                    Some((_, t)) => *t += owed,
+                    None => totals.push((b.currency.clone(), owed)),
                 }
             }
             let listed: Vec<String> = due
                 .iter()
-                .map(|b| {
+                .zip(&dates)
+                .map(|(b, each)| {
                     format!(
-                        "{} {} ({}{})",
+                        "{} {} ({}{}{})",
                         b.name,
                         amount(b.amount, &b.currency, locale),
                         b.next_due_date,
                         if b.next_due_date < today {
                             say(locale, ", overdue".into(), ", quá hạn".into())
+                        } else {
+                            String::new()
+                        },
+                        if each.len() > 1 {
+                            say(
+                                locale,
+                                format!(", {} times until then", each.len()),
+                                format!(", {} lần đến lúc đó", each.len()),
+                            )
                         } else {
                             String::new()
                         }
@@ -953,8 +991,8 @@ fn compose(
             Ok(Reply {
                 text,
                 data: json!({"query": {"until": until}, "totals": totals.iter().map(|(c, t)| json!({"currency": c, "amount": Money(*t)})).collect::<Vec<_>>(),
-                    "bills": due.iter().map(|b| json!({"id": b.id, "name": b.name, "amount": Money(b.amount), "currency": b.currency,
-                        "due_date": b.next_due_date, "overdue": b.next_due_date < today})).collect::<Vec<_>>()}),
+                    "bills": due.iter().zip(&dates).map(|(b, each)| json!({"id": b.id, "name": b.name, "amount": Money(b.amount), "currency": b.currency,
+                        "due_date": b.next_due_date, "due_dates": each, "overdue": b.next_due_date < today})).collect::<Vec<_>>()}),
                 follow_ups: vec![],
             })
         }
@@ -1471,6 +1509,18 @@ fn afford(
     let Some(last) = result.months.last() else {
         return Err(ApiError::internal("empty simulation"));
     };
+    // Nothing to pay from: said so, not a "yes" on an empty projection.
+    if last.wallets.is_empty() {
+        return Ok(Reply {
+            text: say(
+                locale,
+                format!("You have no wallet in {currency} to pay from, so I cannot project whether you can afford it: add one with its balance first."),
+                format!("Bạn chưa có ví nào bằng {currency} để chi trả, nên tôi không thể dự tính: hãy thêm một ví với số dư trước."),
+            ),
+            data: json!({"missing": ["wallet"], "currency": currency}),
+            follow_ups: vec![],
+        });
+    }
     let (total, low) = (last.total.0, last.low.0);
     let verdict = if low >= Decimal::ZERO {
         "yes"

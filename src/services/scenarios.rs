@@ -17,7 +17,9 @@ use crate::db::budgets::{self, SpanRequest};
 use crate::db::scenarios::{self as store, Repeating, Scenario};
 use crate::db::{bills, recurring, wallets};
 use crate::domain::money::Money;
-use crate::domain::period::{next_occurrence, period_containing, previous_period, Frequency, Span};
+use crate::domain::period::{
+    next_occurrence, period_containing, previous_period, BudgetPeriod, Frequency, Span,
+};
 use crate::dto::scenarios::{
     BudgetOutcome, Every, MonthProjection, ScenarioChange, SimulateRequest, SimulatedFlow,
     SimulationResponse, WalletProjection,
@@ -156,6 +158,12 @@ pub fn simulate(
         assumptions.push(format!(
             "{} wallet(s) in other currencies are left out: a simulation adds one currency only.",
             other.len()
+        ));
+    }
+    if own.is_empty() {
+        assumptions.push(format!(
+            "No wallet holds {currency}: there is no balance to carry forward, and the changes \
+             have no wallet to land in."
         ));
     }
     let slot: HashMap<Uuid, usize> = own.iter().enumerate().map(|(i, w)| (w.id, i)).collect();
@@ -459,7 +467,17 @@ pub fn simulate(
             // Kept to the lower limit: the difference is saved each month (per period).
             let saved = pace - new_limit;
             projected = new_limit;
-            let per_month = saved * Decimal::from(30) / Decimal::from(current.days().max(1));
+            // What a month saves: a monthly budget's saving once, a yearly one's a twelfth, a
+            // week's (or a custom period's) for each of the month's days.
+            let per_month = |k: usize| match budget.period() {
+                BudgetPeriod::Monthly => saved,
+                BudgetPeriod::Yearly => saved / Decimal::from(12),
+                _ => {
+                    let start = add_months(first, k as u32);
+                    let days = (add_months(start, 1) - start).num_days();
+                    saved * Decimal::from(days) / Decimal::from(current.days().max(1))
+                }
+            };
             if budget.currency == currency {
                 for (k, row) in moves.iter_mut().enumerate() {
                     let fraction = if k == 0 {
@@ -467,6 +485,7 @@ pub fn simulate(
                     } else {
                         Decimal::ONE
                     };
+                    let per_month = per_month(k);
                     for (i, cell) in row.iter_mut().enumerate() {
                         *cell += per_month * fraction * share[i];
                     }

@@ -1140,3 +1140,177 @@ async fn saves_at_once_never_pass_the_scenario_limit() {
         .await;
     assert_error(refused, 409, "scenario_limit").await;
 }
+
+/// What an outside run of questions found misread, each now answered from the right figures.
+#[tokio::test]
+async fn the_assistant_reads_income_wallets_follow_ups_days_and_bills_as_asked() {
+    let app = spawn_app().await;
+    let user = app.register("asker@example.com").await;
+    let bank = app.create_wallet(&user, "Bank", "USD").await;
+    let dong = app.create_wallet(&user, "Vietcombank", "VND").await;
+    let salary = app.category_id(&user, "Salary").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let transport = app.category_id(&user, "Transportation").await;
+    let day = mid_last_month();
+    for (kind, amount, category, wallet, date) in [
+        ("income", 3000.0, &salary, &bank, day),
+        ("expense", 230.0, &groceries, &bank, day),
+        ("expense", 40.0, &transport, &bank, day),
+        ("expense", 500000.0, &groceries, &dong, today()),
+    ] {
+        app.create_transaction(
+            &user,
+            json!({"type": kind, "amount": amount, "category_id": category,
+                   "wallet_id": wallet, "date": date}),
+        )
+        .await;
+    }
+    let ask_of = |question: &str, conversation: Option<&str>| {
+        let mut body = json!({ "question": question });
+        if let Some(id) = conversation {
+            body["conversation_id"] = json!(id);
+        }
+        ask(&app, &user, body)
+    };
+
+    // "income" is the kind of figure, not the default category "Investment income".
+    let income = ask_of("what was my income last month?", None).await;
+    assert_eq!(income["entities"]["category"], Value::Null, "{income}");
+    assert_eq!(income["data"]["total"], json!(3000), "{income}");
+
+    // A wallet in another currency is answered in its own.
+    let vnd = ask_of("how much did I spend from Vietcombank this month?", None).await;
+    assert_eq!(vnd["data"]["total"], json!(500000), "{vnd}");
+    assert_eq!(vnd["data"]["query"]["currency"], "VND", "{vnd}");
+
+    // "what about transport?" moves the conversation to Transportation.
+    let first = ask_of("how much did I spend on groceries last month?", None).await;
+    assert_eq!(first["data"]["total"], json!(230), "{first}");
+    let conversation = first["conversation_id"].as_str().unwrap().to_owned();
+    let next = ask_of("what about transport?", Some(&conversation)).await;
+    assert_eq!(
+        next["entities"]["category"]["name"], "Transportation",
+        "{next}"
+    );
+    assert_eq!(next["data"]["total"], json!(40), "{next}");
+
+    // A day written out is that day.
+    let on_day = ask_of(&format!("how much did I spend on {day}?"), None).await;
+    assert_eq!(on_day["data"]["total"], json!(270), "{on_day}");
+    assert_eq!(
+        on_day["data"]["query"]["period"]["from"],
+        json!(day),
+        "{on_day}"
+    );
+
+    // "Am I on track with my budgets?" is the budgets' status.
+    app.data_of(
+        &user,
+        Method::POST,
+        "/api/v1/budgets",
+        json!({"name": "Food", "amount": 400, "period": "monthly", "category_ids": [groceries]}),
+    )
+    .await;
+    let on_track = ask_of("am I on track with my budgets?", None).await;
+    assert_eq!(on_track["intent"], "budget_status", "{on_track}");
+
+    // A weekly bill falls due every week of the window.
+    let first_due = today().checked_add_days(chrono::Days::new(2)).unwrap();
+    app.data_of(
+        &user,
+        Method::POST,
+        "/api/v1/bills",
+        json!({"name": "Cleaner", "amount": 10, "category_id": groceries, "wallet_id": bank,
+               "frequency": "weekly", "next_due_date": first_due}),
+    )
+    .await;
+    let bills = ask_of("What are my bills for the next 30 days?", None).await;
+    let until: NaiveDate = bills["data"]["query"]["until"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let times = (0..)
+        .map(|w| first_due + chrono::Days::new(7 * w))
+        .take_while(|d| *d <= until)
+        .count();
+    assert!(times >= 4, "{bills}");
+    assert_eq!(
+        bills["data"]["totals"][0]["amount"],
+        json!(10 * times),
+        "{bills}"
+    );
+}
+
+#[tokio::test]
+async fn with_no_wallet_to_pay_from_the_assistant_says_so() {
+    let app = spawn_app().await;
+    let user = app.register("walletless@example.com").await;
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "can I afford 100 by next month?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "afford", "{answer}");
+    assert_eq!(answer["data"]["missing"], json!(["wallet"]), "{answer}");
+    let simulated = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            json!({"months": 2, "changes": [{"kind": "expense", "amount": 100}]}),
+        )
+        .await;
+    assert!(
+        simulated["assumptions"]
+            .to_string()
+            .contains("No wallet holds"),
+        "{simulated}"
+    );
+}
+
+#[tokio::test]
+async fn a_lower_monthly_budget_saves_its_whole_difference_each_month() {
+    let app = spawn_app().await;
+    let user = app.register("saver-plan@example.com").await;
+    let wallet = app.create_wallet(&user, "Bank", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let start = first_of_month().checked_sub_months(Months::new(3)).unwrap();
+    for back in 1..=3 {
+        let date = first_of_month()
+            .checked_sub_months(Months::new(back))
+            .unwrap()
+            .with_day(5)
+            .unwrap();
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 500, "category_id": groceries,
+                   "wallet_id": wallet, "date": date}),
+        )
+        .await;
+    }
+    let budget = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/budgets",
+            json!({"name": "Food", "amount": 600, "period": "monthly", "start_date": start,
+                   "category_ids": [groceries]}),
+        )
+        .await;
+    let result = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            json!({"months": 3, "changes": [{"kind": "change_budget",
+                   "budget_id": budget["id"], "amount": 400}]}),
+        )
+        .await;
+    // 500 a month at its pace, kept to 400: 100 saved in every whole month (it was 96.77, a
+    // thirty-first short in a month of 31 days).
+    for month in &result["months"].as_array().unwrap()[1..] {
+        assert_eq!(month["changes"], json!(100), "{result}");
+    }
+}
