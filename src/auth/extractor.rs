@@ -275,13 +275,16 @@ pub async fn admit(
 }
 
 /// POST routes that change nothing of the ledger (a question, a simulation, feedback on one's
-/// own answer, one's own reading of notifications): a viewer and a read-only token may use them.
+/// own answer, one's own reading of notifications, a ticket to read the event stream): a viewer
+/// and a read-only token may use them.
 const READING_POSTS: &[&str] = &[
     "/api/v1/assistant/ask",
     "/api/v1/assistant/answers/{id}/feedback",
     "/api/v1/scenarios/simulate",
     "/api/v1/notifications/{id}/read",
     "/api/v1/notifications/read-all",
+    // A ticket only lets a browser open the stream a viewer may read with a header.
+    "/api/v1/events/ticket",
 ];
 
 pub fn account_disabled() -> ApiError {

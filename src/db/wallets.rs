@@ -126,6 +126,15 @@ pub fn find_with_balance(
 }
 
 /// Every wallet of the user (archived ones too), oldest first, without balances.
+/// How many of `ids` are wallets of the ledger.
+pub fn count_among(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<i64> {
+    wallets::table
+        .filter(wallets::ledger_id.eq(ledger_id))
+        .filter(wallets::id.eq_any(ids))
+        .count()
+        .get_result(conn)
+}
+
 pub fn all(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<Wallet>> {
     wallets::table
         .filter(wallets::ledger_id.eq(ledger_id))

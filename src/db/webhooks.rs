@@ -384,6 +384,30 @@ pub fn failed(
     .map(|s| s.failing_since)
 }
 
+/// The active endpoints a user created in one ledger, or in every ledger but their personal
+/// one: `(ledger, webhook)`.
+pub fn active_created_by(
+    conn: &mut PgConnection,
+    user: Uuid,
+    ledger: Option<Uuid>,
+) -> QueryResult<Vec<(Uuid, Uuid)>> {
+    #[derive(QueryableByName)]
+    struct Row {
+        #[diesel(sql_type = SqlUuid)]
+        ledger_id: Uuid,
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT ledger_id, id FROM webhooks WHERE created_by = $1 AND active \
+           AND ledger_id <> $1 AND ($2::uuid IS NULL OR ledger_id = $2)",
+    )
+    .bind::<SqlUuid, _>(user)
+    .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(ledger)
+    .load(conn)?;
+    Ok(rows.into_iter().map(|r| (r.ledger_id, r.id)).collect())
+}
+
 /// Turns an endpoint off (its pending deliveries fail with it). False if it was off already.
 pub fn disable(
     conn: &mut PgConnection,

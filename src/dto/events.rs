@@ -80,7 +80,8 @@ pub enum ControlFrame {
         message: String,
     },
     /// A command was refused; the stream stays open. Codes: `invalid_frame`,
-    /// `invalid_cursor`, `unknown_event_type`.
+    /// `invalid_cursor`, `unknown_event_type`, `unknown_wallet` (a `wallet_ids` entry that is not
+    /// the ledger's).
     Error { code: String, message: String },
     /// The answer to a `ping` command.
     Pong,
@@ -137,7 +138,8 @@ pub struct BalanceUpdateData {
     pub balance: Decimal,
 }
 
-/// `notification`: a notification was created (`GET /notifications/{id}`).
+/// `notification`: a notification was created (listed by `GET /notifications`; the event
+/// carries what a client shows).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationEventData {
     pub id: Uuid,

@@ -32,6 +32,9 @@ const PAGE: i64 = 200;
 /// How long a close waits for a reader to take the frames before it, at least.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
 
+/// How many send timeouts the close of a slow reader's stream waits to be taken.
+const SLOW_CLOSE_WAITS: u32 = 6;
+
 /// Why the server ended a stream. On a WebSocket, the close code and a reason
 /// `"<name>; resume from <cursor>"`; on SSE, a last `close` event with both.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -148,6 +151,24 @@ impl Filter {
         })
     }
 
+    /// Refuses wallets that are not the stream's ledger's (another user's id, a made-up one),
+    /// as every other filter of the API does: 404.
+    pub async fn check_wallets(&self, state: &AppState, ledger: Uuid) -> Result<(), ApiError> {
+        let Some(wallets) = &self.wallets else {
+            return Ok(());
+        };
+        let ids: Vec<Uuid> = wallets.iter().copied().collect();
+        let named = ids.len() as i64;
+        let known = db::run(&state.pool, move |conn| {
+            crate::db::wallets::count_among(conn, ledger, &ids)
+        })
+        .await?;
+        if known < named {
+            return Err(ApiError::not_found("Wallet"));
+        }
+        Ok(())
+    }
+
     fn admits(&self, event: &events::Event) -> bool {
         if let Some(types) = &self.types {
             if !types.contains(&event.event_type) {
@@ -221,8 +242,15 @@ pub async fn run<T: Transport>(state: Arc<AppState>, opening: Opening, mut trans
         }
     }
     // The close goes out after the frames already buffered; a reader that never reads them
-    // never gets it, and the connection is dropped instead.
-    let wait = stream.state.settings.stream.send_timeout.max(CLOSE_WAIT);
+    // never gets it, and the connection is dropped instead. A slow reader is given longer
+    // (six send timeouts, a minute by default): one that stalled and reads again learns why
+    // the stream ended and where to resume, rather than seeing the connection cut.
+    let send_timeout = stream.state.settings.stream.send_timeout;
+    let wait = match ending {
+        Ending::SlowConsumer => send_timeout * SLOW_CLOSE_WAITS,
+        _ => send_timeout,
+    }
+    .max(CLOSE_WAIT);
     let _ = timeout(wait, transport.close(ending, stream.last)).await;
     if stream.state.hub.stream_ended() {
         // A moment later, once the connection's own buffers are freed too.
@@ -354,6 +382,16 @@ impl Stream {
             Command::Subscribe { types, wallet_ids } => match Filter::new(types, wallet_ids) {
                 Err(message) => self.refuse(transport, "unknown_event_type", message).await,
                 Ok(filter) => {
+                    match filter.check_wallets(&self.state, self.ledger()).await {
+                        Ok(()) => {}
+                        Err(ApiError::NotFound(_)) => {
+                            let message = "A wallet of `wallet_ids` is not one of this ledger's.";
+                            return self
+                                .refuse(transport, "unknown_wallet", message.into())
+                                .await;
+                        }
+                        Err(e) => return Err(database_trouble(e)),
+                    }
                     self.opening.filter = filter;
                     let subscribed = self.opening.filter.described();
                     self.send(transport, Outgoing::Control(&subscribed)).await

@@ -630,6 +630,17 @@ pub fn import(
         } else {
             (checked, suggestions, lines)
         };
+        // What a batch's report says of each line, kept without the rest of the parsed rows
+        // (dropped before the rows are written, as before).
+        let heads: Vec<(u64, NaiveDate, Decimal, String)> = if batch.is_some() {
+            lines
+                .into_iter()
+                .map(|row| (row.line, row.date, signed(&row), row.description))
+                .collect()
+        } else {
+            drop(lines);
+            Vec::new()
+        };
         let created = ledger::record_many(conn, ledger::Author::of(caller), &checked, progress)?;
         // A batch reports every line: the transaction created, or the one it repeats.
         let mut recorded = Vec::new();
@@ -640,23 +651,22 @@ pub fn import(
                 .filter(|hash| !created.contains_key(hash))
                 .collect();
             let existing = crate::db::imports::existing_hashes(conn, owner, &before)?;
-            for (line, row) in checked.iter().zip(&lines) {
+            for (line, (number, date, signed, description)) in checked.iter().zip(heads) {
                 let hash = line.entry.import.hash.as_deref().unwrap_or_default();
                 let (created, transaction_id) = match created.get(hash) {
                     Some(id) => (true, Some(*id)),
                     None => (false, existing.get(hash).copied()),
                 };
                 recorded.push(RecordedLine {
-                    line: row.line,
-                    date: row.date,
-                    signed: signed(row),
-                    description: row.description.clone(),
+                    line: number,
+                    date,
+                    signed,
+                    description,
                     created,
                     transaction_id,
                 });
             }
         }
-        drop(lines);
         // What follows concerns the lines created, not those skipped as duplicates.
         let mut categorized = Vec::new();
         let mut spending = super::alerts::NewSpending::default();

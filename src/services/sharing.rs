@@ -12,7 +12,7 @@ use crate::auth::mailer::Mail;
 use crate::auth::tokens;
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::ledgers::{self, Invitation, Ledger, LedgerChangeset, NewInvitation, NewLedger};
-use crate::db::{self, categories, users};
+use crate::db::{self, categories, users, webhooks};
 use crate::domain::email::Email;
 use crate::domain::sharing::{may_lose_member, LedgerKind, LedgerRole, MembershipRule};
 use crate::dto::ledgers::{
@@ -496,6 +496,7 @@ pub fn remove_member(
         may_lose_member(kind_of(&ledger)?, role, ledgers::owners(conn, ledger_id)?)
             .map_err(refused)?;
         ledgers::remove_member(conn, ledger_id, user_id)?;
+        stop_webhooks_of(conn, user_id, Some(ledger_id))?;
         log(
             conn,
             if leaving {
@@ -509,6 +510,25 @@ pub fn remove_member(
             json!({"ledger_id": ledger_id, "role": role.as_str()}),
         )
     })
+}
+
+/// A member who leaves (or is removed, or deletes their account) loses the ledger's data at
+/// once, their event streams and the webhooks they set up included: those are turned off (an
+/// owner may turn one on again, knowing where it sends).
+fn stop_webhooks_of(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ledger: Option<Uuid>,
+) -> Result<(), ApiError> {
+    for (ledger_id, webhook) in webhooks::active_created_by(conn, user_id, ledger)? {
+        webhooks::disable(
+            conn,
+            ledger_id,
+            webhook,
+            "the member who set it up is no longer in the ledger",
+        )?;
+    }
+    Ok(())
 }
 
 /// Before an account goes: the shared ledgers it is the only member of go with it, and one it
@@ -534,5 +554,6 @@ pub fn leave_all(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError>
     {
         ledgers::delete(conn, ledger.ledger_id)?;
     }
+    stop_webhooks_of(conn, user_id, None)?;
     Ok(())
 }

@@ -255,6 +255,38 @@ async fn every_kind_of_write_appends_its_events_in_order() {
         ["transaction_update:created", "balance_update"]
     );
 
+    // A new opening balance moves the balance too; a rename does not.
+    let reopened = events_of!(&app, &user, {
+        app.data_of(
+            &user,
+            Method::PATCH,
+            &format!("/api/v1/wallets/{cash}"),
+            json!({"opening_balance": 500}),
+        )
+        .await
+    });
+    assert_eq!(kinds(&reopened), ["balance_update"]);
+    let balance = app.data(&user, &format!("/api/v1/wallets/{cash}")).await["balance"].clone();
+    assert_eq!(
+        app.scalar(&format!(
+            "SELECT count(*) AS value FROM events WHERE ledger_id = '{}' AND seq = {} \
+             AND (payload ->> 'balance')::numeric = {balance}",
+            user.id, reopened[0].0
+        )),
+        1,
+        "the balance after the change: {balance}"
+    );
+    let renamed = events_of!(&app, &user, {
+        app.data_of(
+            &user,
+            Method::PATCH,
+            &format!("/api/v1/wallets/{cash}"),
+            json!({"name": "Pocket"}),
+        )
+        .await
+    });
+    assert!(kinds(&renamed).is_empty(), "{renamed:?}");
+
     // Numbers only grow, and the other account's log stayed empty.
     let all = events_after(&app, &user, 0);
     assert!(all.windows(2).all(|w| w[0].0 < w[1].0));

@@ -638,6 +638,16 @@ async fn removing_a_member_or_logging_out_everywhere_closes_their_sockets_at_onc
     let ledger = create_ledger(&app, &owner, "household").await;
     join(&app, &owner, &ledger, &member, "viewer").await;
     let path = format!("/api/v1/ledgers/{ledger}/events/ws");
+    // A viewer reads the stream, through a browser's ticket too.
+    let ticket = app
+        .send_as(
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/events/ticket"),
+            &member.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(ticket.status(), 200, "a viewer may ask for a ticket");
     let mut socket = open(&app, &member, &path).await;
     assert_eq!(socket.frame().await["type"], "connected");
     let mut personal = open(&app, &member, "/api/v1/events/ws").await;
@@ -740,6 +750,34 @@ async fn bad_frames_and_cursors_get_error_frames_and_a_huge_frame_closes_the_soc
         )
         .await;
     assert_error(bad, 400, "invalid_query").await;
+
+    // Another user's wallet is no filter of this stream: 404 in the query, an error frame in a
+    // `subscribe` (both were accepted).
+    let other = app.register("bob@example.com").await;
+    let theirs = app.create_wallet(&other, "Theirs", "USD").await;
+    let mine = app.create_wallet(&user, "Mine", "USD").await;
+    let foreign = app
+        .send_as(
+            Method::GET,
+            &format!("/api/v1/events/stream?wallet_ids={mine},{theirs}"),
+            &user.access_token,
+            None,
+        )
+        .await;
+    assert_error(foreign, 404, "not_found").await;
+    fresh
+        .send(json!({"type": "subscribe", "wallet_ids": [theirs]}))
+        .await;
+    let answer = fresh.frame().await;
+    assert_eq!(
+        (answer["type"].clone(), answer["code"].clone()),
+        (json!("error"), json!("unknown_wallet")),
+        "{answer}"
+    );
+    fresh
+        .send(json!({"type": "subscribe", "wallet_ids": [mine]}))
+        .await;
+    assert_eq!(fresh.frame().await["type"], "subscribed");
 }
 
 #[tokio::test]

@@ -630,3 +630,56 @@ async fn only_a_ledgers_owners_manage_its_webhooks() {
         "located under the ledger"
     );
 }
+
+#[tokio::test]
+async fn a_member_who_leaves_takes_the_webhooks_they_set_up_offline() {
+    let app = app_reaching_loopback().await;
+    let owner = app.register("owner@example.com").await;
+    let partner = app.register("partner@example.com").await;
+    let ledger = create_ledger(&app, &owner, "household").await;
+    join(&app, &owner, &ledger, &partner, "owner").await;
+    let base = format!("/api/v1/ledgers/{ledger}/webhooks");
+    let theirs = app
+        .data_of(
+            &partner,
+            Method::POST,
+            &base,
+            json!({"url": "http://127.0.0.1:9/partner"}),
+        )
+        .await;
+    let ours = app
+        .data_of(
+            &owner,
+            Method::POST,
+            &base,
+            json!({"url": "http://127.0.0.1:9/owner"}),
+        )
+        .await;
+    // Removed, the partner's endpoint stops receiving the ledger's events (they hold its
+    // secret and chose its address); the owner's keeps going.
+    let removed = app
+        .send_as(
+            Method::DELETE,
+            &format!("/api/v1/ledgers/{ledger}/members/{}", partner.id),
+            &owner.access_token,
+            None,
+        )
+        .await;
+    assert_eq!(removed.status(), 200);
+    let state = |id: &Value| {
+        let path = format!("{base}/{}", id.as_str().unwrap());
+        let app = &app;
+        let owner = &owner;
+        async move { app.data(owner, &path).await }
+    };
+    let off = state(&theirs["id"]).await;
+    assert_eq!(off["active"], false, "{off}");
+    assert!(
+        off["disabled_reason"]
+            .as_str()
+            .unwrap()
+            .contains("no longer in the ledger"),
+        "{off}"
+    );
+    assert_eq!(state(&ours["id"]).await["active"], true);
+}

@@ -106,6 +106,7 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
         (status = 400, description = "`websocket_upgrade_required`: not a WebSocket handshake; `invalid_query`: an unknown event type or a malformed wallet id", body = ErrorBody),
         (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, or `invalid_ticket`: unknown, used, expired or for another ledger", body = ErrorBody),
         (status = 403, description = "`account_disabled`", body = ErrorBody),
+        (status = 404, description = "`not_found`: a wallet of `wallet_ids` that is not the ledger's", body = ErrorBody),
     ),
     security(("bearer_auth" = []), ())
 )]
@@ -118,6 +119,10 @@ pub async fn event_socket(
     body: web::Payload,
 ) -> ApiResult<HttpResponse> {
     let opening = opening(who, query.into_inner(), None)?;
+    opening
+        .filter
+        .check_wallets(&state, opening.caller.ledger.id)
+        .await?;
     let (response, session, messages) =
         actix_ws::handle(&req, body).map_err(|_| ApiError::BadRequest {
             code: "websocket_upgrade_required",
@@ -153,6 +158,7 @@ pub async fn event_socket(
         (status = 400, description = "`invalid_query`: an unknown event type or a malformed wallet id", body = ErrorBody),
         (status = 401, description = "`missing_token`, `invalid_token`, `token_expired`, or `invalid_ticket`: unknown, used, expired or for another ledger", body = ErrorBody),
         (status = 403, description = "`account_disabled`", body = ErrorBody),
+        (status = 404, description = "`not_found`: a wallet of `wallet_ids` that is not the ledger's", body = ErrorBody),
     ),
     security(("bearer_auth" = []), ())
 )]
@@ -169,6 +175,10 @@ pub async fn event_stream(
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
     let opening = opening(who, query.into_inner(), last_event_id)?;
+    opening
+        .filter
+        .check_wallets(&state, opening.caller.ledger.id)
+        .await?;
     let (transport, body) = sse::channel();
     actix_web::rt::spawn(session::run(state.into_inner(), opening, transport));
     Ok(HttpResponse::Ok()
