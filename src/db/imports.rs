@@ -499,7 +499,6 @@ pub fn review_counts(
         .collect())
 }
 
-/// The batch's transactions: id and duplicate key, in the batch's order of keys.
 /// How many of the batch's rows were merged into an approved transfer (and are gone as rows).
 pub fn merged_from_batch(
     conn: &mut PgConnection,
@@ -521,6 +520,7 @@ pub fn merged_from_batch(
     .map(|c| c.merged)
 }
 
+/// The batch's transactions: id and duplicate key, in the batch's order of keys.
 pub fn batch_transactions(
     conn: &mut PgConnection,
     ledger_id: Uuid,

@@ -355,8 +355,6 @@ pub fn invitations_to(
         .load(conn)
 }
 
-/// Answers an open, unexpired invitation in one statement (so a link works once, even when
-/// used twice at the same moment); `None` when there is no such invitation.
 /// The ledger an invitation (by its token) is to, answered or not.
 pub fn ledger_of_invitation(
     conn: &mut PgConnection,
@@ -369,6 +367,8 @@ pub fn ledger_of_invitation(
         .optional()
 }
 
+/// Answers an open, unexpired invitation in one statement (so a link works once, even when
+/// used twice at the same moment); `None` when there is no such invitation.
 pub fn answer(
     conn: &mut PgConnection,
     token_hash: &str,

@@ -28,10 +28,17 @@ pub struct Notification {
     pub priority: String,
 }
 
-/// The columns of [`Notification`] for the member `$2`, from `notifications n`.
+/// The columns of [`Notification`] for the member `$2`, from [`FROM`]. What came before the
+/// member joined counts as read (from when they joined): a new member of a household does not
+/// find its whole history unread.
 const COLUMNS: &str = "n.id, n.type AS notification_type, n.title, n.body, n.data, n.created_at, \
-     n.priority, (SELECT r.read_at FROM notification_reads r WHERE r.ledger_id = n.ledger_id \
-        AND r.notification_id = n.id AND r.user_id = $2) AS read_at";
+     n.priority, COALESCE((SELECT r.read_at FROM notification_reads r \
+        WHERE r.ledger_id = n.ledger_id AND r.notification_id = n.id AND r.user_id = $2), \
+        CASE WHEN n.created_at < m.joined_at THEN m.joined_at END) AS read_at";
+
+/// The ledger's notifications beside the member `$2`'s membership.
+const FROM: &str = "notifications n \
+     JOIN ledger_members m ON m.ledger_id = n.ledger_id AND m.user_id = $2";
 
 /// A notification to create once (see [`insert_many_once`]).
 #[derive(Debug, Clone)]
@@ -122,10 +129,11 @@ pub fn list(
         total: i64,
     }
     // `$3`: unread by the member only.
-    let filter = "n.ledger_id = $1 AND (NOT $3 OR NOT EXISTS (SELECT 1 FROM notification_reads r \
-         WHERE r.ledger_id = n.ledger_id AND r.notification_id = n.id AND r.user_id = $2))";
+    let filter = "n.ledger_id = $1 AND (NOT $3 OR (n.created_at >= m.joined_at \
+         AND NOT EXISTS (SELECT 1 FROM notification_reads r WHERE r.ledger_id = n.ledger_id \
+           AND r.notification_id = n.id AND r.user_id = $2)))";
     let total = diesel::sql_query(format!(
-        "SELECT count(*) AS total FROM notifications n WHERE {filter}"
+        "SELECT count(*) AS total FROM {FROM} WHERE {filter}"
     ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(user_id)
@@ -137,7 +145,7 @@ pub fn list(
         Order::Newest => String::new(),
     };
     let rows = diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM notifications n WHERE {filter} \
+        "SELECT {COLUMNS} FROM {FROM} WHERE {filter} \
          ORDER BY {rank}n.created_at DESC, n.id DESC LIMIT $4 OFFSET $5"
     ))
     .bind::<SqlUuid, _>(ledger_id)
@@ -165,7 +173,7 @@ pub fn mark_read(
     .bind::<SqlUuid, _>(id)
     .execute(conn)?;
     diesel::sql_query(format!(
-        "SELECT {COLUMNS} FROM notifications n WHERE n.ledger_id = $1 AND n.id = $3"
+        "SELECT {COLUMNS} FROM {FROM} WHERE n.ledger_id = $1 AND n.id = $3"
     ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(user_id)
@@ -179,11 +187,12 @@ pub fn mark_all_read(
     conn: &mut PgConnection,
     (ledger_id, user_id): (Uuid, Uuid),
 ) -> QueryResult<usize> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "INSERT INTO notification_reads (ledger_id, notification_id, user_id) \
-         SELECT ledger_id, id, $2 FROM notifications WHERE ledger_id = $1 \
-         ON CONFLICT DO NOTHING",
-    )
+         SELECT n.ledger_id, n.id, $2 FROM {FROM} \
+         WHERE n.ledger_id = $1 AND n.created_at >= m.joined_at \
+         ON CONFLICT DO NOTHING"
+    ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(user_id)
     .execute(conn)

@@ -125,7 +125,6 @@ pub fn find_with_balance(
         .optional()
 }
 
-/// Every wallet of the user (archived ones too), oldest first, without balances.
 /// How many of `ids` are wallets of the ledger.
 pub fn count_among(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<i64> {
     wallets::table
@@ -135,6 +134,7 @@ pub fn count_among(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> Qu
         .get_result(conn)
 }
 
+/// Every wallet of the user (archived ones too), oldest first, without balances.
 pub fn all(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<Wallet>> {
     wallets::table
         .filter(wallets::ledger_id.eq(ledger_id))

@@ -384,28 +384,31 @@ pub fn failed(
     .map(|s| s.failing_since)
 }
 
+/// An endpoint to turn off: where it is and where it sends.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct Endpoint {
+    #[diesel(sql_type = SqlUuid)]
+    pub ledger_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub url: String,
+}
+
 /// The active endpoints a user created in one ledger, or in every ledger but their personal
-/// one: `(ledger, webhook)`.
+/// one.
 pub fn active_created_by(
     conn: &mut PgConnection,
     user: Uuid,
     ledger: Option<Uuid>,
-) -> QueryResult<Vec<(Uuid, Uuid)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = SqlUuid)]
-        ledger_id: Uuid,
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT ledger_id, id FROM webhooks WHERE created_by = $1 AND active \
+) -> QueryResult<Vec<Endpoint>> {
+    diesel::sql_query(
+        "SELECT ledger_id, id, url FROM webhooks WHERE created_by = $1 AND active \
            AND ledger_id <> $1 AND ($2::uuid IS NULL OR ledger_id = $2)",
     )
     .bind::<SqlUuid, _>(user)
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(ledger)
-    .load(conn)?;
-    Ok(rows.into_iter().map(|r| (r.ledger_id, r.id)).collect())
+    .load(conn)
 }
 
 /// Turns an endpoint off (its pending deliveries fail with it). False if it was off already.

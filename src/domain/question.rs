@@ -560,6 +560,23 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
                 }
             }
         }
+        // A category by a word of its name cut short ("transport" for Transportation), below
+        // the name as written.
+        if name.kind == NameKind::Category {
+            for name_word in &name_words {
+                for (start, word) in words.iter().enumerate() {
+                    let cut = word.chars().count();
+                    if cut >= 5
+                        && !GENERIC.contains(&word.as_str())
+                        && name_word.starts_with(word.as_str())
+                        && name_word.chars().count() > cut
+                        && name_word.chars().count() <= cut + 6
+                    {
+                        candidates.push((0.88, start, 1, name));
+                    }
+                }
+            }
+        }
         // A category of several words by any one of them ("food" for Food & Dining, "fitness"
         // for Health & Fitness), below the whole name and a one-word category of that name.
         if n > 1 && name.kind == NameKind::Category {
@@ -648,10 +665,6 @@ pub fn similarity(window: &str, name: &str) -> f64 {
     }
     if n.len() >= 5 && window.starts_with(name) && w.len() <= n.len() + 6 {
         return 0.9;
-    }
-    // A name shortened ("transport" for Transportation, "entertain" for Entertainment).
-    if w.len() >= 5 && name.starts_with(window) && n.len() <= w.len() + 6 {
-        return 0.88;
     }
     if n.len() < 4 || w.first() != n.first() {
         return 0.0;
@@ -842,10 +855,13 @@ fn period_at(
         to: today,
     };
 
-    // An ISO date: an afford-by date.
+    // An ISO date: an afford-by date looking ahead, else the day asked about.
     if let Ok(date) = NaiveDate::parse_from_str(w(0), "%Y-%m-%d") {
-        entities.date = Some(date);
-        return Some((1, None));
+        if future {
+            entities.date = Some(date);
+            return Some((1, None));
+        }
+        return Some((1, Some(day(date))));
     }
     match (w(0), w(1)) {
         ("this" | "current", "month" | "months") => {
@@ -1020,7 +1036,14 @@ fn period_at(
         };
         let (day_of_month, len) = match day_at(at + len) {
             Some(d) if english.is_some() => (Some(d), len + 1),
-            _ => (day_at(at.wrapping_sub(1)).filter(|_| !since), len),
+            // "on 28 November", "ngày 28 tháng 11": a number before the month is its day only
+            // after such a cue ("top 5 november expenses" is November).
+            _ => (
+                day_at(at.wrapping_sub(1)).filter(|_| {
+                    !since && word_is(words, at.wrapping_sub(2), &["on", "ngay", "vao"])
+                }),
+                len,
+            ),
         };
         let (year, len) = match year_at(words, at + len) {
             Some(year) => (Some(year), len + 1),
@@ -1065,6 +1088,13 @@ fn period_at(
     {
         let (year, len) = match year_at(words, at + 1) {
             Some(year) => (year, 2),
+            // Looking ahead, the next one not over; else the last one begun.
+            None if future => {
+                let end = NaiveDate::from_ymd_opt(today.year(), 3 * q, 1)?
+                    .checked_add_months(Months::new(1))?
+                    .pred_opt()?;
+                (today.year() + i32::from(end < today), 1)
+            }
             None => {
                 let start = NaiveDate::from_ymd_opt(today.year(), 3 * q - 2, 1)?;
                 (today.year() - i32::from(start > today), 1)
@@ -1074,8 +1104,10 @@ fn period_at(
         let to = from.checked_add_months(Months::new(3))?.pred_opt()?;
         return Some((len, Some(Period { from, to })));
     }
-    // "in 2025", "năm 2025", "by 2040".
-    if word_is(words, at, &["nam", "in", "year", "by", "until"]) {
+    // "in 2025", "năm 2025"; looking ahead, "by 2040" (else "up by 2000" is no year).
+    if word_is(words, at, &["nam", "in", "year"])
+        || (future && word_is(words, at, &["by", "until"]))
+    {
         if let Some(year) = year_at(words, at + 1) {
             return Some((2, Period::year(year)));
         }
@@ -1187,21 +1219,12 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
 pub fn settle(entities: &mut Entities, intent: &str, today: NaiveDate) {
     match intent {
         "compare_periods" => complete_comparison(entities, today),
-        "afford" => {
-            if entities.date.is_none() {
-                if let Some(period) = entities.period.take() {
-                    entities.date = Some(period.to);
-                }
+        "afford" if entities.date.is_none() => {
+            if let Some(period) = entities.period.take() {
+                entities.date = Some(period.to);
             }
         }
-        // A date written out ("on 2026-11-28") is the day asked about, when no period is.
-        _ => {
-            if entities.period.is_none() {
-                if let Some(day) = entities.date.take() {
-                    entities.period = Some(Period { from: day, to: day });
-                }
-            }
-        }
+        _ => {}
     }
 }
 
@@ -1428,9 +1451,18 @@ mod tests {
             read("q2 2024 spending").period,
             range("2024-04-01", "2024-06-30")
         );
-        let mut iso = read("how much did I spend on 2026-05-28?");
-        settle(&mut iso, "spending", today());
+        let iso = read("how much did I spend on 2026-05-28?");
         assert_eq!((iso.period, iso.date), (day("2026-05-28"), None));
+        // What an outside review found read worse: a count before a month, "by" a figure,
+        // "until" a month asked about the past.
+        assert_eq!(
+            read("top 5 november expenses").period,
+            range("2025-11-01", "2025-11-30")
+        );
+        assert_eq!(read("did my spending go up by 2000").period, None);
+        let mut ahead = extract("can i afford 2000 by q4", &names(), today(), true);
+        settle(&mut ahead, "afford", today());
+        assert_eq!(ahead.date, "2026-12-31".parse().ok());
     }
 
     #[test]
@@ -1455,6 +1487,17 @@ mod tests {
             read("what about transport?").category.map(|f| f.name),
             Some("Transportation".into())
         );
+        let with_wallet: Vec<Name> = names
+            .iter()
+            .cloned()
+            .chain([Name {
+                kind: NameKind::Wallet,
+                name: "Checking".into(),
+                index: 9,
+            }])
+            .collect();
+        let checked = extract("check my spending this month", &with_wallet, today(), false);
+        assert_eq!(checked.wallet, None, "a verb is no wallet cut short");
         let on_track = read("am I on track with my budgets?");
         assert_eq!((on_track.category, on_track.unknown), (None, None));
         assert_eq!(read("what about yachts?").unknown, Some("yachts".into()));

@@ -477,12 +477,11 @@ mod tests {
     }
 }
 
-/// The `If-Match` and `If-None-Match` headers of a request, read as lists of entity tags; a
-/// header that is no such list is 400 `invalid_precondition`.
+/// The `If-Match` header of a request, read as a list of entity tags; a header that is no
+/// such list is 400 `invalid_precondition`.
 #[derive(Debug, Clone, Default)]
 pub struct Conditions {
     pub if_match: Option<crate::domain::version::Tags>,
-    pub if_none_match: Option<crate::domain::version::Tags>,
 }
 
 impl FromRequest for Conditions {
@@ -510,7 +509,6 @@ impl FromRequest for Conditions {
         std::future::ready((|| {
             Ok(Conditions {
                 if_match: read(header::IF_MATCH)?,
-                if_none_match: read(header::IF_NONE_MATCH)?,
             })
         })())
     }

@@ -162,16 +162,18 @@ async fn finish<B: MessageBody + 'static>(
     };
     let (request, response) = response.into_parts();
     let status = response.status();
-    let kept: serde_json::Map<String, serde_json::Value> = [header::CONTENT_TYPE, header::LOCATION]
-        .iter()
-        .filter_map(|name| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(|v| (name.as_str().to_owned(), serde_json::Value::from(v)))
-        })
-        .collect();
+    // A replay answers as the first did: its type, where it put the resource, its version.
+    let kept: serde_json::Map<String, serde_json::Value> =
+        [header::CONTENT_TYPE, header::LOCATION, header::ETAG]
+            .iter()
+            .filter_map(|name| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| (name.as_str().to_owned(), serde_json::Value::from(v)))
+            })
+            .collect();
     let (head, body) = response.into_parts();
     let bytes = match to_bytes(body).await {
         Ok(bytes) => bytes,

@@ -231,9 +231,8 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
             header::ACCEPT,
             HeaderName::from_static("idempotency-key"),
             REQUEST_ID,
-            // Conditional requests: an edit of the version read, a re-read of an unchanged one.
+            // Conditional requests: an edit of the version read.
             header::IF_MATCH,
-            header::IF_NONE_MATCH,
         ])
         // What a browser client may read of an answer: besides the ids, links and retry hints,
         // whether it was a replay, the rate limit's state, and a download's name and tag.

@@ -16,13 +16,12 @@ use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use chrono::Utc;
-use serde_json::json;
 use tokio::sync::{Notify, Semaphore};
 
 use super::Hub;
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{self, Attempt, Claimed};
-use crate::db::{self, notifications, PgPool};
+use crate::db::{self, PgPool};
 use crate::domain::webhook::{
     is_public, literal_address, parse_url, retry_delay, signature, DELIVERY_HEADER, EVENT_HEADER,
     GIVE_UP_AFTER, SIGNATURE_HEADER,
@@ -274,30 +273,18 @@ fn turn_off(
     delivery: &Claimed,
     last_error: &str,
 ) -> Result<(), ApiError> {
-    if !webhooks::disable(
+    crate::services::webhooks::turn_off(
         conn,
-        delivery.ledger_id,
-        delivery.webhook_id,
+        &webhooks::Endpoint {
+            ledger_id: delivery.ledger_id,
+            id: delivery.webhook_id,
+            url: delivery.url.clone(),
+        },
         "failing for a day",
-    )? {
-        return Ok(());
-    }
-    notifications::insert_once(
-        conn,
-        delivery.ledger_id,
-        "webhook_disabled",
-        "A webhook was turned off",
         &format!(
             "Every delivery to {} failed for a day (last: {last_error}). Fix the endpoint, \
              then turn the webhook on again.",
             delivery.url
         ),
-        json!({"webhook_id": delivery.webhook_id, "url": delivery.url}),
-        &format!(
-            "webhook_disabled:{}:{}",
-            delivery.webhook_id,
-            Utc::now().timestamp()
-        ),
-    )?;
-    Ok(())
+    )
 }

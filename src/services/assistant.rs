@@ -927,7 +927,15 @@ fn compose(
                         each.push(next);
                     }
                 }
-                dates.push(each);
+                // A later due date paid already (its earlier one reopened) is not owed.
+                let mut owed = Vec::with_capacity(each.len());
+                for day in each {
+                    if day == b.next_due_date || !bills::is_paid(conn, caller.ledger.id, b.id, day)?
+                    {
+                        owed.push(day);
+                    }
+                }
+                dates.push(owed);
             }
             let mut totals: Vec<(String, Decimal)> = Vec::new();
             for (b, each) in due.iter().zip(&dates) {
@@ -1132,7 +1140,15 @@ fn compose(
                 follow_ups: vec![],
             })
         }
-        "afford" => afford(conn, caller, locale, entities, today, &currency),
+        // The simulation adds up the ledger's own currency, whatever wallet the question named.
+        "afford" => afford(
+            conn,
+            caller,
+            locale,
+            entities,
+            today,
+            &caller.currency.to_string(),
+        ),
         _ => {
             let list = examples(locale);
             Ok(Reply {

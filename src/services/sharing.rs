@@ -270,14 +270,14 @@ pub fn invite(
 ) -> Result<(InvitationResponse, Mail), ApiError> {
     let email = Email::parse(email).map_err(|m| ApiError::invalid_field("email", m))?;
     db::transaction::<_, ApiError, _>(conn, |conn| {
+        // Invitations, answers and role changes of one ledger take turns: two invitations to
+        // one address at once replace each other (not a unique-key 409), one racing its
+        // address's acceptance sees the new member, and an owner demoted meanwhile is no owner.
+        ledgers::lock_members(conn, ledger_id)?;
         let (ledger, kind) = owned(conn, caller, ledger_id)?;
         if kind == LedgerKind::Personal {
             return Err(personal_ledger());
         }
-        // Invitations and answers to one ledger take turns: two invitations to one address at
-        // once replace each other (not a unique-key 409), and one racing its address's
-        // acceptance sees the new member.
-        ledgers::lock_members(conn, ledger_id)?;
         let already = ledgers::members(conn, ledger_id)?
             .iter()
             .any(|m| m.email.eq_ignore_ascii_case(email.as_str()));
@@ -446,8 +446,9 @@ pub fn set_role(
     origin: &Origin,
 ) -> Result<MemberResponse, ApiError> {
     db::transaction::<_, ApiError, _>(conn, |conn| {
-        let (_, kind) = owned(conn, caller, ledger_id)?;
+        // The caller's own role is read under the lock too (see `invite`).
         ledgers::lock_members(conn, ledger_id)?;
+        let (_, kind) = owned(conn, caller, ledger_id)?;
         let member = ledgers::member(conn, ledger_id, user_id)?
             .ok_or_else(|| ApiError::not_found("Member"))?;
         let current = stored("ledger role", &member.role, LedgerRole::parse)?;
@@ -481,6 +482,8 @@ pub fn remove_member(
     origin: &Origin,
 ) -> Result<(), ApiError> {
     db::transaction::<_, ApiError, _>(conn, |conn| {
+        // The caller's own role is read under the lock too (see `invite`).
+        ledgers::lock_members(conn, ledger_id)?;
         let (ledger, my_role) = membership(conn, caller, ledger_id)?;
         let leaving = user_id == caller.id;
         if !leaving && !my_role.can_manage() {
@@ -489,7 +492,6 @@ pub fn remove_member(
                 message: "Only an owner of this ledger may remove other members.".into(),
             });
         }
-        ledgers::lock_members(conn, ledger_id)?;
         let member = ledgers::member(conn, ledger_id, user_id)?
             .ok_or_else(|| ApiError::not_found("Member"))?;
         let role = stored("ledger role", &member.role, LedgerRole::parse)?;
@@ -520,12 +522,16 @@ fn stop_webhooks_of(
     user_id: Uuid,
     ledger: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    for (ledger_id, webhook) in webhooks::active_created_by(conn, user_id, ledger)? {
-        webhooks::disable(
+    for endpoint in webhooks::active_created_by(conn, user_id, ledger)? {
+        super::webhooks::turn_off(
             conn,
-            ledger_id,
-            webhook,
+            &endpoint,
             "the member who set it up is no longer in the ledger",
+            &format!(
+                "The webhook sending to {} was turned off: the member who set it up left the \
+                 ledger. Turn it on again if it should go on sending there.",
+                endpoint.url
+            ),
         )?;
     }
     Ok(())

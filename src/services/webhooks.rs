@@ -229,3 +229,30 @@ pub fn deliveries(
         page.meta(total),
     ))
 }
+
+/// Turns an endpoint off and tells the ledger why with a `webhook_disabled` notification (once;
+/// nothing when it was off already).
+pub fn turn_off(
+    conn: &mut PgConnection,
+    endpoint: &webhooks::Endpoint,
+    reason: &str,
+    message: &str,
+) -> Result<(), ApiError> {
+    if !webhooks::disable(conn, endpoint.ledger_id, endpoint.id, reason)? {
+        return Ok(());
+    }
+    crate::db::notifications::insert_once(
+        conn,
+        endpoint.ledger_id,
+        "webhook_disabled",
+        "A webhook was turned off",
+        message,
+        json!({"webhook_id": endpoint.id, "url": endpoint.url, "reason": reason}),
+        &format!(
+            "webhook_disabled:{}:{}",
+            endpoint.id,
+            Utc::now().timestamp()
+        ),
+    )?;
+    Ok(())
+}

@@ -21,11 +21,17 @@ async fn a_retried_post_returns_the_first_answer_and_creates_nothing() {
     };
     let first = post("key-1", &body).await.unwrap();
     let location = first.headers()["location"].clone();
+    let etag = first.headers()["etag"].clone();
     let (status, first_body) = json(first).await;
     assert_eq!(status, 201);
     let retry = post("key-1", &body).await.unwrap();
     assert_eq!(retry.headers()["idempotent-replayed"], "true");
     assert_eq!(retry.headers()["location"], location);
+    assert_eq!(
+        retry.headers()["etag"],
+        etag,
+        "the version travels with the replay"
+    );
     let (status, retry_body) = json(retry).await;
     assert_eq!(status, 201);
     assert_eq!(retry_body, first_body);

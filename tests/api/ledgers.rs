@@ -1009,6 +1009,12 @@ async fn each_member_reads_the_ledgers_notifications_for_themselves() {
     assert_eq!(marked["marked"], 1);
     assert_eq!(unread(&viewer).await, 0);
     assert_eq!(unread(&editor).await, 1);
+    // Someone who joins later finds the history read (from when they joined), not unread.
+    let late = app.register("late@example.com").await;
+    join(&app, &owner, &ledger, &late, "viewer").await;
+    assert_eq!(unread(&late).await, 0);
+    let seen = app.data(&late, &format!("{base}/notifications")).await;
+    assert!(seen[0]["read_at"].is_string(), "{seen}");
 }
 
 #[tokio::test]

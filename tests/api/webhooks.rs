@@ -682,4 +682,10 @@ async fn a_member_who_leaves_takes_the_webhooks_they_set_up_offline() {
         "{off}"
     );
     assert_eq!(state(&ours["id"]).await["active"], true);
+    // The owners are told, as when a failing endpoint is turned off.
+    let told = app
+        .data(&owner, &format!("/api/v1/ledgers/{ledger}/notifications"))
+        .await;
+    assert_eq!(told[0]["type"], "webhook_disabled", "{told}");
+    assert_eq!(told[0]["data"]["webhook_id"], theirs["id"], "{told}");
 }
