@@ -1276,6 +1276,18 @@ mod tests {
         extract(q, &names(), today(), false)
     }
 
+    fn categories(names: &[&str]) -> Vec<Name> {
+        names
+            .iter()
+            .enumerate()
+            .map(|(index, name)| Name {
+                kind: NameKind::Category,
+                name: (*name).into(),
+                index,
+            })
+            .collect()
+    }
+
     #[test]
     fn periods_in_english_and_vietnamese_with_or_without_accents() {
         assert_eq!(
@@ -1397,15 +1409,7 @@ mod tests {
 
     #[test]
     fn a_category_of_several_words_is_named_by_one_of_them() {
-        let names: Vec<Name> = ["Food & Dining", "Health & Fitness", "Doctor", "Fast Food"]
-            .iter()
-            .enumerate()
-            .map(|(index, name)| Name {
-                kind: NameKind::Category,
-                name: (*name).into(),
-                index,
-            })
-            .collect();
+        let names = categories(&["Food & Dining", "Health & Fitness", "Doctor", "Fast Food"]);
         let read = |q: &str| extract(q, &names, today(), false).category.map(|f| f.name);
         assert_eq!(
             read("How much did I spend on food last month?"),
@@ -1467,15 +1471,7 @@ mod tests {
 
     #[test]
     fn a_kind_of_figure_names_no_category_and_a_shortened_name_does() {
-        let names: Vec<Name> = ["Investment income", "Transportation", "Groceries"]
-            .iter()
-            .enumerate()
-            .map(|(index, name)| Name {
-                kind: NameKind::Category,
-                name: (*name).into(),
-                index,
-            })
-            .collect();
+        let names = categories(&["Investment income", "Transportation", "Groceries"]);
         let read = |q: &str| extract(q, &names, today(), false);
         assert_eq!(read("what was my income last month").category, None);
         assert_eq!(read("what was my net income last month").category, None);
