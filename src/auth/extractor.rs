@@ -123,7 +123,10 @@ async fn authenticate(
         })
         .await?
         .ok_or(ApiError::InvalidToken)?;
-        if writes && !presented.scopes.iter().any(|s| s == "write") {
+        let ticket = req
+            .match_pattern()
+            .is_some_and(|p| TICKET_POSTS.contains(&p.as_str()));
+        if (writes || ticket) && !presented.scopes.iter().any(|s| s == "write") {
             return Err(insufficient_scope());
         }
         let counted = Counted {
@@ -286,6 +289,10 @@ const READING_POSTS: &[&str] = &[
     // A ticket only lets a browser open the stream a viewer may read with a header.
     "/api/v1/events/ticket",
 ];
+
+/// Of those, the ones a read-only personal access token may not make all the same: a ticket is
+/// for a browser's session, and an integration reads the stream with its token in the header.
+const TICKET_POSTS: &[&str] = &["/api/v1/events/ticket"];
 
 pub fn account_disabled() -> ApiError {
     ApiError::Forbidden {
