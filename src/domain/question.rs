@@ -457,20 +457,27 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
     let mut marks = vec![Mark::Free; words.len()];
     let mut entities = Entities::default();
 
-    let mut periods: Vec<Period> = Vec::new();
+    // Each period found, with the words it took.
+    let mut periods: Vec<(usize, usize, Period)> = Vec::new();
     let mut i = 0;
     while i < words.len() {
-        if let Some((len, found)) = period_at(&words, &raw, i, today, future, &mut entities) {
-            periods.extend(found);
-            for mark in marks.iter_mut().skip(i).take(len.max(1)) {
+        // "from March until May": the second end of a range, not a date to save by.
+        let joined = periods.last().is_some_and(|(_, end, _)| end + 1 == i)
+            && word_is(&words, i.wrapping_sub(1), RANGE_TO);
+        if let Some((len, found)) = period_at(&words, &raw, i, today, future, joined, &mut entities)
+        {
+            let len = len.max(1);
+            periods.extend(found.map(|period| (i, i + len, period)));
+            for mark in marks.iter_mut().skip(i).take(len) {
                 *mark = Mark::Period;
             }
-            i += len.max(1);
+            i += len;
         } else {
             i += 1;
         }
     }
-    let mut periods = periods.into_iter();
+    join_ranges(&words, &mut marks, &mut periods);
+    let mut periods = periods.into_iter().map(|(_, _, period)| period);
     entities.period = periods.next();
     entities.compare = periods.next();
     read_top(&words, &mut marks, &mut entities);
@@ -480,6 +487,75 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
         marks,
         entities,
     }
+}
+
+/// Words that join the two ends of a range ("from March to May", "từ tháng 3 đến tháng 5").
+const RANGE_TO: &[&str] = &["to", "until", "till", "through", "thru", "den", "toi"];
+
+/// Words that say two periods are compared, not joined ("March compared to May").
+const COMPARING: &[&str] = &[
+    "compare",
+    "compared",
+    "comparison",
+    "vs",
+    "versus",
+    "difference",
+    "than",
+    "sanh",
+    "khac",
+];
+
+/// Two periods joined as a range are one, from the first's start to the second's end: "from
+/// March to May", "between 2026-10-01 and 2026-10-15", "từ tháng 3 đến tháng 5"; unless the
+/// question compares them.
+fn join_ranges(words: &[String], marks: &mut [Mark], periods: &mut Vec<(usize, usize, Period)>) {
+    if words.iter().any(|w| COMPARING.contains(&w.as_str())) {
+        return;
+    }
+    let mut k = 0;
+    while k + 1 < periods.len() {
+        let (start, end, first) = periods[k];
+        let (next_start, next_end, second) = periods[k + 1];
+        let between = word_is(words, end, &["and", "va"])
+            && word_is(words, start.wrapping_sub(1), &["between", "giua"]);
+        if next_start == end + 1
+            && (word_is(words, end, RANGE_TO) || between)
+            && first.from <= second.to
+        {
+            marks[end] = Mark::Period;
+            periods[k] = (
+                start,
+                next_end,
+                Period {
+                    from: first.from,
+                    to: second.to,
+                },
+            );
+            periods.remove(k + 1);
+        } else {
+            k += 1;
+        }
+    }
+}
+
+/// "1 to 15", "1-15", "1 and 15" after "between", "1 đến (ngày) 15": the first and last day of
+/// a range within a month, and the words they take.
+fn day_span(words: &[String], at: usize) -> Option<(u32, u32, usize)> {
+    let day = |word: &str| word.parse::<u32>().ok().filter(|d| (1..=31).contains(d));
+    let word = words.get(at)?;
+    let (first, last, taken) = if let Some((a, b)) = word.split_once('-') {
+        (day(a)?, day(b)?, 1)
+    } else {
+        let first = day(word)?;
+        let between = words[..at].iter().any(|w| w == "between" || w == "giua");
+        if !(word_is(words, at + 1, RANGE_TO) || between && word_is(words, at + 1, &["and", "va"]))
+        {
+            return None;
+        }
+        let skip = usize::from(word_is(words, at + 2, &["ngay"]));
+        (first, day(words.get(at + 2 + skip)?)?, 3 + skip)
+    };
+    (first <= last).then_some((first, last, taken))
 }
 
 /// The question as the intent classifier reads it: folded, with its periods, amounts and
@@ -842,9 +918,26 @@ fn period_at(
     at: usize,
     today: NaiveDate,
     future: bool,
+    joined: bool,
     entities: &mut Entities,
 ) -> Option<(usize, Option<Period>)> {
     let w = |k: usize| words.get(at + k).map(String::as_str).unwrap_or("");
+    // "1 to 15 October", "between 1 and 15 last month", "ngày 1 đến ngày 15 tháng 10": days of
+    // the month named after them.
+    if !future {
+        if let Some((first, last, taken)) = day_span(words, at) {
+            if let Some((len, Some(month))) =
+                period_at(words, raw, at + taken, today, false, false, entities)
+            {
+                let whole = Period::month_of(month.from);
+                if whole.to >= month.to {
+                    let from = whole.from.with_day(first)?;
+                    let to = whole.from.with_day(last)?;
+                    return Some((taken + len, Some(Period { from, to })));
+                }
+            }
+        }
+    }
     let day = |d: NaiveDate| Period { from: d, to: d };
     let yesterday = today.pred_opt().unwrap_or(today);
     let tomorrow = today.succ_opt().unwrap_or(today);
@@ -1011,6 +1104,11 @@ fn period_at(
                 &["and", "vs", "to", "compared", "versus"],
             )
             || year_at(words, month_at + 1).is_some()
+            // "1-10 may", "1 to 10 may".
+            || words.get(month_at.wrapping_sub(1)).is_some_and(|w| {
+                w.split('-')
+                    .all(|d| d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)))
+            })
             || words
                 .get(month_at + 1)
                 .and_then(|w| w.parse::<u32>().ok())
@@ -1034,14 +1132,20 @@ fn period_at(
                 .and_then(|w| w.parse::<u32>().ok())
                 .filter(|d| (1..=31).contains(d))
         };
-        let (day_of_month, len) = match day_at(at + len) {
-            Some(d) if english.is_some() => (Some(d), len + 1),
+        let (days, len) = match (day_span(words, at + len), day_at(at + len)) {
+            // "October 1 to 15", "October 1-15".
+            (Some((first, last, taken)), _) if english.is_some() => {
+                (Some((first, last)), len + taken)
+            }
+            (None, Some(d)) if english.is_some() => (Some((d, d)), len + 1),
             // "on 28 November", "ngày 28 tháng 11": a number before the month is its day only
             // after such a cue ("top 5 november expenses" is November).
             _ => (
-                day_at(at.wrapping_sub(1)).filter(|_| {
-                    !since && word_is(words, at.wrapping_sub(2), &["on", "ngay", "vao"])
-                }),
+                day_at(at.wrapping_sub(1))
+                    .filter(|_| {
+                        !since && word_is(words, at.wrapping_sub(2), &["on", "ngay", "vao"])
+                    })
+                    .map(|d| (d, d)),
                 len,
             ),
         };
@@ -1054,13 +1158,17 @@ fn period_at(
             }
             None => (None, len),
         };
-        let by = word_is(
-            words,
-            at.wrapping_sub(1),
-            &["by", "until", "before", "truoc", "den", "vao"],
-        );
-        let on_day = |period: Period| match day_of_month {
-            Some(d) => period.from.with_day(d).map(|d| Period { from: d, to: d }),
+        let by = !joined
+            && word_is(
+                words,
+                at.wrapping_sub(1),
+                &["by", "until", "before", "truoc", "den", "vao"],
+            );
+        let on_day = |period: Period| match days {
+            Some((first, last)) => Some(Period {
+                from: period.from.with_day(first)?,
+                to: period.from.with_day(last)?,
+            }),
             None => Some(period),
         };
         if future || by && !since {
@@ -1069,7 +1177,8 @@ fn period_at(
             return Some((len, None));
         }
         let period = on_day(month_occurrence(today, month, year, false)?)?;
-        if since {
+        // "since October 1" runs to today; "from October 1 to 15" is those days.
+        if since && days.is_none_or(|(first, last)| first == last) {
             return Some((
                 len,
                 Some(Period {
@@ -1497,6 +1606,46 @@ mod tests {
         let on_track = read("am I on track with my budgets?");
         assert_eq!((on_track.category, on_track.unknown), (None, None));
         assert_eq!(read("what about yachts?").unknown, Some("yachts".into()));
+    }
+
+    #[test]
+    fn a_range_is_one_period_unless_two_are_compared() {
+        let one = |q: &str| {
+            let e = read(q);
+            assert_eq!(e.compare, None, "{q}: one period");
+            e.period
+        };
+        let october = range("2025-10-01", "2025-10-15");
+        assert_eq!(
+            one("how much did I spend between 1 and 15 October"),
+            october
+        );
+        assert_eq!(one("spending from 1 to 15 october"), october);
+        assert_eq!(one("food from October 1 to 15"), october);
+        assert_eq!(one("food October 1-15"), october);
+        assert_eq!(one("1-15 October on food"), october);
+        assert_eq!(one("from 2025-10-01 to 2025-10-15"), october);
+        assert_eq!(one("between 2025-10-01 and 2025-10-15"), october);
+        assert_eq!(one("ngày 1 đến ngày 15 tháng 10"), october);
+        assert_eq!(one("từ ngày 1 đến 15 tháng 10"), october);
+        let spring = range("2026-03-01", "2026-05-31");
+        assert_eq!(one("spent on food from March to May"), spring);
+        assert_eq!(one("from March until May"), spring);
+        assert_eq!(one("between March and May"), spring);
+        assert_eq!(one("từ tháng 3 đến tháng 5"), spring);
+        assert_eq!(
+            one("between 1 and 10 last month"),
+            range("2026-05-01", "2026-05-10")
+        );
+        // A range the wrong way round is left as two periods; so is a comparison.
+        let compared = read("March compared to May");
+        assert_eq!(compared.period, range("2026-03-01", "2026-03-31"));
+        assert_eq!(compared.compare, range("2026-05-01", "2026-05-31"));
+        assert!(read("from 15 to 1 October").period != october);
+        assert_eq!(
+            mask("how much did I spend between 1 and 15 October"),
+            "how much did i spend between xperiod"
+        );
     }
 
     #[test]

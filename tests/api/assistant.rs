@@ -1203,6 +1203,23 @@ async fn the_assistant_reads_income_wallets_follow_ups_days_and_bills_as_asked()
         "{on_day}"
     );
 
+    // A range of days is one period, not a comparison of two.
+    let month = day.format("%B");
+    for question in [
+        format!("how much did I spend between 1 and 15 {month}?"),
+        format!(
+            "how much did I spend from {} to {day}?",
+            day.with_day(1).unwrap()
+        ),
+    ] {
+        let range = ask_of(&question, None).await;
+        assert_eq!(range["intent"], "spending", "{question}: {range}");
+        assert_eq!(range["data"]["total"], json!(270), "{range}");
+        let period = &range["data"]["query"]["period"];
+        assert_eq!(period["from"], json!(day.with_day(1).unwrap()), "{range}");
+        assert_eq!(period["to"], json!(day), "{range}");
+    }
+
     // "Am I on track with my budgets?" is the budgets' status.
     app.data_of(
         &user,
