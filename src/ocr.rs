@@ -184,12 +184,15 @@ fn read_pdf(
     if text.chars().filter(|c| c.is_alphanumeric()).count() >= 20 {
         return Ok(text);
     }
-    // No text layer: OCR the first page, rendered at 300 dpi.
+    // No text layer: OCR the first page, rendered at 300 dpi, or less for a page so large that
+    // its picture would pass MAX_RENDER_SIDE pixels (a 700-byte PDF with a 50-inch page drove
+    // pdftoppm and tesseract to 3.7 GB in an outside test).
+    let dpi = render_dpi(field("Page size:").as_deref()).to_string();
     let png = niced(
         "pdftoppm",
         &[
             "-r",
-            "300",
+            &dpi,
             "-f",
             "1",
             "-l",
@@ -202,6 +205,27 @@ fn read_pdf(
         deadline,
     )?;
     tesseract(settings, &png, deadline)
+}
+
+/// The longest side, in pixels, a PDF page is rendered to for OCR: a receipt at 300 dpi is far
+/// below it (an A4 page is 3,508).
+const MAX_RENDER_SIDE: f64 = 3600.0;
+
+/// The resolution to render a page of `size` (pdfinfo's "612 x 792 pts (letter)") at: 300 dpi,
+/// or what keeps its longest side within [`MAX_RENDER_SIDE`]; an unreadable size is taken for
+/// the largest page a PDF may have (200 inches).
+fn render_dpi(size: Option<&str>) -> u32 {
+    let longest = size
+        .map(|size| {
+            size.split(|c: char| c.is_whitespace() || c == 'x')
+                .filter_map(|part| part.parse::<f64>().ok())
+                .take(2)
+                .fold(0.0_f64, f64::max)
+        })
+        .filter(|points| points.is_finite() && *points > 0.0)
+        .unwrap_or(14_400.0);
+    let fitting = MAX_RENDER_SIDE * 72.0 / longest;
+    fitting.clamp(1.0, 300.0) as u32
 }
 
 /// The most memory `heif-convert` may map (a 40-megapixel photo decodes in well under it).
@@ -341,5 +365,23 @@ fn run(
         Err(OcrError::Unreadable(format!(
             "{name} could not read the file: {detail}"
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::render_dpi;
+
+    #[test]
+    fn a_large_page_is_rendered_at_a_lower_resolution() {
+        // A receipt, a letter page: 300 dpi.
+        assert_eq!(render_dpi(Some("226.77 x 566.93 pts")), 300);
+        assert_eq!(render_dpi(Some("612 x 792 pts (letter)")), 300);
+        // A page of 4,500 points (62.5 inches): 3,600 pixels on its long side, not 18,750.
+        assert_eq!(render_dpi(Some("4500 x 4500 pts")), 57);
+        // The largest a PDF may have, or a size that cannot be read: still within bounds.
+        assert_eq!(render_dpi(Some("14400 x 14400 pts")), 18);
+        assert_eq!(render_dpi(None), 18);
+        assert_eq!(render_dpi(Some("nonsense")), 18);
     }
 }

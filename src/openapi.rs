@@ -140,7 +140,21 @@ pub fn spec() -> Spec {
     add_error_responses(&mut spec);
     add_idempotency(&mut spec);
     add_links(&mut spec);
+    open_simulated_flow(&mut spec);
     spec
+}
+
+/// A scenario's income or expense is a `SimulatedFlow` with its `kind` beside it (`allOf`):
+/// the flow's own `additionalProperties: false` (from `deny_unknown_fields`) would refuse that
+/// `kind`, and no change of those kinds could validate. The server still refuses unknown fields.
+fn open_simulated_flow(spec: &mut Spec) {
+    let flow = spec
+        .components
+        .as_mut()
+        .and_then(|c| c.schemas.get_mut("SimulatedFlow"));
+    if let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(flow))) = flow {
+        flow.additional_properties = None;
+    }
 }
 
 /// Every operation on a resource that lives in a ledger is served at
@@ -399,7 +413,7 @@ fn refer_to_envelope_data(spec: &mut Spec) {
 
 /// (component name, status, description, extra header)
 const ERROR_RESPONSES: [(&str, &str, &str, Option<&str>); 10] = [
-    ("BadRequest", "400", "Malformed JSON, or an invalid path or query parameter", None),
+    ("BadRequest", "400", "Malformed JSON, an invalid path or query parameter, or a query string no request may carry (`invalid_query`: a NUL character, invalid percent-encoding)", None),
     ("Unauthorized", "401", "Missing, invalid or expired access token (`missing_token`, `invalid_token`, `token_expired`)", None),
     ("Forbidden", "403", "The caller's role does not allow this, or the account is disabled", None),
     ("NotFound", "404", "No such resource (or it belongs to another user)", None),
@@ -480,7 +494,6 @@ fn add_error_responses(spec: &mut Spec) {
                 // "authentication optional", which makes generators ask for a token).
                 operation.security = Some(Vec::new());
             }
-            let has_query = query_names(operation).next().is_some();
             let has_body = operation.request_body.is_some();
             // Any id the client names (path, `*_id` filter or `*_id(s)` body field) may be
             // unknown or another user's: 404.
@@ -489,7 +502,8 @@ fn add_error_responses(spec: &mut Spec) {
                 || body_schema_name(operation).is_some_and(|name| id_bodies.contains(name));
             for (name, status, _, _) in ERROR_RESPONSES {
                 let applies = match status {
-                    "400" => has_path_params || has_query || has_body,
+                    // Any query string is read before the handler, parameters or not.
+                    "400" => true,
                     "401" => secured,
                     "404" => names_ids,
                     "413" | "415" | "422" => has_body,

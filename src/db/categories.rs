@@ -198,8 +198,8 @@ pub fn has_children(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> Query
     .get_result(conn)
 }
 
-/// Whether transactions (or their splits), budgets, bills or recurring transactions use the
-/// category.
+/// Whether transactions (or their splits), budgets, bills, recurring transactions or rules
+/// use the category.
 pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
     #[derive(QueryableByName)]
     struct Used {
@@ -210,6 +210,7 @@ pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult
         "SELECT EXISTS (SELECT 1 FROM budget_categories WHERE ledger_id = $1 AND category_id = $2) \
              OR EXISTS (SELECT 1 FROM bills WHERE ledger_id = $1 AND category_id = $2) \
              OR EXISTS (SELECT 1 FROM recurring_transactions WHERE ledger_id = $1 AND category_id = $2) \
+             OR EXISTS (SELECT 1 FROM rules WHERE ledger_id = $1 AND category_id = $2) \
              AS used",
     )
     .bind::<SqlUuid, _>(ledger_id)
@@ -235,7 +236,7 @@ pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult
     .get_result(conn)
 }
 
-/// Moves every use of `from` to `to` (transactions, splits, budgets, bills, recurring).
+/// Moves every use of `from` to `to` (transactions, splits, budgets, bills, recurring, rules).
 pub fn reassign(conn: &mut PgConnection, ledger_id: Uuid, from: Uuid, to: Uuid) -> QueryResult<()> {
     // A transaction whose split moves has changed too (syncing clients re-read it).
     diesel::sql_query(
@@ -261,6 +262,7 @@ pub fn reassign(conn: &mut PgConnection, ledger_id: Uuid, from: Uuid, to: Uuid) 
         "DELETE FROM budget_categories WHERE ledger_id = $1 AND category_id = $2",
         "UPDATE bills SET category_id = $3 WHERE ledger_id = $1 AND category_id = $2",
         "UPDATE recurring_transactions SET category_id = $3 WHERE ledger_id = $1 AND category_id = $2",
+        "UPDATE rules SET category_id = $3 WHERE ledger_id = $1 AND category_id = $2",
     ] {
         diesel::sql_query(sql)
             .bind::<SqlUuid, _>(ledger_id)

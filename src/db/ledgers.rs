@@ -394,6 +394,25 @@ pub fn answer(
     .optional()
 }
 
+/// Withdraws the open invitations `inviter` sent to the ledger (they are no owner any more).
+pub fn revoke_sent_by(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    inviter: Uuid,
+) -> QueryResult<usize> {
+    diesel::update(
+        ledger_invitations::table
+            .filter(ledger_invitations::ledger_id.eq(ledger_id))
+            .filter(ledger_invitations::invited_by.eq(inviter))
+            .filter(ledger_invitations::status.eq("pending")),
+    )
+    .set((
+        ledger_invitations::status.eq("revoked"),
+        ledger_invitations::answered_at.eq(Utc::now()),
+    ))
+    .execute(conn)
+}
+
 /// Withdraws an open invitation; whether there was one.
 pub fn revoke(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
     diesel::update(

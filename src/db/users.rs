@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Date, Text};
 use uuid::Uuid;
 
-use super::schema::users;
+use super::schema::{mfa_challenges, users};
 use crate::domain::user::{Role, UserStatus};
 
 diesel::define_sql_function! {
@@ -159,8 +159,17 @@ pub fn access(
 /// Refuses every access token issued so far. Tokens carry whole seconds, so the cut-off moves
 /// to the next whole second (and always forward, even for two revocations within one second),
 /// and tokens issued from now on are dated no earlier than it (see `auth::session::issue`).
-/// Returns the cut-off.
+/// Logins waiting for their second factor end too: a password reset or "log out everywhere"
+/// must not leave a challenge opened with the old password to finish (an outside test did, with
+/// a phished code). Returns the cut-off.
 pub fn revoke_access_tokens(conn: &mut PgConnection, id: Uuid) -> QueryResult<DateTime<Utc>> {
+    diesel::update(
+        mfa_challenges::table
+            .filter(mfa_challenges::user_id.eq(id))
+            .filter(mfa_challenges::used_at.is_null()),
+    )
+    .set(mfa_challenges::used_at.eq(diesel::dsl::now))
+    .execute(conn)?;
     diesel::update(users::table.find(id))
         .set(
             users::tokens_valid_after.eq(diesel::dsl::sql::<diesel::sql_types::Timestamptz>(

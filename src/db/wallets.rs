@@ -175,26 +175,37 @@ pub fn update(
     .get_result(conn)
 }
 
-/// Whether any transaction moves money in or out of the wallet (or a bill or recurring
-/// transaction will).
-pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<bool> {
+/// What uses the wallet, if anything: its transactions (money moved in or out), or a bill,
+/// recurring transaction, rule or savings goal that names it. The first found, as the noun a
+/// message can use.
+pub fn in_use(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    id: Uuid,
+) -> QueryResult<Option<&'static str>> {
     #[derive(QueryableByName)]
-    struct Used {
+    struct Uses {
         #[diesel(sql_type = Bool)]
-        used: bool,
+        bills: bool,
+        #[diesel(sql_type = Bool)]
+        recurring: bool,
+        #[diesel(sql_type = Bool)]
+        rules: bool,
+        #[diesel(sql_type = Bool)]
+        goals: bool,
     }
-    let planned: Used = diesel::sql_query(
-        "SELECT EXISTS (SELECT 1 FROM bills WHERE ledger_id = $1 AND wallet_id = $2) \
-             OR EXISTS (SELECT 1 FROM recurring_transactions WHERE ledger_id = $1 \
-                        AND (wallet_id = $2 OR to_wallet_id = $2)) AS used",
+    let planned: Uses = diesel::sql_query(
+        "SELECT EXISTS (SELECT 1 FROM bills WHERE ledger_id = $1 AND wallet_id = $2) AS bills, \
+                EXISTS (SELECT 1 FROM recurring_transactions WHERE ledger_id = $1 \
+                        AND (wallet_id = $2 OR to_wallet_id = $2)) AS recurring, \
+                EXISTS (SELECT 1 FROM rules WHERE ledger_id = $1 \
+                        AND (wallet_id = $2 OR transfer_to_wallet_id = $2)) AS rules, \
+                EXISTS (SELECT 1 FROM goals WHERE ledger_id = $1 AND wallet_id = $2) AS goals",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(id)
     .get_result(conn)?;
-    if planned.used {
-        return Ok(true);
-    }
-    diesel::select(diesel::dsl::exists(
+    let moved: bool = diesel::select(diesel::dsl::exists(
         transactions::table
             .filter(transactions::ledger_id.eq(ledger_id))
             .filter(
@@ -203,7 +214,16 @@ pub fn in_use(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult
                     .or(transactions::to_wallet_id.eq(id)),
             ),
     ))
-    .get_result(conn)
+    .get_result(conn)?;
+    Ok([
+        (moved, "transactions"),
+        (planned.bills, "bills"),
+        (planned.recurring, "recurring transactions"),
+        (planned.rules, "rules"),
+        (planned.goals, "savings goals"),
+    ]
+    .into_iter()
+    .find_map(|(used, by)| used.then_some(by)))
 }
 
 pub fn delete(conn: &mut PgConnection, ledger_id: Uuid, id: Uuid) -> QueryResult<usize> {

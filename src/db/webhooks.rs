@@ -395,19 +395,21 @@ pub struct Endpoint {
     pub url: String,
 }
 
-/// The active endpoints a user created in one ledger, or in every ledger but their personal
-/// one.
+/// The active endpoints `user` set up: in `ledger`, or in every shared ledger, or with
+/// `personal` in their personal ledger too.
 pub fn active_created_by(
     conn: &mut PgConnection,
     user: Uuid,
     ledger: Option<Uuid>,
+    personal: bool,
 ) -> QueryResult<Vec<Endpoint>> {
     diesel::sql_query(
         "SELECT ledger_id, id, url FROM webhooks WHERE created_by = $1 AND active \
-           AND ledger_id <> $1 AND ($2::uuid IS NULL OR ledger_id = $2)",
+           AND ($3 OR ledger_id <> $1) AND ($2::uuid IS NULL OR ledger_id = $2)",
     )
     .bind::<SqlUuid, _>(user)
     .bind::<diesel::sql_types::Nullable<SqlUuid>, _>(ledger)
+    .bind::<diesel::sql_types::Bool, _>(personal)
     .load(conn)
 }
 

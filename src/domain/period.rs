@@ -144,6 +144,12 @@ fn periods_before(period: BudgetPeriod, anchor: NaiveDate, at: NaiveDate) -> i64
 /// The period of a budget that contains `at`: anchored on `start` (weekly and monthly budgets
 /// run from `start`'s weekday or day of month), cut at `end` when the budget has one. `None`
 /// before the budget starts or after it ends.
+/// The last day a date can be: what the API accepts and writes (ISO 8601 without a sign). A
+/// period or schedule reaching past it ends there.
+fn last_day() -> NaiveDate {
+    NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
+}
+
 pub fn period_containing(
     period: BudgetPeriod,
     start: NaiveDate,
@@ -168,7 +174,7 @@ pub fn period_containing(
             continue;
         }
         if next > at {
-            let last = next.pred_opt()?;
+            let last = next.pred_opt()?.min(last_day());
             return Some(Span {
                 start: this,
                 end: end.map_or(last, |end| end.min(last)),
@@ -217,28 +223,31 @@ pub struct BudgetStatus {
 
 /// `on_track` below the threshold, `warning` from the threshold up to 100 %, `exceeded` above.
 pub fn budget_status(spent: Decimal, limit: Decimal, threshold: Decimal) -> BudgetStatus {
-    // A rollover can leave nothing (or less than nothing) to spend.
-    let raw = if limit <= Decimal::ZERO {
-        if spent > limit {
-            Decimal::ONE_HUNDRED
+    let is_exceeded = spent > limit;
+    let (progress, state) = if limit <= Decimal::ZERO {
+        // A rollover can leave nothing (or less than nothing) to spend: spending up to it is
+        // all of it (100 %, a warning: nothing is left), below it none (a refund).
+        if is_exceeded {
+            (Decimal::ONE_HUNDRED, BudgetState::Exceeded)
+        } else if spent == limit {
+            (Decimal::ONE_HUNDRED, BudgetState::Warning)
         } else {
-            Decimal::ZERO
+            (Decimal::ZERO, BudgetState::OnTrack)
         }
     } else {
-        progress(spent, limit)
-    };
-    let is_exceeded = spent > limit;
-    // The state compares exact amounts, not the rounded percentage.
-    let state = if is_exceeded {
-        BudgetState::Exceeded
-    } else if spent * Decimal::ONE_HUNDRED >= threshold * limit {
-        BudgetState::Warning
-    } else {
-        BudgetState::OnTrack
+        // The state compares exact amounts, not the rounded percentage.
+        let state = if is_exceeded {
+            BudgetState::Exceeded
+        } else if spent * Decimal::ONE_HUNDRED >= threshold * limit {
+            BudgetState::Warning
+        } else {
+            BudgetState::OnTrack
+        };
+        (progress(spent, limit), state)
     };
     BudgetStatus {
         remaining: limit - spent,
-        progress: raw.min(Decimal::ONE_HUNDRED),
+        progress: progress.min(Decimal::ONE_HUNDRED),
         is_exceeded,
         state,
     }
@@ -293,14 +302,17 @@ pub fn next_occurrence(
     current: NaiveDate,
     anchor_day: u32,
 ) -> Option<NaiveDate> {
-    match frequency {
+    let next = match frequency {
         Frequency::Once => None,
         Frequency::Daily => current.checked_add_days(Days::new(1)),
         Frequency::Weekly => current.checked_add_days(Days::new(7)),
         Frequency::Monthly => add_months_on_day(current, 1, anchor_day),
         Frequency::Quarterly => add_months_on_day(current, 3, anchor_day),
         Frequency::Yearly => add_months_on_day(current, 12, anchor_day),
-    }
+    };
+    // None past the last day: a schedule ends there (an outside test found a bill due on
+    // 9999-12-31, once paid, due on "+10000-01-31", which no client can send back).
+    next.filter(|date| *date <= last_day())
 }
 
 #[cfg(test)]
@@ -547,6 +559,24 @@ mod tests {
             BudgetState::Warning,
             "100 % is not yet exceeded"
         );
+
+        // A rollover that left nothing: all of it is used, a warning at 100 % (an outside test
+        // found "warning" beside a progress of 0 and a notification "at 0 %").
+        let nothing_left = budget_status(Decimal::ZERO, Decimal::ZERO, Decimal::new(80, 0));
+        assert_eq!(
+            (nothing_left.progress, nothing_left.state),
+            (Decimal::ONE_HUNDRED, BudgetState::Warning)
+        );
+        let overdrawn = budget_status(Decimal::ZERO, Decimal::new(-50, 0), Decimal::new(80, 0));
+        assert_eq!(
+            (overdrawn.progress, overdrawn.state),
+            (Decimal::ONE_HUNDRED, BudgetState::Exceeded)
+        );
+        let refunded = budget_status(Decimal::new(-10, 0), Decimal::ZERO, Decimal::new(80, 0));
+        assert_eq!(
+            (refunded.progress, refunded.state),
+            (Decimal::ZERO, BudgetState::OnTrack)
+        );
     }
 
     #[test]
@@ -571,6 +601,20 @@ mod tests {
             d(2026, 2, 7)
         );
         assert_eq!(next_occurrence(Frequency::Once, jan, 31), None);
+        assert_eq!(
+            next_occurrence(Frequency::Monthly, d(9999, 12, 31), 31),
+            None
+        );
+        assert_eq!(
+            period_containing(
+                BudgetPeriod::Monthly,
+                d(9999, 12, 31),
+                None,
+                d(9999, 12, 31)
+            )
+            .map(|span| span.end),
+            Some(d(9999, 12, 31))
+        );
     }
 
     #[test]

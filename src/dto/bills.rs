@@ -51,6 +51,18 @@ impl BillResponse {
     }
 }
 
+/// How often a bill comes back (a bill is never daily).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum BillFrequency {
+    Once,
+    Weekly,
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
 fn bill_frequency(value: &Frequency) -> Result<(), ValidationError> {
     (*value != Frequency::Daily).then_some(()).ok_or_else(|| {
         ValidationError::new("frequency")
@@ -81,6 +93,7 @@ pub struct CreateBillRequest {
     pub category_id: Uuid,
     pub wallet_id: Uuid,
     #[validate(custom(function = "bill_frequency"))]
+    #[schema(value_type = BillFrequency)]
     pub frequency: Frequency,
     /// A bill due on the 31st falls on the last day of shorter months.
     #[validate(custom(function = "crate::http::validate::date"))]
@@ -103,6 +116,7 @@ pub struct UpdateBillRequest {
     pub category_id: Option<Uuid>,
     pub wallet_id: Option<Uuid>,
     #[validate(custom(function = "bill_frequency"))]
+    #[schema(value_type = Option<BillFrequency>)]
     pub frequency: Option<Frequency>,
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_due_date: Option<NaiveDate>,

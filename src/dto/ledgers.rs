@@ -25,6 +25,16 @@ pub struct LedgerResponse {
     pub updated_at: DateTime<Utc>,
 }
 
+/// The kinds of ledger a request may name: `personal` is every account's own and is never
+/// created or switched to.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum SharedLedgerKind {
+    Household,
+    Business,
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Our household", "kind": "household", "currency": "VND"}))]
@@ -32,6 +42,7 @@ pub struct CreateLedgerRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
     pub name: String,
     /// `household` or `business` (every account has its one `personal` ledger already).
+    #[schema(value_type = SharedLedgerKind)]
     pub kind: LedgerKind,
     /// ISO 4217; defaults to the caller's currency.
     #[validate(custom(function = "crate::http::validate::currency"))]
@@ -45,6 +56,7 @@ pub struct UpdateLedgerRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
     pub name: Option<String>,
     /// Between `household` and `business`; a personal ledger stays personal.
+    #[schema(value_type = Option<SharedLedgerKind>)]
     pub kind: Option<LedgerKind>,
     /// A personal ledger follows its account's currency (`PATCH /users/me`).
     #[validate(custom(function = "crate::http::validate::currency"))]

@@ -20,6 +20,7 @@ pub struct CreateTokenRequest {
     pub scopes: Vec<String>,
     /// Days until it stops working, 1 to 3650; absent: until it is revoked.
     #[validate(range(min = 1, max = 3650))]
+    #[schema(minimum = 1, maximum = 3650)]
     pub expires_in_days: Option<i64>,
 }
 

@@ -77,6 +77,7 @@ pub struct PredictRequest {
     pub period: Option<Period>,
     /// Periods to forecast, 1 to 12 (default 1).
     #[validate(range(min = 1, max = 12))]
+    #[schema(minimum = 1, maximum = 12)]
     pub horizon: Option<u32>,
     /// Forecast as if on this date, from the data of the periods before it only (default
     /// today; not in the future).

@@ -58,6 +58,18 @@ impl From<Recurring> for RecurringResponse {
     }
 }
 
+/// How often a recurring transaction comes back (never `once`: a one-off is a transaction).
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum RecurringFrequency {
+    Daily,
+    Weekly,
+    Monthly,
+    Quarterly,
+    Yearly,
+}
+
 fn repeating(value: &Frequency) -> Result<(), ValidationError> {
     (*value != Frequency::Once).then_some(()).ok_or_else(|| {
         ValidationError::new("frequency")
@@ -89,6 +101,7 @@ pub struct CreateRecurringRequest {
     #[validate(custom(function = "crate::dto::transactions::valid_tags"))]
     pub tags: Option<Vec<String>>,
     #[validate(custom(function = "repeating"))]
+    #[schema(value_type = RecurringFrequency)]
     pub frequency: Frequency,
     /// The first date (default today); a monthly template keeps its day of month.
     #[validate(custom(function = "crate::http::validate::date"))]
@@ -109,6 +122,7 @@ pub struct UpdateRecurringRequest {
     pub category_id: Option<Uuid>,
     pub wallet_id: Option<Uuid>,
     #[validate(custom(function = "repeating"))]
+    #[schema(value_type = Option<RecurringFrequency>)]
     pub frequency: Option<Frequency>,
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_date: Option<NaiveDate>,

@@ -98,8 +98,10 @@ pub struct UpdateRuleRequest {
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub category_id: Option<Option<Uuid>>,
+    #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(max = 20))]
-    pub add_tags: Option<Vec<String>>,
+    #[schema(value_type = Option<Vec<String>>)]
+    pub add_tags: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(min = 1, max = 200))]
     #[schema(value_type = Option<String>)]

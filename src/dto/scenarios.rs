@@ -62,6 +62,7 @@ pub struct SimulateRequest {
     pub start: Option<NaiveDate>,
     /// How many months to show, 1 to 120.
     #[validate(range(min = 1, max = 120))]
+    #[schema(minimum = 1, maximum = 120)]
     pub months: u32,
     #[serde(default)]
     #[validate(length(max = 50))]

@@ -304,6 +304,12 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             "text must not contain NUL characters (\\u0000)",
         ));
     }
+    // Every body is an object: serde would also read a struct from an array of its fields in
+    // order (`["Cash", "cash", "USD", 0, false]`), which no schema of the spec allows.
+    let first = body.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| matches!(b, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')) {
+        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
         .map_err(|e| json_error(e.path().to_string(), e.into_inner()))?;
@@ -472,8 +478,10 @@ mod tests {
             fields(parse_json::<Input>(br#"{"name": "a", "lines": [], "x": 1}"#).unwrap_err());
         assert!(unknown["x"][0].contains("unknown field"));
 
-        let not_object = fields(parse_json::<Input>(br#""just a string""#).unwrap_err());
-        assert!(not_object.contains_key("body"));
+        for body in [&br#""just a string""#[..], br#" ["a", []]"#, b"5", b"null"] {
+            let not_object = fields(parse_json::<Input>(body).unwrap_err());
+            assert_eq!(not_object["body"], ["must be a JSON object"], "{body:?}");
+        }
     }
 }
 

@@ -136,6 +136,28 @@ pub async fn check_password(
     password: String,
     origin: &Origin,
 ) -> ApiResult<bool> {
+    counted_password(state, user, password, origin, true).await
+}
+
+/// [`check_password`] where a second factor's code follows: a right password does not clear
+/// the failures (the code's check does, when it is right), as at login. Else a right password
+/// sent with each wrong code would wipe the count and let codes be guessed without end.
+pub async fn check_password_before_code(
+    state: &AppState,
+    user: &User,
+    password: String,
+    origin: &Origin,
+) -> ApiResult<bool> {
+    counted_password(state, user, password, origin, false).await
+}
+
+async fn counted_password(
+    state: &AppState,
+    user: &User,
+    password: String,
+    origin: &Origin,
+    clears: bool,
+) -> ApiResult<bool> {
     let key = user.email.to_lowercase();
     let attempt = begin_attempt(state, key.clone()).await?;
     let stored = user.password_hash.clone();
@@ -143,7 +165,9 @@ pub async fn check_password(
         .hasher
         .run(move || password::verify(&password, &stored))
         .await?;
-    settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
+    if !ok || clears {
+        settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
+    }
     Ok(ok)
 }
 

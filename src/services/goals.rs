@@ -142,17 +142,22 @@ pub fn update(
     }
     let owner = caller.ledger.id;
     conn.transaction(|conn| {
-        store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
-        let goal = store::update(
-            conn,
-            owner,
-            id,
-            &GoalChanges {
-                name: body.name.map(|n| n.trim().to_owned()),
-                target_amount: body.target_amount.map(|m| m.0),
-                target_date: body.target_date,
-            },
-        )?;
+        let found =
+            store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
+        let changes = GoalChanges {
+            name: body.name.map(|n| n.trim().to_owned()),
+            target_amount: body.target_amount.map(|m| m.0),
+            target_date: body.target_date,
+        };
+        // A body that changes nothing ({} or nulls) answers the goal as it is.
+        let unchanged = changes.name.is_none()
+            && changes.target_amount.is_none()
+            && changes.target_date.is_none();
+        let goal = if unchanged {
+            found
+        } else {
+            store::update(conn, owner, id, &changes)?
+        };
         let progress = progress_of(conn, caller, &goal)?;
         announce(conn, caller.today(), &goal, &progress)?;
         Ok((goal, progress))

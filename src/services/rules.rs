@@ -278,7 +278,11 @@ pub fn update(
                 t.map(|t| t.as_str().to_owned())
             }),
             category_id: body.category_id.unwrap_or(current.category_id),
-            add_tags: body.add_tags.map_or(current.add_tags, ledger::clean_tags),
+            // null clears the tags, as it clears every other action.
+            add_tags: match body.add_tags {
+                None => current.add_tags,
+                Some(tags) => ledger::clean_tags(tags.unwrap_or_default()),
+            },
             rename_payee: body.rename_payee.map_or(current.rename_payee, trimmed),
             transfer_to_wallet_id: body
                 .transfer_to_wallet_id

@@ -12,7 +12,7 @@ use crate::auth::mailer::Mail;
 use crate::auth::tokens;
 use crate::db::audit::{self, Action, Event, Origin};
 use crate::db::ledgers::{self, Invitation, Ledger, LedgerChangeset, NewInvitation, NewLedger};
-use crate::db::{self, categories, users, webhooks};
+use crate::db::{self, categories, users};
 use crate::domain::email::Email;
 use crate::domain::sharing::{may_lose_member, LedgerKind, LedgerRole, MembershipRule};
 use crate::dto::ledgers::{
@@ -415,6 +415,24 @@ pub fn answer(
         }
         let invitation = ledgers::answer(conn, &digest, &me.email, status, me.id)?
             .ok_or_else(|| ApiError::NotFound("No open invitation to this account has that token: it may have been used, withdrawn or expired, or sent to another address.".into()))?;
+        // An invitation is as good as its sender's ownership: one sent by an owner since
+        // removed, demoted or gone lets no one in (an outside test took a ledger over through
+        // the owner-invitation a removed co-owner had sent a second account of theirs).
+        let inviter_owns = match invitation.invited_by {
+            Some(inviter) => {
+                ledgers::member(conn, invitation.ledger_id, inviter)?
+                    .map(|m| stored("ledger role", &m.role, LedgerRole::parse))
+                    .transpose()?
+                    == Some(LedgerRole::Owner)
+            }
+            None => false,
+        };
+        if accept && !inviter_owns {
+            return Err(ApiError::NotFound(
+                "This invitation was withdrawn: the owner who sent it is no longer an owner of the ledger."
+                    .into(),
+            ));
+        }
         let response = invitation_response(invitation)?;
         if accept {
             ledgers::add_member(conn, response.ledger_id, me.id, response.role.as_str())?;
@@ -458,6 +476,9 @@ pub fn set_role(
                     .map_err(refused)?;
             }
             ledgers::set_role(conn, ledger_id, user_id, role.as_str())?;
+            if current == LedgerRole::Owner {
+                ledgers::revoke_sent_by(conn, ledger_id, user_id)?;
+            }
             log(
                 conn,
                 Action::MemberRoleChanged,
@@ -498,6 +519,7 @@ pub fn remove_member(
         may_lose_member(kind_of(&ledger)?, role, ledgers::owners(conn, ledger_id)?)
             .map_err(refused)?;
         ledgers::remove_member(conn, ledger_id, user_id)?;
+        ledgers::revoke_sent_by(conn, ledger_id, user_id)?;
         stop_webhooks_of(conn, user_id, Some(ledger_id))?;
         log(
             conn,
@@ -522,19 +544,14 @@ fn stop_webhooks_of(
     user_id: Uuid,
     ledger: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    for endpoint in webhooks::active_created_by(conn, user_id, ledger)? {
-        super::webhooks::turn_off(
-            conn,
-            &endpoint,
-            "the member who set it up is no longer in the ledger",
-            &format!(
-                "The webhook sending to {} was turned off: the member who set it up left the \
-                 ledger. Turn it on again if it should go on sending there.",
-                endpoint.url
-            ),
-        )?;
-    }
-    Ok(())
+    super::webhooks::turn_off_created_by(
+        conn,
+        user_id,
+        ledger,
+        false,
+        "the member who set it up is no longer in the ledger",
+        "the member who set it up left the ledger",
+    )
 }
 
 /// Before an account goes: the shared ledgers it is the only member of go with it, and one it

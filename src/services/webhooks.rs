@@ -230,6 +230,32 @@ pub fn deliveries(
     ))
 }
 
+/// Turns off every endpoint `user_id` set up (in `ledger`, or in every shared ledger, or with
+/// `personal` in their own too), each with a `webhook_disabled` notification saying `why`
+/// ("the member who set it up left the ledger").
+pub fn turn_off_created_by(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    ledger: Option<Uuid>,
+    personal: bool,
+    reason: &str,
+    why: &str,
+) -> Result<(), ApiError> {
+    for endpoint in webhooks::active_created_by(conn, user_id, ledger, personal)? {
+        turn_off(
+            conn,
+            &endpoint,
+            reason,
+            &format!(
+                "The webhook sending to {} was turned off: {why}. Turn it on again if it should \
+                 go on sending there.",
+                endpoint.url
+            ),
+        )?;
+    }
+    Ok(())
+}
+
 /// Turns an endpoint off and tells the ledger why with a `webhook_disabled` notification (once;
 /// nothing when it was off already).
 pub fn turn_off(

@@ -633,6 +633,62 @@ async fn forgot_password_answers_the_same_for_known_and_unknown_addresses() {
 }
 
 #[tokio::test]
+async fn a_reset_proves_the_address_and_clears_what_someone_else_set_up_before() {
+    let app = spawn_app().await;
+    // Someone registers the owner's address first (registration needs no proof), keeps a
+    // token and a webhook as ways back in.
+    let squatter = app.register("ana@example.com").await;
+    let (status, token) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/users/me/tokens",
+            &squatter.access_token,
+            Some(&json!({"name": "backdoor", "scopes": ["read", "write"]})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{token}");
+    let pat = token["data"]["token_secret"].as_str().unwrap().to_owned();
+    let (status, hook) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/webhooks",
+            &squatter.access_token,
+            Some(&json!({"url": "https://collector.example/in", "event_types": ["transaction_update"]})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{hook}");
+    // The owner recovers the account through the mailed link (no option asked for).
+    app.post_json(
+        "/api/v1/auth/password/forgot",
+        &json!({"email": "ana@example.com"}),
+    )
+    .await;
+    let reset = app.mailed_token("ana@example.com", "reset-password").await;
+    let (status, _) = json(
+        app.post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": reset, "new_password": "N3w!passWord"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(app.get_as("/api/v1/wallets", &pat).await.status(), 401);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM webhooks WHERE active"),
+        0
+    );
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM users WHERE email_verified_at IS NOT NULL"),
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_reset_token_works_once_and_ends_every_session() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;

@@ -214,6 +214,55 @@ async fn deleting_a_payments_expense_reopens_the_due_date_it_paid() {
 }
 
 #[tokio::test]
+async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_nothing() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let token = &s.user.access_token;
+    let due = y("03-10");
+    let b = bill(&app, &s, json!({"amount": 50, "next_due_date": due})).await;
+    let id = b["id"].as_str().unwrap();
+    let paid = app
+        .data_of(
+            &s.user,
+            Method::POST,
+            &format!("/api/v1/bills/{id}/pay"),
+            json!({"paid_on": today()}),
+        )
+        .await;
+    let expense = paid["transaction"]["id"].as_str().unwrap();
+    let day_before = today().pred_opt().unwrap();
+    let edit = |body: Value| {
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/transactions/{expense}"),
+            token,
+            Some(&body),
+        )
+    };
+    assert_eq!(
+        edit(json!({"amount": 80, "date": day_before}))
+            .await
+            .status(),
+        200
+    );
+    let payments = app
+        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+        .await;
+    assert_eq!(payments[0]["amount"], json!(80), "{payments}");
+    assert_eq!(payments[0]["paid_on"], json!(day_before), "{payments}");
+    assert_eq!(payments[0]["due_date"], due.as_str(), "{payments}");
+
+    let income = edit(json!({"type": "income", "category_id": s.salary})).await;
+    assert_eq!(income.status(), 200);
+    let payments = app
+        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+        .await;
+    assert_eq!(payments, json!([]));
+    let reopened = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
+    assert_eq!(reopened["next_due_date"], due.as_str(), "{reopened}");
+}
+
+#[tokio::test]
 async fn paying_a_reopened_due_date_again_steps_over_the_ones_paid_since() {
     let app = spawn_app().await;
     let s = setup(&app).await;

@@ -200,6 +200,15 @@ async fn deleting_a_used_category_needs_a_reassignment_done_in_one_go() {
                    "wallet_id": wallet, "frequency": "monthly", "next_due_date": "2030-01-05"}),
         )
         .await;
+    // And a rule: moved with the rest, never deleted with the category.
+    let rule = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/rules",
+            json!({"name": "Coffee", "payee_contains": "starbucks", "category_id": cafe, "add_tags": ["coffee"]}),
+        )
+        .await;
     let delete = |path: String| app.send_as(Method::DELETE, &path, &user.access_token, None);
 
     assert_error(
@@ -272,7 +281,31 @@ async fn deleting_a_used_category_needs_a_reassignment_done_in_one_go() {
         )
         .await;
     assert_eq!(bill["category_id"], json!(restaurants), "{bill}");
+    let rule = app
+        .data(
+            &user,
+            &format!("/api/v1/rules/{}", rule["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(rule["category_id"], json!(restaurants), "{rule}");
+    assert_eq!(rule["add_tags"], json!(["coffee"]), "{rule}");
+    // A category only a rule uses is in use too.
     let unused = app.category_id(&user, "Education").await;
+    let rule = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/rules",
+            json!({"name": "School", "payee_contains": "tuition", "category_id": unused}),
+        )
+        .await;
+    assert_error(
+        delete(format!("/api/v1/categories/{unused}")).await,
+        409,
+        "category_in_use",
+    )
+    .await;
+    delete(format!("/api/v1/rules/{}", rule["id"].as_str().unwrap())).await;
     let (status, _) = json(delete(format!("/api/v1/categories/{unused}")).await).await;
     assert_eq!(status, 200);
 }

@@ -431,6 +431,75 @@ async fn an_invitation_works_once_and_only_for_its_address() {
 }
 
 #[tokio::test]
+async fn an_invitation_dies_with_its_senders_ownership() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let ledger = create_ledger(&app, &owner, "household").await;
+    // A co-owner sends an owner-invitation to a second account of theirs, then is removed (or
+    // demoted, or deletes their account): the link no longer lets anyone in, and the owner's
+    // list no longer shows it.
+    for (i, how) in ["removed", "demoted", "deleted"].into_iter().enumerate() {
+        let co_owner = app.register(&format!("co{i}@example.com")).await;
+        let sock = app.register(&format!("sock{i}@example.com")).await;
+        join(&app, &owner, &ledger, &co_owner, "owner").await;
+        app.data_of(
+            &co_owner,
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/members"),
+            json!({"email": sock.email, "role": "owner"}),
+        )
+        .await;
+        let token = app.mailed_token(&sock.email, "accept-invitation").await;
+        let member = format!("/api/v1/ledgers/{ledger}/members/{}", co_owner.id);
+        let response = match how {
+            "removed" => app.send_as(Method::DELETE, &member, &owner.access_token, None),
+            "demoted" => app.send_as(
+                Method::PATCH,
+                &member,
+                &owner.access_token,
+                Some(&json!({"role": "viewer"})),
+            ),
+            _ => app.send_as(
+                Method::DELETE,
+                "/api/v1/users/me",
+                &co_owner.access_token,
+                Some(&json!({"password": co_owner.password})),
+            ),
+        };
+        let (status, body) = json(response.await).await;
+        assert_eq!(status, 200, "{how}: {body}");
+        if how != "deleted" {
+            let open = app
+                .data(&owner, &format!("/api/v1/ledgers/{ledger}/invitations"))
+                .await;
+            assert_eq!(open, json!([]), "{how}");
+        }
+        assert_error(
+            app.send_as(
+                Method::POST,
+                "/api/v1/ledgers/invitations/accept",
+                &sock.access_token,
+                Some(&json!({"token": token})),
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+        assert_error(
+            app.get_as(
+                &format!("/api/v1/ledgers/{ledger}/wallets"),
+                &sock.access_token,
+            )
+            .await,
+            404,
+            "not_found",
+        )
+        .await;
+    }
+}
+
+#[tokio::test]
 async fn the_last_owner_stays_and_a_personal_ledger_stays_private() {
     let app = spawn_app().await;
     let (owner, editor, _, ledger) = household(&app).await;

@@ -126,6 +126,17 @@ async fn rules_are_checked_ordered_and_applied_on_import_before_the_categoriser(
         (off["active"].clone(), off["position"].clone()),
         (json!(false), json!(9))
     );
+    // null clears an action, the tags too; absent leaves them.
+    let untagged = app
+        .data_of(
+            &user,
+            Method::PATCH,
+            &format!("/api/v1/rules/{id}"),
+            json!({"add_tags": null}),
+        )
+        .await;
+    assert_eq!(untagged["add_tags"], json!([]), "{untagged}");
+    assert_eq!(untagged["rename_payee"], "Starbucks", "{untagged}");
     let cleared = app
         .send_as(
             Method::PATCH,

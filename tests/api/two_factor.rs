@@ -281,6 +281,75 @@ async fn wrong_codes_count_toward_the_lockout() {
 }
 
 #[tokio::test]
+async fn wrong_codes_to_turn_it_off_count_even_with_the_right_password() {
+    let app = spawn_app().await;
+    let enrolled = enrol(&app, "ana@example.com").await;
+    let token = &enrolled.user.access_token;
+    let path = "/api/v1/users/me/two-factor/disable";
+    let mut statuses = Vec::new();
+    for _ in 0..5 {
+        let (status, _) = post(
+            &app,
+            token,
+            path,
+            json!({"password": PASSWORD, "code": "000000"}),
+        )
+        .await;
+        statuses.push(status);
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // Locked: the right code does not turn it off now.
+    let (status, _) = post(
+        &app,
+        token,
+        path,
+        json!({"password": PASSWORD, "code": enrolled.recovery[0]}),
+    )
+    .await;
+    assert_eq!(status, 429);
+    let me = app.data(&enrolled.user, "/api/v1/users/me").await;
+    assert_eq!(me["two_factor_enabled"], true);
+}
+
+#[tokio::test]
+async fn a_login_half_way_ends_with_a_reset_or_logging_out_everywhere() {
+    let app = spawn_app().await;
+    let enrolled = enrol(&app, "ana@example.com").await;
+    // Logging out everywhere.
+    let open = challenge(&app, "ana@example.com").await;
+    let (status, _) = json(
+        app.post_json(
+            "/api/v1/auth/logout",
+            &json!({"refresh_token": enrolled.user.refresh_token, "all_devices": true}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let spent = verify(&app, &open, &enrolled.recovery[0]).await;
+    assert_error(spent, 401, "mfa_challenge_invalid").await;
+    // A password reset.
+    let open = challenge(&app, "ana@example.com").await;
+    app.post_json(
+        "/api/v1/auth/password/forgot",
+        &json!({"email": "ana@example.com"}),
+    )
+    .await;
+    let reset = app.mailed_token("ana@example.com", "reset-password").await;
+    let (status, _) = json(
+        app.post_json(
+            "/api/v1/auth/password/reset",
+            &json!({"token": reset, "new_password": "N3w!passWord"}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200);
+    let spent = verify(&app, &open, &enrolled.recovery[1]).await;
+    assert_error(spent, 401, "mfa_challenge_invalid").await;
+}
+
+#[tokio::test]
 async fn a_right_password_alone_does_not_reset_the_count() {
     let app = spawn_app().await;
     enrol(&app, "ana@example.com").await;

@@ -254,6 +254,48 @@ async fn a_wallet_with_transactions_cannot_be_deleted_but_can_be_archived() {
         )),
         1
     );
+
+    // A rule or a savings goal that names a wallet keeps it too (an outside test found both
+    // deleted, and the goal turned into one with nothing saved, without a word).
+    for (path, body, by) in [
+        (
+            "/api/v1/rules",
+            json!({"name": "Save", "payee_contains": "to savings", "transfer_to_wallet_id": "W"}),
+            "rules",
+        ),
+        (
+            "/api/v1/goals",
+            json!({"name": "Trip", "target_amount": 500, "wallet_id": "W"}),
+            "savings goals",
+        ),
+    ] {
+        let wallet = app.create_wallet(&user, "Savings", "USD").await;
+        let body =
+            serde_json::from_str(&body.to_string().replace("\"W\"", &format!("\"{wallet}\"")))
+                .unwrap();
+        let user_of = app.data_of(&user, Method::POST, path, body).await;
+        let refused = app
+            .send_as(
+                Method::DELETE,
+                &format!("/api/v1/wallets/{wallet}"),
+                &user.access_token,
+                None,
+            )
+            .await;
+        let refused = assert_error(refused, 409, "wallet_in_use").await;
+        assert!(
+            refused["message"].as_str().unwrap().contains(by),
+            "{refused}"
+        );
+        let kept = app
+            .data(
+                &user,
+                &format!("{path}/{}", user_of["id"].as_str().unwrap()),
+            )
+            .await;
+        assert_eq!(kept["id"], user_of["id"], "{kept}");
+        assert!(kept.to_string().contains(&wallet), "{kept}");
+    }
 }
 
 #[tokio::test]

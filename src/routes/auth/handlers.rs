@@ -479,19 +479,38 @@ pub async fn reset_password(
         db::transaction::<_, ApiError, _>(conn, |conn| {
             let user_id = user_tokens::consume(conn, &token_hash, user_tokens::PASSWORD_RESET)?
                 .ok_or_else(|| invalid_token("invalid_reset_token"))?;
+            let before = users::find(conn, user_id)?.ok_or(ApiError::InvalidToken)?;
+            // The mailed link proves the address. An account whose address was never proven
+            // may have been registered by someone else before its owner came (registration
+            // needs no proof): what that someone set up to keep a way in goes — personal
+            // access tokens, webhooks, a second factor — and the address counts as verified.
+            let unproven = before.email_verified_at.is_none();
             let user = users::update(
                 conn,
                 user_id,
                 &UserChangeset {
                     password_hash: Some(hash),
+                    email_verified_at: unproven.then(Utc::now),
                     ..Default::default()
                 },
             )?;
             user_tokens::spend_all(conn, user_id, user_tokens::PASSWORD_RESET)?;
             refresh_tokens::revoke_all_for_user(conn, user_id)?;
             users::revoke_access_tokens(conn, user_id)?;
-            if end_tokens {
+            if end_tokens || unproven {
                 db::personal_tokens::delete_all(conn, user_id)?;
+            }
+            if unproven {
+                db::two_factor::remove(conn, user_id)?;
+                crate::services::webhooks::turn_off_created_by(
+                    conn,
+                    user_id,
+                    None,
+                    true,
+                    "the account's address was proven only by a password reset",
+                    "the account's address was proven only now, by a password reset, and \
+                     someone else may have set it up before",
+                )?;
             }
             login_throttle::clear(conn, &user.email.to_lowercase())?;
             record(conn, Action::PasswordReset, Some(user_id), &origin)?;

@@ -254,8 +254,8 @@ pub async fn update_category(
     Ok(Envelope::new(CategoryResponse::from(category)).ok())
 }
 
-/// Delete a category. One that transactions, split lines, budgets, bills or recurring
-/// transactions use needs `?reassign_to=` (a category of the same kind), which moves all of
+/// Delete a category. One that transactions, split lines, budgets, bills, recurring
+/// transactions or rules use needs `?reassign_to=` (a category of the same kind), which moves all of
 /// them there first, in the same database transaction.
 #[utoipa::path(
     tag = "categories",
@@ -307,7 +307,7 @@ pub async fn delete_category(
                 return Err(ApiError::Conflict {
                     code: "category_in_use",
                     message:
-                        "Transactions, budgets, bills or recurring transactions use this category; \
+                        "Transactions, budgets, bills, recurring transactions or rules use this category; \
                          pass ?reassign_to={id} to move them there first."
                             .into(),
                 });

@@ -128,7 +128,7 @@ pub async fn get_wallet(
     request_body = UpdateWalletRequest,
     responses(
         (status = 200, description = "The updated wallet", body = Envelope<WalletResponse>),
-        (status = 409, description = "`wallet_in_use`: currency change on a wallet with transactions", body = ErrorBody),
+        (status = 409, description = "`wallet_in_use`: currency change on a wallet that transactions, bills, recurring transactions, rules or savings goals use", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -145,10 +145,15 @@ pub async fn update_wallet(
         db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             let current = wallets::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
             let currency = body.currency.filter(|c| *c != current.currency);
-            if currency.is_some() && wallets::in_use(conn, caller.ledger.id, id)? {
-                return Err(wallet_in_use(
-                    "The currency of a wallet with transactions cannot change; create a new wallet instead.",
-                ));
+            if let Some(by) = currency
+                .as_ref()
+                .map(|_| wallets::in_use(conn, caller.ledger.id, id))
+                .transpose()?
+                .flatten()
+            {
+                return Err(wallet_in_use(&format!(
+                    "The currency of a wallet that {by} use cannot change; create a new wallet instead."
+                )));
             }
             let changes = WalletChangeset {
                 name: body.name.map(|n| n.trim().to_owned()),
@@ -172,7 +177,8 @@ pub async fn update_wallet(
     Ok(Envelope::new(WalletResponse::from(wallet)).ok())
 }
 
-/// Delete a wallet that has no transactions (archive it otherwise).
+/// Delete a wallet that nothing uses: no transactions, bills, recurring transactions, rules or
+/// savings goals (archive it otherwise).
 #[utoipa::path(
     tag = "wallets",
     operation_id = "delete_wallet",
@@ -180,7 +186,7 @@ pub async fn update_wallet(
     params(("id" = Uuid, Path, description = "Wallet id")),
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
-        (status = 409, description = "`wallet_in_use`: it has transactions; archive it instead", body = ErrorBody),
+        (status = 409, description = "`wallet_in_use`: transactions, bills, recurring transactions, rules or savings goals use it (the message says which); archive it instead", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -194,10 +200,11 @@ pub async fn delete_wallet(
     db::run(&state.pool, move |conn| {
         db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
             wallets::find(conn, caller.ledger.id, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-            if wallets::in_use(conn, caller.ledger.id, id)? {
-                return Err(wallet_in_use(
-                    "This wallet has transactions and cannot be deleted; archive it instead (PATCH archived: true).",
-                ));
+            if let Some(by) = wallets::in_use(conn, caller.ledger.id, id)? {
+                return Err(wallet_in_use(&format!(
+                    "This wallet cannot be deleted: {by} use it. Archive it instead (PATCH archived: true), \
+                     or change or delete them first."
+                )));
             }
             wallets::delete(conn, caller.ledger.id, id)?;
             Ok(())
