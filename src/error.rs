@@ -364,12 +364,19 @@ fn flatten_validation_errors(
 fn default_message(error: &validator::ValidationError) -> String {
     let param = |name: &str| error.params.get(name).map(|v| v.to_string());
     match error.code.as_ref() {
-        "length" => match (param("min"), param("max")) {
-            (Some(min), Some(max)) => format!("must be between {min} and {max} characters long"),
-            (Some(min), None) => format!("must be at least {min} characters long"),
-            (None, Some(max)) => format!("must be at most {max} characters long"),
-            _ => "has an invalid length".into(),
-        },
+        "length" => {
+            // A list counts items, a text characters.
+            let unit = match error.params.get("value") {
+                Some(value) if value.is_array() => "items",
+                _ => "characters long",
+            };
+            match (param("min"), param("max")) {
+                (Some(min), Some(max)) => format!("must be between {min} and {max} {unit}"),
+                (Some(min), None) => format!("must be at least {min} {unit}"),
+                (None, Some(max)) => format!("must be at most {max} {unit}"),
+                _ => "has an invalid length".into(),
+            }
+        }
         "range" => match (param("min"), param("max")) {
             (Some(min), Some(max)) => format!("must be between {min} and {max}"),
             (Some(min), None) => format!("must be at least {min}"),
@@ -583,9 +590,12 @@ mod tests {
             count: i32,
             #[validate(nested)]
             lines: Vec<Line>,
+            #[validate(length(max = 1))]
+            tags: Vec<String>,
         }
         let input = Input {
             count: 0,
+            tags: vec!["a".into(), "b".into()],
             lines: vec![
                 Line { note: "ok".into() },
                 Line {
@@ -601,5 +611,6 @@ mod tests {
             fields["lines[1].note"],
             vec!["must be at least 1 characters long"]
         );
+        assert_eq!(fields["tags"], vec!["must be at most 1 items"]);
     }
 }

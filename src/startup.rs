@@ -167,6 +167,7 @@ pub fn app(
         )
         .default_service(web::to(middleware::not_found))
         .wrap(from_fn(crate::http::ledger_scope::route_ledger_paths))
+        .wrap(from_fn(middleware::head_as_get))
         .wrap(from_fn(middleware::refuse_nul_in_query))
         .wrap(from_fn(crate::auth::rate_limit::limit_requests))
         .wrap(from_fn(middleware::catch_panic))

@@ -8,15 +8,26 @@ use validator::Validate;
 
 use crate::db::personal_tokens::PersonalToken;
 
+/// What a personal access token may do.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum TokenScope {
+    Read,
+    Write,
+}
+
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"name": "Budget sync script", "scopes": ["read"], "expires_in_days": 90}))]
 pub struct CreateTokenRequest {
     #[validate(length(min = 1, max = 100))]
     pub name: String,
-    /// `read` (GET, and the POSTs that only read: `/assistant/ask`, its answers' feedback and
-    /// `/scenarios/simulate`; anything else is 403 `insufficient_scope`) and/or `write`.
+    /// `read` (GET, and the POSTs that change nothing of the ledger: `/assistant/ask`, its
+    /// answers' feedback, `/scenarios/simulate`, and marking notifications read, which is the
+    /// caller's own read state; anything else is 403 `insufficient_scope`) and/or `write`.
     #[validate(length(min = 1, max = 2))]
+    #[schema(value_type = Vec<TokenScope>, min_items = 1, max_items = 2)]
     pub scopes: Vec<String>,
     /// Days until it stops working, 1 to 3650; absent: until it is revoked.
     #[validate(range(min = 1, max = 3650))]

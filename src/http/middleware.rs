@@ -260,10 +260,80 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
     cors
 }
 
-/// The default service: unknown routes answer 404 `not_found` in the envelope.
-pub async fn not_found() -> HttpResponse {
-    ApiError::NotFound("No such route. The API lives under /api/v1; see /swagger-ui/.".into())
-        .error_response()
+/// The default service: a route that exists with other methods answers 405 with `Allow`;
+/// unknown routes 404 `not_found`, both in the envelope.
+pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
+    let allowed = allowed_methods(req.path());
+    if allowed.is_empty() {
+        return ApiError::NotFound(
+            "No such route. The API lives under /api/v1; see /swagger-ui/.".into(),
+        )
+        .error_response();
+    }
+    let allow = allowed.join(", ");
+    if req.method() == Method::OPTIONS {
+        return HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow))
+            .finish();
+    }
+    let mut response = ApiError::BadRequest {
+        code: "method_not_allowed",
+        message: format!("{} is not allowed here; this route takes {allow}.", req.method()),
+    }
+    .error_response();
+    *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;
+    if let Ok(value) = HeaderValue::from_str(&allow) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The methods the spec lists for `path` (with `HEAD` beside `GET`, and `OPTIONS`), none for a
+/// path it does not have. The table is read from the served spec once.
+fn allowed_methods(path: &str) -> Vec<&'static str> {
+    static ROUTES: std::sync::OnceLock<Vec<(Vec<String>, Vec<&'static str>)>> =
+        std::sync::OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let spec: serde_json::Value =
+            serde_json::from_str(crate::openapi::SERVED).unwrap_or_default();
+        let mut routes = Vec::new();
+        for (template, item) in spec["paths"].as_object().into_iter().flatten() {
+            let mut methods: Vec<&'static str> = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+                .into_iter()
+                .filter(|m| item.get(m.to_lowercase()).is_some())
+                .collect();
+            if methods.contains(&"GET") {
+                methods.insert(1, "HEAD");
+            }
+            methods.push("OPTIONS");
+            let segments = template.split('/').map(str::to_owned).collect();
+            routes.push((segments, methods));
+        }
+        routes
+    });
+    let segments: Vec<&str> = path.split('/').collect();
+    routes
+        .iter()
+        .find(|(template, _)| {
+            template.len() == segments.len()
+                && template.iter().zip(&segments).all(|(t, s)| {
+                    t == s || (t.starts_with('{') && t.ends_with('}') && !s.is_empty())
+                })
+        })
+        .map(|(_, methods)| methods.clone())
+        .unwrap_or_default()
+}
+
+/// `HEAD` is a `GET` without its body (RFC 9110): routed as a `GET`, and the connection sends
+/// the answer's headers only (actix-http leaves the body out of an answer to a `HEAD`).
+pub async fn head_as_get(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    if req.method() == Method::HEAD {
+        req.head_mut().method = Method::GET;
+    }
+    next.call(req).await
 }
 
 #[cfg(test)]

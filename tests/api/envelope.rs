@@ -10,8 +10,51 @@ async fn unknown_routes_answer_404_in_the_envelope() {
     for path in ["/nope", "/api/v1/nope", "/api/v2/anything"] {
         assert_error(app.get(path).await, 404, "not_found").await;
     }
-    let response = app.request(Method::DELETE, "/health").send().await.unwrap();
-    assert_error(response, 404, "not_found").await;
+}
+
+#[tokio::test]
+async fn a_route_with_other_methods_answers_405_with_allow_and_head_is_a_get_without_body() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    for (method, path, allow) in [
+        (Method::DELETE, "/health", "GET, HEAD, OPTIONS"),
+        (Method::PUT, "/api/v1/wallets", "GET, HEAD, POST, OPTIONS"),
+        (Method::GET, "/api/v1/auth/login", "POST, OPTIONS"),
+        (
+            Method::POST,
+            "/api/v1/wallets/3f2b1c4d-0000-4000-8000-000000000000",
+            "GET, HEAD, PATCH, DELETE, OPTIONS",
+        ),
+    ] {
+        let response = app
+            .request(method.clone(), path)
+            .bearer_auth(&user.access_token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        assert_error(response, 405, "method_not_allowed").await;
+    }
+    let options = app.request(Method::OPTIONS, "/api/v1/wallets").send().await.unwrap();
+    assert_eq!(options.status(), 204);
+    assert_eq!(options.headers()["allow"], "GET, HEAD, POST, OPTIONS");
+
+    let got = app.get_as("/api/v1/wallets", &user.access_token).await;
+    let length = got.headers()["content-length"].clone();
+    let head = app
+        .request(Method::HEAD, "/api/v1/wallets")
+        .bearer_auth(&user.access_token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), 200);
+    assert_eq!(head.headers()["content-type"], "application/json");
+    assert_eq!(head.headers()["content-length"], length);
+    assert!(head.bytes().await.unwrap().is_empty());
+    assert_eq!(
+        app.request(Method::HEAD, "/health").send().await.unwrap().status(),
+        200
+    );
 }
 
 #[tokio::test]

@@ -104,6 +104,17 @@ async fn a_token_works_like_an_access_token_within_its_scopes() {
         )
         .await;
     assert_error(changed, 403, "session_required").await;
+    // Nor end the account.
+    let deleted = app
+        .send_as(
+            Method::DELETE,
+            "/api/v1/users/me",
+            writer,
+            Some(&json!({"password": user.password})),
+        )
+        .await;
+    assert_error(deleted, 403, "session_required").await;
+    assert_eq!(app.get_as("/api/v1/users/me", &user.access_token).await.status(), 200);
 
     // Made-up, expired and revoked tokens are refused.
     for fake in ["finai_pat_nope", "finai_pax_abc", "finai_pat_"] {

@@ -360,7 +360,7 @@ pub async fn get_transaction(
         (status = 200, description = "The updated transaction", body = Envelope<TransactionResponse>,
             headers(("ETag" = String, description = "The transaction's new version"))),
         (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody, headers(("ETag" = String, description = "The transaction's current version"))),
     ),
     security(("bearer_auth" = []))
 )]
@@ -391,7 +391,7 @@ pub async fn update_transaction(
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the transaction changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody, headers(("ETag" = String, description = "The transaction's current version"))),
     ),
     security(("bearer_auth" = []))
 )]
@@ -478,7 +478,7 @@ pub async fn get_expense(
         (status = 200, description = "The updated expense", body = Envelope<TransactionResponse>,
             headers(("ETag" = String, description = "The expense's new version"))),
         (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody, headers(("ETag" = String, description = "The expense's current version"))),
     ),
     security(("bearer_auth" = []))
 )]
@@ -509,7 +509,7 @@ pub async fn update_expense(
     responses(
         (status = 200, description = "Deleted", body = Envelope<Deleted>),
         (status = 400, description = "`invalid_precondition`: an `If-Match` that is no list of entity tags", body = ErrorBody),
-        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody),
+        (status = 412, description = "`precondition_failed`: the expense changed since the `If-Match` version (the `ETag` header has the current one)", body = ErrorBody, headers(("ETag" = String, description = "The expense's current version"))),
     ),
     security(("bearer_auth" = []))
 )]

@@ -280,7 +280,8 @@ fn changes_nothing(changes: &UserChangeset) -> bool {
         && changes.timezone.is_none()
 }
 
-/// Delete the caller's account and everything it owns. Needs the password.
+/// Delete the caller's account and everything it owns. Needs the password, and a login session:
+/// a personal access token (which passed no second factor) may not end the account.
 #[utoipa::path(
     tag = "users",
     operation_id = "delete_me",
@@ -288,6 +289,7 @@ fn changes_nothing(changes: &UserChangeset) -> bool {
     request_body = DeleteMeRequest,
     responses(
         (status = 200, description = "Account deleted", body = Envelope<Deleted>),
+        (status = 403, description = "`session_required`: not with a personal access token", body = ErrorBody),
         (status = 409, description = "`last_admin`: the caller is the only active admin", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
@@ -299,6 +301,7 @@ pub async fn delete_me(
     caller: Caller,
     body: ValidatedJson<DeleteMeRequest>,
 ) -> ApiResult<HttpResponse> {
+    personal_tokens::session_only(token_life(&req)?)?;
     let user = load(&state, caller.id).await?;
     let origin = origin(&req);
     let password = body.into_inner().password;
