@@ -145,11 +145,16 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
     let columns = Columns::new(headers.iter())?;
     let mut rows = Vec::new();
     let mut errors = Vec::new();
+    let mut lines = Lines {
+        bytes,
+        at: 0,
+        line: 1,
+    };
     for record in reader.records() {
         let record = match record {
             Ok(record) => record,
             Err(error) => {
-                let line = error.position().map_or(0, |p| p.line());
+                let line = error.position().map_or(0, |p| lines.of_record(p.byte()));
                 errors.push(LineError {
                     line,
                     message: format!("cannot be read: {error}"),
@@ -157,13 +162,47 @@ pub fn parse(bytes: &[u8]) -> Result<(Vec<ImportRow>, Vec<LineError>), String> {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = record.position().map_or(0, |p| lines.of_record(p.byte()));
         match columns.row(line, |i| record.get(i), true) {
             Ok(row) => rows.push(row),
             Err(message) => errors.push(LineError { line, message }),
         }
     }
     Ok((rows, errors))
+}
+
+/// The line of the file a record is on, as an editor numbers it (the header is line 1, blank
+/// lines count). The csv reader's own count is taken where the previous record ended, before
+/// the line breaks it skips: with `\r\n` endings or blank lines it named the line before.
+/// Records come in order, so the count moves forward once over the file.
+struct Lines<'a> {
+    bytes: &'a [u8],
+    at: usize,
+    line: u64,
+}
+
+impl Lines<'_> {
+    /// The line of a record the reader places at byte `offset`: of its first character past
+    /// any line breaks there. A break is `\n`, `\r\n` or a lone `\r` (the reader takes all three).
+    fn of_record(&mut self, offset: u64) -> u64 {
+        let mut start =
+            usize::try_from(offset).map_or(self.bytes.len(), |o| o.min(self.bytes.len()));
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        for at in self.at..start {
+            let ends_line = match self.bytes[at] {
+                b'\n' => true,
+                b'\r' => self.bytes.get(at + 1) != Some(&b'\n'),
+                _ => false,
+            };
+            if ends_line {
+                self.line += 1;
+            }
+        }
+        self.at = self.at.max(start);
+        self.line
+    }
 }
 
 /// Where each column is in a table of transactions (a CSV file, a spreadsheet), found by name
@@ -841,5 +880,27 @@ mod tests {
             assert_eq!(name_key(a), name_key(b), "{a} / {b}");
         }
         assert_ne!(name_key("Cafe"), name_key("Café"));
+    }
+
+    #[test]
+    fn lines_are_the_file_s_own_with_crlf_endings_and_blank_lines() {
+        let crlf = "date,amount,description\r\n2026-03-01,5,ok\r\n2026-03-01,abc,bad\r\n\r\n2026-03-01,6,ok\r\n2026-02-30,1,bad\r\n";
+        let (rows, errors) = parse(crlf.as_bytes()).unwrap();
+        let row_lines: Vec<u64> = rows.iter().map(|r| r.line).collect();
+        let error_lines: Vec<u64> = errors.iter().map(|e| e.line).collect();
+        assert_eq!((row_lines, error_lines), (vec![2, 5], vec![3, 6]));
+
+        let blank = "date,amount,description\n\n2026-03-01,5,ok\n\n\n2026-03-01,abc,bad\n";
+        let (rows, errors) = parse(blank.as_bytes()).unwrap();
+        assert_eq!((rows[0].line, errors[0].line), (3, 6));
+
+        let old_mac = "date,amount,description\r2026-03-01,5,ok\r2026-03-01,abc,bad\r";
+        let (rows, errors) = parse(old_mac.as_bytes()).unwrap();
+        assert_eq!((rows[0].line, errors[0].line), (2, 3));
+
+        // A quoted cell over two lines: the next record starts two lines on.
+        let quoted = "date,amount,description\n2026-03-01,5,\"two\nlines\"\n2026-03-01,abc,bad\n";
+        let (rows, errors) = parse(quoted.as_bytes()).unwrap();
+        assert_eq!((rows[0].line, errors[0].line), (2, 4));
     }
 }

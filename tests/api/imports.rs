@@ -603,6 +603,16 @@ async fn bad_and_hostile_files_are_refused_whole_and_store_nothing() {
         ("an unclosed entry", sgml.replace("</STMTTRN>\r\n</BANKTRANLIST>", "\r\n</BANKTRANLIST>").into_bytes(), "line 67"),
         ("a bad QIF date", b"!Type:Bank\nD13/45/2026\nT-1\n^\n".to_vec(), "line 2"),
         (
+            "an amount too large to store",
+            sgml.replace("<TRNAMT>-118.40", "<TRNAMT>12345678901234567890").into_bytes(),
+            "<STMTTRN> at line 52: TRNAMT `12345678901234567890` is too large",
+        ),
+        (
+            "a QIF file of two accounts",
+            b"!Account\nNChecking\n^\n!Type:Bank\nD02/03/2026\nT-1\n^\n!Account\nNSavings\n^\n!Type:Bank\nD02/03/2026\nT-2\n^\n".to_vec(),
+            "file: the file holds statements of 2 accounts",
+        ),
+        (
             "billion laughs",
             br#"<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;"><!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">]><Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"><BkToCstmrStmt>&lol2;</BkToCstmrStmt></Document>"#.to_vec(),
             "line 1",

@@ -1,16 +1,19 @@
 //! ISO 20022 CAMT.053 (bank-to-customer statement), any version (`camt.053.001.02` to `.13`),
 //! read with quick-xml by local element names under the camt.053 namespace, whatever prefix the
 //! file gives it. An entry (`Ntry`) that batches several transactions (`NtryDtls/TxDtls` with
-//! their own amounts) gives one statement entry per transaction; entries not yet booked
+//! their own amounts) gives one statement entry per transaction when those amounts, in the
+//! entry's currency, add up to what was booked; otherwise the entry is one movement of its
+//! booked amount, so the wallet's balance is the bank's either way. Entries not yet booked
 //! (`Sts` other than `BOOK`) are left out. A document type declaration is refused, so no entity
 //! can be declared, and a reference to an undeclared one is an error: nothing is expanded.
+//! A file that is not UTF-8 is read as Windows-1252, whatever its declaration says.
 
 use chrono::NaiveDate;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::Reader;
 use rust_decimal::Decimal;
 
-use super::{parse_amount, FileError, Statement, StatementEntry};
+use super::{parse_plain_amount, text_of, FileError, Statement, StatementEntry};
 
 const MAX_DEPTH: usize = 64;
 
@@ -18,6 +21,8 @@ const MAX_DEPTH: usize = 64;
 #[derive(Default)]
 struct Detail {
     amount: Option<Decimal>,
+    /// The `Ccy` of its amount.
+    currency: Option<String>,
     credit: Option<bool>,
     reference: Option<String>,
     end_to_end: Option<String>,
@@ -42,7 +47,10 @@ struct Entry {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    // quick-xml reads UTF-8 only (its `encoding` feature is off); Windows-1252 becomes UTF-8
+    // here, byte for byte in line count.
+    let text = text_of(bytes);
+    let bytes = text.as_bytes();
     let mut reader = Reader::from_reader(bytes);
     reader.config_mut().trim_text(false);
     let mut path: Vec<String> = Vec::new();
@@ -92,8 +100,16 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
                         .flatten()
                         .and_then(|a| a.unescape_value().ok().map(|v| v.to_ascii_uppercase()));
                     if let (Some(entry), Some(currency)) = (entry.as_mut(), currency) {
-                        if path.last().map(String::as_str) == Some("Ntry") {
+                        let parent = path.last().map(String::as_str);
+                        let in_detail = parent == Some("TxDtls")
+                            || (path.len() >= 3
+                                && path[path.len() - 3..] == ["TxDtls", "AmtDtls", "TxAmt"]);
+                        if parent == Some("Ntry") {
                             entry.currency = Some(currency);
+                        } else if in_detail {
+                            if let Some(detail) = entry.details.last_mut() {
+                                detail.currency = Some(currency);
+                            }
                         }
                     }
                 }
@@ -236,10 +252,18 @@ fn leaf(
                 .zip(suffix)
                 .all(|(a, b)| a == b)
     };
-    let amount = |what: &str| {
-        parse_amount(value)
-            .filter(|a| *a >= Decimal::ZERO)
-            .ok_or_else(|| FileError::at_line(line, format!("{what} `{value}` is not an amount")))
+    // An xs:decimal: digits and at most one `.`, never grouped, never negative (the direction
+    // is CdtDbtInd's); a `,` is an error, not a guess.
+    let amount = |what: &str| match parse_plain_amount(value) {
+        Ok(amount) if amount >= Decimal::ZERO => Ok(amount),
+        Ok(_) => Err(FileError::at_line(
+            line,
+            format!("{what} `{value}` is negative (CdtDbtInd gives the direction)"),
+        )),
+        Err(reason) => Err(FileError::at_line(
+            line,
+            format!("{what} `{value}` {reason}"),
+        )),
     };
     if value.is_empty() {
         return Ok(());
@@ -314,7 +338,11 @@ fn date(value: &str, line: u64) -> Result<NaiveDate, FileError> {
 }
 
 /// One entry's statement entries: one per transaction detail when the details carry their own
-/// amounts (a batch), else the entry itself.
+/// amounts in the entry's currency and these add up to the booked amount (a batch), else the
+/// entry itself with its booked amount. A batch whose details do not add up, or give an amount
+/// in another currency (the instructed amount of a payment abroad), would put a different sum
+/// on the wallet than the bank booked; one movement of the booked amount keeps the balance
+/// right and loses only the split into transactions.
 fn finish(entry: Entry, statement: &mut Statement) -> Result<(), FileError> {
     let at = |message: &str| FileError {
         at: format!("<Ntry> at line {}", entry.line),
@@ -337,8 +365,22 @@ fn finish(entry: Entry, statement: &mut Statement) -> Result<(), FileError> {
     let total = entry.amount.ok_or_else(|| at("no Amt"))?;
     let entry_credit = entry.credit.ok_or_else(|| at("no CdtDbtInd"))?;
     let base_id = entry.account_reference.clone().or(entry.reference.clone());
-    let batched = entry.details.len() > 1 && entry.details.iter().all(|d| d.amount.is_some());
     let signed = |amount: Decimal, credit: bool| if credit { amount } else { -amount };
+    let currency = entry.currency.as_ref().or(statement.currency.as_ref());
+    let detail_amounts: Option<Vec<Decimal>> = entry
+        .details
+        .iter()
+        .map(|d| {
+            let same_currency =
+                d.currency.is_none() || currency.is_none() || d.currency.as_ref() == currency;
+            d.amount
+                .filter(|_| same_currency)
+                .map(|a| signed(a, d.credit.unwrap_or(entry_credit)))
+        })
+        .collect();
+    let batched = entry.details.len() > 1
+        && detail_amounts
+            .is_some_and(|amounts| amounts.iter().sum::<Decimal>() == signed(total, entry_credit));
     let describe = |detail: Option<&Detail>, credit: bool| {
         let payee = detail.and_then(|d| {
             if credit {
@@ -373,7 +415,8 @@ fn finish(entry: Entry, statement: &mut Statement) -> Result<(), FileError> {
             });
         }
     } else {
-        let detail = entry.details.first();
+        // The counterparty of one transaction of several is not the whole entry's.
+        let detail = entry.details.first().filter(|_| entry.details.len() == 1);
         let (payee, memo) = describe(detail, entry_credit);
         statement.entries.push(StatementEntry {
             line: entry.line,
@@ -492,5 +535,85 @@ mod tests {
             .unwrap_err()
             .message
             .contains("CdtDbtInd"));
+    }
+
+    #[test]
+    fn amounts_are_xml_schema_decimals_three_decimals_included() {
+        let dinars = CAMT.replace(">64.90<", ">1.005<");
+        let statement = parse(dinars.as_bytes()).unwrap();
+        assert_eq!(statement.entries[0].amount, "-1.005".parse().unwrap());
+        for bad in [
+            "1,005",
+            "1,234.50",
+            "1 000.00",
+            "1.2.3",
+            "-5.00",
+            "12345678901234567890",
+        ] {
+            let file = CAMT.replace(">64.90<", &format!(">{bad}<"));
+            let error = parse(file.as_bytes()).unwrap_err();
+            assert_eq!(error.at, "line 10", "{bad}");
+            assert!(error.message.contains(bad), "{bad}: {error}");
+        }
+    }
+
+    #[test]
+    fn a_batch_that_does_not_add_up_is_one_movement_of_the_booked_amount() {
+        let short = CAMT.replace(
+            r#"<camt:Amt Ccy="EUR">200.00</camt:Amt>"#,
+            r#"<camt:Amt Ccy="EUR">250.00</camt:Amt>"#,
+        );
+        let statement = parse(short.as_bytes()).unwrap();
+        assert_eq!(statement.entries.len(), 2);
+        let batch = &statement.entries[1];
+        assert_eq!(batch.amount, "300".parse().unwrap());
+        assert_eq!(
+            batch.payee, None,
+            "no one transaction's debtor stands for all"
+        );
+        assert_eq!(batch.external_id.as_deref(), Some("REF-0002"));
+
+        // An amount in another currency (what was instructed abroad) is not the account's.
+        let foreign = CAMT.replace(
+            r#"<camt:Amt Ccy="EUR">200.00</camt:Amt>"#,
+            r#"<camt:Amt Ccy="USD">200.00</camt:Amt>"#,
+        );
+        let statement = parse(foreign.as_bytes()).unwrap();
+        assert_eq!(statement.entries.len(), 2);
+        assert_eq!(statement.entries[1].amount, "300".parse().unwrap());
+
+        // A detail that goes the other way counts against the sum: 350 in, 50 back out.
+        let returned = CAMT
+            .replace(
+                r#"<camt:Amt Ccy="EUR">100.00</camt:Amt>"#,
+                r#"<camt:Amt Ccy="EUR">350.00</camt:Amt>"#,
+            )
+            .replace(
+                r#"<camt:Amt Ccy="EUR">200.00</camt:Amt></camt:TxAmt></camt:AmtDtls>"#,
+                r#"<camt:Amt Ccy="EUR">50.00</camt:Amt></camt:TxAmt></camt:AmtDtls><camt:CdtDbtInd>DBIT</camt:CdtDbtInd>"#,
+            );
+        let statement = parse(returned.as_bytes()).unwrap();
+        let amounts: Vec<String> = statement.entries[1..]
+            .iter()
+            .map(|e| e.amount.to_string())
+            .collect();
+        assert_eq!(amounts, ["350.00", "-50.00"]);
+    }
+
+    #[test]
+    fn a_windows_1252_file_reads_its_characters() {
+        let mut file = CAMT
+            .replace("encoding=\"UTF-8\"", "encoding=\"windows-1252\"")
+            .replace("Stadtwerke M&#252;nchen", "McDonald_s _")
+            .into_bytes();
+        let at = file.windows(12).position(|w| w == b"McDonald_s _").unwrap();
+        file[at + 8] = 0x92;
+        file[at + 11] = 0x80;
+        let statement = parse(&file).unwrap();
+        assert_eq!(
+            statement.entries[0].payee.as_deref(),
+            Some("McDonald\u{2019}s \u{20AC}")
+        );
+        assert_eq!(statement.entries[0].line, 9);
     }
 }

@@ -7,9 +7,9 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate, NaiveTime};
 
-use super::{parse_amount, text_of, FileError, Statement, StatementEntry};
+use super::{parse_amount, text_of, DecimalMark, FileError, Statement, StatementEntry};
 
 /// Elements nest no deeper than this in any OFX file (a bank statement is about 8 deep).
 const MAX_DEPTH: usize = 32;
@@ -119,8 +119,10 @@ fn transaction(line: u64, leaves: HashMap<String, String>) -> Result<StatementEn
     let raw = leaves
         .get("TRNAMT")
         .ok_or_else(|| at("TRNAMT is missing"))?;
-    let amount =
-        parse_amount(raw).ok_or_else(|| at(&format!("TRNAMT `{raw}` is not an amount")))?;
+    // OFX writes no thousands grouping of its own, so a lone `.` or `,` is the decimal point:
+    // `-1.250` is one and a quarter (dinars have three decimals), not 1,250.
+    let amount = parse_amount(raw, DecimalMark::Either)
+        .map_err(|reason| at(&format!("TRNAMT `{raw}` {reason}")))?;
     let text = |key: &str| {
         leaves
             .get(key)
@@ -138,11 +140,40 @@ fn transaction(line: u64, leaves: HashMap<String, String>) -> Result<StatementEn
     })
 }
 
-/// An OFX date: `YYYYMMDD`, optionally followed by a time, fraction and `[zone]`.
+/// An OFX date: `YYYYMMDD`, optionally followed by a time (`HHMM` or `HHMMSS`), a fraction
+/// and a `[zone]`. The day must be one the rest of the API takes (the years 1 to 9999, as
+/// `validate::date`) and a time must be a time of day (no minute 61): a file that writes
+/// either wrong is not to be trusted for its other fields.
 fn date(raw: &str, name: &str, line: u64) -> Result<NaiveDate, FileError> {
-    let digits = raw.trim().get(..8).unwrap_or("");
-    NaiveDate::parse_from_str(digits, "%Y%m%d")
-        .map_err(|_| FileError::at_line(line, format!("{name} `{raw}` is not an OFX date")))
+    let fault = || FileError::at_line(line, format!("{name} `{raw}` is not an OFX date"));
+    let raw_trimmed = raw.trim();
+    let digits = raw_trimmed
+        .get(..8)
+        .filter(|d| d.bytes().all(|b| b.is_ascii_digit()));
+    let date = digits
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y%m%d").ok())
+        .filter(|d| (1..=9999).contains(&d.year()))
+        .ok_or_else(fault)?;
+    let rest = &raw_trimmed[8..];
+    let time_len = rest.bytes().take_while(u8::is_ascii_digit).count();
+    let number = |at: usize| rest[at..at + 2].parse::<u32>().ok();
+    let valid_time = match time_len {
+        0 => true,
+        4 => number(0)
+            .zip(number(2))
+            .and_then(|(h, m)| NaiveTime::from_hms_opt(h, m, 0))
+            .is_some(),
+        6 => number(0)
+            .zip(number(2))
+            .zip(number(4))
+            .and_then(|((h, m), s)| NaiveTime::from_hms_opt(h, m, s))
+            .is_some(),
+        _ => false,
+    };
+    if !valid_time {
+        return Err(fault());
+    }
+    Ok(date)
 }
 
 fn find_ci(text: &str, needle: &str) -> Option<usize> {
@@ -363,5 +394,81 @@ mod tests {
             .contains("&lol9;"));
         let unclosed = SGML.replace("</STMTTRN>\r\n</BANKTRANLIST>", "");
         assert!(parse(unclosed.as_bytes()).is_err());
+    }
+
+    #[test]
+    fn three_decimals_are_decimals_in_sgml_and_xml() {
+        let dinars = SGML
+            .replace("<CURDEF>USD", "<CURDEF>KWD")
+            .replace("<TRNAMT>-42.17", "<TRNAMT>1.005")
+            .replace("<TRNAMT>2500.00", "<TRNAMT>-1,250");
+        let statement = parse(dinars.as_bytes()).unwrap();
+        assert_eq!(statement.entries[0].amount, "1.005".parse().unwrap());
+        assert_eq!(statement.entries[1].amount, "-1.25".parse().unwrap());
+        let xml = "<?xml version=\"1.0\"?><OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS><CURDEF>BHD</CURDEF>\
+<BANKACCTFROM><ACCTID>1</ACCTID></BANKACCTFROM><BANKTRANLIST><STMTTRN><DTPOSTED>20260310</DTPOSTED>\
+<TRNAMT>-1.250</TRNAMT><FITID>A1</FITID></STMTTRN></BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>";
+        assert_eq!(
+            parse(xml.as_bytes()).unwrap().entries[0].amount,
+            "-1.25".parse().unwrap()
+        );
+        let grouped_wrong = SGML.replace("<TRNAMT>-42.17", "<TRNAMT>1.2.3");
+        assert!(parse(grouped_wrong.as_bytes())
+            .unwrap_err()
+            .message
+            .contains("TRNAMT `1.2.3` is not an amount"));
+    }
+
+    #[test]
+    fn an_amount_too_large_to_store_names_its_entry() {
+        let huge = SGML.replace("<TRNAMT>-42.17", "<TRNAMT>12345678901234567890");
+        let error = parse(huge.as_bytes()).unwrap_err();
+        assert_eq!(error.at, "<STMTTRN> at line 13");
+        assert!(error.message.contains("too large"), "{error}");
+    }
+
+    #[test]
+    fn dates_and_times_outside_the_calendar_are_refused() {
+        for bad in [
+            "00000101",
+            "20260203126100",
+            "20260203246000",
+            "2026020312",
+            "20260230",
+        ] {
+            let file = SGML.replace("<DTPOSTED>20260215", &format!("<DTPOSTED>{bad}"));
+            let error = parse(file.as_bytes()).unwrap_err();
+            assert!(error.message.contains("DTPOSTED"), "{bad}: {error}");
+        }
+        for good in [
+            "20260215",
+            "202602151230",
+            "20260215123059.123[-5:EST]",
+            "20260215000000[0:GMT]",
+        ] {
+            let file = SGML.replace("<DTPOSTED>20260215", &format!("<DTPOSTED>{good}"));
+            let statement = parse(file.as_bytes()).unwrap_or_else(|e| panic!("{good}: {e}"));
+            assert_eq!(statement.entries[1].date.to_string(), "2026-02-15");
+        }
+    }
+
+    #[test]
+    fn charset_1252_is_windows_1252() {
+        let mut file = SGML.replace("AT&T WIRELESS", "MCDONALD_S _").into_bytes();
+        let at = file.windows(12).position(|w| w == b"MCDONALD_S _").unwrap();
+        file[at + 8] = 0x92;
+        file[at + 11] = 0x80;
+        let statement = parse(&file).unwrap();
+        assert_eq!(
+            statement.entries[0].payee.as_deref(),
+            Some("MCDONALD\u{2019}S \u{20AC}")
+        );
+        let xml = b"<?xml version=\"1.0\" encoding=\"windows-1252\"?><OFX><BANKMSGSRSV1><STMTTRNRS><STMTRS>\
+<BANKACCTFROM><ACCTID>1</ACCTID></BANKACCTFROM><BANKTRANLIST><STMTTRN><DTPOSTED>20260310</DTPOSTED>\
+<TRNAMT>-1</TRNAMT><NAME>Caf\xe9 \x93Z\x94</NAME></STMTTRN></BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>";
+        assert_eq!(
+            parse(xml).unwrap().entries[0].payee.as_deref(),
+            Some("Caf\u{e9} \u{201C}Z\u{201D}")
+        );
     }
 }

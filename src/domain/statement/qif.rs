@@ -6,16 +6,27 @@
 //! Dates are month-first (`02/15/2026`, `2/15'26`, `2/15/26`) unless some date of the file can
 //! only be day-first (`15/02/2026`); ISO dates are read as they are. A record's splits (`S`,
 //! `E`, `$`) are not imported as splits: the record's total is, in its own category.
+//!
+//! QIF amounts may group thousands (`1,234.56`), so `1,234` is read as a thousand. A wallet in a
+//! currency of three decimals (dinars) writes `1.005` for one and a bit: the parser does not
+//! know the wallet (a file is read before its wallet is found), so a lone separator before three
+//! digits is read as the decimal point when the file's other amounts use that separator as
+//! theirs (`0.500`, `12.5`, `1,234.500`), and as grouping otherwise.
+//!
+//! A file of several accounts (several `!Account` blocks with records) is refused, as OFX and
+//! CAMT files of several accounts are: its entries would all land in one wallet.
 
 use chrono::NaiveDate;
 
-use super::{parse_amount, text_of, FileError, Statement, StatementEntry};
+use super::{decimal_mark_of, parse_amount, text_of, FileError, Statement, StatementEntry};
 
 /// The section types that hold a bank account's movements.
 const ACCOUNT_TYPES: [&str; 5] = ["bank", "ccard", "cash", "oth a", "oth l"];
 
 struct Record {
     line: u64,
+    /// The `!Account` it is listed under.
+    account: Option<String>,
     date: Option<(String, u64)>,
     amount: Option<(String, u64)>,
     payee: Option<String>,
@@ -25,9 +36,10 @@ struct Record {
 }
 
 impl Record {
-    fn new(line: u64) -> Record {
+    fn new(line: u64, account: Option<String>) -> Record {
         Record {
             line,
+            account,
             date: None,
             amount: None,
             payee: None,
@@ -47,7 +59,10 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
     let mut records = Vec::new();
     let mut in_account_section = false;
     let mut in_account_list = false;
-    let mut account_name = None;
+    // Between `!Option:AutoSwitch` and `!Clear:AutoSwitch`, `!Account` lists every account of
+    // the program; it names none of the records that follow.
+    let mut listing_accounts = false;
+    let mut account_name: Option<String> = None;
     let mut record: Option<Record> = None;
     for (index, raw) in text.lines().enumerate() {
         let line = index as u64 + 1;
@@ -70,7 +85,7 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
             } else if header == "account" {
                 in_account_list = true;
             } else if header.starts_with("option") || header.starts_with("clear") {
-                // Quicken's `!Option:AutoSwitch` and `!Clear:AutoSwitch` change nothing here.
+                listing_accounts = header == "option:autoswitch";
             } else {
                 return Err(FileError::at_line(
                     line,
@@ -83,8 +98,9 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
         let value = value.trim();
         if in_account_list {
             match code {
-                "N" => account_name = Some(value.to_owned()),
-                "^" => in_account_list = false,
+                "N" if !listing_accounts => account_name = Some(value.to_owned()),
+                // The list of all accounts runs on to the next header.
+                "^" if !listing_accounts => in_account_list = false,
                 _ => {}
             }
             continue;
@@ -95,7 +111,7 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
                 "a record before any `!Type:` header: not a QIF file",
             ));
         }
-        let current = record.get_or_insert_with(|| Record::new(line));
+        let current = record.get_or_insert_with(|| Record::new(line, account_name.clone()));
         let text_value = || Some(value.to_owned()).filter(|v| !v.is_empty());
         match code {
             "D" => current.date = Some((value.to_owned(), line)),
@@ -135,6 +151,29 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
     if !in_account_section {
         return Err(FileError::whole("no `!Type:` header: not a QIF file"));
     }
+    let mut accounts: Vec<&Option<String>> = Vec::new();
+    for record in &records {
+        if !accounts.contains(&&record.account) {
+            accounts.push(&record.account);
+        }
+    }
+    if accounts.len() > 1 {
+        let names: Vec<&str> = accounts
+            .iter()
+            .map(|a| a.as_deref().unwrap_or("one without a name"))
+            .collect();
+        return Err(FileError::whole(format!(
+            "the file holds statements of {} accounts ({}); import one account's file at a time",
+            accounts.len(),
+            names.join(", ")
+        )));
+    }
+    let account = accounts.pop().cloned().flatten();
+    let mark = decimal_mark_of(
+        records
+            .iter()
+            .filter_map(|r| r.amount.as_ref().map(|(raw, _)| raw.as_str())),
+    );
     let day_first = records
         .iter()
         .filter_map(|r| r.date.as_ref())
@@ -149,8 +188,8 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
         let (raw_amount, amount_line) = record
             .amount
             .ok_or_else(|| FileError::at_line(record.line, "a record without an amount (`T`)"))?;
-        let amount = parse_amount(&raw_amount).ok_or_else(|| {
-            FileError::at_line(amount_line, format!("`{raw_amount}` is not an amount"))
+        let amount = parse_amount(&raw_amount, mark).map_err(|reason| {
+            FileError::at_line(amount_line, format!("`{raw_amount}` {reason}"))
         })?;
         let memo = match (record.memo, record.number) {
             (Some(memo), Some(number)) => Some(format!("{memo} (no. {number})")),
@@ -173,7 +212,7 @@ pub fn parse(bytes: &[u8]) -> Result<Statement, FileError> {
         .min()
         .zip(entries.iter().map(|e| e.date).max());
     Ok(Statement {
-        account: account_name,
+        account,
         currency: None,
         period,
         entries,
@@ -257,5 +296,67 @@ mod tests {
         assert!(parse(b"!Type:Invst\nD02/03/2026\n^\n").is_err());
         assert!(parse(b"D02/03/2026\nT-1\n^\n").is_err());
         assert!(parse(b"!Type:Bank\nZzz\n^\n").is_err());
+    }
+
+    #[test]
+    fn three_decimals_when_the_file_writes_its_decimals_with_the_same_point() {
+        let dinars = "!Type:Bank\nD02/03/2026\nT-1.005\n^\nD02/04/2026\nT0.500\n^\nD02/05/2026\nT-1,250.750\n^\n";
+        let amounts: Vec<String> = parse(dinars.as_bytes())
+            .unwrap()
+            .entries
+            .iter()
+            .map(|e| e.amount.to_string())
+            .collect();
+        assert_eq!(amounts, ["-1.005", "0.500", "-1250.750"]);
+        // With nothing else to go by, `1,234` is still a thousand.
+        let dollars = "!Type:Bank\nD02/03/2026\nT-1,234\n^\nD02/04/2026\nT5\n^\n";
+        let statement = parse(dollars.as_bytes()).unwrap();
+        assert_eq!(statement.entries[0].amount, "-1234".parse().unwrap());
+        // A file with cents groups thousands with the other separator.
+        let grouped = "!Type:Bank\nD02/03/2026\nT-1,234\n^\nD02/04/2026\nT5.50\n^\n";
+        let statement = parse(grouped.as_bytes()).unwrap();
+        assert_eq!(statement.entries[0].amount, "-1234".parse().unwrap());
+        for bad in ["1.2.3", "1,2,3", "1,23,4.5"] {
+            let file = format!("!Type:Bank\nD02/03/2026\nT{bad}\n^\n");
+            let error = parse(file.as_bytes()).unwrap_err();
+            assert_eq!(error.at, "line 3", "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_file_of_several_accounts_is_refused() {
+        let two = "!Account\nNChecking\nTBank\n^\n!Type:Bank\nD02/03/2026\nT-1\n^\n\
+            !Account\nNSavings\nTBank\n^\n!Type:Bank\nD02/03/2026\nT-2\n^\n";
+        let error = parse(two.as_bytes()).unwrap_err();
+        assert_eq!(error.at, "file");
+        assert!(
+            error.message.contains("2 accounts (Checking, Savings)")
+                && error
+                    .message
+                    .contains("import one account's file at a time"),
+            "{error}"
+        );
+        // Quicken's list of all accounts names none of the records; the block before them does.
+        let listed = "!Option:AutoSwitch\n!Account\nNChecking\nTBank\n^\nNSavings\nTBank\n^\n\
+            !Clear:AutoSwitch\n!Account\nNChecking\nTBank\n^\n!Type:Bank\nD02/03/2026\nT-1\n^\n\
+            !Account\nNChecking\nTBank\n^\n!Type:Bank\nD02/04/2026\nT-2\n^\n";
+        let statement = parse(listed.as_bytes()).unwrap();
+        assert_eq!(statement.account.as_deref(), Some("Checking"));
+        assert_eq!(statement.entries.len(), 2);
+    }
+
+    #[test]
+    fn a_windows_1252_file_reads_its_characters() {
+        let statement =
+            parse(b"!Type:Bank\nD02/03/2026\nT-4.50\nPMcDonald\x92s\nM\x80 4,50 \x96 caf\xe9\n^\n")
+                .unwrap();
+        assert_eq!(
+            statement.entries[0].payee.as_deref(),
+            Some("McDonald\u{2019}s")
+        );
+        assert_eq!(
+            statement.entries[0].memo.as_deref(),
+            Some("\u{20AC} 4,50 \u{2013} caf\u{e9}")
+        );
     }
 }
