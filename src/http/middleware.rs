@@ -278,7 +278,10 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     }
     let mut response = ApiError::BadRequest {
         code: "method_not_allowed",
-        message: format!("{} is not allowed here; this route takes {allow}.", req.method()),
+        message: format!(
+            "{} is not allowed here; this route takes {allow}.",
+            req.method()
+        ),
     }
     .error_response();
     *response.status_mut() = StatusCode::METHOD_NOT_ALLOWED;

@@ -35,7 +35,11 @@ async fn a_route_with_other_methods_answers_405_with_allow_and_head_is_a_get_wit
         assert_eq!(response.headers()["allow"], allow, "{method} {path}");
         assert_error(response, 405, "method_not_allowed").await;
     }
-    let options = app.request(Method::OPTIONS, "/api/v1/wallets").send().await.unwrap();
+    let options = app
+        .request(Method::OPTIONS, "/api/v1/wallets")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(options.status(), 204);
     assert_eq!(options.headers()["allow"], "GET, HEAD, POST, OPTIONS");
 
@@ -52,7 +56,11 @@ async fn a_route_with_other_methods_answers_405_with_allow_and_head_is_a_get_wit
     assert_eq!(head.headers()["content-length"], length);
     assert!(head.bytes().await.unwrap().is_empty());
     assert_eq!(
-        app.request(Method::HEAD, "/health").send().await.unwrap().status(),
+        app.request(Method::HEAD, "/health")
+            .send()
+            .await
+            .unwrap()
+            .status(),
         200
     );
 }

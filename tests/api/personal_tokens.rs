@@ -114,7 +114,12 @@ async fn a_token_works_like_an_access_token_within_its_scopes() {
         )
         .await;
     assert_error(deleted, 403, "session_required").await;
-    assert_eq!(app.get_as("/api/v1/users/me", &user.access_token).await.status(), 200);
+    assert_eq!(
+        app.get_as("/api/v1/users/me", &user.access_token)
+            .await
+            .status(),
+        200
+    );
 
     // Made-up, expired and revoked tokens are refused.
     for fake in ["finai_pat_nope", "finai_pax_abc", "finai_pat_"] {
