@@ -285,14 +285,20 @@ pub fn candidates(
     amounts: &[Decimal],
     from: NaiveDate,
     to: NaiveDate,
+    currency: Option<&str>,
 ) -> QueryResult<Vec<Candidate>> {
     use super::schema::transactions;
     let taken = receipts::table
         .filter(receipts::ledger_id.eq(ledger_id))
         .filter(receipts::transaction_id.is_not_null())
         .select(receipts::transaction_id.assume_not_null());
-    transactions::table
+    let mut query = transactions::table
         .filter(transactions::ledger_id.eq(ledger_id))
+        .into_boxed();
+    if let Some(currency) = currency {
+        query = query.filter(transactions::currency.eq(currency.to_owned()));
+    }
+    query
         .filter(transactions::type_.eq("expense"))
         .filter(transactions::amount.eq_any(amounts))
         .filter(transactions::date.between(from, to))
@@ -307,6 +313,42 @@ pub fn candidates(
             transactions::merchant,
         ))
         .load(conn)
+}
+
+/// What a receipt may be matched to: the transaction's type and currency, and the receipt that
+/// matched it already, if one did.
+pub struct MatchTarget {
+    pub transaction_type: String,
+    pub currency: String,
+    pub receipt_id: Option<Uuid>,
+}
+
+pub fn match_target(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    transaction_id: Uuid,
+) -> QueryResult<Option<MatchTarget>> {
+    use super::schema::transactions;
+    let Some((transaction_type, currency)) = transactions::table
+        .filter(transactions::ledger_id.eq(ledger_id))
+        .filter(transactions::id.eq(transaction_id))
+        .select((transactions::type_, transactions::currency))
+        .first::<(String, String)>(conn)
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    let receipt_id = receipts::table
+        .filter(receipts::ledger_id.eq(ledger_id))
+        .filter(receipts::transaction_id.eq(transaction_id))
+        .select(receipts::id)
+        .first(conn)
+        .optional()?;
+    Ok(Some(MatchTarget {
+        transaction_type,
+        currency,
+        receipt_id,
+    }))
 }
 
 /// Locks a receipt's row until the transaction ends.

@@ -530,29 +530,37 @@ pub fn matches(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<Vec
         return Ok(Vec::new());
     };
     let merchant = reading.merchant.map(|m| fold(&m.value)).unwrap_or_default();
-    let mut found: Vec<Match> = store::candidates(conn, caller.ledger.id, &amounts, from, to)?
-        .into_iter()
-        .filter(|c| Some(c.id) != receipt.transaction_id)
-        .map(|candidate| {
-            let days_apart = (candidate.date - date).num_days().abs();
-            let less_tip = candidate.amount != total;
-            let names = format!(
-                "{} {}",
-                candidate.merchant.as_deref().unwrap_or(""),
-                candidate.description
-            );
-            let similarity = word_overlap(&merchant, &fold(&names));
-            let score = 0.5 * (1.0 - days_apart as f64 / 4.0)
-                + 0.35 * similarity
-                + if less_tip { 0.05 } else { 0.15 };
-            Match {
-                candidate,
-                score: (score * 1000.0).round() / 1000.0,
-                amount_is_total_less_tip: less_tip,
-                days_apart,
-            }
-        })
-        .collect();
+    let currency = reading.currency.map(|c| c.value);
+    let mut found: Vec<Match> = store::candidates(
+        conn,
+        caller.ledger.id,
+        &amounts,
+        from,
+        to,
+        currency.as_deref(),
+    )?
+    .into_iter()
+    .filter(|c| Some(c.id) != receipt.transaction_id)
+    .map(|candidate| {
+        let days_apart = (candidate.date - date).num_days().abs();
+        let less_tip = candidate.amount != total;
+        let names = format!(
+            "{} {}",
+            candidate.merchant.as_deref().unwrap_or(""),
+            candidate.description
+        );
+        let similarity = word_overlap(&merchant, &fold(&names));
+        let score = 0.5 * (1.0 - days_apart as f64 / 4.0)
+            + 0.35 * similarity
+            + if less_tip { 0.05 } else { 0.15 };
+        Match {
+            candidate,
+            score: (score * 1000.0).round() / 1000.0,
+            amount_is_total_less_tip: less_tip,
+            days_apart,
+        }
+    })
+    .collect();
     found.sort_by(|a, b| b.score.total_cmp(&a.score));
     Ok(found)
 }
@@ -666,7 +674,10 @@ pub fn to_ledger(
             });
         }
         let (transaction_id, created) = match (request.transaction_id, request.wallet_id) {
-            (Some(transaction_id), _) => (transaction_id, None),
+            (Some(transaction_id), _) => {
+                matchable(conn, caller.ledger.id, &receipt, transaction_id)?;
+                (transaction_id, None)
+            }
             (None, wallet_id) => {
                 let wallet_id = wallet_id.ok_or_else(|| ApiError::not_found("wallet"))?;
                 let new = new_expense(
@@ -682,10 +693,68 @@ pub fn to_ledger(
                 (view.id, Some(view))
             }
         };
-        let receipt = store::link(conn, caller.ledger.id, id, transaction_id)?;
+        let receipt = store::link(conn, caller.ledger.id, id, transaction_id).map_err(|e| {
+            // Another receipt matched the same transaction at the same moment.
+            match e {
+                diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::UniqueViolation,
+                    _,
+                ) => already_matched(transaction_id),
+                other => other.into(),
+            }
+        })?;
         let file = files_db::of_receipt(conn, caller.ledger.id, id)?;
         Ok((ReceiptView { receipt, file }, created))
     })
+}
+
+fn already_matched(transaction_id: Uuid) -> ApiError {
+    ApiError::Conflict {
+        code: "transaction_has_receipt",
+        message: format!("Transaction {transaction_id} is matched to another receipt already."),
+    }
+}
+
+/// A receipt is matched to an expense (not income or a transfer), in its own currency when it
+/// names one, that no other receipt matched: one purchase, one receipt.
+fn matchable(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    receipt: &Receipt,
+    transaction_id: Uuid,
+) -> Result<(), ApiError> {
+    let target = store::match_target(conn, ledger_id, transaction_id)?
+        .ok_or_else(|| ApiError::not_found("transaction"))?;
+    if target.transaction_type != "expense" {
+        return Err(ApiError::invalid_field(
+            "transaction_id",
+            format!(
+                "is {} {}: a receipt matches an expense",
+                article(&target.transaction_type),
+                target.transaction_type
+            ),
+        ));
+    }
+    if let Some(currency) = settled(receipt).currency.map(|c| c.value) {
+        if currency != target.currency {
+            return Err(ApiError::invalid_field(
+                "transaction_id",
+                format!("is in {}; the receipt is in {currency}", target.currency),
+            ));
+        }
+    }
+    match target.receipt_id {
+        Some(other) if other != receipt.id => Err(already_matched(transaction_id)),
+        _ => Ok(()),
+    }
+}
+
+fn article(noun: &str) -> &'static str {
+    if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
 }
 
 /// The expense a receipt describes: its total, on its date, from its merchant; split by the

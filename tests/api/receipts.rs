@@ -224,6 +224,42 @@ async fn a_receipt_matches_the_expense_the_bank_recorded() {
         .await;
     assert_eq!(matched["receipt"]["transaction_id"], bank["id"]);
     assert!(matched["transaction"].is_null());
+    // One purchase, one receipt: a second receipt cannot claim the same expense, nor match
+    // income, nor an expense in another currency than its own.
+    let second = read_receipt(&app, &user, "cafe.png").await;
+    let second_id = second["id"].as_str().unwrap();
+    let salary = app.category_id(&user, "Salary").await;
+    let income = app
+        .create_transaction(
+            &user,
+            json!({"type": "income", "amount": 18.49, "date": "2026-03-15",
+            "category_id": salary, "wallet_id": wallet}),
+        )
+        .await;
+    let euros = app.create_wallet(&user, "Euro card", "EUR").await;
+    let in_euros = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 18.49, "date": "2026-03-15",
+            "category_id": food, "wallet_id": euros}),
+        )
+        .await;
+    let match_to = |transaction: &Value| {
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/receipts/{second_id}/transaction"),
+            &user.access_token,
+            Some(&json!({"transaction_id": transaction["id"]})),
+        )
+    };
+    assert_error(match_to(&bank).await, 409, "transaction_has_receipt").await;
+    assert_error(match_to(&income).await, 422, "validation_failed").await;
+    assert_eq!(second["parsed"]["currency"]["value"], "USD", "{second}");
+    assert_error(match_to(&in_euros).await, 422, "validation_failed").await;
+    let offered = app
+        .data(&user, &format!("/api/v1/receipts/{second_id}/matches"))
+        .await;
+    assert_eq!(offered, json!([]), "{offered}");
     // Deleting the transaction keeps the receipt, unmatched.
     let tx = bank["id"].as_str().unwrap();
     let response = app

@@ -267,8 +267,8 @@ pub async fn receipt_matches(
         (status = 200, description = "Matched to an existing expense", body = Envelope<ReceiptTransactionResponse>),
         (status = 201, description = "Recorded as a new expense", body = Envelope<ReceiptTransactionResponse>),
         (status = 404, description = "`not_found`: no such receipt, transaction, wallet or category", body = ErrorBody),
-        (status = 409, description = "`receipt_not_parsed` (still processing, or failed); `receipt_matched` (already recorded or matched)", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: neither or both of `wallet_id` and `transaction_id`; no total; a tax category missing; an archived wallet or a currency not the wallet's", body = ErrorBody),
+        (status = 409, description = "`receipt_not_parsed` (still processing, or failed); `receipt_matched` (already recorded or matched); `transaction_has_receipt` (another receipt matched that transaction)", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: neither or both of `wallet_id` and `transaction_id`; no total; a tax category missing; an archived wallet or a currency not the wallet's; a `transaction_id` that is not an expense, or in another currency than the receipt's", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
