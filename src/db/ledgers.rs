@@ -394,6 +394,19 @@ pub fn answer(
     .optional()
 }
 
+/// How many invitations `inviter` sent, to any ledger, since `since`.
+pub fn invitations_sent_since(
+    conn: &mut PgConnection,
+    inviter: Uuid,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    ledger_invitations::table
+        .filter(ledger_invitations::invited_by.eq(inviter))
+        .filter(ledger_invitations::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
 /// Withdraws the open invitations `inviter` sent to the ledger (they are no owner any more).
 pub fn revoke_sent_by(
     conn: &mut PgConnection,

@@ -27,6 +27,34 @@ pub fn insert(
         .map(|_| ())
 }
 
+/// Queues the account's token making until this transaction ends (so that requests at the
+/// same moment count each other's tokens).
+pub fn lock_account(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
+    use super::schema::users;
+    users::table
+        .find(user_id)
+        .select(users::id)
+        .for_no_key_update()
+        .first::<Uuid>(conn)
+        .optional()
+        .map(drop)
+}
+
+/// How many tokens of `purpose` were made for the account since `since` (each one a mail).
+pub fn made_since(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    purpose: &str,
+    since: DateTime<Utc>,
+) -> QueryResult<i64> {
+    user_tokens::table
+        .filter(user_tokens::user_id.eq(user_id))
+        .filter(user_tokens::purpose.eq(purpose))
+        .filter(user_tokens::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
 /// Spends a live token in one statement (so it works once, even under concurrent use) and
 /// returns its user.
 /// Whether the token would be accepted now (without spending it).

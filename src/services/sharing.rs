@@ -259,6 +259,9 @@ pub fn members(
 
 /// Invites an address into a shared ledger; returns the invitation and the mail with its link.
 /// Whether an account uses the address is not told: the invitation waits for one.
+/// The most invitations one account sends in a day.
+const INVITATIONS_PER_DAY: i64 = 50;
+
 pub fn invite(
     state: &AppState,
     conn: &mut PgConnection,
@@ -287,6 +290,18 @@ pub fn invite(
                 message: "Someone with this address is a member already.".into(),
             });
         }
+        // Each invitation mails someone else: an account may send a few dozen a day, not the
+        // thousands an outside test found it could (a relay for mail with the sender's words).
+        let day_ago = Utc::now() - ChronoDuration::days(1);
+        if ledgers::invitations_sent_since(conn, caller.id, day_ago)? >= INVITATIONS_PER_DAY {
+            return Err(ApiError::TooManyRequests {
+                code: "too_many_invitations",
+                message: format!(
+                    "An account may send {INVITATIONS_PER_DAY} invitations a day; try again tomorrow."
+                ),
+                retry_after_secs: 3600,
+            });
+        }
         let token = tokens::generate();
         let invitation = ledgers::invite(
             conn,
@@ -313,22 +328,23 @@ pub fn invite(
             "{}/accept-invitation?token={token}",
             state.settings.public_url
         );
+        // Names are the sender's words: on one line each, so none can pose as the mail's own
+        // text ("Account suspended.\nVerify at ...").
+        let one_line = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
+        let (inviter_name, ledger_name) = (one_line(&inviter.name), one_line(&ledger.name));
         let mail =
             Mail {
                 to: invitation.email.clone(),
-                subject: format!(
-                    "{} invites you to \"{}\" on FinAI",
-                    inviter.name, ledger.name
-                ),
+                subject: format!("{inviter_name} invites you to \"{ledger_name}\" on FinAI"),
                 body: format!(
                 "Hello,\n\n{} ({}) invites you to keep the {} ledger \"{}\" together on FinAI, \
                  as {} {}.\n\nAccept or decline it, signed in with this address:\n\n{link}\n\n\
                  The link works once and expires in {INVITATION_TTL_DAYS} days. If you do not \
                  know the sender, ignore this mail.\n",
-                inviter.name,
+                inviter_name,
                 inviter.email,
                 kind.as_str(),
-                ledger.name,
+                ledger_name,
                 if role == LedgerRole::Editor { "an" } else { "a" },
                 role.as_str(),
             ),

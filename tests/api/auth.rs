@@ -689,6 +689,38 @@ async fn a_reset_proves_the_address_and_clears_what_someone_else_set_up_before()
 }
 
 #[tokio::test]
+async fn an_inbox_gets_a_few_links_an_hour_however_often_they_are_asked_for() {
+    let app = spawn_app().await;
+    app.register("ana@example.com").await;
+    for path in ["/api/v1/auth/password/forgot", "/api/v1/auth/email/resend"] {
+        for _ in 0..8 {
+            let (status, _) = json(
+                app.post_json(path, &json!({"email": "ana@example.com"}))
+                    .await,
+            )
+            .await;
+            assert_eq!(status, 200);
+        }
+    }
+    // The work runs after the answer: wait for it to settle.
+    let mut tokens = 0;
+    for _ in 0..50 {
+        tokens = app.scalar("SELECT count(*) AS value FROM user_tokens");
+        if tokens >= 10 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    // Five of each (the registration's verification link among them), not 17.
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM user_tokens"),
+        10,
+        "{tokens}"
+    );
+}
+
+#[tokio::test]
 async fn a_reset_token_works_once_and_ends_every_session() {
     let app = spawn_app().await;
     let user = app.register("ana@example.com").await;

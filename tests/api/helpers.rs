@@ -552,6 +552,18 @@ impl TestApp {
     }
 
     /// How many mails to `to` are in the outbox.
+    /// Every mail sent to `to` so far, as written to the outbox, one after another.
+    pub fn mails_to(&self, to: &str) -> String {
+        let to_header = format!("To: {to}");
+        std::fs::read_dir(self.data_dir.join("outbox"))
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|e| std::fs::read_to_string(e.path()).unwrap_or_default())
+            .filter(|text| text.lines().any(|l| l.eq_ignore_ascii_case(&to_header)))
+            .collect()
+    }
+
     pub fn mail_count(&self, to: &str) -> usize {
         let to_header = format!("To: {to}");
         std::fs::read_dir(self.data_dir.join("outbox"))

@@ -500,6 +500,39 @@ async fn an_invitation_dies_with_its_senders_ownership() {
 }
 
 #[tokio::test]
+async fn an_account_sends_a_few_dozen_invitations_a_day_each_on_one_line() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@example.com").await;
+    let ledger = create_ledger(&app, &owner, "household").await;
+    app.data_of(
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/ledgers/{ledger}"),
+        json!({"name": "Account suspended.\nVerify at https://evil.example now"}),
+    )
+    .await;
+    let invite = |n: usize| {
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/ledgers/{ledger}/members"),
+            &owner.access_token,
+            Some(&json!({"email": format!("guest{n}@example.com"), "role": "viewer"})),
+        )
+    };
+    for n in 0..50 {
+        assert_eq!(invite(n).await.status(), 201);
+    }
+    assert_error(invite(50).await, 429, "too_many_invitations").await;
+    app.mailed_token("guest0@example.com", "accept-invitation")
+        .await;
+    let mail = app.mails_to("guest0@example.com");
+    assert!(
+        mail.contains("\"Account suspended. Verify at https://evil.example now\""),
+        "{mail}"
+    );
+}
+
+#[tokio::test]
 async fn the_last_owner_stays_and_a_personal_ledger_stays_private() {
     let app = spawn_app().await;
     let (owner, editor, _, ledger) = household(&app).await;

@@ -88,7 +88,7 @@ pub async fn register(
         })
     })
     .await?;
-    send(&state, Some(mail));
+    send(&state, mail);
     let message = if state.settings.auth.require_email_verification {
         "Account created. Confirm your address with the link we mailed; these tokens work once it is confirmed."
     } else {
@@ -416,7 +416,7 @@ pub async fn forgot_password(
                 }
                 let mail = prepare_link(&state2, conn, &user, user_tokens::PASSWORD_RESET)?;
                 record(conn, Action::PasswordResetRequested, Some(user.id), &origin)?;
-                Ok(Some(mail))
+                Ok(mail)
             })
         })
         .await;
@@ -583,21 +583,30 @@ pub async fn resend_verification(
     body: ValidatedJson<EmailRequest>,
 ) -> ApiResult<HttpResponse> {
     let email = Email::parse(&body.email).map_err(|m| ApiError::invalid_field("email", m))?;
-    let state2 = state.clone();
-    let mail = db::run(&state.pool, move |conn| {
-        db::transaction::<_, ApiError, _>(conn, |conn| {
-            match users::find_by_email(conn, &email.key())? {
-                Some(user)
-                    if user.email_verified_at.is_none() && user.status() == UserStatus::Active =>
-                {
-                    prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION).map(Some)
+    // As for a password reset: the answer goes first, and an address with an unverified account
+    // and one without take the same time (an outside test told them apart, 0.8 ms to 0.3).
+    let state = state.into_inner();
+    actix_web::rt::spawn(async move {
+        let state2 = state.clone();
+        let mail = db::run(&state.pool, move |conn| {
+            db::transaction::<_, ApiError, _>(conn, |conn| {
+                match users::find_by_email(conn, &email.key())? {
+                    Some(user)
+                        if user.email_verified_at.is_none()
+                            && user.status() == UserStatus::Active =>
+                    {
+                        prepare_link(&state2, conn, &user, user_tokens::EMAIL_VERIFICATION)
+                    }
+                    _ => Ok(None),
                 }
-                _ => Ok(None),
-            }
+            })
         })
-    })
-    .await?;
-    send(&state, mail);
+        .await;
+        match mail {
+            Ok(mail) => send(&state, mail),
+            Err(error) => log::error!("verification mail request failed: {error}"),
+        }
+    });
     Ok(Envelope::new(Accepted { accepted: true })
         .with_message("If this address has an unverified account, we sent it a new link.")
         .ok())
