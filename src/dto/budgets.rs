@@ -149,8 +149,9 @@ fn threshold(value: &Money) -> Result<(), ValidationError> {
         && value.0 <= rust_decimal::Decimal::ONE_HUNDRED
         && value.0.scale() <= 2;
     ok.then_some(()).ok_or_else(|| {
-        ValidationError::new("range")
-            .with_message("must be a percentage above 0 and at most 100".into())
+        ValidationError::new("range").with_message(
+            "must be a percentage above 0 and at most 100, with at most 2 decimals".into(),
+        )
     })
 }
 

@@ -85,14 +85,28 @@ pub async fn idempotency(
     hasher.update(b"?");
     hasher.update(req.query_string().as_bytes());
     hasher.update(b"\n");
-    if let Some(content_type) = req.headers().get(header::CONTENT_TYPE) {
-        hasher.update(content_type.as_bytes());
-    }
-    hasher.update(b"\n");
-    // The same JSON is the same request, however a retry spaces it or orders its keys.
-    match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(json) => canonical(&json, &mut hasher),
-        Err(_) => hasher.update(&body),
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.as_bytes().to_vec())
+        .unwrap_or_default();
+    // A form's parts are the same request whatever boundary a retry draws between them (every
+    // browser and HTTP library draws a new one per send).
+    if let Some(boundary) = multipart_boundary(&content_type) {
+        hasher.update(b"multipart/form-data\n");
+        hasher.update(replace_all(
+            &body,
+            format!("--{boundary}").as_bytes(),
+            b"--finai",
+        ));
+    } else {
+        hasher.update(&content_type);
+        hasher.update(b"\n");
+        // The same JSON is the same request, however a retry spaces it or orders its keys.
+        match serde_json::from_slice::<serde_json::Value>(&body) {
+            Ok(json) => canonical(&json, &mut hasher),
+            Err(_) => hasher.update(&body),
+        }
     }
     let request_hash: String = hasher
         .finalize()
@@ -224,6 +238,42 @@ async fn release(state: &web::Data<AppState>, principal: String, key: String) {
     {
         log::error!("cannot release an idempotency key: {error}");
     }
+}
+
+/// The boundary of a `multipart/form-data` content type (`; boundary=...`, quoted or not).
+fn multipart_boundary(content_type: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(content_type).ok()?;
+    let mut parts = text.split(';');
+    if !parts
+        .next()?
+        .trim()
+        .eq_ignore_ascii_case("multipart/form-data")
+    {
+        return None;
+    }
+    parts.find_map(|param| {
+        let (name, value) = param.split_once('=')?;
+        name.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"').to_owned())
+            .filter(|b| !b.is_empty())
+    })
+}
+
+/// `haystack` with every `needle` replaced by `with`.
+fn replace_all(haystack: &[u8], needle: &[u8], with: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(haystack.len());
+    let mut i = 0;
+    while i < haystack.len() {
+        if haystack[i..].starts_with(needle) {
+            out.extend_from_slice(with);
+            i += needle.len();
+        } else {
+            out.push(haystack[i]);
+            i += 1;
+        }
+    }
+    out
 }
 
 /// Feeds `value` to `hasher` in one spelling: no spaces, object keys sorted.

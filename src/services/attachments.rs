@@ -21,8 +21,14 @@ pub const MAX_PER_TRANSACTION: i64 = 20;
 /// decode their header and declare a sane size.
 pub fn check(bytes: &[u8]) -> Result<FileKind, ApiError> {
     let kind = file_type::sniff(bytes).map_err(|refusal| match refusal {
+        // "Send the request body as ...": what is taken, and why this file is not.
+        Refusal::Unknown => ApiError::UnsupportedMediaType(
+            "a JPEG, PNG, WebP or HEIC image or a PDF (this file is none of them, by its first \
+             bytes)"
+                .into(),
+        ),
         Refusal::Empty => ApiError::invalid_field("file", refusal.to_string()),
-        _ => ApiError::UnsupportedMediaType(refusal.to_string()),
+        _ => ApiError::invalid_field("file", refusal.to_string()),
     })?;
     if kind.is_image() {
         crate::ocr::check_image(kind, bytes).map_err(|m| ApiError::invalid_field("file", m))?;

@@ -1170,6 +1170,53 @@ async fn an_xlsx_zip_bomb_and_a_workbook_of_too_many_rows_are_refused_and_store_
 }
 
 #[tokio::test]
+async fn a_form_retried_with_a_new_boundary_is_the_same_request() {
+    let app = spawn_app().await;
+    let user = app.register("retry@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    // Each send of a form draws its own boundary: the retry is still the first request.
+    let mut answers = Vec::new();
+    for boundary in ["----form-first-9f2a", "----form-retry-71c0"] {
+        let mut form = format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"checking.ofx\"\r\n\
+             Content-Type: application/x-ofx\r\n\r\n"
+        )
+        .into_bytes();
+        form.extend_from_slice(&fixture("checking-sgml.ofx"));
+        form.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        let response = app
+            .request(
+                Method::POST,
+                &format!("/api/v1/imports?wallet_id={checking}"),
+            )
+            .bearer_auth(&user.access_token)
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .header("idempotency-key", "upload-1")
+            .body(form)
+            .send()
+            .await
+            .unwrap();
+        let replayed = response.headers().get("idempotent-replayed").cloned();
+        let (status, body) = json(response).await;
+        answers.push((status, replayed, body["data"]["id"].clone()));
+    }
+    assert_eq!(answers[0].0, 201, "{answers:?}");
+    assert_eq!(answers[1].0, 201, "{answers:?}");
+    assert_eq!(
+        answers[1].1.as_ref().map(|v| v.to_str().unwrap()),
+        Some("true")
+    );
+    assert_eq!(answers[0].2, answers[1].2);
+    assert_eq!(
+        app.scalar("SELECT count(*) AS value FROM import_batches"),
+        1
+    );
+}
+
+#[tokio::test]
 async fn a_browser_form_upload_of_the_file_imports_like_the_body() {
     let app = spawn_app().await;
     let user = app.register("multipart@example.com").await;
