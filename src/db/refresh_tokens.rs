@@ -108,6 +108,21 @@ pub fn revoke_all_for_user(conn: &mut PgConnection, user_id: Uuid) -> QueryResul
     Ok(distinct(families))
 }
 
+/// Revokes every session of the user but `keep`; returns how many sessions this ended.
+pub fn revoke_others(conn: &mut PgConnection, user_id: Uuid, keep: Uuid) -> QueryResult<usize> {
+    lock_sessions(conn, user_id)?;
+    let families: Vec<Uuid> = diesel::update(
+        refresh_tokens::table
+            .filter(refresh_tokens::user_id.eq(user_id))
+            .filter(refresh_tokens::family_id.ne(keep))
+            .filter(refresh_tokens::revoked_at.is_null()),
+    )
+    .set(refresh_tokens::revoked_at.eq(Utc::now()))
+    .returning(refresh_tokens::family_id)
+    .get_results(conn)?;
+    Ok(distinct(families))
+}
+
 fn distinct(mut families: Vec<Uuid>) -> usize {
     families.sort_unstable();
     families.dedup();

@@ -1049,9 +1049,15 @@ pub fn update(
             .flatten()
             .collect();
         let date = patch.date.unwrap_or(current.date);
+        // Moved to another wallet, the amount keeps its currency unless the client names the new
+        // one: 5 USD never silently becomes 5 EUR (an outside test found it did).
+        let moved = patch.wallet_id.is_some_and(|w| w != current.wallet_id);
+        let currency = patch
+            .currency
+            .or_else(|| moved.then(|| current.currency.clone()));
         let entry = Entry {
             draft,
-            currency: patch.currency,
+            currency,
             date,
             description: patch
                 .description

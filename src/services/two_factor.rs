@@ -200,6 +200,11 @@ pub fn confirm(
         };
         two_factor::use_step(conn, caller.id, step)?;
         two_factor::set_enabled(conn, caller.id, true)?;
+        // Sessions opened with the password alone (perhaps a stolen one, which is why the
+        // owner turns this on) end; this one, which just proved the code, goes on.
+        if let Some(session) = token.session {
+            crate::db::refresh_tokens::revoke_others(conn, caller.id, session)?;
+        }
         let codes = fresh_recovery_codes(conn, caller.id)?;
         record(conn, Action::TwoFactorEnabled, caller.id, caller.id, origin)?;
         Ok(codes)

@@ -44,6 +44,10 @@ async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Valu
 
 async fn enrol(app: &TestApp, email: &str) -> Enrolled {
     let user = app.register(email).await;
+    enrol_user(app, user).await
+}
+
+async fn enrol_user(app: &TestApp, user: crate::helpers::TestUser) -> Enrolled {
     let (status, body) = post(
         app,
         &user.access_token,
@@ -347,6 +351,29 @@ async fn a_login_half_way_ends_with_a_reset_or_logging_out_everywhere() {
     assert_eq!(status, 200);
     let spent = verify(&app, &open, &enrolled.recovery[1]).await;
     assert_error(spent, 401, "mfa_challenge_invalid").await;
+}
+
+#[tokio::test]
+async fn turning_it_on_ends_the_sessions_opened_with_the_password_alone() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let (status, other) = json(
+        app.post_json(
+            "/api/v1/auth/login",
+            &json!({"email": "ana@example.com", "password": PASSWORD}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{other}");
+    let other_refresh = other["data"]["refresh_token"].as_str().unwrap().to_owned();
+    let enrolled = enrol_user(&app, user).await;
+    let refresh =
+        |token: String| app.post_json("/api/v1/auth/refresh", &json!({"refresh_token": token}));
+    assert_eq!(refresh(other_refresh).await.status(), 401);
+    // The session that turned it on goes on.
+    let (status, body) = json(refresh(enrolled.user.refresh_token.clone()).await).await;
+    assert_eq!(status, 200, "{body}");
 }
 
 #[tokio::test]

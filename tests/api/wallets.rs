@@ -412,3 +412,67 @@ async fn editing_a_wallet_while_money_moves_through_it_never_deadlocks() {
     );
     assert_eq!(app.scalar("SELECT count(*) AS value FROM transactions"), 12);
 }
+
+#[tokio::test]
+async fn moved_to_a_wallet_in_another_currency_an_amount_keeps_its_own_unless_told() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let dollars = app.create_wallet(&user, "Dollars", "USD").await;
+    let euros = app.create_wallet(&user, "Euros", "EUR").await;
+    let food = app.category_id(&user, "Groceries").await;
+    let expense = app
+        .create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 5, "category_id": food, "wallet_id": dollars}),
+        )
+        .await;
+    let path = format!("/api/v1/transactions/{}", expense["id"].as_str().unwrap());
+    let patch = |body: serde_json::Value| {
+        app.send_as(Method::PATCH, &path, &user.access_token, Some(&body))
+    };
+    let refused = assert_error(
+        patch(json!({"wallet_id": euros})).await,
+        422,
+        "validation_failed",
+    )
+    .await;
+    assert!(refused["errors"]["currency"].is_array(), "{refused}");
+    let (status, moved) = json(patch(json!({"wallet_id": euros, "currency": "EUR"})).await).await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["data"]["currency"], "EUR");
+    // A bill and a recurring transaction keep theirs: no wallet in another currency.
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Rent", "amount": 5, "category_id": food, "wallet_id": dollars,
+                   "frequency": "monthly", "next_due_date": chrono::Utc::now().date_naive()}),
+        )
+        .await;
+    let recurring = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/recurring",
+            json!({"type": "expense", "amount": 5, "description": "Gym", "category_id": food,
+                   "wallet_id": dollars, "frequency": "monthly"}),
+        )
+        .await;
+    for path in [
+        format!("/api/v1/bills/{}", bill["id"].as_str().unwrap()),
+        format!("/api/v1/recurring/{}", recurring["id"].as_str().unwrap()),
+    ] {
+        let response = app
+            .send_as(
+                Method::PATCH,
+                &path,
+                &user.access_token,
+                Some(&json!({"wallet_id": euros})),
+            )
+            .await;
+        assert_error(response, 422, "validation_failed").await;
+        let kept = app.data(&user, &path).await;
+        assert_eq!(kept["currency"], "USD", "{kept}");
+    }
+}

@@ -197,12 +197,16 @@ pub async fn update_bill(
                 bills::find_for_update(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
             let category_id = body.category_id.unwrap_or(current.category_id);
             let wallet_id = body.wallet_id.unwrap_or(current.wallet_id);
+            // Moved to another wallet, the bill keeps its currency: a wallet in another one is
+            // refused (conversion is not supported), never 5 USD silently made 5 EUR.
+            let kept_currency =
+                (wallet_id != current.wallet_id).then_some(current.currency.as_str());
             let currency = check(
                 conn,
                 caller.ledger.id,
                 category_id,
                 wallet_id,
-                None,
+                kept_currency,
                 &[current.wallet_id],
             )?;
             let frequency = body.frequency.unwrap_or(current.frequency());

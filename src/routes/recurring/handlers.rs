@@ -217,7 +217,16 @@ pub async fn update_recurring(
                 .into_iter()
                 .flatten()
                 .collect();
-            fields.currency = check_draft(conn, caller.ledger.id, &draft, None, &kept)?;
+            // Moved to another wallet, the template keeps its currency (see bills).
+            let kept_currency =
+                (fields.wallet_id != current.wallet_id).then(|| fields.currency.clone());
+            fields.currency = check_draft(
+                conn,
+                caller.ledger.id,
+                &draft,
+                kept_currency.as_deref(),
+                &kept,
+            )?;
             recurring::update(conn, caller.ledger.id, id, &fields).map_err(ApiError::from)
         })
     })
