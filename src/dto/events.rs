@@ -87,6 +87,23 @@ pub enum ControlFrame {
     Pong,
 }
 
+/// The event types a client may name (a webhook's, a stream's filter): the names of the
+/// events' `type`.
+#[derive(ToSchema)]
+#[schema(rename_all = "snake_case")]
+#[allow(dead_code)]
+pub enum EventType {
+    TransactionUpdate,
+    BalanceUpdate,
+    BudgetAlert,
+    BillReminder,
+    BillPaid,
+    UnusualSpending,
+    Notification,
+    ImportFinished,
+    ReceiptProcessed,
+}
+
 /// What a WebSocket client may send (JSON text frames).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
@@ -95,6 +112,7 @@ pub enum Command {
     /// all). Replaces the previous filter.
     Subscribe {
         #[serde(default)]
+        #[schema(value_type = Option<Vec<EventType>>)]
         types: Option<Vec<String>>,
         #[serde(default)]
         wallet_ids: Option<Vec<Uuid>>,
@@ -218,4 +236,18 @@ pub struct ImportFinishedData {
     pub failed: u64,
     /// Why a background import failed (as a request would have been refused), else `null`.
     pub failure: Option<String>,
+}
+
+#[cfg(test)]
+mod event_type_tests {
+    use utoipa::PartialSchema;
+
+    #[test]
+    fn the_event_types_the_spec_names_are_the_events() {
+        let schema = serde_json::to_value(super::EventType::schema()).unwrap();
+        assert_eq!(
+            schema["enum"],
+            serde_json::json!(crate::services::events::TYPES)
+        );
+    }
 }

@@ -320,8 +320,26 @@ pub struct TransactionListQuery {
     /// Brought by this import batch.
     pub import_id: Option<Uuid>,
     /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
-    #[param(example = "-date")]
+    #[param(example = "-date", value_type = Option<TransactionSort>, inline)]
     pub sort: Option<String>,
+}
+
+/// A list's order: a field, descending with `-`.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum TransactionSort {
+    #[schema(rename = "date")]
+    Date,
+    #[schema(rename = "-date")]
+    DateDescending,
+    #[schema(rename = "amount")]
+    Amount,
+    #[schema(rename = "-amount")]
+    AmountDescending,
+    #[schema(rename = "created_at")]
+    CreatedAt,
+    #[schema(rename = "-created_at")]
+    CreatedAtDescending,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -412,6 +430,7 @@ pub struct ExportQuery {
     pub status: Option<TransactionStatus>,
     pub import_id: Option<Uuid>,
     /// `date`, `-date` (default), `amount`, `-amount`, `created_at`, `-created_at`.
+    #[param(value_type = Option<TransactionSort>, inline)]
     pub sort: Option<String>,
     /// `csv` (default) or `xlsx`.
     pub format: Option<ExportFormat>,

@@ -7,6 +7,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::db::webhooks::{Delivery, Webhook};
+use crate::dto::events::EventType;
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -19,6 +20,7 @@ pub struct CreateWebhookRequest {
     #[validate(length(max = 200))]
     pub description: Option<String>,
     /// The event types to send (as on the event stream); absent or empty: all of them.
+    #[schema(value_type = Option<Vec<EventType>>)]
     pub event_types: Option<Vec<String>>,
 }
 
@@ -34,6 +36,7 @@ pub struct UpdateWebhookRequest {
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
     /// Empty: all types.
+    #[schema(value_type = Option<Vec<EventType>>)]
     pub event_types: Option<Vec<String>>,
     /// `false` stops deliveries; `true` starts them again (from now: events in between are
     /// not sent) and clears the failure record.
@@ -49,6 +52,7 @@ pub struct WebhookResponse {
     pub url: String,
     pub description: Option<String>,
     /// Empty: every type.
+    #[schema(value_type = Vec<EventType>)]
     pub event_types: Vec<String>,
     pub active: bool,
     /// Why it is off: `failing for a day`, or `disabled by a member`.
