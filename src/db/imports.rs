@@ -580,7 +580,9 @@ pub struct Movement {
     pub external_id: Option<String>,
 }
 
-/// The wallet's movements between two dates.
+/// The wallet's movements between two dates. A movement's bank id is given only where it is
+/// this wallet's: a transfer imported from the other wallet's statement carries that
+/// account's id, which says nothing about whether this statement's line is the same money.
 pub fn movements(
     conn: &mut PgConnection,
     ledger_id: Uuid,
@@ -589,10 +591,14 @@ pub fn movements(
     to: NaiveDate,
 ) -> QueryResult<Vec<Movement>> {
     diesel::sql_query(
-        "SELECT id, date, external_id, \
-                CASE WHEN type = 'income' OR to_wallet_id = $2 THEN amount ELSE -amount END AS signed \
-         FROM transactions \
-         WHERE ledger_id = $1 AND (wallet_id = $2 OR to_wallet_id = $2) AND date BETWEEN $3 AND $4",
+        "SELECT t.id, t.date, \
+                CASE WHEN b.wallet_id = $2 THEN t.external_id END AS external_id, \
+                CASE WHEN t.type = 'income' OR t.to_wallet_id = $2 THEN t.amount \
+                     ELSE -t.amount END AS signed \
+         FROM transactions t \
+         LEFT JOIN import_batches b ON b.ledger_id = t.ledger_id AND b.id = t.import_batch_id \
+         WHERE t.ledger_id = $1 AND (t.wallet_id = $2 OR t.to_wallet_id = $2) \
+           AND t.date BETWEEN $3 AND $4",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(wallet_id)
@@ -695,7 +701,7 @@ pub fn delete_many(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> Qu
     Ok(deleted.len())
 }
 
-/// A pending expense or income as transfer matching sees it.
+/// An expense or income as transfer matching sees it.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Pending {
     #[diesel(sql_type = SqlUuid)]
@@ -706,6 +712,10 @@ pub struct Pending {
     pub kind: String,
     #[diesel(sql_type = Numeric)]
     pub amount: Decimal,
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    #[diesel(sql_type = Text)]
+    pub status: String,
     #[diesel(sql_type = Date)]
     pub date: NaiveDate,
     #[diesel(sql_type = Nullable<SqlUuid>)]
@@ -721,12 +731,35 @@ pub fn unmatched_pending(
     to: NaiveDate,
 ) -> QueryResult<Vec<Pending>> {
     diesel::sql_query(
-        "SELECT id, wallet_id, type AS kind, amount, date, transfer_match_id FROM transactions \
+        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
+         FROM transactions \
          WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NULL \
            AND type IN ('expense', 'income') AND currency = $2 AND date BETWEEN $3 AND $4",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Text, _>(currency)
+    .bind::<Date, _>(from)
+    .bind::<Date, _>(to)
+    .load(conn)
+}
+
+/// A wallet's expenses and incomes of any status between two dates that are no half of a
+/// matched pair: where a rule's transfer would find its other side already recorded.
+pub fn unmatched_of_wallet(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    wallet_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> QueryResult<Vec<Pending>> {
+    diesel::sql_query(
+        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
+         FROM transactions \
+         WHERE ledger_id = $1 AND wallet_id = $2 AND transfer_match_id IS NULL \
+           AND type IN ('expense', 'income') AND date BETWEEN $3 AND $4",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<SqlUuid, _>(wallet_id)
     .bind::<Date, _>(from)
     .bind::<Date, _>(to)
     .load(conn)
@@ -754,6 +787,27 @@ pub fn keep_merged_key(
     .map(drop)
 }
 
+/// Hands what hangs on `inflow` (its attachments, and receipts recorded as it) to `transfer`,
+/// the row it is merged into, before the inflow is deleted: deleting it would take the files
+/// with it.
+pub fn move_belongings(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    inflow: Uuid,
+    transfer: Uuid,
+) -> QueryResult<()> {
+    for table in ["attachments", "receipts"] {
+        diesel::sql_query(format!(
+            "UPDATE {table} SET transaction_id = $3 WHERE ledger_id = $1 AND transaction_id = $2"
+        ))
+        .bind::<SqlUuid, _>(ledger_id)
+        .bind::<SqlUuid, _>(inflow)
+        .bind::<SqlUuid, _>(transfer)
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Of these transactions, the pending ones with a transfer match, and their matches.
 pub fn matched_among(
     conn: &mut PgConnection,
@@ -761,7 +815,8 @@ pub fn matched_among(
     ids: &[Uuid],
 ) -> QueryResult<Vec<Pending>> {
     diesel::sql_query(
-        "SELECT id, wallet_id, type AS kind, amount, date, transfer_match_id FROM transactions \
+        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
+         FROM transactions \
          WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NOT NULL \
            AND (id = ANY($2) OR transfer_match_id = ANY($2))",
     )
@@ -789,11 +844,16 @@ pub fn pair(conn: &mut PgConnection, ledger_id: Uuid, pairs: &[(Uuid, Uuid)]) ->
     .map(drop)
 }
 
-/// Forgets matches with rows that are gone or no longer pending.
+/// Forgets the matches of these rows (gone, approved, or no longer what was matched): theirs
+/// and their partners'.
 pub fn unpair(conn: &mut PgConnection, ledger_id: Uuid, ids: &[Uuid]) -> QueryResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
     diesel::sql_query(
         "UPDATE transactions SET transfer_match_id = NULL \
-         WHERE ledger_id = $1 AND transfer_match_id = ANY($2)",
+         WHERE ledger_id = $1 AND transfer_match_id IS NOT NULL \
+           AND (transfer_match_id = ANY($2) OR id = ANY($2))",
     )
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(ids)

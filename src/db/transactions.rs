@@ -40,6 +40,8 @@ pub struct Transaction {
     pub category_confidence: Option<Decimal>,
     pub tax_rate: Option<Decimal>,
     pub tax_deductible: bool,
+    /// The other half of a transfer an import matched this pending row with, if any.
+    pub transfer_match_id: Option<Uuid>,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable)]

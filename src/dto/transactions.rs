@@ -72,7 +72,8 @@ pub struct TransactionResponse {
     pub import_id: Option<Uuid>,
     /// A pending transaction that looks like the other half of a transfer (an outflow from one
     /// wallet and an inflow of the same amount into another within 3 days, both imported):
-    /// approving either makes the pair one transfer.
+    /// approving either makes the pair one transfer. Changing either's amount, date, wallet or
+    /// type ends the match on both.
     pub transfer_match_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -30,13 +30,13 @@ use super::predictions;
 use super::rules;
 use crate::db::categories::{self, Category, NewCategory};
 use crate::db::imports::{self as store, Batch, NewBatch};
-use crate::db::{self, wallets};
+use crate::db::{self, transactions, wallets};
 use crate::domain::csv_import::{self as domain_csv, name_key, ImportRow, LineError};
 use crate::domain::ledger::{CategoryKind, TransactionType};
 use crate::domain::rule::Candidate;
 use crate::domain::spreadsheet;
 use crate::domain::statement::{self, ImportFormat, Statement, StatementEntry};
-use crate::domain::transaction::{Draft, MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES};
+use crate::domain::transaction::{Draft, MAX_DESCRIPTION, MAX_MERCHANT, MAX_NOTES, MAX_TAGS};
 use crate::dto::events::ImportFinishedData;
 use crate::error::ApiError;
 use crate::storage::{FileKey, FileStore};
@@ -435,22 +435,28 @@ fn import_statement(
         let keys = duplicate_keys(wallet, &statement.entries);
         let existing = store::existing_hashes(conn, owner, &keys)?;
         let claimed: HashSet<Uuid> = existing.values().copied().collect();
-        let mut candidates = match (
-            statement.entries.iter().map(|e| e.date).min(),
-            statement.entries.iter().map(|e| e.date).max(),
-        ) {
-            (Some(first), Some(last)) => store::movements(
-                conn,
-                owner,
-                wallet,
-                first - Days::new(DUPLICATE_WINDOW_DAYS),
-                last + Days::new(DUPLICATE_WINDOW_DAYS),
-            )?,
-            _ => Vec::new(),
+        let window = Days::new(DUPLICATE_WINDOW_DAYS);
+        // The days a movement of this file may be recorded on (none for an empty file).
+        let span = statement
+            .entries
+            .iter()
+            .map(|e| e.date)
+            .min()
+            .zip(statement.entries.iter().map(|e| e.date).max())
+            .map(|(first, last)| (first - window, last + window));
+        let mut candidates = match span {
+            Some((from, to)) => store::movements(conn, owner, wallet, from, to)?,
+            None => Vec::new(),
         };
         candidates.retain(|m| !claimed.contains(&m.id));
         let mut matched: HashSet<Uuid> = HashSet::new();
         let mut seen_in_file: HashSet<&str> = HashSet::new();
+        // Where rules transfer to: each such wallet's unmatched expenses and incomes, read
+        // when an entry first needs them.
+        let mut other_sides: HashMap<Uuid, Vec<store::Pending>> = HashMap::new();
+        // Entries whose rule's transfer found its other side recorded: their report position
+        // and that row.
+        let mut recorded_sides: Vec<(usize, store::Pending)> = Vec::new();
 
         let mut report = Vec::with_capacity(statement.entries.len());
         // The entries to record, and where each is in the report (two lists, not a list of
@@ -551,6 +557,41 @@ fn import_statement(
             let transfer_to = rules::transfer_target(&effect, wallet, |id| {
                 refs.wallets.get(&id).map(|w| w.currency.as_str())
             });
+            // A rule's transfer also moves money in the other wallet. Where that wallet has
+            // the movement already (its own statement's line, an expense or income of the
+            // same amount the other way, within the window), a transfer would count it twice:
+            // the entry is then what its statement shows, and is matched with that row like
+            // any other statement's line (approving the pair makes the transfer).
+            let other_side = match (transfer_to, span) {
+                (Some(other), Some((from, to))) => {
+                    let rows = match other_sides.entry(other) {
+                        std::collections::hash_map::Entry::Occupied(rows) => rows.into_mut(),
+                        std::collections::hash_map::Entry::Vacant(slot) => {
+                            slot.insert(store::unmatched_of_wallet(conn, owner, other, from, to)?)
+                        }
+                    };
+                    let wanted = if kind == TransactionType::Expense {
+                        "income"
+                    } else {
+                        "expense"
+                    };
+                    let nearest = rows
+                        .iter()
+                        .enumerate()
+                        .filter(|(_, r)| {
+                            r.kind == wanted
+                                && r.amount == amount
+                                && (r.date - entry.date).num_days().unsigned_abs()
+                                    <= DUPLICATE_WINDOW_DAYS
+                        })
+                        .min_by_key(|(_, r)| ((r.date - entry.date).num_days().abs(), r.id))
+                        .map(|(i, _)| i);
+                    // Each recorded row is the other side of one entry at most.
+                    nearest.map(|i| rows.swap_remove(i))
+                }
+                _ => None,
+            };
+            let transfer_to = transfer_to.filter(|_| other_side.is_none());
             let (category, source, confidence) = if transfer_to.is_some() {
                 (None, CategorySource::User, None)
             } else if let Some(id) = rule_category {
@@ -613,6 +654,16 @@ fn import_statement(
             };
             line.category_id = category;
             line.category_source = category.map(|_| source.as_str().to_owned());
+            if let Some(side) = other_side {
+                if side.status != "pending" {
+                    line.message = Some(format!(
+                        "the rule's transfer is recorded already as {} in the other wallet; \
+                         this entry is kept as it is, not as a second transfer",
+                        side.id
+                    ));
+                }
+                recorded_sides.push((report.len(), side));
+            }
             positions.push(report.len());
             checked.push(Checked {
                 entry: Entry {
@@ -655,16 +706,48 @@ fn import_statement(
         // The rows are stored: what is left to do needs only the report.
         drop(checked);
         if !options.auto_approve {
+            let archived: HashSet<Uuid> = wallet_rows
+                .iter()
+                .filter(|w| w.archived)
+                .map(|w| w.id)
+                .collect();
+            // An entry whose rule's transfer is recorded already in the other wallet is
+            // matched with that row, if both may still become one transfer.
+            let mut pairs = Vec::new();
+            for (position, side) in &recorded_sides {
+                let Some(line) = report.get_mut(*position) else {
+                    continue;
+                };
+                let (Some(id), Some(date), Some(amount)) =
+                    (line.transaction_id, line.date, line.amount)
+                else {
+                    continue;
+                };
+                let row = created_row(id, wallet, &wallet_row.currency, date, amount);
+                if halves_of_one_transfer(&row, side, &archived) {
+                    line.transfer_match = Some(side.id);
+                    pairs.push((id, side.id));
+                }
+            }
+            store::pair(conn, owner, &pairs)?;
+            let paired: HashSet<usize> = recorded_sides.iter().map(|(p, _)| *p).collect();
             let created: Vec<(usize, Uuid)> = report
                 .iter()
                 .enumerate()
-                // Transfers (made by a rule) are matched already.
-                .filter(|(_, r)| r.category_id.is_some())
+                // Transfers (made by a rule) and the other sides of rules' transfers are
+                // matched already.
+                .filter(|(i, r)| r.category_id.is_some() && !paired.contains(i))
                 .filter_map(|(i, r)| Some((i, r.transaction_id?)))
                 .collect();
-            for (position, other) in
-                match_transfers(conn, owner, wallet, &wallet_row.currency, &report, &created)?
-            {
+            for (position, other) in match_transfers(
+                conn,
+                owner,
+                wallet,
+                &wallet_row.currency,
+                &archived,
+                &report,
+                &created,
+            )? {
                 if let Some(line) = report.get_mut(position) {
                     line.transfer_match = Some(other);
                 }
@@ -1190,15 +1273,66 @@ pub fn undo(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<BatchV
     })
 }
 
+/// Whether two pending rows are the two halves of one transfer: an expense and an income of
+/// the same amount and currency, in two different wallets, at most [`DUPLICATE_WINDOW_DAYS`]
+/// apart, the money going into a wallet that still takes money (not archived). An import asks
+/// it to match rows, and an approval asks it again of the rows as they are then: a half may
+/// have changed since it was matched, or its wallet been archived.
+fn halves_of_one_transfer(
+    one: &store::Pending,
+    other: &store::Pending,
+    archived: &HashSet<Uuid>,
+) -> bool {
+    let (outflow, inflow) = if one.kind == "expense" {
+        (one, other)
+    } else {
+        (other, one)
+    };
+    outflow.kind == "expense"
+        && inflow.kind == "income"
+        && outflow.status == "pending"
+        && inflow.status == "pending"
+        && outflow.amount == inflow.amount
+        && outflow.currency == inflow.currency
+        && outflow.wallet_id != inflow.wallet_id
+        && !archived.contains(&inflow.wallet_id)
+        && (outflow.date - inflow.date).num_days().unsigned_abs() <= DUPLICATE_WINDOW_DAYS
+}
+
+/// A row this import just created, as transfer matching sees it.
+fn created_row(
+    id: Uuid,
+    wallet: Uuid,
+    currency: &str,
+    date: NaiveDate,
+    signed: Decimal,
+) -> store::Pending {
+    store::Pending {
+        id,
+        wallet_id: wallet,
+        kind: if signed < Decimal::ZERO {
+            "expense"
+        } else {
+            "income"
+        }
+        .to_owned(),
+        amount: signed.abs(),
+        currency: currency.to_owned(),
+        status: "pending".to_owned(),
+        date,
+        transfer_match_id: None,
+    }
+}
+
 /// Pairs this import's new pending rows with pending rows of the ledger's other wallets that
-/// look like the other half of a transfer: the opposite direction, the same amount, at most
-/// [`DUPLICATE_WINDOW_DAYS`] apart (the nearest first), each row in one pair at most. Returns
-/// the report positions matched and their partners.
+/// look like the other half of a transfer ([`halves_of_one_transfer`], the nearest first),
+/// each row in one pair at most. Returns the report positions matched and their partners.
 fn match_transfers(
     conn: &mut PgConnection,
     owner: Uuid,
     wallet: Uuid,
     currency: &str,
+    archived: &HashSet<Uuid>,
     report: &[EntryReport],
     created: &[(usize, Uuid)],
 ) -> Result<Vec<(usize, Uuid)>, ApiError> {
@@ -1221,19 +1355,10 @@ fn match_transfers(
         let (Some(date), Some(amount)) = (line.date, line.amount) else {
             continue;
         };
-        let wanted = if amount < Decimal::ZERO {
-            "income"
-        } else {
-            "expense"
-        };
+        let row = created_row(*id, wallet, currency, date, amount);
         let partner = others
             .iter()
-            .filter(|p| {
-                p.kind == wanted
-                    && p.amount == amount.abs()
-                    && !used.contains(&p.id)
-                    && (p.date - date).num_days().unsigned_abs() <= DUPLICATE_WINDOW_DAYS
-            })
+            .filter(|p| !used.contains(&p.id) && halves_of_one_transfer(&row, p, archived))
             .min_by_key(|p| ((p.date - date).num_days().abs(), p.id));
         if let Some(partner) = partner {
             used.insert(partner.id);
@@ -1246,6 +1371,52 @@ fn match_transfers(
         .into_iter()
         .map(|(position, _, other)| (position, other))
         .collect())
+}
+
+/// Makes a matched pair one transfer: the outflow becomes a transfer into the inflow's wallet
+/// (through the ledger's write path) and the inflow goes. What the user gave the inflow stays,
+/// with the transfer: its notes after the outflow's (within the notes' limit), its tags after
+/// the outflow's (within the tags' limit), its files and receipts, and its import key, so its
+/// statement imported again finds the transfer instead of creating the money a second time.
+fn merge(
+    conn: &mut PgConnection,
+    caller: &Caller,
+    outflow: Uuid,
+    inflow: Uuid,
+) -> Result<(), ApiError> {
+    let owner = caller.ledger.id;
+    let gone = || ApiError::internal("a matched transaction vanished during its review");
+    let (kept, _) = transactions::find(conn, owner, outflow)?.ok_or_else(gone)?;
+    let (merged, _) = transactions::find(conn, owner, inflow)?.ok_or_else(gone)?;
+    let notes = match (kept.notes, merged.notes) {
+        (Some(first), Some(second)) if first != second => {
+            Some(clip(&format!("{first}\n{second}"), MAX_NOTES))
+        }
+        (first, second) => first.or(second),
+    };
+    let mut tags: Vec<String> = kept.tags.into_iter().flatten().collect();
+    for tag in merged.tags.into_iter().flatten() {
+        if tags.len() < MAX_TAGS && !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    ledger::update(
+        conn,
+        caller,
+        outflow,
+        ledger::Patch {
+            transaction_type: Some(TransactionType::Transfer),
+            to_wallet_id: Some(Some(merged.wallet_id)),
+            notes: Some(notes),
+            tags: Some(tags),
+            ..ledger::Patch::default()
+        },
+        ledger::Target::ANY,
+    )?;
+    store::keep_merged_key(conn, owner, inflow, outflow)?;
+    store::move_belongings(conn, owner, inflow, outflow)?;
+    store::delete_many(conn, owner, &[inflow])?;
+    Ok(())
 }
 
 /// What a review did.
@@ -1285,12 +1456,23 @@ pub fn review(
             )));
         }
         // An approved row with a transfer match (whose other half is not rejected now) makes
-        // the pair one transfer: the outflow becomes a transfer into the inflow's wallet, the
-        // inflow goes.
+        // the pair one transfer, if the pair still is one: a pair that is not (an edit the
+        // match did not see, an archived wallet) loses its match and the row is approved as
+        // it stands.
         let rejected_now: HashSet<Uuid> = reject.iter().copied().collect();
         let matched = store::matched_among(conn, owner, approve)?;
+        let archived: HashSet<Uuid> = if matched.is_empty() {
+            HashSet::new()
+        } else {
+            wallets::all(conn, owner)?
+                .into_iter()
+                .filter(|w| w.archived)
+                .map(|w| w.id)
+                .collect()
+        };
         let by_id: HashMap<Uuid, &store::Pending> = matched.iter().map(|p| (p.id, p)).collect();
         let mut merged: Vec<Uuid> = Vec::new();
+        let mut broken: Vec<Uuid> = Vec::new();
         let mut transfers = 0;
         for id in approve {
             let Some(row) = by_id.get(id) else { continue };
@@ -1304,30 +1486,20 @@ pub fn review(
             {
                 continue;
             }
+            if !halves_of_one_transfer(row, other, &archived) {
+                broken.extend([row.id, other.id]);
+                continue;
+            }
             let (outflow, inflow) = if row.kind == "expense" {
                 (row, other)
             } else {
                 (other, row)
             };
-            if outflow.kind != "expense" || inflow.kind != "income" {
-                continue;
-            }
-            ledger::update(
-                conn,
-                caller,
-                outflow.id,
-                ledger::Patch {
-                    transaction_type: Some(TransactionType::Transfer),
-                    to_wallet_id: Some(Some(inflow.wallet_id)),
-                    ..ledger::Patch::default()
-                },
-                ledger::Target::ANY,
-            )?;
-            store::keep_merged_key(conn, owner, inflow.id, outflow.id)?;
-            store::delete_many(conn, owner, &[inflow.id])?;
+            merge(conn, caller, outflow.id, inflow.id)?;
             merged.extend([outflow.id, inflow.id]);
             transfers += 1;
         }
+        store::unpair(conn, owner, &broken)?;
         let to_approve: Vec<Uuid> = approve
             .iter()
             .chain(merged.iter())

@@ -21,7 +21,7 @@ use crate::db::transactions::{
     self, Inserted, NewTransaction, Split, TransactionChangeset, TransactionView,
 };
 use crate::db::wallets::Wallet;
-use crate::db::{self, ml as store};
+use crate::db::{self, imports, ml as store};
 use crate::domain::ledger::{CategoryKind, TransactionStatus, TransactionType};
 use crate::domain::transaction::{shape_errors, Draft, SplitDraft};
 use crate::domain::version::{self, Tags};
@@ -1044,6 +1044,16 @@ pub fn update(
             to_wallet_id,
             splits,
         };
+        // What an import's transfer matching compared (see below).
+        let was = (
+            current_type,
+            current.amount,
+            current.wallet_id,
+            current.to_wallet_id,
+            current.date,
+            current.currency.clone(),
+        );
+        let matched = current.transfer_match_id.is_some();
         let kept: Vec<Uuid> = [Some(current.wallet_id), current.to_wallet_id]
             .into_iter()
             .flatten()
@@ -1096,6 +1106,21 @@ pub fn update(
         };
         let checked = check_one(conn, owner, entry, &kept)?;
         rewrite(conn, Author::of(caller), id, &checked)?;
+        // A row an import matched as half of a transfer was matched for its amount, date,
+        // wallet and direction; once the user changes any of them, the pair is no longer what
+        // was matched, so both halves lose the match (and are approved as they stand).
+        let draft = &checked.entry.draft;
+        let now = (
+            draft.transaction_type,
+            draft.amount,
+            draft.wallet_id,
+            draft.to_wallet_id,
+            date,
+            checked.currency.clone(),
+        );
+        if matched && now != was {
+            imports::unpair(conn, owner, &[id])?;
+        }
         if user_categorized && patch.category_source.is_none() {
             // The user's final choice for a suggested category is what the log keeps.
             store::resolve_suggestion(conn, owner, None, id, checked.entry.draft.category_id)?;
@@ -1172,6 +1197,10 @@ pub fn remove(
             TransactionType::parse,
         )?;
         target.check(kind, row.updated_at)?;
+        if row.transfer_match_id.is_some() {
+            // Its partner is a row of its own again.
+            imports::unpair(conn, owner, &[id])?;
+        }
         transactions::delete(conn, owner, id)?;
         Ok(())
     })

@@ -1766,3 +1766,376 @@ async fn a_file_queued_by_a_member_removed_before_it_runs_fails_and_stores_nothi
         json!([])
     );
 }
+
+/// An OFX 1.x statement of one account: `(date, amount, bank id, payee)` per entry.
+fn ofx(account: &str, entries: &[(&str, &str, &str, &str)]) -> Vec<u8> {
+    let mut body = format!(
+        "OFXHEADER:100\r\nDATA:OFXSGML\r\nVERSION:102\r\n\r\n<OFX><BANKMSGSRSV1><STMTTRNRS>\
+         <STMTRS><CURDEF>USD<BANKACCTFROM><ACCTID>{account}<ACCTTYPE>CHECKING</BANKACCTFROM>\
+         <BANKTRANLIST>\r\n"
+    );
+    for (date, amount, id, payee) in entries {
+        body.push_str(&format!(
+            "<STMTTRN><TRNTYPE>OTHER<DTPOSTED>{date}<TRNAMT>{amount}<FITID>{id}<NAME>{payee}\
+             </STMTTRN>\r\n"
+        ));
+    }
+    body.push_str("</BANKTRANLIST></STMTRS></STMTTRNRS></BANKMSGSRSV1></OFX>\r\n");
+    body.into_bytes()
+}
+
+async fn import_ofx(
+    app: &TestApp,
+    user: &TestUser,
+    wallet: &str,
+    account: &str,
+    entries: &[(&str, &str, &str, &str)],
+) -> Value {
+    let response = upload(
+        app,
+        user,
+        &format!("?wallet_id={wallet}"),
+        "application/x-ofx",
+        ofx(account, entries),
+    );
+    let (status, body) = json(response.await).await;
+    assert_eq!(status, 201, "{body}");
+    body["data"].clone()
+}
+
+/// The id of the transaction a batch's `i`-th entry created.
+fn created_id(batch: &Value, i: usize) -> String {
+    batch["report"][i]["transaction_id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("entry {i} created nothing: {batch}"))
+        .to_owned()
+}
+
+async fn balance(app: &TestApp, user: &TestUser, wallet: &str) -> Value {
+    app.data(user, &format!("/api/v1/wallets/{wallet}")).await["balance"].clone()
+}
+
+async fn patched(app: &TestApp, user: &TestUser, id: &str, body: Value) -> Value {
+    app.data_of(
+        user,
+        Method::PATCH,
+        &format!("/api/v1/transactions/{id}"),
+        body,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_matched_half_edited_moved_or_in_an_archived_wallet_is_approved_as_it_stands() {
+    let app = spawn_app().await;
+    let user = app.register("edited-pairs@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    let brokerage = app.create_wallet(&user, "Brokerage", "USD").await;
+    let out = import_ofx(
+        &app,
+        &user,
+        &checking,
+        "111",
+        &[
+            ("20260302", "-100.00", "C1", "ONLINE TRANSFER"),
+            ("20260309", "-200.00", "C2", "ONLINE TRANSFER"),
+            ("20260316", "-300.00", "C3", "ONLINE TRANSFER"),
+            ("20260323", "-400.00", "C4", "ONLINE TRANSFER"),
+        ],
+    )
+    .await;
+    let inflow = import_ofx(
+        &app,
+        &user,
+        &savings,
+        "222",
+        &[
+            ("20260303", "100.00", "S1", "FROM CHECKING"),
+            ("20260310", "200.00", "S2", "FROM CHECKING"),
+            ("20260317", "300.00", "S3", "FROM CHECKING"),
+        ],
+    )
+    .await;
+    let into_brokerage = import_ofx(
+        &app,
+        &user,
+        &brokerage,
+        "333",
+        &[("20260324", "400.00", "B1", "FROM CHECKING")],
+    )
+    .await;
+    for i in 0..3 {
+        assert_eq!(
+            inflow["report"][i]["transfer_match"],
+            json!(created_id(&out, i))
+        );
+    }
+    assert_eq!(
+        into_brokerage["report"][0]["transfer_match"],
+        json!(created_id(&out, 3))
+    );
+
+    // The user corrects the first inflow to 90, moves the second months later and the third
+    // into checking itself: each edit of the movement ends the match, on both halves.
+    let corrected = patched(&app, &user, &created_id(&inflow, 0), json!({"amount": 90})).await;
+    assert_eq!(corrected["transfer_match_id"], Value::Null, "{corrected}");
+    patched(
+        &app,
+        &user,
+        &created_id(&inflow, 1),
+        json!({"date": "2026-07-10"}),
+    )
+    .await;
+    patched(
+        &app,
+        &user,
+        &created_id(&inflow, 2),
+        json!({"wallet_id": checking}),
+    )
+    .await;
+    for i in 0..3 {
+        let outflow = app
+            .data(
+                &user,
+                &format!("/api/v1/transactions/{}", created_id(&out, i)),
+            )
+            .await;
+        assert_eq!(outflow["transfer_match_id"], Value::Null, "{outflow}");
+    }
+    // The fourth pair is still matched, but its inflow's wallet is archived now: no transfer
+    // may go into it, so the outflow is approved alone.
+    let response = app
+        .send_as(
+            Method::PATCH,
+            &format!("/api/v1/wallets/{brokerage}"),
+            &user.access_token,
+            Some(&json!({"archived": true})),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+
+    let outflows: Vec<String> = (0..4).map(|i| created_id(&out, i)).collect();
+    let done = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/transactions/review",
+            json!({"approve": outflows, "reject": []}),
+        )
+        .await;
+    assert_eq!(done, json!({"approved": 4, "rejected": 0, "transfers": 0}));
+    assert_eq!(
+        rows(&app, &user, "").await,
+        vec![
+            row("2026-03-02", "expense", "100", "ONLINE TRANSFER"),
+            row("2026-03-03", "income", "90", "FROM CHECKING"),
+            row("2026-03-09", "expense", "200", "ONLINE TRANSFER"),
+            row("2026-03-16", "expense", "300", "ONLINE TRANSFER"),
+            row("2026-03-17", "income", "300", "FROM CHECKING"),
+            row("2026-03-23", "expense", "400", "ONLINE TRANSFER"),
+            row("2026-03-24", "income", "400", "FROM CHECKING"),
+            row("2026-07-10", "income", "200", "FROM CHECKING"),
+        ]
+    );
+    // The corrections stand: nothing is overwritten by the statement's figures.
+    assert_eq!(balance(&app, &user, &checking).await, json!(-700));
+    assert_eq!(balance(&app, &user, &savings).await, json!(290));
+    assert_eq!(balance(&app, &user, &brokerage).await, json!(400));
+    let waiting = app
+        .data(&user, "/api/v1/transactions?status=pending&sort=date")
+        .await;
+    let waiting: Vec<(Value, Value)> = waiting
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["id"].clone(), r["transfer_match_id"].clone()))
+        .collect();
+    assert_eq!(
+        waiting,
+        vec![
+            (json!(created_id(&inflow, 0)), Value::Null),
+            (json!(created_id(&inflow, 2)), Value::Null),
+            (json!(created_id(&into_brokerage, 0)), Value::Null),
+            (json!(created_id(&inflow, 1)), Value::Null),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_merged_pair_keeps_the_inflows_attachments_notes_and_tags() {
+    let app = spawn_app().await;
+    let user = app.register("merged-pair@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    let out = import_ofx(
+        &app,
+        &user,
+        &checking,
+        "111",
+        &[("20260302", "-100.00", "C1", "ONLINE TRANSFER")],
+    )
+    .await;
+    let inflow = import_ofx(
+        &app,
+        &user,
+        &savings,
+        "222",
+        &[("20260303", "100.00", "S1", "FROM CHECKING")],
+    )
+    .await;
+    let (outflow_id, inflow_id) = (created_id(&out, 0), created_id(&inflow, 0));
+    patched(
+        &app,
+        &user,
+        &outflow_id,
+        json!({"notes": "March savings", "tags": ["savings"]}),
+    )
+    .await;
+    // Notes and tags are not the movement: the pair stays matched.
+    let noted = patched(
+        &app,
+        &user,
+        &inflow_id,
+        json!({"notes": "Half is for the car", "tags": ["car", "savings"]}),
+    )
+    .await;
+    assert_eq!(noted["transfer_match_id"], json!(outflow_id));
+    let response = app
+        .request(
+            Method::POST,
+            &format!("/api/v1/transactions/{inflow_id}/attachments"),
+        )
+        .bearer_auth(&user.access_token)
+        .header("content-type", "image/png")
+        .body(crate::helpers::blank_png(32, 32))
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = json(response).await;
+    assert_eq!(status, 201, "{body}");
+    let attachment = body["data"]["id"].as_str().unwrap().to_owned();
+
+    let done = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/transactions/review",
+            json!({"approve": [outflow_id], "reject": []}),
+        )
+        .await;
+    assert_eq!(done, json!({"approved": 1, "rejected": 0, "transfers": 1}));
+    let transfer = app
+        .data(&user, &format!("/api/v1/transactions/{outflow_id}"))
+        .await;
+    assert_eq!(
+        (
+            transfer["type"].clone(),
+            transfer["to_wallet_id"].clone(),
+            transfer["notes"].clone(),
+            transfer["tags"].clone(),
+        ),
+        (
+            json!("transfer"),
+            json!(savings),
+            json!("March savings\nHalf is for the car"),
+            json!(["savings", "car"]),
+        )
+    );
+    let kept = app
+        .data(
+            &user,
+            &format!("/api/v1/transactions/{outflow_id}/attachments"),
+        )
+        .await;
+    assert_eq!(kept[0]["id"], json!(attachment), "{kept}");
+    let download = app
+        .get_as(
+            &format!("/api/v1/attachments/{attachment}"),
+            &user.access_token,
+        )
+        .await;
+    assert_eq!(download.status(), 200);
+    assert_eq!(balance(&app, &user, &savings).await, json!(100));
+    assert_eq!(balance(&app, &user, &checking).await, json!(-100));
+}
+
+#[tokio::test]
+async fn a_rules_transfer_and_the_other_accounts_statement_count_the_money_once() {
+    async fn rule(app: &TestApp, user: &TestUser, savings: &str) {
+        app.data_of(
+            user,
+            Method::POST,
+            "/api/v1/rules",
+            json!({"name": "Savings", "payee_contains": "TO SAVINGS",
+                   "transfer_to_wallet_id": savings}),
+        )
+        .await;
+    }
+    let app = spawn_app().await;
+    let outflow = [("20260302", "-100.00", "C1", "TO SAVINGS")];
+    let inflow = [("20260302", "100.00", "S1", "FROM CHECKING")];
+
+    // The transfer first: the savings statement's line is that transfer, whose bank id is the
+    // checking account's, not another movement of savings.
+    let user = app.register("rule-first@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    rule(&app, &user, &savings).await;
+    let out = import_ofx(&app, &user, &checking, "111", &outflow).await;
+    let transfer = app
+        .data(
+            &user,
+            &format!("/api/v1/transactions/{}", created_id(&out, 0)),
+        )
+        .await;
+    assert_eq!(
+        (transfer["type"].clone(), transfer["to_wallet_id"].clone()),
+        (json!("transfer"), json!(savings))
+    );
+    let into = import_ofx(&app, &user, &savings, "222", &inflow).await;
+    assert_eq!(
+        (
+            into["report"][0]["outcome"].clone(),
+            into["report"][0]["duplicate_of"].clone()
+        ),
+        (json!("possible_duplicate"), transfer["id"].clone()),
+        "{into}"
+    );
+    assert_eq!(balance(&app, &user, &savings).await, json!(100));
+    assert_eq!(balance(&app, &user, &checking).await, json!(-100));
+
+    // The inflow first: the rule's outflow is matched with it (the pair becomes the transfer
+    // when approved) instead of being a second transfer into savings.
+    let user = app.register("inflow-first@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    rule(&app, &user, &savings).await;
+    let into = import_ofx(&app, &user, &savings, "222", &inflow).await;
+    let out = import_ofx(&app, &user, &checking, "111", &outflow).await;
+    assert_eq!(
+        (
+            out["report"][0]["outcome"].clone(),
+            out["report"][0]["transfer_match"].clone()
+        ),
+        (json!("created"), json!(created_id(&into, 0))),
+        "{out}"
+    );
+    assert_eq!(balance(&app, &user, &savings).await, json!(100));
+    assert_eq!(balance(&app, &user, &checking).await, json!(-100));
+    let done = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/transactions/review",
+            json!({"approve": [created_id(&out, 0)], "reject": []}),
+        )
+        .await;
+    assert_eq!(done, json!({"approved": 1, "rejected": 0, "transfers": 1}));
+    assert_eq!(
+        rows(&app, &user, "").await,
+        vec![row("2026-03-02", "transfer", "100", "TO SAVINGS")]
+    );
+    assert_eq!(balance(&app, &user, &savings).await, json!(100));
+    assert_eq!(balance(&app, &user, &checking).await, json!(-100));
+}

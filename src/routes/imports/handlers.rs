@@ -283,8 +283,10 @@ pub async fn undo_import(
 /// Approve and reject pending (imported) transactions, all or nothing: approved ones become
 /// `cleared`, rejected ones are deleted. An approved row with a `transfer_match_id` (whose other
 /// half is not rejected in the same request) makes the pair one transfer: the outflow becomes a
-/// transfer into the inflow's wallet and the inflow goes. The review queue is
-/// `GET /transactions?status=pending`.
+/// transfer into the inflow's wallet and the inflow goes, its notes, tags and attachments going
+/// to the transfer. A pair that is no longer one transfer as the rows are now (amount, currency,
+/// dates, wallets, the inflow's wallet archived) loses its match, and the row is approved alone.
+/// The review queue is `GET /transactions?status=pending`.
 #[utoipa::path(
     tag = "transactions",
     operation_id = "review_transactions",
