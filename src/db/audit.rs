@@ -99,6 +99,22 @@ pub struct Event<'a> {
     pub details: Value,
 }
 
+/// How many times `actor` did `action` since `since` (the log outlives what the action made:
+/// a deleted ledger's invitations still count).
+pub fn count_by_actor_since(
+    conn: &mut PgConnection,
+    actor: Uuid,
+    action: Action,
+    since: chrono::DateTime<chrono::Utc>,
+) -> QueryResult<i64> {
+    audit_log::table
+        .filter(audit_log::actor_id.eq(actor))
+        .filter(audit_log::action.eq(action.as_str()))
+        .filter(audit_log::created_at.gt(since))
+        .count()
+        .get_result(conn)
+}
+
 pub fn record(conn: &mut PgConnection, event: Event) -> QueryResult<()> {
     diesel::insert_into(audit_log::table)
         .values((

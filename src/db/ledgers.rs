@@ -394,35 +394,19 @@ pub fn answer(
     .optional()
 }
 
-/// How many invitations `inviter` sent, to any ledger, since `since`.
-pub fn invitations_sent_since(
-    conn: &mut PgConnection,
-    inviter: Uuid,
-    since: DateTime<Utc>,
-) -> QueryResult<i64> {
-    ledger_invitations::table
-        .filter(ledger_invitations::invited_by.eq(inviter))
-        .filter(ledger_invitations::created_at.gt(since))
-        .count()
-        .get_result(conn)
-}
-
-/// Withdraws the open invitations `inviter` sent to the ledger (they are no owner any more).
+/// Withdraws the open invitations `inviter` sent to the ledger, or to every ledger (they are no
+/// owner any more, or their account goes).
 pub fn revoke_sent_by(
     conn: &mut PgConnection,
-    ledger_id: Uuid,
+    ledger_id: Option<Uuid>,
     inviter: Uuid,
 ) -> QueryResult<usize> {
-    diesel::update(
-        ledger_invitations::table
-            .filter(ledger_invitations::ledger_id.eq(ledger_id))
-            .filter(ledger_invitations::invited_by.eq(inviter))
-            .filter(ledger_invitations::status.eq("pending")),
+    diesel::sql_query(
+        "UPDATE ledger_invitations SET status = 'revoked', answered_at = now() \
+         WHERE invited_by = $1 AND status = 'pending' AND ($2::uuid IS NULL OR ledger_id = $2)",
     )
-    .set((
-        ledger_invitations::status.eq("revoked"),
-        ledger_invitations::answered_at.eq(Utc::now()),
-    ))
+    .bind::<diesel::sql_types::Uuid, _>(inviter)
+    .bind::<diesel::sql_types::Nullable<diesel::sql_types::Uuid>, _>(ledger_id)
     .execute(conn)
 }
 

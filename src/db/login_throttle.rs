@@ -88,6 +88,18 @@ fn lock(conn: &mut PgConnection, key: &str, lockout: Duration) -> QueryResult<Da
     .map(|row| row.locked_until.unwrap_or_else(Utc::now))
 }
 
+/// A right password that settles nothing yet (its account's code is still to come, or asked
+/// elsewhere): its own attempt no longer counts, the failures before it still do.
+pub fn undo_attempt(conn: &mut PgConnection, key: &str) -> QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE login_throttle SET failed_count = greatest(failed_count - 1, 0) \
+         WHERE email = $1 AND (locked_until IS NULL OR locked_until <= now())",
+    )
+    .bind::<Text, _>(key)
+    .execute(conn)
+    .map(drop)
+}
+
 /// A successful login (or a deleted account) forgets the failures.
 pub fn clear(conn: &mut PgConnection, key: &str) -> QueryResult<()> {
     diesel::delete(login_throttle::table.find(key))

@@ -27,19 +27,6 @@ pub fn insert(
         .map(|_| ())
 }
 
-/// Queues the account's token making until this transaction ends (so that requests at the
-/// same moment count each other's tokens).
-pub fn lock_account(conn: &mut PgConnection, user_id: Uuid) -> QueryResult<()> {
-    use super::schema::users;
-    users::table
-        .find(user_id)
-        .select(users::id)
-        .for_no_key_update()
-        .first::<Uuid>(conn)
-        .optional()
-        .map(drop)
-}
-
 /// How many tokens of `purpose` were made for the account since `since` (each one a mail).
 pub fn made_since(
     conn: &mut PgConnection,

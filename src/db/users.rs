@@ -156,6 +156,18 @@ pub fn access(
     .optional()
 }
 
+/// Queues what an account does that is counted per account (mails sent, invitations) until
+/// this transaction ends, so that requests at the same moment count each other.
+pub fn lock(conn: &mut PgConnection, id: Uuid) -> QueryResult<()> {
+    users::table
+        .find(id)
+        .select(users::id)
+        .for_no_key_update()
+        .first::<Uuid>(conn)
+        .optional()
+        .map(drop)
+}
+
 /// Refuses every access token issued so far. Tokens carry whole seconds, so the cut-off moves
 /// to the next whole second (and always forward, even for two revocations within one second),
 /// and tokens issued from now on are dated no earlier than it (see `auth::session::issue`).

@@ -141,15 +141,15 @@ fn periods_before(period: BudgetPeriod, anchor: NaiveDate, at: NaiveDate) -> i64
     .max(0)
 }
 
-/// The period of a budget that contains `at`: anchored on `start` (weekly and monthly budgets
-/// run from `start`'s weekday or day of month), cut at `end` when the budget has one. `None`
-/// before the budget starts or after it ends.
 /// The last day a date can be: what the API accepts and writes (ISO 8601 without a sign). A
 /// period or schedule reaching past it ends there.
 fn last_day() -> NaiveDate {
     NaiveDate::from_ymd_opt(9999, 12, 31).unwrap_or(NaiveDate::MAX)
 }
 
+/// The period of a budget that contains `at`: anchored on `start` (weekly and monthly budgets
+/// run from `start`'s weekday or day of month), cut at `end` when the budget has one. `None`
+/// before the budget starts or after it ends.
 pub fn period_containing(
     period: BudgetPeriod,
     start: NaiveDate,

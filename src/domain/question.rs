@@ -929,8 +929,11 @@ fn period_at(
             if let Some((len, Some(month))) =
                 period_at(words, raw, at + taken, today, false, false, entities)
             {
+                // After a month ("October", "last month"), or its last day ("ngày 15 tháng 10"
+                // reads the 15th of October after "1 đến"); not a week or another day.
                 let whole = Period::month_of(month.from);
-                if whole.to >= month.to {
+                let its_last_day = month.from == month.to && month.to.day() == last;
+                if month == whole || its_last_day {
                     let from = whole.from.with_day(first)?;
                     let to = whole.from.with_day(last)?;
                     return Some((taken + len, Some(Period { from, to })));
@@ -1104,10 +1107,13 @@ fn period_at(
                 &["and", "vs", "to", "compared", "versus"],
             )
             || year_at(words, month_at + 1).is_some()
-            // "1-10 may", "1 to 10 may".
+            // "1-10 may", "1 to 10 may" (not "1 may", which folds from "1 máy": a machine).
             || words.get(month_at.wrapping_sub(1)).is_some_and(|w| {
-                w.split('-')
-                    .all(|d| d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d)))
+                let day = |d: &str| d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
+                match w.split_once('-') {
+                    Some((a, b)) => day(a) && day(b),
+                    None => day(w) && word_is(words, month_at.wrapping_sub(2), RANGE_TO),
+                }
             })
             || words
                 .get(month_at + 1)
@@ -1642,6 +1648,16 @@ mod tests {
         assert_eq!(compared.period, range("2026-03-01", "2026-03-31"));
         assert_eq!(compared.compare, range("2026-05-01", "2026-05-31"));
         assert!(read("from 15 to 1 October").period != october);
+        // Days of a month only: not of a week or a day, and a machine is no May.
+        assert_ne!(
+            read("spent between 5 and 10 last week").period,
+            range("2026-06-05", "2026-06-10")
+        );
+        assert_eq!(read("tôi có mua nổi 1 máy giặt không").period, None);
+        assert_eq!(
+            one("total spent 1 to 10 may"),
+            range("2026-05-01", "2026-05-10")
+        );
         assert_eq!(
             mask("how much did I spend between 1 and 15 October"),
             "how much did i spend between xperiod"

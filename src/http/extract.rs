@@ -307,8 +307,13 @@ pub fn parse_json<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     // Every body is an object: serde would also read a struct from an array of its fields in
     // order (`["Cash", "cash", "USD", 0, false]`), which no schema of the spec allows.
     let first = body.iter().find(|b| !b.is_ascii_whitespace());
-    if first.is_some_and(|b| matches!(b, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')) {
-        return Err(ApiError::invalid_field("body", "must be a JSON object"));
+    if first.is_some_and(|b| *b != b'{') {
+        return Err(
+            match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+                Ok(_) => ApiError::invalid_field("body", "must be a JSON object"),
+                Err(error) => json_error(".".into(), error),
+            },
+        );
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer)
@@ -453,6 +458,8 @@ mod tests {
             b"{\"name\": }",
             br#"{"name":"a","lines":[]} x"#,
             b"\xff\xfe",
+            b"[1,",
+            b"nul",
         ] {
             let error = parse_json::<Input>(body).unwrap_err();
             assert_eq!(error.code(), "malformed_json", "{body:?}");

@@ -94,10 +94,15 @@ pub async fn idempotency(
     // browser and HTTP library draws a new one per send).
     if let Some(boundary) = multipart_boundary(&content_type) {
         hasher.update(b"multipart/form-data\n");
+        // Only where a delimiter stands: at the start, or after a line break.
+        let body = match body.strip_prefix(format!("--{boundary}").as_bytes()) {
+            Some(rest) => [b"--finai".as_slice(), rest].concat(),
+            None => body.to_vec(),
+        };
         hasher.update(replace_all(
             &body,
-            format!("--{boundary}").as_bytes(),
-            b"--finai",
+            format!("\r\n--{boundary}").as_bytes(),
+            b"\r\n--finai",
         ));
     } else {
         hasher.update(&content_type);

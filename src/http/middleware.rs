@@ -219,6 +219,7 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods([
             Method::GET,
+            Method::HEAD,
             Method::POST,
             Method::PUT,
             Method::PATCH,

@@ -76,7 +76,7 @@ pub fn prepare_link(
     // links of a kind an hour: an outside test had 60 mails sent to one inbox in a minute. The
     // answer does not change, so nothing tells the asker.
     let hour_ago = Utc::now() - ChronoDuration::hours(1);
-    user_tokens::lock_account(conn, user.id)?;
+    crate::db::users::lock(conn, user.id)?;
     if user_tokens::made_since(conn, user.id, purpose, hour_ago)? >= MAILS_PER_HOUR {
         return Ok(None);
     }
@@ -142,33 +142,16 @@ pub async fn begin_attempt(state: &AppState, key: String) -> ApiResult<u32> {
 
 /// Checks `password` against `user`'s hash off the executor, counting the attempt against the
 /// address: a wrong password may lock it. Used wherever a password is asked for.
+///
+/// For an account with two-factor login a right password does not clear the failures (a right
+/// code does), as at login: else a right password sent between wrong codes (to turn two-factor
+/// off, or through a password change) would wipe the count and let codes be guessed without
+/// end. Its own attempt is taken back, so using the password does not lock the account either.
 pub async fn check_password(
     state: &AppState,
     user: &User,
     password: String,
     origin: &Origin,
-) -> ApiResult<bool> {
-    counted_password(state, user, password, origin, true).await
-}
-
-/// [`check_password`] where a second factor's code follows: a right password does not clear
-/// the failures (the code's check does, when it is right), as at login. Else a right password
-/// sent with each wrong code would wipe the count and let codes be guessed without end.
-pub async fn check_password_before_code(
-    state: &AppState,
-    user: &User,
-    password: String,
-    origin: &Origin,
-) -> ApiResult<bool> {
-    counted_password(state, user, password, origin, false).await
-}
-
-async fn counted_password(
-    state: &AppState,
-    user: &User,
-    password: String,
-    origin: &Origin,
-    clears: bool,
 ) -> ApiResult<bool> {
     let key = user.email.to_lowercase();
     let attempt = begin_attempt(state, key.clone()).await?;
@@ -177,7 +160,12 @@ async fn counted_password(
         .hasher
         .run(move || password::verify(&password, &stored))
         .await?;
-    if !ok || clears {
+    if ok && user.two_factor_enabled {
+        db::run(&state.pool, move |conn| {
+            login_throttle::undo_attempt(conn, &key)
+        })
+        .await?;
+    } else {
         settle_attempt(state, key, attempt, ok, Some(user.id), origin.clone()).await?;
     }
     Ok(ok)

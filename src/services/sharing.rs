@@ -257,11 +257,11 @@ pub fn members(
         .collect()
 }
 
-/// Invites an address into a shared ledger; returns the invitation and the mail with its link.
-/// Whether an account uses the address is not told: the invitation waits for one.
 /// The most invitations one account sends in a day.
 const INVITATIONS_PER_DAY: i64 = 50;
 
+/// Invites an address into a shared ledger; returns the invitation and the mail with its link.
+/// Whether an account uses the address is not told: the invitation waits for one.
 pub fn invite(
     state: &AppState,
     conn: &mut PgConnection,
@@ -292,8 +292,12 @@ pub fn invite(
         }
         // Each invitation mails someone else: an account may send a few dozen a day, not the
         // thousands an outside test found it could (a relay for mail with the sender's words).
+        // Counted in the audit log, which a deleted ledger does not take with it.
         let day_ago = Utc::now() - ChronoDuration::days(1);
-        if ledgers::invitations_sent_since(conn, caller.id, day_ago)? >= INVITATIONS_PER_DAY {
+        users::lock(conn, caller.id)?;
+        if audit::count_by_actor_since(conn, caller.id, Action::MemberInvited, day_ago)?
+            >= INVITATIONS_PER_DAY
+        {
             return Err(ApiError::TooManyRequests {
                 code: "too_many_invitations",
                 message: format!(
@@ -493,7 +497,7 @@ pub fn set_role(
             }
             ledgers::set_role(conn, ledger_id, user_id, role.as_str())?;
             if current == LedgerRole::Owner {
-                ledgers::revoke_sent_by(conn, ledger_id, user_id)?;
+                ledgers::revoke_sent_by(conn, Some(ledger_id), user_id)?;
             }
             log(
                 conn,
@@ -535,7 +539,7 @@ pub fn remove_member(
         may_lose_member(kind_of(&ledger)?, role, ledgers::owners(conn, ledger_id)?)
             .map_err(refused)?;
         ledgers::remove_member(conn, ledger_id, user_id)?;
-        ledgers::revoke_sent_by(conn, ledger_id, user_id)?;
+        ledgers::revoke_sent_by(conn, Some(ledger_id), user_id)?;
         stop_webhooks_of(conn, user_id, Some(ledger_id))?;
         log(
             conn,
@@ -593,6 +597,7 @@ pub fn leave_all(conn: &mut PgConnection, user_id: Uuid) -> Result<(), ApiError>
     {
         ledgers::delete(conn, ledger.ledger_id)?;
     }
+    ledgers::revoke_sent_by(conn, None, user_id)?;
     stop_webhooks_of(conn, user_id, None)?;
     Ok(())
 }

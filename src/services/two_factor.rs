@@ -13,7 +13,7 @@ use diesel::PgConnection;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::accounts::{begin_attempt, check_password, check_password_before_code, settle_attempt};
+use super::accounts::{begin_attempt, check_password, settle_attempt};
 use super::caller::Caller;
 use super::personal_tokens::session_only;
 use crate::auth::extractor::TokenLife;
@@ -286,7 +286,7 @@ pub async fn disable(
     if !user.two_factor_enabled {
         return Err(not_enabled());
     }
-    if !check_password_before_code(state, &user, password, origin).await? {
+    if !check_password(state, &user, password, origin).await? {
         return Err(wrong_password());
     }
     if !counted_check(state, &user, factor, origin).await? {

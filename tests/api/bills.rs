@@ -252,6 +252,24 @@ async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_n
     assert_eq!(payments[0]["paid_on"], json!(day_before), "{payments}");
     assert_eq!(payments[0]["due_date"], due.as_str(), "{payments}");
 
+    // Moved into another currency than the bill's, it pays nothing either.
+    let euros = app.create_wallet(&s.user, "Euros", "EUR").await;
+    assert_eq!(
+        edit(json!({"wallet_id": euros, "currency": "EUR"}))
+            .await
+            .status(),
+        200
+    );
+    let payments = app
+        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
+        .await;
+    assert_eq!(payments, json!([]));
+    assert_eq!(
+        edit(json!({"wallet_id": s.cash, "currency": "USD"}))
+            .await
+            .status(),
+        200
+    );
     let income = edit(json!({"type": "income", "category_id": s.salary})).await;
     assert_eq!(income.status(), 200);
     let payments = app

@@ -502,6 +502,8 @@ pub async fn reset_password(
             }
             if unproven {
                 db::two_factor::remove(conn, user_id)?;
+                db::two_factor::set_enabled(conn, user_id, false)?;
+                db::ledgers::revoke_sent_by(conn, None, user_id)?;
                 crate::services::webhooks::turn_off_created_by(
                     conn,
                     user_id,

@@ -82,7 +82,7 @@ pub async fn my_invitations(state: web::Data<AppState>, caller: Caller) -> ApiRe
     request_body = InvitationAnswerRequest,
     responses(
         (status = 200, description = "Accepted: the caller is a member", body = Envelope<InvitationResponse>),
-        (status = 404, description = "`not_found`: no open invitation to this account has that token", body = ErrorBody),
+        (status = 404, description = "`not_found`: no open invitation to this account has that token (used, withdrawn, expired, sent to another address, or sent by an owner who is no longer one)", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
