@@ -662,21 +662,7 @@ async fn a_reset_proves_the_address_and_clears_what_someone_else_set_up_before()
     .await;
     assert_eq!(status, 201, "{hook}");
     // The owner recovers the account through the mailed link (no option asked for).
-    app.post_json(
-        "/api/v1/auth/password/forgot",
-        &json!({"email": "ana@example.com"}),
-    )
-    .await;
-    let reset = app.mailed_token("ana@example.com", "reset-password").await;
-    let (status, _) = json(
-        app.post_json(
-            "/api/v1/auth/password/reset",
-            &json!({"token": reset, "new_password": "N3w!passWord"}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(status, 200);
+    app.reset_password("ana@example.com", "N3w!passWord").await;
     assert_eq!(app.get_as("/api/v1/wallets", &pat).await.status(), 401);
     assert_eq!(
         app.scalar("SELECT count(*) AS value FROM webhooks WHERE active"),

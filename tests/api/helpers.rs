@@ -18,7 +18,7 @@ use finai::db::embedded::{quote_ident, ClusterOptions, EmbeddedPostgres};
 use finai::db::{build_pool_counting, migrations, PgPool};
 use finai::startup::Application;
 use reqwest::{Method, RequestBuilder, Response};
-use serde_json::Value;
+use serde_json::{json, Value};
 
 /// Arbitrary but fixed, distinct from the migration lock: "FINAITPL".
 const TEMPLATE_LOCK_KEY: i64 = 0x46494e4149545046;
@@ -552,6 +552,20 @@ impl TestApp {
     }
 
     /// How many mails to `to` are in the outbox.
+    /// Resets `email`'s password to `new_password` through the mailed link, as its owner would.
+    pub async fn reset_password(&self, email: &str, new_password: &str) {
+        self.post_json("/api/v1/auth/password/forgot", &json!({"email": email}))
+            .await;
+        let token = self.mailed_token(email, "reset-password").await;
+        let response = self
+            .post_json(
+                "/api/v1/auth/password/reset",
+                &json!({"token": token, "new_password": new_password}),
+            )
+            .await;
+        assert_eq!(response.status(), 200, "reset of {email}");
+    }
+
     /// Every mail sent to `to` so far, as written to the outbox, one after another.
     pub fn mails_to(&self, to: &str) -> String {
         let to_header = format!("To: {to}");

@@ -45,6 +45,32 @@ pub async fn join(app: &TestApp, owner: &TestUser, ledger: &str, invitee: &TestU
     assert_eq!(accepted["role"], role);
 }
 
+/// The invitation link `token` is dead for `user`: 404, and the ledger stays out of reach.
+async fn link_lets_no_one_in(app: &TestApp, user: &TestUser, token: &str, ledger: &str) {
+    assert_error(
+        app.send_as(
+            Method::POST,
+            "/api/v1/ledgers/invitations/accept",
+            &user.access_token,
+            Some(&json!({"token": token})),
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+    assert_error(
+        app.get_as(
+            &format!("/api/v1/ledgers/{ledger}/wallets"),
+            &user.access_token,
+        )
+        .await,
+        404,
+        "not_found",
+    )
+    .await;
+}
+
 async fn household(app: &TestApp) -> (TestUser, TestUser, TestUser, String) {
     let owner = app.register("owner@example.com").await;
     let editor = app.register("editor@example.com").await;
@@ -370,28 +396,7 @@ async fn an_invitation_works_once_and_only_for_its_address() {
         )
         .await;
     assert_eq!(declined["status"], "declined");
-    assert_error(
-        app.send_as(
-            Method::POST,
-            "/api/v1/ledgers/invitations/accept",
-            &invitee.access_token,
-            Some(&json!({"token": token})),
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
-    assert_error(
-        app.get_as(
-            &format!("/api/v1/ledgers/{ledger}/wallets"),
-            &invitee.access_token,
-        )
-        .await,
-        404,
-        "not_found",
-    )
-    .await;
+    link_lets_no_one_in(&app, &invitee, &token, &ledger).await;
     // A withdrawn invitation's link is dead too.
     let invitation = app
         .data_of(
@@ -474,28 +479,7 @@ async fn an_invitation_dies_with_its_senders_ownership() {
                 .await;
             assert_eq!(open, json!([]), "{how}");
         }
-        assert_error(
-            app.send_as(
-                Method::POST,
-                "/api/v1/ledgers/invitations/accept",
-                &sock.access_token,
-                Some(&json!({"token": token})),
-            )
-            .await,
-            404,
-            "not_found",
-        )
-        .await;
-        assert_error(
-            app.get_as(
-                &format!("/api/v1/ledgers/{ledger}/wallets"),
-                &sock.access_token,
-            )
-            .await,
-            404,
-            "not_found",
-        )
-        .await;
+        link_lets_no_one_in(&app, &sock, &token, &ledger).await;
     }
 }
 
