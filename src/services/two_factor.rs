@@ -387,7 +387,8 @@ pub fn challenge(
 
 /// The second step of a login: the challenge's account and whether it asked to be remembered,
 /// once `code` checks out (counted toward the lockout). The challenge stays open after a wrong
-/// code (a typo), until it expires or a right code spends it.
+/// code (a typo), until it expires or a right code spends it: [`spend_for_session`], in the
+/// transaction that issues the session.
 pub async fn verify_login(
     state: &AppState,
     challenge: &str,
@@ -395,8 +396,7 @@ pub async fn verify_login(
     origin: &Origin,
 ) -> ApiResult<(User, bool)> {
     let factor = parse_code(code)?;
-    let hash = tokens::digest(challenge);
-    let lookup = hash.clone();
+    let lookup = tokens::digest(challenge);
     let (user, remember_me) = db::run(&state.pool, move |conn| {
         let Some((user_id, remember_me)) = two_factor::live_challenge(conn, &lookup)? else {
             return Ok(None);
@@ -408,12 +408,22 @@ pub async fn verify_login(
     if !counted_check(state, &user, factor, origin).await? {
         return Err(invalid_mfa_code());
     }
-    let spent = db::run(&state.pool, move |conn| {
-        two_factor::spend_challenge(conn, &hash)
-    })
-    .await?;
-    if !spent {
-        return Err(invalid_challenge());
-    }
     Ok((user, remember_me))
+}
+
+/// Spends a login's challenge in the transaction that issues its session, with the account's
+/// row locked: a password reset or "log out everywhere" (which end open challenges, and lock
+/// the row) either comes first, and the challenge is spent already, or after, and ends the new
+/// session with the rest. Between two transactions a session could slip past a reset.
+pub fn spend_for_session(
+    conn: &mut PgConnection,
+    user_id: Uuid,
+    challenge: &str,
+) -> Result<(), ApiError> {
+    users::lock(conn, user_id)?;
+    if two_factor::spend_challenge(conn, &tokens::digest(challenge))? {
+        Ok(())
+    } else {
+        Err(invalid_challenge())
+    }
 }

@@ -185,7 +185,7 @@ pub async fn login(
             "Enter the code from your authenticator app (or a recovery code) to finish logging in.",
         )));
     }
-    start_session(&state, user, remember_me, origin, device).await
+    start_session(&state, user, remember_me, origin, device, None).await
 }
 
 /// A disabled account, or an unverified one where verification is required, gets no session.
@@ -205,10 +205,14 @@ async fn start_session(
     remember_me: bool,
     origin: Origin,
     device: session::Device,
+    challenge: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let state2 = state.clone();
     let (user, issued) = db::run(&state.pool, move |conn| {
         db::transaction::<_, ApiError, _>(conn, |conn| {
+            if let Some(challenge) = &challenge {
+                two_factor::spend_for_session(conn, user.id, challenge)?;
+            }
             record(conn, Action::LoginSucceeded, Some(user.id), &origin)?;
             let issued = session::issue(conn, &state2.settings, &user, remember_me, None, &device)?;
             Ok((user, issued))
@@ -249,7 +253,15 @@ pub async fn verify_mfa(
     let (user, remember_me) =
         two_factor::verify_login(&state, &body.challenge, &body.code, &origin).await?;
     admissible(&state, &user)?;
-    start_session(&state, user, remember_me, origin, device).await
+    start_session(
+        &state,
+        user,
+        remember_me,
+        origin,
+        device,
+        Some(body.challenge),
+    )
+    .await
 }
 
 enum RefreshOutcome {
