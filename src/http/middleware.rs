@@ -264,7 +264,9 @@ pub fn cors(allowed_origins: &[String]) -> Cors {
 /// The default service: a route that exists with other methods answers 405 with `Allow`;
 /// unknown routes 404 `not_found`, both in the envelope.
 pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
-    let allowed = allowed_methods(req.path());
+    // As the router reads it: `/api/v1/%77allets` is `/api/v1/wallets`.
+    let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
+    let allowed = allowed_methods(&path);
     if allowed.is_empty() {
         return ApiError::NotFound(
             "No such route. The API lives under /api/v1; see /swagger-ui/.".into(),

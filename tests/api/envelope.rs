@@ -20,6 +20,7 @@ async fn a_route_with_other_methods_answers_405_with_allow_and_head_is_a_get_wit
         (Method::DELETE, "/health", "GET, HEAD, OPTIONS"),
         (Method::PUT, "/api/v1/wallets", "GET, HEAD, POST, OPTIONS"),
         (Method::GET, "/api/v1/auth/login", "POST, OPTIONS"),
+        (Method::PUT, "/api/v1/%77allets", "GET, HEAD, POST, OPTIONS"),
         (
             Method::POST,
             "/api/v1/wallets/3f2b1c4d-0000-4000-8000-000000000000",
