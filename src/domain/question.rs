@@ -518,6 +518,13 @@ fn join_ranges(words: &[String], marks: &mut [Mark], periods: &mut Vec<(usize, u
         let (next_start, next_end, second) = periods[k + 1];
         let between = word_is(words, end, &["and", "va"])
             && word_is(words, start.wrapping_sub(1), &["between", "giua"]);
+        // A month named alone is its last one; as a range's end it follows the start: asked in
+        // June, "from May to July" runs to this July, not to last year's.
+        let whole_month = second == Period::month_of(second.from);
+        let second = match second.from.checked_add_months(Months::new(12)) {
+            Some(next_year) if whole_month && second.to < first.from => Period::month_of(next_year),
+            _ => second,
+        };
         if next_start == end + 1
             && (word_is(words, end, RANGE_TO) || between)
             && first.from <= second.to
@@ -1639,6 +1646,15 @@ mod tests {
         assert_eq!(one("from March until May"), spring);
         assert_eq!(one("between March and May"), spring);
         assert_eq!(one("từ tháng 3 đến tháng 5"), spring);
+        assert_eq!(
+            one("between April and August"),
+            range("2026-04-01", "2026-08-31")
+        );
+        assert_eq!(one("from May to July"), range("2026-05-01", "2026-07-31"));
+        assert_ne!(
+            read("from 2026-05-15 to 2026-05-01").period,
+            range("2026-05-15", "2027-05-31")
+        );
         assert_eq!(
             one("between 1 and 10 last month"),
             range("2026-05-01", "2026-05-10")
