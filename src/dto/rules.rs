@@ -176,6 +176,9 @@ pub struct ApplyRuleResponse {
     pub matched: usize,
     /// Of those, the ones the actions change (or would change).
     pub changed: usize,
+    /// Matches the rule would make a transfer of, kept as they are: the other side of the
+    /// movement is recorded in the other wallet already (a transfer would count it twice).
+    pub transfers_held_back: usize,
     /// Up to 10 of the changed ones, as they are (after the change, unless `dry_run`).
     pub sample: Vec<TransactionResponse>,
 }

@@ -305,6 +305,7 @@ pub fn delete(conn: &mut PgConnection, caller: &Caller, id: Uuid) -> Result<(), 
 pub struct Applied {
     pub matched: usize,
     pub changed: usize,
+    pub transfers_held_back: usize,
     pub sample: Vec<TransactionView>,
 }
 
@@ -368,11 +369,40 @@ fn patch_for(
     (!unchanged).then_some(patch)
 }
 
+/// Whether the movement a rule would make a transfer of is recorded already on the other
+/// wallet's side: the opposite kind, the same amount, within 3 days, no half of a pair.
+fn other_side_recorded(
+    conn: &mut PgConnection,
+    ledger: Uuid,
+    row: &Row,
+    patch: &Patch,
+) -> Result<bool, ApiError> {
+    // An expense moves money to `to_wallet_id`; an income comes from the patch's `wallet_id`.
+    let (other_wallet, other_kind) = match (patch.to_wallet_id, patch.wallet_id) {
+        (Some(Some(to)), None) => (to, "income"),
+        (_, Some(from)) => (from, "expense"),
+        _ => return Ok(false),
+    };
+    let window = chrono::Days::new(3);
+    let (Some(from), Some(to)) = (
+        row.date.checked_sub_days(window),
+        row.date.checked_add_days(window),
+    ) else {
+        return Ok(false);
+    };
+    Ok(
+        crate::db::imports::unmatched_of_wallet(conn, ledger, other_wallet, from, to)?
+            .iter()
+            .any(|other| other.kind == other_kind && other.amount == row.amount),
+    )
+}
+
 #[derive(Debug, Clone, diesel::Queryable)]
 struct Row {
     id: Uuid,
     kind: String,
     amount: rust_decimal::Decimal,
+    date: chrono::NaiveDate,
     description: String,
     merchant: Option<String>,
     wallet_id: Uuid,
@@ -402,6 +432,7 @@ pub fn apply(
                 transactions::id,
                 transactions::type_,
                 transactions::amount,
+                transactions::date,
                 transactions::description,
                 transactions::merchant,
                 transactions::wallet_id,
@@ -434,6 +465,7 @@ pub fn apply(
             .collect();
         let rules = [compiled];
         let mut matched = 0;
+        let mut held_back = 0;
         let mut changes = Vec::new();
         for row in &rows {
             let Some(kind) = TransactionType::parse(&row.kind) else {
@@ -451,9 +483,27 @@ pub fn apply(
                 continue;
             }
             matched += 1;
-            if let Some(patch) = patch_for(&effect, row, &kinds, &currencies) {
-                changes.push((row.id, patch));
+            let Some(mut patch) = patch_for(&effect, row, &kinds, &currencies) else {
+                continue;
+            };
+            if patch.transaction_type == Some(TransactionType::Transfer)
+                && other_side_recorded(conn, owner, row, &patch)?
+            {
+                // Its other side is in the other wallet already (an income the bank file of
+                // that account brought, or typed): as a transfer it would count the money
+                // twice. The row keeps what it is; the rule's other actions still apply.
+                held_back += 1;
+                patch.transaction_type = None;
+                patch.wallet_id = None;
+                patch.to_wallet_id = None;
+                let unchanged = patch.category_id.is_none()
+                    && patch.tags.is_none()
+                    && patch.description.is_none();
+                if unchanged {
+                    continue;
+                }
             }
+            changes.push((row.id, patch));
         }
         let changed = changes.len();
         let mut sample = Vec::new();
@@ -474,6 +524,7 @@ pub fn apply(
         Ok(Applied {
             matched,
             changed,
+            transfers_held_back: held_back,
             sample,
         })
     })

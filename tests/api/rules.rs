@@ -372,3 +372,64 @@ async fn a_rules_transfer_keeps_one_currency() {
         "{rows}"
     );
 }
+
+#[tokio::test]
+async fn a_rules_transfer_over_existing_rows_never_counts_a_movement_twice() {
+    let app = spawn_app().await;
+    let user = app.register("twice@example.com").await;
+    let checking = app.create_wallet(&user, "Checking", "USD").await;
+    let savings = app.create_wallet(&user, "Savings", "USD").await;
+    let salary = app.category_id(&user, "Salary").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    // The savings account's side was recorded already (typed, or from its own bank file); a
+    // second movement has no other side yet.
+    app.create_transaction(
+        &user,
+        json!({"type": "income", "amount": 100, "date": "2026-03-02", "wallet_id": savings,
+               "category_id": salary, "description": "FROM CHECKING"}),
+    )
+    .await;
+    for (amount, date) in [(100, "2026-03-01"), (250, "2026-03-20")] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "date": date, "wallet_id": checking,
+                   "category_id": groceries, "description": "TO SAVINGS"}),
+        )
+        .await;
+    }
+    let moving = rule(
+        &app,
+        &user,
+        json!({"name": "Savings", "payee_contains": "to savings", "transfer_to_wallet_id": savings}),
+    )
+    .await;
+    let applied = app
+        .data_of(
+            &user,
+            Method::POST,
+            &format!("/api/v1/rules/{}/apply", moving["id"].as_str().unwrap()),
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        (
+            applied["changed"].clone(),
+            applied["transfers_held_back"].clone()
+        ),
+        (json!(1), json!(1)),
+        "{applied}"
+    );
+    let wallets = app.data(&user, "/api/v1/wallets").await;
+    let balance = |id: &str| {
+        wallets
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|w| w["id"] == id)
+            .unwrap()["balance"]
+            .clone()
+    };
+    // 100 came in once (the income), 250 moved by the transfer; 100 went out as the expense.
+    assert_eq!(balance(&savings), json!(350));
+    assert_eq!(balance(&checking), json!(-350));
+}

@@ -161,6 +161,7 @@ pub async fn apply_rule(
         dry_run,
         matched: applied.matched,
         changed: applied.changed,
+        transfers_held_back: applied.transfers_held_back,
         sample: applied
             .sample
             .into_iter()
