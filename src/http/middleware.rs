@@ -267,17 +267,19 @@ pub async fn not_found(req: actix_web::HttpRequest) -> HttpResponse {
     // As the router reads it: `/api/v1/%77allets` is `/api/v1/wallets`.
     let path = percent_encoding::percent_decode_str(req.path()).decode_utf8_lossy();
     let allowed = allowed_methods(&path);
-    if allowed.is_empty() {
+    let allow = allowed.join(", ");
+    if req.method() == Method::OPTIONS && !allowed.is_empty() {
+        return HttpResponse::NoContent()
+            .insert_header((header::ALLOW, allow))
+            .finish();
+    }
+    // A method the path takes that still reached here did not route for its values (a ledger
+    // id that is no id, say): no such resource, 404.
+    if allowed.is_empty() || allowed.contains(&req.method().as_str()) {
         return ApiError::NotFound(
             "No such route. The API lives under /api/v1; see /swagger-ui/.".into(),
         )
         .error_response();
-    }
-    let allow = allowed.join(", ");
-    if req.method() == Method::OPTIONS {
-        return HttpResponse::NoContent()
-            .insert_header((header::ALLOW, allow))
-            .finish();
     }
     let mut response = ApiError::BadRequest {
         code: "method_not_allowed",

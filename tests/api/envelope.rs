@@ -36,6 +36,14 @@ async fn a_route_with_other_methods_answers_405_with_allow_and_head_is_a_get_wit
         assert_eq!(response.headers()["allow"], allow, "{method} {path}");
         assert_error(response, 405, "method_not_allowed").await;
     }
+    // A method the path takes, with values that route nowhere: no such resource.
+    let unrouted = app
+        .get_as(
+            "/api/v1/ledgers/null%2Cnull/transactions",
+            &user.access_token,
+        )
+        .await;
+    assert_error(unrouted, 404, "not_found").await;
     let options = app
         .request(Method::OPTIONS, "/api/v1/wallets")
         .send()
