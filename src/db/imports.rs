@@ -722,6 +722,11 @@ pub struct Pending {
     pub transfer_match_id: Option<Uuid>,
 }
 
+/// What a [`Pending`] reads of a transaction.
+const PENDING_COLUMNS: &str =
+    "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
+     FROM transactions";
+
 /// The ledger's pending, unmatched expenses and incomes in a currency between two dates.
 pub fn unmatched_pending(
     conn: &mut PgConnection,
@@ -731,11 +736,10 @@ pub fn unmatched_pending(
     to: NaiveDate,
 ) -> QueryResult<Vec<Pending>> {
     diesel::sql_query(
-        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
-         FROM transactions \
-         WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NULL \
-           AND type IN ('expense', 'income') AND currency = $2 AND date BETWEEN $3 AND $4",
-    )
+        format!(
+        "{PENDING_COLUMNS} WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NULL \
+           AND type IN ('expense', 'income') AND currency = $2 AND date BETWEEN $3 AND $4"
+    ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Text, _>(currency)
     .bind::<Date, _>(from)
@@ -752,12 +756,10 @@ pub fn unmatched_of_wallet(
     from: NaiveDate,
     to: NaiveDate,
 ) -> QueryResult<Vec<Pending>> {
-    diesel::sql_query(
-        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
-         FROM transactions \
-         WHERE ledger_id = $1 AND wallet_id = $2 AND transfer_match_id IS NULL \
-           AND type IN ('expense', 'income') AND date BETWEEN $3 AND $4",
-    )
+    diesel::sql_query(format!(
+        "{PENDING_COLUMNS} WHERE ledger_id = $1 AND wallet_id = $2 AND transfer_match_id IS NULL \
+           AND type IN ('expense', 'income') AND date BETWEEN $3 AND $4"
+    ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<SqlUuid, _>(wallet_id)
     .bind::<Date, _>(from)
@@ -815,11 +817,10 @@ pub fn matched_among(
     ids: &[Uuid],
 ) -> QueryResult<Vec<Pending>> {
     diesel::sql_query(
-        "SELECT id, wallet_id, type AS kind, amount, currency, status, date, transfer_match_id \
-         FROM transactions \
-         WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NOT NULL \
-           AND (id = ANY($2) OR transfer_match_id = ANY($2))",
-    )
+        format!(
+        "{PENDING_COLUMNS} WHERE ledger_id = $1 AND status = 'pending' AND transfer_match_id IS NOT NULL \
+           AND (id = ANY($2) OR transfer_match_id = ANY($2))"
+    ))
     .bind::<SqlUuid, _>(ledger_id)
     .bind::<Array<SqlUuid>, _>(ids)
     .load(conn)

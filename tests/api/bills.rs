@@ -231,6 +231,7 @@ async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_n
         .await;
     let expense = paid["transaction"]["id"].as_str().unwrap();
     let day_before = today().pred_opt().unwrap();
+    let payments_of = || app.data(&s.user, &format!("/api/v1/bills/{id}/payments"));
     let edit = |body: Value| {
         app.send_as(
             Method::PATCH,
@@ -245,9 +246,7 @@ async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_n
             .status(),
         200
     );
-    let payments = app
-        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
-        .await;
+    let payments = payments_of().await;
     assert_eq!(payments[0]["amount"], json!(80), "{payments}");
     assert_eq!(payments[0]["paid_on"], json!(day_before), "{payments}");
     assert_eq!(payments[0]["due_date"], due.as_str(), "{payments}");
@@ -260,9 +259,7 @@ async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_n
             .status(),
         200
     );
-    let payments = app
-        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
-        .await;
+    let payments = payments_of().await;
     assert_eq!(payments, json!([]));
     assert_eq!(
         edit(json!({"wallet_id": s.cash, "currency": "USD"}))
@@ -272,9 +269,7 @@ async fn a_payments_expense_edited_is_what_the_payment_says_and_as_income_pays_n
     );
     let income = edit(json!({"type": "income", "category_id": s.salary})).await;
     assert_eq!(income.status(), 200);
-    let payments = app
-        .data(&s.user, &format!("/api/v1/bills/{id}/payments"))
-        .await;
+    let payments = payments_of().await;
     assert_eq!(payments, json!([]));
     let reopened = app.data(&s.user, &format!("/api/v1/bills/{id}")).await;
     assert_eq!(reopened["next_due_date"], due.as_str(), "{reopened}");
