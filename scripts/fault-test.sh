@@ -45,8 +45,9 @@ as_pg "$pg_bin/initdb" -D "$pg_dir/data" -U finai --auth=trust -E UTF8 >"$data_d
     { cat "$data_dir/initdb.log" >&2; die "initdb failed"; }
 pg_ctl() { as_pg "$pg_bin/pg_ctl" -D "$pg_dir/data" "$@"; }
 pg_start() {
-    pg_ctl start -w -l "$pg_dir/postgres.log" \
-        -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off" >/dev/null
+    pg_ctl start -w -t 120 -l "$pg_dir/postgres.log" \
+        -o "-c listen_addresses=127.0.0.1 -p $pg_port -k $pg_dir -c fsync=off -c shared_buffers=16MB -c max_connections=40" >/dev/null ||
+        { log "PostgreSQL did not start; its log:"; tail -n 30 "$pg_dir/postgres.log" >&2; return 1; }
 }
 load_pid=""
 stop_all() { # on any exit: the load, then our PostgreSQL
@@ -54,7 +55,13 @@ stop_all() { # on any exit: the load, then our PostgreSQL
     pg_ctl stop -m fast >/dev/null 2>&1 || true
 }
 on_exit=stop_all
-pg_start
+# The first start may lose a race for the port to another program: then the next free one.
+for attempt in 1 2 3; do
+    pg_start && break
+    [[ "$attempt" == 3 ]] && die "PostgreSQL would not start (three tries)"
+    pg_port=$((pg_port + 1))
+    while port_in_use "$pg_port"; do pg_port=$((pg_port + 1)); done
+done
 "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U finai -d postgres -qc 'CREATE DATABASE finai' >/dev/null
 psql_finai() { "$pg_bin/psql" -h 127.0.0.1 -p "$pg_port" -U finai -d finai -Atqc "$1"; }
 
