@@ -82,8 +82,10 @@ pub struct AuditQuery {
 #[schema(example = json!({"title": "Maintenance tonight", "body": "FinAI will be read-only from 22:00 to 22:15 UTC.", "priority": "high"}))]
 pub struct AnnouncementRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[validate(length(min = 1, max = 5000))]
+    #[schema(min_length = 1, max_length = 5000)]
     pub body: String,
     /// Default `normal`.
     pub priority: Option<crate::domain::notification::Priority>,

@@ -47,6 +47,7 @@ impl Locale {
 pub struct AskRequest {
     /// English or Vietnamese, with or without diacritics; at most 500 characters.
     #[validate(custom(function = "question_text"))]
+    #[schema(min_length = 1, max_length = 500)]
     pub question: String,
     /// The answer's language; by default the question's.
     pub locale: Option<Locale>,
@@ -145,6 +146,7 @@ impl Feedback {
 pub struct FeedbackRequest {
     pub rating: Feedback,
     #[validate(length(max = 1000))]
+    #[schema(max_length = 1000)]
     pub comment: Option<String>,
 }
 

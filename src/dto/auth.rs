@@ -52,6 +52,7 @@ pub struct RegisterRequest {
     #[validate(custom(function = "validate_new_password"))]
     pub password: String,
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 
@@ -60,8 +61,10 @@ pub struct RegisterRequest {
 #[schema(example = json!({"email": "ana@example.com", "password": "Str0ng!pass", "remember_me": true}))]
 pub struct LoginRequest {
     #[validate(length(min = 1, max = 254))]
+    #[schema(min_length = 1, max_length = 254)]
     pub email: String,
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     /// Keep the session for 90 days instead of 30.
     #[serde(default, deserialize_with = "flexible_bool")]
@@ -88,6 +91,7 @@ pub struct SessionResponse {
 #[schema(example = json!({"refresh_token": "3q2-7wEhV0Yl2Xb1iJ3o9hXg0mQe8x4yQ8dM1a9cK2s"}))]
 pub struct RefreshRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
 }
 
@@ -96,6 +100,7 @@ pub struct RefreshRequest {
 #[schema(example = json!({"refresh_token": "3q2-7wEhV0Yl2Xb1iJ3o9hXg0mQe8x4yQ8dM1a9cK2s", "all_devices": false}))]
 pub struct LogoutRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub refresh_token: String,
     /// Sign out every session of the account, not only this one.
     #[serde(default)]
@@ -121,6 +126,7 @@ pub struct EmailRequest {
 #[schema(example = json!({"token": "pVQ7m2kq1x...", "new_password": "N3w!passWord"}))]
 pub struct ResetPasswordRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
     #[validate(custom(function = "validate_new_password"))]
     pub new_password: String,
@@ -135,6 +141,7 @@ pub struct ResetPasswordRequest {
 #[schema(example = json!({"token": "pVQ7m2kq1x..."}))]
 pub struct TokenRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub token: String,
 }
 
@@ -143,6 +150,7 @@ pub struct TokenRequest {
 #[schema(example = json!({"current_password": "Str0ng!pass", "new_password": "N3w!passWord"}))]
 pub struct ChangePasswordRequest {
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub current_password: String,
     #[validate(custom(function = "validate_new_password"))]
     pub new_password: String,

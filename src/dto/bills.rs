@@ -83,11 +83,13 @@ fn reminder(value: i32) -> Result<(), ValidationError> {
     "reminder_days_before": 3, "autopay": false}))]
 pub struct CreateBillRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
     /// The wallet's currency (the default).
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// An expense category.
     pub category_id: Uuid,
@@ -99,8 +101,10 @@ pub struct CreateBillRequest {
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_due_date: NaiveDate,
     #[validate(custom(function = "reminder"))]
+    #[schema(minimum = 0, maximum = 365)]
     pub reminder_days_before: Option<i32>,
     #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     pub autopay: Option<bool>,
 }
@@ -110,6 +114,7 @@ pub struct CreateBillRequest {
 #[schema(example = json!({"amount": 5200000, "reminder_days_before": 5}))]
 pub struct UpdateBillRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,
@@ -121,10 +126,11 @@ pub struct UpdateBillRequest {
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_due_date: Option<NaiveDate>,
     #[validate(custom(function = "reminder"))]
+    #[schema(minimum = 0, maximum = 365)]
     pub reminder_days_before: Option<i32>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub notes: Option<Option<String>>,
     pub autopay: Option<bool>,
 }

@@ -171,14 +171,17 @@ fn category_list(ids: &[Uuid]) -> Result<(), ValidationError> {
     "start_date": "2026-03-05", "alert_threshold": 80, "rollover": false}))]
 pub struct CreateBudgetRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
     /// Defaults to the user's currency; only transactions in it count.
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// Expense categories; their sub-categories count too.
     #[validate(custom(function = "category_list"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub category_ids: Vec<Uuid>,
     pub period: BudgetPeriod,
     /// Anchors the periods (a monthly budget from the 5th runs 5th to 4th). Defaults to today.
@@ -200,12 +203,15 @@ pub struct CreateBudgetRequest {
 #[schema(example = json!({"amount": 3500000, "alert_threshold": 90}))]
 pub struct UpdateBudgetRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(custom(function = "category_list"))]
+    #[schema(min_items = 1, max_items = 50)]
     pub category_ids: Option<Vec<Uuid>>,
     pub period: Option<BudgetPeriod>,
     #[validate(custom(function = "crate::http::validate::date"))]

@@ -48,13 +48,16 @@ impl From<Category> for CategoryResponse {
 #[schema(example = json!({"name": "Bubble tea", "parent_id": null, "kind": "expense", "icon": "mug-hot", "color": "#8E7DBE"}))]
 pub struct CreateCategoryRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Required for a top-level category; a sub-category takes its parent's kind.
     pub kind: Option<CategoryKind>,
     pub parent_id: Option<Uuid>,
     #[validate(custom(function = "crate::http::validate::label"))]
+    #[schema(min_length = 1, max_length = 50)]
     pub icon: Option<String>,
     #[validate(custom(function = "crate::http::validate::color"))]
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub color: Option<String>,
 }
 
@@ -64,17 +67,18 @@ pub struct CreateCategoryRequest {
 #[schema(example = json!({"name": "Coffee shops", "parent_id": null}))]
 pub struct UpdateCategoryRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[schema(value_type = Option<Uuid>)]
     pub parent_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(custom(function = "crate::http::validate::label"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 50)]
     pub icon: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(custom(function = "crate::http::validate::color"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^#[0-9A-Fa-f]{6}$")]
     pub color: Option<Option<String>>,
 }
 
@@ -138,5 +142,6 @@ fn description_text(value: &str) -> Result<(), ValidationError> {
 #[schema(example = json!({"text": "Morning coffee"}))]
 pub struct CreateDescriptionRequest {
     #[validate(custom(function = "description_text"))]
+    #[schema(min_length = 1, max_length = 200)]
     pub text: String,
 }

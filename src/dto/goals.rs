@@ -68,11 +68,13 @@ impl GoalResponse {
     "target_date": "2027-04-01"}))]
 pub struct CreateGoalRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub target_amount: Money,
     /// Defaults to the linked wallet's currency, else the ledger's.
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(custom(function = "crate::http::validate::date"))]
     pub target_date: Option<NaiveDate>,
@@ -85,6 +87,7 @@ pub struct CreateGoalRequest {
 #[schema(example = json!({"target_amount": 3500, "target_date": null}))]
 pub struct UpdateGoalRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub target_amount: Option<Money>,
@@ -109,6 +112,7 @@ pub struct CreateContributionRequest {
     #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
     #[validate(length(max = 500))]
+    #[schema(max_length = 500)]
     pub note: Option<String>,
 }
 

@@ -153,10 +153,12 @@ pub struct ReviewRequest {
     /// Become `cleared`.
     #[serde(default)]
     #[validate(length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub approve: Vec<Uuid>,
     /// Are deleted.
     #[serde(default)]
     #[validate(length(max = 1000))]
+    #[schema(max_items = 1000)]
     pub reject: Vec<Uuid>,
 }
 

@@ -40,12 +40,14 @@ pub enum SharedLedgerKind {
 #[schema(example = json!({"name": "Our household", "kind": "household", "currency": "VND"}))]
 pub struct CreateLedgerRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `household` or `business` (every account has its one `personal` ledger already).
     #[schema(value_type = SharedLedgerKind)]
     pub kind: LedgerKind,
     /// ISO 4217; defaults to the caller's currency.
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -54,12 +56,14 @@ pub struct CreateLedgerRequest {
 #[schema(example = json!({"name": "Nguyen family"}))]
 pub struct UpdateLedgerRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     /// Between `household` and `business`; a personal ledger stays personal.
     #[schema(value_type = Option<SharedLedgerKind>)]
     pub kind: Option<LedgerKind>,
     /// A personal ledger follows its account's currency (`PATCH /users/me`).
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
 }
 
@@ -93,6 +97,7 @@ impl MemberResponse {
 #[schema(example = json!({"email": "lan@example.com", "role": "editor"}))]
 pub struct InviteRequest {
     #[validate(length(min = 3, max = 254))]
+    #[schema(min_length = 3, max_length = 254)]
     pub email: String,
     pub role: LedgerRole,
 }
@@ -110,6 +115,7 @@ pub struct UpdateMemberRequest {
 #[schema(example = json!({"token": "3q2-7wX..."}))]
 pub struct InvitationAnswerRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub token: String,
 }
 

@@ -95,6 +95,7 @@ pub struct NotificationPreferencesBody {
     /// `bill_due`, `bill_overdue`, `unusual_spending`, `webhook_disabled`, `announcement`, `goal_reached`, `goal_behind`.
     /// A notification of a shared ledger goes to each member who chose its type.
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub email_types: Vec<String>,
     /// `immediate` (one mail per notification, at the next background run) or `daily_digest`
     /// (one mail a day, from 08:00 local time). Default `immediate`.

@@ -22,6 +22,7 @@ pub enum TokenScope {
 #[schema(example = json!({"name": "Budget sync script", "scopes": ["read"], "expires_in_days": 90}))]
 pub struct CreateTokenRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// `read` (GET, and the POSTs that change nothing of the ledger: `/assistant/ask`, its
     /// answers' feedback, `/scenarios/simulate`, and marking notifications read, which is the

@@ -141,6 +141,7 @@ pub struct CategorizeRequest {
     )]
     pub description: String,
     #[validate(custom(function = "crate::dto::transactions::valid_merchant"))]
+    #[schema(max_length = 200)]
     pub merchant: Option<String>,
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,

@@ -99,7 +99,7 @@ pub struct AmountField {
 #[serde(deny_unknown_fields)]
 pub struct ReceiptItem {
     #[validate(length(min = 1, max = 200))]
-    #[schema(example = "Latte")]
+    #[schema(example = "Latte", min_length = 1, max_length = 200)]
     pub description: String,
     #[schema(example = 2)]
     pub quantity: Money,
@@ -242,6 +242,7 @@ impl ReceiptResponse {
     "items": [{"description": "Latte", "quantity": 2, "amount": 9.0, "category_id": "6f1c2a52-1d7e-4a53-9d55-2f0a3c2b9e10"}]}))]
 pub struct CorrectReceiptRequest {
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub merchant: Option<String>,
     pub date: Option<NaiveDate>,
     pub total: Option<Money>,
@@ -250,8 +251,10 @@ pub struct CorrectReceiptRequest {
     pub tip: Option<Money>,
     /// ISO 4217.
     #[validate(length(equal = 3))]
+    #[schema(min_length = 3, max_length = 3)]
     pub currency: Option<String>,
     #[validate(length(max = 200), nested)]
+    #[schema(max_items = 200)]
     pub items: Option<Vec<ReceiptItem>>,
 }
 
@@ -276,6 +279,7 @@ pub struct ReceiptToTransactionRequest {
     pub tax_category_id: Option<Uuid>,
     /// Default: the merchant.
     #[validate(length(min = 1, max = 500))]
+    #[schema(min_length = 1, max_length = 500)]
     pub description: Option<String>,
 }
 

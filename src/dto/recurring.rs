@@ -88,17 +88,22 @@ pub struct CreateRecurringRequest {
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(custom(function = "crate::dto::transactions::valid_description"))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     #[validate(custom(function = "crate::dto::transactions::valid_merchant"))]
+    #[schema(max_length = 200)]
     pub merchant: Option<String>,
     #[validate(custom(function = "crate::dto::transactions::valid_notes"))]
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     pub category_id: Option<Uuid>,
     pub wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
     #[validate(custom(function = "crate::dto::transactions::valid_tags"))]
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[validate(custom(function = "repeating"))]
     #[schema(value_type = RecurringFrequency)]
@@ -118,6 +123,7 @@ pub struct UpdateRecurringRequest {
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,
     #[validate(custom(function = "crate::dto::transactions::valid_description"))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     pub category_id: Option<Uuid>,
     pub wallet_id: Option<Uuid>,

@@ -19,6 +19,7 @@ use crate::dto::transactions::TransactionResponse;
     "category_id": "6f1c2a52-1d7e-4a53-9d55-2f0a3c2b9e10", "add_tags": ["coffee"], "rename_payee": "Starbucks"}))]
 pub struct CreateRuleRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     /// Rules apply in this order (ascending); default: after the last.
     #[validate(range(min = 0, max = 1000000))]
@@ -27,12 +28,15 @@ pub struct CreateRuleRequest {
     pub active: Option<bool>,
     /// Case-insensitive text in the payee (the merchant, else the description).
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub payee_contains: Option<String>,
     /// Case-insensitive, the whole payee.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub payee_equals: Option<String>,
     /// A case-insensitive regular expression (Rust `regex` syntax, linear time) on the payee.
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub payee_regex: Option<String>,
     #[schema(value_type = Option<f64>)]
     pub min_amount: Option<Money>,
@@ -48,9 +52,11 @@ pub struct CreateRuleRequest {
     pub category_id: Option<Uuid>,
     /// Action: add these tags.
     #[validate(length(max = 20))]
+    #[schema(max_items = 20)]
     pub add_tags: Option<Vec<String>>,
     /// Action: the payee's name (description and merchant).
     #[validate(length(min = 1, max = 200))]
+    #[schema(min_length = 1, max_length = 200)]
     pub rename_payee: Option<String>,
     /// Action: make it a transfer with this wallet (an expense moves money to it, an income
     /// from it).
@@ -63,21 +69,22 @@ pub struct CreateRuleRequest {
 #[schema(example = json!({"active": false}))]
 pub struct UpdateRuleRequest {
     #[validate(length(min = 1, max = 100))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(range(min = 0, max = 1000000))]
     pub position: Option<i32>,
     pub active: Option<bool>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub payee_contains: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub payee_equals: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub payee_regex: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[schema(value_type = Option<f64>)]
@@ -100,11 +107,11 @@ pub struct UpdateRuleRequest {
     pub category_id: Option<Option<Uuid>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(max = 20))]
-    #[schema(value_type = Option<Vec<String>>)]
+    #[schema(value_type = Option<Vec<String>>, max_items = 20)]
     pub add_tags: Option<Option<Vec<String>>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(min = 1, max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub rename_payee: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[schema(value_type = Option<Uuid>)]

@@ -66,6 +66,7 @@ pub struct SimulateRequest {
     pub months: u32,
     #[serde(default)]
     #[validate(length(max = 50))]
+    #[schema(max_items = 50)]
     pub changes: Vec<ScenarioChange>,
 }
 
@@ -139,6 +140,7 @@ pub struct SimulationResponse {
     {"kind": "expense", "amount": 2000, "date": "2026-12-01"}]}}))]
 pub struct SaveScenarioRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[validate(nested)]
     pub scenario: SimulateRequest,

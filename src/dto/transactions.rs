@@ -180,6 +180,7 @@ pub struct SplitRequest {
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Money,
     #[validate(custom(function = "valid_split_note"))]
+    #[schema(max_length = 200)]
     pub note: Option<String>,
 }
 
@@ -198,15 +199,19 @@ pub struct CreateTransactionRequest {
     pub amount: Money,
     /// Must be the wallet's currency (the default).
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// Defaults to today in the user's time zone.
     #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
     #[validate(custom(function = "valid_description"))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     #[validate(custom(function = "valid_merchant"))]
+    #[schema(max_length = 200)]
     pub merchant: Option<String>,
     #[validate(custom(function = "valid_notes"))]
+    #[schema(max_length = 2000)]
     pub notes: Option<String>,
     /// Required for expense and income unless `splits` are given; empty for transfers.
     pub category_id: Option<Uuid>,
@@ -214,6 +219,7 @@ pub struct CreateTransactionRequest {
     /// The receiving wallet of a transfer.
     pub to_wallet_id: Option<Uuid>,
     #[validate(custom(function = "valid_tags"))]
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     /// Divide the amount over categories; the parts must add up to `amount` exactly.
     #[validate(nested)]
@@ -248,18 +254,20 @@ pub struct UpdateTransactionRequest {
     #[validate(custom(function = "crate::http::validate::positive"))]
     pub amount: Option<Money>,
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(custom(function = "crate::http::validate::date"))]
     pub date: Option<NaiveDate>,
     #[validate(custom(function = "valid_description"))]
+    #[schema(max_length = 500)]
     pub description: Option<String>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(custom(function = "valid_merchant"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub merchant: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(custom(function = "valid_notes"))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub notes: Option<Option<String>>,
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[schema(value_type = Option<Uuid>)]
@@ -269,6 +277,7 @@ pub struct UpdateTransactionRequest {
     #[schema(value_type = Option<Uuid>)]
     pub to_wallet_id: Option<Option<Uuid>>,
     #[validate(custom(function = "valid_tags"))]
+    #[schema(max_items = 20)]
     pub tags: Option<Vec<String>>,
     #[validate(nested)]
     pub splits: Option<Vec<SplitRequest>>,

@@ -24,6 +24,7 @@ pub struct TwoFactorStatus {
 #[schema(example = json!({"password": "Str0ng!pass"}))]
 pub struct EnrolRequest {
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 
@@ -57,6 +58,7 @@ pub struct Enrolment {
 #[schema(example = json!({"code": "123456"}))]
 pub struct CodeRequest {
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub code: String,
 }
 
@@ -74,8 +76,10 @@ pub struct RecoveryCodes {
 #[schema(example = json!({"password": "Str0ng!pass", "code": "123456"}))]
 pub struct DisableRequest {
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub code: String,
 }
 
@@ -98,8 +102,10 @@ pub struct MfaChallenge {
 #[schema(example = json!({"challenge": "Xq3Lr...", "code": "123456"}))]
 pub struct MfaVerifyRequest {
     #[validate(length(min = 1, max = 512))]
+    #[schema(min_length = 1, max_length = 512)]
     pub challenge: String,
     /// The app's 6-digit code or a recovery code.
     #[validate(length(min = 1, max = 32))]
+    #[schema(min_length = 1, max_length = 32)]
     pub code: String,
 }

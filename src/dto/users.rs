@@ -81,7 +81,7 @@ fn validate_timezone(name: &str) -> Result<(), ValidationError> {
 #[serde(deny_unknown_fields)]
 pub struct SettingsPatch {
     #[validate(custom(function = "crate::http::validate::currency"))]
-    #[schema(example = "VND")]
+    #[schema(example = "VND", pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     #[validate(custom(function = "validate_language"))]
     #[schema(example = "vi-VN")]
@@ -97,6 +97,7 @@ pub struct SettingsPatch {
 #[schema(example = json!({"name": "Ana Lima", "settings": {"currency": "VND", "theme": "dark"}}))]
 pub struct UpdateMeRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(nested)]
     pub settings: Option<SettingsPatch>,
@@ -108,6 +109,7 @@ pub struct UpdateMeRequest {
 pub struct DeleteMeRequest {
     /// The current password, to confirm.
     #[validate(length(min = 1, max = 1024))]
+    #[schema(min_length = 1, max_length = 1024)]
     pub password: String,
 }
 

@@ -47,11 +47,13 @@ impl From<WalletBalance> for WalletResponse {
 #[schema(example = json!({"name": "Cash", "type": "cash", "currency": "VND", "opening_balance": 500000}))]
 pub struct CreateWalletRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(rename = "type")]
     pub wallet_type: WalletType,
     /// ISO 4217; defaults to the user's currency.
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     /// May be negative (a credit card's debt). Defaults to 0.
     pub opening_balance: Option<Money>,
@@ -64,11 +66,13 @@ pub struct CreateWalletRequest {
 #[schema(example = json!({"name": "Everyday cash", "archived": false}))]
 pub struct UpdateWalletRequest {
     #[validate(custom(function = "crate::http::validate::name"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[serde(rename = "type")]
     pub wallet_type: Option<WalletType>,
     /// Only while the wallet has no transactions.
     #[validate(custom(function = "crate::http::validate::currency"))]
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: Option<String>,
     pub opening_balance: Option<Money>,
     pub archived: Option<bool>,

@@ -16,8 +16,10 @@ pub struct CreateWebhookRequest {
     /// An http(s) URL on the public internet (loopback, private and link-local addresses are
     /// refused unless the operator allows them).
     #[validate(length(min = 1, max = 2048))]
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: String,
     #[validate(length(max = 200))]
+    #[schema(max_length = 200)]
     pub description: Option<String>,
     /// The event types to send (as on the event stream); absent or empty: all of them.
     #[schema(value_type = Option<Vec<EventType>>)]
@@ -29,11 +31,12 @@ pub struct CreateWebhookRequest {
 #[schema(example = json!({"active": true}))]
 pub struct UpdateWebhookRequest {
     #[validate(length(min = 1, max = 2048))]
+    #[schema(min_length = 1, max_length = 2048)]
     pub url: Option<String>,
     /// `null` clears it.
     #[serde(default, deserialize_with = "crate::http::validate::double_option")]
     #[validate(length(max = 200))]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 200)]
     pub description: Option<Option<String>>,
     /// Empty: all types.
     #[schema(value_type = Option<Vec<EventType>>)]

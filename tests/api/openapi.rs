@@ -250,3 +250,94 @@ fn every_event_type_has_a_message_on_every_channel() {
     assert_eq!(codes.len(), finai::realtime::session::Ending::ALL.len());
     assert_eq!(dangling_references(&document), Vec::<String>::new());
 }
+
+/// What the server bounds, the spec bounds too: a generated client or a form then refuses a
+/// value before the server answers 422. Every request field under `src/dto` with a length
+/// check, a bounded text, a currency, a colour, a list cap or a range carries the matching
+/// keyword (`maxLength`, `pattern`, `maxItems`, `maximum`) in its schema's property.
+#[test]
+fn every_bound_the_server_checks_is_in_the_spec() {
+    use std::collections::BTreeSet;
+    // The validator functions that bound a field, and the keyword that says so in the spec.
+    let keyword_of = |function: &str| -> Option<&'static str> {
+        Some(match function.rsplit("::").next()? {
+            "name" | "label" | "valid_description" | "valid_merchant" | "valid_notes"
+            | "valid_split_note" | "question_text" | "description_text" => "maxLength",
+            "currency" | "color" => "pattern",
+            "valid_tags" | "category_list" => "maxItems",
+            "reminder" => "maximum",
+            _ => return None,
+        })
+    };
+    let spec: serde_json::Value = serde_json::from_str(&finai::openapi::spec_json()).unwrap();
+    let schemas = spec["components"]["schemas"].as_object().unwrap();
+    let has_keyword = |property: &serde_json::Value, keyword: &str| -> bool {
+        property.get(keyword).is_some()
+            || ["oneOf", "anyOf", "allOf"].iter().any(|k| {
+                property[*k]
+                    .as_array()
+                    .is_some_and(|branches| branches.iter().any(|b| b.get(keyword).is_some()))
+            })
+    };
+    let dto = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/dto");
+    let mut files: Vec<_> = std::fs::read_dir(&dto)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    let mut missing = Vec::new();
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let mut strukt = String::new();
+        let mut wanted: BTreeSet<&str> = BTreeSet::new();
+        for line in text.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("pub struct ") {
+                strukt = rest.split([' ', '<', '{', '(']).next().unwrap().to_owned();
+                wanted.clear();
+            } else if line.starts_with("#[validate(") {
+                if line.contains("length(") {
+                    wanted.insert("length");
+                }
+                for part in line.split("custom(function = \"").skip(1) {
+                    let function = part.split('"').next().unwrap();
+                    if let Some(keyword) = keyword_of(function) {
+                        wanted.insert(keyword);
+                    }
+                }
+            } else if let Some(rest) = line.strip_prefix("pub ") {
+                let Some((field, ty)) = rest.split_once(": ") else {
+                    wanted.clear();
+                    continue;
+                };
+                let field = field.trim_start_matches("r#");
+                for keyword in std::mem::take(&mut wanted) {
+                    let keyword = match keyword {
+                        "length" if ty.contains("Vec<") => "maxItems",
+                        "length" => "maxLength",
+                        other => other,
+                    };
+                    // Query-string structs are parameters, not schemas.
+                    let Some(schema) = schemas.get(&strukt) else {
+                        continue;
+                    };
+                    let property = &schema["properties"][field];
+                    checked += 1;
+                    if !has_keyword(property, keyword) {
+                        missing.push(format!("{strukt}.{field}: no {keyword}"));
+                    }
+                }
+            } else if !line.starts_with("#[") && !line.starts_with("//") {
+                wanted.clear();
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "bounded on the server, not in the spec: {missing:#?}"
+    );
+    assert!(
+        checked > 80,
+        "only {checked} bounded fields found: is the scan still right?"
+    );
+}
