@@ -534,14 +534,26 @@ fn unescape(item: &str) -> String {
     plain
 }
 
+/// A character that shows nothing: zero-width spaces and joiners, direction marks, soft
+/// hyphens, word joiners, the byte-order mark.
+pub fn is_invisible(c: char) -> bool {
+    matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}')
+}
+
+/// Text a reader can see: something besides spaces and invisible characters.
+pub fn is_visible_text(value: &str) -> bool {
+    value
+        .chars()
+        .any(|c| !c.is_whitespace() && !is_invisible(c))
+}
+
 /// The key a name is matched on: compatibility forms as their plain letters (NFKC: a
 /// full-width `Ａ` is `A`), invisible characters left out (zero-width spaces and joiners, soft
 /// hyphens), case-insensitive with `ß` as `ss`, runs of spaces as one, and path parts
 /// (`Food & Dining > Groceries`) around ` > `.
 pub fn name_key(name: &str) -> String {
     use unicode_normalization::UnicodeNormalization;
-    let invisible = |c: &char| matches!(c, '\u{00AD}' | '\u{200B}'..='\u{200F}' | '\u{2060}'..='\u{2064}' | '\u{FEFF}');
-    let plain: String = name.nfkc().filter(|c| !invisible(c)).collect();
+    let plain: String = name.nfkc().filter(|c| !is_invisible(*c)).collect();
     plain
         .split('>')
         .map(|part| {

@@ -18,6 +18,7 @@ pub struct BillResponse {
     pub currency: String,
     pub category_id: Uuid,
     pub wallet_id: Uuid,
+    #[schema(value_type = BillFrequency)]
     pub frequency: Frequency,
     pub next_due_date: NaiveDate,
     pub reminder_days_before: i32,

@@ -2,6 +2,7 @@
 
 use validator::ValidationError;
 
+use crate::domain::csv_import::is_visible_text;
 use crate::domain::currency::is_iso4217;
 use crate::domain::money::Money;
 
@@ -11,7 +12,7 @@ fn invalid(code: &'static str, message: &'static str) -> ValidationError {
 
 /// Text that says something: not only spaces.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
-    if value.trim().is_empty() {
+    if !is_visible_text(value) {
         Err(invalid("blank", "must not be blank"))
     } else {
         Ok(())
@@ -21,7 +22,9 @@ pub fn not_blank(value: &str) -> Result<(), ValidationError> {
 /// A display name: 1 to 100 characters once surrounding spaces are removed.
 pub fn name(value: &str) -> Result<(), ValidationError> {
     let length = value.trim().chars().count();
-    if (1..=100).contains(&length) {
+    if !is_visible_text(value) {
+        Err(invalid("blank", "must not be blank"))
+    } else if (1..=100).contains(&length) {
         Ok(())
     } else {
         Err(invalid(
@@ -69,7 +72,9 @@ where
 /// A short label (icon name): 1 to 50 characters.
 pub fn label(value: &str) -> Result<(), ValidationError> {
     let length = value.trim().chars().count();
-    if (1..=50).contains(&length) {
+    if !is_visible_text(value) {
+        Err(invalid("blank", "must not be blank"))
+    } else if (1..=50).contains(&length) {
         Ok(())
     } else {
         Err(invalid(

@@ -865,3 +865,92 @@ async fn dates_far_in_the_past_are_refused_for_schedules() {
         "next_date": old}))).await;
     assert_error(response, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn cancelling_while_the_bill_is_edited_and_paid_queues_instead_of_deadlocking() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    for _ in 0..8 {
+        let b = bill(&app, &s, json!({"next_due_date": y("03-20")})).await;
+        let id = b["id"].as_str().unwrap().to_owned();
+        let mut requests = Vec::new();
+        for round in 0..3 {
+            let (cancel, edit, pay) = (
+                format!("/api/v1/bills/{id}/cancel"),
+                format!("/api/v1/bills/{id}"),
+                format!("/api/v1/bills/{id}/pay"),
+            );
+            requests.push((Method::POST, cancel, json!({})));
+            requests.push((Method::PATCH, edit, json!({"amount": 5 + round})));
+            if round < 2 {
+                requests.push((Method::POST, pay, json!({})));
+            }
+        }
+        let answers =
+            futures_util::future::join_all(requests.iter().map(|(method, path, body)| {
+                app.send_as(method.clone(), path, &s.user.access_token, Some(body))
+            }))
+            .await;
+        for answer in answers {
+            let (status, body) = json(answer).await;
+            // A payment after the cancel is refused as such; nothing is a retry-me conflict.
+            assert!(
+                status == 200 || body["code"] == "bill_cancelled",
+                "{status} {body}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_paid_one_off_bill_moved_to_a_new_date_is_open_on_it() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let b = bill(
+        &app,
+        &s,
+        json!({"frequency": "once", "next_due_date": y("03-01")}),
+    )
+    .await;
+    let id = b["id"].as_str().unwrap();
+    let path = format!("/api/v1/bills/{id}");
+    let (status, paid) = json(
+        app.send_as(
+            Method::POST,
+            &format!("{path}/pay"),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["data"]["bill"]["status"], "paid");
+
+    let (status, moved) = json(
+        app.send_as(
+            Method::PATCH,
+            &path,
+            &s.user.access_token,
+            Some(&json!({"next_due_date": y("04-15")})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{moved}");
+    assert_eq!(moved["data"]["next_due_date"], y("04-15"));
+    assert_eq!(moved["data"]["status"], "pending");
+    let (status, paid) = json(
+        app.send_as(
+            Method::POST,
+            &format!("{path}/pay"),
+            &s.user.access_token,
+            Some(&json!({})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{paid}");
+    assert_eq!(paid["data"]["bill"]["status"], "paid");
+    assert_eq!(paid["data"]["transaction"]["amount"], 500);
+}

@@ -451,3 +451,41 @@ async fn the_tree_is_at_most_five_levels_deep() {
         .await;
     assert_error(move_deep, 422, "validation_failed").await;
 }
+
+#[tokio::test]
+async fn a_name_of_invisible_characters_only_is_blank() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    for (path, extra) in [
+        ("/api/v1/categories", json!({"kind": "expense"})),
+        (
+            "/api/v1/wallets",
+            json!({"type": "cash", "currency": "USD"}),
+        ),
+    ] {
+        for name in ["\u{200b}", " \u{00ad}\u{200d} ", "\u{feff}"] {
+            let mut body = extra.clone();
+            body["name"] = json!(name);
+            let response = app
+                .send_as(Method::POST, path, &user.access_token, Some(&body))
+                .await;
+            let error = assert_error(response, 422, "validation_failed").await;
+            assert_eq!(
+                error["errors"]["name"][0], "must not be blank",
+                "{path} {name:?}"
+            );
+        }
+    }
+    // A visible name around an invisible character is still a name.
+    let (status, body) = json(
+        app.send_as(
+            Method::POST,
+            "/api/v1/categories",
+            &user.access_token,
+            Some(&json!({"name": "Tea\u{200b}", "kind": "expense"})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+}

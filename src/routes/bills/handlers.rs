@@ -226,8 +226,10 @@ pub async fn update_bill(
                 }
             }
             // A paid one-off bill made recurring is open again, from the occurrence after the
-            // paid one (unless the client names another date).
-            let reopens = current.paid_at.is_some() && frequency != Frequency::Once;
+            // paid one (unless the client names another date); one moved to a date not paid
+            // (checked above) is open on that date.
+            let reopens =
+                current.paid_at.is_some() && (frequency != Frequency::Once || due_changes);
             if reopens && !due_changes {
                 next_due_date = next_occurrence(
                     frequency,
@@ -323,10 +325,14 @@ pub async fn cancel_bill(
     id: web::Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
+    // Under the ledger's lock, taken before the bill's row: a cancel racing an edit or a
+    // payment of the same bill queues behind it instead of deadlocking with it.
     let bill = db::run(&state.pool, move |conn| {
-        bills::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
-        let bill = bills::cancel(conn, caller.ledger.id, id)?;
-        Ok::<_, ApiError>(BillResponse::new(bill, caller.today()))
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            bills::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+            let bill = bills::cancel(conn, caller.ledger.id, id)?;
+            Ok(BillResponse::new(bill, caller.today()))
+        })
     })
     .await?;
     Ok(Envelope::new(bill).ok())

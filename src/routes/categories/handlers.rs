@@ -370,16 +370,20 @@ pub async fn create_description(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner();
     let text = body.into_inner().text.trim().to_owned();
+    // Under the ledger's lock, as the category's own writes are: a category deleted at the
+    // same time is gone (404) before the insert looks, never a foreign-key "conflict".
     let row = db::run(&state.pool, move |conn| {
-        categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
-        categories::insert_description(conn, caller.ledger.id, id, &text).map_err(|e| {
-            match ApiError::from(e) {
-                ApiError::Conflict { .. } => ApiError::Conflict {
-                    code: "description_exists",
-                    message: "This category already has that description.".into(),
-                },
-                other => other,
-            }
+        db::ledger_transaction(conn, caller.ledger.id, |conn| {
+            categories::find(conn, caller.ledger.id, id)?.ok_or_else(not_found)?;
+            categories::insert_description(conn, caller.ledger.id, id, &text).map_err(|e| {
+                match ApiError::from(e) {
+                    ApiError::Conflict { .. } => ApiError::Conflict {
+                        code: "description_exists",
+                        message: "This category already has that description.".into(),
+                    },
+                    other => other,
+                }
+            })
         })
     })
     .await?;
