@@ -582,8 +582,10 @@ fn channel_description(transport: Transport) -> String {
             MAX_FRAME_BYTES / 1024
         ),
         Transport::ServerSentEvents => "`text/event-stream`. An event is `id: <seq>`, \
-             `event: <type>`, `data: <the frame>`, so an `EventSource` resumes by itself with \
-             `Last-Event-ID`; control frames come without an `id`, a comment line is the \
+             `event: <type>`, `data: <the frame>`: a client that authenticates with the \
+             `Authorization` header resumes with `Last-Event-ID`; a browser's `EventSource`, \
+             whose single-use `ticket` does not open a second time, asks for a new ticket and \
+             resumes with `cursor=<the last id>`. Control frames come without an `id`, a comment line is the \
              heartbeat, and a last `close` event says why the server ended the stream. The \
              client sends nothing (filter with the query)."
             .to_owned(),

@@ -110,6 +110,9 @@ pub struct StreamSettings {
     /// How long one frame may wait for a reader that does not read
     /// (`FINAI_STREAM_SEND_TIMEOUT_SECS`, 10) before the stream is closed with `slow_consumer`.
     pub send_timeout: Duration,
+    /// Streams one account may hold open on one instance (`FINAI_STREAMS_PER_USER`, 20): one
+    /// more is 429 `too_many_streams`, so that no account ties up the server's sockets.
+    pub per_user: usize,
 }
 
 impl Default for StreamSettings {
@@ -117,6 +120,7 @@ impl Default for StreamSettings {
         StreamSettings {
             heartbeat: Duration::from_secs(30),
             send_timeout: Duration::from_secs(10),
+            per_user: 20,
         }
     }
 }
@@ -486,6 +490,7 @@ impl Settings {
                 send_timeout: Duration::from_secs(
                     env.positive("FINAI_STREAM_SEND_TIMEOUT_SECS", 10)?,
                 ),
+                per_user: env.positive("FINAI_STREAMS_PER_USER", 20usize)?,
             },
             webhooks: WebhookSettings {
                 allow_private: env.parse("FINAI_WEBHOOKS_ALLOW_PRIVATE", false, "true or false")?,

@@ -123,6 +123,15 @@ where
     })
 }
 
+/// Whether a database transaction is open on the connection.
+pub fn in_transaction(conn: &mut PgConnection) -> bool {
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    !matches!(
+        AnsiTransactionManager::transaction_manager_status_mut(conn).transaction_depth(),
+        Ok(None)
+    )
+}
+
 /// Runs `work` in one database transaction (a savepoint when one is open already).
 pub fn transaction<T, E, F>(conn: &mut PgConnection, work: F) -> Result<T, E>
 where

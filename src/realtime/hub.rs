@@ -139,6 +139,11 @@ impl Hub {
         lock(&self.by_ledger).keys().copied().collect()
     }
 
+    /// Streams `user` has open on this instance.
+    pub fn streams_of(&self, user: Uuid) -> usize {
+        lock(&self.by_user).get(&user).map_or(0, Vec::len)
+    }
+
     /// Open streams on this instance.
     pub fn open_streams(&self) -> usize {
         lock(&self.by_user).values().map(Vec::len).sum()

@@ -53,6 +53,10 @@ pub enum BudgetsToCheck<'a> {
     /// Those new spending can move: budgets tracking one of its categories, in whose current
     /// period (or, with rollover, the one before) one of its dates falls.
     MovedBy(&'a NewSpending),
+    /// Those tracking one of these categories, directly or through an ancestor: after
+    /// spending moved between categories (a category moved under another, or its rows
+    /// reassigned), without a write of its own.
+    Tracking(&'a [Uuid]),
 }
 
 /// After spending or a budget changed: a notification for every budget checked that is, in its
@@ -67,6 +71,7 @@ pub fn check_budgets(
 ) -> Result<(), ApiError> {
     let rows: Vec<budgets::BudgetRow> = match which {
         BudgetsToCheck::One(id) => budgets::find(conn, ledger_id, id)?.into_iter().collect(),
+        BudgetsToCheck::Tracking(categories) => budgets::tracking(conn, ledger_id, categories)?,
         BudgetsToCheck::MovedBy(spending) if spending.categories.is_empty() => return Ok(()),
         BudgetsToCheck::MovedBy(spending) => {
             let tracking = match &spending.tracked_by {

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{Days, NaiveDate};
 
-use diesel::{Connection, PgConnection};
+use diesel::PgConnection;
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
 use uuid::Uuid;
@@ -540,177 +540,181 @@ pub fn import(
     progress: &mut dyn FnMut(usize),
 ) -> Result<ImportOutcome, ApiError> {
     let owner = caller.ledger.id;
-    let (outcome, spending) = conn.transaction::<_, ApiError, _>(|conn| {
-        if let Some(id) = default_wallet {
-            wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
-        }
-        let wallet_rows = wallets::all(conn, owner)?;
-        let category_rows = categories::all(conn, owner)?;
-        let names = Names::new(&wallet_rows, &category_rows);
-        let refs = Refs::from_rows(&wallet_rows, &category_rows)?;
-        // Lines without a category get the best suggestion when it is confident enough.
-        let suggester = if rows.iter().any(|r| {
-            r.category.is_none()
-                && r.splits.is_empty()
-                && r.transaction_type.category_kind().is_some()
-        }) {
-            Some(predictions::categorizer_for(conn, owner)?)
-        } else {
-            None
-        };
-        let mut good = Vec::new();
-        for row in rows {
-            let checked = resolve(&row, &names, default_wallet, suggester.as_deref(), &refs)
-                .and_then(|(entry, suggestion)| {
-                    let currency =
-                        ledger::check(&entry.draft, entry.currency.as_deref(), &refs, &[])
-                            .map_err(|violation| violation.line_message())?;
-                    Ok((
-                        Checked {
-                            entry,
-                            currency,
-                            unusual: None,
-                        },
-                        suggestion,
-                    ))
-                });
-            match checked {
-                Ok(found) => good.push((row, found)),
-                Err(message) => failures.push(domain_csv::LineError {
-                    line: row.line,
-                    message,
-                }),
+    // The ledger's lock first: a suggester trained here stores its model before any row is
+    // written, and an import through `/imports` stores it holding the lock.
+    let (outcome, spending) =
+        crate::db::ledger_transaction::<_, ApiError, _>(conn, owner, |conn| {
+            if let Some(id) = default_wallet {
+                wallets::find(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Wallet"))?;
             }
-        }
-        let keys: Vec<(String, Option<String>)> = good
-            .iter()
-            .map(|(_, (c, _))| {
-                let draft = &c.entry.draft;
-                (
-                    draft.wallet_id.to_string(),
-                    draft.to_wallet_id.map(|w| w.to_string()),
-                )
-            })
-            .collect();
-        let (lines, found): (Vec<ImportRow>, Vec<(Checked, Option<ImportSuggestion>)>) =
-            good.into_iter().unzip();
-        let hashes = domain_csv::import_hashes(&lines, &keys);
-        let (mut checked, suggestions): (Vec<Checked>, Vec<Option<ImportSuggestion>>) =
-            found.into_iter().unzip();
-        for (line, hash) in checked.iter_mut().zip(hashes) {
-            line.entry.import.hash = Some(hash);
-            if let Some(batch) = &batch {
-                line.entry.import.batch = Some(batch.id);
-                line.entry.import.pending = batch.pending;
-            }
-        }
-        let mut possible_duplicates = Vec::new();
-        let (checked, suggestions, lines) = if batch.is_some() {
-            let repeats = lookalikes(conn, owner, &checked)?;
-            let mut kept = (Vec::new(), Vec::new(), Vec::new());
-            for (((line, suggestion), row), repeat) in
-                checked.into_iter().zip(suggestions).zip(lines).zip(repeats)
-            {
-                match repeat {
-                    Some(other) => possible_duplicates.push(PossibleDuplicate {
+            let wallet_rows = wallets::all(conn, owner)?;
+            let category_rows = categories::all(conn, owner)?;
+            let names = Names::new(&wallet_rows, &category_rows);
+            let refs = Refs::from_rows(&wallet_rows, &category_rows)?;
+            // Lines without a category get the best suggestion when it is confident enough.
+            let suggester = if rows.iter().any(|r| {
+                r.category.is_none()
+                    && r.splits.is_empty()
+                    && r.transaction_type.category_kind().is_some()
+            }) {
+                Some(predictions::categorizer_for(conn, owner)?)
+            } else {
+                None
+            };
+            let mut good = Vec::new();
+            for row in rows {
+                let checked = resolve(&row, &names, default_wallet, suggester.as_deref(), &refs)
+                    .and_then(|(entry, suggestion)| {
+                        let currency =
+                            ledger::check(&entry.draft, entry.currency.as_deref(), &refs, &[])
+                                .map_err(|violation| violation.line_message())?;
+                        Ok((
+                            Checked {
+                                entry,
+                                currency,
+                                unusual: None,
+                            },
+                            suggestion,
+                        ))
+                    });
+                match checked {
+                    Ok(found) => good.push((row, found)),
+                    Err(message) => failures.push(domain_csv::LineError {
                         line: row.line,
-                        date: row.date,
-                        signed: signed(&row),
-                        description: row.description,
-                        other,
+                        message,
                     }),
-                    None => {
-                        kept.0.push(line);
-                        kept.1.push(suggestion);
-                        kept.2.push(row);
-                    }
                 }
             }
-            kept
-        } else {
-            (checked, suggestions, lines)
-        };
-        // What a batch's report says of each line, kept without the rest of the parsed rows
-        // (dropped before the rows are written, as before).
-        let heads: Vec<(u64, NaiveDate, Decimal, String)> = if batch.is_some() {
-            lines
-                .into_iter()
-                .map(|row| (row.line, row.date, signed(&row), row.description))
-                .collect()
-        } else {
-            drop(lines);
-            Vec::new()
-        };
-        let created = ledger::record_many(conn, ledger::Author::of(caller), &checked, progress)?;
-        // A batch reports every line: the transaction created, or the one it repeats.
-        let mut recorded = Vec::new();
-        if batch.is_some() {
-            let before: Vec<String> = checked
+            let keys: Vec<(String, Option<String>)> = good
                 .iter()
-                .filter_map(|c| c.entry.import.hash.clone())
-                .filter(|hash| !created.contains_key(hash))
+                .map(|(_, (c, _))| {
+                    let draft = &c.entry.draft;
+                    (
+                        draft.wallet_id.to_string(),
+                        draft.to_wallet_id.map(|w| w.to_string()),
+                    )
+                })
                 .collect();
-            let existing = crate::db::imports::existing_hashes(conn, owner, &before)?;
-            for (line, (number, date, signed, description)) in checked.iter().zip(heads) {
-                let hash = line.entry.import.hash.as_deref().unwrap_or_default();
-                let (created, transaction_id) = match created.get(hash) {
-                    Some(id) => (true, Some(*id)),
-                    None => (false, existing.get(hash).copied()),
-                };
-                recorded.push(RecordedLine {
-                    line: number,
-                    date,
-                    signed,
-                    description,
-                    created,
-                    transaction_id,
-                });
+            let (lines, found): (Vec<ImportRow>, Vec<(Checked, Option<ImportSuggestion>)>) =
+                good.into_iter().unzip();
+            let hashes = domain_csv::import_hashes(&lines, &keys);
+            let (mut checked, suggestions): (Vec<Checked>, Vec<Option<ImportSuggestion>>) =
+                found.into_iter().unzip();
+            for (line, hash) in checked.iter_mut().zip(hashes) {
+                line.entry.import.hash = Some(hash);
+                if let Some(batch) = &batch {
+                    line.entry.import.batch = Some(batch.id);
+                    line.entry.import.pending = batch.pending;
+                }
             }
-        }
-        // What follows concerns the lines created, not those skipped as duplicates.
-        let mut categorized = Vec::new();
-        let mut spending = super::alerts::NewSpending::default();
-        for (line, suggestion) in checked.iter().zip(suggestions) {
-            let stored = line
-                .entry
-                .import
-                .hash
-                .as_ref()
-                .is_some_and(|hash| created.contains_key(hash));
-            if stored {
-                spending.merge(&line.spending());
-                categorized.extend(suggestion);
+            let mut possible_duplicates = Vec::new();
+            let (checked, suggestions, lines) = if batch.is_some() {
+                let repeats = lookalikes(conn, owner, &checked)?;
+                let mut kept = (Vec::new(), Vec::new(), Vec::new());
+                for (((line, suggestion), row), repeat) in
+                    checked.into_iter().zip(suggestions).zip(lines).zip(repeats)
+                {
+                    match repeat {
+                        Some(other) => possible_duplicates.push(PossibleDuplicate {
+                            line: row.line,
+                            date: row.date,
+                            signed: signed(&row),
+                            description: row.description,
+                            other,
+                        }),
+                        None => {
+                            kept.0.push(line);
+                            kept.1.push(suggestion);
+                            kept.2.push(row);
+                        }
+                    }
+                }
+                kept
+            } else {
+                (checked, suggestions, lines)
+            };
+            // What a batch's report says of each line, kept without the rest of the parsed rows
+            // (dropped before the rows are written, as before).
+            let heads: Vec<(u64, NaiveDate, Decimal, String)> = if batch.is_some() {
+                lines
+                    .into_iter()
+                    .map(|row| (row.line, row.date, signed(&row), row.description))
+                    .collect()
+            } else {
+                drop(lines);
+                Vec::new()
+            };
+            let created =
+                ledger::record_many(conn, ledger::Author::of(caller), &checked, progress)?;
+            // A batch reports every line: the transaction created, or the one it repeats.
+            let mut recorded = Vec::new();
+            if batch.is_some() {
+                let before: Vec<String> = checked
+                    .iter()
+                    .filter_map(|c| c.entry.import.hash.clone())
+                    .filter(|hash| !created.contains_key(hash))
+                    .collect();
+                let existing = crate::db::imports::existing_hashes(conn, owner, &before)?;
+                for (line, (number, date, signed, description)) in checked.iter().zip(heads) {
+                    let hash = line.entry.import.hash.as_deref().unwrap_or_default();
+                    let (created, transaction_id) = match created.get(hash) {
+                        Some(id) => (true, Some(*id)),
+                        None => (false, existing.get(hash).copied()),
+                    };
+                    recorded.push(RecordedLine {
+                        line: number,
+                        date,
+                        signed,
+                        description,
+                        created,
+                        transaction_id,
+                    });
+                }
             }
-        }
-        failures.sort_by_key(|f| f.line);
-        let waiting = batch.as_ref().is_some_and(|b| b.pending) && !created.is_empty();
-        super::imports::announce(
-            conn,
-            owner,
-            &crate::dto::events::ImportFinishedData {
-                import_id: batch.as_ref().map(|b| b.id),
-                format: batch
+            // What follows concerns the lines created, not those skipped as duplicates.
+            let mut categorized = Vec::new();
+            let mut spending = super::alerts::NewSpending::default();
+            for (line, suggestion) in checked.iter().zip(suggestions) {
+                let stored = line
+                    .entry
+                    .import
+                    .hash
                     .as_ref()
-                    .map_or("csv", |b| b.format.as_str())
-                    .to_owned(),
-                status: if waiting { "pending" } else { "completed" }.to_owned(),
-                created: created.len() as u64,
-                duplicates: (checked.len() - created.len()) as u64,
-                possible_duplicates: possible_duplicates.len() as u64,
-                failed: failures.len() as u64,
-                failure: None,
-            },
-        )?;
-        let outcome = ImportOutcome {
-            created: created.len(),
-            duplicates: checked.len() - created.len(),
-            possible_duplicates,
-            recorded,
-            categorized,
-            failed: failures,
-        };
-        Ok((outcome, spending))
-    })?;
+                    .is_some_and(|hash| created.contains_key(hash));
+                if stored {
+                    spending.merge(&line.spending());
+                    categorized.extend(suggestion);
+                }
+            }
+            failures.sort_by_key(|f| f.line);
+            let waiting = batch.as_ref().is_some_and(|b| b.pending) && !created.is_empty();
+            super::imports::announce(
+                conn,
+                owner,
+                &crate::dto::events::ImportFinishedData {
+                    import_id: batch.as_ref().map(|b| b.id),
+                    format: batch
+                        .as_ref()
+                        .map_or("csv", |b| b.format.as_str())
+                        .to_owned(),
+                    status: if waiting { "pending" } else { "completed" }.to_owned(),
+                    created: created.len() as u64,
+                    duplicates: (checked.len() - created.len()) as u64,
+                    possible_duplicates: possible_duplicates.len() as u64,
+                    failed: failures.len() as u64,
+                    failure: None,
+                },
+            )?;
+            let outcome = ImportOutcome {
+                created: created.len(),
+                duplicates: checked.len() - created.len(),
+                possible_duplicates,
+                recorded,
+                categorized,
+                failed: failures,
+            };
+            Ok((outcome, spending))
+        })?;
     ledger::after_commit(conn, caller, &spending)?;
     Ok(outcome)
 }

@@ -141,7 +141,9 @@ pub fn update(
         target_date_ahead(caller, date)?;
     }
     let owner = caller.ledger.id;
-    conn.transaction(|conn| {
+    // The ledger's lock before the goal's row, as every writer takes it (the announcement is a
+    // notification, whose event needs the lock; deleting the goal's wallet holds it).
+    crate::db::ledger_transaction(conn, owner, |conn| {
         let found =
             store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
         let changes = GoalChanges {
@@ -194,7 +196,7 @@ pub fn contribute(
     if date > caller.today() {
         return Err(ApiError::invalid_field("date", "must not be in the future"));
     }
-    conn.transaction(|conn| {
+    crate::db::ledger_transaction(conn, owner, |conn| {
         let goal =
             store::find_for_update(conn, owner, id)?.ok_or_else(|| ApiError::not_found("Goal"))?;
         if goal.wallet_id.is_some() {

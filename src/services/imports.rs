@@ -945,6 +945,10 @@ pub fn process_next(
         Ok(Ok(())) => return Ok(Some(job.id)),
         Ok(Err(error)) => error,
         Err(_) => {
+            // The panic left the import's transaction open on `conn`, holding the ledger's
+            // lock that `fail` takes on `side`: end it first (the pool then drops `conn`, whose
+            // transaction state is gone astray).
+            let _ = diesel::connection::SimpleConnection::batch_execute(conn, "ROLLBACK");
             fail(side, &job, None, "the file could not be imported")?;
             return Err(ApiError::internal(format!("import {} panicked", job.id)));
         }
@@ -1050,7 +1054,7 @@ fn fail(
     field: Option<&str>,
     message: &str,
 ) -> Result<(), ApiError> {
-    conn.transaction::<_, ApiError, _>(|conn| {
+    crate::db::ledger_transaction::<_, ApiError, _>(conn, job.ledger_id, |conn| {
         store::fail(conn, job.ledger_id, job.id, field, message)?;
         announce(
             conn,

@@ -634,23 +634,34 @@ pub fn record_many(
 }
 
 /// What follows a committed write: alerts of the budgets its spending moved. Runs after the
-/// write's commit (outside the owner's write lock); a notification is created once per budget,
-/// period and level however many writes race to it, and the background job evaluates again
-/// whatever a crash in between left unevaluated.
+/// write's commit, outside the ledger's lock (an alert's insert takes the lock before its row,
+/// so it queues behind a writer creating the same alert instead of deadlocking with it). A
+/// notification is created once per budget, period and level however many writes race to it.
+/// Called after a commit, the write is done whatever happens here: a failure is logged, not
+/// answered (a client told 409 would retry a write that was stored), and the next write that
+/// moves the budget evaluates it again. Called inside a caller's transaction (an import), a
+/// failure is the caller's.
 pub fn after_commit(
     conn: &mut PgConnection,
     caller: &Caller,
     spending: &NewSpending,
 ) -> Result<(), ApiError> {
-    if spending.categories.is_empty() {
-        return Ok(());
-    }
-    alerts::check_budgets(
+    let checked = alerts::check_budgets(
         conn,
         caller.ledger.id,
         caller.today(),
         alerts::BudgetsToCheck::MovedBy(spending),
-    )
+    );
+    match checked {
+        Err(error) if !db::in_transaction(conn) => {
+            log::warn!(
+                "ledger {}: budget alerts after a write failed ({error}); the next write asks again",
+                caller.ledger.id
+            );
+            Ok(())
+        }
+        other => other,
+    }
 }
 
 /// A new transaction from a client: the fields as sent.
@@ -699,7 +710,10 @@ pub fn create(
     }
     let (view, spending) = if auto || request.suggestion_id.is_some() {
         // The suggestion log is written with the transaction, or not at all.
-        conn.transaction::<_, ApiError, _>(|conn| write_new(conn, caller, request, auto))?
+        // The ledger's lock first: a suggestion may store a retrained model before the write.
+        db::ledger_transaction::<_, ApiError, _>(conn, caller.ledger.id, |conn| {
+            write_new(conn, caller, request, auto)
+        })?
     } else {
         write_new(conn, caller, request, false)?
     };

@@ -369,7 +369,9 @@ enum Ending<'a> {
 /// Stores how a receipt's reading ended and announces it (`receipt_processed`), together; a
 /// receipt deleted (or taken back) meanwhile is left alone and not announced.
 fn settle(conn: &mut PgConnection, receipt: &Receipt, ending: Ending<'_>) -> Result<(), ApiError> {
-    crate::db::transaction(conn, |conn| {
+    // The ledger's lock first, as every writer takes it: the event below needs it, and a
+    // correction holding it waits for this receipt's row.
+    crate::db::ledger_transaction(conn, receipt.ledger_id, |conn| {
         let (stored, status, failure, settled) = match &ending {
             Ending::Read {
                 text,
@@ -648,7 +650,7 @@ pub fn to_ledger(
     id: Uuid,
     request: ToLedger,
 ) -> Result<(ReceiptView, Option<TransactionView>), ApiError> {
-    crate::db::transaction(conn, |conn| {
+    crate::db::ledger_transaction(conn, caller.ledger.id, |conn| {
         let receipt = store::lock(conn, caller.ledger.id, id)?
             .ok_or_else(|| ApiError::not_found("receipt"))?;
         check_references(conn, caller.ledger.id, &request)?;

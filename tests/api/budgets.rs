@@ -662,3 +662,105 @@ async fn budget_status_lists_active_budgets_compactly() {
     assert_eq!(status[0]["spent"], json!(40));
     assert_eq!(status[0]["state"], "on_track");
 }
+
+#[tokio::test]
+async fn spending_moved_by_a_category_move_or_reassign_alerts_its_new_budgets() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    let custom = |name: &str, category: &str| {
+        json!({"name": name, "amount": 100, "category_ids": [category], "period": "custom",
+               "start_date": today - chrono::Days::new(1), "end_date": today + chrono::Days::new(30)})
+    };
+    budget(&app, &s.user, custom("Fun", &s.entertainment)).await;
+    budget(&app, &s.user, custom("Eating out", &s.restaurants)).await;
+    spend(&app, &s, 90, &s.groceries, &today.to_string()).await;
+    spend(&app, &s, 120, &s.cafe, &today.to_string()).await;
+    assert_eq!(app.data(&s.user, "/api/v1/notifications").await, json!([]));
+
+    // Groceries moved under Entertainment: its 90 is 90 % of Fun.
+    let (status, body) = json(
+        app.send_as(
+            Method::PATCH,
+            &format!("/api/v1/categories/{}", s.groceries),
+            &s.user.access_token,
+            Some(&json!({"parent_id": s.entertainment})),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let list = app.data(&s.user, "/api/v1/notifications").await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["type"], "budget_threshold");
+
+    // Cafe's 120 reassigned to Restaurants: Eating out is over its limit.
+    let (status, body) = json(
+        app.send_as(
+            Method::DELETE,
+            &format!(
+                "/api/v1/categories/{}?reassign_to={}",
+                s.cafe, s.restaurants
+            ),
+            &s.user.access_token,
+            None,
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let list = app.data(&s.user, "/api/v1/notifications").await;
+    assert_eq!(list.as_array().unwrap().len(), 2, "{list}");
+    assert_eq!(list[0]["type"], "budget_exceeded");
+}
+
+/// A budget alert created after a write's commit (outside the ledger's lock) and the same alert
+/// created by a budget edit (under it) queue behind each other: no deadlock, no 409 for a write
+/// that was stored.
+#[tokio::test]
+async fn alerts_raced_by_writes_and_budget_edits_never_deadlock() {
+    let app = spawn_app().await;
+    let s = setup(&app).await;
+    let today = chrono::Utc::now().date_naive();
+    for round in 0..4 {
+        let b = budget(
+            &app,
+            &s.user,
+            json!({"name": format!("Cafe {round}"), "amount": 100, "category_ids": [s.cafe],
+                   "period": "custom", "start_date": today - chrono::Days::new(1),
+                   "end_date": today + chrono::Days::new(30)}),
+        )
+        .await;
+        spend(&app, &s, 95, &s.cafe, &today.to_string()).await;
+        let id = b["id"].as_str().unwrap();
+        let writes = (0..6).map(|i| {
+            let (method, path, body) = if i % 2 == 0 {
+                (
+                    Method::POST,
+                    "/api/v1/transactions".to_owned(),
+                    json!({"type": "expense", "amount": 10, "category_id": s.cafe,
+                           "wallet_id": s.cash, "date": today}),
+                )
+            } else {
+                (
+                    Method::PATCH,
+                    format!("/api/v1/budgets/{id}"),
+                    json!({"amount": 90 + i}),
+                )
+            };
+            let token = s.user.access_token.clone();
+            let app = &app;
+            async move {
+                app.send_as(method, &path, &token, Some(&body))
+                    .await
+                    .status()
+                    .as_u16()
+            }
+        });
+        let statuses = futures_util::future::join_all(writes).await;
+        assert!(
+            statuses.iter().all(|s| *s == 200 || *s == 201),
+            "{statuses:?}"
+        );
+    }
+}

@@ -1069,3 +1069,55 @@ async fn a_background_imports_end_is_announced_done_or_failed() {
         "{heard:?}"
     );
 }
+
+/// One account holds a bounded number of streams open: one more is 429, and closing one makes
+/// room again. Another account is not counted with it.
+#[tokio::test]
+async fn an_account_holds_at_most_its_share_of_streams() {
+    let app = spawn_app_with(|s| {
+        s.stream.per_user = 3;
+        s.stream.heartbeat = Duration::from_secs(1);
+    })
+    .await;
+    let user = app.register("ana@example.com").await;
+    let other = app.register("bob@example.com").await;
+    let open = |token: String| {
+        let app = &app;
+        async move {
+            app.request(Method::GET, "/api/v1/events/stream")
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let mut streams = Vec::new();
+    for _ in 0..3 {
+        let response = open(user.access_token.clone()).await;
+        assert_eq!(response.status(), 200);
+        let mut sse = Sse::new(response);
+        assert_eq!(sse.next().await.0, "connected");
+        streams.push(sse);
+    }
+    assert_error(
+        open(user.access_token.clone()).await,
+        429,
+        "too_many_streams",
+    )
+    .await;
+    let theirs = open(other.access_token.clone()).await;
+    assert_eq!(theirs.status(), 200);
+
+    drop(streams.pop());
+    // The server notices the closed stream at its next write or heartbeat (1 s here).
+    let mut reopened = None;
+    for _ in 0..50 {
+        let response = open(user.access_token.clone()).await;
+        if response.status() == 200 {
+            reopened = Some(response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reopened.is_some(), "a closed stream makes room");
+}

@@ -13,6 +13,7 @@ use crate::domain::ledger::CategoryKind;
 use crate::dto::Deleted;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::http::{Envelope, Page, PageMeta, PageQuery, ValidatedJson};
+use crate::services::alerts::{self, BudgetsToCheck};
 use crate::services::categories::{ensure_name_free, name_taken};
 use crate::state::AppState;
 
@@ -247,7 +248,19 @@ pub async fn update_category(
                 let parent = changes.parent_id.unwrap_or(current.parent_id);
                 ensure_name_free(conn, caller.ledger.id, parent, name, Some(id))?;
             }
-            categories::update(conn, caller.ledger.id, id, &changes).map_err(name_taken)
+            let moved = changes.parent_id.is_some_and(|p| p != current.parent_id);
+            let category =
+                categories::update(conn, caller.ledger.id, id, &changes).map_err(name_taken)?;
+            if moved {
+                // Its spending now counts toward the budgets of its new parents.
+                alerts::check_budgets(
+                    conn,
+                    caller.ledger.id,
+                    caller.today(),
+                    BudgetsToCheck::Tracking(&[id]),
+                )?;
+            }
+            Ok(category)
         })
     })
     .await?;
@@ -303,6 +316,13 @@ pub async fn delete_category(
                     ));
                 }
                 categories::reassign(conn, caller.ledger.id, id, target_id)?;
+                // Its spending now counts toward the budgets of the category it went to.
+                alerts::check_budgets(
+                    conn,
+                    caller.ledger.id,
+                    caller.today(),
+                    BudgetsToCheck::Tracking(&[target_id]),
+                )?;
             } else if categories::in_use(conn, caller.ledger.id, id)? {
                 return Err(ApiError::Conflict {
                     code: "category_in_use",

@@ -49,6 +49,21 @@ pub async fn create_ticket(
         })))
 }
 
+/// 429 `too_many_streams` when the account has as many streams open as it may.
+fn room_for_one_more(state: &AppState, who: &StreamCaller) -> ApiResult<()> {
+    let most = state.settings.stream.per_user;
+    if state.hub.streams_of(who.caller.id) >= most {
+        return Err(ApiError::TooManyRequests {
+            code: "too_many_streams",
+            message: format!(
+                "This account has {most} event streams open, as many as it may: close one first."
+            ),
+            retry_after_secs: 10,
+        });
+    }
+    Ok(())
+}
+
 /// The filter a stream opens with, from its query.
 fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> ApiResult<Opening> {
     let invalid = |message: String| ApiError::BadRequest {
@@ -93,7 +108,9 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
         `TransactionUpdateData`, `BalanceUpdateData`, `AlertData`, `NotificationEventData`, \
         `BillPaidData`, `ImportFinishedData`, `ReceiptProcessedData`), in order, once each. The client may send \
         `Command`s: `subscribe` (event types, wallet ids), `resume` (replays the events after a \
-        cursor, then goes on live) and `ping`; a refused command gets an `error` frame and the \
+        cursor, then goes on live) and `ping`; \
+        an account holds at most 20 streams open per server (`FINAI_STREAMS_PER_USER`), one \
+        more is 429 `too_many_streams`; a refused command gets an `error` frame and the \
         socket stays open. The server pings every `heartbeat_seconds` and closes a socket \
         silent for twice that. Close codes (reason `\"<name>; resume from <cursor>\"`): 4001 \
         `token_expired`, 4003 `access_revoked` (account disabled or deleted, logged out \
@@ -118,6 +135,7 @@ pub async fn event_socket(
     req: HttpRequest,
     body: web::Payload,
 ) -> ApiResult<HttpResponse> {
+    room_for_one_more(&state, &who)?;
     let opening = opening(who, query.into_inner(), None)?;
     opening
         .filter
@@ -144,8 +162,10 @@ pub async fn event_socket(
     operation_id = "events_stream",
     summary = "Events as Server-Sent Events",
     description = "The same frames as the WebSocket, as `text/event-stream`: each event with \
-        `id: <seq>` and `event: <type>`, so `EventSource` resumes by itself with \
-        `Last-Event-ID` (which wins over `cursor`); `connected`, `subscribed`, `sync_required` \
+        `id: <seq>` and `event: <type>`: a client that authenticates with `Authorization` \
+        resumes with `Last-Event-ID` (which wins over `cursor`); a browser's `EventSource`, whose \
+        single-use ticket does not open a second time, asks for a new ticket and resumes with \
+        `cursor=<the last id>`. `connected`, `subscribed`, `sync_required` \
         and `error` without an id; a comment line every heartbeat; and a last `close` event \
         (`{\"type\":\"close\",\"code\":\"token_expired\",\"cursor\":\"...\"}`, codes as the \
         WebSocket's) when the server ends the stream.",
@@ -174,6 +194,7 @@ pub async fn event_stream(
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
+    room_for_one_more(&state, &who)?;
     let opening = opening(who, query.into_inner(), last_event_id)?;
     opening
         .filter
