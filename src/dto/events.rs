@@ -146,6 +146,14 @@ pub struct TransactionUpdateData {
     pub wallet_id: Uuid,
     pub to_wallet_id: Option<Uuid>,
     pub change_seq: Option<i64>,
+    /// `updated` only, when the transaction moved to other wallets: the wallet it left (a
+    /// wallet filter passes the event to those watching either).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_wallet_id: Option<Uuid>,
+    /// `updated` only, when the transaction moved to other wallets: the receiving wallet it
+    /// had (null when it was not a transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub previous_to_wallet_id: Option<Uuid>,
 }
 
 /// `balance_update`: a wallet's balance after a write that moved its money.

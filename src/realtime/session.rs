@@ -178,10 +178,16 @@ impl Filter {
         let Some(wallets) = &self.wallets else {
             return true;
         };
-        let about: Vec<Uuid> = ["wallet_id", "to_wallet_id"]
-            .iter()
-            .filter_map(|key| event.payload.get(*key)?.as_str()?.parse().ok())
-            .collect();
+        // A transaction moved between wallets is about the ones it left too.
+        let about: Vec<Uuid> = [
+            "wallet_id",
+            "to_wallet_id",
+            "previous_wallet_id",
+            "previous_to_wallet_id",
+        ]
+        .iter()
+        .filter_map(|key| event.payload.get(*key)?.as_str()?.parse().ok())
+        .collect();
         about.is_empty() || about.iter().any(|w| wallets.contains(w))
     }
 

@@ -1121,3 +1121,61 @@ async fn an_account_holds_at_most_its_share_of_streams() {
     }
     assert!(reopened.is_some(), "a closed stream makes room");
 }
+
+/// A transaction moved to another wallet is news to a stream watching the wallet it left: its
+/// `updated` event names the wallets it left, and the filter passes it.
+#[tokio::test]
+async fn a_stream_watching_a_wallet_hears_of_a_transaction_leaving_it() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let cash = app.create_wallet(&user, "Cash", "USD").await;
+    let bank = app.create_wallet(&user, "Bank", "USD").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let spent = expense(&app, &user, "/api/v1", &cash, &cafe, 7).await;
+    let id = spent["id"].as_str().unwrap();
+    let mut socket = open(
+        &app,
+        &user,
+        &format!("/api/v1/events/ws?types=transaction_update&wallet_ids={cash}"),
+    )
+    .await;
+    assert_eq!(socket.frame().await["type"], "connected");
+    assert_eq!(socket.frame().await["type"], "subscribed");
+
+    app.data_of(
+        &user,
+        Method::PATCH,
+        &format!("/api/v1/transactions/{id}"),
+        json!({"wallet_id": bank}),
+    )
+    .await;
+    let moved = socket.frame().await;
+    assert_eq!(moved["data"]["action"], "updated", "{moved}");
+    assert_eq!(moved["data"]["wallet_id"], bank.as_str());
+    assert_eq!(moved["data"]["previous_wallet_id"], cash.as_str());
+    assert!(moved["data"]["previous_to_wallet_id"].is_null());
+
+    // An edit that keeps its wallets says nothing of previous ones (and is the bank's news).
+    app.data_of(
+        &user,
+        Method::PATCH,
+        &format!("/api/v1/transactions/{id}"),
+        json!({"wallet_id": cash}),
+    )
+    .await;
+    let back = socket.frame().await;
+    assert_eq!(back["data"]["previous_wallet_id"], bank.as_str());
+    app.data_of(
+        &user,
+        Method::PATCH,
+        &format!("/api/v1/transactions/{id}"),
+        json!({"description": "Latte"}),
+    )
+    .await;
+    let edited = socket.frame().await;
+    assert_eq!(edited["data"]["description"], "Latte");
+    assert!(
+        edited["data"].get("previous_wallet_id").is_none(),
+        "{edited}"
+    );
+}
