@@ -251,6 +251,10 @@ pub struct Settings {
     pub import_background_bytes: usize,
     pub workers: usize,
     pub shutdown_timeout: Duration,
+    /// How long data sent to a client may stay unacknowledged before the connection is
+    /// dropped (`FINAI_TCP_USER_TIMEOUT_SECS`, 120; Linux's `TCP_USER_TIMEOUT`): a client that
+    /// stops reading, whose window stays shut, no longer holds its socket forever.
+    pub tcp_user_timeout: Duration,
     pub public_url: String,
     /// How often background jobs run (`FINAI_JOBS_INTERVAL_SECS`, 60; 0 turns them off).
     pub jobs_interval: Option<Duration>,
@@ -458,6 +462,9 @@ impl Settings {
             import_background_bytes: env.positive("FINAI_IMPORT_BACKGROUND_BYTES", 1024 * 1024)?,
             workers,
             shutdown_timeout: Duration::from_secs(env.positive("FINAI_SHUTDOWN_TIMEOUT_SECS", 30)?),
+            tcp_user_timeout: Duration::from_secs(
+                env.positive("FINAI_TCP_USER_TIMEOUT_SECS", 120)?,
+            ),
             public_url: public_url.trim_end_matches('/').to_owned(),
             jobs_interval: match env.parse(
                 "FINAI_JOBS_INTERVAL_SECS",
@@ -528,6 +535,7 @@ impl Settings {
             import_background_bytes: 1024 * 1024,
             workers: 1,
             shutdown_timeout: Duration::from_secs(1),
+            tcp_user_timeout: Duration::from_secs(120),
             public_url: "http://127.0.0.1:8080".into(),
             jobs_interval: None,
             auth: AuthSettings {

@@ -93,7 +93,9 @@ impl Application {
             leases: Default::default(),
             files,
         });
+        let tcp_user_timeout = state.settings.tcp_user_timeout;
         let server = HttpServer::new(move || app(state.clone()))
+            .on_connect(move |connection, _| drop_unread_after(connection, tcp_user_timeout))
             // Small writes (an event frame, a short answer) go out at once: with Nagle's
             // algorithm on, a stream's frame waited ~20 ms for the ACK of the one before
             // whenever the client delayed its ACKs (bench/streams.sh, README).
@@ -117,6 +119,21 @@ impl Application {
     pub fn handle(&self) -> actix_web::dev::ServerHandle {
         self.server.handle()
     }
+}
+
+/// Has the kernel drop a connection whose sent data stays unacknowledged for `timeout`
+/// (`TCP_USER_TIMEOUT`, which also bounds zero-window probes): an event stream whose client
+/// never reads filled its socket and stayed open for good, the close frame queued behind the
+/// data it would not read.
+fn drop_unread_after(connection: &dyn std::any::Any, timeout: std::time::Duration) {
+    #[cfg(target_os = "linux")]
+    if let Some(tcp) = connection.downcast_ref::<actix_web::rt::net::TcpStream>() {
+        if let Err(e) = socket2::SockRef::from(tcp).set_tcp_user_timeout(Some(timeout)) {
+            log::warn!("TCP_USER_TIMEOUT not set: {e}");
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = (connection, timeout);
 }
 
 /// Hands memory freed at start-up back to the system. glibc keeps freed heap for reuse, so the
@@ -176,4 +193,24 @@ pub fn app(
         .wrap(from_fn(middleware::request_id))
         .wrap(from_fn(middleware::security_headers))
         .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
+}
+
+#[cfg(all(test, target_os = "linux"))]
+mod tests {
+    use std::time::Duration;
+
+    #[tokio::test]
+    async fn an_accepted_connection_is_dropped_when_its_data_stays_unread() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let _client = tokio::net::TcpStream::connect(address).await.unwrap();
+        let (accepted, _) = listener.accept().await.unwrap();
+        let sock = socket2::SockRef::from(&accepted);
+        assert_eq!(sock.tcp_user_timeout().unwrap(), None);
+        super::drop_unread_after(&accepted, Duration::from_secs(90));
+        assert_eq!(
+            sock.tcp_user_timeout().unwrap(),
+            Some(Duration::from_secs(90))
+        );
+    }
 }
