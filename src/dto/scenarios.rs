@@ -2,9 +2,23 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use uuid::Uuid;
-use validator::Validate;
+use validator::{Validate, ValidationError, ValidationErrors};
 
 use crate::domain::money::Money;
+
+/// A change's description: a transaction description's length (it reads like one), and text
+/// only, as a question to the assistant is.
+fn flow_description(value: &str) -> Result<(), ValidationError> {
+    crate::dto::transactions::valid_description(value)?;
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        return Err(ValidationError::new("text")
+            .with_message("must be text, without control characters".into()));
+    }
+    Ok(())
+}
 
 /// How often a simulated income or expense comes back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -16,7 +30,7 @@ pub enum Every {
 }
 
 /// An income or expense added to the simulation.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SimulatedFlow {
     /// Positive, in the ledger's currency.
@@ -31,7 +45,8 @@ pub struct SimulatedFlow {
     /// The wallet it moves; by default the ledger's wallet (in its currency) with the largest
     /// balance.
     pub wallet_id: Option<Uuid>,
-    #[schema(example = "New job")]
+    #[validate(custom(function = "flow_description"))]
+    #[schema(example = "New job", max_length = 500)]
     pub description: Option<String>,
 }
 
@@ -52,6 +67,16 @@ pub enum ScenarioChange {
     ChangeBudget { budget_id: Uuid, amount: Money },
 }
 
+/// A flow's fields sit beside `kind`, so its errors read `changes[i].description`.
+impl Validate for ScenarioChange {
+    fn validate(&self) -> Result<(), ValidationErrors> {
+        match self {
+            ScenarioChange::Income(flow) | ScenarioChange::Expense(flow) => flow.validate(),
+            _ => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize, Validate, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(example = json!({"months": 12, "changes": [
@@ -65,7 +90,7 @@ pub struct SimulateRequest {
     #[schema(minimum = 1, maximum = 120)]
     pub months: u32,
     #[serde(default)]
-    #[validate(length(max = 50))]
+    #[validate(length(max = 50), nested)]
     #[schema(max_items = 50)]
     pub changes: Vec<ScenarioChange>,
 }

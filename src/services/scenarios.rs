@@ -16,7 +16,7 @@ use super::predictions::{self, Period as ForecastPeriod};
 use crate::db::budgets::{self, SpanRequest};
 use crate::db::scenarios::{self as store, Repeating, Scenario};
 use crate::db::{bills, recurring, wallets};
-use crate::domain::money::Money;
+use crate::domain::money::{max_amount, Money};
 use crate::domain::period::{
     next_occurrence, period_containing, previous_period, BudgetPeriod, Frequency, Span,
 };
@@ -117,6 +117,44 @@ fn in_cents(moves: &[Decimal], total: Decimal) -> Vec<Decimal> {
     rounded
 }
 
+/// What a change cancels or changes that a second change may not: the bill, recurring payment
+/// or budget it names (a copy would take the same payments out twice).
+fn target(change: &ScenarioChange) -> Option<(&'static str, &'static str, Uuid)> {
+    match change {
+        ScenarioChange::CancelBill { bill_id } => Some(("bill", "bill_id", *bill_id)),
+        ScenarioChange::CancelRecurring { recurring_id } => {
+            Some(("recurring payment", "recurring_id", *recurring_id))
+        }
+        ScenarioChange::ChangeBudget { budget_id, .. } => Some(("budget", "budget_id", *budget_id)),
+        ScenarioChange::Income(_) | ScenarioChange::Expense(_) => None,
+    }
+}
+
+/// A change naming the same bill, recurring payment or budget as an earlier one, refused with
+/// both named.
+fn refuse_repeats(changes: &[ScenarioChange]) -> Result<(), ApiError> {
+    let mut seen: HashMap<(&'static str, Uuid), usize> = HashMap::new();
+    for (index, change) in changes.iter().enumerate() {
+        if let Some((what, name, id)) = target(change) {
+            if let Some(earlier) = seen.insert((what, id), index) {
+                return Err(ApiError::invalid_field(
+                    &format!("changes[{index}].{name}"),
+                    format!(
+                        "names the same {what} as changes[{earlier}]: a scenario changes each \
+                         once"
+                    ),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether a figure the simulation shows is an amount (`NUMERIC(19, 4)`, 15 integer digits).
+fn fits(value: Decimal) -> bool {
+    value.abs() <= max_amount()
+}
+
 /// Runs a simulation.
 pub fn simulate(
     conn: &mut PgConnection,
@@ -150,6 +188,7 @@ pub fn simulate(
     };
     let months = horizon.count;
     let mut assumptions = Vec::new();
+    refuse_repeats(&request.changes)?;
 
     // Today's wallets in the ledger's currency.
     let all = wallets::list(conn, ledger, Some(false), 1000, 0)?;
@@ -300,7 +339,11 @@ pub fn simulate(
     }
 
     // The scenario's changes. Cancelling a bill or a recurring flow takes out of the baseline
-    // what it put in: nothing, when the months the baseline reads never saw it.
+    // what it put in: nothing, when the months the baseline reads never saw it. What they and
+    // lowered budgets save (`cuts`) is added once all are known: a month cannot save more than
+    // the baseline expects it to spend.
+    let mut cuts = vec![vec![Decimal::ZERO; w]; months];
+    let mut month_cuts = vec![Decimal::ZERO; months];
     let counted = |conn: &mut PgConnection, source, id| {
         store::ran_between(conn, ledger, source, id, (history_start, first))
     };
@@ -313,6 +356,12 @@ pub fn simulate(
                 month_changes[k] += amount;
             }
         };
+        let mut cut = |date: NaiveDate, wallet: Option<usize>, amount: Decimal| {
+            if let (Some(k), Some(i)) = (horizon.index(date), wallet) {
+                cuts[k][i] += amount;
+                month_cuts[k] += amount;
+            }
+        };
         match change {
             ScenarioChange::Income(flow) | ScenarioChange::Expense(flow) => {
                 let sign = if matches!(change, ScenarioChange::Income(_)) {
@@ -321,24 +370,32 @@ pub fn simulate(
                     Decimal::NEGATIVE_ONE
                 };
                 let (dates, wallet) = flow_dates(flow, &horizon, start, &field)?;
-                let wallet = match wallet {
-                    Some(id) => match slot.get(&id) {
-                        Some(i) => Some(*i),
-                        None => match other.iter().find(|w| w.id == id) {
-                            Some(w) => {
-                                return Err(ApiError::invalid_field(
-                                    &field("wallet_id"),
-                                    format!(
-                                        "is a {} wallet; the simulation adds up {currency}",
-                                        w.currency
+                let wallet =
+                    match wallet {
+                        Some(id) => match slot.get(&id) {
+                            Some(i) => Some(*i),
+                            None => match other.iter().find(|w| w.id == id) {
+                                Some(w) => {
+                                    return Err(ApiError::invalid_field(
+                                        &field("wallet_id"),
+                                        format!(
+                                            "is a {} wallet; the simulation adds up {currency}",
+                                            w.currency
+                                        ),
+                                    ))
+                                }
+                                None => return Err(match wallets::find(conn, ledger, id)? {
+                                    Some(w) if w.archived => ApiError::invalid_field(
+                                        &field("wallet_id"),
+                                        "is an archived wallet: it takes no new money (unarchive \
+                                         it to simulate with it)",
                                     ),
-                                ))
-                            }
-                            None => return Err(ApiError::not_found("Wallet")),
+                                    _ => ApiError::not_found("Wallet"),
+                                }),
+                            },
                         },
-                    },
-                    None => default_wallet,
-                };
+                        None => default_wallet,
+                    };
                 for date in dates {
                     apply(date, wallet, sign * flow.amount.0);
                 }
@@ -365,7 +422,7 @@ pub fn simulate(
                     next_occurrence(frequency, d, anchor)
                 }) {
                     match row.transaction_type.as_str() {
-                        "expense" => apply(date, slot.get(&row.wallet_id).copied(), row.amount),
+                        "expense" => cut(date, slot.get(&row.wallet_id).copied(), row.amount),
                         "income" => apply(date, slot.get(&row.wallet_id).copied(), -row.amount),
                         _ => {
                             apply(date, slot.get(&row.wallet_id).copied(), row.amount);
@@ -395,7 +452,7 @@ pub fn simulate(
                 for date in repeat(bill.next_due_date, horizon.end(), |d| {
                     next_occurrence(frequency, d, anchor)
                 }) {
-                    apply(date, slot.get(&bill.wallet_id).copied(), bill.amount);
+                    cut(date, slot.get(&bill.wallet_id).copied(), bill.amount);
                 }
             }
             ScenarioChange::ChangeBudget { budget_id, amount } => {
@@ -479,7 +536,7 @@ pub fn simulate(
                 }
             };
             if budget.currency == currency {
-                for (k, row) in moves.iter_mut().enumerate() {
+                for (k, row) in cuts.iter_mut().enumerate() {
                     let fraction = if k == 0 {
                         days_left / days_in_this_month
                     } else {
@@ -489,7 +546,7 @@ pub fn simulate(
                     for (i, cell) in row.iter_mut().enumerate() {
                         *cell += per_month * fraction * share[i];
                     }
-                    month_changes[k] += per_month * fraction;
+                    month_cuts[k] += per_month * fraction;
                 }
             }
         }
@@ -501,6 +558,35 @@ pub fn simulate(
             outcome: if projected > limit { "over" } else { "within" }.to_owned(),
             changed: new_limit.is_some(),
         });
+    }
+
+    // A month saves at most what the baseline expects it to spend (this month: what is left of
+    // it): after a large expense earlier in the month it expects nothing more, and a cancelled
+    // bill or a lower limit saves nothing then. Each saving is held back in the same proportion.
+    let mut held = Vec::new();
+    for k in 0..months {
+        let room = month_expense[k].max(Decimal::ZERO);
+        if month_cuts[k] > room {
+            let factor = room / month_cuts[k];
+            for cell in cuts[k].iter_mut() {
+                *cell *= factor;
+            }
+            if k >= horizon.shown_from && month_cuts[k].round_dp(2) > room.round_dp(2) {
+                held.push(add_months(first, k as u32).format("%B %Y").to_string());
+            }
+            month_cuts[k] = room;
+        }
+        for (cell, saved) in moves[k].iter_mut().zip(&cuts[k]) {
+            *cell += *saved;
+        }
+        month_changes[k] += month_cuts[k];
+    }
+    if !held.is_empty() {
+        assumptions.push(format!(
+            "A change saves no more than the baseline expects to spend in a month: in {} the \
+             cancelled payments and lower limits are held to that.",
+            held.join(", ")
+        ));
     }
 
     // Carry the balances forward, in the cents each month shows: the month's figures are
@@ -535,6 +621,22 @@ pub fn simulate(
         }
         let total: Decimal = balances.iter().sum();
         let spread = money(variance.sqrt());
+        let figures = [
+            month_income[k],
+            month_expense[k],
+            month_changes[k],
+            month_transfers[k],
+            total.round_dp(2),
+            (total - spread).round_dp(2),
+            (total + spread).round_dp(2),
+        ];
+        if !figures
+            .into_iter()
+            .chain(balances.iter().map(|b| b.round_dp(2)))
+            .all(fits)
+        {
+            return Err(beyond_amounts(request));
+        }
         out.push(MonthProjection {
             month: add_months(first, k as u32),
             income: Money(month_income[k].round_dp(2)),
@@ -555,6 +657,9 @@ pub fn simulate(
             high: Money((total + spread).round_dp(2)),
         });
     }
+    if !fits(opening_total) {
+        return Err(beyond_amounts(request));
+    }
     Ok(SimulationResponse {
         currency,
         as_of: today,
@@ -565,6 +670,23 @@ pub fn simulate(
         history_months,
         assumptions,
     })
+}
+
+/// A simulation whose figures leave the range of an amount: refused, never shown beyond it.
+fn beyond_amounts(request: &SimulateRequest) -> ApiError {
+    let (field, what) = if request.changes.is_empty() {
+        ("months", "the balances")
+    } else {
+        ("changes", "the changes")
+    };
+    ApiError::invalid_field(
+        field,
+        format!(
+            "{what} take a month's figures beyond the largest amount, {} (15 digits before \
+             the point)",
+            max_amount()
+        ),
+    )
 }
 
 /// The dates a simulated flow falls on within the horizon, and the wallet it names.
@@ -669,33 +791,32 @@ pub fn get(
     if moved.is_some() {
         rerun.start = None;
     }
-    // A change naming a bill or recurring payment deleted since is left out, and said so.
-    let ledger = caller.ledger.id;
+    // A change naming a bill, recurring payment, budget or wallet deleted since, or a wallet
+    // archived since (it takes no new money), is left out, and said so; so is a copy of an
+    // earlier change (saved before copies were refused).
     let mut gone = Vec::new();
-    let mut kept = Vec::with_capacity(rerun.changes.len());
+    let mut kept: Vec<ScenarioChange> = Vec::with_capacity(rerun.changes.len());
     for change in rerun.changes {
-        let missing = match &change {
-            ScenarioChange::CancelBill { bill_id } => bills::find(conn, ledger, *bill_id)?
-                .is_none()
-                .then_some("bill"),
-            ScenarioChange::CancelRecurring { recurring_id } => {
-                recurring::find(conn, ledger, *recurring_id)?
-                    .is_none()
-                    .then_some("recurring payment")
-            }
-            _ => None,
+        let repeated = target(&change).is_some()
+            && kept
+                .iter()
+                .any(|earlier| target(earlier) == target(&change));
+        let reason = if repeated {
+            Some("repeats an earlier change".to_owned())
+        } else {
+            left_out(conn, caller.ledger.id, &change)?
         };
-        match missing {
-            Some(what) => gone.push(what),
+        match reason {
+            Some(reason) => gone.push(reason),
             None => kept.push(change),
         }
     }
     rerun.changes = kept;
     let result = simulate(conn, caller, &rerun).map(|mut result| {
-        for what in gone {
+        for reason in gone {
             result.assumptions.insert(
                 0,
-                format!("A change of the saved scenario cancels a {what} that has been deleted since: it is left out."),
+                format!("A change of the saved scenario {reason}: it is left out."),
             );
         }
         if let Some(start) = moved {
@@ -710,6 +831,45 @@ pub fn get(
         result
     });
     Ok((scenario, request, result))
+}
+
+/// Why a saved change no longer runs: what it names was deleted since, or its wallet archived.
+fn left_out(
+    conn: &mut PgConnection,
+    ledger: Uuid,
+    change: &ScenarioChange,
+) -> Result<Option<String>, ApiError> {
+    let deleted = |what: &str| Some(format!("names a {what} that has been deleted since"));
+    Ok(match change {
+        ScenarioChange::CancelBill { bill_id } => match bills::find(conn, ledger, *bill_id)? {
+            None => deleted("bill"),
+            Some(_) => None,
+        },
+        ScenarioChange::CancelRecurring { recurring_id } => {
+            match recurring::find(conn, ledger, *recurring_id)? {
+                None => deleted("recurring payment"),
+                Some(_) => None,
+            }
+        }
+        ScenarioChange::ChangeBudget { budget_id, .. } => {
+            match budgets::find(conn, ledger, *budget_id)? {
+                None => deleted("budget"),
+                Some(_) => None,
+            }
+        }
+        ScenarioChange::Income(flow) | ScenarioChange::Expense(flow) => match flow.wallet_id {
+            None => None,
+            Some(id) => match wallets::find(conn, ledger, id)? {
+                None => deleted("wallet"),
+                Some(wallet) if wallet.archived => Some(format!(
+                    "moves money in the wallet \u{201c}{}\u{201d}, archived since (an archived \
+                     wallet takes no new money)",
+                    wallet.name
+                )),
+                Some(_) => None,
+            },
+        },
+    })
 }
 
 pub fn list(

@@ -1331,3 +1331,263 @@ async fn a_lower_monthly_budget_saves_its_whole_difference_each_month() {
         assert_eq!(month["changes"], json!(100), "{result}");
     }
 }
+
+async fn budget_of(app: &TestApp, user: &TestUser) -> String {
+    app.data(user, "/api/v1/budgets").await[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_saved_scenario_outlives_the_budget_and_wallets_it_names() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let (wallet, _) = small_ledger(&app, &user).await;
+    let budget = budget_of(&app, &user).await;
+    let spare = app.create_wallet(&user, "Spare", "USD").await;
+    let next_month = first_of_month().checked_add_months(Months::new(1)).unwrap();
+    let saved = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/scenarios",
+            json!({"name": "Tighter", "scenario": {"months": 2, "changes": [
+                {"kind": "change_budget", "budget_id": budget, "amount": 50},
+                {"kind": "income", "amount": 100, "date": next_month, "wallet_id": spare},
+                {"kind": "expense", "amount": 10, "date": next_month, "wallet_id": wallet},
+            ]}}),
+        )
+        .await;
+    let id = saved["id"].as_str().unwrap().to_owned();
+    // The budget deleted, the spare wallet deleted (nothing uses it), the other archived.
+    for path in [
+        format!("/api/v1/budgets/{budget}"),
+        format!("/api/v1/wallets/{spare}"),
+    ] {
+        let response = app
+            .send_as(Method::DELETE, &path, &user.access_token, None)
+            .await;
+        assert_eq!(response.status(), 200, "{path}");
+    }
+    app.data_of(
+        &user,
+        Method::PATCH,
+        &format!("/api/v1/wallets/{wallet}"),
+        json!({"archived": true}),
+    )
+    .await;
+    let again = app.data(&user, &format!("/api/v1/scenarios/{id}")).await;
+    assert_eq!(again["name"], "Tighter", "{again}");
+    assert_eq!(again["scenario"]["changes"].as_array().unwrap().len(), 3);
+    let months = again["result"]["months"].as_array().unwrap();
+    assert_eq!(months.len(), 2, "{again}");
+    assert_eq!(months[1]["changes"], json!(0), "{again}");
+    let notes = again["result"]["assumptions"].to_string();
+    for says in [
+        "names a budget that has been deleted since",
+        "names a wallet that has been deleted since",
+        "archived since",
+        "Checking",
+    ] {
+        assert!(notes.contains(says), "{says}: {again}");
+    }
+    assert_eq!(
+        app.data(&user, "/api/v1/scenarios").await[0]["id"],
+        json!(id)
+    );
+}
+
+#[tokio::test]
+async fn a_scenario_refuses_an_archived_wallet_and_a_change_made_twice() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let (wallet, _) = small_ledger(&app, &user).await;
+    let budget = budget_of(&app, &user).await;
+    let electricity = app.category_id(&user, "Electricity").await;
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Power", "amount": 40, "category_id": electricity,
+                   "wallet_id": wallet, "frequency": "monthly", "next_due_date": today()}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let old = app.create_wallet(&user, "Old", "USD").await;
+    app.data_of(
+        &user,
+        Method::PATCH,
+        &format!("/api/v1/wallets/{old}"),
+        json!({"archived": true}),
+    )
+    .await;
+    let cancel = json!({"kind": "cancel_bill", "bill_id": bill});
+    let lower =
+        |amount: i64| json!({"kind": "change_budget", "budget_id": budget, "amount": amount});
+    for (changes, field) in [
+        (
+            json!([{"kind": "income", "amount": 5, "wallet_id": old}]),
+            "changes[0].wallet_id",
+        ),
+        (
+            json!([cancel, cancel, cancel, cancel, cancel]),
+            "changes[1].bill_id",
+        ),
+        (
+            json!([lower(50), {"kind": "income", "amount": 5}, lower(20)]),
+            "changes[2].budget_id",
+        ),
+    ] {
+        let body = json!({"months": 2, "changes": changes});
+        for path in ["/api/v1/scenarios/simulate", "/api/v1/scenarios"] {
+            let body = if path.ends_with("simulate") {
+                body.clone()
+            } else {
+                json!({"name": "Plan", "scenario": body})
+            };
+            let response = app
+                .send_as(Method::POST, path, &user.access_token, Some(&body))
+                .await;
+            let error = assert_error(response, 422, "validation_failed").await;
+            assert!(error["errors"][field].is_array(), "{field}: {error}");
+        }
+    }
+    let archived = app
+        .send_as(
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            &user.access_token,
+            Some(&json!({"months": 1, "changes": [{"kind": "expense", "amount": 5, "wallet_id": old}]})),
+        )
+        .await;
+    let error = assert_error(archived, 422, "validation_failed").await;
+    assert!(
+        error["errors"]["changes[0].wallet_id"][0]
+            .as_str()
+            .unwrap()
+            .contains("archived"),
+        "{error}"
+    );
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM scenarios"), 0);
+}
+
+#[tokio::test]
+async fn a_scenario_saves_no_more_than_the_baseline_expects_to_spend_in_a_month() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    let (wallet, food) = small_ledger(&app, &user).await;
+    let budget = budget_of(&app, &user).await;
+    let electricity = app.category_id(&user, "Electricity").await;
+    // A 40 bill paid last month (so the baseline counts it), due again today.
+    let bill = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/bills",
+            json!({"name": "Power", "amount": 40, "category_id": electricity,
+                   "wallet_id": wallet, "frequency": "monthly",
+                   "next_due_date": mid_last_month()}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    app.data_of(
+        &user,
+        Method::POST,
+        &format!("/api/v1/bills/{bill}/pay"),
+        json!({"paid_on": mid_last_month()}),
+    )
+    .await;
+    app.execute(&format!(
+        "UPDATE bills SET next_due_date = '{}' WHERE id = '{bill}'",
+        today()
+    ));
+    // A large expense today: the baseline expects no more spending this month.
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 5000, "date": today(), "wallet_id": wallet,
+               "category_id": food, "description": "Sofa"}),
+    )
+    .await;
+    for change in [
+        json!({"kind": "cancel_bill", "bill_id": bill}),
+        json!({"kind": "change_budget", "budget_id": budget, "amount": 1}),
+    ] {
+        let result = app
+            .data_of(
+                &user,
+                Method::POST,
+                "/api/v1/scenarios/simulate",
+                json!({"months": 3, "changes": [change]}),
+            )
+            .await;
+        let months = result["months"].as_array().unwrap();
+        assert_eq!(months[0]["expense"], json!(0), "{result}");
+        assert_eq!(months[0]["changes"], json!(0), "{change}: {result}");
+        for month in months {
+            assert!(
+                month["changes"].as_f64().unwrap() <= month["expense"].as_f64().unwrap(),
+                "{change}: {month}"
+            );
+        }
+        assert!(
+            result["assumptions"]
+                .to_string()
+                .contains("no more than the baseline expects to spend"),
+            "{result}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_scenario_change_description_is_bounded_text() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    app.create_wallet(&user, "Cash", "USD").await;
+    let flow = |description: String| {
+        json!({"months": 1, "changes": [
+            {"kind": "income", "amount": 5, "description": "Fine"},
+            {"kind": "expense", "amount": 5, "description": description}]})
+    };
+    for (description, says) in [
+        ("a".repeat(501), "at most 500"),
+        ("a\u{7}b".to_owned(), "control characters"),
+    ] {
+        for (path, body, field) in [
+            (
+                "/api/v1/scenarios/simulate",
+                flow(description.clone()),
+                "changes[1].description",
+            ),
+            (
+                "/api/v1/scenarios",
+                json!({"name": "Plan", "scenario": flow(description.clone())}),
+                "scenario.changes[1].description",
+            ),
+        ] {
+            let response = app
+                .send_as(Method::POST, path, &user.access_token, Some(&body))
+                .await;
+            let error = assert_error(response, 422, "validation_failed").await;
+            assert!(
+                error["errors"][field][0].as_str().unwrap().contains(says),
+                "{field}: {error}"
+            );
+        }
+    }
+    assert_eq!(app.scalar("SELECT count(*) AS value FROM scenarios"), 0);
+    let fine = app
+        .send_as(
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            &user.access_token,
+            Some(&flow(format!("{}\n{}", "a".repeat(249), "b".repeat(250)))),
+        )
+        .await;
+    assert_eq!(fine.status(), 200);
+}

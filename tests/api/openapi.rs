@@ -262,7 +262,9 @@ fn every_bound_the_server_checks_is_in_the_spec() {
     let keyword_of = |function: &str| -> Option<&'static str> {
         Some(match function.rsplit("::").next()? {
             "name" | "label" | "valid_description" | "valid_merchant" | "valid_notes"
-            | "valid_split_note" | "question_text" | "description_text" => "maxLength",
+            | "valid_split_note" | "question_text" | "description_text" | "flow_description" => {
+                "maxLength"
+            }
             "currency" | "color" => "pattern",
             "valid_tags" | "category_list" => "maxItems",
             "reminder" => "maximum",

@@ -27,7 +27,7 @@ use crate::state::AppState;
     responses(
         (status = 200, description = "The projection", body = Envelope<SimulationResponse>),
         (status = 404, description = "`not_found`: a wallet, recurring transaction, bill or budget the ledger does not have", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: months outside 1–120, a start before this month, an amount of 0 or less, a date before today, more than 50 changes", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: months outside 1–120, a start before this month, an amount of 0 or less, a date before today, more than 50 changes, an archived wallet, two changes naming one bill, recurring transaction or budget, a description over 500 characters or with control characters, figures beyond the largest amount (15 digits before the point)", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
@@ -137,7 +137,7 @@ pub async fn save_scenario(
     params(("id" = Uuid, Path, description = "Scenario id")),
     responses(
         (status = 200, description = "The scenario and its simulation", body = Envelope<ScenarioResponse>),
-        (status = 404, description = "`not_found`: no such scenario, or what it names was deleted since", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such scenario (a change naming what was deleted since, or a wallet archived since, is left out and said so in `assumptions`)", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
