@@ -10,6 +10,7 @@ use super::caller::Caller;
 use crate::db::goals::{self as store, Contribution, Goal, GoalChanges, NewContribution, NewGoal};
 use crate::db::{self, notifications, wallets};
 use crate::domain::goal::{self, GoalStatus, Progress, PACE_WINDOW_DAYS};
+use crate::domain::money::max_amount;
 use crate::dto::goals::{CreateContributionRequest, CreateGoalRequest, UpdateGoalRequest};
 use crate::error::ApiError;
 
@@ -223,6 +224,18 @@ pub fn contribute(
             return Err(ApiError::invalid_field(
                 "amount",
                 format!("takes out more than the {} saved", before.saved),
+            ));
+        }
+        // What is saved is an amount too: never past the largest one an amount may be.
+        if before.saved + amount > max_amount() {
+            return Err(ApiError::invalid_field(
+                "amount",
+                format!(
+                    "takes the {} saved beyond the largest amount, {} (15 digits before the \
+                     point)",
+                    before.saved.normalize(),
+                    max_amount()
+                ),
             ));
         }
         let contribution = store::add_contribution(

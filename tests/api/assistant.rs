@@ -1545,6 +1545,74 @@ async fn a_scenario_saves_no_more_than_the_baseline_expects_to_spend_in_a_month(
 }
 
 #[tokio::test]
+async fn scenario_and_goal_figures_never_pass_the_largest_amount() {
+    let app = spawn_app().await;
+    let user = app.register("planner@example.com").await;
+    app.create_wallet(&user, "Cash", "USD").await;
+    let simulate = |changes: Value| {
+        app.send_as(
+            Method::POST,
+            "/api/v1/scenarios/simulate",
+            &user.access_token,
+            Some(&json!({"months": 2, "changes": changes})),
+        )
+    };
+    let next_month = first_of_month().checked_add_months(Months::new(1)).unwrap();
+    for changes in [
+        // Rounded to cents, the largest amount is 1,000,000,000,000,000.
+        serde_json::from_str::<Value>(&format!(
+            r#"[{{"kind": "income", "amount": 999999999999999.9999, "date": "{next_month}"}}]"#
+        ))
+        .unwrap(),
+        json!([{"kind": "income", "amount": 600000000000000_i64, "date": next_month},
+               {"kind": "income", "amount": 600000000000000_i64, "date": next_month}]),
+        json!([{"kind": "expense", "amount": 600000000000000_i64, "date": next_month},
+               {"kind": "expense", "amount": 600000000000000_i64, "date": next_month}]),
+    ] {
+        let error = assert_error(simulate(changes.clone()).await, 422, "validation_failed").await;
+        assert!(error["errors"]["changes"].is_array(), "{changes}: {error}");
+    }
+    let fits =
+        simulate(json!([{"kind": "income", "amount": 600000000000000_i64, "date": next_month}]))
+            .await;
+    assert_eq!(fits.status(), 200);
+
+    let goal = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/goals",
+            json!({"name": "Everything", "target_amount": 10}),
+        )
+        .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let contribute = |amount: &str| {
+        let body: Value = serde_json::from_str(&format!("{{\"amount\": {amount}}}")).unwrap();
+        app.send_as(
+            Method::POST,
+            &format!("/api/v1/goals/{goal}/contributions"),
+            &user.access_token,
+            Some(&body),
+        )
+    };
+    assert_eq!(contribute("999999999999999.9999").await.status(), 201);
+    for amount in ["0.0001", "999999999999999.9999"] {
+        let error = assert_error(contribute(amount).await, 422, "validation_failed").await;
+        assert!(
+            error["errors"]["amount"][0]
+                .as_str()
+                .unwrap()
+                .contains("largest amount"),
+            "{error}"
+        );
+    }
+    let read = app.data(&user, &format!("/api/v1/goals/{goal}")).await;
+    assert_eq!(read["saved"].to_string(), "999999999999999.9999", "{read}");
+}
+
+#[tokio::test]
 async fn a_scenario_change_description_is_bounded_text() {
     let app = spawn_app().await;
     let user = app.register("planner@example.com").await;

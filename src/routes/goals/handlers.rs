@@ -172,7 +172,7 @@ pub async fn list_contributions(
         (status = 201, description = "The contribution and the goal after it", body = Envelope<ContributionAdded>),
         (status = 404, description = "`not_found`", body = ErrorBody),
         (status = 409, description = "`goal_tracks_wallet`: the goal counts a wallet's balance; `contribution_limit`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`: an amount of 0 or less, a date in the future, a withdrawal of more than is saved", body = ErrorBody),
+        (status = 422, description = "`validation_failed`: an amount of 0 or less, a date in the future, a withdrawal of more than is saved, a contribution taking what is saved beyond the largest amount (15 digits before the point)", body = ErrorBody),
     ),
     security(("bearer_auth" = []))
 )]
