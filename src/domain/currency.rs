@@ -1,5 +1,7 @@
 //! ISO 4217 currency codes in current use.
 
+use rust_decimal::Decimal;
+
 const CODES: &[&str] = &[
     "AED", "AFN", "ALL", "AMD", "ANG", "AOA", "ARS", "AUD", "AWG", "AZN", "BAM", "BBD", "BDT",
     "BGN", "BHD", "BIF", "BMD", "BND", "BOB", "BRL", "BSD", "BTN", "BWP", "BYN", "BZD", "CAD",
@@ -30,6 +32,13 @@ pub fn minor_units(code: &str) -> u32 {
     } else {
         2
     }
+}
+
+/// An amount as a sentence prints it: the currency's minor units, more when the amount has
+/// them, no grouping: `1000000` VND, `8.20` USD, `0.0001` USD (not the stored `1000000.0000`).
+pub fn plain_amount(amount: Decimal, code: &str) -> String {
+    let places = minor_units(code).max(amount.normalize().scale().min(4));
+    format!("{:.*}", places as usize, amount.round_dp(places))
 }
 
 /// True for an active ISO 4217 code in upper case, e.g. `VND`.
@@ -85,5 +94,14 @@ mod tests {
         for code in ["usd", "XXX", "US", "DOLLAR", ""] {
             assert!(!is_iso4217(code));
         }
+    }
+
+    #[test]
+    fn a_sentence_prints_an_amount_in_the_currency_places() {
+        let dec = |s: &str| s.parse::<Decimal>().unwrap();
+        assert_eq!(plain_amount(dec("1000000.0000"), "VND"), "1000000");
+        assert_eq!(plain_amount(dec("8.2000"), "USD"), "8.20");
+        assert_eq!(plain_amount(dec("0.0001"), "USD"), "0.0001");
+        assert_eq!(plain_amount(dec("1000.5"), "VND"), "1000.5");
     }
 }

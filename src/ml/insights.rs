@@ -1,6 +1,8 @@
 //! Spending insights from a user's history: recurring payments, month-over-month movers,
 //! seasonality, and budget suggestions. Pure functions over figures the database aggregated.
 
+use std::collections::{HashMap, HashSet};
+
 use chrono::{Datelike, Days, NaiveDate};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
 use rust_decimal::Decimal;
@@ -8,6 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::forecast::percentile;
+use uuid::Uuid;
+
+use crate::domain::money::max_amount;
 use crate::domain::period::add_months_on_day;
 
 /// One earlier payment of a payee.
@@ -142,15 +147,37 @@ pub fn seasonality(monthly: &[(u32, f64)]) -> Option<Vec<(u32, f64)>> {
 }
 
 /// A budget for a category from its recent monthly spending: the 75th percentile (covers a
-/// normal month, not the worst one), rounded up to two significant digits.
+/// normal month, not the worst one), rounded up to two significant digits and kept within
+/// what an amount may hold ([`max_amount`]). None when that is not a positive amount (spending
+/// in one month of six is no habit to budget for, and a budget of 0 cannot be created).
 pub fn suggested_budget(monthly: &[Decimal]) -> Option<Decimal> {
-    if monthly.iter().all(|v| *v <= Decimal::ZERO) {
-        return None;
-    }
-    Some(round_up_nice(exact_percentile(
-        monthly,
-        Decimal::new(75, 2),
-    )))
+    let suggested = round_up_nice(exact_percentile(monthly, Decimal::new(75, 2)));
+    (suggested > Decimal::ZERO).then(|| suggested.min(max_amount()))
+}
+
+/// The categories a set of budgeted categories covers: each tracked one and its descendants
+/// (as budget spending counts them), from each category's parent.
+pub fn tracked_with_descendants(
+    tracked: &HashSet<Uuid>,
+    parents: &HashMap<Uuid, Option<Uuid>>,
+) -> HashSet<Uuid> {
+    parents
+        .keys()
+        .copied()
+        .filter(|id| {
+            let mut current = Some(*id);
+            // At most as many steps as categories: a cycle in bad data cannot loop forever.
+            for _ in 0..=parents.len() {
+                match current {
+                    Some(id) if tracked.contains(&id) => return true,
+                    Some(id) => current = parents.get(&id).copied().flatten(),
+                    None => return false,
+                }
+            }
+            false
+        })
+        .chain(tracked.iter().copied())
+        .collect()
 }
 
 /// The `q`-quantile of exact amounts, interpolated between neighbours as [`percentile`] does,
@@ -311,11 +338,33 @@ mod tests {
         let months = ["100", "200", "300", "400", "500"].map(dec);
         assert_eq!(suggested_budget(&months), Some(dec("400")));
         assert_eq!(suggested_budget(&[Decimal::ZERO, Decimal::ZERO]), None);
+        // One month of six: the 75th percentile is 0, and a budget of 0 is no suggestion.
+        let once = ["0", "0", "0", "0", "0", "100"].map(dec);
+        assert_eq!(suggested_budget(&once), None);
+        // Rounding up never passes what an amount may hold.
+        let huge = ["999999999999999.9999"; 3].map(dec);
+        assert_eq!(suggested_budget(&huge), Some(max_amount()));
         // Exact: 0.1 + 0.2 style amounts never pick up binary noise.
         assert_eq!(
             exact_percentile(&["0.10", "0.20", "0.30"].map(dec), dec("0.75")),
             dec("0.25")
         );
+    }
+
+    #[test]
+    fn a_budget_covers_the_descendants_of_its_categories() {
+        let ids: Vec<Uuid> = (0..4).map(|_| Uuid::new_v4()).collect();
+        let (food, cafe, espresso, travel) = (ids[0], ids[1], ids[2], ids[3]);
+        let parents = HashMap::from([
+            (food, None),
+            (cafe, Some(food)),
+            (espresso, Some(cafe)),
+            (travel, None),
+        ]);
+        let covered = tracked_with_descendants(&HashSet::from([food]), &parents);
+        assert_eq!(covered, HashSet::from([food, cafe, espresso]));
+        let covered = tracked_with_descendants(&HashSet::from([cafe]), &parents);
+        assert_eq!(covered, HashSet::from([cafe, espresso]));
     }
 
     #[test]

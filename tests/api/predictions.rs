@@ -887,3 +887,101 @@ async fn recurring_payments_stay_current_after_additions_edits_and_deletions() {
     }
     assert_eq!(recurring().await, [("Spotify".to_owned(), 3)].into());
 }
+
+#[tokio::test]
+async fn recommendations_count_budgets_in_the_answer_currency_with_their_sub_categories() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let usd = app.create_wallet(&user, "Cash", "USD").await;
+    let vnd = app.create_wallet(&user, "Vi", "VND").await;
+    let food = app.category_id(&user, "Food & Dining").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let taxi = app.category_id(&user, "Taxi & Ride-hailing").await;
+    let fuel = app.category_id(&user, "Fuel").await;
+    let this_month = Utc::now().date_naive().with_day(1).unwrap() - chrono::Months::new(1);
+    let today = this_month + chrono::Days::new(9);
+    let year_ago = (this_month - chrono::Months::new(12)).to_string();
+    for back in 1..=6u32 {
+        let date = (this_month - chrono::Months::new(back) + chrono::Days::new(4)).to_string();
+        for (category, wallet, amount) in [
+            (&cafe, &usd, json!(20)),
+            (&groceries, &usd, json!(200)),
+            (&taxi, &usd, json!(30)),
+            (&taxi, &vnd, json!(1000)),
+        ] {
+            app.create_transaction(
+                &user,
+                json!({"type": "expense", "amount": amount, "wallet_id": wallet,
+                       "category_id": category, "description": "Spent", "date": date}),
+            )
+            .await;
+        }
+    }
+    // Fuel once in six months: 100 / 6 a month on average, but no habit to budget for.
+    let date = (this_month - chrono::Months::new(2)).to_string();
+    app.create_transaction(
+        &user,
+        json!({"type": "expense", "amount": 100, "wallet_id": usd,
+               "category_id": fuel, "description": "Once", "date": date}),
+    )
+    .await;
+    let budget = |name: &str, amount: i64, currency: &str, category: &str| {
+        app.send_as(
+            Method::POST,
+            "/api/v1/budgets",
+            &user.access_token,
+            Some(
+                &json!({"name": name, "amount": amount, "currency": currency,
+                         "period": "monthly", "category_ids": [category],
+                         "start_date": year_ago}),
+            ),
+        )
+    };
+    // USD on the parent: its children are budgeted. VND on Taxi: not in a USD answer.
+    assert_eq!(budget("Food", 500, "USD", &food).await.status(), 201);
+    assert_eq!(budget("Rides", 1_000_000, "VND", &taxi).await.status(), 201);
+    // A VND budget with nothing spent in it: no review proposing the same limit.
+    assert_eq!(budget("Idle", 1_000_000, "VND", &fuel).await.status(), 201);
+
+    let usd_advice = app
+        .data(
+            &user,
+            &format!("/api/v1/insights/recommendations?currency=USD&at={today}"),
+        )
+        .await;
+    let suggestions = usd_advice["budget_suggestions"].as_array().unwrap();
+    let suggestion = |id: &str| suggestions.iter().find(|s| s["category_id"] == id).cloned();
+    assert_eq!(suggestion(&cafe).unwrap()["has_budget"], json!(true));
+    assert_eq!(suggestion(&groceries).unwrap()["has_budget"], json!(true));
+    assert_eq!(suggestion(&taxi).unwrap()["has_budget"], json!(false));
+    assert!(suggestion(&fuel).is_none(), "{suggestions:?}");
+    assert!(suggestions
+        .iter()
+        .all(|s| s["suggested_amount"].as_f64().unwrap() > 0.0));
+
+    let vnd_advice = app
+        .data(
+            &user,
+            &format!("/api/v1/insights/recommendations?currency=VND&at={today}"),
+        )
+        .await;
+    let suggestions = vnd_advice["budget_suggestions"].as_array().unwrap();
+    let taxi_vnd = suggestions
+        .iter()
+        .find(|s| s["category_id"] == taxi.as_str())
+        .unwrap();
+    assert_eq!(taxi_vnd["has_budget"], json!(true));
+    let reviews = vnd_advice["budget_reviews"].as_array().unwrap();
+    assert!(
+        reviews.iter().all(|r| r["name"] != "Idle"),
+        "nothing spent, nothing to propose: {reviews:?}"
+    );
+    let rides = reviews.iter().find(|r| r["name"] == "Rides").unwrap();
+    assert_eq!(rides["finding"], "rarely_half_used");
+    assert_eq!(rides["suggested_amount"], json!(1000));
+    assert_eq!(
+        rides["message"],
+        "Rides stayed under half used in each of its last 3 periods; 1000 VND would be enough."
+    );
+}

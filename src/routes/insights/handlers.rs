@@ -13,6 +13,7 @@ use uuid::Uuid;
 use super::dto::*;
 use crate::auth::Caller;
 use crate::db::{self, budgets, categories};
+use crate::domain::currency::plain_amount;
 use crate::domain::money::Money;
 use crate::domain::period::{previous_period, BudgetPeriod, Span};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -233,7 +234,16 @@ pub async fn recommendations(
             .map(|c| (c.id, c.name.clone()))
             .collect();
         let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
-        let budgeted: HashSet<Uuid> = rows.iter().flat_map(|b| b.category_ids()).collect();
+        // A budget tracks its categories' descendants too, and only one in the answer's
+        // currency counts: a VND budget does not cover USD spending.
+        let tracked: HashSet<Uuid> = rows
+            .iter()
+            .filter(|b| b.currency == currency)
+            .flat_map(|b| b.category_ids())
+            .collect();
+        let parents: HashMap<Uuid, Option<Uuid>> =
+            all_categories.iter().map(|c| (c.id, c.parent_id)).collect();
+        let budgeted = insights::tracked_with_descendants(&tracked, &parents);
 
         let mut by_category: HashMap<Uuid, [Decimal; 6]> = HashMap::new();
         for row in sums.iter().filter(|r| r.period_start >= first) {
@@ -316,14 +326,21 @@ pub async fn recommendations(
             } else {
                 continue;
             };
-            let suggested = insights::suggested_budget(recent).unwrap_or(budget.amount);
+            // A review proposes a different limit: none when the spending gives no positive
+            // one (nothing spent in three periods) or it would be the current limit.
+            let Some(suggested) = insights::suggested_budget(recent)
+                .filter(|s| s.normalize() != budget.amount.normalize())
+            else {
+                continue;
+            };
+            let shown = plain_amount(suggested, &budget.currency);
             let message = match finding {
                 ReviewFinding::AlwaysExceeded => format!(
-                    "{} was exceeded in each of its last 3 periods; a limit of {suggested} {} fits your spending.",
+                    "{} was exceeded in each of its last 3 periods; a limit of {shown} {} fits your spending.",
                     budget.name, budget.currency
                 ),
                 ReviewFinding::RarelyHalfUsed => format!(
-                    "{} stayed under half used in each of its last 3 periods; {suggested} {} would be enough.",
+                    "{} stayed under half used in each of its last 3 periods; {shown} {} would be enough.",
                     budget.name, budget.currency
                 ),
             };
@@ -383,7 +400,7 @@ pub async fn recommendations(
                     message: format!(
                         "At this pace you exceed {} ({} {}) on {date}.",
                         evaluation.budget.name,
-                        evaluation.limit.normalize(),
+                        plain_amount(evaluation.limit, &evaluation.budget.currency),
                         evaluation.budget.currency
                     ),
                     name: evaluation.budget.name,
