@@ -21,6 +21,12 @@ pub fn max_amount() -> Decimal {
     Decimal::from_i128_with_scale(9_999_999_999_999_999_999, 4)
 }
 
+/// `value` kept within what an amount may hold (±[`max_amount`]): for figures the server
+/// computes (a forecast, a suggestion) that must still be stored and answered as money.
+pub fn clamp_amount(value: Decimal) -> Decimal {
+    value.clamp(-max_amount(), max_amount())
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Money(pub Decimal);
 

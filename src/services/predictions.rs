@@ -17,6 +17,7 @@ use uuid::Uuid;
 use super::cache::LedgerCache;
 use crate::db::ml::{self as store, CategoryRow, StoredModel};
 use crate::db::notifications;
+use crate::domain::money::{clamp_amount, max_amount};
 use crate::error::ApiError;
 use crate::ml::anomaly;
 use crate::ml::categorizer::{self, Categorizer, Example, LEXICON};
@@ -729,6 +730,24 @@ pub struct ForecastRow {
     pub confidence: Confidence,
 }
 
+/// A forecast figure as money, within what an amount may hold: a forecast over spending near
+/// the largest amount may pass it, and is then stored and answered as the largest amount
+/// rather than failing to store.
+fn forecast_money(value: f64) -> Decimal {
+    let max = max_amount();
+    match max.to_f64() {
+        // Beyond the largest amount (and beyond what a Decimal holds): the largest amount.
+        Some(limit) if value.abs() >= limit => {
+            if value < 0.0 {
+                -max
+            } else {
+                max
+            }
+        }
+        _ => clamp_amount(money(value)),
+    }
+}
+
 /// Forecast rows for `horizon` periods from the period containing `as_of`.
 pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) -> Vec<ForecastRow> {
     let period = series.period;
@@ -747,9 +766,9 @@ pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) ->
                 let row = ForecastRow {
                     period_start: start,
                     period_end: next.pred_opt().unwrap_or(next),
-                    amount: money(amount),
-                    lower: money(lower),
-                    upper: money(upper),
+                    amount: forecast_money(amount),
+                    lower: forecast_money(lower),
+                    upper: forecast_money(upper),
                     method: series.model.method,
                     confidence: series.model.confidence,
                 };

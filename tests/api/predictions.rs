@@ -985,3 +985,33 @@ async fn recommendations_count_budgets_in_the_answer_currency_with_their_sub_cat
         "Rides stayed under half used in each of its last 3 periods; 1000 VND would be enough."
     );
 }
+
+#[tokio::test]
+async fn forecasts_and_suggestions_beyond_the_largest_amount_are_kept_to_it() {
+    let app = spawn_app().await;
+    let user = app.register("ana@example.com").await;
+    let wallet = app.create_wallet(&user, "Cash", "USD").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let cafe = app.category_id(&user, "Cafe").await;
+    let largest = "999999999999999.9999";
+    // Two of the largest amounts a month: a monthly total above what an amount holds.
+    monthly_expenses(&app, &user, &wallet, &groceries, "2024-01-01", 12, largest);
+    monthly_expenses(&app, &user, &wallet, &cafe, "2024-01-01", 12, largest);
+
+    let (status, body) = predict(&app, &user, json!({"as_of": "2025-01-10"})).await;
+    assert_eq!(status, 200, "{body}");
+    for field in ["amount", "lower", "upper"] {
+        assert_eq!(body["data"][0][field].to_string(), largest, "{body}");
+    }
+    let advice = app
+        .data(
+            &user,
+            "/api/v1/insights/recommendations?currency=USD&at=2025-01-10",
+        )
+        .await;
+    let suggestions = advice["budget_suggestions"].as_array().unwrap();
+    assert_eq!(suggestions.len(), 2, "{suggestions:?}");
+    for suggestion in suggestions {
+        assert_eq!(suggestion["suggested_amount"].to_string(), largest);
+    }
+}
