@@ -16,7 +16,8 @@ pub const CONTENT_TYPE: &str = "application/vnd.openxmlformats-officedocument.sp
 pub struct Formats {
     pub header: Format,
     pub title: Format,
-    pub money: Format,
+    /// The currency of the workbook's plain money cells.
+    pub currency: String,
     pub percent: Format,
     pub date: Format,
 }
@@ -26,25 +27,30 @@ impl Formats {
         Formats {
             header: Format::new().set_bold().set_background_color("#DDE5F0"),
             title: Format::new().set_bold().set_font_size(14),
-            money: money_format(currency),
+            currency: currency.to_owned(),
             percent: Format::new().set_num_format("0.00\" %\""),
             date: Format::new().set_num_format(locale.excel_date_format()),
         }
     }
 }
 
-/// `#,##0.00 "USD"`, with as many decimals as the currency has minor units (the reader's
-/// spreadsheet shows its own separators).
-pub fn money_format(currency: &str) -> Format {
-    let places = minor_units(currency) as usize;
+/// The display format of `amount`: `#,##0.00 "USD"` with the currency's minor units, and more
+/// decimals when the amount has them (`0.0001 USD`, `1,000.5 VND`), as the PDF prints it: a
+/// spreadsheet shows the exact amount, never one rounded by its format. Chosen per cell, so a
+/// whole VND amount has no dangling decimal point (which `#,##0.####` would show). The
+/// reader's spreadsheet shows its own separators.
+pub fn money_format(amount: Decimal, currency: &str) -> Format {
+    Format::new().set_num_format(money_num_format(amount, currency))
+}
+
+fn money_num_format(amount: Decimal, currency: &str) -> String {
+    let places = minor_units(currency).max(amount.normalize().scale().min(4)) as usize;
     let decimals = if places == 0 {
         String::new()
     } else {
         format!(".{}", "0".repeat(places))
     };
-    Format::new().set_num_format(format!(
-        "#,##0{decimals} \"{currency}\";-#,##0{decimals} \"{currency}\""
-    ))
+    format!("#,##0{decimals} \"{currency}\";-#,##0{decimals} \"{currency}\"")
 }
 
 /// An exact decimal as a spreadsheet number (a double: what every spreadsheet stores; amounts
@@ -64,10 +70,20 @@ pub fn write_cell(
     match cell {
         Cell::Text(text) => sheet.write_string(row, column, text).map(drop),
         Cell::Money(amount) => sheet
-            .write_number_with_format(row, column, number(*amount), &formats.money)
+            .write_number_with_format(
+                row,
+                column,
+                number(*amount),
+                &money_format(*amount, &formats.currency),
+            )
             .map(drop),
         Cell::Amount(amount, currency) => sheet
-            .write_number_with_format(row, column, number(*amount), &money_format(currency))
+            .write_number_with_format(
+                row,
+                column,
+                number(*amount),
+                &money_format(*amount, currency),
+            )
             .map(drop),
         Cell::Percent(value) => sheet
             .write_number_with_format(row, column, number(*value), &formats.percent)
@@ -165,4 +181,38 @@ pub fn report(document: &Document, locale: &Locale) -> Result<Vec<u8>, XlsxError
         sheet.insert_chart(header_row, document.columns.len() as u16 + 1, &native)?;
     }
     workbook.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn format_of(amount: &str, currency: &str) -> String {
+        money_num_format(amount.parse().unwrap(), currency)
+    }
+
+    #[test]
+    fn an_amount_shows_every_decimal_it_has() {
+        assert_eq!(
+            format_of("12.5", "USD"),
+            r##"#,##0.00 "USD";-#,##0.00 "USD""##
+        );
+        assert_eq!(
+            format_of("0.0001", "USD"),
+            r##"#,##0.0000 "USD";-#,##0.0000 "USD""##
+        );
+        assert_eq!(
+            format_of("2.3703", "USD"),
+            r##"#,##0.0000 "USD";-#,##0.0000 "USD""##
+        );
+        assert_eq!(
+            format_of("1000.5", "VND"),
+            r##"#,##0.0 "VND";-#,##0.0 "VND""##
+        );
+        // Whole VND: no decimal point at all.
+        assert_eq!(
+            format_of("1000000.0000", "VND"),
+            r##"#,##0 "VND";-#,##0 "VND""##
+        );
+    }
 }

@@ -192,7 +192,7 @@ impl ExportSink for XlsxSink {
                     row,
                     column,
                     number(view.amount),
-                    &money_format(&view.currency),
+                    &money_format(view.amount, &view.currency),
                 ),
                 "tax_rate" => match view.tax_rate {
                     Some(rate) => sheet.write_number(row, column, number(rate)),

@@ -449,3 +449,79 @@ async fn the_budget_progress_file_adds_up_with_what_rolled_over() {
     assert_eq!(figure("Spent"), Data::Float(5.0));
     assert_eq!(figure("Remaining"), Data::Float(65.0));
 }
+
+/// The number formats of a workbook's styles (`#,##0.00 "USD";...`).
+fn number_formats(bytes: &[u8]) -> Vec<String> {
+    use std::io::Read;
+    let mut archive = zip::ZipArchive::new(Cursor::new(bytes.to_vec())).expect("a zip");
+    let mut styles = String::new();
+    archive
+        .by_name("xl/styles.xml")
+        .expect("styles")
+        .read_to_string(&mut styles)
+        .unwrap();
+    styles
+        .split("formatCode=\"")
+        .skip(1)
+        .filter_map(|rest| rest.split('"').next())
+        .map(|code| code.replace("&quot;", "\""))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_workbook_shows_every_decimal_an_amount_has() {
+    let app = spawn_app().await;
+    let user = app.register("exact@example.com").await;
+    let usd = app.create_wallet(&user, "Cash", "USD").await;
+    let vnd = app.create_wallet(&user, "Ví", "VND").await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for (wallet, amount) in [
+        (&usd, json!(0.0001)),
+        (&usd, json!(12.5)),
+        (&vnd, json!(1000.5)),
+    ] {
+        spend(
+            &app,
+            &user,
+            wallet,
+            json!({"type": "expense", "amount": amount, "date": "2026-03-01",
+                   "description": "Exact", "category_id": groceries}),
+        )
+        .await;
+    }
+    spend(
+        &app,
+        &user,
+        &vnd,
+        json!({"type": "expense", "amount": 50000, "date": "2026-03-02", "description": "Whole",
+               "category_id": groceries}),
+    )
+    .await;
+    let (_, _, bytes) = file(&app, &user, "/api/v1/transactions/export?format=xlsx").await;
+    let formats = number_formats(&bytes);
+    for expected in [
+        r#"#,##0.0000 "USD";-#,##0.0000 "USD""#,
+        r#"#,##0.00 "USD";-#,##0.00 "USD""#,
+        r#"#,##0.0 "VND";-#,##0.0 "VND""#,
+        r#"#,##0 "VND";-#,##0 "VND""#,
+    ] {
+        assert!(
+            formats.iter().any(|f| f == expected),
+            "{expected} in {formats:?}"
+        );
+    }
+    // A report's workbook too: the summary's total of 0.0001 + 12.5 USD.
+    let (_, _, report) = file(
+        &app,
+        &user,
+        "/api/v1/reports/summary?from=2026-03-01&to=2026-03-31&currency=USD&format=xlsx",
+    )
+    .await;
+    let formats = number_formats(&report);
+    assert!(
+        formats
+            .iter()
+            .any(|f| f == r#"#,##0.0000 "USD";-#,##0.0000 "USD""#),
+        "{formats:?}"
+    );
+}
