@@ -437,7 +437,21 @@ pub mod documents {
             ("Money in".into(), Cell::Money(inflow)),
             ("Money out".into(), Cell::Money(outflow)),
         ];
-        document.chart_of(ChartKind::Bars, 1, &[3, 4])
+        // Each bar group is a wallet's, named by it (and its period when it has several).
+        let mut document = document.chart_of(ChartKind::Bars, 0, &[3, 4]);
+        if wallets.iter().any(|w| w.periods.len() > 1) {
+            if let Some(chart) = document.chart.as_mut() {
+                chart.labels = wallets
+                    .iter()
+                    .flat_map(|w| {
+                        w.periods
+                            .iter()
+                            .map(|p| format!("{} {}", w.wallet_name, p.period_start))
+                    })
+                    .collect();
+            }
+        }
+        document
     }
 
     pub fn by_member(
@@ -576,7 +590,131 @@ pub mod documents {
             ("Budgets".into(), Cell::Count(lines.len() as i64)),
             ("Exceeded".into(), Cell::Count(exceeded as i64)),
         ];
-        // Spent beside what remains: together, the period's limit.
-        document.chart_of(ChartKind::Bars, 0, &[4, 5])
+        // Spent beside what remains: together, the period's limit. One axis holds one
+        // currency: budgets in others stay out of the chart, and a key figure says so.
+        let others = lines.iter().filter(|l| l.currency != currency).count();
+        if others == 0 {
+            return document.chart_of(ChartKind::Bars, 0, &[4, 5]);
+        }
+        document.facts.push((
+            "Not charted (other currencies)".into(),
+            Cell::Count(others as i64),
+        ));
+        let charted: Vec<&BudgetStatusLine> =
+            lines.iter().filter(|l| l.currency == currency).collect();
+        if !charted.is_empty() {
+            let series = |name: &str, value: fn(&BudgetStatusLine) -> Money| Series {
+                name: name.into(),
+                values: charted.iter().map(|l| value(l).0).collect(),
+            };
+            document.chart = Some(Chart {
+                kind: ChartKind::Bars,
+                // Not the table's rows: the workbook charts none, the PDF draws these.
+                label_column: None,
+                labels: charted.iter().map(|l| l.name.clone()).collect(),
+                series: vec![
+                    series("Spent", |l| l.spent),
+                    series("Remaining", |l| l.remaining),
+                ],
+                shares: Vec::new(),
+            });
+        }
+        document
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rust_decimal::Decimal;
+
+    use super::*;
+
+    fn period(start: &str) -> CashFlowPeriod {
+        CashFlowPeriod {
+            period_start: start.parse().unwrap(),
+            period_end: start.parse().unwrap(),
+            opening: Money::ZERO,
+            inflow: Money(Decimal::ONE),
+            outflow: Money::ZERO,
+            closing: Money(Decimal::ONE),
+        }
+    }
+
+    fn wallet(name: &str, starts: &[&str]) -> WalletCashFlow {
+        WalletCashFlow {
+            wallet_id: Uuid::nil(),
+            wallet_name: name.into(),
+            periods: starts.iter().map(|s| period(s)).collect(),
+        }
+    }
+
+    #[test]
+    fn the_cash_flow_chart_names_each_wallet() {
+        let span = (
+            "2026-11-01".parse().unwrap(),
+            "2026-11-30".parse().unwrap(),
+            "USD",
+        );
+        let one = [
+            wallet("Cash", &["2026-11-01"]),
+            wallet("Bank", &["2026-11-01"]),
+        ];
+        let chart = documents::cash_flow(&one, span).chart.unwrap();
+        assert_eq!(chart.labels, ["Cash", "Bank"]);
+        let several = [wallet("Cash", &["2026-10-01", "2026-11-01"])];
+        let chart = documents::cash_flow(&several, span).chart.unwrap();
+        assert_eq!(chart.labels, ["Cash 2026-10-01", "Cash 2026-11-01"]);
+    }
+
+    fn line(name: &str, currency: &str, spent: i64) -> crate::dto::budgets::BudgetStatusLine {
+        let day = "2026-11-30".parse().unwrap();
+        crate::dto::budgets::BudgetStatusLine {
+            id: Uuid::nil(),
+            name: name.into(),
+            amount: Money(Decimal::from(1000)),
+            rolled_over: Money::ZERO,
+            currency: currency.into(),
+            period_start: day,
+            period_end: day,
+            spent: Money(Decimal::from(spent)),
+            remaining: Money(Decimal::from(1000 - spent)),
+            progress: Money::ZERO,
+            is_exceeded: false,
+            state: crate::domain::period::BudgetState::OnTrack,
+            days_left: 0,
+        }
+    }
+
+    #[test]
+    fn the_budget_chart_keeps_to_the_report_currency() {
+        let span = (
+            "2026-11-01".parse().unwrap(),
+            "2026-11-30".parse().unwrap(),
+            "USD",
+        );
+        let same = [line("Food", "USD", 100), line("Fun", "USD", 200)];
+        let chart = documents::budget_progress(&same, span).chart.unwrap();
+        assert_eq!(chart.label_column, Some(0));
+        let mixed = [line("Food", "USD", 100), line("Pho", "VND", 200)];
+        let document = documents::budget_progress(&mixed, span);
+        let chart = document.chart.unwrap();
+        assert_eq!(chart.labels, ["Food"]);
+        assert_eq!(chart.series[0].values, [Decimal::from(100)]);
+        assert_eq!(
+            document.facts.last().unwrap(),
+            &(
+                "Not charted (other currencies)".to_owned(),
+                crate::export::Cell::Count(1)
+            )
+        );
+        // Each row keeps its own currency.
+        assert_eq!(
+            document.rows[1][4],
+            crate::export::Cell::Amount(Decimal::from(200), "VND".into())
+        );
+        let only_other = [line("Pho", "VND", 200)];
+        assert!(documents::budget_progress(&only_other, span)
+            .chart
+            .is_none());
     }
 }

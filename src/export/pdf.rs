@@ -263,13 +263,98 @@ fn print(cell: &Cell, locale: &Locale, currency: &str) -> String {
     }
 }
 
-/// An amount without its currency code (`1.234.500`), for a column too narrow for the code.
+/// An amount in the report's currency without its code (`1.234.500`), for a column too narrow
+/// for the code. An amount in another currency keeps its code: nothing else on the page says it.
 fn bare(cell: &Cell, locale: &Locale, currency: &str) -> Option<String> {
     match cell {
         Cell::Money(amount) => Some(locale.amount(*amount, currency)),
-        Cell::Amount(amount, own) => Some(locale.amount(*amount, own)),
+        Cell::Amount(amount, own) if own == currency => Some(locale.amount(*amount, own)),
         _ => None,
     }
+}
+
+/// Room for a cell or header beside its text.
+const CELL_PADDING: f32 = 8.0;
+
+/// Each column's left and right. A column after the first is as wide as its widest cell (as
+/// printed, a foreign amount with its code) or header word, at most a third of the page; the
+/// first (names) takes the rest, at least a fifth of the width. When that does not fit, amounts
+/// in the report's currency are measured without their code, then the others shrink in
+/// proportion and their cells shrink with them.
+fn column_bounds(
+    document: &Document,
+    locale: &Locale,
+    regular: &Font,
+    bold: &Font,
+    width: f32,
+) -> Vec<(f32, f32)> {
+    let columns = document.columns.len().max(1);
+    if columns == 1 {
+        return vec![(MARGIN, MARGIN + width)];
+    }
+    // With `bare`, a report-currency amount is measured without its code, as it prints when
+    // its column is narrow.
+    let needs_of = |bare_ok: bool| -> Vec<f32> {
+        (1..columns)
+            .map(|i| {
+                let header = document
+                    .columns
+                    .get(i)
+                    .map(|name| {
+                        name.split(' ')
+                            .map(|word| bold.width(word, TABLE_SIZE))
+                            .fold(0.0, f32::max)
+                    })
+                    .unwrap_or(0.0);
+                let cells = document
+                    .rows
+                    .iter()
+                    .filter_map(|row| row.get(i))
+                    .map(|cell| {
+                        let text = match bare(cell, locale, &document.currency) {
+                            Some(bare) if bare_ok => bare,
+                            _ => print(cell, locale, &document.currency),
+                        };
+                        regular.width(&text, TABLE_SIZE)
+                    })
+                    .fold(0.0, f32::max);
+                // A point of slack: a cell as wide as its room must not count as wider.
+                (header.max(cells) + CELL_PADDING + 1.0).clamp(40.0, width / 3.0)
+            })
+            .collect()
+    };
+    let room = width * 0.8;
+    let mut needs = needs_of(false);
+    if needs.iter().sum::<f32>() > room {
+        needs = needs_of(true);
+    }
+    let total: f32 = needs.iter().sum();
+    if total > room {
+        needs.iter_mut().for_each(|need| *need *= room / total);
+    }
+    let first = width - needs.iter().sum::<f32>();
+    let mut bounds = vec![(MARGIN, MARGIN + first)];
+    let mut left = MARGIN + first;
+    for need in needs {
+        bounds.push((left, left + need));
+        left += need;
+    }
+    bounds
+}
+
+/// A header's lines: one when it fits, else its words over two lines (the second holding the
+/// rest); a word wider than the room still shows whole, as the column was sized for it.
+fn wrap_header(font: &Font, name: &str, room: f32) -> Vec<String> {
+    if font.width(name, TABLE_SIZE) <= room || !name.contains(' ') {
+        return vec![name.to_owned()];
+    }
+    let words: Vec<&str> = name.split(' ').collect();
+    // The longest first line that fits, at least one word.
+    let mut split = 1;
+    while split < words.len() - 1 && font.width(&words[..=split].join(" "), TABLE_SIZE) <= room {
+        split += 1;
+    }
+    vec![words[..split].join(" "), words[split..].join(" ")]
 }
 
 /// Renders the document.
@@ -278,23 +363,17 @@ pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError>
     let mut bold = Font::new(BOLD, b"F2", b"DejaVuSans-Bold")?;
     let width = PAGE_WIDTH - 2.0 * MARGIN;
     let columns = document.columns.len().max(1);
-    // The first column (names) takes what the others leave; numbers get a fixed share.
-    let other = if columns == 1 {
-        0.0
-    } else {
-        (width * 0.62 / (columns - 1) as f32).min(105.0)
-    };
-    let first = width - other * (columns - 1) as f32;
-    let column_x: Vec<(f32, f32)> = (0..columns)
+    let column_x = column_bounds(document, locale, &regular, &bold, width);
+    // A header wider than its column wraps onto a second line at its spaces.
+    let headers: Vec<Vec<String>> = (0..columns)
         .map(|i| {
-            let left = if i == 0 {
-                MARGIN
-            } else {
-                MARGIN + first + other * (i - 1) as f32
-            };
-            (left, left + if i == 0 { first } else { other })
+            let name = document.columns.get(i).map(String::as_str).unwrap_or("");
+            let (left, right) = column_x[i];
+            wrap_header(&bold, name, right - left - 8.0)
         })
         .collect();
+    let header_lines = headers.iter().map(Vec::len).max().unwrap_or(1).max(1);
+    let header_height = ROW_HEIGHT + (header_lines - 1) as f32 * (TABLE_SIZE + 2.0);
     let numeric: Vec<bool> = (0..columns)
         .map(|i| {
             document
@@ -314,8 +393,9 @@ pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError>
     let top = PAGE_HEIGHT - MARGIN;
     let first_table_top = top - 52.0 - facts_height - chart_height - 10.0;
     let bottom = MARGIN + 24.0;
-    let rows_on =
-        |table_top: f32| (((table_top - bottom) / ROW_HEIGHT).floor() as usize).max(2) - 1;
+    let rows_on = |table_top: f32| {
+        (((table_top - header_height - bottom) / ROW_HEIGHT).floor() as usize).max(1)
+    };
     let mut pages: Vec<(f32, std::ops::Range<usize>)> = Vec::new();
     let mut start = 0;
     let mut table_top = first_table_top;
@@ -365,24 +445,34 @@ pub fn render(document: &Document, locale: &Locale) -> Result<Vec<u8>, PdfError>
         }
         // The table: header, then rows, with a light rule under each.
         let mut y = table_top - ROW_HEIGHT;
-        painter.rect(MARGIN, y - 4.0, width, ROW_HEIGHT, (0.87, 0.9, 0.94));
-        for (i, name) in document.columns.iter().enumerate() {
+        painter.rect(
+            MARGIN,
+            table_top - header_height - 4.0,
+            width,
+            header_height,
+            (0.87, 0.9, 0.94),
+        );
+        for (i, lines) in headers.iter().enumerate() {
             let (left, right) = column_x[i];
-            if numeric[i] {
-                painter.text_right(right - 4.0, y, TABLE_SIZE, true, name);
-            } else {
-                let name = painter.bold.fit(name, TABLE_SIZE, right - left - 8.0);
-                painter.text(left + 4.0, y, TABLE_SIZE, true, &name);
+            for (n, line) in lines.iter().enumerate() {
+                let line_y = y - n as f32 * (TABLE_SIZE + 2.0);
+                if numeric[i] {
+                    painter.text_right(right - 4.0, line_y, TABLE_SIZE, true, line);
+                } else {
+                    painter.text(left + 4.0, line_y, TABLE_SIZE, true, line);
+                }
             }
         }
+        y -= header_height - ROW_HEIGHT;
         for row in &document.rows[range] {
             y -= ROW_HEIGHT;
             for (i, cell) in row.iter().enumerate().take(columns) {
                 let (left, right) = column_x[i];
                 let text = print(cell, locale, &document.currency);
-                if cell.is_numeric() {
-                    // A number wider than its column loses the currency code (the period line
-                    // names it), then shrinks until it fits.
+                if cell.is_numeric() || matches!(cell, Cell::Date(_)) {
+                    // A number wider than its column loses the report's currency code (the
+                    // period line names it; another currency's code stays), then it (or a
+                    // date) shrinks until it fits: never cut.
                     let room = right - left - 8.0;
                     let text = if painter.regular.width(&text, TABLE_SIZE) > room {
                         bare(cell, locale, &document.currency).unwrap_or(text)
@@ -688,5 +778,75 @@ mod tests {
         );
         // The subset is small: a few glyphs of a 700 KiB font.
         assert!(bytes.len() < 120_000, "{}", bytes.len());
+    }
+
+    /// A budget-progress table in USD with a VND budget's row.
+    fn budgets(rows: usize) -> Document {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 30).unwrap();
+        let mut document = Document::new("Budget progress", day, day, "USD").columns(&[
+            "Budget",
+            "Period end",
+            "Budget amount",
+            "Rolled over",
+            "Spent",
+            "Remaining",
+            "Used",
+        ]);
+        let vnd = |v: i64| Cell::Amount(Decimal::new(v, 0), "VND".into());
+        document.rows = (0..rows)
+            .map(|_| {
+                vec![
+                    Cell::Text("Ăn uống".into()),
+                    Cell::Date(day),
+                    vnd(3_000_000),
+                    vnd(-250_000),
+                    vnd(1_234_500),
+                    vnd(1_515_500),
+                    Cell::Percent(Decimal::new(4115, 2)),
+                ]
+            })
+            .collect();
+        document
+    }
+
+    #[test]
+    fn columns_hold_their_dates_amounts_and_header_words() {
+        let regular = Font::new(REGULAR, b"F1", b"DejaVuSans").unwrap();
+        let bold = Font::new(BOLD, b"F2", b"DejaVuSans-Bold").unwrap();
+        let locale = Locale::of("en-US");
+        let width = PAGE_WIDTH - 2.0 * MARGIN;
+        for document in [budgets(2), budgets(0)] {
+            let bounds = column_bounds(&document, &locale, &regular, &bold, width);
+            assert_eq!(bounds.len(), 7);
+            assert!((bounds[6].1 - (MARGIN + width)).abs() < 0.01, "{bounds:?}");
+            for (i, (left, right)) in bounds.iter().enumerate().skip(1) {
+                let room = right - left - CELL_PADDING;
+                for word in document.columns[i].split(' ') {
+                    assert!(bold.width(word, TABLE_SIZE) <= room + 0.01, "{word}");
+                }
+                for row in &document.rows {
+                    // Printed whole, a foreign amount with its code.
+                    let text = print(&row[i], &locale, "USD");
+                    let need = regular.width(&text, TABLE_SIZE);
+                    assert!(need <= room + 0.01, "{text} {need} {room} {bounds:?}");
+                }
+            }
+            assert!(bounds[0].1 - bounds[0].0 >= width / 5.0 - 0.01);
+        }
+        let amount = Cell::Amount(Decimal::new(1_234_500, 0), "VND".into());
+        assert_eq!(print(&amount, &locale, "USD"), "1,234,500 VND");
+        assert_eq!(
+            bare(&amount, &locale, "USD"),
+            None,
+            "another currency keeps its code"
+        );
+        assert_eq!(bare(&amount, &locale, "VND").unwrap(), "1,234,500");
+        assert_eq!(
+            wrap_header(&bold, "Budget amount", 40.0),
+            ["Budget", "amount"]
+        );
+        assert_eq!(wrap_header(&bold, "Spent", 40.0), ["Spent"]);
+        assert!(render(&budgets(2), &locale).is_ok());
+        assert!(render(&budgets(0), &locale).is_ok());
     }
 }
