@@ -136,6 +136,7 @@ pub fn seed(
                     updated_by: Some(user.id),
                     tax_rate: None,
                     tax_deductible: false,
+                    automatic: false,
                 },
                 splits,
             ));

@@ -5,7 +5,7 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Date, Nullable, Numeric, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Bool, Date, Nullable, Numeric, Text, Uuid as SqlUuid};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -373,11 +373,13 @@ pub fn expense_stats(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Expe
 /// A member's income and expense in the scope (transfers apart), by who recorded them.
 #[derive(Debug, Clone, QueryableByName)]
 pub struct MemberAmount {
-    /// `None`: recorded by FinAI itself, or by an account that is gone.
+    /// `None`: recorded by FinAI itself, or by an account that is gone (`automatic` tells).
     #[diesel(sql_type = Nullable<SqlUuid>)]
     pub user_id: Option<Uuid>,
     #[diesel(sql_type = Nullable<Text>)]
     pub name: Option<String>,
+    #[diesel(sql_type = Bool)]
+    pub automatic: bool,
     #[diesel(sql_type = Numeric)]
     pub income: Decimal,
     #[diesel(sql_type = Numeric)]
@@ -389,15 +391,15 @@ pub struct MemberAmount {
 /// Who spent and earned what ("who spent what" in a household), largest spender first.
 pub fn by_member(conn: &mut PgConnection, scope: &Scope) -> QueryResult<Vec<MemberAmount>> {
     scoped_query!(
-        "SELECT t.created_by AS user_id, u.name, \
+        "SELECT t.created_by AS user_id, u.name, t.automatic, \
                 COALESCE(sum(t.amount) FILTER (WHERE t.type = 'income'), 0) AS income, \
                 COALESCE(sum(t.amount) FILTER (WHERE t.type = 'expense'), 0) AS expense, \
                 count(*) AS transaction_count \
          FROM transactions t LEFT JOIN users u ON u.id = t.created_by \
          WHERE t.ledger_id = $1 AND t.currency = $2 AND t.date BETWEEN $3 AND $4 \
            AND t.type <> 'transfer' AND ($5::uuid IS NULL OR t.wallet_id = $5) \
-         GROUP BY t.created_by, u.name \
-         ORDER BY expense DESC, income DESC, u.name NULLS LAST",
+         GROUP BY t.created_by, u.name, t.automatic \
+         ORDER BY expense DESC, income DESC, u.name NULLS LAST, t.automatic",
         scope
     )
     .load(conn)

@@ -598,6 +598,7 @@ diesel::table! {
         import_batch_id -> Nullable<Uuid>,
         external_id -> Nullable<Text>,
         transfer_match_id -> Nullable<Uuid>,
+        automatic -> Bool,
     }
 }
 

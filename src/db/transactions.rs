@@ -85,6 +85,8 @@ pub struct NewTransaction {
     pub updated_by: Option<Uuid>,
     pub tax_rate: Option<Decimal>,
     pub tax_deductible: bool,
+    /// FinAI wrote it: `created_by` cannot tell once a member's account is gone.
+    pub automatic: bool,
 }
 
 /// What the database decides for a new row.

@@ -173,11 +173,14 @@ pub struct ExpenseStats {
 /// One member's income and expense in the report's period and currency.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct MemberShare {
-    /// `null`: what FinAI recorded itself (recurring templates, autopay), or a member whose
-    /// account is gone.
+    /// `null`: what FinAI recorded itself (recurring templates, autopay; `automatic`), or
+    /// what former members whose accounts are gone recorded (one line for all of them).
     pub user_id: Option<Uuid>,
     #[schema(example = "Lan")]
     pub name: Option<String>,
+    /// FinAI recorded these itself. The rows of accounts deleted before this field existed
+    /// count here too: nothing recorded told them apart.
+    pub automatic: bool,
     pub income: Money,
     pub expense: Money,
     pub transaction_count: i64,
@@ -464,7 +467,11 @@ pub mod documents {
             .iter()
             .map(|m| {
                 vec![
-                    Cell::Text(m.name.clone().unwrap_or_else(|| "FinAI (automatic)".into())),
+                    Cell::Text(match (&m.name, m.automatic) {
+                        (Some(name), _) => name.clone(),
+                        (None, true) => "FinAI (automatic)".into(),
+                        (None, false) => "Former member".into(),
+                    }),
                     money(&m.income),
                     money(&m.expense),
                     Cell::Count(m.transaction_count),

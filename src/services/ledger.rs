@@ -504,6 +504,7 @@ impl Checked {
                 ledger_id: author.ledger,
                 created_by: author.user,
                 updated_by: author.user,
+                automatic: author.user.is_none(),
                 tax_rate: entry.tax.rate,
                 tax_deductible: entry.tax.deductible,
                 transaction_type: entry.draft.transaction_type.as_str().to_owned(),

@@ -292,6 +292,7 @@ pub fn by_member(
         .map(|row| MemberShare {
             user_id: row.user_id,
             name: row.name,
+            automatic: row.automatic,
             income: Money(row.income),
             expense: Money(row.expense),
             transaction_count: row.transaction_count,

@@ -1173,3 +1173,79 @@ async fn invitations_to_one_address_at_once_replace_each_other() {
         "the last one stands"
     );
 }
+
+#[tokio::test]
+async fn a_former_member_is_reported_apart_from_what_finai_recorded() {
+    let app = spawn_app().await;
+    let owner = app.register("owner@home.example").await;
+    let leaver = app.register("leaver@home.example").await;
+    let ledger = create_ledger(&app, &owner, "household").await;
+    join(&app, &owner, &ledger, &leaver, "editor").await;
+    let cash = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "wallets",
+        json!({"name": "Cash", "type": "cash"}),
+    )
+    .await;
+    let food = create_in(
+        &app,
+        &owner,
+        &ledger,
+        "categories",
+        json!({"name": "Food", "kind": "expense"}),
+    )
+    .await;
+    let yesterday = (chrono::Utc::now().date_naive() - chrono::Days::new(1)).to_string();
+    let expense = |amount: u32| {
+        json!({"type": "expense", "amount": amount, "wallet_id": cash, "date": yesterday,
+               "description": "entry", "category_id": food})
+    };
+    create_in(&app, &owner, &ledger, "transactions", expense(100)).await;
+    create_in(&app, &leaver, &ledger, "transactions", expense(300)).await;
+    // FinAI records one from a template.
+    let mut template = expense(200);
+    template["frequency"] = json!("daily");
+    template["next_date"] = json!(yesterday);
+    template["end_date"] = json!(yesterday);
+    template.as_object_mut().unwrap().remove("date");
+    create_in(&app, &owner, &ledger, "recurring", template).await;
+    assert_eq!(app.run_jobs().materialized, 1);
+    app.data_of(
+        &leaver,
+        Method::DELETE,
+        "/api/v1/users/me",
+        json!({"password": leaver.password}),
+    )
+    .await;
+
+    let path =
+        format!("/api/v1/ledgers/{ledger}/reports/by-member?from={yesterday}&to={yesterday}");
+    let members = app.data(&owner, &path).await;
+    let rows = members.as_array().unwrap();
+    assert_eq!(rows.len(), 3, "{members}");
+    assert_eq!(rows[0]["user_id"], Value::Null);
+    assert_eq!(rows[0]["automatic"], false);
+    assert_eq!(rows[0]["expense"], 300);
+    assert_eq!(rows[1]["user_id"], Value::Null);
+    assert_eq!(rows[1]["automatic"], true);
+    assert_eq!(rows[1]["expense"], 200);
+    assert_eq!(rows[2]["user_id"], owner.id.as_str());
+
+    let response = app
+        .get_as(&format!("{path}&format=xlsx"), &owner.access_token)
+        .await;
+    assert_eq!(response.status(), 200);
+    let bytes = response.bytes().await.unwrap();
+    use calamine::Reader;
+    let mut workbook =
+        calamine::Xlsx::new(std::io::Cursor::new(bytes.to_vec())).expect("a workbook");
+    let range = workbook.worksheet_range("Report").expect("its sheet");
+    let labels: Vec<String> = range
+        .rows()
+        .filter(|r| matches!(r.get(3), Some(calamine::Data::Float(_))))
+        .map(|r| r[0].to_string())
+        .collect();
+    assert_eq!(labels, ["Former member", "FinAI (automatic)", "Test User"]);
+}
