@@ -57,7 +57,9 @@ pub fn tokens(folded: &str) -> Vec<String> {
         let inside_number = matches!(c, '.' | ',')
             && current.chars().last().is_some_and(|p| p.is_ascii_digit())
             && chars.get(i + 1).is_some_and(|n| n.is_ascii_digit());
-        if c.is_alphanumeric() || inside_number || (*c == '-' && looks_like_iso_date(&chars, i)) {
+        let in_date = (*c == '-' && looks_like_iso_date(&chars, i))
+            || (*c == '/' && looks_like_slash_date(&chars, i));
+        if c.is_alphanumeric() || inside_number || in_date {
             current.push(*c);
         } else if !current.is_empty() {
             out.push(std::mem::take(&mut current));
@@ -81,6 +83,26 @@ pub fn tokens(folded: &str) -> Vec<String> {
         out.push(current);
     }
     out
+}
+
+/// A '/' inside "11/28/2026" (not "tháng 11/2026", nor "50/50").
+fn looks_like_slash_date(chars: &[char], i: usize) -> bool {
+    let part = |c: &char| c.is_ascii_digit() || *c == '/';
+    let start = chars[..i]
+        .iter()
+        .rposition(|c| !part(c))
+        .map_or(0, |k| k + 1);
+    let end = chars[i..]
+        .iter()
+        .position(|c| !part(c))
+        .map_or(chars.len(), |k| i + k);
+    let text: String = chars[start..end].iter().collect();
+    let parts: Vec<&str> = text.split('/').collect();
+    parts.len() == 3
+        && parts[0].len() <= 2
+        && parts[1].len() <= 2
+        && parts[2].len() == 4
+        && parts.iter().all(|p| !p.is_empty())
 }
 
 fn looks_like_iso_date(chars: &[char], i: usize) -> bool {
@@ -244,6 +266,51 @@ pub struct Entities {
     /// have ("yachts").
     #[serde(skip_serializing_if = "Option::is_none")]
     pub unknown: Option<String>,
+    /// More categories named with the first ("groceries and restaurants"): added to it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub also: Vec<Found>,
+    /// A category the question leaves out ("food excluding groceries").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub excluded: Option<Found>,
+    /// The question asks about categories, not single expenses ("top 3 categories").
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub per_category: bool,
+    /// A currency the question names ("in EUR", "500 euros"), as its ISO code.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub currency: Option<String>,
+    /// Words that look like a date or period but are none ("2026-02-31", "31 February", "from
+    /// 2026-11-30 to 2026-10-01"): the question is asked back, never answered for another
+    /// period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unclear: Option<Unclear>,
+}
+
+/// A date or period the question names that cannot be answered as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unclear {
+    /// The words as the question wrote them (folded).
+    pub words: String,
+    pub reason: UnclearReason,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum UnclearReason {
+    /// No such day, month or year ("2026-02-31", "in 0000").
+    NoSuchDate,
+    /// A range that ends before it starts ("since December 2027" asked in 2026).
+    EndsBeforeStart,
+    /// Either day-month or month-day ("03/04/2026").
+    Ambiguous,
+}
+
+fn unclear(entities: &mut Entities, words: &[String], reason: UnclearReason) {
+    if entities.unclear.is_none() {
+        entities.unclear = Some(Unclear {
+            words: words.join(" "),
+            reason,
+        });
+    }
 }
 
 const MONTHS_EN: &[(&str, u32)] = &[
@@ -476,12 +543,27 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
             i += 1;
         }
     }
-    join_ranges(&words, &mut marks, &mut periods);
+    join_ranges(&words, &mut marks, &mut periods, &mut entities);
+    // "since December 2027" asked in 2026 runs backwards.
+    for (start, end, period) in &periods {
+        if period.from > period.to {
+            let end = (*end).min(words.len());
+            unclear(
+                &mut entities,
+                &words[*start..end],
+                UnclearReason::EndsBeforeStart,
+            );
+        }
+    }
     let mut periods = periods.into_iter().map(|(_, _, period)| period);
     entities.period = periods.next();
     entities.compare = periods.next();
     read_top(&words, &mut marks, &mut entities);
     read_amount(&words, &mut marks, &mut entities, future);
+    entities.currency = read_currency(&words);
+    entities.per_category = words.iter().enumerate().any(|(i, w)| {
+        w == "categories" || w == "muc" && word_is(&words, i.wrapping_sub(1), &["danh"])
+    });
     Scan {
         words,
         marks,
@@ -508,7 +590,12 @@ const COMPARING: &[&str] = &[
 /// Two periods joined as a range are one, from the first's start to the second's end: "from
 /// March to May", "between 2026-10-01 and 2026-10-15", "từ tháng 3 đến tháng 5"; unless the
 /// question compares them.
-fn join_ranges(words: &[String], marks: &mut [Mark], periods: &mut Vec<(usize, usize, Period)>) {
+fn join_ranges(
+    words: &[String],
+    marks: &mut [Mark],
+    periods: &mut Vec<(usize, usize, Period)>,
+    entities: &mut Entities,
+) {
     if words.iter().any(|w| COMPARING.contains(&w.as_str())) {
         return;
     }
@@ -525,10 +612,13 @@ fn join_ranges(words: &[String], marks: &mut [Mark], periods: &mut Vec<(usize, u
             Some(next_year) if whole_month && second.to < first.from => Period::month_of(next_year),
             _ => second,
         };
-        if next_start == end + 1
-            && (word_is(words, end, RANGE_TO) || between)
-            && first.from <= second.to
-        {
+        let joined = next_start == end + 1 && (word_is(words, end, RANGE_TO) || between);
+        // "from 2026-11-30 to 2026-10-01" is no range to answer for its first day alone.
+        if joined && first.from > second.to {
+            let to = next_end.min(words.len());
+            unclear(entities, &words[start..to], UnclearReason::EndsBeforeStart);
+        }
+        if joined && first.from <= second.to {
             marks[end] = Mark::Period;
             periods[k] = (
                 start,
@@ -685,6 +775,19 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
     // own, over all the words.
     let mut taken = vec![false; words.len()];
     let mut budget_taken = vec![false; words.len()];
+    // "food excluding groceries", "ăn uống trừ đi chợ": what follows is left out.
+    let excluding_from = words.iter().position(|w| {
+        [
+            "excluding",
+            "except",
+            "without",
+            "excl",
+            "minus",
+            "tru",
+            "ngoai",
+        ]
+        .contains(&w.as_str())
+    });
     for (score, start, n, name) in candidates {
         let taken = if name.kind == NameKind::Budget {
             &mut budget_taken
@@ -693,6 +796,41 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
         };
         if taken[start..start + n].iter().any(|t| *t) {
             continue;
+        }
+        let found = |entities: &Entities| {
+            [&entities.category, &entities.excluded]
+                .into_iter()
+                .flatten()
+                .chain(&entities.also)
+                .any(|f| f.index == name.index)
+        };
+        if name.kind == NameKind::Category && !found(&entities) {
+            let named = Found {
+                kind: name.kind,
+                name: name.name.clone(),
+                index: name.index,
+                score: (score * 100.0).round() / 100.0,
+            };
+            let excluded = excluding_from.is_some_and(|x| start > x);
+            // A second category left out is never taken for the one asked about.
+            let used = if excluded {
+                if entities.excluded.is_none() {
+                    entities.excluded = Some(named);
+                }
+                true
+            } else if entities.category.is_some() && score >= 0.88 {
+                // A second category named outright: "groceries and restaurants".
+                entities.also.push(named);
+                true
+            } else {
+                false
+            };
+            if used {
+                for t in taken.iter_mut().skip(start).take(n) {
+                    *t = true;
+                }
+                continue;
+            }
         }
         let slot = match name.kind {
             NameKind::Category => &mut entities.category,
@@ -715,9 +853,26 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
         }
     }
     if entities.category.is_none() && entities.merchant.is_none() && entities.budget.is_none() {
-        entities.unknown = unknown_subject(&words, &taken);
+        entities.unknown =
+            unknown_subject(&words, &taken).or_else(|| unknown_symbol(&fold(question)));
     }
     entities
+}
+
+/// What follows "on", "for", "cho"... when it is no word at all but a symbol ("on 🍔"): a
+/// subject the ledger cannot have, never all spending.
+fn unknown_symbol(folded: &str) -> Option<String> {
+    let words: Vec<&str> = folded.split_whitespace().collect();
+    words.windows(2).find_map(|pair| {
+        let cue = pair[0].trim_matches(|c: char| !c.is_alphanumeric());
+        let symbol = pair[1].trim_matches(|c: char| c.is_ascii_punctuation());
+        (SUBJECT_CUES.contains(&cue)
+            && !symbol.is_empty()
+            && symbol
+                .chars()
+                .all(|c| !c.is_alphanumeric() && !c.is_ascii() && !c.is_whitespace()))
+        .then(|| symbol.to_owned())
+    })
 }
 
 /// Which kind a tie goes to: a category over a merchant of the same name, and so on.
@@ -811,20 +966,26 @@ pub fn closest<'a>(word: &str, names: &'a [Name], kind: NameKind) -> Option<&'a 
         .map(|(_, n)| n)
 }
 
+/// Words before "28 November" that make the number its day ("top 5 november expenses" is
+/// November).
+const DAY_CUES: &[&str] = &["on", "from", "since", "between", "and"];
+
+/// Words after which a question names what it is about.
+const SUBJECT_CUES: &[&str] = &["on", "for", "at", "about", "cho", "vao", "o", "tai", "mua"];
+const VIETNAMESE_CUES: &[&str] = &["cho", "vao", "o", "tai", "mua"];
+
 /// The word after "on", "for", "at", "cho", "vào", "ở" that names no period or stop word.
 fn unknown_subject(words: &[String], taken: &[bool]) -> Option<String> {
-    const CUES: &[&str] = &["on", "for", "at", "about", "cho", "vao", "o", "tai", "mua"];
     for (i, word) in words.iter().enumerate() {
-        if !CUES.contains(&word.as_str()) {
+        if !SUBJECT_CUES.contains(&word.as_str()) {
             continue;
         }
+        // After a Vietnamese cue "an" is "ăn" (eating: "cho ăn uống"), not the article.
+        let vietnamese = VIETNAMESE_CUES.contains(&word.as_str());
         let mut subject = Vec::new();
         for (next, taken) in words.iter().zip(taken).skip(i + 1) {
-            if next.is_empty()
-                || *taken
-                || STOP.contains(&next.as_str())
-                || next.chars().any(|c| c.is_ascii_digit())
-            {
+            let stop = STOP.contains(&next.as_str()) && !(vietnamese && next == "an");
+            if next.is_empty() || *taken || stop || next.chars().any(|c| c.is_ascii_digit()) {
                 break;
             }
             subject.push(next.as_str());
@@ -941,8 +1102,14 @@ fn period_at(
                 let whole = Period::month_of(month.from);
                 let its_last_day = month.from == month.to && month.to.day() == last;
                 if month == whole || its_last_day {
-                    let from = whole.from.with_day(first)?;
-                    let to = whole.from.with_day(last)?;
+                    let (Some(from), Some(to)) =
+                        (whole.from.with_day(first), whole.from.with_day(last))
+                    else {
+                        // "between 1 and 31 February": not the whole month instead.
+                        let end = (at + taken + len).min(words.len());
+                        unclear(entities, &words[at..end], UnclearReason::NoSuchDate);
+                        return Some((taken + len, None));
+                    };
                     return Some((taken + len, Some(Period { from, to })));
                 }
             }
@@ -959,12 +1126,50 @@ fn period_at(
     };
 
     // An ISO date: an afford-by date looking ahead, else the day asked about.
-    if let Ok(date) = NaiveDate::parse_from_str(w(0), "%Y-%m-%d") {
+    let written = match written_date(w(0)) {
+        Some(Ok(date)) => Some(date),
+        Some(Err(reason)) => {
+            unclear(entities, &words[at..at + 1], reason);
+            return Some((1, None));
+        }
+        None => None,
+    };
+    if let Some(date) = written {
         if future {
             entities.date = Some(date);
             return Some((1, None));
         }
         return Some((1, Some(day(date))));
+    }
+    // "on 28 November", "from 20 October to 5 November": a day before its month, after a word
+    // that says a date follows.
+    if let Some(d) = w(0).parse::<u32>().ok().filter(|d| (1..=31).contains(d)) {
+        let cued = word_is(words, at.wrapping_sub(1), DAY_CUES)
+            || word_is(words, at.wrapping_sub(1), RANGE_TO);
+        if cued && !future && month_by_name(words, at + 1).is_some() {
+            let mut inner = Entities::default();
+            if let Some((len, Some(month))) =
+                period_at(words, raw, at + 1, today, false, true, &mut inner)
+            {
+                if month == Period::month_of(month.from) {
+                    let Some(date) = month.from.with_day(d) else {
+                        let end = (at + 1 + len).min(words.len());
+                        unclear(entities, &words[at..end], UnclearReason::NoSuchDate);
+                        return Some((1 + len, None));
+                    };
+                    let since = word_is(words, at.wrapping_sub(1), &["from", "since"]);
+                    let period = if since {
+                        Period {
+                            from: date,
+                            to: today,
+                        }
+                    } else {
+                        day(date)
+                    };
+                    return Some((1 + len, Some(period)));
+                }
+            }
+        }
     }
     match (w(0), w(1)) {
         ("this" | "current", "month" | "months") => {
@@ -1119,7 +1324,11 @@ fn period_at(
                 let day = |d: &str| d.parse::<u32>().is_ok_and(|d| (1..=31).contains(&d));
                 match w.split_once('-') {
                     Some((a, b)) => day(a) && day(b),
-                    None => day(w) && word_is(words, month_at.wrapping_sub(2), RANGE_TO),
+                    None => {
+                        day(w)
+                            && (word_is(words, month_at.wrapping_sub(2), RANGE_TO)
+                                || word_is(words, month_at.wrapping_sub(2), DAY_CUES))
+                    }
                 }
             })
             || words
@@ -1175,7 +1384,9 @@ fn period_at(
             && word_is(
                 words,
                 at.wrapping_sub(1),
-                &["by", "until", "before", "truoc", "den", "vao"],
+                // "vào tháng 11" is "in November" of a question about the past ("tôi đã
+                // chi bao nhiêu vào tháng 11"); looking ahead it is a date to afford by.
+                &["by", "until", "before", "truoc", "den"],
             );
         let on_day = |period: Period| match days {
             Some((first, last)) => Some(Period {
@@ -1184,12 +1395,24 @@ fn period_at(
             }),
             None => Some(period),
         };
+        let Some(occurrence) = month_occurrence(today, month, year, future || by && !since) else {
+            unclear(entities, &words[at..at + len], UnclearReason::NoSuchDate);
+            return Some((len, None));
+        };
+        // "February 31", "ngày 31 tháng 2": no day of that month, and not the month instead.
+        let Some(period) = on_day(occurrence) else {
+            let start = if days.is_some() && day_at(at.wrapping_sub(1)).is_some() {
+                at - 1
+            } else {
+                at
+            };
+            unclear(entities, &words[start..at + len], UnclearReason::NoSuchDate);
+            return Some((len, None));
+        };
         if future || by && !since {
-            let period = on_day(month_occurrence(today, month, year, true)?)?;
             entities.date = Some(period.to);
             return Some((len, None));
         }
-        let period = on_day(month_occurrence(today, month, year, false)?)?;
         // "since October 1" runs to today; "from October 1 to 15" is those days.
         if since && days.is_none_or(|(first, last)| first == last) {
             return Some((
@@ -1233,8 +1456,79 @@ fn period_at(
         if let Some(year) = year_at(words, at + 1) {
             return Some((2, Period::year(year)));
         }
+        // "in 0000", "in year 99999": a year no ledger has, not this month instead (a figure
+        // with a unit after it is an amount: "in 10000 usd").
+        let digits = w(1);
+        if digits.len() >= 4
+            && digits.chars().all(|c| c.is_ascii_digit())
+            && !word_is(words, at + 2, AMOUNT_UNITS)
+        {
+            unclear(entities, &words[at..at + 2], UnclearReason::NoSuchDate);
+            return Some((2, None));
+        }
     }
     None
+}
+
+/// Words after a number that make it an amount.
+const AMOUNT_UNITS: &[&str] = &[
+    "usd",
+    "vnd",
+    "eur",
+    "dollar",
+    "dollars",
+    "bucks",
+    "dong",
+    "euro",
+    "euros",
+    "d",
+    "k",
+    "nghin",
+    "ngan",
+    "thousand",
+    "grand",
+    "tr",
+    "trieu",
+    "m",
+    "million",
+    "mil",
+    "cu",
+    "ty",
+    "ti",
+    "billion",
+    "bn",
+    "transactions",
+    "times",
+];
+
+/// A date written as one word: "2026-11-28", "11/28/2026", "28/11/2026". `None` when the word is
+/// not shaped as a date; an error when it is but names no day, or either of two.
+fn written_date(word: &str) -> Option<Result<NaiveDate, UnclearReason>> {
+    let numbers = |separator: char| -> Option<Vec<u32>> {
+        let parts: Vec<&str> = word.split(separator).collect();
+        (parts.len() == 3
+            && parts
+                .iter()
+                .all(|p| !p.is_empty() && p.len() <= 4 && p.chars().all(|c| c.is_ascii_digit())))
+        .then(|| parts.iter().filter_map(|p| p.parse().ok()).collect())
+    };
+    if let Some(n) = numbers('-').filter(|_| word.split('-').next().is_some_and(|y| y.len() == 4)) {
+        let year = i32::try_from(n[0]).ok()?;
+        return Some(
+            NaiveDate::from_ymd_opt(year, n[1], n[2])
+                .filter(|d| d.year() >= 1900)
+                .ok_or(UnclearReason::NoSuchDate),
+        );
+    }
+    let n = numbers('/').filter(|n| n[2] >= 1000)?;
+    let year = i32::try_from(n[2]).ok()?;
+    let month_day = NaiveDate::from_ymd_opt(year, n[0], n[1]);
+    let day_month = NaiveDate::from_ymd_opt(year, n[1], n[0]);
+    Some(match (month_day, day_month) {
+        (Some(a), Some(b)) if a != b => Err(UnclearReason::Ambiguous),
+        (Some(date), _) | (None, Some(date)) => Ok(date),
+        (None, None) => Err(UnclearReason::NoSuchDate),
+    })
 }
 
 /// "top 5", "5 biggest", "5 khoản lớn nhất".
@@ -1334,6 +1628,26 @@ fn read_amount(words: &[String], marks: &mut [Mark], entities: &mut Entities, pl
         }
         return;
     }
+}
+
+/// A currency named by its code ("in EUR", "500 usd") or its name ("euros", "500 đồng"). Only
+/// codes in common use: "all", "top" and "try" are English before they are currencies.
+fn read_currency(words: &[String]) -> Option<String> {
+    const CODES: &[&str] = &[
+        "usd", "eur", "vnd", "gbp", "jpy", "aud", "cad", "sgd", "chf", "cny", "krw", "thb", "hkd",
+        "twd", "inr", "nzd", "sek", "nok", "dkk", "pln", "myr", "idr",
+    ];
+    words.iter().enumerate().find_map(|(i, word)| {
+        let after_number = words
+            .get(i.wrapping_sub(1))
+            .is_some_and(|w| w.starts_with(|c: char| c.is_ascii_digit()));
+        match word.as_str() {
+            code if CODES.contains(&code) => Some(code.to_uppercase()),
+            "euro" | "euros" => Some("EUR".into()),
+            "dong" if after_number => Some("VND".into()),
+            _ => None,
+        }
+    })
 }
 
 /// What the intent makes of what was read: a comparison gets its second period, and an
@@ -1681,7 +1995,121 @@ mod tests {
     }
 
     #[test]
+    fn a_day_before_its_month_starts_or_ends_a_range() {
+        let e = read("How much did I spend from 20 October to 5 November?");
+        assert_eq!(
+            (e.period, e.compare),
+            (range("2025-10-20", "2025-11-05"), None)
+        );
+        assert_eq!(
+            read("between 20 October and 5 November").period,
+            range("2025-10-20", "2025-11-05")
+        );
+        assert_eq!(
+            read("since 20 May").period,
+            range("2026-05-20", "2026-06-15")
+        );
+        let us = read("How much did I spend on 05/28/2026?");
+        assert_eq!(us.period, range("2026-05-28", "2026-05-28"));
+        assert_eq!(read("28/05/2026").period, range("2026-05-28", "2026-05-28"));
+        assert_eq!(
+            read("chi tiêu tháng 11/2025").period,
+            range("2025-11-01", "2025-11-30")
+        );
+    }
+
+    #[test]
+    fn vao_thang_is_in_that_month_unless_looking_ahead() {
+        let e = read("tôi đã chi bao nhiêu vào tháng 11");
+        assert_eq!(
+            (e.period, e.date),
+            (range("2025-11-01", "2025-11-30"), None)
+        );
+        let ahead = extract("mua xe 20 triệu vào tháng 12", &names(), today(), true);
+        assert_eq!(ahead.date, "2026-12-31".parse().ok());
+    }
+
+    #[test]
+    fn a_date_that_is_none_or_a_range_that_runs_backwards_is_unclear() {
+        let reason = |q: &str| read(q).unclear.map(|u| u.reason);
+        for q in [
+            "how much did I spend on 2026-02-31",
+            "how much did I spend on 31 February",
+            "spent on February 30",
+            "from 2026-13-01 to 2026-14-01",
+            "spending in year 99999",
+            "spending in 0000",
+            "chi tiêu ngày 31 tháng 2",
+            "between 1 and 31 February",
+        ] {
+            assert_eq!(reason(q), Some(UnclearReason::NoSuchDate), "{q}");
+            assert_eq!(read(q).period, None, "{q}: no other period instead");
+        }
+        for q in ["since December 2027", "from 2026-05-30 to 2026-04-01"] {
+            assert_eq!(reason(q), Some(UnclearReason::EndsBeforeStart), "{q}");
+        }
+        assert_eq!(
+            reason("spent on 03/04/2026"),
+            Some(UnclearReason::Ambiguous)
+        );
+        for q in [
+            "spent in 2025",
+            "on 2026-02-28",
+            "last month",
+            "from March to May",
+            "can I buy a 10000 usd car",
+            "spent 12000 in 3 months",
+        ] {
+            assert_eq!(read(q).unclear, None, "{q}");
+        }
+    }
+
+    #[test]
+    fn several_categories_a_left_out_one_and_a_currency_are_read() {
+        let e = read("groceries and transport last month");
+        assert_eq!(e.category.map(|f| f.name), Some("Groceries".into()));
+        assert_eq!(
+            e.also.iter().map(|f| f.name.as_str()).collect::<Vec<_>>(),
+            ["Transport"]
+        );
+        let e = read("food excluding groceries");
+        assert_eq!(e.category.map(|f| f.name), Some("Food".into()));
+        assert_eq!(e.excluded.map(|f| f.name), Some("Groceries".into()));
+        assert_eq!(
+            read("groceries in EUR last month").currency,
+            Some("EUR".into())
+        );
+        assert_eq!(
+            extract("can I afford 500 euros", &names(), today(), true).currency,
+            Some("EUR".into())
+        );
+        assert_eq!(read("top 5 expenses of all time").currency, None);
+        assert!(read("What were my top 3 categories last month?").per_category);
+        assert!(!read("What were my top 3 expenses last month?").per_category);
+    }
+
+    #[test]
     fn an_unknown_subject_is_named() {
+        assert_eq!(
+            read("how much did I spend on 🍔 last month?").unknown,
+            Some("🍔".into())
+        );
+        assert_eq!(
+            read("tôi chi bao nhiêu cho ăn uống tháng trước").unknown,
+            None,
+            "the ledger has Ăn uống"
+        );
+        let without = categories(&["Groceries"]);
+        assert_eq!(
+            extract(
+                "tôi chi bao nhiêu cho ăn uống tháng trước",
+                &without,
+                today(),
+                false
+            )
+            .unknown,
+            Some("an uong".into())
+        );
         assert_eq!(
             read("how much on yachts this month").unknown,
             Some("yachts".into())
