@@ -411,11 +411,19 @@ pub fn ask(
         {
             Some(previous) => {
                 intent = previous.intent.clone();
+                // A follow-up is read as the question it continues: after "can I afford 500 by
+                // March?", the bare number of "and 5000?" is the new amount.
+                if intent::looks_ahead(&intent) {
+                    found = question::extract(&question, &ledger.names, today, true);
+                    entities = ledger.resolve(&found);
+                }
                 let before: AssistantEntities =
                     serde_json::from_value(previous.entities.clone()).unwrap_or_default();
                 entities = carry_over(before, entities);
                 found.period = entities.period.map(period_of);
                 found.compare = entities.compare.map(period_of);
+                found.date = entities.date;
+                found.amount = entities.amount.map(|m| m.0);
             }
             None => intent = "unknown".into(),
         }

@@ -1659,3 +1659,79 @@ async fn a_scenario_change_description_is_bounded_text() {
         .await;
     assert_eq!(fine.status(), 200);
 }
+
+fn last_day_of(month_start: NaiveDate) -> NaiveDate {
+    month_start
+        .checked_add_months(Months::new(1))
+        .unwrap()
+        .pred_opt()
+        .unwrap()
+}
+
+async fn wallet_with(
+    app: &TestApp,
+    user: &TestUser,
+    name: &str,
+    currency: &str,
+    opening: i64,
+) -> String {
+    app.data_of(
+        user,
+        Method::POST,
+        "/api/v1/wallets",
+        json!({"name": name, "type": "bank", "currency": currency, "opening_balance": opening}),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn a_follow_up_afford_question_replaces_the_amount_and_keeps_the_date() {
+    let app = spawn_app().await;
+    let user = app.register("afford@example.com").await;
+    wallet_with(&app, &user, "Bank", "USD", 100_000).await;
+    let month = first_of_month().checked_add_months(Months::new(3)).unwrap();
+    let by = last_day_of(month);
+    let named = month.format("%B %Y").to_string();
+
+    let first = ask(
+        &app,
+        &user,
+        json!({"question": format!("can I afford 500 by {named}?")}),
+    )
+    .await;
+    assert_eq!(first["intent"], "afford", "{first}");
+    assert_eq!(first["entities"]["amount"], json!(500), "{first}");
+    let conversation = first["conversation_id"].clone();
+    for (question, price, shown) in [
+        (format!("and 20000 by {named}?"), 20000, "20,000.00 USD"),
+        ("and 5000?".to_owned(), 5000, "5,000.00 USD"),
+        ("and $5,000?".to_owned(), 5000, "5,000.00 USD"),
+    ] {
+        let next = ask(
+            &app,
+            &user,
+            json!({"question": question, "conversation_id": conversation}),
+        )
+        .await;
+        assert_eq!(next["intent"], "afford", "{question}: {next}");
+        assert_eq!(
+            next["entities"]["amount"],
+            json!(price),
+            "{question}: {next}"
+        );
+        assert_eq!(next["entities"]["date"], json!(by), "{question}: {next}");
+        assert_eq!(
+            next["data"]["query"]["date"],
+            json!(by),
+            "{question}: {next}"
+        );
+        let text = next["answer"].as_str().unwrap();
+        assert!(
+            text.contains(&format!("{shown} on {by}")),
+            "{question}: {text}"
+        );
+    }
+}
