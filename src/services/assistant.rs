@@ -20,7 +20,7 @@ use crate::db::{self, bills, budgets, categories, goals as goal_rows, wallets};
 use crate::domain::currency::minor_units;
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
-use crate::domain::question::{self, Entities, Name, NameKind, Period};
+use crate::domain::question::{self, Entities, Name, NameKind, Period, Unclear, UnclearReason};
 use crate::dto::assistant::{
     AnswerResponse, AskRequest, AssistantEntities, DateRange, FeedbackRequest, Locale, NamedRef,
 };
@@ -446,12 +446,24 @@ pub fn ask(
     {
         intent = "unknown_name".into();
     }
+    // A "forecast" of a period that is over ("chi tiêu tháng 11 là bao nhiêu" asked in
+    // December) asks what was spent then, not for next month's forecast.
+    if intent == "forecast"
+        && found
+            .period
+            .is_some_and(|p| p.to < Period::month_of(today).from)
+    {
+        intent = "spending".into();
+    }
     question::settle(&mut found, &intent, today);
     entities.period = found.period.map(range);
     entities.compare = found.compare.map(range);
     entities.date = found.date;
 
-    let reply = compose(conn, caller, locale, &intent, &entities, &found, &ledger)?;
+    let reply = match &found.unclear {
+        Some(unclear) if intent != "unknown" => ask_back(locale, unclear),
+        _ => compose(conn, caller, locale, &intent, &entities, &found, &ledger)?,
+    };
     let row = store::insert_answer(
         conn,
         &NewAnswer {
@@ -1176,6 +1188,49 @@ fn compose(
             })
         }
     }
+}
+
+/// A date or period that cannot be answered as written is asked back, never answered for
+/// another period.
+fn ask_back(locale: Locale, unclear: &Unclear) -> Reply {
+    let words = &unclear.words;
+    let (en, vi) = match unclear.reason {
+        UnclearReason::NoSuchDate => (
+            format!("\"{words}\" is no date I can read: which day or period do you mean? For example: \"last month\", \"2026-11-28\", \"from 1 to 15 October\"."),
+            format!("\"{words}\" không phải ngày hợp lệ: bạn muốn hỏi ngày hay khoảng thời gian nào? Ví dụ: \"tháng trước\", \"2026-11-28\", \"từ ngày 1 đến ngày 15 tháng 10\"."),
+        ),
+        UnclearReason::EndsBeforeStart => (
+            format!("\"{words}\" ends before it starts: which period do you mean? Name its first day, then its last, up to today."),
+            format!("\"{words}\" kết thúc trước khi bắt đầu: bạn muốn hỏi khoảng thời gian nào? Hãy nêu ngày đầu rồi ngày cuối, đến hôm nay."),
+        ),
+        UnclearReason::Ambiguous => (
+            format!("\"{words}\" could be day/month or month/day: write the date as 2026-11-28 or \"28 November 2026\"."),
+            format!("\"{words}\" có thể là ngày/tháng hoặc tháng/ngày: hãy viết ngày như 2026-11-28 hoặc \"ngày 28 tháng 11 năm 2026\"."),
+        ),
+    };
+    Reply {
+        text: say(locale, en, vi),
+        data: json!({"unclear": unclear}),
+        follow_ups: vec![],
+    }
+}
+
+/// Whether `id` is `outer` or one of its sub-categories.
+fn is_within(all: &[categories::Category], id: Uuid, outer: Uuid) -> bool {
+    let mut at = Some(id);
+    for _ in 0..=all.len() {
+        match at {
+            Some(current) if current == outer => return true,
+            Some(current) => {
+                at = all
+                    .iter()
+                    .find(|c| c.id == current)
+                    .and_then(|c| c.parent_id)
+            }
+            None => return false,
+        }
+    }
+    false
 }
 
 fn capitalise(text: &str) -> String {

@@ -1735,3 +1735,108 @@ async fn a_follow_up_afford_question_replaces_the_amount_and_keeps_the_date() {
         );
     }
 }
+
+#[tokio::test]
+async fn what_it_cannot_read_is_asked_back_never_answered_for_all_or_for_this_month() {
+    let app = spawn_app().await;
+    let user = app.register("unclear@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let last = first_of_month().checked_sub_months(Months::new(1)).unwrap();
+    let before = first_of_month().checked_sub_months(Months::new(2)).unwrap();
+    for (amount, date) in [
+        (10.0, before.with_day(20).unwrap()),
+        (5.0, last.with_day(5).unwrap()),
+        (100.0, last.with_day(6).unwrap()),
+        (1.0, today()),
+    ] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "category_id": groceries,
+                   "wallet_id": bank, "date": date, "description": "Market"}),
+        )
+        .await;
+    }
+
+    for question in [
+        "how much did I spend on 🍔 last month?",
+        "tôi chi bao nhiêu cho ăn uống tháng trước",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "unknown_name", "{question}: {answer}");
+        assert!(
+            answer["data"].get("total").is_none(),
+            "{question}: {answer}"
+        );
+    }
+
+    let year = today().year();
+    for (question, reason) in [
+        (
+            "How much did I spend on 2026-02-31?".to_owned(),
+            "no_such_date",
+        ),
+        (
+            "How much did I spend on 31 February?".to_owned(),
+            "no_such_date",
+        ),
+        (
+            "How much did I spend from 2026-13-01 to 2026-14-01?".to_owned(),
+            "no_such_date",
+        ),
+        (
+            "How much did I spend in year 99999?".to_owned(),
+            "no_such_date",
+        ),
+        ("How much did I spend in 0000?".to_owned(), "no_such_date"),
+        (
+            format!("How much did I spend since December {}?", year + 1),
+            "ends_before_start",
+        ),
+        (
+            format!("How much did I spend from {} to {}?", today(), before),
+            "ends_before_start",
+        ),
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(
+            answer["data"]["unclear"]["reason"], reason,
+            "{question}: {answer}"
+        );
+        assert!(
+            answer["data"].get("total").is_none(),
+            "{question}: {answer}"
+        );
+    }
+
+    // A range from a day of one month to a day of the next.
+    let range = ask(
+        &app,
+        &user,
+        json!({"question": format!("How much did I spend from 20 {} to 5 {}?", before.format("%B"), last.format("%B"))}),
+    )
+    .await;
+    let period = &range["data"]["query"]["period"];
+    assert_eq!(
+        period["from"],
+        json!(before.with_day(20).unwrap()),
+        "{range}"
+    );
+    assert_eq!(period["to"], json!(last.with_day(5).unwrap()), "{range}");
+    assert_eq!(range["data"]["total"], json!(15), "{range}");
+
+    // "vào tháng 11" in a question about the past is that month, not a date ahead.
+    for question in [
+        format!("tôi đã chi bao nhiêu vào tháng {}", last.month()),
+        format!("chi tiêu tháng {} là bao nhiêu", last.month()),
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "spending", "{question}: {answer}");
+        assert_eq!(
+            answer["data"]["query"]["period"]["from"],
+            json!(last),
+            "{question}: {answer}"
+        );
+        assert_eq!(answer["data"]["total"], json!(105), "{question}: {answer}");
+    }
+}
