@@ -1,9 +1,11 @@
 //! Queries on `wallets`. Balances are derived in SQL: opening balance + income − expense −
 //! transfers out + transfers in.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Bool, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{
+    BigInt, Bool, Date, Nullable, Numeric, Text, Timestamptz, Uuid as SqlUuid,
+};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
@@ -83,6 +85,40 @@ const SELECT_WITH_BALANCE: &str = "\
            count(*) OVER () AS total_count \
     FROM wallets w \
     WHERE w.ledger_id = $1";
+
+#[derive(Debug, Clone, Copy, QueryableByName)]
+pub struct BalanceAt {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Numeric)]
+    pub balance: Decimal,
+}
+
+/// Each wallet's balance at the end of `day`: its opening balance and what its transactions
+/// moved until then, counted as `moved` and the cash-flow report count them (income in,
+/// expenses and transfers out, transfers in).
+pub fn balances_at(
+    conn: &mut PgConnection,
+    ledger_id: Uuid,
+    day: NaiveDate,
+) -> QueryResult<Vec<BalanceAt>> {
+    diesel::sql_query(
+        "SELECT w.id, w.opening_balance + COALESCE(m.delta, 0) AS balance \
+         FROM wallets w \
+         LEFT JOIN (SELECT wallet, sum(delta) AS delta \
+                    FROM (SELECT wallet_id AS wallet, \
+                                 CASE WHEN type = 'income' THEN amount ELSE -amount END AS delta \
+                          FROM daily_flows WHERE ledger_id = $1 AND day <= $2 \
+                          UNION ALL \
+                          SELECT to_wallet_id, amount FROM daily_flows \
+                          WHERE ledger_id = $1 AND day <= $2 AND to_wallet_id IS NOT NULL) x \
+                    GROUP BY wallet) m ON m.wallet = w.id \
+         WHERE w.ledger_id = $1",
+    )
+    .bind::<SqlUuid, _>(ledger_id)
+    .bind::<Date, _>(day)
+    .load(conn)
+}
 
 /// The caller's wallets with balances, oldest first; `archived` filters when given.
 pub fn list(

@@ -872,10 +872,27 @@ fn compose(
         }
         "balance" => {
             let all = wallets::list(conn, caller.ledger.id, Some(false), 1000, 0)?;
-            let chosen: Vec<_> = match &entities.wallet {
+            let mut chosen: Vec<_> = match &entities.wallet {
                 Some(w) => all.into_iter().filter(|x| x.id == w.id).collect(),
                 None => all,
             };
+            // "What was my balance at the end of last month?", "and last month?": the balance
+            // as of the period's last day, from the wallets' opening balances and the
+            // transactions until then; a period not over yet is today's.
+            let as_of = entities
+                .period
+                .map(|p| p.to)
+                .filter(|to| *to < today)
+                .unwrap_or(today);
+            if as_of < today {
+                let then = wallets::balances_at(conn, caller.ledger.id, as_of)?;
+                for w in &mut chosen {
+                    w.balance = then
+                        .iter()
+                        .find(|b| b.id == w.id)
+                        .map_or(w.opening_balance, |b| b.balance);
+                }
+            }
             let mut totals: Vec<(String, Decimal)> = Vec::new();
             for w in &chosen {
                 match totals.iter_mut().find(|(c, _)| *c == w.currency) {
@@ -888,6 +905,19 @@ fn compose(
                 .map(|w| format!("{} {}", w.name, amount(w.balance, &w.currency, locale)))
                 .collect();
             let sums: Vec<String> = totals.iter().map(|(c, t)| amount(*t, c, locale)).collect();
+            let (en_when, vi_when) = if as_of < today {
+                (
+                    format!("At the end of {as_of}, "),
+                    format!("Cuối ngày {as_of}, "),
+                )
+            } else {
+                (String::new(), String::new())
+            };
+            let (held, con) = if as_of < today {
+                ("held", "có")
+            } else {
+                ("holds", "còn")
+            };
             let text = match (&entities.wallet, chosen.len()) {
                 (_, 0) => say(
                     locale,
@@ -896,26 +926,31 @@ fn compose(
                 ),
                 (Some(w), _) => say(
                     locale,
-                    format!("Your {} wallet holds {}.", w.name, sums.join(", ")),
-                    format!("Ví {} của bạn còn {}.", w.name, sums.join(", ")),
+                    capitalise(&format!(
+                        "{en_when}your {} wallet {held} {}.",
+                        w.name,
+                        sums.join(", ")
+                    )),
+                    format!("{vi_when}ví {} của bạn {con} {}.", w.name, sums.join(", ")),
                 ),
                 (None, _) => say(
                     locale,
-                    format!(
-                        "Your wallets hold {} in all: {}.",
+                    capitalise(&format!(
+                        "{en_when}your wallets {} {} in all: {}.",
+                        if as_of < today { "held" } else { "hold" },
                         sums.join(" and "),
                         listed.join("; ")
-                    ),
-                    format!(
-                        "Các ví của bạn có tổng cộng {}: {}.",
+                    )),
+                    capitalise(&format!(
+                        "{vi_when}các ví của bạn có tổng cộng {}: {}.",
                         sums.join(" và "),
                         listed.join("; ")
-                    ),
+                    )),
                 ),
             };
             Ok(Reply {
                 text,
-                data: json!({"query": {"wallet": entities.wallet, "as_of": today},
+                data: json!({"query": {"wallet": entities.wallet, "as_of": as_of},
                     "wallets": chosen.iter().map(|w| json!({"id": w.id, "name": w.name, "currency": w.currency, "balance": Money(w.balance)})).collect::<Vec<_>>(),
                     "totals": totals.iter().map(|(c, t)| json!({"currency": c, "balance": Money(*t)})).collect::<Vec<_>>()}),
                 follow_ups: vec![],

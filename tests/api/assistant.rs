@@ -1840,3 +1840,45 @@ async fn what_it_cannot_read_is_asked_back_never_answered_for_all_or_for_this_mo
         assert_eq!(answer["data"]["total"], json!(105), "{question}: {answer}");
     }
 }
+
+#[tokio::test]
+async fn a_balance_asked_of_a_past_period_is_as_of_its_end() {
+    let app = spawn_app().await;
+    let user = app.register("balance@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for (amount, date) in [(100.0, mid_last_month()), (50.0, today())] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "wallet_id": bank, "date": date,
+                   "category_id": groceries, "description": "paid"}),
+        )
+        .await;
+    }
+    let end = first_of_month().pred_opt().unwrap();
+
+    let now = ask(&app, &user, json!({"question": "What is my balance?"})).await;
+    assert_eq!(now["data"]["totals"][0]["balance"], json!(850), "{now}");
+    let then = ask(
+        &app,
+        &user,
+        json!({"question": "and last month?", "conversation_id": now["conversation_id"]}),
+    )
+    .await;
+    assert_eq!(then["intent"], "balance", "{then}");
+    assert_eq!(then["data"]["query"]["as_of"], json!(end), "{then}");
+    assert_eq!(then["data"]["totals"][0]["balance"], json!(900), "{then}");
+    assert!(
+        then["answer"].as_str().unwrap().contains("900.00 USD"),
+        "{then}"
+    );
+
+    let asked = ask(
+        &app,
+        &user,
+        json!({"question": "What was my balance at the end of last month?"}),
+    )
+    .await;
+    assert_eq!(asked["intent"], "balance", "{asked}");
+    assert_eq!(asked["data"]["totals"][0]["balance"], json!(900), "{asked}");
+}
