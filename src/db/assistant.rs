@@ -71,6 +71,38 @@ macro_rules! filtered {
     };
 }
 
+#[derive(Debug, Clone, QueryableByName)]
+pub struct CategoryTotal {
+    #[diesel(sql_type = SqlUuid)]
+    pub id: Uuid,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Numeric)]
+    pub amount: Decimal,
+}
+
+/// The filter's categories by their own total (a split counts in each of its categories, as in
+/// the spending report), largest first; for a filter without category or merchant.
+pub fn top_categories(
+    conn: &mut PgConnection,
+    f: &Filter,
+    limit: i64,
+) -> QueryResult<Vec<CategoryTotal>> {
+    filtered!(
+        "SELECT c.id, c.name, sum(l.amount) AS amount \
+         FROM daily_category_flows l \
+         JOIN categories c ON c.ledger_id = l.ledger_id AND c.id = l.category_id \
+         WHERE l.ledger_id = $1 AND l.currency = $2 AND l.day BETWEEN $3 AND $4 \
+           AND l.type = $5 AND ($7::uuid IS NULL OR l.wallet_id = $7) \
+           AND ($6::uuid IS NULL OR TRUE) AND ($8::text IS NULL OR TRUE) \
+         GROUP BY c.id, c.name HAVING sum(l.amount) > 0 \
+         ORDER BY 3 DESC, 2 LIMIT $9",
+        f
+    )
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
 /// The total of the filter's expenses (or incomes). Without a merchant it reads the daily
 /// rollups (split shares count in their categories); with one, the transactions of the period.
 pub fn total(conn: &mut PgConnection, f: &Filter) -> QueryResult<Total> {

@@ -566,13 +566,17 @@ fn compose(
     let today = caller.today();
     // A question about one wallet is answered in that wallet's currency (a VND wallet of a USD
     // ledger spends dong, which a sum in dollars would leave out).
+    // A currency the question names ("groceries in EUR") is the one answered in.
     let currency = entities
         .wallet
         .as_ref()
         .and_then(|named| ledger.wallets.iter().find(|w| w.id == named.id))
-        .map_or_else(|| caller.currency.to_string(), |w| w.currency.clone());
+        .map(|w| w.currency.clone())
+        .or_else(|| found.currency.clone())
+        .unwrap_or_else(|| caller.currency.to_string());
     let this_month = Period::month_of(today);
     let period = entities.period.map(period_of).unwrap_or(this_month);
+
     let filter = |kind: &'static str, period: Period| Filter {
         ledger_id: caller.ledger.id,
         currency: currency.clone(),
@@ -627,9 +631,121 @@ fn compose(
             } else {
                 "expense"
             };
-            let total = store::total(conn, &filter(kind, period))?;
+            let mut total = store::total(conn, &filter(kind, period))?;
+            // "groceries and restaurants": each named category's total, added (the same
+            // currency); "food excluding groceries": less what of it is groceries.
+            let category_of = |f: &question::Found| ledger.categories.get(f.index);
+            let mut also_names = Vec::new();
+            if entities.category.is_some() {
+                for c in found.also.iter().filter_map(category_of) {
+                    let mut f = filter(kind, period);
+                    f.category_id = Some(c.id);
+                    let t = store::total(conn, &f)?;
+                    total.amount += t.amount;
+                    total.transactions += t.transactions;
+                    also_names.push(c.name.clone());
+                }
+            }
+            let excluded = found.excluded.as_ref().and_then(category_of);
+            if let Some(c) = excluded {
+                let within = entities
+                    .category
+                    .as_ref()
+                    .is_none_or(|outer| is_within(&ledger.categories, c.id, outer.id));
+                if within {
+                    let mut f = filter(kind, period);
+                    f.category_id = Some(c.id);
+                    let t = store::total(conn, &f)?;
+                    total.amount -= t.amount;
+                    total.transactions = (total.transactions - t.transactions).max(0);
+                }
+            }
             let figure = amount(total.amount, &currency, locale);
-            let what = subject(locale);
+            let mut what = subject(locale);
+            if !also_names.is_empty() {
+                let joined = also_names.join(", ");
+                what = what.replacen(
+                    &entities
+                        .category
+                        .as_ref()
+                        .map(|c| c.name.clone())
+                        .unwrap_or_default(),
+                    &format!(
+                        "{}{}{joined}",
+                        entities
+                            .category
+                            .as_ref()
+                            .map(|c| c.name.as_str())
+                            .unwrap_or_default(),
+                        say(locale, " and ".into(), " và ".into())
+                    ),
+                    1,
+                );
+            }
+            if let Some(c) = excluded {
+                let gap = if what.is_empty() { "" } else { " " };
+                what = say(
+                    locale,
+                    format!("{what}{gap}excluding {}", c.name),
+                    format!("{what}{gap}không tính {}", c.name),
+                );
+            }
+            // Reports never add up currencies without converting them, and neither does an
+            // answer; but money in the ledger's other currencies is named, never dropped
+            // silently (a 40 EUR expense of a USD ledger).
+            let mut others: Vec<(String, store::Total)> = Vec::new();
+            if entities.wallet.is_none() && found.currency.is_none() {
+                let mut currencies: Vec<&str> = ledger
+                    .wallets
+                    .iter()
+                    .map(|w| w.currency.as_str())
+                    .filter(|c| *c != currency)
+                    .collect();
+                currencies.sort_unstable();
+                currencies.dedup();
+                for other in currencies {
+                    let mut f = filter(kind, period);
+                    f.currency = other.to_owned();
+                    let t = store::total(conn, &f)?;
+                    if t.transactions > 0 {
+                        others.push((other.to_owned(), t));
+                    }
+                }
+            }
+            let also = if others.is_empty() {
+                String::new()
+            } else {
+                let each: Vec<String> = others
+                    .iter()
+                    .map(|(c, t)| {
+                        say(
+                            locale,
+                            format!(
+                                "{} in {} transaction{}",
+                                amount(t.amount, c, locale),
+                                t.transactions,
+                                if t.transactions == 1 { "" } else { "s" }
+                            ),
+                            format!(
+                                "{} qua {} giao dịch",
+                                amount(t.amount, c, locale),
+                                t.transactions
+                            ),
+                        )
+                    })
+                    .collect();
+                say(
+                    locale,
+                    format!(
+                        " Also {} in other currencies, not converted into {currency}.",
+                        each.join(" and ")
+                    ),
+                    format!(
+                        " Ngoài ra còn {} bằng tiền tệ khác, không quy đổi sang {currency}.",
+                        each.join(" và ")
+                    ),
+                )
+            };
             let text = match (kind, locale) {
                 ("expense", Locale::En) => format!(
                     "You spent {figure}{}{} {when}, in {} transaction{}.",
@@ -659,8 +775,10 @@ fn compose(
                 ),
             };
             Ok(Reply {
-                text,
-                data: json!({"query": query(kind, period), "total": Money(total.amount), "transactions": total.transactions}),
+                text: format!("{text}{also}"),
+                data: json!({"query": query(kind, period), "also_categories": also_names, "excluding_category": excluded.map(|c| json!({"id": c.id, "name": c.name})),
+                    "total": Money(total.amount), "transactions": total.transactions,
+                    "other_currencies": others.iter().map(|(c, t)| json!({"currency": c, "total": Money(t.amount), "transactions": t.transactions})).collect::<Vec<_>>()}),
                 follow_ups: match locale {
                     Locale::En => vec![
                         "And last month?".into(),
@@ -770,6 +888,53 @@ fn compose(
                 follow_ups: vec![],
             })
         }
+        // "What were my top 3 categories last month?": categories, not single expenses.
+        "biggest_expenses" if found.per_category && entities.category.is_none() => {
+            let top = entities.top.unwrap_or(5).clamp(1, 20);
+            let mut f = filter("expense", period);
+            f.merchant = None;
+            let lines = store::top_categories(conn, &f, i64::from(top))?;
+            let listed: Vec<String> = lines
+                .iter()
+                .enumerate()
+                .map(|(k, l)| {
+                    format!(
+                        "{}. {} {}",
+                        k + 1,
+                        l.name,
+                        amount(l.amount, &currency, locale)
+                    )
+                })
+                .collect();
+            let text = if lines.is_empty() {
+                say(
+                    locale,
+                    format!("You have no expenses {when}."),
+                    format!("Bạn không có khoản chi nào {when}."),
+                )
+            } else {
+                say(
+                    locale,
+                    format!(
+                        "Your top {} categor{} {when}: {}.",
+                        lines.len(),
+                        if lines.len() == 1 { "y" } else { "ies" },
+                        listed.join("; ")
+                    ),
+                    format!(
+                        "{} danh mục chi nhiều nhất {when}: {}.",
+                        lines.len(),
+                        listed.join("; ")
+                    ),
+                )
+            };
+            Ok(Reply {
+                text,
+                data: json!({"query": query("expense", period), "top": top, "categories": lines.iter().map(|l| json!({
+                    "id": l.id, "name": l.name, "amount": Money(l.amount)})).collect::<Vec<_>>()}),
+                follow_ups: vec![],
+            })
+        }
         "biggest_expenses" => {
             let top = entities.top.unwrap_or(5).clamp(1, 20);
             let lines = store::largest(conn, &filter("expense", period), i64::from(top))?;
@@ -792,7 +957,7 @@ fn compose(
                         "{}. {} {} ({})",
                         k + 1,
                         amount(l.amount, &currency, locale),
-                        l.merchant.clone().unwrap_or_else(|| l.description.clone()),
+                        line_name(l, locale),
                         l.date
                     )
                 })
@@ -832,7 +997,7 @@ fn compose(
                     format!(
                         "{} {} ({}{})",
                         amount(l.amount, &currency, locale),
-                        l.merchant.clone().unwrap_or_else(|| l.description.clone()),
+                        line_name(l, locale),
                         l.date,
                         // The reason was written in English when the expense was judged: a
                         // Vietnamese answer leaves it to `data` rather than mix languages.
@@ -1195,7 +1360,26 @@ fn compose(
                 follow_ups: vec![],
             })
         }
-        // The simulation adds up the ledger's own currency, whatever wallet the question named.
+        // The simulation adds up the ledger's own currency, whatever wallet the question named:
+        // a price in another is said so, never projected as if it were in this one.
+        "afford"
+            if found
+                .currency
+                .as_deref()
+                .is_some_and(|c| c != caller.currency.to_string()) =>
+        {
+            let named = found.currency.clone().unwrap_or_default();
+            let ours = caller.currency.to_string();
+            Ok(Reply {
+                text: say(
+                    locale,
+                    format!("I can only project your wallets in {ours}, the ledger's currency, so I cannot answer for a price in {named}: ask with the price in {ours}."),
+                    format!("Tôi chỉ dự tính được các ví bằng {ours}, tiền tệ của sổ, nên không trả lời được với giá bằng {named}: hãy hỏi với giá bằng {ours}."),
+                ),
+                data: json!({"unsupported_currency": named, "currency": ours}),
+                follow_ups: vec![],
+            })
+        }
         "afford" => afford(
             conn,
             caller,
@@ -1274,6 +1458,22 @@ fn capitalise(text: &str) -> String {
         Some(first) => first.to_uppercase().chain(chars).collect(),
         None => String::new(),
     }
+}
+
+/// An expense as a list names it: its merchant, else its description, else its category
+/// (never a blank).
+fn line_name(line: &store::Line, locale: Locale) -> String {
+    [
+        &line.merchant,
+        &Some(line.description.clone()),
+        &line.category,
+    ]
+    .into_iter()
+    .flatten()
+    .map(|name| name.trim())
+    .find(|name| !name.is_empty())
+    .map(str::to_owned)
+    .unwrap_or_else(|| say(locale, "uncategorised".into(), "chưa phân loại".into()))
 }
 
 /// "There is no category called yachts; the closest is Travel."

@@ -1737,6 +1737,83 @@ async fn a_follow_up_afford_question_replaces_the_amount_and_keeps_the_date() {
 }
 
 #[tokio::test]
+async fn spending_in_another_currency_is_named_and_a_named_currency_is_answered_in() {
+    let app = spawn_app().await;
+    let user = app.register("euros@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    let euros = wallet_with(&app, &user, "Euro cash", "EUR", 1000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    for (amount, wallet, merchant) in [(40.0, &euros, "Lidl"), (10.0, &bank, "Aldi")] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "category_id": groceries,
+                   "wallet_id": wallet, "date": mid_last_month(), "merchant": merchant}),
+        )
+        .await;
+    }
+
+    let lidl = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend at Lidl last month?"}),
+    )
+    .await;
+    assert_eq!(lidl["data"]["total"], json!(0), "{lidl}");
+    assert_eq!(
+        lidl["data"]["other_currencies"],
+        json!([{"currency": "EUR", "total": 40, "transactions": 1}]),
+        "{lidl}"
+    );
+    assert!(
+        lidl["answer"].as_str().unwrap().contains("40.00 EUR"),
+        "{lidl}"
+    );
+
+    let all = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on groceries last month?"}),
+    )
+    .await;
+    assert_eq!(all["data"]["total"], json!(10), "{all}");
+    assert_eq!(
+        all["data"]["other_currencies"][0]["total"],
+        json!(40),
+        "{all}"
+    );
+    assert!(
+        all["answer"].as_str().unwrap().contains("40.00 EUR"),
+        "{all}"
+    );
+
+    let in_eur = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on groceries in EUR last month?"}),
+    )
+    .await;
+    assert_eq!(in_eur["data"]["query"]["currency"], "EUR", "{in_eur}");
+    assert_eq!(in_eur["data"]["total"], json!(40), "{in_eur}");
+    assert!(
+        in_eur["answer"].as_str().unwrap().contains("40.00 EUR"),
+        "{in_eur}"
+    );
+
+    let month = first_of_month().checked_add_months(Months::new(3)).unwrap();
+    let afford = ask(
+        &app,
+        &user,
+        json!({"question": format!("can I afford 500 EUR by {}?", month.format("%B %Y"))}),
+    )
+    .await;
+    assert_eq!(afford["data"]["unsupported_currency"], "EUR", "{afford}");
+    assert!(
+        !afford["answer"].as_str().unwrap().starts_with("Yes"),
+        "{afford}"
+    );
+}
+
+#[tokio::test]
 async fn what_it_cannot_read_is_asked_back_never_answered_for_all_or_for_this_month() {
     let app = spawn_app().await;
     let user = app.register("unclear@example.com").await;
@@ -1881,4 +1958,83 @@ async fn a_balance_asked_of_a_past_period_is_as_of_its_end() {
     .await;
     assert_eq!(asked["intent"], "balance", "{asked}");
     assert_eq!(asked["data"]["totals"][0]["balance"], json!(900), "{asked}");
+}
+
+#[tokio::test]
+async fn named_categories_are_added_a_left_out_one_subtracted_and_expenses_named() {
+    let app = spawn_app().await;
+    let user = app.register("several@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    for (amount, name) in [(30.0, "Groceries"), (20.0, "Restaurants"), (5.0, "Cafe")] {
+        let category = app.category_id(&user, name).await;
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "category_id": category,
+                   "wallet_id": bank, "date": mid_last_month()}),
+        )
+        .await;
+    }
+
+    let both = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on groceries and restaurants last month?"}),
+    )
+    .await;
+    assert_eq!(both["data"]["total"], json!(50), "{both}");
+    assert!(
+        both["answer"]
+            .as_str()
+            .unwrap()
+            .contains("Groceries and Restaurants"),
+        "{both}"
+    );
+
+    let without = ask(
+        &app,
+        &user,
+        json!({"question": "How much did I spend on food excluding groceries last month?"}),
+    )
+    .await;
+    assert_eq!(
+        without["entities"]["category"]["name"], "Food & Dining",
+        "{without}"
+    );
+    assert_eq!(without["data"]["total"], json!(25), "{without}");
+    assert!(
+        without["answer"]
+            .as_str()
+            .unwrap()
+            .contains("excluding Groceries"),
+        "{without}"
+    );
+
+    let biggest = ask(
+        &app,
+        &user,
+        json!({"question": "What were my biggest expenses last month?"}),
+    )
+    .await;
+    let text = biggest["answer"].as_str().unwrap();
+    assert!(text.contains("30.00 USD Groceries"), "{text}");
+    assert!(!text.contains("USD  ("), "{text}");
+
+    let top = ask(
+        &app,
+        &user,
+        json!({"question": "What were my top 3 categories last month?"}),
+    )
+    .await;
+    assert_eq!(
+        top["data"]["categories"].as_array().map(|c| c
+            .iter()
+            .map(|c| (c["name"].clone(), c["amount"].clone()))
+            .collect::<Vec<_>>()),
+        Some(vec![
+            (json!("Groceries"), json!(30)),
+            (json!("Restaurants"), json!(20)),
+            (json!("Cafe"), json!(5)),
+        ]),
+        "{top}"
+    );
 }
