@@ -15,14 +15,7 @@ fn question_text(value: &str) -> Result<(), ValidationError> {
             format!("must be between 1 and {MAX_QUESTION_CHARS} characters").into(),
         ));
     }
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-    {
-        return Err(ValidationError::new("text")
-            .with_message("must be text, without control characters".into()));
-    }
-    Ok(())
+    crate::http::validate::plain_text(value)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -10,14 +10,7 @@ use crate::domain::money::Money;
 /// only, as a question to the assistant is.
 fn flow_description(value: &str) -> Result<(), ValidationError> {
     crate::dto::transactions::valid_description(value)?;
-    if value
-        .chars()
-        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
-    {
-        return Err(ValidationError::new("text")
-            .with_message("must be text, without control characters".into()));
-    }
-    Ok(())
+    crate::http::validate::plain_text(value)
 }
 
 /// How often a simulated income or expense comes back.

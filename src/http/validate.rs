@@ -10,6 +10,18 @@ fn invalid(code: &'static str, message: &'static str) -> ValidationError {
     ValidationError::new(code).with_message(message.into())
 }
 
+/// Text, not control characters (line breaks and tabs are text).
+pub fn plain_text(value: &str) -> Result<(), ValidationError> {
+    if value
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\t' | '\r'))
+    {
+        Err(invalid("text", "must be text, without control characters"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Text that says something: not only spaces.
 pub fn not_blank(value: &str) -> Result<(), ValidationError> {
     if !is_visible_text(value) {
