@@ -8,7 +8,7 @@
 # puts real ids into the generated requests. Exits non-zero on any failure.
 #
 # Environment (and those of scripts/lib/server.sh: FINAI_BIN, FINAI_GATE_PORT, ...):
-#   ST_MAX_EXAMPLES   examples per operation and phase (default: 25)
+#   ST_MAX_EXAMPLES   examples per operation and phase (default: 12)
 #   ST_WORKERS        concurrent workers (default: 2)
 #   ST_SEED           hypothesis seed, to replay a run (default: random, printed)
 # Extra arguments go to both `schemathesis run` calls.
@@ -25,7 +25,7 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/server.sh"
 
 ensure_venv
 st="$venv_bin/schemathesis"
-max_examples="${ST_MAX_EXAMPLES:-25}"
+max_examples="${ST_MAX_EXAMPLES:-12}"
 workers="${ST_WORKERS:-2}"
 seed_args=()
 [[ -n "${ST_SEED:-}" ]] && seed_args=(--seed "$ST_SEED")
