@@ -553,8 +553,21 @@ async fn a_ticket_opens_one_stream_of_its_own_ledger_once() {
         }
     };
 
-    // Without headers, as a browser's WebSocket.
+    // Without headers, as a browser's WebSocket; a query the stream refuses or a plain GET
+    // of the socket does not spend the ticket.
     let one = ticket(&ana, "/api/v1/events/ticket").await;
+    for refused in [
+        format!("/api/v1/events/ws?ticket={one}&types=no_such_type"),
+        format!("/api/v1/events/stream?ticket={one}&wallet_ids=not-an-id"),
+    ] {
+        assert_error(app.get(&refused).await, 400, "invalid_query").await;
+    }
+    assert_error(
+        app.get(&format!("/api/v1/events/ws?ticket={one}")).await,
+        400,
+        "websocket_upgrade_required",
+    )
+    .await;
     let mut socket = open_at(
         &app.address,
         &format!("/api/v1/events/ws?ticket={one}"),

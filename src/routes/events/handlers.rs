@@ -3,7 +3,7 @@
 //! `dto`; the stream itself is `realtime::session`.
 
 use actix_web::http::header;
-use actix_web::{get, post, web, HttpRequest, HttpResponse};
+use actix_web::{get, post, web, FromRequest, HttpRequest, HttpResponse};
 use uuid::Uuid;
 
 use super::dto::*;
@@ -25,7 +25,9 @@ use crate::state::AppState;
     description = "For clients that cannot set headers on a WebSocket or `EventSource` (browsers): \
         open `/events/ws?ticket=...` or `/events/stream?ticket=...` within 30 seconds. A ticket \
         works once, for the ledger it was asked for on, and the stream it opens lives as long as \
-        the access token that asked for it.",
+        the access token that asked for it. A query the stream refuses (`invalid_query`) or a \
+        plain GET of the socket does not spend it; once it has named its caller it is spent, \
+        even if the stream is then refused (`too_many_streams`, a wallet not in the ledger).",
     responses((status = 200, description = "The ticket", body = Envelope<TicketResponse>)),
     security(("bearer_auth" = []))
 )]
@@ -64,8 +66,14 @@ fn room_for_one_more(state: &AppState, who: &StreamCaller) -> ApiResult<()> {
     Ok(())
 }
 
-/// The filter a stream opens with, from its query.
-fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> ApiResult<Opening> {
+/// What a stream asks for in its query: the filter it opens with and the cursor to resume
+/// after.
+struct Requested {
+    filter: Filter,
+    cursor: Option<String>,
+}
+
+fn requested(query: StreamQuery, cursor: Option<String>) -> ApiResult<Requested> {
     let invalid = |message: String| ApiError::BadRequest {
         code: "invalid_query",
         message,
@@ -88,11 +96,36 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
         .transpose()
         .map_err(|_| invalid("`wallet_ids` must be wallet ids separated by commas.".into()))?;
     let filter = Filter::new(list(query.types), wallet_ids).map_err(invalid)?;
+    Ok(Requested {
+        filter,
+        cursor: cursor.or(query.cursor).filter(|c| !c.trim().is_empty()),
+    })
+}
+
+/// The stream's caller, admitted, with room for one more stream and the filter's wallets in its
+/// ledger. `check` reads what the stream asks for (its query, for a socket the handshake): it
+/// runs before a single-use ticket is spent, so that a request refused for its own shape does
+/// not spend it, and after a caller by header is admitted, so that an outsider to a shared
+/// ledger learns nothing but 404.
+async fn admit(
+    state: &AppState,
+    req: &HttpRequest,
+    check: impl FnOnce() -> ApiResult<Requested>,
+) -> ApiResult<Opening> {
+    let (who, Requested { filter, cursor }) = if req.headers().contains_key(header::AUTHORIZATION) {
+        let who = StreamCaller::extract(req).await?;
+        (who, check()?)
+    } else {
+        let requested = check()?;
+        (StreamCaller::extract(req).await?, requested)
+    };
+    room_for_one_more(state, &who)?;
+    filter.check_wallets(state, who.caller.ledger.id).await?;
     Ok(Opening {
         caller: who.caller,
         token: who.token,
         scope: who.scope,
-        cursor: cursor.or(query.cursor).filter(|c| !c.trim().is_empty()),
+        cursor,
         filter,
     })
 }
@@ -130,24 +163,24 @@ fn opening(who: StreamCaller, query: StreamQuery, cursor: Option<String>) -> Api
 #[get("/events/ws")]
 pub async fn event_socket(
     state: web::Data<AppState>,
-    who: StreamCaller,
     query: web::Query<StreamQuery>,
     req: HttpRequest,
     body: web::Payload,
 ) -> ApiResult<HttpResponse> {
-    room_for_one_more(&state, &who)?;
-    let opening = opening(who, query.into_inner(), None)?;
-    opening
-        .filter
-        .check_wallets(&state, opening.caller.ledger.id)
-        .await?;
+    let upgrade_required = || ApiError::BadRequest {
+        code: "websocket_upgrade_required",
+        message: "This is a WebSocket endpoint: open it with a WebSocket client, or read \
+                  the same events as Server-Sent Events at /api/v1/events/stream."
+            .into(),
+    };
+    let opening = admit(&state, &req, || {
+        let requested = requested(query.into_inner(), None)?;
+        actix_http::ws::verify_handshake(req.head()).map_err(|_| upgrade_required())?;
+        Ok(requested)
+    })
+    .await?;
     let (response, session, messages) =
-        actix_ws::handle(&req, body).map_err(|_| ApiError::BadRequest {
-            code: "websocket_upgrade_required",
-            message: "This is a WebSocket endpoint: open it with a WebSocket client, or read \
-                      the same events as Server-Sent Events at /api/v1/events/stream."
-                .into(),
-        })?;
+        actix_ws::handle(&req, body).map_err(|_| upgrade_required())?;
     actix_web::rt::spawn(session::run(
         state.into_inner(),
         opening,
@@ -185,7 +218,6 @@ pub async fn event_socket(
 #[get("/events/stream")]
 pub async fn event_stream(
     state: web::Data<AppState>,
-    who: StreamCaller,
     query: web::Query<StreamQuery>,
     req: HttpRequest,
 ) -> ApiResult<HttpResponse> {
@@ -194,12 +226,10 @@ pub async fn event_stream(
         .get("last-event-id")
         .and_then(|value| value.to_str().ok())
         .map(str::to_owned);
-    room_for_one_more(&state, &who)?;
-    let opening = opening(who, query.into_inner(), last_event_id)?;
-    opening
-        .filter
-        .check_wallets(&state, opening.caller.ledger.id)
-        .await?;
+    let opening = admit(&state, &req, || {
+        requested(query.into_inner(), last_event_id)
+    })
+    .await?;
     let (transport, body) = sse::channel();
     actix_web::rt::spawn(session::run(state.into_inner(), opening, transport));
     Ok(HttpResponse::Ok()
