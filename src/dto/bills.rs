@@ -52,10 +52,11 @@ impl BillResponse {
     }
 }
 
+// Read as its own type, so that a wrong value is answered with the bill's choices, not those
+// of budgets and recurring rules.
 /// How often a bill comes back (a bill is never daily).
-#[derive(ToSchema)]
-#[schema(rename_all = "snake_case")]
-#[allow(dead_code)]
+#[derive(Debug, Clone, Copy, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
 pub enum BillFrequency {
     Once,
     Weekly,
@@ -64,11 +65,16 @@ pub enum BillFrequency {
     Yearly,
 }
 
-fn bill_frequency(value: &Frequency) -> Result<(), ValidationError> {
-    (*value != Frequency::Daily).then_some(()).ok_or_else(|| {
-        ValidationError::new("frequency")
-            .with_message("must be once, weekly, monthly, quarterly or yearly".into())
-    })
+impl From<BillFrequency> for Frequency {
+    fn from(value: BillFrequency) -> Frequency {
+        match value {
+            BillFrequency::Once => Frequency::Once,
+            BillFrequency::Weekly => Frequency::Weekly,
+            BillFrequency::Monthly => Frequency::Monthly,
+            BillFrequency::Quarterly => Frequency::Quarterly,
+            BillFrequency::Yearly => Frequency::Yearly,
+        }
+    }
 }
 
 fn reminder(value: i32) -> Result<(), ValidationError> {
@@ -95,9 +101,7 @@ pub struct CreateBillRequest {
     /// An expense category.
     pub category_id: Uuid,
     pub wallet_id: Uuid,
-    #[validate(custom(function = "bill_frequency"))]
-    #[schema(value_type = BillFrequency)]
-    pub frequency: Frequency,
+    pub frequency: BillFrequency,
     /// A bill due on the 31st falls on the last day of shorter months.
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_due_date: NaiveDate,
@@ -121,9 +125,7 @@ pub struct UpdateBillRequest {
     pub amount: Option<Money>,
     pub category_id: Option<Uuid>,
     pub wallet_id: Option<Uuid>,
-    #[validate(custom(function = "bill_frequency"))]
-    #[schema(value_type = Option<BillFrequency>)]
-    pub frequency: Option<Frequency>,
+    pub frequency: Option<BillFrequency>,
     #[validate(custom(function = "crate::http::validate::date"))]
     pub next_due_date: Option<NaiveDate>,
     #[validate(custom(function = "reminder"))]

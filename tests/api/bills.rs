@@ -604,6 +604,13 @@ async fn invalid_bills_are_422_and_other_users_bills_404() {
             .await;
         let error = assert_error(response, 422, "validation_failed").await;
         assert!(error["errors"][field].is_array(), "{field}: {error}");
+        if field == "frequency" {
+            // The choices offered are a bill's: never daily.
+            let message = error["errors"][field][0].as_str().unwrap();
+            let (_, offered) = message.split_once("expected").unwrap();
+            assert!(offered.contains("monthly"), "{message}");
+            assert!(!offered.contains("daily"), "{message}");
+        }
     }
     let b = bill(&app, &s, json!({})).await;
     let other = app.register("bob@example.com").await;

@@ -91,7 +91,7 @@ pub async fn create_bill(
                     currency,
                     category_id: body.category_id,
                     wallet_id: body.wallet_id,
-                    frequency: body.frequency.as_str().to_owned(),
+                    frequency: Frequency::from(body.frequency).as_str().to_owned(),
                     next_due_date: body.next_due_date,
                     due_day: body.next_due_date.day() as i16,
                     reminder_days_before: body.reminder_days_before.unwrap_or(3),
@@ -209,7 +209,7 @@ pub async fn update_bill(
                 kept_currency,
                 &[current.wallet_id],
             )?;
-            let frequency = body.frequency.unwrap_or(current.frequency());
+            let frequency = body.frequency.map_or(current.frequency(), Frequency::from);
             let frequency_changes = frequency != current.frequency();
             let mut next_due_date = body.next_due_date.unwrap_or(current.next_due_date);
             let due_changes = next_due_date != current.next_due_date;
