@@ -240,7 +240,8 @@ pub fn fan_out(conn: &mut PgConnection) -> QueryResult<usize> {
                              (ledger_id, webhook_id, event_id, event_type, body) \
                          SELECT ledger_id, webhook_id, id, type, \
                                 jsonb_build_object('id', id, 'seq', seq, 'type', type, \
-                                                   'occurred_at', occurred_at, \
+                                                   'occurred_at', to_char(occurred_at AT TIME ZONE 'UTC', \
+                                                       'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"'), \
                                                    'ledger_id', ledger_id, 'data', payload) \
                          FROM fresh \
                          WHERE cardinality(event_types) = 0 OR type = ANY(event_types) \

@@ -202,7 +202,7 @@ pub fn ping(
         });
     }
     let body = json!({
-        "id": Uuid::new_v4(), "seq": null, "type": "ping", "occurred_at": Utc::now(),
+        "id": Uuid::new_v4(), "seq": 0, "type": "ping", "occurred_at": Utc::now(),
         "ledger_id": webhook.ledger_id,
         "data": {"webhook_id": webhook.id, "message": "FinAI is reaching your endpoint."},
     });

@@ -268,6 +268,21 @@ async fn a_webhook_receives_signed_events_of_its_types_and_logs_each_delivery() 
     assert_eq!(body["data"]["action"], "created");
     assert_eq!(body["ledger_id"], user.id.as_str());
     assert!(body["seq"].is_i64() && body["id"].is_string());
+    // The stream's `EventFrame`, field for field and in the same time format.
+    let mut keys: Vec<&str> = body
+        .as_object()
+        .unwrap()
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(
+        keys,
+        ["data", "id", "ledger_id", "occurred_at", "seq", "type"]
+    );
+    let occurred_at = body["occurred_at"].as_str().unwrap();
+    assert!(occurred_at.ends_with('Z'), "{occurred_at}");
+    assert!(chrono::DateTime::parse_from_rfc3339(occurred_at).is_ok());
 
     let deliveries = settled_deliveries(&app, &user, &id).await;
     assert_eq!(
@@ -298,6 +313,8 @@ async fn a_webhook_receives_signed_events_of_its_types_and_logs_each_delivery() 
     let request = listener.next().await;
     verify(&secret, &request);
     assert_eq!(request.json()["type"], "ping");
+    // Shaped as an event too: `seq` 0, which no event of the log has.
+    assert_eq!(request.json()["seq"], 0);
     assert_eq!(
         request.headers["finai-delivery"],
         ping["data"]["id"].as_str().unwrap()
