@@ -93,6 +93,15 @@ pub fn list(
     .load(conn)
 }
 
+/// Every budget of the ledger, oldest first (for the figures that weigh them all).
+pub fn all(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<Vec<BudgetRow>> {
+    diesel::sql_query(format!(
+        "{SELECT_BUDGETS} GROUP BY b.ledger_id, b.id ORDER BY b.created_at, b.id"
+    ))
+    .bind::<SqlUuid, _>(ledger_id)
+    .load(conn)
+}
+
 pub fn count(conn: &mut PgConnection, ledger_id: Uuid) -> QueryResult<i64> {
     budgets::table
         .filter(budgets::ledger_id.eq(ledger_id))

@@ -112,7 +112,7 @@ impl LedgerNames {
         let categories = categories::all(conn, ledger)?;
         let wallets = wallets::all(conn, ledger)?;
         let goals = goal_rows::all(conn, ledger)?;
-        let budgets = budgets::list(conn, ledger, 200, 0)?;
+        let budgets = budgets::all(conn, ledger)?;
         let merchants = merchants(conn, ledger, caller.today())?;
         let lists: [(NameKind, Vec<&str>); 5] = [
             (

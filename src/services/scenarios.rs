@@ -471,7 +471,7 @@ pub fn simulate(
 
     // Budgets: each one's pace over its last three periods against its (new) limit, all their
     // spending read in one query.
-    let running: Vec<(budgets::BudgetRow, Span, Vec<Span>)> = budgets::list(conn, ledger, 200, 0)?
+    let running: Vec<(budgets::BudgetRow, Span, Vec<Span>)> = budgets::all(conn, ledger)?
         .into_iter()
         .filter_map(|budget| {
             let current =

@@ -128,7 +128,7 @@ pub async fn budget_status_list(
 ) -> ApiResult<HttpResponse> {
     let at = query.at;
     let lines = db::run(&state.pool, move |conn| {
-        let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
+        let rows = budgets::all(conn, caller.ledger.id)?;
         let at = match at {
             Some(at) => at,
             None => caller.today(),

@@ -282,7 +282,7 @@ pub async fn budget_progress(
     let format = format.into_inner();
     let data = db::run(&state.pool, move |conn| {
         let scope = scope_of(conn, &caller, &window_of(&query))?;
-        let rows = budgets::list(conn, caller.ledger.id, 10_000, 0)?;
+        let rows = budgets::all(conn, caller.ledger.id)?;
         let data = budgets::evaluate(conn, caller.ledger.id, rows, scope.to)?
             .into_iter()
             .filter_map(BudgetStatusLine::from_evaluation)
