@@ -353,6 +353,22 @@ pub struct StreamCaller {
     pub scope: Option<LedgerScope>,
 }
 
+/// The `?ticket=` of a request for an event stream (any other path has none): such a request
+/// is counted against its caller's bucket once the ticket names them, not its address's.
+pub fn stream_ticket(req: &HttpRequest) -> Option<String> {
+    let path = req.match_info().as_str();
+    if !(path.ends_with("/events/ws") || path.ends_with("/events/stream")) {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct TicketQuery {
+        ticket: Option<String>,
+    }
+    serde_urlencoded::from_str::<TicketQuery>(req.query_string())
+        .ok()
+        .and_then(|q| q.ticket)
+}
+
 fn invalid_ticket() -> ApiError {
     ApiError::Unauthorized {
         code: "invalid_ticket",
@@ -381,13 +397,7 @@ impl FromRequest for StreamCaller {
                 })
             });
         }
-        #[derive(serde::Deserialize)]
-        struct TicketQuery {
-            ticket: Option<String>,
-        }
-        let ticket = serde_urlencoded::from_str::<TicketQuery>(req.query_string())
-            .ok()
-            .and_then(|q| q.ticket);
+        let ticket = stream_ticket(req);
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let req = req.clone();
         Box::pin(async move {
@@ -398,11 +408,14 @@ impl FromRequest for StreamCaller {
                 db::events::redeem_ticket(conn, &hash)
             })
             .await?
-            .ok_or_else(invalid_ticket)?;
-            let ledger = scope.map_or(ticket.user_id, |LedgerScope(ledger)| ledger);
-            if ledger != ticket.ledger_id {
-                return Err(invalid_ticket());
-            }
+            .filter(|ticket| scope.map_or(ticket.user_id, |LedgerScope(l)| l) == ticket.ledger_id);
+            // A ticket that does not open the stream counts against the address, as a token
+            // that does not verify does: guessing tickets is limited like guessing tokens.
+            let Some(ticket) = ticket else {
+                return Err(
+                    rate_limit::count_failed_credential(&state, &req, invalid_ticket()).await,
+                );
+            };
             if ticket.token_expires_at <= chrono::Utc::now().timestamp() {
                 return Err(ApiError::TokenExpired);
             }

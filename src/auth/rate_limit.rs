@@ -3,7 +3,9 @@
 //! Each request counts against one bucket: a signed-in request against its credential's reads
 //! or writes (the user for an access token, the token for a personal access token), a request
 //! under `/api/v1/auth` against its address's `auth` bucket, and any other request without a
-//! credential (or with one that fails to verify) against its address's `anonymous` bucket.
+//! credential (or with one that fails to verify) against its address's `anonymous` bucket. An
+//! event stream opened with a single-use ticket counts against the user the ticket names (a
+//! ticket that names no one, against the address).
 //! `/health` and `/ready` are not counted (load balancers poll them).
 //!
 //! A bucket is one row of `rate_limits` holding its theoretical arrival time (the generic cell
@@ -356,9 +358,10 @@ pub async fn limit_requests(
         let path = req.match_info().as_str();
         let auth = path.starts_with("/api/v1/auth/") || path == "/api/v1/auth";
         let signed_in = !auth
-            && req
+            && (req
                 .headers()
-                .contains_key(actix_web::http::header::AUTHORIZATION);
+                .contains_key(actix_web::http::header::AUTHORIZATION)
+                || super::extractor::stream_ticket(req.request()).is_some());
         if !exempt(path) && !signed_in {
             let ip = req.peer_addr().map(|addr| addr.ip().to_string());
             if let Some(bucket) =

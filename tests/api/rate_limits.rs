@@ -251,3 +251,40 @@ async fn leases_taken_ahead_never_let_two_instances_past_the_limit() {
         "{allowed} of 160 let in with a limit of 100 (and {refilled} refilled meanwhile)"
     );
 }
+
+#[tokio::test]
+async fn a_stream_opened_with_a_ticket_counts_against_its_user_and_a_guessed_ticket_against_the_address(
+) {
+    let app = spawn_app_with(|s| {
+        s.rate_limits.anonymous = 2;
+        s.rate_limits.reads = 100;
+    })
+    .await;
+    let user = app.register("ana@example.com").await;
+    // More streams than the address's bucket holds: each counts as one of the user's reads.
+    for _ in 0..3 {
+        let ticket = app
+            .data_of(&user, Method::POST, "/api/v1/events/ticket", json!({}))
+            .await["ticket"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let stream = app
+            .get(&format!("/api/v1/events/stream?ticket={ticket}"))
+            .await;
+        assert_eq!(stream.status(), 200);
+        assert!(header(&stream, "ratelimit-policy")
+            .unwrap()
+            .ends_with("name=\"reads\""));
+    }
+    // A ticket that opens nothing counts against the address, as a token that does not verify.
+    for _ in 0..2 {
+        assert_error(
+            app.get("/api/v1/events/stream?ticket=guess").await,
+            401,
+            "invalid_ticket",
+        )
+        .await;
+    }
+    limited(app.get("/api/v1/events/stream?ticket=guess").await).await;
+}
