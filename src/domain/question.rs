@@ -1,12 +1,14 @@
 //! What a question names: periods ("last month", "since March", "tuần trước"), amounts ("$2,000",
 //! "5 triệu"), a count ("top 5"), a date to afford something by, and the ledger's own names
 //! (categories, merchants, wallets, goals), matched accent- and case-insensitively and with a
-//! typo or two. English and Vietnamese, with or without diacritics. Pure: the names and
+//! typo or two; an average asked per day, week or month ("average monthly spending", "trung
+//! bình mỗi tháng"). English and Vietnamese, with or without diacritics. Pure: the names and
 //! `today` come in.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use rust_decimal::Decimal;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A question longer than this (in characters) is refused before it is read.
 pub const MAX_QUESTION_CHARS: usize = 500;
@@ -174,6 +176,115 @@ impl Period {
     }
 }
 
+/// What an average is taken per: "average monthly spending", "per week", "a day", "trung bình
+/// mỗi tháng", "hàng tuần".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AverageUnit {
+    Day,
+    Week,
+    Month,
+}
+
+impl AverageUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AverageUnit::Day => "day",
+            AverageUnit::Week => "week",
+            AverageUnit::Month => "month",
+        }
+    }
+
+    /// The whole days, weeks or months behind an average reads when the question names no
+    /// period (fewer when the ledger's history is shorter).
+    pub fn default_count(self) -> u32 {
+        match self {
+            AverageUnit::Day => 30,
+            AverageUnit::Week => 12,
+            AverageUnit::Month => 12,
+        }
+    }
+
+    /// The first day of the day, week (from Monday) or month containing `date`.
+    fn start_of(self, date: NaiveDate) -> NaiveDate {
+        match self {
+            AverageUnit::Day => date,
+            AverageUnit::Week => Period::week_of(date).from,
+            AverageUnit::Month => Period::month_of(date).from,
+        }
+    }
+
+    /// `count` days, weeks or months before `start`.
+    fn back(self, start: NaiveDate, count: u32) -> Option<NaiveDate> {
+        match self {
+            AverageUnit::Day => start.checked_sub_days(Days::new(u64::from(count))),
+            AverageUnit::Week => start.checked_sub_days(Days::new(7 * u64::from(count))),
+            AverageUnit::Month => start.checked_sub_months(Months::new(count)),
+        }
+    }
+
+    /// The first day of the unit after the one starting on `start`.
+    fn after(self, start: NaiveDate) -> Option<NaiveDate> {
+        match self {
+            AverageUnit::Day => start.succ_opt(),
+            AverageUnit::Week => start.checked_add_days(Days::new(7)),
+            AverageUnit::Month => start.checked_add_months(Months::new(1)),
+        }
+    }
+
+    /// How many whole units run from `from` (a unit's first day) to `to` (a unit's last).
+    fn count(self, from: NaiveDate, to: NaiveDate) -> u32 {
+        let days = (to - from).num_days() + 1;
+        let count = match self {
+            AverageUnit::Day => days,
+            AverageUnit::Week => days / 7,
+            AverageUnit::Month => {
+                i64::from(to.year() - from.year()) * 12 + i64::from(to.month())
+                    - i64::from(from.month())
+                    + 1
+            }
+        };
+        u32::try_from(count.max(0)).unwrap_or(0)
+    }
+}
+
+/// The whole days, weeks or months an average is taken over, and how many: those within the
+/// period the question names, else the last [`AverageUnit::default_count`]; only those that
+/// are over (never the one running today), and none before the one in which the ledger's
+/// history begins (`first`: a ledger begun three months ago averages three months, the first
+/// of them counted whole). `None` when no whole one is left (no history yet, or "this month").
+pub fn average_window(
+    per: AverageUnit,
+    named: Option<Period>,
+    today: NaiveDate,
+    first: Option<NaiveDate>,
+) -> Option<(Period, u32)> {
+    let current = per.start_of(today);
+    let last_whole = current.pred_opt()?;
+    let (from, to) = match named {
+        Some(p) => {
+            // The units wholly inside the period: from the first one starting in it to the
+            // last one ending in it.
+            let start = per.start_of(p.from);
+            let from = if start == p.from {
+                start
+            } else {
+                per.after(start)?
+            };
+            let end = p.to.min(last_whole);
+            let to = per.start_of(end.succ_opt()?).pred_opt()?;
+            (from, to)
+        }
+        None => (per.back(current, per.default_count())?, last_whole),
+    };
+    let from = from.max(per.start_of(first?));
+    if from > to {
+        return None;
+    }
+    let count = per.count(from, to);
+    (count > 0).then_some((Period { from, to }, count))
+}
+
 /// A comparison names two periods; with one, it is "now against that one" ("compared with last
 /// month": this month against last month), or, when that one is now, now against the one
 /// before; with none, this month against last month.
@@ -278,6 +389,10 @@ pub struct Entities {
     /// A currency the question names ("in EUR", "500 euros"), as its ISO code.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
+    /// The question asks for an average per day, week or month ("average monthly spending",
+    /// "how much do I spend a week", "trung bình mỗi tháng").
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average: Option<AverageUnit>,
     /// Words that look like a date or period but are none ("2026-02-31", "31 February", "from
     /// 2026-11-30 to 2026-10-01"): the question is asked back, never answered for another
     /// period.
@@ -473,6 +588,18 @@ const STOP: &[&str] = &[
     "track",
     "about",
     "with",
+    "avg",
+    "typical",
+    "typically",
+    "usually",
+    "normally",
+    "monthly",
+    "weekly",
+    "daily",
+    "trung",
+    "binh",
+    "quan",
+    "moi",
 ];
 
 /// Words of a question that say what kind of figure is asked for, never which category: one of
@@ -561,6 +688,7 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
     read_top(&words, &mut marks, &mut entities);
     read_amount(&words, &mut marks, &mut entities, future);
     entities.currency = read_currency(&words);
+    entities.average = read_average(&words);
     entities.per_category = words.iter().enumerate().any(|(i, w)| {
         w == "categories" || w == "muc" && word_is(&words, i.wrapping_sub(1), &["danh"])
     });
@@ -1115,6 +1243,15 @@ fn period_at(
             }
         }
     }
+    // "mỗi tháng", "hàng tuần", "một tháng": a rate, not a period ("mỗi tháng tôi chi" is not
+    // "tháng tới", next month).
+    let rate = word_is(words, at.wrapping_sub(1), &["moi", "hang"])
+        || (word_is(words, at.wrapping_sub(1), &["mot"])
+            && !word_is(words, at.wrapping_sub(2), &["trong", "sau", "ngay"]));
+    let month_named = w(0) == "thang" && vietnamese_month(words, raw, at + 1).is_some();
+    if rate && word_is(words, at, &["thang", "tuan", "ngay"]) && !month_named {
+        return None;
+    }
     let day = |d: NaiveDate| Period { from: d, to: d };
     let yesterday = today.pred_opt().unwrap_or(today);
     let tomorrow = today.succ_opt().unwrap_or(today);
@@ -1650,14 +1787,88 @@ fn read_currency(words: &[String]) -> Option<String> {
     })
 }
 
-/// What the intent makes of what was read: a comparison gets its second period, and an
-/// "afford … by" question its date from a period it named ("by next month").
+/// Words that ask for an average ("average", "trung bình", "bình quân", "usually").
+fn asks_average(words: &[String], i: usize) -> bool {
+    match words[i].as_str() {
+        "average" | "averages" | "averaging" | "avg" | "typical" | "typically" | "usually"
+        | "normally" => true,
+        "trung" => word_is(words, i + 1, &["binh"]),
+        "binh" => word_is(words, i + 1, &["quan"]),
+        _ => false,
+    }
+}
+
+/// A rate starting at word `i`: "monthly", "per week", "a month", "each day", "mỗi tháng",
+/// "hàng tuần", "một tháng"; not "in a month", "a month ago" nor "một tháng nữa" (a date).
+fn rate_at(words: &[String], i: usize) -> Option<AverageUnit> {
+    let unit = |word: &str| match word {
+        "month" | "thang" => Some(AverageUnit::Month),
+        "week" | "tuan" => Some(AverageUnit::Week),
+        "day" | "ngay" => Some(AverageUnit::Day),
+        _ => None,
+    };
+    match words[i].as_str() {
+        "monthly" => Some(AverageUnit::Month),
+        "weekly" => Some(AverageUnit::Week),
+        "daily" => Some(AverageUnit::Day),
+        "per" | "each" | "every" | "moi" | "hang" => unit(words.get(i + 1)?),
+        "a" | "mot" => {
+            let dated = word_is(
+                words,
+                i.wrapping_sub(1),
+                &[
+                    "in", "within", "for", "than", "over", "last", "past", "previous", "trong",
+                    "sau", "hon", "ngay",
+                ],
+            ) || word_is(
+                words,
+                i + 2,
+                // Not "tới": "một tháng tôi tiêu" folds alike.
+                &["ago", "later", "from", "nua", "truoc", "sau", "qua"],
+            );
+            if dated {
+                return None;
+            }
+            unit(words.get(i + 1)?)
+        }
+        _ => None,
+    }
+}
+
+/// An average the question asks for: the unit it names ("weekly", "mỗi tuần"), a month when
+/// it names none ("average spending"); a rate alone asks for one too ("how much do I spend on
+/// groceries per month").
+fn read_average(words: &[String]) -> Option<AverageUnit> {
+    let mut asked = false;
+    let mut unit = None;
+    for i in 0..words.len() {
+        asked |= asks_average(words, i);
+        if unit.is_none() {
+            unit = rate_at(words, i);
+        }
+    }
+    match unit {
+        Some(per) => Some(per),
+        None if asked => Some(AverageUnit::Month),
+        None => None,
+    }
+}
+
+/// What the intent makes of what was read: a comparison gets its second period, an "afford …
+/// by" question its date from a period it named ("by next month"), and a forecast the month of
+/// the date it named ("the forecast for March", "dự báo tháng 3": the next March, read as a
+/// date looking ahead).
 pub fn settle(entities: &mut Entities, intent: &str, today: NaiveDate) {
     match intent {
         "compare_periods" => complete_comparison(entities, today),
         "afford" if entities.date.is_none() => {
             if let Some(period) = entities.period.take() {
                 entities.date = Some(period.to);
+            }
+        }
+        "forecast" if entities.period.is_none() => {
+            if let Some(date) = entities.date.take() {
+                entities.period = Some(Period::month_of(date));
             }
         }
         _ => {}
@@ -2086,6 +2297,162 @@ mod tests {
         assert_eq!(read("top 5 expenses of all time").currency, None);
         assert!(read("What were my top 3 categories last month?").per_category);
         assert!(!read("What were my top 3 expenses last month?").per_category);
+    }
+
+    #[test]
+    fn an_average_is_read_with_its_unit() {
+        let per = |q: &str| read(q).average;
+        for (question, expected) in [
+            (
+                "What is my average monthly spending?",
+                Some(AverageUnit::Month),
+            ),
+            ("average weekly spending", Some(AverageUnit::Week)),
+            ("average spending", Some(AverageUnit::Month)),
+            (
+                "how much do I spend on groceries per month on average",
+                Some(AverageUnit::Month),
+            ),
+            (
+                "what do I usually spend on food a week",
+                Some(AverageUnit::Week),
+            ),
+            ("my daily spending", Some(AverageUnit::Day)),
+            (
+                "trung bình mỗi tháng tôi chi bao nhiêu",
+                Some(AverageUnit::Month),
+            ),
+            (
+                "trung binh moi tuan toi tieu bao nhieu",
+                Some(AverageUnit::Week),
+            ),
+            (
+                "bình quân một ngày tôi tiêu bao nhiêu",
+                Some(AverageUnit::Day),
+            ),
+            (
+                "hàng tháng tôi tiêu bao nhiêu cho ăn uống",
+                Some(AverageUnit::Month),
+            ),
+            ("một tuần tiền ăn hết bao nhiêu", Some(AverageUnit::Week)),
+            ("spent in the past 1 week", None),
+            ("tôi chi bao nhiêu ngày 1 tháng 10", None),
+            ("how much did I spend last month", None),
+            ("what did I spend a month ago", None),
+            ("can I afford it in a month", None),
+            ("tháng tới tôi chi bao nhiêu", None),
+        ] {
+            assert_eq!(per(question), expected, "{question}");
+        }
+        assert_eq!(
+            read("how much do I spend on avg").unknown,
+            None,
+            "no subject"
+        );
+        // "mỗi tháng tôi" is not "tháng tới" (next month), which folds alike.
+        let e = read("trung bình mỗi tháng tôi chi bao nhiêu cho ăn uống");
+        assert_eq!(
+            (e.period, e.category.map(|f| f.name)),
+            (None, Some("Ăn uống".into()))
+        );
+        assert_eq!(
+            read("tháng tới tôi chi bao nhiêu").period,
+            range("2026-07-01", "2026-07-31")
+        );
+        let e = read("average monthly spending on groceries over the last 3 months");
+        assert_eq!(
+            (e.average, e.period, e.category.map(|f| f.name)),
+            (
+                Some(AverageUnit::Month),
+                range("2026-03-01", "2026-05-31"),
+                Some("Groceries".into())
+            )
+        );
+    }
+
+    #[test]
+    fn an_average_is_over_whole_periods_behind_and_no_earlier_than_the_history() {
+        let day = |d: &str| d.parse::<NaiveDate>().ok();
+        let long_ago = day("2020-01-01");
+        let window = |per, named, first| average_window(per, named, today(), first);
+        assert_eq!(
+            window(AverageUnit::Month, None, long_ago),
+            range("2025-06-01", "2026-05-31").map(|p| (p, 12))
+        );
+        // A ledger begun in March: March counts whole, as the simulations' baseline does.
+        assert_eq!(
+            window(AverageUnit::Month, None, day("2026-03-20")),
+            range("2026-03-01", "2026-05-31").map(|p| (p, 3))
+        );
+        assert_eq!(window(AverageUnit::Month, None, None), None, "no history");
+        assert_eq!(window(AverageUnit::Month, None, day("2026-06-02")), None);
+        assert_eq!(
+            window(
+                AverageUnit::Month,
+                range("2026-01-01", "2026-12-31"),
+                long_ago
+            ),
+            range("2026-01-01", "2026-05-31").map(|p| (p, 5)),
+            "this year: its months that are over"
+        );
+        assert_eq!(
+            window(
+                AverageUnit::Month,
+                range("2026-03-10", "2026-06-15"),
+                long_ago
+            ),
+            range("2026-04-01", "2026-05-31").map(|p| (p, 2)),
+            "whole months only"
+        );
+        assert_eq!(
+            window(
+                AverageUnit::Month,
+                range("2026-06-01", "2026-06-30"),
+                long_ago
+            ),
+            None
+        );
+        assert_eq!(
+            window(AverageUnit::Week, None, long_ago),
+            range("2026-03-23", "2026-06-14").map(|p| (p, 12))
+        );
+        assert_eq!(
+            window(AverageUnit::Week, None, day("2026-05-27")),
+            range("2026-05-25", "2026-06-14").map(|p| (p, 3))
+        );
+        assert_eq!(
+            window(AverageUnit::Day, None, long_ago),
+            range("2026-05-16", "2026-06-14").map(|p| (p, 30))
+        );
+        assert_eq!(
+            window(
+                AverageUnit::Day,
+                range("2026-05-01", "2026-05-31"),
+                long_ago
+            ),
+            range("2026-05-01", "2026-05-31").map(|p| (p, 31))
+        );
+    }
+
+    #[test]
+    fn a_forecast_of_a_month_by_name_is_that_month_ahead() {
+        for (question, from, to) in [
+            (
+                "What is the forecast for March?",
+                "2027-03-01",
+                "2027-03-31",
+            ),
+            ("dự báo tháng 3", "2027-03-01", "2027-03-31"),
+            ("du bao chi tieu thang 3", "2027-03-01", "2027-03-31"),
+            ("forecast for september", "2026-09-01", "2026-09-30"),
+            ("forecast for june", "2026-06-01", "2026-06-30"),
+            ("forecast for next month", "2026-07-01", "2026-07-31"),
+            ("forecast for March 2026", "2026-03-01", "2026-03-31"),
+        ] {
+            let mut e = extract(question, &names(), today(), true);
+            settle(&mut e, "forecast", today());
+            assert_eq!((e.period, e.date), (range(from, to), None), "{question}");
+        }
     }
 
     #[test]

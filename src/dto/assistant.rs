@@ -6,7 +6,7 @@ use validator::{Validate, ValidationError};
 
 use crate::db::assistant::AnswerRow;
 use crate::domain::money::Money;
-use crate::domain::question::MAX_QUESTION_CHARS;
+use crate::domain::question::{AverageUnit, MAX_QUESTION_CHARS};
 
 fn question_text(value: &str) -> Result<(), ValidationError> {
     let length = value.trim().chars().count();
@@ -87,6 +87,11 @@ pub struct AssistantEntities {
     pub date: Option<NaiveDate>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub top: Option<u32>,
+    /// An average asked per `day`, `week` or `month` ("average monthly spending", "per week",
+    /// "trung bình mỗi tháng"): spending and income are answered as the average over whole
+    /// past periods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub average: Option<AverageUnit>,
 }
 
 /// An answer: its text, and the figures and query behind every number in it.

@@ -215,6 +215,7 @@ fn read_value(entities: &Entities, key: &str) -> String {
         "amount" => entities.amount.map(|a| a.normalize().to_string()),
         "date" => entities.date.map(|d| d.to_string()),
         "top" => entities.top.map(|t| t.to_string()),
+        "average" => entities.average.map(|per| per.as_str().to_owned()),
         _ => None,
     };
     value.unwrap_or_default()

@@ -7,7 +7,7 @@
 
 use std::sync::{Arc, LazyLock, Mutex};
 
-use chrono::{Datelike, Days, NaiveDate};
+use chrono::{Datelike, Days, Months, NaiveDate};
 use diesel::PgConnection;
 use rust_decimal::Decimal;
 use serde_json::{json, Value};
@@ -20,7 +20,9 @@ use crate::db::{self, bills, budgets, categories, goals as goal_rows, wallets};
 use crate::domain::currency::minor_units;
 use crate::domain::money::Money;
 use crate::domain::period::{next_occurrence, Frequency};
-use crate::domain::question::{self, Entities, Name, NameKind, Period, Unclear, UnclearReason};
+use crate::domain::question::{
+    self, AverageUnit, Entities, Name, NameKind, Period, Unclear, UnclearReason,
+};
 use crate::dto::assistant::{
     AnswerResponse, AskRequest, AssistantEntities, DateRange, FeedbackRequest, Locale, NamedRef,
 };
@@ -206,6 +208,7 @@ impl LedgerNames {
             amount: found.amount.map(Money),
             date: found.date,
             top: found.top,
+            average: found.average,
         }
     }
 }
@@ -255,6 +258,7 @@ fn carry_over(previous: AssistantEntities, new: AssistantEntities) -> AssistantE
         amount: new.amount.or(previous.amount),
         date: new.date.or(previous.date),
         top: new.top.or(previous.top),
+        average: new.average.or(previous.average),
     }
 }
 
@@ -415,6 +419,11 @@ pub fn ask(
                 // March?", the bare number of "and 5000?" is the new amount.
                 if intent::looks_ahead(&intent) {
                     found = question::extract(&question, &ledger.names, today, true);
+                    // "and April?" after a forecast names the month asked for now, which the
+                    // previous question's month must not override.
+                    if intent == "forecast" {
+                        question::settle(&mut found, &intent, today);
+                    }
                     entities = ledger.resolve(&found);
                 }
                 let before: AssistantEntities =
@@ -446,24 +455,41 @@ pub fn ask(
     {
         intent = "unknown_name".into();
     }
+    question::settle(&mut found, &intent, today);
     // A "forecast" of a period that is over ("chi tiêu tháng 11 là bao nhiêu" asked in
-    // December) asks what was spent then, not for next month's forecast.
-    if intent == "forecast"
+    // December, "the forecast for March 2026") asks what was spent then, not for next month's
+    // forecast; the answer says the period is over.
+    let past_forecast = intent == "forecast"
         && found
             .period
-            .is_some_and(|p| p.to < Period::month_of(today).from)
-    {
+            .is_some_and(|p| p.to < Period::month_of(today).from);
+    if past_forecast {
         intent = "spending".into();
     }
-    question::settle(&mut found, &intent, today);
     entities.period = found.period.map(range);
     entities.compare = found.compare.map(range);
     entities.date = found.date;
 
-    let reply = match &found.unclear {
+    let mut reply = match &found.unclear {
         Some(unclear) if intent != "unknown" => ask_back(locale, unclear),
         _ => compose(conn, caller, locale, &intent, &entities, &found, &ledger)?,
     };
+    if past_forecast && found.unclear.is_none() {
+        reply.text = say(
+            locale,
+            format!(
+                "That period is over, so this is what was spent, not a forecast. {}",
+                reply.text
+            ),
+            format!(
+                "Khoảng thời gian đó đã qua, nên đây là số đã chi, không phải dự báo. {}",
+                reply.text
+            ),
+        );
+        if let Some(data) = reply.data.as_object_mut() {
+            data.insert("past_period".into(), Value::Bool(true));
+        }
+    }
     let row = store::insert_answer(
         conn,
         &NewAnswer {
@@ -631,6 +657,27 @@ fn compose(
             } else {
                 "expense"
             };
+            // "average monthly spending", "per week", "trung bình mỗi tháng": the total of the
+            // whole months (weeks, days) behind, or of those within the period named, divided
+            // by how many they are; none before the ledger's history begins.
+            let averaged = match entities.average {
+                Some(per) => {
+                    let first = db::scenarios::first_day(conn, caller.ledger.id, &currency)?;
+                    let named = entities.period.map(period_of);
+                    Some((per, question::average_window(per, named, today, first)))
+                }
+                None => None,
+            };
+            let window = averaged.and_then(|(per, w)| w.map(|(p, n)| (per, p, n)));
+            let period = window.map_or(period, |(_, p, _)| p);
+            let when = describe(period, today, locale);
+            let per_unit = |value: Decimal, currency: &str| match window {
+                Some((_, _, n)) => (value / Decimal::from(n)).round_dp_with_strategy(
+                    minor_units(currency).min(4),
+                    rust_decimal::RoundingStrategy::MidpointAwayFromZero,
+                ),
+                None => value,
+            };
             let mut total = store::total(conn, &filter(kind, period))?;
             // "groceries and restaurants": each named category's total, added (the same
             // currency); "food excluding groceries": less what of it is groceries.
@@ -718,20 +765,32 @@ fn compose(
                 let each: Vec<String> = others
                     .iter()
                     .map(|(c, t)| {
-                        say(
+                        let figure = amount(t.amount, c, locale);
+                        let transactions = say(
                             locale,
                             format!(
-                                "{} in {} transaction{}",
-                                amount(t.amount, c, locale),
+                                "{} transaction{}",
                                 t.transactions,
                                 if t.transactions == 1 { "" } else { "s" }
                             ),
-                            format!(
-                                "{} qua {} giao dịch",
-                                amount(t.amount, c, locale),
-                                t.transactions
+                            format!("{} giao dịch", t.transactions),
+                        );
+                        match window {
+                            Some((per, _, _)) => {
+                                let average = amount(per_unit(t.amount, c), c, locale);
+                                let (unit, _) = unit_words(per, locale);
+                                say(
+                                    locale,
+                                    format!("{average} a {unit} ({figure} in {transactions})"),
+                                    format!("{average} mỗi {unit} ({figure} qua {transactions})"),
+                                )
+                            }
+                            None => say(
+                                locale,
+                                format!("{figure} in {transactions}"),
+                                format!("{figure} qua {transactions}"),
                             ),
-                        )
+                        }
                     })
                     .collect();
                 say(
@@ -746,39 +805,108 @@ fn compose(
                     ),
                 )
             };
-            let text = match (kind, locale) {
-                ("expense", Locale::En) => format!(
-                    "You spent {figure}{}{} {when}, in {} transaction{}.",
-                    if what.is_empty() { "" } else { " " },
-                    what,
-                    total.transactions,
-                    if total.transactions == 1 { "" } else { "s" }
-                ),
-                ("expense", Locale::Vi) => format!(
-                    "Bạn đã chi {figure}{}{} {when}, qua {} giao dịch.",
-                    if what.is_empty() { "" } else { " " },
-                    what,
-                    total.transactions
-                ),
-                (_, Locale::En) => format!(
-                    "Your income{}{} {when} was {figure}, in {} transaction{}.",
-                    if what.is_empty() { "" } else { " " },
-                    what,
-                    total.transactions,
-                    if total.transactions == 1 { "" } else { "s" }
-                ),
-                (_, Locale::Vi) => format!(
-                    "Thu nhập{}{} {when} của bạn là {figure}, qua {} giao dịch.",
-                    if what.is_empty() { "" } else { " " },
-                    what,
-                    total.transactions
-                ),
+            let gap = if what.is_empty() { "" } else { " " };
+            let text = match window {
+                Some((per, span, count)) => {
+                    let average = amount(per_unit(total.amount, &currency), &currency, locale);
+                    let (unit, units) = unit_words(per, locale);
+                    let units = if count == 1 { unit } else { units };
+                    // Fewer than asked for: the ledger's history is shorter.
+                    let short = entities.period.is_none() && count < per.default_count();
+                    let (from, to) = (span.from, span.to);
+                    match (kind, locale) {
+                        ("expense", Locale::En) => format!(
+                            "On average you spent {average}{gap}{what} a {unit} over {count} whole {units} ({from} to {to}{}): {figure} in all, in {} transaction{}.",
+                            if short { ", all your history so far" } else { "" },
+                            total.transactions,
+                            if total.transactions == 1 { "" } else { "s" }
+                        ),
+                        ("expense", Locale::Vi) => format!(
+                            "Trung bình bạn chi {average}{gap}{what} mỗi {unit} trong {count} {units} trọn vẹn (từ {from} đến {to}{}): tổng {figure}, qua {} giao dịch.",
+                            if short { ", toàn bộ lịch sử hiện có" } else { "" },
+                            total.transactions
+                        ),
+                        (_, Locale::En) => format!(
+                            "On average your income{gap}{what} was {average} a {unit} over {count} whole {units} ({from} to {to}{}): {figure} in all, in {} transaction{}.",
+                            if short { ", all your history so far" } else { "" },
+                            total.transactions,
+                            if total.transactions == 1 { "" } else { "s" }
+                        ),
+                        (_, Locale::Vi) => format!(
+                            "Thu nhập trung bình{gap}{what} của bạn là {average} mỗi {unit} trong {count} {units} trọn vẹn (từ {from} đến {to}{}): tổng {figure}, qua {} giao dịch.",
+                            if short { ", toàn bộ lịch sử hiện có" } else { "" },
+                            total.transactions
+                        ),
+                    }
+                }
+                None => {
+                    // An average asked of no whole period ("this month", or no history yet):
+                    // the total, said to be one.
+                    let note = match averaged {
+                        Some((per, None)) => {
+                            let (unit, _) = unit_words(per, locale);
+                            say(
+                                locale,
+                                format!("There is no whole {unit} behind to average over, so this is the total. "),
+                                format!("Chưa có {unit} trọn vẹn nào để tính trung bình, nên đây là tổng. "),
+                            )
+                        }
+                        _ => String::new(),
+                    };
+                    let total_text = match (kind, locale) {
+                        ("expense", Locale::En) => format!(
+                            "You spent {figure}{}{} {when}, in {} transaction{}.",
+                            if what.is_empty() { "" } else { " " },
+                            what,
+                            total.transactions,
+                            if total.transactions == 1 { "" } else { "s" }
+                        ),
+                        ("expense", Locale::Vi) => format!(
+                            "Bạn đã chi {figure}{}{} {when}, qua {} giao dịch.",
+                            if what.is_empty() { "" } else { " " },
+                            what,
+                            total.transactions
+                        ),
+                        (_, Locale::En) => format!(
+                            "Your income{}{} {when} was {figure}, in {} transaction{}.",
+                            if what.is_empty() { "" } else { " " },
+                            what,
+                            total.transactions,
+                            if total.transactions == 1 { "" } else { "s" }
+                        ),
+                        (_, Locale::Vi) => format!(
+                            "Thu nhập{}{} {when} của bạn là {figure}, qua {} giao dịch.",
+                            if what.is_empty() { "" } else { " " },
+                            what,
+                            total.transactions
+                        ),
+                    };
+                    format!("{note}{total_text}")
+                }
             };
+            let mut data = json!({"query": query(kind, period), "also_categories": also_names, "excluding_category": excluded.map(|c| json!({"id": c.id, "name": c.name})),
+                "total": Money(total.amount), "transactions": total.transactions,
+                "other_currencies": others.iter().map(|(c, t)| {
+                    let mut line = json!({"currency": c, "total": Money(t.amount), "transactions": t.transactions});
+                    if window.is_some() {
+                        line["average"] = json!(Money(per_unit(t.amount, c)));
+                    }
+                    line
+                }).collect::<Vec<_>>()});
+            // The average, what it is per and over how many: {"average": 126.84, "per":
+            // "month", "months": 3}.
+            if let Some((per, _)) = averaged {
+                let (average, count) = match window {
+                    Some((_, _, count)) => (Some(Money(per_unit(total.amount, &currency))), count),
+                    None => (None, 0),
+                };
+                data["average"] = json!(average);
+                data["per"] = json!(per);
+                data[format!("{}s", per.as_str())] = json!(count);
+            }
             Ok(Reply {
                 text: format!("{text}{also}"),
-                data: json!({"query": query(kind, period), "also_categories": also_names, "excluding_category": excluded.map(|c| json!({"id": c.id, "name": c.name})),
-                    "total": Money(total.amount), "transactions": total.transactions,
-                    "other_currencies": others.iter().map(|(c, t)| json!({"currency": c, "total": Money(t.amount), "transactions": t.transactions})).collect::<Vec<_>>()}),
+                data,
                 follow_ups: match locale {
                     Locale::En => vec![
                         "And last month?".into(),
@@ -1452,6 +1580,18 @@ fn is_within(all: &[categories::Category], id: Uuid, outer: Uuid) -> bool {
     false
 }
 
+/// A unit of an average as the answer names it: (one, several).
+fn unit_words(per: AverageUnit, locale: Locale) -> (&'static str, &'static str) {
+    match (per, locale) {
+        (AverageUnit::Day, Locale::En) => ("day", "days"),
+        (AverageUnit::Week, Locale::En) => ("week", "weeks"),
+        (AverageUnit::Month, Locale::En) => ("month", "months"),
+        (AverageUnit::Day, Locale::Vi) => ("ngày", "ngày"),
+        (AverageUnit::Week, Locale::Vi) => ("tuần", "tuần"),
+        (AverageUnit::Month, Locale::Vi) => ("tháng", "tháng"),
+    }
+}
+
 fn capitalise(text: &str) -> String {
     let mut chars = text.chars();
     match chars.next() {
@@ -1518,6 +1658,52 @@ fn forecast(
     let category = entities.category.as_ref().map(|c| c.id);
     let currency = predictions::ledger_currency(conn, caller.ledger.id)
         .unwrap_or_else(|_| currency.to_owned());
+    // The month asked for (next month by default; a period begun before this month, such as
+    // "this year", from this month), counted from this month, which is the forecast's first.
+    let this_month = Period::month_of(today);
+    let next = Period::month_of(this_month.to.succ_opt().unwrap_or(today));
+    let target = entities
+        .period
+        .map(|p| Period::month_of(p.from.max(this_month.from)))
+        .unwrap_or(next);
+    let ahead = (i64::from(target.from.year()) - i64::from(today.year())) * 12
+        + i64::from(target.from.month())
+        - i64::from(today.month());
+    let horizon = predictions::FORECAST_HORIZON;
+    let Some(ahead) = usize::try_from(ahead).ok().filter(|a| *a < horizon) else {
+        // Beyond what the forecast serves (its 12 months from this one): said so, never
+        // answered for another month.
+        let last = Period::month_of(
+            this_month
+                .from
+                .checked_add_months(Months::new(horizon as u32 - 1))
+                .unwrap_or(this_month.from),
+        );
+        let name = |p: Period| match locale {
+            Locale::En => p.from.format("%B %Y").to_string(),
+            Locale::Vi => format!("tháng {}/{}", p.from.month(), p.from.year()),
+        };
+        return Ok(Reply {
+            text: say(
+                locale,
+                format!(
+                    "{} is too far ahead to forecast: forecasts reach {horizon} months, from {} to {}.",
+                    name(target),
+                    name(this_month),
+                    name(last)
+                ),
+                format!(
+                    "{} còn quá xa để dự báo: dự báo chỉ đến {horizon} tháng, từ {} đến {}.",
+                    capitalise(&name(target)),
+                    name(this_month),
+                    name(last)
+                ),
+            ),
+            data: json!({"query": {"period": period_json(target), "category": entities.category, "currency": currency},
+                "beyond_horizon": true, "horizon_months": horizon, "horizon": {"from": this_month.from, "to": last.to}}),
+            follow_ups: vec![],
+        });
+    };
     let recent = predictions::forecasts_recent(conn, caller.ledger.id, today)?
         .series
         .into_iter()
@@ -1534,16 +1720,6 @@ fn forecast(
             today,
         )?,
     };
-    // The month asked for (next month by default), counted from this month.
-    let next = Period::month_of(Period::month_of(today).to.succ_opt().unwrap_or(today));
-    let target = entities
-        .period
-        .map(period_of)
-        .filter(|p| p.from >= Period::month_of(today).from)
-        .unwrap_or(next);
-    let ahead = ((target.from.year() - today.year()) * 12 + target.from.month() as i32
-        - today.month() as i32)
-        .clamp(0, 24) as usize;
     let rows = predictions::forecast_rows(&series, today, ahead + 1);
     let Some(row) = rows.get(ahead) else {
         return Err(ApiError::internal("forecast rows short"));
@@ -1592,7 +1768,8 @@ fn forecast(
     Ok(Reply {
         text,
         data: json!({"query": {"period": {"from": row.period_start, "to": row.period_end}, "category": entities.category, "currency": currency},
-            "amount": Money(row.amount), "lower": Money(row.lower), "upper": Money(row.upper), "method": row.method.as_str(), "confidence": row.confidence.as_str()}),
+            "amount": Money(row.amount), "lower": Money(row.lower), "upper": Money(row.upper), "method": row.method.as_str(), "confidence": row.confidence.as_str(),
+            "months_ahead": ahead}),
         follow_ups: vec![],
     })
 }

@@ -748,6 +748,11 @@ fn forecast_money(value: f64) -> Decimal {
     }
 }
 
+/// The most periods a forecast reaches, the one containing its date first: `POST
+/// /predictions/predict`'s `horizon` (1 to 12), and the months ahead the assistant forecasts
+/// ("the forecast for March" asked in December is three months ahead).
+pub const FORECAST_HORIZON: usize = 12;
+
 /// Forecast rows for `horizon` periods from the period containing `as_of`.
 pub fn forecast_rows(series: &StoredSeries, as_of: NaiveDate, horizon: usize) -> Vec<ForecastRow> {
     let period = series.period;

@@ -2038,3 +2038,299 @@ async fn named_categories_are_added_a_left_out_one_subtracted_and_expenses_named
         "{top}"
     );
 }
+
+/// The first day of the month `back` months before this one.
+fn months_back(back: u32) -> NaiveDate {
+    first_of_month()
+        .checked_sub_months(Months::new(back))
+        .unwrap()
+}
+
+/// `cents / 100` as a JSON number is read: 116.84 for 11684.
+fn dollars(cents: i64) -> f64 {
+    cents as f64 / 100.0
+}
+
+#[tokio::test]
+async fn an_average_per_month_or_week_is_over_the_whole_periods_behind() {
+    let app = spawn_app().await;
+    let user = app.register("average@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let transit = app.category_id(&user, "Public Transit").await;
+    // Three whole months behind (the ledger begins in the first of them), and this month, which
+    // no average counts. In cents.
+    let expenses = [
+        (10000, months_back(3).with_day(10).unwrap(), &groceries),
+        (20050, months_back(2).with_day(10).unwrap(), &groceries),
+        (3000, months_back(2).with_day(12).unwrap(), &transit),
+        (5001, months_back(1).with_day(10).unwrap(), &groceries),
+        (99900, today(), &groceries),
+    ];
+    for (cents, date, category) in &expenses {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": dollars(*cents), "category_id": category,
+                   "wallet_id": bank, "date": date, "description": "Market"}),
+        )
+        .await;
+    }
+    let last_whole_day = first_of_month().pred_opt().unwrap();
+
+    // 380.51 over 3 months (not the 12 asked by default: the history is shorter) is 126.8366…
+    for question in [
+        "What is my average monthly spending?",
+        "trung bình mỗi tháng tôi chi bao nhiêu",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "spending", "{question}: {answer}");
+        assert_eq!(answer["entities"]["average"], "month", "{answer}");
+        let data = &answer["data"];
+        assert_eq!(data["per"], "month", "{answer}");
+        assert_eq!(data["months"], 3, "{answer}");
+        assert_eq!(data["total"].as_f64(), Some(380.51), "{answer}");
+        assert_eq!(data["average"].as_f64(), Some(126.84), "{answer}");
+        assert_eq!(data["transactions"], 4, "{answer}");
+        assert_eq!(
+            data["query"]["period"],
+            json!({"from": months_back(3), "to": last_whole_day}),
+            "{answer}"
+        );
+        let text = answer["answer"].as_str().unwrap();
+        if answer["locale"] == "en" {
+            assert!(
+                text.contains("126.84 USD a month over 3 whole months"),
+                "{text}"
+            );
+        } else {
+            assert!(
+                text.contains("126,84 USD mỗi tháng trong 3 tháng"),
+                "{text}"
+            );
+        }
+    }
+
+    // A category: 350.51 / 3.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "How much do I spend on groceries per month on average?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "spending", "{answer}");
+    assert_eq!(answer["entities"]["category"]["name"], "Groceries");
+    assert_eq!(answer["data"]["total"].as_f64(), Some(350.51), "{answer}");
+    assert_eq!(answer["data"]["average"].as_f64(), Some(116.84), "{answer}");
+    let conversation = answer["conversation_id"].clone();
+    // A follow-up keeps the average and changes the category: 30 / 3.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "what about public transit?", "conversation_id": conversation}),
+    )
+    .await;
+    assert_eq!(answer["entities"]["average"], "month", "{answer}");
+    assert_eq!(answer["data"]["average"].as_f64(), Some(10.0), "{answer}");
+
+    // The months of the period named: (200.50 + 30 + 50.01) / 2 = 140.255, to the cent.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "What was my average monthly spending over the last 2 months?"}),
+    )
+    .await;
+    assert_eq!(answer["data"]["months"], 2, "{answer}");
+    assert_eq!(answer["data"]["average"].as_f64(), Some(140.26), "{answer}");
+
+    // Per week: the last 12 whole weeks (Monday to Sunday), none before the history's first.
+    let monday = today() - chrono::Days::new(u64::from(today().weekday().num_days_from_monday()));
+    let week_of =
+        |d: NaiveDate| d - chrono::Days::new(u64::from(d.weekday().num_days_from_monday()));
+    let from = (monday - chrono::Days::new(84)).max(week_of(months_back(3).with_day(10).unwrap()));
+    let to = monday.pred_opt().unwrap();
+    let weeks = (to - from).num_days() / 7 + 1;
+    let sum: i64 = expenses
+        .iter()
+        .filter(|(_, date, _)| from <= *date && *date <= to)
+        .map(|(cents, _, _)| cents)
+        .sum();
+    let average = (2 * sum + weeks) / (2 * weeks);
+    for question in [
+        "What is my average weekly spending?",
+        "trung bình mỗi tuần tôi tiêu bao nhiêu",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "spending", "{question}: {answer}");
+        assert_eq!(answer["data"]["per"], "week", "{answer}");
+        assert_eq!(answer["data"]["weeks"], weeks, "{answer}");
+        assert_eq!(
+            answer["data"]["query"]["period"],
+            json!({"from": from, "to": to}),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["data"]["total"].as_f64(),
+            Some(dollars(sum)),
+            "{answer}"
+        );
+        assert_eq!(
+            answer["data"]["average"].as_f64(),
+            Some(dollars(average)),
+            "{answer}"
+        );
+    }
+
+    // Income too: 1,000 and 500 over the same 3 months.
+    let salary = app.category_id(&user, "Salary").await;
+    for (amount, back) in [(1000, 2), (500, 1)] {
+        app.create_transaction(
+            &user,
+            json!({"type": "income", "amount": amount, "category_id": salary,
+                   "wallet_id": bank, "date": months_back(back).with_day(1).unwrap()}),
+        )
+        .await;
+    }
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "What is my average monthly income?"}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "income", "{answer}");
+    assert_eq!(answer["data"]["months"], 3, "{answer}");
+    assert_eq!(answer["data"]["average"], json!(500), "{answer}");
+
+    // No whole month in the period named: the total, said to be one.
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": "What is my average monthly spending this month?"}),
+    )
+    .await;
+    assert_eq!(answer["data"]["months"], 0, "{answer}");
+    assert_eq!(answer["data"]["average"], Value::Null, "{answer}");
+    assert_eq!(answer["data"]["total"].as_f64(), Some(999.0), "{answer}");
+    assert!(
+        answer["answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("There is no whole month behind to average over"),
+        "{answer}"
+    );
+}
+
+#[tokio::test]
+async fn a_forecast_is_of_the_month_asked_for_within_the_forecasts_horizon() {
+    let app = spawn_app().await;
+    let user = app.register("forecast-month@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 100_000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    // Six whole months of spending rising by 25 a month, so each month ahead has its own
+    // forecast.
+    for back in 1..=6u32 {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": 400 - 25 * i64::from(back), "category_id": groceries,
+                   "wallet_id": bank, "date": months_back(back).with_day(5).unwrap()}),
+        )
+        .await;
+    }
+    // What the predictions service forecasts for the 12 months it serves, this one first.
+    let points = app
+        .data_of(
+            &user,
+            Method::POST,
+            "/api/v1/predictions/predict",
+            json!({"horizon": 12}),
+        )
+        .await;
+    let points = points.as_array().unwrap().clone();
+    assert_eq!(points.len(), 12);
+    let ahead = |months: u32| {
+        first_of_month()
+            .checked_add_months(Months::new(months))
+            .unwrap()
+    };
+    let point = |months: u32| {
+        let found = &points[months as usize];
+        assert_eq!(found["period_start"], json!(ahead(months)));
+        found.clone()
+    };
+
+    // A month by name, three ahead (asked in December: March of next year).
+    let target = ahead(3);
+    for question in [
+        format!("What is the forecast for {}?", target.format("%B")),
+        format!("dự báo tháng {}", target.month()),
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "forecast", "{question}: {answer}");
+        assert_eq!(
+            answer["entities"]["period"],
+            json!({"from": target, "to": last_day_of(target)}),
+            "{question}: {answer}"
+        );
+        assert_eq!(
+            answer["data"]["query"]["period"]["from"],
+            json!(target),
+            "{question}: {answer}"
+        );
+        assert_eq!(answer["data"]["months_ahead"], 3, "{answer}");
+        assert_eq!(answer["data"]["amount"], point(3)["amount"], "{answer}");
+        assert_eq!(answer["data"]["upper"], point(3)["upper"], "{answer}");
+    }
+    assert_ne!(
+        point(3)["amount"],
+        point(1)["amount"],
+        "the months ahead differ, so the month answered is seen"
+    );
+
+    // The last month the forecast reaches, and the first beyond it.
+    let last = ahead(11);
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": format!("What is the forecast for {}?", last.format("%B %Y"))}),
+    )
+    .await;
+    assert_eq!(answer["data"]["amount"], point(11)["amount"], "{answer}");
+    let beyond = ahead(12);
+    for question in [
+        format!("What is the forecast for {}?", beyond.format("%B %Y")),
+        format!("dự báo tháng {} năm {}", beyond.month(), beyond.year()),
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "forecast", "{question}: {answer}");
+        assert_eq!(answer["data"]["beyond_horizon"], true, "{answer}");
+        assert_eq!(
+            answer["data"]["horizon"]["to"],
+            json!(last_day_of(last)),
+            "{answer}"
+        );
+        assert!(answer["data"].get("amount").is_none(), "{answer}");
+        let text = answer["answer"].as_str().unwrap();
+        assert!(
+            text.contains("too far ahead") || text.contains("quá xa"),
+            "{text}"
+        );
+    }
+
+    // A month that is over: what was spent in it, said to be no forecast.
+    let past = months_back(2);
+    let answer = ask(
+        &app,
+        &user,
+        json!({"question": format!("What is the forecast for {}?", past.format("%B %Y"))}),
+    )
+    .await;
+    assert_eq!(answer["intent"], "spending", "{answer}");
+    assert_eq!(answer["data"]["past_period"], true, "{answer}");
+    assert_eq!(answer["data"]["total"], json!(350), "{answer}");
+    assert!(
+        answer["answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("That period is over"),
+        "{answer}"
+    );
+}
