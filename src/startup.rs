@@ -192,7 +192,10 @@ pub fn app(
         .wrap(ErrorHandlers::new().default_handler(middleware::envelope_for_non_json_errors))
         .wrap(from_fn(middleware::request_id))
         .wrap(from_fn(middleware::security_headers))
-        .wrap(Logger::new(r#"%a "%r" %s %b %Dms rid=%{x-request-id}o"#))
+        .wrap(
+            Logger::new(r#"%a "%{request_line}xi" %s %b %Dms rid=%{x-request-id}o"#)
+                .custom_request_replace("request_line", middleware::logged_request_line),
+        )
 }
 
 #[cfg(all(test, target_os = "linux"))]

@@ -18,7 +18,7 @@ use crate::domain::user::{Role, UserStatus};
 use crate::error::ApiError;
 use crate::http::context::origin;
 use crate::http::extract::Admission;
-use crate::http::ledger_scope::LedgerScope;
+use crate::http::ledger_scope::{unscope, LedgerScope};
 use crate::services::caller::{Account, Caller};
 use crate::state::AppState;
 
@@ -357,7 +357,10 @@ pub struct StreamCaller {
 /// is counted against its caller's bucket once the ticket names them, not its address's.
 pub fn stream_ticket(req: &HttpRequest) -> Option<String> {
     let path = req.match_info().as_str();
-    if !(path.ends_with("/events/ws") || path.ends_with("/events/stream")) {
+    let path = unscope(path).map_or_else(|| path.to_owned(), |(_, path)| path);
+    if req.method() != Method::GET
+        || !matches!(path.as_str(), "/api/v1/events/ws" | "/api/v1/events/stream")
+    {
         return None;
     }
     #[derive(serde::Deserialize)]

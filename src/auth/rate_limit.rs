@@ -320,9 +320,9 @@ pub async fn count(
     Ok(verdict)
 }
 
-/// A request that named a credential which did not verify counts against its address, so
-/// that guessing tokens is limited like any anonymous request: 429 once that is spent, the
-/// original error otherwise.
+/// A request that named a credential which did not verify (or a stream's ticket, refused
+/// before it was read) counts against its address, so that guessing tokens is limited like any
+/// anonymous request: 429 once that is spent, the original error otherwise.
 pub async fn count_failed_credential(
     state: &AppState,
     req: &HttpRequest,

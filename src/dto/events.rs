@@ -37,6 +37,19 @@ pub struct TicketResponse {
     pub ledger_id: Uuid,
 }
 
+/// A time as events carry it on every channel (streams and webhook bodies alike):
+/// `2026-03-10T08:15:30.123456Z`.
+pub fn event_time(time: &DateTime<Utc>) -> String {
+    time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+fn rfc3339_micros<S: serde::Serializer>(
+    time: &DateTime<Utc>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(&event_time(time))
+}
+
 /// One event of the log. `seq` increases along a ledger's log; resume with the last one seen.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct EventFrame {
@@ -49,6 +62,8 @@ pub struct EventFrame {
     #[serde(rename = "type")]
     #[schema(example = "transaction_update")]
     pub event_type: String,
+    /// To the microsecond, in UTC, as webhooks carry it.
+    #[serde(serialize_with = "rfc3339_micros")]
     pub occurred_at: DateTime<Utc>,
     pub ledger_id: Uuid,
     #[schema(value_type = Object)]

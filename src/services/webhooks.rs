@@ -15,6 +15,7 @@ use crate::auth::tokens;
 use crate::config::WebhookSettings;
 use crate::db::webhooks::{self, NewWebhook, WebhookChanges};
 use crate::domain::webhook::{is_public, literal_address, parse_url};
+use crate::dto::events::event_time;
 use crate::dto::webhooks::{
     CreateWebhookRequest, CreatedWebhookResponse, DeliveryResponse, UpdateWebhookRequest,
     WebhookResponse,
@@ -202,7 +203,7 @@ pub fn ping(
         });
     }
     let body = json!({
-        "id": Uuid::new_v4(), "seq": 0, "type": "ping", "occurred_at": Utc::now(),
+        "id": Uuid::new_v4(), "seq": 0, "type": "ping", "occurred_at": event_time(&Utc::now()),
         "ledger_id": webhook.ledger_id,
         "data": {"webhook_id": webhook.id, "message": "FinAI is reaching your endpoint."},
     });

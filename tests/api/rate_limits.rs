@@ -277,14 +277,20 @@ async fn a_stream_opened_with_a_ticket_counts_against_its_user_and_a_guessed_tic
             .unwrap()
             .ends_with("name=\"reads\""));
     }
-    // A ticket that opens nothing counts against the address, as a token that does not verify.
-    for _ in 0..2 {
-        assert_error(
-            app.get("/api/v1/events/stream?ticket=guess").await,
-            401,
-            "invalid_ticket",
-        )
-        .await;
-    }
-    limited(app.get("/api/v1/events/stream?ticket=guess").await).await;
+    // A ticket that opens nothing counts against the address, as a token that does not verify,
+    // and so does one refused before it is read, or sent to any other path.
+    assert_error(
+        app.get("/api/v1/events/stream?ticket=guess").await,
+        401,
+        "invalid_ticket",
+    )
+    .await;
+    assert_error(
+        app.get("/api/v1/events/stream?ticket=guess&types=bogus")
+            .await,
+        400,
+        "invalid_query",
+    )
+    .await;
+    limited(app.get("/api/v1/elsewhere/events/ws?ticket=guess").await).await;
 }

@@ -191,6 +191,13 @@ async fn a_socket_hears_every_kind_of_write_as_it_commits() {
     assert_eq!(update["data"]["amount"].as_f64(), Some(12.0));
     assert_eq!(update["ledger_id"], user.id.as_str());
     assert!(update["id"].is_string() && update["occurred_at"].is_string());
+    // To the microsecond in UTC, as webhook bodies carry it.
+    let occurred_at = update["occurred_at"].as_str().unwrap();
+    assert_eq!(
+        occurred_at.len(),
+        "2026-03-10T08:15:30.123456Z".len(),
+        "{occurred_at}"
+    );
     let seq = update["seq"].as_i64().unwrap();
     assert!(seq > cursor);
     let balance = socket.frame().await;

@@ -281,6 +281,11 @@ async fn a_webhook_receives_signed_events_of_its_types_and_logs_each_delivery() 
         ["data", "id", "ledger_id", "occurred_at", "seq", "type"]
     );
     let occurred_at = body["occurred_at"].as_str().unwrap();
+    assert_eq!(
+        occurred_at.len(),
+        "2026-03-10T08:15:30.123456Z".len(),
+        "{occurred_at}"
+    );
     assert!(occurred_at.ends_with('Z'), "{occurred_at}");
     assert!(chrono::DateTime::parse_from_rfc3339(occurred_at).is_ok());
 
@@ -315,6 +320,8 @@ async fn a_webhook_receives_signed_events_of_its_types_and_logs_each_delivery() 
     assert_eq!(request.json()["type"], "ping");
     // Shaped as an event too: `seq` 0, which no event of the log has.
     assert_eq!(request.json()["seq"], 0);
+    let pinged_at = request.json()["occurred_at"].as_str().unwrap().to_owned();
+    assert_eq!(pinged_at.len(), occurred_at.len(), "{pinged_at}");
     assert_eq!(
         request.headers["finai-delivery"],
         ping["data"]["id"].as_str().unwrap()

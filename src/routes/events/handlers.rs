@@ -8,6 +8,7 @@ use uuid::Uuid;
 
 use super::dto::*;
 use crate::auth::extractor::{token_life, StreamCaller};
+use crate::auth::rate_limit;
 use crate::auth::Caller;
 use crate::db;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -27,7 +28,8 @@ use crate::state::AppState;
         works once, for the ledger it was asked for on, and the stream it opens lives as long as \
         the access token that asked for it. A query the stream refuses (`invalid_query`) or a \
         plain GET of the socket does not spend it; once it has named its caller it is spent, \
-        even if the stream is then refused (`too_many_streams`, a wallet not in the ledger).",
+        even if the stream is then refused (`too_many_streams`, `rate_limited`, a wallet not in \
+        the ledger).",
     responses((status = 200, description = "The ticket", body = Envelope<TicketResponse>)),
     security(("bearer_auth" = []))
 )]
@@ -116,7 +118,14 @@ async fn admit(
         let who = StreamCaller::extract(req).await?;
         (who, check()?)
     } else {
-        let requested = check()?;
+        // Not counted yet (the limiter leaves a ticket to the user it names): a refused one
+        // counts against the address.
+        let requested = match check() {
+            Ok(requested) => requested,
+            Err(error) => {
+                return Err(rate_limit::count_failed_credential(state, req, error).await);
+            }
+        };
         (StreamCaller::extract(req).await?, requested)
     };
     room_for_one_more(state, &who)?;

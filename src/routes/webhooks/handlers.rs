@@ -144,7 +144,7 @@ pub async fn delete_webhook(
 }
 
 /// Send a `ping` event to the webhook now (queued like any delivery; its outcome shows in
-/// the deliveries).
+/// the deliveries). Its body is shaped as an event, with `seq` 0, which no event of the log has.
 #[utoipa::path(
     tag = "webhooks",
     operation_id = "ping_webhook",
