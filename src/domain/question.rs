@@ -593,13 +593,6 @@ const STOP: &[&str] = &[
     "typically",
     "usually",
     "normally",
-    "monthly",
-    "weekly",
-    "daily",
-    "trung",
-    "binh",
-    "quan",
-    "moi",
 ];
 
 /// Words of a question that say what kind of figure is asked for, never which category: one of
@@ -643,6 +636,8 @@ struct Scan {
     words: Vec<String>,
     marks: Vec<Mark>,
     entities: Entities,
+    /// The words of the average read ("trung bình", "mỗi tháng", "monthly"): never a subject.
+    averaged: Vec<bool>,
 }
 
 fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
@@ -688,7 +683,8 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
     read_top(&words, &mut marks, &mut entities);
     read_amount(&words, &mut marks, &mut entities, future);
     entities.currency = read_currency(&words);
-    entities.average = read_average(&words);
+    let mut averaged = vec![false; words.len()];
+    entities.average = read_average(&words, &raw, &marks, &mut averaged);
     entities.per_category = words.iter().enumerate().any(|(i, w)| {
         w == "categories" || w == "muc" && word_is(&words, i.wrapping_sub(1), &["danh"])
     });
@@ -696,6 +692,7 @@ fn scan(question: &str, today: NaiveDate, future: bool) -> Scan {
         words,
         marks,
         entities,
+        averaged,
     }
 }
 
@@ -811,6 +808,7 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
         mut words,
         marks,
         mut entities,
+        averaged,
     } = scan(question, today, future);
     // Names are matched on what is left, longest and surest first.
     for (word, mark) in words.iter_mut().zip(&marks) {
@@ -981,6 +979,8 @@ pub fn extract(question: &str, names: &[Name], today: NaiveDate, future: bool) -
         }
     }
     if entities.category.is_none() && entities.merchant.is_none() && entities.budget.is_none() {
+        // The words of an average ("trung bình", "mỗi tháng") end a subject as a name does.
+        let taken: Vec<bool> = taken.iter().zip(&averaged).map(|(t, a)| *t || *a).collect();
         entities.unknown =
             unknown_subject(&words, &taken).or_else(|| unknown_symbol(&fold(question)));
     }
@@ -1245,7 +1245,7 @@ fn period_at(
     }
     // "mỗi tháng", "hàng tuần", "một tháng": a rate, not a period ("mỗi tháng tôi chi" is not
     // "tháng tới", next month).
-    let rate = word_is(words, at.wrapping_sub(1), &["moi", "hang"])
+    let rate = vietnamese_rate(words, raw, at.wrapping_sub(1))
         || (word_is(words, at.wrapping_sub(1), &["mot"])
             && !word_is(words, at.wrapping_sub(2), &["trong", "sau", "ngay"]));
     let month_named = w(0) == "thang" && vietnamese_month(words, raw, at + 1).is_some();
@@ -1800,7 +1800,7 @@ fn asks_average(words: &[String], i: usize) -> bool {
 
 /// A rate starting at word `i`: "monthly", "per week", "a month", "each day", "mỗi tháng",
 /// "hàng tuần", "một tháng"; not "in a month", "a month ago" nor "một tháng nữa" (a date).
-fn rate_at(words: &[String], i: usize) -> Option<AverageUnit> {
+fn rate_at(words: &[String], raw: &str, marks: &[Mark], i: usize) -> Option<AverageUnit> {
     let unit = |word: &str| match word {
         "month" | "thang" => Some(AverageUnit::Month),
         "week" | "tuan" => Some(AverageUnit::Week),
@@ -1808,10 +1808,8 @@ fn rate_at(words: &[String], i: usize) -> Option<AverageUnit> {
         _ => None,
     };
     match words[i].as_str() {
-        "monthly" => Some(AverageUnit::Month),
-        "weekly" => Some(AverageUnit::Week),
-        "daily" => Some(AverageUnit::Day),
-        "per" | "each" | "every" | "moi" | "hang" => unit(words.get(i + 1)?),
+        "per" | "each" | "every" => unit(words.get(i + 1)?),
+        "moi" | "hang" if vietnamese_rate(words, raw, i) => unit(words.get(i + 1)?),
         "a" | "mot" => {
             let dated = word_is(
                 words,
@@ -1829,22 +1827,184 @@ fn rate_at(words: &[String], i: usize) -> Option<AverageUnit> {
             if dated {
                 return None;
             }
-            unit(words.get(i + 1)?)
+            let per = unit(words.get(i + 1)?)?;
+            if words[i] == "mot" {
+                return Some(per);
+            }
+            // "spend a month", "$50 a week", "on food a day?": a rate after a spend verb or an
+            // amount, or closing what is asked; not "on a day trip", "a week's holiday".
+            let before = i.wrapping_sub(1);
+            let spent = word_is(words, before, SPEND_WORDS)
+                || marks.get(before) == Some(&Mark::Amount)
+                || words.get(before).is_some_and(|w| number(w).is_some());
+            let closing = i + 2 >= words.len()
+                || word_is(words, i + 2, RATE_CLOSERS)
+                || marks.get(i + 2).is_some_and(|m| *m != Mark::Free);
+            let cued = word_is(words, before, SUBJECT_CUES);
+            (spent
+                || !cued
+                    && (closing
+                        || words
+                            .iter()
+                            .enumerate()
+                            .any(|(k, _)| asks_average(words, k))))
+            .then_some(per)
+        }
+        "monthly" | "weekly" | "daily" => {
+            // "for daily necessities", "on monthly subscriptions": the start of a subject, not a
+            // rate ("on monthly spending" is one).
+            let subject = word_is(words, i.wrapping_sub(1), SUBJECT_CUES)
+                && words.get(i + 1).is_some_and(|next| {
+                    marks.get(i + 1) == Some(&Mark::Free)
+                        && !GENERIC.contains(&next.as_str())
+                        && !STOP.contains(&next.as_str())
+                        && !next.chars().any(|c| c.is_ascii_digit())
+                });
+            if subject {
+                return None;
+            }
+            unit(match words[i].as_str() {
+                "monthly" => "month",
+                "weekly" => "week",
+                _ => "day",
+            })
         }
         _ => None,
     }
 }
 
+/// Words after which "a month", "a week", "a day" is a rate: spending, earning or averaging.
+const SPEND_WORDS: &[&str] = &[
+    "spend",
+    "spends",
+    "spent",
+    "spending",
+    "pay",
+    "pays",
+    "paid",
+    "paying",
+    "earn",
+    "earns",
+    "earned",
+    "earning",
+    "make",
+    "makes",
+    "made",
+    "making",
+    "cost",
+    "costs",
+    "costing",
+    "save",
+    "saves",
+    "saved",
+    "use",
+    "used",
+    "average",
+    "averages",
+    "averaging",
+    "avg",
+    "usually",
+    "typically",
+    "normally",
+    "income",
+    "expenses",
+    "spendings",
+    "budget",
+    "go",
+    "goes",
+    "out",
+];
+
+/// Words after "a month" that leave it a rate: what follows is another part of the question.
+const RATE_CLOSERS: &[&str] = &[
+    "on",
+    "for",
+    "at",
+    "in",
+    "and",
+    "or",
+    "so",
+    "lately",
+    "recently",
+    "now",
+    "currently",
+    "these",
+    "nowadays",
+    "then",
+    "to",
+    "with",
+    "this",
+    "over",
+    "during",
+    "since",
+    "including",
+    "excluding",
+];
+
+/// The question's words as written (lower case, accents kept), one for each folded word, when
+/// they line up.
+fn raw_word(raw: &str, words: &[String], at: usize) -> Option<String> {
+    let written = tokens(raw);
+    if written.len() != words.len() {
+        return None;
+    }
+    written.into_iter().nth(at)
+}
+
+/// "mỗi tháng", "hàng tuần", "mỗi ngày" at word `i`: a Vietnamese rate; not "mới tháng trước"
+/// ("mới", new, folds as "mỗi" does) nor "mua hàng tháng trước" (goods, then last month).
+fn vietnamese_rate(words: &[String], raw: &str, i: usize) -> bool {
+    if !word_is(words, i, &["moi", "hang"]) || !word_is(words, i + 1, &["thang", "tuan", "ngay"]) {
+        return false;
+    }
+    // As written: only "mỗi" and "hàng" (or words written without accents) are rates.
+    if let Some(written) = raw_word(raw, words, i) {
+        if written != words[i] && written != "mỗi" && written != "hàng" {
+            return false;
+        }
+    }
+    // "tháng trước", "tuần này", "tháng tới": a period follows, not a rate ("mỗi tháng tôi"
+    // folds as "tháng tới" does).
+    let next = i + 2;
+    let period = word_is(words, next, &["truoc", "qua", "nay", "roi", "nua"])
+        || word_is(words, next, &["toi"]) && raw_word(raw, words, next).is_some_and(|w| w == "tới");
+    !period
+}
+
 /// An average the question asks for: the unit it names ("weekly", "mỗi tuần"), a month when
 /// it names none ("average spending"); a rate alone asks for one too ("how much do I spend on
 /// groceries per month").
-fn read_average(words: &[String]) -> Option<AverageUnit> {
+fn read_average(
+    words: &[String],
+    raw: &str,
+    marks: &[Mark],
+    averaged: &mut [bool],
+) -> Option<AverageUnit> {
     let mut asked = false;
     let mut unit = None;
     for i in 0..words.len() {
-        asked |= asks_average(words, i);
-        if unit.is_none() {
-            unit = rate_at(words, i);
+        if asks_average(words, i) {
+            asked = true;
+            // "trung bình", "bình quân": both words.
+            let len = if words[i] == "trung" || words[i] == "binh" {
+                2
+            } else {
+                1
+            };
+            for a in averaged.iter_mut().skip(i).take(len) {
+                *a = true;
+            }
+        }
+        if let Some(per) = rate_at(words, raw, marks, i) {
+            let len = if ["monthly", "weekly", "daily"].contains(&words[i].as_str()) {
+                1
+            } else {
+                2
+            };
+            for a in averaged.iter_mut().skip(i).take(len) {
+                *a = true;
+            }
+            unit = unit.or(Some(per));
         }
     }
     match unit {
@@ -2482,5 +2642,71 @@ mod tests {
             Some("yachts".into())
         );
         assert_eq!(read("how much on food this month").unknown, None);
+    }
+
+    #[test]
+    fn a_subject_that_starts_like_an_average_word_is_still_a_subject() {
+        // "quần áo" and "quán" fold as "bình quân" does, "Trung Nguyên" as "trung bình", "mới"
+        // as "mỗi"; "daily necessities" is a subject, not a rate.
+        for (question, subject) in [
+            ("Tôi chi bao nhiêu cho quần áo tháng trước?", "quan ao"),
+            ("How much at Trung Nguyên?", "trung nguyen"),
+            (
+                "how much for daily necessities last month",
+                "daily necessities",
+            ),
+            ("tôi tiêu bao nhiêu ở quán phở tháng này", "quan pho"),
+            ("chi bao nhiêu cho máy mới tháng trước", "may moi"),
+            ("how much on monthly subscriptions", "monthly subscriptions"),
+        ] {
+            let e = read(question);
+            assert_eq!(e.unknown.as_deref(), Some(subject), "{question}");
+            assert_eq!(e.average, None, "{question}");
+        }
+        // The words of an average are never its subject.
+        for question in [
+            "how much do I spend on avg",
+            "tôi chi bao nhiêu cho trung bình mỗi tháng",
+            "how much on monthly spending",
+            "how much for bình quân một tháng",
+        ] {
+            assert_eq!(read(question).unknown, None, "{question}");
+        }
+        assert_eq!(
+            read("how much on monthly spending").average,
+            Some(AverageUnit::Month)
+        );
+    }
+
+    #[test]
+    fn goods_new_or_a_day_trip_are_no_rate() {
+        let last_month = range("2026-05-01", "2026-05-31");
+        for question in [
+            "how much did I spend last month on a day trip",
+            "mua hàng tháng trước hết bao nhiêu",
+            "mua hang thang truoc het bao nhieu",
+            "điện thoại mới tháng trước bao nhiêu tiền",
+            "moi thang truoc toi chi bao nhieu",
+        ] {
+            let e = read(question);
+            assert_eq!((e.period, e.average), (last_month, None), "{question}");
+        }
+        assert_eq!(read("mua hàng tuần này hết bao nhiêu").average, None);
+        assert_eq!(
+            read("how much did I spend on a week's holiday").average,
+            None
+        );
+        // Rates as before.
+        for (question, per) in [
+            ("how much do I spend a month", AverageUnit::Month),
+            ("how much do I spend on groceries a week", AverageUnit::Week),
+            ("I pay $50 a week for food", AverageUnit::Week),
+            ("mỗi tháng tôi chi bao nhiêu", AverageUnit::Month),
+            ("hàng tuần tôi tiêu bao nhiêu", AverageUnit::Week),
+            ("moi thang toi tieu bao nhieu", AverageUnit::Month),
+        ] {
+            let e = read(question);
+            assert_eq!((e.average, e.period), (Some(per), None), "{question}");
+        }
     }
 }

@@ -1814,6 +1814,52 @@ async fn spending_in_another_currency_is_named_and_a_named_currency_is_answered_
 }
 
 #[tokio::test]
+async fn a_name_that_starts_like_an_average_word_is_unknown_never_all_spending() {
+    let app = spawn_app().await;
+    let user = app.register("averagewords@example.com").await;
+    let bank = wallet_with(&app, &user, "Bank", "USD", 1000).await;
+    let groceries = app.category_id(&user, "Groceries").await;
+    let last = first_of_month().checked_sub_months(Months::new(1)).unwrap();
+    for (amount, date) in [
+        (5.0, last.with_day(5).unwrap()),
+        (100.0, last.with_day(6).unwrap()),
+    ] {
+        app.create_transaction(
+            &user,
+            json!({"type": "expense", "amount": amount, "category_id": groceries,
+                   "wallet_id": bank, "date": date, "description": "Market"}),
+        )
+        .await;
+    }
+
+    // "quần áo" folds as "bình quân" does, "Trung Nguyên" as "trung bình", and "daily" is no
+    // rate here: a subject the ledger does not have, never last month's spending.
+    for question in [
+        "Tôi chi bao nhiêu cho quần áo tháng trước?",
+        "How much at Trung Nguyên?",
+        "how much for daily necessities last month",
+    ] {
+        let answer = ask(&app, &user, json!({"question": question})).await;
+        assert_eq!(answer["intent"], "unknown_name", "{question}: {answer}");
+        assert!(
+            answer["data"]["unknown"].is_string(),
+            "{question}: {answer}"
+        );
+        assert!(
+            answer["data"].get("total").is_none(),
+            "{question}: {answer}"
+        );
+    }
+
+    // "on a day trip" is no daily average: last month's total.
+    let question = "how much did I spend last month on a day trip";
+    let answer = ask(&app, &user, json!({"question": question})).await;
+    assert_eq!(answer["intent"], "spending", "{question}: {answer}");
+    assert!(answer["entities"].get("average").is_none(), "{answer}");
+    assert_eq!(answer["data"]["total"], json!(105), "{question}: {answer}");
+}
+
+#[tokio::test]
 async fn what_it_cannot_read_is_asked_back_never_answered_for_all_or_for_this_month() {
     let app = spawn_app().await;
     let user = app.register("unclear@example.com").await;
